@@ -1,0 +1,265 @@
+import { z } from 'zod';
+import { type BusinessHours, parseBusinessHours } from './business-hours.js';
+import { isE164 } from './phone.js';
+import type { EngineName } from './voice-engine.js';
+
+/**
+ * The one place the environment is read. Every entry point (a Lambda, the bridge, the local stack)
+ * calls `loadConfig` once at start; a missing or malformed value stops the start with one message
+ * naming every problem, so an operator fixes them all in one go.
+ */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Config {
+  port: number;
+  /** Public https base URL of the webhooks, without a trailing slash. */
+  publicUrl: string;
+  /** The `wss://…/media-stream` URL put in the TwiML and checked in the handshake signature. */
+  streamUrl: string;
+  twilio: { accountSid: string; authToken: string; phoneNumber: string; apiUrl?: string };
+  /** Local stack only: the engine for new calls (in AWS the SSM parameter rules). */
+  voiceProvider: EngineName;
+  voiceProviderParameter?: string;
+  elevenlabs?: { apiKey: string; agentId: string };
+  elevenlabsApiUrl: string;
+  elevenlabsWebhookSecret?: string;
+  openai?: { apiKey: string };
+  openaiRealtimeUrl: string;
+  openaiRealtimeModel: string;
+  openaiVoice: string;
+  openaiVadEagerness: 'low' | 'medium' | 'high' | 'auto';
+  supabase?: { url: string; serviceRoleKey: string };
+  google?: { serviceAccountJson: string; calendarId: string };
+  resendApiKey?: string;
+  resendApiUrl?: string;
+  emailFrom: string;
+  ownerEmail?: string;
+  business: { name: string; timezone: string; hours: BusinessHours; hoursText: string };
+  callsApiKey?: string;
+  ownerPhone?: string;
+  outboundAllowedCountries: string[];
+  engineConnectTimeoutMs: number;
+  callTableName: string;
+  dynamodbEndpoint?: string;
+  localOutboxDir: string;
+}
+
+const optionalString = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a ${protocols.join(' or ')} URL`,
+    )
+    .transform((v) => v.replace(/\/+$/, ''));
+
+const e164 = z.string().trim().refine(isE164, 'must be an E.164 phone number such as +15551234567');
+
+const timeZone = z
+  .string()
+  .trim()
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone such as America/New_York');
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  PUBLIC_URL: url(['https:', 'http:']),
+  STREAM_URL: url(['wss:', 'ws:']).optional(),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .trim()
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex characters'),
+  TWILIO_AUTH_TOKEN: z.string().trim().min(1, 'is required'),
+  TWILIO_PHONE_NUMBER: e164,
+  TWILIO_API_URL: url(['https:', 'http:']).optional(),
+  VOICE_PROVIDER: z.enum(['elevenlabs', 'openai']).default('elevenlabs'),
+  VOICE_PROVIDER_PARAMETER: optionalString,
+  ELEVENLABS_API_KEY: optionalString,
+  ELEVENLABS_AGENT_ID: optionalString,
+  ELEVENLABS_API_URL: url(['https:', 'http:']).default('https://api.elevenlabs.io'),
+  ELEVENLABS_WEBHOOK_SECRET: optionalString,
+  OPENAI_API_KEY: optionalString,
+  OPENAI_REALTIME_URL: url(['wss:', 'ws:']).default('wss://api.openai.com/v1/realtime'),
+  OPENAI_REALTIME_MODEL: z.string().trim().min(1).default('gpt-realtime'),
+  OPENAI_VOICE: z.string().trim().min(1).default('marin'),
+  OPENAI_VAD_EAGERNESS: z.enum(['low', 'medium', 'high', 'auto']).default('low'),
+  SUPABASE_URL: url(['https:', 'http:']).optional(),
+  SUPABASE_SERVICE_ROLE_KEY: optionalString,
+  GOOGLE_SERVICE_ACCOUNT_JSON: optionalString,
+  GOOGLE_CALENDAR_ID: optionalString,
+  RESEND_API_KEY: optionalString,
+  RESEND_API_URL: url(['https:', 'http:']).optional(),
+  EMAIL_FROM: z.string().trim().min(3).default('Bolt Voice <receptionist@example.com>'),
+  OWNER_EMAIL: z.email('must be an email address').optional(),
+  BUSINESS_NAME: z.string().trim().min(1).default('Bolt'),
+  BUSINESS_TIMEZONE: timeZone.default('America/New_York'),
+  BUSINESS_HOURS: z.string().trim().default('mon-fri 09:00-17:00'),
+  CALLS_API_KEY: optionalString,
+  OWNER_PHONE: e164.optional(),
+  OUTBOUND_ALLOWED_COUNTRIES: z
+    .string()
+    .default('US,CA')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((c) => c.trim().toUpperCase())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) => list.every((c) => /^[A-Z]{2}$/.test(c)),
+      'must be ISO 3166 alpha-2 codes, comma-separated',
+    ),
+  ENGINE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
+  CALL_TABLE_NAME: z.string().trim().min(1).default('bolt-voice-calls'),
+  DYNAMODB_ENDPOINT: url(['https:', 'http:']).optional(),
+  LOCAL_OUTBOX_DIR: z.string().trim().min(1).default('.local/outbox'),
+});
+
+type Env = Record<string, string | undefined>;
+
+export interface LoadOptions {
+  /** Port used when PORT is unset: 3000 for the local stack, 8080 for the bridge container. */
+  defaultPort?: number;
+  /** The bridge in AWS must reach at least one real engine; the local stack has simulated ones. */
+  requireEngine?: boolean;
+}
+
+export function loadConfig(env: Env = process.env, options: LoadOptions = {}): Config {
+  // Treat empty strings as unset so a blank line in .env means "use the default".
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  );
+  const parsed = envSchema.safeParse(cleaned);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '(environment)');
+      const missing = issue.code === 'invalid_type' && cleaned[name] === undefined;
+      problems.push(missing ? `${name} is required` : `${name} ${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+
+  pairRequired(
+    problems,
+    'ELEVENLABS_API_KEY',
+    e.ELEVENLABS_API_KEY,
+    'ELEVENLABS_AGENT_ID',
+    e.ELEVENLABS_AGENT_ID,
+  );
+  pairRequired(
+    problems,
+    'SUPABASE_URL',
+    e.SUPABASE_URL,
+    'SUPABASE_SERVICE_ROLE_KEY',
+    e.SUPABASE_SERVICE_ROLE_KEY,
+  );
+  pairRequired(
+    problems,
+    'GOOGLE_SERVICE_ACCOUNT_JSON',
+    e.GOOGLE_SERVICE_ACCOUNT_JSON,
+    'GOOGLE_CALENDAR_ID',
+    e.GOOGLE_CALENDAR_ID,
+  );
+  if (options.requireEngine && !e.ELEVENLABS_API_KEY && !e.OPENAI_API_KEY) {
+    problems.push(
+      'ELEVENLABS_API_KEY and ELEVENLABS_AGENT_ID, or OPENAI_API_KEY, are required (no engine configured)',
+    );
+  }
+  if (e.GOOGLE_SERVICE_ACCOUNT_JSON) {
+    try {
+      JSON.parse(e.GOOGLE_SERVICE_ACCOUNT_JSON);
+    } catch {
+      problems.push('GOOGLE_SERVICE_ACCOUNT_JSON must be the JSON key of a service account');
+    }
+  }
+  let hours: BusinessHours = [];
+  try {
+    hours = parseBusinessHours(e.BUSINESS_HOURS);
+  } catch (error) {
+    problems.push(`BUSINESS_HOURS ${(error as Error).message}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const streamUrl = e.STREAM_URL ?? `${e.PUBLIC_URL.replace(/^http/, 'ws')}/media-stream`;
+  return {
+    port: e.PORT ?? options.defaultPort ?? 3000,
+    publicUrl: e.PUBLIC_URL,
+    streamUrl,
+    twilio: {
+      accountSid: e.TWILIO_ACCOUNT_SID,
+      authToken: e.TWILIO_AUTH_TOKEN,
+      phoneNumber: e.TWILIO_PHONE_NUMBER,
+      apiUrl: e.TWILIO_API_URL,
+    },
+    voiceProvider: e.VOICE_PROVIDER,
+    voiceProviderParameter: e.VOICE_PROVIDER_PARAMETER,
+    elevenlabs:
+      e.ELEVENLABS_API_KEY && e.ELEVENLABS_AGENT_ID
+        ? { apiKey: e.ELEVENLABS_API_KEY, agentId: e.ELEVENLABS_AGENT_ID }
+        : undefined,
+    elevenlabsApiUrl: e.ELEVENLABS_API_URL,
+    elevenlabsWebhookSecret: e.ELEVENLABS_WEBHOOK_SECRET,
+    openai: e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY } : undefined,
+    openaiRealtimeUrl: e.OPENAI_REALTIME_URL,
+    openaiRealtimeModel: e.OPENAI_REALTIME_MODEL,
+    openaiVoice: e.OPENAI_VOICE,
+    openaiVadEagerness: e.OPENAI_VAD_EAGERNESS,
+    supabase:
+      e.SUPABASE_URL && e.SUPABASE_SERVICE_ROLE_KEY
+        ? { url: e.SUPABASE_URL, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY }
+        : undefined,
+    google:
+      e.GOOGLE_SERVICE_ACCOUNT_JSON && e.GOOGLE_CALENDAR_ID
+        ? { serviceAccountJson: e.GOOGLE_SERVICE_ACCOUNT_JSON, calendarId: e.GOOGLE_CALENDAR_ID }
+        : undefined,
+    resendApiKey: e.RESEND_API_KEY,
+    resendApiUrl: e.RESEND_API_URL,
+    emailFrom: e.EMAIL_FROM,
+    ownerEmail: e.OWNER_EMAIL,
+    business: { name: e.BUSINESS_NAME, timezone: e.BUSINESS_TIMEZONE, hours, hoursText: e.BUSINESS_HOURS },
+    callsApiKey: e.CALLS_API_KEY,
+    ownerPhone: e.OWNER_PHONE,
+    outboundAllowedCountries: e.OUTBOUND_ALLOWED_COUNTRIES,
+    engineConnectTimeoutMs: e.ENGINE_CONNECT_TIMEOUT_MS,
+    callTableName: e.CALL_TABLE_NAME,
+    dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
+    localOutboxDir: e.LOCAL_OUTBOX_DIR,
+  };
+}
+
+function pairRequired(
+  problems: string[],
+  aName: string,
+  a: string | undefined,
+  bName: string,
+  b: string | undefined,
+): void {
+  if (a && !b) problems.push(`${bName} is required when ${aName} is set`);
+  if (b && !a) problems.push(`${aName} is required when ${bName} is set`);
+}

@@ -1,0 +1,164 @@
+/**
+ * Ports for everything outside the core. Adapters in `services/adapters/<system>/` implement them;
+ * `services/adapters/memory/` holds the embedded stand-ins the local stack uses when a setting is absent.
+ */
+import type { EngineName, KnownCustomer } from './voice-engine.js';
+
+/** The provider flag: which engine new calls use (SSM in AWS, `VOICE_PROVIDER` locally). */
+export interface ProviderFlag {
+  current(): Promise<EngineName>;
+}
+
+// ---------- CRM (Supabase) ----------
+
+export interface Customer {
+  id: string;
+  phone: string;
+  name?: string;
+  email?: string;
+  business?: string;
+}
+
+export interface LeadInput {
+  customerId: string;
+  callSid?: string;
+  name: string;
+  business?: string;
+  email?: string;
+  phone: string;
+  interest?: string;
+  notes?: string;
+}
+
+export interface Lead extends LeadInput {
+  id: string;
+  createdAt: number;
+}
+
+export interface AppointmentInput {
+  customerId: string;
+  callSid?: string;
+  /** Epoch ms. */
+  start: number;
+  end: number;
+  calendarEventId: string;
+  name: string;
+  phone: string;
+  email?: string;
+  purpose?: string;
+}
+
+export interface Appointment extends AppointmentInput {
+  id: string;
+  createdAt: number;
+}
+
+/** One finished call as the CRM keeps it (written once by finalisation, idempotent on callSid). */
+export interface CallRow {
+  callSid: string;
+  customerId?: string;
+  direction: 'inbound' | 'outbound';
+  from: string;
+  to: string;
+  servedBy?: EngineName;
+  failedOver: boolean;
+  startedAt: number;
+  endedAt?: number;
+  durationSeconds?: number;
+  /** `completed`, `busy`, `no-answer`, `failed`, `canceled` (Twilio's final statuses). */
+  outcome: string;
+  summary?: string;
+  leadId?: string;
+  appointmentId?: string;
+  turns: Array<{ seq: number; role: 'caller' | 'agent'; text: string; at: number }>;
+}
+
+export interface Crm {
+  /** A returning caller and what helps the agent; undefined for an unknown number. */
+  findCustomerByPhone(phone: string, now: number): Promise<KnownCustomer | undefined>;
+  /** Insert or update by phone; given fields overwrite, missing ones are kept. */
+  upsertCustomer(customer: Omit<Customer, 'id'>): Promise<Customer>;
+  /** One lead per call: a second save from the same call updates it. */
+  saveLead(lead: LeadInput): Promise<Lead>;
+  /** Idempotent on `calendarEventId`. */
+  recordAppointment(appointment: AppointmentInput): Promise<Appointment>;
+  /** Idempotent on `callSid`: writing it again updates, never duplicates (turns included). */
+  saveCall(call: CallRow): Promise<void>;
+  /** For the digest: calls, leads and appointments created in `[from, to)` (epoch ms). */
+  callsBetween(from: number, to: number): Promise<CallRow[]>;
+  leadsBetween(from: number, to: number): Promise<Lead[]>;
+  appointmentsBetween(from: number, to: number): Promise<Appointment[]>;
+}
+
+// ---------- Calendar (Google) ----------
+
+export interface Interval {
+  start: number;
+  end: number;
+}
+
+export interface CalendarEventInput {
+  /** Deterministic per booking request, so a retried booking never creates two events. */
+  idempotencyKey: string;
+  start: number;
+  end: number;
+  summary: string;
+  description?: string;
+}
+
+export interface Calendar {
+  /** Busy intervals overlapping `[from, to)`. */
+  busy(from: number, to: number): Promise<Interval[]>;
+  /** Creates the event, or returns the existing one made with the same idempotency key. */
+  createEvent(event: CalendarEventInput): Promise<{ eventId: string; created: boolean }>;
+}
+
+// ---------- Email (Resend) ----------
+
+export interface EmailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+  /** Same key, same message: the mailer sends it once. */
+  idempotencyKey?: string;
+}
+
+export interface Mailer {
+  send(message: EmailMessage): Promise<{ id: string }>;
+}
+
+// ---------- Call control (Twilio REST) ----------
+
+export interface PlaceCallRequest {
+  to: string;
+  from: string;
+  /** Where Twilio fetches TwiML once the call is answered. */
+  url: string;
+  statusCallback: string;
+  machineDetection: boolean;
+}
+
+export interface CallControl {
+  /** Replaces the live call's TwiML (e.g. `<Dial>` the owner). Tolerates a call that already ended. */
+  redirect(callSid: string, twiml: string): Promise<void>;
+  /** Hangs up. Tolerates a call that already ended. */
+  hangUp(callSid: string): Promise<void>;
+  placeCall(request: PlaceCallRequest): Promise<{ callSid: string }>;
+}
+
+// ---------- One-time schedules (EventBridge Scheduler) ----------
+
+export interface OneTimeSchedule {
+  /** Derived from the request's idempotency key: creating the same schedule twice is a no-op. */
+  name: string;
+  /** Epoch ms. */
+  at: number;
+  timezone: string;
+  /** The request the outbound function receives when the schedule fires. */
+  payload: Record<string, unknown>;
+}
+
+export interface CallbackScheduler {
+  scheduleOnce(schedule: OneTimeSchedule): Promise<{ created: boolean }>;
+}

@@ -1,0 +1,26 @@
+/** What the agent hears back from a tool: a short sentence it can speak, and whether it failed. */
+export interface ToolResult {
+  ok: boolean;
+  text: string;
+}
+
+/** A tool as an engine declares it to its model: JSON schema parameters (from the zod schema). */
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+/** The port the bridge calls when an engine asks for a tool. Never throws: failures are results. */
+export interface ToolRunner {
+  definitions(): ToolDefinition[];
+  run(call: ToolInvocation): Promise<ToolResult>;
+}
+
+export interface ToolInvocation {
+  callSid: string;
+  /** The other party's number, E.164: the default `phone` of bookings and leads. */
+  remoteNumber: string;
+  name: string;
+  args: unknown;
+}

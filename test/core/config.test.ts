@@ -1,0 +1,61 @@
+import { ConfigError, loadConfig } from '../../services/core/config';
+
+const base = {
+  PUBLIC_URL: 'https://voice.example.com/',
+  TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+  TWILIO_AUTH_TOKEN: 'test-auth-token',
+  TWILIO_PHONE_NUMBER: '+15550001111',
+};
+
+describe('loadConfig', () => {
+  it('derives defaults, the stream URL from PUBLIC_URL, and parses business hours', () => {
+    const config = loadConfig({ ...base, BUSINESS_HOURS: 'mon-fri 09:00-17:00,sat 10:00-14:00' });
+    expect(config.publicUrl).toBe('https://voice.example.com');
+    expect(config.streamUrl).toBe('wss://voice.example.com/media-stream');
+    expect(config.port).toBe(3000);
+    expect(config.voiceProvider).toBe('elevenlabs');
+    expect(config.engineConnectTimeoutMs).toBe(3000);
+    expect(config.outboundAllowedCountries).toEqual(['US', 'CA']);
+    expect(config.business.hours).toHaveLength(6);
+    expect(config.elevenlabs).toBeUndefined();
+  });
+
+  it('names every missing or malformed variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PUBLIC_URL: 'not a url',
+        TWILIO_PHONE_NUMBER: '555-1234',
+        BUSINESS_TIMEZONE: 'Mars/Base',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const name of [
+      'PUBLIC_URL',
+      'TWILIO_ACCOUNT_SID',
+      'TWILIO_AUTH_TOKEN',
+      'TWILIO_PHONE_NUMBER',
+      'BUSINESS_TIMEZONE',
+    ]) {
+      expect(message).toContain(name);
+    }
+  });
+
+  it('requires engine keys in pairs, and an engine when asked to', () => {
+    expect(() => loadConfig({ ...base, ELEVENLABS_API_KEY: 'k' })).toThrow(/ELEVENLABS_AGENT_ID is required/);
+    expect(() => loadConfig(base, { requireEngine: true })).toThrow(/no engine configured/);
+    expect(loadConfig({ ...base, OPENAI_API_KEY: 'k' }, { requireEngine: true }).openai).toEqual({
+      apiKey: 'k',
+    });
+  });
+
+  it('rejects unreadable business hours with the reason', () => {
+    expect(() => loadConfig({ ...base, BUSINESS_HOURS: 'mon-fri 17:00-09:00' })).toThrow(
+      /closes before it opens/,
+    );
+    expect(() => loadConfig({ ...base, BUSINESS_HOURS: 'funday 09:00-17:00' })).toThrow(/BUSINESS_HOURS/);
+  });
+});
