@@ -2,6 +2,11 @@
 export interface ToolResult {
   ok: boolean;
   text: string;
+  /**
+   * The tool ends the call once the agent has said its last words: `hangup` (the bridge hangs up
+   * after playback) or `transfer` (the call was redirected to a person; Twilio ends the stream).
+   */
+  endsCall?: 'hangup' | 'transfer';
 }
 
 /** A tool as an engine declares it to its model: JSON schema parameters (from the zod schema). */

@@ -74,6 +74,10 @@ export interface EngineSession {
   sendToolResult(callId: string, result: ToolResult): void;
   /** Only called when `capabilities.truncateOnBargeIn`: the caller heard `audioEndMs` of `itemId`. */
   truncate(itemId: string, audioEndMs: number): void;
+  /** A keypad digit the caller pressed, passed to the agent as context. */
+  sendKeypress(digit: string): void;
+  /** Bytes queued on the engine socket and not yet sent: the bridge ends a call that cannot keep up. */
+  bufferedAmount(): number;
   /** Ends the engine session (WebSocket close 1000). Idempotent. */
   close(): void;
 }

@@ -1,0 +1,88 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { isValidStreamSignature } from '../adapters/twilio/webhook-signature.js';
+import { logger } from '../core/logging.js';
+import { LiveCall, type LiveCallDeps } from './live-call.js';
+
+/** Twilio media frames are small (a 20 ms frame is ~300 bytes of JSON); anything bigger is refused. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+export interface BridgeDeps extends LiveCallDeps {
+  authToken: string;
+  /** The public `wss://…/media-stream` URL Twilio signs the handshake with. */
+  streamUrl: string;
+  /** Told whenever the number of live calls changes (scale-in protection, metrics). */
+  onActiveCallsChanged?: (activeCalls: number) => void;
+}
+
+export interface Bridge {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  activeCalls(): number;
+  /** Stops taking new streams; resolves when every live call has ended on its own. */
+  drain(): Promise<void>;
+  /** Ends every call now and stops. */
+  close(): Promise<void>;
+}
+
+/**
+ * The media-stream bridge: accepts Twilio's signed WebSocket upgrade on `/media-stream` and runs one
+ * `LiveCall` per stream. The HTTP server around it belongs to the caller (the bridge container or
+ * the local stack), so both serve the very same bridge.
+ */
+export function createBridge(deps: BridgeDeps): Bridge {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+  const calls = new Set<LiveCall>();
+  let draining = false;
+  let drained: (() => void) | undefined;
+
+  const changed = () => {
+    deps.onActiveCallsChanged?.(calls.size);
+    if (draining && calls.size === 0) drained?.();
+  };
+
+  return {
+    handleUpgrade(request, socket, head) {
+      const reject = (status: number, text: string) => {
+        socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      };
+      if (draining) return reject(503, 'Service Unavailable');
+      const signature = request.headers['x-twilio-signature'];
+      if (
+        typeof signature !== 'string' ||
+        !isValidStreamSignature(deps.authToken, signature, deps.streamUrl)
+      ) {
+        logger.warn('Refused a media-stream upgrade with a missing or wrong X-Twilio-Signature', {
+          hasSignature: typeof signature === 'string',
+        });
+        return reject(401, 'Unauthorized');
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        const call = new LiveCall(ws, deps);
+        calls.add(call);
+        changed();
+        void call.done.then(() => {
+          calls.delete(call);
+          changed();
+        });
+      });
+    },
+    activeCalls: () => calls.size,
+    drain() {
+      draining = true;
+      if (calls.size === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        drained = resolve;
+      });
+    },
+    async close() {
+      draining = true;
+      const pending = [...calls].map((call) => {
+        call.shutdown('bridge-shutdown');
+        return call.done;
+      });
+      await Promise.all(pending);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
