@@ -32,7 +32,10 @@ export async function buildRuntime(env: Env, deps: RuntimeDeps = {}): Promise<La
   let merged = env;
   const secretArn = env.SECRETS_ARN?.trim();
   if (secretArn) {
-    const secret = await readSecretEnvironment(deps.secretsManager ?? new SecretsManagerClient({}), secretArn);
+    const secret = await readSecretEnvironment(
+      deps.secretsManager ?? new SecretsManagerClient({}),
+      secretArn,
+    );
     merged = mergeUnder(env, secret);
   }
   const config = loadConfig(merged);

@@ -1,19 +1,12 @@
+import { createInboundCallHandler, type InboundCallDeps } from '../../functions/inbound-call.js';
 import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-session-store.js';
 import { loadConfig } from '../../services/core/config.js';
 import { logger } from '../../services/core/logging.js';
 import { maskPhone } from '../../services/core/phone.js';
 import type { ProviderFlag } from '../../services/core/ports.js';
 import { hashStreamToken } from '../../services/core/stream-token.js';
-import { createInboundCallHandler, type InboundCallDeps } from '../../functions/inbound-call.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
-import {
-  callSid,
-  formEvent,
-  inboundForm,
-  readStreamTwiml,
-  signForm,
-  testEnv,
-} from '../support/twilio.js';
+import { callSid, formEvent, inboundForm, readStreamTwiml, signForm, testEnv } from '../support/twilio.js';
 
 const NOW = Date.UTC(2026, 10, 25, 14, 0, 0);
 const INBOUND_URL = 'https://voice.example.com/twilio/inbound';
@@ -86,7 +79,9 @@ describe('POST /twilio/inbound', () => {
     const first = readStreamTwiml((await handler(signedEvent(inboundForm(sid)))).body ?? '');
     const second = readStreamTwiml((await handler(signedEvent(inboundForm(sid)))).body ?? '');
     expect(second.parameters.token).not.toBe(first.parameters.token);
-    expect((await sessions.get(sid))?.session.streamTokenHash).toBe(hashStreamToken(second.parameters.token ?? ''));
+    expect((await sessions.get(sid))?.session.streamTokenHash).toBe(
+      hashStreamToken(second.parameters.token ?? ''),
+    );
   });
 
   test('a webhook for a call that already streams gets an empty Response and no new token', async () => {
@@ -135,7 +130,9 @@ describe('POST /twilio/inbound', () => {
     const form = inboundForm(sid);
     const signature = signForm(INBOUND_URL, form);
     const tampered = { ...form, From: '+15559990000' };
-    const result = await handlerWith()(formEvent('/twilio/inbound', tampered, { 'X-Twilio-Signature': signature }));
+    const result = await handlerWith()(
+      formEvent('/twilio/inbound', tampered, { 'X-Twilio-Signature': signature }),
+    );
     expect(result.statusCode).toBe(403);
     expect(await sessions.get(sid)).toBeUndefined();
   });
@@ -180,7 +177,9 @@ describe('POST /twilio/inbound', () => {
     const sid = callSid(++sids);
     const crm = {
       findCustomerByPhone: jest.fn(async (phone: string) =>
-        phone === '+15551230001' ? { id: 'cust-1', name: 'Ada', openAppointment: '2026-11-26T10:00' } : undefined,
+        phone === '+15551230001'
+          ? { id: 'cust-1', name: 'Ada', openAppointment: '2026-11-26T10:00' }
+          : undefined,
       ),
     };
     const result = await handlerWith({ crm })(signedEvent(inboundForm(sid)));

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { CallSession, NewCallSession, ToolCallRecord, Turn } from '../../core/call-session.js';
+import type { KnownCustomer } from '../../core/voice-engine.js';
 
 export const SESSION_SK = 'SESSION';
 const TURN_PREFIX = 'TURN#';
@@ -41,7 +42,8 @@ export function toolKey(callSid: string, seq: number): ItemKey {
 }
 
 function padSeq(seq: number): string {
-  if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError(`seq must be a non-negative integer: ${seq}`);
+  if (!Number.isSafeInteger(seq) || seq < 0)
+    throw new RangeError(`seq must be a non-negative integer: ${seq}`);
   return String(seq).padStart(SEQ_DIGITS, '0');
 }
 
@@ -67,7 +69,7 @@ export function newSessionItem(session: NewCallSession, nowMs: number): Item {
       from: session.from,
       to: session.to,
       provider: session.provider,
-      customer: session.customer ? compact(session.customer) : undefined,
+      customer: session.customer ? customerAttribute(session.customer) : undefined,
       streamTokenHash: session.streamTokenHash,
       outboundReason: session.outboundReason,
       createdAt: session.createdAt,
@@ -75,6 +77,11 @@ export function newSessionItem(session: NewCallSession, nowMs: number): Item {
     status: 'created',
     expiresAt: expiresAtSeconds(nowMs),
   };
+}
+
+/** The `customer` map of a session item. */
+export function customerAttribute(customer: KnownCustomer): Item {
+  return compact(customer);
 }
 
 export function turnItem(callSid: string, turn: Turn, nowMs: number): Item {

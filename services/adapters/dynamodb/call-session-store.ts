@@ -19,6 +19,7 @@ import { forCall } from '../../core/logging.js';
 import type { EngineName } from '../../core/voice-engine.js';
 import {
   callPk,
+  customerAttribute,
   type Item,
   itemKind,
   newSessionItem,
@@ -66,7 +67,7 @@ export class DynamoCallSessionStore implements CallSessionStore {
     const values: Record<string, unknown> = { ':hash': session.streamTokenHash, ':created': 'created' };
     if (session.customer) {
       set.push('customer = :customer');
-      values[':customer'] = session.customer;
+      values[':customer'] = customerAttribute(session.customer);
     }
     return this.conditionally(
       this.update({

@@ -1,7 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ensureCallTable } from '../../../services/adapters/dynamodb/call-table.js';
 import { DynamoCallSessionStore } from '../../../services/adapters/dynamodb/call-session-store.js';
+import { ensureCallTable } from '../../../services/adapters/dynamodb/call-table.js';
 import type { NewCallSession } from '../../../services/core/call-session.js';
 import { startTestDynamo, type TestDynamo } from '../../support/dynamo.js';
 
@@ -130,7 +130,12 @@ describe('DynamoCallSessionStore', () => {
     await store.open(newSession());
     // Written out of order, past 9 so a non-padded sort key would misorder them.
     for (const seq of [10, 2, 1, 11]) {
-      await store.appendTurn(CALL, { seq, role: seq % 2 ? 'caller' : 'agent', text: `turn ${seq}`, at: NOW + seq });
+      await store.appendTurn(CALL, {
+        seq,
+        role: seq % 2 ? 'caller' : 'agent',
+        text: `turn ${seq}`,
+        at: NOW + seq,
+      });
     }
     await store.appendTurn(CALL, { seq: 2, role: 'caller', text: 'a retried write', at: NOW + 99 });
 

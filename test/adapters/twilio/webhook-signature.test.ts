@@ -30,7 +30,9 @@ describe('isValidTwilioStreamUpgrade', () => {
 
   test('accepts a signature over the wss:// stream URL with no parameters', () => {
     const signature = getExpectedTwilioSignature(AUTH_TOKEN, STREAM_URL, {});
-    expect(isValidTwilioStreamUpgrade({ authToken: AUTH_TOKEN, signature, streamUrl: STREAM_URL })).toBe(true);
+    expect(isValidTwilioStreamUpgrade({ authToken: AUTH_TOKEN, signature, streamUrl: STREAM_URL })).toBe(
+      true,
+    );
   });
 
   test('refuses the https:// form, a missing signature and another token', () => {
