@@ -30,7 +30,8 @@ export class BridgeMetrics {
       const failover = this.metrics.singleMetric();
       failover.addDimension('FromEngine', event.chosen);
       failover.addMetric(event.servedBy ? 'Failovers' : 'CallsWithoutEngine', MetricUnit.Count, 1);
-      if (event.failoverMs !== undefined) failover.addMetric('FailoverMs', MetricUnit.Milliseconds, event.failoverMs);
+      if (event.failoverMs !== undefined)
+        failover.addMetric('FailoverMs', MetricUnit.Milliseconds, event.failoverMs);
     }
   }
 }

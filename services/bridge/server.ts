@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { isValidStreamSignature } from '../adapters/twilio/webhook-signature.js';
+import { isValidTwilioStreamUpgrade } from '../adapters/twilio/webhook-signature.js';
 import { logger } from '../core/logging.js';
 import { LiveCall, type LiveCallDeps } from './live-call.js';
 
@@ -47,13 +47,11 @@ export function createBridge(deps: BridgeDeps): Bridge {
         socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       };
       if (draining) return reject(503, 'Service Unavailable');
-      const signature = request.headers['x-twilio-signature'];
-      if (
-        typeof signature !== 'string' ||
-        !isValidStreamSignature(deps.authToken, signature, deps.streamUrl)
-      ) {
+      const header = request.headers['x-twilio-signature'];
+      const signature = typeof header === 'string' ? header : undefined;
+      if (!isValidTwilioStreamUpgrade({ authToken: deps.authToken, signature, streamUrl: deps.streamUrl })) {
         logger.warn('Refused a media-stream upgrade with a missing or wrong X-Twilio-Signature', {
-          hasSignature: typeof signature === 'string',
+          hasSignature: signature !== undefined,
         });
         return reject(401, 'Unauthorized');
       }

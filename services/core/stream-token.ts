@@ -1,11 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-/** A one-time stream token: 32 random bytes, base64url. Only its hash is ever stored. */
+/**
+ * The one-time stream token put in the TwiML `<Parameter name="token">`: 32 random bytes, base64url.
+ * Only its hash is stored, so a leaked table never lets anyone open a stream.
+ */
 export function newStreamToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** SHA-256 of the token, hex: what the call session keeps and the bridge compares. */
+/** SHA-256 (hex) of a stream token, the form the call session keeps and the bridge compares. */
 export function hashStreamToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return createHash('sha256').update(token, 'utf8').digest('hex');
 }

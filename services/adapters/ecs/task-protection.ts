@@ -32,12 +32,19 @@ export class TaskProtection {
       const response = await this.fetchImpl(`${this.agentUri}/task-protection/v1/state`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(enabled ? { ProtectionEnabled: true, ExpiresInMinutes: this.expiresInMinutes } : { ProtectionEnabled: false }),
+        body: JSON.stringify(
+          enabled
+            ? { ProtectionEnabled: true, ExpiresInMinutes: this.expiresInMinutes }
+            : { ProtectionEnabled: false },
+        ),
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       this.protectedNow = enabled;
     } catch (error) {
-      logger.error('Could not change ECS task scale-in protection', { enabled, error: (error as Error).message });
+      logger.error('Could not change ECS task scale-in protection', {
+        enabled,
+        error: (error as Error).message,
+      });
     }
   }
 }

@@ -1,19 +1,41 @@
+// Deep import: the `twilio` root pulls the whole REST client into every Lambda bundle (3.7 MB
+// against 80 KB; toolchain.md §9).
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
 
-/**
- * X-Twilio-Signature checks (twilio's own implementation; deep import keeps Lambda bundles small).
- * Webhooks are signed over the public URL and the form parameters; the media-stream WebSocket
- * upgrade over the `wss://` stream URL with no parameters.
- */
-export function isValidWebhookSignature(
-  authToken: string,
-  signature: string,
-  url: string,
-  params: Record<string, string>,
-): boolean {
-  return validateRequest(authToken, signature, url, params);
+/** Form parameters as Twilio posted them; a name sent twice keeps all its values. */
+export type WebhookParams = Record<string, string | string[]>;
+
+export interface WebhookSignatureCheck {
+  authToken: string;
+  /** The `X-Twilio-Signature` header; absent means forged. */
+  signature: string | undefined;
+  /** The public URL Twilio was configured with (from configuration, never from request headers). */
+  url: string;
+  /** The form body's parameters. */
+  params: WebhookParams;
 }
 
-export function isValidStreamSignature(authToken: string, signature: string, streamUrl: string): boolean {
-  return validateRequest(authToken, signature, streamUrl, {});
+/**
+ * Checks a form-encoded Twilio webhook (HMAC-SHA1 over the URL and the sorted parameters, compared
+ * in constant time by the twilio library).
+ */
+export function isValidTwilioWebhook(check: WebhookSignatureCheck): boolean {
+  if (!check.signature) return false;
+  return validateRequest(check.authToken, check.signature, check.url, check.params);
+}
+
+export interface StreamSignatureCheck {
+  authToken: string;
+  signature: string | undefined;
+  /** `STREAM_URL`: the `wss://` URL put in the TwiML, without a query string. */
+  streamUrl: string;
+}
+
+/**
+ * Checks the `X-Twilio-Signature` of a Media Streams WebSocket upgrade: Twilio signs the `wss://`
+ * stream URL with no parameters (DESIGN §3 "Stream authentication").
+ */
+export function isValidTwilioStreamUpgrade(check: StreamSignatureCheck): boolean {
+  if (!check.signature) return false;
+  return validateRequest(check.authToken, check.signature, check.streamUrl, {});
 }

@@ -1,0 +1,182 @@
+/**
+ * The one place that knows how a call is laid out in the single DynamoDB table (DESIGN §3):
+ *   pk=CALL#<callSid>  sk=SESSION              the session
+ *                      sk=TURN#<seq, padded>   one transcript turn
+ *                      sk=TOOL#<seq, padded>   one tool call
+ * Every item carries `expiresAt` for the table's TTL.
+ */
+import { z } from 'zod';
+import type { CallSession, NewCallSession, ToolCallRecord, Turn } from '../../core/call-session.js';
+import type { KnownCustomer } from '../../core/voice-engine.js';
+
+export const SESSION_SK = 'SESSION';
+const TURN_PREFIX = 'TURN#';
+const TOOL_PREFIX = 'TOOL#';
+/** Zero-padded so the sort key orders numerically; 8 digits is far more turns than any call has. */
+const SEQ_DIGITS = 8;
+
+/** How long a call's items live: long enough for finalisation, retries and a look after the fact. */
+export const CALL_TTL_DAYS = 30;
+
+export type Item = Record<string, unknown>;
+
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+export function callPk(callSid: string): string {
+  return `CALL#${callSid}`;
+}
+
+export function sessionKey(callSid: string): ItemKey {
+  return { pk: callPk(callSid), sk: SESSION_SK };
+}
+
+export function turnKey(callSid: string, seq: number): ItemKey {
+  return { pk: callPk(callSid), sk: `${TURN_PREFIX}${padSeq(seq)}` };
+}
+
+export function toolKey(callSid: string, seq: number): ItemKey {
+  return { pk: callPk(callSid), sk: `${TOOL_PREFIX}${padSeq(seq)}` };
+}
+
+function padSeq(seq: number): string {
+  if (!Number.isSafeInteger(seq) || seq < 0)
+    throw new RangeError(`seq must be a non-negative integer: ${seq}`);
+  return String(seq).padStart(SEQ_DIGITS, '0');
+}
+
+/**
+ * DynamoDB's TTL attribute must hold epoch SECONDS (a number); a value in milliseconds would read
+ * as a date tens of thousands of years away and the item would never expire.
+ */
+export function expiresAtSeconds(nowMs: number): number {
+  return Math.floor(nowMs / 1000) + CALL_TTL_DAYS * 24 * 60 * 60;
+}
+
+/** Drops undefined fields: DynamoDB rejects them and an absent attribute says the same thing. */
+function compact<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function newSessionItem(session: NewCallSession, nowMs: number): Item {
+  return {
+    ...sessionKey(session.callSid),
+    ...compact({
+      callSid: session.callSid,
+      direction: session.direction,
+      from: session.from,
+      to: session.to,
+      provider: session.provider,
+      customer: session.customer ? customerAttribute(session.customer) : undefined,
+      streamTokenHash: session.streamTokenHash,
+      outboundReason: session.outboundReason,
+      createdAt: session.createdAt,
+    }),
+    status: 'created',
+    expiresAt: expiresAtSeconds(nowMs),
+  };
+}
+
+/** The `customer` map of a session item. */
+export function customerAttribute(customer: KnownCustomer): Item {
+  return compact(customer);
+}
+
+export function turnItem(callSid: string, turn: Turn, nowMs: number): Item {
+  return {
+    ...turnKey(callSid, turn.seq),
+    seq: turn.seq,
+    role: turn.role,
+    text: turn.text,
+    at: turn.at,
+    expiresAt: expiresAtSeconds(nowMs),
+  };
+}
+
+/**
+ * Tool arguments come from a model and may be any JSON: they are stored as a JSON string, because a
+ * DynamoDB map refuses some of what JSON allows (nesting beyond 32 levels, numbers past 38 digits).
+ */
+export function toolItem(callSid: string, record: ToolCallRecord, nowMs: number): Item {
+  return {
+    ...toolKey(callSid, record.seq),
+    seq: record.seq,
+    name: record.name,
+    argsJson: JSON.stringify(record.args ?? null),
+    result: { ok: record.result.ok, text: record.result.text },
+    at: record.at,
+    durationMs: record.durationMs,
+    expiresAt: expiresAtSeconds(nowMs),
+  };
+}
+
+// Items are read back through schemas: a malformed item (a hand edit, an old layout) fails loudly
+// with the field named, instead of travelling on as a wrongly typed session.
+const engine = z.enum(['elevenlabs', 'openai']);
+
+const sessionSchema = z.object({
+  callSid: z.string(),
+  direction: z.enum(['inbound', 'outbound']),
+  from: z.string(),
+  to: z.string(),
+  provider: engine,
+  servedBy: engine.optional(),
+  failoverReason: z.string().optional(),
+  customer: z
+    .object({
+      id: z.string(),
+      name: z.string().optional(),
+      openAppointment: z.string().optional(),
+      lastCallSummary: z.string().optional(),
+    })
+    .optional(),
+  streamTokenHash: z.string(),
+  status: z.enum(['created', 'streaming', 'ended', 'finalised']),
+  streamSid: z.string().optional(),
+  outboundReason: z.string().optional(),
+  createdAt: z.number(),
+  streamingAt: z.number().optional(),
+  endedAt: z.number().optional(),
+  endReason: z.string().optional(),
+});
+
+const turnSchema = z.object({
+  seq: z.number().int(),
+  role: z.enum(['caller', 'agent']),
+  text: z.string(),
+  at: z.number(),
+});
+
+const toolSchema = z.object({
+  seq: z.number().int(),
+  name: z.string(),
+  argsJson: z.string(),
+  result: z.object({ ok: z.boolean(), text: z.string() }),
+  at: z.number(),
+  durationMs: z.number(),
+});
+
+export function sessionFromItem(item: Item): CallSession {
+  return compact(sessionSchema.parse(item)) as CallSession;
+}
+
+export function turnFromItem(item: Item): Turn {
+  return turnSchema.parse(item);
+}
+
+export function toolCallFromItem(item: Item): ToolCallRecord {
+  const { argsJson, ...rest } = toolSchema.parse(item);
+  return { ...rest, args: JSON.parse(argsJson) as unknown };
+}
+
+export type ItemKind = 'session' | 'turn' | 'tool' | 'other';
+
+export function itemKind(sk: unknown): ItemKind {
+  if (sk === SESSION_SK) return 'session';
+  if (typeof sk !== 'string') return 'other';
+  if (sk.startsWith(TURN_PREFIX)) return 'turn';
+  if (sk.startsWith(TOOL_PREFIX)) return 'tool';
+  return 'other';
+}

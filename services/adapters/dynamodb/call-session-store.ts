@@ -1,0 +1,221 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  type PutCommandInput,
+  QueryCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  CallRecord,
+  CallSession,
+  CallSessionStore,
+  NewCallSession,
+  ToolCallRecord,
+  Turn,
+} from '../../core/call-session.js';
+import { forCall } from '../../core/logging.js';
+import type { EngineName } from '../../core/voice-engine.js';
+import {
+  callPk,
+  customerAttribute,
+  type Item,
+  itemKind,
+  newSessionItem,
+  sessionFromItem,
+  sessionKey,
+  toolCallFromItem,
+  toolItem,
+  turnFromItem,
+  turnItem,
+} from './call-items.js';
+
+export interface DynamoCallSessionStoreOptions {
+  tableName: string;
+  /** Clock for the TTL of new items (epoch ms). */
+  now?: () => number;
+}
+
+/**
+ * Call sessions in one DynamoDB table. Every state change is a single conditional write, so a
+ * retried webhook, a second bridge task or a finaliser run twice changes nothing the second time,
+ * without transactions (dynalite, the local stand-in, has none).
+ */
+export class DynamoCallSessionStore implements CallSessionStore {
+  private readonly tableName: string;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    options: DynamoCallSessionStoreOptions,
+  ) {
+    this.tableName = options.tableName;
+    this.now = options.now ?? Date.now;
+  }
+
+  async open(session: NewCallSession): Promise<boolean> {
+    const created = await this.conditionally(
+      this.put(newSessionItem(session, this.now()), 'attribute_not_exists(pk)'),
+    );
+    if (created) return true;
+
+    // The session exists: a Twilio webhook retry. While the stream has not started, the new TwiML's
+    // token replaces the old one (the old TwiML is never executed). The provider chosen first stays,
+    // and a customer found earlier is kept when this lookup came back empty.
+    const set = ['streamTokenHash = :hash'];
+    const values: Record<string, unknown> = { ':hash': session.streamTokenHash, ':created': 'created' };
+    if (session.customer) {
+      set.push('customer = :customer');
+      values[':customer'] = customerAttribute(session.customer);
+    }
+    return this.conditionally(
+      this.update({
+        Key: sessionKey(session.callSid),
+        UpdateExpression: `SET ${set.join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk) AND #status = :created',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async claimStream(
+    callSid: string,
+    streamTokenHash: string,
+    streamSid: string,
+    at: number,
+  ): Promise<CallSession | undefined> {
+    try {
+      const result = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: sessionKey(callSid),
+          UpdateExpression: 'SET #status = :streaming, streamSid = :streamSid, streamingAt = :at',
+          // An unknown call fails here too: the condition is false on a missing item.
+          ConditionExpression: '#status = :created AND streamTokenHash = :hash',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':streaming': 'streaming',
+            ':created': 'created',
+            ':hash': streamTokenHash,
+            ':streamSid': streamSid,
+            ':at': at,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ? sessionFromItem(result.Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async recordEngine(callSid: string, servedBy: EngineName, failoverReason?: string): Promise<void> {
+    const recorded = await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression:
+          failoverReason === undefined
+            ? 'SET servedBy = :servedBy REMOVE failoverReason'
+            : 'SET servedBy = :servedBy, failoverReason = :reason',
+        // Never create a session from here: an item without the session's fields would be junk.
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: {
+          ':servedBy': servedBy,
+          ...(failoverReason === undefined ? {} : { ':reason': failoverReason }),
+        },
+      }),
+    );
+    if (!recorded) forCall(callSid).warn('No call session to record the engine on', { servedBy });
+  }
+
+  async appendTurn(callSid: string, turn: Turn): Promise<void> {
+    // A duplicate seq is a retry of the same write: keep the first, quietly.
+    await this.conditionally(this.put(turnItem(callSid, turn, this.now()), 'attribute_not_exists(pk)'));
+  }
+
+  async appendToolCall(callSid: string, record: ToolCallRecord): Promise<void> {
+    await this.conditionally(this.put(toolItem(callSid, record, this.now()), 'attribute_not_exists(pk)'));
+  }
+
+  async markEnded(callSid: string, reason: string, at: number): Promise<void> {
+    await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression: 'SET #status = :ended, endedAt = :at, endReason = :reason',
+        ConditionExpression: '#status IN (:created, :streaming)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':ended': 'ended',
+          ':created': 'created',
+          ':streaming': 'streaming',
+          ':at': at,
+          ':reason': reason,
+        },
+      }),
+    );
+  }
+
+  async get(callSid: string): Promise<CallRecord | undefined> {
+    let session: CallSession | undefined;
+    const turns: Turn[] = [];
+    const toolCalls: ToolCallRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': callPk(callSid) },
+          // The bridge and the finaliser read right after writing: never serve a stale view.
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of (page.Items ?? []) as Item[]) {
+        switch (itemKind(item.sk)) {
+          case 'session':
+            session = sessionFromItem(item);
+            break;
+          case 'turn':
+            turns.push(turnFromItem(item));
+            break;
+          case 'tool':
+            toolCalls.push(toolCallFromItem(item));
+            break;
+          case 'other':
+            break;
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+
+    // Turns may outlive an expired session for a moment (TTL deletes lazily): no session, no call.
+    if (!session) return undefined;
+    turns.sort((a, b) => a.seq - b.seq);
+    toolCalls.sort((a, b) => a.seq - b.seq);
+    return { session, turns, toolCalls };
+  }
+
+  private put(item: Item, condition: string): Promise<unknown> {
+    const input: PutCommandInput = { TableName: this.tableName, Item: item, ConditionExpression: condition };
+    return this.doc.send(new PutCommand(input));
+  }
+
+  private update(input: Omit<UpdateCommandInput, 'TableName'>): Promise<unknown> {
+    return this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input }));
+  }
+
+  /** True when the write happened, false when its condition said no; other errors propagate. */
+  private async conditionally(write: Promise<unknown>): Promise<boolean> {
+    try {
+      await write;
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}

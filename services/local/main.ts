@@ -1,0 +1,60 @@
+/**
+ * `npm start`: the local stack on PORT (default 3000) with configuration from `.env`.
+ * Stops cleanly on Ctrl-C or SIGTERM.
+ */
+import { existsSync } from 'node:fs';
+import { config as loadDotenv } from 'dotenv';
+import { ConfigError } from '../core/config.js';
+import { logger } from '../core/logging.js';
+import { type LocalStackOptions, startLocalStack } from './stack.js';
+
+/**
+ * What runs besides the webhook routes: `buildBridge` serves `/media-stream` (the bridge app plugs
+ * in here), `extraRoutes` adds webhook handlers, `crm` looks callers up.
+ */
+const localStackOptions: LocalStackOptions = {};
+
+async function main(): Promise<void> {
+  if (existsSync('.env')) loadDotenv({ path: '.env', quiet: true });
+
+  let stack: Awaited<ReturnType<typeof startLocalStack>>;
+  try {
+    stack = await startLocalStack(process.env, localStackOptions);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nSee .env.example for every setting.\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const { config } = stack;
+  logger.info(`Bolt Voice local stack listening on ${stack.url}`, {
+    url: stack.url,
+    inboundWebhook: `${config.publicUrl}/twilio/inbound`,
+    streamUrl: config.streamUrl,
+    dynamodb: config.dynamodbEndpoint ?? 'embedded',
+    voiceProvider: config.voiceProvider,
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('Stopping the local stack', { signal });
+    stack.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('The local stack did not stop cleanly', { error: error as Error });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  logger.error('The local stack failed to start', { error: error as Error });
+  process.exit(1);
+});

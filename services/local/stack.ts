@@ -1,0 +1,115 @@
+/**
+ * The embedded local stack: the webhook handlers on a local HTTP server, call sessions in an
+ * in-process DynamoDB (or `DYNAMODB_ENDPOINT`), and the bridge at `/media-stream` when one is given.
+ * `npm start` runs it through main.ts; end-to-end tests start it with `PORT=0`.
+ */
+import type { AddressInfo } from 'node:net';
+import type { HttpHandler } from '../../functions/commons/http.js';
+import { createInboundCallHandler, INBOUND_PATH } from '../../functions/inbound-call.js';
+import { providerFlagFor } from '../../functions/runtime.js';
+import { DynamoCallSessionStore } from '../adapters/dynamodb/call-session-store.js';
+import { ensureCallTable } from '../adapters/dynamodb/call-table.js';
+import { createDynamoClients } from '../adapters/dynamodb/clients.js';
+import type { CallSessionStore } from '../core/call-session.js';
+import { type Config, loadConfig } from '../core/config.js';
+import type { Crm, ProviderFlag } from '../core/ports.js';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamodb.js';
+import { createLocalServer, type LocalBridge } from './server.js';
+
+export type Env = Record<string, string | undefined>;
+
+/** What the stack has built, for the bridge and extra routes to use. */
+export interface LocalStackContext {
+  config: Config;
+  sessions: CallSessionStore;
+  providerFlag: ProviderFlag;
+}
+
+export interface LocalStackBridge extends LocalBridge {
+  /** Stops taking streams and ends live calls; awaited before the server closes. */
+  close?(): Promise<void>;
+}
+
+export interface LocalStackOptions {
+  /** Serves `/media-stream`. Without it, WebSocket upgrades are refused. */
+  buildBridge?: (context: LocalStackContext) => LocalStackBridge | Promise<LocalStackBridge>;
+  /** More webhook routes (`'POST /twilio/status'` …), next to `POST /twilio/inbound`. */
+  extraRoutes?: (context: LocalStackContext) => Record<string, HttpHandler>;
+  /** Caller lookup for the inbound webhook; absent, every caller is unknown. */
+  crm?: Pick<Crm, 'findCustomerByPhone'>;
+  /** Interface to listen on; default: all (so a tunnel or a container can reach it). */
+  host?: string;
+}
+
+export interface LocalStack extends LocalStackContext {
+  /** `http://127.0.0.1:<port>`: where this process answers (PUBLIC_URL is what Twilio signs). */
+  url: string;
+  port: number;
+  /** The DynamoDB the sessions live in (embedded or DYNAMODB_ENDPOINT). */
+  dynamodbEndpoint: string;
+  close(): Promise<void>;
+}
+
+/** Starts the stack; throws ConfigError (with every problem named) on a bad environment. */
+export async function startLocalStack(env: Env, options: LocalStackOptions = {}): Promise<LocalStack> {
+  const config = loadConfig(env, { defaultPort: 3000 });
+  const embedded: EmbeddedDynamo | undefined = config.dynamodbEndpoint
+    ? undefined
+    : await startEmbeddedDynamo();
+  const dynamodbEndpoint = config.dynamodbEndpoint ?? (embedded as EmbeddedDynamo).endpoint;
+  const { client, doc } = createDynamoClients({ endpoint: dynamodbEndpoint });
+  let bridge: LocalStackBridge | undefined;
+
+  const shutdown = async () => {
+    await bridge?.close?.();
+    client.destroy();
+    await embedded?.close();
+  };
+
+  try {
+    await ensureCallTable(client, config.callTableName);
+    const context: LocalStackContext = {
+      config,
+      sessions: new DynamoCallSessionStore(doc, { tableName: config.callTableName }),
+      providerFlag: providerFlagFor(config),
+    };
+    bridge = await options.buildBridge?.(context);
+    const server = createLocalServer({
+      routes: {
+        ...options.extraRoutes?.(context),
+        [`POST ${INBOUND_PATH}`]: createInboundCallHandler({ ...context, crm: options.crm }),
+      },
+      bridge,
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+
+    let closing: Promise<void> | undefined;
+    return {
+      ...context,
+      url: `http://127.0.0.1:${port}`,
+      port,
+      dynamodbEndpoint,
+      close: () => {
+        closing ??= (async () => {
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          await bridge?.close?.();
+          server.closeAllConnections();
+          await closed;
+          client.destroy();
+          await embedded?.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await shutdown();
+    throw error;
+  }
+}

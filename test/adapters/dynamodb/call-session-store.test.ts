@@ -1,0 +1,269 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoCallSessionStore } from '../../../services/adapters/dynamodb/call-session-store.js';
+import { ensureCallTable } from '../../../services/adapters/dynamodb/call-table.js';
+import type { NewCallSession } from '../../../services/core/call-session.js';
+import { startTestDynamo, type TestDynamo } from '../../support/dynamo.js';
+
+const NOW = Date.UTC(2026, 10, 25, 14, 0, 0);
+const CALL = 'CA0123456789abcdef0123456789abcdef';
+
+function newSession(overrides: Partial<NewCallSession> = {}): NewCallSession {
+  return {
+    callSid: CALL,
+    direction: 'inbound',
+    from: '+15551230001',
+    to: '+15550001111',
+    provider: 'elevenlabs',
+    streamTokenHash: 'a'.repeat(64),
+    createdAt: NOW,
+    ...overrides,
+  };
+}
+
+let dynamo: TestDynamo;
+let table: string;
+let store: DynamoCallSessionStore;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+beforeEach(async () => {
+  table = await dynamo.newTable();
+  store = new DynamoCallSessionStore(dynamo.doc, { tableName: table, now: () => NOW });
+});
+
+async function rawItem(sk: string): Promise<Record<string, unknown> | undefined> {
+  const result = await dynamo.doc.send(new GetCommand({ TableName: table, Key: { pk: `CALL#${CALL}`, sk } }));
+  return result.Item;
+}
+
+describe('DynamoCallSessionStore', () => {
+  test('open writes a created session under CALL#<sid>/SESSION with a TTL in epoch seconds', async () => {
+    const customer = { id: 'cust-1', name: 'Ada' };
+    expect(await store.open(newSession({ customer }))).toBe(true);
+
+    const record = await store.get(CALL);
+    expect(record?.session).toEqual({ ...newSession({ customer }), status: 'created' });
+    expect(record?.turns).toEqual([]);
+    expect(record?.toolCalls).toEqual([]);
+
+    const item = await rawItem('SESSION');
+    expect(item?.expiresAt).toBe(Math.floor(NOW / 1000) + 30 * 24 * 3600);
+  });
+
+  test('a webhook retry while created replaces only the token hash and the customer', async () => {
+    await store.open(newSession());
+    const retried = newSession({
+      streamTokenHash: 'b'.repeat(64),
+      provider: 'openai',
+      customer: { id: 'cust-2' },
+      createdAt: NOW + 5000,
+    });
+    expect(await store.open(retried)).toBe(true);
+
+    const session = (await store.get(CALL))?.session;
+    expect(session?.streamTokenHash).toBe('b'.repeat(64));
+    expect(session?.customer).toEqual({ id: 'cust-2' });
+    expect(session?.provider).toBe('elevenlabs');
+    expect(session?.createdAt).toBe(NOW);
+    expect(session?.status).toBe('created');
+  });
+
+  test('a retry without a customer keeps the customer found before', async () => {
+    await store.open(newSession({ customer: { id: 'cust-1' } }));
+    await store.open(newSession({ streamTokenHash: 'c'.repeat(64) }));
+    expect((await store.get(CALL))?.session.customer).toEqual({ id: 'cust-1' });
+  });
+
+  test('open after the stream started returns false and writes nothing', async () => {
+    await store.open(newSession());
+    await store.claimStream(CALL, 'a'.repeat(64), 'MZ1', NOW + 1000);
+
+    expect(await store.open(newSession({ streamTokenHash: 'd'.repeat(64) }))).toBe(false);
+    const session = (await store.get(CALL))?.session;
+    expect(session?.streamTokenHash).toBe('a'.repeat(64));
+    expect(session?.status).toBe('streaming');
+  });
+
+  test('open after the call ended returns false', async () => {
+    await store.open(newSession());
+    await store.markEnded(CALL, 'caller hung up', NOW + 2000);
+    expect(await store.open(newSession({ streamTokenHash: 'd'.repeat(64) }))).toBe(false);
+  });
+
+  test('claimStream succeeds once with the right hash and marks the session streaming', async () => {
+    await store.open(newSession());
+
+    const claimed = await store.claimStream(CALL, 'a'.repeat(64), 'MZ1', NOW + 1000);
+    expect(claimed).toEqual({
+      ...newSession(),
+      status: 'streaming',
+      streamSid: 'MZ1',
+      streamingAt: NOW + 1000,
+    });
+    expect(await store.claimStream(CALL, 'a'.repeat(64), 'MZ2', NOW + 2000)).toBeUndefined();
+    expect((await store.get(CALL))?.session.streamSid).toBe('MZ1');
+  });
+
+  test('claimStream with a wrong hash, or for an unknown call, returns undefined and creates nothing', async () => {
+    await store.open(newSession());
+    expect(await store.claimStream(CALL, 'f'.repeat(64), 'MZ1', NOW)).toBeUndefined();
+    expect((await store.get(CALL))?.session.status).toBe('created');
+
+    const unknown = 'CAffffffffffffffffffffffffffffffff';
+    expect(await store.claimStream(unknown, 'a'.repeat(64), 'MZ1', NOW)).toBeUndefined();
+    expect(await store.get(unknown)).toBeUndefined();
+  });
+
+  test('a token replaced by a retry no longer claims; the new one does', async () => {
+    await store.open(newSession());
+    await store.open(newSession({ streamTokenHash: 'b'.repeat(64) }));
+    expect(await store.claimStream(CALL, 'a'.repeat(64), 'MZ1', NOW)).toBeUndefined();
+    expect(await store.claimStream(CALL, 'b'.repeat(64), 'MZ1', NOW)).toBeDefined();
+  });
+
+  test('turns and tool calls are idempotent on seq and come back in seq order', async () => {
+    await store.open(newSession());
+    // Written out of order, past 9 so a non-padded sort key would misorder them.
+    for (const seq of [10, 2, 1, 11]) {
+      await store.appendTurn(CALL, {
+        seq,
+        role: seq % 2 ? 'caller' : 'agent',
+        text: `turn ${seq}`,
+        at: NOW + seq,
+      });
+    }
+    await store.appendTurn(CALL, { seq: 2, role: 'caller', text: 'a retried write', at: NOW + 99 });
+
+    const args = { date: '2026-11-26', nested: { list: [1, 'two', null], flag: true } };
+    await store.appendToolCall(CALL, {
+      seq: 12,
+      name: 'check_availability',
+      args,
+      result: { ok: true, text: 'Free at 10:00.' },
+      at: NOW + 12,
+      durationMs: 40,
+    });
+    await store.appendToolCall(CALL, {
+      seq: 3,
+      name: 'save_lead',
+      args: { name: 'Ada' },
+      result: { ok: false, text: 'Could not save.' },
+      at: NOW + 3,
+      durationMs: 5,
+    });
+    await store.appendToolCall(CALL, {
+      seq: 3,
+      name: 'end_call',
+      args: {},
+      result: { ok: true, text: 'Bye.' },
+      at: NOW + 4,
+      durationMs: 1,
+    });
+
+    const record = await store.get(CALL);
+    expect(record?.turns.map((t) => t.seq)).toEqual([1, 2, 10, 11]);
+    expect(record?.turns[1]).toEqual({ seq: 2, role: 'agent', text: 'turn 2', at: NOW + 2 });
+    expect(record?.toolCalls.map((t) => [t.seq, t.name])).toEqual([
+      [3, 'save_lead'],
+      [12, 'check_availability'],
+    ]);
+    expect(record?.toolCalls[1]).toEqual({
+      seq: 12,
+      name: 'check_availability',
+      args,
+      result: { ok: true, text: 'Free at 10:00.' },
+      at: NOW + 12,
+      durationMs: 40,
+    });
+    expect((await rawItem('TURN#00000010'))?.expiresAt).toBe(Math.floor(NOW / 1000) + 30 * 24 * 3600);
+    expect((await rawItem('TOOL#00000003'))?.expiresAt).toBe(Math.floor(NOW / 1000) + 30 * 24 * 3600);
+  });
+
+  test('get pages through a call with more items than one query page holds', async () => {
+    await store.open(newSession());
+    // About 6 KB a turn: well past the 1 MB a single Query page returns.
+    const text = 'x'.repeat(6000);
+    const seqs = Array.from({ length: 200 }, (_, i) => i + 1);
+    for (const seq of seqs) await store.appendTurn(CALL, { seq, role: 'caller', text, at: NOW });
+    const send = jest.spyOn(dynamo.doc, 'send');
+    const record = await store.get(CALL);
+    expect(record?.turns.map((t) => t.seq)).toEqual(seqs);
+    expect(send.mock.calls.length).toBeGreaterThan(1);
+    send.mockRestore();
+  });
+
+  test('recordEngine sets the serving engine and the failover reason', async () => {
+    await store.open(newSession());
+    await store.recordEngine(CALL, 'openai', 'elevenlabs did not connect in 3000 ms');
+    let session = (await store.get(CALL))?.session;
+    expect(session?.servedBy).toBe('openai');
+    expect(session?.failoverReason).toBe('elevenlabs did not connect in 3000 ms');
+
+    await store.recordEngine(CALL, 'elevenlabs');
+    session = (await store.get(CALL))?.session;
+    expect(session?.servedBy).toBe('elevenlabs');
+    expect(session?.failoverReason).toBeUndefined();
+  });
+
+  test('recordEngine on an unknown call creates no item', async () => {
+    const unknown = 'CAeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee';
+    await store.recordEngine(unknown, 'openai');
+    expect(await store.get(unknown)).toBeUndefined();
+  });
+
+  test('markEnded moves created|streaming to ended once; a second call changes nothing', async () => {
+    await store.open(newSession());
+    await store.claimStream(CALL, 'a'.repeat(64), 'MZ1', NOW + 1000);
+    await store.markEnded(CALL, 'caller hung up', NOW + 5000);
+    await store.markEnded(CALL, 'engine closed', NOW + 6000);
+
+    const session = (await store.get(CALL))?.session;
+    expect(session?.status).toBe('ended');
+    expect(session?.endedAt).toBe(NOW + 5000);
+    expect(session?.endReason).toBe('caller hung up');
+  });
+
+  test('markEnded does not touch a finalised session or create an unknown one', async () => {
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: `CALL#${CALL}`,
+          sk: 'SESSION',
+          ...newSession(),
+          status: 'finalised',
+          expiresAt: 1,
+        },
+      }),
+    );
+    await store.markEnded(CALL, 'late', NOW);
+    expect((await store.get(CALL))?.session.status).toBe('finalised');
+
+    const unknown = 'CAdddddddddddddddddddddddddddddddd';
+    await store.markEnded(unknown, 'late', NOW);
+    expect(await store.get(unknown)).toBeUndefined();
+  });
+
+  test('get of an unknown call is undefined', async () => {
+    expect(await store.get('CA00000000000000000000000000000000')).toBeUndefined();
+  });
+});
+
+describe('ensureCallTable', () => {
+  test('creates pk/sk on demand once and is a no-op the second time', async () => {
+    await ensureCallTable(dynamo.client, 'calls-ensure');
+    await ensureCallTable(dynamo.client, 'calls-ensure');
+    const { Table } = await dynamo.client.send(new DescribeTableCommand({ TableName: 'calls-ensure' }));
+    expect(Table?.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(Table?.TableStatus).toBe('ACTIVE');
+  });
+});
