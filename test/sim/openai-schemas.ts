@@ -105,16 +105,20 @@ function isRecord(value: unknown): value is Json {
 export function betaSessionViolations(session: unknown, label = 'session'): string[] {
   if (!isRecord(session)) return [`${label} is not an object`];
   const problems: string[] = [];
-  if (session.type === undefined) problems.push(`${label}.type is missing (Missing required parameter: 'session.type')`);
+  if (session.type === undefined)
+    problems.push(`${label}.type is missing (Missing required parameter: 'session.type')`);
   for (const field of BETA_SESSION_FIELDS) {
-    if (field in session) problems.push(`${label}.${field} is a beta field (Unknown parameter: '${label}.${field}')`);
+    if (field in session)
+      problems.push(`${label}.${field} is a beta field (Unknown parameter: '${label}.${field}')`);
   }
   const audio = session.audio;
   if (isRecord(audio)) {
     for (const side of ['input', 'output'] as const) {
       const part = audio[side];
       if (isRecord(part) && 'format' in part && !isRecord(part.format)) {
-        problems.push(`${label}.audio.${side}.format must be an object such as {"type":"audio/pcmu"}, got ${JSON.stringify(part.format)}`);
+        problems.push(
+          `${label}.audio.${side}.format must be an object such as {"type":"audio/pcmu"}, got ${JSON.stringify(part.format)}`,
+        );
       }
     }
   }
@@ -164,9 +168,12 @@ export function validateServerEvent(event: unknown): string[] {
 export function handshakeViolations(headers: Record<string, string | string[] | undefined>): string[] {
   const problems: string[] = [];
   if (headers['openai-beta'] !== undefined) {
-    problems.push(`OpenAI-Beta header sent (${String(headers['openai-beta'])}): the beta protocol is retired`);
+    problems.push(
+      `OpenAI-Beta header sent (${String(headers['openai-beta'])}): the beta protocol is retired`,
+    );
   }
   const auth = headers.authorization;
-  if (typeof auth !== 'string' || !/^Bearer \S+$/.test(auth)) problems.push('Authorization: Bearer <key> missing');
+  if (typeof auth !== 'string' || !/^Bearer \S+$/.test(auth))
+    problems.push('Authorization: Bearer <key> missing');
   return problems;
 }

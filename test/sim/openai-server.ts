@@ -34,6 +34,8 @@ export interface OpenAiSimOptions {
   audioSpeedup?: number;
   /** μ-law bytes per `response.output_audio.delta` (default 800, 100 ms). */
   audioChunkBytes?: number;
+  /** How long a `response.create` may take to follow a function_call_output (default 2000 ms). */
+  responseCreateWaitMs?: number;
 }
 
 export interface RejectedUpgrade {
@@ -72,7 +74,6 @@ export interface ResponseOutcome {
 const BETA_REJECTION =
   'The Realtime Beta API is no longer supported. Please use /v1/realtime for the GA API.';
 const DEFAULT_END_OF_TURN_SILENCE_MS = 1200;
-const RESPONSE_CREATE_WAIT_MS = 2000;
 
 export async function startOpenAiSim(options: OpenAiSimOptions): Promise<OpenAiSim> {
   const sessions: OpenAiSimSession[] = [];
@@ -327,7 +328,11 @@ export class OpenAiSimSession {
     const problems = validateClientEvent(event);
     const record = (typeof event === 'object' && event !== null ? event : {}) as Json;
     if (problems.length > 0) {
-      this.reject(record, problems, problems.some((p) => p.includes('Unknown parameter')) ? 'unknown_parameter' : 'invalid_value');
+      this.reject(
+        record,
+        problems,
+        problems.some((p) => p.includes('Unknown parameter')) ? 'unknown_parameter' : 'invalid_value',
+      );
       return;
     }
     const index = this.events.push(record) - 1;
@@ -376,7 +381,11 @@ export class OpenAiSimSession {
   private onSessionUpdate(session: Json): void {
     const failures = this.options.failures ?? {};
     if (failures.sessionError) {
-      this.sendError({ type: 'invalid_request_error', code: 'invalid_value', message: failures.sessionError });
+      this.sendError({
+        type: 'invalid_request_error',
+        code: 'invalid_value',
+        message: failures.sessionError,
+      });
       return;
     }
     this.sessionConfig = session;
@@ -397,7 +406,12 @@ export class OpenAiSimSession {
       audio: {
         input: {
           format: { type: 'audio/pcm', rate: 24000 },
-          turn_detection: { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 200 },
+          turn_detection: {
+            type: 'server_vad',
+            threshold: 0.5,
+            prefix_padding_ms: 300,
+            silence_duration_ms: 200,
+          },
           ...audio.input,
         },
         output: { format: { type: 'audio/pcm', rate: 24000 }, voice: 'alloy', speed: 1, ...audio.output },
@@ -442,7 +456,9 @@ export class OpenAiSimSession {
   }
 
   private speak(utterance: AgentUtterance): Promise<ResponseOutcome | undefined> {
-    return this.respond({ text: utterance.text, audio: loadClip(utterance.audioClip) }).catch(() => undefined);
+    return this.respond({ text: utterance.text, audio: loadClip(utterance.audioClip) }).catch(
+      () => undefined,
+    );
   }
 
   private onTruncate(event: Json): void {
@@ -452,7 +468,12 @@ export class OpenAiSimSession {
     const sentBytes = this.sentAudioBytes.get(itemId);
     if (sentBytes === undefined || sentBytes === 0) {
       this.sendError(
-        { type: 'invalid_request_error', code: 'invalid_value', message: 'Only model output audio messages can be truncated', param: 'item_id' },
+        {
+          type: 'invalid_request_error',
+          code: 'invalid_value',
+          message: 'Only model output audio messages can be truncated',
+          param: 'item_id',
+        },
         event,
       );
       return;
@@ -470,7 +491,12 @@ export class OpenAiSimSession {
       );
       return;
     }
-    this.send({ type: 'conversation.item.truncated', item_id: itemId, content_index: 0, audio_end_ms: audioEndMs });
+    this.send({
+      type: 'conversation.item.truncated',
+      item_id: itemId,
+      content_index: 0,
+      audio_end_ms: audioEndMs,
+    });
   }
 
   private async streamResponse(options: RespondOptions): Promise<ResponseOutcome> {
@@ -492,7 +518,12 @@ export class OpenAiSimSession {
       type: 'response.created',
       response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] },
     });
-    this.send({ type: 'response.output_item.added', response_id: responseId, output_index: 0, item: item('in_progress') });
+    this.send({
+      type: 'response.output_item.added',
+      response_id: responseId,
+      output_index: 0,
+      item: item('in_progress'),
+    });
     this.send({ type: 'conversation.item.added', previous_item_id: null, item: item('in_progress') });
     this.send({ type: 'response.content_part.added', ...ids, part: { type: 'audio', transcript: '' } });
 
@@ -509,7 +540,9 @@ export class OpenAiSimSession {
     }
     const cancelled = active.cancelled || sent < options.audio.length;
     // What was said so far: the transcript of a cut-off response is cut off too.
-    const transcript = cancelled ? spokenPart(options.text, sent / Math.max(1, options.audio.length)) : options.text;
+    const transcript = cancelled
+      ? spokenPart(options.text, sent / Math.max(1, options.audio.length))
+      : options.text;
     const status = cancelled ? 'cancelled' : 'completed';
     if (this.activeResponse === active) this.activeResponse = undefined;
     if (!this.isClosed) {
@@ -551,7 +584,12 @@ export class OpenAiSimSession {
       type: 'response.created',
       response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] },
     });
-    this.send({ type: 'response.output_item.added', response_id: responseId, output_index: 0, item: item('in_progress', '') });
+    this.send({
+      type: 'response.output_item.added',
+      response_id: responseId,
+      output_index: 0,
+      item: item('in_progress', ''),
+    });
     const ids = { response_id: responseId, item_id: itemId, output_index: 0, call_id: callId };
     this.send({ type: 'response.function_call_arguments.delta', ...ids, delta: argumentsJson });
     this.send({ type: 'response.function_call_arguments.done', ...ids, name, arguments: argumentsJson });
@@ -573,7 +611,7 @@ export class OpenAiSimSession {
     const output = this.events[outputIndex]!.item as Json;
     await this.waitFor(
       (event, index) => event.type === 'response.create' && index > outputIndex,
-      RESPONSE_CREATE_WAIT_MS,
+      this.options.responseCreateWaitMs ?? 2000,
       `response.create after the output of ${name}`,
     ).catch(() => {
       this.violations.push(`${name}: function_call_output not followed by response.create`);
@@ -620,7 +658,10 @@ export class OpenAiSimSession {
     this.sendError({ type: 'invalid_request_error', code, message: problems[0] ?? 'invalid event' }, event);
   }
 
-  private sendError(error: { type: string; code: string; message: string; param?: string }, cause?: Json): void {
+  private sendError(
+    error: { type: string; code: string; message: string; param?: string },
+    cause?: Json,
+  ): void {
     const event = {
       type: 'error',
       error: {

@@ -23,7 +23,13 @@ const tools = [
 ];
 
 function settings() {
-  return { model: 'gpt-realtime', voice: 'marin', instructions: 'Be brief.', vadEagerness: 'low' as const, tools };
+  return {
+    model: 'gpt-realtime',
+    voice: 'marin',
+    instructions: 'Be brief.',
+    vadEagerness: 'low' as const,
+    tools,
+  };
 }
 
 describe('OpenAI Realtime codec: client events', () => {
@@ -39,7 +45,12 @@ describe('OpenAI Realtime codec: client events', () => {
       audio: {
         input: {
           format: { type: 'audio/pcmu' },
-          turn_detection: { type: 'semantic_vad', eagerness: 'low', create_response: true, interrupt_response: true },
+          turn_detection: {
+            type: 'semantic_vad',
+            eagerness: 'low',
+            create_response: true,
+            interrupt_response: true,
+          },
           transcription: { model: 'gpt-4o-mini-transcribe' },
         },
         output: { format: { type: 'audio/pcmu' }, voice: 'marin' },
@@ -68,7 +79,14 @@ describe('OpenAI Realtime codec: client events', () => {
       },
     };
     const problems = validateClientEvent(beta);
-    for (const field of ['modalities', 'voice', 'input_audio_format', 'output_audio_format', 'turn_detection', 'input_audio_transcription']) {
+    for (const field of [
+      'modalities',
+      'voice',
+      'input_audio_format',
+      'output_audio_format',
+      'turn_detection',
+      'input_audio_transcription',
+    ]) {
       expect(problems).toContainEqual(expect.stringContaining(`session.${field} is a beta field`));
     }
   });
@@ -98,7 +116,12 @@ describe('OpenAI Realtime codec: client events', () => {
 
   it('builds conversation.item.truncate with content_index 0 and a whole, non-negative audio_end_ms', () => {
     const event = JSON.parse(itemTruncate('item_1', 1234.9));
-    expect(event).toEqual({ type: 'conversation.item.truncate', item_id: 'item_1', content_index: 0, audio_end_ms: 1234 });
+    expect(event).toEqual({
+      type: 'conversation.item.truncate',
+      item_id: 'item_1',
+      content_index: 0,
+      audio_end_ms: 1234,
+    });
     expect(validateClientEvent(event)).toEqual([]);
     expect(JSON.parse(itemTruncate('item_1', -40)).audio_end_ms).toBe(0);
     expect(JSON.parse(itemTruncate('item_1', Number.NaN)).audio_end_ms).toBe(0);
@@ -162,7 +185,11 @@ describe('OpenAI Realtime codec: server events', () => {
     );
     expect(call).toMatchObject({ kind: 'event', event: { call_id: 'call_9', name: 'end_call' } });
     const error = parseServerEvent(
-      JSON.stringify({ type: 'error', event_id: 'e', error: { type: 'invalid_request_error', message: 'bad', code: null } }),
+      JSON.stringify({
+        type: 'error',
+        event_id: 'e',
+        error: { type: 'invalid_request_error', message: 'bad', code: null },
+      }),
     );
     expect(error).toMatchObject({ kind: 'event', event: { error: { message: 'bad' } } });
   });
