@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import type { ToolDefinition, ToolResult } from '../../core/tool-types.js';
+
+/**
+ * The OpenAI Realtime wire format (GA protocol, protocols.md §2): pure builders for the client
+ * events we send and a parser for the server events we use. GA only: no `OpenAI-Beta` header, a
+ * nested `session` with `type: "realtime"`, audio formats as objects, `response.output_audio.*`.
+ */
+
+export type VadEagerness = 'low' | 'medium' | 'high' | 'auto';
+
+export interface SessionSettings {
+  model: string;
+  voice: string;
+  instructions: string;
+  vadEagerness: VadEagerness;
+  tools: ToolDefinition[];
+}
+
+/** The transcription model for the caller's side (reported as caller transcript turns). */
+export const TRANSCRIPTION_MODEL = 'gpt-4o-mini-transcribe';
+
+/** μ-law 8 kHz, Twilio's format, so audio passes through untouched both ways. */
+const PCMU = { type: 'audio/pcmu' } as const;
+
+export function sessionUpdate(settings: SessionSettings): string {
+  return JSON.stringify({
+    type: 'session.update',
+    session: {
+      type: 'realtime',
+      model: settings.model,
+      output_modalities: ['audio'],
+      instructions: settings.instructions,
+      audio: {
+        input: {
+          format: PCMU,
+          // Semantic VAD ends the caller's turn on meaning, not only on silence, so a thinking pause
+          // does not cut them off; `low` eagerness waits longest. The server both answers and stops
+          // its own speech when the caller talks over it.
+          turn_detection: {
+            type: 'semantic_vad',
+            eagerness: settings.vadEagerness,
+            create_response: true,
+            interrupt_response: true,
+          },
+          transcription: { model: TRANSCRIPTION_MODEL },
+        },
+        output: { format: PCMU, voice: settings.voice },
+      },
+      tools: settings.tools.map((tool) => ({
+        type: 'function',
+        name: tool.name,
+        description: tool.description,
+        parameters: tool.parameters,
+      })),
+      tool_choice: 'auto',
+    },
+  });
+}
+
+const APPEND_PREFIX = '{"type":"input_audio_buffer.append","audio":"';
+const APPEND_SUFFIX = '"}';
+
+/**
+ * Caller audio, built by concatenation so the payload is the identical string Twilio sent (no
+ * JSON re-encoding on the per-frame path). The payload is base64 (validated by the bridge's Twilio
+ * codec), whose alphabet needs no JSON escaping.
+ */
+export function inputAudioAppend(payload: string): string {
+  return APPEND_PREFIX + payload + APPEND_SUFFIX;
+}
+
+/** Tells the server how much of an assistant item the caller heard (inclusive, whole ms, ≥ 0). */
+export function itemTruncate(itemId: string, audioEndMs: number): string {
+  const ms = Number.isFinite(audioEndMs) ? Math.max(0, Math.floor(audioEndMs)) : 0;
+  return JSON.stringify({
+    type: 'conversation.item.truncate',
+    item_id: itemId,
+    content_index: 0,
+    audio_end_ms: ms,
+  });
+}
+
+/** A tool's result as the model reads it; a failure is marked so the model knows it did not work. */
+export function toolOutputText(result: ToolResult): string {
+  return result.ok ? result.text : `Error: the tool failed: ${result.text}`;
+}
+
+export function functionCallOutput(callId: string, result: ToolResult): string {
+  return JSON.stringify({
+    type: 'conversation.item.create',
+    item: { type: 'function_call_output', call_id: callId, output: toolOutputText(result) },
+  });
+}
+
+export function responseCreate(): string {
+  return JSON.stringify({ type: 'response.create' });
+}
+
+// ---------- server events ----------
+
+/** A function call as it appears in `response.done` output. */
+export const functionCallItem = z.object({
+  type: z.literal('function_call'),
+  call_id: z.string(),
+  name: z.string(),
+  arguments: z.string(),
+});
+
+const serverEvents = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('session.created'), session: z.looseObject({}) }),
+  z.object({
+    type: z.literal('session.updated'),
+    session: z.looseObject({
+      audio: z
+        .looseObject({
+          input: z.looseObject({ format: z.looseObject({ type: z.string() }).optional() }).optional(),
+          output: z.looseObject({ format: z.looseObject({ type: z.string() }).optional() }).optional(),
+        })
+        .optional(),
+    }),
+  }),
+  z.object({ type: z.literal('response.output_audio.delta'), item_id: z.string(), delta: z.string() }),
+  z.object({
+    type: z.literal('response.output_audio_transcript.done'),
+    item_id: z.string(),
+    transcript: z.string(),
+  }),
+  z.object({
+    type: z.literal('conversation.item.input_audio_transcription.completed'),
+    item_id: z.string(),
+    transcript: z.string(),
+  }),
+  z.object({ type: z.literal('input_audio_buffer.speech_started'), item_id: z.string().optional() }),
+  z.object({
+    type: z.literal('response.function_call_arguments.done'),
+    call_id: z.string(),
+    name: z.string(),
+    arguments: z.string(),
+  }),
+  z.object({ type: z.literal('response.created'), response: z.looseObject({ id: z.string().optional() }) }),
+  z.object({
+    type: z.literal('response.done'),
+    response: z.object({
+      id: z.string().optional(),
+      status: z.string().optional(),
+      status_details: z.unknown().optional(),
+      // Items are checked one by one where used: only function calls matter, others pass.
+      output: z.array(z.unknown()).optional(),
+    }),
+  }),
+  z.object({
+    type: z.literal('error'),
+    error: z.object({
+      type: z.string(),
+      message: z.string(),
+      code: z.string().nullish(),
+      param: z.string().nullish(),
+      event_id: z.string().nullish(),
+    }),
+  }),
+]);
+
+export type ServerEvent = z.infer<typeof serverEvents>;
+export type ServerEventType = ServerEvent['type'];
+const USED_TYPES = new Set<string>(serverEvents.options.map((option) => option.shape.type.value));
+
+/** Beta wire names: if one arrives, the server speaks the old protocol and our audio is lost. */
+export const BETA_SERVER_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'response.audio.delta',
+  'response.audio.done',
+  'response.audio_transcript.delta',
+  'response.audio_transcript.done',
+  'response.text.delta',
+  'response.text.done',
+]);
+
+export type ParsedServerEvent =
+  | { kind: 'event'; event: ServerEvent }
+  | { kind: 'audio'; itemId: string; delta: string }
+  | { kind: 'ignored'; type: string }
+  | { kind: 'invalid'; type?: string; problem: string };
+
+/**
+ * Parses one server frame. Audio deltas, the bulk of the traffic, skip zod: a type check and the
+ * same `delta` string passed on. Events we do not use are reported as `ignored`.
+ */
+export function parseServerEvent(data: string): ParsedServerEvent {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data);
+  } catch {
+    return { kind: 'invalid', problem: 'not JSON' };
+  }
+  if (typeof raw !== 'object' || raw === null) return { kind: 'invalid', problem: 'not an object' };
+  const record = raw as Record<string, unknown>;
+  const type = record.type;
+  if (typeof type !== 'string') return { kind: 'invalid', problem: 'no type' };
+  if (type === 'response.output_audio.delta') {
+    const { delta, item_id: itemId } = record;
+    if (typeof delta === 'string' && typeof itemId === 'string') return { kind: 'audio', itemId, delta };
+    return { kind: 'invalid', type, problem: 'audio delta without delta or item_id' };
+  }
+  if (!USED_TYPES.has(type)) return { kind: 'ignored', type };
+  const parsed = serverEvents.safeParse(raw);
+  if (!parsed.success) return { kind: 'invalid', type, problem: z.prettifyError(parsed.error) };
+  return { kind: 'event', event: parsed.data };
+}
+
+/** Tool arguments arrive as a JSON string; an unparsable one is passed on raw for the tool to reject. */
+export function parseToolArguments(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return json;
+  }
+}

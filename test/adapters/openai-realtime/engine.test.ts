@@ -1,0 +1,415 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import WebSocket from 'ws';
+import {
+  createOpenAiRealtimeEngine,
+  type OpenAiRealtimeEngineOptions,
+} from '../../../services/adapters/openai-realtime/engine.js';
+import type { ToolDefinition } from '../../../services/core/tool-types.js';
+import {
+  type EngineCallContext,
+  type EngineEndReason,
+  type EngineListener,
+  type EngineSession,
+  EngineStartError,
+} from '../../../services/core/voice-engine.js';
+import { loadClip, toFrames } from '../../sim/audio.js';
+import { validateClientEvent } from '../../sim/openai-schemas.js';
+import { type OpenAiSim, type OpenAiSimOptions, startOpenAiSim } from '../../sim/openai-server.js';
+
+const API_KEY = 'sk-test-openai';
+const CALL_SID = 'CA0123456789abcdef0123456789abcdef';
+
+const tools: ToolDefinition[] = [
+  {
+    name: 'check_availability',
+    description: 'Free slots on a day',
+    parameters: { type: 'object', properties: { date: { type: 'string' } }, required: ['date'] },
+  },
+  { name: 'end_call', description: 'Hang up', parameters: { type: 'object', properties: {} } },
+];
+
+const context: EngineCallContext = {
+  callSid: CALL_SID,
+  streamSid: 'MZ0123456789abcdef0123456789abcdef',
+  direction: 'inbound',
+  remoteNumber: '+15551230000',
+  businessName: 'Harbor Dental',
+  businessTimezone: 'America/New_York',
+  now: Date.UTC(2026, 10, 25, 14, 30),
+  customer: { id: 'c1', name: 'Dana' },
+  tools,
+};
+
+interface Recorder {
+  listener: EngineListener;
+  audio: Array<{ payload: string; itemId?: string }>;
+  interruptions: number;
+  transcripts: Array<{ role: 'caller' | 'agent'; text: string }>;
+  toolCalls: Array<{ callId: string; name: string; args: unknown }>;
+  ended: EngineEndReason[];
+}
+
+function recorder(): Recorder {
+  const r: Recorder = {
+    audio: [],
+    interruptions: 0,
+    transcripts: [],
+    toolCalls: [],
+    ended: [],
+    listener: {
+      audio: (payload, itemId) => r.audio.push({ payload, itemId }),
+      interruption: () => {
+        r.interruptions++;
+      },
+      transcript: (role, text) => r.transcripts.push({ role, text }),
+      toolCall: (call) => r.toolCalls.push(call),
+      ended: (reason) => r.ended.push(reason),
+    },
+  };
+  return r;
+}
+
+async function waitUntil(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+let sim: OpenAiSim;
+const openSessions: EngineSession[] = [];
+
+async function setUp(
+  simOptions: Partial<OpenAiSimOptions> = {},
+  engineOptions: Partial<OpenAiRealtimeEngineOptions> = {},
+) {
+  sim = await startOpenAiSim({ apiKey: API_KEY, ...simOptions });
+  const engine = createOpenAiRealtimeEngine({
+    url: sim.url,
+    apiKey: API_KEY,
+    model: 'gpt-realtime',
+    voice: 'marin',
+    vadEagerness: 'low',
+    ...engineOptions,
+  });
+  return engine;
+}
+
+async function startReady(simOptions: Partial<OpenAiSimOptions> = {}) {
+  const engine = await setUp(simOptions);
+  const r = recorder();
+  const session = await engine.start(context, r.listener, new AbortController().signal);
+  openSessions.push(session);
+  const simSession = await sim.nextSession();
+  return { engine, r, session, simSession };
+}
+
+afterEach(async () => {
+  for (const session of openSessions.splice(0)) session.close();
+  await sim?.close();
+  jest.restoreAllMocks();
+});
+
+describe('OpenAI Realtime engine', () => {
+  it('declares its name and capabilities', async () => {
+    const engine = await setUp();
+    expect(engine.name).toBe('openai');
+    expect(engine.capabilities).toEqual({
+      turnDetection: 'engine',
+      truncateOnBargeIn: true,
+      toolProtocol: 'function-call',
+    });
+  });
+
+  it('connects with only the bearer token, configures a GA session and speaks first', async () => {
+    const { simSession } = await startReady();
+
+    expect(simSession.model).toBe('gpt-realtime');
+    expect(simSession.headers.authorization).toBe(`Bearer ${API_KEY}`);
+    expect(simSession.headers['openai-beta']).toBeUndefined();
+    const config = simSession.sessionConfig!;
+    expect(config).toMatchObject({
+      type: 'realtime',
+      model: 'gpt-realtime',
+      output_modalities: ['audio'],
+      audio: {
+        input: { format: { type: 'audio/pcmu' }, turn_detection: { type: 'semantic_vad', eagerness: 'low' } },
+        output: { format: { type: 'audio/pcmu' }, voice: 'marin' },
+      },
+      tool_choice: 'auto',
+    });
+    expect(config.instructions).toEqual(expect.stringContaining('Harbor Dental'));
+    expect(config.instructions).toEqual(expect.stringContaining('Dana'));
+    expect((config.tools as Array<{ name: string }>).map((t) => t.name)).toEqual([
+      'check_availability',
+      'end_call',
+    ]);
+    // The agent speaks first: a response.create right after the session is ready.
+    await simSession.waitForEvent('response.create');
+    const types = simSession.events.map((e) => e.type);
+    expect(types).toEqual(['session.update', 'response.create']);
+    for (const event of simSession.events) expect(validateClientEvent(event)).toEqual([]);
+    expect(sim.violations).toEqual([]);
+  });
+
+  it('passes caller audio through as the exact payload strings, in order', async () => {
+    const { session, simSession } = await startReady();
+    const frames = toFrames(loadClip('caller-hello'));
+
+    for (const frame of frames) session.sendCallerAudio(frame);
+    await simSession.waitForEvent('input_audio_buffer.append', frames.length);
+
+    expect(simSession.appendedAudio).toEqual(frames);
+    expect(simSession.callerAudio().equals(loadClip('caller-hello'))).toBe(true);
+    expect(sim.violations).toEqual([]);
+  });
+
+  it('passes agent audio through as the exact delta strings, with the item id', async () => {
+    const { r, simSession } = await startReady();
+    const clip = loadClip('agent-greeting');
+
+    const outcome = await simSession.respond({ text: 'Thanks for calling Harbor Dental.', audio: clip });
+    await waitUntil(() => r.transcripts.length === 1, 'agent transcript');
+
+    const sentDeltas = simSession.sent
+      .filter((e) => e.type === 'response.output_audio.delta')
+      .map((e) => e.delta);
+    expect(r.audio.map((a) => a.payload)).toEqual(sentDeltas);
+    expect(new Set(r.audio.map((a) => a.itemId))).toEqual(new Set([outcome.itemId]));
+    expect(Buffer.concat(r.audio.map((a) => Buffer.from(a.payload, 'base64'))).equals(clip)).toBe(true);
+    expect(r.transcripts).toEqual([{ role: 'agent', text: 'Thanks for calling Harbor Dental.' }]);
+  });
+
+  it('reports barge-in as an interruption and sends the truncate the bridge asks for', async () => {
+    const { r, session, simSession } = await startReady();
+
+    const response = simSession.respond({
+      text: 'Let me tell you all about our opening hours.',
+      audio: loadClip('agent-confirm'),
+    });
+    await waitUntil(() => r.audio.length >= 2, 'agent audio');
+    simSession.speechStarted();
+    await waitUntil(() => r.interruptions === 1, 'interruption');
+    const outcome = await response;
+    expect(outcome.status).toBe('cancelled');
+
+    session.truncate(outcome.itemId, 150);
+    const truncate = await simSession.waitForEvent('conversation.item.truncate');
+
+    expect(truncate).toEqual({
+      type: 'conversation.item.truncate',
+      item_id: outcome.itemId,
+      content_index: 0,
+      audio_end_ms: 150,
+    });
+    await waitUntil(() => simSession.sent.some((e) => e.type === 'conversation.item.truncated'), 'truncated');
+    expect(simSession.errorsSent).toEqual([]);
+    expect(sim.violations).toEqual([]);
+  });
+
+  it('never sends a negative or fractional audio_end_ms', async () => {
+    const { session, simSession } = await startReady();
+    const { itemId } = await simSession.respond({
+      text: 'Hi.',
+      audio: loadClip('agent-greeting').subarray(0, 1600),
+    });
+
+    session.truncate(itemId, -25);
+    session.truncate(itemId, 99.7);
+
+    expect((await simSession.waitForEvent('conversation.item.truncate', 1)).audio_end_ms).toBe(0);
+    expect((await simSession.waitForEvent('conversation.item.truncate', 2)).audio_end_ms).toBe(99);
+  });
+
+  it('round-trips a function call: one toolCall, then the output and a response.create', async () => {
+    const { r, session, simSession } = await startReady();
+
+    const output = simSession.functionCall('check_availability', { date: '2026-12-01' });
+    await waitUntil(() => r.toolCalls.length === 1, 'tool call');
+    const call = r.toolCalls[0]!;
+    expect(call).toEqual({
+      callId: expect.any(String),
+      name: 'check_availability',
+      args: { date: '2026-12-01' },
+    });
+    session.sendToolResult(call.callId, { ok: true, text: 'Free at 09:00 and 14:00.' });
+
+    expect(await output).toEqual({
+      type: 'function_call_output',
+      call_id: call.callId,
+      output: 'Free at 09:00 and 14:00.',
+    });
+    await simSession.waitForEvent('response.create', 2);
+    const types = simSession.events.map((e) => e.type);
+    expect(types.slice(-2)).toEqual(['conversation.item.create', 'response.create']);
+    // Seen in both response.function_call_arguments.done and response.done: reported once.
+    expect(r.toolCalls).toHaveLength(1);
+    expect(sim.violations).toEqual([]);
+  });
+
+  it('tells the model when a tool failed', async () => {
+    const { r, session, simSession } = await startReady();
+
+    const output = simSession.functionCall('end_call', {});
+    await waitUntil(() => r.toolCalls.length === 1, 'tool call');
+    session.sendToolResult(r.toolCalls[0]!.callId, { ok: false, text: 'Calendar unavailable.' });
+
+    expect((await output).output).toMatch(/^Error: .*Calendar unavailable\.$/);
+  });
+
+  it('reports caller and agent transcripts', async () => {
+    const { r, simSession } = await startReady();
+
+    simSession.callerTranscript('I would like to book a cleaning.');
+    await simSession.respond({
+      text: 'Sure, which day suits you?',
+      audio: loadClip('agent-greeting').subarray(0, 800),
+    });
+    await waitUntil(() => r.transcripts.length === 2, 'transcripts');
+
+    expect(r.transcripts).toEqual([
+      { role: 'caller', text: 'I would like to book a cleaning.' },
+      { role: 'agent', text: 'Sure, which day suits you?' },
+    ]);
+  });
+
+  it('logs a server error with the callSid and keeps the session up', async () => {
+    const errorLog = jest.spyOn(Logger.prototype, 'error');
+    const { r, session, simSession } = await startReady();
+    const { itemId } = await simSession.respond({
+      text: 'Hi.',
+      audio: loadClip('agent-greeting').subarray(0, 800),
+    });
+
+    // 100 ms were sent; truncating at 500 ms is the classic "already shorter" error.
+    session.truncate(itemId, 500);
+    await waitUntil(() => errorLog.mock.calls.length > 0, 'error log');
+
+    const [message, details] = errorLog.mock.calls[0]!;
+    expect(message).toBe('OpenAI Realtime error');
+    expect(details).toMatchObject({ message: 'Audio content of 100ms is already shorter than 500ms' });
+    expect((errorLog.mock.contexts[0] as Logger).getPersistentLogAttributes()).toMatchObject({
+      callSid: CALL_SID,
+    });
+    session.sendCallerAudio('//////////8=');
+    await simSession.waitForEvent('input_audio_buffer.append');
+    expect(r.ended).toEqual([]);
+  });
+
+  it('reports a server close after ready as ended', async () => {
+    const { r, simSession } = await startReady();
+
+    simSession.close(1011, 'server error');
+    await waitUntil(() => r.ended.length === 1, 'ended');
+
+    expect(r.ended).toEqual([{ kind: 'engine-closed', code: 1011, detail: 'server error' }]);
+  });
+
+  it('close() closes with 1000, is idempotent, and silences the listener', async () => {
+    const { r, session, simSession } = await startReady();
+    const response = simSession.respond({ text: 'A long answer.', audio: loadClip('agent-confirm') });
+    await waitUntil(() => r.audio.length >= 1, 'agent audio');
+
+    session.close();
+    session.close();
+    const audioAtClose = r.audio.length;
+
+    expect((await simSession.closed).code).toBe(1000);
+    await response;
+    expect(r.audio.length).toBe(audioAtClose);
+    expect(r.ended).toEqual([]);
+    session.sendCallerAudio('//////////8=');
+    session.truncate('item', 10);
+  });
+});
+
+describe('OpenAI Realtime engine start failures', () => {
+  async function expectStartError(promise: Promise<EngineSession>, reason: RegExp) {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(EngineStartError);
+    expect((error as EngineStartError).engine).toBe('openai');
+    expect((error as EngineStartError).reason).toMatch(reason);
+  }
+
+  it('rejects when the socket is refused, leaving no session', async () => {
+    const engine = await setUp({ failures: { refuseSocket: true } });
+    await expectStartError(
+      engine.start(context, recorder().listener, new AbortController().signal),
+      /socket/,
+    );
+    expect(sim.rejectedUpgrades).toHaveLength(1);
+    expect(sim.sessions).toHaveLength(0);
+  });
+
+  it('rejects when the upgrade is answered with an HTTP error', async () => {
+    const engine = await setUp({ failures: { httpStatus: 503 } });
+    await expectStartError(engine.start(context, recorder().listener, new AbortController().signal), /503/);
+  });
+
+  it('rejects on a wrong API key', async () => {
+    const engine = await setUp({}, { apiKey: 'sk-wrong' });
+    await expectStartError(engine.start(context, recorder().listener, new AbortController().signal), /401/);
+  });
+
+  it('rejects on an error event before ready and closes the socket', async () => {
+    const engine = await setUp({ failures: { sessionError: "Invalid value: 'nova'." } });
+    await expectStartError(engine.start(context, recorder().listener, new AbortController().signal), /nova/);
+    const simSession = await sim.nextSession();
+    await simSession.closed;
+  });
+
+  it('rejects on abort while session.updated is withheld, and closes the socket', async () => {
+    const engine = await setUp({ failures: { withholdSessionUpdated: true } });
+    const controller = new AbortController();
+    const r = recorder();
+
+    const start = engine.start(context, r.listener, controller.signal);
+    const simSession = await sim.nextSession();
+    await simSession.waitForEvent('session.update');
+    controller.abort();
+
+    await expectStartError(start, /timeout|abort/);
+    await simSession.closed;
+    expect(r.ended).toEqual([]);
+  });
+
+  it('rejects at once on an already aborted signal, without connecting', async () => {
+    const engine = await setUp();
+    const controller = new AbortController();
+    controller.abort();
+
+    await expectStartError(engine.start(context, recorder().listener, controller.signal), /abort/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sim.sessions).toHaveLength(0);
+  });
+
+  it('rejects when the server closes before ready', async () => {
+    const engine = await setUp({ failures: { withholdSessionUpdated: true } });
+    const start = engine.start(context, recorder().listener, new AbortController().signal);
+    const simSession = await sim.nextSession();
+    await simSession.waitForEvent('session.update');
+    simSession.close(1011);
+    await expectStartError(start, /closed before ready.*1011/);
+  });
+
+  it('uses an injected WebSocket implementation with the model in the URL', async () => {
+    const urls: string[] = [];
+    class RecordingWebSocket extends WebSocket {
+      constructor(address: string | URL, options?: WebSocket.ClientOptions) {
+        super(address, options);
+        urls.push(String(address));
+      }
+    }
+    const engine = await setUp(
+      {},
+      { WebSocketImpl: RecordingWebSocket as typeof WebSocket, model: 'gpt-realtime-mini' },
+    );
+    const session = await engine.start(context, recorder().listener, new AbortController().signal);
+    openSessions.push(session);
+    expect(urls).toEqual([`${sim.url}?model=gpt-realtime-mini`]);
+  });
+});

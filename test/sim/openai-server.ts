@@ -1,0 +1,695 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { isSilentUlaw, loadClip, ULAW_BYTES_PER_MS } from './audio.js';
+import { handshakeViolations, validateClientEvent, validateServerEvent } from './openai-schemas.js';
+import type { AgentUtterance, ConversationScript, ScriptedTurn } from './script.js';
+
+/**
+ * A local stand-in for the OpenAI Realtime API (GA protocol, protocols.md §2) on 127.0.0.1. It checks
+ * what a client sends the way the live API does (handshake headers, every event against the GA
+ * schemas, beta shapes refused with an `error` event) and lets a test play the server's side:
+ * agent audio, barge-in, transcripts and function calls, by hand or from a ConversationScript.
+ */
+
+type Json = Record<string, unknown>;
+
+export interface OpenAiSimFailures {
+  /** Drop the TCP connection at the upgrade, without an HTTP answer. */
+  refuseSocket?: boolean;
+  /** Accept `session.update` but never answer `session.updated` (the engine never becomes ready). */
+  withholdSessionUpdated?: boolean;
+  /** Answer the upgrade with this HTTP status instead of switching protocols. */
+  httpStatus?: number;
+  /** Answer `session.update` with an `error` event carrying this message instead of `session.updated`. */
+  sessionError?: string;
+}
+
+export interface OpenAiSimOptions {
+  apiKey: string;
+  script?: ConversationScript;
+  failures?: OpenAiSimFailures;
+  /** Agent audio is streamed this many times faster than real time, as the real API does (default 10). */
+  audioSpeedup?: number;
+  /** μ-law bytes per `response.output_audio.delta` (default 800, 100 ms). */
+  audioChunkBytes?: number;
+  /** How long a `response.create` may take to follow a function_call_output (default 2000 ms). */
+  responseCreateWaitMs?: number;
+}
+
+export interface RejectedUpgrade {
+  /** HTTP status answered, or 0 when the socket was dropped. */
+  status: number;
+  reason: string;
+  headers: IncomingHttpHeaders;
+}
+
+export interface OpenAiSim {
+  /** `ws://127.0.0.1:<port>/v1/realtime`: the engine adds `?model=`. */
+  url: string;
+  sessions: OpenAiSimSession[];
+  rejectedUpgrades: RejectedUpgrade[];
+  /** Protocol violations by any client (and any invalid event the simulator itself sent). */
+  violations: string[];
+  /** The next session not yet handed out, waiting up to `timeoutMs` for it to connect. */
+  nextSession(timeoutMs?: number): Promise<OpenAiSimSession>;
+  close(): Promise<void>;
+}
+
+export interface RespondOptions {
+  text: string;
+  audio: Buffer;
+  itemId?: string;
+}
+
+export interface ResponseOutcome {
+  responseId: string;
+  itemId: string;
+  status: 'completed' | 'cancelled';
+  /** μ-law bytes of this item sent to the client. */
+  sentBytes: number;
+}
+
+const BETA_REJECTION =
+  'The Realtime Beta API is no longer supported. Please use /v1/realtime for the GA API.';
+const DEFAULT_END_OF_TURN_SILENCE_MS = 1200;
+
+export async function startOpenAiSim(options: OpenAiSimOptions): Promise<OpenAiSim> {
+  const sessions: OpenAiSimSession[] = [];
+  const rejectedUpgrades: RejectedUpgrade[] = [];
+  const violations: string[] = [];
+  const handedOut = new Set<OpenAiSimSession>();
+  const sessionWaiters: Array<() => void> = [];
+  const wss = new WebSocketServer({ noServer: true });
+  const http = createServer((_req, res) => {
+    res.writeHead(426).end('WebSocket only');
+  });
+
+  const reject = (socket: Duplex, req: IncomingMessage, status: number, reason: string) => {
+    rejectedUpgrades.push({ status, reason, headers: req.headers });
+    if (status === 0) {
+      socket.destroy();
+      return;
+    }
+    const body = JSON.stringify({ error: { type: 'invalid_request_error', message: reason } });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
+
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const failures = options.failures ?? {};
+    if (failures.refuseSocket) return reject(socket, req, 0, 'refuseSocket');
+    if (failures.httpStatus) return reject(socket, req, failures.httpStatus, 'httpStatus');
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== '/v1/realtime') return reject(socket, req, 404, `no route ${url.pathname}`);
+    const headerProblems = handshakeViolations(req.headers);
+    if (req.headers['openai-beta'] !== undefined) {
+      violations.push(...headerProblems);
+      return reject(socket, req, 400, BETA_REJECTION);
+    }
+    if (req.headers.authorization !== `Bearer ${options.apiKey}`) {
+      violations.push('handshake: wrong or missing Authorization bearer token');
+      return reject(socket, req, 401, 'Incorrect API key provided.');
+    }
+    const model = url.searchParams.get('model');
+    if (!model) {
+      violations.push('handshake: no ?model= query parameter');
+      return reject(socket, req, 400, "Missing required parameter: 'model'.");
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const session = new OpenAiSimSession(ws, model, req.headers, options, violations);
+      sessions.push(session);
+      for (const wake of sessionWaiters.splice(0)) wake();
+    });
+  });
+
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+
+  return {
+    url: `ws://127.0.0.1:${port}/v1/realtime`,
+    sessions,
+    rejectedUpgrades,
+    violations,
+    nextSession(timeoutMs = 2000) {
+      return new Promise((resolve, rejectWait) => {
+        const timer = setTimeout(() => {
+          const index = sessionWaiters.indexOf(check);
+          if (index >= 0) sessionWaiters.splice(index, 1);
+          rejectWait(new Error(`no OpenAI sim session within ${timeoutMs} ms`));
+        }, timeoutMs);
+        function check() {
+          const session = sessions.find((s) => !handedOut.has(s));
+          if (!session) {
+            sessionWaiters.push(check);
+            return;
+          }
+          clearTimeout(timer);
+          handedOut.add(session);
+          resolve(session);
+        }
+        check();
+      });
+    },
+    async close() {
+      for (const session of sessions) session.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+interface ActiveResponse {
+  cancelled: boolean;
+}
+
+interface Waiter {
+  predicate: (event: Json, index: number) => boolean;
+  resolve: (index: number) => void;
+}
+
+let idCounter = 0;
+const nextId = (prefix: string) => `${prefix}_sim${(++idCounter).toString(36).padStart(6, '0')}`;
+
+export class OpenAiSimSession {
+  readonly id = nextId('sess');
+  /** Every client event received, parsed, in order. */
+  readonly events: Json[] = [];
+  /** Every server event sent, in order. */
+  readonly sent: Json[] = [];
+  /** The `session` of the last valid `session.update`. */
+  sessionConfig: Json | undefined;
+  /** The exact `audio` strings of `input_audio_buffer.append`, in order. */
+  readonly appendedAudio: string[] = [];
+  /** `conversation.item.truncate` events received. */
+  readonly truncations: Json[] = [];
+  /** `error` events this session sent (answers to bad client events). */
+  readonly errorsSent: Json[] = [];
+  responseCreates = 0;
+  /** Resolves when the socket has closed, with the close code and reason. */
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  private readonly waiters: Waiter[] = [];
+  private readonly sentAudioBytes = new Map<string, number>();
+  private responseChain: Promise<unknown> = Promise.resolve();
+  private activeResponse: ActiveResponse | undefined;
+  private callerBytes = 0;
+  private isClosed = false;
+  // Script mode: a simple turn-taking model on the caller's audio.
+  private greeted = false;
+  private turnIndex = 0;
+  private callerTalking = false;
+  private silenceMs = 0;
+  private turnItemId: string | undefined;
+  private turnChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly model: string,
+    readonly headers: IncomingHttpHeaders,
+    private readonly options: OpenAiSimOptions,
+    private readonly violations: string[],
+  ) {
+    this.closed = new Promise((resolve) => {
+      ws.on('close', (code, reason) => {
+        this.isClosed = true;
+        if (this.activeResponse) this.activeResponse.cancelled = true;
+        resolve({ code, reason: reason.toString() });
+      });
+    });
+    ws.on('error', () => {});
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    this.send({
+      type: 'session.created',
+      session: this.effectiveSession({}),
+    });
+  }
+
+  /** The caller's audio as received (all appended payloads, decoded and joined). */
+  callerAudio(): Buffer {
+    return Buffer.concat(this.appendedAudio.map((payload) => Buffer.from(payload, 'base64')));
+  }
+
+  /** Resolves with the `count`-th client event of `type` (already received or still to come). */
+  async waitForEvent(type: string, count = 1, timeoutMs = 2000): Promise<Json> {
+    let seen = 0;
+    const index = await this.waitFor(
+      (event) => event.type === type && ++seen === count,
+      timeoutMs,
+      `${count}× ${type}`,
+    );
+    return this.events[index]!;
+  }
+
+  /**
+   * Plays one agent response: response.created, the assistant item, its audio as
+   * `response.output_audio.delta` chunks under one item_id, the transcript, response.done.
+   * Responses are serialised, like the real server's one active response per conversation.
+   */
+  respond(options: RespondOptions): Promise<ResponseOutcome> {
+    const run = () => this.streamResponse(options);
+    const result = this.responseChain.then(run, run);
+    this.responseChain = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * The caller started speaking (`input_audio_buffer.speech_started`). Like the real server with
+   * `interrupt_response: true`, an in-progress response is cancelled.
+   */
+  speechStarted(): string {
+    const itemId = nextId('item');
+    this.turnItemId = itemId;
+    this.send({
+      type: 'input_audio_buffer.speech_started',
+      audio_start_ms: this.callerMs(),
+      item_id: itemId,
+    });
+    if (this.activeResponse) this.activeResponse.cancelled = true;
+    return itemId;
+  }
+
+  /** The caller's turn ended: speech_stopped, committed, and the transcription of `text`. */
+  callerTranscript(text: string): void {
+    const itemId = this.turnItemId ?? nextId('item');
+    this.turnItemId = undefined;
+    this.send({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: this.callerMs(), item_id: itemId });
+    this.send({ type: 'input_audio_buffer.committed', previous_item_id: null, item_id: itemId });
+    this.send({
+      type: 'conversation.item.input_audio_transcription.completed',
+      item_id: itemId,
+      content_index: 0,
+      transcript: text,
+      usage: { type: 'duration', seconds: Math.max(1, Math.round(this.callerMs() / 1000)) },
+    });
+  }
+
+  /**
+   * The model calls a function: a response holding one function_call item. Resolves with the
+   * `function_call_output` item the client creates for it, once a `response.create` has followed
+   * (a missing one is recorded as a violation: the model would never speak again).
+   */
+  functionCall(name: string, args: Record<string, unknown>): Promise<Json> {
+    const run = () => this.playFunctionCall(name, args);
+    const result = this.responseChain.then(run, run);
+    this.responseChain = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  /** Closes the socket from the server's side. */
+  close(code = 1000, reason = ''): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  // ---------- protocol ----------
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.reject(undefined, ['binary frames are not part of the protocol'], 'invalid_event');
+      return;
+    }
+    let event: unknown;
+    try {
+      event = JSON.parse(data.toString());
+    } catch {
+      this.reject(undefined, ['frame is not JSON'], 'invalid_json');
+      return;
+    }
+    const problems = validateClientEvent(event);
+    const record = (typeof event === 'object' && event !== null ? event : {}) as Json;
+    if (problems.length > 0) {
+      this.reject(
+        record,
+        problems,
+        problems.some((p) => p.includes('Unknown parameter')) ? 'unknown_parameter' : 'invalid_value',
+      );
+      return;
+    }
+    const index = this.events.push(record) - 1;
+    this.handle(record);
+    for (const waiter of [...this.waiters]) {
+      if (waiter.predicate(record, index)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve(index);
+      }
+    }
+  }
+
+  private handle(event: Json): void {
+    switch (event.type) {
+      case 'session.update':
+        this.onSessionUpdate(event.session as Json);
+        return;
+      case 'input_audio_buffer.append':
+        this.onAudio(event.audio as string);
+        return;
+      case 'conversation.item.truncate':
+        this.onTruncate(event);
+        return;
+      case 'conversation.item.create': {
+        const item: Json = { ...(event.item as Json), status: 'completed' };
+        item.id ??= nextId('item');
+        this.send({ type: 'conversation.item.added', previous_item_id: null, item });
+        this.send({ type: 'conversation.item.done', previous_item_id: null, item });
+        return;
+      }
+      case 'response.create':
+        this.responseCreates++;
+        if (this.options.script && !this.greeted) {
+          this.greeted = true;
+          void this.speak(this.options.script.greeting);
+        }
+        return;
+      case 'response.cancel':
+        if (this.activeResponse) this.activeResponse.cancelled = true;
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onSessionUpdate(session: Json): void {
+    const failures = this.options.failures ?? {};
+    if (failures.sessionError) {
+      this.sendError({
+        type: 'invalid_request_error',
+        code: 'invalid_value',
+        message: failures.sessionError,
+      });
+      return;
+    }
+    this.sessionConfig = session;
+    if (failures.withholdSessionUpdated) return;
+    this.send({ type: 'session.updated', session: this.effectiveSession(session) });
+  }
+
+  /** The full effective configuration, as the server reports it: our defaults overlaid by the update. */
+  private effectiveSession(update: Json): Json {
+    const audio = (update.audio ?? {}) as { input?: Json; output?: Json };
+    return {
+      type: 'realtime',
+      object: 'realtime.session',
+      id: this.id,
+      model: this.model,
+      output_modalities: update.output_modalities ?? ['audio'],
+      instructions: update.instructions ?? 'You are a helpful assistant.',
+      audio: {
+        input: {
+          format: { type: 'audio/pcm', rate: 24000 },
+          turn_detection: {
+            type: 'server_vad',
+            threshold: 0.5,
+            prefix_padding_ms: 300,
+            silence_duration_ms: 200,
+          },
+          ...audio.input,
+        },
+        output: { format: { type: 'audio/pcm', rate: 24000 }, voice: 'alloy', speed: 1, ...audio.output },
+      },
+      tools: update.tools ?? [],
+      tool_choice: update.tool_choice ?? 'auto',
+      max_output_tokens: 'inf',
+    };
+  }
+
+  private onAudio(payload: string): void {
+    this.appendedAudio.push(payload);
+    const audio = Buffer.from(payload, 'base64');
+    this.callerBytes += audio.length;
+    const script = this.options.script;
+    if (!script || !this.greeted || this.turnIndex >= script.turns.length) return;
+    const ms = audio.length / ULAW_BYTES_PER_MS;
+    if (!isSilentUlaw(audio)) {
+      this.silenceMs = 0;
+      if (!this.callerTalking) {
+        this.callerTalking = true;
+        this.speechStarted();
+      }
+      return;
+    }
+    if (!this.callerTalking) return;
+    this.silenceMs += ms;
+    if (this.silenceMs < (script.endOfTurnSilenceMs ?? DEFAULT_END_OF_TURN_SILENCE_MS)) return;
+    this.callerTalking = false;
+    this.silenceMs = 0;
+    const turn = script.turns[this.turnIndex++]!;
+    this.turnChain = this.turnChain.then(() => this.playTurn(turn));
+  }
+
+  private async playTurn(turn: ScriptedTurn): Promise<void> {
+    this.callerTranscript(turn.callerSays);
+    for (const tool of turn.tools ?? []) {
+      if (this.isClosed) return;
+      await this.functionCall(tool.name, tool.params).catch(() => undefined);
+    }
+    if (!this.isClosed) await this.speak(turn.agentSays);
+  }
+
+  private speak(utterance: AgentUtterance): Promise<ResponseOutcome | undefined> {
+    return this.respond({ text: utterance.text, audio: loadClip(utterance.audioClip) }).catch(
+      () => undefined,
+    );
+  }
+
+  private onTruncate(event: Json): void {
+    this.truncations.push(event);
+    const itemId = event.item_id as string;
+    const audioEndMs = event.audio_end_ms as number;
+    const sentBytes = this.sentAudioBytes.get(itemId);
+    if (sentBytes === undefined || sentBytes === 0) {
+      this.sendError(
+        {
+          type: 'invalid_request_error',
+          code: 'invalid_value',
+          message: 'Only model output audio messages can be truncated',
+          param: 'item_id',
+        },
+        event,
+      );
+      return;
+    }
+    const sentMs = Math.floor(sentBytes / ULAW_BYTES_PER_MS);
+    if (audioEndMs > sentMs) {
+      this.sendError(
+        {
+          type: 'invalid_request_error',
+          code: 'invalid_value',
+          message: `Audio content of ${sentMs}ms is already shorter than ${audioEndMs}ms`,
+          param: 'audio_end_ms',
+        },
+        event,
+      );
+      return;
+    }
+    this.send({
+      type: 'conversation.item.truncated',
+      item_id: itemId,
+      content_index: 0,
+      audio_end_ms: audioEndMs,
+    });
+  }
+
+  private async streamResponse(options: RespondOptions): Promise<ResponseOutcome> {
+    const responseId = nextId('resp');
+    const itemId = options.itemId ?? nextId('item');
+    const active: ActiveResponse = { cancelled: false };
+    this.activeResponse = active;
+    this.sentAudioBytes.set(itemId, this.sentAudioBytes.get(itemId) ?? 0);
+    const item = (status: string, transcript?: string) => ({
+      id: itemId,
+      object: 'realtime.item',
+      type: 'message',
+      status,
+      role: 'assistant',
+      content: transcript === undefined ? [] : [{ type: 'output_audio', transcript }],
+    });
+    const ids = { response_id: responseId, item_id: itemId, output_index: 0, content_index: 0 };
+    this.send({
+      type: 'response.created',
+      response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] },
+    });
+    this.send({
+      type: 'response.output_item.added',
+      response_id: responseId,
+      output_index: 0,
+      item: item('in_progress'),
+    });
+    this.send({ type: 'conversation.item.added', previous_item_id: null, item: item('in_progress') });
+    this.send({ type: 'response.content_part.added', ...ids, part: { type: 'audio', transcript: '' } });
+
+    const chunkBytes = this.options.audioChunkBytes ?? 800;
+    const intervalMs = chunkBytes / ULAW_BYTES_PER_MS / (this.options.audioSpeedup ?? 10);
+    let sent = 0;
+    for (let offset = 0; offset < options.audio.length; offset += chunkBytes) {
+      if (active.cancelled || this.isClosed) break;
+      const chunk = options.audio.subarray(offset, offset + chunkBytes);
+      this.send({ type: 'response.output_audio.delta', ...ids, delta: chunk.toString('base64') });
+      sent += chunk.length;
+      this.sentAudioBytes.set(itemId, (this.sentAudioBytes.get(itemId) ?? 0) + chunk.length);
+      await delay(intervalMs);
+    }
+    const cancelled = active.cancelled || sent < options.audio.length;
+    // What was said so far: the transcript of a cut-off response is cut off too.
+    const transcript = cancelled
+      ? spokenPart(options.text, sent / Math.max(1, options.audio.length))
+      : options.text;
+    const status = cancelled ? 'cancelled' : 'completed';
+    if (this.activeResponse === active) this.activeResponse = undefined;
+    if (!this.isClosed) {
+      this.send({ type: 'response.output_audio.done', ...ids });
+      this.send({ type: 'response.output_audio_transcript.done', ...ids, transcript });
+      this.send({ type: 'response.content_part.done', ...ids, part: { type: 'audio', transcript } });
+      const done = item(cancelled ? 'incomplete' : 'completed', transcript);
+      this.send({ type: 'response.output_item.done', response_id: responseId, output_index: 0, item: done });
+      this.send({ type: 'conversation.item.done', previous_item_id: null, item: done });
+      this.send({
+        type: 'response.done',
+        response: {
+          id: responseId,
+          object: 'realtime.response',
+          status,
+          ...(cancelled ? { status_details: { type: 'cancelled', reason: 'turn_detected' } } : {}),
+          output: [done],
+        },
+      });
+    }
+    return { responseId, itemId, status, sentBytes: sent };
+  }
+
+  private async playFunctionCall(name: string, args: Record<string, unknown>): Promise<Json> {
+    const responseId = nextId('resp');
+    const itemId = nextId('item');
+    const callId = nextId('call');
+    const argumentsJson = JSON.stringify(args);
+    const item = (status: string, argumentsText: string) => ({
+      id: itemId,
+      object: 'realtime.item',
+      type: 'function_call',
+      status,
+      call_id: callId,
+      name,
+      arguments: argumentsText,
+    });
+    this.send({
+      type: 'response.created',
+      response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] },
+    });
+    this.send({
+      type: 'response.output_item.added',
+      response_id: responseId,
+      output_index: 0,
+      item: item('in_progress', ''),
+    });
+    const ids = { response_id: responseId, item_id: itemId, output_index: 0, call_id: callId };
+    this.send({ type: 'response.function_call_arguments.delta', ...ids, delta: argumentsJson });
+    this.send({ type: 'response.function_call_arguments.done', ...ids, name, arguments: argumentsJson });
+    const done = item('completed', argumentsJson);
+    this.send({ type: 'response.output_item.done', response_id: responseId, output_index: 0, item: done });
+    this.send({
+      type: 'response.done',
+      response: { id: responseId, object: 'realtime.response', status: 'completed', output: [done] },
+    });
+
+    const outputIndex = await this.waitFor(
+      (event) =>
+        event.type === 'conversation.item.create' &&
+        (event.item as Json).type === 'function_call_output' &&
+        (event.item as Json).call_id === callId,
+      30_000,
+      `function_call_output for ${name}`,
+    );
+    const output = this.events[outputIndex]!.item as Json;
+    await this.waitFor(
+      (event, index) => event.type === 'response.create' && index > outputIndex,
+      this.options.responseCreateWaitMs ?? 2000,
+      `response.create after the output of ${name}`,
+    ).catch(() => {
+      this.violations.push(`${name}: function_call_output not followed by response.create`);
+    });
+    return output;
+  }
+
+  // ---------- plumbing ----------
+
+  private waitFor(predicate: Waiter['predicate'], timeoutMs: number, what: string): Promise<number> {
+    for (let index = 0; index < this.events.length; index++) {
+      if (predicate(this.events[index]!, index)) return Promise.resolve(index);
+    }
+    return new Promise((resolve, rejectWait) => {
+      const waiter: Waiter = {
+        predicate,
+        resolve: (index) => {
+          clearTimeout(timer);
+          resolve(index);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        rejectWait(new Error(`OpenAI sim: no ${what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+      // A closed socket will never deliver it.
+      void this.closed.then(() => {
+        if (!this.waiters.includes(waiter)) return;
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        clearTimeout(timer);
+        rejectWait(new Error(`OpenAI sim: socket closed while waiting for ${what}`));
+      });
+    });
+  }
+
+  private callerMs(): number {
+    return Math.floor(this.callerBytes / ULAW_BYTES_PER_MS);
+  }
+
+  private reject(event: Json | undefined, problems: string[], code: string): void {
+    const type = typeof event?.type === 'string' ? event.type : '(unknown)';
+    this.violations.push(...problems.map((p) => `client ${type}: ${p}`));
+    this.sendError({ type: 'invalid_request_error', code, message: problems[0] ?? 'invalid event' }, event);
+  }
+
+  private sendError(
+    error: { type: string; code: string; message: string; param?: string },
+    cause?: Json,
+  ): void {
+    const event = {
+      type: 'error',
+      error: {
+        param: null,
+        ...error,
+        event_id: typeof cause?.event_id === 'string' ? cause.event_id : null,
+      },
+    };
+    this.errorsSent.push(event);
+    this.send(event);
+  }
+
+  private send(event: Json): void {
+    if (this.isClosed || this.ws.readyState !== this.ws.OPEN) return;
+    const full = { event_id: nextId('event'), ...event };
+    const problems = validateServerEvent(full);
+    if (problems.length > 0) this.violations.push(...problems.map((p) => `simulator sent ${p}`));
+    this.sent.push(full);
+    this.ws.send(JSON.stringify(full));
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The first `fraction` of the words of `text`. */
+function spokenPart(text: string, fraction: number): string {
+  const words = text.split(/\s+/).filter(Boolean);
+  return words.slice(0, Math.floor(words.length * fraction)).join(' ');
+}
