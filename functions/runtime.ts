@@ -5,7 +5,9 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoCallSessionStore } from '../services/adapters/dynamodb/call-session-store.js';
 import { createDynamoClients } from '../services/adapters/dynamodb/clients.js';
+import { StaticProviderFlag } from '../services/adapters/memory/static-provider-flag.js';
 import { readSecretEnvironment } from '../services/adapters/secrets-manager/secret-environment.js';
+import { SsmProviderFlag } from '../services/adapters/ssm/provider-flag.js';
 import type { CallSessionStore } from '../services/core/call-session.js';
 import { type Config, loadConfig } from '../services/core/config.js';
 import type { ProviderFlag } from '../services/core/ports.js';
@@ -57,9 +59,14 @@ export function mergeUnder(base: Env, under: Record<string, string>): Env {
   return merged;
 }
 
-/** The engine new calls use: `VOICE_PROVIDER` from the configuration. */
+/**
+ * The engine new calls use: the SSM parameter named by `VOICE_PROVIDER_PARAMETER` in AWS (an
+ * operator flips it; cached ≤ 10 s), else `VOICE_PROVIDER` (the local stack).
+ */
 export function providerFlagFor(config: Config): ProviderFlag {
-  return { current: async () => config.voiceProvider };
+  if (config.voiceProviderParameter)
+    return new SsmProviderFlag({ parameterName: config.voiceProviderParameter });
+  return StaticProviderFlag.fromConfig(config);
 }
 
 /**

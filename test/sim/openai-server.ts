@@ -4,7 +4,12 @@ import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { isSilentUlaw, loadClip, ULAW_BYTES_PER_MS } from './audio.js';
 import { handshakeViolations, validateClientEvent, validateServerEvent } from './openai-schemas.js';
-import type { AgentUtterance, ConversationScript, ScriptedTurn } from './script.js';
+import {
+  type AgentUtterance,
+  type ConversationScript,
+  END_OF_TURN_SILENCE_MS,
+  type ScriptedTurn,
+} from './script.js';
 
 /**
  * A local stand-in for the OpenAI Realtime API (GA protocol, protocols.md §2) on 127.0.0.1. It checks
@@ -73,7 +78,6 @@ export interface ResponseOutcome {
 
 const BETA_REJECTION =
   'The Realtime Beta API is no longer supported. Please use /v1/realtime for the GA API.';
-const DEFAULT_END_OF_TURN_SILENCE_MS = 1200;
 
 export async function startOpenAiSim(options: OpenAiSimOptions): Promise<OpenAiSim> {
   const sessions: OpenAiSimSession[] = [];
@@ -439,7 +443,7 @@ export class OpenAiSimSession {
     }
     if (!this.callerTalking) return;
     this.silenceMs += ms;
-    if (this.silenceMs < (script.endOfTurnSilenceMs ?? DEFAULT_END_OF_TURN_SILENCE_MS)) return;
+    if (this.silenceMs < (script.endOfTurnSilenceMs ?? END_OF_TURN_SILENCE_MS)) return;
     this.callerTalking = false;
     this.silenceMs = 0;
     const turn = script.turns[this.turnIndex++]!;

@@ -20,8 +20,12 @@ export interface ConversationScript {
   greeting: AgentUtterance;
   turns: ScriptedTurn[];
   /**
-   * How long the caller must be silent before the simulated turn-taking model ends their turn.
-   * Longer than the 0.9 s pause in caller-mid-sentence-pause, so a thinking pause never cuts them off.
+   * How long the caller must be silent before the simulated turn-taking model ends their turn
+   * (default END_OF_TURN_SILENCE_MS). Longer than the thinking pause in caller-mid-sentence-pause
+   * (0.9 s spoken, 1.34 s as `isSilentUlaw` measures it with the quiet word endings), so that pause
+   * never ends the caller's turn.
    */
   endOfTurnSilenceMs?: number;
 }
+
+export const END_OF_TURN_SILENCE_MS = 1600;

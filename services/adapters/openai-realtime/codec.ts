@@ -93,6 +93,14 @@ export function functionCallOutput(callId: string, result: ToolResult): string {
   });
 }
 
+/** Context for the model without asking it to answer (a keypad press has no audio of its own). */
+export function userContextItem(text: string): string {
+  return JSON.stringify({
+    type: 'conversation.item.create',
+    item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+  });
+}
+
 export function responseCreate(): string {
   return JSON.stringify({ type: 'response.create' });
 }

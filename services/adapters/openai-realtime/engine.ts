@@ -21,6 +21,7 @@ import {
   responseCreate,
   type ServerEvent,
   sessionUpdate,
+  userContextItem,
   type VadEagerness,
 } from './codec.js';
 
@@ -224,6 +225,14 @@ class OpenAiSession implements EngineSession {
 
   truncate(itemId: string, audioEndMs: number): void {
     this.send(itemTruncate(itemId, audioEndMs));
+  }
+
+  sendKeypress(digit: string): void {
+    this.send(userContextItem(`The caller pressed ${digit} on their keypad.`));
+  }
+
+  bufferedAmount(): number {
+    return this.socket.bufferedAmount;
   }
 
   close(): void {
