@@ -11,7 +11,10 @@ interface Pending {
 export class Waiter {
   private readonly pending = new Set<Pending>();
 
-  /** Resolves once `predicate()` holds (checked now and on every `notify`); rejects after `timeoutMs`. */
+  /**
+   * Resolves once `predicate()` holds (checked now and on every `notify`); rejects after `timeoutMs`
+   * (`Infinity`: never; the predicate must then cover every way out, e.g. a closed socket).
+   */
   waitFor(predicate: () => boolean, timeoutMs: number, what = 'condition'): Promise<void> {
     if (predicate()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
@@ -23,10 +26,13 @@ export class Waiter {
           resolve();
         },
       };
-      const timer = setTimeout(() => {
-        this.pending.delete(entry);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
+      const timer =
+        timeoutMs === Number.POSITIVE_INFINITY
+          ? undefined
+          : setTimeout(() => {
+              this.pending.delete(entry);
+              reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+            }, timeoutMs);
       this.pending.add(entry);
     });
   }
