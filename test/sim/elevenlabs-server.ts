@@ -118,7 +118,12 @@ const SIGNED_URL_PATH = '/v1/convai/conversation/get-signed-url';
 const CONVERSATION_PATH = '/v1/convai/conversation';
 /** A signed URL expires 15 minutes after it is issued (protocols.md §1.1). */
 const SIGNATURE_TTL_MS = 15 * 60 * 1000;
-const DEFAULT_END_OF_TURN_SILENCE_MS = 1200;
+/**
+ * Default caller silence that ends a scripted turn. Not 1200: caller-mid-sentence-pause holds
+ * 1320 ms of digital silence in the middle (the 0.9 s pause plus espeak's ~0.4 s after "I run a"),
+ * and the simulated turn-taking must never cut the caller off there.
+ */
+export const DEFAULT_END_OF_TURN_SILENCE_MS = 1500;
 
 function randomId(prefix: string): string {
   return prefix + randomBytes(12).toString('hex');

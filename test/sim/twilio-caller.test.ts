@@ -7,9 +7,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
-import WebSocket, { WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
+import { WebSocketServer } from 'ws';
 import { silence } from './audio.js';
-import { openStream, placeCall, StreamRejectedError, sendStatusCallback, type TwilioCallStream } from './twilio-caller.js';
+import {
+  openStream,
+  placeCall,
+  StreamRejectedError,
+  sendStatusCallback,
+  type TwilioCallStream,
+} from './twilio-caller.js';
 import { Waiter } from './waiter.js';
 
 const AUTH_TOKEN = 'test-auth-token';
@@ -44,7 +51,8 @@ async function startFakeBridge(): Promise<FakeBridge> {
       const params = Object.fromEntries(new URLSearchParams(body));
       const signature = req.headers['x-twilio-signature'];
       const signatureValid =
-        typeof signature === 'string' && validateRequest(AUTH_TOKEN, signature, `${PUBLIC_URL}${req.url}`, params);
+        typeof signature === 'string' &&
+        validateRequest(AUTH_TOKEN, signature, `${PUBLIC_URL}${req.url}`, params);
       webhooks.push({ path: req.url ?? '', params, signatureValid });
       if (!signatureValid) {
         res.writeHead(403).end();
@@ -62,7 +70,8 @@ async function startFakeBridge(): Promise<FakeBridge> {
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
     const signature = req.headers['x-twilio-signature'];
-    const signatureValid = typeof signature === 'string' && validateRequest(AUTH_TOKEN, signature, STREAM_URL, {});
+    const signatureValid =
+      typeof signature === 'string' && validateRequest(AUTH_TOKEN, signature, STREAM_URL, {});
     upgrades.push({ signatureValid, userAgent: req.headers['user-agent'] });
     if (!signatureValid) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -173,15 +182,22 @@ describe('placeCall', () => {
     });
   });
 
-  it.each(['forged', 'missing'] as const)('sends a %s signature when asked, which the bridge refuses', async (signature) => {
-    const call = await placeCall({ ...callOptions(), signature });
-    expect(call.status).toBe(403);
-    expect(call.twiml).toBeUndefined();
-    expect(bridge.webhooks[0]?.signatureValid).toBe(false);
-  });
+  it.each(['forged', 'missing'] as const)(
+    'sends a %s signature when asked, which the bridge refuses',
+    async (signature) => {
+      const call = await placeCall({ ...callOptions(), signature });
+      expect(call.status).toBe(403);
+      expect(call.twiml).toBeUndefined();
+      expect(bridge.webhooks[0]?.signatureValid).toBe(false);
+    },
+  );
 
   it('signs outbound answers and status callbacks the same way', async () => {
-    const answered = await placeCall({ ...callOptions(), path: '/twilio/outbound', direction: 'outbound-api' });
+    const answered = await placeCall({
+      ...callOptions(),
+      path: '/twilio/outbound',
+      direction: 'outbound-api',
+    });
     const status = await sendStatusCallback({
       ...callOptions(),
       callSid: answered.callSid,
@@ -194,8 +210,15 @@ describe('placeCall', () => {
       ['/twilio/outbound', true],
       ['/twilio/status', true],
     ]);
-    expect(bridge.webhooks[0]?.params).toMatchObject({ Direction: 'outbound-api', CallStatus: 'in-progress' });
-    expect(bridge.webhooks[1]?.params).toMatchObject({ CallStatus: 'completed', CallDuration: '75', Duration: '2' });
+    expect(bridge.webhooks[0]?.params).toMatchObject({
+      Direction: 'outbound-api',
+      CallStatus: 'in-progress',
+    });
+    expect(bridge.webhooks[1]?.params).toMatchObject({
+      CallStatus: 'completed',
+      CallDuration: '75',
+      Duration: '2',
+    });
   });
 });
 
@@ -222,19 +245,22 @@ describe('openStream', () => {
     expect(s.violations).toEqual([]);
   });
 
-  it.each(['forged', 'missing'] as const)('a %s handshake signature is refused with the HTTP status', async (mode) => {
-    const attempt = openStream({
-      streamUrl: STREAM_URL,
-      connectTo: bridge.wsUrl,
-      authToken: AUTH_TOKEN,
-      accountSid: ACCOUNT_SID,
-      callSid: `CA${'2'.repeat(32)}`,
-      handshakeSignature: mode,
-    });
-    await expect(attempt).rejects.toBeInstanceOf(StreamRejectedError);
-    await expect(attempt).rejects.toMatchObject({ status: 401 });
-    expect(bridge.upgrades[0]?.signatureValid).toBe(false);
-  });
+  it.each(['forged', 'missing'] as const)(
+    'a %s handshake signature is refused with the HTTP status',
+    async (mode) => {
+      const attempt = openStream({
+        streamUrl: STREAM_URL,
+        connectTo: bridge.wsUrl,
+        authToken: AUTH_TOKEN,
+        accountSid: ACCOUNT_SID,
+        callSid: `CA${'2'.repeat(32)}`,
+        handshakeSignature: mode,
+      });
+      await expect(attempt).rejects.toBeInstanceOf(StreamRejectedError);
+      await expect(attempt).rejects.toMatchObject({ status: 401 });
+      expect(bridge.upgrades[0]?.signatureValid).toBe(false);
+    },
+  );
 
   it('flags a stream URL with a query string or without wss, and signs it without the query', async () => {
     const s = await openStream({
@@ -312,7 +338,11 @@ describe('bridge → caller playback', () => {
   it('echoes a mark only after the audio queued before it has played', async () => {
     const s = await connect();
     const sentAt = performance.now();
-    sendFromBridge({ event: 'media', streamSid: s.streamSid, media: { payload: silence(150).toString('base64') } });
+    sendFromBridge({
+      event: 'media',
+      streamSid: s.streamSid,
+      media: { payload: silence(150).toString('base64') },
+    });
     sendFromBridge({ event: 'mark', streamSid: s.streamSid, mark: { name: 'after-150ms' } });
     await s.waitForMarkEcho('after-150ms', 3000);
     const echoedAfter = performance.now() - sentAt;
@@ -333,7 +363,11 @@ describe('bridge → caller playback', () => {
   it('echoes a mark at once when nothing is queued, and marks in order', async () => {
     const s = await connect();
     sendFromBridge({ event: 'mark', streamSid: s.streamSid, mark: { name: 'first' } });
-    sendFromBridge({ event: 'media', streamSid: s.streamSid, media: { payload: silence(40).toString('base64') } });
+    sendFromBridge({
+      event: 'media',
+      streamSid: s.streamSid,
+      media: { payload: silence(40).toString('base64') },
+    });
     sendFromBridge({ event: 'mark', streamSid: s.streamSid, mark: { name: 'second' } });
     sendFromBridge({ event: 'mark', streamSid: s.streamSid, mark: { name: 'third' } });
     await s.waitForMarkEcho('third', 3000);
@@ -343,7 +377,11 @@ describe('bridge → caller playback', () => {
 
   it('clear drops the queued audio and echoes pending marks at once', async () => {
     const s = await connect();
-    sendFromBridge({ event: 'media', streamSid: s.streamSid, media: { payload: silence(3000).toString('base64') } });
+    sendFromBridge({
+      event: 'media',
+      streamSid: s.streamSid,
+      media: { payload: silence(3000).toString('base64') },
+    });
     sendFromBridge({ event: 'mark', streamSid: s.streamSid, mark: { name: 'end-of-reply' } });
     await s.waitForAudio(24_000, 3000);
     expect(s.markEchoes).toEqual([]);
