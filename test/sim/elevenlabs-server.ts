@@ -53,7 +53,10 @@ export interface ElevenLabsSimOptions {
   agentId: string;
   /** The agent's audio formats, reported in the metadata. Default `ulaw_8000` both ways. */
   formats?: { input: ElevenLabsAudioFormat; output: ElevenLabsAudioFormat };
-  /** Play this conversation on every connection (see the module comment). */
+  /**
+   * Play this conversation on every connection (see the module comment). Turn detection reads the
+   * caller audio as μ-law, so it needs `formats.input` = `ulaw_8000` (the default).
+   */
   script?: ConversationScript;
   failures?: ElevenLabsSimFailures;
   /**
@@ -197,7 +200,10 @@ export class SimConversation {
   readonly violations: Violation[] = [];
   /** Resolves when the socket has closed, from either side. */
   readonly closed: Promise<{ code: number; reason: string }>;
-  /** Script mode: resolves when the greeting and every scripted turn have been sent (at once without a script). */
+  /**
+   * Script mode: resolves when the greeting and every scripted turn have been sent (at once without
+   * a script); rejects if the conversation closes first.
+   */
   readonly scriptDone: Promise<void>;
   /** Script mode: caller turns answered so far. */
   turnsCompleted = 0;
@@ -215,6 +221,7 @@ export class SimConversation {
   private turnEnds = 0;
   private readonly detector: TurnDetector | undefined;
   private resolveScriptDone: () => void = () => undefined;
+  private rejectScriptDone: (error: Error) => void = () => undefined;
 
   /** @internal created by the simulator */
   constructor(
@@ -222,9 +229,12 @@ export class SimConversation {
     private readonly options: ElevenLabsSimOptions,
     private readonly reportViolation: (v: Violation) => void,
   ) {
-    this.scriptDone = new Promise((resolve) => {
-      this.resolveScriptDone = resolve;
-    });
+    this.scriptDone = handled(
+      new Promise((resolve, reject) => {
+        this.resolveScriptDone = resolve;
+        this.rejectScriptDone = reject;
+      }),
+    );
     if (!options.script) this.resolveScriptDone();
     if (options.script && this.formats.input === 'ulaw_8000') {
       const silenceMs = options.script.endOfTurnSilenceMs ?? DEFAULT_END_OF_TURN_SILENCE_MS;
@@ -247,6 +257,10 @@ export class SimConversation {
           call.reject(new Error('the conversation closed before the tool result'));
         }
         this.pendingToolCalls.clear();
+        const turns = options.script?.turns.length ?? 0;
+        this.rejectScriptDone(
+          new Error(`the conversation closed after ${this.turnsCompleted} of ${turns} scripted turns`),
+        );
         resolve({ code, reason: reason.toString('utf8') });
         this.waiter.notify();
       });
