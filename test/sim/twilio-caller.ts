@@ -709,7 +709,12 @@ export function openStream(options: OpenStreamOptions): Promise<TwilioCallStream
   const target = options.connectTo ?? signedUrl;
   return handled(
     new Promise<TwilioCallStream>((resolve, reject) => {
-      const ws = new WebSocket(target, { headers, handshakeTimeout: options.openTimeoutMs ?? 5000 });
+      // Twilio offers no subprotocol and no compression.
+      const ws = new WebSocket(target, {
+        headers,
+        handshakeTimeout: options.openTimeoutMs ?? 5000,
+        perMessageDeflate: false,
+      });
       const stream = new TwilioCallStream(ws, { ...options, streamSid });
       stream.violations.push(...twimlProblems);
       ws.on('unexpected-response', (request, response) => {
