@@ -25,7 +25,7 @@ import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { FRAME_BYTES, FRAME_MS, isSilentUlaw, loadClip } from './audio.js';
 import { validateElevenLabsClientMessage, validateElevenLabsServerMessage } from './elevenlabs-schemas.js';
-import type { AgentUtterance, ConversationScript } from './script.js';
+import { type AgentUtterance, type ConversationScript, END_OF_TURN_SILENCE_MS } from './script.js';
 import { describeMessage, isRecord, parseFrame, type Violation } from './violation.js';
 import { handled, Waiter } from './waiter.js';
 
@@ -121,12 +121,8 @@ const SIGNED_URL_PATH = '/v1/convai/conversation/get-signed-url';
 const CONVERSATION_PATH = '/v1/convai/conversation';
 /** A signed URL expires 15 minutes after it is issued (protocols.md §1.1). */
 const SIGNATURE_TTL_MS = 15 * 60 * 1000;
-/**
- * Default caller silence that ends a scripted turn. Not 1200: caller-mid-sentence-pause holds
- * 1320 ms of digital silence in the middle (the 0.9 s pause plus espeak's ~0.4 s after "I run a"),
- * and the simulated turn-taking must never cut the caller off there.
- */
-export const DEFAULT_END_OF_TURN_SILENCE_MS = 1500;
+/** Default caller silence that ends a scripted turn: shared with the OpenAI simulator (script.ts). */
+export const DEFAULT_END_OF_TURN_SILENCE_MS = END_OF_TURN_SILENCE_MS;
 
 function randomId(prefix: string): string {
   return prefix + randomBytes(12).toString('hex');
