@@ -209,13 +209,14 @@ export class LiveCall {
         AbortSignal.timeout(this.deps.engineConnectTimeoutMs),
         this.connectAbort.signal,
       ]);
+      // Current before `start` resolves: an engine may speak in the same packet as its "ready".
+      this.engine = engine;
       try {
         const engineSession = await engine.start(context, this.listenerFor(engine), signal);
         if (this.phase !== 'connecting') {
           engineSession.close(); // the caller hung up meanwhile
           return;
         }
-        this.engine = engine;
         this.engineSession = engineSession;
         const failoverReason = failures.length > 0 ? failures.join('; ') : undefined;
         this.writer?.engine(name, failoverReason);
@@ -232,6 +233,7 @@ export class LiveCall {
         for (const payload of this.queued.splice(0)) this.toEngine(payload);
         return;
       } catch (error) {
+        this.engine = undefined;
         if (this.phase !== 'connecting') return;
         failures.push(`${name}: ${(error as Error).message}`);
         this.log.error('Engine could not start', { engine: name, error: (error as Error).message });

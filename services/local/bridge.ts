@@ -1,0 +1,32 @@
+import { buildEngines } from '../bridge/engines.js';
+import { type Bridge, createBridge, type BridgeDeps } from '../bridge/server.js';
+import type { CallControl } from '../core/ports.js';
+import type { ToolRunner } from '../core/tool-types.js';
+import type { EngineName, VoiceEngine } from '../core/voice-engine.js';
+import type { LocalStackContext } from './stack.js';
+
+export interface LocalBridgeExtras {
+  tools: ToolRunner;
+  callControl?: CallControl;
+  /** Default: the engines the configuration reaches (real ones, or the embedded simulators' URLs). */
+  engines?: Partial<Record<EngineName, VoiceEngine>>;
+  onEngineChosen?: BridgeDeps['onEngineChosen'];
+}
+
+/** The same bridge the container runs, mounted on the local stack's server. */
+export function buildLocalBridge(context: LocalStackContext, extras: LocalBridgeExtras): Bridge {
+  const { config, sessions } = context;
+  return createBridge({
+    accountSid: config.twilio.accountSid,
+    authToken: config.twilio.authToken,
+    streamUrl: config.streamUrl,
+    business: { name: config.business.name, timezone: config.business.timezone },
+    engineConnectTimeoutMs: config.engineConnectTimeoutMs,
+    sessions,
+    engines: extras.engines ?? buildEngines(config),
+    tools: extras.tools,
+    callControl: extras.callControl,
+    onEngineChosen: extras.onEngineChosen,
+    now: Date.now,
+  });
+}

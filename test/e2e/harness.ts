@@ -1,0 +1,119 @@
+import { buildLocalBridge } from '../../services/local/bridge';
+import { type LocalStack, startLocalStack } from '../../services/local/stack';
+import type { ToolResult, ToolRunner } from '../../services/core/tool-types';
+import type { EngineName } from '../../services/core/voice-engine';
+import { type ElevenLabsSim, startElevenLabsSim } from '../sim/elevenlabs-server';
+import { type OpenAiSim, startOpenAiSim } from '../sim/openai-server';
+import type { ConversationScript } from '../sim/script';
+import { openStream, placeCall, type TwilioCallStream } from '../sim/twilio-caller';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
+
+export const ELEVENLABS_KEY = 'xi-test-key';
+export const AGENT_ID = 'agent_test';
+export const OPENAI_KEY = 'sk-test-openai-key';
+export const BUSINESS_NUMBER = '+15550001111';
+
+/** A tool runner for call-path tests: `lookup_order` answers, `broken` fails, anything else is unknown. */
+export function echoTools(): ToolRunner & { calls: Array<{ name: string; args: unknown; callSid: string }> } {
+  const calls: Array<{ name: string; args: unknown; callSid: string }> = [];
+  return {
+    calls,
+    definitions: () => [
+      { name: 'lookup_order', description: 'Look an order up.', parameters: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } },
+    ],
+    run: async (invocation): Promise<ToolResult> => {
+      calls.push({ name: invocation.name, args: invocation.args, callSid: invocation.callSid });
+      if (invocation.name === 'lookup_order') return { ok: true, text: `Order ${(invocation.args as { id?: string }).id} ships tomorrow.` };
+      return { ok: false, text: `I can't do ${invocation.name}.` };
+    },
+  };
+}
+
+export interface HarnessOptions {
+  provider?: EngineName;
+  tools?: ToolRunner;
+  elevenlabs?: Partial<Parameters<typeof startElevenLabsSim>[0]>;
+  openai?: Partial<Parameters<typeof startOpenAiSim>[0]>;
+  script?: ConversationScript;
+  env?: Record<string, string>;
+}
+
+export interface Harness {
+  stack: LocalStack;
+  elevenlabs: ElevenLabsSim;
+  openai: OpenAiSim;
+  tools: ToolRunner;
+  /** A signed inbound call: the webhook, then the media stream with the TwiML's parameters. */
+  call(options?: { from?: string; callSid?: string }): Promise<{ callSid: string; stream: TwilioCallStream }>;
+  close(): Promise<void>;
+}
+
+export const PUBLIC_URL = 'https://bolt-voice.test';
+
+/** Where the stream socket really connects (the TwiML carries the public wss:// URL). */
+export function mediaStreamAddress(stack: LocalStack): string {
+  return `${stack.url.replace(/^http/, 'ws')}/media-stream`;
+}
+
+/** The local stack with the bridge, in front of simulated ElevenLabs and OpenAI services. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const elevenlabs = await startElevenLabsSim({ apiKey: ELEVENLABS_KEY, agentId: AGENT_ID, script: options.script, ...options.elevenlabs });
+  const openai = await startOpenAiSim({ apiKey: OPENAI_KEY, script: options.script, audioSpeedup: 50, ...options.openai });
+  const tools = options.tools ?? echoTools();
+  // Twilio only speaks https/wss: the public URLs are signed as such, the sockets go to 127.0.0.1.
+  const publicUrl = PUBLIC_URL;
+  const stack = await startLocalStack(
+    {
+      PORT: '0',
+      PUBLIC_URL: publicUrl,
+      TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+      TWILIO_PHONE_NUMBER: BUSINESS_NUMBER,
+      VOICE_PROVIDER: options.provider ?? 'elevenlabs',
+      ELEVENLABS_API_KEY: ELEVENLABS_KEY,
+      ELEVENLABS_AGENT_ID: AGENT_ID,
+      ELEVENLABS_API_URL: elevenlabs.apiUrl,
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_REALTIME_URL: openai.url,
+      ENGINE_CONNECT_TIMEOUT_MS: '1500',
+      BUSINESS_NAME: 'Bolt Plumbing',
+      BUSINESS_TIMEZONE: 'America/New_York',
+      ...options.env,
+    },
+    { host: '127.0.0.1', buildBridge: (context) => buildLocalBridge(context, { tools }) },
+  );
+  let n = 0;
+  return {
+    stack,
+    elevenlabs,
+    openai,
+    tools,
+    async call(callOptions = {}) {
+      const callSid = callOptions.callSid ?? `CA${(Date.now() * 1000 + ++n).toString(16).padStart(32, '0').slice(-32)}`;
+      const answer = await placeCall({
+        baseUrl: stack.url,
+        publicUrl,
+        accountSid: TEST_ACCOUNT_SID,
+        authToken: TEST_AUTH_TOKEN,
+        from: callOptions.from ?? '+15551230001',
+        to: BUSINESS_NUMBER,
+        callSid,
+      });
+      if (answer.status !== 200 || !answer.twiml) throw new Error(`inbound webhook answered ${answer.status}: ${answer.body}`);
+      const stream = await openStream({
+        streamUrl: answer.twiml.streamUrl,
+        authToken: TEST_AUTH_TOKEN,
+        accountSid: TEST_ACCOUNT_SID,
+        callSid,
+        parameters: answer.twiml.parameters,
+        connectTo: mediaStreamAddress(stack),
+      });
+      return { callSid, stream };
+    },
+    async close() {
+      await stack.close();
+      await elevenlabs.close();
+      await openai.close();
+    },
+  };
+}
