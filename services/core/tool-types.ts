@@ -2,6 +2,12 @@
 export interface ToolResult {
   ok: boolean;
   text: string;
+  /**
+   * Set when the tool ends the conversation; the bridge acts on it after sending the result:
+   * `transfer`: the call was already redirected (Twilio stops the stream and dials someone);
+   * `hangup`: hang up (`hangUpCall`) once the agent's last audio has played.
+   */
+  endsCall?: 'transfer' | 'hangup';
 }
 
 /** A tool as an engine declares it to its model: JSON schema parameters (from the zod schema). */
