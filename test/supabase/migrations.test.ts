@@ -50,7 +50,9 @@ describe('0001_crm.sql', () => {
        on conflict (call_sid) do update set notes = 'again'`,
       [id],
     );
-    expect((await db.query(`select notes from leads where call_sid = 'CA1'`)).rows).toEqual([{ notes: 'again' }]);
+    expect((await db.query(`select notes from leads where call_sid = 'CA1'`)).rows).toEqual([
+      { notes: 'again' },
+    ]);
     await db.query(
       `insert into calls (call_sid, direction, from_number, to_number, started_at, outcome)
        values ('CA1', 'inbound', '+12025550101', '+12125550100', now(), 'completed') on conflict (call_sid) do nothing`,
@@ -78,7 +80,9 @@ describe('0001_crm.sql', () => {
       ),
     ).rejects.toThrow(/check constraint/);
     await expect(
-      db.query(`insert into call_turns (call_sid, seq, role, text, at) values ('CA-none', 1, 'agent', 'x', now())`),
+      db.query(
+        `insert into call_turns (call_sid, seq, role, text, at) values ('CA-none', 1, 'agent', 'x', now())`,
+      ),
     ).rejects.toThrow(/foreign key/);
   });
 
@@ -88,7 +92,12 @@ describe('0001_crm.sql', () => {
        where table_schema = 'public' and data_type = 'timestamp with time zone' order by 1, 2`,
     );
     expect(rows.map((r) => `${r.table_name}.${r.column_name}`)).toEqual(
-      expect.arrayContaining(['calls.started_at', 'leads.created_at', 'appointments.created_at', 'call_turns.at']),
+      expect.arrayContaining([
+        'calls.started_at',
+        'leads.created_at',
+        'appointments.created_at',
+        'call_turns.at',
+      ]),
     );
     const { rows: indexes } = await db.query<{ indexdef: string }>(
       `select indexdef from pg_indexes where schemaname = 'public'`,
@@ -105,9 +114,9 @@ describe('0001_crm.sql', () => {
     );
     expect(rows.every((r) => r.relrowsecurity)).toBe(true);
     expect(rows).toHaveLength(5);
-    expect((await db.query(`select count(*)::int as n from pg_policies where schemaname = 'public'`)).rows).toEqual([
-      { n: 0 },
-    ]);
+    expect(
+      (await db.query(`select count(*)::int as n from pg_policies where schemaname = 'public'`)).rows,
+    ).toEqual([{ n: 0 }]);
   });
 
   it('lets only the service role in', async () => {

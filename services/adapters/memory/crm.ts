@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { formatLocalDateTime } from '../../core/tools/local-time.js';
 import type {
   Appointment,
   AppointmentInput,
@@ -9,6 +8,7 @@ import type {
   Lead,
   LeadInput,
 } from '../../core/ports.js';
+import { formatLocalDateTime } from '../../core/tools/local-time.js';
 import type { KnownCustomer } from '../../core/voice-engine.js';
 
 /**
@@ -21,9 +21,7 @@ export class MemoryCrm implements Crm {
   private readonly appointments = new Map<string, Appointment>(); // by calendarEventId
   private readonly calls = new Map<string, CallRow & { createdAt: number }>(); // by callSid
 
-  constructor(
-    private readonly options: { timezone: string; now?: () => number },
-  ) {}
+  constructor(private readonly options: { timezone: string; now?: () => number }) {}
 
   private now(): number {
     return (this.options.now ?? Date.now)();
@@ -48,7 +46,12 @@ export class MemoryCrm implements Crm {
 
   async upsertCustomer(input: Omit<Customer, 'id'>): Promise<Customer> {
     const existing = this.customers.get(input.phone);
-    const customer: Customer = { ...existing, ...defined(input), id: existing?.id ?? randomUUID(), phone: input.phone };
+    const customer: Customer = {
+      ...existing,
+      ...defined(input),
+      id: existing?.id ?? randomUUID(),
+      phone: input.phone,
+    };
     this.customers.set(input.phone, customer);
     return { ...customer };
   }

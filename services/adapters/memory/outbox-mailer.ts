@@ -20,9 +20,7 @@ export interface OutboxMessage {
  * again finds the file and writes nothing.
  */
 export class OutboxMailer implements Mailer {
-  constructor(
-    private readonly options: { dir: string; from: string; now?: () => number },
-  ) {}
+  constructor(private readonly options: { dir: string; from: string; now?: () => number }) {}
 
   async send(message: EmailMessage): Promise<{ id: string }> {
     const now = (this.options.now ?? Date.now)();

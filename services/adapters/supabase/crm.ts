@@ -139,7 +139,9 @@ export class SupabaseCrm implements Crm {
     return {
       id: customer.id,
       name: customer.name ?? undefined,
-      openAppointment: next ? formatLocalDateTime(Date.parse(next.starts_at), this.options.timezone) : undefined,
+      openAppointment: next
+        ? formatLocalDateTime(Date.parse(next.starts_at), this.options.timezone)
+        : undefined,
       lastCallSummary: lastCall?.summary ?? undefined,
     };
   }
@@ -244,7 +246,13 @@ export class SupabaseCrm implements Crm {
     await this.none(
       'save call turns',
       this.db.from('call_turns').upsert(
-        call.turns.map((t) => ({ call_sid: call.callSid, seq: t.seq, role: t.role, text: t.text, at: iso(t.at) })),
+        call.turns.map((t) => ({
+          call_sid: call.callSid,
+          seq: t.seq,
+          role: t.role,
+          text: t.text,
+          at: iso(t.at),
+        })),
         { onConflict: 'call_sid,seq' },
       ),
     );

@@ -37,7 +37,10 @@ export const bookAppointment = defineTool({
     const { timezone } = deps.business;
     const start = parseLocalDateTime(args.start, timezone);
     if (start === undefined) {
-      return { ok: false, text: `${args.start} does not exist on the local clock; please pick another time.` };
+      return {
+        ok: false,
+        text: `${args.start} does not exist on the local clock; please pick another time.`,
+      };
     }
     const phone = contactPhone(args.phone, remoteNumber);
     if (!phone) return { ok: false, text: 'I need a phone number with its area code to book under.' };
@@ -56,7 +59,8 @@ export const bookAppointment = defineTool({
         slot: { start, end },
         now: deps.now(),
       });
-      if (problem === 'past') return { ok: false, text: `${when} has already passed; please pick a later time.` };
+      if (problem === 'past')
+        return { ok: false, text: `${when} has already passed; please pick a later time.` };
       if (problem === 'outside-hours') {
         const hours = deps.business.hoursText ? ` We are open ${deps.business.hoursText}.` : '';
         return { ok: false, text: `${when} is outside our opening hours.${hours} Please pick another time.` };
@@ -74,7 +78,11 @@ export const bookAppointment = defineTool({
         start,
         end,
         summary: `${purpose}: ${args.name}`,
-        description: [`Phone: ${phone}`, args.email ? `Email: ${args.email}` : '', `Booked on call ${callSid}`]
+        description: [
+          `Phone: ${phone}`,
+          args.email ? `Email: ${args.email}` : '',
+          `Booked on call ${callSid}`,
+        ]
           .filter(Boolean)
           .join('\n'),
       }));

@@ -22,7 +22,8 @@ export const checkAvailability = defineTool({
       .optional()
       .describe('How many days to search from the date, 1 to 14. Default 1.'),
   }),
-  failureText: 'I could not reach the calendar just now. Could I take your details and have someone call you back?',
+  failureText:
+    'I could not reach the calendar just now. Could I take your details and have someone call you back?',
   handler: async ({ date, days = 1 }, { deps }) => {
     const dates = localDates(date, days);
     const slots = await freeSlots({

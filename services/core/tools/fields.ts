@@ -18,7 +18,9 @@ export const localDateField = z
 
 /** Checked against the time zone by the handler; here only its shape and calendar validity. */
 export const localDateTimeField = z
-  .string({ error: 'I need the time as year-month-day, then T, then hours and minutes, like 2026-11-26T14:30.' })
+  .string({
+    error: 'I need the time as year-month-day, then T, then hours and minutes, like 2026-11-26T14:30.',
+  })
   .trim()
   .refine(
     (v) => parseLocalDateTime(v, 'UTC') !== undefined,

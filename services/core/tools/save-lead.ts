@@ -13,7 +13,8 @@ export const saveLead = defineTool({
     interest: shortText('interest').optional().describe('What they want, in a few words.'),
     notes: shortText('notes', 2000).optional().describe('Anything else the owner should know.'),
   }),
-  failureText: 'I could not save your details just now, but I have them in this call and the owner will see them.',
+  failureText:
+    'I could not save your details just now, but I have them in this call and the owner will see them.',
   handler: async (args, { callSid, remoteNumber, deps, log }) => {
     const phone = contactPhone(args.phone, remoteNumber);
     if (!phone) return { ok: false, text: 'I need a phone number with its area code to note down.' };

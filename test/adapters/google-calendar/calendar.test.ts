@@ -71,7 +71,9 @@ describe('GoogleCalendar', () => {
   it('fails rather than report a calendar it cannot read as free', async () => {
     server.use(
       http.post(`${API}/freeBusy`, () =>
-        HttpResponse.json({ calendars: { [CAL]: { errors: [{ domain: 'global', reason: 'notFound' }], busy: [] } } }),
+        HttpResponse.json({
+          calendars: { [CAL]: { errors: [{ domain: 'global', reason: 'notFound' }], busy: [] } },
+        }),
       ),
     );
     await expect(calendar().busy(T0, T0 + HOUR)).rejects.toThrow('notFound');
@@ -82,7 +84,8 @@ describe('GoogleCalendar', () => {
       http.post(`${API}/calendars/:calendarId/events`, async ({ request, params }) => {
         await record(request);
         expect(params.calendarId).toBe(CAL);
-        return HttpResponse.json({ id: (seen[0]?.body as { id: string }).id, status: 'confirmed' });
+        const body = seen[0]?.body as { id?: string } | undefined;
+        return HttpResponse.json({ id: body?.id, status: 'confirmed' });
       }),
     );
     const result = await calendar().createEvent({
@@ -108,12 +111,23 @@ describe('GoogleCalendar', () => {
     server.use(
       http.post(`${API}/calendars/:calendarId/events`, () =>
         HttpResponse.json(
-          { error: { code: 409, message: 'The requested identifier already exists.', errors: [{ reason: 'duplicate' }] } },
+          {
+            error: {
+              code: 409,
+              message: 'The requested identifier already exists.',
+              errors: [{ reason: 'duplicate' }],
+            },
+          },
           { status: 409 },
         ),
       ),
     );
-    const result = await calendar().createEvent({ idempotencyKey: 'k', start: T0, end: T0 + HOUR, summary: 's' });
+    const result = await calendar().createEvent({
+      idempotencyKey: 'k',
+      start: T0,
+      end: T0 + HOUR,
+      summary: 's',
+    });
     expect(result).toEqual({ eventId: eventIdFor('k'), created: false });
   });
 

@@ -82,7 +82,10 @@ describe('MemoryCrm', () => {
       turns: [{ seq: 1, role: 'agent' as const, text: 'Hello', at: T0 }],
     };
     await store.saveCall(call);
-    await store.saveCall({ ...call, turns: [...call.turns, { seq: 2, role: 'caller', text: 'Hi', at: T0 + 1 }] });
+    await store.saveCall({
+      ...call,
+      turns: [...call.turns, { seq: 2, role: 'caller', text: 'Hi', at: T0 + 1 }],
+    });
     await store.saveCall({ ...call, callSid: 'CA2', startedAt: T0 + 2 * HOUR, turns: [] });
     const calls = await store.callsBetween(T0, T0 + HOUR);
     expect(calls).toHaveLength(1);
@@ -103,7 +106,12 @@ describe('MemoryCrm', () => {
 describe('MemoryCalendar', () => {
   it('reports its events and fixed busy time overlapping a range', async () => {
     const calendar = new MemoryCalendar([{ start: T0, end: T0 + HOUR }]);
-    await calendar.createEvent({ idempotencyKey: 'k1', start: T0 + 2 * HOUR, end: T0 + 3 * HOUR, summary: 'x' });
+    await calendar.createEvent({
+      idempotencyKey: 'k1',
+      start: T0 + 2 * HOUR,
+      end: T0 + 3 * HOUR,
+      summary: 'x',
+    });
     expect(await calendar.busy(T0 + HOUR, T0 + 2 * HOUR)).toEqual([]); // touching ends do not overlap
     expect(await calendar.busy(T0 + HOUR / 2, T0 + 2 * HOUR + 1)).toEqual([
       { start: T0, end: T0 + HOUR },
@@ -139,10 +147,18 @@ describe('OutboxMailer', () => {
     await mailer.send({ to: 'b@example.com', subject: 'Hi', text: 'Hello', html: '<p>Hello</p>' });
     const files = await readdir(dir);
     expect(files).toHaveLength(2);
-    const bodies = await Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8'))));
+    const bodies = await Promise.all(
+      files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8'))),
+    );
     expect(bodies).toEqual(
       expect.arrayContaining([
-        { to: 'a@example.com', from: 'Bolt <desk@example.com>', subject: 'Hi', text: 'Hello', sentAt: '2026-11-25T15:00:00.000Z' },
+        {
+          to: 'a@example.com',
+          from: 'Bolt <desk@example.com>',
+          subject: 'Hi',
+          text: 'Hello',
+          sentAt: '2026-11-25T15:00:00.000Z',
+        },
         {
           to: 'b@example.com',
           from: 'Bolt <desk@example.com>',

@@ -42,7 +42,11 @@ const server = setupServer(
     const rows =
       entry.method === 'GET'
         ? (rowsFor[entry.table] ?? [])
-        : written.map((row) => ({ id: `id-${entry.table}`, created_at: '2026-11-25T15:00:00Z', ...(row as object) }));
+        : written.map((row) => ({
+            id: `id-${entry.table}`,
+            created_at: '2026-11-25T15:00:00Z',
+            ...(row as object),
+          }));
     // `.single()` asks for one JSON object (toolchain.md §6).
     if (entry.accept.includes('application/vnd.pgrst.object+json')) return HttpResponse.json(rows[0] ?? {});
     return HttpResponse.json(rows);
@@ -75,7 +79,12 @@ describe('SupabaseCrm over PostgREST', () => {
   });
 
   it('upserts the lead of a call on call_sid, and inserts a lead without a call', async () => {
-    const lead = await crm().saveLead({ customerId: 'c1', callSid: 'CA1', name: 'Jane', phone: '+12025550143' });
+    const lead = await crm().saveLead({
+      customerId: 'c1',
+      callSid: 'CA1',
+      name: 'Jane',
+      phone: '+12025550143',
+    });
     expect(lead).toMatchObject({ id: 'id-leads', callSid: 'CA1', customerId: 'c1', createdAt: T0 });
     expect(seen[0]?.search.get('on_conflict')).toBe('call_sid');
     await crm().saveLead({ customerId: 'c1', name: 'Jane', phone: '+12025550143' });
@@ -95,7 +104,10 @@ describe('SupabaseCrm over PostgREST', () => {
     });
     expect(appointment).toMatchObject({ start: T0, end: T0 + 1_800_000, calendarEventId: 'ev1' });
     expect(seen[0]?.search.get('on_conflict')).toBe('calendar_event_id');
-    expect(seen[0]?.body).toMatchObject({ starts_at: '2026-11-25T15:00:00.000Z', ends_at: '2026-11-25T15:30:00.000Z' });
+    expect(seen[0]?.body).toMatchObject({
+      starts_at: '2026-11-25T15:00:00.000Z',
+      ends_at: '2026-11-25T15:30:00.000Z',
+    });
   });
 
   it('saves a call on call_sid and its turns on (call_sid, seq); a withheld number is stored as null', async () => {
@@ -117,7 +129,11 @@ describe('SupabaseCrm over PostgREST', () => {
       ['calls', 'call_sid'],
       ['call_turns', 'call_sid,seq'],
     ]);
-    expect(seen[0]?.body).toMatchObject({ from_number: null, to_number: '+12125550100', served_by: 'elevenlabs' });
+    expect(seen[0]?.body).toMatchObject({
+      from_number: null,
+      to_number: '+12125550100',
+      served_by: 'elevenlabs',
+    });
     expect(seen[1]?.body).toEqual([
       { call_sid: 'CA1', seq: 1, role: 'agent', text: 'Hello', at: '2026-11-25T15:00:00.000Z' },
       { call_sid: 'CA1', seq: 2, role: 'caller', text: 'Hi', at: '2026-11-25T15:00:01.000Z' },
@@ -209,7 +225,10 @@ describe('SupabaseCrm over PostgREST', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CrmError);
     expect(error).toMatchObject({ status: 500, operation: 'upsert customer' });
-    failWith = { status: 409, body: { code: '23514', message: 'violates check constraint "customers_phone_check"' } };
+    failWith = {
+      status: 409,
+      body: { code: '23514', message: 'violates check constraint "customers_phone_check"' },
+    };
     await expect(crm().leadsBetween(0, T0)).rejects.toMatchObject({ status: 409 });
   });
 });
@@ -230,8 +249,10 @@ describe('SupabaseCrm against the migration', () => {
     for (const row of rows) for (const key of Object.keys(row as object)) out.push([req.table, key]);
     for (const [param, value] of req.search) {
       if (param === 'on_conflict') for (const c of value.split(',')) out.push([req.table, c]);
-      else if (param === 'columns') for (const c of value.split(',')) out.push([req.table, c.replaceAll('"', '')]);
-      else if (param === 'order') for (const part of value.split(',')) out.push([req.table, part.split('.')[0] ?? '']);
+      else if (param === 'columns')
+        for (const c of value.split(',')) out.push([req.table, c.replaceAll('"', '')]);
+      else if (param === 'order')
+        for (const part of value.split(',')) out.push([req.table, part.split('.')[0] ?? '']);
       else if (param === 'select') {
         // `*, call_turns(seq, role, text, at)`: top-level names belong to the table, embedded ones to theirs.
         for (const match of value.matchAll(/(\w+)\(([^)]*)\)/g)) {

@@ -27,7 +27,10 @@ function callResource(base: string, answer: (form: URLSearchParams) => Response)
 
 const ok = () => HttpResponse.json({ sid: CALL, status: 'in-progress' });
 const twilioError = (status: number, code: number, message: string) =>
-  HttpResponse.json({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, { status });
+  HttpResponse.json(
+    { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
+    { status },
+  );
 
 const control = (apiUrl?: string) => new TwilioCallControl({ accountSid: SID, authToken: 'token', apiUrl });
 
@@ -50,7 +53,9 @@ describe('TwilioCallControl', () => {
   it('tolerates hanging up or redirecting a call that already ended (404 / 21220)', async () => {
     server.use(callResource(BASE, () => twilioError(404, 20404, 'The requested resource was not found')));
     await expect(control().hangUp(CALL)).resolves.toBeUndefined();
-    server.use(callResource(BASE, () => twilioError(400, 21220, 'Call is not in-progress. Cannot redirect.')));
+    server.use(
+      callResource(BASE, () => twilioError(400, 21220, 'Call is not in-progress. Cannot redirect.')),
+    );
     await expect(control().redirect(CALL, '<Response/>')).resolves.toBeUndefined();
   });
 

@@ -24,7 +24,9 @@ describe('check_availability', () => {
   });
 
   it('reads the date in the business time zone, not UTC', async () => {
-    h = await makeHarness({ busy: [{ start: Date.parse('2026-11-26T14:00:00Z'), end: Date.parse('2026-11-26T14:30:00Z') }] });
+    h = await makeHarness({
+      busy: [{ start: Date.parse('2026-11-26T14:00:00Z'), end: Date.parse('2026-11-26T14:30:00Z') }],
+    });
     const result = await h.run('check_availability', { date: '2026-11-26' });
     // 14:00Z is 09:00 in New York: the first slot of the day is taken, 09:30 is the first free one.
     expect(result.text).toMatch(/^Free 30-minute times on 2026-11-26: 2026-11-26T09:30, 2026-11-26T10:00,/);
@@ -167,7 +169,12 @@ describe('book_appointment', () => {
 
   it('asks for a number when the caller withheld theirs and gave none', async () => {
     h = await makeHarness();
-    const result = await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane' }, CALL_SID, 'anonymous');
+    const result = await h.run(
+      'book_appointment',
+      { start: '2026-11-26T10:00', name: 'Jane' },
+      CALL_SID,
+      'anonymous',
+    );
     expect(result).toEqual({ ok: false, text: 'I need a phone number with its area code to book under.' });
   });
 
@@ -195,7 +202,11 @@ describe('book_appointment', () => {
 describe('save_lead', () => {
   it('upserts the customer by phone and keeps one lead per call, updated by a second save', async () => {
     h = await makeHarness();
-    const first = await h.run('save_lead', { name: 'Jane Doe', business: 'Doe Bakery', interest: 'new boiler' });
+    const first = await h.run('save_lead', {
+      name: 'Jane Doe',
+      business: 'Doe Bakery',
+      interest: 'new boiler',
+    });
     expect(first).toEqual({ ok: true, text: "Thanks, I have noted Jane Doe's details for the team." });
     await h.run('save_lead', { name: 'Jane Doe', email: 'jane@example.com', notes: 'call after 3pm' });
     const leads = await h.crm.leadsBetween(0, NOW + 1);
@@ -316,7 +327,10 @@ describe('the runner', () => {
 
   it('answers an unknown tool with an error result', async () => {
     h = await makeHarness();
-    expect(await h.run('order_pizza', {})).toEqual({ ok: false, text: 'I do not have a tool called order_pizza.' });
+    expect(await h.run('order_pizza', {})).toEqual({
+      ok: false,
+      text: 'I do not have a tool called order_pizza.',
+    });
   });
 
   it('turns a throwing adapter into the tool’s error result, never a throw', async () => {
