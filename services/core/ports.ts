@@ -109,6 +109,11 @@ export interface CalendarEventInput {
 export interface Calendar {
   /** Busy intervals overlapping `[from, to)`. */
   busy(from: number, to: number): Promise<Interval[]>;
+  /**
+   * The event made earlier with this idempotency key, if it still exists, so a retried booking is
+   * recognised before free/busy (which would report the slot taken by that very event).
+   */
+  findEvent(idempotencyKey: string): Promise<{ eventId: string } | undefined>;
   /** Creates the event, or returns the existing one made with the same idempotency key. */
   createEvent(event: CalendarEventInput): Promise<{ eventId: string; created: boolean }>;
 }

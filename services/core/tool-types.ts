@@ -3,10 +3,11 @@ export interface ToolResult {
   ok: boolean;
   text: string;
   /**
-   * The tool ends the call once the agent has said its last words: `hangup` (the bridge hangs up
-   * after playback) or `transfer` (the call was redirected to a person; Twilio ends the stream).
+   * Set when the tool ends the conversation; the bridge acts on it after sending the result:
+   * `transfer`: the call was already redirected (Twilio stops the stream and dials someone);
+   * `hangup`: hang up (`hangUpCall`) once the agent's last audio has played.
    */
-  endsCall?: 'hangup' | 'transfer';
+  endsCall?: 'transfer' | 'hangup';
 }
 
 /** A tool as an engine declares it to its model: JSON schema parameters (from the zod schema). */

@@ -1,0 +1,41 @@
+import type { Calendar, CalendarEventInput, Interval } from '../../core/ports.js';
+
+export interface MemoryEvent extends CalendarEventInput {
+  eventId: string;
+}
+
+/**
+ * The embedded calendar of the local stack: busy time is its own events plus any fixed busy
+ * intervals it was given (e.g. a demo's lunch break). `createEvent` is idempotent on the key.
+ */
+export class MemoryCalendar implements Calendar {
+  private readonly byKey = new Map<string, MemoryEvent>();
+  private nextId = 1;
+
+  constructor(private readonly fixedBusy: Interval[] = []) {}
+
+  async busy(from: number, to: number): Promise<Interval[]> {
+    return [...this.fixedBusy, ...this.byKey.values()]
+      .filter((b) => b.start < to && from < b.end)
+      .map(({ start, end }) => ({ start, end }))
+      .sort((a, b) => a.start - b.start);
+  }
+
+  async findEvent(idempotencyKey: string): Promise<{ eventId: string } | undefined> {
+    const event = this.byKey.get(idempotencyKey);
+    return event ? { eventId: event.eventId } : undefined;
+  }
+
+  async createEvent(input: CalendarEventInput): Promise<{ eventId: string; created: boolean }> {
+    const existing = this.byKey.get(input.idempotencyKey);
+    if (existing) return { eventId: existing.eventId, created: false };
+    const event: MemoryEvent = { ...input, eventId: `local-event-${this.nextId++}` };
+    this.byKey.set(input.idempotencyKey, event);
+    return { eventId: event.eventId, created: true };
+  }
+
+  /** Every event made, in start order (the demo prints them). */
+  events(): MemoryEvent[] {
+    return [...this.byKey.values()].sort((a, b) => a.start - b.start).map((e) => ({ ...e }));
+  }
+}

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  Appointment,
+  AppointmentInput,
+  CallRow,
+  Crm,
+  Customer,
+  Lead,
+  LeadInput,
+} from '../../core/ports.js';
+import { formatLocalDateTime } from '../../core/tools/local-time.js';
+import type { KnownCustomer } from '../../core/voice-engine.js';
+
+/**
+ * The embedded CRM of the local stack: the same contract as the Supabase adapter (the same
+ * natural keys make the same writes idempotent), kept in memory for the life of the process.
+ */
+export class MemoryCrm implements Crm {
+  private readonly customers = new Map<string, Customer>(); // by phone
+  private readonly leads = new Map<string, Lead>(); // by id
+  private readonly appointments = new Map<string, Appointment>(); // by calendarEventId
+  private readonly calls = new Map<string, CallRow & { createdAt: number }>(); // by callSid
+
+  constructor(private readonly options: { timezone: string; now?: () => number }) {}
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  async findCustomerByPhone(phone: string, now: number): Promise<KnownCustomer | undefined> {
+    const customer = this.customers.get(phone);
+    if (!customer) return undefined;
+    const next = [...this.appointments.values()]
+      .filter((a) => a.customerId === customer.id && a.start >= now)
+      .sort((a, b) => a.start - b.start)[0];
+    const lastCall = [...this.calls.values()]
+      .filter((c) => c.customerId === customer.id && c.summary)
+      .sort((a, b) => b.startedAt - a.startedAt)[0];
+    return {
+      id: customer.id,
+      name: customer.name,
+      openAppointment: next ? formatLocalDateTime(next.start, this.options.timezone) : undefined,
+      lastCallSummary: lastCall?.summary,
+    };
+  }
+
+  async upsertCustomer(input: Omit<Customer, 'id'>): Promise<Customer> {
+    const existing = this.customers.get(input.phone);
+    const customer: Customer = {
+      ...existing,
+      ...defined(input),
+      id: existing?.id ?? randomUUID(),
+      phone: input.phone,
+    };
+    this.customers.set(input.phone, customer);
+    return { ...customer };
+  }
+
+  async saveLead(input: LeadInput): Promise<Lead> {
+    const existing = input.callSid
+      ? [...this.leads.values()].find((l) => l.callSid === input.callSid)
+      : undefined;
+    const lead: Lead = existing
+      ? { ...existing, ...defined(input) }
+      : { ...input, id: randomUUID(), createdAt: this.now() };
+    this.leads.set(lead.id, lead);
+    return { ...lead };
+  }
+
+  async recordAppointment(input: AppointmentInput): Promise<Appointment> {
+    const existing = this.appointments.get(input.calendarEventId);
+    const appointment: Appointment = existing
+      ? { ...existing, ...defined(input) }
+      : { ...input, id: randomUUID(), createdAt: this.now() };
+    this.appointments.set(input.calendarEventId, appointment);
+    return { ...appointment };
+  }
+
+  async saveCall(call: CallRow): Promise<void> {
+    const existing = this.calls.get(call.callSid);
+    const turns = new Map((existing?.turns ?? []).map((t) => [t.seq, t]));
+    for (const turn of call.turns) turns.set(turn.seq, turn);
+    this.calls.set(call.callSid, {
+      ...existing,
+      ...defined(call),
+      callSid: call.callSid,
+      direction: call.direction,
+      from: call.from,
+      to: call.to,
+      failedOver: call.failedOver,
+      startedAt: call.startedAt,
+      outcome: call.outcome,
+      turns: [...turns.values()].sort((a, b) => a.seq - b.seq),
+      createdAt: existing?.createdAt ?? this.now(),
+    });
+  }
+
+  async callsBetween(from: number, to: number): Promise<CallRow[]> {
+    return [...this.calls.values()]
+      .filter((c) => c.startedAt >= from && c.startedAt < to)
+      .sort((a, b) => a.startedAt - b.startedAt)
+      .map(({ createdAt: _createdAt, ...call }) => ({ ...call, turns: [...call.turns] }));
+  }
+
+  async leadsBetween(from: number, to: number): Promise<Lead[]> {
+    return [...this.leads.values()]
+      .filter((l) => l.createdAt >= from && l.createdAt < to)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((l) => ({ ...l }));
+  }
+
+  async appointmentsBetween(from: number, to: number): Promise<Appointment[]> {
+    return [...this.appointments.values()]
+      .filter((a) => a.createdAt >= from && a.createdAt < to)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((a) => ({ ...a }));
+  }
+}
+
+/** Drops undefined fields, so "missing ones are kept" when merging into an existing row. */
+function defined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,384 @@
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { isE164 } from '../../core/phone.js';
+import type {
+  Appointment,
+  AppointmentInput,
+  CallRow,
+  Crm,
+  Customer,
+  Lead,
+  LeadInput,
+} from '../../core/ports.js';
+import { formatLocalDateTime } from '../../core/tools/local-time.js';
+import type { EngineName, KnownCustomer } from '../../core/voice-engine.js';
+
+export interface SupabaseCrmOptions {
+  /** `SUPABASE_URL`, e.g. `https://<project>.supabase.co` (any PostgREST-compatible stand-in works). */
+  url: string;
+  /** `SUPABASE_SERVICE_ROLE_KEY`: server-side only; the tables' RLS shuts every other role out. */
+  serviceRoleKey: string;
+  /** The business time zone, in which `openAppointment` is given to the agent. */
+  timezone: string;
+}
+
+/** A failed PostgREST request; `status` is the HTTP status, so callers can decide to retry. */
+export class CrmError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly status: number,
+    detail: string,
+  ) {
+    super(`CRM ${operation} failed (HTTP ${status}): ${detail}`);
+    this.name = 'CrmError';
+  }
+}
+
+// Row shapes as supabase/migrations/0001_crm.sql defines them (snake_case, ISO timestamps).
+interface CustomerRow {
+  id: string;
+  phone: string;
+  name: string | null;
+  email: string | null;
+  business: string | null;
+}
+interface LeadRow {
+  id: string;
+  customer_id: string;
+  call_sid: string | null;
+  name: string;
+  business: string | null;
+  email: string | null;
+  phone: string;
+  interest: string | null;
+  notes: string | null;
+  created_at: string;
+}
+interface AppointmentRow {
+  id: string;
+  customer_id: string;
+  call_sid: string | null;
+  starts_at: string;
+  ends_at: string;
+  calendar_event_id: string;
+  name: string;
+  phone: string;
+  email: string | null;
+  purpose: string | null;
+  created_at: string;
+}
+interface CallTurnRow {
+  seq: number;
+  role: 'caller' | 'agent';
+  text: string;
+  at: string;
+}
+interface CallDbRow {
+  call_sid: string;
+  customer_id: string | null;
+  direction: 'inbound' | 'outbound';
+  from_number: string | null;
+  to_number: string | null;
+  served_by: EngineName | null;
+  failed_over: boolean;
+  started_at: string;
+  ended_at: string | null;
+  duration_seconds: number | null;
+  outcome: string;
+  summary: string | null;
+  lead_id: string | null;
+  appointment_id: string | null;
+  call_turns?: CallTurnRow[];
+}
+
+interface Outcome<T> {
+  data: T | null;
+  error: { message: string; code?: string } | null;
+  status: number;
+}
+
+/** The CRM in Supabase (PostgREST). Upserts on the natural keys make every write idempotent. */
+export class SupabaseCrm implements Crm {
+  private readonly db: SupabaseClient;
+
+  constructor(private readonly options: SupabaseCrmOptions) {
+    this.db = createClient(options.url, options.serviceRoleKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+    });
+  }
+
+  async findCustomerByPhone(phone: string, now: number): Promise<KnownCustomer | undefined> {
+    const customer = await this.maybeOne<CustomerRow>(
+      'find customer',
+      this.db.from('customers').select('id, phone, name, email, business').eq('phone', phone).maybeSingle(),
+    );
+    if (!customer) return undefined;
+    const [next, lastCall] = await Promise.all([
+      this.maybeOne<Pick<AppointmentRow, 'starts_at'>>(
+        'find next appointment',
+        this.db
+          .from('appointments')
+          .select('starts_at')
+          .eq('customer_id', customer.id)
+          .gte('starts_at', iso(now))
+          .order('starts_at', { ascending: true })
+          .limit(1)
+          .maybeSingle(),
+      ),
+      this.maybeOne<Pick<CallDbRow, 'summary'>>(
+        'find last call',
+        this.db
+          .from('calls')
+          .select('summary')
+          .eq('customer_id', customer.id)
+          .not('summary', 'is', null)
+          .order('started_at', { ascending: false })
+          .limit(1)
+          .maybeSingle(),
+      ),
+    ]);
+    return {
+      id: customer.id,
+      name: customer.name ?? undefined,
+      openAppointment: next
+        ? formatLocalDateTime(Date.parse(next.starts_at), this.options.timezone)
+        : undefined,
+      lastCallSummary: lastCall?.summary ?? undefined,
+    };
+  }
+
+  async upsertCustomer(customer: Omit<Customer, 'id'>): Promise<Customer> {
+    // Only the given fields are sent, and PostgREST's merge updates only the columns sent:
+    // what the caller did not say this time is kept.
+    const row = await this.one<CustomerRow>(
+      'upsert customer',
+      this.db
+        .from('customers')
+        .upsert(
+          compact({
+            phone: customer.phone,
+            name: customer.name,
+            email: customer.email,
+            business: customer.business,
+            updated_at: iso(Date.now()),
+          }),
+          { onConflict: 'phone' },
+        )
+        .select('id, phone, name, email, business')
+        .single(),
+    );
+    return {
+      id: row.id,
+      phone: row.phone,
+      name: row.name ?? undefined,
+      email: row.email ?? undefined,
+      business: row.business ?? undefined,
+    };
+  }
+
+  async saveLead(lead: LeadInput): Promise<Lead> {
+    const values = compact({
+      customer_id: lead.customerId,
+      call_sid: lead.callSid,
+      name: lead.name,
+      business: lead.business,
+      email: lead.email,
+      phone: lead.phone,
+      interest: lead.interest,
+      notes: lead.notes,
+      updated_at: iso(Date.now()),
+    });
+    const table = this.db.from('leads');
+    const write = lead.callSid ? table.upsert(values, { onConflict: 'call_sid' }) : table.insert(values);
+    return toLead(await this.one<LeadRow>('save lead', write.select().single()));
+  }
+
+  async recordAppointment(appointment: AppointmentInput): Promise<Appointment> {
+    const row = await this.one<AppointmentRow>(
+      'record appointment',
+      this.db
+        .from('appointments')
+        .upsert(
+          compact({
+            customer_id: appointment.customerId,
+            call_sid: appointment.callSid,
+            starts_at: iso(appointment.start),
+            ends_at: iso(appointment.end),
+            calendar_event_id: appointment.calendarEventId,
+            name: appointment.name,
+            phone: appointment.phone,
+            email: appointment.email,
+            purpose: appointment.purpose,
+            updated_at: iso(Date.now()),
+          }),
+          { onConflict: 'calendar_event_id' },
+        )
+        .select()
+        .single(),
+    );
+    return toAppointment(row);
+  }
+
+  async saveCall(call: CallRow): Promise<void> {
+    await this.none(
+      'save call',
+      this.db.from('calls').upsert(
+        compact({
+          call_sid: call.callSid,
+          customer_id: call.customerId,
+          direction: call.direction,
+          from_number: isE164(call.from) ? call.from : null,
+          to_number: isE164(call.to) ? call.to : null,
+          served_by: call.servedBy,
+          failed_over: call.failedOver,
+          started_at: iso(call.startedAt),
+          ended_at: call.endedAt === undefined ? undefined : iso(call.endedAt),
+          duration_seconds: call.durationSeconds,
+          outcome: call.outcome,
+          summary: call.summary,
+          lead_id: call.leadId,
+          appointment_id: call.appointmentId,
+          updated_at: iso(Date.now()),
+        }),
+        { onConflict: 'call_sid' },
+      ),
+    );
+    if (call.turns.length === 0) return;
+    await this.none(
+      'save call turns',
+      this.db.from('call_turns').upsert(
+        call.turns.map((t) => ({
+          call_sid: call.callSid,
+          seq: t.seq,
+          role: t.role,
+          text: t.text,
+          at: iso(t.at),
+        })),
+        { onConflict: 'call_sid,seq' },
+      ),
+    );
+  }
+
+  async callsBetween(from: number, to: number): Promise<CallRow[]> {
+    const rows = await this.many<CallDbRow>(
+      'list calls',
+      this.db
+        .from('calls')
+        .select('*, call_turns(seq, role, text, at)')
+        .gte('started_at', iso(from))
+        .lt('started_at', iso(to))
+        .order('started_at', { ascending: true }),
+    );
+    return rows.map(toCallRow);
+  }
+
+  async leadsBetween(from: number, to: number): Promise<Lead[]> {
+    const rows = await this.many<LeadRow>(
+      'list leads',
+      this.db
+        .from('leads')
+        .select()
+        .gte('created_at', iso(from))
+        .lt('created_at', iso(to))
+        .order('created_at', { ascending: true }),
+    );
+    return rows.map(toLead);
+  }
+
+  async appointmentsBetween(from: number, to: number): Promise<Appointment[]> {
+    const rows = await this.many<AppointmentRow>(
+      'list appointments',
+      this.db
+        .from('appointments')
+        .select()
+        .gte('created_at', iso(from))
+        .lt('created_at', iso(to))
+        .order('created_at', { ascending: true }),
+    );
+    return rows.map(toAppointment);
+  }
+
+  // PostgREST answers errors as values; each of these turns one into a thrown CrmError.
+  private async maybeOne<T>(operation: string, query: PromiseLike<Outcome<unknown>>): Promise<T | undefined> {
+    const { data, error, status } = await query;
+    if (error) throw new CrmError(operation, status, error.message);
+    return (data ?? undefined) as T | undefined;
+  }
+
+  private async one<T>(operation: string, query: PromiseLike<Outcome<unknown>>): Promise<T> {
+    const row = await this.maybeOne<T>(operation, query);
+    if (row === undefined) throw new CrmError(operation, 200, 'no row returned');
+    return row;
+  }
+
+  private async many<T>(operation: string, query: PromiseLike<Outcome<unknown>>): Promise<T[]> {
+    return (await this.maybeOne<T[]>(operation, query)) ?? [];
+  }
+
+  private async none(operation: string, query: PromiseLike<Outcome<unknown>>): Promise<void> {
+    await this.maybeOne(operation, query);
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Leaves out undefined values: a column not sent is a column not overwritten. */
+function compact(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined));
+}
+
+const opt = <T>(v: T | null | undefined): T | undefined => v ?? undefined;
+
+function toLead(row: LeadRow): Lead {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    callSid: opt(row.call_sid),
+    name: row.name,
+    business: opt(row.business),
+    email: opt(row.email),
+    phone: row.phone,
+    interest: opt(row.interest),
+    notes: opt(row.notes),
+    createdAt: Date.parse(row.created_at),
+  };
+}
+
+function toAppointment(row: AppointmentRow): Appointment {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    callSid: opt(row.call_sid),
+    start: Date.parse(row.starts_at),
+    end: Date.parse(row.ends_at),
+    calendarEventId: row.calendar_event_id,
+    name: row.name,
+    phone: row.phone,
+    email: opt(row.email),
+    purpose: opt(row.purpose),
+    createdAt: Date.parse(row.created_at),
+  };
+}
+
+function toCallRow(row: CallDbRow): CallRow {
+  return {
+    callSid: row.call_sid,
+    customerId: opt(row.customer_id),
+    direction: row.direction,
+    from: row.from_number ?? '',
+    to: row.to_number ?? '',
+    servedBy: opt(row.served_by),
+    failedOver: row.failed_over,
+    startedAt: Date.parse(row.started_at),
+    endedAt: row.ended_at ? Date.parse(row.ended_at) : undefined,
+    durationSeconds: opt(row.duration_seconds),
+    outcome: row.outcome,
+    summary: opt(row.summary),
+    leadId: opt(row.lead_id),
+    appointmentId: opt(row.appointment_id),
+    turns: (row.call_turns ?? [])
+      .map((t) => ({ seq: t.seq, role: t.role, text: t.text, at: Date.parse(t.at) }))
+      .sort((a, b) => a.seq - b.seq),
+  };
+}

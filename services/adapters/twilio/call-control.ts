@@ -1,0 +1,81 @@
+// Deep imports keep the bundle to the REST client and its request client.
+import RequestClient from 'twilio/lib/base/RequestClient';
+import Twilio from 'twilio/lib/rest/Twilio';
+import { forCall } from '../../core/logging.js';
+import type { CallControl, PlaceCallRequest } from '../../core/ports.js';
+
+export interface TwilioCallControlOptions {
+  accountSid: string;
+  authToken: string;
+  /** `TWILIO_API_URL`: a stand-in for `https://api.twilio.com` (simulators, tests). */
+  apiUrl?: string;
+}
+
+const TWILIO_API = 'https://api.twilio.com';
+
+/** Twilio's answers for "that call is over": not found, and "not in-progress, cannot redirect". */
+const CALL_OVER_CODES = new Set([20404, 21220]);
+
+/**
+ * Sends every request to `apiUrl` instead of api.twilio.com. The client's `edge`/`region` options
+ * only change the host within Twilio's domain, so a stand-in needs the URL rewritten here.
+ */
+class RebasedRequestClient extends RequestClient {
+  constructor(private readonly apiUrl: string) {
+    super();
+  }
+
+  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+    const uri = opts.uri.startsWith(TWILIO_API) ? this.apiUrl + opts.uri.slice(TWILIO_API.length) : opts.uri;
+    return super.request({ ...opts, uri });
+  }
+}
+
+/** Live-call control through Twilio's REST API: redirect (transfer), hang up, place a call. */
+export class TwilioCallControl implements CallControl {
+  private readonly client: Twilio;
+
+  constructor(options: TwilioCallControlOptions) {
+    const apiUrl = options.apiUrl?.replace(/\/+$/, '');
+    this.client = new Twilio(options.accountSid, options.authToken, {
+      httpClient: apiUrl && apiUrl !== TWILIO_API ? new RebasedRequestClient(apiUrl) : undefined,
+    });
+  }
+
+  async redirect(callSid: string, twiml: string): Promise<void> {
+    try {
+      await this.client.calls(callSid).update({ twiml });
+    } catch (error) {
+      if (!isCallOver(error)) throw error;
+      forCall(callSid).info('redirect skipped: the call already ended');
+    }
+  }
+
+  async hangUp(callSid: string): Promise<void> {
+    try {
+      await this.client.calls(callSid).update({ status: 'completed' });
+    } catch (error) {
+      if (!isCallOver(error)) throw error;
+      forCall(callSid).info('hang-up skipped: the call already ended');
+    }
+  }
+
+  async placeCall(request: PlaceCallRequest): Promise<{ callSid: string }> {
+    const call = await this.client.calls.create({
+      to: request.to,
+      from: request.from,
+      url: request.url,
+      method: 'POST',
+      statusCallback: request.statusCallback,
+      statusCallbackMethod: 'POST',
+      ...(request.machineDetection ? { machineDetection: 'Enable' } : {}),
+    });
+    return { callSid: call.sid };
+  }
+}
+
+function isCallOver(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { status, code } = error as { status?: unknown; code?: unknown };
+  return status === 404 || (typeof code === 'number' && CALL_OVER_CODES.has(code));
+}

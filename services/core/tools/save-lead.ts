@@ -1,0 +1,40 @@
+import { contactPhone, emailField, nameField, phoneField, shortText, toolArgs } from './fields.js';
+import { defineTool } from './tool.js';
+
+export const saveLead = defineTool({
+  name: 'save_lead',
+  description:
+    "Record an interested caller: their name and what they are interested in, plus business, email and notes when known. phone defaults to the caller's number. Calling it again in the same call updates the same lead.",
+  schema: toolArgs({
+    name: nameField.describe("The caller's name."),
+    business: shortText('business name', 200).optional().describe('Their company, if any.'),
+    email: emailField.optional().describe('Their email address, spelled back to confirm.'),
+    phone: phoneField.optional().describe("Contact phone; leave out to use the caller's own number."),
+    interest: shortText('interest').optional().describe('What they want, in a few words.'),
+    notes: shortText('notes', 2000).optional().describe('Anything else the owner should know.'),
+  }),
+  failureText:
+    'I could not save your details just now, but I have them in this call and the owner will see them.',
+  handler: async (args, { callSid, remoteNumber, deps, log }) => {
+    const phone = contactPhone(args.phone, remoteNumber);
+    if (!phone) return { ok: false, text: 'I need a phone number with its area code to note down.' };
+    const customer = await deps.crm.upsertCustomer({
+      phone,
+      name: args.name,
+      email: args.email,
+      business: args.business,
+    });
+    const lead = await deps.crm.saveLead({
+      customerId: customer.id,
+      callSid,
+      name: args.name,
+      business: args.business,
+      email: args.email,
+      phone,
+      interest: args.interest,
+      notes: args.notes,
+    });
+    log.info('lead saved', { leadId: lead.id });
+    return { ok: true, text: `Thanks, I have noted ${args.name}'s details for the team.` };
+  },
+});

@@ -1,0 +1,45 @@
+import { emailField, shortText, toolArgs } from './fields.js';
+import { defineTool } from './tool.js';
+
+export const sendFollowUpEmail = defineTool({
+  name: 'send_follow_up_email',
+  description:
+    'Email the caller a short follow-up about a topic they asked about, so the owner can reply with details. Spell the address back before calling.',
+  schema: toolArgs({
+    email: emailField.describe("The caller's email address."),
+    topic: shortText('topic', 200)
+      .min(1, 'What should the email be about?')
+      .describe('What the caller wants details on, in a few words.'),
+  }),
+  failureText: 'I could not send the email just now; I will make sure the owner follows up with you.',
+  handler: async ({ email, topic }, { callSid, deps, log }) => {
+    const business = deps.business.name;
+    // Same call, address and topic: the same message, so a retried tool call sends it once.
+    const key = `follow-up:${callSid}:${email.toLowerCase()}:${topic.toLowerCase()}`;
+    await deps.mailer.send({
+      to: email,
+      subject: `${business}: ${topic}`,
+      text: [
+        'Hello,',
+        '',
+        `Thank you for calling ${business}. You asked about: ${topic}.`,
+        'We will reply to this email with the details. If anything is urgent, just call us back.',
+        '',
+        business,
+      ].join('\n'),
+      idempotencyKey: key,
+    });
+    if (deps.ownerEmail) {
+      // The owner learns a reply is owed; the caller's confirmation does not depend on it.
+      await deps.mailer
+        .send({
+          to: deps.ownerEmail,
+          subject: `Follow up with ${email}: ${topic}`,
+          text: `A caller (call ${callSid}) asked for details by email about "${topic}". Reply to ${email}.`,
+          idempotencyKey: `${key}:owner`,
+        })
+        .catch((error: unknown) => log.error('owner follow-up notice failed', { error }));
+    }
+    return { ok: true, text: `Done, I have sent an email to ${email} about ${topic}.` };
+  },
+});

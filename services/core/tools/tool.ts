@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import type { Logger } from '../logging.js';
+import type { Calendar, CallControl, Crm, Mailer } from '../ports.js';
+import type { ToolDefinition, ToolResult } from '../tool-types.js';
+import type { BusinessSettings } from './availability.js';
+
+/** What `transfer_to_human` asks the Twilio adapter for: TwiML that says `say` and dials `to`. */
+export interface TransferTwimlRequest {
+  to: string;
+  say: string;
+  /** Said when nobody answers, before the call ends. */
+  noAnswerSay: string;
+}
+
+/** Everything the tools use; all outside systems come in as ports, so the core stays SDK-free. */
+export interface ToolDeps {
+  crm: Crm;
+  calendar: Calendar;
+  mailer: Mailer;
+  callControl: CallControl;
+  business: BusinessSettings;
+  /** Where `transfer_to_human` dials (`OWNER_PHONE`); without it the tool says it cannot transfer. */
+  ownerPhone?: string;
+  /** Told about promised follow-ups (`OWNER_EMAIL`). */
+  ownerEmail?: string;
+  now: () => number;
+  /** Length of a bookable slot (default 30). */
+  slotMinutes: number;
+  /** Builds the transfer TwiML (the Twilio adapter's `dialTwiml`). */
+  transferTwiml: (request: TransferTwimlRequest) => string;
+}
+
+/** One tool call in flight: the call it belongs to, the deps, and a logger that carries `callSid`. */
+export interface ToolContext {
+  callSid: string;
+  /** The other party's number (E.164 when known): the default phone of bookings and leads. */
+  remoteNumber: string;
+  deps: ToolDeps;
+  log: Logger;
+}
+
+/** A tool as written: its arguments' zod schema and a handler that gets them parsed. */
+export interface ToolSpec<Schema extends z.ZodType> {
+  name: string;
+  /** What the model reads to decide when to call it. */
+  description: string;
+  schema: Schema;
+  /** Spoken when the handler fails unexpectedly (an adapter threw or timed out). */
+  failureText: string;
+  handler(args: z.output<Schema>, context: ToolContext): Promise<ToolResult>;
+}
+
+/** A tool with its schema erased, so tools of different argument types sit in one registry. */
+export interface Tool {
+  name: string;
+  failureText: string;
+  definition(): ToolDefinition;
+  /** Validates `args` (an invalid one is a speakable error result) and runs the handler. May throw. */
+  invoke(args: unknown, context: ToolContext): Promise<ToolResult>;
+}
+
+export function defineTool<Schema extends z.ZodType>(spec: ToolSpec<Schema>): Tool {
+  return {
+    name: spec.name,
+    failureText: spec.failureText,
+    definition: () => ({
+      name: spec.name,
+      description: spec.description,
+      parameters: jsonSchemaOf(spec.schema),
+    }),
+    invoke: async (args, context) => {
+      const parsed = spec.schema.safeParse(normaliseArgs(args));
+      if (!parsed.success) return { ok: false, text: speakableIssues(parsed.error) };
+      return spec.handler(parsed.data, context);
+    },
+  };
+}
+
+/** JSON schema of the tool's input, without the `$schema` marker (OpenAI and ElevenLabs take a bare object). */
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _marker, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  return rest;
+}
+
+/** Engines send an object; OpenAI's arguments can arrive as a JSON string, and no arguments as nothing. */
+function normaliseArgs(args: unknown): unknown {
+  if (args === undefined || args === null || args === '') return {};
+  if (typeof args === 'string') {
+    try {
+      return JSON.parse(args);
+    } catch {
+      return args;
+    }
+  }
+  return args;
+}
+
+/** Every schema field carries a message written to be spoken; repeated ones are said once. */
+function speakableIssues(error: z.ZodError): string {
+  const messages = [...new Set(error.issues.map((issue) => issue.message))];
+  return messages.join(' ');
+}

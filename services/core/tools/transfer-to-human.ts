@@ -1,0 +1,29 @@
+import { shortText, toolArgs } from './fields.js';
+import { defineTool } from './tool.js';
+
+export const transferToHuman = defineTool({
+  name: 'transfer_to_human',
+  description:
+    'Connect the caller to a person at the business. Say you are connecting them first; the call then leaves you.',
+  schema: toolArgs({
+    reason: shortText('reason').optional().describe('Why the caller needs a person, in a few words.'),
+  }),
+  failureText: 'I could not connect you just now. I can take a message and have someone call you back.',
+  handler: async ({ reason }, { callSid, deps, log }) => {
+    if (!deps.ownerPhone) {
+      return {
+        ok: false,
+        text: 'There is nobody I can put you through to right now. I can take a message and have someone call you back.',
+      };
+    }
+    const twiml = deps.transferTwiml({
+      to: deps.ownerPhone,
+      say: 'Connecting you now, please hold.',
+      noAnswerSay: `Sorry, nobody at ${deps.business.name} could take the call. We will call you back. Goodbye.`,
+    });
+    // Redirecting replaces the <Connect><Stream>: Twilio stops the media stream and dials.
+    await deps.callControl.redirect(callSid, twiml);
+    log.info('call transferred', { reason: reason ?? '' });
+    return { ok: true, text: 'Transferring the call now.', endsCall: 'transfer' };
+  },
+});

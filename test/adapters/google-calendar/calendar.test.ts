@@ -1,0 +1,169 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { HttpResponse, http } from 'msw';
+import { setupServer } from 'msw/node';
+import { eventIdFor, GoogleCalendar } from '../../../services/adapters/google-calendar/calendar.js';
+
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const serviceAccountJson = JSON.stringify({
+  type: 'service_account',
+  client_email: 'bolt@project.iam.gserviceaccount.com',
+  private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+});
+const CAL = 'owner@example.com';
+const API = 'https://www.googleapis.com/calendar/v3';
+const T0 = Date.parse('2026-11-26T14:00:00Z');
+const HOUR = 3_600_000;
+
+const seen: Array<{ method: string; url: string; auth: string | null; body: unknown }> = [];
+const server = setupServer();
+
+beforeAll(() => server.listen({ onUnhandledFrame: 'error' }));
+beforeEach(() => {
+  server.use(
+    http.post('https://oauth2.googleapis.com/token', async ({ request }) => {
+      const form = new URLSearchParams(await request.text());
+      if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
+        return HttpResponse.json({ error: 'unsupported_grant_type' }, { status: 400 });
+      }
+      return HttpResponse.json({ access_token: 'ya29.test', token_type: 'Bearer', expires_in: 3600 });
+    }),
+  );
+});
+afterEach(() => {
+  server.resetHandlers();
+  seen.length = 0;
+});
+afterAll(() => server.close());
+
+async function record(request: Request) {
+  const text = request.method === 'GET' ? '' : await request.text();
+  seen.push({
+    method: request.method,
+    url: request.url,
+    auth: request.headers.get('authorization'),
+    body: text ? JSON.parse(text) : undefined,
+  });
+}
+
+const calendar = (rootUrl?: string) => new GoogleCalendar({ serviceAccountJson, calendarId: CAL, rootUrl });
+
+describe('GoogleCalendar', () => {
+  it('reads busy intervals from freebusy.query with the service account token', async () => {
+    server.use(
+      http.post(`${API}/freeBusy`, async ({ request }) => {
+        await record(request);
+        return HttpResponse.json({
+          calendars: {
+            [CAL]: { busy: [{ start: '2026-11-26T15:00:00Z', end: '2026-11-26T16:00:00Z' }] },
+          },
+        });
+      }),
+    );
+    expect(await calendar().busy(T0, T0 + 8 * HOUR)).toEqual([{ start: T0 + HOUR, end: T0 + 2 * HOUR }]);
+    expect(seen[0]?.auth).toBe('Bearer ya29.test');
+    expect(seen[0]?.body).toEqual({
+      timeMin: '2026-11-26T14:00:00.000Z',
+      timeMax: '2026-11-26T22:00:00.000Z',
+      items: [{ id: CAL }],
+    });
+  });
+
+  it('fails rather than report a calendar it cannot read as free', async () => {
+    server.use(
+      http.post(`${API}/freeBusy`, () =>
+        HttpResponse.json({
+          calendars: { [CAL]: { errors: [{ domain: 'global', reason: 'notFound' }], busy: [] } },
+        }),
+      ),
+    );
+    await expect(calendar().busy(T0, T0 + HOUR)).rejects.toThrow('notFound');
+  });
+
+  it('inserts the event with an id derived from the idempotency key', async () => {
+    server.use(
+      http.post(`${API}/calendars/:calendarId/events`, async ({ request, params }) => {
+        await record(request);
+        expect(params.calendarId).toBe(CAL);
+        const body = seen[0]?.body as { id?: string } | undefined;
+        return HttpResponse.json({ id: body?.id, status: 'confirmed' });
+      }),
+    );
+    const result = await calendar().createEvent({
+      idempotencyKey: 'booking:CA1:2026-11-26T10:00',
+      start: T0,
+      end: T0 + HOUR / 2,
+      summary: 'Boiler service: Jane',
+      description: 'Phone: +12025550143',
+    });
+    const id = eventIdFor('booking:CA1:2026-11-26T10:00');
+    expect(result).toEqual({ eventId: id, created: true });
+    expect(id).toMatch(/^[a-v0-9]{5,1024}$/); // Google's base32hex event id alphabet
+    expect(seen[0]?.body).toEqual({
+      id,
+      summary: 'Boiler service: Jane',
+      description: 'Phone: +12025550143',
+      start: { dateTime: '2026-11-26T14:00:00.000Z' },
+      end: { dateTime: '2026-11-26T14:30:00.000Z' },
+    });
+  });
+
+  it('treats a 409 on insert as the event already made: not created, same id', async () => {
+    server.use(
+      http.post(`${API}/calendars/:calendarId/events`, () =>
+        HttpResponse.json(
+          {
+            error: {
+              code: 409,
+              message: 'The requested identifier already exists.',
+              errors: [{ reason: 'duplicate' }],
+            },
+          },
+          { status: 409 },
+        ),
+      ),
+    );
+    const result = await calendar().createEvent({
+      idempotencyKey: 'k',
+      start: T0,
+      end: T0 + HOUR,
+      summary: 's',
+    });
+    expect(result).toEqual({ eventId: eventIdFor('k'), created: false });
+  });
+
+  it('passes other insert errors on', async () => {
+    server.use(
+      http.post(`${API}/calendars/:calendarId/events`, () =>
+        HttpResponse.json({ error: { code: 403, message: 'Forbidden' } }, { status: 403 }),
+      ),
+    );
+    await expect(
+      calendar().createEvent({ idempotencyKey: 'k', start: T0, end: T0 + HOUR, summary: 's' }),
+    ).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('finds an event by idempotency key, ignoring missing and cancelled ones', async () => {
+    const live = eventIdFor('live');
+    const cancelled = eventIdFor('cancelled');
+    server.use(
+      http.get(`${API}/calendars/:calendarId/events/:eventId`, ({ params }) => {
+        if (params.eventId === live) return HttpResponse.json({ id: live, status: 'confirmed' });
+        if (params.eventId === cancelled) return HttpResponse.json({ id: cancelled, status: 'cancelled' });
+        return HttpResponse.json({ error: { code: 404, message: 'Not Found' } }, { status: 404 });
+      }),
+    );
+    const cal = calendar();
+    expect(await cal.findEvent('live')).toEqual({ eventId: live });
+    expect(await cal.findEvent('cancelled')).toBeUndefined();
+    expect(await cal.findEvent('never')).toBeUndefined();
+  });
+
+  it('talks to a stand-in at rootUrl', async () => {
+    server.use(
+      http.post('http://calendar.sim.test/calendar/v3/freeBusy', () =>
+        HttpResponse.json({ calendars: { [CAL]: { busy: [] } } }),
+      ),
+    );
+    expect(await calendar('http://calendar.sim.test/').busy(T0, T0 + HOUR)).toEqual([]);
+  });
+});

@@ -1,0 +1,81 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryCalendar } from '../../../services/adapters/memory/calendar.js';
+import { MemoryCrm } from '../../../services/adapters/memory/crm.js';
+import { OutboxMailer } from '../../../services/adapters/memory/outbox-mailer.js';
+import { dialTwiml } from '../../../services/adapters/twilio/dial-twiml.js';
+import { parseBusinessHours } from '../../../services/core/business-hours.js';
+import type { ToolCallRecord } from '../../../services/core/call-session.js';
+import type { CallControl, Interval, PlaceCallRequest } from '../../../services/core/ports.js';
+import { createToolRunner, type ToolRunnerDeps } from '../../../services/core/tools/index.js';
+
+export const TZ = 'America/New_York';
+/** Wednesday 2026-11-25 10:10 in New York (UTC-5). */
+export const NOW = Date.parse('2026-11-25T15:10:00Z');
+export const CALLER = '+12025550143';
+export const OWNER = '+12125550100';
+export const CALL_SID = 'CA00000000000000000000000000000001';
+
+/** Records what the tools ask of Twilio; the real adapter is tested at the HTTP boundary. */
+export class RecordingCallControl implements CallControl {
+  redirects: Array<{ callSid: string; twiml: string }> = [];
+  hangUps: string[] = [];
+  async redirect(callSid: string, twiml: string): Promise<void> {
+    this.redirects.push({ callSid, twiml });
+  }
+  async hangUp(callSid: string): Promise<void> {
+    this.hangUps.push(callSid);
+  }
+  async placeCall(_request: PlaceCallRequest): Promise<{ callSid: string }> {
+    throw new Error('not used by the tools');
+  }
+}
+
+export async function makeHarness(options: { busy?: Interval[]; overrides?: Partial<ToolRunnerDeps> } = {}) {
+  const outboxDir = await mkdtemp(join(tmpdir(), 'bolt-outbox-'));
+  const crm = new MemoryCrm({ timezone: TZ, now: () => NOW });
+  const calendar = new MemoryCalendar(options.busy ?? []);
+  const mailer = new OutboxMailer({ dir: outboxDir, from: 'Bolt <desk@example.com>', now: () => NOW });
+  const callControl = new RecordingCallControl();
+  const records: Array<{ callSid: string; record: ToolCallRecord }> = [];
+  const runner = createToolRunner({
+    crm,
+    calendar,
+    mailer,
+    callControl,
+    business: {
+      name: 'Bolt Plumbing',
+      timezone: TZ,
+      hours: parseBusinessHours('mon-fri 09:00-17:00'),
+      hoursText: 'mon-fri 09:00-17:00',
+    },
+    ownerPhone: OWNER,
+    ownerEmail: 'owner@example.com',
+    now: () => NOW,
+    transferTwiml: dialTwiml,
+    onToolCall: (callSid, record) => {
+      records.push({ callSid, record });
+    },
+    ...options.overrides,
+  });
+  const run = (name: string, args: unknown, callSid = CALL_SID, remoteNumber = CALLER) =>
+    runner.run({ callSid, remoteNumber, name, args });
+  return {
+    crm,
+    calendar,
+    mailer,
+    callControl,
+    runner,
+    run,
+    records,
+    outboxDir,
+    outbox: () => OutboxMailer.read(outboxDir),
+    cleanup: () => rm(outboxDir, { recursive: true, force: true }),
+  };
+}
+
+/** Epoch ms of a New York wall-clock time in late November 2026 (UTC-5). */
+export function ny(localDateTime: string): number {
+  return Date.parse(`${localDateTime}:00-05:00`);
+}

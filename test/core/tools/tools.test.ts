@@ -1,0 +1,420 @@
+import Ajv from 'ajv';
+import type { Calendar } from '../../../services/core/ports.js';
+import { hangUpCall } from '../../../services/core/tools/index.js';
+import { CALL_SID, CALLER, makeHarness, NOW, ny, OWNER, RecordingCallControl } from './harness.js';
+
+type Harness = Awaited<ReturnType<typeof makeHarness>>;
+let h: Harness;
+
+afterEach(async () => {
+  await h?.cleanup();
+});
+
+describe('check_availability', () => {
+  it('lists free slots inside business hours in the business time zone, skipping busy and past times', async () => {
+    h = await makeHarness({ busy: [{ start: ny('2026-11-25T11:00'), end: ny('2026-11-25T12:00') }] });
+    const result = await h.run('check_availability', { date: '2026-11-25' });
+    // Now is 10:10 local: 09:00–10:00 are past; 11:00 and 11:30 are busy; the day ends 16:30–17:00.
+    expect(result).toEqual({
+      ok: true,
+      text:
+        'Free 30-minute times on 2026-11-25: 2026-11-25T10:30, 2026-11-25T12:00, 2026-11-25T12:30, ' +
+        '2026-11-25T13:00, 2026-11-25T13:30, 2026-11-25T14:00, and 5 more.',
+    });
+  });
+
+  it('reads the date in the business time zone, not UTC', async () => {
+    h = await makeHarness({
+      busy: [{ start: Date.parse('2026-11-26T14:00:00Z'), end: Date.parse('2026-11-26T14:30:00Z') }],
+    });
+    const result = await h.run('check_availability', { date: '2026-11-26' });
+    // 14:00Z is 09:00 in New York: the first slot of the day is taken, 09:30 is the first free one.
+    expect(result.text).toMatch(/^Free 30-minute times on 2026-11-26: 2026-11-26T09:30, 2026-11-26T10:00,/);
+  });
+
+  it('searches several days and says so when none are free', async () => {
+    h = await makeHarness();
+    expect(await h.run('check_availability', { date: '2026-11-28', days: 2 })).toEqual({
+      ok: true,
+      text: 'There are no free times from 2026-11-28 to 2026-11-29.',
+    });
+    const week = await h.run('check_availability', { date: '2026-11-28', days: 3 });
+    expect(week.text).toContain('2026-11-30T09:00');
+    expect(week.text).toContain('and 10 more');
+  });
+
+  it('answers a past date with no free times', async () => {
+    h = await makeHarness();
+    expect((await h.run('check_availability', { date: '2026-11-24' })).text).toBe(
+      'There are no free times on 2026-11-24.',
+    );
+  });
+});
+
+describe('book_appointment', () => {
+  it('books a free slot: calendar event, customer, appointment and confirmation email', async () => {
+    h = await makeHarness();
+    const result = await h.run('book_appointment', {
+      start: '2026-11-26T10:00',
+      name: 'Jane Doe',
+      email: 'jane@example.com',
+      purpose: 'Boiler service',
+    });
+    expect(result).toEqual({
+      ok: true,
+      text: 'Booked for Thursday, November 26 at 10:00 AM (2026-11-26T10:00) for Jane Doe. A confirmation is on its way to jane@example.com.',
+    });
+    const [event] = h.calendar.events();
+    expect(h.calendar.events()).toHaveLength(1);
+    expect(event).toMatchObject({
+      start: Date.parse('2026-11-26T15:00:00Z'),
+      end: Date.parse('2026-11-26T15:30:00Z'),
+      summary: 'Boiler service: Jane Doe',
+    });
+    const appointments = await h.crm.appointmentsBetween(0, NOW + 1);
+    expect(appointments).toEqual([
+      expect.objectContaining({
+        callSid: CALL_SID,
+        calendarEventId: event?.eventId,
+        phone: CALLER, // defaults to the caller's number
+        name: 'Jane Doe',
+        email: 'jane@example.com',
+        purpose: 'Boiler service',
+      }),
+    ]);
+    const customer = await h.crm.findCustomerByPhone(CALLER, NOW);
+    expect(customer).toMatchObject({ name: 'Jane Doe', openAppointment: '2026-11-26T10:00' });
+    const mail = await h.outbox();
+    expect(mail).toEqual([
+      expect.objectContaining({
+        to: 'jane@example.com',
+        from: 'Bolt <desk@example.com>',
+        subject: 'Your appointment with Bolt Plumbing: Thursday, November 26 at 10:00 AM',
+      }),
+    ]);
+    expect(mail[0]?.text).toContain('Purpose: Boiler service');
+  });
+
+  it('a booking retried twice makes one event, one appointment and one email', async () => {
+    h = await makeHarness();
+    const args = { start: '2026-11-26T10:00', name: 'Jane Doe', email: 'jane@example.com' };
+    const results = [
+      await h.run('book_appointment', args),
+      await h.run('book_appointment', args),
+      await h.run('book_appointment', args),
+    ];
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(new Set(results.map((r) => r.text)).size).toBe(1);
+    expect(h.calendar.events()).toHaveLength(1);
+    expect(await h.crm.appointmentsBetween(0, NOW + 1)).toHaveLength(1);
+    expect(await h.outbox()).toHaveLength(1);
+  });
+
+  it('another call booking the same time finds it taken', async () => {
+    h = await makeHarness();
+    await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane Doe' });
+    const other = await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Sam' }, 'CA-other');
+    expect(other).toEqual({
+      ok: false,
+      text: 'Thursday, November 26 at 10:00 AM has just been taken; please pick another time.',
+    });
+    expect(h.calendar.events()).toHaveLength(1);
+  });
+
+  it('refuses a time that overlaps a busy interval', async () => {
+    h = await makeHarness({ busy: [{ start: ny('2026-11-26T10:15'), end: ny('2026-11-26T10:45') }] });
+    const result = await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane' });
+    expect(result.ok).toBe(false);
+    expect(result.text).toContain('has just been taken');
+    expect(h.calendar.events()).toHaveLength(0);
+  });
+
+  it.each([
+    ['before opening', '2026-11-26T08:30'],
+    ['running past closing', '2026-11-26T16:45'],
+    ['on a Saturday', '2026-11-28T10:00'],
+  ])('refuses a time outside opening hours (%s)', async (_label, start) => {
+    h = await makeHarness();
+    const result = await h.run('book_appointment', { start, name: 'Jane' });
+    expect(result.ok).toBe(false);
+    expect(result.text).toContain('is outside our opening hours. We are open mon-fri 09:00-17:00.');
+    expect(h.calendar.events()).toHaveLength(0);
+  });
+
+  it('refuses a time in the past', async () => {
+    h = await makeHarness();
+    const result = await h.run('book_appointment', { start: '2026-11-25T09:30', name: 'Jane' });
+    expect(result).toEqual({
+      ok: false,
+      text: 'Wednesday, November 25 at 9:30 AM has already passed; please pick a later time.',
+    });
+    expect(await h.crm.appointmentsBetween(0, NOW + 1)).toHaveLength(0);
+  });
+
+  it('refuses a local time that daylight saving skips', async () => {
+    h = await makeHarness();
+    const result = await h.run('book_appointment', { start: '2027-03-14T02:30', name: 'Jane' });
+    expect(result).toEqual({
+      ok: false,
+      text: '2027-03-14T02:30 does not exist on the local clock; please pick another time.',
+    });
+  });
+
+  it('keeps the booking under a phone number the caller gives, spoken as a national number', async () => {
+    h = await makeHarness();
+    await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane', phone: '(212) 555-0100' });
+    const [appointment] = await h.crm.appointmentsBetween(0, NOW + 1);
+    expect(appointment?.phone).toBe('+12125550100');
+  });
+
+  it('asks for a number when the caller withheld theirs and gave none', async () => {
+    h = await makeHarness();
+    const result = await h.run(
+      'book_appointment',
+      { start: '2026-11-26T10:00', name: 'Jane' },
+      CALL_SID,
+      'anonymous',
+    );
+    expect(result).toEqual({ ok: false, text: 'I need a phone number with its area code to book under.' });
+  });
+
+  it('keeps the booking and says so when only the confirmation email fails', async () => {
+    h = await makeHarness({
+      overrides: {
+        mailer: {
+          send: async () => {
+            throw new Error('mail down');
+          },
+        },
+      },
+    });
+    const result = await h.run('book_appointment', {
+      start: '2026-11-26T10:00',
+      name: 'Jane',
+      email: 'jane@example.com',
+    });
+    expect(result.ok).toBe(true);
+    expect(result.text).toContain('I could not send the confirmation email, but the booking is made.');
+    expect(await h.crm.appointmentsBetween(0, NOW + 1)).toHaveLength(1);
+  });
+});
+
+describe('save_lead', () => {
+  it('upserts the customer by phone and keeps one lead per call, updated by a second save', async () => {
+    h = await makeHarness();
+    const first = await h.run('save_lead', {
+      name: 'Jane Doe',
+      business: 'Doe Bakery',
+      interest: 'new boiler',
+    });
+    expect(first).toEqual({ ok: true, text: "Thanks, I have noted Jane Doe's details for the team." });
+    await h.run('save_lead', { name: 'Jane Doe', email: 'jane@example.com', notes: 'call after 3pm' });
+    const leads = await h.crm.leadsBetween(0, NOW + 1);
+    expect(leads).toEqual([
+      expect.objectContaining({
+        callSid: CALL_SID,
+        phone: CALLER,
+        name: 'Jane Doe',
+        business: 'Doe Bakery', // kept from the first save
+        interest: 'new boiler',
+        email: 'jane@example.com',
+        notes: 'call after 3pm',
+      }),
+    ]);
+    const customer = await h.crm.upsertCustomer({ phone: CALLER });
+    expect(customer).toMatchObject({ name: 'Jane Doe', business: 'Doe Bakery', email: 'jane@example.com' });
+  });
+});
+
+describe('send_follow_up_email', () => {
+  it('emails the caller about the topic and tells the owner, once even if retried', async () => {
+    h = await makeHarness();
+    const args = { email: 'jane@example.com', topic: 'Boiler prices' };
+    expect(await h.run('send_follow_up_email', args)).toEqual({
+      ok: true,
+      text: 'Done, I have sent an email to jane@example.com about Boiler prices.',
+    });
+    await h.run('send_follow_up_email', args);
+    const mail = await h.outbox();
+    expect(mail.map((m) => [m.to, m.subject])).toEqual(
+      expect.arrayContaining([
+        ['jane@example.com', 'Bolt Plumbing: Boiler prices'],
+        ['owner@example.com', 'Follow up with jane@example.com: Boiler prices'],
+      ]),
+    );
+    expect(mail).toHaveLength(2);
+  });
+});
+
+describe('transfer_to_human', () => {
+  it('redirects the live call to TwiML that dials OWNER_PHONE and tells the bridge', async () => {
+    h = await makeHarness();
+    const result = await h.run('transfer_to_human', { reason: 'wants to talk about a quote' });
+    expect(result).toEqual({ ok: true, text: 'Transferring the call now.', endsCall: 'transfer' });
+    expect(h.callControl.redirects).toHaveLength(1);
+    const { callSid, twiml } = h.callControl.redirects[0] ?? { callSid: '', twiml: '' };
+    expect(callSid).toBe(CALL_SID);
+    expect(twiml).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Connecting you now, please hold.</Say>' +
+        `<Dial timeout="25"><Number>${OWNER}</Number></Dial>` +
+        '<Say>Sorry, nobody at Bolt Plumbing could take the call. We will call you back. Goodbye.</Say>' +
+        '<Hangup/></Response>',
+    );
+  });
+
+  it('without OWNER_PHONE, offers a message instead and leaves the call alone', async () => {
+    h = await makeHarness({ overrides: { ownerPhone: undefined } });
+    const result = await h.run('transfer_to_human', {});
+    expect(result.ok).toBe(false);
+    expect(result.endsCall).toBeUndefined();
+    expect(result.text).toContain('I can take a message');
+    expect(h.callControl.redirects).toHaveLength(0);
+  });
+});
+
+describe('end_call', () => {
+  it('says goodbye and asks the bridge to hang up; the tool itself hangs nothing up', async () => {
+    h = await makeHarness();
+    expect(await h.run('end_call', { reason: 'done' })).toEqual({
+      ok: true,
+      text: 'Goodbye, and thank you for calling.',
+      endsCall: 'hangup',
+    });
+    expect(h.callControl.hangUps).toEqual([]);
+  });
+
+  it('hangUpCall hangs up, and reports (never throws) a failure', async () => {
+    const control = new RecordingCallControl();
+    expect(await hangUpCall(control, CALL_SID)).toBe(true);
+    expect(control.hangUps).toEqual([CALL_SID]);
+    control.hangUp = async () => {
+      throw new Error('Twilio down');
+    };
+    expect(await hangUpCall(control, CALL_SID)).toBe(false);
+  });
+});
+
+describe('the runner', () => {
+  it('turns invalid arguments into a sentence the agent can speak', async () => {
+    h = await makeHarness();
+    expect(await h.run('check_availability', { date: '26/11/2026' })).toEqual({
+      ok: false,
+      text: 'I need the date as year-month-day, for example 2026-11-26.',
+    });
+    expect(await h.run('check_availability', { date: '2026-02-30' })).toMatchObject({ ok: false });
+    expect((await h.run('check_availability', { date: '2026-11-26', days: 30 })).text).toBe(
+      'I can look at between 1 and 14 days at a time.',
+    );
+    expect(await h.run('book_appointment', { start: 'tomorrow at 3' })).toEqual({
+      ok: false,
+      text:
+        'I need the time as year-month-day, then T, then hours and minutes, like 2026-11-26T14:30. ' +
+        'I need the name of the person.',
+    });
+    expect((await h.run('save_lead', { name: 'Jane', email: 'jane at example' })).text).toBe(
+      'That email address does not look complete; could you spell it again?',
+    );
+    expect((await h.run('send_follow_up_email', 'not json')).text).toBe(
+      'I could not read the details for that request.',
+    );
+  });
+
+  it('accepts arguments as a JSON string (OpenAI function calls)', async () => {
+    h = await makeHarness();
+    const result = await h.run('check_availability', JSON.stringify({ date: '2026-11-26' }));
+    expect(result.ok).toBe(true);
+  });
+
+  it('answers an unknown tool with an error result', async () => {
+    h = await makeHarness();
+    expect(await h.run('order_pizza', {})).toEqual({
+      ok: false,
+      text: 'I do not have a tool called order_pizza.',
+    });
+  });
+
+  it('turns a throwing adapter into the tool’s error result, never a throw', async () => {
+    const broken: Calendar = {
+      busy: async () => {
+        throw new Error('Google says 503');
+      },
+      findEvent: async () => undefined,
+      createEvent: async () => {
+        throw new Error('unreachable');
+      },
+    };
+    h = await makeHarness({ overrides: { calendar: broken } });
+    expect(await h.run('check_availability', { date: '2026-11-26' })).toEqual({
+      ok: false,
+      text: 'I could not reach the calendar just now. Could I take your details and have someone call you back?',
+    });
+    const booking = await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane' });
+    expect(booking.ok).toBe(false);
+    expect(booking.text).toContain('I could not complete the booking just now');
+  });
+
+  it('gives up on a tool that hangs, with its error result', async () => {
+    const hanging: Calendar = {
+      busy: () => new Promise(() => {}),
+      findEvent: async () => undefined,
+      createEvent: () => new Promise(() => {}),
+    };
+    h = await makeHarness({ overrides: { calendar: hanging, timeoutMs: 20 } });
+    const result = await h.run('check_availability', { date: '2026-11-26' });
+    expect(result.ok).toBe(false);
+  });
+
+  it('reports every call and its result with a per-call sequence number', async () => {
+    h = await makeHarness();
+    await h.run('check_availability', { date: '2026-11-26' });
+    await h.run('end_call', {}, 'CA-second');
+    await h.run('order_pizza', {});
+    expect(h.records.map((r) => [r.callSid, r.record.seq, r.record.name, r.record.result.ok])).toEqual([
+      [CALL_SID, 1, 'check_availability', true],
+      ['CA-second', 1, 'end_call', true],
+      [CALL_SID, 2, 'order_pizza', false],
+    ]);
+    expect(h.records[0]?.record).toMatchObject({ args: { date: '2026-11-26' }, at: NOW });
+  });
+
+  it('answers even when recording the tool call fails', async () => {
+    h = await makeHarness({
+      overrides: {
+        onToolCall: async () => {
+          throw new Error('DynamoDB down');
+        },
+      },
+    });
+    expect((await h.run('end_call', {})).ok).toBe(true);
+  });
+
+  it('declares every tool with a JSON schema that matches the contract', async () => {
+    h = await makeHarness();
+    const definitions = h.runner.definitions();
+    expect(definitions.map((d) => d.name)).toEqual([
+      'check_availability',
+      'book_appointment',
+      'save_lead',
+      'send_follow_up_email',
+      'transfer_to_human',
+      'end_call',
+    ]);
+    const byName = Object.fromEntries(definitions.map((d) => [d.name, d.parameters]));
+    const props = (name: string) => Object.keys((byName[name]?.properties as object) ?? {});
+    expect(props('check_availability')).toEqual(['date', 'days']);
+    expect(props('book_appointment')).toEqual(['start', 'name', 'phone', 'email', 'purpose']);
+    expect(props('save_lead')).toEqual(['name', 'business', 'email', 'phone', 'interest', 'notes']);
+    expect(props('send_follow_up_email')).toEqual(['email', 'topic']);
+    expect(props('transfer_to_human')).toEqual(['reason']);
+    expect(props('end_call')).toEqual(['reason']);
+    expect(byName.book_appointment?.required).toEqual(['start', 'name']);
+    expect(byName.check_availability).not.toHaveProperty('$schema');
+
+    const ajv = new Ajv({ strict: false });
+    const checkBooking = ajv.compile(byName.book_appointment ?? {});
+    expect(checkBooking({ start: '2026-11-26T10:00', name: 'Jane' })).toBe(true);
+    expect(checkBooking({ start: '2026-11-26T10:00' })).toBe(false);
+    const checkDays = ajv.compile(byName.check_availability ?? {});
+    expect(checkDays({ date: '2026-11-26', days: 15 })).toBe(false);
+  });
+});

@@ -1,0 +1,39 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+
+const MIGRATIONS = join(__dirname, '..', '..', 'supabase', 'migrations');
+
+/**
+ * What a Supabase project has before our migrations run: the API roles (the service role bypasses
+ * RLS) and the default grants that give them every new table in `public` (toolchain.md §6).
+ */
+const SUPABASE_PRELUDE = `
+  create role anon nologin noinherit;
+  create role authenticated nologin noinherit;
+  create role service_role nologin noinherit bypassrls;
+  grant usage on schema public to anon, authenticated, service_role;
+  alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
+`;
+
+/** A fresh PGlite with the Supabase prelude and every migration applied in order. Close it after. */
+export async function migratedDatabase(): Promise<PGlite> {
+  const db = await PGlite.create();
+  await db.exec(SUPABASE_PRELUDE);
+  const files = (await readdir(MIGRATIONS)).filter((f) => f.endsWith('.sql')).sort();
+  for (const file of files) await db.exec(await readFile(join(MIGRATIONS, file), 'utf8'));
+  return db;
+}
+
+/** Column names per table in `public`. */
+export async function columnsByTable(db: PGlite): Promise<Map<string, Set<string>>> {
+  const { rows } = await db.query<{ table_name: string; column_name: string }>(
+    `select table_name, column_name from information_schema.columns where table_schema = 'public'`,
+  );
+  const map = new Map<string, Set<string>>();
+  for (const { table_name, column_name } of rows) {
+    if (!map.has(table_name)) map.set(table_name, new Set());
+    map.get(table_name)?.add(column_name);
+  }
+  return map;
+}
