@@ -1,5 +1,5 @@
 import { buildEngines } from '../bridge/engines.js';
-import { type Bridge, createBridge, type BridgeDeps } from '../bridge/server.js';
+import { type Bridge, type BridgeDeps, createBridge } from '../bridge/server.js';
 import type { CallControl } from '../core/ports.js';
 import type { ToolRunner } from '../core/tool-types.js';
 import type { EngineName, VoiceEngine } from '../core/voice-engine.js';

@@ -6,20 +6,14 @@ import { existsSync } from 'node:fs';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError } from '../core/config.js';
 import { logger } from '../core/logging.js';
-import { type LocalStackOptions, startLocalStack } from './stack.js';
-
-/**
- * What runs besides the webhook routes: `buildBridge` serves `/media-stream` (the bridge app plugs
- * in here), `extraRoutes` adds webhook handlers, `crm` looks callers up.
- */
-const localStackOptions: LocalStackOptions = {};
+import { type LocalApp, startLocalApp } from './app.js';
 
 async function main(): Promise<void> {
   if (existsSync('.env')) loadDotenv({ path: '.env', quiet: true });
 
-  let stack: Awaited<ReturnType<typeof startLocalStack>>;
+  let app: LocalApp;
   try {
-    stack = await startLocalStack(process.env, localStackOptions);
+    app = await startLocalApp(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\nSee .env.example for every setting.\n`);
@@ -28,6 +22,7 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  const { stack } = app;
   const { config } = stack;
   logger.info(`Bolt Voice local stack listening on ${stack.url}`, {
     url: stack.url,
@@ -35,6 +30,8 @@ async function main(): Promise<void> {
     streamUrl: config.streamUrl,
     dynamodb: config.dynamodbEndpoint ?? 'embedded',
     voiceProvider: config.voiceProvider,
+    simulatedEngines: app.engines.simulated,
+    embeddedStandIns: app.adapters.embedded,
   });
 
   let stopping = false;
@@ -42,7 +39,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('Stopping the local stack', { signal });
-    stack.close().then(
+    app.close().then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error('The local stack did not stop cleanly', { error: error as Error });

@@ -9,12 +9,17 @@ import { BUSINESS_NUMBER, type Harness, mediaStreamAddress, startHarness } from 
 const hello = loadClip('caller-hello');
 const greeting = loadClip('agent-greeting');
 
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+async function eventually<T>(
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${timeoutMs} ms: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -40,7 +45,10 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the call path on %s', (engi
 
     await stream.sendAudio(hello, { paced: false });
     await driver.waitForCallerBytes(hello.length);
-    const sentPayloads = toFrames(Buffer.concat([hello, silence(20)]), 160).slice(0, Math.ceil(hello.length / 160));
+    const sentPayloads = toFrames(Buffer.concat([hello, silence(20)]), 160).slice(
+      0,
+      Math.ceil(hello.length / 160),
+    );
     expect(driver.callerPayloads().slice(0, sentPayloads.length - 1)).toEqual(sentPayloads.slice(0, -1));
 
     await driver.speak(greeting, 'Thanks for calling Bolt.');
@@ -76,7 +84,11 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the call path on %s', (engi
       () => session(harness, callSid),
       (r) => (r?.toolCalls.length ?? 0) === 2,
     );
-    expect(record?.toolCalls[0]).toMatchObject({ name: 'lookup_order', args: { id: 'A17' }, result: { ok: true } });
+    expect(record?.toolCalls[0]).toMatchObject({
+      name: 'lookup_order',
+      args: { id: 'A17' },
+      result: { ok: true },
+    });
     await stream.hangUp();
   });
 
@@ -131,7 +143,9 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the call path on %s', (engi
     await Promise.all([badDriver.ready(), goodDriver.ready()]);
 
     bad.stream.sendRaw('{not json');
-    bad.stream.sendRaw(JSON.stringify({ event: 'media', streamSid: bad.stream.streamSid, media: { payload: '!!!' } }));
+    bad.stream.sendRaw(
+      JSON.stringify({ event: 'media', streamSid: bad.stream.streamSid, media: { payload: '!!!' } }),
+    );
     bad.stream.sendRaw(JSON.stringify({ event: 'wat' }));
     await good.stream.sendAudio(hello, { paced: false });
     await goodDriver.waitForCallerBytes(hello.length);
@@ -150,7 +164,11 @@ describe('stream authentication', () => {
   });
   afterAll(() => harness.close());
 
-  const answer = (signature: 'valid' | 'forged' | 'missing', callSid: string, publicUrl = harness.stack.config.publicUrl) =>
+  const answer = (
+    signature: 'valid' | 'forged' | 'missing',
+    callSid: string,
+    publicUrl = harness.stack.config.publicUrl,
+  ) =>
     placeCall({
       baseUrl: harness.stack.url,
       publicUrl,

@@ -26,7 +26,11 @@ export interface EngineDriver {
   violations(): unknown[];
 }
 
-export async function nextDriver(harness: Harness, name: EngineName, timeoutMs = 5000): Promise<EngineDriver> {
+export async function nextDriver(
+  harness: Harness,
+  name: EngineName,
+  timeoutMs = 5000,
+): Promise<EngineDriver> {
   return name === 'elevenlabs'
     ? elevenLabsDriver(await harness.elevenlabs.nextConversation(timeoutMs))
     : openAiDriver(await harness.openai.nextSession(timeoutMs));
@@ -70,7 +74,8 @@ function openAiDriver(session: OpenAiSimSession): EngineDriver {
     waitForCallerBytes: async (bytes, timeoutMs = 5000) => {
       const deadline = Date.now() + timeoutMs;
       while (session.callerAudio().length < bytes) {
-        if (Date.now() > deadline) throw new Error(`caller audio: ${session.callerAudio().length} of ${bytes} bytes`);
+        if (Date.now() > deadline)
+          throw new Error(`caller audio: ${session.callerAudio().length} of ${bytes} bytes`);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     },

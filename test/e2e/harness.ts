@@ -1,11 +1,15 @@
-import { buildLocalBridge } from '../../services/local/bridge';
-import { type LocalStack, startLocalStack } from '../../services/local/stack';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ToolResult, ToolRunner } from '../../services/core/tool-types';
 import type { EngineName } from '../../services/core/voice-engine';
+import { type LocalApp, startLocalApp } from '../../services/local/app';
+import type { LocalStack } from '../../services/local/stack';
 import { type ElevenLabsSim, startElevenLabsSim } from '../sim/elevenlabs-server';
 import { type OpenAiSim, startOpenAiSim } from '../sim/openai-server';
 import type { ConversationScript } from '../sim/script';
 import { openStream, placeCall, type TwilioCallStream } from '../sim/twilio-caller';
+import { startTwilioRestSim, type TwilioRestSim } from '../sim/twilio-rest';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 
 export const ELEVENLABS_KEY = 'xi-test-key';
@@ -19,11 +23,16 @@ export function echoTools(): ToolRunner & { calls: Array<{ name: string; args: u
   return {
     calls,
     definitions: () => [
-      { name: 'lookup_order', description: 'Look an order up.', parameters: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } },
+      {
+        name: 'lookup_order',
+        description: 'Look an order up.',
+        parameters: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+      },
     ],
     run: async (invocation): Promise<ToolResult> => {
       calls.push({ name: invocation.name, args: invocation.args, callSid: invocation.callSid });
-      if (invocation.name === 'lookup_order') return { ok: true, text: `Order ${(invocation.args as { id?: string }).id} ships tomorrow.` };
+      if (invocation.name === 'lookup_order')
+        return { ok: true, text: `Order ${(invocation.args as { id?: string }).id} ships tomorrow.` };
       return { ok: false, text: `I can't do ${invocation.name}.` };
     },
   };
@@ -31,7 +40,8 @@ export function echoTools(): ToolRunner & { calls: Array<{ name: string; args: u
 
 export interface HarnessOptions {
   provider?: EngineName;
-  tools?: ToolRunner;
+  /** Default: a tiny echo tool runner; `'real'` uses the product's tools over the embedded adapters. */
+  tools?: ToolRunner | 'real';
   elevenlabs?: Partial<Parameters<typeof startElevenLabsSim>[0]>;
   openai?: Partial<Parameters<typeof startOpenAiSim>[0]>;
   script?: ConversationScript;
@@ -39,7 +49,9 @@ export interface HarnessOptions {
 }
 
 export interface Harness {
+  app: LocalApp;
   stack: LocalStack;
+  twilioRest: TwilioRestSim;
   elevenlabs: ElevenLabsSim;
   openai: OpenAiSim;
   tools: ToolRunner;
@@ -57,12 +69,23 @@ export function mediaStreamAddress(stack: LocalStack): string {
 
 /** The local stack with the bridge, in front of simulated ElevenLabs and OpenAI services. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const elevenlabs = await startElevenLabsSim({ apiKey: ELEVENLABS_KEY, agentId: AGENT_ID, script: options.script, ...options.elevenlabs });
-  const openai = await startOpenAiSim({ apiKey: OPENAI_KEY, script: options.script, audioSpeedup: 50, ...options.openai });
-  const tools = options.tools ?? echoTools();
+  const outboxDir = await mkdtemp(join(tmpdir(), 'bolt-outbox-'));
+  const elevenlabs = await startElevenLabsSim({
+    apiKey: ELEVENLABS_KEY,
+    agentId: AGENT_ID,
+    script: options.script,
+    ...options.elevenlabs,
+  });
+  const openai = await startOpenAiSim({
+    apiKey: OPENAI_KEY,
+    script: options.script,
+    audioSpeedup: 50,
+    ...options.openai,
+  });
+  const twilioRest = await startTwilioRestSim({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN });
   // Twilio only speaks https/wss: the public URLs are signed as such, the sockets go to 127.0.0.1.
   const publicUrl = PUBLIC_URL;
-  const stack = await startLocalStack(
+  const app = await startLocalApp(
     {
       PORT: '0',
       PUBLIC_URL: publicUrl,
@@ -78,18 +101,30 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ENGINE_CONNECT_TIMEOUT_MS: '1500',
       BUSINESS_NAME: 'Bolt Plumbing',
       BUSINESS_TIMEZONE: 'America/New_York',
+      TWILIO_API_URL: twilioRest.url,
+      OWNER_PHONE: '+15550009999',
+      OWNER_EMAIL: 'owner@example.com',
+      LOCAL_OUTBOX_DIR: outboxDir,
       ...options.env,
     },
-    { host: '127.0.0.1', buildBridge: (context) => buildLocalBridge(context, { tools }) },
+    {
+      host: '127.0.0.1',
+      tools: options.tools === 'real' ? undefined : (options.tools ?? echoTools()),
+      script: options.script,
+    },
   );
+  const stack = app.stack;
   let n = 0;
   return {
+    app,
     stack,
+    twilioRest,
     elevenlabs,
     openai,
-    tools,
+    tools: app.tools,
     async call(callOptions = {}) {
-      const callSid = callOptions.callSid ?? `CA${(Date.now() * 1000 + ++n).toString(16).padStart(32, '0').slice(-32)}`;
+      const callSid =
+        callOptions.callSid ?? `CA${(Date.now() * 1000 + ++n).toString(16).padStart(32, '0').slice(-32)}`;
       const answer = await placeCall({
         baseUrl: stack.url,
         publicUrl,
@@ -99,7 +134,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         to: BUSINESS_NUMBER,
         callSid,
       });
-      if (answer.status !== 200 || !answer.twiml) throw new Error(`inbound webhook answered ${answer.status}: ${answer.body}`);
+      if (answer.status !== 200 || !answer.twiml)
+        throw new Error(`inbound webhook answered ${answer.status}: ${answer.body}`);
       const stream = await openStream({
         streamUrl: answer.twiml.streamUrl,
         authToken: TEST_AUTH_TOKEN,
@@ -111,9 +147,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return { callSid, stream };
     },
     async close() {
-      await stack.close();
+      await app.close();
       await elevenlabs.close();
       await openai.close();
+      await twilioRest.close();
+      await rm(outboxDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { ToolCallRecord } from '../call-session.js';
 import { forCall } from '../logging.js';
 import type { ToolInvocation, ToolResult, ToolRunner } from '../tool-types.js';
 import { bookAppointment } from './book-appointment.js';
@@ -23,44 +22,22 @@ export interface ToolRunnerDeps extends Omit<ToolDeps, 'now' | 'slotMinutes'> {
   now?: () => number;
   /** Default 30. */
   slotMinutes?: number;
-  /**
-   * Told about every tool call and its result (the bridge appends it to the call session). Not
-   * awaited by the agent: a slow or failing store never delays or breaks the answer.
-   */
-  onToolCall?: (callSid: string, record: ToolCallRecord) => Promise<void> | void;
   /** A tool that takes longer than this answers with its failure text (default 15000). */
   timeoutMs?: number;
   /** Defaults to `TOOLS`. */
   tools?: readonly Tool[];
 }
 
-/** Calls remembered for their `seq` counter; the oldest are forgotten past this many. */
-const MAX_TRACKED_CALLS = 10_000;
-
 export function createToolRunner(input: ToolRunnerDeps): ToolRunner {
-  const { onToolCall, timeoutMs = 15_000, tools = TOOLS, ...rest } = input;
+  // Recording each call in the session is the bridge's job (SessionWriter: ordered, retried).
+  const { timeoutMs = 15_000, tools = TOOLS, ...rest } = input;
   const deps: ToolDeps = { ...rest, now: rest.now ?? Date.now, slotMinutes: rest.slotMinutes ?? 30 };
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
-  const seqByCall = new Map<string, number>();
-
-  function nextSeq(callSid: string): number {
-    const seq = (seqByCall.get(callSid) ?? 0) + 1;
-    seqByCall.delete(callSid); // re-insert so Map order tracks recent use
-    seqByCall.set(callSid, seq);
-    if (seqByCall.size > MAX_TRACKED_CALLS) {
-      const oldest = seqByCall.keys().next().value;
-      if (oldest !== undefined) seqByCall.delete(oldest);
-    }
-    return seq;
-  }
-
   return {
     definitions: () => tools.map((tool) => tool.definition()),
 
     async run(call: ToolInvocation): Promise<ToolResult> {
       const log = forCall(call.callSid);
-      const seq = nextSeq(call.callSid);
-      const at = deps.now();
       const started = performance.now();
       const tool = byName.get(call.name);
       let result: ToolResult;
@@ -79,13 +56,7 @@ export function createToolRunner(input: ToolRunnerDeps): ToolRunner {
         }
       }
       const durationMs = Math.round(performance.now() - started);
-      log.info('tool call', { tool: call.name, seq, ok: result.ok, durationMs });
-      if (onToolCall) {
-        const record: ToolCallRecord = { seq, name: call.name, args: call.args, result, at, durationMs };
-        Promise.resolve()
-          .then(() => onToolCall(call.callSid, record))
-          .catch((error: unknown) => log.error('recording the tool call failed', { tool: call.name, error }));
-      }
+      log.info('tool call', { tool: call.name, ok: result.ok, durationMs });
       return result;
     },
   };

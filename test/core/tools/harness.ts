@@ -38,7 +38,6 @@ export async function makeHarness(options: { busy?: Interval[]; overrides?: Part
   const calendar = new MemoryCalendar(options.busy ?? []);
   const mailer = new OutboxMailer({ dir: outboxDir, from: 'Bolt <desk@example.com>', now: () => NOW });
   const callControl = new RecordingCallControl();
-  const records: Array<{ callSid: string; record: ToolCallRecord }> = [];
   const runner = createToolRunner({
     crm,
     calendar,
@@ -54,9 +53,6 @@ export async function makeHarness(options: { busy?: Interval[]; overrides?: Part
     ownerEmail: 'owner@example.com',
     now: () => NOW,
     transferTwiml: dialTwiml,
-    onToolCall: (callSid, record) => {
-      records.push({ callSid, record });
-    },
     ...options.overrides,
   });
   const run = (name: string, args: unknown, callSid = CALL_SID, remoteNumber = CALLER) =>
@@ -68,7 +64,6 @@ export async function makeHarness(options: { busy?: Interval[]; overrides?: Part
     callControl,
     runner,
     run,
-    records,
     outboxDir,
     outbox: () => OutboxMailer.read(outboxDir),
     cleanup: () => rm(outboxDir, { recursive: true, force: true }),

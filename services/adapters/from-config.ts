@@ -1,0 +1,94 @@
+/**
+ * Chooses the adapter for each outside system from the configuration. A setting that is present
+ * always wins; an absent one means the embedded stand-in in the local stack, and a start-up error
+ * in AWS (where a stand-in would silently lose leads and bookings).
+ */
+import { type Config, ConfigError } from '../core/config.js';
+import type { Calendar, CallControl, Crm, Mailer } from '../core/ports.js';
+import type { ToolRunner } from '../core/tool-types.js';
+import { createToolRunner } from '../core/tools/runner.js';
+import { GoogleCalendar } from './google-calendar/calendar.js';
+import { MemoryCalendar } from './memory/calendar.js';
+import { MemoryCrm } from './memory/crm.js';
+import { OutboxMailer } from './memory/outbox-mailer.js';
+import { ResendMailer } from './resend/mailer.js';
+import { SupabaseCrm } from './supabase/crm.js';
+import { TwilioCallControl } from './twilio/call-control.js';
+import { dialTwiml } from './twilio/dial-twiml.js';
+
+export interface BusinessAdapters {
+  crm: Crm;
+  calendar: Calendar;
+  mailer: Mailer;
+  callControl: CallControl;
+  /** Which systems are embedded stand-ins (for the start-up log). */
+  embedded: string[];
+}
+
+export type AdapterMode = 'aws' | 'local';
+
+export function businessAdapters(config: Config, mode: AdapterMode): BusinessAdapters {
+  const embedded: string[] = [];
+  const missing: string[] = [];
+  const timezone = config.business.timezone;
+
+  let crm: Crm;
+  if (config.supabase) crm = new SupabaseCrm({ ...config.supabase, timezone });
+  else {
+    missing.push('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY');
+    embedded.push('crm');
+    crm = new MemoryCrm({ timezone });
+  }
+
+  let calendar: Calendar;
+  if (config.google) calendar = new GoogleCalendar(config.google);
+  else {
+    missing.push('GOOGLE_SERVICE_ACCOUNT_JSON and GOOGLE_CALENDAR_ID');
+    embedded.push('calendar');
+    calendar = new MemoryCalendar();
+  }
+
+  let mailer: Mailer;
+  if (config.resendApiKey) {
+    mailer = new ResendMailer({
+      apiKey: config.resendApiKey,
+      from: config.emailFrom,
+      baseUrl: config.resendApiUrl,
+    });
+  } else {
+    missing.push('RESEND_API_KEY');
+    embedded.push('mail');
+    mailer = new OutboxMailer({ dir: config.localOutboxDir, from: config.emailFrom });
+  }
+
+  if (mode === 'aws' && missing.length > 0) {
+    throw new ConfigError(
+      missing.map((names) => `${names} ${names.includes(' and ') ? 'are' : 'is'} required in AWS`),
+    );
+  }
+  const callControl = new TwilioCallControl({
+    accountSid: config.twilio.accountSid,
+    authToken: config.twilio.authToken,
+    apiUrl: config.twilio.apiUrl,
+  });
+  return { crm, calendar, mailer, callControl, embedded };
+}
+
+/** The agent's tools over these adapters, with the business settings of the configuration. */
+export function toolRunnerFor(
+  config: Config,
+  adapters: BusinessAdapters,
+  now: () => number = Date.now,
+): ToolRunner {
+  return createToolRunner({
+    crm: adapters.crm,
+    calendar: adapters.calendar,
+    mailer: adapters.mailer,
+    callControl: adapters.callControl,
+    business: config.business,
+    ownerPhone: config.ownerPhone,
+    ownerEmail: config.ownerEmail,
+    transferTwiml: dialTwiml,
+    now,
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * The bridge container (Fargate): Twilio media streams ⇄ the voice engines, on PORT (default 8080).
+ * Configuration comes from the environment (ECS secrets included). On SIGTERM it stops taking new
+ * streams and lets live calls finish (the task's stopTimeout bounds the wait).
+ */
+import { DynamoCallSessionStore } from '../adapters/dynamodb/call-session-store.js';
+import { createDynamoClients } from '../adapters/dynamodb/clients.js';
+import { TaskProtection } from '../adapters/ecs/task-protection.js';
+import { businessAdapters, toolRunnerFor } from '../adapters/from-config.js';
+import { ConfigError, loadConfig } from '../core/config.js';
+import { logger } from '../core/logging.js';
+import { buildEngines } from './engines.js';
+import { createBridgeHttpServer } from './http-server.js';
+import { BridgeMetrics } from './metrics.js';
+import { createBridge } from './server.js';
+
+/** How often ActiveCalls is published even when it does not change (keeps the scaling metric fresh). */
+const METRICS_INTERVAL_MS = 60_000;
+
+function start(): void {
+  let config: ReturnType<typeof loadConfig>;
+  let adapters: ReturnType<typeof businessAdapters>;
+  try {
+    config = loadConfig(process.env, { defaultPort: 8080, requireEngine: true });
+    adapters = businessAdapters(config, 'aws');
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const { doc } = createDynamoClients({ endpoint: config.dynamodbEndpoint });
+  const engines = buildEngines(config);
+  const metrics = new BridgeMetrics();
+  const protection = new TaskProtection();
+  const bridge = createBridge({
+    accountSid: config.twilio.accountSid,
+    authToken: config.twilio.authToken,
+    streamUrl: config.streamUrl,
+    business: { name: config.business.name, timezone: config.business.timezone },
+    engineConnectTimeoutMs: config.engineConnectTimeoutMs,
+    sessions: new DynamoCallSessionStore(doc, { tableName: config.callTableName }),
+    engines,
+    tools: toolRunnerFor(config, adapters),
+    callControl: adapters.callControl,
+    now: Date.now,
+    onEngineChosen: (event) => metrics.engineChosen(event),
+    onActiveCallsChanged: (activeCalls) => {
+      metrics.activeCalls(activeCalls);
+      void protection.update(activeCalls);
+    },
+  });
+  const server = createBridgeHttpServer(bridge);
+  const publisher = setInterval(() => metrics.activeCalls(bridge.activeCalls()), METRICS_INTERVAL_MS);
+  publisher.unref();
+  server.listen(config.port, () => {
+    logger.info('Bridge listening', {
+      port: config.port,
+      streamUrl: config.streamUrl,
+      engines: Object.keys(engines),
+    });
+  });
+
+  let stopping = false;
+  process.on('SIGTERM', () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('SIGTERM: draining; live calls finish, new streams are refused', {
+      activeCalls: bridge.activeCalls(),
+    });
+    void bridge.drain().then(() => {
+      clearInterval(publisher);
+      server.close(() => process.exit(0));
+    });
+  });
+  process.on('SIGINT', () => {
+    void bridge.close().then(() => server.close(() => process.exit(0)));
+  });
+}
+
+start();
