@@ -1,0 +1,230 @@
+import type { StaticProviderFlag } from '../../services/adapters/memory/static-provider-flag';
+import type { EngineName } from '../../services/core/voice-engine';
+import { loadClip } from '../sim/audio';
+import { nextDriver } from './engine-driver';
+import { type Harness, startHarness } from './harness';
+
+const greeting = loadClip('agent-greeting');
+const hello = loadClip('caller-hello');
+const decoded = (payloads: string[]) => Buffer.concat(payloads.map((p) => Buffer.from(p, 'base64')));
+
+async function eventually<T>(
+  read: () => Promise<T> | T,
+  accept: (value: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('ElevenLabs specifics', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({ provider: 'elevenlabs', elevenlabs: { metadataOnConnect: true } });
+  });
+  afterAll(() => harness.close());
+  afterEach(() => expect(harness.elevenlabs.violations).toEqual([]));
+
+  it('sends the dynamic variables of the call, and answers every ping at once', async () => {
+    const { callSid, stream } = await harness.call({ from: '+15551230042' });
+    const conversation = await harness.elevenlabs.nextConversation(5000);
+    expect(conversation.dynamicVariables).toMatchObject({
+      caller_number: '+15551230042',
+      call_sid: callSid,
+      business_name: 'Bolt Plumbing',
+      business_timezone: 'America/New_York',
+    });
+    expect(conversation.dynamicVariables?.local_time).toMatch(/^\w+day \d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+    await Promise.all([conversation.ping(), conversation.ping(), conversation.ping()]);
+    expect(conversation.pongs).toHaveLength(3);
+    await stream.hangUp();
+  });
+
+  it('on interruption clears Twilio and drops audio not newer than the interruption', async () => {
+    const { stream } = await harness.call();
+    const conversation = await harness.elevenlabs.nextConversation(5000);
+    await conversation.ping();
+    conversation.sendAudio(greeting);
+    await stream.waitForAudio(1600, 5000);
+    const interruptionId = conversation.interrupt();
+    await stream.waitForClear(5000);
+    const stale = Buffer.alloc(800, 0x11);
+    const fresh = Buffer.alloc(800, 0x22);
+    conversation.sendAudioEvent(stale.toString('base64'), interruptionId - 1);
+    conversation.sendAudioEvent(stale.toString('base64'), interruptionId);
+    conversation.sendAudioEvent(fresh.toString('base64'), interruptionId + 1);
+    await eventually(
+      () => stream.receivedAudio(),
+      (audio) => audio.indexOf(fresh) >= 0,
+    );
+    const audio = stream.receivedAudio();
+    expect(audio.indexOf(stale)).toBe(-1);
+    expect(audio.subarray(audio.length - 800).equals(fresh)).toBe(true);
+    await stream.hangUp();
+  });
+});
+
+describe('OpenAI specifics', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({ provider: 'openai', openai: { audioSpeedup: 4 } });
+  });
+  afterAll(() => harness.close());
+  afterEach(() => expect(harness.openai.violations).toEqual([]));
+
+  it('configures a GA session: μ-law both ways, semantic VAD with low eagerness, the persona and the tools', async () => {
+    const { stream } = await harness.call({ from: '+15551230077' });
+    const session = await harness.openai.nextSession(5000);
+    await session.waitForEvent('response.create', 1, 5000);
+    expect(session.headers['openai-beta']).toBeUndefined();
+    expect(session.model).toBe('gpt-realtime');
+    expect(session.sessionConfig).toMatchObject({
+      type: 'realtime',
+      audio: {
+        input: { format: { type: 'audio/pcmu' }, turn_detection: { type: 'semantic_vad', eagerness: 'low' } },
+        output: { format: { type: 'audio/pcmu' } },
+      },
+    });
+    const config = session.sessionConfig as { instructions: string; tools: Array<{ name: string }> };
+    expect(config.instructions).toContain('Bolt Plumbing');
+    expect(config.instructions).toContain('+15551230077');
+    expect(config.tools.map((t) => t.name)).toEqual(['lookup_order']);
+    await stream.hangUp();
+  });
+
+  it('on barge-in clears Twilio and truncates within the audio the caller could have heard', async () => {
+    const { stream } = await harness.call();
+    const session = await harness.openai.nextSession(5000);
+    await session.waitForEvent('response.create', 1, 5000);
+    // Twilio streams caller frames continuously; their timestamps are the clock truncation uses.
+    const callerFrames = stream.sendAudio(Buffer.concat([hello, hello]), { paced: true });
+    const speaking = session.respond({ text: 'A long answer', audio: Buffer.concat([greeting, greeting]) });
+    await stream.waitForAudio(4000, 5000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    session.speechStarted();
+    await stream.waitForClear(5000);
+    const truncate = (await session.waitForEvent('conversation.item.truncate', 1, 5000)) as {
+      audio_end_ms: number;
+      item_id: string;
+    };
+    const outcome = await speaking;
+    expect(truncate.item_id).toBe(outcome.itemId);
+    expect(truncate.audio_end_ms).toBeGreaterThan(0);
+    expect(truncate.audio_end_ms).toBeLessThanOrEqual(Math.floor(stream.receivedBytes / 8));
+    expect(session.errorsSent).toEqual([]);
+    await stream.hangUp();
+    await callerFrames.catch(() => undefined);
+  });
+});
+
+describe.each<[EngineName, EngineName]>([
+  ['elevenlabs', 'openai'],
+  ['openai', 'elevenlabs'],
+])('failover from %s to %s', (down, up) => {
+  it('serves the call on the other engine when the chosen one refuses, losing no caller audio', async () => {
+    const harness = await startHarness({
+      provider: down,
+      elevenlabs: down === 'elevenlabs' ? { failures: { signedUrlStatus: 503 } } : {},
+      openai: down === 'openai' ? { failures: { refuseSocket: true } } : {},
+    });
+    try {
+      const { callSid, stream } = await harness.call();
+      const early = stream.sendAudio(hello, { paced: false });
+      const driver = await nextDriver(harness, up);
+      await driver.ready();
+      await early;
+      await driver.waitForCallerBytes(hello.length);
+      expect(decoded(driver.callerPayloads()).subarray(0, hello.length).equals(hello)).toBe(true);
+      await driver.speak(greeting);
+      await stream.waitForAudio(greeting.length, 5000);
+      const record = await eventually(
+        () => harness.stack.sessions.get(callSid),
+        (r) => r?.session.servedBy === up,
+      );
+      expect(record?.session.provider).toBe(down);
+      expect(record?.session.failoverReason).toContain(down);
+      await stream.hangUp();
+    } finally {
+      await harness.close();
+    }
+  });
+});
+
+describe('failover on a silent engine, and when both are down', () => {
+  it('fails over when ElevenLabs never sends its metadata within the connect bound', async () => {
+    const harness = await startHarness({
+      provider: 'elevenlabs',
+      elevenlabs: { failures: { withholdMetadata: true } },
+    });
+    try {
+      const { callSid, stream } = await harness.call();
+      const driver = await nextDriver(harness, 'openai');
+      await driver.ready();
+      const record = await eventually(
+        () => harness.stack.sessions.get(callSid),
+        (r) => r?.session.servedBy === 'openai',
+      );
+      expect(record?.session.failoverReason).toMatch(/elevenlabs.*metadata/);
+      await stream.hangUp();
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it('ends the call politely and records why when no engine can be reached', async () => {
+    const harness = await startHarness({
+      provider: 'elevenlabs',
+      elevenlabs: { failures: { signedUrlStatus: 500 } },
+      openai: { failures: { httpStatus: 503 } },
+    });
+    try {
+      const { callSid, stream } = await harness.call();
+      await stream.closed;
+      const record = await eventually(
+        () => harness.stack.sessions.get(callSid),
+        (r) => r?.session.status === 'ended',
+      );
+      expect(record?.session.endReason).toMatch(/^no-engine: elevenlabs: .*openai: /);
+      // The caller hears an apology through the REST API instead of silence.
+      expect(harness.twilioRest.requests).toEqual([
+        expect.objectContaining({
+          callSid,
+          form: expect.objectContaining({ Twiml: expect.stringContaining('<Say>') }),
+        }),
+      ]);
+    } finally {
+      await harness.close();
+    }
+  });
+});
+
+describe('the provider flag', () => {
+  it('applies to new calls only: a call in progress keeps its engine', async () => {
+    const harness = await startHarness({ provider: 'elevenlabs' });
+    try {
+      const first = await harness.call();
+      const firstDriver = await nextDriver(harness, 'elevenlabs');
+      await firstDriver.ready();
+      (harness.stack.providerFlag as StaticProviderFlag).set('openai');
+      const second = await harness.call();
+      const secondDriver = await nextDriver(harness, 'openai');
+      await secondDriver.ready();
+
+      await first.stream.sendAudio(Buffer.alloc(320, 0x33), { paced: false });
+      await firstDriver.waitForCallerBytes(320);
+      const sessions = await Promise.all([first, second].map((c) => harness.stack.sessions.get(c.callSid)));
+      expect(sessions.map((s) => [s?.session.provider, s?.session.servedBy])).toEqual([
+        ['elevenlabs', 'elevenlabs'],
+        ['openai', 'openai'],
+      ]);
+      await Promise.all([first.stream.hangUp(), second.stream.hangUp()]);
+    } finally {
+      await harness.close();
+    }
+  });
+});
