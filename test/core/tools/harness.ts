@@ -6,7 +6,6 @@ import { MemoryCrm } from '../../../services/adapters/memory/crm.js';
 import { OutboxMailer } from '../../../services/adapters/memory/outbox-mailer.js';
 import { dialTwiml } from '../../../services/adapters/twilio/dial-twiml.js';
 import { parseBusinessHours } from '../../../services/core/business-hours.js';
-import type { ToolCallRecord } from '../../../services/core/call-session.js';
 import type { CallControl, Interval, PlaceCallRequest } from '../../../services/core/ports.js';
 import { createToolRunner, type ToolRunnerDeps } from '../../../services/core/tools/index.js';
 
