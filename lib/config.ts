@@ -44,6 +44,15 @@ const businessHours = z.string().superRefine((text, ctx) => {
   }
 });
 
+/** Memory range Fargate allows per CPU size. */
+const FARGATE_MEMORY_MIB: Record<256 | 512 | 1024 | 2048 | 4096, [number, number]> = {
+  256: [512, 2048],
+  512: [1024, 4096],
+  1024: [2048, 8192],
+  2048: [4096, 16384],
+  4096: [8192, 30720],
+};
+
 const retentionDays = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653,
 ] as const;
@@ -112,6 +121,10 @@ export const configSchema = z
         targetCallsPerTask: z.number().int().min(1).default(20),
       })
       .refine((b) => b.maxTasks >= b.minTasks, 'maxTasks must be >= minTasks')
+      .refine((b) => {
+        const [min, max] = FARGATE_MEMORY_MIB[b.cpu];
+        return b.memoryMiB >= min && b.memoryMiB <= max;
+      }, 'memoryMiB is not a Fargate size for this cpu (256: 512-2048, 512: 1024-4096, 1024: 2048-8192, 2048: 4096-16384, 4096: 8192-30720)')
       .default({ cpu: 512, memoryMiB: 1024, minTasks: 1, maxTasks: 4, targetCallsPerTask: 20 }),
     /** Steady-state requests per second and burst for the webhook API stage. */
     apiThrottle: z
