@@ -115,7 +115,8 @@ export const configSchema = z
           .union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)])
           .default(512),
         memoryMiB: z.number().int().min(512).max(30720).default(1024),
-        minTasks: z.number().int().min(1).default(1),
+        /** 0 only for the very first deploy, before the secret is filled (README). */
+        minTasks: z.number().int().min(0).default(1),
         maxTasks: z.number().int().min(1).default(4),
         /** Target for the auto-scaling on ActiveCalls per task. */
         targetCallsPerTask: z.number().int().min(1).default(20),
