@@ -1,0 +1,28 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { BoltVoiceStack } from '../lib/bolt-voice-stack.js';
+import { ConfigurationError, parseConfig } from '../lib/config.js';
+
+const app = new App();
+
+let config: ReturnType<typeof parseConfig>;
+try {
+  config = parseConfig(app.node.tryGetContext('boltVoice'));
+} catch (error) {
+  if (error instanceof ConfigurationError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+
+// Region only: the account is the CLI's, and an env without an account needs no AWS lookups at synth.
+new BoltVoiceStack(app, `BoltVoice-${config.stage}`, {
+  config,
+  description: `Bolt Voice AI receptionist (${config.stage})`,
+  env: { region: config.region },
+  tags: { application: 'bolt-voice', stage: config.stage },
+});
+
+// cdk-nag 3 runs as a validation plugin: any unacknowledged finding fails `cdk synth`.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,0 +1,125 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { HostedZone } from 'aws-cdk-lib/aws-route53';
+import type { Construct } from 'constructs';
+import { BridgeService } from './bridge-service.js';
+import { CallTable } from './call-table.js';
+import type { BoltVoiceConfig } from './config.js';
+import { LambdaFunctions } from './lambda-functions.js';
+import { Monitoring } from './monitoring.js';
+import { Schedules } from './schedules.js';
+import { Settings } from './settings.js';
+import { WebhookApi } from './webhook-api.js';
+
+export interface BoltVoiceStackProps extends StackProps {
+  readonly config: BoltVoiceConfig;
+}
+
+/** The whole system in one stack; it only composes the constructs of lib/. Construct ids are stable. */
+export class BoltVoiceStack extends Stack {
+  constructor(scope: Construct, id: string, props: BoltVoiceStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logRetention = config.logRetentionDays as RetentionDays;
+    const hostedZone = config.hostedZone
+      ? HostedZone.fromHostedZoneAttributes(this, 'HostedZone', config.hostedZone)
+      : undefined;
+    const streamUrl = `wss://${config.bridgeDomainName}/media-stream`;
+
+    // Non-secret settings, the same names the services read (DESIGN §3 Configuration).
+    const shared: Record<string, string> = {
+      STREAM_URL: streamUrl,
+      TWILIO_PHONE_NUMBER: config.twilioPhoneNumber,
+      BUSINESS_NAME: config.business.name,
+      BUSINESS_TIMEZONE: config.business.timeZone,
+      BUSINESS_HOURS: config.business.hours,
+      OWNER_EMAIL: config.ownerEmail,
+      EMAIL_FROM: config.emailFrom,
+      OUTBOUND_ALLOWED_COUNTRIES: config.outboundAllowedCountries.join(','),
+      ...(config.ownerPhone ? { OWNER_PHONE: config.ownerPhone } : {}),
+      ...(config.googleCalendarId ? { GOOGLE_CALENDAR_ID: config.googleCalendarId } : {}),
+    };
+
+    const settings = new Settings(this, 'Settings', { stage: config.stage });
+    const calls = new CallTable(this, 'CallTable');
+    const functions = new LambdaFunctions(this, 'Functions', {
+      stage: config.stage,
+      table: calls.table,
+      secret: settings.secret,
+      providerFlag: settings.providerFlag,
+      environment: shared,
+      logRetention,
+    });
+    const api = new WebhookApi(this, 'WebhookApi', {
+      routes: functions.routed(),
+      throttle: config.apiThrottle,
+      logRetention,
+      customDomain: config.api ? { ...config.api, hostedZone } : undefined,
+    });
+    for (const fn of functions.all) fn.addEnvironment('PUBLIC_URL', api.publicUrl);
+
+    const bridgeServiceName = `bolt-voice-${config.stage}-bridge`;
+    const bridge = new BridgeService(this, 'Bridge', {
+      serviceName: bridgeServiceName,
+      domainName: config.bridgeDomainName,
+      certificateArn: config.certificateArn,
+      hostedZone,
+      table: calls.table,
+      providerFlag: settings.providerFlag,
+      secret: settings.secret,
+      environment: { ...shared, PUBLIC_URL: api.publicUrl },
+      cpu: config.bridge.cpu,
+      memoryMiB: config.bridge.memoryMiB,
+      minTasks: config.bridge.minTasks,
+      maxTasks: config.bridge.maxTasks,
+      targetCallsPerTask: config.bridge.targetCallsPerTask,
+      logRetention,
+    });
+
+    const schedules = new Schedules(this, 'Schedules', {
+      digestFunction: functions.digestFunction,
+      callbackFunction: functions.callbackFunction,
+      timeZone: config.business.timeZone,
+      digestTime: config.digestTime,
+    });
+
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      stage: config.stage,
+      alarmEmail: config.alarmEmail,
+      functions: functions.all,
+      api: api.api,
+      bridge: {
+        serviceName: bridgeServiceName,
+        service: bridge.service,
+        targetGroup: bridge.targetGroup,
+        activeCallsMetric: bridge.activeCallsMetric,
+        targetCallsPerTask: config.bridge.targetCallsPerTask,
+      },
+      scheduleDeadLetterQueue: schedules.deadLetterQueue,
+    });
+
+    new CfnOutput(this, 'PublicUrl', {
+      value: api.publicUrl,
+      description: 'PUBLIC_URL: base of the webhooks',
+    });
+    new CfnOutput(this, 'TwilioVoiceWebhook', {
+      value: `${api.publicUrl}/twilio/inbound`,
+      description: 'Twilio number: "A call comes in" webhook (HTTP POST)',
+    });
+    new CfnOutput(this, 'TwilioStatusCallback', {
+      value: `${api.publicUrl}/twilio/status`,
+      description: 'Twilio number: call status changes callback (HTTP POST)',
+    });
+    new CfnOutput(this, 'ElevenLabsPostCallWebhook', { value: `${api.publicUrl}/elevenlabs/post-call` });
+    new CfnOutput(this, 'StreamUrl', { value: streamUrl });
+    new CfnOutput(this, 'BridgeLoadBalancerDns', {
+      value: bridge.loadBalancer.loadBalancerDnsName,
+      description: `Point ${config.bridgeDomainName} here (CNAME or alias) if no hostedZone is configured`,
+    });
+    new CfnOutput(this, 'SecretName', { value: settings.secret.secretName });
+    new CfnOutput(this, 'ProviderParameterName', { value: settings.providerFlag.parameterName });
+    new CfnOutput(this, 'BridgeClusterName', { value: bridge.cluster.clusterName });
+    new CfnOutput(this, 'BridgeServiceName', { value: bridge.service.serviceName });
+    new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName });
+  }
+}

@@ -1,0 +1,129 @@
+import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Schedule, ScheduleExpression, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { HouseFunction } from './house-function.js';
+import { acknowledgeWildcardResource } from './nag.js';
+
+export interface SchedulesProps {
+  readonly digestFunction: HouseFunction;
+  /** Creates one-time callback schedules that invoke itself (POST /calls with a future `at`). */
+  readonly callbackFunction: HouseFunction;
+  readonly timeZone: string;
+  /** Local HH:mm in timeZone. */
+  readonly digestTime: string;
+}
+
+/** Retries and event age for both kinds of schedule: a digest or callback hours late is useless. */
+export const SCHEDULE_RETRY = { retryAttempts: 3, maxEventAgeSeconds: 3600 } as const;
+
+/**
+ * EventBridge Scheduler: the daily digest at a local time in the business's time zone, and the
+ * group, role and dead-letter queue for the one-time callback schedules the outbound function creates.
+ */
+export class Schedules extends Construct {
+  public readonly digestSchedule: Schedule;
+  public readonly deadLetterQueue: Queue;
+  public readonly callbackGroup: ScheduleGroup;
+  public readonly callbackRole: Role;
+
+  constructor(scope: Construct, id: string, props: SchedulesProps) {
+    super(scope, id);
+    const [hour = '18', minute = '0'] = props.digestTime.split(':');
+
+    // Failed invocations of either kind of schedule land here, and an alarm watches it.
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the EventBridge Scheduler targets.',
+    });
+
+    const digestRole = new Role(this, 'DigestRole', {
+      description: 'Assumed by EventBridge Scheduler to run the daily digest',
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    });
+    this.digestSchedule = new Schedule(this, 'DailyDigest', {
+      description: 'Daily digest email to the owner, at a local time in the business time zone',
+      schedule: ScheduleExpression.cron({
+        minute: String(Number(minute)),
+        hour: String(Number(hour)),
+        timeZone: TimeZone.of(props.timeZone),
+      }),
+      target: new LambdaInvoke(props.digestFunction, {
+        role: digestRole,
+        retryAttempts: SCHEDULE_RETRY.retryAttempts,
+        maxEventAge: Duration.seconds(SCHEDULE_RETRY.maxEventAgeSeconds),
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    });
+    acknowledgeWildcardResource(
+      digestRole,
+      `${props.digestFunction.functionArn}:*`,
+      'The scheduler target grants invoke on the digest function and its versions/aliases (ARN:*); it is still only that one function.',
+    );
+
+    // One-time callbacks: the function creates schedules in this group that invoke itself with the
+    // original POST /calls body, through this role.
+    this.callbackGroup = new ScheduleGroup(this, 'CallbackGroup', {});
+    const { account } = Stack.of(this);
+    this.callbackRole = new Role(this, 'CallbackRole', {
+      description: 'Assumed by EventBridge Scheduler to run one-time callback schedules',
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          // Confused-deputy guard: only schedules of this group, in this account, may use the role.
+          StringEquals: {
+            'aws:SourceAccount': account,
+            'aws:SourceArn': this.callbackGroup.scheduleGroupArn,
+          },
+        },
+      }),
+    });
+    // Exactly the function (no `:*` for versions and aliases, which grantInvoke would add).
+    this.callbackRole.addToPolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [props.callbackFunction.functionArn],
+      }),
+    );
+    this.deadLetterQueue.grantSendMessages(this.callbackRole);
+
+    const fn = props.callbackFunction;
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:DeleteSchedule'],
+        resources: [`${this.callbackScheduleArnPrefix()}*`],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.callbackRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+    if (fn.role) {
+      acknowledgeWildcardResource(
+        fn.role,
+        `${this.callbackScheduleArnPrefix()}*`,
+        'Callback schedules are created at run time with names derived from the call; the wildcard is limited to schedules in this one group.',
+      );
+    }
+    fn.addEnvironment('CALLBACK_SCHEDULE_GROUP', this.callbackGroup.scheduleGroupName);
+    fn.addEnvironment('CALLBACK_SCHEDULE_ROLE_ARN', this.callbackRole.roleArn);
+    fn.addEnvironment('CALLBACK_TARGET_ARN', fn.knownArn());
+    fn.addEnvironment('CALLBACK_DEAD_LETTER_ARN', this.deadLetterQueue.queueArn);
+  }
+
+  private callbackScheduleArnPrefix(): string {
+    const { partition, region, account } = Stack.of(this);
+    return `arn:${partition}:scheduler:${region}:${account}:schedule/${this.callbackGroup.scheduleGroupName}/`;
+  }
+}

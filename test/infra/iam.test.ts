@@ -1,0 +1,139 @@
+import { FUNCTION_TABLE, type FunctionSpec } from '../../lib/lambda-functions.js';
+import { actionsOf, logicalId, resourcesOfType, statementsOfRole, template } from './fixture.js';
+
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+function roleOfFunction(id: string): string {
+  const [[, fn]] = resourcesOfType('AWS::Lambda::Function').filter(([lid]) =>
+    lid.startsWith(`Functions${id}`),
+  ) as [[string, Record<string, unknown>]];
+  return (fn.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+}
+
+describe('function roles: grants scoped to the resources, each with its env var', () => {
+  const table = () => ({ 'Fn::GetAtt': [logicalId('AWS::DynamoDB::GlobalTable', 'CallTable'), 'Arn'] });
+  const secret = () => ({ Ref: logicalId('AWS::SecretsManager::Secret', 'SettingsSecret') });
+
+  it.each((FUNCTION_TABLE as readonly FunctionSpec[]).map((s) => [s.id, s] as const))('%s', (id, spec) => {
+    const statements = statementsOfRole(roleOfFunction(id));
+    const byService = (prefix: string) =>
+      statements.filter((s) => actionsOf(s).some((a) => a.startsWith(prefix)));
+
+    // Its own log group only (no AWSLambdaBasicExecutionRole).
+    const [logs] = byService('logs:');
+    expect(logs?.Resource).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(new RegExp(`^Functions${id}Logs`)), 'Arn'],
+    });
+    expect(
+      resourcesOfType('AWS::IAM::Role').find(([rid]) => rid === roleOfFunction(id))?.[1].ManagedPolicyArns,
+    ).toBeUndefined();
+
+    const dynamo = byService('dynamodb:');
+    expect(dynamo.length).toBeGreaterThan(0);
+    for (const s of dynamo) expect(s.Resource).toEqual(table());
+    const writes = dynamo.flatMap(actionsOf).filter((a) => WRITE_ACTIONS.includes(a));
+    expect(writes.length > 0).toBe(spec.table === 'readWrite');
+
+    expect(byService('secretsmanager:').map((s) => s.Resource)).toEqual([secret()]);
+
+    const ssm = byService('ssm:');
+    expect(ssm).toHaveLength(spec.readsProviderFlag ? 1 : 0);
+    if (spec.readsProviderFlag) {
+      expect(actionsOf(ssm[0] ?? {})).not.toContain('ssm:PutParameter');
+      expect(JSON.stringify(ssm[0]?.Resource)).toContain(
+        logicalId('AWS::SSM::Parameter', 'SettingsVoiceProvider'),
+      );
+    }
+
+    expect(byService('scheduler:').length > 0).toBe(spec.createsCallbacks === true);
+    expect(byService('iam:').length > 0).toBe(spec.createsCallbacks === true);
+    for (const s of statements) expect(s.Resource).not.toBe('*');
+  });
+
+  it('lets only the callback function create schedules, in its own group, and pass only the callback role to the scheduler', () => {
+    const statements = statementsOfRole(roleOfFunction('PlaceCall'));
+    const scheduler = statements.find((s) => actionsOf(s).includes('scheduler:CreateSchedule'));
+    expect(actionsOf(scheduler ?? {}).sort()).toEqual([
+      'scheduler:CreateSchedule',
+      'scheduler:DeleteSchedule',
+      'scheduler:GetSchedule',
+    ]);
+    const groupName = resourcesOfType('AWS::Scheduler::ScheduleGroup')[0]?.[1].Name;
+    expect(JSON.stringify(scheduler?.Resource)).toMatch(
+      new RegExp(`:schedule/${String(groupName)}/\\*"\\]\\]}$`),
+    );
+    const passRole = statements.find((s) => actionsOf(s).includes('iam:PassRole'));
+    expect(passRole).toMatchObject({
+      Resource: { 'Fn::GetAtt': [logicalId('AWS::IAM::Role', 'SchedulesCallbackRole'), 'Arn'] },
+      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    });
+  });
+
+  it('gives the callback function the names it needs to create one-time schedules invoking itself', () => {
+    const [[, fn]] = resourcesOfType('AWS::Lambda::Function').filter(([lid]) =>
+      lid.startsWith('FunctionsPlaceCall'),
+    ) as [[string, Record<string, unknown>]];
+    const env = (fn.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.CALLBACK_SCHEDULE_GROUP).toBe(resourcesOfType('AWS::Scheduler::ScheduleGroup')[0]?.[1].Name);
+    expect(env.CALLBACK_SCHEDULE_ROLE_ARN).toEqual({
+      'Fn::GetAtt': [logicalId('AWS::IAM::Role', 'SchedulesCallbackRole'), 'Arn'],
+    });
+    expect(JSON.stringify(env.CALLBACK_TARGET_ARN)).toContain(':function:bolt-voice-test-PlaceCall');
+    expect(fn.FunctionName).toBe('bolt-voice-test-PlaceCall');
+    expect(env.CALLBACK_DEAD_LETTER_ARN).toEqual({
+      'Fn::GetAtt': [logicalId('AWS::SQS::Queue', 'SchedulesDeadLetterQueue'), 'Arn'],
+    });
+  });
+});
+
+describe('scheduler roles', () => {
+  it('the callback role trusts only the scheduler, for this account and group, and may invoke only the callback function', () => {
+    const roleId = logicalId('AWS::IAM::Role', 'SchedulesCallbackRole');
+    const role = template().toJSON().Resources[roleId].Properties;
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: {
+          StringEquals: {
+            'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+            'aws:SourceArn': {
+              'Fn::GetAtt': [logicalId('AWS::Scheduler::ScheduleGroup', 'SchedulesCallbackGroup'), 'Arn'],
+            },
+          },
+        },
+      },
+    ]);
+    const invoke = statementsOfRole(roleId).filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(invoke.map((s) => s.Resource)).toEqual([
+      { 'Fn::GetAtt': [logicalId('AWS::Lambda::Function', 'FunctionsPlaceCall'), 'Arn'] },
+    ]);
+  });
+});
+
+describe('bridge task role', () => {
+  const taskRole = () => logicalId('AWS::IAM::Role', 'BridgeTaskDefinitionTaskRole');
+
+  it('may set its own scale-in protection, on tasks of its cluster only', () => {
+    const protection = statementsOfRole(taskRole()).find((s) =>
+      actionsOf(s).includes('ecs:UpdateTaskProtection'),
+    );
+    expect(actionsOf(protection ?? {}).sort()).toEqual(['ecs:GetTaskProtection', 'ecs:UpdateTaskProtection']);
+    const resource = JSON.stringify(protection?.Resource);
+    expect(resource).toContain(':task/');
+    expect(resource).toContain(logicalId('AWS::ECS::Cluster', 'BridgeCluster'));
+  });
+
+  it('reads and writes the call table and reads the provider flag, nothing else', () => {
+    const statements = statementsOfRole(taskRole());
+    const services = new Set(statements.flatMap((s) => actionsOf(s).map((a) => a.split(':')[0])));
+    expect([...services].sort()).toEqual(['dynamodb', 'ecs', 'ssm']);
+    for (const s of statements) expect(s.Resource).not.toBe('*');
+  });
+});

@@ -1,0 +1,37 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RAW_CONFIG, synthStack, testConfig } from './fixture.js';
+
+describe('configuration variants', () => {
+  it('with an API custom domain, PUBLIC_URL is that domain, mapped and aliased in the zone', () => {
+    const t = Template.fromStack(
+      synthStack(
+        testConfig({
+          api: {
+            domainName: 'hooks.bolt-plumbing.example',
+            certificateArn:
+              'arn:aws:acm:eu-west-1:123456789012:certificate/99999999-2222-3333-4444-555555555555',
+          },
+        }),
+      ),
+    );
+    t.hasResourceProperties('AWS::ApiGatewayV2::DomainName', { DomainName: 'hooks.bolt-plumbing.example' });
+    t.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
+    t.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'hooks.bolt-plumbing.example.', Type: 'A' });
+    t.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PUBLIC_URL: 'https://hooks.bolt-plumbing.example' }) },
+    });
+  });
+
+  it('without a hosted zone, creates no DNS records (the operator points the names at the outputs)', () => {
+    const { hostedZone: _zone, ...withoutZone } = RAW_CONFIG;
+    const t = Template.fromStack(synthStack(testConfig({ ...withoutZone, hostedZone: undefined })));
+    t.resourceCountIs('AWS::Route53::RecordSet', 0);
+    t.hasOutput('BridgeLoadBalancerDns', {});
+  });
+
+  it('with minTasks 0 (first deploy, before the secret is filled), starts no bridge task', () => {
+    const t = Template.fromStack(synthStack(testConfig({ bridge: { ...RAW_CONFIG.bridge, minTasks: 0 } })));
+    t.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 0 });
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0 });
+  });
+});
