@@ -41,6 +41,8 @@ export interface LiveCallDeps {
   tools: ToolRunner;
   callControl?: CallControl;
   now: () => number;
+  /** Caller's turn ended → first agent audio sent, once per turn (metrics). */
+  onTurnLatency?: (ms: number) => void;
   /** Told once per call which engine served it and whether it failed over (metrics). */
   onEngineChosen?: (event: {
     callSid: string;
@@ -71,6 +73,7 @@ export class LiveCall {
   private malformedLogged = false;
   private latestMediaMs = 0;
   private lastAgentAudioAt = 0;
+  private callerTurnEndedAt: number | undefined;
   private readonly playback = new PlaybackTracker();
   private readonly markWaiters = new Map<string, () => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -267,6 +270,10 @@ export class LiveCall {
       audio: (payload, itemId) => {
         if (!isCurrent() || !isBase64(payload)) return;
         this.lastAgentAudioAt = this.deps.now();
+        if (this.callerTurnEndedAt !== undefined) {
+          this.deps.onTurnLatency?.(this.lastAgentAudioAt - this.callerTurnEndedAt);
+          this.callerTurnEndedAt = undefined;
+        }
         this.sendTwilio(mediaMessage(this.streamSid, payload));
         if (engine.capabilities.truncateOnBargeIn) {
           const mark = this.playback.onAgentAudio(itemId, base64ByteLength(payload), this.latestMediaMs);
@@ -280,6 +287,9 @@ export class LiveCall {
           const cut = this.playback.interrupt(this.latestMediaMs);
           if (cut) this.engineSession?.truncate(cut.itemId, cut.audioEndMs);
         }
+      },
+      callerTurnEnded: () => {
+        if (isCurrent()) this.callerTurnEndedAt ??= this.deps.now();
       },
       transcript: (role, text) => {
         if (isCurrent()) this.writer?.turn(role, text);

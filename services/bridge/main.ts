@@ -46,6 +46,7 @@ function start(): void {
     callControl: adapters.callControl,
     now: Date.now,
     onEngineChosen: (event) => metrics.engineChosen(event),
+    onTurnLatency: (ms) => metrics.turnLatency(ms),
     onActiveCallsChanged: (activeCalls) => {
       metrics.activeCalls(activeCalls);
       void protection.update(activeCalls);

@@ -1,37 +1,45 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { EngineName } from '../core/voice-engine.js';
-
-export const METRICS_NAMESPACE = 'BoltVoice';
-const SERVICE = 'bridge';
+import { BRIDGE_METRICS, METRICS_NAMESPACE } from './metric-names.js';
 
 /**
  * The bridge's CloudWatch metrics, written as embedded-metric-format log lines (Powertools), which
- * CloudWatch turns into metrics with no API call on the call path. `ActiveCalls` drives the
- * service's auto-scaling; the engine metrics feed the dashboard and the failover alarm.
+ * CloudWatch turns into metrics with no API call on the call path. Names and dimensions are the
+ * contract in metric-names.ts: auto-scaling reads `ActiveCalls`, alarms and the dashboard the rest.
+ * The default `service` dimension is POWERTOOLS_SERVICE_NAME, set by the stack.
  */
 export class BridgeMetrics {
   private readonly metrics: Metrics;
 
-  constructor(namespace = process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE) {
-    this.metrics = new Metrics({ namespace, serviceName: SERVICE });
+  constructor(
+    namespace = process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+    serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'bolt-voice-bridge',
+  ) {
+    this.metrics = new Metrics({ namespace, serviceName });
   }
 
-  /** Published periodically (and on change) so the per-task average is always fresh. */
+  /** Published periodically and on every change, so the per-task average is always fresh. */
   activeCalls(count: number): void {
-    this.metrics.addMetric('ActiveCalls', MetricUnit.Count, count);
+    this.metrics.addMetric(BRIDGE_METRICS.activeCalls, MetricUnit.Count, count);
     this.metrics.publishStoredMetrics();
   }
 
-  engineChosen(event: { chosen: EngineName; servedBy?: EngineName; failoverMs?: number }): void {
-    const single = this.metrics.singleMetric();
-    single.addDimension('Engine', event.servedBy ?? 'none');
-    single.addMetric('CallsServed', MetricUnit.Count, 1);
-    if (event.servedBy !== event.chosen) {
-      const failover = this.metrics.singleMetric();
-      failover.addDimension('FromEngine', event.chosen);
-      failover.addMetric(event.servedBy ? 'Failovers' : 'CallsWithoutEngine', MetricUnit.Count, 1);
-      if (event.failoverMs !== undefined)
-        failover.addMetric('FailoverMs', MetricUnit.Milliseconds, event.failoverMs);
+  engineChosen(event: { chosen: EngineName; servedBy?: EngineName }): void {
+    if (!event.servedBy) {
+      this.metrics.singleMetric().addMetric('CallsWithoutEngine', MetricUnit.Count, 1);
+      return;
     }
+    this.metrics.singleMetric().addMetric(BRIDGE_METRICS.callsStarted, MetricUnit.Count, 1);
+    const engine = this.metrics.singleMetric();
+    engine.addDimension('engine', event.servedBy);
+    engine.addMetric(BRIDGE_METRICS.engineCalls, MetricUnit.Count, 1);
+    if (event.servedBy !== event.chosen) {
+      this.metrics.singleMetric().addMetric(BRIDGE_METRICS.engineFailovers, MetricUnit.Count, 1);
+    }
+  }
+
+  /** Caller's turn ends → first agent audio sent to Twilio. */
+  turnLatency(ms: number): void {
+    this.metrics.singleMetric().addMetric(BRIDGE_METRICS.turnLatency, MetricUnit.Milliseconds, ms);
   }
 }

@@ -60,6 +60,8 @@ export interface EngineListener {
   audio(payload: string, itemId?: string): void;
   /** The caller started speaking over the agent: stop playback now. */
   interruption(): void;
+  /** The engine's turn-taking decided the caller has finished speaking (turn-latency metric). */
+  callerTurnEnded(): void;
   /** A completed transcript turn. */
   transcript(role: 'caller' | 'agent', text: string): void;
   /** The agent asks to run a tool; answer with `sendToolResult`. */

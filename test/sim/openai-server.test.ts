@@ -246,6 +246,7 @@ describe('OpenAI sim: script mode with the engine', () => {
       context,
       {
         audio: (payload) => audio.push(payload),
+        callerTurnEnded: () => {},
         interruption: () => {
           interruptions++;
         },

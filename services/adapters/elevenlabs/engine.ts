@@ -184,6 +184,8 @@ function connect(
           listener.interruption();
           return;
         case 'user_transcript':
+          // ElevenLabs sends the final transcript when its turn-taking model ends the caller's turn.
+          listener.callerTurnEnded();
           if (event.user_transcription_event.user_transcript.trim()) {
             listener.transcript('caller', event.user_transcription_event.user_transcript);
           }

@@ -140,6 +140,7 @@ const serverEvents = z.discriminatedUnion('type', [
     transcript: z.string(),
   }),
   z.object({ type: z.literal('input_audio_buffer.speech_started'), item_id: z.string().optional() }),
+  z.object({ type: z.literal('input_audio_buffer.speech_stopped'), item_id: z.string().optional() }),
   z.object({
     type: z.literal('response.function_call_arguments.done'),
     call_id: z.string(),

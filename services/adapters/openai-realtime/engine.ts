@@ -272,6 +272,9 @@ class OpenAiSession implements EngineSession {
 
   private onEvent(event: ServerEvent): void {
     switch (event.type) {
+      case 'input_audio_buffer.speech_stopped':
+        this.listener.callerTurnEnded();
+        return;
       case 'input_audio_buffer.speech_started':
         this.listener.interruption();
         return;

@@ -58,6 +58,7 @@ function recorder(): Recorder {
     ended: [],
     listener: {
       audio: (payload, itemId) => r.audio.push({ payload, itemId }),
+      callerTurnEnded: () => {},
       interruption: () => {
         r.interruptions++;
       },
