@@ -334,6 +334,8 @@ export class LiveCall {
       durationMs: this.deps.now() - started,
     });
     if (result.endsCall === 'hangup') void this.hangUpAfterGoodbye();
+    // The tool already redirected the live call to a person: this stream is over.
+    if (result.endsCall === 'transfer') this.end('transferred');
   }
 
   /** `end_call`: let the agent finish its goodbye, let Twilio play it, then hang up through REST. */
