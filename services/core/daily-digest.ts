@@ -153,7 +153,7 @@ export function buildDigest(input: DigestInput): { message: EmailMessage; counts
   const other = (c: CallRow) => (c.direction === 'inbound' ? c.from : c.to);
   const sections: Array<{ title: string; lines: string[] }> = [
     {
-      title: 'Summary',
+      title: 'At a glance',
       lines: [
         `Calls: ${counts.calls} (${counts.inbound} inbound, ${counts.outbound} outbound)`,
         `Answered: ${counts.answered}`,
@@ -188,7 +188,7 @@ export function buildDigest(input: DigestInput): { message: EmailMessage; counts
   if (calls.length > 0) {
     const listed = flagged.slice(0, MAX_CALLS_LISTED).map(({ call, flags }) => {
       const state = flags.missed
-        ? `MISSED (${call.outcome})`
+        ? `MISSED (${call.outcome === 'completed' ? 'nobody spoke' : call.outcome})`
         : `${formatDuration(call.durationSeconds ?? 0)}${flags.short ? ' VERY SHORT' : ''}`;
       const failover = call.failedOver ? ` [failover: ${call.servedBy ?? '?'}]` : '';
       const summary = call.summary ? `\n      ${call.summary}` : '';
