@@ -51,7 +51,10 @@ export function previousLocalDay(now: number, timezone: string): string {
  * `day` overrides the reported day (`YYYY-MM-DD`, e.g. to resend a day by hand); by default the
  * local day before `deps.now()`.
  */
-export async function runDailyDigest(deps: DigestDeps, options: { day?: string } = {}): Promise<DigestOutcome> {
+export async function runDailyDigest(
+  deps: DigestDeps,
+  options: { day?: string } = {},
+): Promise<DigestOutcome> {
   const { timezone } = deps.business;
   const retry = await retryPendingFinalisations(deps);
   const day = options.day ?? previousLocalDay(deps.now(), timezone);
@@ -194,7 +197,8 @@ export function buildDigest(input: DigestInput): { message: EmailMessage; counts
       const summary = call.summary ? `\n      ${call.summary}` : '';
       return `${time(call.startedAt)}  ${call.direction === 'inbound' ? 'in ' : 'out'}  ${other(call)}  ${state}${failover}${summary}`;
     });
-    if (calls.length > MAX_CALLS_LISTED) listed.push(`… and ${calls.length - MAX_CALLS_LISTED} more in the CRM.`);
+    if (calls.length > MAX_CALLS_LISTED)
+      listed.push(`… and ${calls.length - MAX_CALLS_LISTED} more in the CRM.`);
     sections.push({ title: 'Calls', lines: listed });
   }
 

@@ -11,8 +11,8 @@ import type {
   FinalisationStore,
   PostCallAnalysisStore,
 } from './after-call-ports.js';
-import type { CallRecord, CallSessionStore } from './call-session.js';
 import { type CallLinks, summaryFromTurns } from './call-report.js';
+import type { CallRecord, CallSessionStore } from './call-session.js';
 import { forCall } from './logging.js';
 import { ownerCallEmail } from './owner-email.js';
 import type { Appointment, CallRow, Crm, Lead, Mailer } from './ports.js';
@@ -135,7 +135,10 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
     return { kind: 'finalised', callSid };
   } catch (error) {
     const message = (error as Error).message || String(error);
-    log.error('Finalisation step failed: left pending for a retry', { step: state.step, error: error as Error });
+    log.error('Finalisation step failed: left pending for a retry', {
+      step: state.step,
+      error: error as Error,
+    });
     try {
       await deps.finalisations.recordAttempt(callSid, deps.now(), message);
     } catch (recordError) {
@@ -199,7 +202,9 @@ function baseRow(state: FinalisationState, record: CallRecord | undefined): Call
   const { session, turns } = record;
   const endedAt = session.endedAt ?? state.at;
   const streamedSeconds =
-    session.streamingAt !== undefined ? Math.max(0, Math.round((endedAt - session.streamingAt) / 1000)) : undefined;
+    session.streamingAt !== undefined
+      ? Math.max(0, Math.round((endedAt - session.streamingAt) / 1000))
+      : undefined;
   return {
     callSid: session.callSid,
     customerId: session.customer?.id,
@@ -241,5 +246,8 @@ async function findLinks(
 }
 
 function latest<T extends { createdAt: number }>(items: T[]): T | undefined {
-  return items.reduce<T | undefined>((best, item) => (!best || item.createdAt > best.createdAt ? item : best), undefined);
+  return items.reduce<T | undefined>(
+    (best, item) => (!best || item.createdAt > best.createdAt ? item : best),
+    undefined,
+  );
 }

@@ -17,7 +17,13 @@ import { hashStreamToken, newStreamToken } from './stream-token.js';
  */
 export type Answerer = 'human' | 'machine';
 
-const MACHINE_ANSWERS = new Set(['machine_start', 'machine_end_beep', 'machine_end_silence', 'machine_end_other', 'fax']);
+const MACHINE_ANSWERS = new Set([
+  'machine_start',
+  'machine_end_beep',
+  'machine_end_silence',
+  'machine_end_other',
+  'fax',
+]);
 
 export function classifyAnsweredBy(answeredBy: string | undefined): Answerer {
   return answeredBy !== undefined && MACHINE_ANSWERS.has(answeredBy) ? 'machine' : 'human';
@@ -77,12 +83,17 @@ export async function answerOutboundCall(
     log.warn('Outbound TwiML requested again for a call that already streams or ended');
     return { outcome: 'already-streaming', twiml: deps.twiml.empty() };
   }
-  log.info('Outbound call answered by a person: connecting the agent', { answeredBy: input.answeredBy ?? 'n/a' });
+  log.info('Outbound call answered by a person: connecting the agent', {
+    answeredBy: input.answeredBy ?? 'n/a',
+  });
   return { outcome: 'stream', twiml: deps.twiml.stream({ token, callSid: input.callSid }) };
 }
 
 /** The session as stored, or as the request record describes it if our own write has not landed. */
-async function sessionBase(deps: AnswerOutboundDeps, input: AnswerOutboundInput): Promise<NewCallSession | undefined> {
+async function sessionBase(
+  deps: AnswerOutboundDeps,
+  input: AnswerOutboundInput,
+): Promise<NewCallSession | undefined> {
   const record = await deps.sessions.get(input.callSid);
   if (record) {
     if (record.session.direction !== 'outbound') return undefined;

@@ -38,7 +38,8 @@ export function ownerCallEmail(to: string, input: OwnerEmailInput): EmailMessage
   const party = name ? `${name} (${other})` : other;
 
   const flagLines: string[] = [];
-  if (input.voicemail) flagLines.push('VOICEMAIL: a machine answered; we left a message asking them to call back.');
+  if (input.voicemail)
+    flagLines.push('VOICEMAIL: a machine answered; we left a message asking them to call back.');
   else if (flags.missed) flagLines.push(`MISSED: ${missedReason(row)}.`);
   if (flags.short) flagLines.push(`VERY SHORT CALL: ${formatDuration(row.durationSeconds ?? 0)}.`);
   if (row.failedOver) flagLines.push(`Engine failover: served by ${row.servedBy ?? 'unknown'}.`);

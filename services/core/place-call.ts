@@ -124,7 +124,12 @@ export async function placeCall(deps: PlaceCallDeps, body: unknown): Promise<Pla
   const parsed = placeCallRequestSchema.safeParse(body);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'} ${i.message}`);
-    return { kind: 'refused', code: 'invalid-request', message: `Invalid request: ${problems.join('; ')}`, problems };
+    return {
+      kind: 'refused',
+      code: 'invalid-request',
+      message: `Invalid request: ${problems.join('; ')}`,
+      problems,
+    };
   }
   const request = parsed.data;
   const { settings } = deps;
@@ -157,7 +162,8 @@ function refuse(code: RefusalCode, message: string): PlaceCallOutcome {
 
 /** The toll-fraud guard: a real number, in an allowed country, not premium-rate. */
 function checkDestination(to: string, allowedCountries: string[]): PlaceCallOutcome | undefined {
-  if (!isE164(to)) return refuse('invalid-number', `to must be an E.164 number such as +12125550123, not "${to}"`);
+  if (!isE164(to))
+    return refuse('invalid-number', `to must be an E.164 number such as +12125550123, not "${to}"`);
   const phone = parsePhoneNumberFromString(to);
   if (!phone?.isValid()) return refuse('invalid-number', `to ${to} is not a valid phone number`);
   if (!phone.country || !allowedCountries.includes(phone.country)) {
@@ -168,12 +174,19 @@ function checkDestination(to: string, allowedCountries: string[]): PlaceCallOutc
   }
   const type = phone.getType();
   if (type === 'PREMIUM_RATE' || type === 'SHARED_COST') {
-    return refuse('premium-rate', `to ${to} is a ${type === 'PREMIUM_RATE' ? 'premium-rate' : 'shared-cost'} number`);
+    return refuse(
+      'premium-rate',
+      `to ${to} is a ${type === 'PREMIUM_RATE' ? 'premium-rate' : 'shared-cost'} number`,
+    );
   }
   return undefined;
 }
 
-async function schedule(deps: PlaceCallDeps, request: PlaceCallRequest, at: DateTime): Promise<PlaceCallOutcome> {
+async function schedule(
+  deps: PlaceCallDeps,
+  request: PlaceCallRequest,
+  at: DateTime,
+): Promise<PlaceCallOutcome> {
   const { timezone } = deps.settings.business;
   const atIso = at.setZone(timezone).toISO({ suppressMilliseconds: true }) ?? '';
   const scheduleName = scheduleNameFor(request.idempotencyKey);
@@ -195,7 +208,11 @@ async function schedule(deps: PlaceCallDeps, request: PlaceCallRequest, at: Date
   return { kind: 'scheduled', idempotencyKey: request.idempotencyKey, scheduleName, at: atIso, created };
 }
 
-async function placeNow(deps: PlaceCallDeps, request: PlaceCallRequest, now: number): Promise<PlaceCallOutcome> {
+async function placeNow(
+  deps: PlaceCallDeps,
+  request: PlaceCallRequest,
+  now: number,
+): Promise<PlaceCallOutcome> {
   const { settings } = deps;
   const key = request.idempotencyKey;
   const provider = await chooseProvider(deps);
@@ -244,7 +261,11 @@ async function placeNow(deps: PlaceCallDeps, request: PlaceCallRequest, now: num
 }
 
 /** The session of an outbound call, from its request record. */
-export function outboundSession(request: OutboundRequest, callSid: string, streamTokenHash: string): NewCallSession {
+export function outboundSession(
+  request: OutboundRequest,
+  callSid: string,
+  streamTokenHash: string,
+): NewCallSession {
   return {
     callSid,
     direction: 'outbound',
@@ -271,7 +292,11 @@ async function chooseProvider(deps: PlaceCallDeps): Promise<EngineName> {
 }
 
 /** CRM context only helps the agent: a failing lookup does not stop the call. */
-async function lookUpCustomer(deps: PlaceCallDeps, to: string, now: number): Promise<KnownCustomer | undefined> {
+async function lookUpCustomer(
+  deps: PlaceCallDeps,
+  to: string,
+  now: number,
+): Promise<KnownCustomer | undefined> {
   if (!deps.crm) return undefined;
   try {
     return await deps.crm.findCustomerByPhone(to, now);

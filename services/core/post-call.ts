@@ -67,7 +67,10 @@ export async function recordPostCall(deps: PostCallDeps, payload: unknown): Prom
   const now = deps.now();
   const dataCollection: Record<string, { value: unknown; rationale?: string }> = {};
   for (const [id, result] of Object.entries(data.analysis?.data_collection_results ?? {})) {
-    dataCollection[id] = { value: result.value ?? null, ...(result.rationale ? { rationale: result.rationale } : {}) };
+    dataCollection[id] = {
+      value: result.value ?? null,
+      ...(result.rationale ? { rationale: result.rationale } : {}),
+    };
   }
   const { stored } = await deps.analyses.saveAnalysis({
     callSid,

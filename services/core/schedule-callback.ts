@@ -29,7 +29,10 @@ export async function scheduleCallback(deps: PlaceCallDeps, invocation: ToolInvo
   const log = forCall(invocation.callSid);
   const args = scheduleCallbackArgsSchema.safeParse(invocation.args);
   if (!args.success) {
-    return { ok: false, text: 'I need the time for the call back as a date and time, like 2026-11-26T10:00.' };
+    return {
+      ok: false,
+      text: 'I need the time for the call back as a date and time, like 2026-11-26T10:00.',
+    };
   }
   const { business } = deps.settings;
   const at = DateTime.fromISO(args.data.at, { zone: business.timezone });
@@ -54,7 +57,10 @@ export async function scheduleCallback(deps: PlaceCallDeps, invocation: ToolInvo
   } catch (error) {
     // A tool never throws into the call: the agent hears that it did not work.
     log.error('Scheduling the call back failed', { error: error as Error });
-    return { ok: false, text: 'I could not schedule the call back just now. I can take a message for the team instead.' };
+    return {
+      ok: false,
+      text: 'I could not schedule the call back just now. I can take a message for the team instead.',
+    };
   }
   switch (outcome.kind) {
     case 'scheduled':
@@ -65,14 +71,19 @@ export async function scheduleCallback(deps: PlaceCallDeps, invocation: ToolInvo
       return {
         ok: false,
         text:
-          outcome.code === 'invalid-number' || outcome.code === 'country-not-allowed' || outcome.code === 'premium-rate'
+          outcome.code === 'invalid-number' ||
+          outcome.code === 'country-not-allowed' ||
+          outcome.code === 'premium-rate'
             ? 'I cannot schedule a call back to this number. I can take a message for the team instead.'
             : `I could not schedule that call back: ${outcome.message}.`,
       };
     default:
       // The time was checked to be well ahead, so placeCall never places it now.
       log.error('Call back was not scheduled', { outcome: outcome.kind });
-      return { ok: false, text: 'I could not schedule the call back. I can take a message for the team instead.' };
+      return {
+        ok: false,
+        text: 'I could not schedule the call back. I can take a message for the team instead.',
+      };
   }
 }
 

@@ -1,8 +1,17 @@
-import type { CallRow } from '../../services/core/ports.js';
 import { type DigestDeps, previousLocalDay, runDailyDigest } from '../../services/core/daily-digest.js';
 import { finaliseCall } from '../../services/core/finalise-call.js';
+import type { CallRow } from '../../services/core/ports.js';
 import { MemoryDigestMarkers } from '../support/after-call-fakes.js';
-import { APPOINTMENT, CALLER, harness, LEAD, OWNER, session, TURNS, TZ } from '../support/after-call-scenario.js';
+import {
+  APPOINTMENT,
+  CALLER,
+  harness,
+  LEAD,
+  OWNER,
+  session,
+  TURNS,
+  TZ,
+} from '../support/after-call-scenario.js';
 
 /** Wed 25 Nov 2026, 07:00 in New York: the digest reports Tuesday 24 November. */
 const RUN_AT = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -27,7 +36,7 @@ function digestHarness() {
   const h = harness();
   h.clock.now = RUN_AT;
   const markers = new MemoryDigestMarkers();
-  const deps: DigestDeps = { ...h.deps, markers };
+  const deps: DigestDeps = { ...h.deps, crm: h.crm, markers };
   return { ...h, markers, deps };
 }
 
@@ -43,11 +52,38 @@ function busyDay(h: ReturnType<typeof digestHarness>) {
       appointmentId: 'appt-1',
       leadId: 'lead-1',
     }),
-    call({ callSid: 'CA02', startedAt: at(10, 30), from: '+12125550177', outcome: 'no-answer', durationSeconds: undefined, turns: [] }),
-    call({ callSid: 'CA03', startedAt: at(11, 5), from: '+12125550188', durationSeconds: 9, servedBy: 'openai', failedOver: true, summary: 'Asked for opening hours.' }),
+    call({
+      callSid: 'CA02',
+      startedAt: at(10, 30),
+      from: '+12125550177',
+      outcome: 'no-answer',
+      durationSeconds: undefined,
+      turns: [],
+    }),
+    call({
+      callSid: 'CA03',
+      startedAt: at(11, 5),
+      from: '+12125550188',
+      durationSeconds: 9,
+      servedBy: 'openai',
+      failedOver: true,
+      summary: 'Asked for opening hours.',
+    }),
     call({ callSid: 'CA04', startedAt: at(12, 0), from: '+12125550166', outcome: 'completed', turns: [] }),
-    call({ callSid: 'CA05', startedAt: at(12, 30), from: '+12125550166', summary: 'Called back about a quote.' }),
-    call({ callSid: 'CA06', startedAt: at(14, 20), direction: 'outbound', from: '+12125550100', to: '+14165550199', summary: 'Confirmed Friday appointment.' }),
+    call({
+      callSid: 'CA05',
+      startedAt: at(12, 30),
+      from: '+12125550166',
+      summary: 'Called back about a quote.',
+    }),
+    call({
+      callSid: 'CA06',
+      startedAt: at(14, 20),
+      direction: 'outbound',
+      from: '+12125550100',
+      to: '+14165550199',
+      summary: 'Confirmed Friday appointment.',
+    }),
     // Outside the day, on both sides.
     call({ callSid: 'CA07', startedAt: at(-1, 50) }),
     call({ callSid: 'CA08', startedAt: at(24, 10) }),
@@ -146,9 +182,17 @@ describe('runDailyDigest', () => {
 
   test('pending finalisations are retried first, so their calls are counted', async () => {
     const h = digestHarness();
-    h.sessions.put({ session: session({ createdAt: at(16, 0), streamingAt: at(16, 0), endedAt: at(16, 2) }), turns: TURNS });
+    h.sessions.put({
+      session: session({ createdAt: at(16, 0), streamingAt: at(16, 0), endedAt: at(16, 2) }),
+      turns: TURNS,
+    });
     h.crm.down = true;
-    await finaliseCall(h.deps, { callSid: session().callSid, status: 'completed', durationSeconds: 120, at: at(16, 2) });
+    await finaliseCall(h.deps, {
+      callSid: session().callSid,
+      status: 'completed',
+      durationSeconds: 120,
+      at: at(16, 2),
+    });
     h.crm.down = false;
 
     const outcome = await runDailyDigest(h.deps);
@@ -156,7 +200,10 @@ describe('runDailyDigest', () => {
     expect(outcome).toMatchObject({ kind: 'sent', counts: { calls: 1, answered: 1 } });
     expect(outcome.retry).toEqual({ attempted: 1, finalised: [session().callSid], stillPending: [] });
     // The retried call's own email, then the digest.
-    expect(h.mailer.sent.map((m) => m.idempotencyKey)).toEqual([`call-${session().callSid}`, 'digest-2026-11-24']);
+    expect(h.mailer.sent.map((m) => m.idempotencyKey)).toEqual([
+      `call-${session().callSid}`,
+      'digest-2026-11-24',
+    ]);
   });
 
   test('a finalisation still failing is noted in the digest', async () => {

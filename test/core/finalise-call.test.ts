@@ -48,7 +48,9 @@ describe('finaliseCall', () => {
     const email = h.mailer.sent[0]!;
     expect(email.to).toBe(OWNER);
     expect(email.idempotencyKey).toBe(`call-${CALL_SID}`);
-    expect(email.subject).toBe('Call from Ada Lovelace (+12125550123): booked Thu 26 Nov 2026, 10:00 (Cleaning)');
+    expect(email.subject).toBe(
+      'Call from Ada Lovelace (+12125550123): booked Thu 26 Nov 2026, 10:00 (Cleaning)',
+    );
     expect(email.text).toContain('Caller: Ada Lovelace (+12125550123)');
     expect(email.text).toContain('When: Wed 25 Nov 2026, 09:12 (America/New_York)');
     expect(email.text).toContain('Duration: 2 min 5 s');
@@ -94,7 +96,11 @@ describe('finaliseCall', () => {
     expect(h.mailer.sendCalls).toBe(0);
 
     // Still down: the retry fails again and counts it.
-    expect(await retryPendingFinalisations(h.deps)).toEqual({ attempted: 1, finalised: [], stillPending: [CALL_SID] });
+    expect(await retryPendingFinalisations(h.deps)).toEqual({
+      attempted: 1,
+      finalised: [],
+      stillPending: [CALL_SID],
+    });
     expect((await h.store.get(CALL_SID))?.attempts).toBe(2);
 
     h.crm.down = false;
@@ -165,7 +171,10 @@ describe('finaliseCall', () => {
 
   test('a failover is recorded on the row and mentioned to the owner', async () => {
     const h = harness();
-    h.sessions.put({ session: session({ servedBy: 'openai', failoverReason: 'connect timeout' }), turns: TURNS });
+    h.sessions.put({
+      session: session({ servedBy: 'openai', failoverReason: 'connect timeout' }),
+      turns: TURNS,
+    });
 
     await finaliseCall(h.deps, FINAL);
 

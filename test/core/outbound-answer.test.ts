@@ -48,7 +48,11 @@ describe('answerOutboundCall', () => {
     const h = await placed();
     const before = (await h.sessions.get(h.callSid))?.session.streamTokenHash;
 
-    const answer = await answerOutboundCall(h.deps, { callSid: h.callSid, answeredBy: 'human', requestId: 'req-9' });
+    const answer = await answerOutboundCall(h.deps, {
+      callSid: h.callSid,
+      answeredBy: 'human',
+      requestId: 'req-9',
+    });
 
     expect(answer.outcome).toBe('stream');
     const token = /token=(\S+)/.exec(answer.twiml)?.[1] ?? '';
@@ -71,14 +75,21 @@ describe('answerOutboundCall', () => {
         '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hello, this is Bolt Dental. Sorry we missed you. ' +
         'Please call us back at (212) 555-0100. Thank you, goodbye.</Say><Hangup/></Response>',
     });
-    expect((await h.sessions.get(h.callSid))?.session).toMatchObject({ status: 'ended', endReason: 'voicemail' });
+    expect((await h.sessions.get(h.callSid))?.session).toMatchObject({
+      status: 'ended',
+      endReason: 'voicemail',
+    });
   });
 
   test('the session is opened from the request record if the webhook beats our own write', async () => {
     const h = await placed();
     h.sessions.records.delete(h.callSid);
 
-    const answer = await answerOutboundCall(h.deps, { callSid: h.callSid, answeredBy: 'human', requestId: 'req-9' });
+    const answer = await answerOutboundCall(h.deps, {
+      callSid: h.callSid,
+      answeredBy: 'human',
+      requestId: 'req-9',
+    });
 
     expect(answer.outcome).toBe('stream');
     expect((await h.sessions.get(h.callSid))?.session).toMatchObject({
@@ -92,7 +103,11 @@ describe('answerOutboundCall', () => {
   test('a request for another call cannot open this one', async () => {
     const h = await placed();
     const other = `CA${'f'.repeat(32)}`;
-    const answer = await answerOutboundCall(h.deps, { callSid: other, answeredBy: 'human', requestId: 'req-9' });
+    const answer = await answerOutboundCall(h.deps, {
+      callSid: other,
+      answeredBy: 'human',
+      requestId: 'req-9',
+    });
     expect(answer).toEqual({ outcome: 'unknown-call', twiml: '<Response/>' });
     expect(await h.sessions.get(other)).toBeUndefined();
   });
@@ -105,6 +120,8 @@ describe('answerOutboundCall', () => {
   });
 
   test('the voicemail number falls back to the raw number when it cannot be formatted', () => {
-    expect(voicemailMessage({ name: 'Bolt', number: '+15550001111' })).toContain('call us back at +15550001111.');
+    expect(voicemailMessage({ name: 'Bolt', number: '+15550001111' })).toContain(
+      'call us back at +15550001111.',
+    );
   });
 });

@@ -1,6 +1,12 @@
-import { hashStreamToken } from '../../services/core/stream-token.js';
 import { placeCall } from '../../services/core/place-call.js';
-import { BUSINESS_NUMBER, CLOSED_NOW, OPEN_NOW, outboundHarness, PUBLIC_URL } from '../support/outbound-harness.js';
+import { hashStreamToken } from '../../services/core/stream-token.js';
+import {
+  BUSINESS_NUMBER,
+  CLOSED_NOW,
+  OPEN_NOW,
+  outboundHarness,
+  PUBLIC_URL,
+} from '../support/outbound-harness.js';
 
 const TO = '+12125550123';
 const request = (overrides: Record<string, unknown> = {}) => ({
@@ -15,11 +21,26 @@ describe('placeCall refuses, with a clear message and no Twilio request', () => 
   test.each([
     ['not E.164', { to: '2125550123' }, 'invalid-number', 'to must be an E.164 number'],
     ['not a real number', { to: '+15551230001' }, 'invalid-number', 'is not a valid phone number'],
-    ['a country not allowed (GB)', { to: '+442079460000' }, 'country-not-allowed', 'Calls to GB are not allowed (OUTBOUND_ALLOWED_COUNTRIES=US,CA)'],
-    ['a +1 number outside the US and Canada (Jamaica)', { to: '+18765550123' }, 'country-not-allowed', 'Calls to JM are not allowed'],
+    [
+      'a country not allowed (GB)',
+      { to: '+442079460000' },
+      'country-not-allowed',
+      'Calls to GB are not allowed (OUTBOUND_ALLOWED_COUNTRIES=US,CA)',
+    ],
+    [
+      'a +1 number outside the US and Canada (Jamaica)',
+      { to: '+18765550123' },
+      'country-not-allowed',
+      'Calls to JM are not allowed',
+    ],
     ['a premium-rate number', { to: '+19005550123' }, 'premium-rate', 'premium-rate number'],
     ['no idempotency key', { idempotencyKey: undefined }, 'invalid-request', 'idempotencyKey is required'],
-    ['a key Scheduler could not name', { idempotencyKey: 'has spaces' }, 'invalid-request', 'idempotencyKey must be 1–48 characters'],
+    [
+      'a key Scheduler could not name',
+      { idempotencyKey: 'has spaces' },
+      'invalid-request',
+      'idempotencyKey must be 1–48 characters',
+    ],
     ['an unknown field', { when: 'tomorrow' }, 'invalid-request', 'Unrecognized key'],
     ['an at that is not a time', { at: 'tomorrow at ten' }, 'invalid-request', 'at must be ISO 8601'],
     ['an at in the past', { at: '2026-11-25T09:00' }, 'at-in-past', 'is in the past'],
@@ -40,7 +61,8 @@ describe('placeCall refuses, with a clear message and no Twilio request', () => 
     expect(outcome).toEqual({
       kind: 'refused',
       code: 'outside-hours',
-      message: 'Outside calling hours (mon-fri 09:00-17:00, America/New_York); give "at" to schedule the call',
+      message:
+        'Outside calling hours (mon-fri 09:00-17:00, America/New_York); give "at" to schedule the call',
     });
     expect(h.callControl.placed).toEqual([]);
   });
@@ -77,7 +99,11 @@ describe('placeCall places', () => {
       createdAt: OPEN_NOW,
     });
     expect(session?.streamTokenHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(await h.requests.get('req-001')).toMatchObject({ status: 'placed', callSid, name: 'Ada Lovelace' });
+    expect(await h.requests.get('req-001')).toMatchObject({
+      status: 'placed',
+      callSid,
+      name: 'Ada Lovelace',
+    });
   });
 
   test('an unreadable provider flag falls back to the configured engine', async () => {

@@ -4,7 +4,9 @@ import { bookedCall, CALL_SID, harness, T0 } from '../support/after-call-scenari
 
 const SUMMARY = 'Ada Lovelace booked a cleaning for Thursday at 10:00 and asked about whitening.';
 
-function transcription(overrides: { callSid?: string | null; eventTimestamp?: number; summary?: string } = {}) {
+function transcription(
+  overrides: { callSid?: string | null; eventTimestamp?: number; summary?: string } = {},
+) {
   return {
     type: 'post_call_transcription',
     event_timestamp: overrides.eventTimestamp ?? Math.floor(T0 / 1000) + 200,
@@ -17,15 +19,27 @@ function transcription(overrides: { callSid?: string | null; eventTimestamp?: nu
       analysis: {
         evaluation_criteria_results: {},
         data_collection_results: {
-          service: { data_collection_id: 'service', value: 'cleaning', json_schema: {}, rationale: 'asked for it' },
-          wants_whitening: { data_collection_id: 'wants_whitening', value: true, json_schema: {}, rationale: null },
+          service: {
+            data_collection_id: 'service',
+            value: 'cleaning',
+            json_schema: {},
+            rationale: 'asked for it',
+          },
+          wants_whitening: {
+            data_collection_id: 'wants_whitening',
+            value: true,
+            json_schema: {},
+            rationale: null,
+          },
         },
         call_successful: 'success',
         transcript_summary: overrides.summary ?? SUMMARY,
       },
       conversation_initiation_client_data: {
         dynamic_variables:
-          overrides.callSid === null ? { business_name: 'Bolt Dental' } : { call_sid: overrides.callSid ?? CALL_SID },
+          overrides.callSid === null
+            ? { business_name: 'Bolt Dental' }
+            : { call_sid: overrides.callSid ?? CALL_SID },
       },
       has_audio: false,
       some_field_added_later: { whatever: 1 },
@@ -64,7 +78,12 @@ describe('recordPostCall', () => {
     });
     expect(h.crm.saveCallWrites).toBe(0);
 
-    await finaliseCall(h.deps, { callSid: CALL_SID, status: 'completed', durationSeconds: 125, at: T0 + 127_000 });
+    await finaliseCall(h.deps, {
+      callSid: CALL_SID,
+      status: 'completed',
+      durationSeconds: 125,
+      at: T0 + 127_000,
+    });
     expect(h.crm.calls.get(CALL_SID)?.summary).toBe(SUMMARY);
     expect(h.crm.saveCallWrites).toBe(1);
   });
@@ -72,7 +91,12 @@ describe('recordPostCall', () => {
   test('after finalisation: the CRM row is written again with the analysis summary, once', async () => {
     const h = postCallHarness();
     bookedCall(h);
-    await finaliseCall(h.deps, { callSid: CALL_SID, status: 'completed', durationSeconds: 125, at: T0 + 127_000 });
+    await finaliseCall(h.deps, {
+      callSid: CALL_SID,
+      status: 'completed',
+      durationSeconds: 125,
+      at: T0 + 127_000,
+    });
     expect(h.crm.calls.get(CALL_SID)?.summary).toMatch(/^The caller said/);
 
     const first = await recordPostCall(h.deps, transcription());
@@ -99,7 +123,12 @@ describe('recordPostCall', () => {
       await webhook;
     };
 
-    await finaliseCall(h.deps, { callSid: CALL_SID, status: 'completed', durationSeconds: 125, at: T0 + 127_000 });
+    await finaliseCall(h.deps, {
+      callSid: CALL_SID,
+      status: 'completed',
+      durationSeconds: 125,
+      at: T0 + 127_000,
+    });
 
     expect(await webhook).toMatchObject({ kind: 'stored', crmUpdated: false });
     expect(h.crm.calls.get(CALL_SID)?.summary).toBe(SUMMARY);

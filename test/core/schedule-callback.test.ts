@@ -14,9 +14,15 @@ describe('scheduleCallback (the schedule_callback tool)', () => {
   test('schedules one call back to the caller through the place-call path', async () => {
     const h = outboundHarness();
 
-    const result = await scheduleCallback(h.deps, invocation({ at: '2026-11-26T10:00', reason: 'Quote for implants' }));
+    const result = await scheduleCallback(
+      h.deps,
+      invocation({ at: '2026-11-26T10:00', reason: 'Quote for implants' }),
+    );
 
-    expect(result).toEqual({ ok: true, text: 'Done: we will call you back on Thursday 26 November at 10:00.' });
+    expect(result).toEqual({
+      ok: true,
+      text: 'Done: we will call you back on Thursday 26 November at 10:00.',
+    });
     const name = `callback-${CALL_SID}-202611261000`;
     expect(h.scheduler.schedules.get(name)).toMatchObject({
       at: Date.UTC(2026, 10, 26, 15, 0),
@@ -41,8 +47,14 @@ describe('scheduleCallback (the schedule_callback tool)', () => {
   });
 
   test.each([
-    [{ at: '2026-11-26T20:00' }, 'Thursday 26 November at 20:00 is outside our opening hours (mon-fri 09:00-17:00).'],
-    [{ at: '2026-11-25T10:02' }, 'Wednesday 25 November at 10:02 is too soon or already past. Please choose a later time.'],
+    [
+      { at: '2026-11-26T20:00' },
+      'Thursday 26 November at 20:00 is outside our opening hours (mon-fri 09:00-17:00).',
+    ],
+    [
+      { at: '2026-11-25T10:02' },
+      'Wednesday 25 November at 10:02 is too soon or already past. Please choose a later time.',
+    ],
     [{ at: 'tomorrow' }, 'I need the time for the call back as a date and time, like 2026-11-26T10:00.'],
   ])('refuses %j with a sentence the agent can say', async (args, text) => {
     const h = outboundHarness();

@@ -14,7 +14,12 @@ import type {
   PostCallAnalysis,
   PostCallAnalysisStore,
 } from '../../services/core/after-call-ports.js';
-import type { CallRecord, CallSession, CallSessionStore, NewCallSession } from '../../services/core/call-session.js';
+import type {
+  CallRecord,
+  CallSession,
+  CallSessionStore,
+  NewCallSession,
+} from '../../services/core/call-session.js';
 import type {
   Appointment,
   CallbackScheduler,
@@ -40,7 +45,11 @@ export class MemorySessions implements Pick<CallSessionStore, 'get' | 'open' | '
   async open(session: NewCallSession): Promise<boolean> {
     const existing = this.records.get(session.callSid);
     if (!existing) {
-      this.records.set(session.callSid, { session: { ...session, status: 'created' }, turns: [], toolCalls: [] });
+      this.records.set(session.callSid, {
+        session: { ...session, status: 'created' },
+        turns: [],
+        toolCalls: [],
+      });
       return true;
     }
     if (existing.session.status !== 'created') return false;
@@ -93,7 +102,11 @@ export class MemoryFinalisationStore implements FinalisationStore, PostCallAnaly
     const state = this.states.get(callSid);
     if (!state || state.step !== from) return false;
     if (ORDER.indexOf(to) <= ORDER.indexOf(from)) throw new Error(`bad step ${from} → ${to}`);
-    Object.assign(state, { step: to, updatedAt: now }, patch.summarySource ? { summarySource: patch.summarySource } : {});
+    Object.assign(
+      state,
+      { step: to, updatedAt: now },
+      patch.summarySource ? { summarySource: patch.summarySource } : {},
+    );
     if (to === 'done') this.pendingList.delete(callSid);
     return true;
   }
@@ -182,7 +195,10 @@ export class MemoryOutboundRequests implements OutboundRequestStore {
 }
 
 /** A CRM that keeps rows in maps, counts call writes, and can be switched off. */
-export class FakeCrm implements Pick<Crm, 'saveCall' | 'callsBetween' | 'leadsBetween' | 'appointmentsBetween' | 'findCustomerByPhone'> {
+export class FakeCrm
+  implements
+    Pick<Crm, 'saveCall' | 'callsBetween' | 'leadsBetween' | 'appointmentsBetween' | 'findCustomerByPhone'>
+{
   readonly calls = new Map<string, CallRow>();
   readonly leads: Lead[] = [];
   readonly appointments: Appointment[] = [];

@@ -34,7 +34,12 @@ export function session(overrides: Partial<CallSession> = {}): CallSession {
 
 export const TURNS: Turn[] = [
   { seq: 1, role: 'agent', text: 'Thanks for calling Bolt Dental, how can I help?', at: T0 + 2_000 },
-  { seq: 2, role: 'caller', text: "Hi, I'd like to book a cleaning tomorrow morning if you have anything.", at: T0 + 8_000 },
+  {
+    seq: 2,
+    role: 'caller',
+    text: "Hi, I'd like to book a cleaning tomorrow morning if you have anything.",
+    at: T0 + 8_000,
+  },
   { seq: 3, role: 'agent', text: 'I have 10:00 tomorrow. Shall I book it?', at: T0 + 20_000 },
   { seq: 4, role: 'caller', text: 'Yes please, that works.', at: T0 + 25_000 },
   { seq: 5, role: 'agent', text: 'Booked for Thursday at 10:00. Anything else?', at: T0 + 40_000 },

@@ -1,7 +1,13 @@
 import { parseBusinessHours } from '../../services/core/business-hours.js';
 import type { PlaceCallDeps } from '../../services/core/place-call.js';
 import type { EngineName } from '../../services/core/voice-engine.js';
-import { FakeCallControl, FakeCrm, FakeScheduler, MemoryOutboundRequests, MemorySessions } from './after-call-fakes.js';
+import {
+  FakeCallControl,
+  FakeCrm,
+  FakeScheduler,
+  MemoryOutboundRequests,
+  MemorySessions,
+} from './after-call-fakes.js';
 
 export const PUBLIC_URL = 'https://voice.example.com';
 export const BUSINESS_NUMBER = '+12125550100';

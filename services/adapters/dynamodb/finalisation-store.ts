@@ -81,7 +81,10 @@ export class DynamoFinalisationStore implements FinalisationStore, PostCallAnaly
     this.now = options.now ?? Date.now;
   }
 
-  async begin(input: FinalisationInput, now: number): Promise<{ state: FinalisationState; created: boolean }> {
+  async begin(
+    input: FinalisationInput,
+    now: number,
+  ): Promise<{ state: FinalisationState; created: boolean }> {
     const existing = await this.get(input.callSid);
     if (existing) return { state: existing, created: false };
 

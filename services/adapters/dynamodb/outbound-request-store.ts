@@ -71,7 +71,11 @@ export class DynamoOutboundRequestStore implements OutboundRequestStore {
 
   async get(idempotencyKey: string): Promise<OutboundRequest | undefined> {
     const { Item: item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: outboundRequestKey(idempotencyKey), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: outboundRequestKey(idempotencyKey),
+        ConsistentRead: true,
+      }),
     );
     return item ? (compact(requestSchema.parse(item)) as OutboundRequest) : undefined;
   }

@@ -33,12 +33,14 @@ export function verifyElevenLabsSignature(input: SignatureCheckInput): Signature
   }
   const t = parts.get('t');
   const v0 = parts.get('v0');
-  if (!t || !/^\d{1,12}$/.test(t) || !v0 || !/^[0-9a-f]{64}$/i.test(v0)) return { ok: false, reason: 'malformed' };
+  if (!t || !/^\d{1,12}$/.test(t) || !v0 || !/^[0-9a-f]{64}$/i.test(v0))
+    return { ok: false, reason: 'malformed' };
 
   // The MAC first: an unsigned request learns nothing about our clock.
   const expected = createHmac('sha256', input.secret).update(`${t}.${input.rawBody}`).digest();
   const given = Buffer.from(v0, 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'mismatch' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'mismatch' };
 
   const timestampMs = Number(t) * 1000;
   if (input.now - timestampMs > SIGNATURE_MAX_AGE_MS) return { ok: false, reason: 'stale' };

@@ -45,7 +45,10 @@ export class EventBridgeCallbackScheduler implements CallbackScheduler {
             Arn: this.options.targetArn,
             RoleArn: this.options.roleArn,
             Input: JSON.stringify(schedule.payload),
-            RetryPolicy: { MaximumEventAgeInSeconds: MAX_EVENT_AGE_SECONDS, MaximumRetryAttempts: MAX_RETRY_ATTEMPTS },
+            RetryPolicy: {
+              MaximumEventAgeInSeconds: MAX_EVENT_AGE_SECONDS,
+              MaximumRetryAttempts: MAX_RETRY_ATTEMPTS,
+            },
           },
         }),
       );

@@ -5,7 +5,8 @@ import {
 } from '../../../services/adapters/elevenlabs/webhook-signature.js';
 
 const SECRET = 'wsec_test_0123456789';
-const BODY = '{"type":"post_call_transcription","event_timestamp":1795000000,"data":{"conversation_id":"c1"}}';
+const BODY =
+  '{"type":"post_call_transcription","event_timestamp":1795000000,"data":{"conversation_id":"c1"}}';
 const NOW = 1_795_000_000_000;
 const T = NOW / 1000;
 
@@ -16,10 +17,12 @@ function header(t: number, body = BODY, secret = SECRET): string {
 
 describe('verifyElevenLabsSignature', () => {
   test('accepts the documented t=…,v0=… header over the raw body', () => {
-    expect(verifyElevenLabsSignature({ secret: SECRET, header: header(T), rawBody: BODY, now: NOW })).toEqual({
-      ok: true,
-      timestampMs: NOW,
-    });
+    expect(verifyElevenLabsSignature({ secret: SECRET, header: header(T), rawBody: BODY, now: NOW })).toEqual(
+      {
+        ok: true,
+        timestampMs: NOW,
+      },
+    );
     expect(signElevenLabsWebhook(SECRET, BODY, T)).toBe(header(T));
   });
 
@@ -48,6 +51,8 @@ describe('verifyElevenLabsSignature', () => {
 
   test('a re-serialised body does not verify: the raw body is what is signed', () => {
     const pretty = JSON.stringify(JSON.parse(BODY), null, 2);
-    expect(verifyElevenLabsSignature({ secret: SECRET, header: header(T), rawBody: pretty, now: NOW }).ok).toBe(false);
+    expect(
+      verifyElevenLabsSignature({ secret: SECRET, header: header(T), rawBody: pretty, now: NOW }).ok,
+    ).toBe(false);
   });
 });
