@@ -83,7 +83,7 @@ export async function recordPostCall(deps: PostCallDeps, payload: unknown): Prom
   });
   // Merge even on a redelivery: an earlier delivery may have stored the analysis and then failed
   // to reach the CRM. The merge itself is idempotent.
-  const crmUpdated = await mergeLateAnalysis({ ...deps, analyses: deps.analyses }, callSid);
+  const crmUpdated = await mergeLateAnalysis(deps, callSid);
   forCall(callSid).info('Post-call analysis recorded', {
     conversationId: data.conversation_id,
     duplicate: !stored,
