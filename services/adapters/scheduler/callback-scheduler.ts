@@ -9,6 +9,8 @@ export interface EventBridgeCallbackSchedulerOptions {
   roleArn: string;
   /** `CALLBACK_SCHEDULE_GROUP`; the account's `default` group when unset. */
   groupName?: string;
+  /** `CALLBACK_DEAD_LETTER_ARN`: an SQS queue for firings that could not be delivered. */
+  deadLetterArn?: string;
 }
 
 /**

@@ -8,6 +8,7 @@ const OPTIONS = {
   targetArn: 'arn:aws:lambda:us-east-1:111122223333:function:bolt-voice-outbound-call',
   roleArn: 'arn:aws:iam::111122223333:role/bolt-voice-callback-schedule',
   groupName: 'bolt-voice-callbacks',
+  deadLetterArn: 'arn:aws:sqs:us-east-1:111122223333:bolt-voice-schedules-dlq',
 };
 const SCHEDULE = {
   name: 'callback-req-001',
@@ -45,6 +46,7 @@ describe('EventBridgeCallbackScheduler', () => {
         RoleArn: OPTIONS.roleArn,
         Input: JSON.stringify(SCHEDULE.payload),
         RetryPolicy: { MaximumEventAgeInSeconds: 900, MaximumRetryAttempts: 5 },
+        DeadLetterConfig: { Arn: OPTIONS.deadLetterArn },
       },
     });
   });
