@@ -51,6 +51,7 @@ export class EventBridgeCallbackScheduler implements CallbackScheduler {
               MaximumEventAgeInSeconds: MAX_EVENT_AGE_SECONDS,
               MaximumRetryAttempts: MAX_RETRY_ATTEMPTS,
             },
+            ...(this.options.deadLetterArn ? { DeadLetterConfig: { Arn: this.options.deadLetterArn } } : {}),
           },
         }),
       );
