@@ -1,0 +1,145 @@
+/**
+ * Ports for what happens after a call and for calls we place. They live beside `ports.ts` (not in
+ * it) so the call path's ports stay as they are; the DynamoDB adapters keep all of them in the one
+ * call table (see `services/adapters/dynamodb/after-call-items.ts` for the layout).
+ */
+import type { EngineName, KnownCustomer } from './voice-engine.js';
+
+/** Twilio's final call statuses: any of them ends the call and starts finalisation. */
+export const FINAL_CALL_STATUSES = ['completed', 'busy', 'no-answer', 'failed', 'canceled'] as const;
+export type FinalCallStatus = (typeof FINAL_CALL_STATUSES)[number];
+
+export function isFinalCallStatus(value: string): value is FinalCallStatus {
+  return (FINAL_CALL_STATUSES as readonly string[]).includes(value);
+}
+
+// ---------- Finalisation state ----------
+
+/**
+ * `pending` (status known, nothing written) → `crm-saved` (the call row is in the CRM) →
+ * `emailed` (the owner has been told) → `done` (off the pending list). Each step is a conditional
+ * write from the step before, so two runs never both take it.
+ */
+export type FinalisationStep = 'pending' | 'crm-saved' | 'emailed' | 'done';
+
+/** What the Twilio status callback said: all finalisation needs besides the stored call. */
+export interface FinalisationInput {
+  callSid: string;
+  status: FinalCallStatus;
+  /** Twilio's `CallDuration` (answered time), when it sent one. */
+  durationSeconds?: number;
+  /** Epoch ms the final status arrived. */
+  at: number;
+  /**
+   * From the callback form: used only when no call session exists (the inbound webhook failed
+   * before writing one), so even such a call reaches the CRM and the owner.
+   */
+  fallback?: { from: string; to: string; direction: 'inbound' | 'outbound' };
+}
+
+export interface FinalisationState extends FinalisationInput {
+  step: FinalisationStep;
+  /** Runs that tried to finish this call (the first included). */
+  attempts: number;
+  /** The last failure, cleared by the run that succeeds. */
+  lastError?: string;
+  /** Where the CRM row's summary came from: a post-call analysis arriving later replaces `turns`. */
+  summarySource?: 'analysis' | 'turns';
+  updatedAt: number;
+}
+
+export interface FinalisationStore {
+  /**
+   * Starts finalising a call: writes a `pending` state and puts the call on the pending list,
+   * unless a state exists already (a repeated callback). Returns the state as stored.
+   */
+  begin(input: FinalisationInput, now: number): Promise<{ state: FinalisationState; created: boolean }>;
+  get(callSid: string): Promise<FinalisationState | undefined>;
+  /**
+   * Moves `from → to` in one conditional write; false when the state is not at `from` (another
+   * run got there first). Reaching `done` also takes the call off the pending list.
+   */
+  advance(
+    callSid: string,
+    from: FinalisationStep,
+    to: FinalisationStep,
+    now: number,
+    patch?: { summarySource?: 'analysis' | 'turns' },
+  ): Promise<boolean>;
+  /** Counts a run; with an error it is kept for the retry, without one the last error is cleared. */
+  recordAttempt(callSid: string, now: number, error?: string): Promise<void>;
+  /** Sets where the CRM row's summary came from, without changing the step. */
+  setSummarySource(callSid: string, source: 'analysis' | 'turns', now: number): Promise<void>;
+  /** Calls whose finalisation has not reached `done`, at most `limit`. */
+  listPending(limit: number): Promise<string[]>;
+}
+
+// ---------- ElevenLabs post-call analysis ----------
+
+export interface PostCallAnalysis {
+  callSid: string;
+  conversationId: string;
+  /** ElevenLabs' `transcript_summary`. */
+  summary?: string;
+  /** ElevenLabs' `call_successful`: `success`, `failure` or `unknown`. */
+  callSuccessful?: string;
+  /** `data_collection_results` by id: the value the agent's analysis extracted, and why. */
+  dataCollection: Record<string, { value: unknown; rationale?: string }>;
+  /** The webhook's `event_timestamp`, epoch ms: a later event for the same call replaces an earlier one. */
+  eventAt: number;
+  receivedAt: number;
+}
+
+export interface PostCallAnalysisStore {
+  /** Keeps the analysis unless one with the same or a later `eventAt` is stored (a redelivery). */
+  saveAnalysis(analysis: PostCallAnalysis): Promise<{ stored: boolean }>;
+  getAnalysis(callSid: string): Promise<PostCallAnalysis | undefined>;
+}
+
+// ---------- Daily digest marker ----------
+
+export interface DigestMarkers {
+  /**
+   * Claims the digest of one business day (`YYYY-MM-DD`): succeeds once, or again only after a claim
+   * older than `staleAfterMs` that never got to `markSent` (a run that crashed mid-way).
+   */
+  claim(day: string, now: number, staleAfterMs: number): Promise<boolean>;
+  markSent(day: string, now: number): Promise<void>;
+  /** Gives a claim back after a failed send, so the retried schedule sends the digest. */
+  release(day: string): Promise<void>;
+}
+
+// ---------- Outbound call requests ----------
+
+export type OutboundRequestStatus = 'placing' | 'placed' | 'failed';
+
+/**
+ * One `POST /calls` (or due schedule) by its idempotency key: written before Twilio is asked, so a
+ * duplicate request finds it and places nothing; it also tells `POST /twilio/outbound` who we call
+ * and why if that webhook comes before the session is written.
+ */
+export interface OutboundRequest {
+  idempotencyKey: string;
+  to: string;
+  from: string;
+  name?: string;
+  leadId?: string;
+  reason?: string;
+  provider: EngineName;
+  customer?: KnownCustomer;
+  status: OutboundRequestStatus;
+  callSid?: string;
+  error?: string;
+  createdAt: number;
+}
+
+export interface OutboundRequestStore {
+  /**
+   * Writes the request as `placing` unless one with that key exists and has not `failed` (a failed
+   * placement may be retried with the same key). Returns the stored request either way.
+   */
+  create(request: Omit<OutboundRequest, 'status'>): Promise<{ created: boolean; request: OutboundRequest }>;
+  get(idempotencyKey: string): Promise<OutboundRequest | undefined>;
+  markPlaced(idempotencyKey: string, callSid: string): Promise<void>;
+  markFailed(idempotencyKey: string, error: string): Promise<void>;
+}

@@ -1,0 +1,253 @@
+/**
+ * Finalisation: once Twilio reports a final status, the call goes to the CRM (row, turns, links to
+ * what the tools created, a summary) and the owner gets one email about it. Every step is recorded
+ * in a `FinalisationStore` before the next starts, so a repeated callback or a second run changes
+ * nothing, and a step that failed (CRM or mail down) is retried later by
+ * `retryPendingFinalisations`, which the daily digest runs first. Nothing is dropped.
+ */
+import type {
+  FinalisationInput,
+  FinalisationState,
+  FinalisationStore,
+  PostCallAnalysisStore,
+} from './after-call-ports.js';
+import { type CallLinks, summaryFromTurns } from './call-report.js';
+import type { CallRecord, CallSessionStore } from './call-session.js';
+import { forCall } from './logging.js';
+import { ownerCallEmail } from './owner-email.js';
+import type { Appointment, CallRow, Crm, Lead, Mailer } from './ports.js';
+
+export interface FinaliseDeps {
+  sessions: Pick<CallSessionStore, 'get'>;
+  finalisations: FinalisationStore;
+  analyses: Pick<PostCallAnalysisStore, 'getAnalysis'>;
+  crm: Pick<Crm, 'saveCall' | 'leadsBetween' | 'appointmentsBetween'>;
+  mailer: Mailer;
+  /** Absent: no owner email is sent (the step is passed, logged once). */
+  ownerEmail?: string;
+  business: { name: string; timezone: string };
+  now: () => number;
+}
+
+export type FinaliseOutcome =
+  /** This run took the call to `done`. */
+  | { kind: 'finalised'; callSid: string }
+  /** A repeated callback or a second run: nothing was written or sent. */
+  | { kind: 'already-done'; callSid: string }
+  /** A step failed; the state keeps the error and the call stays on the pending list. */
+  | { kind: 'pending'; callSid: string; step: FinalisationState['step']; error: string };
+
+/** Tool names whose success means the CRM holds a lead or an appointment linked to the call. */
+const LEAD_TOOL = 'save_lead';
+const BOOKING_TOOL = 'book_appointment';
+/** Lead and appointment rows are created during the call; this margin covers clock skew between writers. */
+const LINK_WINDOW_MARGIN_MS = 10 * 60 * 1000;
+/** Guards the step loop against a store that never moves (each step needs at most one pass). */
+const MAX_STEP_PASSES = 8;
+
+/** `POST /twilio/status` with a final status: start (or resume) finalising the call. */
+export async function finaliseCall(deps: FinaliseDeps, input: FinalisationInput): Promise<FinaliseOutcome> {
+  const { state, created } = await deps.finalisations.begin(input, deps.now());
+  if (!created) forCall(input.callSid).info('Final status seen again: resuming', { step: state.step });
+  return runSteps(deps, state);
+}
+
+export interface RetryReport {
+  attempted: number;
+  finalised: string[];
+  stillPending: string[];
+}
+
+/** Finishes finalisations a failure left pending. Run first by the daily digest; safe to run anytime. */
+export async function retryPendingFinalisations(deps: FinaliseDeps, limit = 100): Promise<RetryReport> {
+  const report: RetryReport = { attempted: 0, finalised: [], stillPending: [] };
+  for (const callSid of await deps.finalisations.listPending(limit)) {
+    const state = await deps.finalisations.get(callSid);
+    if (!state) continue;
+    report.attempted += 1;
+    const outcome = await runSteps(deps, state);
+    if (outcome.kind === 'pending') report.stillPending.push(callSid);
+    else report.finalised.push(callSid);
+  }
+  return report;
+}
+
+/**
+ * A post-call analysis that arrived after the call row was written: write the row again with the
+ * analysis summary (`saveCall` is idempotent on callSid). Returns whether the row was updated.
+ * Called by the post-call webhook, and by finalisation right after its own CRM write, so whichever
+ * of the two comes second merges the summary.
+ */
+export async function mergeLateAnalysis(deps: FinaliseDeps, callSid: string): Promise<boolean> {
+  const state = await deps.finalisations.get(callSid);
+  if (!state || state.step === 'pending' || state.summarySource === 'analysis') return false;
+  const analysis = await deps.analyses.getAnalysis(callSid);
+  if (!analysis?.summary) return false;
+  const facts = await callFacts(deps, state);
+  await deps.crm.saveCall(facts.row);
+  await deps.finalisations.setSummarySource(callSid, 'analysis', deps.now());
+  forCall(callSid).info('Call row updated with the post-call analysis summary');
+  return true;
+}
+
+async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise<FinaliseOutcome> {
+  const { callSid } = initial;
+  const log = forCall(callSid);
+  if (initial.step === 'done') return { kind: 'already-done', callSid };
+
+  let state: FinalisationState = initial;
+  let facts: CallFacts | undefined;
+  try {
+    for (let pass = 0; pass < MAX_STEP_PASSES && state.step !== 'done'; pass++) {
+      switch (state.step) {
+        case 'pending': {
+          facts ??= await callFacts(deps, state);
+          await deps.crm.saveCall(facts.row);
+          await deps.finalisations.advance(callSid, 'pending', 'crm-saved', deps.now(), {
+            summarySource: facts.summarySource,
+          });
+          // The analysis may have landed between our read and our write; its webhook then saw
+          // `pending` and left the merge to us.
+          if (facts.summarySource === 'turns') await mergeLateAnalysis(deps, callSid);
+          break;
+        }
+        case 'crm-saved': {
+          if (deps.ownerEmail) {
+            facts ??= await callFacts(deps, state);
+            await deps.mailer.send(ownerCallEmail(deps.ownerEmail, facts));
+          } else {
+            log.warn('OWNER_EMAIL is not set: no owner email for this call');
+          }
+          await deps.finalisations.advance(callSid, 'crm-saved', 'emailed', deps.now());
+          break;
+        }
+        case 'emailed':
+          await deps.finalisations.advance(callSid, 'emailed', 'done', deps.now());
+          break;
+      }
+      // Re-read rather than assume: a concurrent run may have moved the state (then its advance
+      // won and ours returned false), and the next step starts from what is stored.
+      state = (await deps.finalisations.get(callSid)) ?? state;
+    }
+    if (state.step !== 'done') throw new Error(`finalisation did not reach done (stuck at ${state.step})`);
+    await deps.finalisations.recordAttempt(callSid, deps.now());
+    log.info('Call finalised', { outcome: initial.status, attempts: state.attempts + 1 });
+    return { kind: 'finalised', callSid };
+  } catch (error) {
+    const message = (error as Error).message || String(error);
+    log.error('Finalisation step failed: left pending for a retry', {
+      step: state.step,
+      error: error as Error,
+    });
+    try {
+      await deps.finalisations.recordAttempt(callSid, deps.now(), message);
+    } catch (recordError) {
+      log.error('Could not record the failed attempt', { error: recordError as Error });
+    }
+    return { kind: 'pending', callSid, step: state.step, error: message };
+  }
+}
+
+/** Everything the row and the email say about one call. */
+interface CallFacts {
+  row: CallRow;
+  links: CallLinks;
+  customerName?: string;
+  voicemail: boolean;
+  business: { name: string; timezone: string };
+  summarySource: 'analysis' | 'turns';
+}
+
+async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<CallFacts> {
+  const record = await deps.sessions.get(state.callSid);
+  const base = baseRow(state, record);
+  const links = await findLinks(deps, state.callSid, record, base.startedAt, base.endedAt ?? state.at);
+  const analysis = await deps.analyses.getAnalysis(state.callSid);
+  const analysisSummary = analysis?.summary?.trim();
+  const row: CallRow = {
+    ...base,
+    customerId: base.customerId ?? links.lead?.customerId ?? links.appointment?.customerId,
+    leadId: links.lead?.id,
+    appointmentId: links.appointment?.id,
+    summary: analysisSummary || summaryFromTurns(base, links, deps.business.timezone),
+  };
+  return {
+    row,
+    links,
+    customerName: record?.session.customer?.name,
+    voicemail: record?.session.endReason === 'voicemail',
+    business: deps.business,
+    summarySource: analysisSummary ? 'analysis' : 'turns',
+  };
+}
+
+function baseRow(state: FinalisationState, record: CallRecord | undefined): CallRow {
+  if (!record) {
+    // No session: the call never got past the inbound webhook. The callback's numbers still make
+    // it a row the owner can act on (usually a missed call).
+    forCall(state.callSid).warn('No call session: finalising from the status callback alone');
+    return {
+      callSid: state.callSid,
+      direction: state.fallback?.direction ?? 'inbound',
+      from: state.fallback?.from ?? 'unknown',
+      to: state.fallback?.to ?? 'unknown',
+      failedOver: false,
+      startedAt: state.at - (state.durationSeconds ?? 0) * 1000,
+      endedAt: state.at,
+      durationSeconds: state.durationSeconds,
+      outcome: state.status,
+      turns: [],
+    };
+  }
+  const { session, turns } = record;
+  const endedAt = session.endedAt ?? state.at;
+  const streamedSeconds =
+    session.streamingAt !== undefined
+      ? Math.max(0, Math.round((endedAt - session.streamingAt) / 1000))
+      : undefined;
+  return {
+    callSid: session.callSid,
+    customerId: session.customer?.id,
+    direction: session.direction,
+    from: session.from,
+    to: session.to,
+    servedBy: session.servedBy,
+    failedOver: session.servedBy !== undefined && session.servedBy !== session.provider,
+    startedAt: session.createdAt,
+    endedAt,
+    durationSeconds: state.durationSeconds ?? streamedSeconds,
+    outcome: state.status,
+    turns: turns.map((t) => ({ seq: t.seq, role: t.role, text: t.text, at: t.at })),
+  };
+}
+
+/**
+ * The lead and appointment the call's tools created. Tool results carry no ids (yet), so the CRM is
+ * asked for rows created during the call with this callSid; only when a tool reported success.
+ */
+async function findLinks(
+  deps: FinaliseDeps,
+  callSid: string,
+  record: CallRecord | undefined,
+  startedAt: number,
+  endedAt: number,
+): Promise<CallLinks> {
+  const succeeded = (name: string) => record?.toolCalls.some((c) => c.name === name && c.result.ok) ?? false;
+  const from = startedAt - LINK_WINDOW_MARGIN_MS;
+  const to = endedAt + LINK_WINDOW_MARGIN_MS;
+  const [leads, appointments] = await Promise.all([
+    succeeded(LEAD_TOOL) ? deps.crm.leadsBetween(from, to) : Promise.resolve<Lead[]>([]),
+    succeeded(BOOKING_TOOL) ? deps.crm.appointmentsBetween(from, to) : Promise.resolve<Appointment[]>([]),
+  ]);
+  return {
+    lead: latest(leads.filter((l) => l.callSid === callSid)),
+    appointment: latest(appointments.filter((a) => a.callSid === callSid)),
+  };
+}
+
+function latest<T extends { createdAt: number }>(items: T[]): T | undefined {
+  return items.reduce<T | undefined>(
+    (best, item) => (!best || item.createdAt > best.createdAt ? item : best),
+    undefined,
+  );
+}

@@ -1,0 +1,307 @@
+/**
+ * Calls we place: `POST /calls`, a due one-time schedule and the `schedule_callback` tool all come
+ * through `placeCall`. A request is validated (E.164, the country allow-list against toll fraud,
+ * calling hours), then either scheduled for its `at` or placed now, once per idempotency key.
+ *
+ * Outbound sessions: Twilio gives the callSid only when the call is created, so the request record
+ * (keyed by the idempotency key, written first with a conditional put) is what makes a duplicate
+ * request harmless. Once Twilio answers with the callSid the session is opened with a token hash
+ * nobody holds; when the callee picks up, `answerOutboundCall` (`POST /twilio/outbound`) mints the
+ * real one-time token and puts its hash on the session, exactly as a retried inbound webhook does.
+ * The TwiML URL carries the idempotency key (`?requestId=`), so that webhook can open the session
+ * from the request record even if it wins the race against our own `sessions.open`.
+ */
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import type { OutboundRequest, OutboundRequestStore } from './after-call-ports.js';
+import { type BusinessHours, isWithinHours } from './business-hours.js';
+import type { CallSessionStore, NewCallSession } from './call-session.js';
+import { forCall, logger } from './logging.js';
+import { isE164, maskPhone } from './phone.js';
+import type { CallbackScheduler, CallControl, Crm, ProviderFlag } from './ports.js';
+import { hashStreamToken, newStreamToken } from './stream-token.js';
+import type { EngineName, KnownCustomer } from './voice-engine.js';
+
+export const OUTBOUND_TWIML_PATH = '/twilio/outbound';
+export const STATUS_CALLBACK_PATH = '/twilio/status';
+
+/**
+ * Required: the caller decides what "the same request" means (a retried HTTP call, a schedule
+ * firing, a tool retried mid-call). Deriving one from the content would turn two genuine calls to
+ * the same number for the same reason into one. It also names the schedule (`callback-<key>`,
+ * within EventBridge Scheduler's 64 characters).
+ */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._-]{1,48}$/;
+
+/** A schedule is not made for a time this close: the call is placed now. */
+const SCHEDULE_THRESHOLD_MS = 60 * 1000;
+/**
+ * An `at` this far in the past is still honoured (a schedule fires a little late, or is retried by
+ * the Scheduler within its 15-minute event age); older is refused rather than called out of hours.
+ */
+export const AT_PAST_TOLERANCE_MS = 15 * 60 * 1000;
+export const AT_MAX_AHEAD_MS = 30 * 24 * 60 * 60 * 1000;
+
+const atPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+
+export const placeCallRequestSchema = z.strictObject({
+  to: z.string().trim().min(1, 'is required'),
+  name: z.string().trim().min(1).max(120).optional(),
+  leadId: z.string().trim().min(1).max(100).optional(),
+  reason: z.string().trim().min(1).max(500).optional(),
+  /** ISO 8601 with an offset, or local `YYYY-MM-DDTHH:mm` in the business time zone. */
+  at: z
+    .string()
+    .trim()
+    .regex(atPattern, 'must be ISO 8601 with an offset, or local YYYY-MM-DDTHH:mm in the business time zone')
+    .optional(),
+  idempotencyKey: z
+    .string({ error: 'is required (a unique string per call you want placed)' })
+    .regex(IDEMPOTENCY_KEY_PATTERN, 'must be 1–48 characters of A-Z a-z 0-9 . _ -'),
+});
+export type PlaceCallRequest = z.infer<typeof placeCallRequestSchema>;
+
+export interface OutboundSettings {
+  /** Public base URL of the webhooks, no trailing slash. */
+  publicUrl: string;
+  /** The business number calls are placed from (and the voicemail's callback number). */
+  businessNumber: string;
+  allowedCountries: string[];
+  business: { name: string; timezone: string; hours: BusinessHours; hoursText: string };
+  /** Used when the provider flag cannot be read. */
+  defaultProvider: EngineName;
+}
+
+export interface PlaceCallDeps {
+  settings: OutboundSettings;
+  sessions: Pick<CallSessionStore, 'open'>;
+  requests: Pick<OutboundRequestStore, 'create' | 'markPlaced' | 'markFailed'>;
+  callControl: Pick<CallControl, 'placeCall'>;
+  scheduler: CallbackScheduler;
+  providerFlag: ProviderFlag;
+  /** Absent: the agent gets no CRM context about the person called. */
+  crm?: Pick<Crm, 'findCustomerByPhone'>;
+  now: () => number;
+}
+
+export type RefusalCode =
+  | 'invalid-request'
+  | 'invalid-number'
+  | 'country-not-allowed'
+  | 'premium-rate'
+  | 'outside-hours'
+  | 'at-in-past'
+  | 'at-too-far';
+
+/** The HTTP status `POST /calls` answers a refusal with. */
+export const REFUSAL_HTTP_STATUS: Record<RefusalCode, number> = {
+  'invalid-request': 400,
+  'invalid-number': 400,
+  'at-in-past': 400,
+  'at-too-far': 400,
+  'country-not-allowed': 403,
+  'premium-rate': 403,
+  'outside-hours': 409,
+};
+
+export type PlaceCallOutcome =
+  | { kind: 'refused'; code: RefusalCode; message: string; problems?: string[] }
+  /** A one-time schedule exists for `at` (made now, or earlier by the same key: `created: false`). */
+  | { kind: 'scheduled'; idempotencyKey: string; scheduleName: string; at: string; created: boolean }
+  | { kind: 'placed'; idempotencyKey: string; callSid: string }
+  /** This key was seen before: nothing new was placed. */
+  | { kind: 'duplicate'; idempotencyKey: string; status: OutboundRequest['status']; callSid?: string }
+  /** Twilio refused to create the call; the same key may be retried. */
+  | { kind: 'failed'; idempotencyKey: string; message: string };
+
+export function scheduleNameFor(idempotencyKey: string): string {
+  return `callback-${idempotencyKey}`;
+}
+
+/** `body` is the parsed JSON of `POST /calls`, or a schedule's payload. */
+export async function placeCall(deps: PlaceCallDeps, body: unknown): Promise<PlaceCallOutcome> {
+  const parsed = placeCallRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'} ${i.message}`);
+    return {
+      kind: 'refused',
+      code: 'invalid-request',
+      message: `Invalid request: ${problems.join('; ')}`,
+      problems,
+    };
+  }
+  const request = parsed.data;
+  const { settings } = deps;
+  const now = deps.now();
+
+  const numberProblem = checkDestination(request.to, settings.allowedCountries);
+  if (numberProblem) return numberProblem;
+
+  let at: DateTime | undefined;
+  if (request.at !== undefined) {
+    at = DateTime.fromISO(request.at, { zone: settings.business.timezone, setZone: true });
+    if (!at.isValid) return refuse('invalid-request', `at "${request.at}" is not a real date and time`);
+    if (at.toMillis() < now - AT_PAST_TOLERANCE_MS) {
+      return refuse('at-in-past', `at ${at.toISO()} is in the past`);
+    }
+    if (at.toMillis() > now + AT_MAX_AHEAD_MS) return refuse('at-too-far', 'at must be within 30 days');
+    if (at.toMillis() > now + SCHEDULE_THRESHOLD_MS) return schedule(deps, request, at);
+  } else if (!isWithinHours(settings.business.hours, settings.business.timezone, now)) {
+    return refuse(
+      'outside-hours',
+      `Outside calling hours (${settings.business.hoursText}, ${settings.business.timezone}); give "at" to schedule the call`,
+    );
+  }
+  return placeNow(deps, request, now);
+}
+
+function refuse(code: RefusalCode, message: string): PlaceCallOutcome {
+  return { kind: 'refused', code, message };
+}
+
+/** The toll-fraud guard: a real number, in an allowed country, not premium-rate. */
+function checkDestination(to: string, allowedCountries: string[]): PlaceCallOutcome | undefined {
+  if (!isE164(to))
+    return refuse('invalid-number', `to must be an E.164 number such as +12125550123, not "${to}"`);
+  const phone = parsePhoneNumberFromString(to);
+  if (!phone?.isValid()) return refuse('invalid-number', `to ${to} is not a valid phone number`);
+  if (!phone.country || !allowedCountries.includes(phone.country)) {
+    return refuse(
+      'country-not-allowed',
+      `Calls to ${phone.country ?? `country code +${phone.countryCallingCode}`} are not allowed (OUTBOUND_ALLOWED_COUNTRIES=${allowedCountries.join(',')})`,
+    );
+  }
+  const type = phone.getType();
+  if (type === 'PREMIUM_RATE' || type === 'SHARED_COST') {
+    return refuse(
+      'premium-rate',
+      `to ${to} is a ${type === 'PREMIUM_RATE' ? 'premium-rate' : 'shared-cost'} number`,
+    );
+  }
+  return undefined;
+}
+
+async function schedule(
+  deps: PlaceCallDeps,
+  request: PlaceCallRequest,
+  at: DateTime,
+): Promise<PlaceCallOutcome> {
+  const { timezone } = deps.settings.business;
+  const atIso = at.setZone(timezone).toISO({ suppressMilliseconds: true }) ?? '';
+  const scheduleName = scheduleNameFor(request.idempotencyKey);
+  // The payload is the request itself with `at` made absolute: when the schedule fires, `at` is
+  // now, so the call is placed at once and (as asked for a time) outside the hours check.
+  const payload: Record<string, unknown> = { ...request, at: atIso };
+  const { created } = await deps.scheduler.scheduleOnce({
+    name: scheduleName,
+    at: at.toMillis(),
+    timezone,
+    payload,
+  });
+  logger.info('Outbound call scheduled', {
+    to: maskPhone(request.to),
+    at: atIso,
+    scheduleName,
+    created,
+  });
+  return { kind: 'scheduled', idempotencyKey: request.idempotencyKey, scheduleName, at: atIso, created };
+}
+
+async function placeNow(
+  deps: PlaceCallDeps,
+  request: PlaceCallRequest,
+  now: number,
+): Promise<PlaceCallOutcome> {
+  const { settings } = deps;
+  const key = request.idempotencyKey;
+  const provider = await chooseProvider(deps);
+  const customer = await lookUpCustomer(deps, request.to, now);
+  const { created, request: stored } = await deps.requests.create({
+    idempotencyKey: key,
+    to: request.to,
+    from: settings.businessNumber,
+    name: request.name,
+    leadId: request.leadId,
+    reason: request.reason,
+    provider,
+    customer,
+    createdAt: now,
+  });
+  if (!created) {
+    logger.info('Duplicate outbound request: nothing placed', { idempotencyKey: key, status: stored.status });
+    return { kind: 'duplicate', idempotencyKey: key, status: stored.status, callSid: stored.callSid };
+  }
+
+  let callSid: string;
+  try {
+    ({ callSid } = await deps.callControl.placeCall({
+      to: request.to,
+      from: settings.businessNumber,
+      url: `${settings.publicUrl}${OUTBOUND_TWIML_PATH}?requestId=${encodeURIComponent(key)}`,
+      statusCallback: `${settings.publicUrl}${STATUS_CALLBACK_PATH}`,
+      machineDetection: true,
+    }));
+  } catch (error) {
+    const message = (error as Error).message || String(error);
+    await deps.requests.markFailed(key, message);
+    logger.error('Twilio refused the outbound call', { idempotencyKey: key, error: error as Error });
+    return { kind: 'failed', idempotencyKey: key, message };
+  }
+  const log = forCall(callSid);
+  await deps.requests.markPlaced(key, callSid);
+  try {
+    await deps.sessions.open(outboundSession(stored, callSid, hashStreamToken(newStreamToken())));
+  } catch (error) {
+    // Not fatal: `answerOutboundCall` opens the session from the request record when the callee answers.
+    log.error('Outbound session not written at placement', { error: error as Error });
+  }
+  log.info('Outbound call placed', { to: maskPhone(request.to), provider, idempotencyKey: key });
+  return { kind: 'placed', idempotencyKey: key, callSid };
+}
+
+/** The session of an outbound call, from its request record. */
+export function outboundSession(
+  request: OutboundRequest,
+  callSid: string,
+  streamTokenHash: string,
+): NewCallSession {
+  return {
+    callSid,
+    direction: 'outbound',
+    from: request.from,
+    to: request.to,
+    provider: request.provider,
+    customer: request.customer,
+    streamTokenHash,
+    outboundReason: request.reason,
+    createdAt: request.createdAt,
+  };
+}
+
+async function chooseProvider(deps: PlaceCallDeps): Promise<EngineName> {
+  try {
+    return await deps.providerFlag.current();
+  } catch (error) {
+    logger.error('Provider flag unreadable: using the configured default', {
+      error: error as Error,
+      provider: deps.settings.defaultProvider,
+    });
+    return deps.settings.defaultProvider;
+  }
+}
+
+/** CRM context only helps the agent: a failing lookup does not stop the call. */
+async function lookUpCustomer(
+  deps: PlaceCallDeps,
+  to: string,
+  now: number,
+): Promise<KnownCustomer | undefined> {
+  if (!deps.crm) return undefined;
+  try {
+    return await deps.crm.findCustomerByPhone(to, now);
+  } catch (error) {
+    logger.error('CRM lookup failed: calling without customer context', { error: error as Error });
+    return undefined;
+  }
+}

@@ -1,0 +1,55 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDigestMarkers } from '../../../services/adapters/dynamodb/digest-markers.js';
+import { type AfterCallDynamo, startAfterCallDynamo } from '../../support/after-call-dynamo.js';
+
+const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
+const DAY = '2026-11-24';
+const STALE_MS = 15 * 60 * 1000;
+
+let dynamo: AfterCallDynamo;
+let table: string;
+let markers: DynamoDigestMarkers;
+
+beforeAll(async () => {
+  dynamo = await startAfterCallDynamo();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+beforeEach(async () => {
+  table = await dynamo.newTable();
+  markers = new DynamoDigestMarkers(dynamo.doc, { tableName: table });
+});
+
+describe('DynamoDigestMarkers', () => {
+  test('a day is claimed once; a sent day is never claimed again', async () => {
+    expect(await markers.claim(DAY, NOW, STALE_MS)).toBe(true);
+    expect(await markers.claim(DAY, NOW + 1000, STALE_MS)).toBe(false);
+    await markers.markSent(DAY, NOW + 2000);
+    expect(await markers.claim(DAY, NOW + 24 * 3600 * 1000, STALE_MS)).toBe(false);
+    await markers.release(DAY); // must not undo a sent digest
+    expect(await markers.claim(DAY, NOW + 24 * 3600 * 1000, STALE_MS)).toBe(false);
+
+    const item = (
+      await dynamo.doc.send(new GetCommand({ TableName: table, Key: { pk: `DIGEST#${DAY}`, sk: 'DIGEST' } }))
+    ).Item;
+    expect(item).toMatchObject({
+      status: 'sent',
+      sentAt: NOW + 2000,
+      expiresAt: Math.floor(NOW / 1000) + 90 * 86400,
+    });
+  });
+
+  test('a released claim can be taken again; other days are independent', async () => {
+    expect(await markers.claim(DAY, NOW, STALE_MS)).toBe(true);
+    expect(await markers.claim('2026-11-23', NOW, STALE_MS)).toBe(true);
+    await markers.release(DAY);
+    expect(await markers.claim(DAY, NOW + 1, STALE_MS)).toBe(true);
+  });
+
+  test('a claim left by a run that died is taken over once it is stale', async () => {
+    expect(await markers.claim(DAY, NOW, STALE_MS)).toBe(true);
+    expect(await markers.claim(DAY, NOW + STALE_MS - 1, STALE_MS)).toBe(false);
+    expect(await markers.claim(DAY, NOW + STALE_MS + 1, STALE_MS)).toBe(true);
+  });
+});

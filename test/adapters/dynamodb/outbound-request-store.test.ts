@@ -1,0 +1,71 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoOutboundRequestStore } from '../../../services/adapters/dynamodb/outbound-request-store.js';
+import { type AfterCallDynamo, startAfterCallDynamo } from '../../support/after-call-dynamo.js';
+
+const NOW = Date.UTC(2026, 10, 25, 15, 0, 0);
+const REQUEST = {
+  idempotencyKey: 'req-001',
+  to: '+12125550123',
+  from: '+12125550100',
+  name: 'Ada Lovelace',
+  reason: 'Confirm appointment',
+  provider: 'elevenlabs' as const,
+  customer: { id: 'cust-1', name: 'Ada Lovelace' },
+  createdAt: NOW,
+};
+
+let dynamo: AfterCallDynamo;
+let table: string;
+let store: DynamoOutboundRequestStore;
+
+beforeAll(async () => {
+  dynamo = await startAfterCallDynamo();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+beforeEach(async () => {
+  table = await dynamo.newTable();
+  store = new DynamoOutboundRequestStore(dynamo.doc, { tableName: table });
+});
+
+describe('DynamoOutboundRequestStore', () => {
+  test('create is once per key; the duplicate gets the stored request', async () => {
+    expect(await store.create(REQUEST)).toEqual({
+      created: true,
+      request: { ...REQUEST, status: 'placing' },
+    });
+    await store.markPlaced('req-001', 'CA1');
+    const duplicate = await store.create({ ...REQUEST, reason: 'other', createdAt: NOW + 5 });
+    expect(duplicate).toEqual({ created: false, request: { ...REQUEST, status: 'placed', callSid: 'CA1' } });
+
+    const item = (
+      await dynamo.doc.send(
+        new GetCommand({ TableName: table, Key: { pk: 'OUTBOUND#req-001', sk: 'REQUEST' } }),
+      )
+    ).Item;
+    expect(item?.expiresAt).toBe(Math.floor(NOW / 1000) + 30 * 86400);
+  });
+
+  test('a failed request may be created again with the same key', async () => {
+    await store.create(REQUEST);
+    await store.markFailed('req-001', 'Twilio 21215');
+    expect(await store.get('req-001')).toMatchObject({ status: 'failed', error: 'Twilio 21215' });
+
+    const retry = await store.create({ ...REQUEST, createdAt: NOW + 60_000 });
+    expect(retry.created).toBe(true);
+    await store.markPlaced('req-001', 'CA2');
+    const stored = await store.get('req-001');
+    expect(stored).toMatchObject({ status: 'placed', callSid: 'CA2', createdAt: NOW + 60_000 });
+    expect(stored?.error).toBeUndefined();
+  });
+
+  test('concurrent duplicates: exactly one creates', async () => {
+    const results = await Promise.all([store.create(REQUEST), store.create(REQUEST), store.create(REQUEST)]);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+  });
+
+  test('an unknown key is undefined', async () => {
+    expect(await store.get('nope')).toBeUndefined();
+  });
+});

@@ -1,0 +1,250 @@
+import { finaliseCall, retryPendingFinalisations } from '../../services/core/finalise-call.js';
+import {
+  APPOINTMENT,
+  BUSINESS_NUMBER,
+  bookedCall,
+  CALL_SID,
+  CALLER,
+  harness,
+  OWNER,
+  session,
+  T0,
+  TURNS,
+} from '../support/after-call-scenario.js';
+
+const FINAL = { callSid: CALL_SID, status: 'completed' as const, durationSeconds: 125, at: T0 + 127_000 };
+
+describe('finaliseCall', () => {
+  test('a booked call becomes one CRM row with its turns, links and summary, and one owner email', async () => {
+    const h = harness();
+    bookedCall(h);
+
+    const outcome = await finaliseCall(h.deps, FINAL);
+
+    expect(outcome).toEqual({ kind: 'finalised', callSid: CALL_SID });
+    const row = h.crm.calls.get(CALL_SID);
+    expect(row).toMatchObject({
+      callSid: CALL_SID,
+      customerId: 'cust-1',
+      direction: 'inbound',
+      from: CALLER,
+      to: BUSINESS_NUMBER,
+      servedBy: 'elevenlabs',
+      failedOver: false,
+      startedAt: T0,
+      endedAt: T0 + 126_000,
+      durationSeconds: 125,
+      outcome: 'completed',
+      leadId: 'lead-1',
+      appointmentId: 'appt-1',
+    });
+    expect(row?.turns).toEqual(TURNS.map(({ seq, role, text, at }) => ({ seq, role, text, at })));
+    expect(row?.summary).toBe(
+      'The caller said: "Hi, I\'d like to book a cleaning tomorrow morning if you have anything." ' +
+        'Booked an appointment for Thu 26 Nov 2026, 10:00 (Cleaning). Saved as a lead: Whitening.',
+    );
+
+    expect(h.mailer.sent).toHaveLength(1);
+    const email = h.mailer.sent[0]!;
+    expect(email.to).toBe(OWNER);
+    expect(email.idempotencyKey).toBe(`call-${CALL_SID}`);
+    expect(email.subject).toBe(
+      'Call from Ada Lovelace (+12125550123): booked Thu 26 Nov 2026, 10:00 (Cleaning)',
+    );
+    expect(email.text).toContain('Caller: Ada Lovelace (+12125550123)');
+    expect(email.text).toContain('When: Wed 25 Nov 2026, 09:12 (America/New_York)');
+    expect(email.text).toContain('Duration: 2 min 5 s');
+    expect(email.text).toContain('Booked: Thu 26 Nov 2026, 10:00 (Cleaning)');
+    expect(email.text).toContain('Lead: Ada Lovelace (ada@example.com, +12125550123): Whitening');
+    expect(email.text).toContain('Caller: Yes please, that works.');
+    expect(email.text).not.toMatch(/MISSED|VERY SHORT/);
+    expect(email.html).toContain('<b>Caller:</b> Hi, I&#39;d like to book a cleaning');
+
+    const state = await h.store.get(CALL_SID);
+    expect(state).toMatchObject({ step: 'done', attempts: 1, summarySource: 'turns' });
+    expect(state?.lastError).toBeUndefined();
+    expect(await h.store.listPending(10)).toEqual([]);
+  });
+
+  test('the same status callback twice: one row write, one email, nothing on the second run', async () => {
+    const h = harness();
+    bookedCall(h);
+
+    await finaliseCall(h.deps, FINAL);
+    const second = await finaliseCall(h.deps, { ...FINAL, at: FINAL.at + 5_000 });
+
+    expect(second).toEqual({ kind: 'already-done', callSid: CALL_SID });
+    expect(h.crm.saveCallWrites).toBe(1);
+    expect(h.mailer.sendCalls).toBe(1);
+    expect(h.mailer.sent).toHaveLength(1);
+  });
+
+  test('CRM down: the call stays pending with the error; the retry finalises it with one email', async () => {
+    const h = harness();
+    bookedCall(h);
+    h.crm.down = true;
+
+    const outcome = await finaliseCall(h.deps, FINAL);
+
+    expect(outcome).toMatchObject({ kind: 'pending', step: 'pending', error: 'CRM unavailable (503)' });
+    expect(await h.store.get(CALL_SID)).toMatchObject({
+      step: 'pending',
+      attempts: 1,
+      lastError: 'CRM unavailable (503)',
+    });
+    expect(await h.store.listPending(10)).toEqual([CALL_SID]);
+    expect(h.mailer.sendCalls).toBe(0);
+
+    // Still down: the retry fails again and counts it.
+    expect(await retryPendingFinalisations(h.deps)).toEqual({
+      attempted: 1,
+      finalised: [],
+      stillPending: [CALL_SID],
+    });
+    expect((await h.store.get(CALL_SID))?.attempts).toBe(2);
+
+    h.crm.down = false;
+    const report = await retryPendingFinalisations(h.deps);
+
+    expect(report).toEqual({ attempted: 1, finalised: [CALL_SID], stillPending: [] });
+    expect(h.crm.calls.get(CALL_SID)?.appointmentId).toBe(APPOINTMENT.id);
+    expect(h.mailer.sent).toHaveLength(1);
+    expect(await h.store.get(CALL_SID)).toMatchObject({ step: 'done', attempts: 3 });
+    expect((await h.store.get(CALL_SID))?.lastError).toBeUndefined();
+    expect(await h.store.listPending(10)).toEqual([]);
+  });
+
+  test('mail down after the CRM write: the retry sends the email without writing the row again', async () => {
+    const h = harness();
+    bookedCall(h);
+    h.mailer.down = true;
+
+    expect(await finaliseCall(h.deps, FINAL)).toMatchObject({ kind: 'pending', step: 'crm-saved' });
+    expect(h.crm.saveCallWrites).toBe(1);
+
+    h.mailer.down = false;
+    await retryPendingFinalisations(h.deps);
+
+    expect(h.crm.saveCallWrites).toBe(1);
+    expect(h.mailer.sent).toHaveLength(1);
+    expect((await h.store.get(CALL_SID))?.step).toBe('done');
+  });
+
+  test.each([
+    ['no-answer', 'no one answered'],
+    ['busy', 'the line was busy'],
+    ['failed', 'the call failed'],
+    ['canceled', 'the call was canceled before it was answered'],
+  ] as const)('an unanswered inbound call (%s) is flagged as missed', async (status, reason) => {
+    const h = harness();
+    h.sessions.put({ session: session({ customer: undefined, streamingAt: undefined }) });
+
+    await finaliseCall(h.deps, { callSid: CALL_SID, status, at: T0 + 30_000 });
+
+    const row = h.crm.calls.get(CALL_SID);
+    expect(row).toMatchObject({ outcome: status, turns: [], summary: `Not answered (${status}).` });
+    const email = h.mailer.sent[0]!;
+    expect(email.subject).toBe('Missed call from +12125550123');
+    expect(email.text).toContain(`MISSED: ${reason}.`);
+  });
+
+  test('an answered call where the caller never spoke is flagged as missed', async () => {
+    const h = harness();
+    h.sessions.put({ session: session(), turns: [TURNS[0]!] });
+
+    await finaliseCall(h.deps, { ...FINAL, durationSeconds: 20 });
+
+    expect(h.crm.calls.get(CALL_SID)?.summary).toBe('The caller did not speak.');
+    expect(h.mailer.sent[0]?.subject).toBe('Missed call from Ada Lovelace (+12125550123)');
+    expect(h.mailer.sent[0]?.text).toContain('MISSED: the caller hung up without speaking.');
+  });
+
+  test('a call under 15 seconds is flagged as very short', async () => {
+    const h = harness();
+    h.sessions.put({ session: session(), turns: TURNS.slice(0, 2) });
+
+    await finaliseCall(h.deps, { ...FINAL, durationSeconds: 9 });
+
+    expect(h.mailer.sent[0]?.subject).toBe('Very short call from Ada Lovelace (+12125550123)');
+    expect(h.mailer.sent[0]?.text).toContain('VERY SHORT CALL: 9 s.');
+  });
+
+  test('a failover is recorded on the row and mentioned to the owner', async () => {
+    const h = harness();
+    h.sessions.put({
+      session: session({ servedBy: 'openai', failoverReason: 'connect timeout' }),
+      turns: TURNS,
+    });
+
+    await finaliseCall(h.deps, FINAL);
+
+    expect(h.crm.calls.get(CALL_SID)).toMatchObject({ servedBy: 'openai', failedOver: true });
+    expect(h.mailer.sent[0]?.text).toContain('Engine failover: served by openai.');
+  });
+
+  test('an analysis that arrived first gives the summary', async () => {
+    const h = harness();
+    bookedCall(h);
+    await h.store.saveAnalysis({
+      callSid: CALL_SID,
+      conversationId: 'conv-1',
+      summary: 'Ada booked a cleaning for Thursday 10:00 and asked about whitening.',
+      dataCollection: {},
+      eventAt: T0 + 128_000,
+      receivedAt: T0 + 128_000,
+    });
+
+    await finaliseCall(h.deps, FINAL);
+
+    expect(h.crm.calls.get(CALL_SID)?.summary).toBe(
+      'Ada booked a cleaning for Thursday 10:00 and asked about whitening.',
+    );
+    expect((await h.store.get(CALL_SID))?.summarySource).toBe('analysis');
+    expect(h.mailer.sent[0]?.text).toContain('Ada booked a cleaning for Thursday 10:00');
+  });
+
+  test('without a session the callback details still make a row and an email', async () => {
+    const h = harness();
+
+    await finaliseCall(h.deps, {
+      callSid: CALL_SID,
+      status: 'completed',
+      durationSeconds: 4,
+      at: T0,
+      fallback: { from: CALLER, to: BUSINESS_NUMBER, direction: 'inbound' },
+    });
+
+    expect(h.crm.calls.get(CALL_SID)).toMatchObject({ from: CALLER, outcome: 'completed', turns: [] });
+    expect(h.mailer.sent[0]?.subject).toBe('Missed call from +12125550123');
+  });
+
+  test('an outbound call that reached a machine says a voicemail was left', async () => {
+    const h = harness();
+    h.sessions.put({
+      session: session({
+        direction: 'outbound',
+        from: BUSINESS_NUMBER,
+        to: CALLER,
+        endReason: 'voicemail',
+        outboundReason: 'Confirm appointment',
+      }),
+    });
+
+    await finaliseCall(h.deps, { ...FINAL, durationSeconds: 31 });
+
+    expect(h.crm.calls.get(CALL_SID)).toMatchObject({ direction: 'outbound', to: CALLER });
+    expect(h.mailer.sent[0]?.subject).toBe('Voicemail left for Ada Lovelace (+12125550123)');
+    expect(h.mailer.sent[0]?.text).toContain('VOICEMAIL: a machine answered');
+  });
+
+  test('without OWNER_EMAIL the call is still finalised, with no email', async () => {
+    const h = harness();
+    bookedCall(h);
+
+    const outcome = await finaliseCall({ ...h.deps, ownerEmail: undefined }, FINAL);
+
+    expect(outcome.kind).toBe('finalised');
+    expect(h.crm.calls.has(CALL_SID)).toBe(true);
+    expect(h.mailer.sendCalls).toBe(0);
+  });
+});

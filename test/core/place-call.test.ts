@@ -1,0 +1,210 @@
+import { placeCall } from '../../services/core/place-call.js';
+import { hashStreamToken } from '../../services/core/stream-token.js';
+import {
+  BUSINESS_NUMBER,
+  CLOSED_NOW,
+  OPEN_NOW,
+  outboundHarness,
+  PUBLIC_URL,
+} from '../support/outbound-harness.js';
+
+const TO = '+12125550123';
+const request = (overrides: Record<string, unknown> = {}) => ({
+  to: TO,
+  name: 'Ada Lovelace',
+  reason: 'Confirm Thursday appointment',
+  idempotencyKey: 'req-001',
+  ...overrides,
+});
+
+describe('placeCall refuses, with a clear message and no Twilio request', () => {
+  test.each([
+    ['not E.164', { to: '2125550123' }, 'invalid-number', 'to must be an E.164 number'],
+    ['not a real number', { to: '+15551230001' }, 'invalid-number', 'is not a valid phone number'],
+    [
+      'a country not allowed (GB)',
+      { to: '+442079460000' },
+      'country-not-allowed',
+      'Calls to GB are not allowed (OUTBOUND_ALLOWED_COUNTRIES=US,CA)',
+    ],
+    [
+      'a +1 number outside the US and Canada (Jamaica)',
+      { to: '+18765550123' },
+      'country-not-allowed',
+      'Calls to JM are not allowed',
+    ],
+    ['a premium-rate number', { to: '+19005550123' }, 'premium-rate', 'premium-rate number'],
+    ['no idempotency key', { idempotencyKey: undefined }, 'invalid-request', 'idempotencyKey is required'],
+    [
+      'a key Scheduler could not name',
+      { idempotencyKey: 'has spaces' },
+      'invalid-request',
+      'idempotencyKey must be 1–48 characters',
+    ],
+    ['an unknown field', { when: 'tomorrow' }, 'invalid-request', 'Unrecognized key'],
+    ['an at that is not a time', { at: 'tomorrow at ten' }, 'invalid-request', 'at must be ISO 8601'],
+    ['an at in the past', { at: '2026-11-25T09:00' }, 'at-in-past', 'is in the past'],
+    ['an at too far ahead', { at: '2027-02-01T10:00' }, 'at-too-far', 'within 30 days'],
+  ])('%s', async (_name, overrides, code, message) => {
+    const h = outboundHarness();
+    const outcome = await placeCall(h.deps, request(overrides));
+    expect(outcome).toMatchObject({ kind: 'refused', code });
+    expect(outcome.kind === 'refused' && outcome.message).toContain(message);
+    expect(h.callControl.placed).toEqual([]);
+    expect(h.scheduler.schedules.size).toBe(0);
+    expect(h.requests.requests.size).toBe(0);
+  });
+
+  test('outside calling hours without an at', async () => {
+    const h = outboundHarness({ now: CLOSED_NOW });
+    const outcome = await placeCall(h.deps, request());
+    expect(outcome).toEqual({
+      kind: 'refused',
+      code: 'outside-hours',
+      message:
+        'Outside calling hours (mon-fri 09:00-17:00, America/New_York); give "at" to schedule the call',
+    });
+    expect(h.callControl.placed).toEqual([]);
+  });
+});
+
+describe('placeCall places', () => {
+  test('a valid request: Twilio gets the TwiML URL, the status callback and machine detection', async () => {
+    const h = outboundHarness({ flag: 'openai' });
+    h.crm.customers.set(TO, { id: 'cust-1', name: 'Ada Lovelace', openAppointment: '2026-11-26T10:00' });
+
+    const outcome = await placeCall(h.deps, request());
+
+    expect(h.callControl.placed).toEqual([
+      {
+        to: TO,
+        from: BUSINESS_NUMBER,
+        url: `${PUBLIC_URL}/twilio/outbound?requestId=req-001`,
+        statusCallback: `${PUBLIC_URL}/twilio/status`,
+        machineDetection: true,
+      },
+    ]);
+    const callSid = `CA${'0'.repeat(31)}1`;
+    expect(outcome).toEqual({ kind: 'placed', idempotencyKey: 'req-001', callSid });
+    const session = (await h.sessions.get(callSid))?.session;
+    expect(session).toMatchObject({
+      callSid,
+      direction: 'outbound',
+      from: BUSINESS_NUMBER,
+      to: TO,
+      provider: 'openai',
+      customer: { id: 'cust-1', name: 'Ada Lovelace' },
+      outboundReason: 'Confirm Thursday appointment',
+      status: 'created',
+      createdAt: OPEN_NOW,
+    });
+    expect(session?.streamTokenHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(await h.requests.get('req-001')).toMatchObject({
+      status: 'placed',
+      callSid,
+      name: 'Ada Lovelace',
+    });
+  });
+
+  test('an unreadable provider flag falls back to the configured engine', async () => {
+    const h = outboundHarness({ flag: new Error('SSM throttled') });
+    const outcome = await placeCall(h.deps, request());
+    expect(outcome.kind).toBe('placed');
+    expect((await h.requests.get('req-001'))?.provider).toBe('openai');
+  });
+
+  test('a duplicate request with the same key places one call', async () => {
+    const h = outboundHarness();
+    const first = await placeCall(h.deps, request());
+    const second = await placeCall(h.deps, request({ reason: 'changed my mind' }));
+
+    expect(h.callControl.placed).toHaveLength(1);
+    expect(second).toEqual({
+      kind: 'duplicate',
+      idempotencyKey: 'req-001',
+      status: 'placed',
+      callSid: first.kind === 'placed' ? first.callSid : 'missing',
+    });
+  });
+
+  test('Twilio refusing the call is reported, and the same key may try again', async () => {
+    const h = outboundHarness();
+    h.callControl.failWith = new Error('Twilio 21215: geo permissions');
+
+    expect(await placeCall(h.deps, request())).toEqual({
+      kind: 'failed',
+      idempotencyKey: 'req-001',
+      message: 'Twilio 21215: geo permissions',
+    });
+    expect((await h.requests.get('req-001'))?.status).toBe('failed');
+
+    h.callControl.failWith = undefined;
+    expect((await placeCall(h.deps, request())).kind).toBe('placed');
+    expect(h.callControl.placed).toHaveLength(1);
+  });
+});
+
+describe('placeCall schedules', () => {
+  test('a future at (local time) becomes one schedule carrying the request', async () => {
+    const h = outboundHarness();
+
+    const outcome = await placeCall(h.deps, request({ at: '2026-11-26T10:30' }));
+
+    expect(outcome).toEqual({
+      kind: 'scheduled',
+      idempotencyKey: 'req-001',
+      scheduleName: 'callback-req-001',
+      at: '2026-11-26T10:30:00-05:00',
+      created: true,
+    });
+    expect(h.scheduler.schedules.get('callback-req-001')).toEqual({
+      name: 'callback-req-001',
+      at: Date.UTC(2026, 10, 26, 15, 30),
+      timezone: 'America/New_York',
+      payload: { ...request(), at: '2026-11-26T10:30:00-05:00' },
+    });
+    expect(h.callControl.placed).toEqual([]);
+    expect(h.requests.requests.size).toBe(0);
+  });
+
+  test('an at with an offset is honoured and shown in the business zone', async () => {
+    const h = outboundHarness();
+    const outcome = await placeCall(h.deps, request({ at: '2026-11-27T18:00:00Z' }));
+    expect(outcome).toMatchObject({ kind: 'scheduled', at: '2026-11-27T13:00:00-05:00' });
+  });
+
+  test('scheduling again with the same key makes no second schedule', async () => {
+    const h = outboundHarness();
+    await placeCall(h.deps, request({ at: '2026-11-26T10:30' }));
+    expect(await placeCall(h.deps, request({ at: '2026-11-26T10:30' }))).toMatchObject({
+      kind: 'scheduled',
+      created: false,
+    });
+    expect(h.scheduler.schedules.size).toBe(1);
+  });
+
+  test('when the schedule fires (even after hours, as asked), its payload places the call once', async () => {
+    const h = outboundHarness();
+    await placeCall(h.deps, request({ at: '2026-11-25T19:30' }));
+    const payload = h.scheduler.schedules.get('callback-req-001')?.payload;
+
+    h.clock.now = Date.UTC(2026, 10, 26, 0, 30, 20); // 19:30:20 local, outside hours
+    const fired = await placeCall(h.deps, payload);
+    const firedAgain = await placeCall(h.deps, payload); // the Scheduler retried the invocation
+
+    expect(fired.kind).toBe('placed');
+    expect(firedAgain.kind).toBe('duplicate');
+    expect(h.callControl.placed).toHaveLength(1);
+    expect(h.scheduler.schedules.size).toBe(1);
+  });
+
+  test('the token hash written at placement is one nobody holds', async () => {
+    const h = outboundHarness();
+    const outcome = await placeCall(h.deps, request());
+    const callSid = outcome.kind === 'placed' ? outcome.callSid : '';
+    // Not the hash of an empty or guessable token.
+    const hash = (await h.sessions.get(callSid))?.session.streamTokenHash;
+    expect(hash).not.toBe(hashStreamToken(''));
+    expect(hash).not.toBe(hashStreamToken(callSid));
+  });
+});

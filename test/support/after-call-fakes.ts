@@ -1,0 +1,281 @@
+/**
+ * Small in-memory implementations of the ports the after-call use cases need, with the same
+ * semantics as the real adapters (conditional steps, idempotent keys), and switches to make a
+ * dependency fail. The DynamoDB adapters have their own tests against dynalite.
+ */
+import type {
+  DigestMarkers,
+  FinalisationInput,
+  FinalisationState,
+  FinalisationStep,
+  FinalisationStore,
+  OutboundRequest,
+  OutboundRequestStore,
+  PostCallAnalysis,
+  PostCallAnalysisStore,
+} from '../../services/core/after-call-ports.js';
+import type {
+  CallRecord,
+  CallSession,
+  CallSessionStore,
+  NewCallSession,
+} from '../../services/core/call-session.js';
+import type {
+  Appointment,
+  CallbackScheduler,
+  CallControl,
+  CallRow,
+  Crm,
+  EmailMessage,
+  Lead,
+  Mailer,
+  OneTimeSchedule,
+  PlaceCallRequest,
+} from '../../services/core/ports.js';
+import type { KnownCustomer } from '../../services/core/voice-engine.js';
+
+export class MemorySessions implements Pick<CallSessionStore, 'get' | 'open' | 'markEnded'> {
+  readonly records = new Map<string, CallRecord>();
+
+  async get(callSid: string): Promise<CallRecord | undefined> {
+    const record = this.records.get(callSid);
+    return record ? structuredClone(record) : undefined;
+  }
+
+  async open(session: NewCallSession): Promise<boolean> {
+    const existing = this.records.get(session.callSid);
+    if (!existing) {
+      this.records.set(session.callSid, {
+        session: { ...session, status: 'created' },
+        turns: [],
+        toolCalls: [],
+      });
+      return true;
+    }
+    if (existing.session.status !== 'created') return false;
+    existing.session.streamTokenHash = session.streamTokenHash;
+    if (session.customer) existing.session.customer = session.customer;
+    return true;
+  }
+
+  async markEnded(callSid: string, reason: string, at: number): Promise<void> {
+    const s = this.records.get(callSid)?.session;
+    if (!s || (s.status !== 'created' && s.status !== 'streaming')) return;
+    s.status = 'ended';
+    s.endReason = reason;
+    s.endedAt = at;
+  }
+
+  put(record: { session: CallSession } & Partial<CallRecord>): void {
+    this.records.set(record.session.callSid, { turns: [], toolCalls: [], ...record });
+  }
+}
+
+const ORDER: FinalisationStep[] = ['pending', 'crm-saved', 'emailed', 'done'];
+
+export class MemoryFinalisationStore implements FinalisationStore, PostCallAnalysisStore {
+  readonly states = new Map<string, FinalisationState>();
+  readonly analyses = new Map<string, PostCallAnalysis>();
+  readonly pendingList = new Set<string>();
+
+  async begin(input: FinalisationInput, now: number) {
+    const existing = this.states.get(input.callSid);
+    if (existing) return { state: { ...existing }, created: false };
+    const state: FinalisationState = { ...input, step: 'pending', attempts: 0, updatedAt: now };
+    this.states.set(input.callSid, state);
+    this.pendingList.add(input.callSid);
+    return { state: { ...state }, created: true };
+  }
+
+  async get(callSid: string) {
+    const state = this.states.get(callSid);
+    return state ? { ...state } : undefined;
+  }
+
+  async advance(
+    callSid: string,
+    from: FinalisationStep,
+    to: FinalisationStep,
+    now: number,
+    patch: { summarySource?: 'analysis' | 'turns' } = {},
+  ) {
+    const state = this.states.get(callSid);
+    if (!state || state.step !== from) return false;
+    if (ORDER.indexOf(to) <= ORDER.indexOf(from)) throw new Error(`bad step ${from} → ${to}`);
+    Object.assign(
+      state,
+      { step: to, updatedAt: now },
+      patch.summarySource ? { summarySource: patch.summarySource } : {},
+    );
+    if (to === 'done') this.pendingList.delete(callSid);
+    return true;
+  }
+
+  async recordAttempt(callSid: string, now: number, error?: string) {
+    const state = this.states.get(callSid);
+    if (!state) throw new Error(`no state for ${callSid}`);
+    state.attempts += 1;
+    state.updatedAt = now;
+    if (error === undefined) delete state.lastError;
+    else state.lastError = error;
+  }
+
+  async setSummarySource(callSid: string, source: 'analysis' | 'turns', now: number) {
+    const state = this.states.get(callSid);
+    if (!state) throw new Error(`no state for ${callSid}`);
+    state.summarySource = source;
+    state.updatedAt = now;
+  }
+
+  async listPending(limit: number) {
+    return [...this.pendingList].slice(0, limit);
+  }
+
+  async saveAnalysis(analysis: PostCallAnalysis) {
+    const existing = this.analyses.get(analysis.callSid);
+    if (existing && existing.eventAt >= analysis.eventAt) return { stored: false };
+    this.analyses.set(analysis.callSid, structuredClone(analysis));
+    return { stored: true };
+  }
+
+  async getAnalysis(callSid: string) {
+    const a = this.analyses.get(callSid);
+    return a ? structuredClone(a) : undefined;
+  }
+}
+
+export class MemoryDigestMarkers implements DigestMarkers {
+  readonly markers = new Map<string, { status: 'claimed' | 'sent'; claimedAt: number }>();
+
+  async claim(day: string, now: number, staleAfterMs: number) {
+    const m = this.markers.get(day);
+    if (m && !(m.status === 'claimed' && m.claimedAt < now - staleAfterMs)) return false;
+    this.markers.set(day, { status: 'claimed', claimedAt: now });
+    return true;
+  }
+
+  async markSent(day: string) {
+    const m = this.markers.get(day);
+    if (m) m.status = 'sent';
+  }
+
+  async release(day: string) {
+    if (this.markers.get(day)?.status === 'claimed') this.markers.delete(day);
+  }
+}
+
+export class MemoryOutboundRequests implements OutboundRequestStore {
+  readonly requests = new Map<string, OutboundRequest>();
+
+  async create(request: Omit<OutboundRequest, 'status'>) {
+    const existing = this.requests.get(request.idempotencyKey);
+    if (existing && existing.status !== 'failed') return { created: false, request: { ...existing } };
+    const stored: OutboundRequest = { ...request, status: 'placing' };
+    this.requests.set(request.idempotencyKey, stored);
+    return { created: true, request: { ...stored } };
+  }
+
+  async get(key: string) {
+    const r = this.requests.get(key);
+    return r ? { ...r } : undefined;
+  }
+
+  async markPlaced(key: string, callSid: string) {
+    const r = this.requests.get(key);
+    if (!r) throw new Error(`no request ${key}`);
+    Object.assign(r, { status: 'placed', callSid });
+    delete r.error;
+  }
+
+  async markFailed(key: string, error: string) {
+    const r = this.requests.get(key);
+    if (!r) throw new Error(`no request ${key}`);
+    Object.assign(r, { status: 'failed', error });
+  }
+}
+
+/** A CRM that keeps rows in maps, counts call writes, and can be switched off. */
+export class FakeCrm
+  implements
+    Pick<Crm, 'saveCall' | 'callsBetween' | 'leadsBetween' | 'appointmentsBetween' | 'findCustomerByPhone'>
+{
+  readonly calls = new Map<string, CallRow>();
+  readonly leads: Lead[] = [];
+  readonly appointments: Appointment[] = [];
+  readonly customers = new Map<string, KnownCustomer>();
+  saveCallWrites = 0;
+  down = false;
+  /** When the call row was written, keyed by callSid: `callsBetween` selects on it. */
+  readonly callCreatedAt = new Map<string, number>();
+
+  async saveCall(call: CallRow) {
+    this.check();
+    this.saveCallWrites += 1;
+    this.calls.set(call.callSid, structuredClone(call));
+    if (!this.callCreatedAt.has(call.callSid)) this.callCreatedAt.set(call.callSid, call.startedAt);
+  }
+
+  async callsBetween(from: number, to: number) {
+    this.check();
+    return [...this.calls.values()].filter((c) => c.startedAt >= from && c.startedAt < to);
+  }
+
+  async leadsBetween(from: number, to: number) {
+    this.check();
+    return this.leads.filter((l) => l.createdAt >= from && l.createdAt < to);
+  }
+
+  async appointmentsBetween(from: number, to: number) {
+    this.check();
+    return this.appointments.filter((a) => a.createdAt >= from && a.createdAt < to);
+  }
+
+  async findCustomerByPhone(phone: string) {
+    this.check();
+    return this.customers.get(phone);
+  }
+
+  private check() {
+    if (this.down) throw new Error('CRM unavailable (503)');
+  }
+}
+
+/** Sends once per idempotency key, as the mailer port promises; can be switched off. */
+export class FakeMailer implements Mailer {
+  readonly sent: EmailMessage[] = [];
+  down = false;
+  sendCalls = 0;
+
+  async send(message: EmailMessage) {
+    this.sendCalls += 1;
+    if (this.down) throw new Error('mail service unavailable (503)');
+    const index = message.idempotencyKey
+      ? this.sent.findIndex((m) => m.idempotencyKey === message.idempotencyKey)
+      : -1;
+    if (index < 0) this.sent.push(message);
+    return { id: `msg-${index < 0 ? this.sent.length : index + 1}` };
+  }
+}
+
+export class FakeCallControl implements Pick<CallControl, 'placeCall'> {
+  readonly placed: PlaceCallRequest[] = [];
+  failWith?: Error;
+  private next = 0;
+
+  async placeCall(request: PlaceCallRequest) {
+    if (this.failWith) throw this.failWith;
+    this.placed.push(request);
+    this.next += 1;
+    return { callSid: `CA${String(this.next).padStart(32, '0')}` };
+  }
+}
+
+export class FakeScheduler implements CallbackScheduler {
+  readonly schedules = new Map<string, OneTimeSchedule>();
+
+  async scheduleOnce(schedule: OneTimeSchedule) {
+    if (this.schedules.has(schedule.name)) return { created: false };
+    this.schedules.set(schedule.name, structuredClone(schedule));
+    return { created: true };
+  }
+}

@@ -1,0 +1,55 @@
+import { parseBusinessHours } from '../../services/core/business-hours.js';
+import type { PlaceCallDeps } from '../../services/core/place-call.js';
+import type { EngineName } from '../../services/core/voice-engine.js';
+import {
+  FakeCallControl,
+  FakeCrm,
+  FakeScheduler,
+  MemoryOutboundRequests,
+  MemorySessions,
+} from './after-call-fakes.js';
+
+export const PUBLIC_URL = 'https://voice.example.com';
+export const BUSINESS_NUMBER = '+12125550100';
+export const TZ = 'America/New_York';
+/** Wed 25 Nov 2026, 10:00 New York: open. */
+export const OPEN_NOW = Date.UTC(2026, 10, 25, 15, 0, 0);
+/** Wed 25 Nov 2026, 20:00 New York: closed. */
+export const CLOSED_NOW = Date.UTC(2026, 10, 26, 1, 0, 0);
+
+export function outboundHarness(options: { now?: number; flag?: EngineName | Error } = {}) {
+  const clock = { now: options.now ?? OPEN_NOW };
+  const sessions = new MemorySessions();
+  const requests = new MemoryOutboundRequests();
+  const callControl = new FakeCallControl();
+  const scheduler = new FakeScheduler();
+  const crm = new FakeCrm();
+  const flag = options.flag ?? 'elevenlabs';
+  const deps: PlaceCallDeps = {
+    settings: {
+      publicUrl: PUBLIC_URL,
+      businessNumber: BUSINESS_NUMBER,
+      allowedCountries: ['US', 'CA'],
+      business: {
+        name: 'Bolt Dental',
+        timezone: TZ,
+        hours: parseBusinessHours('mon-fri 09:00-17:00'),
+        hoursText: 'mon-fri 09:00-17:00',
+      },
+      defaultProvider: 'openai',
+    },
+    sessions,
+    requests,
+    callControl,
+    scheduler,
+    providerFlag: {
+      current: async () => {
+        if (flag instanceof Error) throw flag;
+        return flag;
+      },
+    },
+    crm,
+    now: () => clock.now,
+  };
+  return { deps, clock, sessions, requests, callControl, scheduler, crm };
+}
