@@ -15,7 +15,7 @@ export interface EchoEngine {
 export async function startEchoEngine(options: { refuse?: boolean } = {}): Promise<EchoEngine> {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   let port = 0;
-  const http = createServer((req, res) => {
+  const http = createServer((_req, res) => {
     if (options.refuse) {
       res.writeHead(503).end();
       return;
