@@ -222,16 +222,23 @@ export class LiveCall {
         }
         this.engineSession = engineSession;
         const failoverReason = failures.length > 0 ? failures.join('; ') : undefined;
+        const failoverMs = failoverReason ? this.deps.now() - startedAt : undefined;
         this.writer?.engine(name, failoverReason);
         this.deps.onEngineChosen?.({
           callSid: this.callSid,
           chosen,
           servedBy: name,
           failoverReason,
-          failoverMs: failoverReason ? this.deps.now() - startedAt : undefined,
+          failoverMs,
         });
-        if (failoverReason)
-          this.log.warn('Failed over to the other engine', { chosen, servedBy: name, failoverReason });
+        if (failoverReason) {
+          this.log.warn('Failed over to the other engine', {
+            chosen,
+            servedBy: name,
+            failoverReason,
+            failoverMs,
+          });
+        }
         this.phase = 'live';
         for (const payload of this.queued.splice(0)) this.toEngine(payload);
         return;
@@ -254,7 +261,7 @@ export class LiveCall {
       callSid: session.callSid,
       streamSid: this.streamSid,
       direction: session.direction,
-      remoteNumber: session.direction === 'inbound' ? session.from : session.to,
+      remoteNumber: remoteNumberOf(session),
       businessName: this.deps.business.name,
       businessTimezone: this.deps.business.timezone,
       now: this.deps.now(),
@@ -313,11 +320,7 @@ export class LiveCall {
 
   private async runTool(call: { callId: string; name: string; args: unknown }): Promise<void> {
     const started = this.deps.now();
-    const remoteNumber = this.session
-      ? this.session.direction === 'inbound'
-        ? this.session.from
-        : this.session.to
-      : '';
+    const remoteNumber = this.session ? remoteNumberOf(this.session) : '';
     const result = await this.deps.tools.run({
       callSid: this.callSid,
       remoteNumber,
@@ -464,4 +467,9 @@ export class LiveCall {
     this.queued.length = 0;
     void (this.writer?.flush() ?? Promise.resolve()).then(() => this.resolveDone());
   }
+}
+
+/** The other party: the caller of an inbound call, the callee of an outbound one. */
+function remoteNumberOf(session: CallSession): string {
+  return session.direction === 'inbound' ? session.from : session.to;
 }
