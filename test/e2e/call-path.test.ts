@@ -4,25 +4,11 @@ import { loadClip, silence, toFrames } from '../sim/audio';
 import { openStream, placeCall, StreamRejectedError } from '../sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { nextDriver } from './engine-driver';
+import { eventually } from './eventually';
 import { BUSINESS_NUMBER, type Harness, mediaStreamAddress, startHarness } from './harness';
 
 const hello = loadClip('caller-hello');
 const greeting = loadClip('agent-greeting');
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met in ${timeoutMs} ms: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const session = (harness: Harness, callSid: string) => harness.stack.sessions.get(callSid);
 const ended = (record: CallRecord | undefined) => record?.session.status === 'ended';

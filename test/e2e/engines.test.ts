@@ -2,25 +2,12 @@ import type { StaticProviderFlag } from '../../services/adapters/memory/static-p
 import type { EngineName } from '../../services/core/voice-engine';
 import { loadClip } from '../sim/audio';
 import { nextDriver } from './engine-driver';
+import { eventually } from './eventually';
 import { type Harness, startHarness } from './harness';
 
 const greeting = loadClip('agent-greeting');
 const hello = loadClip('caller-hello');
 const decoded = (payloads: string[]) => Buffer.concat(payloads.map((p) => Buffer.from(p, 'base64')));
-
-async function eventually<T>(
-  read: () => Promise<T> | T,
-  accept: (value: T) => boolean,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('ElevenLabs specifics', () => {
   let harness: Harness;

@@ -7,25 +7,11 @@ import { demoScript } from '../../services/local/demo-script';
 import { loadClip, silence } from '../sim/audio';
 import type { ConversationScript } from '../sim/script';
 import { nextDriver } from './engine-driver';
+import { eventually } from './eventually';
 import { type Harness, startHarness } from './harness';
 
 const TZ = 'America/New_York';
 const HOURS = 'mon-fri 09:00-17:00';
-
-async function eventually<T>(
-  read: () => Promise<T> | T,
-  accept: (value: T) => boolean,
-  timeoutMs = 8000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met in ${timeoutMs} ms: ${JSON.stringify(value)?.slice(0, 400)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** The demo booking, plus a retried booking and an unreadable time, which the agent must survive. */
 function bookingScript(): { script: ConversationScript; start: string } {
