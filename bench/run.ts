@@ -273,6 +273,65 @@ async function inbound(runs: number) {
   }
 }
 
+/**
+ * The same webhook with the CRM in Supabase: a PostgREST stand-in on loopback answers the three
+ * lookups (customer; then next appointment and last call, in parallel) after `rttMs`, standing in
+ * for the network round trip to the Supabase region.
+ */
+async function inboundSupabase(runs: number, rttMs: number) {
+  const { createServer } = await import('node:http');
+  const rows: Record<string, unknown> = {
+    customers: {
+      id: '7f1c2d9e-0000-4000-8000-000000000001',
+      phone: '+15551230555',
+      name: 'Maria Lopez',
+      email: null,
+      business: null,
+    },
+    appointments: { starts_at: new Date(Date.now() + 86_400_000).toISOString() },
+    calls: { summary: 'Asked for a quote for a boiler.' },
+  };
+  const postgrest = createServer((req, res) => {
+    const table = (req.url ?? '').split('?')[0]?.split('/').pop() ?? '';
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/vnd.pgrst.object+json' });
+      res.end(JSON.stringify(rows[table] ?? null));
+    }, rttMs);
+  });
+  await new Promise<void>((resolve) => postgrest.listen(0, '127.0.0.1', resolve));
+  const address = postgrest.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const app = await startApp({
+    ELEVENLABS_API_KEY: 'bench',
+    ELEVENLABS_AGENT_ID: 'echo',
+    ELEVENLABS_API_URL: 'http://127.0.0.1:9',
+    SUPABASE_URL: url,
+    SUPABASE_SERVICE_ROLE_KEY: 'bench-service-role',
+  });
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const started = performance.now();
+      const answer = await placeCall({
+        baseUrl: app.stack.url,
+        publicUrl: PUBLIC_URL,
+        accountSid: TEST_ACCOUNT_SID,
+        authToken: TEST_AUTH_TOKEN,
+        from: '+15551230555',
+        to: '+15550001111',
+        callSid: nextSid(),
+      });
+      if (answer.status !== 200) throw new Error(`inbound answered ${answer.status}`);
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    return { runs, rttMs, p50: percentile(times, 50), p95: percentile(times, 95) };
+  } finally {
+    await app.close();
+    await new Promise((resolve) => postgrest.close(resolve));
+  }
+}
+
 const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 
 async function main(): Promise<void> {
@@ -280,6 +339,7 @@ async function main(): Promise<void> {
   const memory = await memoryPerCall(100);
   const failoverResult = await failover(10);
   const inboundResult = await inbound(200);
+  const supabaseResult = await inboundSupabase(50, 20);
   const rows: Array<[string, string, string, boolean]> = [
     [
       `relay round trip p50 (${relayResult.calls} calls, ${relayResult.frames} frames)`,
@@ -339,7 +399,24 @@ async function main(): Promise<void> {
       `≤ ${TARGETS.inboundP95Ms} ms`,
       inboundResult.knownP95 <= TARGETS.inboundP95Ms,
     ],
-    ['caller lookup cost (p50 known − unknown)', `${fmt(inboundResult.lookupCostP50)} ms`, '', true],
+    [
+      'caller lookup cost, in-memory CRM (p50 known − unknown)',
+      `${fmt(inboundResult.lookupCostP50)} ms`,
+      '',
+      true,
+    ],
+    [
+      `/twilio/inbound p50, Supabase CRM at ${supabaseResult.rttMs} ms per round trip`,
+      `${fmt(supabaseResult.p50)} ms`,
+      '',
+      true,
+    ],
+    [
+      '/twilio/inbound p95, Supabase CRM',
+      `${fmt(supabaseResult.p95)} ms`,
+      '≤ 700 ms',
+      supabaseResult.p95 <= 700,
+    ],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   process.stdout.write(`\nBolt Voice benchmark (${new Date().toISOString()}, node ${process.version})\n\n`);
