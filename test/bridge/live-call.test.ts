@@ -1,0 +1,161 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-session-store';
+import { createBridgeHttpServer } from '../../services/bridge/http-server';
+import { type Bridge, createBridge } from '../../services/bridge/server';
+import { hashStreamToken, newStreamToken } from '../../services/core/stream-token';
+import type { EngineListener, EngineSession, VoiceEngine } from '../../services/core/voice-engine';
+import { openStream } from '../sim/twilio-caller';
+import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
+
+const STREAM_URL = 'wss://bridge.bolt-voice.test/media-stream';
+
+/** An engine double that lets a test act as the engine's socket, and observe what the bridge does. */
+function controllableEngine() {
+  const state = {
+    listener: undefined as EngineListener | undefined,
+    received: [] as string[],
+    buffered: 0,
+    closed: 0,
+  };
+  const engine: VoiceEngine = {
+    name: 'elevenlabs',
+    capabilities: { turnDetection: 'engine', truncateOnBargeIn: false, toolProtocol: 'client-tool' },
+    async start(_context, listener) {
+      state.listener = listener;
+      const session: EngineSession = {
+        sendCallerAudio: (payload) => state.received.push(payload),
+        sendToolResult: () => {},
+        truncate: () => {},
+        sendKeypress: () => {},
+        bufferedAmount: () => state.buffered,
+        close: () => {
+          state.closed++;
+        },
+      };
+      return session;
+    },
+  };
+  return { engine, state };
+}
+
+describe('a live call on the bridge', () => {
+  let dynamo: TestDynamo;
+  let sessions: DynamoCallSessionStore;
+  let bridge: Bridge;
+  let server: Server;
+  let address: string;
+  const control = controllableEngine();
+
+  beforeAll(async () => {
+    dynamo = await startTestDynamo();
+    sessions = new DynamoCallSessionStore(dynamo.doc, { tableName: await dynamo.newTable() });
+    bridge = createBridge({
+      accountSid: TEST_ACCOUNT_SID,
+      authToken: TEST_AUTH_TOKEN,
+      streamUrl: STREAM_URL,
+      business: { name: 'Bolt', timezone: 'America/New_York' },
+      engineConnectTimeoutMs: 1000,
+      sessions,
+      engines: { elevenlabs: control.engine },
+      tools: { definitions: () => [], run: async () => ({ ok: true, text: '' }) },
+      now: Date.now,
+    });
+    server = createBridgeHttpServer(bridge);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    address = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/media-stream`;
+  });
+  afterAll(async () => {
+    await bridge.close();
+    await new Promise((resolve) => server.close(resolve));
+    await dynamo.close();
+  });
+
+  let n = 0;
+  async function startCall() {
+    const callSid = `CA${(++n).toString(16).padStart(32, 'b')}`;
+    const token = newStreamToken();
+    await sessions.open({
+      callSid,
+      direction: 'inbound',
+      from: '+15551230001',
+      to: '+15550001111',
+      provider: 'elevenlabs',
+      streamTokenHash: hashStreamToken(token),
+      createdAt: Date.now(),
+    });
+    const stream = await openStream({
+      streamUrl: STREAM_URL,
+      connectTo: address,
+      authToken: TEST_AUTH_TOKEN,
+      accountSid: TEST_ACCOUNT_SID,
+      callSid,
+      parameters: { token, callSid },
+    });
+    const deadline = Date.now() + 3000;
+    while (!control.state.listener && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return { callSid, stream };
+  }
+
+  async function endedWith(callSid: string): Promise<string | undefined> {
+    for (let i = 0; i < 100; i++) {
+      const record = await sessions.get(callSid);
+      if (record?.session.status === 'ended') return record.session.endReason;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return undefined;
+  }
+
+  afterEach(() => {
+    control.state.listener = undefined;
+    control.state.buffered = 0;
+  });
+
+  it('ends a call whose engine socket cannot keep up, instead of buffering without limit', async () => {
+    const { callSid, stream } = await startCall();
+    control.state.buffered = 2 * 1024 * 1024;
+    await stream.sendAudio(Buffer.alloc(320, 0x22), { paced: false });
+    await stream.closed;
+    expect(await endedWith(callSid)).toBe('engine-backpressure');
+    expect(control.state.closed).toBeGreaterThan(0);
+  });
+
+  it('refuses a frame over 64 KiB at the socket', async () => {
+    const { stream } = await startCall();
+    stream.sendRaw(JSON.stringify({ event: 'media', padding: 'x'.repeat(70 * 1024) }));
+    expect((await stream.closed).code).toBe(1009);
+  });
+
+  it('leaves no live call behind once both sides have closed, and reports it on /health', async () => {
+    const calls = await Promise.all([startCall(), startCall(), startCall()]);
+    await Promise.all(calls.map(({ stream }) => stream.hangUp()));
+    for (let i = 0; i < 50 && bridge.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(bridge.activeCalls()).toBe(0);
+    const health = await fetch(address.replace('ws://', 'http://').replace('/media-stream', '/health'));
+    expect(await health.json()).toEqual({ status: 'ok', activeCalls: 0 });
+  });
+
+  it('drains: refuses new streams (503) and resolves once live calls have ended', async () => {
+    const { stream } = await startCall();
+    const drained = bridge.drain();
+    await expect(
+      openStream({
+        streamUrl: STREAM_URL,
+        connectTo: address,
+        authToken: TEST_AUTH_TOKEN,
+        accountSid: TEST_ACCOUNT_SID,
+        callSid: 'CA1',
+        parameters: {},
+      }),
+    ).rejects.toMatchObject({ status: 503 });
+    let settled = false;
+    void drained.then(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toBe(false);
+    await stream.hangUp();
+    await drained;
+  });
+});
