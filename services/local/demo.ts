@@ -23,7 +23,7 @@ import { type LocalApp, startLocalApp } from './app.js';
 const DEMO_ENV = {
   PORT: '0',
   PUBLIC_URL: 'https://bolt-voice.demo',
-  TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
+  TWILIO_ACCOUNT_SID: 'ACDEADBEEFDEADBEEFDEADBEEFDEADBEEF',
   TWILIO_AUTH_TOKEN: 'demo-auth-token',
   TWILIO_PHONE_NUMBER: '+15550001111',
   BUSINESS_NAME: 'Bolt',

@@ -158,7 +158,7 @@ describe('POST /twilio/inbound', () => {
 
   test('a signed request for another Twilio account is refused with 403', async () => {
     const sid = callSid(++sids);
-    const form = inboundForm(sid, { AccountSid: 'ACffffffffffffffffffffffffffffffff' });
+    const form = inboundForm(sid, { AccountSid: 'ACFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF' });
     const result = await handlerWith()(signedEvent(form));
     expect(result.statusCode).toBe(403);
     expect(await sessions.get(sid)).toBeUndefined();

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 
-export const TEST_ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
+export const TEST_ACCOUNT_SID = 'AC0123456789ABCDEF0123456789ABCDEF';
 export const TEST_AUTH_TOKEN = 'test-auth-token';
 
 /** The environment a test stack or handler starts from (values are fake). */
