@@ -114,7 +114,16 @@ export function toolItem(callSid: string, record: ToolCallRecord, nowMs: number)
 
 // Items are read back through schemas: a malformed item (a hand edit, an old layout) fails loudly
 // with the field named, instead of travelling on as a wrongly typed session.
-const engine = z.enum(['elevenlabs', 'openai']);
+export const engineSchema = z.enum(['elevenlabs', 'openai']);
+const engine = engineSchema;
+
+/** What the CRM knew about the caller, as stored on a session or an outbound request. */
+export const knownCustomerSchema = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  openAppointment: z.string().optional(),
+  lastCallSummary: z.string().optional(),
+});
 
 const sessionSchema = z.object({
   callSid: z.string(),
@@ -124,14 +133,7 @@ const sessionSchema = z.object({
   provider: engine,
   servedBy: engine.optional(),
   failoverReason: z.string().optional(),
-  customer: z
-    .object({
-      id: z.string(),
-      name: z.string().optional(),
-      openAppointment: z.string().optional(),
-      lastCallSummary: z.string().optional(),
-    })
-    .optional(),
+  customer: knownCustomerSchema.optional(),
   streamTokenHash: z.string(),
   status: z.enum(['created', 'streaming', 'ended', 'finalised']),
   streamSid: z.string().optional(),

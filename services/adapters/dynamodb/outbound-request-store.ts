@@ -3,6 +3,7 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } fr
 import { z } from 'zod';
 import type { OutboundRequest, OutboundRequestStore } from '../../core/after-call-ports.js';
 import { AFTER_CALL_TTL_DAYS, compact, expiresAtSeconds, outboundRequestKey } from './after-call-items.js';
+import { engineSchema, knownCustomerSchema } from './call-items.js';
 
 export interface DynamoOutboundRequestStoreOptions {
   tableName: string;
@@ -15,15 +16,8 @@ const requestSchema = z.object({
   name: z.string().optional(),
   leadId: z.string().optional(),
   reason: z.string().optional(),
-  provider: z.enum(['elevenlabs', 'openai']),
-  customer: z
-    .object({
-      id: z.string(),
-      name: z.string().optional(),
-      openAppointment: z.string().optional(),
-      lastCallSummary: z.string().optional(),
-    })
-    .optional(),
+  provider: engineSchema,
+  customer: knownCustomerSchema.optional(),
   status: z.enum(['placing', 'placed', 'failed']),
   callSid: z.string().optional(),
   error: z.string().optional(),
