@@ -89,7 +89,10 @@ const url = (protocols: string[]) =>
 
 const e164 = z.string().trim().refine(isE164, 'must be an E.164 phone number such as +15551234567');
 
-const arn = z.string().trim().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, 'must be an ARN (arn:aws:…)');
+const arn = z
+  .string()
+  .trim()
+  .regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, 'must be an ARN (arn:aws:…)');
 
 const timeZone = z
   .string()

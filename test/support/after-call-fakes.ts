@@ -34,7 +34,9 @@ import type {
 } from '../../services/core/ports.js';
 import type { KnownCustomer } from '../../services/core/voice-engine.js';
 
-export class MemorySessions implements Pick<CallSessionStore, 'get' | 'open' | 'markEnded' | 'markFinalised'> {
+export class MemorySessions
+  implements Pick<CallSessionStore, 'get' | 'open' | 'markEnded' | 'markFinalised'>
+{
   readonly records = new Map<string, CallRecord>();
 
   async get(callSid: string): Promise<CallRecord | undefined> {

@@ -1,4 +1,4 @@
-import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DateTime } from 'luxon';
 import type { CallbackScheduler, OneTimeSchedule } from '../../core/ports.js';
 
@@ -61,4 +61,17 @@ export class EventBridgeCallbackScheduler implements CallbackScheduler {
       throw error;
     }
   }
+}
+
+/**
+ * The scheduler of a configuration that names a target (`CALLBACK_*`, set by the stack), else
+ * undefined: the local stack then uses its timer, and a Lambda or the bridge refuses future calls.
+ */
+export function eventBridgeSchedulerFor(
+  callbacks: EventBridgeCallbackSchedulerOptions | undefined,
+  client?: SchedulerClient,
+): EventBridgeCallbackScheduler | undefined {
+  return callbacks
+    ? new EventBridgeCallbackScheduler(client ?? new SchedulerClient({}), callbacks)
+    : undefined;
 }

@@ -1,0 +1,18 @@
+/**
+ * The business adapters of a Lambda (CRM, calendar, mail, Twilio REST), built once per container
+ * from the runtime's configuration. Apart from runtime.ts so that the inbound webhook, which needs
+ * none of them, does not load their SDKs on a cold start.
+ */
+import { type BusinessAdapters, businessAdapters } from '../../services/adapters/from-config.js';
+import { type LambdaRuntime, lambdaRuntime, lazily } from '../runtime.js';
+
+export interface LambdaBusiness {
+  runtime: LambdaRuntime;
+  adapters: BusinessAdapters;
+}
+
+/** In AWS every outside system must be configured: a missing one fails the build with its name. */
+export const lambdaBusiness = lazily(async (): Promise<LambdaBusiness> => {
+  const runtime = await lambdaRuntime();
+  return { runtime, adapters: businessAdapters(runtime.config, 'aws') };
+});
