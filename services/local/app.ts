@@ -23,6 +23,8 @@ export interface LocalAppOptions {
   adapters?: Partial<BusinessAdapters>;
   onEngineChosen?: BridgeDeps['onEngineChosen'];
   host?: string;
+  /** The clock of the after-call side, outbound calls and tools (tests move it to a schedule's time). */
+  now?: () => number;
 }
 
 export interface LocalApp {
@@ -46,7 +48,7 @@ export async function startLocalApp(env: Env, options: LocalAppOptions = {}): Pr
     const adapters = { ...businessAdapters(config, 'local'), ...options.adapters };
     // The bridge's tools and the extra routes share one wiring over the stack's call table.
     const wire = (context: LocalStackContext) => {
-      afterCall ??= buildLocalAfterCall(context, adapters);
+      afterCall ??= buildLocalAfterCall(context, adapters, options.now);
       return afterCall;
     };
     let tools: ToolRunner | undefined = options.tools;
@@ -55,7 +57,7 @@ export async function startLocalApp(env: Env, options: LocalAppOptions = {}): Pr
       crm: adapters.crm,
       extraRoutes: (context) => wire(context).routes,
       buildBridge: (context) => {
-        tools ??= toolRunnerFor(config, adapters, { outbound: wire(context).outbound });
+        tools ??= toolRunnerFor(config, adapters, { outbound: wire(context).outbound, now: options.now });
         return buildLocalBridge(context, {
           tools,
           callControl: adapters.callControl,
@@ -67,7 +69,7 @@ export async function startLocalApp(env: Env, options: LocalAppOptions = {}): Pr
     return {
       stack,
       adapters,
-      tools: tools ?? toolRunnerFor(config, adapters, { outbound: wired.outbound }),
+      tools: tools ?? toolRunnerFor(config, adapters, { outbound: wired.outbound, now: options.now }),
       engines,
       afterCall: wired,
       async close() {

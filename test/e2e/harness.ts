@@ -52,6 +52,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Replaces business adapters of the local app (e.g. a CRM that can go down). */
   adapters?: Partial<BusinessAdapters>;
+  /** The local app's clock for the after-call side and outbound calls. */
+  now?: () => number;
 }
 
 export interface Harness {
@@ -120,6 +122,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       tools: options.tools === 'real' ? undefined : (options.tools ?? echoTools()),
       script: options.script,
       adapters: options.adapters,
+      now: options.now,
     },
   );
   const stack = app.stack;

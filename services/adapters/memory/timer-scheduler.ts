@@ -40,8 +40,9 @@ export class TimerCallbackScheduler implements CallbackScheduler {
   }
 
   /**
-   * Runs a pending schedule now, as if it were due (a developer trying a callback without waiting,
-   * and the end-to-end tests). Resolves once it has run; false when no such schedule is pending.
+   * Runs a pending schedule's target now, as its timer does when it is due, and resolves once it
+   * has run; false when no such schedule is pending. For tests that move their clock to `at` rather
+   * than wait (a target run before `at` sees a future time, and the outbound path schedules it again).
    */
   async fire(name: string): Promise<boolean> {
     const schedule = this.schedules.get(name);
