@@ -7,12 +7,12 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { afterCallDepsFor } from '../services/adapters/from-config.js';
+import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import { isFinalCallStatus } from '../services/core/after-call-ports.js';
 import type { Config } from '../services/core/config.js';
 import { type FinaliseDeps, finaliseCall } from '../services/core/finalise-call.js';
 import { forCall } from '../services/core/logging.js';
-import { lambdaBusiness } from './commons/business.js';
+import { lambdaAfterCall } from './commons/after-call.js';
 import { forbidden, type HttpHandler, type HttpResult, textResponse } from './commons/http.js';
 import { logFor, verifiedTwilioForm } from './commons/twilio-webhook.js';
 import { lazily } from './runtime.js';
@@ -92,7 +92,7 @@ export function createCallStatusHandler(deps: CallStatusDeps): HttpHandler {
 }
 
 const callStatusHandler = lazily(async () => {
-  const { runtime, adapters } = await lambdaBusiness();
+  const { runtime, adapters } = await lambdaAfterCall();
   return createCallStatusHandler({
     config: runtime.config,
     finalise: afterCallDepsFor(runtime.config, adapters, runtime.stores),

@@ -7,10 +7,10 @@
  * with `aws lambda invoke`; anything else (the schedule's own event) means yesterday.
  */
 import { z } from 'zod';
-import { afterCallDepsFor } from '../services/adapters/from-config.js';
+import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import { type DigestDeps, type DigestOutcome, runDailyDigest } from '../services/core/daily-digest.js';
 import { logger } from '../services/core/logging.js';
-import { lambdaBusiness } from './commons/business.js';
+import { lambdaAfterCall } from './commons/after-call.js';
 import { lazily } from './runtime.js';
 
 const digestEvent = z.object({
@@ -39,7 +39,7 @@ export function createDailyDigestHandler(deps: DigestDeps): DailyDigestHandler {
 }
 
 const dailyDigestHandler = lazily(async () => {
-  const { runtime, adapters } = await lambdaBusiness();
+  const { runtime, adapters } = await lambdaAfterCall();
   return createDailyDigestHandler(afterCallDepsFor(runtime.config, adapters, runtime.stores));
 });
 

@@ -5,15 +5,15 @@
  * the call row is in the CRM already, merged into it.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import {
   ELEVENLABS_SIGNATURE_HEADER,
   verifyElevenLabsSignature,
 } from '../services/adapters/elevenlabs/webhook-signature.js';
-import { afterCallDepsFor } from '../services/adapters/from-config.js';
 import type { Config } from '../services/core/config.js';
 import { logger } from '../services/core/logging.js';
 import { type PostCallDeps, recordPostCall } from '../services/core/post-call.js';
-import { lambdaBusiness } from './commons/business.js';
+import { lambdaAfterCall } from './commons/after-call.js';
 import { type HttpHandler, type HttpResult, header, jsonResponse, rawBody } from './commons/http.js';
 import { lazily } from './runtime.js';
 
@@ -81,7 +81,7 @@ export function createPostCallHandler(deps: PostCallHandlerDeps): HttpHandler {
 }
 
 const postCallHandler = lazily(async () => {
-  const { runtime, adapters } = await lambdaBusiness();
+  const { runtime, adapters } = await lambdaAfterCall();
   return createPostCallHandler({
     config: runtime.config,
     postCall: afterCallDepsFor(runtime.config, adapters, runtime.stores),

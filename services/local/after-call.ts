@@ -11,12 +11,8 @@ import { createDailyDigestHandler, type DailyDigestHandler } from '../../functio
 import { createOutboundTwimlHandler } from '../../functions/outbound-twiml.js';
 import { CALLS_PATH, createPlaceCallHandler, type PlaceCallHandler } from '../../functions/place-call.js';
 import { createPostCallHandler, POST_CALL_PATH } from '../../functions/post-call.js';
-import {
-  afterCallDepsFor,
-  type BusinessAdapters,
-  type OutboundWiring,
-  placeCallDepsFor,
-} from '../adapters/from-config.js';
+import { afterCallDepsFor } from '../adapters/after-call-from-config.js';
+import { type BusinessAdapters, type OutboundWiring, placeCallDepsFor } from '../adapters/from-config.js';
 import { TimerCallbackScheduler } from '../adapters/memory/timer-scheduler.js';
 import { logger } from '../core/logging.js';
 import { OUTBOUND_TWIML_PATH } from '../core/place-call.js';
