@@ -1,3 +1,103 @@
-export const handler = async (): Promise<never> => {
-  throw new Error('replaced by the real handler on merge');
-};
+/**
+ * `POST /twilio/status`: Twilio's call status callback. A final status (`completed`, `busy`,
+ * `no-answer`, `failed`, `canceled`) finalises the call: CRM row, turns, owner email, once. Other
+ * statuses (`ringing`, `in-progress`, …) are acknowledged and change nothing. Every outcome of a
+ * verified final status answers 200: a step that failed is kept pending and retried by the digest
+ * run, so Twilio has nothing to retry.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
+import { isFinalCallStatus } from '../services/core/after-call-ports.js';
+import type { Config } from '../services/core/config.js';
+import { type FinaliseDeps, finaliseCall } from '../services/core/finalise-call.js';
+import { forCall } from '../services/core/logging.js';
+import { lambdaAfterCall } from './commons/after-call.js';
+import { forbidden, type HttpHandler, type HttpResult, textResponse } from './commons/http.js';
+import { logFor, verifiedTwilioForm } from './commons/twilio-webhook.js';
+import { lazily } from './runtime.js';
+
+export const STATUS_PATH = '/twilio/status';
+
+export interface CallStatusDeps {
+  config: Pick<Config, 'publicUrl' | 'twilio'>;
+  finalise: FinaliseDeps;
+  now?: () => number;
+}
+
+const statusForm = z.object({
+  CallSid: z.string().regex(/^CA[0-9a-fA-F]{32}$/),
+  CallStatus: z.string().min(1),
+  CallDuration: z
+    .string()
+    .regex(/^\d{1,7}$/)
+    .transform(Number)
+    .optional(),
+  From: z.string().min(1).optional(),
+  To: z.string().min(1).optional(),
+  Direction: z.string().optional(),
+});
+
+/**
+ * Twilio's `Direction`: `inbound` for calls to the business number; `outbound-api` for calls we
+ * placed through the REST API, `outbound-dial` for a `<Dial>` leg. Unknown values count as inbound.
+ */
+export function directionOf(direction: string | undefined): 'inbound' | 'outbound' {
+  return direction === 'outbound-api' || direction === 'outbound-dial' ? 'outbound' : 'inbound';
+}
+
+export function createCallStatusHandler(deps: CallStatusDeps): HttpHandler {
+  const now = deps.now ?? Date.now;
+  return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
+    const params = verifiedTwilioForm(event, { config: deps.config, path: STATUS_PATH });
+    if (!params) return forbidden();
+
+    const parsed = statusForm.safeParse(params);
+    if (!parsed.success) {
+      logFor(params.CallSid).warn('Refused a status callback: malformed form', {
+        problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+      });
+      return textResponse(400, 'Bad Request');
+    }
+    const form = parsed.data;
+    const log = forCall(form.CallSid);
+    if (!isFinalCallStatus(form.CallStatus)) {
+      log.info('Call status noted: not final, nothing to do', { status: form.CallStatus });
+      return textResponse(200, 'OK');
+    }
+
+    try {
+      const outcome = await finaliseCall(deps.finalise, {
+        callSid: form.CallSid,
+        status: form.CallStatus,
+        durationSeconds: form.CallDuration,
+        at: now(),
+        fallback:
+          form.From && form.To
+            ? { from: form.From, to: form.To, direction: directionOf(form.Direction) }
+            : undefined,
+      });
+      log.info('Final call status handled', { status: form.CallStatus, outcome: outcome.kind });
+      return textResponse(200, 'OK');
+    } catch (error) {
+      // Only the first write (the pending state) can get here: nothing was recorded, so let Twilio
+      // see the failure (its retry, where configured, starts over cleanly).
+      log.error('Final call status could not be recorded', {
+        error: error as Error,
+        status: form.CallStatus,
+      });
+      return textResponse(500, 'Internal Server Error');
+    }
+  };
+}
+
+const callStatusHandler = lazily(async () => {
+  const { runtime, adapters } = await lambdaAfterCall();
+  return createCallStatusHandler({
+    config: runtime.config,
+    finalise: afterCallDepsFor(runtime.config, adapters, runtime.stores),
+  });
+});
+
+/** The Lambda entry point: adapters are built from the environment on the first invocation. */
+export const handler: HttpHandler = async (event) => (await callStatusHandler())(event);

@@ -1,3 +1,47 @@
-export const handler = async (): Promise<never> => {
-  throw new Error('replaced by the real handler on merge');
-};
+/**
+ * The daily digest, invoked by its EventBridge schedule (no route). It retries finalisations left
+ * pending, then emails the owner about the previous business day, once per day. A failed send
+ * throws after giving the day's marker back, so the schedule's retry sends it.
+ *
+ * The event may name the day to report (`{ "day": "YYYY-MM-DD" }`), e.g. to resend one by hand
+ * with `aws lambda invoke`; anything else (the schedule's own event) means yesterday.
+ */
+import { z } from 'zod';
+import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
+import { type DigestDeps, type DigestOutcome, runDailyDigest } from '../services/core/daily-digest.js';
+import { logger } from '../services/core/logging.js';
+import { lambdaAfterCall } from './commons/after-call.js';
+import { lazily } from './runtime.js';
+
+const digestEvent = z.object({
+  day: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional(),
+});
+
+export type DailyDigestHandler = (event?: unknown) => Promise<DigestOutcome>;
+
+export function createDailyDigestHandler(deps: DigestDeps): DailyDigestHandler {
+  return async (event) => {
+    const parsed = digestEvent.safeParse(event ?? {});
+    if (!parsed.success) logger.warn('Digest event not understood: reporting yesterday', { event });
+    const day = parsed.success ? parsed.data.day : undefined;
+    const outcome = await runDailyDigest(deps, day ? { day } : {});
+    logger.info('Daily digest run', {
+      day: outcome.day,
+      outcome: outcome.kind,
+      retried: outcome.retry.attempted,
+      stillPending: outcome.retry.stillPending.length,
+    });
+    return outcome;
+  };
+}
+
+const dailyDigestHandler = lazily(async () => {
+  const { runtime, adapters } = await lambdaAfterCall();
+  return createDailyDigestHandler(afterCallDepsFor(runtime.config, adapters, runtime.stores));
+});
+
+/** The Lambda entry point. */
+export const handler = async (event?: unknown): Promise<DigestOutcome> => (await dailyDigestHandler())(event);

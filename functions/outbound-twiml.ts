@@ -1,3 +1,87 @@
-export const handler = async (): Promise<never> => {
-  throw new Error('replaced by the real handler on merge');
-};
+/**
+ * `POST /twilio/outbound`: a call we placed was answered (Twilio asks for its TwiML once machine
+ * detection has decided). A person gets the agent (stream TwiML with a one-time token); a machine
+ * gets a short voicemail and the call hangs up. The TwiML URL carries `?requestId=<idempotency key>`,
+ * and Twilio signs the URL with it, so the check covers the query string.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { connectStreamTwiml, emptyTwiml } from '../services/adapters/twilio/twiml.js';
+import { voicemailTwiml } from '../services/adapters/twilio/voicemail-twiml.js';
+import type { OutboundRequestStore } from '../services/core/after-call-ports.js';
+import type { CallSessionStore } from '../services/core/call-session.js';
+import type { Config } from '../services/core/config.js';
+import { forCall } from '../services/core/logging.js';
+import { answerOutboundCall, type OutboundTwiml } from '../services/core/outbound-answer.js';
+import { IDEMPOTENCY_KEY_PATTERN, OUTBOUND_TWIML_PATH } from '../services/core/place-call.js';
+import { forbidden, type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
+import { logFor, verifiedTwilioForm } from './commons/twilio-webhook.js';
+import { lambdaRuntime, lazily } from './runtime.js';
+
+export interface OutboundTwimlDeps {
+  config: Pick<Config, 'publicUrl' | 'streamUrl' | 'twilio' | 'business'>;
+  sessions: Pick<CallSessionStore, 'get' | 'open' | 'markEnded'>;
+  requests: Pick<OutboundRequestStore, 'get'>;
+  now?: () => number;
+}
+
+const answeredForm = z.object({
+  CallSid: z.string().regex(/^CA[0-9a-fA-F]{32}$/),
+  AnsweredBy: z.string().min(1).optional(),
+});
+
+export function createOutboundTwimlHandler(deps: OutboundTwimlDeps): HttpHandler {
+  const { config } = deps;
+  const twiml: OutboundTwiml = {
+    stream: (parameters) => connectStreamTwiml({ streamUrl: config.streamUrl, parameters }),
+    voicemail: voicemailTwiml,
+    empty: emptyTwiml,
+  };
+  const answerDeps = {
+    sessions: deps.sessions,
+    requests: deps.requests,
+    twiml,
+    business: { name: config.business.name, number: config.twilio.phoneNumber },
+    now: deps.now ?? Date.now,
+  };
+
+  return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
+    const params = verifiedTwilioForm(event, { config, path: OUTBOUND_TWIML_PATH, withQuery: true });
+    if (!params) return forbidden();
+
+    const parsed = answeredForm.safeParse(params);
+    if (!parsed.success) {
+      logFor(params.CallSid).warn('Refused an outbound TwiML request: malformed form', {
+        problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+      });
+      return textResponse(400, 'Bad Request');
+    }
+    const requestId = event.queryStringParameters?.requestId;
+    const log = forCall(parsed.data.CallSid);
+    try {
+      const { outcome, twiml: xml } = await answerOutboundCall(answerDeps, {
+        callSid: parsed.data.CallSid,
+        answeredBy: parsed.data.AnsweredBy,
+        // Signed, so ours; still only a key of the shape we issue is looked up.
+        requestId: requestId && IDEMPOTENCY_KEY_PATTERN.test(requestId) ? requestId : undefined,
+      });
+      log.info('Outbound call answered', { outcome });
+      return twimlResponse(xml);
+    } catch (error) {
+      log.error('Outbound TwiML could not be made', { error: error as Error });
+      return textResponse(500, 'Internal Server Error');
+    }
+  };
+}
+
+const outboundTwimlHandler = lazily(async () => {
+  const runtime = await lambdaRuntime();
+  return createOutboundTwimlHandler({
+    config: runtime.config,
+    sessions: runtime.stores.sessions,
+    requests: runtime.stores.outboundRequests,
+  });
+});
+
+/** The Lambda entry point: adapters are built from the environment on the first invocation. */
+export const handler: HttpHandler = async (event) => (await outboundTwimlHandler())(event);

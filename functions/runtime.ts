@@ -3,20 +3,23 @@
  * app secret merged in) and the adapters. Handlers export `handler = …` built on `lambdaRuntime()`.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoCallSessionStore } from '../services/adapters/dynamodb/call-session-store.js';
 import { createDynamoClients } from '../services/adapters/dynamodb/clients.js';
-import { StaticProviderFlag } from '../services/adapters/memory/static-provider-flag.js';
+import { type CallTableStores, callTableStores } from '../services/adapters/dynamodb/stores.js';
+import { providerFlagFor } from '../services/adapters/provider-flag-from-config.js';
 import { readSecretEnvironment } from '../services/adapters/secrets-manager/secret-environment.js';
-import { SsmProviderFlag } from '../services/adapters/ssm/provider-flag.js';
 import type { CallSessionStore } from '../services/core/call-session.js';
 import { type Config, loadConfig } from '../services/core/config.js';
 import type { ProviderFlag } from '../services/core/ports.js';
+
+export { providerFlagFor };
 
 export type Env = Record<string, string | undefined>;
 
 export interface LambdaRuntime {
   config: Config;
   sessions: CallSessionStore;
+  /** Every store of the call table (sessions included), over the same client. */
+  stores: CallTableStores;
   providerFlag: ProviderFlag;
 }
 
@@ -42,11 +45,8 @@ export async function buildRuntime(env: Env, deps: RuntimeDeps = {}): Promise<La
   }
   const config = loadConfig(merged);
   const { doc } = createDynamoClients({ endpoint: config.dynamodbEndpoint });
-  return {
-    config,
-    sessions: new DynamoCallSessionStore(doc, { tableName: config.callTableName }),
-    providerFlag: providerFlagFor(config),
-  };
+  const stores = callTableStores(doc, config.callTableName);
+  return { config, sessions: stores.sessions, stores, providerFlag: providerFlagFor(config) };
 }
 
 /** `base` over `under`; an empty value in `base` counts as unset (loadConfig treats it so too). */
@@ -57,16 +57,6 @@ export function mergeUnder(base: Env, under: Record<string, string>): Env {
     else if (!(name in merged)) merged[name] = value;
   }
   return merged;
-}
-
-/**
- * The engine new calls use: the SSM parameter named by `VOICE_PROVIDER_PARAMETER` in AWS (an
- * operator flips it; cached ≤ 10 s), else `VOICE_PROVIDER` (the local stack).
- */
-export function providerFlagFor(config: Config): ProviderFlag {
-  if (config.voiceProviderParameter)
-    return new SsmProviderFlag({ parameterName: config.voiceProviderParameter });
-  return StaticProviderFlag.fromConfig(config);
 }
 
 /**

@@ -94,7 +94,8 @@ export const FUNCTION_TABLE = [
     id: 'DailyDigest',
     entry: 'functions/daily-digest.ts',
     description: "Emails the owner the day's calls, leads and appointments",
-    table: 'read',
+    // Writes: the day's marker (one digest per day) and the finalisations it retries first.
+    table: 'readWrite',
     readsProviderFlag: false,
     dailyDigest: true,
     memorySize: 512,

@@ -16,8 +16,11 @@ export interface SchedulesProps {
   readonly digestTime: string;
 }
 
-/** Retries and event age for both kinds of schedule: a digest or callback hours late is useless. */
+/** Retries and event age of the daily digest's schedule: a digest hours late is useless. */
 export const SCHEDULE_RETRY = { retryAttempts: 3, maxEventAgeSeconds: 3600 } as const;
+// One-time callback schedules are created at run time by the place-call function
+// (services/adapters/scheduler/callback-scheduler.ts), with the core's 15-minute lateness rule
+// (AT_PAST_TOLERANCE_MS) as their event age: a later firing would be refused anyway.
 
 /**
  * EventBridge Scheduler: the daily digest at a local time in the business's time zone, and the

@@ -3,10 +3,12 @@
  * Configuration comes from the environment (ECS secrets included). On SIGTERM it stops taking new
  * streams and lets live calls finish (the task's stopTimeout bounds the wait).
  */
-import { DynamoCallSessionStore } from '../adapters/dynamodb/call-session-store.js';
 import { createDynamoClients } from '../adapters/dynamodb/clients.js';
+import { callTableStores } from '../adapters/dynamodb/stores.js';
 import { TaskProtection } from '../adapters/ecs/task-protection.js';
 import { businessAdapters, toolRunnerFor } from '../adapters/from-config.js';
+import { providerFlagFor } from '../adapters/provider-flag-from-config.js';
+import { eventBridgeSchedulerFor } from '../adapters/scheduler/callback-scheduler.js';
 import { ConfigError, loadConfig } from '../core/config.js';
 import { logger } from '../core/logging.js';
 import { buildEngines } from './engines.js';
@@ -31,6 +33,11 @@ function start(): void {
     throw error;
   }
   const { doc } = createDynamoClients({ endpoint: config.dynamodbEndpoint });
+  const stores = callTableStores(doc, config.callTableName);
+  // `schedule_callback` creates EventBridge schedules when the CALLBACK_* settings reach the task;
+  // without them the tool tells the caller it cannot and offers to take a message.
+  const scheduler = eventBridgeSchedulerFor(config.callbacks);
+  if (!scheduler) logger.warn('CALLBACK_TARGET_ARN is not set: schedule_callback will decline');
   const engines = buildEngines(config);
   const metrics = new BridgeMetrics();
   const protection = new TaskProtection();
@@ -40,9 +47,18 @@ function start(): void {
     streamUrl: config.streamUrl,
     business: { name: config.business.name, timezone: config.business.timezone },
     engineConnectTimeoutMs: config.engineConnectTimeoutMs,
-    sessions: new DynamoCallSessionStore(doc, { tableName: config.callTableName }),
+    sessions: stores.sessions,
     engines,
-    tools: toolRunnerFor(config, adapters),
+    tools: toolRunnerFor(config, adapters, {
+      outbound: scheduler
+        ? {
+            sessions: stores.sessions,
+            requests: stores.outboundRequests,
+            scheduler,
+            providerFlag: providerFlagFor(config),
+          }
+        : undefined,
+    }),
     callControl: adapters.callControl,
     now: Date.now,
     onEngineChosen: (event) => metrics.engineChosen(event),

@@ -27,11 +27,19 @@ export interface CallSession {
   streamingAt?: number;
   endedAt?: number;
   endReason?: string;
+  finalisedAt?: number;
 }
 
 export type NewCallSession = Omit<
   CallSession,
-  'status' | 'streamingAt' | 'endedAt' | 'endReason' | 'servedBy' | 'failoverReason' | 'streamSid'
+  | 'status'
+  | 'streamingAt'
+  | 'endedAt'
+  | 'endReason'
+  | 'finalisedAt'
+  | 'servedBy'
+  | 'failoverReason'
+  | 'streamSid'
 >;
 
 export interface Turn {
@@ -82,5 +90,13 @@ export interface CallSessionStore {
   appendToolCall(callSid: string, record: ToolCallRecord): Promise<void>;
   /** `created|streaming → ended`; a second call changes nothing. */
   markEnded(callSid: string, reason: string, at: number): Promise<void>;
+  /**
+   * `→ finalised` once finalisation is done (the CRM has the call, the owner was told). Allowed from
+   * `ended`, and from `created`/`streaming` too: Twilio's final status is authoritative, and it can
+   * arrive before the bridge has seen the stream stop (or when a crashed task never saw it). Then
+   * `endedAt` is set to `at` and `endReason` to `call-finished`. Later `markEnded` and `claimStream`
+   * change nothing; a second call changes nothing; an unknown call is not created.
+   */
+  markFinalised(callSid: string, at: number): Promise<void>;
   get(callSid: string): Promise<CallRecord | undefined>;
 }

@@ -43,10 +43,26 @@ export interface Config {
   callsApiKey?: string;
   ownerPhone?: string;
   outboundAllowedCountries: string[];
+  /**
+   * Where one-time callback schedules go (EventBridge Scheduler, set by the stack on the functions
+   * that create them). Absent in the local stack, which runs due schedules on a timer.
+   */
+  callbacks?: CallbackScheduleConfig;
   engineConnectTimeoutMs: number;
   callTableName: string;
   dynamodbEndpoint?: string;
   localOutboxDir: string;
+}
+
+export interface CallbackScheduleConfig {
+  /** The function a schedule invokes with the request (`CALLBACK_TARGET_ARN`). */
+  targetArn: string;
+  /** The role EventBridge Scheduler assumes to invoke it (`CALLBACK_SCHEDULE_ROLE_ARN`). */
+  roleArn: string;
+  /** `CALLBACK_SCHEDULE_GROUP`; the account's `default` group when unset. */
+  groupName?: string;
+  /** `CALLBACK_DEAD_LETTER_ARN`: an SQS queue for firings that could not be delivered. */
+  deadLetterArn?: string;
 }
 
 const optionalString = z
@@ -72,6 +88,11 @@ const url = (protocols: string[]) =>
     .transform((v) => v.replace(/\/+$/, ''));
 
 const e164 = z.string().trim().refine(isE164, 'must be an E.164 phone number such as +15551234567');
+
+const arn = z
+  .string()
+  .trim()
+  .regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, 'must be an ARN (arn:aws:…)');
 
 const timeZone = z
   .string()
@@ -133,6 +154,10 @@ const envSchema = z.object({
       (list) => list.every((c) => /^[A-Z]{2}$/.test(c)),
       'must be ISO 3166 alpha-2 codes, comma-separated',
     ),
+  CALLBACK_TARGET_ARN: arn.optional(),
+  CALLBACK_SCHEDULE_ROLE_ARN: arn.optional(),
+  CALLBACK_SCHEDULE_GROUP: optionalString,
+  CALLBACK_DEAD_LETTER_ARN: arn.optional(),
   ENGINE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
   CALL_TABLE_NAME: z.string().trim().min(1).default('bolt-voice-calls'),
   DYNAMODB_ENDPOINT: url(['https:', 'http:']).optional(),
@@ -186,6 +211,19 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     'GOOGLE_CALENDAR_ID',
     e.GOOGLE_CALENDAR_ID,
   );
+  pairRequired(
+    problems,
+    'CALLBACK_TARGET_ARN',
+    e.CALLBACK_TARGET_ARN,
+    'CALLBACK_SCHEDULE_ROLE_ARN',
+    e.CALLBACK_SCHEDULE_ROLE_ARN,
+  );
+  for (const [name, value] of [
+    ['CALLBACK_SCHEDULE_GROUP', e.CALLBACK_SCHEDULE_GROUP],
+    ['CALLBACK_DEAD_LETTER_ARN', e.CALLBACK_DEAD_LETTER_ARN],
+  ] as const) {
+    if (value && !e.CALLBACK_TARGET_ARN) problems.push(`CALLBACK_TARGET_ARN is required when ${name} is set`);
+  }
   if (options.requireEngine && !e.ELEVENLABS_API_KEY && !e.OPENAI_API_KEY) {
     problems.push(
       'ELEVENLABS_API_KEY and ELEVENLABS_AGENT_ID, or OPENAI_API_KEY, are required (no engine configured)',
@@ -246,6 +284,15 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     callsApiKey: e.CALLS_API_KEY,
     ownerPhone: e.OWNER_PHONE,
     outboundAllowedCountries: e.OUTBOUND_ALLOWED_COUNTRIES,
+    callbacks:
+      e.CALLBACK_TARGET_ARN && e.CALLBACK_SCHEDULE_ROLE_ARN
+        ? {
+            targetArn: e.CALLBACK_TARGET_ARN,
+            roleArn: e.CALLBACK_SCHEDULE_ROLE_ARN,
+            groupName: e.CALLBACK_SCHEDULE_GROUP,
+            deadLetterArn: e.CALLBACK_DEAD_LETTER_ARN,
+          }
+        : undefined,
     engineConnectTimeoutMs: e.ENGINE_CONNECT_TIMEOUT_MS,
     callTableName: e.CALL_TABLE_NAME,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,

@@ -18,7 +18,7 @@ import { ownerCallEmail } from './owner-email.js';
 import type { Appointment, CallRow, Crm, Lead, Mailer } from './ports.js';
 
 export interface FinaliseDeps {
-  sessions: Pick<CallSessionStore, 'get'>;
+  sessions: Pick<CallSessionStore, 'get' | 'markFinalised'>;
   finalisations: FinalisationStore;
   analyses: Pick<PostCallAnalysisStore, 'getAnalysis'>;
   crm: Pick<Crm, 'saveCall' | 'leadsBetween' | 'appointmentsBetween'>;
@@ -131,6 +131,7 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
     }
     if (state.step !== 'done') throw new Error(`finalisation did not reach done (stuck at ${state.step})`);
     await deps.finalisations.recordAttempt(callSid, deps.now());
+    await markSessionFinalised(deps, callSid);
     log.info('Call finalised', { outcome: initial.status, attempts: state.attempts + 1 });
     return { kind: 'finalised', callSid };
   } catch (error) {
@@ -145,6 +146,21 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
       log.error('Could not record the failed attempt', { error: recordError as Error });
     }
     return { kind: 'pending', callSid, step: state.step, error: message };
+  }
+}
+
+/**
+ * The session's last step (`→ finalised`). The CRM row and the email are out already, so a failure
+ * here is logged, not retried: the finalisation state is the record of truth, the session status a
+ * convenience for whoever reads the table.
+ */
+async function markSessionFinalised(deps: FinaliseDeps, callSid: string): Promise<void> {
+  try {
+    await deps.sessions.markFinalised(callSid, deps.now());
+  } catch (error) {
+    forCall(callSid).error('Call finalised, but its session could not be marked so', {
+      error: error as Error,
+    });
   }
 }
 

@@ -8,10 +8,11 @@ import { type BusinessAdapters, businessAdapters, toolRunnerFor } from '../adapt
 import type { BridgeDeps } from '../bridge/server.js';
 import { loadConfig } from '../core/config.js';
 import type { ToolRunner } from '../core/tool-types.js';
+import { buildLocalAfterCall, type LocalAfterCall } from './after-call.js';
 import { buildLocalBridge } from './bridge.js';
 import { demoScript } from './demo-script.js';
 import { type EmbeddedEngines, startEmbeddedEngines } from './embedded-engines.js';
-import { type Env, type LocalStack, startLocalStack } from './stack.js';
+import { type Env, type LocalStack, type LocalStackContext, startLocalStack } from './stack.js';
 
 export interface LocalAppOptions {
   /** The conversation simulated engines play (default: the demo booking call). */
@@ -22,6 +23,8 @@ export interface LocalAppOptions {
   adapters?: Partial<BusinessAdapters>;
   onEngineChosen?: BridgeDeps['onEngineChosen'];
   host?: string;
+  /** The clock of the after-call side, outbound calls and tools (tests move it to a schedule's time). */
+  now?: () => number;
 }
 
 export interface LocalApp {
@@ -29,6 +32,8 @@ export interface LocalApp {
   adapters: BusinessAdapters;
   tools: ToolRunner;
   engines: EmbeddedEngines;
+  /** The after-call and outbound side: its routes are mounted; the digest and the timer are here. */
+  afterCall: LocalAfterCall;
   close(): Promise<void>;
 }
 
@@ -37,31 +42,44 @@ export async function startLocalApp(env: Env, options: LocalAppOptions = {}): Pr
   const script =
     options.script ?? demoScript(Date.now(), preliminary.business.timezone, preliminary.business.hours);
   const engines = await startEmbeddedEngines(env, script);
+  let afterCall: LocalAfterCall | undefined;
   try {
     const config = loadConfig(engines.env);
     const adapters = { ...businessAdapters(config, 'local'), ...options.adapters };
-    const tools = options.tools ?? toolRunnerFor(config, adapters);
+    // The bridge's tools and the extra routes share one wiring over the stack's call table.
+    const wire = (context: LocalStackContext) => {
+      afterCall ??= buildLocalAfterCall(context, adapters, options.now);
+      return afterCall;
+    };
+    let tools: ToolRunner | undefined = options.tools;
     const stack = await startLocalStack(engines.env, {
       host: options.host,
       crm: adapters.crm,
-      buildBridge: (context) =>
-        buildLocalBridge(context, {
+      extraRoutes: (context) => wire(context).routes,
+      buildBridge: (context) => {
+        tools ??= toolRunnerFor(config, adapters, { outbound: wire(context).outbound, now: options.now });
+        return buildLocalBridge(context, {
           tools,
           callControl: adapters.callControl,
           onEngineChosen: options.onEngineChosen,
-        }),
+        });
+      },
     });
+    const wired = wire(stack);
     return {
       stack,
       adapters,
-      tools,
+      tools: tools ?? toolRunnerFor(config, adapters, { outbound: wired.outbound, now: options.now }),
       engines,
+      afterCall: wired,
       async close() {
+        wired.close();
         await stack.close();
         await engines.close();
       },
     };
   } catch (error) {
+    afterCall?.close();
     await engines.close();
     throw error;
   }

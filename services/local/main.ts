@@ -27,12 +27,19 @@ async function main(): Promise<void> {
   logger.info(`Bolt Voice local stack listening on ${stack.url}`, {
     url: stack.url,
     inboundWebhook: `${config.publicUrl}/twilio/inbound`,
+    statusCallback: `${config.publicUrl}/twilio/status`,
+    postCallWebhook: `${config.publicUrl}/elevenlabs/post-call`,
+    callsApi: `${stack.url}/calls`,
     streamUrl: config.streamUrl,
     dynamodb: config.dynamodbEndpoint ?? 'embedded',
     voiceProvider: config.voiceProvider,
     simulatedEngines: app.engines.simulated,
     embeddedStandIns: app.adapters.embedded,
   });
+
+  if (!config.callsApiKey) logger.warn('CALLS_API_KEY is not set: POST /calls refuses every request');
+  if (!config.elevenlabsWebhookSecret)
+    logger.warn('ELEVENLABS_WEBHOOK_SECRET is not set: POST /elevenlabs/post-call refuses every delivery');
 
   let stopping = false;
   const stop = (signal: string) => {

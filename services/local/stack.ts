@@ -6,10 +6,10 @@
 import type { AddressInfo } from 'node:net';
 import type { HttpHandler } from '../../functions/commons/http.js';
 import { createInboundCallHandler, INBOUND_PATH } from '../../functions/inbound-call.js';
-import { providerFlagFor } from '../../functions/runtime.js';
-import { DynamoCallSessionStore } from '../adapters/dynamodb/call-session-store.js';
 import { ensureCallTable } from '../adapters/dynamodb/call-table.js';
 import { createDynamoClients } from '../adapters/dynamodb/clients.js';
+import { type CallTableStores, callTableStores } from '../adapters/dynamodb/stores.js';
+import { providerFlagFor } from '../adapters/provider-flag-from-config.js';
 import type { CallSessionStore } from '../core/call-session.js';
 import { type Config, loadConfig } from '../core/config.js';
 import type { Crm, ProviderFlag } from '../core/ports.js';
@@ -22,6 +22,8 @@ export type Env = Record<string, string | undefined>;
 export interface LocalStackContext {
   config: Config;
   sessions: CallSessionStore;
+  /** Every store of the call table (sessions included), as the Lambdas have them. */
+  stores: CallTableStores;
   providerFlag: ProviderFlag;
 }
 
@@ -68,9 +70,11 @@ export async function startLocalStack(env: Env, options: LocalStackOptions = {})
 
   try {
     await ensureCallTable(client, config.callTableName);
+    const stores = callTableStores(doc, config.callTableName);
     const context: LocalStackContext = {
       config,
-      sessions: new DynamoCallSessionStore(doc, { tableName: config.callTableName }),
+      sessions: stores.sessions,
+      stores,
       providerFlag: providerFlagFor(config),
     };
     bridge = await options.buildBridge?.(context);

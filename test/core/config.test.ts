@@ -52,6 +52,29 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the callback schedule settings together, and refuses half of them', () => {
+    expect(loadConfig(base).callbacks).toBeUndefined();
+    const target = 'arn:aws:lambda:us-east-1:123456789012:function:bolt-voice-prod-PlaceCall';
+    const role = 'arn:aws:iam::123456789012:role/callback-role';
+    expect(
+      loadConfig({
+        ...base,
+        CALLBACK_TARGET_ARN: target,
+        CALLBACK_SCHEDULE_ROLE_ARN: role,
+        CALLBACK_SCHEDULE_GROUP: 'bolt-callbacks',
+      }).callbacks,
+    ).toEqual({ targetArn: target, roleArn: role, groupName: 'bolt-callbacks', deadLetterArn: undefined });
+    expect(() => loadConfig({ ...base, CALLBACK_TARGET_ARN: target })).toThrow(
+      /CALLBACK_SCHEDULE_ROLE_ARN is required when CALLBACK_TARGET_ARN is set/,
+    );
+    expect(() => loadConfig({ ...base, CALLBACK_SCHEDULE_GROUP: 'g' })).toThrow(
+      /CALLBACK_TARGET_ARN is required when CALLBACK_SCHEDULE_GROUP is set/,
+    );
+    expect(() =>
+      loadConfig({ ...base, CALLBACK_TARGET_ARN: 'PlaceCall', CALLBACK_SCHEDULE_ROLE_ARN: role }),
+    ).toThrow(/CALLBACK_TARGET_ARN must be an ARN/);
+  });
+
   it('rejects unreadable business hours with the reason', () => {
     expect(() => loadConfig({ ...base, BUSINESS_HOURS: 'mon-fri 17:00-09:00' })).toThrow(
       /closes before it opens/,

@@ -63,6 +63,10 @@ describe('finaliseCall', () => {
     const state = await h.store.get(CALL_SID);
     expect(state).toMatchObject({ step: 'done', attempts: 1, summarySource: 'turns' });
     expect(state?.lastError).toBeUndefined();
+    expect((await h.sessions.get(CALL_SID))?.session).toMatchObject({
+      status: 'finalised',
+      finalisedAt: expect.any(Number),
+    });
     expect(await h.store.listPending(10)).toEqual([]);
   });
 
@@ -94,6 +98,7 @@ describe('finaliseCall', () => {
     });
     expect(await h.store.listPending(10)).toEqual([CALL_SID]);
     expect(h.mailer.sendCalls).toBe(0);
+    expect((await h.sessions.get(CALL_SID))?.session.status).not.toBe('finalised');
 
     // Still down: the retry fails again and counts it.
     expect(await retryPendingFinalisations(h.deps)).toEqual({
@@ -110,6 +115,7 @@ describe('finaliseCall', () => {
     expect(h.crm.calls.get(CALL_SID)?.appointmentId).toBe(APPOINTMENT.id);
     expect(h.mailer.sent).toHaveLength(1);
     expect(await h.store.get(CALL_SID)).toMatchObject({ step: 'done', attempts: 3 });
+    expect((await h.sessions.get(CALL_SID))?.session.status).toBe('finalised');
     expect((await h.store.get(CALL_SID))?.lastError).toBeUndefined();
     expect(await h.store.listPending(10)).toEqual([]);
   });

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BusinessAdapters } from '../../services/adapters/from-config';
 import type { ToolResult, ToolRunner } from '../../services/core/tool-types';
 import type { EngineName } from '../../services/core/voice-engine';
 import { type LocalApp, startLocalApp } from '../../services/local/app';
@@ -16,6 +17,9 @@ export const ELEVENLABS_KEY = 'xi-test-key';
 export const AGENT_ID = 'agent_test';
 export const OPENAI_KEY = 'sk-test-openai-key';
 export const BUSINESS_NUMBER = '+15550001111';
+export const WEBHOOK_SECRET = 'wsec_test_post_call_secret';
+export const CALLS_API_KEY = 'calls-test-key';
+export const OWNER_EMAIL = 'owner@example.com';
 
 /** A tool runner for call-path tests: `lookup_order` answers, `broken` fails, anything else is unknown. */
 export function echoTools(): ToolRunner & { calls: Array<{ name: string; args: unknown; callSid: string }> } {
@@ -46,6 +50,10 @@ export interface HarnessOptions {
   openai?: Partial<Parameters<typeof startOpenAiSim>[0]>;
   script?: ConversationScript;
   env?: Record<string, string>;
+  /** Replaces business adapters of the local app (e.g. a CRM that can go down). */
+  adapters?: Partial<BusinessAdapters>;
+  /** The local app's clock for the after-call side and outbound calls. */
+  now?: () => number;
 }
 
 export interface Harness {
@@ -103,14 +111,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       BUSINESS_TIMEZONE: 'America/New_York',
       TWILIO_API_URL: twilioRest.url,
       OWNER_PHONE: '+15550009999',
-      OWNER_EMAIL: 'owner@example.com',
+      OWNER_EMAIL,
       LOCAL_OUTBOX_DIR: outboxDir,
+      ELEVENLABS_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      CALLS_API_KEY,
       ...options.env,
     },
     {
       host: '127.0.0.1',
       tools: options.tools === 'real' ? undefined : (options.tools ?? echoTools()),
       script: options.script,
+      adapters: options.adapters,
+      now: options.now,
     },
   );
   const stack = app.stack;

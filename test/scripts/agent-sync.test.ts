@@ -134,7 +134,7 @@ describe('agent:sync', () => {
           first_message: firstMessage(),
           prompt: {
             prompt: promptTemplate(),
-            tool_ids: ['tool_kb', 'tool_2', 'tool_3', 'tool_4', 'tool_5', 'tool_6', 'tool_7'],
+            tool_ids: ['tool_kb', 'tool_2', 'tool_3', 'tool_4', 'tool_5', 'tool_6', 'tool_7', 'tool_8'],
           },
           dynamic_variables: { dynamic_variable_placeholders: expect.any(Object) },
         },

@@ -34,7 +34,9 @@ import type {
 } from '../../services/core/ports.js';
 import type { KnownCustomer } from '../../services/core/voice-engine.js';
 
-export class MemorySessions implements Pick<CallSessionStore, 'get' | 'open' | 'markEnded'> {
+export class MemorySessions
+  implements Pick<CallSessionStore, 'get' | 'open' | 'markEnded' | 'markFinalised'>
+{
   readonly records = new Map<string, CallRecord>();
 
   async get(callSid: string): Promise<CallRecord | undefined> {
@@ -64,6 +66,15 @@ export class MemorySessions implements Pick<CallSessionStore, 'get' | 'open' | '
     s.status = 'ended';
     s.endReason = reason;
     s.endedAt = at;
+  }
+
+  async markFinalised(callSid: string, at: number): Promise<void> {
+    const s = this.records.get(callSid)?.session;
+    if (!s || s.status === 'finalised') return;
+    s.status = 'finalised';
+    s.finalisedAt = at;
+    s.endedAt ??= at;
+    s.endReason ??= 'call-finished';
   }
 
   put(record: { session: CallSession } & Partial<CallRecord>): void {

@@ -142,6 +142,7 @@ const sessionSchema = z.object({
   streamingAt: z.number().optional(),
   endedAt: z.number().optional(),
   endReason: z.string().optional(),
+  finalisedAt: z.number().optional(),
 });
 
 const turnSchema = z.object({

@@ -31,6 +31,9 @@ import {
   turnItem,
 } from './call-items.js';
 
+/** The end reason of a call whose final status came before (or without) the bridge's stream end. */
+const FINISHED_WITHOUT_STREAM_END = 'call-finished';
+
 export interface DynamoCallSessionStoreOptions {
   tableName: string;
   /** Clock for the TTL of new items (epoch ms). */
@@ -153,6 +156,27 @@ export class DynamoCallSessionStore implements CallSessionStore {
           ':streaming': 'streaming',
           ':at': at,
           ':reason': reason,
+        },
+      }),
+    );
+  }
+
+  async markFinalised(callSid: string, at: number): Promise<void> {
+    await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        // A call finalised before the bridge saw it end gets its end from Twilio's final status.
+        UpdateExpression:
+          'SET #status = :finalised, finalisedAt = :at, endedAt = if_not_exists(endedAt, :at), endReason = if_not_exists(endReason, :reason)',
+        ConditionExpression: '#status IN (:created, :streaming, :ended)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':finalised': 'finalised',
+          ':created': 'created',
+          ':streaming': 'streaming',
+          ':ended': 'ended',
+          ':at': at,
+          ':reason': FINISHED_WITHOUT_STREAM_END,
         },
       }),
     );

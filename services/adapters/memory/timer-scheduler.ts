@@ -19,6 +19,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class TimerCallbackScheduler implements CallbackScheduler {
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly schedules = new Map<string, OneTimeSchedule>();
   private readonly names = new Set<string>();
   private readonly now: () => number;
 
@@ -38,10 +39,36 @@ export class TimerCallbackScheduler implements CallbackScheduler {
     return [...this.timers.keys()];
   }
 
+  /**
+   * Runs a pending schedule's target now, as its timer does when it is due, and resolves once it
+   * has run; false when no such schedule is pending. For tests that move their clock to `at` rather
+   * than wait (a target run before `at` sees a future time, and the outbound path schedules it again).
+   */
+  async fire(name: string): Promise<boolean> {
+    const schedule = this.schedules.get(name);
+    if (!schedule) return false;
+    await this.runNow(schedule);
+    return true;
+  }
+
   /** Cancels every timer (the local stack's shutdown). */
   close(): void {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    this.schedules.clear();
+  }
+
+  private async runNow(schedule: OneTimeSchedule): Promise<void> {
+    clearTimeout(this.timers.get(schedule.name));
+    // Like ActionAfterCompletion DELETE: once run, the name is free again.
+    this.timers.delete(schedule.name);
+    this.schedules.delete(schedule.name);
+    this.names.delete(schedule.name);
+    try {
+      await this.options.run(schedule.payload, schedule);
+    } catch (error) {
+      logger.error('A local schedule failed to run', { schedule: schedule.name, error: error as Error });
+    }
   }
 
   private arm(schedule: OneTimeSchedule): void {
@@ -49,17 +76,13 @@ export class TimerCallbackScheduler implements CallbackScheduler {
     const timer = setTimeout(
       () => {
         if (waitMs > MAX_TIMER_MS) return this.arm(schedule);
-        // Like ActionAfterCompletion DELETE: once run, the name is free again.
-        this.timers.delete(schedule.name);
-        this.names.delete(schedule.name);
-        this.options.run(schedule.payload, schedule).catch((error: unknown) => {
-          logger.error('A local schedule failed to run', { schedule: schedule.name, error: error as Error });
-        });
+        void this.runNow(schedule);
       },
       Math.min(waitMs, MAX_TIMER_MS),
     );
     // A pending callback must not keep a finished process (or a test run) alive.
     timer.unref();
     this.timers.set(schedule.name, timer);
+    this.schedules.set(schedule.name, schedule);
   }
 }

@@ -1,5 +1,6 @@
-import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DateTime } from 'luxon';
+import { AT_PAST_TOLERANCE_MS } from '../../core/place-call.js';
 import type { CallbackScheduler, OneTimeSchedule } from '../../core/ports.js';
 
 export interface EventBridgeCallbackSchedulerOptions {
@@ -17,7 +18,7 @@ export interface EventBridgeCallbackSchedulerOptions {
  * How late a firing may still be delivered. Matches the core's tolerance for an `at` in the past
  * (`AT_PAST_TOLERANCE_MS`): a later delivery would be refused anyway rather than ring someone late.
  */
-const MAX_EVENT_AGE_SECONDS = 15 * 60;
+export const MAX_EVENT_AGE_SECONDS = AT_PAST_TOLERANCE_MS / 1000;
 const MAX_RETRY_ATTEMPTS = 5;
 
 /**
@@ -61,4 +62,17 @@ export class EventBridgeCallbackScheduler implements CallbackScheduler {
       throw error;
     }
   }
+}
+
+/**
+ * The scheduler of a configuration that names a target (`CALLBACK_*`, set by the stack), else
+ * undefined: the local stack then uses its timer, and a Lambda or the bridge refuses future calls.
+ */
+export function eventBridgeSchedulerFor(
+  callbacks: EventBridgeCallbackSchedulerOptions | undefined,
+  client?: SchedulerClient,
+): EventBridgeCallbackScheduler | undefined {
+  return callbacks
+    ? new EventBridgeCallbackScheduler(client ?? new SchedulerClient({}), callbacks)
+    : undefined;
 }

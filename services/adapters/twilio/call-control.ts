@@ -68,7 +68,10 @@ export class TwilioCallControl implements CallControl {
       method: 'POST',
       statusCallback: request.statusCallback,
       statusCallbackMethod: 'POST',
-      ...(request.machineDetection ? { machineDetection: 'Enable' } : {}),
+      // `DetectMessageEnd`, synchronous (no asyncAmd): Twilio asks for the TwiML only once it knows
+      // who answered, and for a machine only after the greeting's beep, so `AnsweredBy` reaches
+      // POST /twilio/outbound and the voicemail lands on the recording.
+      ...(request.machineDetection ? { machineDetection: 'DetectMessageEnd' } : {}),
     });
     return { callSid: call.sid };
   }

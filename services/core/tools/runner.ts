@@ -4,6 +4,7 @@ import { bookAppointment } from './book-appointment.js';
 import { checkAvailability } from './check-availability.js';
 import { endCall } from './end-call.js';
 import { saveLead } from './save-lead.js';
+import { scheduleCallbackTool } from './schedule-callback.js';
 import { sendFollowUpEmail } from './send-follow-up-email.js';
 import type { Tool, ToolDeps } from './tool.js';
 import { transferToHuman } from './transfer-to-human.js';
@@ -16,6 +17,7 @@ export const TOOLS: readonly Tool[] = [
   sendFollowUpEmail,
   transferToHuman,
   endCall,
+  scheduleCallbackTool,
 ];
 
 export interface ToolRunnerDeps extends Omit<ToolDeps, 'now' | 'slotMinutes'> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from '../logging.js';
+import type { PlaceCallDeps } from '../place-call.js';
 import type { Calendar, CallControl, Crm, Mailer } from '../ports.js';
 import type { ToolDefinition, ToolResult } from '../tool-types.js';
 import type { BusinessSettings } from './availability.js';
@@ -28,6 +29,8 @@ export interface ToolDeps {
   slotMinutes: number;
   /** Builds the transfer TwiML (the Twilio adapter's `dialTwiml`). */
   transferTwiml: (request: TransferTwimlRequest) => string;
+  /** What `schedule_callback` places calls with (the `POST /calls` path); without it the tool declines. */
+  callbacks?: PlaceCallDeps;
 }
 
 /** One tool call in flight: the call it belongs to, the deps, and a logger that carries `callSid`. */

@@ -249,6 +249,44 @@ describe('DynamoCallSessionStore', () => {
     expect(await store.get(unknown)).toBeUndefined();
   });
 
+  test('markFinalised moves an ended session to finalised once, keeping how it ended', async () => {
+    await store.open(newSession());
+    await store.claimStream(CALL, 'a'.repeat(64), 'MZ1', NOW + 1000);
+    await store.markEnded(CALL, 'caller hung up', NOW + 5000);
+    await store.markFinalised(CALL, NOW + 9000);
+    await store.markFinalised(CALL, NOW + 12000);
+
+    const session = (await store.get(CALL))?.session;
+    expect(session).toMatchObject({
+      status: 'finalised',
+      finalisedAt: NOW + 9000,
+      endedAt: NOW + 5000,
+      endReason: 'caller hung up',
+    });
+  });
+
+  test('markFinalised from streaming (final status before the stream stop) records the end; later steps change nothing', async () => {
+    await store.open(newSession());
+    await store.claimStream(CALL, 'a'.repeat(64), 'MZ1', NOW + 1000);
+    await store.markFinalised(CALL, NOW + 7000);
+    await store.markEnded(CALL, 'caller hung up', NOW + 8000);
+    expect(await store.claimStream(CALL, 'a'.repeat(64), 'MZ2', NOW + 9000)).toBeUndefined();
+
+    const session = (await store.get(CALL))?.session;
+    expect(session).toMatchObject({
+      status: 'finalised',
+      finalisedAt: NOW + 7000,
+      endedAt: NOW + 7000,
+      endReason: 'call-finished',
+    });
+  });
+
+  test('markFinalised of an unknown call creates no item', async () => {
+    const unknown = 'CAcccccccccccccccccccccccccccccccc';
+    await store.markFinalised(unknown, NOW);
+    expect(await store.get(unknown)).toBeUndefined();
+  });
+
   test('get of an unknown call is undefined', async () => {
     expect(await store.get('CA00000000000000000000000000000000')).toBeUndefined();
   });

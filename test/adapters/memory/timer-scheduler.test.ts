@@ -34,6 +34,20 @@ describe('TimerCallbackScheduler', () => {
     scheduler.close();
   });
 
+  test('fire runs a pending schedule now, once, and frees the name; an unknown name is false', async () => {
+    const runs: Array<Record<string, unknown>> = [];
+    const scheduler = new TimerCallbackScheduler({ run: async (payload) => void runs.push(payload) });
+    await scheduler.scheduleOnce({ name: 'soon', at: NOW + 3_600_000, timezone: 'UTC', payload: { n: 1 } });
+
+    expect(await scheduler.fire('soon')).toBe(true);
+    expect(runs).toEqual([{ n: 1 }]);
+    expect(scheduler.pending()).toEqual([]);
+    await jest.advanceTimersByTimeAsync(3_600_000);
+    expect(runs).toHaveLength(1);
+    expect(await scheduler.fire('soon')).toBe(false);
+    scheduler.close();
+  });
+
   test('a time in the past runs at once; waits beyond a timer’s range are chained', async () => {
     const runs: string[] = [];
     const scheduler = new TimerCallbackScheduler({ run: async (_p, s) => void runs.push(s.name) });

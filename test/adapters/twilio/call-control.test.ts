@@ -64,7 +64,7 @@ describe('TwilioCallControl', () => {
     await expect(control().hangUp(CALL)).rejects.toMatchObject({ status: 401, code: 20003 });
   });
 
-  it('places a call with the status callback and answering-machine detection', async () => {
+  it('places a call with the status callback and synchronous answering-machine detection to the beep', async () => {
     server.use(
       http.post(`${BASE}/2010-04-01/Accounts/${SID}/Calls.json`, async ({ request }) => {
         const form = new URLSearchParams(await request.text());
@@ -87,7 +87,7 @@ describe('TwilioCallControl', () => {
       Method: 'POST',
       StatusCallback: 'https://voice.example.com/twilio/status',
       StatusCallbackMethod: 'POST',
-      MachineDetection: 'Enable',
+      MachineDetection: 'DetectMessageEnd',
     });
   });
 

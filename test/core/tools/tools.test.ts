@@ -1,6 +1,7 @@
 import Ajv from 'ajv';
 import type { Calendar } from '../../../services/core/ports.js';
 import { hangUpCall } from '../../../services/core/tools/index.js';
+import { outboundHarness } from '../../support/outbound-harness.js';
 import { CALL_SID, CALLER, makeHarness, NOW, ny, OWNER, RecordingCallControl } from './harness.js';
 
 type Harness = Awaited<ReturnType<typeof makeHarness>>;
@@ -374,6 +375,7 @@ describe('the runner', () => {
       'send_follow_up_email',
       'transfer_to_human',
       'end_call',
+      'schedule_callback',
     ]);
     const byName = Object.fromEntries(definitions.map((d) => [d.name, d.parameters]));
     const props = (name: string) => Object.keys((byName[name]?.properties as object) ?? {});
@@ -383,7 +385,9 @@ describe('the runner', () => {
     expect(props('send_follow_up_email')).toEqual(['email', 'topic']);
     expect(props('transfer_to_human')).toEqual(['reason']);
     expect(props('end_call')).toEqual(['reason']);
+    expect(props('schedule_callback')).toEqual(['at', 'reason']);
     expect(byName.book_appointment?.required).toEqual(['start', 'name']);
+    expect(byName.schedule_callback?.required).toEqual(['at']);
     expect(byName.check_availability).not.toHaveProperty('$schema');
 
     const ajv = new Ajv({ strict: false });
@@ -392,5 +396,51 @@ describe('the runner', () => {
     expect(checkBooking({ start: '2026-11-26T10:00' })).toBe(false);
     const checkDays = ajv.compile(byName.check_availability ?? {});
     expect(checkDays({ date: '2026-11-26', days: 15 })).toBe(false);
+  });
+});
+
+describe('schedule_callback', () => {
+  it('schedules a call back to the caller through the POST /calls path', async () => {
+    const outbound = outboundHarness({ now: NOW });
+    h = await makeHarness({ overrides: { callbacks: outbound.deps } });
+    const result = await h.run('schedule_callback', { at: '2026-11-26T10:00', reason: 'quote for a boiler' });
+    expect(result).toEqual({
+      ok: true,
+      text: 'Done: we will call you back on Thursday 26 November at 10:00.',
+    });
+    const schedules = [...outbound.scheduler.schedules.values()];
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0]?.at).toBe(ny('2026-11-26T10:00'));
+    expect(schedules[0]?.payload).toMatchObject({
+      to: CALLER,
+      reason: 'quote for a boiler',
+      at: '2026-11-26T10:00:00-05:00',
+    });
+    expect(outbound.callControl.placed).toEqual([]);
+
+    // The agent retrying the same time schedules nothing new.
+    expect((await h.run('schedule_callback', { at: '2026-11-26T10:00' })).ok).toBe(true);
+    expect(outbound.scheduler.schedules.size).toBe(1);
+  });
+
+  it('answers an unreadable time or a closed hour with a sentence, and schedules nothing', async () => {
+    const outbound = outboundHarness({ now: NOW });
+    h = await makeHarness({ overrides: { callbacks: outbound.deps } });
+    const unreadable = await h.run('schedule_callback', { at: 'tomorrow at ten' });
+    expect(unreadable.ok).toBe(false);
+    expect(unreadable.text).toMatch(/2026-11-26T14:30/);
+    const closed = await h.run('schedule_callback', { at: '2026-11-26T21:00' });
+    expect(closed).toEqual({
+      ok: false,
+      text: 'Thursday 26 November at 21:00 is outside our opening hours (mon-fri 09:00-17:00).',
+    });
+    expect(outbound.scheduler.schedules.size).toBe(0);
+  });
+
+  it('declines when call backs are not configured', async () => {
+    h = await makeHarness();
+    const result = await h.run('schedule_callback', { at: '2026-11-26T10:00' });
+    expect(result.ok).toBe(false);
+    expect(result.text).toMatch(/cannot schedule a call back/);
   });
 });

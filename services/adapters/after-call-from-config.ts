@@ -1,0 +1,96 @@
+/**
+ * The CRM and the mailer chosen from the configuration, and the deps of finalisation, the post-call
+ * webhook and the digest built on them. Apart from from-config.ts so that the after-call Lambdas
+ * bundle neither the Twilio REST client nor the Google calendar, which they never use.
+ */
+import type { DigestMarkers, FinalisationStore, PostCallAnalysisStore } from '../core/after-call-ports.js';
+import type { CallSessionStore } from '../core/call-session.js';
+import { type Config, ConfigError } from '../core/config.js';
+import type { DigestDeps } from '../core/daily-digest.js';
+import type { FinaliseDeps } from '../core/finalise-call.js';
+import type { Crm, Mailer } from '../core/ports.js';
+import type { PostCallDeps } from '../core/post-call.js';
+import { MemoryCrm } from './memory/crm.js';
+import { OutboxMailer } from './memory/outbox-mailer.js';
+import { ResendMailer } from './resend/mailer.js';
+import { SupabaseCrm } from './supabase/crm.js';
+
+export type AdapterMode = 'aws' | 'local';
+
+/** What the choices found: stand-ins used, and settings missing (an error in AWS). */
+export interface AdapterChoices {
+  embedded: string[];
+  missing: string[];
+}
+
+export function crmFor(config: Config, choices: AdapterChoices): Crm {
+  const timezone = config.business.timezone;
+  if (config.supabase) return new SupabaseCrm({ ...config.supabase, timezone });
+  choices.missing.push('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY');
+  choices.embedded.push('crm');
+  return new MemoryCrm({ timezone });
+}
+
+export function mailerFor(config: Config, choices: AdapterChoices): Mailer {
+  if (config.resendApiKey) {
+    return new ResendMailer({
+      apiKey: config.resendApiKey,
+      from: config.emailFrom,
+      baseUrl: config.resendApiUrl,
+    });
+  }
+  choices.missing.push('RESEND_API_KEY');
+  choices.embedded.push('mail');
+  return new OutboxMailer({ dir: config.localOutboxDir, from: config.emailFrom });
+}
+
+/** In AWS a stand-in would silently lose calls and mail: every missing setting stops the start. */
+export function refuseStandInsInAws(mode: AdapterMode, choices: AdapterChoices): void {
+  if (mode === 'aws' && choices.missing.length > 0) {
+    throw new ConfigError(
+      choices.missing.map((names) => `${names} ${names.includes(' and ') ? 'are' : 'is'} required in AWS`),
+    );
+  }
+}
+
+export interface CrmAndMail {
+  crm: Crm;
+  mailer: Mailer;
+  embedded: string[];
+}
+
+/** What the after-call Lambdas need from outside: the CRM and the mailer. */
+export function crmAndMailFor(config: Config, mode: AdapterMode): CrmAndMail {
+  const choices: AdapterChoices = { embedded: [], missing: [] };
+  const crm = crmFor(config, choices);
+  const mailer = mailerFor(config, choices);
+  refuseStandInsInAws(mode, choices);
+  return { crm, mailer, embedded: choices.embedded };
+}
+
+/** The stores finalisation, the post-call webhook and the digest work on (the call table). */
+export interface AfterCallStores {
+  sessions: Pick<CallSessionStore, 'get' | 'markFinalised'>;
+  finalisations: FinalisationStore & PostCallAnalysisStore;
+  markers: DigestMarkers;
+}
+
+/** Deps of finalisation, the post-call merge and the digest (the digest's are a superset). */
+export function afterCallDepsFor(
+  config: Config,
+  adapters: Pick<CrmAndMail, 'crm' | 'mailer'>,
+  stores: AfterCallStores,
+  now: () => number = Date.now,
+): DigestDeps & PostCallDeps & FinaliseDeps {
+  return {
+    sessions: stores.sessions,
+    finalisations: stores.finalisations,
+    analyses: stores.finalisations,
+    markers: stores.markers,
+    crm: adapters.crm,
+    mailer: adapters.mailer,
+    ownerEmail: config.ownerEmail,
+    business: { name: config.business.name, timezone: config.business.timezone },
+    now,
+  };
+}

@@ -1,0 +1,23 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoCallSessionStore } from './call-session-store.js';
+import { DynamoDigestMarkers } from './digest-markers.js';
+import { DynamoFinalisationStore } from './finalisation-store.js';
+import { DynamoOutboundRequestStore } from './outbound-request-store.js';
+
+/** Every store of the one call table, over one DocumentClient: what Lambdas and the local stack share. */
+export interface CallTableStores {
+  sessions: DynamoCallSessionStore;
+  /** Finalisation state and the ElevenLabs post-call analyses (one adapter, both ports). */
+  finalisations: DynamoFinalisationStore;
+  markers: DynamoDigestMarkers;
+  outboundRequests: DynamoOutboundRequestStore;
+}
+
+export function callTableStores(doc: DynamoDBDocumentClient, tableName: string): CallTableStores {
+  return {
+    sessions: new DynamoCallSessionStore(doc, { tableName }),
+    finalisations: new DynamoFinalisationStore(doc, { tableName }),
+    markers: new DynamoDigestMarkers(doc, { tableName }),
+    outboundRequests: new DynamoOutboundRequestStore(doc, { tableName }),
+  };
+}

@@ -1,0 +1,37 @@
+import {
+  SCHEDULE_CALLBACK_DESCRIPTION,
+  SCHEDULE_CALLBACK_TOOL,
+  scheduleCallback,
+} from '../schedule-callback.js';
+import { localDateTimeField, shortText, toolArgs } from './fields.js';
+import { defineTool } from './tool.js';
+
+/**
+ * `schedule_callback`: the registry's face of the core use case (`../schedule-callback.ts`), which
+ * goes through `placeCall` like `POST /calls`. Without the outbound deps (`ToolDeps.callbacks`) the
+ * tool still exists, so the agent's tool list is the same everywhere, and says it cannot do it.
+ */
+export const scheduleCallbackTool = defineTool({
+  name: SCHEDULE_CALLBACK_TOOL,
+  description: SCHEDULE_CALLBACK_DESCRIPTION,
+  schema: toolArgs({
+    at: localDateTimeField.describe('Local date and time in the business time zone, YYYY-MM-DDTHH:mm.'),
+    reason: shortText('reason', 300).optional().describe('What the call back is about, in a few words.'),
+  }),
+  failureText: 'I could not schedule the call back just now. I can take a message for the team instead.',
+  handler: async ({ at, reason }, { callSid, remoteNumber, deps, log }) => {
+    if (!deps.callbacks) {
+      log.warn('schedule_callback called, but call backs are not configured here');
+      return {
+        ok: false,
+        text: 'I cannot schedule a call back from here. I can take a message for the team instead.',
+      };
+    }
+    return scheduleCallback(deps.callbacks, {
+      callSid,
+      remoteNumber,
+      name: SCHEDULE_CALLBACK_TOOL,
+      args: { at, ...(reason ? { reason } : {}) },
+    });
+  },
+});

@@ -1,0 +1,81 @@
+/**
+ * The local stack's after-call and outbound routes: the same handler factories as the Lambdas, over
+ * the local adapters (embedded stand-ins where settings are absent) and the stack's call table. Due
+ * callback schedules run on a timer through the place-call handler, as EventBridge Scheduler would
+ * invoke the Lambda with the payload.
+ */
+
+import { createCallStatusHandler, STATUS_PATH } from '../../functions/call-status.js';
+import type { HttpHandler } from '../../functions/commons/http.js';
+import { createDailyDigestHandler, type DailyDigestHandler } from '../../functions/daily-digest.js';
+import { createOutboundTwimlHandler } from '../../functions/outbound-twiml.js';
+import { CALLS_PATH, createPlaceCallHandler, type PlaceCallHandler } from '../../functions/place-call.js';
+import { createPostCallHandler, POST_CALL_PATH } from '../../functions/post-call.js';
+import { afterCallDepsFor } from '../adapters/after-call-from-config.js';
+import { type BusinessAdapters, type OutboundWiring, placeCallDepsFor } from '../adapters/from-config.js';
+import { TimerCallbackScheduler } from '../adapters/memory/timer-scheduler.js';
+import { logger } from '../core/logging.js';
+import { OUTBOUND_TWIML_PATH } from '../core/place-call.js';
+import type { LocalStackContext } from './stack.js';
+
+export interface LocalAfterCall {
+  /** Route key (`'POST /twilio/status'` …) → handler, for `LocalStackOptions.extraRoutes`. */
+  routes: Record<string, HttpHandler>;
+  /** What `schedule_callback` places calls with (the same path as `POST /calls`). */
+  outbound: OutboundWiring;
+  /** Runs due callback schedules in this process. */
+  scheduler: TimerCallbackScheduler;
+  placeCall: PlaceCallHandler;
+  /** The digest Lambda's handler: no route in AWS or here; run it from code (tests, a script). */
+  digest: DailyDigestHandler;
+  /** Stops the schedule timers. */
+  close(): void;
+}
+
+export function buildLocalAfterCall(
+  context: LocalStackContext,
+  adapters: BusinessAdapters,
+  now: () => number = Date.now,
+): LocalAfterCall {
+  const { config, stores } = context;
+  // The timer fires into the place-call handler, which needs the timer: bound once both exist.
+  let placeCallHandler: PlaceCallHandler | undefined;
+  const scheduler = new TimerCallbackScheduler({
+    now,
+    run: async (payload, schedule) => {
+      if (!placeCallHandler) throw new Error('place-call handler not wired');
+      const outcome = await placeCallHandler.scheduled(payload);
+      logger.info('Local callback schedule ran', { schedule: schedule.name, outcome: outcome.kind });
+    },
+  });
+  const outbound: OutboundWiring = {
+    sessions: stores.sessions,
+    requests: stores.outboundRequests,
+    scheduler,
+    providerFlag: context.providerFlag,
+  };
+  placeCallHandler = createPlaceCallHandler({
+    authorization: { kind: 'api-key', key: config.callsApiKey },
+    placeCall: placeCallDepsFor(config, adapters, outbound, now),
+  });
+  const afterCallDeps = afterCallDepsFor(config, adapters, stores, now);
+
+  return {
+    routes: {
+      [`POST ${STATUS_PATH}`]: createCallStatusHandler({ config, finalise: afterCallDeps, now }),
+      [`POST ${POST_CALL_PATH}`]: createPostCallHandler({ config, postCall: afterCallDeps, now }),
+      [`POST ${OUTBOUND_TWIML_PATH}`]: createOutboundTwimlHandler({
+        config,
+        sessions: stores.sessions,
+        requests: stores.outboundRequests,
+        now,
+      }),
+      [`POST ${CALLS_PATH}`]: placeCallHandler.http,
+    },
+    outbound,
+    scheduler,
+    placeCall: placeCallHandler,
+    digest: createDailyDigestHandler(afterCallDeps),
+    close: () => scheduler.close(),
+  };
+}

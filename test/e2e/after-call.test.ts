@@ -1,0 +1,284 @@
+/**
+ * After the call, through the local stack: a real call (caller audio, engine transcripts, a tool
+ * call) ends, Twilio's signed status callback finalises it into the CRM and the owner's outbox;
+ * repeats change nothing; a CRM outage leaves it pending until the digest run retries it; the
+ * ElevenLabs post-call webhook is checked on its raw body; the digest goes out once per day.
+ */
+import { DateTime } from 'luxon';
+import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature';
+import { MemoryCrm } from '../../services/adapters/memory/crm';
+import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
+import type { CallRow } from '../../services/core/ports';
+import type { EngineName } from '../../services/core/voice-engine';
+import { loadClip } from '../sim/audio';
+import { sendStatusCallback } from '../sim/twilio-caller';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
+import { nextDriver } from './engine-driver';
+import {
+  BUSINESS_NUMBER,
+  type Harness,
+  OWNER_EMAIL,
+  PUBLIC_URL,
+  startHarness,
+  WEBHOOK_SECRET,
+} from './harness';
+
+const TZ = 'America/New_York';
+const CALLER = '+15551237777';
+
+async function eventually<T>(
+  read: () => Promise<T> | T,
+  accept: (value: T) => boolean,
+  timeoutMs = 8000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (accept(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${timeoutMs} ms: ${JSON.stringify(value)?.slice(0, 400)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** A CRM that can be taken down, like Supabase answering 503. */
+class FlakyCrm extends MemoryCrm {
+  down = false;
+  override async saveCall(call: CallRow): Promise<void> {
+    if (this.down) throw new Error('Supabase unavailable (503)');
+    return super.saveCall(call);
+  }
+}
+
+const today = () => DateTime.now().setZone(TZ).toISODate() ?? '';
+const wholeDay = () => {
+  const start = DateTime.now().setZone(TZ).startOf('day');
+  return { from: start.toMillis(), to: start.plus({ days: 1 }).toMillis() };
+};
+
+function status(harness: Harness, callSid: string, callStatus: string, extra: { signature?: 'forged' } = {}) {
+  return sendStatusCallback({
+    baseUrl: harness.stack.url,
+    publicUrl: PUBLIC_URL,
+    accountSid: TEST_ACCOUNT_SID,
+    authToken: TEST_AUTH_TOKEN,
+    callSid,
+    from: CALLER,
+    to: BUSINESS_NUMBER,
+    callStatus,
+    callDurationSeconds: callStatus === 'completed' ? 42 : undefined,
+    signature: extra.signature,
+  });
+}
+
+async function callsToday(harness: Harness): Promise<CallRow[]> {
+  const { from, to } = wholeDay();
+  return harness.app.adapters.crm.callsBetween(from, to);
+}
+
+const outbox = (harness: Harness) => OutboxMailer.read(harness.stack.config.localOutboxDir);
+const ownerMail = async (harness: Harness) => (await outbox(harness)).filter((m) => m.to === OWNER_EMAIL);
+
+/** A call with a spoken exchange and a saved lead, hung up by the caller; resolves once it has ended. */
+async function finishedCall(harness: Harness, engine: EngineName): Promise<string> {
+  const { callSid, stream } = await harness.call({ from: CALLER });
+  const driver = await nextDriver(harness, engine);
+  await driver.ready();
+  const hello = loadClip('caller-hello');
+  await stream.sendAudio(hello, { paced: false });
+  await driver.waitForCallerBytes(hello.length);
+  driver.transcripts('Hi, my boiler is leaking.', 'Sorry to hear that. Can I take your name?');
+  const saved = await driver.toolCall('save_lead', { name: 'Sam Rivera', interest: 'leaking boiler' });
+  expect(saved.isError).toBe(false);
+  await eventually(
+    () => harness.stack.sessions.get(callSid),
+    (r) => (r?.turns.length ?? 0) >= 2 && (r?.toolCalls.length ?? 0) >= 1,
+  );
+  await stream.hangUp();
+  await eventually(
+    () => harness.stack.sessions.get(callSid),
+    (r) => r?.session.status === 'ended',
+  );
+  return callSid;
+}
+
+describe.each<EngineName>(['elevenlabs', 'openai'])('a finished call on %s', (engine) => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({ provider: engine, tools: 'real' });
+  });
+  afterAll(() => harness.close());
+
+  it('lands in the CRM with its turns and lead, and the owner gets one email, even if Twilio repeats itself', async () => {
+    const callSid = await finishedCall(harness, engine);
+
+    const forged = await status(harness, callSid, 'completed', { signature: 'forged' });
+    expect(forged.status).toBe(403);
+    expect(await callsToday(harness)).toEqual([]);
+
+    const ringing = await status(harness, callSid, 'in-progress');
+    expect(ringing.status).toBe(200);
+    expect(await callsToday(harness)).toEqual([]);
+
+    expect((await status(harness, callSid, 'completed')).status).toBe(200);
+
+    const rows = await callsToday(harness);
+    expect(rows).toHaveLength(1);
+    const row = rows[0];
+    expect(row).toMatchObject({
+      callSid,
+      direction: 'inbound',
+      from: CALLER,
+      to: BUSINESS_NUMBER,
+      servedBy: engine,
+      failedOver: false,
+      outcome: 'completed',
+      durationSeconds: 42,
+      leadId: expect.any(String),
+    });
+    expect(row?.turns.map((t) => [t.role, t.text])).toEqual(
+      expect.arrayContaining([
+        ['caller', 'Hi, my boiler is leaking.'],
+        ['agent', 'Sorry to hear that. Can I take your name?'],
+      ]),
+    );
+    const mail = await ownerMail(harness);
+    expect(mail).toHaveLength(1);
+    expect(mail[0]?.subject).toContain(CALLER);
+    expect(mail[0]?.text).toContain('Lead: Sam Rivera');
+    expect(mail[0]?.text).toContain('Caller: Hi, my boiler is leaking.');
+    expect((await harness.stack.sessions.get(callSid))?.session.status).toBe('finalised');
+
+    // Twilio repeats the callback: still one row, one email.
+    expect((await status(harness, callSid, 'completed')).status).toBe(200);
+    expect(await callsToday(harness)).toHaveLength(1);
+    expect(await ownerMail(harness)).toHaveLength(1);
+  });
+});
+
+describe('the CRM is down when the call ends', () => {
+  const crm = new FlakyCrm({ timezone: TZ });
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({ provider: 'elevenlabs', tools: 'real', adapters: { crm } });
+  });
+  afterAll(() => harness.close());
+
+  it('keeps the call pending, and the digest run finalises it before reporting the day, once', async () => {
+    const callSid = await finishedCall(harness, 'elevenlabs');
+    crm.down = true;
+
+    expect((await status(harness, callSid, 'completed')).status).toBe(200);
+    expect(await harness.stack.stores.finalisations.get(callSid)).toMatchObject({
+      step: 'pending',
+      attempts: 1,
+      lastError: 'Supabase unavailable (503)',
+    });
+    expect(await harness.stack.stores.finalisations.listPending(10)).toEqual([callSid]);
+    expect(await ownerMail(harness)).toEqual([]);
+    expect((await harness.stack.sessions.get(callSid))?.session.status).toBe('ended');
+
+    crm.down = false;
+    const digest = await harness.app.afterCall.digest({ day: today() });
+
+    expect(digest).toMatchObject({
+      kind: 'sent',
+      day: today(),
+      retry: { attempted: 1, finalised: [callSid], stillPending: [] },
+      counts: { calls: 1, inbound: 1, answered: 1, leads: 1 },
+    });
+    expect(await callsToday(harness)).toEqual([expect.objectContaining({ callSid, outcome: 'completed' })]);
+    expect(await harness.stack.stores.finalisations.listPending(10)).toEqual([]);
+    expect((await harness.stack.sessions.get(callSid))?.session.status).toBe('finalised');
+    const mail = await ownerMail(harness);
+    expect(mail.map((m) => m.subject)).toEqual(
+      expect.arrayContaining([expect.stringContaining(CALLER), expect.stringMatching(/daily digest/)]),
+    );
+    expect(mail).toHaveLength(2);
+    const digestMail = mail.find((m) => /daily digest/.test(m.subject));
+    expect(digestMail?.text).toContain(CALLER);
+
+    // The schedule retried: no second digest, nothing retried again.
+    const again = await harness.app.afterCall.digest({ day: today() });
+    expect(again).toMatchObject({ kind: 'already-sent', retry: { attempted: 0 } });
+    expect(await ownerMail(harness)).toHaveLength(2);
+  });
+});
+
+describe('the ElevenLabs post-call webhook', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({ provider: 'elevenlabs', tools: 'real' });
+  });
+  afterAll(() => harness.close());
+
+  function postCallBody(callSid: string, summary: string): string {
+    return JSON.stringify({
+      type: 'post_call_transcription',
+      event_timestamp: Math.floor(Date.now() / 1000),
+      data: {
+        agent_id: 'agent_test',
+        conversation_id: `conv_${callSid.slice(-8)}`,
+        status: 'done',
+        transcript: [],
+        analysis: {
+          transcript_summary: summary,
+          call_successful: 'success',
+          data_collection_results: { issue: { value: 'leaking boiler', rationale: 'the caller said so' } },
+        },
+        conversation_initiation_client_data: { dynamic_variables: { call_sid: callSid } },
+      },
+    });
+  }
+
+  function post(body: string, signature: string | undefined) {
+    return fetch(`${harness.stack.url}/elevenlabs/post-call`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(signature === undefined ? {} : { 'ElevenLabs-Signature': signature }),
+      },
+      body,
+    });
+  }
+
+  it('refuses a wrong, missing or stale signature with no side effect, and merges a good one into the call row', async () => {
+    const callSid = await finishedCall(harness, 'elevenlabs');
+    expect((await status(harness, callSid, 'completed')).status).toBe(200);
+    const before = (await callsToday(harness))[0];
+    expect(before?.summary).toContain('boiler is leaking');
+
+    const body = postCallBody(callSid, 'Sam Rivera reported a leaking boiler and wants a plumber.');
+    const nowSeconds = Math.floor(Date.now() / 1000);
+
+    const wrong = await post(body, signElevenLabsWebhook('not-the-secret', body, nowSeconds));
+    expect(wrong.status).toBe(401);
+    expect((await post(body, undefined)).status).toBe(401);
+    // Signed for another body: the HMAC covers the raw bytes.
+    const tampered = await post(
+      body.replace('leaking', 'dripping'),
+      signElevenLabsWebhook(WEBHOOK_SECRET, body, nowSeconds),
+    );
+    expect(tampered.status).toBe(401);
+    const stale = await post(body, signElevenLabsWebhook(WEBHOOK_SECRET, body, nowSeconds - 31 * 60));
+    expect(stale.status).toBe(403);
+    expect(await harness.stack.stores.finalisations.getAnalysis(callSid)).toBeUndefined();
+    expect((await callsToday(harness))[0]?.summary).toBe(before?.summary);
+
+    const good = await post(body, signElevenLabsWebhook(WEBHOOK_SECRET, body, nowSeconds));
+    expect(good.status).toBe(200);
+    expect(await good.json()).toEqual({ status: 'stored', callSid, crmUpdated: true });
+    expect(await harness.stack.stores.finalisations.getAnalysis(callSid)).toMatchObject({
+      summary: 'Sam Rivera reported a leaking boiler and wants a plumber.',
+      dataCollection: { issue: { value: 'leaking boiler', rationale: 'the caller said so' } },
+    });
+    const rows = await callsToday(harness);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.summary).toBe('Sam Rivera reported a leaking boiler and wants a plumber.');
+
+    // A redelivery is acknowledged and changes nothing; still one owner email.
+    const redelivered = await post(body, signElevenLabsWebhook(WEBHOOK_SECRET, body, nowSeconds));
+    expect(await redelivered.json()).toMatchObject({ status: 'duplicate', callSid });
+    expect(await ownerMail(harness)).toHaveLength(1);
+  });
+});
