@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
+import { crmFor } from '../services/adapters/after-call-from-config.js';
 import { connectStreamTwiml, emptyTwiml } from '../services/adapters/twilio/twiml.js';
 import { isValidTwilioWebhook } from '../services/adapters/twilio/webhook-signature.js';
 import type { CallSessionStore } from '../services/core/call-session.js';
@@ -182,7 +183,9 @@ function logFor(callSid: string | string[] | undefined): Logger {
 
 const inboundHandler = lazily(async () => {
   const runtime = await lambdaRuntime();
-  return createInboundCallHandler(runtime);
+  // Returning callers are looked up in the CRM when it is configured; without one, every caller is new.
+  const crm = runtime.config.supabase ? crmFor(runtime.config, { embedded: [], missing: [] }) : undefined;
+  return createInboundCallHandler({ ...runtime, crm });
 });
 
 /** The Lambda entry point: adapters are built from the environment on the first invocation. */

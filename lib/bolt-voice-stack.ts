@@ -82,6 +82,10 @@ export class BoltVoiceStack extends Stack {
       timeZone: config.business.timeZone,
       digestTime: config.digestTime,
     });
+    // The agent's schedule_callback tool runs on the bridge: it creates the same one-time schedules.
+    schedules.allowCreatingCallbacks(bridge.taskRole, (name, value) =>
+      bridge.container.addEnvironment(name, value),
+    );
 
     const monitoring = new Monitoring(this, 'Monitoring', {
       stage: config.stage,

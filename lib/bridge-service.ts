@@ -14,6 +14,7 @@ import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import {
   AwsLogDriverMode,
   Cluster,
+  type ContainerDefinition,
   ContainerImage,
   ContainerInsights,
   CpuArchitecture,
@@ -31,7 +32,7 @@ import {
   ListenerCondition,
   SslPolicy,
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ARecord, type IHostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { LoadBalancerTarget } from 'aws-cdk-lib/aws-route53-targets';
@@ -99,6 +100,9 @@ export class BridgeService extends Construct {
   public readonly loadBalancer: ApplicationLoadBalancer;
   public readonly targetGroup: ApplicationTargetGroup;
   public readonly activeCallsMetric: Metric;
+  /** The bridge container (settings added by other constructs, e.g. the callback schedules). */
+  public readonly container: ContainerDefinition;
+  public readonly taskRole: IRole;
 
   constructor(scope: Construct, id: string, props: BridgeServiceProps) {
     super(scope, id);
@@ -188,6 +192,8 @@ export class BridgeService extends Construct {
         'Only non-secret settings (URLs, table and parameter names, business hours) are plain environment variables; every key comes from Secrets Manager as an ECS secret.',
     });
 
+    this.container = container;
+    this.taskRole = taskDefinition.taskRole;
     props.table.grantReadWriteData(taskDefinition.taskRole);
     props.providerFlag.grantRead(taskDefinition.taskRole);
     // The bridge sets and clears its own scale-in protection through the ECS agent's task

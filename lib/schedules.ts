@@ -1,5 +1,5 @@
 import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Schedule, ScheduleExpression, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -31,6 +31,8 @@ export class Schedules extends Construct {
   public readonly deadLetterQueue: Queue;
   public readonly callbackGroup: ScheduleGroup;
   public readonly callbackRole: Role;
+  /** The place-call function that callback schedules invoke. */
+  public readonly callbackTargetArn: string;
 
   constructor(scope: Construct, id: string, props: SchedulesProps) {
     super(scope, id);
@@ -98,31 +100,38 @@ export class Schedules extends Construct {
     );
     this.deadLetterQueue.grantSendMessages(this.callbackRole);
 
+    this.callbackTargetArn = props.callbackFunction.knownArn();
     const fn = props.callbackFunction;
-    fn.addToRolePolicy(
+    if (fn.role) this.allowCreatingCallbacks(fn.role, (name, value) => fn.addEnvironment(name, value));
+  }
+
+  /**
+   * Lets a principal create one-time callback schedules in this group (POST /calls with a future
+   * `at`, and the agent's `schedule_callback` tool on the bridge), with the environment it needs.
+   */
+  allowCreatingCallbacks(role: IRole, addEnvironment: (name: string, value: string) => void): void {
+    role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:DeleteSchedule'],
         resources: [`${this.callbackScheduleArnPrefix()}*`],
       }),
     );
-    fn.addToRolePolicy(
+    role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['iam:PassRole'],
         resources: [this.callbackRole.roleArn],
         conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
       }),
     );
-    if (fn.role) {
-      acknowledgeWildcardResource(
-        fn.role,
-        `${this.callbackScheduleArnPrefix()}*`,
-        'Callback schedules are created at run time with names derived from the call; the wildcard is limited to schedules in this one group.',
-      );
-    }
-    fn.addEnvironment('CALLBACK_SCHEDULE_GROUP', this.callbackGroup.scheduleGroupName);
-    fn.addEnvironment('CALLBACK_SCHEDULE_ROLE_ARN', this.callbackRole.roleArn);
-    fn.addEnvironment('CALLBACK_TARGET_ARN', fn.knownArn());
-    fn.addEnvironment('CALLBACK_DEAD_LETTER_ARN', this.deadLetterQueue.queueArn);
+    acknowledgeWildcardResource(
+      role,
+      `${this.callbackScheduleArnPrefix()}*`,
+      'Callback schedules are created at run time with names derived from the call; the wildcard is limited to schedules in this one group.',
+    );
+    addEnvironment('CALLBACK_SCHEDULE_GROUP', this.callbackGroup.scheduleGroupName);
+    addEnvironment('CALLBACK_SCHEDULE_ROLE_ARN', this.callbackRole.roleArn);
+    addEnvironment('CALLBACK_TARGET_ARN', this.callbackTargetArn);
+    addEnvironment('CALLBACK_DEAD_LETTER_ARN', this.deadLetterQueue.queueArn);
   }
 
   private callbackScheduleArnPrefix(): string {

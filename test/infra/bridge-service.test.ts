@@ -130,6 +130,15 @@ describe('bridge task', () => {
     expect(JSON.stringify(env.PUBLIC_URL)).toContain(
       logicalId('AWS::ApiGatewayV2::Api', 'WebhookApiHttpApi'),
     );
+    // schedule_callback on the bridge creates the same one-time schedules as POST /calls.
+    expect(Object.keys(env)).toEqual(
+      expect.arrayContaining([
+        'CALLBACK_TARGET_ARN',
+        'CALLBACK_SCHEDULE_ROLE_ARN',
+        'CALLBACK_SCHEDULE_GROUP',
+        'CALLBACK_DEAD_LETTER_ARN',
+      ]),
+    );
   });
 });
 

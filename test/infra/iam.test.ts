@@ -130,10 +130,21 @@ describe('bridge task role', () => {
     expect(resource).toContain(logicalId('AWS::ECS::Cluster', 'BridgeCluster'));
   });
 
-  it('reads and writes the call table and reads the provider flag, nothing else', () => {
+  it('reads and writes the call table, reads the provider flag, creates callbacks; nothing else', () => {
     const statements = statementsOfRole(taskRole());
     const services = new Set(statements.flatMap((s) => actionsOf(s).map((a) => a.split(':')[0])));
-    expect([...services].sort()).toEqual(['dynamodb', 'ecs', 'ssm']);
+    expect([...services].sort()).toEqual(['dynamodb', 'ecs', 'iam', 'scheduler', 'ssm']);
     for (const s of statements) expect(s.Resource).not.toBe('*');
+  });
+
+  it('creates callback schedules only in the callback group, passing only the scheduler role', () => {
+    const statements = statementsOfRole(taskRole());
+    const schedules = statements.find((s) => actionsOf(s).includes('scheduler:CreateSchedule'));
+    expect(JSON.stringify(schedules?.Resource)).toContain(':schedule/');
+    const passRole = statements.find((s) => actionsOf(s).includes('iam:PassRole'));
+    expect(passRole?.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+    });
+    expect(JSON.stringify(passRole?.Resource)).toContain('CallbackRole');
   });
 });
