@@ -27,6 +27,11 @@ export interface FinaliseDeps {
   ownerEmail?: string;
   business: { name: string; timezone: string };
   now: () => number;
+  /**
+   * Twilio's final status can overtake the bridge's last transcript writes: while the session still
+   * streams, wait up to this long for the bridge to end it (default 3000).
+   */
+  settleMs?: number;
 }
 
 export type FinaliseOutcome =
@@ -174,8 +179,19 @@ interface CallFacts {
   summarySource: 'analysis' | 'turns';
 }
 
+/** The call record once the bridge has written its last turns (or the wait has run out). */
+async function settledRecord(deps: FinaliseDeps, callSid: string) {
+  const deadline = Date.now() + (deps.settleMs ?? 3000);
+  let record = await deps.sessions.get(callSid);
+  while (record?.session.status === 'streaming' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    record = await deps.sessions.get(callSid);
+  }
+  return record;
+}
+
 async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<CallFacts> {
-  const record = await deps.sessions.get(state.callSid);
+  const record = await settledRecord(deps, state.callSid);
   const base = baseRow(state, record);
   const links = await findLinks(deps, state.callSid, record, base.startedAt, base.endedAt ?? state.at);
   const analysis = await deps.analyses.getAnalysis(state.callSid);

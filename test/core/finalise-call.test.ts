@@ -15,6 +15,24 @@ import {
 const FINAL = { callSid: CALL_SID, status: 'completed' as const, durationSeconds: 125, at: T0 + 127_000 };
 
 describe('finaliseCall', () => {
+  test("waits for the bridge's last turns when Twilio's final status overtakes them", async () => {
+    const h = harness();
+    h.sessions.put({
+      session: { ...session(), status: 'streaming' },
+      turns: TURNS.slice(0, 2),
+      toolCalls: [],
+    });
+    setTimeout(() => {
+      const record = h.sessions.records.get(CALL_SID)!;
+      record.turns = TURNS;
+      record.session.status = 'ended';
+    }, 250);
+
+    await finaliseCall(h.deps, FINAL);
+
+    expect(h.crm.calls.get(CALL_SID)?.turns).toHaveLength(TURNS.length);
+  });
+
   test('a booked call becomes one CRM row with its turns, links and summary, and one owner email', async () => {
     const h = harness();
     bookedCall(h);
