@@ -232,26 +232,28 @@ async function failover(runs: number) {
   return { runs, p50: percentile(times, 50), max: times.at(-1) ?? Number.NaN };
 }
 
+/** `runs` signed POST /twilio/inbound from `from`, timed one after the other; sorted milliseconds. */
+async function timeInbound(app: LocalApp, from: string, runs: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    const answer = await placeCall({
+      baseUrl: app.stack.url,
+      publicUrl: PUBLIC_URL,
+      accountSid: TEST_ACCOUNT_SID,
+      authToken: TEST_AUTH_TOKEN,
+      from,
+      to: '+15550001111',
+      callSid: nextSid(),
+    });
+    if (answer.status !== 200) throw new Error(`inbound answered ${answer.status}`);
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b);
+}
+
 /** POST /twilio/inbound latency with and without a CRM lookup of a known caller. */
 async function inbound(runs: number) {
-  const measure = async (app: LocalApp, from: string) => {
-    const times: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const started = performance.now();
-      const answer = await placeCall({
-        baseUrl: app.stack.url,
-        publicUrl: PUBLIC_URL,
-        accountSid: TEST_ACCOUNT_SID,
-        authToken: TEST_AUTH_TOKEN,
-        from,
-        to: '+15550001111',
-        callSid: nextSid(),
-      });
-      if (answer.status !== 200) throw new Error(`inbound answered ${answer.status}`);
-      times.push(performance.now() - started);
-    }
-    return times.sort((a, b) => a - b);
-  };
   const app = await startApp({
     ELEVENLABS_API_KEY: 'bench',
     ELEVENLABS_AGENT_ID: 'echo',
@@ -259,8 +261,8 @@ async function inbound(runs: number) {
   });
   try {
     await (app.adapters.crm as MemoryCrm).upsertCustomer({ phone: '+15551230555', name: 'Maria Lopez' });
-    const unknown = await measure(app, '+15551230666');
-    const known = await measure(app, '+15551230555');
+    const unknown = await timeInbound(app, '+15551230666', runs);
+    const known = await timeInbound(app, '+15551230555', runs);
     return {
       runs,
       unknownP50: percentile(unknown, 50),
@@ -309,22 +311,7 @@ async function inboundSupabase(runs: number, rttMs: number) {
     SUPABASE_SERVICE_ROLE_KEY: 'bench-service-role',
   });
   try {
-    const times: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const started = performance.now();
-      const answer = await placeCall({
-        baseUrl: app.stack.url,
-        publicUrl: PUBLIC_URL,
-        accountSid: TEST_ACCOUNT_SID,
-        authToken: TEST_AUTH_TOKEN,
-        from: '+15551230555',
-        to: '+15550001111',
-        callSid: nextSid(),
-      });
-      if (answer.status !== 200) throw new Error(`inbound answered ${answer.status}`);
-      times.push(performance.now() - started);
-    }
-    times.sort((a, b) => a - b);
+    const times = await timeInbound(app, '+15551230555', runs);
     return { runs, rttMs, p50: percentile(times, 50), p95: percentile(times, 95) };
   } finally {
     await app.close();

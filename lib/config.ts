@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseBusinessHours } from '../services/core/business-hours.js';
+import { isIanaTimeZone, parseBusinessHours } from '../services/core/business-hours.js';
 import { isE164 } from '../services/core/phone.js';
 
 /**
@@ -24,14 +24,7 @@ const acmCertificateArn = z
     'must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)',
   );
 
-const timeZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be an IANA time zone such as America/New_York');
+const timeZone = z.string().refine(isIanaTimeZone, 'must be an IANA time zone such as America/New_York');
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:mm');
 

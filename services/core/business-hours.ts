@@ -40,6 +40,16 @@ function dayNumber(day: string): number {
   return index + 1;
 }
 
+/** Whether `tz` is an IANA time zone this runtime knows (`America/New_York`). */
+export function isIanaTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the business is open at `at` (epoch ms) in its time zone. */
 export function isWithinHours(hours: BusinessHours, timezone: string, at: number): boolean {
   const local = DateTime.fromMillis(at, { zone: timezone });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type BusinessHours, parseBusinessHours } from './business-hours.js';
+import { type BusinessHours, isIanaTimeZone, parseBusinessHours } from './business-hours.js';
 import { isE164 } from './phone.js';
 import type { EngineName } from './voice-engine.js';
 
@@ -97,14 +97,7 @@ const arn = z
 const timeZone = z
   .string()
   .trim()
-  .refine((tz) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'must be an IANA time zone such as America/New_York');
+  .refine(isIanaTimeZone, 'must be an IANA time zone such as America/New_York');
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).optional(),
