@@ -1,6 +1,8 @@
-// Deep imports keep the bundle to the REST client and its request client.
+// Deep imports keep the bundle to the Voice API (2010-04-01) and the request client: the root
+// `Twilio` client would bundle every Twilio product's REST domain (5 MB).
+import BaseTwilio from 'twilio/lib/base/BaseTwilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
-import Twilio from 'twilio/lib/rest/Twilio';
+import Api from 'twilio/lib/rest/Api';
 import { forCall } from '../../core/logging.js';
 import type { CallControl, PlaceCallRequest } from '../../core/ports.js';
 
@@ -33,13 +35,14 @@ class RebasedRequestClient extends RequestClient {
 
 /** Live-call control through Twilio's REST API: redirect (transfer), hang up, place a call. */
 export class TwilioCallControl implements CallControl {
-  private readonly client: Twilio;
+  private readonly client: Api['account'];
 
   constructor(options: TwilioCallControlOptions) {
     const apiUrl = options.apiUrl?.replace(/\/+$/, '');
-    this.client = new Twilio(options.accountSid, options.authToken, {
+    const base = new BaseTwilio.Client(options.accountSid, options.authToken, {
       httpClient: apiUrl && apiUrl !== TWILIO_API ? new RebasedRequestClient(apiUrl) : undefined,
     });
+    this.client = new Api(base).account;
   }
 
   async redirect(callSid: string, twiml: string): Promise<void> {
