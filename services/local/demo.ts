@@ -13,7 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { loadClip, silence } from '../../test/sim/audio.js';
-import { openStream, placeCall, type TwilioCallStream } from '../../test/sim/twilio-caller.js';
+import {
+  openStream,
+  placeCall,
+  sendStatusCallback,
+  type TwilioCallStream,
+} from '../../test/sim/twilio-caller.js';
 import { startTwilioRestSim } from '../../test/sim/twilio-rest.js';
 import type { MemoryCalendar } from '../adapters/memory/calendar.js';
 import { OutboxMailer } from '../adapters/memory/outbox-mailer.js';
@@ -37,15 +42,19 @@ const CALLER = '+15551234567';
 
 const print = (line = '') => process.stdout.write(`${line}\n`);
 
-/** The simulated caller: hello, wait for the agent's answer, then the booking request, then hang up. */
-async function converse(stream: TwilioCallStream): Promise<void> {
+/** The simulated caller: hello, the agent's answer, the booking request, hang up. Returns the caller audio's bytes. */
+async function converse(stream: TwilioCallStream): Promise<number> {
   const greeting = loadClip('agent-greeting').length;
   await stream.waitForAudio(greeting, 10_000);
-  await stream.sendAudio(Buffer.concat([loadClip('caller-hello'), silence(2000)]), { paced: false });
+  const hello = Buffer.concat([loadClip('caller-hello'), silence(2000)]);
+  await stream.sendAudio(hello, { paced: false });
   await stream.waitForAudio(2 * greeting, 10_000);
-  await stream.sendAudio(Buffer.concat([loadClip('caller-booking'), silence(2000)]), { paced: false });
+  const booking = Buffer.concat([loadClip('caller-booking'), silence(2000)]);
+  await stream.sendAudio(booking, { paced: false });
   await stream.waitForAudio(2 * greeting + loadClip('agent-confirm').length, 15_000);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the agent's last transcript follows its audio
   await stream.hangUp();
+  return hello.length + booking.length;
 }
 
 async function callInto(baseUrl: string, publicUrl: string, accountSid: string, authToken: string) {
@@ -69,7 +78,21 @@ async function callInto(baseUrl: string, publicUrl: string, accountSid: string, 
     callSid,
     parameters: answer.twiml.parameters,
   });
-  await converse(stream);
+  const callerBytes = await converse(stream);
+  // Twilio's status callback: finalisation writes the CRM row and emails the owner.
+  const status = await sendStatusCallback({
+    baseUrl,
+    publicUrl,
+    accountSid,
+    authToken,
+    callSid,
+    from: CALLER,
+    to: '+15550001111',
+    callStatus: 'completed',
+    // The simulated caller sends its audio faster than real time: count the call as long as its audio.
+    callDurationSeconds: Math.round((stream.receivedBytes + callerBytes) / 8000),
+  });
+  print(`   call completed; POST /twilio/status answered ${status.status}`);
   print(
     `   caller heard ${(stream.receivedBytes / 8000).toFixed(1)} s of agent audio; ${stream.violations.length} protocol violations`,
   );
