@@ -2,11 +2,14 @@
  * What a Lambda container builds once and keeps between invocations: the configuration (with the
  * app secret merged in) and the adapters. Handlers export `handler = …` built on `lambdaRuntime()`.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDynamoClients } from '../services/adapters/dynamodb/clients.js';
 import { type CallTableStores, callTableStores } from '../services/adapters/dynamodb/stores.js';
 import { providerFlagFor } from '../services/adapters/provider-flag-from-config.js';
-import { readSecretEnvironment } from '../services/adapters/secrets-manager/secret-environment.js';
+import {
+  readSecretEnvironment,
+  type SecretsManagerClient,
+  secretsManagerClient,
+} from '../services/adapters/secrets-manager/secret-environment.js';
 import type { CallSessionStore } from '../services/core/call-session.js';
 import { type Config, loadConfig } from '../services/core/config.js';
 import type { ProviderFlag } from '../services/core/ports.js';
@@ -37,10 +40,7 @@ export async function buildRuntime(env: Env, deps: RuntimeDeps = {}): Promise<La
   let merged = env;
   const secretArn = env.SECRETS_ARN?.trim();
   if (secretArn) {
-    const secret = await readSecretEnvironment(
-      deps.secretsManager ?? new SecretsManagerClient({}),
-      secretArn,
-    );
+    const secret = await readSecretEnvironment(deps.secretsManager ?? secretsManagerClient(), secretArn);
     merged = mergeUnder(env, secret);
   }
   const config = loadConfig(merged);

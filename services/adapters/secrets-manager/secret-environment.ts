@@ -1,4 +1,11 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+export type { SecretsManagerClient };
+
+/** A client for the function's own region (from the Lambda environment). */
+export function secretsManagerClient(): SecretsManagerClient {
+  return new SecretsManagerClient({});
+}
 
 /**
  * Reads the app's one Secrets Manager secret: a JSON object whose keys are environment-variable
