@@ -166,6 +166,22 @@ describe('stream authentication', () => {
       signature,
     });
 
+  /** Opens the media stream of `callSid` as Twilio would, with `parameters` and a handshake signature. */
+  const stream = (
+    callSid: string,
+    twiml: { streamUrl: string; parameters: Record<string, string> },
+    handshakeSignature: 'valid' | 'forged' | 'missing' = 'valid',
+  ) =>
+    openStream({
+      streamUrl: twiml.streamUrl,
+      authToken: TEST_AUTH_TOKEN,
+      accountSid: TEST_ACCOUNT_SID,
+      callSid,
+      parameters: twiml.parameters,
+      connectTo: mediaStreamAddress(harness.stack),
+      handshakeSignature,
+    });
+
   it.each([
     ['forged', 'CA00000000000000000000000000000f01', undefined],
     ['missing', 'CA00000000000000000000000000000f02', undefined],
@@ -180,15 +196,7 @@ describe('stream authentication', () => {
     const callSid = 'CA00000000000000000000000000000f04';
     const ok = await answer('valid', callSid);
     for (const handshakeSignature of ['forged', 'missing'] as const) {
-      const attempt = openStream({
-        streamUrl: ok.twiml!.streamUrl,
-        authToken: TEST_AUTH_TOKEN,
-        accountSid: TEST_ACCOUNT_SID,
-        callSid,
-        parameters: ok.twiml!.parameters,
-        connectTo: mediaStreamAddress(harness.stack),
-        handshakeSignature,
-      });
+      const attempt = stream(callSid, ok.twiml!, handshakeSignature);
       await expect(attempt).rejects.toBeInstanceOf(StreamRejectedError);
       await expect(attempt).rejects.toMatchObject({ status: 401 });
     }
@@ -198,33 +206,15 @@ describe('stream authentication', () => {
     const callSid = 'CA00000000000000000000000000000f05';
     const ok = await answer('valid', callSid);
     const requestsBefore = harness.elevenlabs.signedUrlRequests.length;
-    const forgedToken = await openStream({
-      streamUrl: ok.twiml!.streamUrl,
-      authToken: TEST_AUTH_TOKEN,
-      accountSid: TEST_ACCOUNT_SID,
-      callSid,
+    const forgedToken = await stream(callSid, {
+      ...ok.twiml!,
       parameters: { ...ok.twiml!.parameters, token: 'not-the-token' },
-      connectTo: mediaStreamAddress(harness.stack),
     });
     expect((await forgedToken.closed).code).toBe(1008);
 
-    const first = await openStream({
-      streamUrl: ok.twiml!.streamUrl,
-      authToken: TEST_AUTH_TOKEN,
-      accountSid: TEST_ACCOUNT_SID,
-      callSid,
-      parameters: ok.twiml!.parameters,
-      connectTo: mediaStreamAddress(harness.stack),
-    });
+    const first = await stream(callSid, ok.twiml!);
     await harness.elevenlabs.nextConversation(5000);
-    const replay = await openStream({
-      streamUrl: ok.twiml!.streamUrl,
-      authToken: TEST_AUTH_TOKEN,
-      accountSid: TEST_ACCOUNT_SID,
-      callSid,
-      parameters: ok.twiml!.parameters,
-      connectTo: mediaStreamAddress(harness.stack),
-    });
+    const replay = await stream(callSid, ok.twiml!);
     expect((await replay.closed).code).toBe(1008);
     expect(harness.elevenlabs.signedUrlRequests.length).toBe(requestsBefore + 1);
     await first.hangUp();

@@ -132,7 +132,7 @@ describe('the place-call Lambda, wired from its environment', () => {
         SUPABASE_SERVICE_ROLE_KEY: 'service-role-key',
         GOOGLE_SERVICE_ACCOUNT_JSON: JSON.stringify({
           client_email: 'svc@example.iam.gserviceaccount.com',
-          private_key: '-----BEGIN PRIVATE KEY-----\nnot-used\n-----END PRIVATE KEY-----\n',
+          private_key: 'fake-key-never-used: this test never reaches Google',
         }),
         GOOGLE_CALENDAR_ID: 'calendar@example.com',
         RESEND_API_KEY: 're_test',
