@@ -9,8 +9,8 @@ import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import WebSocket from 'ws';
 import type { MemoryCrm } from '../services/adapters/memory/crm';
 import { type LocalApp, startLocalApp } from '../services/local/app';
+import { placeCall } from '../services/local/sim/twilio-caller';
 import { mediaStreamAddress } from '../test/e2e/harness';
-import { placeCall } from '../test/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../test/support/twilio';
 import { startEchoEngine } from './echo-engine';
 
@@ -198,7 +198,7 @@ async function memoryPerCall(calls: number) {
 /** Time from the stream's start to the first agent audio, with the chosen engine refusing. */
 async function failover(runs: number) {
   const refusing = await startEchoEngine({ refuse: true });
-  const { startOpenAiSim } = await import('../test/sim/openai-server.js');
+  const { startOpenAiSim } = await import('../services/local/sim/openai-server.js');
   const openai = await startOpenAiSim({ apiKey: 'bench' });
   const app = await startApp({
     ELEVENLABS_API_KEY: 'bench',

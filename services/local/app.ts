@@ -3,7 +3,7 @@
  * and each outside system either real (its setting is present) or an embedded stand-in.
  * `npm start`, `npm run demo` and the end-to-end tests all start it through here.
  */
-import type { ConversationScript } from '../../test/sim/script.js';
+
 import { type BusinessAdapters, businessAdapters, toolRunnerFor } from '../adapters/from-config.js';
 import type { BridgeDeps } from '../bridge/server.js';
 import { loadConfig } from '../core/config.js';
@@ -12,6 +12,7 @@ import { buildLocalAfterCall, type LocalAfterCall } from './after-call.js';
 import { buildLocalBridge } from './bridge.js';
 import { demoScript } from './demo-script.js';
 import { type EmbeddedEngines, startEmbeddedEngines } from './embedded-engines.js';
+import type { ConversationScript } from './sim/script.js';
 import { type Env, type LocalStack, type LocalStackContext, startLocalStack } from './stack.js';
 
 export interface LocalAppOptions {

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
-import type { ConversationScript } from '../../test/sim/script.js';
 import { type BusinessHours, openIntervalsOn } from '../core/business-hours.js';
+import type { ConversationScript } from './sim/script.js';
 
 /**
  * The conversation the embedded (simulated) engines play when no engine keys are set: a caller asks

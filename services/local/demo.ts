@@ -12,18 +12,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
-import { loadClip, silence } from '../../test/sim/audio.js';
-import {
-  openStream,
-  placeCall,
-  sendStatusCallback,
-  type TwilioCallStream,
-} from '../../test/sim/twilio-caller.js';
-import { startTwilioRestSim } from '../../test/sim/twilio-rest.js';
 import type { MemoryCalendar } from '../adapters/memory/calendar.js';
 import { OutboxMailer } from '../adapters/memory/outbox-mailer.js';
 import { loadConfig } from '../core/config.js';
 import { type LocalApp, startLocalApp } from './app.js';
+import { loadClip, silence } from './sim/audio.js';
+import { openStream, placeCall, sendStatusCallback, type TwilioCallStream } from './sim/twilio-caller.js';
+import { startTwilioRestSim } from './sim/twilio-rest.js';
 
 const DEMO_ENV = {
   PORT: '0',

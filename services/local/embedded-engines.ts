@@ -1,6 +1,6 @@
-import { type ElevenLabsSim, startElevenLabsSim } from '../../test/sim/elevenlabs-server.js';
-import { type OpenAiSim, startOpenAiSim } from '../../test/sim/openai-server.js';
-import type { ConversationScript } from '../../test/sim/script.js';
+import { type ElevenLabsSim, startElevenLabsSim } from './sim/elevenlabs-server.js';
+import { type OpenAiSim, startOpenAiSim } from './sim/openai-server.js';
+import type { ConversationScript } from './sim/script.js';
 
 type Env = Record<string, string | undefined>;
 

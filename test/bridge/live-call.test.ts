@@ -5,7 +5,7 @@ import { createBridgeHttpServer } from '../../services/bridge/http-server';
 import { type Bridge, createBridge } from '../../services/bridge/server';
 import { hashStreamToken, newStreamToken } from '../../services/core/stream-token';
 import type { EngineListener, EngineSession, VoiceEngine } from '../../services/core/voice-engine';
-import { openStream } from '../sim/twilio-caller';
+import { openStream } from '../../services/local/sim/twilio-caller';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 

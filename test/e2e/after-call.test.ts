@@ -10,8 +10,8 @@ import { MemoryCrm } from '../../services/adapters/memory/crm';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
 import type { CallRow } from '../../services/core/ports';
 import type { EngineName } from '../../services/core/voice-engine';
-import { loadClip } from '../sim/audio';
-import { sendStatusCallback } from '../sim/twilio-caller';
+import { loadClip } from '../../services/local/sim/audio';
+import { sendStatusCallback } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { nextDriver } from './engine-driver';
 import {

@@ -1,7 +1,7 @@
 import type { CallRecord } from '../../services/core/call-session';
 import type { EngineName } from '../../services/core/voice-engine';
-import { loadClip, silence, toFrames } from '../sim/audio';
-import { openStream, placeCall, StreamRejectedError } from '../sim/twilio-caller';
+import { loadClip, silence, toFrames } from '../../services/local/sim/audio';
+import { openStream, placeCall, StreamRejectedError } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { nextDriver } from './engine-driver';
 import { eventually } from './eventually';

@@ -1,6 +1,6 @@
 import type { EngineName } from '../../services/core/voice-engine';
-import type { SimConversation } from '../sim/elevenlabs-server';
-import type { OpenAiSimSession } from '../sim/openai-server';
+import type { SimConversation } from '../../services/local/sim/elevenlabs-server';
+import type { OpenAiSimSession } from '../../services/local/sim/openai-server';
 import type { Harness } from './harness';
 
 /**

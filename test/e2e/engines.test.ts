@@ -1,6 +1,6 @@
 import type { StaticProviderFlag } from '../../services/adapters/memory/static-provider-flag';
 import type { EngineName } from '../../services/core/voice-engine';
-import { loadClip } from '../sim/audio';
+import { loadClip } from '../../services/local/sim/audio';
 import { nextDriver } from './engine-driver';
 import { eventually } from './eventually';
 import { type Harness, startHarness } from './harness';

@@ -5,12 +5,12 @@ import type { BusinessAdapters } from '../../services/adapters/from-config';
 import type { ToolResult, ToolRunner } from '../../services/core/tool-types';
 import type { EngineName } from '../../services/core/voice-engine';
 import { type LocalApp, startLocalApp } from '../../services/local/app';
+import { type ElevenLabsSim, startElevenLabsSim } from '../../services/local/sim/elevenlabs-server';
+import { type OpenAiSim, startOpenAiSim } from '../../services/local/sim/openai-server';
+import type { ConversationScript } from '../../services/local/sim/script';
+import { openStream, placeCall, type TwilioCallStream } from '../../services/local/sim/twilio-caller';
+import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest';
 import type { LocalStack } from '../../services/local/stack';
-import { type ElevenLabsSim, startElevenLabsSim } from '../sim/elevenlabs-server';
-import { type OpenAiSim, startOpenAiSim } from '../sim/openai-server';
-import type { ConversationScript } from '../sim/script';
-import { openStream, placeCall, type TwilioCallStream } from '../sim/twilio-caller';
-import { startTwilioRestSim, type TwilioRestSim } from '../sim/twilio-rest';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 
 export const ELEVENLABS_KEY = 'xi-test-key';

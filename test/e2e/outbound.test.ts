@@ -7,7 +7,12 @@ import { DateTime } from 'luxon';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
 import type { EngineName } from '../../services/core/voice-engine';
-import { openStream, placeCall, sendStatusCallback, voiceWebhookParams } from '../sim/twilio-caller';
+import {
+  openStream,
+  placeCall,
+  sendStatusCallback,
+  voiceWebhookParams,
+} from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import {
   BUSINESS_NUMBER,

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { DateTime } from 'luxon';
 import { createPlaceCallHandler, handler, isHttpEvent } from '../../functions/place-call.js';
-import { startTwilioRestSim, type TwilioRestSim } from '../sim/twilio-rest.js';
+import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
 import { outboundHarness, PUBLIC_URL } from '../support/outbound-harness.js';
 import { formEvent, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, testEnv } from '../support/twilio.js';

@@ -7,8 +7,8 @@ import {
   responseCreate,
   sessionUpdate,
 } from '../../../services/adapters/openai-realtime/codec.js';
-import { loadClip, toFrames } from '../../sim/audio.js';
-import { validateClientEvent, validateServerEvent } from '../../sim/openai-schemas.js';
+import { loadClip, toFrames } from '../../../services/local/sim/audio.js';
+import { validateClientEvent, validateServerEvent } from '../../../services/local/sim/openai-schemas.js';
 
 const tools = [
   {

@@ -12,9 +12,13 @@ import {
   type EngineSession,
   EngineStartError,
 } from '../../../services/core/voice-engine.js';
-import { loadClip, toFrames } from '../../sim/audio.js';
-import { validateClientEvent } from '../../sim/openai-schemas.js';
-import { type OpenAiSim, type OpenAiSimOptions, startOpenAiSim } from '../../sim/openai-server.js';
+import { loadClip, toFrames } from '../../../services/local/sim/audio.js';
+import { validateClientEvent } from '../../../services/local/sim/openai-schemas.js';
+import {
+  type OpenAiSim,
+  type OpenAiSimOptions,
+  startOpenAiSim,
+} from '../../../services/local/sim/openai-server.js';
 
 const API_KEY = 'sk-test-openai';
 const CALL_SID = 'CA0123456789abcdef0123456789abcdef';

@@ -1,7 +1,7 @@
 /**
  * A conversation a simulated engine plays (ElevenLabs and OpenAI simulators share this shape), so the
  * same scenario runs against both engines and drives the local demo. Audio clips are names of files
- * in test/fixtures/audio (without `.ulaw`).
+ * in services/local/sim/audio (without `.ulaw`).
  */
 export interface AgentUtterance {
   text: string;

@@ -1,7 +1,7 @@
 /**
  * Validators for Twilio Media Streams WebSocket messages, compiled from
- * test/schemas/twilio-media-streams.schema.json (written from the catalog
- * test/schemas/catalog/twilio-media-streams.json; provenance in its `$comment`).
+ * services/local/sim/schemas/twilio-media-streams.schema.json (written from the catalog
+ * services/local/sim/schemas/catalog/twilio-media-streams.json; provenance in its `$comment`).
  *
  * Messages route on `event` within their direction; an event the protocol does not define for that
  * direction is a violation (Twilio would answer it with error 31951).
@@ -16,7 +16,7 @@ export type TwilioDirection = 'from-twilio' | 'to-twilio';
 export const FROM_TWILIO_EVENTS = ['connected', 'start', 'media', 'dtmf', 'mark', 'stop'] as const;
 export const TO_TWILIO_EVENTS = ['media', 'mark', 'clear'] as const;
 
-const SCHEMA_PATH = join(__dirname, '..', 'schemas', 'twilio-media-streams.schema.json');
+const SCHEMA_PATH = join(__dirname, 'schemas', 'twilio-media-streams.schema.json');
 const SCHEMA_ID = 'twilio-media-streams.schema.json';
 
 let validators: Record<TwilioDirection, Map<string, ValidateFunction>> | undefined;

@@ -3,15 +3,15 @@
  * adapter), so the simulator is checked against the protocol, not against our own code.
  */
 import WebSocket from 'ws';
-import { FRAME_BYTES, isSilentUlaw, loadClip, silence, toFrames } from './audio.js';
+import { FRAME_BYTES, isSilentUlaw, loadClip, silence, toFrames } from '../../../services/local/sim/audio.js';
 import {
   DEFAULT_END_OF_TURN_SILENCE_MS,
   type ElevenLabsSim,
   type ElevenLabsSimOptions,
   startElevenLabsSim,
-} from './elevenlabs-server.js';
-import type { ConversationScript } from './script.js';
-import { Waiter } from './waiter.js';
+} from '../../../services/local/sim/elevenlabs-server.js';
+import type { ConversationScript } from '../../../services/local/sim/script.js';
+import { Waiter } from '../../../services/local/sim/waiter.js';
 
 const API_KEY = 'xi-test-key';
 const AGENT_ID = 'agent_test_1';

@@ -1,6 +1,6 @@
 /**
  * Validators for ElevenLabs Conversational AI WebSocket messages, compiled from the official
- * AsyncAPI contract (test/schemas/elevenlabs/agent.asyncapi.json, elevenlabs/packages@2a9057e).
+ * AsyncAPI contract (services/local/sim/schemas/elevenlabs/agent.asyncapi.json, elevenlabs/packages@2a9057e).
  *
  * Routing (protocols.md §6a): a frame with `user_audio_chunk` and no `type` is user audio; every
  * other message routes on `type` to the payload schema the contract lists for that direction; a
@@ -25,7 +25,7 @@ export interface ElevenLabsValidateOptions {
   allowUnknownFields?: boolean;
 }
 
-const SPEC_PATH = join(__dirname, '..', 'schemas', 'elevenlabs', 'agent.asyncapi.json');
+const SPEC_PATH = join(__dirname, 'schemas', 'elevenlabs', 'agent.asyncapi.json');
 const SPEC_ID = 'elevenlabs-agent.asyncapi.json';
 /** The key of a frame that carries user audio; it is the only client message without `type`. */
 const USER_AUDIO_KEY = 'user_audio_chunk';

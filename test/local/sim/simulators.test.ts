@@ -8,10 +8,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
 import WebSocket, { WebSocketServer } from 'ws';
-import { loadClip, silence } from './audio.js';
-import { type ElevenLabsSim, startElevenLabsSim } from './elevenlabs-server.js';
-import type { ConversationScript } from './script.js';
-import { openStream, placeCall } from './twilio-caller.js';
+import { loadClip, silence } from '../../../services/local/sim/audio.js';
+import { type ElevenLabsSim, startElevenLabsSim } from '../../../services/local/sim/elevenlabs-server.js';
+import type { ConversationScript } from '../../../services/local/sim/script.js';
+import { openStream, placeCall } from '../../../services/local/sim/twilio-caller.js';
 
 const AUTH_TOKEN = 'relay-auth-token';
 const ACCOUNT_SID = `AC${'3'.repeat(32)}`;

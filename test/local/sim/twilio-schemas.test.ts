@@ -1,4 +1,4 @@
-import { validateFromTwilio, validateToTwilio } from './twilio-schemas.js';
+import { validateFromTwilio, validateToTwilio } from '../../../services/local/sim/twilio-schemas.js';
 
 const STREAM = `MZ${'a'.repeat(32)}`;
 const CALL = `CA${'b'.repeat(32)}`;

@@ -6,9 +6,9 @@ export const FRAME_BYTES = 160;
 export const FRAME_MS = 20;
 export const ULAW_BYTES_PER_MS = 8;
 
-const AUDIO_DIR = join(__dirname, '..', 'fixtures', 'audio');
+const AUDIO_DIR = join(__dirname, 'audio');
 
-/** A recorded clip from test/fixtures/audio (raw μ-law). */
+/** A recorded clip from services/local/sim/audio (raw μ-law). */
 export function loadClip(name: string): Buffer {
   return readFileSync(join(AUDIO_DIR, `${name}.ulaw`));
 }

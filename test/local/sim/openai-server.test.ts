@@ -1,9 +1,9 @@
 import WebSocket from 'ws';
-import { createOpenAiRealtimeEngine } from '../../services/adapters/openai-realtime/engine.js';
-import type { EngineCallContext, EngineSession } from '../../services/core/voice-engine.js';
-import { loadClip, silence, toFrames } from './audio.js';
-import { type OpenAiSim, startOpenAiSim } from './openai-server.js';
-import type { ConversationScript } from './script.js';
+import { createOpenAiRealtimeEngine } from '../../../services/adapters/openai-realtime/engine.js';
+import type { EngineCallContext, EngineSession } from '../../../services/core/voice-engine.js';
+import { loadClip, silence, toFrames } from '../../../services/local/sim/audio.js';
+import { type OpenAiSim, startOpenAiSim } from '../../../services/local/sim/openai-server.js';
+import type { ConversationScript } from '../../../services/local/sim/script.js';
 
 const API_KEY = 'sk-sim';
 type Json = Record<string, unknown>;

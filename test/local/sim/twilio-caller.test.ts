@@ -9,15 +9,15 @@ import { performance } from 'node:perf_hooks';
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
 import type WebSocket from 'ws';
 import { WebSocketServer } from 'ws';
-import { silence } from './audio.js';
+import { silence } from '../../../services/local/sim/audio.js';
 import {
   openStream,
   placeCall,
   StreamRejectedError,
   sendStatusCallback,
   type TwilioCallStream,
-} from './twilio-caller.js';
-import { Waiter } from './waiter.js';
+} from '../../../services/local/sim/twilio-caller.js';
+import { Waiter } from '../../../services/local/sim/waiter.js';
 
 const AUTH_TOKEN = 'test-auth-token';
 const ACCOUNT_SID = `AC${'1'.repeat(32)}`;

@@ -14,7 +14,7 @@ interface SchemaFile {
   components: { schemas: Record<string, Json> };
 }
 
-const SCHEMA_DIR = join(__dirname, '..', 'schemas', 'openai');
+const SCHEMA_DIR = join(__dirname, 'schemas', 'openai');
 const GA_ID = 'openai-realtime-ga';
 
 function loadSchemaFile(name: string): SchemaFile {

@@ -2,7 +2,7 @@ import {
   elevenLabsSchemaName,
   validateElevenLabsClientMessage,
   validateElevenLabsServerMessage,
-} from './elevenlabs-schemas.js';
+} from '../../../services/local/sim/elevenlabs-schemas.js';
 
 const AUDIO = Buffer.from([0xff, 0x7f, 0x00, 0x10]).toString('base64');
 

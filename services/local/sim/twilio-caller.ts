@@ -4,7 +4,7 @@
  * upgrade and talks the Media Streams protocol exactly as Twilio does. On the way back it plays the
  * bridge's audio at real-time speed (8 bytes of μ-law per ms), echoes marks when the audio queued
  * before them has played and honours `clear`. Every message in both directions is checked against
- * test/schemas/twilio-media-streams.schema.json; problems land in `violations`, never in exceptions.
+ * services/local/sim/schemas/twilio-media-streams.schema.json; problems land in `violations`, never in exceptions.
  *
  *   const call = await placeCall({ baseUrl, publicUrl, accountSid, authToken, from, to });
  *   const stream = await openStream({ streamUrl: call.twiml!.streamUrl, connectTo, authToken,
