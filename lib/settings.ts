@@ -2,6 +2,7 @@ import { RemovalPolicy, SecretValue, Validations } from 'aws-cdk-lib';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type IStringParameter, ParameterTier, StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { ENGINE_NAME_PATTERN } from '../services/core/voice-engine.js';
 
 /**
  * Keys of the one secret (DESIGN §3 Secrets). The Lambdas read the whole JSON; the bridge task gets
@@ -24,7 +25,8 @@ export const SECRET_KEYS = [
 
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
-export const VOICE_PROVIDERS_PATTERN = '^(elevenlabs|openai)$';
+// The engines registry decides which values the flag may hold.
+export const VOICE_PROVIDERS_PATTERN = ENGINE_NAME_PATTERN;
 
 export interface SettingsProps {
   readonly stage: string;

@@ -1,20 +1,34 @@
 import WebSocket from 'ws';
 import { base64ByteLength, isBase64 } from '../core/audio.js';
-import type { CallSession, CallSessionStore } from '../core/call-session.js';
+import {
+  type CallSession,
+  type CallSessionStore,
+  ENGINE_OUTAGE,
+  type EngineSegment,
+} from '../core/call-session.js';
 import { forCall, logger } from '../core/logging.js';
+import { wrapUpInstruction } from '../core/persona.js';
 import type { CallControl } from '../core/ports.js';
 import { hashStreamToken } from '../core/stream-token.js';
 import type { ToolRunner } from '../core/tool-types.js';
 import {
   type EngineCallContext,
+  type EngineCapabilities,
+  type EngineChange,
   type EngineListener,
   type EngineName,
   type EngineSession,
-  otherEngine,
+  type EngineUsage,
+  failoverOrder,
   type VoiceEngine,
 } from '../core/voice-engine.js';
+import { BargeInGate } from './barge-in.js';
+import { frameMs, isSpeech } from './caller-voice.js';
+import { FallbackEngine, MAX_QUEUED_FRAMES, NoEngineError } from './fallback-engine.js';
+import { HeardTranscript } from './heard-transcript.js';
 import { PlaybackTracker } from './playback-tracker.js';
 import { SessionWriter } from './session-writer.js';
+import { summariseLatency } from './turn-latency.js';
 import {
   clearMessage,
   markMessage,
@@ -23,8 +37,6 @@ import {
   type TwilioInbound,
 } from './twilio-media-codec.js';
 
-/** Caller audio held while the engine connects (DESIGN: never dropped, bounded to a few seconds). */
-const MAX_QUEUED_FRAMES = 400; // 8 s of 20 ms frames
 /** A socket that cannot keep up: past this many unsent bytes the call ends instead of memory growing. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** After the agent's last words, how long to wait for Twilio to finish playing them. */
@@ -36,28 +48,44 @@ export interface LiveCallDeps {
   accountSid: string;
   business: { name: string; timezone: string };
   engineConnectTimeoutMs: number;
+  /** Caller speech over the agent shorter than this is a backchannel, not a barge-in (`bargeIn: 'bridge'` engines). */
+  bargeInMinMs: number;
+  /** The call's length limit: a minute before it the agent is told to wrap up; at it the call ends. */
+  maxCallSeconds: number;
   sessions: CallSessionStore;
   engines: Partial<Record<EngineName, VoiceEngine>>;
   tools: ToolRunner;
   callControl?: CallControl;
   now: () => number;
-  /** Caller's turn ended → first agent audio sent, once per turn (metrics). */
-  onTurnLatency?: (ms: number) => void;
-  /** Told once per call which engine served it and whether it failed over (metrics). */
+  /** Caller stops speaking → first agent audio sent, once per turn, the same way on every engine (metrics). */
+  onTurnLatency?: (ms: number, engine: EngineName) => void;
+  /** Told which engine serves a call: at start (with a start failover) and after each mid-call switch (metrics). */
   onEngineChosen?: (event: {
     callSid: string;
     chosen: EngineName;
     servedBy?: EngineName;
     failoverReason?: string;
     failoverMs?: number;
+    /** A switch after the call had started (the serving engine dropped). */
+    midCall?: boolean;
   }) => void;
 }
 
 type Phase = 'awaiting-start' | 'claiming' | 'connecting' | 'live' | 'ended';
 
+/** How long before MAX_CALL_SECONDS the agent is told to wrap up. */
+const WRAP_UP_NOTICE_MS = 60_000;
+const HANG_UP_ATTEMPTS = 3;
+
+interface Serving {
+  engine: EngineName;
+  capabilities: EngineCapabilities;
+}
+
 /**
- * One phone call on the bridge: the Twilio media socket, the engine session, and all of the call's
- * state. Created per accepted WebSocket; `done` settles when the call has ended and its writes are flushed.
+ * One phone call on the bridge: the Twilio media socket, the engine session (one engine to the
+ * bridge: a failover composite over the configured engines), and all of the call's state. Created
+ * per accepted WebSocket; `done` settles when the call has ended and its writes are flushed.
  */
 export class LiveCall {
   private phase: Phase = 'awaiting-start';
@@ -65,16 +93,27 @@ export class LiveCall {
   private callSid = '';
   private streamSid = '';
   private session: CallSession | undefined;
-  private engine: VoiceEngine | undefined;
+  private serving: Serving | undefined;
   private engineSession: EngineSession | undefined;
   private writer: SessionWriter | undefined;
+  private transcript: HeardTranscript | undefined;
   private readonly queued: string[] = [];
   private queueOverflowLogged = false;
   private malformedLogged = false;
   private latestMediaMs = 0;
   private lastAgentAudioAt = 0;
-  private callerTurnEndedAt: number | undefined;
+  private lastCallerSpeechAt = 0;
+  /** Set when the engine ended the caller's turn: when they last spoke (turn latency starts there). */
+  private turnEndedAt: number | undefined;
+  private readonly latencies: number[] = [];
+  private readonly segments: EngineSegment[] = [];
+  private failoverMs: number | undefined;
+  /** Mid-call failover: when the old engine dropped, until the new one's first audio. */
+  private droppedAt: number | undefined;
   private readonly playback = new PlaybackTracker();
+  private readonly bargeIn: BargeInGate;
+  /** Audio of a response the bridge stopped is stale: dropped until the engine moves on. */
+  private cutItemId: string | undefined;
   private readonly markWaiters = new Map<string, () => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly connectAbort = new AbortController();
@@ -88,16 +127,13 @@ export class LiveCall {
     private readonly twilio: WebSocket,
     private readonly deps: LiveCallDeps,
   ) {
+    this.bargeIn = new BargeInGate(deps.bargeInMinMs);
     twilio.on('message', (data, isBinary) => this.onTwilioFrame(data, isBinary));
     twilio.on('close', () => this.end('twilio-closed'));
     twilio.on('error', (error) => {
       this.log.warn('Twilio socket error', { error: error.message });
       this.end('twilio-error');
     });
-  }
-
-  get id(): string {
-    return this.callSid;
   }
 
   /** Ends the call from outside (shutdown). */
@@ -118,7 +154,7 @@ export class LiveCall {
     switch (message.event) {
       case 'media':
         this.latestMediaMs = message.timestampMs;
-        if (this.phase === 'live') this.toEngine(message.payload);
+        if (this.phase === 'live') this.callerAudio(message.payload);
         else if (this.phase === 'awaiting-start') this.malformed('media before start');
         else this.queue(message.payload);
         return;
@@ -139,6 +175,15 @@ export class LiveCall {
       case 'connected':
         return;
     }
+  }
+
+  /** A live caller frame: measured for speech (barge-in, turn latency), then passed on untouched. */
+  private callerAudio(payload: string): void {
+    const audio = Buffer.from(payload, 'base64');
+    const speech = isSpeech(audio);
+    if (speech) this.lastCallerSpeechAt = this.deps.now();
+    if (this.bargeIn.callerFrame(frameMs(audio), speech)) this.stopAgent();
+    this.toEngine(payload);
   }
 
   private queue(payload: string): void {
@@ -190,6 +235,7 @@ export class LiveCall {
     if (!session) return refuse('unknown, already used or wrong stream token');
     this.session = session;
     this.writer = new SessionWriter(this.deps.sessions, this.callSid, this.deps.now);
+    this.transcript = new HeardTranscript(this.writer);
     if (this.phase !== 'claiming') {
       // The caller hung up while we checked the token.
       this.writer.ended('caller-hung-up');
@@ -199,62 +245,46 @@ export class LiveCall {
     await this.connectEngine(session);
   }
 
-  /** Starts the call's engine; if it cannot be reached in time, the other one (failover). */
+  /**
+   * Starts the call's engine: the chosen one, else the others in registry order (failover), as one
+   * composite that also fails over mid-call. No engine at all: the stream closes, and the TwiML's
+   * apology after `<Connect>` tells the caller we will call back.
+   */
   private async connectEngine(session: CallSession): Promise<void> {
-    const chosen = session.provider;
-    const order = [chosen, otherEngine(chosen)].filter((name) => this.deps.engines[name] !== undefined);
-    const context = this.engineContext(session);
-    const startedAt = this.deps.now();
-    const failures: string[] = [];
-    for (const name of order) {
-      const engine = this.deps.engines[name]!;
-      const signal = AbortSignal.any([
-        AbortSignal.timeout(this.deps.engineConnectTimeoutMs),
+    const members = failoverOrder(session.provider)
+      .map((name) => this.deps.engines[name])
+      .filter((engine): engine is VoiceEngine => engine !== undefined);
+    const composite = new FallbackEngine(members, {
+      connectTimeoutMs: this.deps.engineConnectTimeoutMs,
+      now: this.deps.now,
+      log: this.log,
+    });
+    this.connectStartedAt = this.deps.now();
+    try {
+      const engineSession = await composite.start(
+        this.engineContext(session),
+        this.listener(),
         this.connectAbort.signal,
-      ]);
-      // Current before `start` resolves: an engine may speak in the same packet as its "ready".
-      this.engine = engine;
-      try {
-        const engineSession = await engine.start(context, this.listenerFor(engine), signal);
-        if (this.phase !== 'connecting') {
-          engineSession.close(); // the caller hung up meanwhile
-          return;
-        }
-        this.engineSession = engineSession;
-        const failoverReason = failures.length > 0 ? failures.join('; ') : undefined;
-        const failoverMs = failoverReason ? this.deps.now() - startedAt : undefined;
-        this.writer?.engine(name, failoverReason);
-        this.deps.onEngineChosen?.({
-          callSid: this.callSid,
-          chosen,
-          servedBy: name,
-          failoverReason,
-          failoverMs,
-        });
-        if (failoverReason) {
-          this.log.warn('Failed over to the other engine', {
-            chosen,
-            servedBy: name,
-            failoverReason,
-            failoverMs,
-          });
-        }
-        this.phase = 'live';
-        for (const payload of this.queued.splice(0)) this.toEngine(payload);
+      );
+      if (this.phase !== 'connecting') {
+        engineSession.close(); // the caller hung up meanwhile
         return;
-      } catch (error) {
-        this.engine = undefined;
-        if (this.phase !== 'connecting') return;
-        failures.push(`${name}: ${(error as Error).message}`);
-        this.log.error('Engine could not start', { engine: name, error: (error as Error).message });
       }
+      this.engineSession = engineSession;
+      this.phase = 'live';
+      this.scheduleCallLimit();
+      for (const payload of this.queued.splice(0)) this.callerAudio(payload);
+    } catch (error) {
+      if (this.phase !== 'connecting') return;
+      const reason =
+        error instanceof NoEngineError ? error.failures || 'no engine configured' : String(error);
+      this.deps.onEngineChosen?.({ callSid: this.callSid, chosen: session.provider, failoverReason: reason });
+      this.log.error('No engine could take the call; the caller hears the apology', { reason });
+      this.end(`${ENGINE_OUTAGE}: ${reason}`);
     }
-    const reason = failures.length > 0 ? failures.join('; ') : 'no engine configured';
-    this.deps.onEngineChosen?.({ callSid: this.callSid, chosen, failoverReason: reason });
-    this.log.error('No engine could take the call; ending it', { reason });
-    await this.apologiseAndHangUp();
-    this.end(`no-engine: ${reason}`);
   }
+
+  private connectStartedAt = 0;
 
   private engineContext(session: CallSession): EngineCallContext {
     return {
@@ -271,51 +301,171 @@ export class LiveCall {
     };
   }
 
-  private listenerFor(engine: VoiceEngine): EngineListener {
-    const isCurrent = () => this.engine === engine && this.phase !== 'ended';
+  private listener(): EngineListener {
+    const live = () => this.phase !== 'ended';
     return {
       audio: (payload, itemId) => {
-        if (!isCurrent() || !isBase64(payload)) return;
-        this.lastAgentAudioAt = this.deps.now();
-        if (this.callerTurnEndedAt !== undefined) {
-          this.deps.onTurnLatency?.(this.lastAgentAudioAt - this.callerTurnEndedAt);
-          this.callerTurnEndedAt = undefined;
-        }
-        this.sendTwilio(mediaMessage(this.streamSid, payload));
-        if (engine.capabilities.truncateOnBargeIn) {
-          const mark = this.playback.onAgentAudio(itemId, base64ByteLength(payload), this.latestMediaMs);
-          this.sendTwilio(markMessage(this.streamSid, mark));
-        }
+        if (!live() || !isBase64(payload)) return;
+        if (itemId !== undefined && itemId === this.cutItemId) return;
+        this.onAgentAudio(payload, itemId);
       },
       interruption: () => {
-        if (!isCurrent()) return;
-        this.sendTwilio(clearMessage(this.streamSid));
-        if (engine.capabilities.truncateOnBargeIn) {
-          const cut = this.playback.interrupt(this.latestMediaMs);
-          if (cut) this.engineSession?.truncate(cut.itemId, cut.audioEndMs);
-        }
+        if (live()) this.stopPlayback();
+      },
+      callerSpeechStarted: () => {
+        if (live() && this.bargeIn.speechStarted(this.agentAudible())) this.stopAgent();
       },
       callerTurnEnded: () => {
-        if (isCurrent()) this.callerTurnEndedAt ??= this.deps.now();
+        if (!live()) return;
+        // Measured from when the caller last spoke, not from the engine's signal: the same on every engine.
+        this.turnEndedAt ??= this.lastCallerSpeechAt || this.deps.now();
+        if (this.serving?.capabilities.bargeIn !== 'bridge') return;
+        if (this.bargeIn.turnEnded() === 'turn') {
+          this.cutItemId = undefined;
+          this.engineSession?.respond();
+        } else {
+          this.turnEndedAt = undefined; // a backchannel gets no answer, so no latency either
+        }
       },
-      transcript: (role, text) => {
-        if (isCurrent()) this.writer?.turn(role, text);
+      transcript: (role, text, details) => {
+        if (!live()) return;
+        if (role === 'caller') this.transcript?.caller(text);
+        else this.transcript?.agent(text, details);
       },
       toolCall: (call) => {
-        if (isCurrent()) void this.runTool(call);
+        if (live()) void this.runTool(call);
       },
+      usage: (usage) => {
+        const segment = this.segments.at(-1);
+        if (!segment) return;
+        segment.usage = addUsage(segment.usage, usage);
+      },
+      engineChanged: (change) => this.onEngineChanged(change),
       ended: (reason) => {
-        if (!isCurrent()) return;
-        const detail =
-          reason.kind === 'engine-closed'
-            ? `engine-closed (${reason.code})`
-            : `engine-error: ${reason.detail}`;
-        this.log.info('The engine ended the conversation', { reason: detail });
-        // A normal close comes after the agent's goodbye, which Twilio may still be playing.
-        if (reason.kind === 'engine-closed' && reason.code === 1000) void this.endAfterPlayback(detail);
-        else this.end(detail);
+        if (!live()) return;
+        if (reason.kind === 'engine-closed' && reason.code === 1000) {
+          // The agent said goodbye and its engine closed: hang up once Twilio has played it.
+          this.log.info('The engine ended the conversation', { code: reason.code });
+          void this.hangUpAfterGoodbye('engine-closed (1000)');
+          return;
+        }
+        const detail = reason.kind === 'engine-closed' ? `engine-closed (${reason.code})` : reason.detail;
+        this.log.error('No engine left to serve the call; the caller hears the apology', { detail });
+        this.end(`${ENGINE_OUTAGE}: ${detail}`);
       },
     };
+  }
+
+  private onAgentAudio(payload: string, itemId: string | undefined): void {
+    const now = this.deps.now();
+    this.lastAgentAudioAt = now;
+    const engine = this.serving?.engine;
+    if (this.droppedAt !== undefined) {
+      this.failoverMs = now - this.droppedAt;
+      this.droppedAt = undefined;
+      this.log.info('The new engine speaks after a mid-call failover', { failoverMs: this.failoverMs });
+      this.recordEngineUse();
+    }
+    if (this.turnEndedAt !== undefined && engine) {
+      const ms = now - this.turnEndedAt;
+      this.latencies.push(ms);
+      this.deps.onTurnLatency?.(ms, engine);
+      this.turnEndedAt = undefined;
+    }
+    this.sendTwilio(mediaMessage(this.streamSid, payload));
+    if (this.serving?.capabilities.truncateOnBargeIn) {
+      const mark = this.playback.onAgentAudio(itemId, base64ByteLength(payload), this.latestMediaMs);
+      this.sendTwilio(markMessage(this.streamSid, mark));
+    }
+  }
+
+  /** Whether the caller can hear the agent now (audio queued at Twilio, or arriving right now). */
+  private agentAudible(): boolean {
+    return this.playback.isPlaying() || this.deps.now() - this.lastAgentAudioAt < 300;
+  }
+
+  /** A barge-in the bridge decided (`bargeIn: 'bridge'`): stop the response, then the playback. */
+  private stopAgent(): void {
+    this.engineSession?.cancelResponse();
+    this.stopPlayback();
+  }
+
+  /** Clears Twilio's queued agent audio and, where the engine needs it, truncates at what was heard. */
+  private stopPlayback(): void {
+    this.sendTwilio(clearMessage(this.streamSid));
+    if (!this.serving?.capabilities.truncateOnBargeIn) return;
+    const cut = this.playback.interrupt(this.latestMediaMs);
+    if (!cut) return;
+    this.cutItemId = cut.itemId;
+    this.engineSession?.truncate(cut.itemId, cut.audioEndMs);
+    this.transcript?.cut(cut.itemId, cut.audioEndMs, cut.deliveredMs);
+  }
+
+  private onEngineChanged(change: EngineChange): void {
+    const now = this.deps.now();
+    const previous = this.segments.at(-1);
+    if (previous) previous.endedAt = change.previous?.droppedAt ?? now;
+    this.segments.push({ engine: change.engine, startedAt: change.at, endedAt: change.at });
+    this.serving = { engine: change.engine, capabilities: change.capabilities };
+    // A new engine has its own items and playback: nothing of the old one can be cut any more.
+    this.playback.interrupt(this.latestMediaMs);
+    this.bargeIn.reset();
+    this.cutItemId = undefined;
+    this.turnEndedAt = undefined;
+    const chosen = this.session?.provider ?? change.engine;
+    let failoverReason: string | undefined;
+    if (change.previous) {
+      failoverReason = `${change.previous.engine}: ${change.previous.reason}`;
+      this.droppedAt = change.previous.droppedAt;
+      this.log.warn('Failed over to another engine mid-call', {
+        from: change.previous.engine,
+        servedBy: change.engine,
+        failoverReason,
+      });
+    } else if (change.startFailures) {
+      failoverReason = change.startFailures;
+      this.failoverMs = change.at - this.connectStartedAt;
+      this.log.warn('Failed over to another engine', {
+        chosen,
+        servedBy: change.engine,
+        failoverReason,
+        failoverMs: this.failoverMs,
+      });
+    }
+    this.writer?.engine(change.engine, failoverReason);
+    this.recordEngineUse();
+    this.deps.onEngineChosen?.({
+      callSid: this.callSid,
+      chosen,
+      servedBy: change.engine,
+      failoverReason,
+      failoverMs: this.failoverMs,
+      midCall: change.previous !== undefined,
+    });
+  }
+
+  private recordEngineUse(): void {
+    if (this.segments.length === 0) return;
+    const current = this.segments.at(-1)!;
+    if (this.phase !== 'ended') current.endedAt = Math.max(current.endedAt, this.deps.now());
+    this.writer?.engineUse({
+      engineSegments: this.segments,
+      failoverMs: this.failoverMs,
+      turnLatency: summariseLatency(this.latencies),
+    });
+  }
+
+  /** MAX_CALL_SECONDS: a wrap-up notice a minute before, then the call ends after the goodbye. */
+  private scheduleCallLimit(): void {
+    const limitMs = this.deps.maxCallSeconds * 1000;
+    this.setTimer(
+      () => {
+        this.log.info('The call nears its length limit; the agent is told to wrap up');
+        this.engineSession?.instruct(wrapUpInstruction());
+      },
+      Math.max(0, limitMs - WRAP_UP_NOTICE_MS),
+    );
+    this.setTimer(() => void this.hangUpAfterGoodbye('max-call-duration'), limitMs);
   }
 
   private async runTool(call: { callId: string; name: string; args: unknown }): Promise<void> {
@@ -336,33 +486,34 @@ export class LiveCall {
       at: started,
       durationMs: this.deps.now() - started,
     });
-    if (result.endsCall === 'hangup') void this.hangUpAfterGoodbye();
+    if (result.endsCall === 'hangup') void this.hangUpAfterGoodbye('agent-ended-call');
     // The tool already redirected the live call to a person: this stream is over.
     if (result.endsCall === 'transfer') this.end('transferred');
   }
 
-  /** `end_call`: let the agent finish its goodbye, let Twilio play it, then hang up through REST. */
-  private async hangUpAfterGoodbye(): Promise<void> {
+  /**
+   * The conversation is over (`end_call`, the engine's goodbye close, the length limit): let the agent
+   * finish, let Twilio play it, then hang up through the REST API. Hanging up, not closing the stream:
+   * a stream that just ends would run the apology the TwiML holds after `<Connect>`.
+   */
+  private async hangUpAfterGoodbye(reason: string): Promise<void> {
+    if (this.endingAfterPlayback) return;
+    this.endingAfterPlayback = true;
     await this.waitUntil(
       () => this.deps.now() - this.lastAgentAudioAt >= AGENT_QUIET_MS,
       PLAYBACK_DRAIN_LIMIT_MS,
     );
     await this.waitForPlayback();
     if (this.phase === 'ended') return;
-    try {
-      await this.deps.callControl?.hangUp(this.callSid);
-    } catch (error) {
-      this.log.warn('Hang-up through the Twilio API failed; closing the stream instead', {
-        error: (error as Error).message,
-      });
+    for (let attempt = 1; attempt <= HANG_UP_ATTEMPTS && this.deps.callControl; attempt++) {
+      try {
+        await this.deps.callControl.hangUp(this.callSid);
+        break;
+      } catch (error) {
+        this.log.warn('Hang-up through the Twilio API failed', { attempt, error: (error as Error).message });
+        if (attempt === HANG_UP_ATTEMPTS) this.log.error('Could not hang up; closing the stream instead');
+      }
     }
-    this.end('agent-ended-call');
-  }
-
-  private async endAfterPlayback(reason: string): Promise<void> {
-    if (this.endingAfterPlayback) return;
-    this.endingAfterPlayback = true;
-    await this.waitForPlayback();
     this.end(reason);
   }
 
@@ -392,19 +543,6 @@ export class LiveCall {
       };
       check();
     });
-  }
-
-  private async apologiseAndHangUp(): Promise<void> {
-    // Without an engine nobody can speak on the stream; the REST API can still say sorry.
-    if (!this.deps.callControl) return;
-    try {
-      await this.deps.callControl.redirect(
-        this.callSid,
-        '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Sorry, we cannot take your call right now. Please call again in a few minutes.</Say><Hangup/></Response>',
-      );
-    } catch (error) {
-      this.log.warn('Could not play the apology', { error: (error as Error).message });
-    }
   }
 
   private toEngine(payload: string): void {
@@ -453,6 +591,7 @@ export class LiveCall {
     this.engineSession?.close();
     this.closeTwilio(1000, 'call ended');
     if (wasStarted) this.log.info('Call ended', { reason });
+    this.recordEngineUse();
     this.writer?.ended(reason);
     this.finish();
   }
@@ -472,4 +611,15 @@ export class LiveCall {
 /** The other party: the caller of an inbound call, the callee of an outbound one. */
 function remoteNumberOf(session: CallSession): string {
   return session.direction === 'inbound' ? session.from : session.to;
+}
+
+function addUsage(sum: EngineUsage | undefined, usage: EngineUsage): EngineUsage {
+  if (!sum) return { ...usage };
+  return {
+    inputTextTokens: sum.inputTextTokens + usage.inputTextTokens,
+    inputAudioTokens: sum.inputAudioTokens + usage.inputAudioTokens,
+    cachedInputTokens: sum.cachedInputTokens + usage.cachedInputTokens,
+    outputTextTokens: sum.outputTextTokens + usage.outputTextTokens,
+    outputAudioTokens: sum.outputAudioTokens + usage.outputAudioTokens,
+  };
 }

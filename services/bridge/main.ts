@@ -47,6 +47,8 @@ function start(): void {
     streamUrl: config.streamUrl,
     business: { name: config.business.name, timezone: config.business.timezone },
     engineConnectTimeoutMs: config.engineConnectTimeoutMs,
+    bargeInMinMs: config.bargeInMinMs,
+    maxCallSeconds: config.maxCallSeconds,
     sessions: stores.sessions,
     engines,
     tools: toolRunnerFor(config, adapters, {
@@ -62,7 +64,7 @@ function start(): void {
     callControl: adapters.callControl,
     now: Date.now,
     onEngineChosen: (event) => metrics.engineChosen(event),
-    onTurnLatency: (ms) => metrics.turnLatency(ms),
+    onTurnLatency: (ms, engine) => metrics.turnLatency(ms, engine),
     onActiveCallsChanged: (activeCalls) => {
       metrics.activeCalls(activeCalls);
       void protection.update(activeCalls);

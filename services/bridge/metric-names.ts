@@ -15,7 +15,7 @@ export const BRIDGE_METRICS = {
   engineCalls: 'EngineCalls',
   /** Count: the chosen engine could not be reached and the other one took the call. */
   engineFailovers: 'EngineFailovers',
-  /** Milliseconds: caller stops speaking → first agent audio frame sent to Twilio. */
+  /** Milliseconds, extra dimension `engine`: caller stops speaking → first agent audio frame sent to Twilio. */
   turnLatency: 'TurnLatency',
 } as const;
 

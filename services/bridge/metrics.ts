@@ -24,7 +24,12 @@ export class BridgeMetrics {
     this.metrics.publishStoredMetrics();
   }
 
-  engineChosen(event: { chosen: EngineName; servedBy?: EngineName }): void {
+  engineChosen(event: { chosen: EngineName; servedBy?: EngineName; midCall?: boolean }): void {
+    if (event.midCall) {
+      // The call was already counted when it started; a mid-call switch is one more failover.
+      this.metrics.singleMetric().addMetric(BRIDGE_METRICS.engineFailovers, MetricUnit.Count, 1);
+      return;
+    }
     if (!event.servedBy) {
       this.metrics.singleMetric().addMetric('CallsWithoutEngine', MetricUnit.Count, 1);
       return;
@@ -38,8 +43,10 @@ export class BridgeMetrics {
     }
   }
 
-  /** Caller's turn ends → first agent audio sent to Twilio. */
-  turnLatency(ms: number): void {
-    this.metrics.singleMetric().addMetric(BRIDGE_METRICS.turnLatency, MetricUnit.Milliseconds, ms);
+  /** Caller stops speaking → first agent audio sent to Twilio, per engine (alarms read the p90). */
+  turnLatency(ms: number, engine: EngineName): void {
+    const metric = this.metrics.singleMetric();
+    metric.addDimension('engine', engine);
+    metric.addMetric(BRIDGE_METRICS.turnLatency, MetricUnit.Milliseconds, ms);
   }
 }

@@ -40,7 +40,7 @@ export class PlaybackTracker {
    * The caller barged in. Returns what to truncate, or undefined when nothing of the current
    * response is still playing. Resets the tracker: the cleared marks will echo and be ignored.
    */
-  interrupt(latestMediaMs: number): { itemId: string; audioEndMs: number } | undefined {
+  interrupt(latestMediaMs: number): { itemId: string; audioEndMs: number; deliveredMs: number } | undefined {
     const itemId = this.itemId;
     const playing = this.outstanding.size > 0;
     const delivered = Math.floor(this.itemBytes / ULAW_BYTES_PER_MS);
@@ -49,6 +49,6 @@ export class PlaybackTracker {
     this.itemBytes = 0;
     this.outstanding.clear();
     if (!playing || itemId === undefined || delivered === 0) return undefined;
-    return { itemId, audioEndMs: Math.min(elapsed, delivered) };
+    return { itemId, audioEndMs: Math.min(elapsed, delivered), deliveredMs: delivered };
   }
 }

@@ -1,4 +1,4 @@
-import type { CallSessionStore, ToolCallRecord } from '../core/call-session.js';
+import type { CallSessionStore, EngineUse, ToolCallRecord, Turn } from '../core/call-session.js';
 import { forCall } from '../core/logging.js';
 import type { EngineName } from '../core/voice-engine.js';
 
@@ -14,6 +14,8 @@ const FIRST_BACKOFF_MS = 100;
 export class SessionWriter {
   private chain: Promise<void> = Promise.resolve();
   private turnSeq = 0;
+  /** The turns written so far, so a correction rewrites the whole item. */
+  private readonly turns = new Map<number, Turn>();
   private toolSeq = 0;
   readonly failed: Array<{ kind: string; seq?: number; error: string }> = [];
   private readonly log;
@@ -26,9 +28,23 @@ export class SessionWriter {
     this.log = forCall(callSid);
   }
 
-  turn(role: 'caller' | 'agent', text: string): void {
-    const turn = { seq: ++this.turnSeq, role, text, at: this.now() };
+  /** Writes a new turn; returns its `seq`, by which `rewriteTurn` corrects it. */
+  turn(role: 'caller' | 'agent', text: string, options: { interrupted?: boolean } = {}): number {
+    const turn: Turn = { seq: ++this.turnSeq, role, text, at: this.now() };
+    if (options.interrupted) turn.interrupted = true;
+    this.turns.set(turn.seq, turn);
     this.enqueue('turn', turn.seq, () => this.store.appendTurn(this.callSid, turn));
+    return turn.seq;
+  }
+
+  /** Corrects a turn already written (after the first write, in order): what the caller heard of it. */
+  rewriteTurn(seq: number, text: string, interrupted: boolean): void {
+    const written = this.turns.get(seq);
+    if (!written) return;
+    const turn: Turn = { ...written, text };
+    if (interrupted) turn.interrupted = true;
+    this.turns.set(seq, turn);
+    this.enqueue('turn', seq, () => this.store.replaceTurn(this.callSid, turn));
   }
 
   toolCall(record: Omit<ToolCallRecord, 'seq'>): void {
@@ -38,6 +54,11 @@ export class SessionWriter {
 
   engine(servedBy: EngineName, failoverReason?: string): void {
     this.enqueue('engine', undefined, () => this.store.recordEngine(this.callSid, servedBy, failoverReason));
+  }
+
+  engineUse(use: EngineUse): void {
+    const snapshot = structuredClone(use);
+    this.enqueue('engine use', undefined, () => this.store.recordEngineUse(this.callSid, snapshot));
   }
 
   ended(reason: string): void {

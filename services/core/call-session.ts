@@ -1,5 +1,5 @@
 import type { ToolResult } from './tool-types.js';
-import type { EngineName, KnownCustomer } from './voice-engine.js';
+import type { EngineName, EngineUsage, KnownCustomer } from './voice-engine.js';
 
 /** `created → streaming → ended → finalised`; each step is a conditional write, so retries change nothing. */
 export type CallStatus = 'created' | 'streaming' | 'ended' | 'finalised';
@@ -16,6 +16,12 @@ export interface CallSession {
   /** The engine that actually served the call (differs from `provider` after a failover). */
   servedBy?: EngineName;
   failoverReason?: string;
+  /** Failover time: at start, first attempt → the other engine ready; mid-call, drop → its first audio. */
+  failoverMs?: number;
+  /** Each engine that served the call, in order, with its usage (the cost basis). */
+  engineSegments?: EngineSegment[];
+  /** Caller stops speaking → first agent audio, over the call's turns. */
+  turnLatency?: TurnLatencySummary;
   customer?: KnownCustomer;
   /** SHA-256 (hex) of the one-time stream token; the token itself is never stored. */
   streamTokenHash: string;
@@ -39,8 +45,42 @@ export type NewCallSession = Omit<
   | 'finalisedAt'
   | 'servedBy'
   | 'failoverReason'
+  | 'failoverMs'
+  | 'engineSegments'
+  | 'turnLatency'
   | 'streamSid'
 >;
+
+/** One engine's stretch of a call (epoch ms); `usage` sums OpenAI `response.done` usage. */
+export interface EngineSegment {
+  engine: EngineName;
+  startedAt: number;
+  endedAt: number;
+  usage?: EngineUsage;
+}
+
+export interface TurnLatencySummary {
+  turns: number;
+  p50Ms: number;
+  p90Ms: number;
+}
+
+/** What the bridge records about the engines of a call, as it goes and when the call ends. */
+export interface EngineUse {
+  engineSegments: EngineSegment[];
+  failoverMs?: number;
+  turnLatency?: TurnLatencySummary;
+}
+
+/**
+ * The end reason of a call that lost its engine (none could start, or none was left after a
+ * mid-call drop): the caller heard the apology and callback promise; the owner must call back.
+ */
+export const ENGINE_OUTAGE = 'engine-outage';
+
+export function isEngineOutage(endReason: string | undefined): boolean {
+  return endReason?.startsWith(ENGINE_OUTAGE) === true;
+}
 
 export interface Turn {
   /** Order within the call, from 1. */
@@ -48,6 +88,8 @@ export interface Turn {
   role: 'caller' | 'agent';
   text: string;
   at: number;
+  /** An agent turn the caller cut off: `text` is what they heard of it. */
+  interrupted?: boolean;
 }
 
 export interface ToolCallRecord {
@@ -85,8 +127,12 @@ export interface CallSessionStore {
   ): Promise<CallSession | undefined>;
   /** Records which engine served the call and why it differs from the one chosen, if it does. */
   recordEngine(callSid: string, servedBy: EngineName, failoverReason?: string): Promise<void>;
+  /** Engine segments, failover time and turn latency; each write replaces the previous one. */
+  recordEngineUse(callSid: string, use: EngineUse): Promise<void>;
   /** Idempotent on `seq`: writing the same turn twice keeps one. */
   appendTurn(callSid: string, turn: Turn): Promise<void>;
+  /** Rewrites a turn already written (an agent reply cut off by the caller: what they heard of it). */
+  replaceTurn(callSid: string, turn: Turn): Promise<void>;
   appendToolCall(callSid: string, record: ToolCallRecord): Promise<void>;
   /** `created|streaming → ended`; a second call changes nothing. */
   markEnded(callSid: string, reason: string, at: number): Promise<void>;

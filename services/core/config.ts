@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type BusinessHours, isIanaTimeZone, parseBusinessHours } from './business-hours.js';
 import { isE164 } from './phone.js';
-import type { EngineName } from './voice-engine.js';
+import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName } from './voice-engine.js';
 
 /**
  * The one place the environment is read. Every entry point (a Lambda, the bridge, the local stack)
@@ -49,6 +49,10 @@ export interface Config {
    */
   callbacks?: CallbackScheduleConfig;
   engineConnectTimeoutMs: number;
+  /** Caller speech over the agent shorter than this is a backchannel, not a barge-in (OpenAI). */
+  bargeInMinMs: number;
+  /** A call's length limit; the agent is told to wrap up a minute before it. */
+  maxCallSeconds: number;
   callTableName: string;
   dynamodbEndpoint?: string;
   localOutboxDir: string;
@@ -110,7 +114,7 @@ const envSchema = z.object({
   TWILIO_AUTH_TOKEN: z.string().trim().min(1, 'is required'),
   TWILIO_PHONE_NUMBER: e164,
   TWILIO_API_URL: url(['https:', 'http:']).optional(),
-  VOICE_PROVIDER: z.enum(['elevenlabs', 'openai']).default('elevenlabs'),
+  VOICE_PROVIDER: z.enum(ENGINE_NAMES).default(DEFAULT_ENGINE),
   VOICE_PROVIDER_PARAMETER: optionalString,
   ELEVENLABS_API_KEY: optionalString,
   ELEVENLABS_AGENT_ID: optionalString,
@@ -152,6 +156,8 @@ const envSchema = z.object({
   CALLBACK_SCHEDULE_GROUP: optionalString,
   CALLBACK_DEAD_LETTER_ARN: arn.optional(),
   ENGINE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
+  BARGE_IN_MIN_MS: z.coerce.number().int().min(0).max(5000).default(600),
+  MAX_CALL_SECONDS: z.coerce.number().int().min(60).max(14400).default(900),
   CALL_TABLE_NAME: z.string().trim().min(1).default('bolt-voice-calls'),
   DYNAMODB_ENDPOINT: url(['https:', 'http:']).optional(),
   LOCAL_OUTBOX_DIR: z.string().trim().min(1).default('.local/outbox'),
@@ -287,6 +293,8 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
           }
         : undefined,
     engineConnectTimeoutMs: e.ENGINE_CONNECT_TIMEOUT_MS,
+    bargeInMinMs: e.BARGE_IN_MIN_MS,
+    maxCallSeconds: e.MAX_CALL_SECONDS,
     callTableName: e.CALL_TABLE_NAME,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     localOutboxDir: e.LOCAL_OUTBOX_DIR,

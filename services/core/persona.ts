@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { EngineCallContext } from './voice-engine.js';
+import type { EngineCallContext, Handover } from './voice-engine.js';
 
 /**
  * The one persona source. ElevenLabs receives it as dynamic variables (the agent's prompt, kept in
@@ -27,8 +27,64 @@ export function dynamicVariables(context: EngineCallContext): Record<string, str
     open_appointment: context.customer?.openAppointment ?? '',
     last_call_summary: context.customer?.lastCallSummary ?? '',
     outbound_reason: context.outboundReason ?? '',
+    // The agent's first message is `{{first_message}}` (agent:sync): the bridge fills it per call.
+    first_message: openingLine(context),
   };
   return variables;
+}
+
+/**
+ * What the agent says first on this call: the inbound greeting, an outbound introduction (the
+ * callee did not call us), or after a mid-call failover a short bridging line.
+ */
+export function openingLine(context: EngineCallContext): string {
+  if (context.handover) return bridgingLine(context.handover);
+  if (context.direction === 'outbound') {
+    const who = context.customer?.name ? `Hi ${context.customer.name}, this` : 'Hi, this';
+    return `${who} is the receptionist at ${context.businessName}, calling you back. Is now a good time?`;
+  }
+  return `Thanks for calling ${context.businessName}. How can I help you today?`;
+}
+
+/** After a mid-call failover: the caller heard a gap, so the agent owns it and picks up the thread. */
+export function bridgingLine(handover: Handover): string {
+  const lastCaller = [...handover.turns].reverse().find((turn) => turn.role === 'caller');
+  return lastCaller
+    ? 'Sorry, I lost you for a second — you were saying?'
+    : 'Sorry, I lost you for a second. How can I help?';
+}
+
+/** The conversation so far, for an engine taking over mid-call (plain text, oldest first). */
+export function handoverSummary(handover: Handover): string {
+  const lines = [
+    'This call was moved to you mid-conversation after a technical problem. Continue it; do not greet',
+    'the caller again. Never repeat what the tools below already did (do not book or email twice).',
+    'The conversation so far, as the caller heard it:',
+    ...handover.turns.map((turn) => `${turn.role === 'caller' ? 'Caller' : 'You'}: ${turn.text}`),
+  ];
+  if (handover.toolResults.length > 0) {
+    lines.push('What your tools already did:');
+    for (const tool of handover.toolResults) {
+      lines.push(`- ${tool.name}(${JSON.stringify(tool.args)}): ${tool.result}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Told to the agent a minute before MAX_CALL_SECONDS. */
+export function wrapUpInstruction(): string {
+  return (
+    'The call is nearly at its time limit. Finish what you are saying, briefly tell the caller the ' +
+    'owner will follow up on anything left, say goodbye, then call end_call.'
+  );
+}
+
+/** Played by Twilio after `<Connect>` when the stream ends while the call is still up (no engine). */
+export function outageApology(): string {
+  return (
+    "Sorry, we're having a technical problem and lost the line. " +
+    "We'll call you back in a few minutes. Goodbye."
+  );
 }
 
 /** The first thing the agent says. */
@@ -65,6 +121,9 @@ export function renderInstructions(context: EngineCallContext): string {
     (_, name: string) => variables[name] || 'unknown',
   );
   const opening = firstMessage().replace(/\{\{(\w+)\}\}/g, (_, name: string) => variables[name] || '');
+  if (context.handover) {
+    return `${filled}\n${handoverSummary(context.handover)}\nStart by saying: "${openingLine(context)}"`;
+  }
   const greeting =
     context.direction === 'outbound'
       ? `Start the call by greeting them, saying you are calling from ${context.businessName}, and why.`

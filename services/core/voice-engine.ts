@@ -5,16 +5,43 @@
  */
 import type { ToolDefinition, ToolResult } from './tool-types.js';
 
-export type EngineName = 'elevenlabs' | 'openai';
-export const ENGINE_NAMES: readonly EngineName[] = ['elevenlabs', 'openai'];
+/**
+ * The engines registry: every engine the product knows, in failover order (the first is the default).
+ * The config enum (`VOICE_PROVIDER`), the SSM flag's allowed pattern, the provider flag's check and
+ * the stored-name checks (DynamoDB items) all derive from it. Adding an engine: a key here, its
+ * adapter and its builder in `services/bridge/engines.ts` (the compiler asks for it), its simulator.
+ */
+export const ENGINES = {
+  elevenlabs: { label: 'ElevenLabs Conversational AI' },
+  openai: { label: 'OpenAI Realtime' },
+} as const satisfies Record<string, { label: string }>;
 
-export function otherEngine(name: EngineName): EngineName {
-  return name === 'elevenlabs' ? 'openai' : 'elevenlabs';
+export type EngineName = keyof typeof ENGINES;
+export const ENGINE_NAMES = Object.keys(ENGINES) as [EngineName, ...EngineName[]];
+export const DEFAULT_ENGINE: EngineName = ENGINE_NAMES[0];
+/** An anchored regular expression matching exactly one engine name (the SSM `allowedPattern`). */
+export const ENGINE_NAME_PATTERN = `^(${ENGINE_NAMES.join('|')})$`;
+
+export function isEngineName(value: unknown): value is EngineName {
+  return typeof value === 'string' && Object.hasOwn(ENGINES, value);
+}
+
+/** The order a call tries engines in: the chosen one first, then the others in registry order. */
+export function failoverOrder(chosen: EngineName): EngineName[] {
+  return [chosen, ...ENGINE_NAMES.filter((name) => name !== chosen)];
 }
 
 export interface EngineCapabilities {
   /** Who ends the caller's turn: the engine's own model (ElevenLabs turn-taking, OpenAI semantic VAD). */
   turnDetection: 'engine';
+  /**
+   * Who decides that caller speech over the agent is a barge-in. `engine`: the engine's own model
+   * reports `interruption` (ElevenLabs). `bridge`: the engine only reports the caller's speech
+   * starting and ending (OpenAI with `interrupt_response` and `create_response` off); the bridge
+   * lets a backchannel shorter than BARGE_IN_MIN_MS pass, stops the agent otherwise
+   * (`cancelResponse`), and asks for the answer once a real turn ends (`respond`).
+   */
+  bargeIn: 'engine' | 'bridge';
   /**
    * After a barge-in the engine must be told how much of its audio the caller actually heard
    * (OpenAI `conversation.item.truncate`). The bridge then tracks playback with Twilio marks.
@@ -33,6 +60,17 @@ export interface KnownCustomer {
   lastCallSummary?: string;
 }
 
+/** The conversation so far, handed to the next engine when the serving one drops mid-call. */
+export interface Handover {
+  /** The engine that dropped, and why. */
+  from: EngineName;
+  reason: string;
+  /** What was said, as the caller heard it, oldest first. */
+  turns: Array<{ role: 'caller' | 'agent'; text: string }>;
+  /** What the tools already did: the agent must not book or email twice. */
+  toolResults: Array<{ name: string; args: unknown; result: string }>;
+}
+
 /** Everything an engine needs to start a conversation for one call. */
 export interface EngineCallContext {
   callSid: string;
@@ -48,36 +86,82 @@ export interface EngineCallContext {
   /** Why we are calling (outbound only). */
   outboundReason?: string;
   tools: ToolDefinition[];
+  /** Set when this engine takes over a call another engine was serving (mid-call failover). */
+  handover?: Handover;
 }
 
 export type EngineEndReason =
   | { kind: 'engine-closed'; code: number; detail?: string }
   | { kind: 'engine-error'; detail: string };
 
+/** Token counts of one OpenAI `response.done` (summed per engine segment on the call record). */
+export interface EngineUsage {
+  inputTextTokens: number;
+  inputAudioTokens: number;
+  cachedInputTokens: number;
+  outputTextTokens: number;
+  outputAudioTokens: number;
+}
+
+/** The engine now serving the call (a failover composite reports each member it switches to). */
+export interface EngineChange {
+  engine: EngineName;
+  capabilities: EngineCapabilities;
+  /** Epoch ms the engine became ready. */
+  at: number;
+  /** Mid-call: the engine that dropped, why, and when it dropped (epoch ms). */
+  previous?: { engine: EngineName; reason: string; droppedAt: number };
+  /** At call start: the engines that could not start, and why (`engine: reason; …`). */
+  startFailures?: string;
+}
+
 /** Events an engine session reports to the bridge. Called synchronously from socket handlers. */
 export interface EngineListener {
   /** Agent audio to play to the caller; `itemId` names the response it belongs to, when the engine has one. */
   audio(payload: string, itemId?: string): void;
-  /** The caller started speaking over the agent: stop playback now. */
+  /** `bargeIn: 'engine'`: the engine decided the caller barged in: stop playback now. */
   interruption(): void;
-  /** The engine's turn-taking decided the caller has finished speaking (turn-latency metric). */
+  /** `bargeIn: 'bridge'`: the caller started speaking (it may be a backchannel). */
+  callerSpeechStarted(): void;
+  /** The caller stopped speaking and the engine's turn-taking ended their turn (turn latency starts). */
   callerTurnEnded(): void;
-  /** A completed transcript turn. */
-  transcript(role: 'caller' | 'agent', text: string): void;
+  /**
+   * A completed transcript turn. `itemId` ties an agent turn to its audio (for truncation);
+   * `interrupted` marks an agent turn the caller cut off (the text is what they heard).
+   * `replacesLast` corrects the previous agent turn (ElevenLabs `agent_response_correction`).
+   */
+  transcript(
+    role: 'caller' | 'agent',
+    text: string,
+    details?: { itemId?: string; interrupted?: boolean; replacesLast?: boolean },
+  ): void;
   /** The agent asks to run a tool; answer with `sendToolResult`. */
   toolCall(call: { callId: string; name: string; args: unknown }): void;
+  /** Model usage of one response (engines that bill per token). */
+  usage(usage: EngineUsage): void;
+  /** A (new) engine serves the call. Sent by the failover composite, at start and on each switch. */
+  engineChanged(change: EngineChange): void;
   /** The engine session ended after it was ready (a close or a fatal error). */
   ended(reason: EngineEndReason): void;
 }
 
 export interface EngineSession {
-  /** Caller audio, forwarded untouched. Must not block or await. */
-  sendCallerAudio(payload: string): void;
+  /**
+   * Caller audio, forwarded untouched. Must not block or await. Returns false when the session can
+   * no longer take it (its socket is closing): the failover composite keeps that audio for the next engine.
+   */
+  sendCallerAudio(payload: string): boolean;
   sendToolResult(callId: string, result: ToolResult): void;
   /** Only called when `capabilities.truncateOnBargeIn`: the caller heard `audioEndMs` of `itemId`. */
   truncate(itemId: string, audioEndMs: number): void;
+  /** `bargeIn: 'bridge'`: the caller barged in; stop the response in progress (if any). */
+  cancelResponse(): void;
+  /** `bargeIn: 'bridge'`: the caller's turn ended and was not a backchannel; answer it. */
+  respond(): void;
   /** A keypad digit the caller pressed, passed to the agent as context. */
   sendKeypress(digit: string): void;
+  /** An instruction for the agent from the system (e.g. wrap up), without interrupting it. */
+  instruct(text: string): void;
   /** Bytes queued on the engine socket and not yet sent: the bridge ends a call that cannot keep up. */
   bufferedAmount(): number;
   /** Ends the engine session (WebSocket close 1000). Idempotent. */

@@ -22,6 +22,8 @@ export function buildLocalBridge(context: LocalStackContext, extras: LocalBridge
     streamUrl: config.streamUrl,
     business: { name: config.business.name, timezone: config.business.timezone },
     engineConnectTimeoutMs: config.engineConnectTimeoutMs,
+    bargeInMinMs: config.bargeInMinMs,
+    maxCallSeconds: config.maxCallSeconds,
     sessions,
     engines: extras.engines ?? buildEngines(config),
     tools: extras.tools,

@@ -21,13 +21,21 @@ function controllableEngine() {
   };
   const engine: VoiceEngine = {
     name: 'elevenlabs',
-    capabilities: { turnDetection: 'engine', truncateOnBargeIn: false, toolProtocol: 'client-tool' },
+    capabilities: {
+      turnDetection: 'engine',
+      bargeIn: 'engine',
+      truncateOnBargeIn: false,
+      toolProtocol: 'client-tool',
+    },
     async start(_context, listener) {
       state.listener = listener;
       const session: EngineSession = {
-        sendCallerAudio: (payload) => state.received.push(payload),
+        sendCallerAudio: (payload) => state.received.push(payload) > 0,
         sendToolResult: () => {},
         truncate: () => {},
+        cancelResponse: () => {},
+        respond: () => {},
+        instruct: () => {},
         sendKeypress: () => {},
         bufferedAmount: () => state.buffered,
         close: () => {
@@ -57,6 +65,8 @@ describe('a live call on the bridge', () => {
       streamUrl: STREAM_URL,
       business: { name: 'Bolt', timezone: 'America/New_York' },
       engineConnectTimeoutMs: 1000,
+      bargeInMinMs: 600,
+      maxCallSeconds: 900,
       sessions,
       engines: { elevenlabs: control.engine },
       tools: { definitions: () => [], run: async () => ({ ok: true, text: '' }) },

@@ -44,7 +44,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the call path on %s', (engi
     driver.transcripts('Hi, I am calling about your service.', 'Happy to help.');
     const record = await eventually(
       () => session(harness, callSid),
-      (r) => (r?.turns.length ?? 0) >= 2,
+      (r) => (r?.turns.length ?? 0) >= 3,
     );
     expect(record?.session).toMatchObject({ status: 'streaming', provider: engine, servedBy: engine });
     expect(record?.turns.map((t) => [t.role, t.text])).toEqual(
@@ -90,14 +90,20 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the call path on %s', (engi
     expect(record?.session.endReason).toBe('caller-hung-up');
   });
 
-  it('closes the Twilio stream and ends the session when the engine drops mid-call', async () => {
+  it('hangs up through the REST API (no apology) when the engine closes normally after its goodbye', async () => {
     const { callSid, stream } = await harness.call();
     const driver = await nextDriver(harness, engine);
     await driver.ready();
-    driver.closeFromEngine(1011);
+    await driver.speak(loadClip('agent-greeting').subarray(0, 1600), 'Goodbye!');
+    await stream.waitForAudio(1600, 5000);
+    driver.closeFromEngine(1000);
     await stream.closed;
     const record = await eventually(() => session(harness, callSid), ended);
-    expect(record?.session.endReason).toContain('engine-closed (1011)');
+    expect(record?.session.endReason).toBe('engine-closed (1000)');
+    // Hung up, so Twilio never runs the apology that follows <Connect> in the TwiML.
+    expect(harness.twilioRest.requests).toContainEqual(
+      expect.objectContaining({ callSid, form: expect.objectContaining({ Status: 'completed' }) }),
+    );
   });
 
   it('keeps 20 simultaneous calls apart', async () => {

@@ -176,14 +176,10 @@ describe('failover on a silent engine, and when both are down', () => {
         () => harness.stack.sessions.get(callSid),
         (r) => r?.session.status === 'ended',
       );
-      expect(record?.session.endReason).toMatch(/^no-engine: elevenlabs: .*openai: /);
-      // The caller hears an apology through the REST API instead of silence.
-      expect(harness.twilioRest.requests).toEqual([
-        expect.objectContaining({
-          callSid,
-          form: expect.objectContaining({ Twiml: expect.stringContaining('<Say>') }),
-        }),
-      ]);
+      expect(record?.session.endReason).toMatch(/^engine-outage: elevenlabs: .*openai: /);
+      // The bridge only closes the stream: the call is still up, so Twilio plays the apology and
+      // callback promise that follow <Connect> in the TwiML. Nothing hangs it up first.
+      expect(harness.twilioRest.requests).toEqual([]);
     } finally {
       await harness.close();
     }
@@ -210,6 +206,93 @@ describe('the provider flag', () => {
         ['openai', 'openai'],
       ]);
       await Promise.all([first.stream.hangUp(), second.stream.hangUp()]);
+    } finally {
+      await harness.close();
+    }
+  });
+});
+
+describe.each<[EngineName, EngineName]>([
+  ['elevenlabs', 'openai'],
+  ['openai', 'elevenlabs'],
+])('mid-call failover from %s to %s', (down, up) => {
+  it('hands the conversation over, delivers the caller audio of the gap in order, and records both engines', async () => {
+    const harness = await startHarness({ provider: down });
+    try {
+      const { callSid, stream } = await harness.call();
+      const first = await nextDriver(harness, down);
+      await first.ready();
+      first.transcripts('I need a plumber on Friday.', 'Sure. Can I take your name?');
+      await first.toolCall('lookup_order', { id: 'A1' });
+      await eventually(
+        () => harness.stack.sessions.get(callSid),
+        (r) => (r?.turns.length ?? 0) >= 2 && (r?.toolCalls.length ?? 0) === 1,
+      );
+
+      first.closeFromEngine(1011);
+      // The caller goes on talking while the other engine connects: queued, then delivered in order.
+      const gapAudio = Buffer.concat([Buffer.alloc(1600, 0x41), Buffer.alloc(1600, 0x42)]);
+      const talking = stream.sendAudio(gapAudio, { paced: true });
+      const second = await nextDriver(harness, up);
+      await second.ready();
+      await talking;
+      await second.waitForCallerBytes(gapAudio.length);
+      expect(decoded(second.callerPayloads()).subarray(0, gapAudio.length).equals(gapAudio)).toBe(true);
+
+      // The new engine knows the conversation, what the tools did, and opens with the bridging line.
+      if (up === 'elevenlabs') {
+        const conversation = harness.elevenlabs.conversations.at(-1)!;
+        expect(conversation.dynamicVariables.first_message).toMatch(/^Sorry, I lost you for a second/);
+        const [update] = conversation.receivedOfType('contextual_update');
+        expect(update?.text).toContain('Caller: I need a plumber on Friday.');
+        expect(update?.text).toContain('lookup_order({"id":"A1"}): Order A1 ships tomorrow.');
+      } else {
+        const instructions = harness.openai.sessions.at(-1)!.sessionConfig!.instructions as string;
+        expect(instructions).toContain('Caller: I need a plumber on Friday.');
+        expect(instructions).toContain('lookup_order({"id":"A1"}): Order A1 ships tomorrow.');
+        expect(instructions).toContain('Sorry, I lost you for a second');
+      }
+      await second.speak(greeting, 'Sorry, I lost you for a second — you were saying?');
+      await stream.waitForAudio(greeting.length, 5000);
+
+      const record = await eventually(
+        () => harness.stack.sessions.get(callSid),
+        (r) => r?.session.servedBy === up && r.session.failoverMs !== undefined,
+      );
+      expect(record?.session.failoverReason).toMatch(new RegExp(`^${down}: engine-closed \\(1011`));
+      expect(record?.session.engineSegments?.map((s) => s.engine)).toEqual([down, up]);
+      const [before, after] = record!.session.engineSegments!;
+      expect(before!.endedAt).toBeLessThanOrEqual(after!.startedAt);
+      expect(record?.session.failoverMs).toBeGreaterThan(0);
+      if (process.env.REPORT_TIMINGS) {
+        process.stdout.write(`failover gap ${down} -> ${up}: ${record?.session.failoverMs} ms\n`);
+      }
+      expect(first.violations()).toEqual([]);
+      expect(second.violations()).toEqual([]);
+      await stream.hangUp();
+    } finally {
+      await harness.close();
+    }
+  });
+});
+
+describe('mid-call failover with no engine left', () => {
+  it('closes the stream (the TwiML apology plays) and records an engine outage', async () => {
+    const harness = await startHarness({ provider: 'elevenlabs', openai: { failures: { httpStatus: 503 } } });
+    try {
+      const { callSid, stream } = await harness.call();
+      const first = await nextDriver(harness, 'elevenlabs');
+      await first.ready();
+      first.closeFromEngine(1011);
+      await stream.closed;
+      const record = await eventually(
+        () => harness.stack.sessions.get(callSid),
+        (r) => r?.session.status === 'ended',
+      );
+      expect(record?.session.endReason).toMatch(
+        /^engine-outage: .*elevenlabs: engine-closed \(1011.*openai: /,
+      );
+      expect(harness.twilioRest.requests).toEqual([]);
     } finally {
       await harness.close();
     }

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { CallSession, NewCallSession, ToolCallRecord, Turn } from '../../core/call-session.js';
-import type { KnownCustomer } from '../../core/voice-engine.js';
+import { ENGINE_NAMES, type KnownCustomer } from '../../core/voice-engine.js';
 
 export const SESSION_SK = 'SESSION';
 const TURN_PREFIX = 'TURN#';
@@ -91,6 +91,7 @@ export function turnItem(callSid: string, turn: Turn, nowMs: number): Item {
     role: turn.role,
     text: turn.text,
     at: turn.at,
+    ...(turn.interrupted ? { interrupted: true } : {}),
     expiresAt: expiresAtSeconds(nowMs),
   };
 }
@@ -114,7 +115,7 @@ export function toolItem(callSid: string, record: ToolCallRecord, nowMs: number)
 
 // Items are read back through schemas: a malformed item (a hand edit, an old layout) fails loudly
 // with the field named, instead of travelling on as a wrongly typed session.
-export const engineSchema = z.enum(['elevenlabs', 'openai']);
+export const engineSchema = z.enum(ENGINE_NAMES);
 const engine = engineSchema;
 
 /** What the CRM knew about the caller, as stored on a session or an outbound request. */
@@ -125,6 +126,21 @@ export const knownCustomerSchema = z.object({
   lastCallSummary: z.string().optional(),
 });
 
+const usageSchema = z.object({
+  inputTextTokens: z.number(),
+  inputAudioTokens: z.number(),
+  cachedInputTokens: z.number(),
+  outputTextTokens: z.number(),
+  outputAudioTokens: z.number(),
+});
+
+const engineSegmentSchema = z.object({
+  engine,
+  startedAt: z.number(),
+  endedAt: z.number(),
+  usage: usageSchema.optional(),
+});
+
 const sessionSchema = z.object({
   callSid: z.string(),
   direction: z.enum(['inbound', 'outbound']),
@@ -133,6 +149,9 @@ const sessionSchema = z.object({
   provider: engine,
   servedBy: engine.optional(),
   failoverReason: z.string().optional(),
+  failoverMs: z.number().optional(),
+  engineSegments: z.array(engineSegmentSchema).optional(),
+  turnLatency: z.object({ turns: z.number(), p50Ms: z.number(), p90Ms: z.number() }).optional(),
   customer: knownCustomerSchema.optional(),
   streamTokenHash: z.string(),
   status: z.enum(['created', 'streaming', 'ended', 'finalised']),
@@ -150,6 +169,7 @@ const turnSchema = z.object({
   role: z.enum(['caller', 'agent']),
   text: z.string(),
   at: z.number(),
+  interrupted: z.boolean().optional(),
 });
 
 const toolSchema = z.object({
@@ -166,7 +186,7 @@ export function sessionFromItem(item: Item): CallSession {
 }
 
 export function turnFromItem(item: Item): Turn {
-  return turnSchema.parse(item);
+  return compact(turnSchema.parse(item)) as Turn;
 }
 
 export function toolCallFromItem(item: Item): ToolCallRecord {

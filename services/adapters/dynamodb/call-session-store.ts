@@ -11,6 +11,7 @@ import type {
   CallRecord,
   CallSession,
   CallSessionStore,
+  EngineUse,
   NewCallSession,
   ToolCallRecord,
   Turn,
@@ -134,9 +135,35 @@ export class DynamoCallSessionStore implements CallSessionStore {
     if (!recorded) forCall(callSid).warn('No call session to record the engine on', { servedBy });
   }
 
+  async recordEngineUse(callSid: string, use: EngineUse): Promise<void> {
+    const set = ['engineSegments = :segments'];
+    const values: Record<string, unknown> = { ':segments': use.engineSegments };
+    if (use.failoverMs !== undefined) {
+      set.push('failoverMs = :failoverMs');
+      values[':failoverMs'] = use.failoverMs;
+    }
+    if (use.turnLatency !== undefined) {
+      set.push('turnLatency = :turnLatency');
+      values[':turnLatency'] = use.turnLatency;
+    }
+    const recorded = await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression: `SET ${set.join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: values,
+      }),
+    );
+    if (!recorded) forCall(callSid).warn('No call session to record the engine use on');
+  }
+
   async appendTurn(callSid: string, turn: Turn): Promise<void> {
     // A duplicate seq is a retry of the same write: keep the first, quietly.
     await this.conditionally(this.put(turnItem(callSid, turn, this.now()), 'attribute_not_exists(pk)'));
+  }
+
+  async replaceTurn(callSid: string, turn: Turn): Promise<void> {
+    await this.put(turnItem(callSid, turn, this.now()), 'attribute_exists(pk)');
   }
 
   async appendToolCall(callSid: string, record: ToolCallRecord): Promise<void> {

@@ -1,9 +1,10 @@
 import WebSocket from 'ws';
 import { isBase64 } from '../../core/audio.js';
 import { forCall } from '../../core/logging.js';
-import { dynamicVariables } from '../../core/persona.js';
+import { dynamicVariables, handoverSummary } from '../../core/persona.js';
 import {
   type EngineCallContext,
+  type EngineCapabilities,
   type EngineListener,
   type EngineSession,
   EngineStartError,
@@ -26,7 +27,6 @@ export interface ElevenLabsEngineOptions {
   agentId: string;
   /** Base of the REST API (default https://api.elevenlabs.io); the signed URL it returns is used as is. */
   apiUrl: string;
-  fetchImpl?: typeof fetch;
 }
 
 const SETUP_HINT =
@@ -38,27 +38,29 @@ const SETUP_HINT =
  * caller has finished and when they barge in; we forward audio untouched both ways, answer pings at
  * once, and run client tools through the bridge.
  */
+export const ELEVENLABS_CAPABILITIES: EngineCapabilities = {
+  turnDetection: 'engine',
+  bargeIn: 'engine',
+  truncateOnBargeIn: false,
+  toolProtocol: 'client-tool',
+};
+
 export function createElevenLabsEngine(options: ElevenLabsEngineOptions): VoiceEngine {
-  const fetchImpl = options.fetchImpl ?? fetch;
   return {
     name: 'elevenlabs',
-    capabilities: { turnDetection: 'engine', truncateOnBargeIn: false, toolProtocol: 'client-tool' },
+    capabilities: ELEVENLABS_CAPABILITIES,
     async start(context, listener, signal) {
-      const signedUrl = await fetchSignedUrl(options, fetchImpl, signal);
+      const signedUrl = await fetchSignedUrl(options, signal);
       return connect(signedUrl, context, listener, signal);
     },
   };
 }
 
-async function fetchSignedUrl(
-  options: ElevenLabsEngineOptions,
-  fetchImpl: typeof fetch,
-  signal: AbortSignal,
-): Promise<string> {
+async function fetchSignedUrl(options: ElevenLabsEngineOptions, signal: AbortSignal): Promise<string> {
   const url = `${options.apiUrl}/v1/convai/conversation/get-signed-url?agent_id=${encodeURIComponent(options.agentId)}`;
   let response: Response;
   try {
-    response = await fetchImpl(url, { headers: { 'xi-api-key': options.apiKey }, signal });
+    response = await fetch(url, { headers: { 'xi-api-key': options.apiKey }, signal });
   } catch (error) {
     throw new EngineStartError(
       'elevenlabs',
@@ -68,11 +70,22 @@ async function fetchSignedUrl(
     );
   }
   if (!response.ok) {
-    throw new EngineStartError('elevenlabs', `signed URL request answered HTTP ${response.status}`);
+    throw new EngineStartError(
+      'elevenlabs',
+      `signed URL request answered HTTP ${response.status}${signedUrlHint(response.status)}`,
+    );
   }
   const signed = parseSignedUrlResponse(await response.json().catch(() => undefined));
   if (!signed) throw new EngineStartError('elevenlabs', 'signed URL response had no signed_url');
   return signed;
+}
+
+/** What an operator should check when get-signed-url refuses. */
+function signedUrlHint(status: number): string {
+  if (status === 401) return ' (check ELEVENLABS_API_KEY)';
+  if (status === 404) return ' (check ELEVENLABS_AGENT_ID)';
+  if (status === 429 || status >= 500) return ' (ElevenLabs is unavailable or rate-limiting)';
+  return '';
 }
 
 function connect(
@@ -105,7 +118,9 @@ function connect(
 
     const session: EngineSession = {
       sendCallerAudio: (payload) => {
-        if (socket.readyState === WebSocket.OPEN) socket.send(userAudioMessage(payload));
+        if (socket.readyState !== WebSocket.OPEN) return false;
+        socket.send(userAudioMessage(payload));
+        return true;
       },
       sendToolResult: (callId, result) => {
         if (socket.readyState === WebSocket.OPEN)
@@ -113,6 +128,12 @@ function connect(
       },
       truncate: () => {
         // ElevenLabs tracks what was heard itself (agent_response_correction); nothing to send.
+      },
+      // Its own turn-taking model decides barge-ins and when to answer (`bargeIn: 'engine'`).
+      cancelResponse: () => {},
+      respond: () => {},
+      instruct: (text) => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(contextualUpdateMessage(text));
       },
       sendKeypress: (digit) => {
         if (socket.readyState === WebSocket.OPEN) {
@@ -164,6 +185,8 @@ function connect(
         ready = true;
         signal.removeEventListener('abort', onAbort);
         log.info('ElevenLabs conversation ready', { conversationId: meta.conversation_id });
+        // Taking over mid-call: the conversation so far, as context the agent does not answer by itself.
+        if (context.handover) socket.send(contextualUpdateMessage(handoverSummary(context.handover)));
         resolve(session);
         return;
       }
@@ -192,6 +215,13 @@ function connect(
           return;
         case 'agent_response':
           listener.transcript('agent', event.agent_response_event.agent_response);
+          return;
+        case 'agent_response_correction':
+          // Sent after an interruption: the reply as far as the caller heard it replaces the full one.
+          listener.transcript('agent', event.agent_response_correction_event.corrected_agent_response, {
+            interrupted: true,
+            replacesLast: true,
+          });
           return;
         case 'client_tool_call':
           listener.toolCall({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ToolDefinition, ToolResult } from '../../core/tool-types.js';
+import type { EngineUsage } from '../../core/voice-engine.js';
 
 /**
  * The OpenAI Realtime wire format (GA protocol, protocols.md §2): pure builders for the client
@@ -35,13 +36,14 @@ export function sessionUpdate(settings: SessionSettings): string {
         input: {
           format: PCMU,
           // Semantic VAD ends the caller's turn on meaning, not only on silence, so a thinking pause
-          // does not cut them off; `low` eagerness waits longest. The server both answers and stops
-          // its own speech when the caller talks over it.
+          // does not cut them off; `low` eagerness waits longest. The server neither stops its speech
+          // nor answers on its own: the bridge tells a barge-in from a backchannel ("mm-hmm") and
+          // asks for the answer (`response.create`) only after a real turn (BARGE_IN_MIN_MS).
           turn_detection: {
             type: 'semantic_vad',
             eagerness: settings.vadEagerness,
-            create_response: true,
-            interrupt_response: true,
+            create_response: false,
+            interrupt_response: false,
           },
           transcription: { model: TRANSCRIPTION_MODEL },
         },
@@ -101,8 +103,44 @@ export function userContextItem(text: string): string {
   });
 }
 
+/** An instruction from the system (not the caller), seen by the model at its next response. */
+export function systemMessageItem(text: string): string {
+  return JSON.stringify({
+    type: 'conversation.item.create',
+    item: { type: 'message', role: 'system', content: [{ type: 'input_text', text }] },
+  });
+}
+
 export function responseCreate(): string {
   return JSON.stringify({ type: 'response.create' });
+}
+
+export function responseCancel(): string {
+  return JSON.stringify({ type: 'response.cancel' });
+}
+
+/** `response.done` usage, as the call record keeps it (absent fields count 0). */
+export const usageSchema = z.object({
+  input_token_details: z
+    .object({
+      cached_tokens: z.number().optional(),
+      text_tokens: z.number().optional(),
+      audio_tokens: z.number().optional(),
+    })
+    .optional(),
+  output_token_details: z
+    .object({ text_tokens: z.number().optional(), audio_tokens: z.number().optional() })
+    .optional(),
+});
+
+export function engineUsage(usage: z.infer<typeof usageSchema>): EngineUsage {
+  return {
+    inputTextTokens: usage.input_token_details?.text_tokens ?? 0,
+    inputAudioTokens: usage.input_token_details?.audio_tokens ?? 0,
+    cachedInputTokens: usage.input_token_details?.cached_tokens ?? 0,
+    outputTextTokens: usage.output_token_details?.text_tokens ?? 0,
+    outputAudioTokens: usage.output_token_details?.audio_tokens ?? 0,
+  };
 }
 
 // ---------- server events ----------
@@ -156,6 +194,7 @@ const serverEvents = z.discriminatedUnion('type', [
       status_details: z.unknown().optional(),
       // Items are checked one by one where used: only function calls matter, others pass.
       output: z.array(z.unknown()).optional(),
+      usage: usageSchema.nullish(),
     }),
   }),
   z.object({

@@ -12,15 +12,18 @@ import {
 } from '../../core/voice-engine.js';
 import {
   BETA_SERVER_EVENT_TYPES,
+  engineUsage,
   functionCallItem,
   functionCallOutput,
   inputAudioAppend,
   itemTruncate,
   parseServerEvent,
   parseToolArguments,
+  responseCancel,
   responseCreate,
   type ServerEvent,
   sessionUpdate,
+  systemMessageItem,
   userContextItem,
   type VadEagerness,
 } from './codec.js';
@@ -32,12 +35,11 @@ export interface OpenAiRealtimeEngineOptions {
   model: string;
   voice: string;
   vadEagerness: VadEagerness;
-  /** For tests: another WebSocket client with the `ws` API. */
-  WebSocketImpl?: typeof WebSocket;
 }
 
 export const OPENAI_CAPABILITIES: EngineCapabilities = {
   turnDetection: 'engine',
+  bargeIn: 'bridge',
   truncateOnBargeIn: true,
   toolProtocol: 'function-call',
 };
@@ -66,11 +68,10 @@ function startSession(
   const log = forCall(context.callSid);
   if (signal.aborted) return Promise.reject(new EngineStartError('openai', 'aborted before connecting'));
 
-  const Impl = options.WebSocketImpl ?? WebSocket;
   let socket: WebSocket;
   try {
     // Only the bearer token: an `OpenAI-Beta` header would select the retired beta protocol.
-    socket = new Impl(realtimeUrl(options.url, options.model), {
+    socket = new WebSocket(realtimeUrl(options.url, options.model), {
       headers: { Authorization: `Bearer ${options.apiKey}` },
     });
   } catch (error) {
@@ -207,9 +208,10 @@ class OpenAiSession implements EngineSession {
     this.socket.send(message);
   }
 
-  sendCallerAudio(payload: string): void {
-    if (this.closed || this.socket.readyState !== WebSocket.OPEN) return;
+  sendCallerAudio(payload: string): boolean {
+    if (this.closed || this.socket.readyState !== WebSocket.OPEN) return false;
     this.socket.send(inputAudioAppend(payload));
+    return true;
   }
 
   sendToolResult(callId: string, result: ToolResult): void {
@@ -225,6 +227,22 @@ class OpenAiSession implements EngineSession {
 
   truncate(itemId: string, audioEndMs: number): void {
     this.send(itemTruncate(itemId, audioEndMs));
+  }
+
+  cancelResponse(): void {
+    // Cancelling with no response in progress is an API error; an answer asked for is dropped too.
+    this.responseWanted = false;
+    if (this.responseActive) this.send(responseCancel());
+  }
+
+  respond(): void {
+    // One response at a time: while one runs (e.g. the cancelled one finishing), answer after it.
+    if (this.responseActive || this.pendingCalls.size > 0) this.responseWanted = true;
+    else this.send(responseCreate());
+  }
+
+  instruct(text: string): void {
+    this.send(systemMessageItem(text));
   }
 
   sendKeypress(digit: string): void {
@@ -276,7 +294,8 @@ class OpenAiSession implements EngineSession {
         this.listener.callerTurnEnded();
         return;
       case 'input_audio_buffer.speech_started':
-        this.listener.interruption();
+        // Only speech: the bridge decides whether it is a barge-in (`bargeIn: 'bridge'`).
+        this.listener.callerSpeechStarted();
         return;
       case 'conversation.item.input_audio_transcription.completed': {
         const text = event.transcript.trim();
@@ -285,7 +304,7 @@ class OpenAiSession implements EngineSession {
       }
       case 'response.output_audio_transcript.done': {
         const text = event.transcript.trim();
-        if (text) this.listener.transcript('agent', text);
+        if (text) this.listener.transcript('agent', text, { itemId: event.item_id });
         return;
       }
       case 'response.function_call_arguments.done':
@@ -298,6 +317,7 @@ class OpenAiSession implements EngineSession {
         return;
       case 'response.done':
         this.responseActive = false;
+        if (event.response.usage) this.listener.usage(engineUsage(event.response.usage));
         for (const item of event.response.output ?? []) {
           const call = functionCallItem.safeParse(item);
           if (call.success) this.reportToolCall(call.data.call_id, call.data.name, call.data.arguments);

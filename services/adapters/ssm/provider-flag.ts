@@ -1,7 +1,7 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { type Logger, logger as rootLogger } from '../../core/logging.js';
 import type { ProviderFlag } from '../../core/ports.js';
-import { ENGINE_NAMES, type EngineName } from '../../core/voice-engine.js';
+import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName, isEngineName } from '../../core/voice-engine.js';
 
 export interface SsmProviderFlagOptions {
   /** The SSM String parameter, e.g. `/bolt-voice/prod/voice-provider`. */
@@ -14,12 +14,7 @@ export interface SsmProviderFlagOptions {
   logger?: Logger;
 }
 
-const DEFAULT_ENGINE: EngineName = 'elevenlabs';
 const MAX_CACHE_MS = 10_000;
-
-function isEngineName(value: string): value is EngineName {
-  return (ENGINE_NAMES as readonly string[]).includes(value);
-}
 
 /**
  * The provider flag in AWS (DESIGN §3 "Provider flag"): which engine new calls use, read from SSM

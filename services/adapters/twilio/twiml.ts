@@ -1,5 +1,6 @@
 // Deep import, like webhook-signature.ts: the TwiML builder alone, without the REST client.
 import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
+import { outageApology } from '../../core/persona.js';
 
 export interface ConnectStreamOptions {
   /** The `wss://` URL of the bridge; Twilio strips query strings, so data goes in `parameters`. */
@@ -8,11 +9,21 @@ export interface ConnectStreamOptions {
   parameters: Record<string, string>;
 }
 
-/** `<Response><Connect><Stream url><Parameter name value/>…</Stream></Connect></Response>`. */
+/**
+ * `<Response><Connect><Stream url><Parameter name value/>…</Stream></Connect><Say>apology</Say><Hangup/></Response>`.
+ *
+ * Twilio runs the verbs after `<Connect>` only when the stream ends while the call is still up: the
+ * bridge closed it because no engine is left, or the bridge task died. Every normal end leaves the
+ * document first (the caller hangs up; `end_call` and the engine's goodbye hang up through the REST
+ * API; a transfer redirects the call to new TwiML), so the apology and callback promise play exactly
+ * when the conversation broke.
+ */
 export function connectStreamTwiml(options: ConnectStreamOptions): string {
   const response = new VoiceResponse();
   const stream = response.connect().stream({ url: options.streamUrl });
   for (const [name, value] of Object.entries(options.parameters)) stream.parameter({ name, value });
+  response.say(outageApology());
+  response.hangup();
   return response.toString();
 }
 

@@ -58,6 +58,12 @@ export interface ElevenLabsSimOptions {
    * caller audio as μ-law, so it needs `formats.input` = `ulaw_8000` (the default).
    */
   script?: ConversationScript;
+  /**
+   * The agent's configured first message, with `{{variable}}` placeholders filled from the
+   * conversation's dynamic variables (agent:sync sets `{{first_message}}`). In script mode it is the
+   * greeting's text; an unsent variable ends the conversation like the service does.
+   */
+  firstMessage?: string;
   failures?: ElevenLabsSimFailures;
   /**
    * Send the metadata as soon as the socket opens instead of after the client's initiation data
@@ -551,8 +557,29 @@ export class SimConversation {
     this.sendAudio(loadClip(utterance.audioClip));
   }
 
+  /** The agent's first message with its placeholders filled; undefined after a missing-variable close. */
+  private renderFirstMessage(fallback: string): string | undefined {
+    const template = this.options.firstMessage;
+    if (template === undefined) return fallback;
+    const variables = this.dynamicVariables;
+    const missing = [...template.matchAll(/\{\{(\w+)\}\}/g)]
+      .map((m) => m[1]!)
+      .find((name) => !(name in variables));
+    if (missing) {
+      this.fail(
+        1008,
+        'missing_dynamic_variable',
+        `Missing required dynamic variables in first message: {'${missing}'}`,
+      );
+      return undefined;
+    }
+    return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => String(variables[name]));
+  }
+
   private async runScript(script: ConversationScript): Promise<void> {
-    this.speak(script.greeting);
+    const greeting = this.renderFirstMessage(script.greeting.text);
+    if (greeting === undefined) return;
+    this.speak({ ...script.greeting, text: greeting });
     for (const [index, turn] of script.turns.entries()) {
       await this.waiter.waitFor(() => this.turnEnds > index || this.isClosed, Number.POSITIVE_INFINITY);
       if (this.isClosed) return;

@@ -209,6 +209,7 @@ export class OpenAiSimSession {
   private silenceMs = 0;
   private turnItemId: string | undefined;
   private turnChain: Promise<void> = Promise.resolve();
+  private readonly responseCreateWaiters: Array<() => void> = [];
 
   constructor(
     private readonly ws: WebSocket,
@@ -261,8 +262,8 @@ export class OpenAiSimSession {
   }
 
   /**
-   * The caller started speaking (`input_audio_buffer.speech_started`). Like the real server with
-   * `interrupt_response: true`, an in-progress response is cancelled.
+   * The caller started speaking (`input_audio_buffer.speech_started`). Like the real server, an
+   * in-progress response is cancelled only when the session's `interrupt_response` is on (its default).
    */
   speechStarted(): string {
     const itemId = nextId('item');
@@ -272,8 +273,21 @@ export class OpenAiSimSession {
       audio_start_ms: this.callerMs(),
       item_id: itemId,
     });
-    if (this.activeResponse) this.activeResponse.cancelled = true;
+    if (this.activeResponse && this.turnDetection().interrupt_response !== false) {
+      this.activeResponse.cancelled = true;
+    }
     return itemId;
+  }
+
+  /** The configured `turn_detection` (server defaults: both automatic behaviours on). */
+  private turnDetection(): { create_response?: boolean; interrupt_response?: boolean } {
+    const audio = (this.sessionConfig?.audio ?? {}) as { input?: { turn_detection?: Json } };
+    return (audio.input?.turn_detection ?? {}) as { create_response?: boolean; interrupt_response?: boolean };
+  }
+
+  /** Whether a response is being generated now. */
+  get responding(): boolean {
+    return this.activeResponse !== undefined;
   }
 
   /** The caller's turn ended: speech_stopped, committed, and the transcription of `text`. */
@@ -373,9 +387,19 @@ export class OpenAiSimSession {
           this.greeted = true;
           void this.speak(this.options.script.greeting);
         }
+        for (const wake of this.responseCreateWaiters.splice(0)) wake();
         return;
       case 'response.cancel':
         if (this.activeResponse) this.activeResponse.cancelled = true;
+        else
+          this.sendError(
+            {
+              type: 'invalid_request_error',
+              code: 'response_cancel_not_active',
+              message: 'Cancellation failed: no active response found',
+            },
+            event,
+          );
         return;
       default:
         return;
@@ -451,7 +475,16 @@ export class OpenAiSimSession {
   }
 
   private async playTurn(turn: ScriptedTurn): Promise<void> {
+    const responsesBefore = this.responseCreates;
     this.callerTranscript(turn.callerSays);
+    // With `create_response` off the server answers only when the client asks (`response.create`).
+    if (this.turnDetection().create_response === false) {
+      await new Promise<void>((resolve) => {
+        if (this.responseCreates > responsesBefore || this.isClosed) return resolve();
+        this.responseCreateWaiters.push(resolve);
+        void this.closed.then(() => resolve());
+      });
+    }
     for (const tool of turn.tools ?? []) {
       if (this.isClosed) return;
       await this.functionCall(tool.name, tool.params).catch(() => undefined);
@@ -564,6 +597,7 @@ export class OpenAiSimSession {
           status,
           ...(cancelled ? { status_details: { type: 'cancelled', reason: 'turn_detected' } } : {}),
           output: [done],
+          usage: simulatedUsage(options.text, sent, this.callerBytes),
         },
       });
     }
@@ -601,7 +635,13 @@ export class OpenAiSimSession {
     this.send({ type: 'response.output_item.done', response_id: responseId, output_index: 0, item: done });
     this.send({
       type: 'response.done',
-      response: { id: responseId, object: 'realtime.response', status: 'completed', output: [done] },
+      response: {
+        id: responseId,
+        object: 'realtime.response',
+        status: 'completed',
+        output: [done],
+        usage: simulatedUsage(argumentsJson, 0, this.callerBytes),
+      },
     });
 
     const outputIndex = await this.waitFor(
@@ -696,4 +736,29 @@ function delay(ms: number): Promise<void> {
 function spokenPart(text: string, fraction: number): string {
   const words = text.split(/\s+/).filter(Boolean);
   return words.slice(0, Math.floor(words.length * fraction)).join(' ');
+}
+
+/**
+ * `response.done` usage shaped like the real API's: audio tokens from the audio's length (the real
+ * rate for audio input is about 10 tokens a second, output about 20), text tokens from the words.
+ */
+function simulatedUsage(text: string, outputAudioBytes: number, inputAudioBytes: number): Json {
+  const outputText = Math.ceil(text.length / 4);
+  const outputAudio = Math.ceil(outputAudioBytes / ULAW_BYTES_PER_MS / 50);
+  const inputAudio = Math.ceil(inputAudioBytes / ULAW_BYTES_PER_MS / 100);
+  const inputText = 400;
+  const cached = Math.floor(inputText / 2);
+  return {
+    total_tokens: inputText + inputAudio + outputText + outputAudio,
+    input_tokens: inputText + inputAudio,
+    output_tokens: outputText + outputAudio,
+    input_token_details: {
+      text_tokens: inputText,
+      audio_tokens: inputAudio,
+      image_tokens: 0,
+      cached_tokens: cached,
+      cached_tokens_details: { text_tokens: cached, audio_tokens: 0, image_tokens: 0 },
+    },
+    output_token_details: { text_tokens: outputText, audio_tokens: outputAudio },
+  };
 }

@@ -48,8 +48,8 @@ describe('OpenAI Realtime codec: client events', () => {
           turn_detection: {
             type: 'semantic_vad',
             eagerness: 'low',
-            create_response: true,
-            interrupt_response: true,
+            create_response: false,
+            interrupt_response: false,
           },
           transcription: { model: 'gpt-4o-mini-transcribe' },
         },

@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import WebSocket from 'ws';
 import {
   createOpenAiRealtimeEngine,
   type OpenAiRealtimeEngineOptions,
@@ -11,6 +10,7 @@ import {
   type EngineListener,
   type EngineSession,
   EngineStartError,
+  type EngineUsage,
 } from '../../../services/core/voice-engine.js';
 import { loadClip, toFrames } from '../../../services/local/sim/audio.js';
 import { validateClientEvent } from '../../../services/local/sim/openai-schemas.js';
@@ -48,7 +48,9 @@ interface Recorder {
   listener: EngineListener;
   audio: Array<{ payload: string; itemId?: string }>;
   interruptions: number;
-  transcripts: Array<{ role: 'caller' | 'agent'; text: string }>;
+  speechStarts: number;
+  usage: EngineUsage[];
+  transcripts: Array<{ role: 'caller' | 'agent'; text: string; itemId?: string }>;
   toolCalls: Array<{ callId: string; name: string; args: unknown }>;
   ended: EngineEndReason[];
 }
@@ -57,6 +59,8 @@ function recorder(): Recorder {
   const r: Recorder = {
     audio: [],
     interruptions: 0,
+    speechStarts: 0,
+    usage: [],
     transcripts: [],
     toolCalls: [],
     ended: [],
@@ -66,7 +70,13 @@ function recorder(): Recorder {
       interruption: () => {
         r.interruptions++;
       },
-      transcript: (role, text) => r.transcripts.push({ role, text }),
+      callerSpeechStarted: () => {
+        r.speechStarts++;
+      },
+      usage: (usage) => r.usage.push(usage),
+      engineChanged: () => {},
+      transcript: (role, text, details) =>
+        r.transcripts.push({ role, text, ...(details?.itemId ? { itemId: details.itemId } : {}) }),
       toolCall: (call) => r.toolCalls.push(call),
       ended: (reason) => r.ended.push(reason),
     },
@@ -122,6 +132,7 @@ describe('OpenAI Realtime engine', () => {
     expect(engine.name).toBe('openai');
     expect(engine.capabilities).toEqual({
       turnDetection: 'engine',
+      bargeIn: 'bridge',
       truncateOnBargeIn: true,
       toolProtocol: 'function-call',
     });
@@ -139,7 +150,16 @@ describe('OpenAI Realtime engine', () => {
       model: 'gpt-realtime',
       output_modalities: ['audio'],
       audio: {
-        input: { format: { type: 'audio/pcmu' }, turn_detection: { type: 'semantic_vad', eagerness: 'low' } },
+        input: {
+          format: { type: 'audio/pcmu' },
+          // The bridge decides barge-ins and when to answer (BARGE_IN_MIN_MS): the server does neither.
+          turn_detection: {
+            type: 'semantic_vad',
+            eagerness: 'low',
+            interrupt_response: false,
+            create_response: false,
+          },
+        },
         output: { format: { type: 'audio/pcmu' }, voice: 'marin' },
       },
       tool_choice: 'auto',
@@ -183,10 +203,12 @@ describe('OpenAI Realtime engine', () => {
     expect(r.audio.map((a) => a.payload)).toEqual(sentDeltas);
     expect(new Set(r.audio.map((a) => a.itemId))).toEqual(new Set([outcome.itemId]));
     expect(Buffer.concat(r.audio.map((a) => Buffer.from(a.payload, 'base64'))).equals(clip)).toBe(true);
-    expect(r.transcripts).toEqual([{ role: 'agent', text: 'Thanks for calling Harbor Dental.' }]);
+    expect(r.transcripts).toEqual([
+      { role: 'agent', text: 'Thanks for calling Harbor Dental.', itemId: outcome.itemId },
+    ]);
   });
 
-  it('reports barge-in as an interruption and sends the truncate the bridge asks for', async () => {
+  it('reports caller speech without stopping the agent; cancels and truncates when the bridge asks', async () => {
     const { r, session, simSession } = await startReady();
 
     const response = simSession.respond({
@@ -195,7 +217,12 @@ describe('OpenAI Realtime engine', () => {
     });
     await waitUntil(() => r.audio.length >= 2, 'agent audio');
     simSession.speechStarted();
-    await waitUntil(() => r.interruptions === 1, 'interruption');
+    await waitUntil(() => r.speechStarts === 1, 'speech started');
+    expect(r.interruptions).toBe(0);
+    // interrupt_response is off: the response goes on until the bridge decides it is a barge-in.
+    expect(simSession.responding).toBe(true);
+    session.cancelResponse();
+    await simSession.waitForEvent('response.cancel');
     const outcome = await response;
     expect(outcome.status).toBe('cancelled');
 
@@ -275,7 +302,7 @@ describe('OpenAI Realtime engine', () => {
 
     expect(r.transcripts).toEqual([
       { role: 'caller', text: 'I would like to book a cleaning.' },
-      { role: 'agent', text: 'Sure, which day suits you?' },
+      { role: 'agent', text: 'Sure, which day suits you?', itemId: expect.any(String) },
     ]);
   });
 
@@ -401,20 +428,91 @@ describe('OpenAI Realtime engine start failures', () => {
     await expectStartError(start, /closed before ready.*1011/);
   });
 
-  it('uses an injected WebSocket implementation with the model in the URL', async () => {
-    const urls: string[] = [];
-    class RecordingWebSocket extends WebSocket {
-      constructor(address: string | URL, options?: WebSocket.ClientOptions) {
-        super(address, options);
-        urls.push(String(address));
-      }
-    }
-    const engine = await setUp(
-      {},
-      { WebSocketImpl: RecordingWebSocket as typeof WebSocket, model: 'gpt-realtime-mini' },
-    );
+  it('puts the configured model in the URL', async () => {
+    const engine = await setUp({}, { model: 'gpt-realtime-mini' });
     const session = await engine.start(context, recorder().listener, new AbortController().signal);
     openSessions.push(session);
-    expect(urls).toEqual([`${sim.url}?model=gpt-realtime-mini`]);
+    expect((await sim.nextSession()).model).toBe('gpt-realtime-mini');
+  });
+});
+
+describe('OpenAI Realtime engine under the bridge control', () => {
+  it('answers a turn only when asked, and never twice at once', async () => {
+    const { session, simSession } = await startReady();
+    await simSession.waitForEvent('response.create', 1);
+    const speaking = simSession.respond({ text: 'Hello there.', audio: loadClip('agent-greeting') });
+    await waitUntil(() => simSession.responding, 'response active');
+    // Asked while a response runs: sent once it is done, not on top of it.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    session.respond();
+    expect(simSession.responseCreates).toBe(1);
+    await speaking;
+    await simSession.waitForEvent('response.create', 2);
+    expect(simSession.errorsSent).toEqual([]);
+  });
+
+  it('sends response.cancel only while a response runs', async () => {
+    const { session, simSession } = await startReady();
+    session.cancelResponse();
+    session.sendCallerAudio('//////////8=');
+    await simSession.waitForEvent('input_audio_buffer.append');
+    expect(simSession.events.filter((e) => e.type === 'response.cancel')).toEqual([]);
+    expect(simSession.errorsSent).toEqual([]);
+  });
+
+  it('reports the usage of each response.done', async () => {
+    const { r, simSession } = await startReady();
+    await simSession.respond({ text: 'Hi there.', audio: loadClip('agent-greeting').subarray(0, 8000) });
+    await waitUntil(() => r.usage.length === 1, 'usage');
+    expect(r.usage[0]).toEqual({
+      inputTextTokens: 400,
+      inputAudioTokens: 0,
+      cachedInputTokens: 200,
+      outputTextTokens: 3,
+      outputAudioTokens: 20,
+    });
+  });
+
+  it('passes a system instruction as a system message, without asking for a response', async () => {
+    const { session, simSession } = await startReady();
+    await simSession.waitForEvent('response.create', 1);
+    session.instruct('Wrap up now.');
+    const item = await simSession.waitForEvent('conversation.item.create');
+    expect(item.item).toEqual({
+      type: 'message',
+      role: 'system',
+      content: [{ type: 'input_text', text: 'Wrap up now.' }],
+    });
+    expect(simSession.responseCreates).toBe(1);
+    expect(sim.violations).toEqual([]);
+  });
+
+  it('takes over a call with the conversation so far and opens with the bridging line', async () => {
+    const engine = await setUp();
+    const session = await engine.start(
+      {
+        ...context,
+        handover: {
+          from: 'elevenlabs',
+          reason: 'engine-closed (1011)',
+          turns: [
+            { role: 'agent', text: 'Thanks for calling Harbor Dental.' },
+            { role: 'caller', text: 'I need a cleaning on Friday.' },
+          ],
+          toolResults: [
+            { name: 'check_availability', args: { date: '2026-11-27' }, result: 'Free at 09:00.' },
+          ],
+        },
+      },
+      recorder().listener,
+      new AbortController().signal,
+    );
+    openSessions.push(session);
+    const simSession = await sim.nextSession();
+    const instructions = simSession.sessionConfig!.instructions as string;
+    expect(instructions).toContain('Caller: I need a cleaning on Friday.');
+    expect(instructions).toContain('check_availability({"date":"2026-11-27"}): Free at 09:00.');
+    expect(instructions).toContain('Sorry, I lost you for a second');
+    expect(instructions).not.toContain('Thanks for calling Harbor Dental. How can I help');
   });
 });

@@ -12,8 +12,16 @@ describe('connectStreamTwiml', () => {
         '<Parameter name="token" value="abc-_123"/>' +
         '<Parameter name="callSid" value="CA1"/>' +
         '<Parameter name="note" value="a&amp;b&quot;&lt;c>"/>' +
-        '</Stream></Connect></Response>',
+        '</Stream></Connect>' +
+        "<Say>Sorry, we're having a technical problem and lost the line. We'll call you back in a few minutes. Goodbye.</Say>" +
+        '<Hangup/></Response>',
     );
+  });
+
+  test('holds the apology and callback promise after <Connect>, for a stream that ends while the call is up', () => {
+    const xml = connectStreamTwiml({ streamUrl: 'wss://voice.example.com/media-stream', parameters: {} });
+    const afterConnect = xml.slice(xml.indexOf('</Connect>'));
+    expect(afterConnect).toMatch(/^<\/Connect><Say>[^<]*call you back[^<]*<\/Say><Hangup\/><\/Response>$/);
   });
 });
 

@@ -1,0 +1,33 @@
+import { ULAW_BYTES_PER_MS } from '../core/audio.js';
+
+/**
+ * Whether a caller frame carries speech, by its energy: RMS at or above -30 dBFS. Quiet word onsets,
+ * breaths and line noise stay below it, so the time it counts is the time the caller is really
+ * talking. Used for the two things the bridge measures itself, the same way on every engine: how
+ * long a caller talks over the agent (barge-in) and when they last spoke (turn latency).
+ */
+const SPEECH_RMS = 32_768 * 10 ** (-30 / 20);
+const SPEECH_ENERGY_PER_SAMPLE = SPEECH_RMS * SPEECH_RMS;
+
+/** G.711 μ-law byte → squared linear amplitude. */
+const ENERGY = new Float64Array(256);
+for (let byte = 0; byte < 256; byte++) {
+  const u = ~byte & 0xff;
+  const exponent = (u >> 4) & 0x07;
+  const magnitude = (((u & 0x0f) << 3) + 0x84) << exponent;
+  const linear = magnitude - 0x84;
+  ENERGY[byte] = linear * linear;
+}
+
+/** Whether one μ-law frame is as loud as speech. */
+export function isSpeech(audio: Buffer): boolean {
+  if (audio.length === 0) return false;
+  let energy = 0;
+  for (let i = 0; i < audio.length; i++) energy += ENERGY[audio[i]!]!;
+  return energy / audio.length >= SPEECH_ENERGY_PER_SAMPLE;
+}
+
+/** Duration of a μ-law frame. */
+export function frameMs(audio: Buffer): number {
+  return audio.length / ULAW_BYTES_PER_MS;
+}

@@ -1,0 +1,290 @@
+import type { Logger } from '../core/logging.js';
+import type { ToolResult } from '../core/tool-types.js';
+import type {
+  EngineCallContext,
+  EngineEndReason,
+  EngineListener,
+  EngineName,
+  EngineSession,
+  Handover,
+  VoiceEngine,
+} from '../core/voice-engine.js';
+
+/** Caller audio held while the next engine connects: 8 s of 20 ms frames, then the oldest goes. */
+export const MAX_QUEUED_FRAMES = 400;
+
+export interface FallbackEngineOptions {
+  /** Bound on each member's start, at call start and on a mid-call switch (ENGINE_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs: number;
+  now: () => number;
+  log: Logger;
+}
+
+/**
+ * Several engines as one, in order (LiveKit's `FallbackAdapter` is the model): `start` tries each
+ * member within the connect bound until one is ready; when the serving member drops mid-call
+ * (anything but its normal close), the next member that has not failed on this call takes over
+ * with the conversation so far (turns as heard, what the tools did) and opens with a bridging line.
+ * Caller audio sent during the switch is queued and delivered in order. The bridge sees one engine
+ * session; `engineChanged` tells it which member serves (capabilities differ), `ended` comes only
+ * when the conversation is really over or no member is left.
+ */
+export class FallbackEngine {
+  constructor(
+    private readonly members: readonly VoiceEngine[],
+    private readonly options: FallbackEngineOptions,
+  ) {}
+
+  get names(): EngineName[] {
+    return this.members.map((member) => member.name);
+  }
+
+  async start(
+    context: EngineCallContext,
+    listener: EngineListener,
+    signal: AbortSignal,
+  ): Promise<EngineSession> {
+    const session = new FallbackSession(this.members, this.options, context, listener, signal);
+    await session.connectFirst();
+    return session;
+  }
+}
+
+/** Why no member could serve: `name: reason; name: reason`. */
+export class NoEngineError extends Error {
+  constructor(readonly failures: string) {
+    super(failures || 'no engine configured');
+    this.name = 'NoEngineError';
+  }
+}
+
+interface Current {
+  engine: VoiceEngine;
+  session: EngineSession;
+}
+
+class FallbackSession implements EngineSession {
+  private current: Current | undefined;
+  /** Members that failed on this call are not tried again (they are "unavailable"). */
+  private readonly failed = new Set<EngineName>();
+  private readonly queued: string[] = [];
+  private queueOverflowLogged = false;
+  private closed = false;
+  private readonly turns: Handover['turns'] = [];
+  private readonly toolResults: Handover['toolResults'] = [];
+  private readonly toolCalls = new Map<string, { name: string; args: unknown }>();
+
+  constructor(
+    private readonly members: readonly VoiceEngine[],
+    private readonly options: FallbackEngineOptions,
+    private readonly context: EngineCallContext,
+    private readonly listener: EngineListener,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  /** Call start: the first member that becomes ready serves; rejects with `NoEngineError` otherwise. */
+  async connectFirst(): Promise<void> {
+    const failures = await this.connectNext(this.context);
+    if (!this.current) throw new NoEngineError(failures.join('; '));
+    this.listener.engineChanged({
+      engine: this.current.engine.name,
+      capabilities: this.current.engine.capabilities,
+      at: this.options.now(),
+      startFailures: failures.length > 0 ? failures.join('; ') : undefined,
+    });
+  }
+
+  /** Tries the members not yet failed, in order; sets `current` on the first that starts. */
+  private async connectNext(context: EngineCallContext): Promise<string[]> {
+    const failures: string[] = [];
+    for (const engine of this.members) {
+      if (this.failed.has(engine.name)) continue;
+      if (this.signal.aborted || this.closed) break;
+      const attempt = AbortSignal.any([AbortSignal.timeout(this.options.connectTimeoutMs), this.signal]);
+      // Current before `start` resolves: an engine may speak in the same packet as its "ready".
+      const candidate: Current = { engine, session: undefined as unknown as EngineSession };
+      this.current = candidate;
+      try {
+        candidate.session = await engine.start(context, this.memberListener(candidate), attempt);
+        if (this.closed || this.signal.aborted) {
+          candidate.session.close();
+          this.current = undefined;
+          break;
+        }
+        return failures;
+      } catch (error) {
+        this.current = undefined;
+        this.failed.add(engine.name);
+        const reason = (error as Error).message;
+        failures.push(`${engine.name}: ${reason}`);
+        this.options.log.error('Engine could not start', { engine: engine.name, error: reason });
+      }
+    }
+    this.current = undefined;
+    return failures;
+  }
+
+  /** Forwards a member's events while it serves; keeps the conversation for a hand-over. */
+  private memberListener(member: Current): EngineListener {
+    const serving = () => this.current === member && !this.closed;
+    const outer = this.listener;
+    return {
+      audio: (payload, itemId) => {
+        if (serving()) outer.audio(payload, itemId);
+      },
+      interruption: () => {
+        if (serving()) outer.interruption();
+      },
+      callerSpeechStarted: () => {
+        if (serving()) outer.callerSpeechStarted();
+      },
+      callerTurnEnded: () => {
+        if (serving()) outer.callerTurnEnded();
+      },
+      transcript: (role, text, details) => {
+        if (!serving()) return;
+        this.remember(role, text, details?.replacesLast === true);
+        outer.transcript(role, text, details);
+      },
+      toolCall: (call) => {
+        if (!serving()) return;
+        this.toolCalls.set(call.callId, { name: call.name, args: call.args });
+        outer.toolCall(call);
+      },
+      usage: (usage) => {
+        // Usage is billed whoever serves now: a late response.done of a dropped member still counts.
+        outer.usage(usage);
+      },
+      engineChanged: () => {},
+      ended: (reason) => {
+        if (!serving()) return;
+        if (isNormalEnd(reason)) {
+          outer.ended(reason);
+          return;
+        }
+        void this.failOver(member, describe(reason));
+      },
+    };
+  }
+
+  /** The transcript as the caller heard it, for the next engine (a correction replaces the last agent turn). */
+  private remember(role: 'caller' | 'agent', text: string, replacesLast: boolean): void {
+    if (replacesLast) {
+      for (let i = this.turns.length - 1; i >= 0; i--) {
+        if (this.turns[i]!.role === 'agent') {
+          this.turns[i] = { role, text };
+          return;
+        }
+      }
+    }
+    this.turns.push({ role, text });
+  }
+
+  /** Mid-call: the serving member dropped. The next one takes over, or the call has no engine left. */
+  private async failOver(dropped: Current, reason: string): Promise<void> {
+    const droppedAt = this.options.now();
+    this.failed.add(dropped.engine.name);
+    this.current = undefined;
+    dropped.session.close();
+    this.options.log.warn('The serving engine dropped mid-call; failing over', {
+      engine: dropped.engine.name,
+      reason,
+    });
+    const handover: Handover = {
+      from: dropped.engine.name,
+      reason,
+      turns: [...this.turns],
+      toolResults: [...this.toolResults],
+    };
+    const failures = await this.connectNext({ ...this.context, now: droppedAt, handover });
+    if (this.closed) return;
+    const next = this.current as Current | undefined;
+    if (!next) {
+      this.queued.length = 0;
+      const detail = [`${dropped.engine.name}: ${reason}`, ...failures].join('; ');
+      this.listener.ended({ kind: 'engine-error', detail: `no engine left: ${detail}` });
+      return;
+    }
+    this.listener.engineChanged({
+      engine: next.engine.name,
+      capabilities: next.engine.capabilities,
+      at: this.options.now(),
+      previous: { engine: dropped.engine.name, reason, droppedAt },
+    });
+    for (const payload of this.queued.splice(0)) next.session.sendCallerAudio(payload);
+  }
+
+  // ---------- EngineSession: to the member serving now, or queued while none does ----------
+
+  sendCallerAudio(payload: string): boolean {
+    // A member whose socket is already closing refuses: its drop is on the way, keep the audio.
+    if (this.readySession()?.sendCallerAudio(payload)) return true;
+    if (this.closed) return false;
+    if (this.queued.length >= MAX_QUEUED_FRAMES) {
+      this.queued.shift();
+      if (!this.queueOverflowLogged) {
+        this.queueOverflowLogged = true;
+        this.options.log.warn('Caller audio queue is full while an engine connects; oldest audio dropped');
+      }
+    }
+    this.queued.push(payload);
+    return true;
+  }
+
+  sendToolResult(callId: string, result: ToolResult): void {
+    const call = this.toolCalls.get(callId);
+    if (call) {
+      this.toolCalls.delete(callId);
+      this.toolResults.push({ name: call.name, args: call.args, result: result.text });
+    }
+    this.readySession()?.sendToolResult(callId, result);
+  }
+
+  truncate(itemId: string, audioEndMs: number): void {
+    this.readySession()?.truncate(itemId, audioEndMs);
+  }
+
+  cancelResponse(): void {
+    this.readySession()?.cancelResponse();
+  }
+
+  respond(): void {
+    this.readySession()?.respond();
+  }
+
+  sendKeypress(digit: string): void {
+    this.readySession()?.sendKeypress(digit);
+  }
+
+  instruct(text: string): void {
+    this.readySession()?.instruct(text);
+  }
+
+  bufferedAmount(): number {
+    return this.readySession()?.bufferedAmount() ?? 0;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queued.length = 0;
+    this.current?.session?.close();
+  }
+
+  /** The serving member's session once it is ready (undefined while switching). */
+  private readySession(): EngineSession | undefined {
+    if (this.closed) return undefined;
+    return this.current?.session;
+  }
+}
+
+/** A member's normal close after the agent's goodbye; anything else is a drop. */
+function isNormalEnd(reason: EngineEndReason): boolean {
+  return reason.kind === 'engine-closed' && reason.code === 1000;
+}
+
+function describe(reason: EngineEndReason): string {
+  return reason.kind === 'engine-closed'
+    ? `engine-closed (${reason.code}${reason.detail ? `: ${reason.detail}` : ''})`
+    : `engine-error: ${reason.detail}`;
+}

@@ -1,0 +1,9 @@
+import type { TurnLatencySummary } from '../core/call-session.js';
+
+/** p50/p90 of one call's turn latencies (nearest-rank percentiles). */
+export function summariseLatency(samples: readonly number[]): TurnLatencySummary | undefined {
+  if (samples.length === 0) return undefined;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return { turns: sorted.length, p50Ms: Math.round(rank(50)), p90Ms: Math.round(rank(90)) };
+}
