@@ -5,7 +5,7 @@ export interface ToolResult {
   /**
    * Set when the tool ends the conversation; the bridge acts on it after sending the result:
    * `transfer`: the call was already redirected (Twilio stops the stream and dials someone);
-   * `hangup`: hang up (`hangUpCall`) once the agent's last audio has played.
+   * `hangup`: the bridge hangs up through the REST API once the agent's last audio has played.
    */
   endsCall?: 'transfer' | 'hangup';
 }

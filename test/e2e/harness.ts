@@ -106,7 +106,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ELEVENLABS_API_URL: elevenlabs.apiUrl,
       OPENAI_API_KEY: OPENAI_KEY,
       OPENAI_REALTIME_URL: openai.url,
-      ENGINE_CONNECT_TIMEOUT_MS: '1500',
+      // The product's default: a loaded CI machine must not fail over a healthy simulator.
+      ENGINE_CONNECT_TIMEOUT_MS: '3000',
       BUSINESS_NAME: 'Bolt Plumbing',
       BUSINESS_TIMEZONE: 'America/New_York',
       TWILIO_API_URL: twilioRest.url,

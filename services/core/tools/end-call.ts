@@ -3,7 +3,7 @@ import { defineTool } from './tool.js';
 
 /**
  * Ends the conversation. The tool itself hangs nothing up: it returns `endsCall: 'hangup'` and the
- * bridge calls `hangUpCall` once the agent's last words have played, so the goodbye is heard.
+ * bridge hangs up through the REST API once the agent's last words have played, so the goodbye is heard.
  */
 export const endCall = defineTool({
   name: 'end_call',

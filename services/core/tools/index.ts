@@ -1,5 +1,4 @@
 export type { BusinessSettings } from './availability.js';
 export { bookingKey } from './book-appointment.js';
-export { hangUpCall } from './hang-up.js';
 export { createToolRunner, TOOLS, type ToolRunnerDeps } from './runner.js';
 export type { Tool, ToolDeps, TransferTwimlRequest } from './tool.js';
