@@ -3,6 +3,7 @@
  * of which reaches Twilio), the Twilio REST request of a valid one, a future `at` held by the local
  * timer, and the answered call: a machine gets a voicemail, a person gets the agent, told why we call.
  */
+
 import { DateTime } from 'luxon';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
@@ -14,6 +15,7 @@ import {
   voiceWebhookParams,
 } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
+import { eventually } from './eventually';
 import {
   BUSINESS_NUMBER,
   CALLS_API_KEY,
@@ -335,6 +337,54 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('an outbound call a person a
     // The token worked once: Twilio asking again gets nothing that could open a second stream.
     const again = await answer(harness, callSid, key, 'human');
     expect(again.twiml).toBeUndefined();
+    await stream.hangUp();
+  });
+});
+
+describe('the first words on ElevenLabs (the agent first message is {{first_message}})', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({
+      provider: 'elevenlabs',
+      env: { BUSINESS_HOURS: ALWAYS_OPEN, BUSINESS_TIMEZONE: TZ },
+      script: {
+        greeting: { text: 'unused: the agent speaks its first message', audioClip: 'agent-greeting' },
+        turns: [],
+      },
+      elevenlabs: { firstMessage: '{{first_message}}' },
+    });
+  });
+  afterAll(() => harness.close());
+
+  const firstAgentTurn = (callSid: string) =>
+    eventually(
+      () => harness.stack.sessions.get(callSid),
+      (r) => r?.turns.some((t) => t.role === 'agent') === true,
+    ).then((r) => r?.turns.find((t) => t.role === 'agent')?.text);
+
+  it('an outbound call opens with an outbound greeting', async () => {
+    const key = newKey();
+    const placed = await postCalls(harness, { to: CALLEE, reason: 'your quote', idempotencyKey: key });
+    const callSid = placed.json.callSid as string;
+    const answered = await answer(harness, callSid, key, 'human');
+    const stream = await openStream({
+      streamUrl: answered.twiml?.streamUrl ?? '',
+      authToken: TEST_AUTH_TOKEN,
+      accountSid: TEST_ACCOUNT_SID,
+      callSid,
+      parameters: answered.twiml?.parameters ?? {},
+      connectTo: mediaStreamAddress(harness.stack),
+    });
+    expect(await firstAgentTurn(callSid)).toMatch(
+      /^Hi.*this is the receptionist at Bolt Plumbing, calling you back/,
+    );
+    await stream.hangUp();
+  });
+
+  it('an inbound call is greeted as before', async () => {
+    const { callSid, stream } = await harness.call();
+    expect(await firstAgentTurn(callSid)).toBe('Thanks for calling Bolt Plumbing. How can I help you today?');
+    expect(harness.elevenlabs.violations).toEqual([]);
     await stream.hangUp();
   });
 });
