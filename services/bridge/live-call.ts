@@ -447,7 +447,7 @@ export class LiveCall {
   private recordEngineUse(): void {
     if (this.segments.length === 0) return;
     const current = this.segments.at(-1)!;
-    if (this.phase !== 'ended') current.endedAt = Math.max(current.endedAt, this.deps.now());
+    current.endedAt = Math.max(current.endedAt, this.deps.now());
     this.writer?.engineUse({
       engineSegments: this.segments,
       failoverMs: this.failoverMs,
