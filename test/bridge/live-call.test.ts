@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-session-store';
 import { createBridgeHttpServer } from '../../services/bridge/http-server';
 import { type Bridge, createBridge } from '../../services/bridge/server';
+import type { CallControl } from '../../services/core/ports';
 import { hashStreamToken, newStreamToken } from '../../services/core/stream-token';
 import type { EngineListener, EngineSession, VoiceEngine } from '../../services/core/voice-engine';
 import { openStream } from '../../services/local/sim/twilio-caller';
@@ -18,6 +19,7 @@ function controllableEngine() {
     received: [] as string[],
     buffered: 0,
     closed: 0,
+    instructions: [] as string[],
   };
   const engine: VoiceEngine = {
     name: 'elevenlabs',
@@ -35,7 +37,7 @@ function controllableEngine() {
         truncate: () => {},
         cancelResponse: () => {},
         respond: () => {},
-        instruct: () => {},
+        instruct: (text) => state.instructions.push(text),
         sendKeypress: () => {},
         bufferedAmount: () => state.buffered,
         close: () => {
@@ -55,6 +57,8 @@ describe('a live call on the bridge', () => {
   let server: Server;
   let address: string;
   const control = controllableEngine();
+  const hangUps: string[] = [];
+  let maxCallSeconds = 900;
 
   beforeAll(async () => {
     dynamo = await startTestDynamo();
@@ -66,10 +70,18 @@ describe('a live call on the bridge', () => {
       business: { name: 'Bolt', timezone: 'America/New_York' },
       engineConnectTimeoutMs: 1000,
       bargeInMinMs: 600,
-      maxCallSeconds: 900,
+      get maxCallSeconds() {
+        return maxCallSeconds;
+      },
       sessions,
       engines: { elevenlabs: control.engine },
       tools: { definitions: () => [], run: async () => ({ ok: true, text: '' }) },
+      callControl: {
+        hangUp: async (callSid: string) => {
+          hangUps.push(callSid);
+        },
+        redirect: async () => {},
+      } as unknown as CallControl,
       now: Date.now,
     });
     server = createBridgeHttpServer(bridge);
@@ -129,6 +141,21 @@ describe('a live call on the bridge', () => {
     await stream.closed;
     expect(await endedWith(callSid)).toBe('engine-backpressure');
     expect(control.state.closed).toBeGreaterThan(0);
+  });
+
+  it('tells the agent to wrap up a minute before MAX_CALL_SECONDS, then hangs up after its goodbye', async () => {
+    maxCallSeconds = 1; // the notice is due at once, the end after 1 s
+    try {
+      const { callSid, stream } = await startCall();
+      await stream.closed;
+      expect(control.state.instructions).toEqual([
+        expect.stringMatching(/time limit.*say goodbye.*end_call/),
+      ]);
+      expect(hangUps).toContain(callSid);
+      expect(await endedWith(callSid)).toBe('max-call-duration');
+    } finally {
+      maxCallSeconds = 900;
+    }
   });
 
   it('refuses a frame over 64 KiB at the socket', async () => {
