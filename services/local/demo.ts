@@ -103,6 +103,12 @@ async function report(app: LocalApp, callSid: string, outboxDir: string): Promis
   print(
     `\nEngine: ${record?.session.servedBy ?? record?.session.provider} (flag: ${record?.session.provider}); session ${record?.session.status}`,
   );
+  const latency = record?.session.turnLatency;
+  print(
+    latency
+      ? `Turn latency (caller stops speaking → first agent audio): p50 ${latency.p50Ms} ms, p90 ${latency.p90Ms} ms over ${latency.turns} turns`
+      : 'Turn latency: no answered turn',
+  );
   print('\nTranscript');
   for (const turn of record?.turns ?? [])
     print(`  ${turn.role === 'caller' ? 'Caller' : 'Agent '}: ${turn.text}`);
