@@ -3,18 +3,23 @@ import { BridgeMetrics } from '../../services/bridge/metrics';
 /** The embedded-metric-format lines Powertools writes (one JSON object per line). */
 function emitted(run: () => void): Array<Record<string, unknown>> {
   const lines: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+  const keep = (chunk: unknown) =>
     lines.push(
       ...String(chunk)
         .split('\n')
         .filter((line) => line.trim().startsWith('{')),
     );
+  // Powertools writes with the global console in dev mode (the test setup) and to stdout otherwise.
+  const log = jest.spyOn(console, 'log').mockImplementation(keep);
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    keep(chunk);
     return true;
   });
   try {
     run();
   } finally {
-    spy.mockRestore();
+    log.mockRestore();
+    write.mockRestore();
   }
   return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
 }

@@ -282,6 +282,18 @@ describe('POST /calls', () => {
   });
 });
 
+/** The media stream Twilio opens from the TwiML of an answered outbound call. */
+function streamAnswered(harness: Harness, callSid: string, answered: Awaited<ReturnType<typeof answer>>) {
+  return openStream({
+    streamUrl: answered.twiml?.streamUrl ?? '',
+    authToken: TEST_AUTH_TOKEN,
+    accountSid: TEST_ACCOUNT_SID,
+    callSid,
+    parameters: answered.twiml?.parameters ?? {},
+    connectTo: mediaStreamAddress(harness.stack),
+  });
+}
+
 describe.each<EngineName>(['elevenlabs', 'openai'])('an outbound call a person answers, on %s', (engine) => {
   let harness: Harness;
   beforeAll(async () => {
@@ -306,14 +318,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('an outbound call a person a
     expect(answered.twiml?.streamUrl).toBe('wss://bolt-voice.test/media-stream');
     expect(answered.twiml?.parameters).toEqual({ token: expect.any(String), callSid });
 
-    const stream = await openStream({
-      streamUrl: answered.twiml?.streamUrl ?? '',
-      authToken: TEST_AUTH_TOKEN,
-      accountSid: TEST_ACCOUNT_SID,
-      callSid,
-      parameters: answered.twiml?.parameters ?? {},
-      connectTo: mediaStreamAddress(harness.stack),
-    });
+    const stream = await streamAnswered(harness, callSid, answered);
     if (engine === 'elevenlabs') {
       const conversation = await harness.elevenlabs.nextConversation(5000);
       expect(conversation.dynamicVariables).toMatchObject({
@@ -367,14 +372,7 @@ describe('the first words on ElevenLabs (the agent first message is {{first_mess
     const placed = await postCalls(harness, { to: CALLEE, reason: 'your quote', idempotencyKey: key });
     const callSid = placed.json.callSid as string;
     const answered = await answer(harness, callSid, key, 'human');
-    const stream = await openStream({
-      streamUrl: answered.twiml?.streamUrl ?? '',
-      authToken: TEST_AUTH_TOKEN,
-      accountSid: TEST_ACCOUNT_SID,
-      callSid,
-      parameters: answered.twiml?.parameters ?? {},
-      connectTo: mediaStreamAddress(harness.stack),
-    });
+    const stream = await streamAnswered(harness, callSid, answered);
     expect(await firstAgentTurn(callSid)).toMatch(
       /^Hi.*this is the receptionist at Bolt Plumbing, calling you back/,
     );

@@ -2,8 +2,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createElevenLabsEngine } from '../../../services/adapters/elevenlabs/engine.js';
 import {
   type EngineCallContext,
-  type EngineEndReason,
-  type EngineListener,
   type EngineSession,
   EngineStartError,
 } from '../../../services/core/voice-engine.js';
@@ -14,6 +12,7 @@ import {
   type SimConversation,
   startElevenLabsSim,
 } from '../../../services/local/sim/elevenlabs-server.js';
+import { type Recorder, recorder, waitUntil } from '../../support/engine-recorder.js';
 
 const API_KEY = 'xi-test';
 const AGENT_ID = 'agent_test';
@@ -29,48 +28,6 @@ const context: EngineCallContext = {
   customer: { id: 'c1', name: 'Dana' },
   tools: [],
 };
-
-interface Recorder {
-  listener: EngineListener;
-  audio: string[];
-  interruptions: number;
-  transcripts: Array<{ role: string; text: string; details?: unknown }>;
-  toolCalls: Array<{ callId: string; name: string; args: unknown }>;
-  ended: EngineEndReason[];
-}
-
-function recorder(): Recorder {
-  const r: Recorder = {
-    audio: [],
-    interruptions: 0,
-    transcripts: [],
-    toolCalls: [],
-    ended: [],
-    listener: {
-      audio: (payload) => r.audio.push(payload),
-      interruption: () => {
-        r.interruptions++;
-      },
-      callerSpeechStarted: () => {},
-      callerTurnEnded: () => {},
-      transcript: (role, text, details) =>
-        r.transcripts.push(details ? { role, text, details } : { role, text }),
-      toolCall: (call) => r.toolCalls.push(call),
-      usage: () => {},
-      engineChanged: () => {},
-      ended: (reason) => r.ended.push(reason),
-    },
-  };
-  return r;
-}
-
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 let sim: ElevenLabsSim;
 const open: EngineSession[] = [];
@@ -160,7 +117,7 @@ describe('ElevenLabs engine', () => {
     const agent = loadClip('agent-greeting').subarray(0, 3200);
     conversation.sendAudio(agent, { chunkBytes: 800 });
     await waitUntil(() => r.audio.length === 4, 'agent audio');
-    expect(Buffer.concat(r.audio.map((a) => Buffer.from(a, 'base64'))).equals(agent)).toBe(true);
+    expect(Buffer.concat(r.audio.map((a) => Buffer.from(a.payload, 'base64'))).equals(agent)).toBe(true);
   });
 
   it('on interruption reports it and drops audio not newer than the interruption id', async () => {
@@ -173,7 +130,7 @@ describe('ElevenLabs engine', () => {
     conversation.sendAudioEvent(Buffer.alloc(160, 0x13).toString('base64'), id + 1);
     await waitUntil(() => r.audio.length === 2, 'fresh audio');
     expect(r.interruptions).toBe(1);
-    expect(Buffer.from(r.audio[1]!, 'base64')[0]).toBe(0x13);
+    expect(Buffer.from(r.audio[1]!.payload, 'base64')[0]).toBe(0x13);
   });
 
   it('reports a correction as the interrupted reply, replacing the last agent turn', async () => {
@@ -188,7 +145,8 @@ describe('ElevenLabs engine', () => {
     expect(r.transcripts[1]).toEqual({
       role: 'agent',
       text: 'Our opening hours',
-      details: { interrupted: true, replacesLast: true },
+      interrupted: true,
+      replacesLast: true,
     });
   });
 

@@ -6,11 +6,8 @@ import {
 import type { ToolDefinition } from '../../../services/core/tool-types.js';
 import {
   type EngineCallContext,
-  type EngineEndReason,
-  type EngineListener,
   type EngineSession,
   EngineStartError,
-  type EngineUsage,
 } from '../../../services/core/voice-engine.js';
 import { loadClip, toFrames } from '../../../services/local/sim/audio.js';
 import { validateClientEvent } from '../../../services/local/sim/openai-schemas.js';
@@ -19,6 +16,7 @@ import {
   type OpenAiSimOptions,
   startOpenAiSim,
 } from '../../../services/local/sim/openai-server.js';
+import { recorder, waitUntil } from '../../support/engine-recorder.js';
 
 const API_KEY = 'sk-test-openai';
 const CALL_SID = 'CA0123456789abcdef0123456789abcdef';
@@ -43,54 +41,6 @@ const context: EngineCallContext = {
   customer: { id: 'c1', name: 'Dana' },
   tools,
 };
-
-interface Recorder {
-  listener: EngineListener;
-  audio: Array<{ payload: string; itemId?: string }>;
-  interruptions: number;
-  speechStarts: number;
-  usage: EngineUsage[];
-  transcripts: Array<{ role: 'caller' | 'agent'; text: string; itemId?: string }>;
-  toolCalls: Array<{ callId: string; name: string; args: unknown }>;
-  ended: EngineEndReason[];
-}
-
-function recorder(): Recorder {
-  const r: Recorder = {
-    audio: [],
-    interruptions: 0,
-    speechStarts: 0,
-    usage: [],
-    transcripts: [],
-    toolCalls: [],
-    ended: [],
-    listener: {
-      audio: (payload, itemId) => r.audio.push({ payload, itemId }),
-      callerTurnEnded: () => {},
-      interruption: () => {
-        r.interruptions++;
-      },
-      callerSpeechStarted: () => {
-        r.speechStarts++;
-      },
-      usage: (usage) => r.usage.push(usage),
-      engineChanged: () => {},
-      transcript: (role, text, details) =>
-        r.transcripts.push({ role, text, ...(details?.itemId ? { itemId: details.itemId } : {}) }),
-      toolCall: (call) => r.toolCalls.push(call),
-      ended: (reason) => r.ended.push(reason),
-    },
-  };
-  return r;
-}
-
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 let sim: OpenAiSim;
 const openSessions: EngineSession[] = [];
