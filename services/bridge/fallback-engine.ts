@@ -1,13 +1,14 @@
 import type { Logger } from '../core/logging.js';
 import type { ToolResult } from '../core/tool-types.js';
-import type {
-  EngineCallContext,
-  EngineEndReason,
-  EngineListener,
-  EngineName,
-  EngineSession,
-  Handover,
-  VoiceEngine,
+import {
+  type EngineCallContext,
+  type EngineEndReason,
+  type EngineListener,
+  type EngineName,
+  type EngineSession,
+  EngineStartError,
+  type Handover,
+  type VoiceEngine,
 } from '../core/voice-engine.js';
 
 /** Caller audio held while the next engine connects: 8 s of 20 ms frames, then the oldest goes. */
@@ -72,7 +73,9 @@ class FallbackSession implements EngineSession {
   private closed = false;
   private readonly turns: Handover['turns'] = [];
   private readonly toolResults: Handover['toolResults'] = [];
-  private readonly toolCalls = new Map<string, { name: string; args: unknown }>();
+  /** Results of tools a dropped engine asked for, finished while no engine was ready. */
+  private readonly lateToolNotes: string[] = [];
+  private readonly toolCalls = new Map<string, { name: string; args: unknown; member: Current }>();
 
   constructor(
     private readonly members: readonly VoiceEngine[],
@@ -115,7 +118,7 @@ class FallbackSession implements EngineSession {
       } catch (error) {
         this.current = undefined;
         this.failed.add(engine.name);
-        const reason = (error as Error).message;
+        const reason = error instanceof EngineStartError ? error.reason : (error as Error).message;
         failures.push(`${engine.name}: ${reason}`);
         this.options.log.error('Engine could not start', { engine: engine.name, error: reason });
       }
@@ -148,7 +151,7 @@ class FallbackSession implements EngineSession {
       },
       toolCall: (call) => {
         if (!serving()) return;
-        this.toolCalls.set(call.callId, { name: call.name, args: call.args });
+        this.toolCalls.set(call.callId, { name: call.name, args: call.args, member });
         outer.toolCall(call);
       },
       usage: (usage) => {
@@ -211,6 +214,7 @@ class FallbackSession implements EngineSession {
       at: this.options.now(),
       previous: { engine: dropped.engine.name, reason, droppedAt },
     });
+    for (const note of this.lateToolNotes.splice(0)) next.session.instruct(note);
     for (const payload of this.queued.splice(0)) next.session.sendCallerAudio(payload);
   }
 
@@ -233,11 +237,19 @@ class FallbackSession implements EngineSession {
 
   sendToolResult(callId: string, result: ToolResult): void {
     const call = this.toolCalls.get(callId);
-    if (call) {
-      this.toolCalls.delete(callId);
-      this.toolResults.push({ name: call.name, args: call.args, result: result.text });
+    if (!call) return;
+    this.toolCalls.delete(callId);
+    this.toolResults.push({ name: call.name, args: call.args, result: result.text });
+    if (this.current === call.member) {
+      this.readySession()?.sendToolResult(callId, result);
+      return;
     }
-    this.readySession()?.sendToolResult(callId, result);
+    // The engine that asked has dropped: its successor learns what the tool did, as context
+    // (now, or once it is ready).
+    const note = `A tool called before the line dropped has finished: ${call.name}(${JSON.stringify(call.args)}): ${result.text}`;
+    const ready = this.readySession();
+    if (ready) ready.instruct(note);
+    else this.lateToolNotes.push(note);
   }
 
   truncate(itemId: string, audioEndMs: number): void {
