@@ -190,8 +190,11 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Turn latency (ms)',
-        left: ['p50', 'p90', 'p99'].map((p) =>
-          bridgeMetric(BRIDGE_METRICS.turnLatency, p).with({ label: p }),
+        // TurnLatency carries the engine dimension: one line per engine and percentile.
+        left: ENGINES.flatMap((engine) =>
+          ['p50', 'p90'].map((p) =>
+            bridgeMetric(BRIDGE_METRICS.turnLatency, p, { engine }).with({ label: `${engine} ${p}` }),
+          ),
         ),
         ...wide,
       }),
