@@ -187,7 +187,7 @@ export class LiveCall {
     } catch (error) {
       return refuse(`the session store failed: ${(error as Error).message}`);
     }
-    if (!session) return refuse('unknown, already used or wrong stream token');
+    if (!session) return refuse('unknown, already used, expired or wrong stream token');
     this.session = session;
     this.writer = new SessionWriter(this.deps.sessions, this.callSid, this.deps.now);
     if (this.phase !== 'claiming') {

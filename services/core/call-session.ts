@@ -30,7 +30,10 @@ export interface CallSession {
   finalisedAt?: number;
 }
 
-export type NewCallSession = Omit<
+/** What opening a session writes. `streamTokenIssuedAt` (default `createdAt`) starts the token's life. */
+export type NewCallSession = NewCallSessionFields & { streamTokenIssuedAt?: number };
+
+type NewCallSessionFields = Omit<
   CallSession,
   | 'status'
   | 'streamingAt'
@@ -74,8 +77,9 @@ export interface CallSessionStore {
    */
   open(session: NewCallSession): Promise<boolean>;
   /**
-   * Claims the stream: succeeds once, only for a `created` session whose token hash matches, and
-   * marks it `streaming` in the same conditional write. Returns the session, or undefined.
+   * Claims the stream: succeeds once, only for a `created` session whose token hash matches and
+   * whose token was issued at most `STREAM_TOKEN_TTL_MS` before `at`, and marks it `streaming` in
+   * the same conditional write. Returns the session, or undefined.
    */
   claimStream(
     callSid: string,

@@ -11,6 +11,7 @@
  * The TwiML URL carries the idempotency key (`?requestId=`), so that webhook can open the session
  * from the request record even if it wins the race against our own `sessions.open`.
  */
+import { randomUUID } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
@@ -27,10 +28,11 @@ export const OUTBOUND_TWIML_PATH = '/twilio/outbound';
 export const STATUS_CALLBACK_PATH = '/twilio/status';
 
 /**
- * Required: the caller decides what "the same request" means (a retried HTTP call, a schedule
- * firing, a tool retried mid-call). Deriving one from the content would turn two genuine calls to
- * the same number for the same reason into one. It also names the schedule (`callback-<key>`,
- * within EventBridge Scheduler's 64 characters).
+ * Optional (`Idempotency-Key` header or `idempotencyKey` in the body): the caller decides what "the
+ * same request" means (a retried HTTP call, a schedule firing, a tool retried mid-call). Without
+ * one, each request is a new call and gets a random key, because deriving one from the content
+ * would turn two genuine calls to the same number for the same reason into one. The key also names
+ * the schedule (`callback-<key>`, within EventBridge Scheduler's 64 characters).
  */
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._-]{1,48}$/;
 
@@ -57,10 +59,12 @@ export const placeCallRequestSchema = z.strictObject({
     .regex(atPattern, 'must be ISO 8601 with an offset, or local YYYY-MM-DDTHH:mm in the business time zone')
     .optional(),
   idempotencyKey: z
-    .string({ error: 'is required (a unique string per call you want placed)' })
-    .regex(IDEMPOTENCY_KEY_PATTERN, 'must be 1–48 characters of A-Z a-z 0-9 . _ -'),
+    .string({ error: 'must be a string' })
+    .regex(IDEMPOTENCY_KEY_PATTERN, 'must be 1–48 characters of A-Z a-z 0-9 . _ -')
+    .optional(),
 });
-export type PlaceCallRequest = z.infer<typeof placeCallRequestSchema>;
+/** A request after validation: it always has a key (the caller's, or a fresh random one). */
+export type PlaceCallRequest = z.infer<typeof placeCallRequestSchema> & { idempotencyKey: string };
 
 export interface OutboundSettings {
   /** Public base URL of the webhooks, no trailing slash. */
@@ -131,7 +135,10 @@ export async function placeCall(deps: PlaceCallDeps, body: unknown): Promise<Pla
       problems,
     };
   }
-  const request = parsed.data;
+  const request: PlaceCallRequest = {
+    ...parsed.data,
+    idempotencyKey: parsed.data.idempotencyKey ?? randomUUID(),
+  };
   const { settings } = deps;
   const now = deps.now();
 

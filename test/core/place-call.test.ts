@@ -34,7 +34,12 @@ describe('placeCall refuses, with a clear message and no Twilio request', () => 
       'Calls to JM are not allowed',
     ],
     ['a premium-rate number', { to: '+19005550123' }, 'premium-rate', 'premium-rate number'],
-    ['no idempotency key', { idempotencyKey: undefined }, 'invalid-request', 'idempotencyKey is required'],
+    [
+      'an idempotency key that is not a string',
+      { idempotencyKey: 42 as unknown as string },
+      'invalid-request',
+      'idempotencyKey must be a string',
+    ],
     [
       'a key Scheduler could not name',
       { idempotencyKey: 'has spaces' },
@@ -125,6 +130,17 @@ describe('placeCall places', () => {
       status: 'placed',
       callSid: first.kind === 'placed' ? first.callSid : 'missing',
     });
+  });
+
+  test('without an idempotency key each request places its own call, under a fresh key', async () => {
+    const h = outboundHarness();
+    const first = await placeCall(h.deps, request({ idempotencyKey: undefined }));
+    const second = await placeCall(h.deps, request({ idempotencyKey: undefined }));
+    expect([first.kind, second.kind]).toEqual(['placed', 'placed']);
+    expect(h.callControl.placed).toHaveLength(2);
+    const keys = [first, second].map((o) => (o.kind === 'placed' ? o.idempotencyKey : ''));
+    expect(new Set(keys).size).toBe(2);
+    for (const key of keys) expect(key).toMatch(/^[A-Za-z0-9._-]{1,48}$/);
   });
 
   test('Twilio refusing the call is reported, and the same key may try again', async () => {

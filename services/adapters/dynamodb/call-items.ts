@@ -73,6 +73,7 @@ export function newSessionItem(session: NewCallSession, nowMs: number): Item {
       streamTokenHash: session.streamTokenHash,
       outboundReason: session.outboundReason,
       createdAt: session.createdAt,
+      tokenIssuedAt: session.streamTokenIssuedAt ?? session.createdAt,
     }),
     status: 'created',
     expiresAt: expiresAtSeconds(nowMs),

@@ -16,6 +16,7 @@ import type {
   Turn,
 } from '../../core/call-session.js';
 import { forCall } from '../../core/logging.js';
+import { STREAM_TOKEN_TTL_MS } from '../../core/stream-token.js';
 import type { EngineName } from '../../core/voice-engine.js';
 import {
   callPk,
@@ -66,8 +67,12 @@ export class DynamoCallSessionStore implements CallSessionStore {
     // The session exists: a Twilio webhook retry. While the stream has not started, the new TwiML's
     // token replaces the old one (the old TwiML is never executed). The provider chosen first stays,
     // and a customer found earlier is kept when this lookup came back empty.
-    const set = ['streamTokenHash = :hash'];
-    const values: Record<string, unknown> = { ':hash': session.streamTokenHash, ':created': 'created' };
+    const set = ['streamTokenHash = :hash', 'tokenIssuedAt = :issuedAt'];
+    const values: Record<string, unknown> = {
+      ':hash': session.streamTokenHash,
+      ':issuedAt': session.streamTokenIssuedAt ?? session.createdAt,
+      ':created': 'created',
+    };
     if (session.customer) {
       set.push('customer = :customer');
       values[':customer'] = customerAttribute(session.customer);
@@ -95,8 +100,11 @@ export class DynamoCallSessionStore implements CallSessionStore {
           TableName: this.tableName,
           Key: sessionKey(callSid),
           UpdateExpression: 'SET #status = :streaming, streamSid = :streamSid, streamingAt = :at',
-          // An unknown call fails here too: the condition is false on a missing item.
-          ConditionExpression: '#status = :created AND streamTokenHash = :hash',
+          // An unknown call fails here too: the condition is false on a missing item. A token older
+          // than STREAM_TOKEN_TTL_MS fails like a wrong one (sessions written before tokenIssuedAt
+          // existed are judged by createdAt).
+          ConditionExpression:
+            '#status = :created AND streamTokenHash = :hash AND (tokenIssuedAt >= :oldest OR (attribute_not_exists(tokenIssuedAt) AND createdAt >= :oldest))',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':streaming': 'streaming',
@@ -104,6 +112,7 @@ export class DynamoCallSessionStore implements CallSessionStore {
             ':hash': streamTokenHash,
             ':streamSid': streamSid,
             ':at': at,
+            ':oldest': at - STREAM_TOKEN_TTL_MS,
           },
           ReturnValues: 'ALL_NEW',
         }),
