@@ -18,11 +18,12 @@ import { z } from 'zod';
 import type { OutboundRequest, OutboundRequestStore } from './after-call-ports.js';
 import { type BusinessHours, isWithinHours } from './business-hours.js';
 import type { CallSessionStore, NewCallSession } from './call-session.js';
+import { chooseProvider, lookUpCustomer } from './call-setup.js';
 import { forCall, logger } from './logging.js';
 import { isE164, maskPhone } from './phone.js';
 import type { CallbackScheduler, CallControl, Crm, ProviderFlag } from './ports.js';
 import { hashStreamToken, newStreamToken } from './stream-token.js';
-import type { EngineName, KnownCustomer } from './voice-engine.js';
+import type { EngineName } from './voice-engine.js';
 
 export const OUTBOUND_TWIML_PATH = '/twilio/outbound';
 export const STATUS_CALLBACK_PATH = '/twilio/status';
@@ -222,8 +223,8 @@ async function placeNow(
 ): Promise<PlaceCallOutcome> {
   const { settings } = deps;
   const key = request.idempotencyKey;
-  const provider = await chooseProvider(deps);
-  const customer = await lookUpCustomer(deps, request.to, now);
+  const provider = await chooseProvider(deps.providerFlag, settings.defaultProvider, logger);
+  const customer = await lookUpCustomer(deps.crm, request.to, now, logger);
   const { created, request: stored } = await deps.requests.create({
     idempotencyKey: key,
     to: request.to,
@@ -284,31 +285,4 @@ export function outboundSession(
     outboundReason: request.reason,
     createdAt: request.createdAt,
   };
-}
-
-async function chooseProvider(deps: PlaceCallDeps): Promise<EngineName> {
-  try {
-    return await deps.providerFlag.current();
-  } catch (error) {
-    logger.error('Provider flag unreadable: using the configured default', {
-      error: error as Error,
-      provider: deps.settings.defaultProvider,
-    });
-    return deps.settings.defaultProvider;
-  }
-}
-
-/** CRM context only helps the agent: a failing lookup does not stop the call. */
-async function lookUpCustomer(
-  deps: PlaceCallDeps,
-  to: string,
-  now: number,
-): Promise<KnownCustomer | undefined> {
-  if (!deps.crm) return undefined;
-  try {
-    return await deps.crm.findCustomerByPhone(to, now);
-  } catch (error) {
-    logger.error('CRM lookup failed: calling without customer context', { error: error as Error });
-    return undefined;
-  }
 }

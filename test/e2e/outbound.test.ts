@@ -340,7 +340,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('an outbound call a person a
         call_sid: callSid,
         caller_number: CALLEE,
         call_direction: 'outbound',
-        outbound_reason: 'the boiler quote you asked for',
+        outbound_reason: '"the boiler quote you asked for"',
       });
     } else {
       const session = await harness.openai.nextSession(5000);
