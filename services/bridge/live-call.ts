@@ -223,7 +223,7 @@ export class LiveCall {
         this.engineSession = engineSession;
         const failoverReason = failures.length > 0 ? failures.join('; ') : undefined;
         const failoverMs = failoverReason ? this.deps.now() - startedAt : undefined;
-        this.writer?.engine(name, failoverReason);
+        this.writer?.engine(name, failoverReason, engineSession.conversationId);
         this.deps.onEngineChosen?.({
           callSid: this.callSid,
           chosen,

@@ -16,6 +16,8 @@ export interface CallSession {
   /** The engine that actually served the call (differs from `provider` after a failover). */
   servedBy?: EngineName;
   failoverReason?: string;
+  /** The serving engine's conversation id (ElevenLabs), recorded when the conversation started. */
+  conversationId?: string;
   customer?: KnownCustomer;
   /** SHA-256 (hex) of the one-time stream token; the token itself is never stored. */
   streamTokenHash: string;
@@ -42,6 +44,7 @@ type NewCallSessionFields = Omit<
   | 'finalisedAt'
   | 'servedBy'
   | 'failoverReason'
+  | 'conversationId'
   | 'streamSid'
 >;
 
@@ -88,7 +91,13 @@ export interface CallSessionStore {
     at: number,
   ): Promise<CallSession | undefined>;
   /** Records which engine served the call and why it differs from the one chosen, if it does. */
-  recordEngine(callSid: string, servedBy: EngineName, failoverReason?: string): Promise<void>;
+  recordEngine(
+    callSid: string,
+    servedBy: EngineName,
+    failoverReason?: string,
+    /** The engine's conversation id (ElevenLabs), matched by the post-call webhook. */
+    conversationId?: string,
+  ): Promise<void>;
   /** Idempotent on `seq`: writing the same turn twice keeps one. */
   appendTurn(callSid: string, turn: Turn): Promise<void>;
   appendToolCall(callSid: string, record: ToolCallRecord): Promise<void>;

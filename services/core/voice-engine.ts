@@ -71,6 +71,11 @@ export interface EngineListener {
 }
 
 export interface EngineSession {
+  /**
+   * The vendor's id of this conversation (ElevenLabs `conversation_id`), when it has one: recorded
+   * on the call session so the post-call webhook is matched to the conversation the call started.
+   */
+  conversationId?: string;
   /** Caller audio, forwarded untouched. Must not block or await. */
   sendCallerAudio(payload: string): void;
   sendToolResult(callId: string, result: ToolResult): void;

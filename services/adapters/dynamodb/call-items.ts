@@ -134,6 +134,7 @@ const sessionSchema = z.object({
   provider: engine,
   servedBy: engine.optional(),
   failoverReason: z.string().optional(),
+  conversationId: z.string().optional(),
   customer: knownCustomerSchema.optional(),
   streamTokenHash: z.string(),
   status: z.enum(['created', 'streaming', 'ended', 'finalised']),

@@ -124,19 +124,29 @@ export class DynamoCallSessionStore implements CallSessionStore {
     }
   }
 
-  async recordEngine(callSid: string, servedBy: EngineName, failoverReason?: string): Promise<void> {
+  async recordEngine(
+    callSid: string,
+    servedBy: EngineName,
+    failoverReason?: string,
+    conversationId?: string,
+  ): Promise<void> {
+    const set = ['servedBy = :servedBy'];
+    if (failoverReason !== undefined) set.push('failoverReason = :reason');
+    if (conversationId !== undefined) set.push('conversationId = :conversationId');
+    const remove = [
+      ...(failoverReason === undefined ? ['failoverReason'] : []),
+      ...(conversationId === undefined ? ['conversationId'] : []),
+    ];
     const recorded = await this.conditionally(
       this.update({
         Key: sessionKey(callSid),
-        UpdateExpression:
-          failoverReason === undefined
-            ? 'SET servedBy = :servedBy REMOVE failoverReason'
-            : 'SET servedBy = :servedBy, failoverReason = :reason',
+        UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
         // Never create a session from here: an item without the session's fields would be junk.
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: {
           ':servedBy': servedBy,
           ...(failoverReason === undefined ? {} : { ':reason': failoverReason }),
+          ...(conversationId === undefined ? {} : { ':conversationId': conversationId }),
         },
       }),
     );

@@ -164,6 +164,7 @@ function connect(
         ready = true;
         signal.removeEventListener('abort', onAbort);
         log.info('ElevenLabs conversation ready', { conversationId: meta.conversation_id });
+        session.conversationId = meta.conversation_id;
         resolve(session);
         return;
       }
