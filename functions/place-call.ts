@@ -77,11 +77,8 @@ export function createPlaceCallHandler(deps: PlaceCallHandlerDeps): PlaceCallHan
       case 'failed':
         throw new Error(`Scheduled call ${String(key)} not placed: ${outcome.message}`);
       case 'refused':
-        logger.error('Scheduled call refused: not retried', {
-          idempotencyKey: key,
-          code: outcome.code,
-          message: outcome.message,
-        });
+        // The message may quote the number: the code says why.
+        logger.error('Scheduled call refused: not retried', { idempotencyKey: key, code: outcome.code });
         return outcome;
       default:
         logger.info('Scheduled call handled', { idempotencyKey: key, outcome: outcome.kind });

@@ -79,7 +79,7 @@ export async function scheduleCallback(
       log.info('Call back scheduled', { at: outcome.at, created: outcome.created });
       return { ok: true, text: `Done: we will call you back on ${spoken}.` };
     case 'refused':
-      log.warn('Call back refused', { code: outcome.code, message: outcome.message });
+      log.warn('Call back refused', { code: outcome.code });
       return {
         ok: false,
         text:
