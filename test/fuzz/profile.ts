@@ -8,11 +8,11 @@ export const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 export const FRAMES = FULL ? 100_000 : 4_000;
 export const BODIES = FULL ? 3_000 : 150;
 
-/** Writes the run's figures to FUZZ_REPORT (a JSON file), when set, for the security note. */
+/** Writes the run's figures to `<FUZZ_REPORT>/<name>.json` (a directory), when set, for the security note. */
 export function report(name: string, figures: Record<string, unknown>): void {
-  const file = process.env.FUZZ_REPORT;
-  if (!file) return;
+  const dir = process.env.FUZZ_REPORT;
+  if (!dir) return;
   const fs = require('node:fs') as typeof import('node:fs');
-  const existing = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as object) : {};
-  fs.writeFileSync(file, JSON.stringify({ ...existing, [name]: { seed: SEED, ...figures } }, null, 2));
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(`${dir}/${name}.json`, `${JSON.stringify({ seed: SEED, ...figures }, null, 2)}\n`);
 }

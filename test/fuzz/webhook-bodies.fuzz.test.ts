@@ -22,6 +22,9 @@ import { outboundHarness } from '../support/outbound-harness';
 import { formEvent, inboundForm, signForm, TEST_ACCOUNT_SID, testEnv } from '../support/twilio';
 import { BODIES, report, SEED } from './profile';
 
+/** The full profile runs thousands of bodies through dynalite on a shared 2-core machine. */
+const FUZZ_TIMEOUT_MS = 600_000;
+
 const config = loadConfig(testEnv({ ELEVENLABS_WEBHOOK_SECRET: 'whsec_fuzz' }));
 const run = <T>(arbitrary: fc.Arbitrary<T>, check: (value: T) => Promise<void>, numRuns = BODIES) =>
   fc.assert(fc.asyncProperty(arbitrary, check), { numRuns, seed: SEED });
@@ -77,171 +80,194 @@ describe('POST /twilio/inbound with fuzzed forms', () => {
   });
   afterAll(() => dynamo.close());
 
-  it('answers 200, 400 or 403 and writes a session only for a valid signed call', async () => {
-    let opens = 0;
-    const counting = {
-      open: async (session: Parameters<typeof sessions.open>[0]) => {
-        opens++;
-        return sessions.open(session);
-      },
-    };
-    const handler = createInboundCallHandler({
-      config,
-      sessions: counting as unknown as DynamoCallSessionStore,
-      providerFlag: { current: async () => 'elevenlabs' },
-    });
-    await run(fc.tuple(formFields, fc.boolean(), fc.nat(2 ** 31)), async ([fields, signed, n]) => {
-      const form = { ...inboundForm(`CA${n.toString(16).padStart(32, '0')}`), ...fields };
-      const headers: Record<string, string> = signed
-        ? { 'x-twilio-signature': signForm('https://voice.example.com/twilio/inbound', form) }
-        : {};
-      const before = opens;
-      const result = await handler(formEvent('/twilio/inbound', form, headers));
-      count('POST /twilio/inbound', result.statusCode);
-      expect([200, 400, 403]).toContain(result.statusCode);
-      if (result.statusCode !== 200) expect(opens).toBe(before);
-      if (!signed) expect(result.statusCode).toBe(403);
-    });
-  });
+  it(
+    'answers 200, 400 or 403 and writes a session only for a valid signed call',
+    async () => {
+      let opens = 0;
+      const counting = {
+        open: async (session: Parameters<typeof sessions.open>[0]) => {
+          opens++;
+          return sessions.open(session);
+        },
+      };
+      const handler = createInboundCallHandler({
+        config,
+        sessions: counting as unknown as DynamoCallSessionStore,
+        providerFlag: { current: async () => 'elevenlabs' },
+      });
+      await run(fc.tuple(formFields, fc.boolean(), fc.nat(2 ** 31)), async ([fields, signed, n]) => {
+        const form = { ...inboundForm(`CA${n.toString(16).padStart(32, '0')}`), ...fields };
+        const headers: Record<string, string> = signed
+          ? { 'x-twilio-signature': signForm('https://voice.example.com/twilio/inbound', form) }
+          : {};
+        const before = opens;
+        const result = await handler(formEvent('/twilio/inbound', form, headers));
+        count('POST /twilio/inbound', result.statusCode);
+        expect([200, 400, 403]).toContain(result.statusCode);
+        if (result.statusCode !== 200) expect(opens).toBe(before);
+        if (!signed) expect(result.statusCode).toBe(403);
+      });
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
 
 describe('POST /twilio/status with fuzzed forms', () => {
-  it('never answers 5xx, and a refused form finalises nothing', async () => {
-    const h = harness();
-    bookedCall(h);
-    const handler = createCallStatusHandler({ config, finalise: h.deps });
-    await run(fc.tuple(formFields, fc.boolean()), async ([fields, signed]) => {
-      const form = { AccountSid: TEST_ACCOUNT_SID, ...fields };
-      const headers: Record<string, string> = signed
-        ? { 'x-twilio-signature': signForm('https://voice.example.com/twilio/status', form) }
-        : {};
-      const rowsBefore = h.crm.calls.size;
-      const mailBefore = h.mailer.sendCalls;
-      const result = await handler(formEvent('/twilio/status', form, headers));
-      count('POST /twilio/status', result.statusCode);
-      expect(result.statusCode).toBeLessThan(500);
-      if ((result.statusCode ?? 0) >= 400) {
-        expect(h.crm.calls.size).toBe(rowsBefore);
-        expect(h.mailer.sendCalls).toBe(mailBefore);
-      }
-    });
-  });
+  it(
+    'never answers 5xx, and a refused form finalises nothing',
+    async () => {
+      const h = harness();
+      bookedCall(h);
+      const handler = createCallStatusHandler({ config, finalise: h.deps });
+      await run(fc.tuple(formFields, fc.boolean()), async ([fields, signed]) => {
+        const form = { AccountSid: TEST_ACCOUNT_SID, ...fields };
+        const headers: Record<string, string> = signed
+          ? { 'x-twilio-signature': signForm('https://voice.example.com/twilio/status', form) }
+          : {};
+        const rowsBefore = h.crm.calls.size;
+        const mailBefore = h.mailer.sendCalls;
+        const result = await handler(formEvent('/twilio/status', form, headers));
+        count('POST /twilio/status', result.statusCode);
+        expect(result.statusCode).toBeLessThan(500);
+        if ((result.statusCode ?? 0) >= 400) {
+          expect(h.crm.calls.size).toBe(rowsBefore);
+          expect(h.mailer.sendCalls).toBe(mailBefore);
+        }
+      });
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
 
 describe('POST /elevenlabs/post-call with fuzzed JSON', () => {
-  it('answers 200 (acknowledged) or a 4xx, never 5xx, and stores no analysis for any of them', async () => {
-    const h = harness();
-    bookedCall(h);
-    const handler = createPostCallHandler({ config, postCall: { ...h.deps, analyses: h.store } });
-    const envelope = fc.record(
-      {
-        type: fc.oneof(fc.constant('post_call_transcription'), fc.string({ maxLength: 30 })),
-        event_timestamp: fc.oneof(fc.nat(), fc.string({ maxLength: 12 }), fc.constant(null)),
-        data: fc.oneof(
-          fc.anything({ maxDepth: 3 }),
-          fc.record(
-            {
-              conversation_id: fc.oneof(fc.string({ maxLength: 20 }), fc.nat()),
-              analysis: fc.anything({ maxDepth: 2 }),
-              conversation_initiation_client_data: fc.record({
-                dynamic_variables: fc.dictionary(
-                  fc.constantFrom('call_sid', 'x'),
-                  fc.oneof(fc.constant('CA0000000000000000000000000000000a'), fc.string({ maxLength: 40 })),
-                ),
-              }),
-            },
-            { requiredKeys: [] },
+  it(
+    'answers 200 (acknowledged) or a 4xx, never 5xx, and stores no analysis for any of them',
+    async () => {
+      const h = harness();
+      bookedCall(h);
+      const handler = createPostCallHandler({ config, postCall: { ...h.deps, analyses: h.store } });
+      const envelope = fc.record(
+        {
+          type: fc.oneof(fc.constant('post_call_transcription'), fc.string({ maxLength: 30 })),
+          event_timestamp: fc.oneof(fc.nat(), fc.string({ maxLength: 12 }), fc.constant(null)),
+          data: fc.oneof(
+            fc.anything({ maxDepth: 3 }),
+            fc.record(
+              {
+                conversation_id: fc.oneof(fc.string({ maxLength: 20 }), fc.nat()),
+                analysis: fc.anything({ maxDepth: 2 }),
+                conversation_initiation_client_data: fc.record({
+                  dynamic_variables: fc.dictionary(
+                    fc.constantFrom('call_sid', 'x'),
+                    fc.oneof(fc.constant('CA0000000000000000000000000000000a'), fc.string({ maxLength: 40 })),
+                  ),
+                }),
+              },
+              { requiredKeys: [] },
+            ),
           ),
-        ),
-      },
-      { requiredKeys: [] },
-    );
-    const body = fc.oneof(
-      envelope.map((e) => JSON.stringify(e)),
-      fc.json({ maxDepth: 4 }),
-      fc.string({ maxLength: 300 }),
-    );
-    await run(body, async (raw) => {
-      const now = Math.floor(Date.now() / 1000);
-      const event = {
-        ...formEvent('/elevenlabs/post-call', {}, { 'content-type': 'application/json' }),
-        isBase64Encoded: false,
-        body: raw,
-      } as APIGatewayProxyEventV2;
-      event.headers = {
-        ...event.headers,
-        'elevenlabs-signature': signElevenLabsWebhook('whsec_fuzz', raw, now),
-      };
-      const result = await handler(event);
-      count('POST /elevenlabs/post-call', result.statusCode);
-      expect(result.statusCode).toBeLessThan(500);
-      expect(h.store.analyses.size).toBe(0);
-    });
-  });
+        },
+        { requiredKeys: [] },
+      );
+      const body = fc.oneof(
+        envelope.map((e) => JSON.stringify(e)),
+        fc.json({ maxDepth: 4 }),
+        fc.string({ maxLength: 300 }),
+      );
+      await run(body, async (raw) => {
+        const now = Math.floor(Date.now() / 1000);
+        const event = {
+          ...formEvent('/elevenlabs/post-call', {}, { 'content-type': 'application/json' }),
+          isBase64Encoded: false,
+          body: raw,
+        } as APIGatewayProxyEventV2;
+        event.headers = {
+          ...event.headers,
+          'elevenlabs-signature': signElevenLabsWebhook('whsec_fuzz', raw, now),
+        };
+        const result = await handler(event);
+        count('POST /elevenlabs/post-call', result.statusCode);
+        expect(result.statusCode).toBeLessThan(500);
+        expect(h.store.analyses.size).toBe(0);
+      });
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
 
 describe('POST /calls with fuzzed JSON', () => {
-  it('answers a 4xx for every bad body and places nothing for it', async () => {
-    const h = outboundHarness();
-    const calls = createPlaceCallHandler({ placeCall: h.deps, authorization: { kind: 'api-key', key: 'k' } });
-    const nearValid = fc.record(
-      {
-        to: fc.oneof(
-          fc.constantFrom('+12025550143', '+442079460123', '+19005550123', '202-555-0143'),
-          fc.string({ maxLength: 20 }),
-          fc.nat(),
-        ),
-        name: fc.oneof(fc.string({ maxLength: 200 }), fc.nat()),
-        reason: fc.oneof(fc.string({ maxLength: 600 }), fc.constant(null)),
-        at: fc.oneof(
-          fc.string({ maxLength: 30 }),
-          fc.constantFrom('2026-11-26T10:00', '2020-01-01T00:00Z', '9999-99-99T99:99'),
-        ),
-        idempotencyKey: fc.oneof(fc.string({ maxLength: 60 }), fc.nat()),
-        extra: fc.anything({ maxDepth: 1 }),
-      },
-      { requiredKeys: [] },
-    );
-    const body = fc.oneof(
-      nearValid.map((b) => JSON.stringify(b)),
-      fc.json({ maxDepth: 3 }),
-      fc.string({ maxLength: 200 }),
-    );
-    await run(fc.tuple(body, fc.option(fc.string({ maxLength: 60 }))), async ([raw, key]) => {
-      const event = {
-        ...formEvent('/calls', {}, { 'content-type': 'application/json', authorization: 'Bearer k' }),
-        isBase64Encoded: false,
-        body: raw,
-      } as APIGatewayProxyEventV2;
-      if (key !== null) event.headers = { ...event.headers, 'idempotency-key': key };
-      const placedBefore = h.callControl.placed.length;
-      const schedulesBefore = h.scheduler.schedules.size;
-      const result = await calls.http(event);
-      count('POST /calls', result.statusCode);
-      expect([202, 400, 403, 409]).toContain(result.statusCode);
-      if (result.statusCode !== 202) {
-        expect(h.callControl.placed.length).toBe(placedBefore);
-        expect(h.scheduler.schedules.size).toBe(schedulesBefore);
-        expect(JSON.parse(result.body ?? '{}')).toMatchObject({ error: expect.any(String) });
-      }
-    });
-  });
+  it(
+    'answers a 4xx for every bad body and places nothing for it',
+    async () => {
+      const h = outboundHarness();
+      const calls = createPlaceCallHandler({
+        placeCall: h.deps,
+        authorization: { kind: 'api-key', key: 'k' },
+      });
+      const nearValid = fc.record(
+        {
+          to: fc.oneof(
+            fc.constantFrom('+12025550143', '+442079460123', '+19005550123', '202-555-0143'),
+            fc.string({ maxLength: 20 }),
+            fc.nat(),
+          ),
+          name: fc.oneof(fc.string({ maxLength: 200 }), fc.nat()),
+          reason: fc.oneof(fc.string({ maxLength: 600 }), fc.constant(null)),
+          at: fc.oneof(
+            fc.string({ maxLength: 30 }),
+            fc.constantFrom('2026-11-26T10:00', '2020-01-01T00:00Z', '9999-99-99T99:99'),
+          ),
+          idempotencyKey: fc.oneof(fc.string({ maxLength: 60 }), fc.nat()),
+          extra: fc.anything({ maxDepth: 1 }),
+        },
+        { requiredKeys: [] },
+      );
+      const body = fc.oneof(
+        nearValid.map((b) => JSON.stringify(b)),
+        fc.json({ maxDepth: 3 }),
+        fc.string({ maxLength: 200 }),
+      );
+      await run(fc.tuple(body, fc.option(fc.string({ maxLength: 60 }))), async ([raw, key]) => {
+        const event = {
+          ...formEvent('/calls', {}, { 'content-type': 'application/json', authorization: 'Bearer k' }),
+          isBase64Encoded: false,
+          body: raw,
+        } as APIGatewayProxyEventV2;
+        if (key !== null) event.headers = { ...event.headers, 'idempotency-key': key };
+        const placedBefore = h.callControl.placed.length;
+        const schedulesBefore = h.scheduler.schedules.size;
+        const result = await calls.http(event);
+        count('POST /calls', result.statusCode);
+        expect([202, 400, 403, 409]).toContain(result.statusCode);
+        if (result.statusCode !== 202) {
+          expect(h.callControl.placed.length).toBe(placedBefore);
+          expect(h.scheduler.schedules.size).toBe(schedulesBefore);
+          expect(JSON.parse(result.body ?? '{}')).toMatchObject({ error: expect.any(String) });
+        }
+      });
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
 
 describe('engine and Twilio codecs with fuzzed text', () => {
-  it('never throw: anything unreadable is a parse error', () => {
-    const text = fc.oneof(
-      fc.json({ maxDepth: 5 }),
-      fc.string({ maxLength: 500 }),
-      fc.string({ unit: 'binary', maxLength: 200 }),
-    );
-    fc.assert(
-      fc.property(text, (t) => {
-        for (const parse of [parseTwilioMessage, parseElevenLabs, parseOpenAi]) {
-          expect(() => parse(t)).not.toThrow();
-        }
-      }),
-      { numRuns: BODIES * 10, seed: SEED },
-    );
-  });
+  it(
+    'never throw: anything unreadable is a parse error',
+    () => {
+      const text = fc.oneof(
+        fc.json({ maxDepth: 5 }),
+        fc.string({ maxLength: 500 }),
+        fc.string({ unit: 'binary', maxLength: 200 }),
+      );
+      fc.assert(
+        fc.property(text, (t) => {
+          for (const parse of [parseTwilioMessage, parseElevenLabs, parseOpenAi]) {
+            expect(() => parse(t)).not.toThrow();
+          }
+        }),
+        { numRuns: BODIES * 10, seed: SEED },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
