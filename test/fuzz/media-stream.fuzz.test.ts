@@ -4,24 +4,15 @@
  * Zero crashes; the well-formed calls get every payload, in order, untouched; memory stays bounded;
  * every socket is accounted for at the end.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import WebSocket from 'ws';
-import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-session-store';
-import { createBridgeHttpServer } from '../../services/bridge/http-server';
-import { type Bridge, createBridge } from '../../services/bridge/server';
-import { hashStreamToken, newStreamToken } from '../../services/core/stream-token';
-import type { EngineSession, VoiceEngine } from '../../services/core/voice-engine';
 import { openStream, randomSid } from '../../services/local/sim/twilio-caller';
-import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { recordingEngine, STREAM_URL, startTestBridge, type TestBridge } from '../support/bridge-harness';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { FRAMES, report, SEED } from './profile';
-
-const STREAM_URL = 'wss://bridge.bolt-voice.test/media-stream';
 
 /** Heap in use after a full collection (V8's gc, reached without a command-line flag). */
 function heapAfterGc(): number {
@@ -31,29 +22,6 @@ function heapAfterGc(): number {
 }
 const FUZZ_SOCKETS = 8;
 const GOOD_CALLS = 2;
-
-/** Engine double: records what each call's engine received, by callSid. */
-function recordingEngine() {
-  const received = new Map<string, string[]>();
-  const engine: VoiceEngine = {
-    name: 'elevenlabs',
-    capabilities: { turnDetection: 'engine', truncateOnBargeIn: false, toolProtocol: 'client-tool' },
-    async start(context) {
-      const payloads: string[] = [];
-      received.set(context.callSid, payloads);
-      const session: EngineSession = {
-        sendCallerAudio: (payload) => payloads.push(payload),
-        sendToolResult: () => {},
-        truncate: () => {},
-        sendKeypress: () => {},
-        bufferedAmount: () => 0,
-        close: () => {},
-      };
-      return session;
-    },
-  };
-  return { engine, received };
-}
 
 /** Frames a hostile or broken peer might send: noise, wrong JSON, and near-valid Twilio messages. */
 function frameArbitrary(callSid: string) {
@@ -126,56 +94,16 @@ function frameArbitrary(callSid: string) {
 }
 
 describe('fuzzed media-stream frames across concurrent calls', () => {
-  let dynamo: TestDynamo;
-  let sessions: DynamoCallSessionStore;
-  let bridge: Bridge;
-  let server: Server;
-  let address: string;
   const recording = recordingEngine();
-
+  let t: TestBridge;
   beforeAll(async () => {
-    dynamo = await startTestDynamo();
-    sessions = new DynamoCallSessionStore(dynamo.doc, { tableName: await dynamo.newTable() });
-    bridge = createBridge({
-      accountSid: TEST_ACCOUNT_SID,
-      authToken: TEST_AUTH_TOKEN,
-      streamUrl: STREAM_URL,
-      business: { name: 'Bolt', timezone: 'America/New_York' },
-      engineConnectTimeoutMs: 2000,
-      sessions,
-      engines: { elevenlabs: recording.engine },
-      tools: { definitions: () => [], run: async () => ({ ok: true, text: '' }) },
-      now: Date.now,
-      streamStartTimeoutMs: 2000,
-    });
-    server = createBridgeHttpServer(bridge);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    address = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/media-stream`;
+    t = await startTestBridge(recording.engine, { streamStartTimeoutMs: 2000 });
   });
-  afterAll(async () => {
-    await bridge.close();
-    await new Promise((resolve) => server.close(resolve));
-    await dynamo.close();
-  });
-
-  async function newSession(): Promise<{ callSid: string; token: string }> {
-    const callSid = randomSid('CA');
-    const token = newStreamToken();
-    await sessions.open({
-      callSid,
-      direction: 'inbound',
-      from: '+15551230001',
-      to: '+15550001111',
-      provider: 'elevenlabs',
-      streamTokenHash: hashStreamToken(token),
-      createdAt: Date.now(),
-    });
-    return { callSid, token };
-  }
+  afterAll(() => t.close());
 
   /** A raw socket with a valid handshake; `claimed`: it first starts a real call (a valid token). */
   async function fuzzSocket(claimed: boolean): Promise<{ ws: WebSocket; callSid: string }> {
-    const ws = new WebSocket(address, {
+    const ws = new WebSocket(t.address, {
       headers: { 'X-Twilio-Signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, STREAM_URL, {}) },
       perMessageDeflate: false,
     });
@@ -186,7 +114,7 @@ describe('fuzzed media-stream frames across concurrent calls', () => {
     });
     let callSid = randomSid('CA');
     if (claimed) {
-      const session = await newSession();
+      const session = await t.newSession();
       callSid = session.callSid;
       ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
       ws.send(
@@ -220,10 +148,10 @@ describe('fuzzed media-stream frames across concurrent calls', () => {
     // The well-formed calls, through the protocol-faithful Twilio simulator.
     const good = await Promise.all(
       Array.from({ length: GOOD_CALLS }, async () => {
-        const { callSid, token } = await newSession();
+        const { callSid, token } = await t.newSession();
         const stream = await openStream({
           streamUrl: STREAM_URL,
-          connectTo: address,
+          connectTo: t.address,
           authToken: TEST_AUTH_TOKEN,
           accountSid: TEST_ACCOUNT_SID,
           callSid,
@@ -282,8 +210,8 @@ describe('fuzzed media-stream frames across concurrent calls', () => {
       await stream.hangUp();
     }
     // Every socket is accounted for: nothing lingers as a live call.
-    for (let i = 0; i < 200 && bridge.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(bridge.activeCalls()).toBe(0);
+    for (let i = 0; i < 200 && t.bridge.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(t.bridge.activeCalls()).toBe(0);
     process.off('unhandledRejection', onUnhandled);
     expect(unhandled).toEqual([]);
 

@@ -3,135 +3,73 @@
  * STREAM_TOKEN_TTL_MS of the webhook that issued it; a replayed inbound webhook for a call that is
  * already streaming or ended mints nothing usable.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-session-store';
-import { createBridgeHttpServer } from '../../services/bridge/http-server';
-import { type Bridge, createBridge } from '../../services/bridge/server';
-import { hashStreamToken, newStreamToken, STREAM_TOKEN_TTL_MS } from '../../services/core/stream-token';
-import type { EngineSession, VoiceEngine } from '../../services/core/voice-engine';
+import { STREAM_TOKEN_TTL_MS } from '../../services/core/stream-token';
 import { openStream, placeCall } from '../../services/local/sim/twilio-caller';
 import { startHarness } from '../e2e/harness';
-import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { recordingEngine, STREAM_URL, startTestBridge, type TestBridge } from '../support/bridge-harness';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 
-const STREAM_URL = 'wss://bridge.bolt-voice.test/media-stream';
-
 describe('streams and tokens on the bridge', () => {
-  let dynamo: TestDynamo;
-  let sessions: DynamoCallSessionStore;
-  let bridge: Bridge;
-  let server: Server;
-  let address: string;
   let clock = Date.now();
-  let engineStarts = 0;
-
-  const engine: VoiceEngine = {
-    name: 'elevenlabs',
-    capabilities: { turnDetection: 'engine', truncateOnBargeIn: false, toolProtocol: 'client-tool' },
-    async start() {
-      engineStarts++;
-      const session: EngineSession = {
-        sendCallerAudio: () => {},
-        sendToolResult: () => {},
-        truncate: () => {},
-        sendKeypress: () => {},
-        bufferedAmount: () => 0,
-        close: () => {},
-      };
-      return session;
-    },
-  };
+  const recording = recordingEngine();
+  let t: TestBridge;
 
   beforeAll(async () => {
-    dynamo = await startTestDynamo();
-    sessions = new DynamoCallSessionStore(dynamo.doc, { tableName: await dynamo.newTable() });
-    bridge = createBridge({
-      accountSid: TEST_ACCOUNT_SID,
-      authToken: TEST_AUTH_TOKEN,
-      streamUrl: STREAM_URL,
-      business: { name: 'Bolt', timezone: 'America/New_York' },
-      engineConnectTimeoutMs: 1000,
-      sessions,
-      engines: { elevenlabs: engine },
-      tools: { definitions: () => [], run: async () => ({ ok: true, text: '' }) },
-      now: () => clock,
-      streamStartTimeoutMs: 300,
-    });
-    server = createBridgeHttpServer(bridge);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    address = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/media-stream`;
+    t = await startTestBridge(recording.engine, { now: () => clock, streamStartTimeoutMs: 300 });
   });
-  afterAll(async () => {
-    await bridge.close();
-    await new Promise((resolve) => server.close(resolve));
-    await dynamo.close();
-  });
+  afterAll(() => t.close());
 
-  let n = 0;
-  async function session(issuedAt: number) {
-    const callSid = `CA${(++n).toString(16).padStart(32, 'c')}`;
-    const token = newStreamToken();
-    await sessions.open({
-      callSid,
-      direction: 'inbound',
-      from: '+15551230001',
-      to: '+15550001111',
-      provider: 'elevenlabs',
-      streamTokenHash: hashStreamToken(token),
-      createdAt: issuedAt,
-    });
-    return { callSid, token };
-  }
+  const session = (issuedAt: number) => t.newSession(issuedAt);
 
   it('closes a socket that sends no start within the start timeout, and it stops counting as a call', async () => {
     const stream = await openStream({
       streamUrl: STREAM_URL,
-      connectTo: address,
+      connectTo: t.address,
       authToken: TEST_AUTH_TOKEN,
       accountSid: TEST_ACCOUNT_SID,
       callSid: 'CA'.padEnd(34, 'd'),
       sendStart: false,
     });
-    expect(bridge.activeCalls()).toBe(1);
+    expect(t.bridge.activeCalls()).toBe(1);
     await stream.closed;
-    for (let i = 0; i < 50 && bridge.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(bridge.activeCalls()).toBe(0);
+    for (let i = 0; i < 50 && t.bridge.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(t.bridge.activeCalls()).toBe(0);
   });
 
   it('accepts a token just inside its lifetime', async () => {
     clock = Date.now();
     const { callSid, token } = await session(clock - STREAM_TOKEN_TTL_MS + 1000);
-    const before = engineStarts;
+    const before = recording.state.starts;
     const stream = await openStream({
       streamUrl: STREAM_URL,
-      connectTo: address,
+      connectTo: t.address,
       authToken: TEST_AUTH_TOKEN,
       accountSid: TEST_ACCOUNT_SID,
       callSid,
       parameters: { token, callSid },
     });
-    for (let i = 0; i < 100 && engineStarts === before; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(engineStarts).toBe(before + 1);
-    expect((await sessions.get(callSid))?.session.status).toBe('streaming');
+    for (let i = 0; i < 100 && recording.state.starts === before; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(recording.state.starts).toBe(before + 1);
+    expect((await t.sessions.get(callSid))?.session.status).toBe('streaming');
     await stream.hangUp();
   });
 
   it('refuses a token issued more than five minutes before the stream, and opens no engine', async () => {
     clock = Date.now();
     const { callSid, token } = await session(clock - STREAM_TOKEN_TTL_MS - 1000);
-    const before = engineStarts;
+    const before = recording.state.starts;
     const stream = await openStream({
       streamUrl: STREAM_URL,
-      connectTo: address,
+      connectTo: t.address,
       authToken: TEST_AUTH_TOKEN,
       accountSid: TEST_ACCOUNT_SID,
       callSid,
       parameters: { token, callSid },
     });
     expect((await stream.closed).code).toBe(1008);
-    expect(engineStarts).toBe(before);
-    expect((await sessions.get(callSid))?.session.status).toBe('created');
+    expect(recording.state.starts).toBe(before);
+    expect((await t.sessions.get(callSid))?.session.status).toBe('created');
   });
 });
 
