@@ -39,6 +39,8 @@ export const OVER_LIMIT_TEXT: Record<LimitedAction, string> = {
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How long a usage scope is kept: past its local day, whatever the time zone. */
+const USAGE_RETENTION_MS = 2 * DAY_MS;
 
 export interface UsageCheck {
   counter: UsageCounter;
@@ -56,7 +58,7 @@ export interface UsageCheck {
 export async function overLimit(check: UsageCheck): Promise<'per-call' | 'per-caller-per-day' | undefined> {
   const limits = TOOL_LIMITS[check.action];
   const operation = digest(check.operation);
-  const expiresAt = check.now + 2 * DAY_MS;
+  const expiresAt = check.now + USAGE_RETENTION_MS;
   if (
     !(await check.counter.take(`call:${check.callSid}:${check.action}`, operation, limits.perCall, expiresAt))
   )
@@ -79,7 +81,9 @@ export class InProcessUsageCounter implements UsageCounter {
   private readonly scopes = new Map<string, { operations: Set<string>; expiresAt: number }>();
 
   async take(scope: string, operation: string, limit: number, expiresAt: number): Promise<boolean> {
-    const now = Date.now();
+    // Scopes that expired before this one began are forgotten (the caller's clock, not the wall's:
+    // every scope lives USAGE_RETENTION_MS from the take that made it).
+    const now = expiresAt - USAGE_RETENTION_MS;
     for (const [key, entry] of this.scopes) if (entry.expiresAt < now) this.scopes.delete(key);
     const entry = this.scopes.get(scope) ?? { operations: new Set<string>(), expiresAt };
     this.scopes.set(scope, entry);

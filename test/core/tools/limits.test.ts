@@ -73,6 +73,17 @@ describe('follow-up emails', () => {
   });
 });
 
+describe('without the call table (a runner built in-process)', () => {
+  it('still holds the per-call limit, on the runner clock', async () => {
+    const h = await makeHarness();
+    cleanups.push(h.cleanup);
+    const email = (n: number) => h.run('send_follow_up_email', { email: `q${n}@example.com`, topic: 'x' });
+    expect((await email(1)).ok).toBe(true);
+    expect((await email(2)).ok).toBe(true);
+    expect(await email(3)).toEqual({ ok: false, text: OVER_LIMIT_TEXT['follow-up-email'] });
+  });
+});
+
 describe('bookings', () => {
   it('two per call; the refused one books nothing', async () => {
     const h = await task();
