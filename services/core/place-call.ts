@@ -97,7 +97,9 @@ export type RefusalCode =
   | 'premium-rate'
   | 'outside-hours'
   | 'at-in-past'
-  | 'at-too-far';
+  | 'at-too-far'
+  /** The idempotency key was used before for a different request (another number or reason). */
+  | 'idempotency-key-reused';
 
 /** The HTTP status `POST /calls` answers a refusal with. */
 export const REFUSAL_HTTP_STATUS: Record<RefusalCode, number> = {
@@ -108,6 +110,7 @@ export const REFUSAL_HTTP_STATUS: Record<RefusalCode, number> = {
   'country-not-allowed': 403,
   'premium-rate': 403,
   'outside-hours': 409,
+  'idempotency-key-reused': 422,
 };
 
 export type PlaceCallOutcome =
@@ -237,6 +240,13 @@ async function placeNow(
     createdAt: now,
   });
   if (!created) {
+    if (!sameRequest(stored, request)) {
+      logger.warn('Idempotency key reused for a different request: refused', { idempotencyKey: key });
+      return refuse(
+        'idempotency-key-reused',
+        `Idempotency key ${key} was already used for a different request; use a new key for a new call`,
+      );
+    }
     logger.info('Duplicate outbound request: nothing placed', { idempotencyKey: key, status: stored.status });
     return { kind: 'duplicate', idempotencyKey: key, status: stored.status, callSid: stored.callSid };
   }
@@ -266,6 +276,16 @@ async function placeNow(
   }
   log.info('Outbound call placed', { to: maskPhone(request.to), provider, idempotencyKey: key });
   return { kind: 'placed', idempotencyKey: key, callSid };
+}
+
+/** A repeat is the same request when it asks for the same call: number, name, lead and reason. */
+function sameRequest(stored: OutboundRequest, request: PlaceCallRequest): boolean {
+  return (
+    stored.to === request.to &&
+    stored.name === request.name &&
+    stored.leadId === request.leadId &&
+    stored.reason === request.reason
+  );
 }
 
 /** The session of an outbound call, from its request record. */

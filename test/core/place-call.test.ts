@@ -1,4 +1,4 @@
-import { placeCall } from '../../services/core/place-call.js';
+import { placeCall, REFUSAL_HTTP_STATUS } from '../../services/core/place-call.js';
 import { hashStreamToken } from '../../services/core/stream-token.js';
 import {
   BUSINESS_NUMBER,
@@ -121,7 +121,7 @@ describe('placeCall places', () => {
   test('a duplicate request with the same key places one call', async () => {
     const h = outboundHarness();
     const first = await placeCall(h.deps, request());
-    const second = await placeCall(h.deps, request({ reason: 'changed my mind' }));
+    const second = await placeCall(h.deps, request());
 
     expect(h.callControl.placed).toHaveLength(1);
     expect(second).toEqual({
@@ -130,6 +130,15 @@ describe('placeCall places', () => {
       status: 'placed',
       callSid: first.kind === 'placed' ? first.callSid : 'missing',
     });
+  });
+
+  test('the same key for a different request is refused (422) and places nothing', async () => {
+    const h = outboundHarness();
+    await placeCall(h.deps, request());
+    const other = await placeCall(h.deps, request({ reason: 'changed my mind' }));
+    expect(other).toMatchObject({ kind: 'refused', code: 'idempotency-key-reused' });
+    expect(REFUSAL_HTTP_STATUS['idempotency-key-reused']).toBe(422);
+    expect(h.callControl.placed).toHaveLength(1);
   });
 
   test('without an idempotency key each request places its own call, under a fresh key', async () => {
