@@ -60,8 +60,10 @@ export function createPlaceCallHandler(deps: PlaceCallHandlerDeps): PlaceCallHan
     } catch {
       return jsonResponse(400, { error: 'invalid-json', message: 'The body must be JSON.' });
     }
+    const keyed = withIdempotencyKeyHeader(body, header(event, IDEMPOTENCY_KEY_HEADER));
+    if ('refusal' in keyed) return keyed.refusal;
     try {
-      return toHttp(await placeCall(deps.placeCall, body));
+      return toHttp(await placeCall(deps.placeCall, keyed.body));
     } catch (error) {
       logger.error('POST /calls failed', { error: error as Error });
       return jsonResponse(500, { error: 'internal', message: 'The call could not be placed.' });
@@ -75,11 +77,8 @@ export function createPlaceCallHandler(deps: PlaceCallHandlerDeps): PlaceCallHan
       case 'failed':
         throw new Error(`Scheduled call ${String(key)} not placed: ${outcome.message}`);
       case 'refused':
-        logger.error('Scheduled call refused: not retried', {
-          idempotencyKey: key,
-          code: outcome.code,
-          message: outcome.message,
-        });
+        // The message may quote the number: the code says why.
+        logger.error('Scheduled call refused: not retried', { idempotencyKey: key, code: outcome.code });
         return outcome;
       default:
         logger.info('Scheduled call handled', { idempotencyKey: key, outcome: outcome.kind });
@@ -94,6 +93,32 @@ export function createPlaceCallHandler(deps: PlaceCallHandlerDeps): PlaceCallHan
   };
 }
 
+/** The conventional header (IETF httpapi draft, Stripe); `idempotencyKey` in the body means the same. */
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+
+/** The body with the header's key in it; both given and different is a client error. */
+function withIdempotencyKeyHeader(
+  body: unknown,
+  key: string | undefined,
+): { body: unknown } | { refusal: HttpResult } {
+  if (key === undefined) return { body };
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { body };
+  const inBody = (body as Record<string, unknown>).idempotencyKey;
+  if (inBody !== undefined && inBody !== key) {
+    return {
+      refusal: jsonResponse(400, {
+        error: 'invalid-request',
+        message: 'The Idempotency-Key header and the idempotencyKey in the body differ; send one of them.',
+      }),
+    };
+  }
+  return { body: { ...body, idempotencyKey: key } };
+}
+
+/**
+ * A repeat with the same key answers as the first request did (with `Idempotent-Replayed: true`),
+ * so a client that retried after a lost answer cannot tell the difference and places nothing twice.
+ */
 function toHttp(outcome: PlaceCallOutcome): HttpResult {
   switch (outcome.kind) {
     case 'refused':
@@ -103,13 +128,15 @@ function toHttp(outcome: PlaceCallOutcome): HttpResult {
         ...(outcome.problems ? { problems: outcome.problems } : {}),
       });
     case 'scheduled':
-      return jsonResponse(202, {
-        status: 'scheduled',
-        idempotencyKey: outcome.idempotencyKey,
-        scheduleName: outcome.scheduleName,
-        at: outcome.at,
-        created: outcome.created,
-      });
+      return replayed(
+        jsonResponse(202, {
+          status: 'scheduled',
+          idempotencyKey: outcome.idempotencyKey,
+          scheduleName: outcome.scheduleName,
+          at: outcome.at,
+        }),
+        !outcome.created,
+      );
     case 'placed':
       return jsonResponse(202, {
         status: 'placed',
@@ -117,11 +144,21 @@ function toHttp(outcome: PlaceCallOutcome): HttpResult {
         callSid: outcome.callSid,
       });
     case 'duplicate':
-      return jsonResponse(202, {
-        status: 'duplicate',
+      if (outcome.status === 'placed' && outcome.callSid) {
+        return replayed(
+          jsonResponse(202, {
+            status: 'placed',
+            idempotencyKey: outcome.idempotencyKey,
+            callSid: outcome.callSid,
+          }),
+          true,
+        );
+      }
+      // The first request with this key is still placing the call: its answer is not known yet.
+      return jsonResponse(409, {
+        error: 'request-in-progress',
         idempotencyKey: outcome.idempotencyKey,
-        requestStatus: outcome.status,
-        ...(outcome.callSid ? { callSid: outcome.callSid } : {}),
+        message: 'A request with this Idempotency-Key is still being processed; retry shortly.',
       });
     case 'failed':
       return jsonResponse(502, {
@@ -130,6 +167,10 @@ function toHttp(outcome: PlaceCallOutcome): HttpResult {
         message: outcome.message,
       });
   }
+}
+
+function replayed(result: HttpResult, isReplay: boolean): HttpResult {
+  return isReplay ? { ...result, headers: { ...result.headers, 'idempotent-replayed': 'true' } } : result;
 }
 
 function authorise(event: APIGatewayProxyEventV2, authorization: CallsAuthorization): HttpResult | undefined {

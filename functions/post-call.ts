@@ -65,6 +65,9 @@ export function createPostCallHandler(deps: PostCallHandlerDeps): HttpHandler {
           return jsonResponse(200, { status: 'ignored', type: outcome.type });
         case 'no-call-sid':
           return jsonResponse(200, { status: 'ignored', reason: 'no call_sid dynamic variable' });
+        case 'unmatched':
+          // Acknowledged (a retry would not change the answer), nothing stored.
+          return jsonResponse(200, { status: 'ignored', reason: 'conversation does not match the call' });
         case 'stored':
           return jsonResponse(200, {
             status: outcome.duplicate ? 'duplicate' : 'stored',

@@ -1,6 +1,7 @@
 import { Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   DomainName,
   HttpApi,
   HttpMethod,
@@ -80,13 +81,21 @@ export class WebhookApi extends Construct {
       },
     });
 
+    const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     for (const { fn, route } of props.routes) {
+      const limits = routeThrottle(route.path, props.throttle);
+      routeSettings[`${route.method} ${route.path}`] = {
+        ThrottlingRateLimit: limits.rateLimit,
+        ThrottlingBurstLimit: limits.burstLimit,
+      };
       const created = this.api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${fn.node.id}Integration`, fn),
         authorizer: route.authorization === 'iam' ? new HttpIamAuthorizer() : new HttpNoneAuthorizer(),
       });
+      // Route settings name the route key: the stage may only be written once the routes exist.
+      for (const r of created) this.stage.node.addDependency(r);
       if (route.authorization === 'signed-by-caller') {
         for (const r of created) {
           Validations.of(r).acknowledge({
@@ -96,6 +105,10 @@ export class WebhookApi extends Construct {
         }
       }
     }
+
+    // Each route its own bucket, so a flood on one (POST /calls, the post-call webhook) cannot
+    // starve Twilio's webhooks; the stage default still caps a route added without settings.
+    (this.stage.node.defaultChild as CfnStage).addPropertyOverride('RouteSettings', routeSettings);
 
     if (domain && props.customDomain?.hostedZone) {
       new ARecord(this, 'AliasRecord', {
@@ -110,4 +123,20 @@ export class WebhookApi extends Construct {
       ? `https://${props.customDomain.domainName}`
       : `https://${this.api.apiId}.execute-api.${this.api.stack.region}.${this.api.stack.urlSuffix}`;
   }
+}
+
+/**
+ * Per-route limits from the stage throttle: Twilio's routes get the whole of it (calls must never
+ * wait), the ElevenLabs post-call webhook a fifth (one delivery per finished call), and the
+ * operator's `POST /calls` a tenth (a person or a script placing calls one by one).
+ */
+export function routeThrottle(
+  path: string,
+  stage: { rateLimit: number; burstLimit: number },
+): { rateLimit: number; burstLimit: number } {
+  const share = path.startsWith('/twilio/') ? 1 : path.startsWith('/elevenlabs/') ? 5 : 10;
+  return {
+    rateLimit: Math.max(1, Math.floor(stage.rateLimit / share)),
+    burstLimit: Math.max(1, Math.floor(stage.burstLimit / share)),
+  };
 }

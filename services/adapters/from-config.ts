@@ -9,6 +9,7 @@ import type { Config } from '../core/config.js';
 import type { OutboundSettings, PlaceCallDeps } from '../core/place-call.js';
 import type { Calendar, CallbackScheduler, CallControl, Crm, Mailer, ProviderFlag } from '../core/ports.js';
 import type { ToolRunner } from '../core/tool-types.js';
+import type { UsageCounter } from '../core/tool-usage.js';
 import { createToolRunner } from '../core/tools/runner.js';
 import {
   type AdapterChoices,
@@ -94,6 +95,8 @@ export interface ToolRunnerOptions {
   now?: () => number;
   /** Lets `schedule_callback` place calls; without it the tool declines politely. */
   outbound?: OutboundWiring;
+  /** The tool-usage counters (the call table's); without it they are per process. */
+  usage?: UsageCounter;
 }
 
 /** The agent's tools over these adapters, with the business settings of the configuration. */
@@ -113,6 +116,8 @@ export function toolRunnerFor(
     ownerEmail: config.ownerEmail,
     transferTwiml: dialTwiml,
     callbacks: options.outbound ? placeCallDepsFor(config, adapters, options.outbound, now) : undefined,
+    usage: options.usage,
+    bookingHorizonDays: config.bookingHorizonDays,
     now,
   });
 }

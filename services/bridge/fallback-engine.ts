@@ -94,6 +94,7 @@ class FallbackSession implements EngineSession {
       capabilities: this.current.engine.capabilities,
       at: this.options.now(),
       startFailures: failures.length > 0 ? failures.join('; ') : undefined,
+      conversationId: this.current.session.conversationId,
     });
   }
 
@@ -213,6 +214,7 @@ class FallbackSession implements EngineSession {
       capabilities: next.engine.capabilities,
       at: this.options.now(),
       previous: { engine: dropped.engine.name, reason, droppedAt },
+      conversationId: next.session.conversationId,
     });
     for (const note of this.lateToolNotes.splice(0)) next.session.instruct(note);
     for (const payload of this.queued.splice(0)) next.session.sendCallerAudio(payload);
@@ -281,6 +283,10 @@ class FallbackSession implements EngineSession {
     this.closed = true;
     this.queued.length = 0;
     this.current?.session?.close();
+  }
+
+  get conversationId(): string | undefined {
+    return this.current?.session?.conversationId;
   }
 
   /** The serving member's session once it is ready (undefined while switching). */

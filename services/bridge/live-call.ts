@@ -91,6 +91,11 @@ export class LiveCall {
   private phase: Phase = 'awaiting-start';
   private log = logger;
   private callSid = '';
+
+  /** Twilio's `start` arrived (the stream-start timeout no longer applies). */
+  get started(): boolean {
+    return this.callSid !== '';
+  }
   private streamSid = '';
   private session: CallSession | undefined;
   private serving: Serving | undefined;
@@ -232,7 +237,7 @@ export class LiveCall {
     } catch (error) {
       return refuse(`the session store failed: ${(error as Error).message}`);
     }
-    if (!session) return refuse('unknown, already used or wrong stream token');
+    if (!session) return refuse('unknown, already used, expired or wrong stream token');
     this.session = session;
     this.writer = new SessionWriter(this.deps.sessions, this.callSid, this.deps.now);
     this.transcript = new HeardTranscript(this.writer);
@@ -432,7 +437,7 @@ export class LiveCall {
         failoverMs: this.failoverMs,
       });
     }
-    this.writer?.engine(change.engine, failoverReason);
+    this.writer?.engine(change.engine, failoverReason, change.conversationId);
     this.recordEngineUse();
     this.deps.onEngineChosen?.({
       callSid: this.callSid,

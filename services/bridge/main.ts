@@ -60,6 +60,7 @@ function start(): void {
             providerFlag: providerFlagFor(config),
           }
         : undefined,
+      usage: stores.usage,
     }),
     callControl: adapters.callControl,
     now: Date.now,

@@ -7,6 +7,11 @@ import { LiveCall, type LiveCallDeps } from './live-call.js';
 
 /** Twilio media frames are small (a 20 ms frame is ~300 bytes of JSON); anything bigger is refused. */
 export const MAX_FRAME_BYTES = 64 * 1024;
+/**
+ * Twilio sends `connected` then `start` at once; a socket that has not sent `start` by now is not a
+ * call (it would otherwise hold a slot and the task's scale-in protection for up to an hour).
+ */
+export const STREAM_START_TIMEOUT_MS = 10_000;
 
 export interface BridgeDeps extends LiveCallDeps {
   authToken: string;
@@ -14,6 +19,8 @@ export interface BridgeDeps extends LiveCallDeps {
   streamUrl: string;
   /** Told whenever the number of live calls changes (scale-in protection, metrics). */
   onActiveCallsChanged?: (activeCalls: number) => void;
+  /** Default `STREAM_START_TIMEOUT_MS`. */
+  streamStartTimeoutMs?: number;
 }
 
 export interface Bridge {
@@ -59,7 +66,15 @@ export function createBridge(deps: BridgeDeps): Bridge {
         const call = new LiveCall(ws, deps);
         calls.add(call);
         changed();
+        const startTimer = setTimeout(() => {
+          if (call.started) return; // `start` arrived: the call's own rules apply from here
+          logger.warn('Closed a media stream that sent no start in time', {
+            timeoutMs: deps.streamStartTimeoutMs ?? STREAM_START_TIMEOUT_MS,
+          });
+          call.shutdown('no-start');
+        }, deps.streamStartTimeoutMs ?? STREAM_START_TIMEOUT_MS);
         void call.done.then(() => {
+          clearTimeout(startTimer);
           calls.delete(call);
           changed();
         });

@@ -52,8 +52,10 @@ export class SessionWriter {
     this.enqueue('tool call', full.seq, () => this.store.appendToolCall(this.callSid, full));
   }
 
-  engine(servedBy: EngineName, failoverReason?: string): void {
-    this.enqueue('engine', undefined, () => this.store.recordEngine(this.callSid, servedBy, failoverReason));
+  engine(servedBy: EngineName, failoverReason?: string, conversationId?: string): void {
+    this.enqueue('engine', undefined, () =>
+      this.store.recordEngine(this.callSid, servedBy, failoverReason, conversationId),
+    );
   }
 
   engineUse(use: EngineUse): void {

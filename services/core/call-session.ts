@@ -22,6 +22,8 @@ export interface CallSession {
   engineSegments?: EngineSegment[];
   /** Caller stops speaking → first agent audio, over the call's turns. */
   turnLatency?: TurnLatencySummary;
+  /** The serving engine's conversation id (ElevenLabs), recorded when the conversation started. */
+  conversationId?: string;
   customer?: KnownCustomer;
   /** SHA-256 (hex) of the one-time stream token; the token itself is never stored. */
   streamTokenHash: string;
@@ -36,7 +38,10 @@ export interface CallSession {
   finalisedAt?: number;
 }
 
-export type NewCallSession = Omit<
+/** What opening a session writes. `streamTokenIssuedAt` (default `createdAt`) starts the token's life. */
+export type NewCallSession = NewCallSessionFields & { streamTokenIssuedAt?: number };
+
+type NewCallSessionFields = Omit<
   CallSession,
   | 'status'
   | 'streamingAt'
@@ -48,6 +53,7 @@ export type NewCallSession = Omit<
   | 'failoverMs'
   | 'engineSegments'
   | 'turnLatency'
+  | 'conversationId'
   | 'streamSid'
 >;
 
@@ -116,8 +122,9 @@ export interface CallSessionStore {
    */
   open(session: NewCallSession): Promise<boolean>;
   /**
-   * Claims the stream: succeeds once, only for a `created` session whose token hash matches, and
-   * marks it `streaming` in the same conditional write. Returns the session, or undefined.
+   * Claims the stream: succeeds once, only for a `created` session whose token hash matches and
+   * whose token was issued at most `STREAM_TOKEN_TTL_MS` before `at`, and marks it `streaming` in
+   * the same conditional write. Returns the session, or undefined.
    */
   claimStream(
     callSid: string,
@@ -126,7 +133,13 @@ export interface CallSessionStore {
     at: number,
   ): Promise<CallSession | undefined>;
   /** Records which engine served the call and why it differs from the one chosen, if it does. */
-  recordEngine(callSid: string, servedBy: EngineName, failoverReason?: string): Promise<void>;
+  recordEngine(
+    callSid: string,
+    servedBy: EngineName,
+    failoverReason?: string,
+    /** The engine's conversation id (ElevenLabs), matched by the post-call webhook. */
+    conversationId?: string,
+  ): Promise<void>;
   /** Engine segments, failover time and turn latency; each write replaces the previous one. */
   recordEngineUse(callSid: string, use: EngineUse): Promise<void>;
   /** Idempotent on `seq`: writing the same turn twice keeps one. */

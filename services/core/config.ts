@@ -56,6 +56,13 @@ export interface Config {
   callTableName: string;
   dynamodbEndpoint?: string;
   localOutboxDir: string;
+  /**
+   * `attested` (default): the CRM's context about a caller reaches the agent only when Twilio's
+   * `StirVerstat` says the number was fully attested (`TN-Validation-Passed-A`); `any`: always.
+   */
+  callerContextTrust: 'attested' | 'any';
+  /** How far ahead the agent may book (days, default 60). */
+  bookingHorizonDays: number;
 }
 
 export interface CallbackScheduleConfig {
@@ -161,6 +168,8 @@ const envSchema = z.object({
   CALL_TABLE_NAME: z.string().trim().min(1).default('bolt-voice-calls'),
   DYNAMODB_ENDPOINT: url(['https:', 'http:']).optional(),
   LOCAL_OUTBOX_DIR: z.string().trim().min(1).default('.local/outbox'),
+  CALLER_CONTEXT_TRUST: z.enum(['attested', 'any']).default('attested'),
+  BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(730).default(60),
 });
 
 type Env = Record<string, string | undefined>;
@@ -298,6 +307,8 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     callTableName: e.CALL_TABLE_NAME,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     localOutboxDir: e.LOCAL_OUTBOX_DIR,
+    callerContextTrust: e.CALLER_CONTEXT_TRUST,
+    bookingHorizonDays: e.BOOKING_HORIZON_DAYS,
   };
 }
 

@@ -78,7 +78,12 @@ export async function answerOutboundCall(
   }
 
   const token = newStreamToken();
-  const opened = await deps.sessions.open({ ...base, streamTokenHash: hashStreamToken(token) });
+  const opened = await deps.sessions.open({
+    ...base,
+    streamTokenHash: hashStreamToken(token),
+    // The token lives from this answer, not from when the call was placed.
+    streamTokenIssuedAt: deps.now(),
+  });
   if (!opened) {
     log.warn('Outbound TwiML requested again for a call that already streams or ended');
     return { outcome: 'already-streaming', twiml: deps.twiml.empty() };

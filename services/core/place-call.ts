@@ -11,26 +11,29 @@
  * The TwiML URL carries the idempotency key (`?requestId=`), so that webhook can open the session
  * from the request record even if it wins the race against our own `sessions.open`.
  */
+import { randomUUID } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { OutboundRequest, OutboundRequestStore } from './after-call-ports.js';
 import { type BusinessHours, isWithinHours } from './business-hours.js';
 import type { CallSessionStore, NewCallSession } from './call-session.js';
+import { chooseProvider, lookUpCustomer } from './call-setup.js';
 import { forCall, logger } from './logging.js';
 import { isE164, maskPhone } from './phone.js';
 import type { CallbackScheduler, CallControl, Crm, ProviderFlag } from './ports.js';
 import { hashStreamToken, newStreamToken } from './stream-token.js';
-import type { EngineName, KnownCustomer } from './voice-engine.js';
+import type { EngineName } from './voice-engine.js';
 
 export const OUTBOUND_TWIML_PATH = '/twilio/outbound';
 export const STATUS_CALLBACK_PATH = '/twilio/status';
 
 /**
- * Required: the caller decides what "the same request" means (a retried HTTP call, a schedule
- * firing, a tool retried mid-call). Deriving one from the content would turn two genuine calls to
- * the same number for the same reason into one. It also names the schedule (`callback-<key>`,
- * within EventBridge Scheduler's 64 characters).
+ * Optional (`Idempotency-Key` header or `idempotencyKey` in the body): the caller decides what "the
+ * same request" means (a retried HTTP call, a schedule firing, a tool retried mid-call). Without
+ * one, each request is a new call and gets a random key, because deriving one from the content
+ * would turn two genuine calls to the same number for the same reason into one. The key also names
+ * the schedule (`callback-<key>`, within EventBridge Scheduler's 64 characters).
  */
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._-]{1,48}$/;
 
@@ -57,10 +60,12 @@ export const placeCallRequestSchema = z.strictObject({
     .regex(atPattern, 'must be ISO 8601 with an offset, or local YYYY-MM-DDTHH:mm in the business time zone')
     .optional(),
   idempotencyKey: z
-    .string({ error: 'is required (a unique string per call you want placed)' })
-    .regex(IDEMPOTENCY_KEY_PATTERN, 'must be 1–48 characters of A-Z a-z 0-9 . _ -'),
+    .string({ error: 'must be a string' })
+    .regex(IDEMPOTENCY_KEY_PATTERN, 'must be 1–48 characters of A-Z a-z 0-9 . _ -')
+    .optional(),
 });
-export type PlaceCallRequest = z.infer<typeof placeCallRequestSchema>;
+/** A request after validation: it always has a key (the caller's, or a fresh random one). */
+export type PlaceCallRequest = z.infer<typeof placeCallRequestSchema> & { idempotencyKey: string };
 
 export interface OutboundSettings {
   /** Public base URL of the webhooks, no trailing slash. */
@@ -92,7 +97,9 @@ export type RefusalCode =
   | 'premium-rate'
   | 'outside-hours'
   | 'at-in-past'
-  | 'at-too-far';
+  | 'at-too-far'
+  /** The idempotency key was used before for a different request (another number or reason). */
+  | 'idempotency-key-reused';
 
 /** The HTTP status `POST /calls` answers a refusal with. */
 export const REFUSAL_HTTP_STATUS: Record<RefusalCode, number> = {
@@ -103,6 +110,7 @@ export const REFUSAL_HTTP_STATUS: Record<RefusalCode, number> = {
   'country-not-allowed': 403,
   'premium-rate': 403,
   'outside-hours': 409,
+  'idempotency-key-reused': 422,
 };
 
 export type PlaceCallOutcome =
@@ -131,7 +139,10 @@ export async function placeCall(deps: PlaceCallDeps, body: unknown): Promise<Pla
       problems,
     };
   }
-  const request = parsed.data;
+  const request: PlaceCallRequest = {
+    ...parsed.data,
+    idempotencyKey: parsed.data.idempotencyKey ?? randomUUID(),
+  };
   const { settings } = deps;
   const now = deps.now();
 
@@ -215,8 +226,8 @@ async function placeNow(
 ): Promise<PlaceCallOutcome> {
   const { settings } = deps;
   const key = request.idempotencyKey;
-  const provider = await chooseProvider(deps);
-  const customer = await lookUpCustomer(deps, request.to, now);
+  const provider = await chooseProvider(deps.providerFlag, settings.defaultProvider, logger);
+  const customer = await lookUpCustomer(deps.crm, request.to, now, logger);
   const { created, request: stored } = await deps.requests.create({
     idempotencyKey: key,
     to: request.to,
@@ -229,6 +240,13 @@ async function placeNow(
     createdAt: now,
   });
   if (!created) {
+    if (!sameRequest(stored, request)) {
+      logger.warn('Idempotency key reused for a different request: refused', { idempotencyKey: key });
+      return refuse(
+        'idempotency-key-reused',
+        `Idempotency key ${key} was already used for a different request; use a new key for a new call`,
+      );
+    }
     logger.info('Duplicate outbound request: nothing placed', { idempotencyKey: key, status: stored.status });
     return { kind: 'duplicate', idempotencyKey: key, status: stored.status, callSid: stored.callSid };
   }
@@ -260,6 +278,16 @@ async function placeNow(
   return { kind: 'placed', idempotencyKey: key, callSid };
 }
 
+/** A repeat is the same request when it asks for the same call: number, name, lead and reason. */
+function sameRequest(stored: OutboundRequest, request: PlaceCallRequest): boolean {
+  return (
+    stored.to === request.to &&
+    stored.name === request.name &&
+    stored.leadId === request.leadId &&
+    stored.reason === request.reason
+  );
+}
+
 /** The session of an outbound call, from its request record. */
 export function outboundSession(
   request: OutboundRequest,
@@ -277,31 +305,4 @@ export function outboundSession(
     outboundReason: request.reason,
     createdAt: request.createdAt,
   };
-}
-
-async function chooseProvider(deps: PlaceCallDeps): Promise<EngineName> {
-  try {
-    return await deps.providerFlag.current();
-  } catch (error) {
-    logger.error('Provider flag unreadable: using the configured default', {
-      error: error as Error,
-      provider: deps.settings.defaultProvider,
-    });
-    return deps.settings.defaultProvider;
-  }
-}
-
-/** CRM context only helps the agent: a failing lookup does not stop the call. */
-async function lookUpCustomer(
-  deps: PlaceCallDeps,
-  to: string,
-  now: number,
-): Promise<KnownCustomer | undefined> {
-  if (!deps.crm) return undefined;
-  try {
-    return await deps.crm.findCustomerByPhone(to, now);
-  } catch (error) {
-    logger.error('CRM lookup failed: calling without customer context', { error: error as Error });
-    return undefined;
-  }
 }

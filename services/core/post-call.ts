@@ -18,6 +18,11 @@ export type PostCallOutcome =
   | { kind: 'ignored'; type: string }
   /** A conversation without our `call_sid` dynamic variable (e.g. a test from the dashboard). */
   | { kind: 'no-call-sid'; conversationId: string }
+  /**
+   * The `call_sid` names a call that did not start this conversation (no such call, another engine,
+   * or another conversation id recorded by the bridge): nothing is stored.
+   */
+  | { kind: 'unmatched'; conversationId: string }
   | { kind: 'stored'; callSid: string; conversationId: string; duplicate: boolean; crmUpdated: boolean };
 
 // Parsed tolerantly (protocols.md §1.8): ElevenLabs adds fields, and null stands for absent.
@@ -62,6 +67,17 @@ export async function recordPostCall(deps: PostCallDeps, payload: unknown): Prom
       conversationId: data.conversation_id,
     });
     return { kind: 'no-call-sid', conversationId: data.conversation_id };
+  }
+
+  // The call_sid variable is only a claim inside the payload: the conversation must be the one the
+  // bridge recorded when this call's ElevenLabs conversation started.
+  const record = await deps.sessions.get(callSid);
+  if (record?.session.conversationId !== data.conversation_id) {
+    logger.warn('Post-call webhook for a conversation the named call did not start: ignored', {
+      conversationId: data.conversation_id.slice(0, 64),
+      callFound: record !== undefined,
+    });
+    return { kind: 'unmatched', conversationId: data.conversation_id };
   }
 
   const now = deps.now();

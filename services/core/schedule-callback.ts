@@ -25,7 +25,15 @@ export const scheduleCallbackArgsSchema = z.object({
 /** A callback sooner than this is not worth a schedule (and must not ring the caller mid-call). */
 const MIN_LEAD_MS = 5 * 60 * 1000;
 
-export async function scheduleCallback(deps: PlaceCallDeps, invocation: ToolInvocation): Promise<ToolResult> {
+/**
+ * `allowed` is asked once the time has passed every check (the tool counts it against its limits),
+ * with the callback's key; a result it returns is answered instead of scheduling.
+ */
+export async function scheduleCallback(
+  deps: PlaceCallDeps,
+  invocation: ToolInvocation,
+  allowed: (operation: string) => Promise<ToolResult | undefined> = async () => undefined,
+): Promise<ToolResult> {
   const log = forCall(invocation.callSid);
   const args = scheduleCallbackArgsSchema.safeParse(invocation.args);
   if (!args.success) {
@@ -46,13 +54,17 @@ export async function scheduleCallback(deps: PlaceCallDeps, invocation: ToolInvo
     return { ok: false, text: `${spoken} is outside our opening hours (${business.hoursText}).` };
   }
 
+  const idempotencyKey = callbackKey(invocation.callSid, at);
+  const refusal = await allowed(idempotencyKey);
+  if (refusal) return refusal;
+
   let outcome: Awaited<ReturnType<typeof placeCall>>;
   try {
     outcome = await placeCall(deps, {
       to: invocation.remoteNumber,
       at: args.data.at,
       ...(args.data.reason ? { reason: args.data.reason } : {}),
-      idempotencyKey: callbackKey(invocation.callSid, at),
+      idempotencyKey,
     });
   } catch (error) {
     // A tool never throws into the call: the agent hears that it did not work.
@@ -67,7 +79,7 @@ export async function scheduleCallback(deps: PlaceCallDeps, invocation: ToolInvo
       log.info('Call back scheduled', { at: outcome.at, created: outcome.created });
       return { ok: true, text: `Done: we will call you back on ${spoken}.` };
     case 'refused':
-      log.warn('Call back refused', { code: outcome.code, message: outcome.message });
+      log.warn('Call back refused', { code: outcome.code });
       return {
         ok: false,
         text:

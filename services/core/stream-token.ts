@@ -12,3 +12,9 @@ export function newStreamToken(): string {
 export function hashStreamToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
+
+/**
+ * A token is accepted only this long after the webhook that issued it. Twilio opens the stream
+ * within a second or two of our TwiML; a token that waited longer was leaked or replayed.
+ */
+export const STREAM_TOKEN_TTL_MS = 5 * 60 * 1000;

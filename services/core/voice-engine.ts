@@ -113,6 +113,8 @@ export interface EngineChange {
   previous?: { engine: EngineName; reason: string; droppedAt: number };
   /** At call start: the engines that could not start, and why (`engine: reason; …`). */
   startFailures?: string;
+  /** The new engine's conversation id, when it has one (matched by the post-call webhook). */
+  conversationId?: string;
 }
 
 /** Events an engine session reports to the bridge. Called synchronously from socket handlers. */
@@ -146,6 +148,11 @@ export interface EngineListener {
 }
 
 export interface EngineSession {
+  /**
+   * The vendor's id of this conversation (ElevenLabs `conversation_id`), when it has one: recorded
+   * on the call session so the post-call webhook is matched to the conversation the call started.
+   */
+  conversationId?: string;
   /**
    * Caller audio, forwarded untouched. Must not block or await. Returns false when the session can
    * no longer take it (its socket is closing): the failover composite keeps that audio for the next engine.

@@ -10,6 +10,7 @@ import { loadConfig } from '../core/config.js';
 import type { ToolRunner } from '../core/tool-types.js';
 import { buildLocalAfterCall, type LocalAfterCall } from './after-call.js';
 import { buildLocalBridge } from './bridge.js';
+import { ensureCallsApiKey } from './calls-api-key.js';
 import { demoScript } from './demo-script.js';
 import { type EmbeddedEngines, startEmbeddedEngines } from './embedded-engines.js';
 import type { ConversationScript } from './sim/script.js';
@@ -35,10 +36,13 @@ export interface LocalApp {
   engines: EmbeddedEngines;
   /** The after-call and outbound side: its routes are mounted; the digest and the timer are here. */
   afterCall: LocalAfterCall;
+  /** The `CALLS_API_KEY` made for this run because none was set (print it once), else undefined. */
+  generatedCallsApiKey?: string;
   close(): Promise<void>;
 }
 
-export async function startLocalApp(env: Env, options: LocalAppOptions = {}): Promise<LocalApp> {
+export async function startLocalApp(given: Env, options: LocalAppOptions = {}): Promise<LocalApp> {
+  const { env, generated: generatedCallsApiKey } = ensureCallsApiKey(given);
   const preliminary = loadConfig(env);
   const script =
     options.script ?? demoScript(Date.now(), preliminary.business.timezone, preliminary.business.hours);
@@ -58,7 +62,11 @@ export async function startLocalApp(env: Env, options: LocalAppOptions = {}): Pr
       crm: adapters.crm,
       extraRoutes: (context) => wire(context).routes,
       buildBridge: (context) => {
-        tools ??= toolRunnerFor(config, adapters, { outbound: wire(context).outbound, now: options.now });
+        tools ??= toolRunnerFor(config, adapters, {
+          outbound: wire(context).outbound,
+          usage: context.stores.usage,
+          now: options.now,
+        });
         return buildLocalBridge(context, {
           tools,
           callControl: adapters.callControl,
@@ -70,9 +78,16 @@ export async function startLocalApp(env: Env, options: LocalAppOptions = {}): Pr
     return {
       stack,
       adapters,
-      tools: tools ?? toolRunnerFor(config, adapters, { outbound: wired.outbound, now: options.now }),
+      tools:
+        tools ??
+        toolRunnerFor(config, adapters, {
+          outbound: wired.outbound,
+          usage: stack.stores.usage,
+          now: options.now,
+        }),
       engines,
       afterCall: wired,
+      generatedCallsApiKey,
       async close() {
         wired.close();
         await stack.close();

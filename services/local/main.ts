@@ -37,7 +37,13 @@ async function main(): Promise<void> {
     embeddedStandIns: app.adapters.embedded,
   });
 
-  if (!config.callsApiKey) logger.warn('CALLS_API_KEY is not set: POST /calls refuses every request');
+  if (app.generatedCallsApiKey) {
+    // Printed once, to the terminal only (never through the logger): it authorises placing calls.
+    process.stdout.write(
+      `\nCALLS_API_KEY was not set; this run's key for POST /calls is:\n  ${app.generatedCallsApiKey}\n` +
+        'Send it as "Authorization: Bearer <key>", or set CALLS_API_KEY in .env to keep one.\n\n',
+    );
+  }
   if (!config.elevenlabsWebhookSecret)
     logger.warn('ELEVENLABS_WEBHOOK_SECRET is not set: POST /elevenlabs/post-call refuses every delivery');
 

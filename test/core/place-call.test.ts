@@ -1,4 +1,4 @@
-import { placeCall } from '../../services/core/place-call.js';
+import { placeCall, REFUSAL_HTTP_STATUS } from '../../services/core/place-call.js';
 import { hashStreamToken } from '../../services/core/stream-token.js';
 import {
   BUSINESS_NUMBER,
@@ -34,7 +34,12 @@ describe('placeCall refuses, with a clear message and no Twilio request', () => 
       'Calls to JM are not allowed',
     ],
     ['a premium-rate number', { to: '+19005550123' }, 'premium-rate', 'premium-rate number'],
-    ['no idempotency key', { idempotencyKey: undefined }, 'invalid-request', 'idempotencyKey is required'],
+    [
+      'an idempotency key that is not a string',
+      { idempotencyKey: 42 as unknown as string },
+      'invalid-request',
+      'idempotencyKey must be a string',
+    ],
     [
       'a key Scheduler could not name',
       { idempotencyKey: 'has spaces' },
@@ -116,7 +121,7 @@ describe('placeCall places', () => {
   test('a duplicate request with the same key places one call', async () => {
     const h = outboundHarness();
     const first = await placeCall(h.deps, request());
-    const second = await placeCall(h.deps, request({ reason: 'changed my mind' }));
+    const second = await placeCall(h.deps, request());
 
     expect(h.callControl.placed).toHaveLength(1);
     expect(second).toEqual({
@@ -125,6 +130,26 @@ describe('placeCall places', () => {
       status: 'placed',
       callSid: first.kind === 'placed' ? first.callSid : 'missing',
     });
+  });
+
+  test('the same key for a different request is refused (422) and places nothing', async () => {
+    const h = outboundHarness();
+    await placeCall(h.deps, request());
+    const other = await placeCall(h.deps, request({ reason: 'changed my mind' }));
+    expect(other).toMatchObject({ kind: 'refused', code: 'idempotency-key-reused' });
+    expect(REFUSAL_HTTP_STATUS['idempotency-key-reused']).toBe(422);
+    expect(h.callControl.placed).toHaveLength(1);
+  });
+
+  test('without an idempotency key each request places its own call, under a fresh key', async () => {
+    const h = outboundHarness();
+    const first = await placeCall(h.deps, request({ idempotencyKey: undefined }));
+    const second = await placeCall(h.deps, request({ idempotencyKey: undefined }));
+    expect([first.kind, second.kind]).toEqual(['placed', 'placed']);
+    expect(h.callControl.placed).toHaveLength(2);
+    const keys = [first, second].map((o) => (o.kind === 'placed' ? o.idempotencyKey : ''));
+    expect(new Set(keys).size).toBe(2);
+    for (const key of keys) expect(key).toMatch(/^[A-Za-z0-9._-]{1,48}$/);
   });
 
   test('Twilio refusing the call is reported, and the same key may try again', async () => {

@@ -137,6 +137,7 @@ describe('recordPostCall', () => {
 
   test('an older event does not replace a newer analysis', async () => {
     const h = postCallHarness();
+    bookedCall(h);
     await recordPostCall(h.deps, transcription());
     const older = await recordPostCall(
       h.deps,
@@ -144,6 +145,22 @@ describe('recordPostCall', () => {
     );
     expect(older).toMatchObject({ duplicate: true });
     expect((await h.store.getAnalysis(CALL_SID))?.summary).toBe(SUMMARY);
+  });
+
+  test('a conversation the named call did not start (or an unknown call) stores nothing', async () => {
+    const h = postCallHarness();
+    bookedCall(h);
+    const foreign = transcription();
+    foreign.data.conversation_id = 'conv_someone_else';
+    expect(await recordPostCall(h.deps, foreign)).toEqual({
+      kind: 'unmatched',
+      conversationId: 'conv_someone_else',
+    });
+    expect(await recordPostCall(h.deps, transcription({ callSid: 'CA9999' }))).toEqual({
+      kind: 'unmatched',
+      conversationId: 'conv_123',
+    });
+    expect(h.store.analyses.size).toBe(0);
   });
 
   test('other webhook types are acknowledged and ignored', async () => {

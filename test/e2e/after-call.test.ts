@@ -212,13 +212,17 @@ describe('the ElevenLabs post-call webhook', () => {
   });
   afterAll(() => harness.close());
 
-  function postCallBody(callSid: string, summary: string): string {
+  function postCallBody(
+    callSid: string,
+    summary: string,
+    conversationId = `conv_${callSid.slice(-8)}`,
+  ): string {
     return JSON.stringify({
       type: 'post_call_transcription',
       event_timestamp: Math.floor(Date.now() / 1000),
       data: {
         agent_id: 'agent_test',
-        conversation_id: `conv_${callSid.slice(-8)}`,
+        conversation_id: conversationId,
         status: 'done',
         transcript: [],
         analysis: {
@@ -248,8 +252,25 @@ describe('the ElevenLabs post-call webhook', () => {
     const before = (await callsToday(harness))[0];
     expect(before?.summary).toContain('boiler is leaking');
 
-    const body = postCallBody(callSid, 'Sam Rivera reported a leaking boiler and wants a plumber.');
+    // The bridge recorded the conversation id the ElevenLabs conversation started with.
+    const conversationId = (await harness.stack.sessions.get(callSid))?.session.conversationId;
+    expect(conversationId).toMatch(/\S/);
+    const body = postCallBody(
+      callSid,
+      'Sam Rivera reported a leaking boiler and wants a plumber.',
+      conversationId,
+    );
     const nowSeconds = Math.floor(Date.now() / 1000);
+
+    // Signed, but for another conversation naming this call: acknowledged, nothing stored.
+    const foreign = postCallBody(callSid, 'Injected summary', 'conv_not_this_call');
+    const mismatch = await post(foreign, signElevenLabsWebhook(WEBHOOK_SECRET, foreign, nowSeconds));
+    expect(mismatch.status).toBe(200);
+    expect(await mismatch.json()).toEqual({
+      status: 'ignored',
+      reason: 'conversation does not match the call',
+    });
+    expect(await harness.stack.stores.finalisations.getAnalysis(callSid)).toBeUndefined();
 
     const wrong = await post(body, signElevenLabsWebhook('not-the-secret', body, nowSeconds));
     expect(wrong.status).toBe(401);

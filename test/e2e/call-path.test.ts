@@ -42,6 +42,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the call path on %s', (engi
     expect(stream.receivedAudio().subarray(0, greeting.length).equals(greeting)).toBe(true);
 
     driver.transcripts('Hi, I am calling about your service.', 'Happy to help.');
+    // Three turns: the greeting spoken above, then the caller's and the agent's.
     const record = await eventually(
       () => session(harness, callSid),
       (r) => (r?.turns.length ?? 0) >= 3,

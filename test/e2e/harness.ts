@@ -64,7 +64,12 @@ export interface Harness {
   openai: OpenAiSim;
   tools: ToolRunner;
   /** A signed inbound call: the webhook, then the media stream with the TwiML's parameters. */
-  call(options?: { from?: string; callSid?: string }): Promise<{ callSid: string; stream: TwilioCallStream }>;
+  call(options?: {
+    from?: string;
+    callSid?: string;
+    /** Twilio's STIR/SHAKEN verdict (default fully attested); `null`: none given. */
+    stirVerstat?: string | null;
+  }): Promise<{ callSid: string; stream: TwilioCallStream }>;
   close(): Promise<void>;
 }
 
@@ -146,6 +151,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         from: callOptions.from ?? '+15551230001',
         to: BUSINESS_NUMBER,
         callSid,
+        stirVerstat: callOptions.stirVerstat,
       });
       if (answer.status !== 200 || !answer.twiml)
         throw new Error(`inbound webhook answered ${answer.status}: ${answer.body}`);

@@ -108,9 +108,9 @@ describe('POST /calls', () => {
       message: expect.stringContaining('OUTBOUND_ALLOWED_COUNTRIES=US,CA'),
     });
 
-    const noKey = await postCalls(harness, { to: CALLEE });
-    expect(noKey.status).toBe(400);
-    expect(noKey.json).toMatchObject({
+    const badKey = await postCalls(harness, { to: CALLEE, idempotencyKey: 'has spaces' });
+    expect(badKey.status).toBe(400);
+    expect(badKey.json).toMatchObject({
       error: 'invalid-request',
       problems: [expect.stringMatching(/idempotencyKey/)],
     });
@@ -165,16 +165,39 @@ describe('POST /calls', () => {
       reason: 'your quote',
       idempotencyKey: key,
     });
-    expect(again).toEqual({
-      status: 202,
-      json: {
-        status: 'duplicate',
-        idempotencyKey: key,
-        requestStatus: 'placed',
-        callSid: placed.json.callSid,
-      },
-    });
+    // The repeat answers exactly as the first did, and places nothing.
+    expect(again).toEqual(placed);
     expect(createdCalls(harness)).toHaveLength(1);
+  });
+
+  it('takes the idempotency key from the Idempotency-Key header; without any key each request places a call', async () => {
+    const before = createdCalls(harness).length;
+    const key = newKey();
+    const send = (headers: Record<string, string>, body: unknown) =>
+      fetch(`${harness.stack.url}/calls`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${CALLS_API_KEY}`, ...headers },
+        body: JSON.stringify(body),
+      });
+    const first = await send({ 'Idempotency-Key': key }, { to: CALLEE });
+    const firstJson = await first.json();
+    expect(first.status).toBe(202);
+    expect(firstJson).toMatchObject({ status: 'placed', idempotencyKey: key });
+    const repeat = await send({ 'Idempotency-Key': key }, { to: CALLEE });
+    expect(repeat.status).toBe(202);
+    expect(await repeat.json()).toEqual(firstJson);
+    expect(repeat.headers.get('idempotent-replayed')).toBe('true');
+    expect(createdCalls(harness)).toHaveLength(before + 1);
+
+    const mismatch = await send({ 'Idempotency-Key': key }, { to: CALLEE, idempotencyKey: `${key}x` });
+    expect(mismatch.status).toBe(400);
+    expect(createdCalls(harness)).toHaveLength(before + 1);
+
+    const a = await postCalls(harness, { to: CALLEE });
+    const b = await postCalls(harness, { to: CALLEE });
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(a.json.callSid).not.toBe(b.json.callSid);
+    expect(createdCalls(harness)).toHaveLength(before + 3);
   });
 
   it('holds a future call in a schedule and places it when the schedule fires', async () => {
@@ -194,7 +217,6 @@ describe('POST /calls', () => {
         idempotencyKey: key,
         scheduleName: `callback-${key}`,
         at: at.set({ second: 0, millisecond: 0 }).toISO({ suppressMilliseconds: true }),
-        created: true,
       },
     });
     expect(createdCalls(harness)).toHaveLength(before);
@@ -325,7 +347,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('an outbound call a person a
         call_sid: callSid,
         caller_number: CALLEE,
         call_direction: 'outbound',
-        outbound_reason: 'the boiler quote you asked for',
+        outbound_reason: '"the boiler quote you asked for"',
       });
     } else {
       const session = await harness.openai.nextSession(5000);

@@ -177,7 +177,7 @@ describe('a returning caller', () => {
       const { stream } = await harness.call({ from: '+15551230555' });
       if (engine === 'elevenlabs') {
         const conversation = await harness.elevenlabs.nextConversation(5000);
-        expect(conversation.dynamicVariables).toMatchObject({ customer_name: 'Maria Lopez' });
+        expect(conversation.dynamicVariables).toMatchObject({ customer_name: '"Maria Lopez"' });
       } else {
         const session = await harness.openai.nextSession(5000);
         await session.waitForEvent('response.create', 1, 5000);

@@ -151,9 +151,9 @@ describe('POST /twilio/inbound', () => {
       write.mockRestore();
     }
     const output = lines.join('\n');
-    expect(output).toContain('invalid Twilio signature');
-    expect(output).toContain(maskPhone('+15551230001'));
+    expect(output).toContain('invalid signature');
     expect(output).not.toContain('+15551230001');
+    expect(output).not.toContain(maskPhone('+15551230001').slice(0, 6));
   });
 
   test('a signed request for another Twilio account is refused with 403', async () => {
@@ -173,7 +173,7 @@ describe('POST /twilio/inbound', () => {
     open.mockRestore();
   });
 
-  test('a known caller is stored with the session', async () => {
+  test('a known caller is stored with the session when Twilio attests the number (StirVerstat A)', async () => {
     const sid = callSid(++sids);
     const crm = {
       findCustomerByPhone: jest.fn(async (phone: string) =>
@@ -182,7 +182,9 @@ describe('POST /twilio/inbound', () => {
           : undefined,
       ),
     };
-    const result = await handlerWith({ crm })(signedEvent(inboundForm(sid)));
+    const result = await handlerWith({ crm })(
+      signedEvent(inboundForm(sid, { StirVerstat: 'TN-Validation-Passed-A' })),
+    );
     expect(result.statusCode).toBe(200);
     expect(crm.findCustomerByPhone).toHaveBeenCalledWith('+15551230001', NOW);
     expect((await sessions.get(sid))?.session.customer).toEqual({
@@ -190,6 +192,35 @@ describe('POST /twilio/inbound', () => {
       name: 'Ada',
       openAppointment: '2026-11-26T10:00',
     });
+  });
+
+  test.each([
+    ['no StirVerstat', undefined],
+    ['partial attestation (B)', 'TN-Validation-Passed-B'],
+    ['gateway attestation (C)', 'TN-Validation-Passed-C'],
+    ['a failed verification', 'TN-Validation-Failed-A'],
+    ['no validation', 'No-TN-Validation'],
+  ])('with %s the agent gets nothing personal: only the customer id is kept', async (_case, verstat) => {
+    const sid = callSid(++sids);
+    const crm = {
+      findCustomerByPhone: async () => ({
+        id: 'cust-1',
+        name: 'Ada',
+        openAppointment: '2026-11-26T10:00',
+        lastCallSummary: 'Asked about a boiler',
+      }),
+    };
+    const form = inboundForm(sid, verstat ? { StirVerstat: verstat } : {});
+    expect((await handlerWith({ crm })(signedEvent(form))).statusCode).toBe(200);
+    expect((await sessions.get(sid))?.session.customer).toEqual({ id: 'cust-1' });
+  });
+
+  test('CALLER_CONTEXT_TRUST=any trusts every caller', async () => {
+    const sid = callSid(++sids);
+    const crm = { findCustomerByPhone: async () => ({ id: 'cust-1', name: 'Ada' }) };
+    const anyConfig = loadConfig(testEnv({ CALLER_CONTEXT_TRUST: 'any' }));
+    await handlerWith({ crm, config: anyConfig })(signedEvent(inboundForm(sid)));
+    expect((await sessions.get(sid))?.session.customer).toEqual({ id: 'cust-1', name: 'Ada' });
   });
 
   test('a CRM that hangs or fails does not stop the call: the caller is unknown', async () => {

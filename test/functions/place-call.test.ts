@@ -168,7 +168,6 @@ describe('the place-call Lambda, wired from its environment', () => {
     expect(JSON.parse(result.body)).toMatchObject({
       status: 'scheduled',
       scheduleName: 'callback-quote-42',
-      created: true,
     });
     expect(scheduler).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
     const input = scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input;

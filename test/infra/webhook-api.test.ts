@@ -58,6 +58,23 @@ describe('webhook API', () => {
     expect(template().toJSON().Resources[accessLogs].Properties.RetentionInDays).toBe(14);
   });
 
+  it('gives every route its own throttle: Twilio the whole stage limit, post-call a fifth, POST /calls a tenth', () => {
+    const stage = resourcesOfType('AWS::ApiGatewayV2::Stage')[0]?.[1];
+    expect(stage?.RouteSettings).toEqual({
+      'POST /twilio/inbound': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      'POST /twilio/outbound': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      'POST /twilio/status': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      'POST /elevenlabs/post-call': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'POST /calls': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+    });
+    // The stage is created after the routes its settings name.
+    const [stageId] = resourcesOfType('AWS::ApiGatewayV2::Stage')[0] ?? [];
+    const dependsOn = (template().toJSON().Resources[stageId as string].DependsOn ?? []) as string[];
+    const routeIds = resourcesOfType('AWS::ApiGatewayV2::Route').map(([id]) => id);
+    expect(routeIds).toHaveLength(5);
+    for (const id of routeIds) expect(dependsOn).toContain(id);
+  });
+
   it('lets API Gateway invoke each routed function only from this API', () => {
     const permissions = resourcesOfType('AWS::Lambda::Permission');
     expect(permissions).toHaveLength(FUNCTION_TABLE.filter((f) => 'route' in f).length);

@@ -21,6 +21,7 @@ export function session(overrides: Partial<CallSession> = {}): CallSession {
     to: BUSINESS_NUMBER,
     provider: 'elevenlabs',
     servedBy: 'elevenlabs',
+    conversationId: 'conv_123',
     customer: { id: 'cust-1', name: 'Ada Lovelace' },
     streamTokenHash: 'a'.repeat(64),
     status: 'ended',

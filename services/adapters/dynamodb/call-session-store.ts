@@ -17,6 +17,7 @@ import type {
   Turn,
 } from '../../core/call-session.js';
 import { forCall } from '../../core/logging.js';
+import { STREAM_TOKEN_TTL_MS } from '../../core/stream-token.js';
 import type { EngineName } from '../../core/voice-engine.js';
 import {
   callPk,
@@ -67,8 +68,12 @@ export class DynamoCallSessionStore implements CallSessionStore {
     // The session exists: a Twilio webhook retry. While the stream has not started, the new TwiML's
     // token replaces the old one (the old TwiML is never executed). The provider chosen first stays,
     // and a customer found earlier is kept when this lookup came back empty.
-    const set = ['streamTokenHash = :hash'];
-    const values: Record<string, unknown> = { ':hash': session.streamTokenHash, ':created': 'created' };
+    const set = ['streamTokenHash = :hash', 'tokenIssuedAt = :issuedAt'];
+    const values: Record<string, unknown> = {
+      ':hash': session.streamTokenHash,
+      ':issuedAt': session.streamTokenIssuedAt ?? session.createdAt,
+      ':created': 'created',
+    };
     if (session.customer) {
       set.push('customer = :customer');
       values[':customer'] = customerAttribute(session.customer);
@@ -96,8 +101,11 @@ export class DynamoCallSessionStore implements CallSessionStore {
           TableName: this.tableName,
           Key: sessionKey(callSid),
           UpdateExpression: 'SET #status = :streaming, streamSid = :streamSid, streamingAt = :at',
-          // An unknown call fails here too: the condition is false on a missing item.
-          ConditionExpression: '#status = :created AND streamTokenHash = :hash',
+          // An unknown call fails here too: the condition is false on a missing item. A token older
+          // than STREAM_TOKEN_TTL_MS fails like a wrong one (sessions written before tokenIssuedAt
+          // existed are judged by createdAt).
+          ConditionExpression:
+            '#status = :created AND streamTokenHash = :hash AND (tokenIssuedAt >= :oldest OR (attribute_not_exists(tokenIssuedAt) AND createdAt >= :oldest))',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':streaming': 'streaming',
@@ -105,6 +113,7 @@ export class DynamoCallSessionStore implements CallSessionStore {
             ':hash': streamTokenHash,
             ':streamSid': streamSid,
             ':at': at,
+            ':oldest': at - STREAM_TOKEN_TTL_MS,
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -116,19 +125,29 @@ export class DynamoCallSessionStore implements CallSessionStore {
     }
   }
 
-  async recordEngine(callSid: string, servedBy: EngineName, failoverReason?: string): Promise<void> {
+  async recordEngine(
+    callSid: string,
+    servedBy: EngineName,
+    failoverReason?: string,
+    conversationId?: string,
+  ): Promise<void> {
+    const set = ['servedBy = :servedBy'];
+    if (failoverReason !== undefined) set.push('failoverReason = :reason');
+    if (conversationId !== undefined) set.push('conversationId = :conversationId');
+    const remove = [
+      ...(failoverReason === undefined ? ['failoverReason'] : []),
+      ...(conversationId === undefined ? ['conversationId'] : []),
+    ];
     const recorded = await this.conditionally(
       this.update({
         Key: sessionKey(callSid),
-        UpdateExpression:
-          failoverReason === undefined
-            ? 'SET servedBy = :servedBy REMOVE failoverReason'
-            : 'SET servedBy = :servedBy, failoverReason = :reason',
+        UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
         // Never create a session from here: an item without the session's fields would be junk.
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: {
           ':servedBy': servedBy,
           ...(failoverReason === undefined ? {} : { ':reason': failoverReason }),
+          ...(conversationId === undefined ? {} : { ':conversationId': conversationId }),
         },
       }),
     );

@@ -3,6 +3,7 @@ import { DynamoCallSessionStore } from './call-session-store.js';
 import { DynamoDigestMarkers } from './digest-markers.js';
 import { DynamoFinalisationStore } from './finalisation-store.js';
 import { DynamoOutboundRequestStore } from './outbound-request-store.js';
+import { DynamoUsageCounter } from './usage-counter.js';
 
 /** Every store of the one call table, over one DocumentClient: what Lambdas and the local stack share. */
 export interface CallTableStores {
@@ -11,6 +12,8 @@ export interface CallTableStores {
   finalisations: DynamoFinalisationStore;
   markers: DynamoDigestMarkers;
   outboundRequests: DynamoOutboundRequestStore;
+  /** The agent's tool usage per call and per caller per day (issue 11 tool limits). */
+  usage: DynamoUsageCounter;
 }
 
 export function callTableStores(doc: DynamoDBDocumentClient, tableName: string): CallTableStores {
@@ -19,5 +22,6 @@ export function callTableStores(doc: DynamoDBDocumentClient, tableName: string):
     finalisations: new DynamoFinalisationStore(doc, { tableName }),
     markers: new DynamoDigestMarkers(doc, { tableName }),
     outboundRequests: new DynamoOutboundRequestStore(doc, { tableName }),
+    usage: new DynamoUsageCounter(doc, { tableName }),
   };
 }

@@ -185,6 +185,7 @@ function connect(
         ready = true;
         signal.removeEventListener('abort', onAbort);
         log.info('ElevenLabs conversation ready', { conversationId: meta.conversation_id });
+        session.conversationId = meta.conversation_id;
         // Taking over mid-call: the conversation so far, as context the agent does not answer by itself.
         if (context.handover) socket.send(contextualUpdateMessage(handoverSummary(context.handover)));
         resolve(session);

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { headerSafe, headerSafeMessage } from '../../core/email-headers.js';
 import type { EmailMessage, Mailer } from '../../core/ports.js';
 
 /** One file of the outbox, as DESIGN §3 (`LOCAL_OUTBOX_DIR`) describes it. */
@@ -22,7 +23,8 @@ export interface OutboxMessage {
 export class OutboxMailer implements Mailer {
   constructor(private readonly options: { dir: string; from: string; now?: () => number }) {}
 
-  async send(message: EmailMessage): Promise<{ id: string }> {
+  async send(unsafe: EmailMessage): Promise<{ id: string }> {
+    const message = headerSafeMessage(unsafe);
     const now = (this.options.now ?? Date.now)();
     const id = message.idempotencyKey
       ? `key-${createHash('sha256').update(message.idempotencyKey).digest('hex').slice(0, 32)}`
@@ -30,7 +32,7 @@ export class OutboxMailer implements Mailer {
     const file = join(this.options.dir, `${id}.json`);
     const body: OutboxMessage = {
       to: message.to,
-      from: this.options.from,
+      from: headerSafe(this.options.from),
       subject: message.subject,
       text: message.text,
       ...(message.html === undefined ? {} : { html: message.html }),

@@ -1,4 +1,5 @@
 import { Resend } from 'resend';
+import { headerSafe, headerSafeMessage } from '../../core/email-headers.js';
 import type { EmailMessage, Mailer } from '../../core/ports.js';
 
 export interface ResendMailerOptions {
@@ -39,7 +40,9 @@ export class ResendMailer implements Mailer {
     this.resend = new Resend(options.apiKey, options.baseUrl ? { baseUrl: options.baseUrl } : undefined);
   }
 
-  async send(message: EmailMessage): Promise<{ id: string }> {
+  async send(unsafe: EmailMessage): Promise<{ id: string }> {
+    const message = headerSafeMessage(unsafe);
+    const from = headerSafe(this.options.from);
     const maxAttempts = this.options.maxAttempts ?? 3;
     const baseDelayMs = this.options.baseDelayMs ?? 500;
     const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -50,7 +53,7 @@ export class ResendMailer implements Mailer {
       try {
         const { data, error, headers } = await this.resend.emails.send(
           {
-            from: this.options.from,
+            from,
             to: message.to,
             subject: message.subject,
             text: message.text,

@@ -8,10 +8,12 @@ import {
   shortText,
   toolArgs,
 } from './fields.js';
+import { customerFields, limitRefusal } from './limits.js';
 import { formatLocalDateTime, parseLocalDateTime, spokenDateTime } from './local-time.js';
 import { defineTool } from './tool.js';
 
 const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
 
 /** One booking request of one call: a retried tool call maps to the same event and the same email. */
 export function bookingKey(callSid: string, localStart: string): string {
@@ -33,7 +35,8 @@ export const bookAppointment = defineTool({
   }),
   failureText:
     'I could not complete the booking just now. I can take your details and have someone confirm a time with you.',
-  handler: async (args, { callSid, remoteNumber, deps, log }) => {
+  handler: async (args, context) => {
+    const { callSid, remoteNumber, deps, log } = context;
     const { timezone } = deps.business;
     const start = parseLocalDateTime(args.start, timezone);
     if (start === undefined) {
@@ -68,6 +71,14 @@ export const bookAppointment = defineTool({
       if (problem === 'taken') {
         return { ok: false, text: `${when} has just been taken; please pick another time.` };
       }
+      if (start > deps.now() + deps.bookingHorizonDays * DAY_MS) {
+        return {
+          ok: false,
+          text: `I can only book up to ${deps.bookingHorizonDays} days ahead; please pick an earlier date.`,
+        };
+      }
+      const refusal = await limitRefusal(context, 'booking', key);
+      if (refusal) return refusal;
     }
 
     const purpose = args.purpose || 'Appointment';
@@ -87,7 +98,9 @@ export const bookAppointment = defineTool({
           .join('\n'),
       }));
 
-    const customer = await deps.crm.upsertCustomer({ phone, name: args.name, email: args.email });
+    const customer = await deps.crm.upsertCustomer(
+      customerFields(phone, remoteNumber, { name: args.name, email: args.email }),
+    );
     await deps.crm.recordAppointment({
       customerId: customer.id,
       callSid,

@@ -13,7 +13,8 @@ export const endCall = defineTool({
   }),
   failureText: 'Goodbye.',
   handler: async ({ reason }, { log }) => {
-    log.info('agent ends the call', { reason: reason ?? '' });
+    // The reason is the model's words about the caller: whether there was one, not what it said.
+    log.info('agent ends the call', { hasReason: Boolean(reason) });
     return { ok: true, text: 'Goodbye, and thank you for calling.', endsCall: 'hangup' };
   },
 });

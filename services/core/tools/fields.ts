@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
+import { headerSafe } from '../email-headers.js';
 import { isE164 } from '../phone.js';
 import { isLocalDate, parseLocalDateTime } from './local-time.js';
 
@@ -31,7 +32,9 @@ export const nameField = z
   .string({ error: 'I need the name of the person.' })
   .trim()
   .min(1, 'I need the name of the person.')
-  .max(200, 'That name is too long for me to note down.');
+  .max(200, 'That name is too long for me to note down.')
+  // A name reaches email subjects and greetings: one line, whatever the model passed.
+  .transform(headerSafe);
 
 const EMAIL_AGAIN = 'That email address does not look complete; could you spell it again?';
 

@@ -1,5 +1,6 @@
 import { forCall } from '../logging.js';
 import type { ToolInvocation, ToolResult, ToolRunner } from '../tool-types.js';
+import { InProcessUsageCounter, type UsageCounter } from '../tool-usage.js';
 import { bookAppointment } from './book-appointment.js';
 import { checkAvailability } from './check-availability.js';
 import { endCall } from './end-call.js';
@@ -20,8 +21,15 @@ export const TOOLS: readonly Tool[] = [
   scheduleCallbackTool,
 ];
 
-export interface ToolRunnerDeps extends Omit<ToolDeps, 'now' | 'slotMinutes'> {
+const DEFAULT_BOOKING_HORIZON_DAYS = 60;
+
+export interface ToolRunnerDeps
+  extends Omit<ToolDeps, 'now' | 'slotMinutes' | 'usage' | 'bookingHorizonDays'> {
   now?: () => number;
+  /** Default: an in-process counter (per-day limits then hold only within this process). */
+  usage?: UsageCounter;
+  /** Default 60. */
+  bookingHorizonDays?: number;
   /** Default 30. */
   slotMinutes?: number;
   /** A tool that takes longer than this answers with its failure text (default 15000). */
@@ -33,7 +41,13 @@ export interface ToolRunnerDeps extends Omit<ToolDeps, 'now' | 'slotMinutes'> {
 export function createToolRunner(input: ToolRunnerDeps): ToolRunner {
   // Recording each call in the session is the bridge's job (SessionWriter: ordered, retried).
   const { timeoutMs = 15_000, tools = TOOLS, ...rest } = input;
-  const deps: ToolDeps = { ...rest, now: rest.now ?? Date.now, slotMinutes: rest.slotMinutes ?? 30 };
+  const deps: ToolDeps = {
+    ...rest,
+    now: rest.now ?? Date.now,
+    slotMinutes: rest.slotMinutes ?? 30,
+    usage: rest.usage ?? new InProcessUsageCounter(),
+    bookingHorizonDays: rest.bookingHorizonDays ?? DEFAULT_BOOKING_HORIZON_DAYS,
+  };
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
   return {
     definitions: () => tools.map((tool) => tool.definition()),

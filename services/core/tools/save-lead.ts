@@ -1,4 +1,5 @@
 import { contactPhone, emailField, nameField, phoneField, shortText, toolArgs } from './fields.js';
+import { customerFields } from './limits.js';
 import { defineTool } from './tool.js';
 
 export const saveLead = defineTool({
@@ -18,12 +19,9 @@ export const saveLead = defineTool({
   handler: async (args, { callSid, remoteNumber, deps, log }) => {
     const phone = contactPhone(args.phone, remoteNumber);
     if (!phone) return { ok: false, text: 'I need a phone number with its area code to note down.' };
-    const customer = await deps.crm.upsertCustomer({
-      phone,
-      name: args.name,
-      email: args.email,
-      business: args.business,
-    });
+    const customer = await deps.crm.upsertCustomer(
+      customerFields(phone, remoteNumber, { name: args.name, email: args.email, business: args.business }),
+    );
     const lead = await deps.crm.saveLead({
       customerId: customer.id,
       callSid,

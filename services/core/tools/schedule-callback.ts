@@ -4,6 +4,7 @@ import {
   scheduleCallback,
 } from '../schedule-callback.js';
 import { localDateTimeField, shortText, toolArgs } from './fields.js';
+import { limitRefusal } from './limits.js';
 import { defineTool } from './tool.js';
 
 /**
@@ -19,7 +20,8 @@ export const scheduleCallbackTool = defineTool({
     reason: shortText('reason', 300).optional().describe('What the call back is about, in a few words.'),
   }),
   failureText: 'I could not schedule the call back just now. I can take a message for the team instead.',
-  handler: async ({ at, reason }, { callSid, remoteNumber, deps, log }) => {
+  handler: async ({ at, reason }, context) => {
+    const { callSid, remoteNumber, deps, log } = context;
     if (!deps.callbacks) {
       log.warn('schedule_callback called, but call backs are not configured here');
       return {
@@ -27,11 +29,10 @@ export const scheduleCallbackTool = defineTool({
         text: 'I cannot schedule a call back from here. I can take a message for the team instead.',
       };
     }
-    return scheduleCallback(deps.callbacks, {
-      callSid,
-      remoteNumber,
-      name: SCHEDULE_CALLBACK_TOOL,
-      args: { at, ...(reason ? { reason } : {}) },
-    });
+    return scheduleCallback(
+      deps.callbacks,
+      { callSid, remoteNumber, name: SCHEDULE_CALLBACK_TOOL, args: { at, ...(reason ? { reason } : {}) } },
+      (operation) => limitRefusal(context, 'callback', operation),
+    );
   },
 });

@@ -1,4 +1,5 @@
 import { emailField, shortText, toolArgs } from './fields.js';
+import { limitRefusal } from './limits.js';
 import { defineTool } from './tool.js';
 
 export const sendFollowUpEmail = defineTool({
@@ -12,10 +13,13 @@ export const sendFollowUpEmail = defineTool({
       .describe('What the caller wants details on, in a few words.'),
   }),
   failureText: 'I could not send the email just now; I will make sure the owner follows up with you.',
-  handler: async ({ email, topic }, { callSid, deps, log }) => {
+  handler: async ({ email, topic }, context) => {
+    const { callSid, deps, log } = context;
     const business = deps.business.name;
     // Same call, address and topic: the same message, so a retried tool call sends it once.
     const key = `follow-up:${callSid}:${email.toLowerCase()}:${topic.toLowerCase()}`;
+    const refusal = await limitRefusal(context, 'follow-up-email', key);
+    if (refusal) return refusal;
     await deps.mailer.send({
       to: email,
       subject: `${business}: ${topic}`,

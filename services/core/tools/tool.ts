@@ -3,6 +3,7 @@ import type { Logger } from '../logging.js';
 import type { PlaceCallDeps } from '../place-call.js';
 import type { Calendar, CallControl, Crm, Mailer } from '../ports.js';
 import type { ToolDefinition, ToolResult } from '../tool-types.js';
+import type { UsageCounter } from '../tool-usage.js';
 import type { BusinessSettings } from './availability.js';
 
 /** What `transfer_to_human` asks the Twilio adapter for: TwiML that says `say` and dials `to`. */
@@ -31,6 +32,10 @@ export interface ToolDeps {
   transferTwiml: (request: TransferTwimlRequest) => string;
   /** What `schedule_callback` places calls with (the `POST /calls` path); without it the tool declines. */
   callbacks?: PlaceCallDeps;
+  /** Counts emails, bookings and callbacks against `TOOL_LIMITS` (the call table in production). */
+  usage: UsageCounter;
+  /** `BOOKING_HORIZON_DAYS`: no booking further ahead than this. */
+  bookingHorizonDays: number;
 }
 
 /** One tool call in flight: the call it belongs to, the deps, and a logger that carries `callSid`. */

@@ -23,7 +23,7 @@ export const transferToHuman = defineTool({
     });
     // Redirecting replaces the <Connect><Stream>: Twilio stops the media stream and dials.
     await deps.callControl.redirect(callSid, twiml);
-    log.info('call transferred', { reason: reason ?? '' });
+    log.info('call transferred', { hasReason: Boolean(reason) });
     return { ok: true, text: 'Transferring the call now.', endsCall: 'transfer' };
   },
 });

@@ -102,6 +102,11 @@ export interface PlaceCallOptions {
   direction?: 'inbound' | 'outbound-api';
   /** Added to (or overriding) the standard parameters. */
   extraParams?: Record<string, string>;
+  /**
+   * Inbound only: Twilio's STIR/SHAKEN verdict on `From` (default `TN-Validation-Passed-A`, a
+   * fully attested caller); `null` leaves the parameter out, as for a call Twilio could not verify.
+   */
+  stirVerstat?: string | null;
 }
 
 export interface StreamTwiml {
@@ -150,6 +155,9 @@ export function voiceWebhookParams(options: PlaceCallOptions & { callSid: string
     ToCountry: '',
     ToState: '',
     ToZip: '',
+    ...(direction === 'inbound' && options.stirVerstat !== null
+      ? { StirVerstat: options.stirVerstat ?? 'TN-Validation-Passed-A' }
+      : {}),
     ...options.extraParams,
   };
 }

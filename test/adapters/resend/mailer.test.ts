@@ -114,3 +114,21 @@ describe('ResendMailer', () => {
     expect(bodies[0]).toMatchObject({ html: '<p>Hello</p>' });
   });
 });
+
+describe('ResendMailer header safety', () => {
+  it('strips CR, LF and tab from the subject, the address and the sender', async () => {
+    server.use(emails('https://api.resend.com', () => HttpResponse.json({ id: 'em_h' })));
+    const unsafe = new ResendMailer({ apiKey: 're_test', from: 'Bolt\r\n <desk@example.com>' });
+    await unsafe.send({
+      to: 'jane@example.com\r\nBcc: victim@example.com',
+      subject: 'Leak\r\nBcc: all@example.com\tX',
+      text: 'line one\nline two',
+    });
+    expect(bodies[0]).toEqual({
+      from: 'Bolt <desk@example.com>',
+      to: 'jane@example.comBcc: victim@example.com',
+      subject: 'LeakBcc: all@example.comX',
+      text: 'line one\nline two',
+    });
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * Issue 11 item 2: per call at most 2 follow-up emails, 2 bookings, 1 callback; per caller number
+ * per local day at most 3 follow-up emails and 2 callbacks, held in DynamoDB so they survive the
+ * call and the task; bookings at most BOOKING_HORIZON_DAYS ahead; a `phone` that is not the
+ * caller's own never changes that number's stored customer.
+ */
+import { DynamoUsageCounter } from '../../../services/adapters/dynamodb/usage-counter.js';
+import { OVER_LIMIT_TEXT } from '../../../services/core/tool-usage.js';
+import { startTestDynamo, type TestDynamo } from '../../support/dynamo.js';
+import { outboundHarness } from '../../support/outbound-harness.js';
+import { CALLER, makeHarness, NOW } from './harness.js';
+
+let dynamo: TestDynamo;
+let usage: DynamoUsageCounter;
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(() => dynamo.close());
+beforeEach(async () => {
+  usage = new DynamoUsageCounter(dynamo.doc, { tableName: await dynamo.newTable() });
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+/** A tool runner as one bridge task has it; two of them over one table are two tasks. */
+async function task(overrides = {}) {
+  const h = await makeHarness({ overrides: { usage, ...overrides } });
+  cleanups.push(h.cleanup);
+  return h;
+}
+
+const sid = (n: number) => `CA${n.toString(16).padStart(32, '0')}`;
+
+describe('follow-up emails', () => {
+  it('two per call, three per caller per local day across calls and tasks; a retry is not counted', async () => {
+    const a = await task();
+    const b = await task();
+    const email = (h: typeof a, n: number, call: number) =>
+      h.run('send_follow_up_email', { email: `p${n}@example.com`, topic: 'prices' }, sid(call));
+
+    expect((await email(a, 1, 1)).ok).toBe(true);
+    // The agent retrying the same email is the same operation.
+    expect((await email(a, 1, 1)).ok).toBe(true);
+    expect((await email(a, 2, 1)).ok).toBe(true);
+    expect(await email(a, 3, 1)).toEqual({ ok: false, text: OVER_LIMIT_TEXT['follow-up-email'] });
+
+    // A second call from the same number, on another task: one more today, then no more.
+    expect((await email(b, 4, 2)).ok).toBe(true);
+    expect(await email(b, 5, 3)).toEqual({ ok: false, text: OVER_LIMIT_TEXT['follow-up-email'] });
+    // Another caller is not affected.
+    expect(
+      (
+        await b.run(
+          'send_follow_up_email',
+          { email: 'x@example.com', topic: 'prices' },
+          sid(4),
+          '+12025550199',
+        )
+      ).ok,
+    ).toBe(true);
+    const sentToCallers = [...(await a.outbox()), ...(await b.outbox())].filter(
+      (m) => m.to !== 'owner@example.com',
+    );
+    expect(sentToCallers.map((m) => m.to).sort()).toEqual([
+      'p1@example.com',
+      'p2@example.com',
+      'p4@example.com',
+      'x@example.com',
+    ]);
+  });
+});
+
+describe('without the call table (a runner built in-process)', () => {
+  it('still holds the per-call limit, on the runner clock', async () => {
+    const h = await makeHarness();
+    cleanups.push(h.cleanup);
+    const email = (n: number) => h.run('send_follow_up_email', { email: `q${n}@example.com`, topic: 'x' });
+    expect((await email(1)).ok).toBe(true);
+    expect((await email(2)).ok).toBe(true);
+    expect(await email(3)).toEqual({ ok: false, text: OVER_LIMIT_TEXT['follow-up-email'] });
+  });
+});
+
+describe('bookings', () => {
+  it('two per call; the refused one books nothing', async () => {
+    const h = await task();
+    const book = (start: string) => h.run('book_appointment', { start, name: 'Ada' });
+    expect((await book('2026-11-26T10:00')).ok).toBe(true);
+    expect((await book('2026-11-26T11:00')).ok).toBe(true);
+    // Retrying a booking already made still confirms it.
+    expect((await book('2026-11-26T10:00')).ok).toBe(true);
+    expect(await book('2026-11-26T12:00')).toEqual({ ok: false, text: OVER_LIMIT_TEXT.booking });
+    expect(h.calendar.events()).toHaveLength(2);
+  });
+
+  it('at most BOOKING_HORIZON_DAYS ahead', async () => {
+    const h = await task({ bookingHorizonDays: 60 });
+    const far = await h.run('book_appointment', { start: '2027-02-01T10:00', name: 'Ada' });
+    expect(far).toEqual({
+      ok: false,
+      text: 'I can only book up to 60 days ahead; please pick an earlier date.',
+    });
+    expect((await h.run('book_appointment', { start: '2027-01-20T10:00', name: 'Ada' })).ok).toBe(true);
+    expect(h.calendar.events()).toHaveLength(1);
+  });
+});
+
+describe('callbacks', () => {
+  it('one per call, two per caller per local day', async () => {
+    const outbound = outboundHarness({ now: NOW });
+    const h = await task({ callbacks: outbound.deps });
+    const callback = (at: string, call: number) => h.run('schedule_callback', { at }, sid(call));
+    // A refused time does not use up the call's one callback.
+    expect((await callback('2026-11-26T21:00', 1)).ok).toBe(false);
+    expect((await callback('2026-11-26T10:00', 1)).ok).toBe(true);
+    expect(await callback('2026-11-26T11:00', 1)).toEqual({ ok: false, text: OVER_LIMIT_TEXT.callback });
+    expect((await callback('2026-11-26T12:00', 2)).ok).toBe(true);
+    expect(await callback('2026-11-26T13:00', 3)).toEqual({ ok: false, text: OVER_LIMIT_TEXT.callback });
+    expect(outbound.scheduler.schedules.size).toBe(2);
+  });
+});
+
+describe("a phone argument that is not the caller's own", () => {
+  it("never renames or re-addresses that number's customer", async () => {
+    const h = await task();
+    const victim = '+12025550177';
+    await h.crm.upsertCustomer({ phone: victim, name: 'Victor', email: 'victor@example.com' });
+
+    expect(
+      (await h.run('save_lead', { name: 'Mallory', email: 'mallory@example.com', phone: victim })).ok,
+    ).toBe(true);
+    expect(
+      (
+        await h.run('book_appointment', {
+          start: '2026-11-26T10:00',
+          name: 'Mallory',
+          email: 'mallory@example.com',
+          phone: victim,
+        })
+      ).ok,
+    ).toBe(true);
+    const stored = await h.crm.upsertCustomer({ phone: victim });
+    expect(stored).toMatchObject({ name: 'Victor', email: 'victor@example.com' });
+
+    // The caller's own number is theirs to update.
+    await h.run('save_lead', { name: 'Carol', email: 'carol@example.com' });
+    expect(await h.crm.upsertCustomer({ phone: CALLER })).toMatchObject({ name: 'Carol' });
+  });
+});

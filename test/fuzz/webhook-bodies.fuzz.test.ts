@@ -1,0 +1,273 @@
+/**
+ * Issue 11 item 8: random and malformed bodies (fast-check, seeded) at every webhook and at
+ * `POST /calls`, through the handlers the Lambdas and the local stack run. Signed ones get past the
+ * signature on purpose, so the body parsing itself is what is fuzzed. Each answer is a clear 4xx (or
+ * a 2xx for what happens to be valid) and never a 5xx; a refused body changes nothing.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import fc from 'fast-check';
+import { createCallStatusHandler } from '../../functions/call-status';
+import { createInboundCallHandler } from '../../functions/inbound-call';
+import { createPlaceCallHandler } from '../../functions/place-call';
+import { createPostCallHandler } from '../../functions/post-call';
+import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-session-store';
+import { parseServerEvent as parseElevenLabs } from '../../services/adapters/elevenlabs/codec';
+import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature';
+import { parseServerEvent as parseOpenAi } from '../../services/adapters/openai-realtime/codec';
+import { parseTwilioMessage } from '../../services/bridge/twilio-media-codec';
+import { loadConfig } from '../../services/core/config';
+import { bookedCall, harness } from '../support/after-call-scenario';
+import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { outboundHarness } from '../support/outbound-harness';
+import { formEvent, inboundForm, signForm, TEST_ACCOUNT_SID, testEnv } from '../support/twilio';
+import { BODIES, report, SEED } from './profile';
+
+/** The full profile runs thousands of bodies through dynalite on a shared 2-core machine. */
+const FUZZ_TIMEOUT_MS = 600_000;
+
+const config = loadConfig(testEnv({ ELEVENLABS_WEBHOOK_SECRET: 'whsec_fuzz' }));
+const run = <T>(arbitrary: fc.Arbitrary<T>, check: (value: T) => Promise<void>, numRuns = BODIES) =>
+  fc.assert(fc.asyncProperty(arbitrary, check), { numRuns, seed: SEED });
+
+/** Form values as Twilio would never send them, mixed with ones it would. */
+const formValue = fc.oneof(
+  fc.string({ maxLength: 60 }),
+  fc.string({ unit: 'binary', maxLength: 60 }),
+  fc.constantFrom(
+    '',
+    'anonymous',
+    '+15551230001',
+    'client:alice',
+    'TN-Validation-Passed-A',
+    'completed',
+    'x'.repeat(5000),
+  ),
+);
+const formFields = fc.dictionary(
+  fc.oneof(
+    fc.constantFrom(
+      'CallSid',
+      'AccountSid',
+      'From',
+      'To',
+      'StirVerstat',
+      'CallStatus',
+      'Direction',
+      'CallDuration',
+      'Timestamp',
+    ),
+    fc.string({ maxLength: 20 }),
+  ),
+  formValue,
+  { maxKeys: 8 },
+);
+
+const figures: Record<string, Record<string, number>> = {};
+function count(route: string, status: number | undefined) {
+  const key = String(status);
+  figures[route] ??= {};
+  (figures[route] as Record<string, number>)[key] =
+    ((figures[route] as Record<string, number>)[key] ?? 0) + 1;
+}
+afterAll(() => report('webhookBodies', { perRoute: figures, bodiesPerProperty: BODIES }));
+
+describe('POST /twilio/inbound with fuzzed forms', () => {
+  let dynamo: TestDynamo;
+  let sessions: DynamoCallSessionStore;
+  beforeAll(async () => {
+    dynamo = await startTestDynamo();
+    sessions = new DynamoCallSessionStore(dynamo.doc, { tableName: await dynamo.newTable() });
+  });
+  afterAll(() => dynamo.close());
+
+  it(
+    'answers 200, 400 or 403 and writes a session only for a valid signed call',
+    async () => {
+      let opens = 0;
+      const counting = {
+        open: async (session: Parameters<typeof sessions.open>[0]) => {
+          opens++;
+          return sessions.open(session);
+        },
+      };
+      const handler = createInboundCallHandler({
+        config,
+        sessions: counting as unknown as DynamoCallSessionStore,
+        providerFlag: { current: async () => 'elevenlabs' },
+      });
+      await run(fc.tuple(formFields, fc.boolean(), fc.nat(2 ** 31)), async ([fields, signed, n]) => {
+        const form = { ...inboundForm(`CA${n.toString(16).padStart(32, '0')}`), ...fields };
+        const headers: Record<string, string> = signed
+          ? { 'x-twilio-signature': signForm('https://voice.example.com/twilio/inbound', form) }
+          : {};
+        const before = opens;
+        const result = await handler(formEvent('/twilio/inbound', form, headers));
+        count('POST /twilio/inbound', result.statusCode);
+        expect([200, 400, 403]).toContain(result.statusCode);
+        if (result.statusCode !== 200) expect(opens).toBe(before);
+        if (!signed) expect(result.statusCode).toBe(403);
+      });
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+});
+
+describe('POST /twilio/status with fuzzed forms', () => {
+  it(
+    'never answers 5xx, and a refused form finalises nothing',
+    async () => {
+      const h = harness();
+      bookedCall(h);
+      const handler = createCallStatusHandler({ config, finalise: h.deps });
+      await run(fc.tuple(formFields, fc.boolean()), async ([fields, signed]) => {
+        const form = { AccountSid: TEST_ACCOUNT_SID, ...fields };
+        const headers: Record<string, string> = signed
+          ? { 'x-twilio-signature': signForm('https://voice.example.com/twilio/status', form) }
+          : {};
+        const rowsBefore = h.crm.calls.size;
+        const mailBefore = h.mailer.sendCalls;
+        const result = await handler(formEvent('/twilio/status', form, headers));
+        count('POST /twilio/status', result.statusCode);
+        expect(result.statusCode).toBeLessThan(500);
+        if ((result.statusCode ?? 0) >= 400) {
+          expect(h.crm.calls.size).toBe(rowsBefore);
+          expect(h.mailer.sendCalls).toBe(mailBefore);
+        }
+      });
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+});
+
+describe('POST /elevenlabs/post-call with fuzzed JSON', () => {
+  it(
+    'answers 200 (acknowledged) or a 4xx, never 5xx, and stores no analysis for any of them',
+    async () => {
+      const h = harness();
+      bookedCall(h);
+      const handler = createPostCallHandler({ config, postCall: { ...h.deps, analyses: h.store } });
+      const envelope = fc.record(
+        {
+          type: fc.oneof(fc.constant('post_call_transcription'), fc.string({ maxLength: 30 })),
+          event_timestamp: fc.oneof(fc.nat(), fc.string({ maxLength: 12 }), fc.constant(null)),
+          data: fc.oneof(
+            fc.anything({ maxDepth: 3 }),
+            fc.record(
+              {
+                conversation_id: fc.oneof(fc.string({ maxLength: 20 }), fc.nat()),
+                analysis: fc.anything({ maxDepth: 2 }),
+                conversation_initiation_client_data: fc.record({
+                  dynamic_variables: fc.dictionary(
+                    fc.constantFrom('call_sid', 'x'),
+                    fc.oneof(fc.constant('CA0000000000000000000000000000000a'), fc.string({ maxLength: 40 })),
+                  ),
+                }),
+              },
+              { requiredKeys: [] },
+            ),
+          ),
+        },
+        { requiredKeys: [] },
+      );
+      const body = fc.oneof(
+        envelope.map((e) => JSON.stringify(e)),
+        fc.json({ maxDepth: 4 }),
+        fc.string({ maxLength: 300 }),
+      );
+      await run(body, async (raw) => {
+        const now = Math.floor(Date.now() / 1000);
+        const event = {
+          ...formEvent('/elevenlabs/post-call', {}, { 'content-type': 'application/json' }),
+          isBase64Encoded: false,
+          body: raw,
+        } as APIGatewayProxyEventV2;
+        event.headers = {
+          ...event.headers,
+          'elevenlabs-signature': signElevenLabsWebhook('whsec_fuzz', raw, now),
+        };
+        const result = await handler(event);
+        count('POST /elevenlabs/post-call', result.statusCode);
+        expect(result.statusCode).toBeLessThan(500);
+        expect(h.store.analyses.size).toBe(0);
+      });
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+});
+
+describe('POST /calls with fuzzed JSON', () => {
+  it(
+    'answers a 4xx for every bad body and places nothing for it',
+    async () => {
+      const h = outboundHarness();
+      const calls = createPlaceCallHandler({
+        placeCall: h.deps,
+        authorization: { kind: 'api-key', key: 'k' },
+      });
+      const nearValid = fc.record(
+        {
+          to: fc.oneof(
+            fc.constantFrom('+12025550143', '+442079460123', '+19005550123', '202-555-0143'),
+            fc.string({ maxLength: 20 }),
+            fc.nat(),
+          ),
+          name: fc.oneof(fc.string({ maxLength: 200 }), fc.nat()),
+          reason: fc.oneof(fc.string({ maxLength: 600 }), fc.constant(null)),
+          at: fc.oneof(
+            fc.string({ maxLength: 30 }),
+            fc.constantFrom('2026-11-26T10:00', '2020-01-01T00:00Z', '9999-99-99T99:99'),
+          ),
+          idempotencyKey: fc.oneof(fc.string({ maxLength: 60 }), fc.nat()),
+          extra: fc.anything({ maxDepth: 1 }),
+        },
+        { requiredKeys: [] },
+      );
+      const body = fc.oneof(
+        nearValid.map((b) => JSON.stringify(b)),
+        fc.json({ maxDepth: 3 }),
+        fc.string({ maxLength: 200 }),
+      );
+      await run(fc.tuple(body, fc.option(fc.string({ maxLength: 60 }))), async ([raw, key]) => {
+        const event = {
+          ...formEvent('/calls', {}, { 'content-type': 'application/json', authorization: 'Bearer k' }),
+          isBase64Encoded: false,
+          body: raw,
+        } as APIGatewayProxyEventV2;
+        if (key !== null) event.headers = { ...event.headers, 'idempotency-key': key };
+        const placedBefore = h.callControl.placed.length;
+        const schedulesBefore = h.scheduler.schedules.size;
+        const result = await calls.http(event);
+        count('POST /calls', result.statusCode);
+        expect([202, 400, 403, 409, 422]).toContain(result.statusCode);
+        if (result.statusCode !== 202) {
+          expect(h.callControl.placed.length).toBe(placedBefore);
+          expect(h.scheduler.schedules.size).toBe(schedulesBefore);
+          expect(JSON.parse(result.body ?? '{}')).toMatchObject({ error: expect.any(String) });
+        }
+      });
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+});
+
+describe('engine and Twilio codecs with fuzzed text', () => {
+  it(
+    'never throw: anything unreadable is a parse error',
+    () => {
+      const text = fc.oneof(
+        fc.json({ maxDepth: 5 }),
+        fc.string({ maxLength: 500 }),
+        fc.string({ unit: 'binary', maxLength: 200 }),
+      );
+      fc.assert(
+        fc.property(text, (t) => {
+          for (const parse of [parseTwilioMessage, parseElevenLabs, parseOpenAi]) {
+            expect(() => parse(t)).not.toThrow();
+          }
+        }),
+        { numRuns: BODIES * 10, seed: SEED },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+});

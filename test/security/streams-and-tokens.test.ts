@@ -1,0 +1,117 @@
+/**
+ * Issue 11 item 3: a socket that never sends `start` is closed; a token works only within
+ * STREAM_TOKEN_TTL_MS of the webhook that issued it; a replayed inbound webhook for a call that is
+ * already streaming or ended mints nothing usable.
+ */
+import { STREAM_TOKEN_TTL_MS } from '../../services/core/stream-token';
+import { openStream, placeCall } from '../../services/local/sim/twilio-caller';
+import { startHarness } from '../e2e/harness';
+import { recordingEngine, STREAM_URL, startTestBridge, type TestBridge } from '../support/bridge-harness';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
+
+describe('streams and tokens on the bridge', () => {
+  let clock = Date.now();
+  const recording = recordingEngine();
+  let t: TestBridge;
+
+  beforeAll(async () => {
+    t = await startTestBridge(recording.engine, { now: () => clock, streamStartTimeoutMs: 300 });
+  });
+  afterAll(() => t.close());
+
+  const session = (issuedAt: number) => t.newSession(issuedAt);
+
+  it('closes a socket that sends no start within the start timeout, and it stops counting as a call', async () => {
+    const stream = await openStream({
+      streamUrl: STREAM_URL,
+      connectTo: t.address,
+      authToken: TEST_AUTH_TOKEN,
+      accountSid: TEST_ACCOUNT_SID,
+      callSid: 'CA'.padEnd(34, 'd'),
+      sendStart: false,
+    });
+    expect(t.bridge.activeCalls()).toBe(1);
+    await stream.closed;
+    for (let i = 0; i < 50 && t.bridge.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(t.bridge.activeCalls()).toBe(0);
+  });
+
+  it('accepts a token just inside its lifetime', async () => {
+    clock = Date.now();
+    const { callSid, token } = await session(clock - STREAM_TOKEN_TTL_MS + 1000);
+    const before = recording.state.starts;
+    const stream = await openStream({
+      streamUrl: STREAM_URL,
+      connectTo: t.address,
+      authToken: TEST_AUTH_TOKEN,
+      accountSid: TEST_ACCOUNT_SID,
+      callSid,
+      parameters: { token, callSid },
+    });
+    for (let i = 0; i < 100 && recording.state.starts === before; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(recording.state.starts).toBe(before + 1);
+    expect((await t.sessions.get(callSid))?.session.status).toBe('streaming');
+    await stream.hangUp();
+  });
+
+  it('refuses a token issued more than five minutes before the stream, and opens no engine', async () => {
+    clock = Date.now();
+    const { callSid, token } = await session(clock - STREAM_TOKEN_TTL_MS - 1000);
+    const before = recording.state.starts;
+    const stream = await openStream({
+      streamUrl: STREAM_URL,
+      connectTo: t.address,
+      authToken: TEST_AUTH_TOKEN,
+      accountSid: TEST_ACCOUNT_SID,
+      callSid,
+      parameters: { token, callSid },
+    });
+    expect((await stream.closed).code).toBe(1008);
+    expect(recording.state.starts).toBe(before);
+    expect((await t.sessions.get(callSid))?.session.status).toBe('created');
+  });
+});
+
+describe('a replayed inbound webhook', () => {
+  it('for a call already streaming, or ended, answers an empty Response with no token, and the old token stays single-use', async () => {
+    const h = await startHarness();
+    try {
+      const callSid = `CA${'e'.repeat(32)}`;
+      const { stream } = await h.call({ callSid });
+      const first = stream.sent.find((m) => (m as { event?: string }).event === 'start') as {
+        start: { customParameters: Record<string, string> };
+      };
+      const replay = () =>
+        placeCall({
+          baseUrl: h.stack.url,
+          publicUrl: 'https://bolt-voice.test',
+          accountSid: TEST_ACCOUNT_SID,
+          authToken: TEST_AUTH_TOKEN,
+          from: '+15551230001',
+          to: '+15550001111',
+          callSid,
+        });
+      const whileStreaming = await replay();
+      expect(whileStreaming.status).toBe(200);
+      expect(whileStreaming.twiml).toBeUndefined();
+      expect(whileStreaming.body).not.toContain('token');
+
+      await stream.hangUp();
+      const afterEnd = await replay();
+      expect(afterEnd.twiml).toBeUndefined();
+      // The first token cannot open a second stream either.
+      const again = await openStream({
+        streamUrl: 'wss://bolt-voice.test/media-stream',
+        connectTo: `${h.stack.url.replace(/^http/, 'ws')}/media-stream`,
+        authToken: TEST_AUTH_TOKEN,
+        accountSid: TEST_ACCOUNT_SID,
+        callSid,
+        parameters: first.start.customParameters,
+      });
+      expect((await again.closed).code).toBe(1008);
+    } finally {
+      await h.close();
+    }
+  });
+});

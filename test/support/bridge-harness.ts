@@ -1,0 +1,107 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-session-store.js';
+import { createBridgeHttpServer } from '../../services/bridge/http-server.js';
+import { type Bridge, type BridgeDeps, createBridge } from '../../services/bridge/server.js';
+import { hashStreamToken, newStreamToken } from '../../services/core/stream-token.js';
+import type { EngineSession, VoiceEngine } from '../../services/core/voice-engine.js';
+import { randomSid } from '../../services/local/sim/twilio-caller.js';
+import { startTestDynamo, type TestDynamo } from './dynamo.js';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from './twilio.js';
+
+export const STREAM_URL = 'wss://bridge.bolt-voice.test/media-stream';
+
+/** An engine double that records, per call, the caller payloads it received and how often it started. */
+export function recordingEngine() {
+  const received = new Map<string, string[]>();
+  const state = { starts: 0 };
+  const engine: VoiceEngine = {
+    name: 'elevenlabs',
+    capabilities: {
+      turnDetection: 'engine',
+      bargeIn: 'engine',
+      truncateOnBargeIn: false,
+      toolProtocol: 'client-tool',
+    },
+    async start(context) {
+      state.starts++;
+      const payloads: string[] = [];
+      received.set(context.callSid, payloads);
+      const session: EngineSession = {
+        sendCallerAudio: (payload) => {
+          payloads.push(payload);
+          return true;
+        },
+        sendToolResult: () => {},
+        truncate: () => {},
+        cancelResponse: () => {},
+        respond: () => {},
+        sendKeypress: () => {},
+        instruct: () => {},
+        bufferedAmount: () => 0,
+        close: () => {},
+      };
+      return session;
+    },
+  };
+  return { engine, received, state };
+}
+
+export interface TestBridge {
+  bridge: Bridge;
+  sessions: DynamoCallSessionStore;
+  /** `ws://127.0.0.1:<port>/media-stream`, where sockets really connect (STREAM_URL is signed). */
+  address: string;
+  /** A `created` inbound session and its token, issued at `issuedAt` (default now). */
+  newSession(issuedAt?: number): Promise<{ callSid: string; token: string }>;
+  close(): Promise<void>;
+}
+
+/** The bridge alone on 127.0.0.1 over dynalite, with the given engine: stream-level tests. */
+export async function startTestBridge(
+  engine: VoiceEngine,
+  overrides: Partial<BridgeDeps> = {},
+): Promise<TestBridge> {
+  const dynamo: TestDynamo = await startTestDynamo();
+  const sessions = new DynamoCallSessionStore(dynamo.doc, { tableName: await dynamo.newTable() });
+  const bridge = createBridge({
+    accountSid: TEST_ACCOUNT_SID,
+    authToken: TEST_AUTH_TOKEN,
+    streamUrl: STREAM_URL,
+    business: { name: 'Bolt', timezone: 'America/New_York' },
+    engineConnectTimeoutMs: 2000,
+    bargeInMinMs: 600,
+    maxCallSeconds: 900,
+    sessions,
+    engines: { elevenlabs: engine },
+    tools: { definitions: () => [], run: async () => ({ ok: true, text: '' }) },
+    now: Date.now,
+    ...overrides,
+  });
+  const server: Server = createBridgeHttpServer(bridge);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    bridge,
+    sessions,
+    address: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/media-stream`,
+    async newSession(issuedAt = Date.now()) {
+      const callSid = randomSid('CA');
+      const token = newStreamToken();
+      await sessions.open({
+        callSid,
+        direction: 'inbound',
+        from: '+15551230001',
+        to: '+15550001111',
+        provider: 'elevenlabs',
+        streamTokenHash: hashStreamToken(token),
+        createdAt: issuedAt,
+      });
+      return { callSid, token };
+    },
+    async close() {
+      await bridge.close();
+      await new Promise((resolve) => server.close(resolve));
+      await dynamo.close();
+    },
+  };
+}
