@@ -244,11 +244,11 @@ describe.each<[EngineName, EngineName]>([
         const conversation = harness.elevenlabs.conversations.at(-1)!;
         expect(conversation.dynamicVariables.first_message).toMatch(/^Sorry, I lost you for a second/);
         const [update] = conversation.receivedOfType('contextual_update');
-        expect(update?.text).toContain('Caller: I need a plumber on Friday.');
+        expect(update?.text).toContain('Caller: "I need a plumber on Friday."');
         expect(update?.text).toContain('lookup_order({"id":"A1"}): Order A1 ships tomorrow.');
       } else {
         const instructions = harness.openai.sessions.at(-1)!.sessionConfig!.instructions as string;
-        expect(instructions).toContain('Caller: I need a plumber on Friday.');
+        expect(instructions).toContain('Caller: "I need a plumber on Friday."');
         expect(instructions).toContain('lookup_order({"id":"A1"}): Order A1 ships tomorrow.');
         expect(instructions).toContain('Sorry, I lost you for a second');
       }

@@ -90,7 +90,7 @@ describe('ElevenLabs engine', () => {
     expect(conversation.dynamicVariables).toMatchObject({
       caller_number: '+15551230000',
       business_name: 'Harbor Dental',
-      customer_name: 'Dana',
+      customer_name: '"Dana"', // caller-originated: quoted (persona.quoted)
       call_direction: 'inbound',
       first_message: 'Thanks for calling Harbor Dental. How can I help you today?',
     });
@@ -183,7 +183,9 @@ describe('ElevenLabs engine', () => {
       'Sorry, I lost you for a second — you were saying?',
     );
     await conversation.waitFor((c) => c.receivedOfType('contextual_update').length === 1, 2000);
-    expect(conversation.receivedOfType('contextual_update')[0]?.text).toContain('Caller: I need a cleaning.');
+    expect(conversation.receivedOfType('contextual_update')[0]?.text).toContain(
+      'Caller: "I need a cleaning."',
+    );
   });
 
   it('reports a server close after ready, and close() is idempotent with code 1000', async () => {

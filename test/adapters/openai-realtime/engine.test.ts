@@ -460,7 +460,7 @@ describe('OpenAI Realtime engine under the bridge control', () => {
     openSessions.push(session);
     const simSession = await sim.nextSession();
     const instructions = simSession.sessionConfig!.instructions as string;
-    expect(instructions).toContain('Caller: I need a cleaning on Friday.');
+    expect(instructions).toContain('Caller: "I need a cleaning on Friday."');
     expect(instructions).toContain('check_availability({"date":"2026-11-27"}): Free at 09:00.');
     expect(instructions).toContain('Sorry, I lost you for a second');
     expect(instructions).not.toContain('Thanks for calling Harbor Dental. How can I help');
