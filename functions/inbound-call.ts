@@ -11,8 +11,10 @@ import { isValidTwilioWebhook } from '../services/adapters/twilio/webhook-signat
 import type { CallSessionStore } from '../services/core/call-session.js';
 import type { Config } from '../services/core/config.js';
 import { forCall, type Logger, logger } from '../services/core/logging.js';
+import { REFUSAL_LOG_MESSAGES } from '../services/core/metric-names.js';
 import { isE164, maskPhone } from '../services/core/phone.js';
 import type { Crm, ProviderFlag } from '../services/core/ports.js';
+import { routeUrl, WEBHOOK_ROUTES } from '../services/core/routes.js';
 import { hashStreamToken, newStreamToken } from '../services/core/stream-token.js';
 import type { EngineName, KnownCustomer } from '../services/core/voice-engine.js';
 import {
@@ -26,8 +28,6 @@ import {
   twimlResponse,
 } from './commons/http.js';
 import { lambdaRuntime, lazily } from './runtime.js';
-
-export const INBOUND_PATH = '/twilio/inbound';
 
 /** Twilio waits 15 s for TwiML, but the caller hears ringing meanwhile: the CRM gets a short leash. */
 const DEFAULT_CRM_LOOKUP_TIMEOUT_MS = 700;
@@ -53,7 +53,7 @@ const inboundForm = z.object({
 export function createInboundCallHandler(deps: InboundCallDeps): HttpHandler {
   const { config, sessions } = deps;
   const now = deps.now ?? Date.now;
-  const webhookUrl = `${config.publicUrl}${INBOUND_PATH}`;
+  const webhookUrl = routeUrl(config.publicUrl, WEBHOOK_ROUTES.InboundCall);
 
   return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
     const params = parseForm(rawBody(event));
@@ -66,7 +66,7 @@ export function createInboundCallHandler(deps: InboundCallDeps): HttpHandler {
       params,
     });
     if (!signed) {
-      logFor(params.CallSid).warn('Refused an inbound webhook: missing or invalid Twilio signature', {
+      logFor(params.CallSid).warn(REFUSAL_LOG_MESSAGES.inboundWebhookSignature, {
         from: maskPhone(single(params.From)),
         to: maskPhone(single(params.To)),
         hadSignature: header(event, 'x-twilio-signature') !== undefined,

@@ -100,9 +100,12 @@ export class HouseFunction extends NodejsFunction {
     return this;
   }
 
-  /** Read access to the secret, and SECRETS_ARN (the function merges its JSON under the environment). */
-  bindSecret(secret: ISecret): this {
-    this.addEnvironment('SECRETS_ARN', secret.secretArn);
+  /**
+   * Read access to the secret, and SECRETS_ARN (the function merges its JSON under the environment).
+   * The name, not `secretArn`: an imported-by-name secret has only a partial ARN.
+   */
+  bindSecret(secret: ISecret, secretName: string): this {
+    this.addEnvironment('SECRETS_ARN', secretName);
     secret.grantRead(this);
     return this;
   }

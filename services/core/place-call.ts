@@ -20,11 +20,9 @@ import type { CallSessionStore, NewCallSession } from './call-session.js';
 import { forCall, logger } from './logging.js';
 import { isE164, maskPhone } from './phone.js';
 import type { CallbackScheduler, CallControl, Crm, ProviderFlag } from './ports.js';
+import { routeUrl, WEBHOOK_ROUTES } from './routes.js';
 import { hashStreamToken, newStreamToken } from './stream-token.js';
 import type { EngineName, KnownCustomer } from './voice-engine.js';
-
-export const OUTBOUND_TWIML_PATH = '/twilio/outbound';
-export const STATUS_CALLBACK_PATH = '/twilio/status';
 
 /**
  * Required: the caller decides what "the same request" means (a retried HTTP call, a schedule
@@ -238,8 +236,8 @@ async function placeNow(
     ({ callSid } = await deps.callControl.placeCall({
       to: request.to,
       from: settings.businessNumber,
-      url: `${settings.publicUrl}${OUTBOUND_TWIML_PATH}?requestId=${encodeURIComponent(key)}`,
-      statusCallback: `${settings.publicUrl}${STATUS_CALLBACK_PATH}`,
+      url: `${routeUrl(settings.publicUrl, WEBHOOK_ROUTES.OutboundTwiml)}?requestId=${encodeURIComponent(key)}`,
+      statusCallback: routeUrl(settings.publicUrl, WEBHOOK_ROUTES.CallStatus),
       machineDetection: true,
     }));
   } catch (error) {

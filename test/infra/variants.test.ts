@@ -29,9 +29,7 @@ describe('configuration variants', () => {
     t.hasOutput('BridgeLoadBalancerDns', {});
   });
 
-  it('with minTasks 0 (first deploy, before the secret is filled), starts no bridge task', () => {
-    const t = Template.fromStack(synthStack(testConfig({ bridge: { ...RAW_CONFIG.bridge, minTasks: 0 } })));
-    t.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 0 });
-    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0 });
+  it('refuses minTasks 0: the first deploy starts the bridge, since the secret exists before it', () => {
+    expect(() => testConfig({ bridge: { ...RAW_CONFIG.bridge, minTasks: 0 } })).toThrow(/minTasks/);
   });
 });
