@@ -4,9 +4,6 @@ import { Construct } from 'constructs';
 
 export { SECRET_KEYS, type SecretKey } from '../services/core/secret-keys.js';
 
-/** The provider flag's values; `npm run setup` creates the parameter with this pattern. */
-export const VOICE_PROVIDERS_PATTERN = '^(elevenlabs|openai)$';
-
 /** `/bolt-voice/<stage>/voice-provider`. */
 export function providerParameterName(stage: string): string {
   return `/bolt-voice/${stage}/voice-provider`;
