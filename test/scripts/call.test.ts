@@ -1,37 +1,19 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { placeCallThroughApi, regionOfEndpoint, signedCallRequest } from '../../scripts/call.js';
+import { type RecordedRequest, startRecordingServer } from '../support/recording-server.js';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLE',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
 };
 
-interface Captured {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
+type Captured = RecordedRequest;
 
 /** Stands in for API Gateway: records the request and answers as POST /calls does. */
-async function startApi(): Promise<{ url: string; requests: Captured[]; server: Server }> {
-  const requests: Captured[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
-      res.writeHead(202, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'placed', callSid: `CA${'0'.repeat(32)}` }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/calls`, requests, server };
+async function startApi() {
+  const server = await startRecordingServer(202, { status: 'placed', callSid: `CA${'0'.repeat(32)}` });
+  return { url: `${server.baseUrl}/calls`, requests: server.requests, server };
 }
 
 /** What the IAM authoriser does: sign the received request again and compare the signatures. */

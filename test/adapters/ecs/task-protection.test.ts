@@ -1,23 +1,20 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { TaskProtection } from '../../../services/adapters/ecs/task-protection.js';
+import { startRecordingServer } from '../../support/recording-server.js';
 
 /** A stand-in for the ECS agent's task protection endpoint: records each PUT body. */
-async function startAgent(): Promise<{ uri: string; requests: unknown[]; server: Server }> {
-  const requests: unknown[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      if (req.method === 'PUT' && req.url === '/task-protection/v1/state') requests.push(JSON.parse(body));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"protection":{}}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, server };
+async function startAgent() {
+  const server = await startRecordingServer(200, { protection: {} });
+  const bodies = () =>
+    server.requests
+      .filter((r) => r.method === 'PUT' && r.path === '/task-protection/v1/state')
+      .map((r) => JSON.parse(r.body) as unknown);
+  return {
+    uri: server.baseUrl,
+    get requests() {
+      return bodies();
+    },
+    server,
+  };
 }
 
 async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
