@@ -8,7 +8,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from './metrics.js';
+import { METRICS_NAMESPACE } from '../services/core/metric-names.js';
 
 /** The repository root: entries and the lock file are resolved from here, whatever the cwd. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');

@@ -25,7 +25,6 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { HouseFunction } from './house-function.js';
 import {
   BRIDGE_METRICS,
   ENGINES,
@@ -34,7 +33,8 @@ import {
   METRIC_DIMENSIONS,
   METRICS_NAMESPACE,
   REFUSAL_LOG_MESSAGES,
-} from './metrics.js';
+} from '../services/core/metric-names.js';
+import type { HouseFunction } from './house-function.js';
 
 export interface MonitoringProps {
   readonly stage: string;
