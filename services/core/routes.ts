@@ -43,6 +43,14 @@ export const BRIDGE_ROUTES = {
   mediaStream: { method: 'GET', path: '/media-stream' },
 } as const;
 
+/**
+ * Routes only the local stack serves (pages for a developer, no Lambda behind them), keyed by a
+ * name: `{ method, path }`. Listed here so the local router still has no route the manifest lacks.
+ */
+export const LOCAL_ROUTES: Readonly<
+  Record<string, { readonly method: string; readonly path: `/${string}` }>
+> = {};
+
 /** `'POST /twilio/inbound'`: the route key API Gateway and the local router use. */
 export function routeKey(route: { readonly method: string; readonly path: string }): string {
   return `${route.method} ${route.path}`;

@@ -1,6 +1,12 @@
 import { FUNCTION_TABLE } from '../../lib/lambda-functions.js';
 import { placeCall } from '../../services/core/place-call.js';
-import { BRIDGE_ROUTES, routeKey, WEBHOOK_ROUTES, webhookRoutes } from '../../services/core/routes.js';
+import {
+  BRIDGE_ROUTES,
+  LOCAL_ROUTES,
+  routeKey,
+  WEBHOOK_ROUTES,
+  webhookRoutes,
+} from '../../services/core/routes.js';
 import { startLocalApp } from '../../services/local/app.js';
 import { resourcesOfType } from '../infra/fixture.js';
 import { outboundHarness, PUBLIC_URL } from '../support/outbound-harness.js';
@@ -43,10 +49,11 @@ describe('route manifest', () => {
     );
   });
 
-  test('the local stack serves exactly the manifest routes', async () => {
+  test('the local stack serves exactly the manifest routes (webhooks, and its local-only pages)', async () => {
     const app = await startLocalApp(testEnv({ PORT: '0', PUBLIC_URL: 'https://voice.example.com' }));
     try {
-      expect([...app.stack.routeKeys].sort()).toEqual(manifestKeys());
+      const expected = [...manifestKeys(), ...Object.values(LOCAL_ROUTES).map(routeKey)].sort();
+      expect([...app.stack.routeKeys].sort()).toEqual(expected);
     } finally {
       await app.close();
     }
