@@ -12,12 +12,11 @@ import { isFinalCallStatus } from '../services/core/after-call-ports.js';
 import type { Config } from '../services/core/config.js';
 import { type FinaliseDeps, finaliseCall } from '../services/core/finalise-call.js';
 import { forCall } from '../services/core/logging.js';
+import { WEBHOOK_ROUTES } from '../services/core/routes.js';
 import { lambdaAfterCall } from './commons/after-call.js';
 import { forbidden, type HttpHandler, type HttpResult, textResponse } from './commons/http.js';
 import { logFor, verifiedTwilioForm } from './commons/twilio-webhook.js';
 import { lazily } from './runtime.js';
-
-export const STATUS_PATH = '/twilio/status';
 
 export interface CallStatusDeps {
   config: Pick<Config, 'publicUrl' | 'twilio'>;
@@ -49,7 +48,7 @@ export function directionOf(direction: string | undefined): 'inbound' | 'outboun
 export function createCallStatusHandler(deps: CallStatusDeps): HttpHandler {
   const now = deps.now ?? Date.now;
   return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-    const params = verifiedTwilioForm(event, { config: deps.config, path: STATUS_PATH });
+    const params = verifiedTwilioForm(event, { config: deps.config, path: WEBHOOK_ROUTES.CallStatus.path });
     if (!params) return forbidden();
 
     const parsed = statusForm.safeParse(params);

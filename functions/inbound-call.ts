@@ -13,11 +13,10 @@ import type { CallSessionStore } from '../services/core/call-session.js';
 import type { Config } from '../services/core/config.js';
 import { forCall } from '../services/core/logging.js';
 import type { Crm, ProviderFlag } from '../services/core/ports.js';
+import { WEBHOOK_ROUTES } from '../services/core/routes.js';
 import { forbidden, type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
 import { logFor, verifiedTwilioForm } from './commons/twilio-webhook.js';
 import { lambdaRuntime, lazily } from './runtime.js';
-
-export const INBOUND_PATH = '/twilio/inbound';
 
 export interface InboundCallDeps {
   config: Config;
@@ -42,7 +41,7 @@ export function createInboundCallHandler(deps: InboundCallDeps): HttpHandler {
   const { config } = deps;
   return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
     // Verify before anything else, so an unsigned request learns nothing and changes nothing.
-    const params = verifiedTwilioForm(event, { config, path: INBOUND_PATH });
+    const params = verifiedTwilioForm(event, { config, path: WEBHOOK_ROUTES.InboundCall.path });
     if (!params) return forbidden();
 
     const parsed = inboundForm.safeParse(params);

@@ -13,7 +13,8 @@ import type { CallSessionStore } from '../services/core/call-session.js';
 import type { Config } from '../services/core/config.js';
 import { forCall } from '../services/core/logging.js';
 import { answerOutboundCall, type OutboundTwiml } from '../services/core/outbound-answer.js';
-import { IDEMPOTENCY_KEY_PATTERN, OUTBOUND_TWIML_PATH } from '../services/core/place-call.js';
+import { IDEMPOTENCY_KEY_PATTERN } from '../services/core/place-call.js';
+import { WEBHOOK_ROUTES } from '../services/core/routes.js';
 import { forbidden, type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
 import { logFor, verifiedTwilioForm } from './commons/twilio-webhook.js';
 import { lambdaRuntime, lazily } from './runtime.js';
@@ -46,7 +47,11 @@ export function createOutboundTwimlHandler(deps: OutboundTwimlDeps): HttpHandler
   };
 
   return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-    const params = verifiedTwilioForm(event, { config, path: OUTBOUND_TWIML_PATH, withQuery: true });
+    const params = verifiedTwilioForm(event, {
+      config,
+      path: WEBHOOK_ROUTES.OutboundTwiml.path,
+      withQuery: true,
+    });
     if (!params) return forbidden();
 
     const parsed = answeredForm.safeParse(params);

@@ -20,8 +20,6 @@ import { lambdaBusiness } from './commons/business.js';
 import { type HttpHandler, type HttpResult, header, jsonResponse, rawBody } from './commons/http.js';
 import { lazily } from './runtime.js';
 
-export const CALLS_PATH = '/calls';
-
 /** `iam`: API Gateway has authorised the request. `api-key`: the local stack checks CALLS_API_KEY. */
 export type CallsAuthorization = { kind: 'iam' } | { kind: 'api-key'; key: string | undefined };
 

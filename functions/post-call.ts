@@ -12,12 +12,11 @@ import {
 } from '../services/adapters/elevenlabs/webhook-signature.js';
 import type { Config } from '../services/core/config.js';
 import { logger } from '../services/core/logging.js';
+import { REFUSAL_LOG_MESSAGES } from '../services/core/metric-names.js';
 import { type PostCallDeps, recordPostCall } from '../services/core/post-call.js';
 import { lambdaAfterCall } from './commons/after-call.js';
 import { type HttpHandler, type HttpResult, header, jsonResponse, rawBody } from './commons/http.js';
 import { lazily } from './runtime.js';
-
-export const POST_CALL_PATH = '/elevenlabs/post-call';
 
 export interface PostCallHandlerDeps {
   config: Pick<Config, 'elevenlabsWebhookSecret'>;
@@ -44,7 +43,7 @@ export function createPostCallHandler(deps: PostCallHandlerDeps): HttpHandler {
       now: now(),
     });
     if (!check.ok) {
-      logger.warn('Refused a post-call webhook', { reason: check.reason });
+      logger.warn(REFUSAL_LOG_MESSAGES.postCallWebhookSignature, { reason: check.reason });
       const stale = check.reason === 'stale' || check.reason === 'future';
       return jsonResponse(stale ? 403 : 401, { error: stale ? 'stale-signature' : 'invalid-signature' });
     }

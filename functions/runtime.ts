@@ -6,17 +6,20 @@ import { createDynamoClients } from '../services/adapters/dynamodb/clients.js';
 import { type CallTableStores, callTableStores } from '../services/adapters/dynamodb/stores.js';
 import { providerFlagFor } from '../services/adapters/provider-flag-from-config.js';
 import {
+  CachedSecretEnvironment,
+  type Env,
+  mergeUnder,
   readSecretEnvironment,
+  SECRET_TTL_MS,
   type SecretsManagerClient,
   secretsManagerClient,
 } from '../services/adapters/secrets-manager/secret-environment.js';
 import type { CallSessionStore } from '../services/core/call-session.js';
 import { type Config, loadConfig } from '../services/core/config.js';
+import { logger } from '../services/core/logging.js';
 import type { ProviderFlag } from '../services/core/ports.js';
 
-export { providerFlagFor };
-
-export type Env = Record<string, string | undefined>;
+export { type Env, mergeUnder, providerFlagFor };
 
 export interface LambdaRuntime {
   config: Config;
@@ -29,6 +32,8 @@ export interface LambdaRuntime {
 export interface RuntimeDeps {
   /** Injected by tests; otherwise one client for the region of the environment. */
   secretsManager?: SecretsManagerClient;
+  /** The container's cached secret (lambdaRuntime); without it the secret is read once, now. */
+  secret?: CachedSecretEnvironment;
 }
 
 /**
@@ -38,9 +43,11 @@ export interface RuntimeDeps {
  */
 export async function buildRuntime(env: Env, deps: RuntimeDeps = {}): Promise<LambdaRuntime> {
   let merged = env;
-  const secretArn = env.SECRETS_ARN?.trim();
-  if (secretArn) {
-    const secret = await readSecretEnvironment(deps.secretsManager ?? secretsManagerClient(), secretArn);
+  const secretId = env.SECRETS_ARN?.trim();
+  if (secretId) {
+    const secret = deps.secret
+      ? (await deps.secret.current()).environment
+      : await readSecretEnvironment(deps.secretsManager ?? secretsManagerClient(), secretId);
     merged = mergeUnder(env, secret);
   }
   const config = loadConfig(merged);
@@ -49,30 +56,56 @@ export async function buildRuntime(env: Env, deps: RuntimeDeps = {}): Promise<La
   return { config, sessions: stores.sessions, stores, providerFlag: providerFlagFor(config) };
 }
 
-/** `base` over `under`; an empty value in `base` counts as unset (loadConfig treats it so too). */
-export function mergeUnder(base: Env, under: Record<string, string>): Env {
-  const merged: Env = { ...under };
-  for (const [name, value] of Object.entries(base)) {
-    if (value !== undefined && value.trim() !== '') merged[name] = value;
-    else if (!(name in merged)) merged[name] = value;
-  }
-  return merged;
+/**
+ * The secret named by SECRETS_ARN (an ARN or a name), re-read after SECRET_TTL_MS so that a rotated
+ * key reaches a warm container within 5 minutes; undefined without SECRETS_ARN (tests, local stack).
+ */
+export function cachedSecretFor(
+  env: Env,
+  client: () => SecretsManagerClient = secretsManagerClient,
+  now: () => number = Date.now,
+): CachedSecretEnvironment | undefined {
+  const secretId = env.SECRETS_ARN?.trim();
+  if (!secretId) return undefined;
+  let shared: SecretsManagerClient | undefined;
+  return new CachedSecretEnvironment(
+    () => {
+      shared ??= client();
+      return readSecretEnvironment(shared, secretId);
+    },
+    SECRET_TTL_MS,
+    now,
+    (error) => logger.warn('Could not re-read the secret; keeping the keys already read', { error }),
+  );
 }
 
+/** This container's secret. */
+const containerSecret = cachedSecretFor(process.env);
+
 /**
- * Runs `build` once and shares its promise; a failure is not cached, so the next invocation of a
- * warm container tries again (a secret fixed in the meantime is then picked up).
+ * Runs `build` once and shares its promise, until the secret changes: every layer built this way
+ * (runtime, adapters, handlers) is rebuilt on the first invocation after a re-read found new keys.
+ * A failure is not cached, so the next invocation of a warm container tries again (a secret fixed
+ * in the meantime is then picked up).
  */
-export function lazily<T>(build: () => Promise<T>): () => Promise<T> {
+export function lazily<T>(
+  build: () => Promise<T>,
+  secret: CachedSecretEnvironment | undefined = containerSecret,
+): () => Promise<T> {
   let pending: Promise<T> | undefined;
-  return () => {
-    pending ??= build().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
+  let builtFor = 0;
+  return async () => {
+    const version = secret ? (await secret.current()).version : 0;
+    if (!pending || builtFor !== version) {
+      builtFor = version;
+      pending = build().catch((error: unknown) => {
+        pending = undefined;
+        throw error;
+      });
+    }
     return pending;
   };
 }
 
 /** The runtime of this container, from `process.env`. */
-export const lambdaRuntime = lazily(() => buildRuntime(process.env));
+export const lambdaRuntime = lazily(() => buildRuntime(process.env, { secret: containerSecret }));

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
+import { BRIDGE_ROUTES, routeUrl, WEBHOOK_ROUTES } from '../services/core/routes.js';
 import { BridgeService } from './bridge-service.js';
 import { CallTable } from './call-table.js';
 import type { BoltVoiceConfig } from './config.js';
@@ -24,7 +25,7 @@ export class BoltVoiceStack extends Stack {
     const hostedZone = config.hostedZone
       ? HostedZone.fromHostedZoneAttributes(this, 'HostedZone', config.hostedZone)
       : undefined;
-    const streamUrl = `wss://${config.bridgeDomainName}/media-stream`;
+    const streamUrl = routeUrl(`wss://${config.bridgeDomainName}`, BRIDGE_ROUTES.mediaStream);
 
     // Non-secret settings, the same names the services read (DESIGN §3 Configuration).
     const shared: Record<string, string> = {
@@ -37,15 +38,16 @@ export class BoltVoiceStack extends Stack {
       EMAIL_FROM: config.emailFrom,
       OUTBOUND_ALLOWED_COUNTRIES: config.outboundAllowedCountries.join(','),
       ...(config.ownerPhone ? { OWNER_PHONE: config.ownerPhone } : {}),
-      ...(config.googleCalendarId ? { GOOGLE_CALENDAR_ID: config.googleCalendarId } : {}),
+      GOOGLE_CALENDAR_ID: config.googleCalendarId,
     };
 
-    const settings = new Settings(this, 'Settings', { stage: config.stage });
+    const settings = new Settings(this, 'Settings', { stage: config.stage, secretName: config.secretName });
     const calls = new CallTable(this, 'CallTable');
     const functions = new LambdaFunctions(this, 'Functions', {
       stage: config.stage,
       table: calls.table,
       secret: settings.secret,
+      secretName: config.secretName,
       providerFlag: settings.providerFlag,
       environment: shared,
       logRetention,
@@ -67,6 +69,7 @@ export class BoltVoiceStack extends Stack {
       table: calls.table,
       providerFlag: settings.providerFlag,
       secret: settings.secret,
+      secretName: config.secretName,
       environment: { ...shared, PUBLIC_URL: api.publicUrl },
       cpu: config.bridge.cpu,
       memoryMiB: config.bridge.memoryMiB,
@@ -91,10 +94,16 @@ export class BoltVoiceStack extends Stack {
       stage: config.stage,
       alarmEmail: config.alarmEmail,
       functions: functions.all,
+      signedWebhookFunctions: functions
+        .routed()
+        .flatMap(({ fn, route }) => (route.auth === 'iam' ? [] : [fn])),
+      functionsServiceName: `bolt-voice-${config.stage}`,
       api: api.api,
       bridge: {
         serviceName: bridgeServiceName,
         service: bridge.service,
+        logGroup: bridge.logGroup,
+        loadBalancer: bridge.loadBalancer,
         targetGroup: bridge.targetGroup,
         activeCallsMetric: bridge.activeCallsMetric,
         targetCallsPerTask: config.bridge.targetCallsPerTask,
@@ -107,20 +116,36 @@ export class BoltVoiceStack extends Stack {
       description: 'PUBLIC_URL: base of the webhooks',
     });
     new CfnOutput(this, 'TwilioVoiceWebhook', {
-      value: `${api.publicUrl}/twilio/inbound`,
+      value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.InboundCall),
       description: 'Twilio number: "A call comes in" webhook (HTTP POST)',
     });
     new CfnOutput(this, 'TwilioStatusCallback', {
-      value: `${api.publicUrl}/twilio/status`,
+      value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.CallStatus),
       description: 'Twilio number: call status changes callback (HTTP POST)',
     });
-    new CfnOutput(this, 'ElevenLabsPostCallWebhook', { value: `${api.publicUrl}/elevenlabs/post-call` });
+    new CfnOutput(this, 'ElevenLabsPostCallWebhook', {
+      value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.PostCall),
+    });
+    new CfnOutput(this, 'CallsEndpoint', {
+      value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.PlaceCall),
+      description: 'POST /calls (SigV4): `npm run call -- +1…` uses it',
+    });
+    if (api.domain) {
+      new CfnOutput(this, 'ApiDomainTarget', {
+        value: api.domain.regionalDomainName,
+        description: `Point ${config.api?.domainName} here (CNAME) if no hostedZone is configured`,
+      });
+    }
     new CfnOutput(this, 'StreamUrl', { value: streamUrl });
     new CfnOutput(this, 'BridgeLoadBalancerDns', {
       value: bridge.loadBalancer.loadBalancerDnsName,
       description: `Point ${config.bridgeDomainName} here (CNAME or alias) if no hostedZone is configured`,
     });
-    new CfnOutput(this, 'SecretName', { value: settings.secret.secretName });
+    new CfnOutput(this, 'SecretName', { value: config.secretName });
+    new CfnOutput(this, 'BridgeHealthUrl', {
+      value: routeUrl(`https://${config.bridgeDomainName}`, BRIDGE_ROUTES.health),
+      description: 'The bridge health check through the load balancer',
+    });
     new CfnOutput(this, 'ProviderParameterName', { value: settings.providerFlag.parameterName });
     new CfnOutput(this, 'BridgeClusterName', { value: bridge.cluster.clusterName });
     new CfnOutput(this, 'BridgeServiceName', { value: bridge.service.serviceName });

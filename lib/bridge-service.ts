@@ -18,7 +18,6 @@ import {
   ContainerImage,
   ContainerInsights,
   CpuArchitecture,
-  Secret as EcsSecret,
   FargateService,
   FargateTaskDefinition,
   LogDrivers,
@@ -41,10 +40,10 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import { IgnoreMode } from 'aws-cdk-lib/core';
 import { Construct } from 'constructs';
+import { BRIDGE_METRICS, METRICS_NAMESPACE } from '../services/core/metric-names.js';
+import { BRIDGE_ROUTES } from '../services/core/routes.js';
 import { PROJECT_ROOT } from './house-function.js';
-import { BRIDGE_METRICS, METRICS_NAMESPACE } from './metrics.js';
 import { acknowledgeWildcardResource } from './nag.js';
-import { SECRET_KEYS } from './settings.js';
 
 /** Port the bridge listens on inside the container (PORT). */
 export const BRIDGE_PORT = 8080;
@@ -78,6 +77,8 @@ export interface BridgeServiceProps {
   readonly table: ITableV2;
   readonly providerFlag: IStringParameter;
   readonly secret: ISecret;
+  /** The secret's name (SECRETS_ARN accepts an ARN or a name). */
+  readonly secretName: string;
   /** Non-secret settings (business, URLs, phone number). */
   readonly environment: Readonly<Record<string, string>>;
   readonly cpu: number;
@@ -103,6 +104,8 @@ export class BridgeService extends Construct {
   /** The bridge container (settings added by other constructs, e.g. the callback schedules). */
   public readonly container: ContainerDefinition;
   public readonly taskRole: IRole;
+  /** The container's log group (the bridge's JSON log lines and EMF metrics). */
+  public readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: BridgeServiceProps) {
     super(scope, id);
@@ -126,9 +129,16 @@ export class BridgeService extends Construct {
       restrictDefaultSecurityGroup: false,
     });
 
+    // Container Insights off: its per-task metrics are billed, and the alarms need only the free
+    // AWS/ECS service metrics, the load balancer's, and the bridge's own.
     this.cluster = new Cluster(this, 'Cluster', {
       vpc: this.vpc,
-      containerInsightsV2: ContainerInsights.ENABLED,
+      containerInsightsV2: ContainerInsights.DISABLED,
+    });
+    Validations.of(this.cluster).acknowledge({
+      id: 'AwsSolutions-ECS4',
+      reason:
+        'Container Insights is off to keep an idle deployment cheap; the alarms use the free AWS/ECS CPU and memory metrics, the load balancer metrics and the bridge metrics (README cost table).',
     });
 
     const taskDefinition = new FargateTaskDefinition(this, 'TaskDefinition', {
@@ -144,6 +154,7 @@ export class BridgeService extends Construct {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    this.logGroup = logGroup;
     const container = taskDefinition.addContainer('bridge', {
       image: ContainerImage.fromAsset(PROJECT_ROOT, {
         file: 'services/bridge/Dockerfile',
@@ -167,35 +178,26 @@ export class BridgeService extends Construct {
         PORT: String(BRIDGE_PORT),
         CALL_TABLE_NAME: props.table.tableName,
         VOICE_PROVIDER_PARAMETER: props.providerFlag.parameterName,
+        // The bridge reads the secret itself at start, like the Lambdas: an ECS secret would need
+        // the secret's full ARN, which an imported-by-name secret does not have.
+        SECRETS_ARN: props.secretName,
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
-      secrets: Object.fromEntries(
-        SECRET_KEYS.map((key) => [key, EcsSecret.fromSecretsManager(props.secret, key)]),
-      ),
-      healthCheck: {
-        command: [
-          'CMD',
-          'node',
-          '-e',
-          `fetch('http://127.0.0.1:${BRIDGE_PORT}/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
-        ],
-        interval: Duration.seconds(15),
-        timeout: Duration.seconds(5),
-        retries: 3,
-        startPeriod: Duration.seconds(20),
-      },
+      // No container health check: it would start a Node process every interval on a small task.
+      // The load balancer checks GET /health; ECS replaces a task the target group marks unhealthy.
     });
     Validations.of(taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason:
-        'Only non-secret settings (URLs, table and parameter names, business hours) are plain environment variables; every key comes from Secrets Manager as an ECS secret.',
+        'Only non-secret settings (URLs, table, parameter and secret names, business hours) are plain environment variables; the keys are read from Secrets Manager by the bridge at start (SECRETS_ARN).',
     });
 
     this.container = container;
     this.taskRole = taskDefinition.taskRole;
     props.table.grantReadWriteData(taskDefinition.taskRole);
     props.providerFlag.grantRead(taskDefinition.taskRole);
+    props.secret.grantRead(taskDefinition.taskRole);
     // The bridge sets and clears its own scale-in protection through the ECS agent's task
     // protection endpoint, which calls these APIs with the task role.
     const tasksOfThisCluster = `arn:${partition}:ecs:${region}:${account}:task/${this.cluster.clusterName}/*`;
@@ -240,7 +242,8 @@ export class BridgeService extends Construct {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ expiration: Duration.days(90) }],
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Kept when the stack is deleted or the bucket replaced; removed when a first create rolls back.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
@@ -261,8 +264,7 @@ export class BridgeService extends Construct {
     this.service = new FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition,
-      // Left to auto-scaling, so a deploy never resets the count; 0 only for the first deploy (README).
-      desiredCount: props.minTasks === 0 ? 0 : undefined,
+      // Left to auto-scaling (starting at minTasks), so a deploy never resets the count.
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       assignPublicIp: true,
@@ -275,12 +277,13 @@ export class BridgeService extends Construct {
       port: BRIDGE_PORT,
       protocol: ApplicationProtocol.HTTP,
       targets: [this.service.loadBalancerTarget({ containerName: container.containerName })],
-      // Only the media stream reaches the bridge; anything else gets the listener's 404.
+      // Only the media stream and the health check reach the bridge; anything else gets the
+      // listener's 404. /health through the listener lets an operator (and `npm run smoke`) see it.
       priority: 10,
-      conditions: [ListenerCondition.pathPatterns(['/media-stream'])],
+      conditions: [ListenerCondition.pathPatterns(Object.values(BRIDGE_ROUTES).map((r) => r.path))],
       deregistrationDelay: Duration.seconds(DRAIN_SECONDS),
       healthCheck: {
-        path: '/health',
+        path: BRIDGE_ROUTES.health.path,
         healthyHttpCodes: '200',
         interval: Duration.seconds(15),
         timeout: Duration.seconds(5),

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 /**
  * The call sessions, their transcript turns and tool calls (DESIGN §3 Call session): one table,
  * `pk`/`sk` strings, on demand, items expire through TTL on `expiresAt` (epoch seconds).
- * Retained when the stack is deleted; the construct id must never change (it names the table).
+ * Retained when the stack is deleted; the construct id must never change (it is the table's logical id).
  */
 export class CallTable extends Construct {
   public readonly table: ITableV2;
@@ -18,8 +18,10 @@ export class CallTable extends Construct {
       billing: Billing.onDemand(),
       timeToLiveAttribute: 'expiresAt',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Kept when the stack is deleted or the table replaced, but removed when a failed first create
+      // rolls back (so the retry starts clean). No deletion protection: it would make that rollback
+      // fail; the construct ids (test/infra/stateful-ids.test.ts) are what keep the table.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
   }
 }

@@ -46,6 +46,20 @@ const FARGATE_MEMORY_MIB: Record<256 | 512 | 1024 | 2048 | 4096, [number, number
   4096: [8192, 30720],
 };
 
+/**
+ * The bridge task's default size: the smallest Fargate task (0.25 vCPU, 512 MiB, ARM64), scaled out
+ * at 8 live calls per task. The bridge relays base64 frames untouched (no transcoding), so a quarter
+ * vCPU holds a few small-business calls with room to spare; the performance work's calls-per-vCPU
+ * figure (`npm run bench`) is what to tune targetCallsPerTask against.
+ */
+export const BRIDGE_DEFAULTS = {
+  cpu: 256,
+  memoryMiB: 512,
+  minTasks: 1,
+  maxTasks: 4,
+  targetCallsPerTask: 8,
+} as const;
+
 const retentionDays = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653,
 ] as const;
@@ -86,7 +100,19 @@ export const configSchema = z
     ownerEmail: z.email(),
     emailFrom: z.string().min(3),
     ownerPhone: e164.optional(),
-    googleCalendarId: z.string().min(1).optional(),
+    /**
+     * The Google Calendar the agent books in (required: the bridge and PlaceCall refuse to start
+     * without it in AWS). Share it with the service account in GOOGLE_SERVICE_ACCOUNT_JSON (README).
+     */
+    googleCalendarId: z.string().min(1),
+    /**
+     * The Secrets Manager secret holding the keys, created before the deploy by `npm run setup`
+     * and imported by name; default `bolt-voice/<stage>`.
+     */
+    secretName: z
+      .string()
+      .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager secret name')
+      .optional(),
     /** ISO 3166 alpha-2 codes POST /calls may dial (toll-fraud guard). */
     outboundAllowedCountries: z
       .array(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code such as US'))
@@ -106,20 +132,20 @@ export const configSchema = z
       .strictObject({
         cpu: z
           .union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)])
-          .default(512),
-        memoryMiB: z.number().int().min(512).max(30720).default(1024),
-        /** 0 only for the very first deploy, before the secret is filled (README). */
-        minTasks: z.number().int().min(0).default(1),
-        maxTasks: z.number().int().min(1).default(4),
+          .default(BRIDGE_DEFAULTS.cpu),
+        memoryMiB: z.number().int().min(512).max(30720).default(BRIDGE_DEFAULTS.memoryMiB),
+        /** At least one task: the healthy-targets alarm treats none as an outage. */
+        minTasks: z.number().int().min(1).default(BRIDGE_DEFAULTS.minTasks),
+        maxTasks: z.number().int().min(1).default(BRIDGE_DEFAULTS.maxTasks),
         /** Target for the auto-scaling on ActiveCalls per task. */
-        targetCallsPerTask: z.number().int().min(1).default(20),
+        targetCallsPerTask: z.number().int().min(1).default(BRIDGE_DEFAULTS.targetCallsPerTask),
       })
       .refine((b) => b.maxTasks >= b.minTasks, 'maxTasks must be >= minTasks')
       .refine((b) => {
         const [min, max] = FARGATE_MEMORY_MIB[b.cpu];
         return b.memoryMiB >= min && b.memoryMiB <= max;
       }, 'memoryMiB is not a Fargate size for this cpu (256: 512-2048, 512: 1024-4096, 1024: 2048-8192, 2048: 4096-16384, 4096: 8192-30720)')
-      .default({ cpu: 512, memoryMiB: 1024, minTasks: 1, maxTasks: 4, targetCallsPerTask: 20 }),
+      .default(BRIDGE_DEFAULTS),
     /** Steady-state requests per second and burst for the webhook API stage. */
     apiThrottle: z
       .strictObject({ rateLimit: z.number().int().min(1), burstLimit: z.number().int().min(1) })
@@ -154,7 +180,11 @@ export const configSchema = z
       }
     }
   })
-  .transform((c) => ({ ...c, region: c.region ?? regionOf(c.certificateArn) }));
+  .transform((c) => ({
+    ...c,
+    region: c.region ?? regionOf(c.certificateArn),
+    secretName: c.secretName ?? `bolt-voice/${c.stage}`,
+  }));
 
 function regionOf(arn: string): string {
   return arn.split(':')[3] ?? '';
@@ -169,6 +199,55 @@ export class ConfigurationError extends Error {
     );
     this.name = 'ConfigurationError';
   }
+}
+
+/** Accounts, names and ids that only ever appear in examples (RFC 2606 / RFC 6761, AWS docs, cdk.json). */
+const EXAMPLE_ACCOUNTS = new Set(['111111111111', '123456789012', '000000000000']);
+const EXAMPLE_DOMAIN = /(^|[.@])(example\.(com|net|org)|[a-z0-9-]+\.(example|test|invalid|localhost))>?$/i;
+const EXAMPLE_CERTIFICATE_ID = /certificate\/0{8}-0{4}-0{4}-0{4}-0{12}$/;
+/** NANP area code 555 is not assigned: +1 555 … is a film number. */
+const EXAMPLE_PHONE = /^\+1555/;
+
+/**
+ * The values of a configuration that are still the sample's placeholders (example account,
+ * example.com and other reserved domains, the sample certificate, a 555 number). A deploy with any
+ * of them would come up dead, so bin/bolt-voice.ts refuses them unless only checking offline.
+ */
+export function placeholderValues(config: BoltVoiceConfig): string[] {
+  const found: string[] = [];
+  const arn = (path: string, value: string | undefined) => {
+    if (!value) return;
+    const account = value.split(':')[4] ?? '';
+    if (EXAMPLE_ACCOUNTS.has(account)) found.push(`${path}: ${account} is an example account`);
+    else if (EXAMPLE_CERTIFICATE_ID.test(value)) found.push(`${path}: the sample certificate id`);
+  };
+  const domain = (path: string, value: string | undefined) => {
+    if (value && EXAMPLE_DOMAIN.test(value.trim())) found.push(`${path}: ${value} is an example domain`);
+  };
+  arn('certificateArn', config.certificateArn);
+  arn('api.certificateArn', config.api?.certificateArn);
+  domain('bridgeDomainName', config.bridgeDomainName);
+  domain('api.domainName', config.api?.domainName);
+  domain('hostedZone.zoneName', config.hostedZone?.zoneName);
+  domain('ownerEmail', config.ownerEmail);
+  domain('emailFrom', config.emailFrom);
+  domain('alarmEmail', config.alarmEmail);
+  domain('googleCalendarId', config.googleCalendarId);
+  for (const [path, phone] of [
+    ['twilioPhoneNumber', config.twilioPhoneNumber],
+    ['ownerPhone', config.ownerPhone],
+  ] as const) {
+    if (phone && EXAMPLE_PHONE.test(phone)) found.push(`${path}: ${phone} is a fictional 555 number`);
+  }
+  return found;
+}
+
+/**
+ * Whether placeholders may pass: only for the offline check (`npm run synth` sets the context
+ * `boltVoice:offlineCheck`) and only where the CLI found no AWS account, which every deploy has.
+ */
+export function placeholdersAllowed(offlineCheck: unknown, cliAccount: string | undefined): boolean {
+  return (offlineCheck === true || offlineCheck === 'true') && !cliAccount;
 }
 
 /** Validates the raw context value; a JSON string (from `cdk synth -c boltVoice='{...}'`) is accepted too. */

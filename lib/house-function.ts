@@ -8,7 +8,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from './metrics.js';
+import { METRICS_NAMESPACE } from '../services/core/metric-names.js';
 
 /** The repository root: entries and the lock file are resolved from here, whatever the cwd. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -100,9 +100,12 @@ export class HouseFunction extends NodejsFunction {
     return this;
   }
 
-  /** Read access to the secret, and SECRETS_ARN (the function merges its JSON under the environment). */
-  bindSecret(secret: ISecret): this {
-    this.addEnvironment('SECRETS_ARN', secret.secretArn);
+  /**
+   * Read access to the secret, and SECRETS_ARN (the function merges its JSON under the environment).
+   * The name, not `secretArn`: an imported-by-name secret has only a partial ARN.
+   */
+  bindSecret(secret: ISecret, secretName: string): this {
+    this.addEnvironment('SECRETS_ARN', secretName);
     secret.grantRead(this);
     return this;
   }

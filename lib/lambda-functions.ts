@@ -4,24 +4,11 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { routeKey, type WebhookRoute, type WebhookRouteId, webhookRoutes } from '../services/core/routes.js';
 import { HouseFunction } from './house-function.js';
 
-/**
- * How a route is authorised. `signed-by-caller`: open at API Gateway, the handler verifies the
- * caller's signature (X-Twilio-Signature, or the ElevenLabs HMAC) before any side effect.
- */
-export type RouteAuthorization = 'iam' | 'signed-by-caller';
-
-export interface FunctionSpec {
-  /** Construct id; stable, because it names the function's resources. */
-  readonly id: string;
-  readonly entry: string;
+export interface FunctionSettings {
   readonly description: string;
-  readonly route?: {
-    readonly method: 'POST';
-    readonly path: string;
-    readonly authorization: RouteAuthorization;
-  };
   readonly table: 'read' | 'readWrite';
   /** Reads the provider flag (chooses the engine for a new call). */
   readonly readsProviderFlag: boolean;
@@ -33,63 +20,52 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
 }
 
+export interface FunctionSpec extends FunctionSettings {
+  /** Construct id; stable, because it names the function's resources. */
+  readonly id: string;
+  readonly entry: string;
+  readonly route?: WebhookRoute;
+}
+
+/** What a route's function gets unless ROUTE_FUNCTION_SETTINGS says otherwise. */
+const ROUTE_DEFAULTS = {
+  table: 'readWrite',
+  readsProviderFlag: false,
+  memorySize: 512,
+  timeoutSeconds: 30,
+} as const satisfies Omit<FunctionSettings, 'description'>;
+
 /**
- * Every Lambda of the system, in one place: its route (DESIGN §3 Routes), entry, and what it may
- * touch. Every function also reads the secret and gets the shared settings. Twilio waits 15 s for
- * a webhook, so the call-path functions get more memory (faster cold start) and a short timeout.
+ * The functions behind the routes of the manifest (services/core/routes.ts), where they differ from
+ * ROUTE_DEFAULTS. Twilio waits 15 s for a webhook, so the call-path functions get more memory
+ * (faster cold start) and a short timeout.
  */
-export const FUNCTION_TABLE = [
-  {
-    id: 'InboundCall',
-    entry: 'functions/inbound-call.ts',
+const ROUTE_FUNCTION_SETTINGS: { readonly [id in WebhookRouteId]?: Partial<FunctionSettings> } = {
+  InboundCall: {
     description: 'Twilio inbound call webhook: session + TwiML that connects the media stream',
-    route: { method: 'POST', path: '/twilio/inbound', authorization: 'signed-by-caller' },
-    table: 'readWrite',
     readsProviderFlag: true,
     memorySize: 1024,
     timeoutSeconds: 10,
   },
-  {
-    id: 'OutboundTwiml',
-    entry: 'functions/outbound-twiml.ts',
+  OutboundTwiml: {
     description: 'Twilio webhook for an answered outbound call: TwiML that connects the media stream',
-    route: { method: 'POST', path: '/twilio/outbound', authorization: 'signed-by-caller' },
-    table: 'readWrite',
-    readsProviderFlag: false,
     memorySize: 1024,
     timeoutSeconds: 10,
   },
-  {
-    id: 'CallStatus',
-    entry: 'functions/call-status.ts',
+  CallStatus: {
     description: 'Twilio call status callback: finalises a completed call into the CRM and emails the owner',
-    route: { method: 'POST', path: '/twilio/status', authorization: 'signed-by-caller' },
-    table: 'readWrite',
-    readsProviderFlag: false,
-    memorySize: 512,
-    timeoutSeconds: 30,
   },
-  {
-    id: 'PostCall',
-    entry: 'functions/post-call.ts',
-    description: 'ElevenLabs post-call webhook (HMAC): merges the analysis into the call record',
-    route: { method: 'POST', path: '/elevenlabs/post-call', authorization: 'signed-by-caller' },
-    table: 'readWrite',
-    readsProviderFlag: false,
-    memorySize: 512,
-    timeoutSeconds: 30,
-  },
-  {
-    id: 'PlaceCall',
-    entry: 'functions/place-call.ts',
+  PostCall: { description: 'ElevenLabs post-call webhook (HMAC): merges the analysis into the call record' },
+  PlaceCall: {
     description: 'Places an outbound call now, or schedules it; also the target of those schedules',
-    route: { method: 'POST', path: '/calls', authorization: 'iam' },
-    table: 'readWrite',
     readsProviderFlag: true,
     createsCallbacks: true,
-    memorySize: 512,
     timeoutSeconds: 15,
   },
+};
+
+/** Functions without a route (schedule targets). */
+const UNROUTED_FUNCTIONS = [
   {
     id: 'DailyDigest',
     entry: 'functions/daily-digest.ts',
@@ -103,12 +79,31 @@ export const FUNCTION_TABLE = [
   },
 ] as const satisfies readonly FunctionSpec[];
 
-export type FunctionId = (typeof FUNCTION_TABLE)[number]['id'];
+/**
+ * Every Lambda of the system, in one place: its route (from the manifest), entry, and what it may
+ * touch. Every function also reads the secret and gets the shared settings.
+ */
+export const FUNCTION_TABLE: readonly FunctionSpec[] = [
+  ...webhookRoutes().map(
+    ([id, route]): FunctionSpec => ({
+      id,
+      entry: route.handler,
+      route,
+      description: `${routeKey(route)} (${route.auth})`,
+      ...ROUTE_DEFAULTS,
+      ...ROUTE_FUNCTION_SETTINGS[id],
+    }),
+  ),
+  ...UNROUTED_FUNCTIONS,
+];
+
+export type FunctionId = WebhookRouteId | (typeof UNROUTED_FUNCTIONS)[number]['id'];
 
 export interface LambdaFunctionsProps {
   readonly stage: string;
   readonly table: ITableV2;
   readonly secret: ISecret;
+  readonly secretName: string;
   readonly providerFlag: IStringParameter;
   /** Non-secret settings every function gets (business, phone number, URLs). */
   readonly environment: Readonly<Record<string, string>>;
@@ -123,7 +118,7 @@ export class LambdaFunctions extends Construct {
   constructor(scope: Construct, id: string, props: LambdaFunctionsProps) {
     super(scope, id);
     const byId: Partial<Record<FunctionId, HouseFunction>> = {};
-    for (const spec of FUNCTION_TABLE as readonly FunctionSpec[]) {
+    for (const spec of FUNCTION_TABLE) {
       const fn = new HouseFunction(this, spec.id, {
         entry: spec.entry,
         description: spec.description,
@@ -136,7 +131,7 @@ export class LambdaFunctions extends Construct {
         functionName: spec.createsCallbacks ? `bolt-voice-${props.stage}-${spec.id}` : undefined,
       })
         .bindTable(props.table, spec.table)
-        .bindSecret(props.secret)
+        .bindSecret(props.secret, props.secretName)
         .addEnvironments(props.environment);
       if (spec.readsProviderFlag) fn.bindParameter(props.providerFlag);
       byId[spec.id as FunctionId] = fn;
@@ -149,8 +144,8 @@ export class LambdaFunctions extends Construct {
   }
 
   /** The functions behind API routes, with their route. */
-  routed(): Array<{ fn: HouseFunction; route: NonNullable<FunctionSpec['route']> }> {
-    return (FUNCTION_TABLE as readonly FunctionSpec[]).flatMap((spec) =>
+  routed(): Array<{ fn: HouseFunction; route: WebhookRoute }> {
+    return FUNCTION_TABLE.flatMap((spec) =>
       spec.route ? [{ fn: this.byId[spec.id as FunctionId], route: spec.route }] : [],
     );
   }
@@ -165,7 +160,7 @@ export class LambdaFunctions extends Construct {
   }
 
   private onlyOne(match: (spec: FunctionSpec) => boolean, what: string): HouseFunction {
-    const found = (FUNCTION_TABLE as readonly FunctionSpec[]).filter(match);
+    const found = FUNCTION_TABLE.filter(match);
     if (found.length !== 1 || !found[0]) throw new Error(`FUNCTION_TABLE must have exactly one ${what} row`);
     return this.byId[found[0].id as FunctionId];
   }

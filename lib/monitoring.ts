@@ -14,22 +14,42 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { FargateService } from 'aws-cdk-lib/aws-ecs';
-import type { ApplicationTargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import {
+  type ApplicationLoadBalancer,
+  type ApplicationTargetGroup,
+  HttpCodeElb,
+  HttpCodeTarget,
+} from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  BRIDGE_METRICS,
+  ENGINES,
+  FUNCTION_METRICS,
+  LOG_METRICS,
+  METRIC_DIMENSIONS,
+  METRICS_NAMESPACE,
+  REFUSAL_LOG_MESSAGES,
+} from '../services/core/metric-names.js';
 import type { HouseFunction } from './house-function.js';
-import { BRIDGE_METRICS, ENGINES, METRICS_NAMESPACE } from './metrics.js';
 
 export interface MonitoringProps {
   readonly stage: string;
   readonly alarmEmail: string;
   readonly functions: ReadonlyArray<HouseFunction>;
+  /** The functions behind routes whose caller signs (their refusals are counted from their logs). */
+  readonly signedWebhookFunctions: ReadonlyArray<HouseFunction>;
+  /** POWERTOOLS_SERVICE_NAME of the Lambdas (the `service` dimension of their metrics). */
+  readonly functionsServiceName: string;
   readonly api: HttpApi;
   readonly bridge: {
     readonly serviceName: string;
     readonly service: FargateService;
+    readonly logGroup: ILogGroup;
+    readonly loadBalancer: ApplicationLoadBalancer;
     readonly targetGroup: ApplicationTargetGroup;
     readonly activeCallsMetric: Metric;
     readonly targetCallsPerTask: number;
@@ -41,7 +61,18 @@ export interface MonitoringProps {
 /** Thresholds, in one place so the runbook can quote them. */
 export const ALARM_THRESHOLDS = {
   lambdaErrorsPer5Min: 1,
-  api5xxPer5Min: 5,
+  /** A small business has few calls: one failed webhook is one caller who heard an error. */
+  api5xxPer5Min: 1,
+  alb5xxPer5Min: 1,
+  callsWithoutEnginePer5Min: 1,
+  signatureRefusalsPer5Min: 1,
+  /**
+   * The sweeper runs every 5 min and finalises calls 2 min after they end; a call still unfinalised
+   * after 30 min means finalisation is stuck (CRM, email or the sweeper itself).
+   */
+  oldestUnfinalisedCallSeconds: 1800,
+  /** The seed's target: answers in under a second (p90 of a 15-minute window, per engine). */
+  turnLatencyP90Ms: 1000,
   failoverPercentPer15Min: 20,
   bridgeCpuPercent: 80,
   bridgeMemoryPercent: 80,
@@ -85,6 +116,11 @@ export class Monitoring extends Construct {
         dimensionsMap: { service: props.bridge.serviceName, ...dimensions },
         statistic,
         period: Duration.minutes(5),
+      });
+    const turnLatency = (engine: string, statistic: string, period = Duration.minutes(5)) =>
+      bridgeMetric(BRIDGE_METRICS.turnLatency, statistic, { [METRIC_DIMENSIONS.engine]: engine }).with({
+        period,
+        label: `${engine} ${statistic}`,
       });
 
     // Lambda errors: any error on the call path matters to a caller.
@@ -155,6 +191,109 @@ export class Monitoring extends Construct {
       evaluationPeriods: 3,
     });
 
+    alarm('BridgeNoHealthyTargets', {
+      alarmDescription:
+        'No bridge task passes GET /health: every call fails to connect (crash loop, missing secret key, bad image). Missing data counts as no healthy task.',
+      metric: props.bridge.targetGroup.metrics.healthyHostCount({
+        period: Duration.minutes(1),
+        statistic: 'Minimum',
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+
+    const elb5xx = props.bridge.loadBalancer.metrics.httpCodeElb(HttpCodeElb.ELB_5XX_COUNT, {
+      period: Duration.minutes(5),
+      statistic: 'Sum',
+    });
+    const target5xx = props.bridge.targetGroup.metrics.httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, {
+      period: Duration.minutes(5),
+      statistic: 'Sum',
+    });
+    alarm('BridgeAlb5xx', {
+      alarmDescription:
+        'The bridge load balancer answered 5xx (no task to forward to, a task that reset the connection) or a task did',
+      metric: new MathExpression({
+        expression: 'FILL(elb, 0) + FILL(target, 0)',
+        usingMetrics: { elb: elb5xx, target: target5xx },
+        period: Duration.minutes(5),
+        label: 'ALB + target 5xx',
+      }),
+      threshold: ALARM_THRESHOLDS.alb5xxPer5Min,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+
+    alarm('CallsWithoutEngine', {
+      alarmDescription:
+        'Neither voice engine could take a call: the caller heard the apology (both vendors down, or both keys wrong)',
+      metric: bridgeMetric(BRIDGE_METRICS.callsWithoutEngine, 'Sum'),
+      threshold: ALARM_THRESHOLDS.callsWithoutEnginePer5Min,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+
+    // Signature refusals, counted from the refusal log lines (the code logs these same messages).
+    const webhookRefusals = this.countLogLines(
+      'WebhookSignatureRefusalsFilter',
+      props.signedWebhookFunctions.map((fn) => fn.logGroup),
+      LOG_METRICS.webhookSignatureRefusals,
+      [
+        REFUSAL_LOG_MESSAGES.inboundWebhookSignature,
+        REFUSAL_LOG_MESSAGES.twilioWebhookSignature,
+        REFUSAL_LOG_MESSAGES.postCallWebhookSignature,
+      ],
+    );
+    alarm('WebhookSignatureRefusals', {
+      alarmDescription:
+        "A Twilio or ElevenLabs webhook was refused for its signature: PUBLIC_URL differs from the URL the caller signed (check the number's webhook URLs), the Twilio auth token or ELEVENLABS_WEBHOOK_SECRET is wrong, or someone probed the API",
+      metric: webhookRefusals,
+      threshold: ALARM_THRESHOLDS.signatureRefusalsPer5Min,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    const streamRefusals = this.countLogLines(
+      'StreamSignatureRefusalsFilter',
+      [props.bridge.logGroup],
+      LOG_METRICS.streamSignatureRefusals,
+      [REFUSAL_LOG_MESSAGES.streamSignature],
+    );
+    alarm('StreamSignatureRefusals', {
+      alarmDescription:
+        'A media stream was refused for its X-Twilio-Signature: STREAM_URL (bridgeDomainName) differs from the URL in the TwiML, or the Twilio auth token is wrong',
+      metric: streamRefusals,
+      threshold: ALARM_THRESHOLDS.signatureRefusalsPer5Min,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+
+    alarm('OldestUnfinalisedCall', {
+      alarmDescription:
+        'A finished call has waited too long for finalisation (CRM row + owner email): Supabase or Resend failing, or the sweeper not running',
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: FUNCTION_METRICS.oldestUnfinalisedCallAge,
+        dimensionsMap: { [METRIC_DIMENSIONS.service]: props.functionsServiceName },
+        statistic: 'Maximum',
+        period: Duration.minutes(5),
+      }),
+      threshold: ALARM_THRESHOLDS.oldestUnfinalisedCallSeconds,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+
+    for (const engine of ENGINES) {
+      alarm(`TurnLatencyP90${engine === 'elevenlabs' ? 'ElevenLabs' : 'OpenAi'}`, {
+        alarmDescription: `Callers wait more than a second for ${engine}'s answers (p90 of turn latency over 15 min)`,
+        metric: turnLatency(engine, 'p90', Duration.minutes(15)),
+        threshold: ALARM_THRESHOLDS.turnLatencyP90Ms,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    }
+
     alarm('ScheduleDeadLetters', {
       alarmDescription:
         'A daily digest or a scheduled callback failed after its retries (see the dead-letter queue)',
@@ -181,21 +320,19 @@ export class Monitoring extends Construct {
         ...wide,
       }),
       new GraphWidget({
-        title: 'Engine share (calls served)',
+        title: 'Engine share (calls served, whole time range)',
         left: engineCalls,
         view: GraphWidgetView.PIE,
+        // One slice per engine over the dashboard's whole range, not the last period only.
+        setPeriodToTimeRange: true,
         ...wide,
       }),
     );
     this.dashboard.addWidgets(
       new GraphWidget({
-        title: 'Turn latency (ms)',
-        // TurnLatency carries the engine dimension: one line per engine and percentile.
-        left: ENGINES.flatMap((engine) =>
-          ['p50', 'p90'].map((p) =>
-            bridgeMetric(BRIDGE_METRICS.turnLatency, p, { engine }).with({ label: `${engine} ${p}` }),
-          ),
-        ),
+        title: 'Turn latency per engine (ms)',
+        left: ENGINES.flatMap((engine) => ['p50', 'p90'].map((p) => turnLatency(engine, p))),
+        leftAnnotations: [{ value: ALARM_THRESHOLDS.turnLatencyP90Ms, label: 'p90 target' }],
         ...wide,
       }),
       new GraphWidget({
@@ -205,6 +342,10 @@ export class Monitoring extends Construct {
         ),
         right: [
           props.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum', label: 'API 5xx' }),
+          elb5xx.with({ label: 'ALB 5xx' }),
+          target5xx.with({ label: 'bridge 5xx' }),
+          webhookRefusals.with({ label: 'webhook signature refusals' }),
+          streamRefusals.with({ label: 'stream signature refusals' }),
         ],
         ...wide,
       }),
@@ -232,5 +373,31 @@ export class Monitoring extends Construct {
       }),
     );
     this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));
+  }
+
+  /** One metric filter per log group, all counting into the same metric; returns its Sum per 5 min. */
+  private countLogLines(
+    id: string,
+    logGroups: ReadonlyArray<ILogGroup>,
+    metricName: string,
+    messages: string[],
+  ) {
+    const pattern = FilterPattern.any(...messages.map((m) => FilterPattern.stringValue('$.message', '=', m)));
+    logGroups.forEach((logGroup, i) => {
+      new MetricFilter(this, `${id}${i}`, {
+        logGroup,
+        filterPattern: pattern,
+        metricNamespace: METRICS_NAMESPACE,
+        metricName,
+        metricValue: '1',
+        defaultValue: 0,
+      });
+    });
+    return new Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+    });
   }
 }

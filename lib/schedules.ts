@@ -1,4 +1,4 @@
-import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Schedule, ScheduleExpression, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -77,7 +77,10 @@ export class Schedules extends Construct {
 
     // One-time callbacks: the function creates schedules in this group that invoke itself with the
     // original POST /calls body, through this role.
-    this.callbackGroup = new ScheduleGroup(this, 'CallbackGroup', {});
+    // The group has a fixed name (CDK derives it from the path), so it must not outlive a failed
+    // first create: a retry would fail with "already exists". Deleting it deletes pending callbacks
+    // with the stack, which is what deleting the stack means.
+    this.callbackGroup = new ScheduleGroup(this, 'CallbackGroup', { removalPolicy: RemovalPolicy.DESTROY });
     const { account } = Stack.of(this);
     this.callbackRole = new Role(this, 'CallbackRole', {
       description: 'Assumed by EventBridge Scheduler to run one-time callback schedules',

@@ -1,66 +1,36 @@
-import { RemovalPolicy, SecretValue, Validations } from 'aws-cdk-lib';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { type IStringParameter, ParameterTier, StringParameter } from 'aws-cdk-lib/aws-ssm';
+import { type IStringParameter, StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { ENGINE_NAME_PATTERN } from '../services/core/voice-engine.js';
 
-/**
- * Keys of the one secret (DESIGN §3 Secrets). The Lambdas read the whole JSON; the bridge task gets
- * each key as an ECS secret, and ECS refuses to start a task whose key is missing, so every key is
- * created (empty) with the secret. Adding a key here: add it to the deployed secret's JSON first,
- * because CloudFormation rewrites the whole value when this template changes.
- */
-export const SECRET_KEYS = [
-  'TWILIO_ACCOUNT_SID',
-  'TWILIO_AUTH_TOKEN',
-  'ELEVENLABS_API_KEY',
-  'ELEVENLABS_AGENT_ID',
-  'ELEVENLABS_WEBHOOK_SECRET',
-  'OPENAI_API_KEY',
-  'SUPABASE_URL',
-  'SUPABASE_SERVICE_ROLE_KEY',
-  'GOOGLE_SERVICE_ACCOUNT_JSON',
-  'RESEND_API_KEY',
-] as const;
+export { SECRET_KEYS, type SecretKey } from '../services/core/secret-keys.js';
 
-export type SecretKey = (typeof SECRET_KEYS)[number];
-
-// The engines registry decides which values the flag may hold.
-export const VOICE_PROVIDERS_PATTERN = ENGINE_NAME_PATTERN;
+/** `/bolt-voice/<stage>/voice-provider`. */
+export function providerParameterName(stage: string): string {
+  return `/bolt-voice/${stage}/voice-provider`;
+}
 
 export interface SettingsProps {
   readonly stage: string;
+  readonly secretName: string;
 }
 
-/** What an operator changes at run time: the provider flag, and the keys in the secret. */
+/**
+ * What an operator changes at run time: the provider flag and the keys in the secret. Both exist
+ * before the first deploy (`npm run setup` creates them) and the template only refers to them by
+ * name, so the template holds no secret value, no deploy can blank a key or reset a flag the
+ * operator flipped, and deleting or rolling back the stack leaves them in place.
+ */
 export class Settings extends Construct {
   public readonly providerFlag: IStringParameter;
   public readonly secret: ISecret;
 
   constructor(scope: Construct, id: string, props: SettingsProps) {
     super(scope, id);
-
-    this.providerFlag = new StringParameter(this, 'VoiceProvider', {
-      parameterName: `/bolt-voice/${props.stage}/voice-provider`,
-      description:
-        'Voice engine for new calls: elevenlabs (default) or openai. Read per call, cached <= 10 s.',
-      stringValue: 'elevenlabs',
-      allowedPattern: VOICE_PROVIDERS_PATTERN,
-      tier: ParameterTier.STANDARD,
-    });
-
-    // The template holds only the key names with empty values; the operator fills them in the
-    // console or with `aws secretsmanager put-secret-value` (see the README). Nothing secret is synthesized.
-    const secret = new Secret(this, 'Secret', {
-      description: `Bolt Voice (${props.stage}) provider, Twilio, Supabase, Google and Resend keys`,
-      secretObjectValue: Object.fromEntries(SECRET_KEYS.map((key) => [key, SecretValue.unsafePlainText('')])),
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The values are third-party API keys (Twilio, ElevenLabs, OpenAI, Supabase, Google, Resend) that can only be rotated at each provider; the operator rotates them there and updates the secret (README runbook).',
-    });
-    this.secret = secret;
+    this.providerFlag = StringParameter.fromStringParameterName(
+      this,
+      'VoiceProvider',
+      providerParameterName(props.stage),
+    );
+    this.secret = Secret.fromSecretNameV2(this, 'Secret', props.secretName);
   }
 }

@@ -16,11 +16,11 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ARecord, type IHostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
+import type { WebhookRoute } from '../services/core/routes.js';
 import type { HouseFunction } from './house-function.js';
-import type { FunctionSpec } from './lambda-functions.js';
 
 export interface WebhookApiProps {
-  readonly routes: ReadonlyArray<{ fn: HouseFunction; route: NonNullable<FunctionSpec['route']> }>;
+  readonly routes: ReadonlyArray<{ fn: HouseFunction; route: WebhookRoute }>;
   readonly throttle: { rateLimit: number; burstLimit: number };
   readonly logRetention: RetentionDays;
   /** Optional custom domain; PUBLIC_URL becomes https://<domainName>. */
@@ -38,6 +38,8 @@ export class WebhookApi extends Construct {
   public readonly stage: HttpStage;
   /** The base URL Twilio signs against (PUBLIC_URL), without a trailing slash. */
   public readonly publicUrl: string;
+  /** The custom domain, when configured (its regionalDomainName is the DNS target). */
+  public readonly domain?: DomainName;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -92,11 +94,11 @@ export class WebhookApi extends Construct {
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${fn.node.id}Integration`, fn),
-        authorizer: route.authorization === 'iam' ? new HttpIamAuthorizer() : new HttpNoneAuthorizer(),
+        authorizer: route.auth === 'iam' ? new HttpIamAuthorizer() : new HttpNoneAuthorizer(),
       });
       // Route settings name the route key: the stage may only be written once the routes exist.
       for (const r of created) this.stage.node.addDependency(r);
-      if (route.authorization === 'signed-by-caller') {
+      if (route.auth !== 'iam') {
         for (const r of created) {
           Validations.of(r).acknowledge({
             id: 'AwsSolutions-APIG4',
@@ -110,6 +112,7 @@ export class WebhookApi extends Construct {
     // starve Twilio's webhooks; the stage default still caps a route added without settings.
     (this.stage.node.defaultChild as CfnStage).addPropertyOverride('RouteSettings', routeSettings);
 
+    this.domain = domain;
     if (domain && props.customDomain?.hostedZone) {
       new ARecord(this, 'AliasRecord', {
         zone: props.customDomain.hostedZone,

@@ -15,7 +15,7 @@ import { dynamicVariables, firstMessage, promptTemplate } from '../services/core
 import type { ToolDefinition } from '../services/core/tool-types.js';
 import { TOOLS } from '../services/core/tools/runner.js';
 
-/** Events the bridge relies on (protocols.md §1: anything beyond the default set is opt-in). */
+/** Events the bridge relies on (docs/protocols.md §1: anything beyond the default set is opt-in). */
 export const CLIENT_EVENTS = [
   'conversation_initiation_metadata',
   'ping',

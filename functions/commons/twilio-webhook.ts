@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { isValidTwilioWebhook } from '../../services/adapters/twilio/webhook-signature.js';
 import type { Config } from '../../services/core/config.js';
 import { forCall, type Logger, logger } from '../../services/core/logging.js';
+import { REFUSAL_LOG_MESSAGES } from '../../services/core/metric-names.js';
 import { header, parseForm, rawBody } from './http.js';
 
 export type TwilioForm = Record<string, string | string[]>;
@@ -32,7 +33,7 @@ export function verifiedTwilioForm(
     params,
   });
   if (!signed) {
-    logFor(params.CallSid).warn('Refused a Twilio webhook: missing or invalid signature', {
+    logFor(params.CallSid).warn(REFUSAL_LOG_MESSAGES.twilioWebhookSignature, {
       path: options.path,
       hadSignature: signature !== undefined,
     });

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { BRIDGE_ROUTES } from '../core/routes.js';
 import type { Bridge } from './server.js';
 
 /**
@@ -8,7 +9,7 @@ import type { Bridge } from './server.js';
 export function createBridgeHttpServer(bridge: Bridge): Server {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
-    if (request.method === 'GET' && path === '/health') {
+    if (request.method === BRIDGE_ROUTES.health.method && path === BRIDGE_ROUTES.health.path) {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ status: 'ok', activeCalls: bridge.activeCalls() }));
       return;
@@ -18,7 +19,7 @@ export function createBridgeHttpServer(bridge: Bridge): Server {
   });
   server.on('upgrade', (request, socket, head) => {
     const path = (request.url ?? '/').split('?')[0];
-    if (path === '/media-stream') bridge.handleUpgrade(request, socket, head);
+    if (path === BRIDGE_ROUTES.mediaStream.path) bridge.handleUpgrade(request, socket, head);
     else socket.destroy();
   });
   return server;

@@ -1,7 +1,8 @@
 /**
  * The bridge container (Fargate): Twilio media streams ⇄ the voice engines, on PORT (default 8080).
- * Configuration comes from the environment (ECS secrets included). On SIGTERM it stops taking new
- * streams and lets live calls finish (the task's stopTimeout bounds the wait).
+ * Configuration comes from the environment, with the keys of the secret named by SECRETS_ARN merged
+ * under it at start (as the Lambdas do). On SIGTERM it stops taking new streams and lets live calls
+ * finish (the task's stopTimeout bounds the wait).
  */
 import { createDynamoClients } from '../adapters/dynamodb/clients.js';
 import { callTableStores } from '../adapters/dynamodb/stores.js';
@@ -9,6 +10,12 @@ import { TaskProtection } from '../adapters/ecs/task-protection.js';
 import { businessAdapters, toolRunnerFor } from '../adapters/from-config.js';
 import { providerFlagFor } from '../adapters/provider-flag-from-config.js';
 import { eventBridgeSchedulerFor } from '../adapters/scheduler/callback-scheduler.js';
+import {
+  type Env,
+  mergeUnder,
+  readSecretEnvironment,
+  secretsManagerClient,
+} from '../adapters/secrets-manager/secret-environment.js';
 import { ConfigError, loadConfig } from '../core/config.js';
 import { logger } from '../core/logging.js';
 import { buildEngines } from './engines.js';
@@ -19,11 +26,24 @@ import { createBridge } from './server.js';
 /** How often ActiveCalls is published even when it does not change (keeps the scaling metric fresh). */
 const METRICS_INTERVAL_MS = 60_000;
 
-function start(): void {
+/** The environment with the secret's keys under it; a secret that cannot be read stops the start. */
+async function environment(env: Env): Promise<Env> {
+  const secretId = env.SECRETS_ARN?.trim();
+  if (!secretId) return env;
+  try {
+    return mergeUnder(env, await readSecretEnvironment(secretsManagerClient(), secretId));
+  } catch (error) {
+    process.stderr.write(`Could not read the secret ${secretId}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+async function start(): Promise<void> {
+  const env = await environment(process.env);
   let config: ReturnType<typeof loadConfig>;
   let adapters: ReturnType<typeof businessAdapters>;
   try {
-    config = loadConfig(process.env, { defaultPort: 8080, requireEngine: true });
+    config = loadConfig(env, { defaultPort: 8080, requireEngine: true });
     adapters = businessAdapters(config, 'aws');
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -91,6 +111,7 @@ function start(): void {
     });
     void bridge.drain().then(() => {
       clearInterval(publisher);
+      protection.stop();
       server.close(() => process.exit(0));
     });
   });
@@ -99,4 +120,4 @@ function start(): void {
   });
 }
 
-start();
+void start();

@@ -1,11 +1,11 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { BRIDGE_METRICS, METRICS_NAMESPACE } from '../core/metric-names.js';
 import type { EngineName } from '../core/voice-engine.js';
-import { BRIDGE_METRICS, METRICS_NAMESPACE } from './metric-names.js';
 
 /**
  * The bridge's CloudWatch metrics, written as embedded-metric-format log lines (Powertools), which
  * CloudWatch turns into metrics with no API call on the call path. Names and dimensions are the
- * contract in metric-names.ts: auto-scaling reads `ActiveCalls`, alarms and the dashboard the rest.
+ * contract in services/core/metric-names.ts: auto-scaling reads `ActiveCalls`, alarms and the dashboard the rest.
  * The default `service` dimension is POWERTOOLS_SERVICE_NAME, set by the stack.
  */
 export class BridgeMetrics {
@@ -31,7 +31,7 @@ export class BridgeMetrics {
       return;
     }
     if (!event.servedBy) {
-      this.metrics.singleMetric().addMetric('CallsWithoutEngine', MetricUnit.Count, 1);
+      this.metrics.singleMetric().addMetric(BRIDGE_METRICS.callsWithoutEngine, MetricUnit.Count, 1);
       return;
     }
     this.metrics.singleMetric().addMetric(BRIDGE_METRICS.callsStarted, MetricUnit.Count, 1);

@@ -2,7 +2,7 @@ import { ULAW_BYTES_PER_MS } from '../core/audio.js';
 
 /**
  * Tracks how much of the agent's current response the caller has actually heard, from Twilio marks
- * and Twilio's inbound media clock (protocols.md §2.4), so a barge-in can tell an engine that needs it
+ * and Twilio's inbound media clock (docs/protocols.md §2.4), so a barge-in can tell an engine that needs it
  * where to cut its transcript. `audio_end_ms` is clamped to the audio delivered for that response:
  * asking to truncate beyond it is an API error.
  */

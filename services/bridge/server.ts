@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { isValidTwilioStreamUpgrade } from '../adapters/twilio/webhook-signature.js';
 import { logger } from '../core/logging.js';
+import { REFUSAL_LOG_MESSAGES } from '../core/metric-names.js';
 import { LiveCall, type LiveCallDeps } from './live-call.js';
 
 /** Twilio media frames are small (a 20 ms frame is ~300 bytes of JSON); anything bigger is refused. */
@@ -57,7 +58,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
       const header = request.headers['x-twilio-signature'];
       const signature = typeof header === 'string' ? header : undefined;
       if (!isValidTwilioStreamUpgrade({ authToken: deps.authToken, signature, streamUrl: deps.streamUrl })) {
-        logger.warn('Refused a media-stream upgrade with a missing or wrong X-Twilio-Signature', {
+        logger.warn(REFUSAL_LOG_MESSAGES.streamSignature, {
           hasSignature: signature !== undefined,
         });
         return reject(401, 'Unauthorized');

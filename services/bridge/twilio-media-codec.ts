@@ -3,7 +3,7 @@ import { isBase64 } from '../core/audio.js';
 
 /**
  * Pure codec for Twilio Media Streams (bidirectional `<Connect><Stream>`), per
- * protocols.md §3. Parsing validates every message; a media payload is checked to be base64 and
+ * docs/protocols.md §3. Parsing validates every message; a media payload is checked to be base64 and
  * then passed on as the very same string. Building never re-encodes a payload: it is spliced in.
  */
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type BusinessHours, isIanaTimeZone, parseBusinessHours } from './business-hours.js';
 import { isE164 } from './phone.js';
+import { BRIDGE_ROUTES, routeUrl } from './routes.js';
 import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName } from './voice-engine.js';
 
 /**
@@ -252,7 +253,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const streamUrl = e.STREAM_URL ?? `${e.PUBLIC_URL.replace(/^http/, 'ws')}/media-stream`;
+  const streamUrl = e.STREAM_URL ?? routeUrl(e.PUBLIC_URL.replace(/^http/, 'ws'), BRIDGE_ROUTES.mediaStream);
   return {
     port: e.PORT ?? options.defaultPort ?? 3000,
     publicUrl: e.PUBLIC_URL,

@@ -22,11 +22,9 @@ import { chooseProvider, lookUpCustomer } from './call-setup.js';
 import { forCall, logger } from './logging.js';
 import { isE164, maskPhone } from './phone.js';
 import type { CallbackScheduler, CallControl, Crm, ProviderFlag } from './ports.js';
+import { routeUrl, WEBHOOK_ROUTES } from './routes.js';
 import { hashStreamToken, newStreamToken } from './stream-token.js';
 import type { EngineName } from './voice-engine.js';
-
-export const OUTBOUND_TWIML_PATH = '/twilio/outbound';
-export const STATUS_CALLBACK_PATH = '/twilio/status';
 
 /**
  * Optional (`Idempotency-Key` header or `idempotencyKey` in the body): the caller decides what "the
@@ -256,8 +254,8 @@ async function placeNow(
     ({ callSid } = await deps.callControl.placeCall({
       to: request.to,
       from: settings.businessNumber,
-      url: `${settings.publicUrl}${OUTBOUND_TWIML_PATH}?requestId=${encodeURIComponent(key)}`,
-      statusCallback: `${settings.publicUrl}${STATUS_CALLBACK_PATH}`,
+      url: `${routeUrl(settings.publicUrl, WEBHOOK_ROUTES.OutboundTwiml)}?requestId=${encodeURIComponent(key)}`,
+      statusCallback: routeUrl(settings.publicUrl, WEBHOOK_ROUTES.CallStatus),
       machineDetection: true,
     }));
   } catch (error) {

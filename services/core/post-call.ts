@@ -25,7 +25,7 @@ export type PostCallOutcome =
   | { kind: 'unmatched'; conversationId: string }
   | { kind: 'stored'; callSid: string; conversationId: string; duplicate: boolean; crmUpdated: boolean };
 
-// Parsed tolerantly (protocols.md §1.8): ElevenLabs adds fields, and null stands for absent.
+// Parsed tolerantly (docs/protocols.md §1.8): ElevenLabs adds fields, and null stands for absent.
 const envelopeSchema = z.object({
   type: z.string().min(1),
   event_timestamp: z.number().nonnegative().optional(),

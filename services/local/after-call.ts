@@ -5,17 +5,17 @@
  * invoke the Lambda with the payload.
  */
 
-import { createCallStatusHandler, STATUS_PATH } from '../../functions/call-status.js';
+import { createCallStatusHandler } from '../../functions/call-status.js';
 import type { HttpHandler } from '../../functions/commons/http.js';
 import { createDailyDigestHandler, type DailyDigestHandler } from '../../functions/daily-digest.js';
 import { createOutboundTwimlHandler } from '../../functions/outbound-twiml.js';
-import { CALLS_PATH, createPlaceCallHandler, type PlaceCallHandler } from '../../functions/place-call.js';
-import { createPostCallHandler, POST_CALL_PATH } from '../../functions/post-call.js';
+import { createPlaceCallHandler, type PlaceCallHandler } from '../../functions/place-call.js';
+import { createPostCallHandler } from '../../functions/post-call.js';
 import { afterCallDepsFor } from '../adapters/after-call-from-config.js';
 import { type BusinessAdapters, type OutboundWiring, placeCallDepsFor } from '../adapters/from-config.js';
 import { TimerCallbackScheduler } from '../adapters/memory/timer-scheduler.js';
 import { logger } from '../core/logging.js';
-import { OUTBOUND_TWIML_PATH } from '../core/place-call.js';
+import { routeKey, WEBHOOK_ROUTES } from '../core/routes.js';
 import type { LocalStackContext } from './stack.js';
 
 export interface LocalAfterCall {
@@ -62,15 +62,19 @@ export function buildLocalAfterCall(
 
   return {
     routes: {
-      [`POST ${STATUS_PATH}`]: createCallStatusHandler({ config, finalise: afterCallDeps, now }),
-      [`POST ${POST_CALL_PATH}`]: createPostCallHandler({ config, postCall: afterCallDeps, now }),
-      [`POST ${OUTBOUND_TWIML_PATH}`]: createOutboundTwimlHandler({
+      [routeKey(WEBHOOK_ROUTES.CallStatus)]: createCallStatusHandler({
+        config,
+        finalise: afterCallDeps,
+        now,
+      }),
+      [routeKey(WEBHOOK_ROUTES.PostCall)]: createPostCallHandler({ config, postCall: afterCallDeps, now }),
+      [routeKey(WEBHOOK_ROUTES.OutboundTwiml)]: createOutboundTwimlHandler({
         config,
         sessions: stores.sessions,
         requests: stores.outboundRequests,
         now,
       }),
-      [`POST ${CALLS_PATH}`]: placeCallHandler.http,
+      [routeKey(WEBHOOK_ROUTES.PlaceCall)]: placeCallHandler.http,
     },
     outbound,
     scheduler,

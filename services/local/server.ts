@@ -6,10 +6,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { HttpHandler } from '../../functions/commons/http.js';
 import { logger } from '../core/logging.js';
+import { BRIDGE_ROUTES } from '../core/routes.js';
 import { toApiGatewayEvent, writeApiGatewayResult } from './api-gateway-event.js';
 
-export const MEDIA_STREAM_PATH = '/media-stream';
-export const HEALTH_PATH = '/health';
+export const MEDIA_STREAM_PATH = BRIDGE_ROUTES.mediaStream.path;
+export const HEALTH_PATH = BRIDGE_ROUTES.health.path;
 /** Webhook bodies are small forms; API Gateway's own limit is far higher, ours need not be. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 

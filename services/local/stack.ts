@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { HttpHandler } from '../../functions/commons/http.js';
-import { createInboundCallHandler, INBOUND_PATH } from '../../functions/inbound-call.js';
+import { createInboundCallHandler } from '../../functions/inbound-call.js';
 import { ensureCallTable } from '../adapters/dynamodb/call-table.js';
 import { createDynamoClients } from '../adapters/dynamodb/clients.js';
 import { type CallTableStores, callTableStores } from '../adapters/dynamodb/stores.js';
@@ -13,6 +13,7 @@ import { providerFlagFor } from '../adapters/provider-flag-from-config.js';
 import type { CallSessionStore } from '../core/call-session.js';
 import { type Config, loadConfig } from '../core/config.js';
 import type { Crm, ProviderFlag } from '../core/ports.js';
+import { routeKey, WEBHOOK_ROUTES } from '../core/routes.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamodb.js';
 import { createLocalServer, type LocalBridge } from './server.js';
 
@@ -47,6 +48,8 @@ export interface LocalStack extends LocalStackContext {
   /** `http://127.0.0.1:<port>`: where this process answers (PUBLIC_URL is what Twilio signs). */
   url: string;
   port: number;
+  /** The webhook routes served (`'POST /twilio/inbound'` …): the manifest's, checked by a test. */
+  routeKeys: string[];
   /** The DynamoDB the sessions live in (embedded or DYNAMODB_ENDPOINT). */
   dynamodbEndpoint: string;
   close(): Promise<void>;
@@ -78,13 +81,11 @@ export async function startLocalStack(env: Env, options: LocalStackOptions = {})
       providerFlag: providerFlagFor(config),
     };
     bridge = await options.buildBridge?.(context);
-    const server = createLocalServer({
-      routes: {
-        ...options.extraRoutes?.(context),
-        [`POST ${INBOUND_PATH}`]: createInboundCallHandler({ ...context, crm: options.crm }),
-      },
-      bridge,
-    });
+    const routes = {
+      ...options.extraRoutes?.(context),
+      [routeKey(WEBHOOK_ROUTES.InboundCall)]: createInboundCallHandler({ ...context, crm: options.crm }),
+    };
+    const server = createLocalServer({ routes, bridge });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, options.host, () => {
@@ -99,6 +100,7 @@ export async function startLocalStack(env: Env, options: LocalStackOptions = {})
       ...context,
       url: `http://127.0.0.1:${port}`,
       port,
+      routeKeys: Object.keys(routes),
       dynamodbEndpoint,
       close: () => {
         closing ??= (async () => {

@@ -1,8 +1,18 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { buildRuntime, lazily, mergeUnder, providerFlagFor } from '../../functions/runtime.js';
-import { readSecretEnvironment } from '../../services/adapters/secrets-manager/secret-environment.js';
+import {
+  buildRuntime,
+  cachedSecretFor,
+  lazily,
+  mergeUnder,
+  providerFlagFor,
+} from '../../functions/runtime.js';
+import {
+  CachedSecretEnvironment,
+  readSecretEnvironment,
+  SECRET_TTL_MS,
+} from '../../services/adapters/secrets-manager/secret-environment.js';
 import { ConfigError } from '../../services/core/config.js';
 import { testEnv } from '../support/twilio.js';
 
@@ -112,5 +122,86 @@ describe('lazily', () => {
     expect(await get()).toBe(2);
     expect(await get()).toBe(2);
     expect(builds).toBe(2);
+  });
+});
+
+describe('a rotated secret reaches a warm container within the TTL', () => {
+  test('the TTL is 5 minutes (the runbook promises it)', () => {
+    expect(SECRET_TTL_MS).toBe(5 * 60 * 1000);
+  });
+
+  test('the secret is re-read once it is older than the TTL; its version goes up only when it changed', async () => {
+    const clock = { now: 0 };
+    let value = { TWILIO_AUTH_TOKEN: 'old' };
+    let reads = 0;
+    const secret = new CachedSecretEnvironment(
+      async () => {
+        reads += 1;
+        return { ...value };
+      },
+      SECRET_TTL_MS,
+      () => clock.now,
+    );
+    expect(await secret.current()).toEqual({ environment: { TWILIO_AUTH_TOKEN: 'old' }, version: 1 });
+    clock.now = SECRET_TTL_MS - 1;
+    value = { TWILIO_AUTH_TOKEN: 'rotated' };
+    expect((await secret.current()).version).toBe(1);
+    expect(reads).toBe(1);
+    clock.now = SECRET_TTL_MS;
+    expect(await secret.current()).toEqual({ environment: { TWILIO_AUTH_TOKEN: 'rotated' }, version: 2 });
+    clock.now = 2 * SECRET_TTL_MS;
+    expect((await secret.current()).version).toBe(2);
+    expect(reads).toBe(3);
+  });
+
+  test('a failed re-read keeps the keys already held; a failed first read is thrown', async () => {
+    const clock = { now: 0 };
+    let fail = false;
+    const kept: Error[] = [];
+    const secret = new CachedSecretEnvironment(
+      async () => {
+        if (fail) throw new Error('throttled');
+        return { A: '1' };
+      },
+      1000,
+      () => clock.now,
+      (error) => kept.push(error),
+    );
+    await secret.current();
+    fail = true;
+    clock.now = 1000;
+    expect(await secret.current()).toEqual({ environment: { A: '1' }, version: 1 });
+    expect(kept.map((e) => e.message)).toEqual(['throttled']);
+
+    const never = new CachedSecretEnvironment(async () => Promise.reject(new Error('no access')));
+    await expect(never.current()).rejects.toThrow('no access');
+  });
+
+  test('what a handler built from the old secret is rebuilt on the first invocation after a rotation', async () => {
+    const clock = { now: 0 };
+    secrets
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: JSON.stringify({ TWILIO_AUTH_TOKEN: 'old-token' }) })
+      .resolves({ SecretString: JSON.stringify({ TWILIO_AUTH_TOKEN: 'new-token' }) });
+    const env: Record<string, string | undefined> = testEnv({ SECRETS_ARN: SECRET_ARN });
+    delete env.TWILIO_AUTH_TOKEN;
+    const secret = cachedSecretFor(
+      env,
+      () => new SecretsManagerClient({}),
+      () => clock.now,
+    );
+    const runtime = lazily(() => buildRuntime(env, { secret }), secret);
+    const handler = lazily(async () => ({ token: (await runtime()).config.twilio.authToken }), secret);
+
+    expect((await handler()).token).toBe('old-token');
+    clock.now = SECRET_TTL_MS - 1;
+    expect((await handler()).token).toBe('old-token');
+    clock.now = SECRET_TTL_MS;
+    expect((await handler()).token).toBe('new-token');
+    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+  });
+
+  test('without SECRETS_ARN there is nothing to re-read', () => {
+    expect(cachedSecretFor(testEnv())).toBeUndefined();
   });
 });

@@ -18,7 +18,7 @@ describe('bridge load balancer', () => {
       'access_logs.s3.enabled': 'true',
     });
     template().hasResource('AWS::S3::Bucket', {
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       Properties: Match.objectLike({
         PublicAccessBlockConfiguration: {
           BlockPublicAcls: true,
@@ -30,7 +30,7 @@ describe('bridge load balancer', () => {
     });
   });
 
-  it('terminates TLS with the configured certificate and forwards only /media-stream to the bridge', () => {
+  it('terminates TLS with the configured certificate and forwards only /media-stream and /health to the bridge', () => {
     template().hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 443,
       Protocol: 'HTTPS',
@@ -46,7 +46,7 @@ describe('bridge load balancer', () => {
       ],
     });
     template().hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
-      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/media-stream'] } }],
+      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/health', '/media-stream'] } }],
       Actions: [Match.objectLike({ Type: 'forward' })],
     });
     expect(resourcesOfType('AWS::ElasticLoadBalancingV2::Listener')).toHaveLength(1);
@@ -92,15 +92,14 @@ describe('bridge task', () => {
     });
   });
 
-  it('gets 120 s between SIGTERM and SIGKILL, listens on 8080 and checks its own /health', () => {
+  it('gets 120 s between SIGTERM and SIGKILL, listens on 8080, and starts no health-check process', () => {
     expect(container()).toMatchObject({
       StopTimeout: 120,
       PortMappings: [{ ContainerPort: 8080, Protocol: 'tcp' }],
       ReadonlyRootFilesystem: true,
-      HealthCheck: {
-        Command: ['CMD', 'node', '-e', expect.stringContaining("fetch('http://127.0.0.1:8080/health')")],
-      },
     });
+    // The load balancer checks GET /health; a container check would start Node every interval.
+    expect(container().HealthCheck).toBeUndefined();
   });
 
   it('logs without blocking to a log group with retention', () => {
@@ -125,7 +124,9 @@ describe('bridge task', () => {
       POWERTOOLS_SERVICE_NAME: 'bolt-voice-test-bridge',
       POWERTOOLS_METRICS_NAMESPACE: 'BoltVoice',
       CALL_TABLE_NAME: { Ref: logicalId('AWS::DynamoDB::GlobalTable', 'CallTable') },
-      VOICE_PROVIDER_PARAMETER: { Ref: logicalId('AWS::SSM::Parameter', 'SettingsVoiceProvider') },
+      VOICE_PROVIDER_PARAMETER: '/bolt-voice/test/voice-provider',
+      SECRETS_ARN: 'bolt-voice/test',
+      GOOGLE_CALENDAR_ID: 'bookings@bolt-plumbing.example',
     });
     expect(JSON.stringify(env.PUBLIC_URL)).toContain(
       logicalId('AWS::ApiGatewayV2::Api', 'WebhookApiHttpApi'),
@@ -156,7 +157,8 @@ describe('bridge service', () => {
     });
     template().resourceCountIs('AWS::EC2::NatGateway', 0);
     template().hasResourceProperties('AWS::ECS::Cluster', {
-      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+      // Off: billed per task; the alarms use free metrics (README cost table).
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'disabled' }],
     });
   });
 

@@ -18,6 +18,7 @@ export const RAW_CONFIG = {
   ownerEmail: 'owner@bolt-plumbing.example',
   emailFrom: 'Bolt Voice <receptionist@bolt-plumbing.example>',
   ownerPhone: '+447700900123',
+  googleCalendarId: 'bookings@bolt-plumbing.example',
   outboundAllowedCountries: ['GB', 'IE'],
   alarmEmail: 'alerts@bolt-plumbing.example',
   digestTime: '18:30',
@@ -48,6 +49,13 @@ export function template(): Template {
   }
   return cached.template;
 }
+
+/**
+ * The imported secret and provider flag, as grants render them: by name (with Secrets Manager's
+ * random six-character suffix), never a resource of this template.
+ */
+export const SECRET_ARN_TAIL = ':secret:bolt-voice/test-??????';
+export const PROVIDER_PARAMETER_TAIL = ':parameter/bolt-voice/test/voice-provider';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 

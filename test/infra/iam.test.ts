@@ -1,5 +1,13 @@
 import { FUNCTION_TABLE, type FunctionSpec } from '../../lib/lambda-functions.js';
-import { actionsOf, logicalId, resourcesOfType, statementsOfRole, template } from './fixture.js';
+import {
+  actionsOf,
+  logicalId,
+  PROVIDER_PARAMETER_TAIL,
+  resourcesOfType,
+  SECRET_ARN_TAIL,
+  statementsOfRole,
+  template,
+} from './fixture.js';
 
 const WRITE_ACTIONS = [
   'dynamodb:PutItem',
@@ -17,7 +25,6 @@ function roleOfFunction(id: string): string {
 
 describe('function roles: grants scoped to the resources, each with its env var', () => {
   const table = () => ({ 'Fn::GetAtt': [logicalId('AWS::DynamoDB::GlobalTable', 'CallTable'), 'Arn'] });
-  const secret = () => ({ Ref: logicalId('AWS::SecretsManager::Secret', 'SettingsSecret') });
 
   it.each((FUNCTION_TABLE as readonly FunctionSpec[]).map((s) => [s.id, s] as const))('%s', (id, spec) => {
     const statements = statementsOfRole(roleOfFunction(id));
@@ -39,15 +46,15 @@ describe('function roles: grants scoped to the resources, each with its env var'
     const writes = dynamo.flatMap(actionsOf).filter((a) => WRITE_ACTIONS.includes(a));
     expect(writes.length > 0).toBe(spec.table === 'readWrite');
 
-    expect(byService('secretsmanager:').map((s) => s.Resource)).toEqual([secret()]);
+    const secretGrants = byService('secretsmanager:');
+    expect(secretGrants).toHaveLength(1);
+    expect(JSON.stringify(secretGrants[0]?.Resource)).toContain(SECRET_ARN_TAIL);
 
     const ssm = byService('ssm:');
     expect(ssm).toHaveLength(spec.readsProviderFlag ? 1 : 0);
     if (spec.readsProviderFlag) {
       expect(actionsOf(ssm[0] ?? {})).not.toContain('ssm:PutParameter');
-      expect(JSON.stringify(ssm[0]?.Resource)).toContain(
-        logicalId('AWS::SSM::Parameter', 'SettingsVoiceProvider'),
-      );
+      expect(JSON.stringify(ssm[0]?.Resource)).toContain(PROVIDER_PARAMETER_TAIL);
     }
 
     expect(byService('scheduler:').length > 0).toBe(spec.createsCallbacks === true);
@@ -130,10 +137,16 @@ describe('bridge task role', () => {
     expect(resource).toContain(logicalId('AWS::ECS::Cluster', 'BridgeCluster'));
   });
 
-  it('reads and writes the call table, reads the provider flag, creates callbacks; nothing else', () => {
+  it('reads and writes the call table, reads the provider flag and the secret, creates callbacks; nothing else', () => {
     const statements = statementsOfRole(taskRole());
     const services = new Set(statements.flatMap((s) => actionsOf(s).map((a) => a.split(':')[0])));
-    expect([...services].sort()).toEqual(['dynamodb', 'ecs', 'iam', 'scheduler', 'ssm']);
+    expect([...services].sort()).toEqual(['dynamodb', 'ecs', 'iam', 'scheduler', 'secretsmanager', 'ssm']);
+    const secret = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(secret.flatMap(actionsOf).sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ]);
+    expect(JSON.stringify(secret[0]?.Resource)).toContain(SECRET_ARN_TAIL);
     for (const s of statements) expect(s.Resource).not.toBe('*');
   });
 

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { FUNCTION_TABLE } from '../../lib/lambda-functions.js';
+import { REFUSAL_LOG_MESSAGES } from '../../services/core/metric-names.js';
 import { logicalId, resourcesOfType, template } from './fixture.js';
 
 describe('daily digest schedule', () => {
@@ -47,10 +48,13 @@ describe('alarms', () => {
 
   it('all notify the SNS topic, which emails the configured address over TLS only', () => {
     expect(alarms().length).toBeGreaterThan(0);
-    for (const [, a] of alarms()) {
+    for (const [id, a] of alarms()) {
       expect(a.AlarmActions).toEqual([topic()]);
       expect(a.OKActions).toEqual([topic()]);
-      expect(a.TreatMissingData).toBe('notBreaching');
+      // Only "no healthy bridge task" treats silence as trouble: no targets report no data.
+      expect(a.TreatMissingData).toBe(
+        id.startsWith('MonitoringBridgeNoHealthyTargets') ? 'breaching' : 'notBreaching',
+      );
     }
     template().hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
@@ -82,7 +86,7 @@ describe('alarms', () => {
   });
 
   it('watch API 5xx, the failover rate, bridge saturation and failed schedules', () => {
-    expect(alarm('Api5xx')).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5xx', Threshold: 5 });
+    expect(alarm('Api5xx')).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5xx', Threshold: 1 });
     const failover = alarm('FailoverRate');
     expect(failover.Threshold).toBe(20);
     const metrics = failover.Metrics as Array<Record<string, unknown>>;
@@ -122,6 +126,102 @@ describe('alarms', () => {
   });
 });
 
+describe('alarms an operator needs after a first deploy', () => {
+  const alarm = (prefix: string) =>
+    resourcesOfType('AWS::CloudWatch::Alarm').find(([id]) => id.startsWith(`Monitoring${prefix}`))?.[1] as
+      | Record<string, unknown>
+      | undefined;
+
+  it('fire when no bridge task is healthy, including when there is no data at all', () => {
+    expect(alarm('BridgeNoHealthyTargets')).toMatchObject({
+      Namespace: 'AWS/ApplicationELB',
+      MetricName: 'HealthyHostCount',
+      Statistic: 'Minimum',
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('fire on the first call no engine could take', () => {
+    expect(alarm('CallsWithoutEngine')).toMatchObject({
+      Namespace: 'BoltVoice',
+      MetricName: 'CallsWithoutEngine',
+      Dimensions: [{ Name: 'service', Value: 'bolt-voice-test-bridge' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('fire on any 5xx of the load balancer or the bridge', () => {
+    const a = alarm('BridgeAlb5xx') as { Metrics: Array<Record<string, unknown>>; Threshold: number };
+    expect(a.Threshold).toBe(1);
+    expect(a.Metrics.find((m) => m.Expression)?.Expression).toBe('FILL(elb, 0) + FILL(target, 0)');
+    const names = a.Metrics.filter((m) => m.MetricStat).map(
+      (m) => (m.MetricStat as { Metric: { MetricName: string } }).Metric.MetricName,
+    );
+    expect(names.sort()).toEqual(['HTTPCode_ELB_5XX_Count', 'HTTPCode_Target_5XX_Count']);
+  });
+
+  it('count signature refusals from the refusal log lines of every signed webhook and of the bridge', () => {
+    const filters = resourcesOfType('AWS::Logs::MetricFilter');
+    const byMetric = (name: string) =>
+      filters.filter(([, f]) =>
+        (f.MetricTransformations as Array<{ MetricName: string }>).some((t) => t.MetricName === name),
+      );
+    const webhook = byMetric('WebhookSignatureRefusals');
+    // Every route whose caller signs: the four Twilio/ElevenLabs webhooks (not the IAM POST /calls).
+    expect(webhook.map(([, f]) => JSON.stringify(f.LogGroupName)).sort()).toEqual(
+      ['InboundCall', 'OutboundTwiml', 'CallStatus', 'PostCall']
+        .map((id) => JSON.stringify({ Ref: logicalId('AWS::Logs::LogGroup', `Functions${id}Logs`) }))
+        .sort(),
+    );
+    for (const [, f] of webhook) {
+      expect(f.FilterPattern).toContain(REFUSAL_LOG_MESSAGES.inboundWebhookSignature);
+      expect(f.FilterPattern).toContain(REFUSAL_LOG_MESSAGES.twilioWebhookSignature);
+      expect(f.FilterPattern).toContain(REFUSAL_LOG_MESSAGES.postCallWebhookSignature);
+    }
+    const [[, stream]] = byMetric('StreamSignatureRefusals') as [[string, Record<string, unknown>]];
+    expect(stream.LogGroupName).toEqual({ Ref: logicalId('AWS::Logs::LogGroup', 'BridgeLogs') });
+    expect(stream.FilterPattern).toBe(`{ $.message = "${REFUSAL_LOG_MESSAGES.streamSignature}" }`);
+    for (const name of ['WebhookSignatureRefusals', 'StreamSignatureRefusals']) {
+      expect(alarm(name)).toMatchObject({ Namespace: 'BoltVoice', MetricName: name, Threshold: 1 });
+    }
+  });
+
+  it('fire when a finished call stays unfinalised for 30 minutes (the sweeper metric)', () => {
+    expect(alarm('OldestUnfinalisedCall')).toMatchObject({
+      Namespace: 'BoltVoice',
+      MetricName: 'OldestUnfinalisedCallAge',
+      Dimensions: [{ Name: 'service', Value: 'bolt-voice-test' }],
+      Statistic: 'Maximum',
+      Threshold: 1800,
+    });
+  });
+
+  it.each([
+    ['ElevenLabs', 'elevenlabs'],
+    ['OpenAi', 'openai'],
+  ])('fire when %s answers slower than 1 s at p90', (suffix, engine) => {
+    const a = alarm(`TurnLatencyP90${suffix}`) as Record<string, unknown>;
+    expect(a).toMatchObject({ Threshold: 1000, ComparisonOperator: 'GreaterThanThreshold' });
+    const [metric] = a.Metrics as Array<{ MetricStat: Record<string, unknown> }>;
+    expect(metric?.MetricStat).toEqual({
+      Metric: {
+        Namespace: 'BoltVoice',
+        MetricName: 'TurnLatency',
+        Dimensions: [
+          { Name: 'engine', Value: engine },
+          { Name: 'service', Value: 'bolt-voice-test-bridge' },
+        ],
+      },
+      Period: 900,
+      Stat: 'p90',
+    });
+  });
+});
+
 describe('dashboard', () => {
   it('shows calls, failovers, engine share, turn latency, errors and the bridge', () => {
     const [[, dashboard]] = resourcesOfType('AWS::CloudWatch::Dashboard') as [
@@ -142,8 +242,14 @@ describe('dashboard', () => {
       'MemoryUtilization',
       'ActiveCalls',
       'bolt-voice-test-bridge',
+      'HTTPCode_ELB_5XX_Count',
+      'WebhookSignatureRefusals',
     ]) {
       expect(body).toContain(needle);
     }
+    // The engine share covers the dashboard's whole time range, not the last period.
+    const engineShare = body.slice(body.indexOf('pie'), body.indexOf('Turn latency'));
+    expect(engineShare).toContain('Engine share');
+    expect(engineShare).toMatch(/setPeriodToTimeRange\\*":true/);
   });
 });

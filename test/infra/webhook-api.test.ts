@@ -125,7 +125,8 @@ describe('house-default functions', () => {
         OWNER_PHONE: '+447700900123',
         OUTBOUND_ALLOWED_COUNTRIES: 'GB,IE',
         CALL_TABLE_NAME: { Ref: logicalId('AWS::DynamoDB::GlobalTable', 'CallTable') },
-        SECRETS_ARN: { Ref: logicalId('AWS::SecretsManager::Secret', 'SettingsSecret') },
+        SECRETS_ARN: 'bolt-voice/test',
+        GOOGLE_CALENDAR_ID: 'bookings@bolt-plumbing.example',
       });
       expect(JSON.stringify(env.PUBLIC_URL)).toContain(apiId);
     }

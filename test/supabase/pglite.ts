@@ -6,7 +6,7 @@ const MIGRATIONS = join(__dirname, '..', '..', 'supabase', 'migrations');
 
 /**
  * What a Supabase project has before our migrations run: the API roles (the service role bypasses
- * RLS) and the default grants that give them every new table in `public` (toolchain.md §6).
+ * RLS) and the default grants that give them every new table in `public` (docs/toolchain.md §6).
  */
 const SUPABASE_PRELUDE = `
   create role anon nologin noinherit;

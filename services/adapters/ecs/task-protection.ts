@@ -1,25 +1,67 @@
 import { logger } from '../../core/logging.js';
 
+/** How long one protection request lasts; renewed well before it runs out while calls are live. */
+export const PROTECTION_MINUTES = 60;
+export const RENEW_EVERY_MS = 20 * 60 * 1000;
+
+export interface TaskProtectionOptions {
+  /** `$ECS_AGENT_URI`; absent outside ECS, where protection does nothing. */
+  agentUri?: string;
+  expiresInMinutes?: number;
+  renewEveryMs?: number;
+  fetchImpl?: typeof fetch;
+}
+
 /**
  * ECS task scale-in protection through the agent endpoint (`$ECS_AGENT_URI/task-protection/v1/state`):
  * a bridge task that holds live calls must not be stopped by a scale-in. Protection is switched on
- * when the first call arrives and off when the last one ends; the expiry is a safety net should the
- * task die without switching it off. Outside ECS (no ECS_AGENT_URI) it does nothing.
+ * when the first call arrives, renewed every 20 minutes while calls are live (each request protects
+ * for 60), and switched off when the last call ends. The expiry is the safety net should the task
+ * die without switching it off; the renewal keeps a long busy stretch protected past it.
  */
 export class TaskProtection {
   private protectedNow = false;
+  private wanted = false;
   private pending: Promise<void> = Promise.resolve();
+  private renewal?: NodeJS.Timeout;
+  private readonly agentUri: string | undefined;
+  private readonly expiresInMinutes: number;
+  private readonly renewEveryMs: number;
+  private readonly fetchImpl: typeof fetch;
 
-  constructor(
-    private readonly agentUri: string | undefined = process.env.ECS_AGENT_URI,
-    private readonly expiresInMinutes = 120,
-    private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
+  constructor(options: TaskProtectionOptions = { agentUri: process.env.ECS_AGENT_URI }) {
+    this.agentUri = options.agentUri;
+    this.expiresInMinutes = options.expiresInMinutes ?? PROTECTION_MINUTES;
+    this.renewEveryMs = options.renewEveryMs ?? RENEW_EVERY_MS;
+    this.fetchImpl = options.fetchImpl ?? fetch;
+  }
 
   /** Called whenever the number of live calls changes; requests are serialised and deduplicated. */
   update(activeCalls: number): Promise<void> {
-    const want = activeCalls > 0;
-    this.pending = this.pending.then(() => (want === this.protectedNow ? undefined : this.set(want)));
+    this.wanted = activeCalls > 0;
+    if (this.wanted) this.startRenewing();
+    else this.stop();
+    return this.enqueue(() =>
+      this.wanted === this.protectedNow ? Promise.resolve() : this.set(this.wanted),
+    );
+  }
+
+  /** Stops renewing (draining: the task is going away anyway). */
+  stop(): void {
+    if (this.renewal) clearInterval(this.renewal);
+    this.renewal = undefined;
+  }
+
+  private startRenewing(): void {
+    if (this.renewal) return;
+    this.renewal = setInterval(() => {
+      void this.enqueue(() => (this.wanted ? this.set(true) : Promise.resolve()));
+    }, this.renewEveryMs);
+    this.renewal.unref();
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    this.pending = this.pending.then(step);
     return this.pending;
   }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Pure codec for the ElevenLabs Conversational AI WebSocket (protocols.md §1, schema
+ * Pure codec for the ElevenLabs Conversational AI WebSocket (docs/protocols.md §1, schema
  * `agent.asyncapi.yaml`). Messages we send are built here; messages we receive are validated here.
  * Caller audio is spliced into `{"user_audio_chunk": …}` unchanged (no `type` field, by design).
  */

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * The `ElevenLabs-Signature` header of post-call webhooks: `t=<unix seconds>,v0=<hex>`, where hex is
- * HMAC-SHA256(webhook secret, `<t>.<raw body>`) (protocols.md §1.8). Checked on the raw body as
+ * HMAC-SHA256(webhook secret, `<t>.<raw body>`) (docs/protocols.md §1.8). Checked on the raw body as
  * received: a re-serialised JSON body would not match.
  */
 export const ELEVENLABS_SIGNATURE_HEADER = 'elevenlabs-signature';

@@ -3,7 +3,7 @@ import type { ToolDefinition, ToolResult } from '../../core/tool-types.js';
 import type { EngineUsage } from '../../core/voice-engine.js';
 
 /**
- * The OpenAI Realtime wire format (GA protocol, protocols.md §2): pure builders for the client
+ * The OpenAI Realtime wire format (GA protocol, docs/protocols.md §2): pure builders for the client
  * events we send and a parser for the server events we use. GA only: no `OpenAI-Beta` header, a
  * nested `session` with `type: "realtime"`, audio formats as objects, `response.output_audio.*`.
  */

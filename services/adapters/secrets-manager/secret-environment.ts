@@ -35,3 +35,73 @@ export async function readSecretEnvironment(
   }
   return environment;
 }
+
+export type Env = Record<string, string | undefined>;
+
+/** `base` over `under`; an empty value in `base` counts as unset (loadConfig treats it so too). */
+export function mergeUnder(base: Env, under: Record<string, string>): Env {
+  const merged: Env = { ...under };
+  for (const [name, value] of Object.entries(base)) {
+    if (value !== undefined && value.trim() !== '') merged[name] = value;
+    else if (!(name in merged)) merged[name] = value;
+  }
+  return merged;
+}
+
+/**
+ * How long a warm container trusts the secret it read: a rotated key reaches every Lambda within
+ * this time (README runbook), at the cost of one GetSecretValue per container per period.
+ */
+export const SECRET_TTL_MS = 5 * 60 * 1000;
+
+export interface SecretSnapshot {
+  readonly environment: Record<string, string>;
+  /** Goes up each time a re-read finds different content; what was built from an older one is stale. */
+  readonly version: number;
+}
+
+/**
+ * The secret's keys, re-read once they are older than the TTL. A re-read that fails keeps the keys
+ * already held (a Secrets Manager hiccup must not fail a call) and is tried again after the next TTL;
+ * only the very first read's failure is thrown.
+ */
+export class CachedSecretEnvironment {
+  private snapshot?: SecretSnapshot;
+  private readAt = Number.NEGATIVE_INFINITY;
+  private reading?: Promise<SecretSnapshot>;
+
+  constructor(
+    private readonly read: () => Promise<Record<string, string>>,
+    private readonly ttlMs = SECRET_TTL_MS,
+    private readonly now: () => number = Date.now,
+    private readonly onStaleKept: (error: Error) => void = () => {},
+  ) {}
+
+  current(): Promise<SecretSnapshot> {
+    if (this.snapshot && this.now() - this.readAt < this.ttlMs) return Promise.resolve(this.snapshot);
+    this.reading ??= this.refresh().finally(() => {
+      this.reading = undefined;
+    });
+    return this.reading;
+  }
+
+  private async refresh(): Promise<SecretSnapshot> {
+    try {
+      const environment = await this.read();
+      const previous = this.snapshot;
+      if (!previous || !sameEntries(previous.environment, environment)) {
+        this.snapshot = { environment, version: (previous?.version ?? 0) + 1 };
+      }
+    } catch (error) {
+      if (!this.snapshot) throw error;
+      this.onStaleKept(error as Error);
+    }
+    this.readAt = this.now();
+    return this.snapshot as SecretSnapshot;
+  }
+}
+
+function sameEntries(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}

@@ -1,4 +1,4 @@
-// Deep import: the TwiML builder alone, not the whole REST client (see toolchain.md §9).
+// Deep import: the TwiML builder alone, not the whole REST client (see docs/toolchain.md §9).
 import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
 import type { TransferTwimlRequest } from '../../core/tools/tool.js';
 

@@ -1,5 +1,5 @@
 // Deep import: the `twilio` root pulls the whole REST client into every Lambda bundle (3.7 MB
-// against 80 KB; toolchain.md §9).
+// against 80 KB; docs/toolchain.md §9).
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
 
 /** Form parameters as Twilio posted them; a name sent twice keeps all its values. */

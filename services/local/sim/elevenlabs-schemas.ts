@@ -2,11 +2,11 @@
  * Validators for ElevenLabs Conversational AI WebSocket messages, compiled from the official
  * AsyncAPI contract (services/local/sim/schemas/elevenlabs/agent.asyncapi.json, elevenlabs/packages@2a9057e).
  *
- * Routing (protocols.md §6a): a frame with `user_audio_chunk` and no `type` is user audio; every
+ * Routing (docs/protocols.md §6a): a frame with `user_audio_chunk` and no `type` is user audio; every
  * other message routes on `type` to the payload schema the contract lists for that direction; a
  * type the contract does not list for that direction is a violation.
  *
- * Two deliberate changes to the contract before compiling, both documented in protocols.md §6a:
+ * Two deliberate changes to the contract before compiling, both documented in docs/protocols.md §6a:
  * - `nullable: true` beside a `$ref` (which Ajv refuses) becomes `anyOf: [ref, null]`;
  * - unless `allowUnknownFields` is set, every object schema that lists `properties` and says nothing
  *   about extra ones gets `additionalProperties: false`, so a misspelt field (`audio_base64`) or a

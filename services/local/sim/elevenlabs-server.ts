@@ -1,6 +1,6 @@
 /**
  * A simulated ElevenLabs Conversational AI service on 127.0.0.1 for end-to-end tests and the local
- * demo: the signed-URL REST call and the conversation WebSocket (protocols.md §1). Every message in
+ * demo: the signed-URL REST call and the conversation WebSocket (docs/protocols.md §1). Every message in
  * both directions is checked against the official AsyncAPI contract (elevenlabs-schemas.ts), and
  * protocol misuse by the client (audio before the metadata, an unknown pong or tool_call_id, a
  * missing pong) is recorded in `violations`, never thrown.
@@ -125,7 +125,7 @@ export interface TranscriptLine {
 
 const SIGNED_URL_PATH = '/v1/convai/conversation/get-signed-url';
 const CONVERSATION_PATH = '/v1/convai/conversation';
-/** A signed URL expires 15 minutes after it is issued (protocols.md §1.1). */
+/** A signed URL expires 15 minutes after it is issued (docs/protocols.md §1.1). */
 const SIGNATURE_TTL_MS = 15 * 60 * 1000;
 /** Default caller silence that ends a scripted turn: shared with the OpenAI simulator (script.ts). */
 export const DEFAULT_END_OF_TURN_SILENCE_MS = END_OF_TURN_SILENCE_MS;
@@ -432,7 +432,7 @@ export class SimConversation {
       this.ws.close(code, reason);
   }
 
-  /** Sends an `error` event and then closes with `code`, as the service does (protocols.md §1.5). */
+  /** Sends an `error` event and then closes with `code`, as the service does (docs/protocols.md §1.5). */
   fail(code: 1002 | 1008 | 1011, errorType: string, message: string): void {
     this.emit({ type: 'error', error_event: { code, message, error_type: errorType, reason: message } });
     this.close(code, message.slice(0, 120));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 
 /**
- * Conformance checks for the OpenAI Realtime GA protocol (protocols.md §2, §6a): every event is
+ * Conformance checks for the OpenAI Realtime GA protocol (docs/protocols.md §2, §6a): every event is
  * validated against the upstream GA schemas, plus explicit negative checks for beta shapes the
  * schemas let through (they rarely set `additionalProperties: false`) but the live API rejects.
  * Every function returns violations as readable strings and never throws.

@@ -12,7 +12,7 @@ import {
 } from './script.js';
 
 /**
- * A local stand-in for the OpenAI Realtime API (GA protocol, protocols.md §2) on 127.0.0.1. It checks
+ * A local stand-in for the OpenAI Realtime API (GA protocol, docs/protocols.md §2) on 127.0.0.1. It checks
  * what a client sends the way the live API does (handshake headers, every event against the GA
  * schemas, beta shapes refused with an `error` event) and lets a test play the server's side:
  * agent audio, barge-in, transcripts and function calls, by hand or from a ConversationScript.

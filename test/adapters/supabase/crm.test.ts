@@ -47,7 +47,7 @@ const server = setupServer(
             created_at: '2026-11-25T15:00:00Z',
             ...(row as object),
           }));
-    // `.single()` asks for one JSON object (toolchain.md §6).
+    // `.single()` asks for one JSON object (docs/toolchain.md §6).
     if (entry.accept.includes('application/vnd.pgrst.object+json')) return HttpResponse.json(rows[0] ?? {});
     return HttpResponse.json(rows);
   }),

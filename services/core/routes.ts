@@ -1,0 +1,67 @@
+/**
+ * The route manifest: every HTTP route of the system, written once as data. API Gateway's routes and
+ * their Lambdas (lib/lambda-functions.ts), the URLs the handlers put in TwiML and give Twilio as
+ * callbacks, the local stack's router (services/local/) and `npm run smoke` all read it, and
+ * test/core/routes.test.ts checks that they agree.
+ *
+ * Adding a webhook route is one line here (a handler file exporting `handler`); lib gives it a
+ * Lambda with the house defaults unless FUNCTION_SETTINGS in lib/lambda-functions.ts says otherwise.
+ */
+
+/**
+ * How a route is authorised. `twilio-signature` and `elevenlabs-hmac` are open at API Gateway: the
+ * handler verifies the caller's signature before any side effect and answers 403 otherwise. `iam`:
+ * API Gateway checks a SigV4 signature (the local stack: `Authorization: Bearer <CALLS_API_KEY>`).
+ */
+export type RouteAuth = 'twilio-signature' | 'elevenlabs-hmac' | 'iam';
+
+export interface WebhookRoute {
+  readonly method: 'POST';
+  readonly path: `/${string}`;
+  readonly auth: RouteAuth;
+  /** Entry file (repository-relative) exporting the Lambda `handler`. */
+  readonly handler: `functions/${string}.ts`;
+}
+
+/** Keyed by the id of the function that serves the route (also its construct id in lib/). */
+// biome-ignore format: one route per line, so that adding a route is a one-line change.
+export const WEBHOOK_ROUTES = {
+  InboundCall:   { method: 'POST', path: '/twilio/inbound',       auth: 'twilio-signature', handler: 'functions/inbound-call.ts' },
+  OutboundTwiml: { method: 'POST', path: '/twilio/outbound',      auth: 'twilio-signature', handler: 'functions/outbound-twiml.ts' },
+  CallStatus:    { method: 'POST', path: '/twilio/status',        auth: 'twilio-signature', handler: 'functions/call-status.ts' },
+  PostCall:      { method: 'POST', path: '/elevenlabs/post-call', auth: 'elevenlabs-hmac',  handler: 'functions/post-call.ts' },
+  PlaceCall:     { method: 'POST', path: '/calls',                auth: 'iam',              handler: 'functions/place-call.ts' },
+} as const satisfies Record<string, WebhookRoute>;
+
+export type WebhookRouteId = keyof typeof WEBHOOK_ROUTES;
+
+/** The bridge's own routes, behind the load balancer (and on the local stack's one port). */
+export const BRIDGE_ROUTES = {
+  /** `200 {"status":"ok","activeCalls":N}`: the load balancer's health check, reachable through the listener. */
+  health: { method: 'GET', path: '/health' },
+  /** Twilio Media Streams WebSocket upgrade. */
+  mediaStream: { method: 'GET', path: '/media-stream' },
+} as const;
+
+/**
+ * Routes only the local stack serves (pages for a developer, no Lambda behind them), keyed by a
+ * name: `{ method, path }`. Listed here so the local router still has no route the manifest lacks.
+ */
+export const LOCAL_ROUTES: Readonly<
+  Record<string, { readonly method: string; readonly path: `/${string}` }>
+> = {};
+
+/** `'POST /twilio/inbound'`: the route key API Gateway and the local router use. */
+export function routeKey(route: { readonly method: string; readonly path: string }): string {
+  return `${route.method} ${route.path}`;
+}
+
+/** The public URL of a route under a base URL without a trailing slash (PUBLIC_URL). */
+export function routeUrl(baseUrl: string, route: { readonly path: string }): string {
+  return `${baseUrl.replace(/\/+$/, '')}${route.path}`;
+}
+
+/** `[id, route]` pairs in manifest order. */
+export function webhookRoutes(): Array<[WebhookRouteId, WebhookRoute]> {
+  return Object.entries(WEBHOOK_ROUTES) as Array<[WebhookRouteId, WebhookRoute]>;
+}

@@ -1,0 +1,78 @@
+import { TaskProtection } from '../../../services/adapters/ecs/task-protection.js';
+import { startRecordingServer } from '../../support/recording-server.js';
+
+/** A stand-in for the ECS agent's task protection endpoint: records each PUT body. */
+async function startAgent() {
+  const server = await startRecordingServer(200, { protection: {} });
+  const bodies = () =>
+    server.requests
+      .filter((r) => r.method === 'PUT' && r.path === '/task-protection/v1/state')
+      .map((r) => JSON.parse(r.body) as unknown);
+  return {
+    uri: server.baseUrl,
+    get requests() {
+      return bodies();
+    },
+    server,
+  };
+}
+
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('TaskProtection', () => {
+  let agent: Awaited<ReturnType<typeof startAgent>>;
+  beforeEach(async () => {
+    agent = await startAgent();
+  });
+  afterEach(() => agent.server.close());
+
+  test('protects on the first call, once however many calls follow, and releases after the last', async () => {
+    const protection = new TaskProtection({ agentUri: agent.uri, expiresInMinutes: 60 });
+    await protection.update(1);
+    await protection.update(2);
+    await protection.update(1);
+    await protection.update(0);
+    expect(agent.requests).toEqual([
+      { ProtectionEnabled: true, ExpiresInMinutes: 60 },
+      { ProtectionEnabled: false },
+    ]);
+    protection.stop();
+  });
+
+  test('renews the protection while calls are live, and stops renewing when they end', async () => {
+    const protection = new TaskProtection({ agentUri: agent.uri, expiresInMinutes: 60, renewEveryMs: 20 });
+    await protection.update(3);
+    await until(() => agent.requests.length >= 3);
+    expect(agent.requests.slice(0, 3)).toEqual(
+      Array.from({ length: 3 }, () => ({ ProtectionEnabled: true, ExpiresInMinutes: 60 })),
+    );
+    await protection.update(0);
+    const afterRelease = agent.requests.length;
+    expect(agent.requests.at(-1)).toEqual({ ProtectionEnabled: false });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(agent.requests).toHaveLength(afterRelease);
+  });
+
+  test('a refused request is retried on the next change, and outside ECS nothing is sent', async () => {
+    let calls = 0;
+    const failing: typeof fetch = async () => {
+      calls += 1;
+      return new Response('', { status: calls === 1 ? 500 : 200 });
+    };
+    const protection = new TaskProtection({ agentUri: 'http://agent', fetchImpl: failing });
+    await protection.update(1);
+    await protection.update(2);
+    expect(calls).toBe(2);
+    protection.stop();
+
+    const outside = new TaskProtection({ agentUri: undefined });
+    await expect(outside.update(1)).resolves.toBeUndefined();
+    outside.stop();
+  });
+});

@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../lib/house-function.js';
+import { template } from './fixture.js';
+
+type Resource = {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+};
+const resources = () => template().toJSON().Resources as Record<string, Resource>;
+
+describe('stateful resources', () => {
+  // A changed logical id makes CloudFormation create a new resource and drop the old one: for these,
+  // that is the call history or the access logs. Renaming a construct on their path must fail here.
+  const STATEFUL: Record<string, string> = {
+    CallTable0BF11117: 'AWS::DynamoDB::GlobalTable',
+    BridgeAccessLogsBucket2F082E61: 'AWS::S3::Bucket',
+  };
+
+  it('keep their logical ids', () => {
+    for (const [id, type] of Object.entries(STATEFUL)) expect(resources()[id]?.Type).toBe(type);
+  });
+
+  it('are all listed above, and kept on delete or replacement but not after a failed first create', () => {
+    const stateful = Object.entries(resources()).filter(([, r]) =>
+      [
+        'AWS::DynamoDB::GlobalTable',
+        'AWS::DynamoDB::Table',
+        'AWS::S3::Bucket',
+        'AWS::SecretsManager::Secret',
+      ].includes(r.Type),
+    );
+    expect(stateful.map(([id]) => id).sort()).toEqual(Object.keys(STATEFUL).sort());
+    for (const [, r] of stateful) {
+      expect(r.DeletionPolicy).toBe('RetainExceptOnCreate');
+      expect(r.UpdateReplacePolicy).toBe('Retain');
+    }
+  });
+});
+
+describe('a failed first create can be retried', () => {
+  // Properties that give a resource a physical name fixed in the template.
+  const NAME_PROPERTIES = [
+    'Name',
+    'TableName',
+    'FunctionName',
+    'BucketName',
+    'LogGroupName',
+    'QueueName',
+    'TopicName',
+    'ClusterName',
+    'ServiceName',
+    'RoleName',
+  ];
+
+  it('retains nothing that has a fixed name', () => {
+    const fixedNamed = Object.entries(resources()).filter(([, r]) =>
+      NAME_PROPERTIES.some((p) => typeof r.Properties?.[p] === 'string'),
+    );
+    // The schedule group and the place-call function know their own names (callbacks target them).
+    expect(fixedNamed.map(([, r]) => r.Type)).toEqual(
+      expect.arrayContaining(['AWS::Scheduler::ScheduleGroup', 'AWS::Lambda::Function']),
+    );
+    for (const [, r] of fixedNamed) {
+      expect([undefined, 'Delete']).toContain(r.DeletionPolicy);
+    }
+  });
+});
+
+describe('bridge image', () => {
+  const dockerfile = readFileSync(join(PROJECT_ROOT, 'services/bridge/Dockerfile'), 'utf8');
+  const froms = dockerfile.split('\n').filter((line) => /^FROM\s/i.test(line));
+
+  it('builds on the build machine’s own platform and runs on a slim base for the target (ARM64)', () => {
+    expect(froms).toHaveLength(2);
+    expect(froms[0]).toMatch(/^FROM --platform=\$BUILDPLATFORM node:\S+ AS build$/);
+    // The runtime stage takes the platform CDK builds for (linux/arm64), on a slim image.
+    expect(froms[1]).not.toMatch(/--platform/);
+    expect(froms[1]).toMatch(/^FROM node:\d+-\S*slim$/);
+  });
+
+  it('has no HEALTHCHECK that would start a process every interval', () => {
+    expect(dockerfile).not.toMatch(/^HEALTHCHECK/m);
+  });
+});

@@ -1,0 +1,172 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { reportLine } from '../../scripts/ops/deployment.js';
+import { REQUIRED_OUTPUTS, runSmoke } from '../../scripts/smoke.js';
+import { routeKey, webhookRoutes } from '../../services/core/routes.js';
+import { REQUIRED_SECRET_KEYS } from '../../services/core/secret-keys.js';
+import { type LocalApp, startLocalApp } from '../../services/local/app.js';
+import { testEnv } from '../support/twilio.js';
+
+const cloudformation = mockClient(CloudFormationClient);
+const secrets = mockClient(SecretsManagerClient);
+const ssm = mockClient(SSMClient);
+const ecs = mockClient(ECSClient);
+const deps = () => ({
+  cloudformation: new CloudFormationClient({}),
+  secretsManager: new SecretsManagerClient({}),
+  ssm: new SSMClient({}),
+  ecs: new ECSClient({}),
+  timeoutMs: 5000,
+});
+
+/** The stack's outputs, pointing at the local stack (its webhook routes and /health are the same). */
+function outputsFor(baseUrl: string): Record<string, string> {
+  const outputs: Record<string, string> = Object.fromEntries(REQUIRED_OUTPUTS.map((k) => [k, `value-${k}`]));
+  return {
+    ...outputs,
+    PublicUrl: baseUrl,
+    BridgeHealthUrl: `${baseUrl}/health`,
+    SecretName: 'bolt-voice/dev',
+    ProviderParameterName: '/bolt-voice/dev/voice-provider',
+    BridgeClusterName: 'cluster',
+    BridgeServiceName: 'bolt-voice-dev-bridge',
+  };
+}
+
+function deployed(outputs: Record<string, string>) {
+  cloudformation.on(DescribeStacksCommand, { StackName: 'BoltVoice-dev' }).resolves({
+    Stacks: [
+      {
+        StackName: 'BoltVoice-dev',
+        StackStatus: 'CREATE_COMPLETE',
+        CreationTime: new Date(),
+        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+      },
+    ],
+  });
+}
+
+describe('npm run smoke', () => {
+  let app: LocalApp;
+  beforeAll(async () => {
+    // Configured as a deployment is: the post-call webhook has its secret (else it answers 503).
+    app = await startLocalApp(
+      testEnv({
+        PORT: '0',
+        PUBLIC_URL: 'https://voice.example.com',
+        ELEVENLABS_WEBHOOK_SECRET: 'whsec_test',
+      }),
+    );
+  });
+  afterAll(() => app.close());
+  beforeEach(() => {
+    for (const mock of [cloudformation, secrets, ssm, ecs]) mock.reset();
+  });
+
+  test('passes every check against a healthy deployment (the local stack behind mocked AWS APIs)', async () => {
+    deployed(outputsFor(app.stack.url));
+    secrets.on(GetSecretValueCommand, { SecretId: 'bolt-voice/dev' }).resolves({
+      SecretString: JSON.stringify(Object.fromEntries(REQUIRED_SECRET_KEYS.map((k) => [k, 'x']))),
+    });
+    ssm
+      .on(GetParameterCommand, { Name: '/bolt-voice/dev/voice-provider' })
+      .resolves({ Parameter: { Value: 'openai' } });
+    ecs.on(DescribeServicesCommand).resolves({ services: [{ runningCount: 1, desiredCount: 1 }] });
+
+    const results = await runSmoke(deps(), 'BoltVoice-dev');
+    const lines = results.map(reportLine);
+
+    expect(lines.filter((l) => !l.startsWith('ok'))).toEqual([]);
+    // One line per check: outputs, health, each webhook route, secret, flag, service.
+    expect(results).toHaveLength(5 + webhookRoutes().length);
+    for (const [, route] of webhookRoutes()) {
+      expect(lines).toContainEqual(
+        expect.stringMatching(new RegExp(`^ok +${routeKey(route)} refuses an unsigned request: 40[13]$`)),
+      );
+    }
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ok +\/health through the load balancer: 200 \{"status":"ok"/),
+    );
+  });
+
+  test('names each failure with its fix', async () => {
+    const dead = 'http://127.0.0.1:9'; // nothing listens on the discard port
+    deployed({ ...outputsFor(app.stack.url), BridgeHealthUrl: `${dead}/health` });
+    secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ TWILIO_ACCOUNT_SID: 'AC1' }) });
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'gemini' } });
+    ecs.on(DescribeServicesCommand).resolves({ services: [{ runningCount: 0, desiredCount: 1 }] });
+
+    const lines = (await runSmoke(deps(), 'BoltVoice-dev')).map(reportLine);
+
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^FAIL +\/health through the load balancer: .* — fix: create the DNS record/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^FAIL +secret bolt-voice\/dev holds every required key: missing or empty: TWILIO_AUTH_TOKEN, .* — fix: npm run setup/,
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^FAIL +provider flag \/bolt-voice\/dev\/voice-provider: "gemini" is not elevenlabs or openai — fix: aws ssm put-parameter/,
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^FAIL +bridge service running: 0 of 1 tasks running — fix: aws ecs describe-services/,
+      ),
+    );
+  });
+
+  test('fails a route that does not refuse (missing, broken, or accepting unsigned requests)', async () => {
+    deployed(outputsFor('https://api.example.test'));
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: '{}' });
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'elevenlabs' } });
+    ecs.on(DescribeServicesCommand).resolves({ services: [{ runningCount: 1, desiredCount: 1 }] });
+    const statusByPath: Record<string, number> = {
+      '/twilio/inbound': 500,
+      '/twilio/status': 404,
+      '/calls': 202,
+    };
+    const fakeFetch = (async (url: string | URL) => {
+      const path = new URL(String(url)).pathname;
+      return new Response(path === '/health' ? '{"status":"ok"}' : '', {
+        status: statusByPath[path] ?? (path === '/health' ? 200 : 403),
+      });
+    }) as typeof fetch;
+
+    const lines = (await runSmoke({ ...deps(), fetch: fakeFetch }, 'BoltVoice-dev')).map(reportLine);
+
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^FAIL +POST \/twilio\/inbound .* 500 — fix: the function fails before it verifies/,
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^FAIL +POST \/twilio\/status .* 404 — fix: the route is missing/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^FAIL +POST \/calls .* 202 — fix: an unsigned request was accepted/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ok +POST \/twilio\/outbound refuses an unsigned request: 403$/),
+    );
+  });
+
+  test('a stack that does not exist is one FAIL line saying where to look', async () => {
+    cloudformation
+      .on(DescribeStacksCommand)
+      .rejects(new Error('Stack with id BoltVoice-prod does not exist'));
+    const lines = (await runSmoke(deps(), 'BoltVoice-prod')).map(reportLine);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^FAIL +stack outputs: Stack with id BoltVoice-prod does not exist — fix: check your AWS credentials .*--stack and --region/,
+      ),
+    ]);
+  });
+});
