@@ -12,6 +12,7 @@ import { buildLocalAfterCall, type LocalAfterCall } from './after-call.js';
 import { buildLocalBridge } from './bridge.js';
 import { demoScript } from './demo-script.js';
 import { type EmbeddedEngines, startEmbeddedEngines } from './embedded-engines.js';
+import { createLocalPages, type LocalPagesHandle } from './pages/index.js';
 import type { ConversationScript } from './sim/script.js';
 import { type Env, type LocalStack, type LocalStackContext, startLocalStack } from './stack.js';
 
@@ -44,6 +45,7 @@ export async function startLocalApp(env: Env, options: LocalAppOptions = {}): Pr
     options.script ?? demoScript(Date.now(), preliminary.business.timezone, preliminary.business.hours);
   const engines = await startEmbeddedEngines(env, script);
   let afterCall: LocalAfterCall | undefined;
+  let pages: LocalPagesHandle | undefined;
   try {
     const config = loadConfig(engines.env);
     const adapters = { ...businessAdapters(config, 'local'), ...options.adapters };
@@ -57,6 +59,16 @@ export async function startLocalApp(env: Env, options: LocalAppOptions = {}): Pr
       host: options.host,
       crm: adapters.crm,
       extraRoutes: (context) => wire(context).routes,
+      pages: (context) => {
+        pages = createLocalPages({
+          config,
+          sessions: context.sessions,
+          finalisations: context.stores.finalisations,
+          recentSessions: (limit) => context.recentSessions(limit),
+          outbox: adapters.embedded.includes('mail'),
+        });
+        return pages;
+      },
       buildBridge: (context) => {
         tools ??= toolRunnerFor(config, adapters, { outbound: wire(context).outbound, now: options.now });
         return buildLocalBridge(context, {
@@ -74,12 +86,14 @@ export async function startLocalApp(env: Env, options: LocalAppOptions = {}): Pr
       engines,
       afterCall: wired,
       async close() {
+        pages?.close();
         wired.close();
         await stack.close();
         await engines.close();
       },
     };
   } catch (error) {
+    pages?.close();
     afterCall?.close();
     await engines.close();
     throw error;
