@@ -34,6 +34,7 @@ export interface LocalPagesHandle extends LocalPages {
 const CALLS_SHOWN = 100;
 /** How often the softphone's event stream looks at the session. */
 const EVENTS_POLL_MS = 200;
+const SETTLE_MS = 2000;
 const CALL_SID = /^CA[0-9a-f]{32}$/i;
 
 export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
@@ -119,6 +120,7 @@ export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
       open = false;
     });
     let last = '';
+    let doneAt: number | undefined;
     while (open) {
       const call = await loadCall(callSid);
       const view: CallView | undefined = call?.view;
@@ -127,7 +129,9 @@ export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
         res.write(`data: ${json}\n\n`);
         last = json;
       }
-      if (view?.finalisation === 'done') {
+      // Finalisation marks the session last; should that write fail, `done` is enough after a moment.
+      if (view?.finalisation === 'done') doneAt ??= Date.now();
+      if (view?.status === 'finalised' || (doneAt !== undefined && Date.now() - doneAt > SETTLE_MS)) {
         res.write('event: done\ndata: {}\n\n');
         break;
       }

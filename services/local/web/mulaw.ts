@@ -38,7 +38,7 @@ export function decodeUlaw(bytes: Uint8Array): Float32Array {
  * speech band clean when going down from 44.1 or 48 kHz.
  */
 export class UlawFrameEncoder {
-  private readonly step: number;
+  /** Integer phase: 8000 per input sample, one output sample per `inputRate` (exact, no drift). */
   private phase = 0;
   private sum = 0;
   private count = 0;
@@ -46,10 +46,9 @@ export class UlawFrameEncoder {
   private filled = 0;
 
   constructor(
-    inputRate: number,
+    private readonly inputRate: number,
     private readonly frameBytes = 160,
   ) {
-    this.step = inputRate / 8000;
     this.frame = new Uint8Array(frameBytes);
   }
 
@@ -59,9 +58,9 @@ export class UlawFrameEncoder {
     for (let i = 0; i < samples.length; i++) {
       this.sum += samples[i] as number;
       this.count++;
-      this.phase += 1;
-      if (this.phase < this.step) continue;
-      this.phase -= this.step;
+      this.phase += 8000;
+      if (this.phase < this.inputRate) continue;
+      this.phase -= this.inputRate;
       this.frame[this.filled++] = encodeUlawSample(this.sum / this.count);
       this.sum = 0;
       this.count = 0;
