@@ -77,11 +77,16 @@ function bestMatch(heard: number[], clip: number[]): number {
   return best;
 }
 
-/** Waits until the page's player has played `ms` of agent audio (its `#played[data-ms]`). */
+/** Agent audio the page's player has played, in ms (its `#played[data-ms]`). */
+async function playedMs(page: Page): Promise<number> {
+  return Number(await page.locator('#played').getAttribute('data-ms'));
+}
+
+/** Waits until the page's player has played `ms` of agent audio. */
 async function waitForPlayed(page: Page, ms: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const played = Number(await page.locator('#played').getAttribute('data-ms'));
+    const played = await playedMs(page);
     if (played >= ms) return;
     if (Date.now() > deadline) throw new Error(`Only ${played} ms of agent audio played, expected ${ms}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -150,13 +155,21 @@ describe('softphone and calls page in Chromium', () => {
     await page.locator('#tools li', { hasText: 'check_availability' }).waitFor({ timeout: 5_000 });
     await page.locator('#latency li').first().waitFor({ timeout: 5_000 });
 
-    // The reply plays: the greeting and the answer (4 s each) have gone through the player.
+    // The reply plays: after the greeting (4 s), a second and a half of the answer.
     const greetingMs = loadClip('agent-greeting').length / 8;
-    await waitForPlayed(page, greetingMs * 1.9, 10_000);
+    await waitForPlayed(page, greetingMs + 1500, 10_000);
     await page.screenshot({ path: join(ARTIFACTS, 'softphone-in-call.png'), fullPage: true });
 
+    // The caller barges in: the engine says so, the bridge sends `clear`, and playback stops at once
+    // with the rest of the answer (over 2 s) dropped.
     const conversation = app.engines.elevenlabs?.conversations[0];
     expect(conversation).toBeDefined();
+    conversation?.interrupt();
+    await page.locator('#played', { hasText: /^\d+\.\d s$/ }).waitFor({ timeout: 2_000 });
+    const stoppedAt = await playedMs(page);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect((await playedMs(page)) - stoppedAt).toBeLessThanOrEqual(100);
+    expect(stoppedAt).toBeLessThan(2 * greetingMs - 1000);
     const heard = envelope(conversation?.userAudio() ?? Buffer.alloc(0));
     expect(bestMatch(heard, envelope(loadClip(CLIP)))).toBeGreaterThan(0.8);
 
