@@ -5,50 +5,9 @@
  */
 import type { FinalisationState } from '../../core/after-call-ports.js';
 import type { CallRecord, Turn } from '../../core/call-session.js';
+import type { CallView, LatencySummary, TurnLatency } from '../web/wire.js';
 
-/** One agent answer and how long after the caller's turn it came. */
-export interface TurnLatency {
-  callerSeq: number;
-  agentSeq: number;
-  ms: number;
-}
-
-/** The same shape as the bridge's per-call `turnLatency` (TEAM.md contract). */
-export interface LatencySummary {
-  turns: number;
-  p50Ms: number;
-  p90Ms: number;
-}
-
-export interface CallView {
-  callSid: string;
-  direction: 'inbound' | 'outbound';
-  from: string;
-  to: string;
-  /** The engine that served the call, else the one chosen for it. */
-  engine: string;
-  failoverReason?: string;
-  /** Session status: created, streaming, ended, finalised. */
-  status: string;
-  /** Twilio's final status once the call is finalised (completed, busy …), else `in progress` / `ending`. */
-  outcome: string;
-  finalisation?: string;
-  createdAt: number;
-  durationSeconds?: number;
-  endReason?: string;
-  turns: Turn[];
-  toolCalls: Array<{
-    seq: number;
-    name: string;
-    args: unknown;
-    ok: boolean;
-    result: string;
-    durationMs: number;
-    at: number;
-  }>;
-  latencies: TurnLatency[];
-  latency?: LatencySummary;
-}
+export type { CallView, LatencySummary, TurnLatency };
 
 /**
  * Caller's turn ended → the agent's answer, per turn, from the transcript times the bridge wrote:

@@ -14,6 +14,7 @@ import type { CallSessionStore } from '../../core/call-session.js';
 import type { Config } from '../../core/config.js';
 import { forCall } from '../../core/logging.js';
 import { placeCall, randomSid, sendStatusCallback } from '../sim/twilio-caller.js';
+import type { SoftphoneCall } from '../web/wire.js';
 
 /** The softphone's caller id: a fictional number (555-01xx), so the CRM recognises a returning caller. */
 export const SOFTPHONE_CALLER = '+15550100123';
@@ -25,18 +26,7 @@ const TICKET_TTL_MS = 30_000;
 const END_POLL_MS = 300;
 const MAX_CALL_MS = 2 * 60 * 60 * 1000;
 
-/** What the page needs to open the stream as Twilio would. */
-export interface SoftphoneCall {
-  callSid: string;
-  accountSid: string;
-  streamSid: string;
-  /** `<Parameter>`s of the TwiML answer (the stream token and the callSid): sent back in `start`. */
-  customParameters: Record<string, string>;
-  /** Path and query of the WebSocket to open on this host. */
-  streamPath: string;
-  /** The engine chosen for the call. */
-  engine: string;
-}
+export type { SoftphoneCall };
 
 export interface SoftphoneDeps {
   config: Config;

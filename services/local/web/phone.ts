@@ -6,35 +6,7 @@
  * show what the bridge writes to the call session, streamed from the store by the local stack.
  */
 import type { PlayerCommand, PlayerEvent } from './audio-worklet.js';
-
-interface SoftphoneCall {
-  callSid: string;
-  accountSid: string;
-  streamSid: string;
-  customParameters: Record<string, string>;
-  streamPath: string;
-  engine: string;
-}
-
-/** The call as the local stack reads it from the session store (pages/call-view.ts). */
-interface CallView {
-  engine: string;
-  failoverReason?: string;
-  status: string;
-  outcome: string;
-  endReason?: string;
-  turns: Array<{ seq: number; role: 'caller' | 'agent'; text: string; at: number }>;
-  toolCalls: Array<{
-    seq: number;
-    name: string;
-    args: unknown;
-    ok: boolean;
-    result: string;
-    durationMs: number;
-  }>;
-  latencies: Array<{ callerSeq: number; agentSeq: number; ms: number }>;
-  latency?: { turns: number; p50Ms: number; p90Ms: number };
-}
+import type { CallView, SoftphoneCall } from './wire.js';
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);

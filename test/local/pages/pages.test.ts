@@ -7,20 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { type LocalApp, startLocalApp } from '../../../services/local/app.js';
 import { fillLocalDefaults } from '../../../services/local/local-defaults.js';
-import { loadClip, silence, toFrames } from '../../../services/local/sim/audio.js';
+import { loadClip, silence } from '../../../services/local/sim/audio.js';
+import { openStream, type TwilioCallStream } from '../../../services/local/sim/twilio-caller.js';
+import type { SoftphoneCall } from '../../../services/local/web/wire.js';
 import { eventually } from '../../e2e/eventually.js';
-
-interface SoftphoneCall {
-  callSid: string;
-  accountSid: string;
-  streamSid: string;
-  customParameters: Record<string, string>;
-  streamPath: string;
-  engine: string;
-}
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -37,13 +29,20 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
   });
 }
 
-/** Opens the page's stream exactly as the browser does: no signature header, only the ticket. */
-function openSoftphoneStream(app: LocalApp, call: SoftphoneCall): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${app.stack.url.replace('http', 'ws')}${call.streamPath}`);
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade answered ${res.statusCode}`)));
-    ws.once('error', reject);
+/**
+ * Opens the page's stream as the browser does: to the ticket's path, with no signature header (a
+ * browser cannot set one), then Media Streams as Twilio speaks it (the simulator's side).
+ */
+function openSoftphoneStream(app: LocalApp, call: SoftphoneCall): Promise<TwilioCallStream> {
+  return openStream({
+    streamUrl: app.stack.config.streamUrl,
+    connectTo: `${app.stack.url.replace('http', 'ws')}${call.streamPath}`,
+    handshakeSignature: 'missing',
+    authToken: '',
+    accountSid: call.accountSid,
+    callSid: call.callSid,
+    streamSid: call.streamSid,
+    parameters: call.customParameters,
   });
 }
 
@@ -97,10 +96,10 @@ describe('local pages', () => {
   test('a handshake ticket works once; an unknown one is refused', async () => {
     const call = await startCall();
     const forged = { ...call, streamPath: '/media-stream?softphone=not-a-ticket' };
-    await expect(openSoftphoneStream(app, forged)).rejects.toThrow('upgrade answered 401');
-    const ws = await openSoftphoneStream(app, call);
-    ws.close();
-    await expect(openSoftphoneStream(app, call)).rejects.toThrow('upgrade answered 401');
+    await expect(openSoftphoneStream(app, forged)).rejects.toMatchObject({ status: 401 });
+    const stream = await openSoftphoneStream(app, call);
+    await stream.hangUp();
+    await expect(openSoftphoneStream(app, call)).rejects.toMatchObject({ status: 401 });
   });
 
   test('a call from the softphone goes the phone path and ends finalised, on the calls page', async () => {
@@ -113,44 +112,14 @@ describe('local pages', () => {
     expect(events.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const reader = events.body?.getReader();
 
-    const ws = await openSoftphoneStream(app, call);
-    let sequence = 0;
-    const send = (message: Record<string, unknown>) => ws.send(JSON.stringify(message));
-    send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
-    send({
-      event: 'start',
-      sequenceNumber: String(++sequence),
-      start: {
-        accountSid: call.accountSid,
-        streamSid: call.streamSid,
-        callSid: call.callSid,
-        tracks: ['inbound'],
-        customParameters: call.customParameters,
-        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-      },
-      streamSid: call.streamSid,
-    });
-    const frames = toFrames(Buffer.concat([loadClip('caller-hello'), silence(2000)]));
-    frames.forEach((payload, i) => {
-      send({
-        event: 'media',
-        sequenceNumber: String(++sequence),
-        media: { track: 'inbound', chunk: String(i + 1), timestamp: String(i * 20), payload },
-        streamSid: call.streamSid,
-      });
-    });
+    const stream = await openSoftphoneStream(app, call);
+    await stream.sendAudio(Buffer.concat([loadClip('caller-hello'), silence(2000)]), { paced: false });
     await eventually(
       () => app.stack.sessions.get(call.callSid),
       (record) => (record?.turns.length ?? 0) >= 3,
       10_000,
     );
-    send({
-      event: 'stop',
-      sequenceNumber: String(++sequence),
-      stop: { accountSid: call.accountSid, callSid: call.callSid },
-      streamSid: call.streamSid,
-    });
-    ws.close();
+    await stream.hangUp();
 
     // The event stream carries the session as the bridge wrote it, and ends once finalised.
     let text = '';
