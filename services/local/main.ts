@@ -67,7 +67,8 @@ async function main(): Promise<void> {
   );
 
   if (!config.callsApiKey) logger.warn('CALLS_API_KEY is not set: POST /calls refuses every request');
-  if (!config.elevenlabsWebhookSecret)
+  // Only the real ElevenLabs sends post-call webhooks: with the simulated one the warning says nothing.
+  if (!config.elevenlabsWebhookSecret && !app.engines.simulated.includes('elevenlabs'))
     logger.warn('ELEVENLABS_WEBHOOK_SECRET is not set: POST /elevenlabs/post-call refuses every delivery');
 
   let stopping = false;
