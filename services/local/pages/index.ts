@@ -79,6 +79,12 @@ export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
     }
     if (path === '/phone/calls') {
       if (method !== 'POST') return notAllowed(res, 'POST');
+      if (!isSameOriginJson(req)) {
+        // A JSON content type cannot be sent cross-site without a preflight, which nothing here answers:
+        // another site open in the browser cannot set calls up (and so cannot send owner emails).
+        send(res, 415, 'text/plain', 'Send Content-Type: application/json from this page.');
+        return true;
+      }
       const call = await softphone.startCall(`http://127.0.0.1:${req.socket.localPort}`);
       send(res, 201, 'application/json', JSON.stringify(call));
       return true;
@@ -171,6 +177,19 @@ export function isLocalRequest(req: IncomingMessage): boolean {
     return false;
   }
   return LOOPBACK.has(req.socket.remoteAddress ?? '') && LOCAL_HOSTS.has(host);
+}
+
+function isSameOriginJson(req: IncomingMessage): boolean {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== 'null') {
+    try {
+      if (!LOCAL_HOSTS.has(new URL(origin).hostname)) return false;
+    } catch {
+      return false;
+    }
+  }
+  return type === 'application/json';
 }
 
 async function get(method: string, res: ServerResponse, answer: () => unknown): Promise<boolean> {

@@ -78,7 +78,11 @@ class PhoneCall {
     await context.resume();
 
     setStatus('Calling…');
-    const response = await fetch('/phone/calls', { method: 'POST' });
+    const response = await fetch('/phone/calls', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     if (!response.ok)
       throw new Error(
         `The local stack could not set the call up (${response.status}): ${await response.text()}`,

@@ -61,7 +61,11 @@ describe('local pages', () => {
   });
 
   const startCall = async (): Promise<SoftphoneCall> => {
-    const response = await fetch(`${app.stack.url}/phone/calls`, { method: 'POST' });
+    const response = await fetch(`${app.stack.url}/phone/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(response.status).toBe(201);
     return (await response.json()) as SoftphoneCall;
   };
@@ -86,6 +90,19 @@ describe('local pages', () => {
         200,
       );
     }
+  });
+
+  test('another site cannot set a call up: no JSON content type, or a foreign Origin, is refused', async () => {
+    const before = (await app.stack.recentSessions(1000)).length;
+    const simple = await fetch(`${app.stack.url}/phone/calls`, { method: 'POST' });
+    expect(simple.status).toBe(415);
+    const foreign = await fetch(`${app.stack.url}/phone/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+      body: '{}',
+    });
+    expect(foreign.status).toBe(415);
+    expect(await app.stack.recentSessions(1000)).toHaveLength(before);
   });
 
   test('POST /calls is still the outbound API, behind its key', async () => {
