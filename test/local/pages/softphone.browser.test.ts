@@ -109,24 +109,34 @@ describe('softphone and calls page in Chromium', () => {
     clipWav(wav);
     // No .env: what `npm start` fills in, on any free port.
     const { env } = fillLocalDefaults({ PORT: '0', LOCAL_OUTBOX_DIR: join(work, 'outbox') }, 3000);
-    app = await startLocalApp(env, { host: '127.0.0.1' });
-    context = await chromium.launchPersistentContext(join(work, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--autoplay-policy=no-user-gesture-required',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-audio-capture=${wav}`,
-      ],
-    });
+    // The stack and the browser start side by side; if one fails, the other is closed.
+    const [started, launched] = await Promise.allSettled([
+      startLocalApp(env, { host: '127.0.0.1' }),
+      chromium.launchPersistentContext(join(work, 'profile'), {
+        executablePath: CHROMIUM,
+        headless: true,
+        viewport: { width: 1280, height: 900 },
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+          '--autoplay-policy=no-user-gesture-required',
+          '--use-fake-ui-for-media-stream',
+          '--use-fake-device-for-media-stream',
+          `--use-file-for-fake-audio-capture=${wav}`,
+        ],
+      }),
+    ]);
+    if (started.status === 'rejected' || launched.status === 'rejected') {
+      if (started.status === 'fulfilled') await started.value.close();
+      if (launched.status === 'fulfilled') await launched.value.close();
+      throw started.status === 'rejected' ? started.reason : (launched as PromiseRejectedResult).reason;
+    }
+    app = started.value;
+    context = launched.value;
     page = context.pages()[0] ?? (await context.newPage());
   }, 30_000);
 
