@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { missingSecretKeys, SECRET_KEYS } from '../services/core/secret-keys.js';
-import { ENGINE_NAME_PATTERN, ENGINE_NAMES } from '../services/core/voice-engine.js';
+import { ENGINE_NAME_PATTERN } from '../services/core/voice-engine.js';
 import { type CheckResult, deploymentDefaults, errorName, reportLine } from './ops/deployment.js';
 
 export const DEFAULT_PROVIDER = 'elevenlabs';

@@ -13,6 +13,7 @@ import { buildLocalBridge } from './bridge.js';
 import { ensureCallsApiKey } from './calls-api-key.js';
 import { demoScript } from './demo-script.js';
 import { type EmbeddedEngines, startEmbeddedEngines } from './embedded-engines.js';
+import { createLocalPages, type LocalPagesHandle } from './pages/index.js';
 import type { ConversationScript } from './sim/script.js';
 import { type Env, type LocalStack, type LocalStackContext, startLocalStack } from './stack.js';
 
@@ -48,6 +49,7 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
     options.script ?? demoScript(Date.now(), preliminary.business.timezone, preliminary.business.hours);
   const engines = await startEmbeddedEngines(env, script);
   let afterCall: LocalAfterCall | undefined;
+  let pages: LocalPagesHandle | undefined;
   try {
     const config = loadConfig(engines.env);
     const adapters = { ...businessAdapters(config, 'local'), ...options.adapters };
@@ -61,6 +63,16 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
       host: options.host,
       crm: adapters.crm,
       extraRoutes: (context) => wire(context).routes,
+      pages: (context) => {
+        pages = createLocalPages({
+          config,
+          sessions: context.sessions,
+          finalisations: context.stores.finalisations,
+          recentSessions: (limit) => context.recentSessions(limit),
+          outbox: adapters.embedded.includes('mail'),
+        });
+        return pages;
+      },
       buildBridge: (context) => {
         tools ??= toolRunnerFor(config, adapters, {
           outbound: wire(context).outbound,
@@ -89,12 +101,14 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
       afterCall: wired,
       generatedCallsApiKey,
       async close() {
+        pages?.close();
         wired.close();
         await stack.close();
         await engines.close();
       },
     };
   } catch (error) {
+    pages?.close();
     afterCall?.close();
     await engines.close();
     throw error;

@@ -20,10 +20,22 @@ export interface LocalBridge {
   activeCalls(): number;
 }
 
+/**
+ * Local-only pages (the softphone and the calls page): plain HTTP handlers tried before the webhook
+ * routes, and a look at each `/media-stream` upgrade before the bridge gets it.
+ */
+export interface LocalPages {
+  /** Answers the request and returns true, or returns false to leave it to the routes. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string, method: string): Promise<boolean>;
+  /** May complete a softphone's upgrade (the headers Twilio would send); false refuses it (401). */
+  prepareUpgrade(req: IncomingMessage): boolean;
+}
+
 export interface LocalServerOptions {
   /** Keys like `'POST /twilio/inbound'`, the same route keys as in API Gateway. */
   routes: Record<string, HttpHandler>;
   bridge?: LocalBridge;
+  pages?: LocalPages;
   maxBodyBytes?: number;
 }
 
@@ -56,6 +68,8 @@ export function createLocalServer(options: LocalServerOptions): Server {
       return reply(res, 426, 'Upgrade Required', { upgrade: 'websocket' });
     }
 
+    if (await options.pages?.handle(req, res, path, method)) return;
+
     const byMethod = routes.get(path);
     if (!byMethod) {
       req.resume();
@@ -78,6 +92,11 @@ export function createLocalServer(options: LocalServerOptions): Server {
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (pathOf(req) === MEDIA_STREAM_PATH && options.bridge) {
+      if (options.pages && !options.pages.prepareUpgrade(req)) {
+        socket.on('error', () => {});
+        socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       options.bridge.handleUpgrade(req, socket, head);
       return;
     }

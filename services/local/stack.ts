@@ -8,14 +8,15 @@ import type { HttpHandler } from '../../functions/commons/http.js';
 import { createInboundCallHandler } from '../../functions/inbound-call.js';
 import { ensureCallTable } from '../adapters/dynamodb/call-table.js';
 import { createDynamoClients } from '../adapters/dynamodb/clients.js';
+import { recentCallSessions } from '../adapters/dynamodb/recent-calls.js';
 import { type CallTableStores, callTableStores } from '../adapters/dynamodb/stores.js';
 import { providerFlagFor } from '../adapters/provider-flag-from-config.js';
-import type { CallSessionStore } from '../core/call-session.js';
+import type { CallSession, CallSessionStore } from '../core/call-session.js';
 import { type Config, loadConfig } from '../core/config.js';
 import type { Crm, ProviderFlag } from '../core/ports.js';
 import { routeKey, WEBHOOK_ROUTES } from '../core/routes.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamodb.js';
-import { createLocalServer, type LocalBridge } from './server.js';
+import { createLocalServer, type LocalBridge, type LocalPages } from './server.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -26,6 +27,8 @@ export interface LocalStackContext {
   /** Every store of the call table (sessions included), as the Lambdas have them. */
   stores: CallTableStores;
   providerFlag: ProviderFlag;
+  /** The newest call sessions of the table (the local calls page; a scan, never used in AWS). */
+  recentSessions(limit: number): Promise<CallSession[]>;
 }
 
 export interface LocalStackBridge extends LocalBridge {
@@ -38,6 +41,8 @@ export interface LocalStackOptions {
   buildBridge?: (context: LocalStackContext) => LocalStackBridge | Promise<LocalStackBridge>;
   /** More webhook routes (`'POST /twilio/status'` …), next to `POST /twilio/inbound`. */
   extraRoutes?: (context: LocalStackContext) => Record<string, HttpHandler>;
+  /** Local-only pages (softphone, calls page) next to the routes. */
+  pages?: (context: LocalStackContext) => LocalPages;
   /** Caller lookup for the inbound webhook; absent, every caller is unknown. */
   crm?: Pick<Crm, 'findCustomerByPhone'>;
   /** Interface to listen on; default: all (so a tunnel or a container can reach it). */
@@ -79,13 +84,14 @@ export async function startLocalStack(env: Env, options: LocalStackOptions = {})
       sessions: stores.sessions,
       stores,
       providerFlag: providerFlagFor(config),
+      recentSessions: (limit) => recentCallSessions(doc, config.callTableName, limit),
     };
     bridge = await options.buildBridge?.(context);
     const routes = {
       ...options.extraRoutes?.(context),
       [routeKey(WEBHOOK_ROUTES.InboundCall)]: createInboundCallHandler({ ...context, crm: options.crm }),
     };
-    const server = createLocalServer({ routes, bridge });
+    const server = createLocalServer({ routes, bridge, pages: options.pages?.(context) });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, options.host, () => {

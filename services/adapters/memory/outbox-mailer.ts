@@ -26,9 +26,7 @@ export class OutboxMailer implements Mailer {
   async send(unsafe: EmailMessage): Promise<{ id: string }> {
     const message = headerSafeMessage(unsafe);
     const now = (this.options.now ?? Date.now)();
-    const id = message.idempotencyKey
-      ? `key-${createHash('sha256').update(message.idempotencyKey).digest('hex').slice(0, 32)}`
-      : `${now}-${randomUUID()}`;
+    const id = message.idempotencyKey ? keyedMessageId(message.idempotencyKey) : `${now}-${randomUUID()}`;
     const file = join(this.options.dir, `${id}.json`);
     const body: OutboxMessage = {
       to: message.to,
@@ -61,5 +59,24 @@ export class OutboxMailer implements Mailer {
       names.map(async (n) => JSON.parse(await readFile(join(dir, n), 'utf8')) as OutboxMessage),
     );
     return messages.sort((a, b) => a.sentAt.localeCompare(b.sentAt));
+  }
+}
+
+/** The outbox file id of a message sent with an idempotency key. */
+function keyedMessageId(idempotencyKey: string): string {
+  return `key-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`;
+}
+
+/** The message sent with this idempotency key (e.g. a call's owner email), if it is in the outbox. */
+export async function outboxMessageByKey(
+  dir: string,
+  idempotencyKey: string,
+): Promise<OutboxMessage | undefined> {
+  try {
+    const text = await readFile(join(dir, `${keyedMessageId(idempotencyKey)}.json`), 'utf8');
+    return JSON.parse(text) as OutboxMessage;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }

@@ -1,0 +1,100 @@
+/**
+ * The start-up banner of `npm start`: where to go, what is simulated or embedded, and for each part
+ * the settings that switch it to the real service. Plain text for a terminal, printed once.
+ */
+import type { Config } from '../core/config.js';
+
+export interface BannerInput {
+  config: Config;
+  /** Where this process answers (`http://127.0.0.1:<port>`). */
+  url: string;
+  simulatedTwilio: boolean;
+  /** Engines played by the embedded simulators (`elevenlabs`, `openai`). */
+  simulatedEngines: string[];
+  /** Business systems on embedded stand-ins (`crm`, `calendar`, `mail`). */
+  embedded: string[];
+  generatedCallsApiKey?: string;
+}
+
+interface Part {
+  name: string;
+  real: boolean;
+  /** What runs instead when not real. */
+  standIn: string;
+  /** How to switch to the real service. */
+  settings: string;
+}
+
+export function startupBanner(input: BannerInput): string {
+  const { config } = input;
+  const local = input.url.replace('127.0.0.1', 'localhost');
+  const parts: Part[] = [
+    {
+      name: 'Twilio',
+      real: !input.simulatedTwilio,
+      standIn: 'simulated: call from the softphone; REST API stand-in',
+      settings: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER + PUBLIC_URL (a tunnel)',
+    },
+    {
+      name: 'ElevenLabs',
+      real: !input.simulatedEngines.includes('elevenlabs'),
+      standIn: 'simulated: plays the demo conversation',
+      settings: 'ELEVENLABS_API_KEY + ELEVENLABS_AGENT_ID',
+    },
+    {
+      name: 'OpenAI Realtime',
+      real: !input.simulatedEngines.includes('openai'),
+      standIn: 'simulated: plays the demo conversation',
+      settings: 'OPENAI_API_KEY',
+    },
+    {
+      name: 'CRM',
+      real: !input.embedded.includes('crm'),
+      standIn: 'embedded, in memory',
+      settings: 'SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY',
+    },
+    {
+      name: 'Calendar',
+      real: !input.embedded.includes('calendar'),
+      standIn: 'embedded, business hours only',
+      settings: 'GOOGLE_SERVICE_ACCOUNT_JSON + GOOGLE_CALENDAR_ID',
+    },
+    {
+      name: 'Email',
+      real: !input.embedded.includes('mail'),
+      standIn: `written to ${config.localOutboxDir}`,
+      settings: 'RESEND_API_KEY',
+    },
+    {
+      name: 'DynamoDB',
+      real: config.dynamodbEndpoint !== undefined,
+      standIn: 'embedded (dynalite), in memory',
+      settings: 'DYNAMODB_ENDPOINT',
+    },
+  ];
+  const width = Math.max(...parts.map((p) => p.name.length));
+  const lines = [
+    '',
+    `Bolt Voice local stack on ${local}`,
+    '',
+    `  Talk to the agent   ${local}/phone`,
+    `  Calls               ${local}/calls`,
+    `  New calls use       ${config.voiceProvider} (VOICE_PROVIDER)`,
+    '',
+    `${'  Part'.padEnd(width + 4)}${'Now'.padEnd(56)}To use the real service, set`,
+  ];
+  for (const part of parts) {
+    const now = part.real ? 'real' : part.standIn;
+    lines.push(`  ${part.name.padEnd(width + 2)}${now.padEnd(56)}${part.real ? '' : part.settings}`);
+  }
+  lines.push('', '  Settings go in .env (see .env.example); a value that is set is always used.');
+  if (input.generatedCallsApiKey) {
+    lines.push(
+      '',
+      '  POST /calls key, made for this run (set CALLS_API_KEY to keep one):',
+      `    Authorization: Bearer ${input.generatedCallsApiKey}`,
+    );
+  }
+  lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,218 @@
+/**
+ * The local stack's own pages (never deployed): the softphone at `/phone` and the calls page at
+ * `GET /calls` (`POST /calls` stays the outbound API). They answer only requests made on this
+ * machine to a local host name, so a tunnel that exposes the webhooks does not expose them.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { outboxMessageByKey } from '../../adapters/memory/outbox-mailer.js';
+import type { FinalisationStore } from '../../core/after-call-ports.js';
+import type { CallSession, CallSessionStore } from '../../core/call-session.js';
+import type { Config } from '../../core/config.js';
+import { logger } from '../../core/logging.js';
+import { ownerCallEmailKey } from '../../core/owner-email.js';
+import type { LocalPages } from '../server.js';
+import { isWebAsset, webAsset } from './assets.js';
+import { type CallView, callView } from './call-view.js';
+import { type CallWithEmail, callDetailPage, callsListPage } from './calls-page.js';
+import { phonePage } from './phone-page.js';
+import { Softphone } from './softphone.js';
+
+export interface LocalPagesDeps {
+  config: Config;
+  sessions: Pick<CallSessionStore, 'get'>;
+  finalisations: Pick<FinalisationStore, 'get'>;
+  /** The newest call sessions in the call table. */
+  recentSessions: (limit: number) => Promise<CallSession[]>;
+  /** Whether owner emails go to the local outbox (no RESEND_API_KEY). */
+  outbox: boolean;
+}
+
+export interface LocalPagesHandle extends LocalPages {
+  close(): void;
+}
+
+const CALLS_SHOWN = 100;
+/** How often the softphone's event stream looks at the session. */
+const EVENTS_POLL_MS = 200;
+const SETTLE_MS = 2000;
+const CALL_SID = /^CA[0-9a-f]{32}$/i;
+
+export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
+  const softphone = new Softphone({ config: deps.config, sessions: deps.sessions });
+  const timezone = deps.config.business.timezone;
+
+  async function loadCall(callSid: string): Promise<CallWithEmail | undefined> {
+    const record = await deps.sessions.get(callSid);
+    if (!record) return undefined;
+    const final = await deps.finalisations.get(callSid);
+    const view = callView(record, final);
+    if (!deps.outbox) return { view, ownerEmailNote: 'sent through Resend' };
+    const email = await outboxMessageByKey(deps.config.localOutboxDir, ownerCallEmailKey(callSid));
+    if (email) return { view, ownerEmail: email, ownerEmailNote: '' };
+    const note = !deps.config.ownerEmail
+      ? 'none (OWNER_EMAIL is not set)'
+      : final?.step === 'done' || final?.step === 'emailed'
+        ? 'not in the outbox'
+        : 'not sent yet';
+    return { view, ownerEmailNote: note };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string, method: string) {
+    const isPhone = path === '/phone' || path.startsWith('/phone/');
+    const isCallsPage = method === 'GET' && (path === '/calls' || path.startsWith('/calls/'));
+    if (!isPhone && !isCallsPage) return false;
+    req.resume();
+    if (!isLocalRequest(req)) {
+      send(
+        res,
+        403,
+        'text/plain',
+        'The softphone and the calls page answer only on this machine (localhost).',
+      );
+      return true;
+    }
+
+    if (path === '/phone') return get(method, res, () => html(res, phonePage(deps.config)));
+    const asset = /^\/phone\/assets\/([\w-]+\.js)$/.exec(path)?.[1];
+    if (asset !== undefined && isWebAsset(asset)) {
+      return get(method, res, async () => send(res, 200, 'text/javascript', await webAsset(asset)));
+    }
+    if (path === '/phone/calls') {
+      if (method !== 'POST') return notAllowed(res, 'POST');
+      if (!isSameOriginJson(req)) {
+        // A JSON content type cannot be sent cross-site without a preflight, which nothing here answers:
+        // another site open in the browser cannot set calls up (and so cannot send owner emails).
+        send(res, 415, 'text/plain', 'Send Content-Type: application/json from this page.');
+        return true;
+      }
+      const call = await softphone.startCall(`http://127.0.0.1:${req.socket.localPort}`);
+      send(res, 201, 'application/json', JSON.stringify(call));
+      return true;
+    }
+    const events = /^\/phone\/calls\/([^/]+)\/events$/.exec(path)?.[1];
+    if (events !== undefined && CALL_SID.test(events)) {
+      return get(method, res, () => streamEvents(req, res, events));
+    }
+    if (path === '/calls') {
+      const sessions = await deps.recentSessions(CALLS_SHOWN);
+      const calls = (await Promise.all(sessions.map((s) => loadCall(s.callSid)))).filter(
+        (c): c is CallWithEmail => c !== undefined,
+      );
+      html(res, callsListPage(calls, timezone));
+      return true;
+    }
+    const detail = /^\/calls\/([^/]+)$/.exec(path)?.[1];
+    const call = detail !== undefined && CALL_SID.test(detail) ? await loadCall(detail) : undefined;
+    if (!call) {
+      send(res, 404, 'text/plain', 'No such call.');
+      return true;
+    }
+    html(res, callDetailPage(call, timezone));
+    return true;
+  }
+
+  /**
+   * Server-sent events of one call, read from the session store (what the bridge writes as the call
+   * goes) and sent whenever it changed, until the call is finalised or the page goes away.
+   */
+  async function streamEvents(req: IncomingMessage, res: ServerResponse, callSid: string): Promise<void> {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
+    let open = true;
+    req.socket.once('close', () => {
+      open = false;
+    });
+    let last = '';
+    let doneAt: number | undefined;
+    while (open) {
+      const call = await loadCall(callSid);
+      const view: CallView | undefined = call?.view;
+      const json = view ? JSON.stringify(view) : '';
+      if (json !== last) {
+        res.write(`data: ${json}\n\n`);
+        last = json;
+      }
+      // Finalisation marks the session last; should that write fail, `done` is enough after a moment.
+      if (view?.finalisation === 'done') doneAt ??= Date.now();
+      if (view?.status === 'finalised' || (doneAt !== undefined && Date.now() - doneAt > SETTLE_MS)) {
+        res.write('event: done\ndata: {}\n\n');
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, EVENTS_POLL_MS));
+    }
+    res.end();
+  }
+
+  return {
+    async handle(req, res, path, method) {
+      try {
+        return await handle(req, res, path, method);
+      } catch (error) {
+        logger.error('A local page failed', { error: error as Error, path });
+        if (!res.headersSent) send(res, 500, 'text/plain', `The page failed: ${(error as Error).message}`);
+        else res.end();
+        return true;
+      }
+    },
+    prepareUpgrade(req) {
+      if (!new URL(req.url ?? '/', 'http://local').searchParams.has('softphone')) return true;
+      return isLocalRequest(req) && softphone.prepareUpgrade(req);
+    },
+    close: () => softphone.close(),
+  };
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/** From this machine (loopback) and to a local host name (a tunnel forwards another Host). */
+export function isLocalRequest(req: IncomingMessage): boolean {
+  let host: string;
+  try {
+    host = new URL(`http://${req.headers.host ?? ''}`).hostname;
+  } catch {
+    return false;
+  }
+  return LOOPBACK.has(req.socket.remoteAddress ?? '') && LOCAL_HOSTS.has(host);
+}
+
+function isSameOriginJson(req: IncomingMessage): boolean {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== 'null') {
+    try {
+      if (!LOCAL_HOSTS.has(new URL(origin).hostname)) return false;
+    } catch {
+      return false;
+    }
+  }
+  return type === 'application/json';
+}
+
+async function get(method: string, res: ServerResponse, answer: () => unknown): Promise<boolean> {
+  if (method !== 'GET') return notAllowed(res, 'GET');
+  await answer();
+  return true;
+}
+
+function notAllowed(res: ServerResponse, allow: string): boolean {
+  res.writeHead(405, { 'content-type': 'text/plain; charset=utf-8', allow });
+  res.end('Method Not Allowed');
+  return true;
+}
+
+function html(res: ServerResponse, body: string): void {
+  send(res, 200, 'text/html', body);
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, {
+    'content-type': `${type}; charset=utf-8`,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(body);
+}

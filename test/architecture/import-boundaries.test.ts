@@ -1,0 +1,59 @@
+/**
+ * Product code never depends on test code: the local stack's simulators live in services/local/sim/
+ * and tests import them from there, never the other way round. Every relative import, `require` and
+ * dynamic `import()` under services/ (and functions/, lib/, bin/, scripts/) is resolved and must not
+ * land in test/.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+
+const ROOT = resolve(__dirname, '..', '..');
+const PRODUCT_DIRS = ['services', 'functions', 'lib', 'bin', 'scripts'];
+const TEST_DIR = join(ROOT, 'test') + sep;
+
+function sourceFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : sourceFiles(path);
+    return /\.(ts|js|mjs|cjs)$/.test(entry.name) ? [path] : [];
+  });
+}
+
+/** Module specifiers of static imports/exports, `require(…)` and `import(…)`. */
+function specifiersOf(source: string): string[] {
+  const found: string[] = [];
+  const patterns = [
+    /\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\b(?:require|import)\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
+  for (const pattern of patterns)
+    for (const match of source.matchAll(pattern)) found.push(match[1] as string);
+  return found;
+}
+
+describe('import boundaries', () => {
+  it('finds every kind of import it looks for', () => {
+    const source = `import a from '../x.js';\nimport type { B } from "../../test/b.js";\nexport * from './c';\nimport './d.js';\nconst e = require('../e');\nconst f = await import('../../test/f.js');`;
+    expect(specifiersOf(source)).toEqual(
+      expect.arrayContaining(['../x.js', '../../test/b.js', './c', './d.js', '../e', '../../test/f.js']),
+    );
+  });
+
+  it('product code imports nothing from test/', () => {
+    const files = PRODUCT_DIRS.flatMap((dir) => sourceFiles(join(ROOT, dir)));
+    expect(files.length).toBeGreaterThan(100);
+    const offenders: string[] = [];
+    for (const file of files) {
+      for (const specifier of specifiersOf(readFileSync(file, 'utf8'))) {
+        if (!specifier.startsWith('.')) continue;
+        const target = resolve(dirname(file), specifier);
+        if (`${target}${sep}`.startsWith(TEST_DIR) || target.startsWith(TEST_DIR)) {
+          offenders.push(`${relative(ROOT, file)} imports ${specifier}`);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});
