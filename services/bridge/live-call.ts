@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { base64ByteLength, isBase64 } from '../core/audio.js';
+import type { BusinessProfile, BusinessProfileSource } from '../core/business-profile.js';
 import type { CallSession, CallSessionStore } from '../core/call-session.js';
 import { forCall, logger } from '../core/logging.js';
 import type { CallControl } from '../core/ports.js';
@@ -41,6 +42,8 @@ export interface LiveCallDeps {
   tools: ToolRunner;
   callControl?: CallControl;
   now: () => number;
+  /** The business's own knowledge, read per call (cached by the source); absent: none on file. */
+  businessProfile?: BusinessProfileSource;
   /** Caller's turn ended → first agent audio sent, once per turn (metrics). */
   onTurnLatency?: (ms: number) => void;
   /** Told once per call which engine served it and whether it failed over (metrics). */
@@ -65,6 +68,7 @@ export class LiveCall {
   private callSid = '';
   private streamSid = '';
   private session: CallSession | undefined;
+  private businessProfile: BusinessProfile | undefined;
   private engine: VoiceEngine | undefined;
   private engineSession: EngineSession | undefined;
   private writer: SessionWriter | undefined;
@@ -176,6 +180,8 @@ export class LiveCall {
     if (start.customParameters.callSid && start.customParameters.callSid !== start.callSid) {
       return refuse('the token was issued for another call');
     }
+    // Read alongside the token check; the source caches and never rejects (worst case: no profile).
+    const profile = this.deps.businessProfile?.current();
     let session: CallSession | undefined;
     try {
       session = await this.deps.sessions.claimStream(
@@ -196,6 +202,7 @@ export class LiveCall {
       return this.finish();
     }
     this.phase = 'connecting';
+    this.businessProfile = await profile;
     await this.connectEngine(session);
   }
 
@@ -267,6 +274,7 @@ export class LiveCall {
       now: this.deps.now(),
       customer: session.customer,
       outboundReason: session.outboundReason,
+      businessProfile: this.businessProfile,
       tools: this.deps.tools.definitions(),
     };
   }

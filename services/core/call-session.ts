@@ -5,6 +5,32 @@ import type { EngineName, KnownCustomer } from './voice-engine.js';
 export type CallStatus = 'created' | 'streaming' | 'ended' | 'finalised';
 export type CallDirection = 'inbound' | 'outbound';
 
+/** OpenAI `response.done` usage, summed over one engine segment (TEAM contract with the bridge). */
+export interface EngineUsage {
+  inputTextTokens: number;
+  inputAudioTokens: number;
+  /** Part of the input counts above, as OpenAI reports it. */
+  cachedInputTokens: number;
+  outputTextTokens: number;
+  outputAudioTokens: number;
+}
+
+/** One stretch of the call served by one engine (two after a failover); written by the bridge. */
+export interface EngineSegment {
+  engine: EngineName;
+  /** Epoch ms. */
+  startedAt: number;
+  endedAt: number;
+  usage?: EngineUsage;
+}
+
+/** Caller stops speaking → first agent audio, over the call's turns. */
+export interface TurnLatencySummary {
+  turns: number;
+  p50Ms: number;
+  p90Ms: number;
+}
+
 export interface CallSession {
   callSid: string;
   direction: CallDirection;
@@ -28,6 +54,9 @@ export interface CallSession {
   endedAt?: number;
   endReason?: string;
   finalisedAt?: number;
+  /** Which engine served when, and its usage: what the call's cost is estimated from. */
+  engineSegments?: EngineSegment[];
+  turnLatency?: TurnLatencySummary;
 }
 
 export type NewCallSession = Omit<
@@ -40,6 +69,8 @@ export type NewCallSession = Omit<
   | 'servedBy'
   | 'failoverReason'
   | 'streamSid'
+  | 'engineSegments'
+  | 'turnLatency'
 >;
 
 export interface Turn {

@@ -11,6 +11,7 @@ import type {
   FinalisationStore,
   PostCallAnalysisStore,
 } from './after-call-ports.js';
+import { type CostRates, DEFAULT_COST_RATES, engineSegmentsOf, estimateCallCost } from './call-cost.js';
 import { type CallLinks, summaryFromTurns } from './call-report.js';
 import type { CallRecord, CallSessionStore } from './call-session.js';
 import { forCall } from './logging.js';
@@ -26,6 +27,8 @@ export interface FinaliseDeps {
   /** Absent: no owner email is sent (the step is passed, logged once). */
   ownerEmail?: string;
   business: { name: string; timezone: string };
+  /** Prices for the call's estimated cost (default: `DEFAULT_COST_RATES`). */
+  costRates?: CostRates;
   now: () => number;
   /**
    * Twilio's final status can overtake the bridge's last transcript writes: while the session still
@@ -192,7 +195,7 @@ async function settledRecord(deps: FinaliseDeps, callSid: string) {
 
 async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<CallFacts> {
   const record = await settledRecord(deps, state.callSid);
-  const base = baseRow(state, record);
+  const base = baseRow(state, record, deps.costRates ?? DEFAULT_COST_RATES);
   const links = await findLinks(deps, state.callSid, record, base.startedAt, base.endedAt ?? state.at);
   const analysis = await deps.analyses.getAnalysis(state.callSid);
   const analysisSummary = analysis?.summary?.trim();
@@ -213,7 +216,7 @@ async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<
   };
 }
 
-function baseRow(state: FinalisationState, record: CallRecord | undefined): CallRow {
+function baseRow(state: FinalisationState, record: CallRecord | undefined, rates: CostRates): CallRow {
   if (!record) {
     // No session: the call never got past the inbound webhook. The callback's numbers still make
     // it a row the owner can act on (usually a missed call).
@@ -229,6 +232,14 @@ function baseRow(state: FinalisationState, record: CallRecord | undefined): Call
       durationSeconds: state.durationSeconds,
       outcome: state.status,
       turns: [],
+      cost: estimateCallCost(
+        {
+          direction: state.fallback?.direction ?? 'inbound',
+          twilioSeconds: state.durationSeconds,
+          segments: [],
+        },
+        rates,
+      ),
     };
   }
   const { session, turns } = record;
@@ -250,6 +261,15 @@ function baseRow(state: FinalisationState, record: CallRecord | undefined): Call
     durationSeconds: state.durationSeconds ?? streamedSeconds,
     outcome: state.status,
     turns: turns.map((t) => ({ seq: t.seq, role: t.role, text: t.text, at: t.at })),
+    cost: estimateCallCost(
+      {
+        direction: session.direction,
+        twilioSeconds: state.durationSeconds ?? streamedSeconds,
+        segments: engineSegmentsOf(session, endedAt),
+      },
+      rates,
+    ),
+    turnLatency: session.turnLatency,
   };
 }
 

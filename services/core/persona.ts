@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { renderBusinessProfile } from './business-profile.js';
 import type { EngineCallContext } from './voice-engine.js';
 
 /**
@@ -27,13 +28,31 @@ export function dynamicVariables(context: EngineCallContext): Record<string, str
     open_appointment: context.customer?.openAppointment ?? '',
     last_call_summary: context.customer?.lastCallSummary ?? '',
     outbound_reason: context.outboundReason ?? '',
+    business_profile: context.businessProfile
+      ? renderBusinessProfile(context.businessProfile)
+      : NO_PROFILE_TEXT,
+    first_message: openingLine(context),
   };
   return variables;
 }
 
-/** The first thing the agent says. */
+/** Said in place of the profile when the owner has not given one, so the prompt never reads blank. */
+export const NO_PROFILE_TEXT =
+  '(nothing on file: for any question about the business, offer to have the owner follow up)';
+
+/**
+ * The ElevenLabs agent's first message (set by `agent:sync`): a dynamic variable the bridge fills
+ * per call, so an outbound call opens differently without the first-message override permission.
+ */
 export function firstMessage(): string {
-  return 'Thanks for calling {{business_name}}. How can I help you today?';
+  return '{{first_message}}';
+}
+
+/** The first thing the agent says on this call. */
+export function openingLine(context: EngineCallContext): string {
+  if (context.direction === 'outbound')
+    return `Hi, this is the receptionist at ${context.businessName}${context.outboundReason ? `, calling about ${context.outboundReason}` : ''}. Is now a good time?`;
+  return `Thanks for calling ${context.businessName}. How can I help you today?`;
 }
 
 /** The agent's standing instructions, with `{{variable}}` placeholders (the ElevenLabs prompt). */
@@ -53,6 +72,9 @@ export function promptTemplate(): string {
     'Spell back email addresses to confirm them. Offer send_follow_up_email when they want details in writing.',
     'If they ask for a person or you cannot help, say you will connect them, then call transfer_to_human.',
     'When the conversation is over, say goodbye, then call end_call.',
+    'What the business has told you about itself follows. Answer questions about the business only from it:',
+    '{{business_profile}}',
+    'When the answer is not there, say you will have the owner follow up, and note the question in save_lead.',
     'Never invent prices, availability or facts about the business; say you will have the owner follow up.',
   ].join('\n');
 }
@@ -64,10 +86,9 @@ export function renderInstructions(context: EngineCallContext): string {
     /\{\{(\w+)\}\}/g,
     (_, name: string) => variables[name] || 'unknown',
   );
-  const opening = firstMessage().replace(/\{\{(\w+)\}\}/g, (_, name: string) => variables[name] || '');
   const greeting =
     context.direction === 'outbound'
       ? `Start the call by greeting them, saying you are calling from ${context.businessName}, and why.`
-      : `Start the call by saying: "${opening}"`;
+      : `Start the call by saying: "${openingLine(context)}"`;
   return `${filled}\n${greeting}`;
 }

@@ -143,6 +143,26 @@ const sessionSchema = z.object({
   endedAt: z.number().optional(),
   endReason: z.string().optional(),
   finalisedAt: z.number().optional(),
+  // Written by the bridge (TEAM contract): read for the call's cost and latency.
+  engineSegments: z
+    .array(
+      z.object({
+        engine,
+        startedAt: z.number(),
+        endedAt: z.number(),
+        usage: z
+          .object({
+            inputTextTokens: z.number(),
+            inputAudioTokens: z.number(),
+            cachedInputTokens: z.number(),
+            outputTextTokens: z.number(),
+            outputAudioTokens: z.number(),
+          })
+          .optional(),
+      }),
+    )
+    .optional(),
+  turnLatency: z.object({ turns: z.number(), p50Ms: z.number(), p90Ms: z.number() }).optional(),
 });
 
 const turnSchema = z.object({
