@@ -23,6 +23,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
 import { type BusinessProfile, parseBusinessProfile } from '../services/core/business-profile.js';
+import { DATA_COLLECTION_IDS } from '../services/core/collected-lead.js';
 import { dynamicVariables, firstMessage, promptTemplate } from '../services/core/persona.js';
 import type { ToolDefinition } from '../services/core/tool-types.js';
 import { TOOLS } from '../services/core/tools/runner.js';
@@ -53,16 +54,16 @@ export const TURN_SETTINGS = { turn_eagerness: 'patient', spelling_patience: 'au
  * (`services/core/collected-lead.ts` reads these ids). ElevenLabs' `LiteralJsonSchemaProperty`.
  */
 export const DATA_COLLECTION: Record<string, { type: 'string'; description: string }> = {
-  caller_name: {
+  [DATA_COLLECTION_IDS.name]: {
     type: 'string',
     description: "The caller's full name, as they gave it. Empty if they did not say.",
   },
-  caller_email: {
+  [DATA_COLLECTION_IDS.email]: {
     type: 'string',
     description:
       "The caller's email address, as confirmed on the call (name@domain). Empty if they did not give one.",
   },
-  caller_interest: {
+  [DATA_COLLECTION_IDS.interest]: {
     type: 'string',
     description: 'In a few words, what the caller wants from the business (a service, a quote, a question).',
   },

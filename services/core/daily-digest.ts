@@ -13,7 +13,10 @@ import { logger } from './logging.js';
 import type { Appointment, CallRow, Crm, EmailMessage, Lead } from './ports.js';
 
 export interface DigestDeps extends FinaliseDeps {
-  crm: Pick<Crm, 'saveCall' | 'leadsBetween' | 'appointmentsBetween' | 'callsBetween'>;
+  crm: Pick<
+    Crm,
+    'saveCall' | 'leadsBetween' | 'appointmentsBetween' | 'callsBetween' | 'upsertCustomer' | 'saveLead'
+  >;
   markers: DigestMarkers;
 }
 
