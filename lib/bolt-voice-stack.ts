@@ -66,6 +66,7 @@ export class BoltVoiceStack extends Stack {
       hostedZone,
       table: calls.table,
       providerFlag: settings.providerFlag,
+      businessProfile: settings.businessProfile,
       secret: settings.secret,
       environment: { ...shared, PUBLIC_URL: api.publicUrl },
       cpu: config.bridge.cpu,
@@ -122,6 +123,7 @@ export class BoltVoiceStack extends Stack {
     });
     new CfnOutput(this, 'SecretName', { value: settings.secret.secretName });
     new CfnOutput(this, 'ProviderParameterName', { value: settings.providerFlag.parameterName });
+    new CfnOutput(this, 'BusinessProfileParameterName', { value: settings.businessProfile.parameterName });
     new CfnOutput(this, 'BridgeClusterName', { value: bridge.cluster.clusterName });
     new CfnOutput(this, 'BridgeServiceName', { value: bridge.service.serviceName });
     new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName });

@@ -77,6 +77,8 @@ export interface BridgeServiceProps {
   readonly hostedZone?: IHostedZone;
   readonly table: ITableV2;
   readonly providerFlag: IStringParameter;
+  /** Read per call (cached 60 s); may not exist yet, then calls go without a profile. */
+  readonly businessProfile?: IStringParameter;
   readonly secret: ISecret;
   /** Non-secret settings (business, URLs, phone number). */
   readonly environment: Readonly<Record<string, string>>;
@@ -167,6 +169,7 @@ export class BridgeService extends Construct {
         PORT: String(BRIDGE_PORT),
         CALL_TABLE_NAME: props.table.tableName,
         VOICE_PROVIDER_PARAMETER: props.providerFlag.parameterName,
+        ...(props.businessProfile ? { BUSINESS_PROFILE_PARAMETER: props.businessProfile.parameterName } : {}),
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
@@ -196,6 +199,7 @@ export class BridgeService extends Construct {
     this.taskRole = taskDefinition.taskRole;
     props.table.grantReadWriteData(taskDefinition.taskRole);
     props.providerFlag.grantRead(taskDefinition.taskRole);
+    props.businessProfile?.grantRead(taskDefinition.taskRole);
     // The bridge sets and clears its own scale-in protection through the ECS agent's task
     // protection endpoint, which calls these APIs with the task role.
     const tasksOfThisCluster = `arn:${partition}:ecs:${region}:${account}:task/${this.cluster.clusterName}/*`;

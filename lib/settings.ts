@@ -33,6 +33,11 @@ export interface SettingsProps {
 /** What an operator changes at run time: the provider flag, and the keys in the secret. */
 export class Settings extends Construct {
   public readonly providerFlag: IStringParameter;
+  /**
+   * The business profile the agent answers from (JSON, see README). Referenced, not created: the
+   * owner creates and edits it (`aws ssm put-parameter`), so a deploy never overwrites their text.
+   */
+  public readonly businessProfile: IStringParameter;
   public readonly secret: ISecret;
 
   constructor(scope: Construct, id: string, props: SettingsProps) {
@@ -46,6 +51,12 @@ export class Settings extends Construct {
       allowedPattern: VOICE_PROVIDERS_PATTERN,
       tier: ParameterTier.STANDARD,
     });
+
+    this.businessProfile = StringParameter.fromStringParameterName(
+      this,
+      'BusinessProfile',
+      `/bolt-voice/${props.stage}/business-profile`,
+    );
 
     // The template holds only the key names with empty values; the operator fills them in the
     // console or with `aws secretsmanager put-secret-value` (see the README). Nothing secret is synthesized.

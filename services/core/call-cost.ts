@@ -5,6 +5,7 @@
  * email and the digest totals. An estimate, not a bill: vendors' plans, discounts and taxes differ.
  */
 import { z } from 'zod';
+import { formatDuration } from './call-report.js';
 import type { CallDirection, CallSession, EngineSegment, EngineUsage } from './call-session.js';
 import type { EngineName } from './voice-engine.js';
 
@@ -181,13 +182,11 @@ export function formatMoney(amount: number, currency: string): string {
   }).format(amount);
 }
 
-const minutesText = (seconds: number) => `${(seconds / 60).toFixed(1)} min`;
-
 /** One line for an owner: `$0.2790 (ElevenLabs 2.5 min $0.25; Twilio 3 min $0.0255)`. */
 export function describeCost(cost: CallCost): string {
   const parts = cost.engines.map((e) => {
     const amount = e.pricedBy === 'unpriced' ? 'usage not recorded' : formatMoney(e.amount, cost.currency);
-    return `${ENGINE_LABELS[e.engine]} ${minutesText(e.seconds)} ${amount}`;
+    return `${ENGINE_LABELS[e.engine]} ${formatDuration(e.seconds)} ${amount}`;
   });
   parts.push(`Twilio ${cost.twilio.minutes} min ${formatMoney(cost.twilio.amount, cost.currency)}`);
   return `${formatMoney(cost.total, cost.currency)} (${parts.join('; ')})`;

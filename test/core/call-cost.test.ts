@@ -52,7 +52,7 @@ describe('estimateCallCost', () => {
       total: Math.round((0.034 + 0.15 + Math.round(openai * 1e4) / 1e4) * 1e4) / 1e4,
     });
     expect(describeCost(cost)).toBe(
-      `$${cost.total} (ElevenLabs 1.5 min $0.15; OpenAI 1.5 min $${cost.engines[1]?.amount}; Twilio 4 min $0.034)`,
+      `$${cost.total} (ElevenLabs 1 min 30 s $0.15; OpenAI 1 min 30 s $${cost.engines[1]?.amount}; Twilio 4 min $0.034)`,
     );
   });
 
@@ -82,7 +82,7 @@ describe('estimateCallCost', () => {
       DEFAULT_COST_RATES,
     );
     expect(unpriced.engines[0]).toMatchObject({ amount: 0, pricedBy: 'unpriced' });
-    expect(describeCost(unpriced)).toContain('OpenAI 1.0 min usage not recorded');
+    expect(describeCost(unpriced)).toContain('OpenAI 1 min usage not recorded');
     expect(estimateCallCost({ direction: 'inbound', segments: [] }, DEFAULT_COST_RATES).total).toBe(0);
   });
 

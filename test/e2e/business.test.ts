@@ -1,0 +1,93 @@
+/**
+ * The business side of a call through the local stack, on both engines: the owner's profile (a
+ * file here, an SSM parameter in AWS) reaches the engine, and the owner's email about the call
+ * carries its estimated cost.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
+import { type BusinessProfile, renderBusinessProfile } from '../../services/core/business-profile';
+import { describeCost } from '../../services/core/call-cost';
+import type { EngineName } from '../../services/core/voice-engine';
+import { loadClip } from '../../services/local/sim/audio';
+import { sendStatusCallback } from '../../services/local/sim/twilio-caller';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
+import { nextDriver } from './engine-driver';
+import { eventually } from './eventually';
+import { BUSINESS_NUMBER, type Harness, OWNER_EMAIL, PUBLIC_URL, startHarness } from './harness';
+
+const CALLER = '+15551238888';
+const PROFILE: BusinessProfile = {
+  about: 'Emergency and planned plumbing for homes.',
+  services: [{ name: 'Drain cleaning', price: '$150 flat' }],
+  address: '12 Pipe Lane, Springfield',
+  policies: [],
+  faqs: [{ question: 'Do you work weekends?', answer: 'Saturdays only, 8 to 2.' }],
+};
+
+/** What the engine was told about the business: ElevenLabs' dynamic variable, OpenAI's instructions. */
+function givenToEngine(harness: Harness, engine: EngineName): string {
+  if (engine === 'elevenlabs')
+    return String(harness.elevenlabs.conversations.at(-1)?.dynamicVariables.business_profile ?? '');
+  const update = harness.openai.sessions.at(-1)?.events.find((e) => e.type === 'session.update');
+  return String((update?.session as { instructions?: string } | undefined)?.instructions ?? '');
+}
+
+describe.each<EngineName>(['elevenlabs', 'openai'])('the business side on %s', (engine) => {
+  let harness: Harness;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'profile-'));
+    const file = join(dir, 'business-profile.json');
+    await writeFile(file, JSON.stringify(PROFILE));
+    harness = await startHarness({ provider: engine, tools: 'real', env: { BUSINESS_PROFILE_FILE: file } });
+  });
+  afterAll(async () => {
+    await harness.close();
+    await rm(dir, { recursive: true });
+  });
+
+  it("gives the engine the owner's profile, and the owner's email carries the call's estimated cost", async () => {
+    const { callSid, stream } = await harness.call({ from: CALLER });
+    const driver = await nextDriver(harness, engine);
+    await driver.ready();
+    expect(givenToEngine(harness, engine)).toContain(renderBusinessProfile(PROFILE));
+
+    const hello = loadClip('caller-hello');
+    await stream.sendAudio(hello, { paced: false });
+    await driver.waitForCallerBytes(hello.length);
+    driver.transcripts('How much is it to clear a drain?', 'Drain cleaning is $150 flat.');
+    await eventually(
+      () => harness.stack.sessions.get(callSid),
+      (r) => (r?.turns.length ?? 0) >= 2,
+    );
+    await stream.hangUp();
+    await eventually(
+      () => harness.stack.sessions.get(callSid),
+      (r) => r?.session.status === 'ended',
+    );
+    const answered = await sendStatusCallback({
+      baseUrl: harness.stack.url,
+      publicUrl: PUBLIC_URL,
+      accountSid: TEST_ACCOUNT_SID,
+      authToken: TEST_AUTH_TOKEN,
+      callSid,
+      from: CALLER,
+      to: BUSINESS_NUMBER,
+      callStatus: 'completed',
+      callDurationSeconds: 42,
+    });
+    expect(answered.status).toBe(200);
+
+    const [row] = await harness.app.adapters.crm.callsBetween(Date.now() - 3_600_000, Date.now() + 60_000);
+    expect(row?.cost?.engines.map((e) => e.engine)).toEqual([engine]);
+    expect(row?.cost?.twilio).toEqual({ minutes: 1, amount: 0.0085 });
+    const mail = (await OutboxMailer.read(harness.stack.config.localOutboxDir)).filter(
+      (m) => m.to === OWNER_EMAIL,
+    );
+    expect(mail).toHaveLength(1);
+    expect(mail[0]?.text).toContain(`Estimated cost: ${describeCost(row!.cost!)}`);
+    expect(mail[0]?.text).toContain('Agent: Drain cleaning is $150 flat.');
+  });
+});
