@@ -5,7 +5,8 @@ let db: PGlite;
 
 beforeAll(async () => {
   db = await migratedDatabase();
-}, 60_000);
+  // PGlite compiles Postgres to WebAssembly on start: minutes on a loaded machine, seconds otherwise.
+}, 240_000);
 afterAll(async () => {
   await db?.close();
 });
