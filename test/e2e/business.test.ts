@@ -11,11 +11,9 @@ import { type BusinessProfile, renderBusinessProfile } from '../../services/core
 import { describeCost } from '../../services/core/call-cost';
 import type { EngineName } from '../../services/core/voice-engine';
 import { loadClip } from '../../services/local/sim/audio';
-import { sendStatusCallback } from '../../services/local/sim/twilio-caller';
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { nextDriver } from './engine-driver';
 import { eventually } from './eventually';
-import { BUSINESS_NUMBER, type Harness, OWNER_EMAIL, PUBLIC_URL, startHarness } from './harness';
+import { type Harness, OWNER_EMAIL, startHarness } from './harness';
 
 const CALLER = '+15551238888';
 const PROFILE: BusinessProfile = {
@@ -67,14 +65,9 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the business side on %s', (
       () => harness.stack.sessions.get(callSid),
       (r) => r?.session.status === 'ended',
     );
-    const answered = await sendStatusCallback({
-      baseUrl: harness.stack.url,
-      publicUrl: PUBLIC_URL,
-      accountSid: TEST_ACCOUNT_SID,
-      authToken: TEST_AUTH_TOKEN,
+    const answered = await harness.statusCallback({
       callSid,
       from: CALLER,
-      to: BUSINESS_NUMBER,
       callStatus: 'completed',
       callDurationSeconds: 42,
     });
