@@ -395,8 +395,13 @@ export async function syncAgent(options: SyncOptions): Promise<SyncResult> {
   );
   const currentPlaceholders = current.agent?.dynamic_variables?.dynamic_variable_placeholders ?? {};
   const currentCollection = agent.platform_settings?.data_collection ?? {};
+  // The API answers each item with defaults filled in (`enum: null`, `dynamic_variable: ''`, …):
+  // only the parts we set are compared, so a second run finds nothing to change.
   const ownCollection = Object.fromEntries(
-    Object.keys(DATA_COLLECTION).map((id) => [id, currentCollection[id] ?? null]),
+    Object.keys(DATA_COLLECTION).map((id) => {
+      const item = currentCollection[id] as { type?: unknown; description?: unknown } | null | undefined;
+      return [id, item ? { type: item.type, description: item.description } : null];
+    }),
   );
 
   const fields: Array<[path: string, before: unknown, after: unknown]> = [

@@ -1,7 +1,13 @@
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { z } from 'zod';
-import { AgentSyncError, CLIENT_EVENTS, DATA_COLLECTION, syncAgent } from '../../scripts/agent-sync.js';
+import {
+  AgentSyncError,
+  CLIENT_EVENTS,
+  DATA_COLLECTION,
+  type SyncOptions,
+  syncAgent,
+} from '../../scripts/agent-sync.js';
 import { dynamicVariables, firstMessage, promptTemplate } from '../../services/core/persona.js';
 import { TOOLS } from '../../services/core/tools/runner.js';
 
@@ -104,6 +110,19 @@ const WORKSPACE_TOOLS: State['tools'] = [
   { id: 'tool_new', tool_config: { type: 'api_integration_webhook', name: null } },
 ];
 
+/** As the API answers: each data collection item comes back with its other fields defaulted. */
+function withServerDefaults(body: Json): Json {
+  const settings = body.platform_settings as { data_collection?: Record<string, Json> } | undefined;
+  if (!settings?.data_collection) return body;
+  const filled = Object.fromEntries(
+    Object.entries(settings.data_collection).map(([id, item]) => [
+      id,
+      { enum: null, is_system_provided: false, dynamic_variable: '', constant_value: '', ...item },
+    ]),
+  );
+  return { ...body, platform_settings: { ...settings, data_collection: filled } };
+}
+
 const server = setupServer(
   http.get(`${API}/v1/convai/agents/:id`, ({ request, params }) => {
     keys.push(request.headers.get('xi-api-key'));
@@ -115,7 +134,7 @@ const server = setupServer(
     const valid = agentPatchSchema.safeParse(body);
     if (!valid.success) return refused(valid.error);
     writes.push({ method: 'PATCH', path: new URL(request.url).pathname, body });
-    state.agent = merge(state.agent, body);
+    state.agent = merge(state.agent, withServerDefaults(body));
     return HttpResponse.json(state.agent);
   }),
   http.get(`${API}/v1/convai/tools`, ({ request }) => {
@@ -179,7 +198,7 @@ beforeEach(() => {
 afterEach(() => server.resetHandlers());
 afterAll(() => server.close());
 
-const run = (dryRun = false) => {
+const run = (dryRun = false, extra: Partial<SyncOptions> = {}) => {
   const lines: string[] = [];
   const result = syncAgent({
     apiUrl: API,
@@ -190,6 +209,7 @@ const run = (dryRun = false) => {
     maxCallSeconds: 900,
     dryRun,
     print: (line) => lines.push(line),
+    ...extra,
   });
   return result.then((r) => ({ ...r, lines }));
 };
@@ -346,13 +366,20 @@ describe('agent:sync', () => {
   });
 
   it('turns on signed-URL authentication, patient turn-taking and the call length limit', async () => {
-    await run();
+    await run(false, {
+      maxCallSeconds: 600,
+      businessProfile: { about: 'Pipes.', services: [], policies: [], faqs: [] },
+    });
     expect(state.agent).toMatchObject({
       conversation_config: {
         // turn_timeout is not ours: left as it was.
         turn: { turn_timeout: 7, turn_eagerness: 'patient', spelling_patience: 'auto' },
-        conversation: { max_duration_seconds: 900 },
-        agent: { first_message: '{{first_message}}' },
+        conversation: { max_duration_seconds: 600 },
+        agent: {
+          first_message: '{{first_message}}',
+          // The dashboard's test calls see the owner's profile.
+          dynamic_variables: { dynamic_variable_placeholders: { business_profile: 'About: Pipes.' } },
+        },
       },
       platform_settings: { auth: { enable_auth: true, allowlist: [] } },
     });
