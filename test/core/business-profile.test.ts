@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { parseBusinessHours } from '../../services/core/business-hours.js';
 import {
   type BusinessProfile,
   CachedBusinessProfile,
@@ -9,6 +10,7 @@ import {
 import { dynamicVariables, NO_PROFILE_TEXT, renderInstructions } from '../../services/core/persona.js';
 import type { EngineCallContext } from '../../services/core/voice-engine.js';
 import { DEMO_BUSINESS_PROFILE } from '../../services/local/demo-business-profile.js';
+import { demoScript } from '../../services/local/demo-script.js';
 
 const PLUMBER: BusinessProfile = {
   about: 'Emergency and planned plumbing for homes.',
@@ -170,5 +172,18 @@ describe('CachedBusinessProfile', () => {
     const slow = setUp(['hang']);
     expect(await slow.source.current()).toBeUndefined();
     expect(slow.errors.mock.calls[0]?.[1]).toMatchObject({ problem: 'unreadable: no answer within 50 ms' });
+  });
+});
+
+describe("the demo's question", () => {
+  it('asks the price, and the simulated agent answers from the profile it is given', () => {
+    const hours = parseBusinessHours('mon-fri 09:00-17:00');
+    const [ask] = demoScript(Date.now(), 'America/New_York', hours).turns;
+    expect(ask?.callerSays).toContain('What does it cost?');
+    expect(ask?.agentSays.text).toContain('$99 a month with 500 call minutes included');
+    const plumber = demoScript(Date.now(), 'America/New_York', hours, PLUMBER).turns[0];
+    expect(plumber?.agentSays.text).toBe('Our Drain cleaning is $150 flat. Would you like to book a demo?');
+    const none = demoScript(Date.now(), 'America/New_York', hours, { ...PLUMBER, services: [] }).turns[0];
+    expect(none?.agentSays.text).toContain('I will have the owner follow up');
   });
 });
