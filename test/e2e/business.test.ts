@@ -1,11 +1,13 @@
 /**
  * The business side of a call through the local stack, on both engines: the owner's profile (a
  * file here, an SSM parameter in AWS) reaches the engine, and the owner's email about the call
- * carries its estimated cost.
+ * carries its estimated cost. On ElevenLabs, the signed post-call webhook's data collection becomes
+ * the CRM lead the call's tools did not record.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
 import { type BusinessProfile, renderBusinessProfile } from '../../services/core/business-profile';
 import { describeCost } from '../../services/core/call-cost';
@@ -13,7 +15,7 @@ import type { EngineName } from '../../services/core/voice-engine';
 import { loadClip } from '../../services/local/sim/audio';
 import { nextDriver } from './engine-driver';
 import { eventually } from './eventually';
-import { type Harness, OWNER_EMAIL, startHarness } from './harness';
+import { type Harness, OWNER_EMAIL, startHarness, WEBHOOK_SECRET } from './harness';
 
 const CALLER = '+15551238888';
 const PROFILE: BusinessProfile = {
@@ -82,5 +84,93 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the business side on %s', (
     expect(mail).toHaveLength(1);
     expect(mail[0]?.text).toContain(`Estimated cost: ${describeCost(row!.cost!)}`);
     expect(mail[0]?.text).toContain('Agent: Drain cleaning is $150 flat.');
+  });
+});
+
+describe('ElevenLabs data collection through the local stack', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({ provider: 'elevenlabs', tools: 'real' });
+  });
+  afterAll(() => harness.close());
+
+  it("fills the CRM lead from the signed post-call webhook when the call's tools saved none", async () => {
+    const caller = '+15551238899';
+    const { callSid, stream } = await harness.call({ from: caller });
+    const driver = await nextDriver(harness, 'elevenlabs');
+    await driver.ready();
+    driver.transcripts(
+      'Hi, it is Grace, I want a quote for a new boiler.',
+      'I will have the owner call you back.',
+    );
+    await eventually(
+      () => harness.stack.sessions.get(callSid),
+      (r) => (r?.turns.length ?? 0) >= 2,
+    );
+    await stream.hangUp();
+    await eventually(
+      () => harness.stack.sessions.get(callSid),
+      (r) => r?.session.status === 'ended',
+    );
+    expect(
+      (
+        await harness.statusCallback({
+          callSid,
+          from: caller,
+          callStatus: 'completed',
+          callDurationSeconds: 30,
+        })
+      ).status,
+    ).toBe(200);
+
+    const body = JSON.stringify({
+      type: 'post_call_transcription',
+      event_timestamp: Math.floor(Date.now() / 1000),
+      data: {
+        agent_id: 'agent',
+        conversation_id: 'conv_dc',
+        status: 'done',
+        analysis: {
+          data_collection_results: {
+            caller_name: {
+              data_collection_id: 'caller_name',
+              value: 'Grace Hopper',
+              rationale: 'said her name',
+            },
+            caller_email: { data_collection_id: 'caller_email', value: 'grace@example.com', rationale: null },
+            caller_interest: {
+              data_collection_id: 'caller_interest',
+              value: 'new boiler quote',
+              rationale: null,
+            },
+          },
+          call_successful: 'success',
+          transcript_summary: 'Grace wants a quote for a new boiler.',
+        },
+        conversation_initiation_client_data: { dynamic_variables: { call_sid: callSid } },
+      },
+    });
+    const answer = await fetch(`${harness.stack.url}/elevenlabs/post-call`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'ElevenLabs-Signature': signElevenLabsWebhook(WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000)),
+      },
+      body,
+    });
+    expect(answer.status).toBe(200);
+
+    const leads = await harness.app.adapters.crm.leadsBetween(Date.now() - 3_600_000, Date.now() + 60_000);
+    expect(leads).toEqual([
+      expect.objectContaining({
+        callSid,
+        name: 'Grace Hopper',
+        email: 'grace@example.com',
+        interest: 'new boiler quote',
+        phone: caller,
+      }),
+    ]);
+    const [row] = await harness.app.adapters.crm.callsBetween(Date.now() - 3_600_000, Date.now() + 60_000);
+    expect(row).toMatchObject({ leadId: leads[0]?.id, summary: 'Grace wants a quote for a new boiler.' });
   });
 });
