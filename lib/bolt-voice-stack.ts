@@ -68,6 +68,7 @@ export class BoltVoiceStack extends Stack {
       hostedZone,
       table: calls.table,
       providerFlag: settings.providerFlag,
+      businessProfile: settings.businessProfile,
       secret: settings.secret,
       secretName: config.secretName,
       environment: { ...shared, PUBLIC_URL: api.publicUrl },
@@ -147,6 +148,7 @@ export class BoltVoiceStack extends Stack {
       description: 'The bridge health check through the load balancer',
     });
     new CfnOutput(this, 'ProviderParameterName', { value: settings.providerFlag.parameterName });
+    new CfnOutput(this, 'BusinessProfileParameterName', { value: settings.businessProfile.parameterName });
     new CfnOutput(this, 'BridgeClusterName', { value: bridge.cluster.clusterName });
     new CfnOutput(this, 'BridgeServiceName', { value: bridge.service.serviceName });
     new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName });

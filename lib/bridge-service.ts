@@ -76,6 +76,8 @@ export interface BridgeServiceProps {
   readonly hostedZone?: IHostedZone;
   readonly table: ITableV2;
   readonly providerFlag: IStringParameter;
+  /** Read per call (cached 60 s); may not exist yet, then calls go without a profile. */
+  readonly businessProfile?: IStringParameter;
   readonly secret: ISecret;
   /** The secret's name (SECRETS_ARN accepts an ARN or a name). */
   readonly secretName: string;
@@ -181,6 +183,7 @@ export class BridgeService extends Construct {
         // The bridge reads the secret itself at start, like the Lambdas: an ECS secret would need
         // the secret's full ARN, which an imported-by-name secret does not have.
         SECRETS_ARN: props.secretName,
+        ...(props.businessProfile ? { BUSINESS_PROFILE_PARAMETER: props.businessProfile.parameterName } : {}),
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
@@ -198,6 +201,7 @@ export class BridgeService extends Construct {
     props.table.grantReadWriteData(taskDefinition.taskRole);
     props.providerFlag.grantRead(taskDefinition.taskRole);
     props.secret.grantRead(taskDefinition.taskRole);
+    props.businessProfile?.grantRead(taskDefinition.taskRole);
     // The bridge sets and clears its own scale-in protection through the ECS agent's task
     // protection endpoint, which calls these APIs with the task role.
     const tasksOfThisCluster = `arn:${partition}:ecs:${region}:${account}:task/${this.cluster.clusterName}/*`;

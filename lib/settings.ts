@@ -22,6 +22,11 @@ export interface SettingsProps {
  */
 export class Settings extends Construct {
   public readonly providerFlag: IStringParameter;
+  /**
+   * The business profile the agent answers from (JSON, see README). Referenced, not created: the
+   * owner creates and edits it (`aws ssm put-parameter`), so a deploy never overwrites their text.
+   */
+  public readonly businessProfile: IStringParameter;
   public readonly secret: ISecret;
 
   constructor(scope: Construct, id: string, props: SettingsProps) {
@@ -32,5 +37,13 @@ export class Settings extends Construct {
       providerParameterName(props.stage),
     );
     this.secret = Secret.fromSecretNameV2(this, 'Secret', props.secretName);
+
+    // The owner's business profile: created and edited by the owner (README), only read here, so
+    // no deploy overwrites what they wrote.
+    this.businessProfile = StringParameter.fromStringParameterName(
+      this,
+      'BusinessProfile',
+      `/bolt-voice/${props.stage}/business-profile`,
+    );
   }
 }

@@ -91,6 +91,7 @@ export function afterCallDepsFor(
     mailer: adapters.mailer,
     ownerEmail: config.ownerEmail,
     business: { name: config.business.name, timezone: config.business.timezone },
+    costRates: config.costRates,
     now,
   };
 }

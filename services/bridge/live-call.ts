@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { base64ByteLength, isBase64 } from '../core/audio.js';
+import type { BusinessProfile, BusinessProfileSource } from '../core/business-profile.js';
 import {
   type CallSession,
   type CallSessionStore,
@@ -57,6 +58,8 @@ export interface LiveCallDeps {
   tools: ToolRunner;
   callControl?: CallControl;
   now: () => number;
+  /** The business's own knowledge, read per call (cached by the source); absent: none on file. */
+  businessProfile?: BusinessProfileSource;
   /** Caller stops speaking → first agent audio sent, once per turn, the same way on every engine (metrics). */
   onTurnLatency?: (ms: number, engine: EngineName) => void;
   /** Told which engine serves a call: at start (with a start failover) and after each mid-call switch (metrics). */
@@ -99,6 +102,7 @@ export class LiveCall {
   private streamSid = '';
   private session: CallSession | undefined;
   private serving: Serving | undefined;
+  private businessProfile: BusinessProfile | undefined;
   private engineSession: EngineSession | undefined;
   private writer: SessionWriter | undefined;
   private transcript: HeardTranscript | undefined;
@@ -226,6 +230,8 @@ export class LiveCall {
     if (start.customParameters.callSid && start.customParameters.callSid !== start.callSid) {
       return refuse('the token was issued for another call');
     }
+    // Read alongside the token check; the source caches and never rejects (worst case: no profile).
+    const profile = this.deps.businessProfile?.current();
     let session: CallSession | undefined;
     try {
       session = await this.deps.sessions.claimStream(
@@ -247,6 +253,7 @@ export class LiveCall {
       return this.finish();
     }
     this.phase = 'connecting';
+    this.businessProfile = await profile;
     await this.connectEngine(session);
   }
 
@@ -302,6 +309,7 @@ export class LiveCall {
       now: this.deps.now(),
       customer: session.customer,
       outboundReason: session.outboundReason,
+      businessProfile: this.businessProfile,
       tools: this.deps.tools.definitions(),
     };
   }

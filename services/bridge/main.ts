@@ -4,6 +4,8 @@
  * under it at start (as the Lambdas do). On SIGTERM it stops taking new streams and lets live calls
  * finish (the task's stopTimeout bounds the wait).
  */
+
+import { businessProfileFor } from '../adapters/business-profile-from-config.js';
 import { createDynamoClients } from '../adapters/dynamodb/clients.js';
 import { callTableStores } from '../adapters/dynamodb/stores.js';
 import { TaskProtection } from '../adapters/ecs/task-protection.js';
@@ -59,6 +61,9 @@ async function start(): Promise<void> {
   const scheduler = eventBridgeSchedulerFor(config.callbacks);
   if (!scheduler) logger.warn('CALLBACK_TARGET_ARN is not set: schedule_callback will decline');
   const engines = buildEngines(config);
+  const businessProfile = businessProfileFor(config, 'aws');
+  if (!businessProfile)
+    logger.warn('BUSINESS_PROFILE_PARAMETER is not set: the agent knows only the business name and hours');
   const metrics = new BridgeMetrics();
   const protection = new TaskProtection();
   const bridge = createBridge({
@@ -83,6 +88,7 @@ async function start(): Promise<void> {
       usage: stores.usage,
     }),
     callControl: adapters.callControl,
+    businessProfile,
     now: Date.now,
     onEngineChosen: (event) => metrics.engineChosen(event),
     onTurnLatency: (ms, engine) => metrics.turnLatency(ms, engine),

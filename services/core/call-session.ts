@@ -1,6 +1,8 @@
 import type { ToolResult } from './tool-types.js';
 import type { EngineName, EngineUsage, KnownCustomer } from './voice-engine.js';
 
+export type { EngineUsage };
+
 /** `created → streaming → ended → finalised`; each step is a conditional write, so retries change nothing. */
 export type CallStatus = 'created' | 'streaming' | 'ended' | 'finalised';
 export type CallDirection = 'inbound' | 'outbound';
@@ -55,6 +57,8 @@ type NewCallSessionFields = Omit<
   | 'turnLatency'
   | 'conversationId'
   | 'streamSid'
+  | 'engineSegments'
+  | 'turnLatency'
 >;
 
 /** One engine's stretch of a call (epoch ms); `usage` sums OpenAI `response.done` usage. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type BusinessHours, isIanaTimeZone, parseBusinessHours } from './business-hours.js';
+import { type CostRates, costRateEnvShape, costRatesFromEnv } from './call-cost.js';
 import { isE164 } from './phone.js';
 import { BRIDGE_ROUTES, routeUrl } from './routes.js';
 import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName } from './voice-engine.js';
@@ -41,6 +42,12 @@ export interface Config {
   emailFrom: string;
   ownerEmail?: string;
   business: { name: string; timezone: string; hours: BusinessHours; hoursText: string };
+  /** AWS: the SSM parameter holding the business profile (JSON), read per call with a short cache. */
+  businessProfileParameter?: string;
+  /** Local stack: a JSON file holding the business profile. */
+  businessProfileFile?: string;
+  /** Prices of a call's parts, for its estimated cost (`call-cost.ts`). */
+  costRates: CostRates;
   callsApiKey?: string;
   ownerPhone?: string;
   outboundAllowedCountries: string[];
@@ -144,6 +151,9 @@ const envSchema = z.object({
   BUSINESS_NAME: z.string().trim().min(1).default('Bolt'),
   BUSINESS_TIMEZONE: timeZone.default('America/New_York'),
   BUSINESS_HOURS: z.string().trim().default('mon-fri 09:00-17:00'),
+  BUSINESS_PROFILE_PARAMETER: optionalString,
+  BUSINESS_PROFILE_FILE: optionalString,
+  ...costRateEnvShape,
   CALLS_API_KEY: optionalString,
   OWNER_PHONE: e164.optional(),
   OUTBOUND_ALLOWED_COUNTRIES: z
@@ -290,6 +300,9 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     emailFrom: e.EMAIL_FROM,
     ownerEmail: e.OWNER_EMAIL,
     business: { name: e.BUSINESS_NAME, timezone: e.BUSINESS_TIMEZONE, hours, hoursText: e.BUSINESS_HOURS },
+    businessProfileParameter: e.BUSINESS_PROFILE_PARAMETER,
+    businessProfileFile: e.BUSINESS_PROFILE_FILE,
+    costRates: costRatesFromEnv(e),
     callsApiKey: e.CALLS_API_KEY,
     ownerPhone: e.OWNER_PHONE,
     outboundAllowedCountries: e.OUTBOUND_ALLOWED_COUNTRIES,

@@ -6,13 +6,17 @@
  */
 import { DateTime } from 'luxon';
 import type { DigestMarkers } from './after-call-ports.js';
+import { describeCost, sumCosts } from './call-cost.js';
 import { callFlags, escapeHtml, formatDuration, formatLocal } from './call-report.js';
 import { type FinaliseDeps, type RetryReport, retryPendingFinalisations } from './finalise-call.js';
 import { logger } from './logging.js';
 import type { Appointment, CallRow, Crm, EmailMessage, Lead } from './ports.js';
 
 export interface DigestDeps extends FinaliseDeps {
-  crm: Pick<Crm, 'saveCall' | 'leadsBetween' | 'appointmentsBetween' | 'callsBetween'>;
+  crm: Pick<
+    Crm,
+    'saveCall' | 'leadsBetween' | 'appointmentsBetween' | 'callsBetween' | 'upsertCustomer' | 'saveLead'
+  >;
   markers: DigestMarkers;
 }
 
@@ -165,6 +169,7 @@ export function buildDigest(input: DigestInput): { message: EmailMessage; counts
         `New leads: ${counts.leads}`,
         `Appointments booked: ${counts.appointments}`,
         `Follow-ups due: ${counts.followUps}`,
+        ...costLine(calls),
       ],
     },
   ];
@@ -237,6 +242,12 @@ export function buildDigest(input: DigestInput): { message: EmailMessage; counts
       idempotencyKey: digestEmailKey(day),
     },
   };
+}
+
+/** `Estimated cost: $1.23 (ElevenLabs 12.5 min $1.25; OpenAI …; Twilio 16 min $0.14)`, when priced. */
+function costLine(calls: CallRow[]): string[] {
+  const total = sumCosts(calls.flatMap((c) => (c.cost ? [c.cost] : [])));
+  return total ? [`Estimated cost: ${describeCost(total)}`] : [];
 }
 
 /**

@@ -9,10 +9,13 @@ import type {
   FinalisationInput,
   FinalisationState,
   FinalisationStore,
+  PostCallAnalysis,
   PostCallAnalysisStore,
 } from './after-call-ports.js';
+import { type CostRates, DEFAULT_COST_RATES, engineSegmentsOf, estimateCallCost } from './call-cost.js';
 import { type CallLinks, summaryFromTurns } from './call-report.js';
 import type { CallRecord, CallSessionStore } from './call-session.js';
+import { collectedLead, saveCollectedLead } from './collected-lead.js';
 import { forCall } from './logging.js';
 import { ownerCallEmail } from './owner-email.js';
 import type { Appointment, CallRow, Crm, Lead, Mailer } from './ports.js';
@@ -21,11 +24,13 @@ export interface FinaliseDeps {
   sessions: Pick<CallSessionStore, 'get' | 'markFinalised'>;
   finalisations: FinalisationStore;
   analyses: Pick<PostCallAnalysisStore, 'getAnalysis'>;
-  crm: Pick<Crm, 'saveCall' | 'leadsBetween' | 'appointmentsBetween'>;
+  crm: Pick<Crm, 'saveCall' | 'leadsBetween' | 'appointmentsBetween' | 'upsertCustomer' | 'saveLead'>;
   mailer: Mailer;
   /** Absent: no owner email is sent (the step is passed, logged once). */
   ownerEmail?: string;
   business: { name: string; timezone: string };
+  /** Prices for the call's estimated cost (default: `DEFAULT_COST_RATES`). */
+  costRates?: CostRates;
   now: () => number;
   /**
    * Twilio's final status can overtake the bridge's last transcript writes: while the session still
@@ -85,14 +90,32 @@ export async function retryPendingFinalisations(deps: FinaliseDeps, limit = 100)
  */
 export async function mergeLateAnalysis(deps: FinaliseDeps, callSid: string): Promise<boolean> {
   const state = await deps.finalisations.get(callSid);
-  if (!state || state.step === 'pending' || state.summarySource === 'analysis') return false;
+  if (!state || state.step === 'pending') return false;
   const analysis = await deps.analyses.getAnalysis(callSid);
-  if (!analysis?.summary) return false;
-  const facts = await callFacts(deps, state);
+  if (!analysis) return false;
+  const newSummary = state.summarySource !== 'analysis' && Boolean(analysis.summary);
+  const leadDetails = Object.keys(collectedLead(analysis)).length > 0;
+  if (!newSummary && !leadDetails) return false;
+  let facts = await callFacts(deps, state);
+  const leadFilled = await fillLeadFromAnalysis(deps, facts);
+  if (!newSummary && !leadFilled) return false;
+  if (leadFilled) facts = await callFacts(deps, state);
   await deps.crm.saveCall(facts.row);
-  await deps.finalisations.setSummarySource(callSid, 'analysis', deps.now());
-  forCall(callSid).info('Call row updated with the post-call analysis summary');
+  if (newSummary) await deps.finalisations.setSummarySource(callSid, 'analysis', deps.now());
+  forCall(callSid).info('Call row updated with the post-call analysis', { summary: newSummary, leadFilled });
   return true;
+}
+
+/** The analysis's name, email and interest into the call's lead where its tools left them out. */
+async function fillLeadFromAnalysis(deps: FinaliseDeps, facts: CallFacts): Promise<boolean> {
+  const { row } = facts;
+  const lead = await saveCollectedLead(deps.crm, {
+    callSid: row.callSid,
+    remoteNumber: row.direction === 'inbound' ? row.from : row.to,
+    existing: facts.links.lead,
+    analysis: facts.analysis,
+  });
+  return lead !== undefined;
 }
 
 async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise<FinaliseOutcome> {
@@ -107,6 +130,8 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
       switch (state.step) {
         case 'pending': {
           facts ??= await callFacts(deps, state);
+          // An analysis that came first may hold lead details the tools did not record.
+          if (await fillLeadFromAnalysis(deps, facts)) facts = await callFacts(deps, state);
           await deps.crm.saveCall(facts.row);
           await deps.finalisations.advance(callSid, 'pending', 'crm-saved', deps.now(), {
             summarySource: facts.summarySource,
@@ -177,6 +202,7 @@ interface CallFacts {
   voicemail: boolean;
   business: { name: string; timezone: string };
   summarySource: 'analysis' | 'turns';
+  analysis?: PostCallAnalysis;
 }
 
 /** The call record once the bridge has written its last turns (or the wait has run out). */
@@ -192,9 +218,11 @@ async function settledRecord(deps: FinaliseDeps, callSid: string) {
 
 async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<CallFacts> {
   const record = await settledRecord(deps, state.callSid);
-  const base = baseRow(state, record);
-  const links = await findLinks(deps, state.callSid, record, base.startedAt, base.endedAt ?? state.at);
+  const base = baseRow(state, record, deps.costRates ?? DEFAULT_COST_RATES);
   const analysis = await deps.analyses.getAnalysis(state.callSid);
+  const links = await findLinks(deps, state.callSid, record, base.startedAt, base.endedAt ?? state.at, {
+    leadFromAnalysis: Object.keys(collectedLead(analysis)).length > 0,
+  });
   const analysisSummary = analysis?.summary?.trim();
   const row: CallRow = {
     ...base,
@@ -210,10 +238,11 @@ async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<
     voicemail: record?.session.endReason === 'voicemail',
     business: deps.business,
     summarySource: analysisSummary ? 'analysis' : 'turns',
+    analysis,
   };
 }
 
-function baseRow(state: FinalisationState, record: CallRecord | undefined): CallRow {
+function baseRow(state: FinalisationState, record: CallRecord | undefined, rates: CostRates): CallRow {
   if (!record) {
     // No session: the call never got past the inbound webhook. The callback's numbers still make
     // it a row the owner can act on (usually a missed call).
@@ -229,6 +258,14 @@ function baseRow(state: FinalisationState, record: CallRecord | undefined): Call
       durationSeconds: state.durationSeconds,
       outcome: state.status,
       turns: [],
+      cost: estimateCallCost(
+        {
+          direction: state.fallback?.direction ?? 'inbound',
+          twilioSeconds: state.durationSeconds,
+          segments: [],
+        },
+        rates,
+      ),
     };
   }
   const { session, turns } = record;
@@ -250,6 +287,15 @@ function baseRow(state: FinalisationState, record: CallRecord | undefined): Call
     durationSeconds: state.durationSeconds ?? streamedSeconds,
     outcome: state.status,
     turns: turns.map((t) => ({ seq: t.seq, role: t.role, text: t.text, at: t.at })),
+    cost: estimateCallCost(
+      {
+        direction: session.direction,
+        twilioSeconds: state.durationSeconds ?? streamedSeconds,
+        segments: engineSegmentsOf(session, endedAt),
+      },
+      rates,
+    ),
+    turnLatency: session.turnLatency,
   };
 }
 
@@ -263,12 +309,15 @@ async function findLinks(
   record: CallRecord | undefined,
   startedAt: number,
   endedAt: number,
+  options: { leadFromAnalysis: boolean },
 ): Promise<CallLinks> {
   const succeeded = (name: string) => record?.toolCalls.some((c) => c.name === name && c.result.ok) ?? false;
   const from = startedAt - LINK_WINDOW_MARGIN_MS;
   const to = endedAt + LINK_WINDOW_MARGIN_MS;
   const [leads, appointments] = await Promise.all([
-    succeeded(LEAD_TOOL) ? deps.crm.leadsBetween(from, to) : Promise.resolve<Lead[]>([]),
+    succeeded(LEAD_TOOL) || options.leadFromAnalysis
+      ? deps.crm.leadsBetween(from, to)
+      : Promise.resolve<Lead[]>([]),
     succeeded(BOOKING_TOOL) ? deps.crm.appointmentsBetween(from, to) : Promise.resolve<Appointment[]>([]),
   ]);
   return {

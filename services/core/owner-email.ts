@@ -2,6 +2,8 @@
  * The email the owner gets about one call. The owner sees the full phone number (they call back
  * from it); only logs mask numbers.
  */
+
+import { describeCost } from './call-cost.js';
 import {
   type CallLinks,
   callFlags,
@@ -10,6 +12,7 @@ import {
   formatLocal,
   truncate,
 } from './call-report.js';
+import type { TurnLatencySummary } from './call-session.js';
 import type { CallRow, EmailMessage } from './ports.js';
 
 /** Turns shown in the email; the CRM keeps the full transcript. */
@@ -50,6 +53,10 @@ export function ownerCallEmail(to: string, input: OwnerEmailInput): EmailMessage
     ['Duration', row.durationSeconds !== undefined ? formatDuration(row.durationSeconds) : 'not answered'],
     ['Direction', row.direction],
     ['Outcome', row.outcome],
+    ...(row.cost ? [['Estimated cost', describeCost(row.cost)] as [string, string]] : []),
+    ...(row.turnLatency?.turns
+      ? [['Response time', describeLatency(row.turnLatency)] as [string, string]]
+      : []),
   ];
   const booked = bookedLine(links, business.timezone);
   const leadText = leadLine(links);
@@ -154,6 +161,12 @@ function leadLine(links: CallLinks): string | undefined {
   if (!l) return undefined;
   const details = [l.business, l.email, l.phone].filter(Boolean).join(', ');
   return `${l.name}${details ? ` (${details})` : ''}${l.interest ? `: ${l.interest}` : ''}`;
+}
+
+/** `p50 0.8 s, p90 1.3 s over 6 turns`: how long the caller waited for the agent to answer. */
+function describeLatency(latency: TurnLatencySummary): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return `p50 ${s(latency.p50Ms)}, p90 ${s(latency.p90Ms)} over ${latency.turns} turn${latency.turns === 1 ? '' : 's'}`;
 }
 
 function speaker(role: 'caller' | 'agent', direction: 'inbound' | 'outbound'): string {

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { renderBusinessProfile } from './business-profile.js';
 import type { EngineCallContext, Handover } from './voice-engine.js';
 
 /**
@@ -29,6 +30,9 @@ export function dynamicVariables(context: EngineCallContext): Record<string, str
     open_appointment: context.customer?.openAppointment ?? '',
     last_call_summary: quoted(context.customer?.lastCallSummary),
     outbound_reason: quoted(context.outboundReason),
+    business_profile: context.businessProfile
+      ? renderBusinessProfile(context.businessProfile)
+      : NO_PROFILE_TEXT,
     // The agent's first message is `{{first_message}}` (agent:sync): the bridge fills it per call.
     first_message: openingLine(context),
   };
@@ -111,8 +115,16 @@ export function quoted(text: string | undefined): string {
 }
 
 /** The first thing the agent says. */
+/** Said in place of the profile when the owner has not given one, so the prompt never reads blank. */
+export const NO_PROFILE_TEXT =
+  '(nothing on file: for any question about the business, offer to have the owner follow up)';
+
+/**
+ * The ElevenLabs agent's first message (set by `agent:sync`): a dynamic variable the bridge fills
+ * per call, so an outbound call opens differently without the first-message override permission.
+ */
 export function firstMessage(): string {
-  return 'Thanks for calling {{business_name}}. How can I help you today?';
+  return '{{first_message}}';
 }
 
 /** The agent's standing instructions, with `{{variable}}` placeholders (the ElevenLabs prompt). */
@@ -138,6 +150,9 @@ export function promptTemplate(): string {
     'Spell back email addresses to confirm them. Offer send_follow_up_email when they want details in writing.',
     'If they ask for a person or you cannot help, say you will connect them, then call transfer_to_human.',
     'When the conversation is over, say goodbye, then call end_call.',
+    'What the business has told you about itself follows. Answer questions about the business only from it:',
+    '{{business_profile}}',
+    'When the answer is not there, say you will have the owner follow up, and note the question in save_lead.',
     'Never invent prices, availability or facts about the business; say you will have the owner follow up.',
   ].join('\n');
 }
@@ -149,13 +164,12 @@ export function renderInstructions(context: EngineCallContext): string {
     /\{\{(\w+)\}\}/g,
     (_, name: string) => variables[name] || 'unknown',
   );
-  const opening = firstMessage().replace(/\{\{(\w+)\}\}/g, (_, name: string) => variables[name] || '');
   if (context.handover) {
     return `${filled}\n${handoverSummary(context.handover)}\nStart by saying: "${openingLine(context)}"`;
   }
   const greeting =
     context.direction === 'outbound'
       ? `Start the call by greeting them, saying you are calling from ${context.businessName}, and why.`
-      : `Start the call by saying: "${opening}"`;
+      : `Start the call by saying: "${openingLine(context)}"`;
   return `${filled}\n${greeting}`;
 }

@@ -2,6 +2,8 @@
  * Ports for everything outside the core. Adapters in `services/adapters/<system>/` implement them;
  * `services/adapters/memory/` holds the embedded stand-ins the local stack uses when a setting is absent.
  */
+import type { CallCost } from './call-cost.js';
+import type { TurnLatencySummary } from './call-session.js';
 import type { EngineName, KnownCustomer } from './voice-engine.js';
 
 /** The provider flag: which engine new calls use (SSM in AWS, `VOICE_PROVIDER` locally). */
@@ -71,6 +73,10 @@ export interface CallRow {
   leadId?: string;
   appointmentId?: string;
   turns: Array<{ seq: number; role: 'caller' | 'agent'; text: string; at: number }>;
+  /** Estimated from engine usage and Twilio minutes with the configured rates (`call-cost.ts`). */
+  cost?: CallCost;
+  /** Caller stops speaking → first agent audio, as the bridge measured it. */
+  turnLatency?: TurnLatencySummary;
 }
 
 export interface Crm {

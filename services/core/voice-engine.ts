@@ -3,6 +3,7 @@
  * `openai-realtime`), chosen per call. The bridge branches on `capabilities`, never on `name`.
  * Audio is base64 G.711 μ-law 8 kHz in both directions and passes through as the same string.
  */
+import type { BusinessProfile } from './business-profile.js';
 import type { ToolDefinition, ToolResult } from './tool-types.js';
 
 /**
@@ -85,6 +86,8 @@ export interface EngineCallContext {
   customer?: KnownCustomer;
   /** Why we are calling (outbound only). */
   outboundReason?: string;
+  /** What the owner has told the agent about the business (read per call); absent: nothing on file. */
+  businessProfile?: BusinessProfile;
   tools: ToolDefinition[];
   /** Set when this engine takes over a call another engine was serving (mid-call failover). */
   handover?: Handover;

@@ -4,13 +4,16 @@
  * `npm start`, `npm run demo` and the end-to-end tests all start it through here.
  */
 
+import { fileProfileReader } from '../adapters/business-profile-from-config.js';
 import { type BusinessAdapters, businessAdapters, toolRunnerFor } from '../adapters/from-config.js';
 import type { BridgeDeps } from '../bridge/server.js';
+import { type BusinessProfile, parseBusinessProfile } from '../core/business-profile.js';
 import { loadConfig } from '../core/config.js';
 import type { ToolRunner } from '../core/tool-types.js';
 import { buildLocalAfterCall, type LocalAfterCall } from './after-call.js';
 import { buildLocalBridge } from './bridge.js';
 import { ensureCallsApiKey } from './calls-api-key.js';
+import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import { demoScript } from './demo-script.js';
 import { type EmbeddedEngines, startEmbeddedEngines } from './embedded-engines.js';
 import { createLocalPages, type LocalPagesHandle } from './pages/index.js';
@@ -46,7 +49,13 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
   const { env, generated: generatedCallsApiKey } = ensureCallsApiKey(given);
   const preliminary = loadConfig(env);
   const script =
-    options.script ?? demoScript(Date.now(), preliminary.business.timezone, preliminary.business.hours);
+    options.script ??
+    demoScript(
+      Date.now(),
+      preliminary.business.timezone,
+      preliminary.business.hours,
+      await scriptProfile(preliminary.businessProfileFile),
+    );
   const engines = await startEmbeddedEngines(env, script);
   let afterCall: LocalAfterCall | undefined;
   let pages: LocalPagesHandle | undefined;
@@ -113,4 +122,14 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
     await engines.close();
     throw error;
   }
+}
+
+/**
+ * The profile the simulated agent answers the demo's price question from: the owner's file when
+ * one is set (and valid), so the simulated answer matches what the engine is given; else the demo's.
+ */
+async function scriptProfile(file: string | undefined): Promise<BusinessProfile> {
+  const raw = file ? await fileProfileReader(file)().catch(() => undefined) : undefined;
+  const parsed = raw ? parseBusinessProfile(raw) : undefined;
+  return parsed?.ok ? parsed.profile : DEMO_BUSINESS_PROFILE;
 }

@@ -1,8 +1,10 @@
+import { businessProfileFor } from '../adapters/business-profile-from-config.js';
 import { buildEngines } from '../bridge/engines.js';
 import { type Bridge, type BridgeDeps, createBridge } from '../bridge/server.js';
 import type { CallControl } from '../core/ports.js';
 import type { ToolRunner } from '../core/tool-types.js';
 import type { EngineName, VoiceEngine } from '../core/voice-engine.js';
+import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import type { LocalStackContext } from './stack.js';
 
 export interface LocalBridgeExtras {
@@ -29,6 +31,7 @@ export function buildLocalBridge(context: LocalStackContext, extras: LocalBridge
     tools: extras.tools,
     callControl: extras.callControl,
     onEngineChosen: extras.onEngineChosen,
+    businessProfile: businessProfileFor(config, 'local', async () => JSON.stringify(DEMO_BUSINESS_PROFILE)),
     now: Date.now,
   });
 }

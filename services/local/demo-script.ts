@@ -1,23 +1,30 @@
 import { DateTime } from 'luxon';
 import { type BusinessHours, openIntervalsOn } from '../core/business-hours.js';
+import type { BusinessProfile } from '../core/business-profile.js';
+import { DEMO_BUSINESS_PROFILE, priceAnswer } from './demo-business-profile.js';
 import type { ConversationScript } from './sim/script.js';
 
 /**
  * The conversation the embedded (simulated) engines play when no engine keys are set: a caller asks
- * about the service, books a demo for the next open day at 15:00 (or the first opening hour after
+ * what the service costs (answered from the business profile), books a demo for the next open day at 15:00 (or the first opening hour after
  * it), leaves an email, and the agent confirms and hangs up. Tools run for real through the bridge.
  */
-export function demoScript(now: number, timezone: string, hours: BusinessHours): ConversationScript {
+export function demoScript(
+  now: number,
+  timezone: string,
+  hours: BusinessHours,
+  profile: BusinessProfile = DEMO_BUSINESS_PROFILE,
+): ConversationScript {
   const day = nextOpenDay(now, timezone, hours);
   const start = bookableStart(day, timezone, hours);
   return {
     greeting: { text: 'Thanks for calling Bolt. How can I help you today?', audioClip: 'agent-greeting' },
     turns: [
       {
-        callerSays: 'Hi, I am calling about your AI receptionist service.',
+        callerSays: 'Hi, I am calling about your AI receptionist service. What does it cost?',
         tools: [{ name: 'check_availability', params: { date: day } }],
         agentSays: {
-          text: 'Happy to help. I have some free times; would you like to book a demo?',
+          text: priceAnswer(profile),
           audioClip: 'agent-greeting',
         },
       },

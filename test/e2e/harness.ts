@@ -8,7 +8,12 @@ import { type LocalApp, startLocalApp } from '../../services/local/app';
 import { type ElevenLabsSim, startElevenLabsSim } from '../../services/local/sim/elevenlabs-server';
 import { type OpenAiSim, startOpenAiSim } from '../../services/local/sim/openai-server';
 import type { ConversationScript } from '../../services/local/sim/script';
-import { openStream, placeCall, type TwilioCallStream } from '../../services/local/sim/twilio-caller';
+import {
+  openStream,
+  placeCall,
+  sendStatusCallback,
+  type TwilioCallStream,
+} from '../../services/local/sim/twilio-caller';
 import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest';
 import type { LocalStack } from '../../services/local/stack';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
@@ -70,10 +75,17 @@ export interface Harness {
     /** Twilio's STIR/SHAKEN verdict (default fully attested); `null`: none given. */
     stirVerstat?: string | null;
   }): Promise<{ callSid: string; stream: TwilioCallStream }>;
+  /** Twilio's signed status callback for a call to the business number. */
+  statusCallback(options: StatusCallbackOptions): ReturnType<typeof sendStatusCallback>;
   close(): Promise<void>;
 }
 
 export const PUBLIC_URL = 'https://bolt-voice.test';
+
+export type StatusCallbackOptions = Omit<
+  Parameters<typeof sendStatusCallback>[0],
+  'baseUrl' | 'publicUrl' | 'accountSid' | 'authToken' | 'to'
+>;
 
 /** Where the stream socket really connects (the TwiML carries the public wss:// URL). */
 export function mediaStreamAddress(stack: LocalStack): string {
@@ -140,6 +152,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     elevenlabs,
     openai,
     tools: app.tools,
+    statusCallback: (statusOptions) =>
+      sendStatusCallback({
+        baseUrl: stack.url,
+        publicUrl,
+        accountSid: TEST_ACCOUNT_SID,
+        authToken: TEST_AUTH_TOKEN,
+        to: BUSINESS_NUMBER,
+        ...statusOptions,
+      }),
     async call(callOptions = {}) {
       const callSid =
         callOptions.callSid ?? `CA${(Date.now() * 1000 + ++n).toString(16).padStart(32, '0').slice(-32)}`;

@@ -160,4 +160,26 @@ describe('bridge task role', () => {
     });
     expect(JSON.stringify(passRole?.Resource)).toContain('CallbackRole');
   });
+
+  it('reads the business profile parameter (which the owner creates, not the stack) and cannot write it', () => {
+    const ssm = statementsOfRole(taskRole()).filter((s) =>
+      JSON.stringify(s.Resource).includes(':parameter/bolt-voice/test/business-profile'),
+    );
+    expect(ssm).toHaveLength(1);
+    expect(actionsOf(ssm[0] ?? {})).toContain('ssm:GetParameter');
+    expect(actionsOf(ssm[0] ?? {}).some((a) => a.startsWith('ssm:Put') || a.startsWith('ssm:Delete'))).toBe(
+      false,
+    );
+    const created = resourcesOfType('AWS::SSM::Parameter').map(([, p]) => (p as { Name?: string }).Name);
+    expect(created).not.toContain('/bolt-voice/test/business-profile');
+    const [[, task]] = resourcesOfType('AWS::ECS::TaskDefinition') as [[string, Record<string, unknown>]];
+    const env = (
+      (
+        task as {
+          ContainerDefinitions: Array<{ Environment: Array<{ Name: string; Value: unknown }> }>;
+        }
+      ).ContainerDefinitions[0]?.Environment ?? []
+    ).find((e) => e.Name === 'BUSINESS_PROFILE_PARAMETER');
+    expect(env?.Value).toBe('/bolt-voice/test/business-profile');
+  });
 });

@@ -5,7 +5,8 @@ let db: PGlite;
 
 beforeAll(async () => {
   db = await migratedDatabase();
-}, 60_000);
+  // PGlite compiles Postgres to WebAssembly on start: minutes on a loaded machine, seconds otherwise.
+}, 240_000);
 afterAll(async () => {
   await db?.close();
 });
@@ -139,5 +140,24 @@ describe('0001_crm.sql', () => {
     } finally {
       await db.exec('reset role');
     }
+  });
+
+  it("0002 keeps each call's estimated cost with its currency and its response time", async () => {
+    const insert = (sid: string, cost: string, currency: string, p50 = '800') =>
+      db.query(
+        `insert into calls (call_sid, direction, started_at, outcome, estimated_cost, cost_currency, cost_breakdown, turn_latency_turns, turn_latency_p50_ms, turn_latency_p90_ms)
+         values ($1, 'inbound', now(), 'completed', ${cost}, ${currency}, '{"total": 0.27}', 4, ${p50}, 1200)`,
+        [sid],
+      );
+    await insert('CA-cost-1', '0.2755', `'USD'`);
+    expect(
+      (await db.query(`select estimated_cost::text as c from calls where call_sid = 'CA-cost-1'`)).rows,
+    ).toEqual([{ c: '0.2755' }]);
+    await expect(insert('CA-cost-2', '-1', `'USD'`)).rejects.toThrow(/check constraint/);
+    await expect(insert('CA-cost-3', '0.1', `'dollars'`)).rejects.toThrow(/check constraint/);
+    await expect(insert('CA-cost-4', '0.1', 'null')).rejects.toThrow(/check constraint/);
+    await expect(insert('CA-cost-5', '0.1', `'USD'`, '-5')).rejects.toThrow(/check constraint/);
+    // A call finalised before costs were recorded has none, and is still a valid row.
+    await insert('CA-cost-6', 'null', 'null');
   });
 });

@@ -26,8 +26,10 @@ import type {
   CallControl,
   CallRow,
   Crm,
+  Customer,
   EmailMessage,
   Lead,
+  LeadInput,
   Mailer,
   OneTimeSchedule,
   PlaceCallRequest,
@@ -208,9 +210,22 @@ export class MemoryOutboundRequests implements OutboundRequestStore {
 /** A CRM that keeps rows in maps, counts call writes, and can be switched off. */
 export class FakeCrm
   implements
-    Pick<Crm, 'saveCall' | 'callsBetween' | 'leadsBetween' | 'appointmentsBetween' | 'findCustomerByPhone'>
+    Pick<
+      Crm,
+      | 'saveCall'
+      | 'callsBetween'
+      | 'leadsBetween'
+      | 'appointmentsBetween'
+      | 'findCustomerByPhone'
+      | 'upsertCustomer'
+      | 'saveLead'
+    >
 {
+  constructor(private readonly now: () => number = Date.now) {}
+
   readonly calls = new Map<string, CallRow>();
+  /** Customers written by `upsertCustomer`, by phone. */
+  readonly upserted = new Map<string, Customer>();
   readonly leads: Lead[] = [];
   readonly appointments: Appointment[] = [];
   readonly customers = new Map<string, KnownCustomer>();
@@ -244,6 +259,33 @@ export class FakeCrm
   async findCustomerByPhone(phone: string) {
     this.check();
     return this.customers.get(phone);
+  }
+
+  /** Given fields overwrite, missing ones are kept (the Supabase merge). */
+  async upsertCustomer(input: Omit<Customer, 'id'>) {
+    this.check();
+    const existing = this.upserted.get(input.phone);
+    const customer: Customer = {
+      ...existing,
+      ...definedOnly(input),
+      phone: input.phone,
+      id: existing?.id ?? `cust-${this.upserted.size + 1}`,
+    };
+    this.upserted.set(input.phone, customer);
+    return customer;
+  }
+
+  /** One lead per call: a second save from the same call updates it. */
+  async saveLead(input: LeadInput) {
+    this.check();
+    const index = this.leads.findIndex((l) => input.callSid !== undefined && l.callSid === input.callSid);
+    const existing = this.leads[index];
+    const lead: Lead = existing
+      ? { ...existing, ...definedOnly(input) }
+      : { ...input, id: `lead-${this.leads.length + 1}`, createdAt: this.now() };
+    if (existing) this.leads[index] = lead;
+    else this.leads.push(lead);
+    return lead;
   }
 
   private check() {
@@ -289,4 +331,8 @@ export class FakeScheduler implements CallbackScheduler {
     this.schedules.set(schedule.name, structuredClone(schedule));
     return { created: true };
   }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

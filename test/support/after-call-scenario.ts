@@ -102,9 +102,9 @@ export interface Harness {
 export function harness(): Harness {
   const sessions = new MemorySessions();
   const store = new MemoryFinalisationStore();
-  const crm = new FakeCrm();
-  const mailer = new FakeMailer();
   const clock = { now: T0 + 130_000 };
+  const crm = new FakeCrm(() => clock.now);
+  const mailer = new FakeMailer();
   return {
     sessions,
     store,

@@ -1,4 +1,6 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { z } from 'zod';
+import type { CallCost } from '../../core/call-cost.js';
 import { isE164 } from '../../core/phone.js';
 import type {
   Appointment,
@@ -87,6 +89,13 @@ interface CallDbRow {
   summary: string | null;
   lead_id: string | null;
   appointment_id: string | null;
+  // 0002_call_cost_and_latency.sql
+  estimated_cost?: number | string | null;
+  cost_currency?: string | null;
+  cost_breakdown?: unknown;
+  turn_latency_turns?: number | null;
+  turn_latency_p50_ms?: number | null;
+  turn_latency_p90_ms?: number | null;
   call_turns?: CallTurnRow[];
 }
 
@@ -237,6 +246,12 @@ export class SupabaseCrm implements Crm {
           summary: call.summary,
           lead_id: call.leadId,
           appointment_id: call.appointmentId,
+          estimated_cost: call.cost?.total,
+          cost_currency: call.cost?.currency,
+          cost_breakdown: call.cost,
+          turn_latency_turns: call.turnLatency?.turns,
+          turn_latency_p50_ms: call.turnLatency ? Math.round(call.turnLatency.p50Ms) : undefined,
+          turn_latency_p90_ms: call.turnLatency ? Math.round(call.turnLatency.p90Ms) : undefined,
           updated_at: iso(Date.now()),
         }),
         { onConflict: 'call_sid' },
@@ -380,5 +395,39 @@ function toCallRow(row: CallDbRow): CallRow {
     turns: (row.call_turns ?? [])
       .map((t) => ({ seq: t.seq, role: t.role, text: t.text, at: Date.parse(t.at) }))
       .sort((a, b) => a.seq - b.seq),
+    cost: callCostOf(row.cost_breakdown),
+    turnLatency:
+      row.turn_latency_turns != null && row.turn_latency_p50_ms != null && row.turn_latency_p90_ms != null
+        ? { turns: row.turn_latency_turns, p50Ms: row.turn_latency_p50_ms, p90Ms: row.turn_latency_p90_ms }
+        : undefined,
   };
+}
+
+// The breakdown is JSON someone could have edited by hand: read it through a schema, and a row whose
+// breakdown does not fit is listed without a cost rather than failing the digest.
+const usageSchema = z.object({
+  inputTextTokens: z.number(),
+  inputAudioTokens: z.number(),
+  cachedInputTokens: z.number(),
+  outputTextTokens: z.number(),
+  outputAudioTokens: z.number(),
+});
+const callCostSchema = z.object({
+  currency: z.string(),
+  total: z.number(),
+  twilio: z.object({ minutes: z.number(), amount: z.number() }),
+  engines: z.array(
+    z.object({
+      engine: z.enum(['elevenlabs', 'openai']),
+      seconds: z.number(),
+      amount: z.number(),
+      usage: usageSchema.optional(),
+      pricedBy: z.enum(['minutes', 'tokens', 'unpriced']),
+    }),
+  ),
+});
+
+function callCostOf(breakdown: unknown): CallCost | undefined {
+  const parsed = callCostSchema.safeParse(breakdown);
+  return parsed.success ? parsed.data : undefined;
 }

@@ -197,6 +197,36 @@ describe('DynamoCallSessionStore', () => {
     send.mockRestore();
   });
 
+  test('get reads the engine segments and turn latency the bridge writes (the cost and latency contract)', async () => {
+    await store.open(newSession());
+    const segments = [
+      { engine: 'elevenlabs', startedAt: NOW + 1_000, endedAt: NOW + 20_000 },
+      {
+        engine: 'openai',
+        startedAt: NOW + 21_000,
+        endedAt: NOW + 60_000,
+        usage: {
+          inputTextTokens: 1,
+          inputAudioTokens: 2,
+          cachedInputTokens: 0,
+          outputTextTokens: 3,
+          outputAudioTokens: 4,
+        },
+      },
+    ];
+    const item = await rawItem('SESSION');
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...item, engineSegments: segments, turnLatency: { turns: 4, p50Ms: 700, p90Ms: 1_100 } },
+      }),
+    );
+    expect((await store.get(CALL))?.session).toMatchObject({
+      engineSegments: segments,
+      turnLatency: { turns: 4, p50Ms: 700, p90Ms: 1_100 },
+    });
+  });
+
   test('recordEngine sets the serving engine and the failover reason', async () => {
     await store.open(newSession());
     await store.recordEngine(CALL, 'openai', 'elevenlabs did not connect in 3000 ms');

@@ -2,6 +2,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { CrmError, SupabaseCrm } from '../../../services/adapters/supabase/crm.js';
+import type { CallCost } from '../../../services/core/call-cost.js';
 import { columnsByTable, migratedDatabase } from '../../supabase/pglite.js';
 
 const URL_BASE = 'https://project.supabase.co';
@@ -63,6 +64,12 @@ afterAll(() => server.close());
 
 const crm = () => new SupabaseCrm({ url: URL_BASE, serviceRoleKey: KEY, timezone: 'America/New_York' });
 const T0 = Date.parse('2026-11-25T15:00:00Z');
+const COST: CallCost = {
+  currency: 'USD',
+  total: 0.2755,
+  twilio: { minutes: 3, amount: 0.0255 },
+  engines: [{ engine: 'elevenlabs', seconds: 150, amount: 0.25, pricedBy: 'minutes' }],
+};
 
 describe('SupabaseCrm over PostgREST', () => {
   it('upserts a customer on phone, sending only the fields given, as the service role', async () => {
@@ -218,6 +225,65 @@ describe('SupabaseCrm over PostgREST', () => {
     ]);
   });
 
+  it('writes the estimated cost and response time, and reads them back for the digest', async () => {
+    await crm().saveCall({
+      callSid: 'CA2',
+      direction: 'inbound',
+      from: '+12025550143',
+      to: '+12125550100',
+      failedOver: false,
+      startedAt: T0,
+      outcome: 'completed',
+      turns: [],
+      cost: COST,
+      turnLatency: { turns: 3, p50Ms: 812.4, p90Ms: 1190.6 },
+    });
+    expect(seen[0]?.body).toMatchObject({
+      estimated_cost: 0.2755,
+      cost_currency: 'USD',
+      cost_breakdown: COST,
+      turn_latency_turns: 3,
+      turn_latency_p50_ms: 812,
+      turn_latency_p90_ms: 1191,
+    });
+    const base = {
+      call_sid: 'CA2',
+      customer_id: null,
+      direction: 'inbound',
+      from_number: '+12025550143',
+      to_number: '+12125550100',
+      served_by: 'elevenlabs',
+      failed_over: false,
+      started_at: '2026-11-25T15:00:00+00:00',
+      ended_at: null,
+      duration_seconds: 150,
+      outcome: 'completed',
+      summary: null,
+      lead_id: null,
+      appointment_id: null,
+      call_turns: [],
+    };
+    rowsFor = {
+      calls: [
+        // PostgREST may send numeric as a string: the breakdown is what is read.
+        {
+          ...base,
+          estimated_cost: '0.2755',
+          cost_currency: 'USD',
+          cost_breakdown: COST,
+          turn_latency_turns: 3,
+          turn_latency_p50_ms: 812,
+          turn_latency_p90_ms: 1191,
+        },
+        { ...base, call_sid: 'CA3', cost_breakdown: { total: 'lots' } },
+      ],
+    };
+    const [priced, unreadable] = await crm().callsBetween(T0, T0 + 1);
+    expect(priced).toMatchObject({ cost: COST, turnLatency: { turns: 3, p50Ms: 812, p90Ms: 1191 } });
+    expect(unreadable?.cost).toBeUndefined();
+    expect(unreadable?.turnLatency).toBeUndefined();
+  });
+
   it('throws the PostgREST error with its HTTP status (a 500 is retried by the caller)', async () => {
     failWith = { status: 500, body: { code: 'XX000', message: 'internal error', details: null, hint: null } };
     const error = await crm()
@@ -237,7 +303,8 @@ describe('SupabaseCrm against the migration', () => {
   let db: PGlite;
   beforeAll(async () => {
     db = await migratedDatabase();
-  }, 60_000);
+    // PGlite compiles Postgres to WebAssembly on start: minutes on a loaded machine, seconds otherwise.
+  }, 240_000);
   afterAll(async () => {
     await db?.close();
   });
@@ -308,6 +375,8 @@ describe('SupabaseCrm against the migration', () => {
       leadId: 'l',
       appointmentId: 'a',
       turns: [{ seq: 1, role: 'agent', text: 't', at: T0 }],
+      cost: COST,
+      turnLatency: { turns: 3, p50Ms: 800, p90Ms: 1200 },
     });
     await store.findCustomerByPhone('+12025550143', T0);
     await store.callsBetween(0, T0);

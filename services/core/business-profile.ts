@@ -1,0 +1,196 @@
+/**
+ * The business's own knowledge: what it does, its services and prices, where it is, the area it
+ * serves, its hours, policies and frequently asked questions. The owner keeps it where it can be
+ * changed without a deploy (an SSM parameter in AWS, a JSON file locally); every call reads it
+ * through `CachedBusinessProfile`, so a change reaches new calls within a minute. Both engines get
+ * the same rendered text (`renderBusinessProfile`) through the persona.
+ */
+import { z } from 'zod';
+import { type Logger, logger as rootLogger } from './logging.js';
+
+/**
+ * The stored JSON may be at most this many bytes: an SSM Standard-tier parameter holds 4 KB, and it
+ * keeps the prompt (and every call's cost) small. Larger profiles are refused, never cut.
+ */
+export const MAX_PROFILE_BYTES = 4096;
+
+const text = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `at most ${max} characters`);
+
+export const businessProfileSchema = z.strictObject({
+  /** One or two sentences: what the business does. */
+  about: text(600),
+  services: z
+    .array(
+      z.strictObject({
+        name: text(100),
+        /** As the owner wants it said: "$150", "from $90 an hour", "free estimate". */
+        price: text(100).optional(),
+        description: text(300).optional(),
+      }),
+    )
+    .max(25, 'at most 25 services')
+    .default([]),
+  address: text(300).optional(),
+  serviceArea: text(300).optional(),
+  /** Opening hours in words; without it the agent uses BUSINESS_HOURS. */
+  hours: text(300).optional(),
+  policies: z.array(text(400)).max(15, 'at most 15 policies').default([]),
+  faqs: z
+    .array(z.strictObject({ question: text(300), answer: text(600) }))
+    .max(20, 'at most 20 questions')
+    .default([]),
+});
+
+export type BusinessProfile = z.infer<typeof businessProfileSchema>;
+
+export type ProfileParse = { ok: true; profile: BusinessProfile } | { ok: false; problems: string[] };
+
+/** Validates the stored text: JSON, within the size limit, the schema above (unknown keys refused). */
+export function parseBusinessProfile(raw: string): ProfileParse {
+  const bytes = Buffer.byteLength(raw, 'utf8');
+  if (bytes > MAX_PROFILE_BYTES)
+    return { ok: false, problems: [`is ${bytes} bytes; the limit is ${MAX_PROFILE_BYTES}`] };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    return { ok: false, problems: [`is not JSON: ${(error as Error).message}`] };
+  }
+  const parsed = businessProfileSchema.safeParse(json);
+  if (parsed.success) return { ok: true, profile: parsed.data };
+  return {
+    ok: false,
+    problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(profile)'}: ${issue.message}`),
+  };
+}
+
+/** The profile as the agent reads it: plain lines, no markup, the same for both engines. */
+export function renderBusinessProfile(profile: BusinessProfile): string {
+  const lines = [`About: ${profile.about}`];
+  if (profile.services.length > 0) {
+    lines.push('Services and prices:');
+    for (const s of profile.services) {
+      const price = s.price ? `: ${s.price}` : ': price on request';
+      lines.push(`- ${s.name}${price}${s.description ? ` (${s.description})` : ''}`);
+    }
+  }
+  if (profile.address) lines.push(`Address: ${profile.address}`);
+  if (profile.serviceArea) lines.push(`Service area: ${profile.serviceArea}`);
+  if (profile.hours) lines.push(`Hours: ${profile.hours}`);
+  if (profile.policies.length > 0) {
+    lines.push('Policies:');
+    for (const p of profile.policies) lines.push(`- ${p}`);
+  }
+  if (profile.faqs.length > 0) {
+    lines.push('Frequently asked questions:');
+    for (const f of profile.faqs) lines.push(`- Q: ${f.question} A: ${f.answer}`);
+  }
+  return lines.join('\n');
+}
+
+/** The port the bridge reads per call. Undefined: there is no usable profile. */
+export interface BusinessProfileSource {
+  current(): Promise<BusinessProfile | undefined>;
+}
+
+/** Reads the stored text; undefined when nothing is stored (a missing parameter or file). */
+export type ProfileReader = () => Promise<string | undefined>;
+
+export interface CachedBusinessProfileOptions {
+  /** Names the store in logs: the parameter name or file path. */
+  where: string;
+  /** How long a read is reused (default 60 s): an owner's edit reaches new calls within it. */
+  cacheMs?: number;
+  /** A call never waits longer than this for a read; past it the last good profile serves. */
+  readTimeoutMs?: number;
+  now?: () => number;
+  logger?: Logger;
+}
+
+const DEFAULT_CACHE_MS = 60_000;
+const DEFAULT_READ_TIMEOUT_MS = 1_000;
+
+/**
+ * The profile for new calls, read through `reader` at most once per cache period. An unreadable or
+ * invalid profile falls back to the last good one (a typo in an edit never wipes what the agent
+ * knows) and is logged once per distinct problem; with no good profile ever read, calls go without.
+ */
+export class CachedBusinessProfile implements BusinessProfileSource {
+  private readonly cacheMs: number;
+  private readonly readTimeoutMs: number;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private cached: { profile: BusinessProfile | undefined; readAt: number } | undefined;
+  private lastGood: BusinessProfile | undefined;
+  private lastProblem: string | undefined;
+  private inflight: Promise<BusinessProfile | undefined> | undefined;
+
+  constructor(
+    private readonly reader: ProfileReader,
+    private readonly options: CachedBusinessProfileOptions,
+  ) {
+    this.cacheMs = options.cacheMs ?? DEFAULT_CACHE_MS;
+    this.readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    this.now = options.now ?? Date.now;
+    this.log = options.logger ?? rootLogger;
+  }
+
+  current(): Promise<BusinessProfile | undefined> {
+    if (this.cached && this.now() - this.cached.readAt < this.cacheMs)
+      return Promise.resolve(this.cached.profile);
+    this.inflight ??= this.refresh().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  private async refresh(): Promise<BusinessProfile | undefined> {
+    let problem: string;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${this.readTimeoutMs} ms`)),
+          this.readTimeoutMs,
+        );
+      });
+      const raw = await Promise.race([this.reader(), timeout]);
+      if (raw === undefined || raw.trim() === '') {
+        this.settle(undefined, 'none');
+        return undefined;
+      }
+      const parsed = parseBusinessProfile(raw);
+      if (parsed.ok) {
+        this.lastGood = parsed.profile;
+        this.settle(parsed.profile, undefined);
+        return parsed.profile;
+      }
+      problem = `invalid: ${parsed.problems.join('; ')}`;
+    } catch (error) {
+      problem = `unreadable: ${(error as Error).message}`;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.settle(this.lastGood, problem);
+    return this.lastGood;
+  }
+
+  /** Caches what calls get now and logs a change of problem once. */
+  private settle(profile: BusinessProfile | undefined, problem: string | undefined): void {
+    this.cached = { profile, readAt: this.now() };
+    if (problem === this.lastProblem) return;
+    this.lastProblem = problem;
+    if (problem === undefined) this.log.info('Business profile loaded', { where: this.options.where });
+    else if (problem === 'none')
+      this.log.warn('No business profile: the agent offers an owner follow-up for business questions', {
+        where: this.options.where,
+      });
+    else
+      this.log.error('Business profile unusable; calls keep the last good one', {
+        where: this.options.where,
+        problem,
+        fallback: this.lastGood ? 'last good profile' : 'none',
+      });
+  }
+}
