@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { base64ByteLength, isBase64 } from '../core/audio.js';
+import { base64ByteLength } from '../core/audio.js';
 import type { CallSession, CallSessionStore } from '../core/call-session.js';
 import { forCall, logger } from '../core/logging.js';
 import type { CallControl } from '../core/ports.js';
@@ -107,15 +107,15 @@ export class LiveCall {
 
   private onTwilioFrame(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.phase === 'ended') return;
-    const parsed = isBinary
-      ? ({ ok: false, error: 'binary frame' } as const)
-      : parseTwilioMessage(data.toString());
-    if (!parsed.ok) {
-      this.malformed(parsed.error);
+    if (isBinary) {
+      this.malformed('binary frame');
       return;
     }
-    const message = parsed.message;
+    const message = parseTwilioMessage(data.toString());
     switch (message.event) {
+      case 'malformed':
+        this.malformed(message.error);
+        return;
       case 'media':
         this.latestMediaMs = message.timestampMs;
         if (this.phase === 'live') this.toEngine(message.payload);
@@ -275,7 +275,7 @@ export class LiveCall {
     const isCurrent = () => this.engine === engine && this.phase !== 'ended';
     return {
       audio: (payload, itemId) => {
-        if (!isCurrent() || !isBase64(payload)) return;
+        if (!isCurrent()) return; // the engine's codec checked the payload is base64
         this.lastAgentAudioAt = this.deps.now();
         if (this.callerTurnEndedAt !== undefined) {
           this.deps.onTurnLatency?.(this.lastAgentAudioAt - this.callerTurnEndedAt);

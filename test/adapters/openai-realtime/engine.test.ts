@@ -417,4 +417,36 @@ describe('OpenAI Realtime engine start failures', () => {
     openSessions.push(session);
     expect(urls).toEqual([`${sim.url}?model=gpt-realtime-mini`]);
   });
+
+  it('drops malformed events, logging once per call, and keeps passing audio', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const sockets: WebSocket[] = [];
+    class RecordingWebSocket extends WebSocket {
+      constructor(address: string | URL, options?: WebSocket.ClientOptions) {
+        super(address, options);
+        sockets.push(this);
+      }
+    }
+    const engine = await setUp({}, { WebSocketImpl: RecordingWebSocket as typeof WebSocket });
+    const r = recorder();
+    const session = await engine.start(context, r.listener, new AbortController().signal);
+    openSessions.push(session);
+    const socket = sockets[0]!;
+    // As if the server had sent them: a delta that would break Twilio's JSON, then one that is not JSON.
+    socket.emit(
+      'message',
+      Buffer.from('{"type":"response.output_audio.delta","item_id":"i","delta":"A\\"}"}'),
+      false,
+    );
+    socket.emit('message', Buffer.from('{not json'), false);
+    socket.emit(
+      'message',
+      Buffer.from('{"type":"response.output_audio.delta","item_id":"i","delta":"AAAA"}'),
+      false,
+    );
+    const malformed = warn.mock.calls.filter(([message]) => String(message).includes('malformed'));
+    expect(malformed).toHaveLength(1);
+    expect(malformed[0]![1]).toMatchObject({ problem: 'audio delta is not base64' });
+    expect(r.audio).toEqual([{ payload: 'AAAA', itemId: 'i' }]);
+  });
 });
