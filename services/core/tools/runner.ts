@@ -1,5 +1,5 @@
 import { forCall } from '../logging.js';
-import type { ToolInvocation, ToolResult, ToolRunner } from '../tool-types.js';
+import type { ToolDefinition, ToolInvocation, ToolResult, ToolRunner } from '../tool-types.js';
 import { bookAppointment } from './book-appointment.js';
 import { checkAvailability } from './check-availability.js';
 import { endCall } from './end-call.js';
@@ -35,8 +35,10 @@ export function createToolRunner(input: ToolRunnerDeps): ToolRunner {
   const { timeoutMs = 15_000, tools = TOOLS, ...rest } = input;
   const deps: ToolDeps = { ...rest, now: rest.now ?? Date.now, slotMinutes: rest.slotMinutes ?? 30 };
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
+  // One list shared by every call (each call's engine context holds it for the call's life): read only.
+  let definitions: ToolDefinition[] | undefined;
   return {
-    definitions: () => tools.map((tool) => tool.definition()),
+    definitions: () => (definitions ??= tools.map((tool) => tool.definition())),
 
     async run(call: ToolInvocation): Promise<ToolResult> {
       const log = forCall(call.callSid);
