@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isIanaTimeZone, parseBusinessHours } from '../services/core/business-hours.js';
 import { isE164 } from '../services/core/phone.js';
 

@@ -10,7 +10,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
-import { z } from 'zod';
+import * as z from 'zod';
 import { dynamicVariables, firstMessage, promptTemplate } from '../services/core/persona.js';
 import type { ToolDefinition } from '../services/core/tool-types.js';
 import { TOOLS } from '../services/core/tools/runner.js';

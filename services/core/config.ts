@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type BusinessHours, isIanaTimeZone, parseBusinessHours } from './business-hours.js';
 import { isE164 } from './phone.js';
 import type { EngineName } from './voice-engine.js';

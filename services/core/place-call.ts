@@ -13,7 +13,7 @@
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { DateTime } from 'luxon';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OutboundRequest, OutboundRequestStore } from './after-call-ports.js';
 import { type BusinessHours, isWithinHours } from './business-hours.js';
 import type { CallSessionStore, NewCallSession } from './call-session.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isBase64 } from '../../core/audio.js';
 import type { ToolDefinition, ToolResult } from '../../core/tool-types.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from '../logging.js';
 import type { PlaceCallDeps } from '../place-call.js';
 import type { Calendar, CallControl, Crm, Mailer } from '../ports.js';
