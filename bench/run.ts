@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       );
       rung[mode] = result;
       progress(
-        `${mode.padEnd(5)} ${String(calls).padStart(4)} calls: ${result.cpuMicrosPerFrame.toFixed(1)} µs/frame, p99 ${result.caller.p99.toFixed(1)} / ${result.agent.p99.toFixed(1)} ms, lost ${result.caller.lost + result.agent.lost}, RSS ${result.rssPerCallKiB.toFixed(0)} KiB/call, setup p99 ${result.setup.p99.toFixed(1)} ms${result.generatorLimited ? ', GENERATOR-LIMITED' : ''}`,
+        `${mode.padEnd(5)} ${String(calls).padStart(4)} calls: ${result.cpuMicrosPerFrame.toFixed(1)} µs/frame, p99 ${result.caller.p99.toFixed(1)} / ${result.agent.p99.toFixed(1)} ms, lost ${result.caller.lost + result.agent.lost}, RSS ${result.rssPerCallKiB.toFixed(0)} KiB/call, setup p99 ${result.setup.p99.toFixed(1)} ms${result.generatorLimited ? ', GENERATOR-LIMITED' : result.generatorStarved ? ', generator late (machine busy)' : ''}`,
       );
     }
     rungs.push(rung);

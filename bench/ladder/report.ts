@@ -93,7 +93,12 @@ export function ladderTable(rungs: Rung[]): string {
     'generator core % / lag p99 ms',
   ];
   const rows = rungs.map(({ calls, ours, relay }) => {
-    const limited = ours.generatorLimited || relay.generatorLimited ? ' (generator-limited)' : '';
+    const limited =
+      ours.generatorLimited || relay.generatorLimited
+        ? ' (generator-limited)'
+        : ours.generatorStarved || relay.generatorStarved
+          ? ' (generator late: machine busy)'
+          : '';
     return [
       String(calls),
       `${f(ours.cpuMicrosPerFrame)} / ${f(relay.cpuMicrosPerFrame)} (${f(ours.cpuMicrosPerFrame / relay.cpuMicrosPerFrame, 2)}×)`,

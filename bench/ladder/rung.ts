@@ -51,8 +51,10 @@ export interface RungResult {
   generatorCpuPercent: number;
   /** p99 of how late the generator's 20 ms pacing fired. */
   generatorLagP99Ms: number;
-  /** True when the load generator, not the process under test, was the limit of this rung. */
+  /** True when the load generator, not the process under test, was the limit of this rung (its core full). */
   generatorLimited: boolean;
+  /** True when the generator's pacing ran late without its core being full: other work on the machine. */
+  generatorStarved: boolean;
   rssPerCallKiB: number;
   heapPerCallKiB: number;
   /** Memory outside the JS heap (socket and ArrayBuffer data) per call. */
@@ -296,7 +298,8 @@ export async function runRung(
       bridgeCpuPercent: (bridgeCpuMicros / 1000 / wallMs) * 100,
       generatorCpuPercent,
       generatorLagP99Ms: lag.p99,
-      generatorLimited: generatorCpuPercent >= 90 || lag.p99 > 10,
+      generatorLimited: generatorCpuPercent >= 90,
+      generatorStarved: generatorCpuPercent < 90 && lag.p99 > 10,
       rssPerCallKiB: (liveMemory.rss - idle.rss) / 1024 / options.calls,
       heapPerCallKiB: (liveMemory.heapUsed - idle.heapUsed) / 1024 / options.calls,
       externalPerCallKiB: (liveMemory.external - idle.external) / 1024 / options.calls,
