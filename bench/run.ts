@@ -17,7 +17,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runExtras } from './extras';
-import { checkTargets, ladderSvg, ladderTable, type Rung } from './ladder/report';
+import { checkTargets, ladderSvg, ladderTable, type Rung, sizing } from './ladder/report';
 import { choosePinning, type Mode, type RungResult, runRung } from './ladder/rung';
 
 const { values: args } = parseArgs({
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
 
   const extras = quick || args['no-extras'] ? [] : await runExtras();
   const checks = quick ? [] : checkTargets(complete);
+  const fargate = sizing(complete);
   const report = {
     date,
     machine,
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     windowSeconds: windowMs / 1000,
     rungs,
     targets: checks,
+    fargateSizing: fargate,
     extras,
   };
   writeFileSync(join(outDir, 'ladder.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -120,6 +122,11 @@ async function main(): Promise<void> {
         `${r.name.padEnd(width)}  ${r.value.padStart(20)}  ${r.target.padEnd(18)} ${r.target ? (r.met ? 'ok' : 'MISSED') : ''}\n`,
       );
     }
+  }
+  if (fargate) {
+    process.stdout.write(
+      `\nFargate sizing: ${fargate.cpuMicrosPerCallSecond.toFixed(0)} µs of CPU per call-second → ${fargate.callsPerQuarterVcpu} calls per 0.25 vCPU, ${fargate.callsPerHalfVcpu} per 0.5 vCPU (at 60 % of the share)\n`,
+    );
   }
   process.stdout.write(
     `\nReport: ${join(outDir, 'ladder.json')}${complete.length > 0 ? `, ${join(outDir, 'ladder.svg')}` : ''}\n`,

@@ -104,6 +104,11 @@ export const configSchema = z
       .default(30),
     bridge: z
       .strictObject({
+        /**
+         * 0.5 vCPU by default (README, Benchmark: about 65 calls fit 0.25 vCPU at the latency target,
+         * 130 fit 0.5), since Fargate enforces the share per 100 ms and 0.25 leaves little room for a
+         * burst of call setups or a GC pause.
+         */
         cpu: z
           .union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)])
           .default(512),
@@ -111,15 +116,19 @@ export const configSchema = z
         /** 0 only for the very first deploy, before the secret is filled (README). */
         minTasks: z.number().int().min(0).default(1),
         maxTasks: z.number().int().min(1).default(4),
-        /** Target for the auto-scaling on ActiveCalls per task. */
-        targetCallsPerTask: z.number().int().min(1).default(20),
+        /**
+         * Target for the auto-scaling on ActiveCalls per task. From `npm run bench` (README, Benchmark):
+         * a 0.5 vCPU task holds about 130 calls at the latency target; 60 leaves room for the minutes a
+         * new task takes to start while calls keep arriving.
+         */
+        targetCallsPerTask: z.number().int().min(1).default(60),
       })
       .refine((b) => b.maxTasks >= b.minTasks, 'maxTasks must be >= minTasks')
       .refine((b) => {
         const [min, max] = FARGATE_MEMORY_MIB[b.cpu];
         return b.memoryMiB >= min && b.memoryMiB <= max;
       }, 'memoryMiB is not a Fargate size for this cpu (256: 512-2048, 512: 1024-4096, 1024: 2048-8192, 2048: 4096-16384, 4096: 8192-30720)')
-      .default({ cpu: 512, memoryMiB: 1024, minTasks: 1, maxTasks: 4, targetCallsPerTask: 20 }),
+      .default({ cpu: 512, memoryMiB: 1024, minTasks: 1, maxTasks: 4, targetCallsPerTask: 60 }),
     /** Steady-state requests per second and burst for the webhook API stage. */
     apiThrottle: z
       .strictObject({ rateLimit: z.number().int().min(1), burstLimit: z.number().int().min(1) })

@@ -47,6 +47,9 @@ async function main(): Promise<void> {
         OPENAI_API_KEY: 'unused',
         OPENAI_REALTIME_URL: 'ws://127.0.0.1:9',
         VOICE_PROVIDER: 'elevenlabs',
+        // Time enough for a starved machine not to turn slow starts into failovers (the bench measures
+        // the relay, not the timeout).
+        ENGINE_CONNECT_TIMEOUT_MS: '10000',
         // DynamoDB is a remote service in production: here it runs in the load generator's process.
         ...(dynamodbEndpoint ? { DYNAMODB_ENDPOINT: dynamodbEndpoint } : {}),
       },

@@ -89,6 +89,7 @@ export function ladderTable(rungs: Rung[]): string {
     'lost ours (at start) / relay',
     'RSS KiB/call ours / relay',
     'setup p99 ms ours / relay',
+    'setup CPU ms/call ours / relay',
     'bridge core % ours / relay',
     'generator core % / lag p99 ms',
   ];
@@ -99,8 +100,9 @@ export function ladderTable(rungs: Rung[]): string {
         : ours.generatorStarved || relay.generatorStarved
           ? ' (generator late: machine busy)'
           : '';
+    const live = Math.min(ours.callsLive, relay.callsLive);
     return [
-      String(calls),
+      live < calls ? `${calls} (ours ${ours.callsLive} / relay ${relay.callsLive} live)` : String(calls),
       `${f(ours.cpuMicrosPerFrame)} / ${f(relay.cpuMicrosPerFrame)} (${f(ours.cpuMicrosPerFrame / relay.cpuMicrosPerFrame, 2)}×)`,
       `${f(ours.cpuMicrosPerFrameBestSlice)} / ${f(relay.cpuMicrosPerFrameBestSlice)} (${f(ours.cpuMicrosPerFrameBestSlice / relay.cpuMicrosPerFrameBestSlice, 2)}×)`,
       `${f(ours.caller.p50)} / ${f(ours.caller.p99)} / ${f(ours.caller.max)}`,
@@ -109,6 +111,7 @@ export function ladderTable(rungs: Rung[]): string {
       `${ours.caller.lost + ours.agent.lost} (${ours.caller.lostAtStart}) / ${relay.caller.lost + relay.agent.lost}`,
       `${f(ours.rssPerCallKiB, 0)} / ${f(relay.rssPerCallKiB, 0)}`,
       `${f(ours.setup.p99)} / ${f(relay.setup.p99)}`,
+      `${f(ours.setupCpuMsPerCall, 2)} / ${f(relay.setupCpuMsPerCall, 2)}`,
       `${f(ours.bridgeCpuPercent, 0)} / ${f(relay.bridgeCpuPercent, 0)}`,
       `${f(Math.max(ours.generatorCpuPercent, relay.generatorCpuPercent), 0)} / ${f(Math.max(ours.generatorLagP99Ms, relay.generatorLagP99Ms))}${limited}`,
     ];
@@ -213,4 +216,37 @@ function niceMax(v: number): number {
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c] ?? c);
+}
+
+/** Share of a vCPU the bridge may use at the scaling target: headroom for bursts, GC, call setup and TLS. */
+export const SIZING_UTILISATION = 0.6;
+
+export interface Sizing {
+  /** CPU the bridge spends per call per second of audio (50 frames each way), in µs. */
+  cpuMicrosPerCallSecond: number;
+  callsPerQuarterVcpu: number;
+  callsPerHalfVcpu: number;
+}
+
+/**
+ * Calls a Fargate task holds at the latency target, from the measured CPU per frame (the median of
+ * the best one-second slices of the rungs from 100 calls up): a call costs 100 frames a second, and a
+ * task is kept at SIZING_UTILISATION of its vCPU share, since Fargate enforces the share as a CFS quota
+ * per 100 ms period and a saturated quota delays every frame behind it.
+ */
+export function sizing(rungs: Rung[]): Sizing | undefined {
+  const costs = rungs
+    .filter((r) => r.calls >= 100)
+    .map((r) => r.ours.cpuMicrosPerFrameBestSlice)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  if (costs.length === 0) return undefined;
+  const perFrame = costs[Math.floor(costs.length / 2)]!;
+  const cpuMicrosPerCallSecond = perFrame * 100;
+  const callsPerVcpu = (SIZING_UTILISATION * 1_000_000) / cpuMicrosPerCallSecond;
+  return {
+    cpuMicrosPerCallSecond,
+    callsPerQuarterVcpu: Math.floor(callsPerVcpu / 4),
+    callsPerHalfVcpu: Math.floor(callsPerVcpu / 2),
+  };
 }

@@ -60,6 +60,8 @@ export interface RungResult {
   /** Memory outside the JS heap (socket and ArrayBuffer data) per call. */
   externalPerCallKiB: number;
   setup: Distribution;
+  /** CPU the process under test spent per call on starting it (webhook, stream, engine connect). */
+  setupCpuMsPerCall: number;
   errors: Record<string, number>;
 }
 
@@ -232,6 +234,8 @@ export async function runRung(
     );
     const calls = await ramp(options.calls, options.rampPerSecond, target, engine, pacer, stats);
     const live = await untilLive(calls, 10_000);
+    const afterRamp = await child.usage(false);
+    const framesDuringRamp = stats.callerReceived + stats.agentReceived;
     await sleep(options.warmupMs);
 
     progress(
@@ -304,6 +308,13 @@ export async function runRung(
       heapPerCallKiB: (liveMemory.heapUsed - idle.heapUsed) / 1024 / options.calls,
       externalPerCallKiB: (liveMemory.external - idle.external) / 1024 / options.calls,
       setup: distribution(stats.setupMs),
+      // The ramp's CPU less what its frames cost at the window's rate: what starting a call costs.
+      setupCpuMsPerCall:
+        (afterRamp.cpuMicros -
+          idle.cpuMicros -
+          framesDuringRamp * (bridgeCpuMicros / Math.max(1, framesInWindow))) /
+        1000 /
+        options.calls,
       errors: Object.fromEntries(stats.errors),
     };
     return result;

@@ -22,6 +22,7 @@ function result(mode: 'ours' | 'relay', calls: number, overrides: Partial<RungRe
     heapPerCallKiB: 40,
     externalPerCallKiB: 20,
     setup: { p50: 8, p99: 15, max: 20, samples: calls },
+    setupCpuMsPerCall: 2,
     errors: {},
     ...overrides,
   };

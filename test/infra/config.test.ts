@@ -23,7 +23,7 @@ describe('deployment configuration', () => {
       memoryMiB: 1024,
       minTasks: 1,
       maxTasks: 4,
-      targetCallsPerTask: 20,
+      targetCallsPerTask: 60,
     });
     expect(config.apiThrottle).toEqual({ rateLimit: 50, burstLimit: 100 });
   });
