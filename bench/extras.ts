@@ -39,10 +39,9 @@ async function startApp(env: Record<string, string>): Promise<LocalApp> {
 let sidCounter = 0;
 const nextSid = () => `CA${(++sidCounter).toString(16).padStart(32, '0')}`;
 
-/** A raw Twilio media stream (no validation overhead on the measuring side). */
-async function openCall(app: LocalApp, from = '+15551230001'): Promise<WebSocket & { streamSid: string }> {
-  const callSid = nextSid();
-  const answer = await placeCall({
+/** A signed POST /twilio/inbound for a new call from `from`, as Twilio sends it. */
+function inboundWebhook(app: LocalApp, from: string, callSid = nextSid()) {
+  return placeCall({
     baseUrl: app.stack.url,
     publicUrl: PUBLIC_URL,
     accountSid: TEST_ACCOUNT_SID,
@@ -51,6 +50,12 @@ async function openCall(app: LocalApp, from = '+15551230001'): Promise<WebSocket
     to: '+15550001111',
     callSid,
   });
+}
+
+/** A raw Twilio media stream (no validation overhead on the measuring side). */
+async function openCall(app: LocalApp, from = '+15551230001'): Promise<WebSocket & { streamSid: string }> {
+  const callSid = nextSid();
+  const answer = await inboundWebhook(app, from, callSid);
   if (!answer.twiml) throw new Error(`inbound answered ${answer.status}`);
   const ws = new WebSocket(mediaStreamAddress(app.stack), {
     headers: {
@@ -129,15 +134,7 @@ async function timeInbound(app: LocalApp, from: string, runs: number): Promise<n
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
-    const answer = await placeCall({
-      baseUrl: app.stack.url,
-      publicUrl: PUBLIC_URL,
-      accountSid: TEST_ACCOUNT_SID,
-      authToken: TEST_AUTH_TOKEN,
-      from,
-      to: '+15550001111',
-      callSid: nextSid(),
-    });
+    const answer = await inboundWebhook(app, from);
     if (answer.status !== 200) throw new Error(`inbound answered ${answer.status}`);
     times.push(performance.now() - started);
   }

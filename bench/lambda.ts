@@ -24,13 +24,12 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { build } from 'esbuild';
-import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { FUNCTION_TABLE } from '../lib/lambda-functions';
 import { ensureCallTable } from '../services/adapters/dynamodb/call-table';
 import { createDynamoClients } from '../services/adapters/dynamodb/clients';
 import { callTableStores } from '../services/adapters/dynamodb/stores';
 import { startEmbeddedDynamo } from '../services/local/embedded-dynamodb';
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../test/support/twilio';
+import { formEvent, signForm, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../test/support/twilio';
 
 const TARGETS = { coldStartMs: 150, bundleKB: 400 };
 const COLD_START_ROUTES = ['/twilio/inbound', '/twilio/outbound'];
@@ -86,38 +85,12 @@ async function bundle(spec: (typeof FUNCTION_TABLE)[number], dir: string): Promi
 
 function signedFormEvent(path: string, params: Record<string, string>, query = ''): APIGatewayProxyEventV2 {
   const url = `${PUBLIC_URL}${path}${query ? `?${query}` : ''}`;
-  const body = new URLSearchParams(params).toString();
+  const event = formEvent(path, params, { 'x-twilio-signature': signForm(url, params) });
+  if (!query) return event;
   return {
-    version: '2.0',
-    routeKey: `POST ${path}`,
-    rawPath: path,
+    ...event,
     rawQueryString: query,
-    queryStringParameters: query ? Object.fromEntries(new URLSearchParams(query)) : undefined,
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, params),
-      host: 'api.bolt-voice.test',
-    },
-    body: Buffer.from(body).toString('base64'),
-    isBase64Encoded: true,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'bench',
-      domainName: 'api.bolt-voice.test',
-      domainPrefix: 'api',
-      http: {
-        method: 'POST',
-        path,
-        protocol: 'HTTP/1.1',
-        sourceIp: '127.0.0.1',
-        userAgent: 'TwilioProxy/1.1',
-      },
-      requestId: 'bench',
-      routeKey: `POST ${path}`,
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-    },
+    queryStringParameters: Object.fromEntries(new URLSearchParams(query)),
   };
 }
 
