@@ -1,419 +1,142 @@
 /**
- * `npm run bench`: the speed and memory figures of the bridge and the webhooks, measured on this
- * machine through the real local stack (loopback sockets, dynalite, simulated engines). It prints a
- * table and checks the targets below; it exits 1 if one is missed. Bounded in time and traffic;
- * every socket is on 127.0.0.1.
+ * `npm run bench`: the bridge measured side by side with a bare `ws` relay, as a ladder of concurrent
+ * calls at real-time pace (bench/ladder/), then failover and webhook latency (bench/extras.ts).
+ * Prints progress, then a table; writes a JSON report and an SVG chart; exits 1 if a target is missed.
+ *
+ *   npm run bench                        the full ladder: 50, 100, 200, 300 calls, 10 s windows
+ *   npm run bench -- --quick             a smoke run in seconds (CI): 10 calls, no targets asserted
+ *   npm run bench -- --rungs 100,300     chosen rungs;  --window 20  seconds per window
+ *   npm run bench -- --only ours         one side only; --cpu-prof  writes .cpuprofile files of each rung
+ *   npm run bench -- --heap-snapshot     heap snapshots of the process under test, idle and with every call live
+ *   npm run bench -- --ramp 20           new calls per second while a rung fills (default 20)
+ *   npm run bench -- --no-pin            no taskset pinning (a machine shared with other work)
+ *   npm run bench -- --out <dir>         where the report goes (default bench/results, quick: a temp dir)
  */
-import { performance } from 'node:perf_hooks';
-import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
-import WebSocket from 'ws';
-import type { MemoryCrm } from '../services/adapters/memory/crm';
-import { type LocalApp, startLocalApp } from '../services/local/app';
-import { placeCall } from '../services/local/sim/twilio-caller';
-import { mediaStreamAddress } from '../test/e2e/harness';
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../test/support/twilio';
-import { startEchoEngine } from './echo-engine';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runExtras } from './extras';
+import { checkTargets, ladderSvg, ladderTable, type Rung, sizing } from './ladder/report';
+import { choosePinning, type Mode, type RungResult, runRung } from './ladder/rung';
 
-const TARGETS = {
-  relayP99Ms: 20, // Twilio → bridge → engine → bridge → Twilio, per 20 ms frame, 50 calls at once
-  heapPerCallKiB: 256,
-  failoverMs: 500, // engine refused → audio flowing on the other engine
-  inboundP95Ms: 50, // POST /twilio/inbound, known caller looked up in the CRM
-};
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rungs: { type: 'string' },
+    window: { type: 'string' },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+    out: { type: 'string' },
+    'no-extras': { type: 'boolean', default: false },
+    'no-pin': { type: 'boolean', default: false },
+    'heap-snapshot': { type: 'boolean', default: false },
+    ramp: { type: 'string' },
+  },
+});
 
-const PUBLIC_URL = 'https://bolt-voice.test';
-const tools = { definitions: () => [], run: async () => ({ ok: true, text: '' }) };
+const quick = args.quick === true;
+const rungCalls = (args.rungs ?? (quick ? '10' : '50,100,200,300')).split(',').map(Number);
+const windowMs = Number(args.window ?? (quick ? 2 : 10)) * 1000;
+const modes: Mode[] = args.only === 'ours' ? ['ours'] : args.only === 'relay' ? ['relay'] : ['ours', 'relay'];
+const outDir = args.out ?? (quick ? mkdtempSync(join(tmpdir(), 'bolt-bench-')) : join(__dirname, 'results'));
 
-async function startApp(env: Record<string, string>): Promise<LocalApp> {
-  return startLocalApp(
-    {
-      PORT: '0',
-      PUBLIC_URL,
-      TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
-      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
-      TWILIO_PHONE_NUMBER: '+15550001111',
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-      LOCAL_OUTBOX_DIR: '/tmp/bolt-bench-outbox',
-      ...env,
-    },
-    { host: '127.0.0.1', tools },
-  );
-}
-
-let sidCounter = 0;
-const nextSid = () => `CA${(++sidCounter).toString(16).padStart(32, '0')}`;
-
-/** A raw Twilio media stream (no validation overhead on the measuring side). */
-async function openCall(app: LocalApp, from = '+15551230001'): Promise<WebSocket & { streamSid: string }> {
-  const callSid = nextSid();
-  const answer = await placeCall({
-    baseUrl: app.stack.url,
-    publicUrl: PUBLIC_URL,
-    accountSid: TEST_ACCOUNT_SID,
-    authToken: TEST_AUTH_TOKEN,
-    from,
-    to: '+15550001111',
-    callSid,
-  });
-  if (!answer.twiml) throw new Error(`inbound answered ${answer.status}`);
-  const ws = new WebSocket(mediaStreamAddress(app.stack), {
-    headers: {
-      'X-Twilio-Signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, answer.twiml.streamUrl, {}),
-    },
-    perMessageDeflate: false,
-  });
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  const streamSid = `MZ${callSid.slice(2)}`;
-  ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-  ws.send(
-    JSON.stringify({
-      event: 'start',
-      sequenceNumber: '1',
-      streamSid,
-      start: {
-        accountSid: TEST_ACCOUNT_SID,
-        streamSid,
-        callSid,
-        tracks: ['inbound'],
-        customParameters: answer.twiml.parameters,
-        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-      },
-    }),
-  );
-  return Object.assign(ws, { streamSid });
-}
-
-function mediaFrame(streamSid: string, seq: number, payload: string): string {
-  return JSON.stringify({
-    event: 'media',
-    sequenceNumber: String(seq + 2),
-    streamSid,
-    media: { track: 'inbound', chunk: String(seq + 1), timestamp: String(seq * 20), payload },
-  });
-}
-
-/** A distinct 160-byte frame per (call, seq), so the echo identifies which frame came back. */
-function framePayload(call: number, seq: number): string {
-  const frame = Buffer.alloc(160, 0xff);
-  frame.writeUInt32BE(call, 0);
-  frame.writeUInt32BE(seq, 4);
-  return frame.toString('base64');
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-async function relay(calls: number, seconds: number) {
-  const engine = await startEchoEngine();
-  const app = await startApp({
-    ELEVENLABS_API_KEY: 'bench',
-    ELEVENLABS_AGENT_ID: 'echo',
-    ELEVENLABS_API_URL: engine.apiUrl,
-    OPENAI_API_KEY: 'unused',
-    OPENAI_REALTIME_URL: 'ws://127.0.0.1:9',
-  });
-  try {
-    const sockets = await Promise.all(Array.from({ length: calls }, () => openCall(app)));
-    await new Promise((resolve) => setTimeout(resolve, 500)); // engines connect
-    const sentAt = new Map<string, number>();
-    const rtts: number[] = [];
-    sockets.forEach((ws) => {
-      ws.on('message', (data) => {
-        const text = data.toString();
-        const at = text.indexOf('"payload":"');
-        if (at < 0) return;
-        const payload = text.slice(at + 11, text.indexOf('"', at + 11));
-        const start = sentAt.get(payload);
-        if (start !== undefined) rtts.push(performance.now() - start);
-      });
-    });
-    const frames = (seconds * 1000) / 20;
-    const cpuBefore = process.cpuUsage();
-    const wallBefore = performance.now();
-    for (let seq = 0; seq < frames; seq++) {
-      const due = wallBefore + seq * 20;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      sockets.forEach((ws, call) => {
-        const payload = framePayload(call, seq);
-        sentAt.set(payload, performance.now());
-        ws.send(mediaFrame(ws.streamSid, seq, payload));
-      });
-    }
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const cpu = process.cpuUsage(cpuBefore);
-    const wallMs = performance.now() - wallBefore;
-    rtts.sort((a, b) => a - b);
-    for (const ws of sockets) ws.close();
-    return {
-      calls,
-      frames: frames * calls,
-      echoed: rtts.length,
-      p50: percentile(rtts, 50),
-      p99: percentile(rtts, 99),
-      max: rtts.at(-1) ?? Number.NaN,
-      cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
-    };
-  } finally {
-    await app.close();
-    await engine.close();
-  }
-}
-
-async function memoryPerCall(calls: number) {
-  const engine = await startEchoEngine();
-  const app = await startApp({
-    ELEVENLABS_API_KEY: 'bench',
-    ELEVENLABS_AGENT_ID: 'echo',
-    ELEVENLABS_API_URL: engine.apiUrl,
-  });
-  const gc = (globalThis as { gc?: () => void }).gc;
-  try {
-    gc?.();
-    const before = process.memoryUsage();
-    const sockets = await Promise.all(Array.from({ length: calls }, () => openCall(app)));
-    await new Promise((resolve) => setTimeout(resolve, 800));
-    gc?.();
-    const after = process.memoryUsage();
-    const active = app.stack.config && (await fetch(`${app.stack.url}/health`).then((r) => r.json()));
-    for (const ws of sockets) ws.close();
-    return {
-      calls,
-      active: (active as { activeCalls: number }).activeCalls,
-      heapPerCallKiB: (after.heapUsed - before.heapUsed) / 1024 / calls,
-      rssPerCallKiB: (after.rss - before.rss) / 1024 / calls,
-      gcExposed: gc !== undefined,
-    };
-  } finally {
-    await app.close();
-    await engine.close();
-  }
-}
-
-/** Time from the stream's start to the first agent audio, with the chosen engine refusing. */
-async function failover(runs: number) {
-  const refusing = await startEchoEngine({ refuse: true });
-  const { startOpenAiSim } = await import('../services/local/sim/openai-server.js');
-  const openai = await startOpenAiSim({ apiKey: 'bench' });
-  const app = await startApp({
-    ELEVENLABS_API_KEY: 'bench',
-    ELEVENLABS_AGENT_ID: 'echo',
-    ELEVENLABS_API_URL: refusing.apiUrl,
-    OPENAI_API_KEY: 'bench',
-    OPENAI_REALTIME_URL: openai.url,
-  });
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < runs; i++) {
-      const started = performance.now();
-      const ws = await openCall(app);
-      const session = await openai.nextSession(5000);
-      const firstAudio = new Promise<number>((resolve) => {
-        ws.on('message', (data) => {
-          if (data.toString().includes('"event":"media"')) resolve(performance.now());
-        });
-      });
-      await session.waitForEvent('response.create', 1, 5000);
-      void session.respond({ text: 'hello', audio: Buffer.alloc(160, 0x55) });
-      times.push((await firstAudio) - started);
-      ws.close();
-    }
-  } finally {
-    await app.close();
-    await openai.close();
-    await refusing.close();
-  }
-  times.sort((a, b) => a - b);
-  return { runs, p50: percentile(times, 50), max: times.at(-1) ?? Number.NaN };
-}
-
-/** `runs` signed POST /twilio/inbound from `from`, timed one after the other; sorted milliseconds. */
-async function timeInbound(app: LocalApp, from: string, runs: number): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    const answer = await placeCall({
-      baseUrl: app.stack.url,
-      publicUrl: PUBLIC_URL,
-      accountSid: TEST_ACCOUNT_SID,
-      authToken: TEST_AUTH_TOKEN,
-      from,
-      to: '+15550001111',
-      callSid: nextSid(),
-    });
-    if (answer.status !== 200) throw new Error(`inbound answered ${answer.status}`);
-    times.push(performance.now() - started);
-  }
-  return times.sort((a, b) => a - b);
-}
-
-/** POST /twilio/inbound latency with and without a CRM lookup of a known caller. */
-async function inbound(runs: number) {
-  const app = await startApp({
-    ELEVENLABS_API_KEY: 'bench',
-    ELEVENLABS_AGENT_ID: 'echo',
-    ELEVENLABS_API_URL: 'http://127.0.0.1:9',
-  });
-  try {
-    await (app.adapters.crm as MemoryCrm).upsertCustomer({ phone: '+15551230555', name: 'Maria Lopez' });
-    const unknown = await timeInbound(app, '+15551230666', runs);
-    const known = await timeInbound(app, '+15551230555', runs);
-    return {
-      runs,
-      unknownP50: percentile(unknown, 50),
-      knownP50: percentile(known, 50),
-      knownP95: percentile(known, 95),
-      lookupCostP50: percentile(known, 50) - percentile(unknown, 50),
-    };
-  } finally {
-    await app.close();
-  }
-}
-
-/**
- * The same webhook with the CRM in Supabase: a PostgREST stand-in on loopback answers the three
- * lookups (customer; then next appointment and last call, in parallel) after `rttMs`, standing in
- * for the network round trip to the Supabase region.
- */
-async function inboundSupabase(runs: number, rttMs: number) {
-  const { createServer } = await import('node:http');
-  const rows: Record<string, unknown> = {
-    customers: {
-      id: '7f1c2d9e-0000-4000-8000-000000000001',
-      phone: '+15551230555',
-      name: 'Maria Lopez',
-      email: null,
-      business: null,
-    },
-    appointments: { starts_at: new Date(Date.now() + 86_400_000).toISOString() },
-    calls: { summary: 'Asked for a quote for a boiler.' },
-  };
-  const postgrest = createServer((req, res) => {
-    const table = (req.url ?? '').split('?')[0]?.split('/').pop() ?? '';
-    setTimeout(() => {
-      res.writeHead(200, { 'content-type': 'application/vnd.pgrst.object+json' });
-      res.end(JSON.stringify(rows[table] ?? null));
-    }, rttMs);
-  });
-  await new Promise<void>((resolve) => postgrest.listen(0, '127.0.0.1', resolve));
-  const address = postgrest.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const app = await startApp({
-    ELEVENLABS_API_KEY: 'bench',
-    ELEVENLABS_AGENT_ID: 'echo',
-    ELEVENLABS_API_URL: 'http://127.0.0.1:9',
-    SUPABASE_URL: url,
-    SUPABASE_SERVICE_ROLE_KEY: 'bench-service-role',
-  });
-  try {
-    const times = await timeInbound(app, '+15551230555', runs);
-    return { runs, rttMs, p50: percentile(times, 50), p95: percentile(times, 95) };
-  } finally {
-    await app.close();
-    await new Promise((resolve) => postgrest.close(resolve));
-  }
-}
-
-const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+const progress = (line: string) =>
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
 async function main(): Promise<void> {
-  const relayResult = await relay(50, 10);
-  const memory = await memoryPerCall(100);
-  const failoverResult = await failover(10);
-  const inboundResult = await inbound(200);
-  const supabaseResult = await inboundSupabase(50, 20);
-  const rows: Array<[string, string, string, boolean]> = [
-    [
-      `relay round trip p50 (${relayResult.calls} calls, ${relayResult.frames} frames)`,
-      `${fmt(relayResult.p50)} ms`,
-      '',
-      true,
-    ],
-    [
-      'relay round trip p99',
-      `${fmt(relayResult.p99)} ms`,
-      `≤ ${TARGETS.relayP99Ms} ms`,
-      relayResult.p99 <= TARGETS.relayP99Ms,
-    ],
-    ['relay round trip max', `${fmt(relayResult.max)} ms`, '', true],
-    [
-      'frames echoed back',
-      `${relayResult.echoed} / ${relayResult.frames}`,
-      'all',
-      relayResult.echoed === relayResult.frames,
-    ],
-    ['process CPU during relay (bridge + simulated peers)', `${fmt(relayResult.cpuPercent)} %`, '', true],
-    [
-      `heap per live call (${memory.calls} calls${memory.gcExposed ? '' : ', no --expose-gc'})`,
-      `${fmt(memory.heapPerCallKiB)} KiB`,
-      `≤ ${TARGETS.heapPerCallKiB} KiB`,
-      memory.heapPerCallKiB <= TARGETS.heapPerCallKiB,
-    ],
-    ['RSS per live call', `${fmt(memory.rssPerCallKiB)} KiB`, '', true],
-    [
-      '/health activeCalls during the memory run',
-      String(memory.active),
-      String(memory.calls),
-      memory.active === memory.calls,
-    ],
-    [
-      `failover: refused → audio on the other engine, p50 (${failoverResult.runs} calls)`,
-      `${fmt(failoverResult.p50)} ms`,
-      '',
-      true,
-    ],
-    [
-      'failover max',
-      `${fmt(failoverResult.max)} ms`,
-      `≤ ${TARGETS.failoverMs} ms`,
-      failoverResult.max <= TARGETS.failoverMs,
-    ],
-    [
-      `/twilio/inbound p50, unknown caller (${inboundResult.runs} calls)`,
-      `${fmt(inboundResult.unknownP50)} ms`,
-      '',
-      true,
-    ],
-    ['/twilio/inbound p50, known caller (CRM lookup)', `${fmt(inboundResult.knownP50)} ms`, '', true],
-    [
-      '/twilio/inbound p95, known caller',
-      `${fmt(inboundResult.knownP95)} ms`,
-      `≤ ${TARGETS.inboundP95Ms} ms`,
-      inboundResult.knownP95 <= TARGETS.inboundP95Ms,
-    ],
-    [
-      'caller lookup cost, in-memory CRM (p50 known − unknown)',
-      `${fmt(inboundResult.lookupCostP50)} ms`,
-      '',
-      true,
-    ],
-    [
-      `/twilio/inbound p50, Supabase CRM at ${supabaseResult.rttMs} ms per round trip`,
-      `${fmt(supabaseResult.p50)} ms`,
-      '',
-      true,
-    ],
-    [
-      '/twilio/inbound p95, Supabase CRM',
-      `${fmt(supabaseResult.p95)} ms`,
-      '≤ 700 ms',
-      supabaseResult.p95 <= 700,
-    ],
-  ];
-  const width = Math.max(...rows.map((r) => r[0].length));
-  process.stdout.write(`\nBolt Voice benchmark (${new Date().toISOString()}, node ${process.version})\n\n`);
-  for (const [name, value, target, ok] of rows) {
-    process.stdout.write(
-      `${name.padEnd(width)}  ${value.padStart(14)}  ${target.padEnd(10)} ${target ? (ok ? 'ok' : 'MISSED') : ''}\n`,
+  mkdirSync(outDir, { recursive: true });
+  const pin = args['no-pin'] ? {} : choosePinning();
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}`;
+  const loadBefore = loadavg();
+  progress(
+    `${machine}; ${pin.bridgeCore !== undefined ? `process under test on core ${pin.bridgeCore}, generator on core ${pin.generatorCore}` : 'taskset unavailable: no pinning'}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+  );
+  const cpuProfDir = args['cpu-prof'] ? join(outDir, 'profiles') : undefined;
+  if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+  const heapSnapshotDir = args['heap-snapshot'] ? join(outDir, 'heap') : undefined;
+  if (heapSnapshotDir) mkdirSync(heapSnapshotDir, { recursive: true });
+
+  const rungs: Array<Partial<Record<Mode, RungResult>> & { calls: number }> = [];
+  for (const calls of rungCalls) {
+    const rung: Partial<Record<Mode, RungResult>> & { calls: number } = { calls };
+    for (const mode of modes) {
+      const result = await runRung(
+        mode,
+        {
+          calls,
+          rampPerSecond: Number(args.ramp ?? 20),
+          warmupMs: quick ? 500 : 2000,
+          windowMs,
+          cpuProfDir,
+          heapSnapshotDir,
+          pin,
+        },
+        progress,
+      );
+      rung[mode] = result;
+      progress(
+        `${mode.padEnd(5)} ${String(calls).padStart(4)} calls: ${result.cpuMicrosPerFrame.toFixed(1)} µs/frame, p99 ${result.caller.p99.toFixed(1)} / ${result.agent.p99.toFixed(1)} ms, lost ${result.caller.lost + result.agent.lost}, RSS ${result.rssPerCallKiB.toFixed(0)} KiB/call, setup p99 ${result.setup.p99.toFixed(1)} ms${result.generatorLimited ? ', GENERATOR-LIMITED' : result.generatorStarved ? ', generator late (machine busy)' : ''}`,
+      );
+    }
+    rungs.push(rung);
+  }
+  const loadAfter = loadavg();
+  const complete = rungs.filter((r): r is Rung => r.ours !== undefined && r.relay !== undefined);
+  const date = new Date().toISOString();
+  const title = `Bolt Voice bridge vs bare relay, ${date.slice(0, 16).replace('T', ' ')} UTC, ${machine}`;
+
+  const extras = quick || args['no-extras'] ? [] : await runExtras();
+  const checks = quick ? [] : checkTargets(complete);
+  const fargate = sizing(complete);
+  const report = {
+    date,
+    machine,
+    pinning: pin,
+    loadAverage: { before: loadBefore, after: loadAfter },
+    profile: quick ? 'quick' : 'full',
+    windowSeconds: windowMs / 1000,
+    rungs,
+    targets: checks,
+    fargateSizing: fargate,
+    extras,
+  };
+  writeFileSync(join(outDir, 'ladder.json'), `${JSON.stringify(report, null, 2)}\n`);
+  if (complete.length > 0) {
+    writeFileSync(join(outDir, 'ladder.svg'), ladderSvg(complete, title));
+    writeFileSync(
+      join(outDir, 'ladder.md'),
+      `${title}; load average ${loadBefore[0]?.toFixed(2)} → ${loadAfter[0]?.toFixed(2)}\n\n${ladderTable(complete)}\n`,
     );
   }
-  const missed = rows.filter((r) => r[2] && !r[3]).length;
-  process.stdout.write(`\n${missed === 0 ? 'All targets met.' : `${missed} target(s) missed.`}\n`);
+
+  process.stdout.write(
+    `\n${title}\nload average (1 min) ${loadBefore[0]?.toFixed(2)} before, ${loadAfter[0]?.toFixed(2)} after\n\n`,
+  );
+  if (complete.length > 0) process.stdout.write(`${ladderTable(complete)}\n\n`);
+  const rows = [...checks, ...extras];
+  if (rows.length > 0) {
+    const width = Math.max(...rows.map((r) => r.name.length));
+    for (const r of rows) {
+      process.stdout.write(
+        `${r.name.padEnd(width)}  ${r.value.padStart(20)}  ${r.target.padEnd(18)} ${r.target ? (r.met ? 'ok' : 'MISSED') : ''}\n`,
+      );
+    }
+  }
+  if (fargate) {
+    process.stdout.write(
+      `\nFargate sizing: ${fargate.cpuMicrosPerCallSecond.toFixed(0)} µs of CPU per call-second → ${fargate.callsPerQuarterVcpu} calls per 0.25 vCPU, ${fargate.callsPerHalfVcpu} per 0.5 vCPU (at 60 % of the share)\n`,
+    );
+  }
+  process.stdout.write(
+    `\nReport: ${join(outDir, 'ladder.json')}${complete.length > 0 ? `, ${join(outDir, 'ladder.svg')}` : ''}\n`,
+  );
+  const missed = rows.filter((r) => r.target && !r.met).length;
+  if (quick) {
+    process.stdout.write('Quick profile: a smoke run, no target asserted.\n');
+    process.exit(0);
+  }
+  process.stdout.write(`${missed === 0 ? 'All targets met.' : `${missed} target(s) missed.`}\n`);
   process.exit(missed === 0 ? 0 : 1);
 }
 

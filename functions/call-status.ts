@@ -6,7 +6,7 @@
  * run, so Twilio has nothing to retry.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import { isFinalCallStatus } from '../services/core/after-call-ports.js';
 import type { Config } from '../services/core/config.js';

@@ -6,7 +6,7 @@
  * The event may name the day to report (`{ "day": "YYYY-MM-DD" }`), e.g. to resend one by hand
  * with `aws lambda invoke`; anything else (the schedule's own event) means yesterday.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import { type DigestDeps, type DigestOutcome, runDailyDigest } from '../services/core/daily-digest.js';
 import { logger } from '../services/core/logging.js';

@@ -5,7 +5,7 @@
  * call's audio to the bridge with a one-time stream token.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { crmFor } from '../services/adapters/after-call-from-config.js';
 import { connectStreamTwiml, emptyTwiml } from '../services/adapters/twilio/twiml.js';
 import { answerInboundCall } from '../services/core/answer-inbound.js';

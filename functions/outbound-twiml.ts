@@ -5,7 +5,7 @@
  * and Twilio signs the URL with it, so the check covers the query string.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { connectStreamTwiml, emptyTwiml } from '../services/adapters/twilio/twiml.js';
 import { voicemailTwiml } from '../services/adapters/twilio/voicemail-twiml.js';
 import type { OutboundRequestStore } from '../services/core/after-call-ports.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isIanaTimeZone, parseBusinessHours } from '../services/core/business-hours.js';
 import { isE164 } from '../services/core/phone.js';
 
@@ -52,12 +52,17 @@ const FARGATE_MEMORY_MIB: Record<256 | 512 | 1024 | 2048 | 4096, [number, number
  * vCPU holds a few small-business calls with room to spare; the performance work's calls-per-vCPU
  * figure (`npm run bench`) is what to tune targetCallsPerTask against.
  */
+/**
+ * From `npm run bench` (README, Benchmark): a 0.5 vCPU task holds about 130 calls at the latency
+ * target; 60 calls per task leaves room for the minutes a new task takes to start while calls keep
+ * arriving.
+ */
 export const BRIDGE_DEFAULTS = {
-  cpu: 256,
-  memoryMiB: 512,
+  cpu: 512,
+  memoryMiB: 1024,
   minTasks: 1,
   maxTasks: 4,
-  targetCallsPerTask: 8,
+  targetCallsPerTask: 60,
 } as const;
 
 const retentionDays = [
@@ -130,6 +135,11 @@ export const configSchema = z
       .default(30),
     bridge: z
       .strictObject({
+        /**
+         * 0.5 vCPU by default (README, Benchmark: about 65 calls fit 0.25 vCPU at the latency target,
+         * 130 fit 0.5), since Fargate enforces the share per 100 ms and 0.25 leaves little room for a
+         * burst of call setups or a GC pause.
+         */
         cpu: z
           .union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)])
           .default(BRIDGE_DEFAULTS.cpu),

@@ -21,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type BusinessProfile, parseBusinessProfile } from '../services/core/business-profile.js';
 import { DATA_COLLECTION_IDS } from '../services/core/collected-lead.js';
 import { dynamicVariables, firstMessage, promptTemplate } from '../services/core/persona.js';

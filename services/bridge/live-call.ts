@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { base64ByteLength, isBase64 } from '../core/audio.js';
+import { base64ByteLength } from '../core/audio.js';
 import type { BusinessProfile, BusinessProfileSource } from '../core/business-profile.js';
 import {
   type CallSession,
@@ -152,15 +152,15 @@ export class LiveCall {
 
   private onTwilioFrame(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.phase === 'ended') return;
-    const parsed = isBinary
-      ? ({ ok: false, error: 'binary frame' } as const)
-      : parseTwilioMessage(data.toString());
-    if (!parsed.ok) {
-      this.malformed(parsed.error);
+    if (isBinary) {
+      this.malformed('binary frame');
       return;
     }
-    const message = parsed.message;
+    const message = parseTwilioMessage(data.toString());
     switch (message.event) {
+      case 'malformed':
+        this.malformed(message.error);
+        return;
       case 'media':
         this.latestMediaMs = message.timestampMs;
         if (this.phase === 'live') this.callerAudio(message.payload);
@@ -318,7 +318,7 @@ export class LiveCall {
     const live = () => this.phase !== 'ended';
     return {
       audio: (payload, itemId) => {
-        if (!live() || !isBase64(payload)) return;
+        if (!live()) return; // the engine's codec checked the payload is base64
         if (itemId !== undefined && itemId === this.cutItemId) return;
         this.onAgentAudio(payload, itemId);
       },

@@ -5,7 +5,7 @@
  * through `CachedBusinessProfile`, so a change reaches new calls within a minute. Both engines get
  * the same rendered text (`renderBusinessProfile`) through the persona.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Logger, logger as rootLogger } from './logging.js';
 
 /**

@@ -4,7 +4,7 @@
  * from the configuration (`COST_*`, defaults are list prices in USD), for the call row, the owner
  * email and the digest totals. An estimate, not a bill: vendors' plans, discounts and taxes differ.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatDuration } from './call-report.js';
 import type { CallDirection, CallSession, EngineSegment, EngineUsage } from './call-session.js';
 import type { EngineName } from './voice-engine.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type BusinessHours, isIanaTimeZone, parseBusinessHours } from './business-hours.js';
 import { type CostRates, costRateEnvShape, costRatesFromEnv } from './call-cost.js';
 import { isE164 } from './phone.js';

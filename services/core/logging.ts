@@ -25,8 +25,23 @@ export function redactPersonalData(text: string): string {
   return text.replace(E164_ANYWHERE, (number) => maskPhone(number)).replace(EMAIL_ANYWHERE, '•••@$1');
 }
 
+/**
+ * A Powertools child logger costs about 8 KiB of heap (it builds its own `Console`), and a live call
+ * has several parts that log (the call, its session writer, its engine): they share one child, held
+ * weakly so it goes when the call's last part does.
+ */
+const callLoggers = new Map<string, WeakRef<Logger>>();
+const released = new FinalizationRegistry<string>((callSid) => {
+  if (callLoggers.get(callSid)?.deref() === undefined) callLoggers.delete(callSid);
+});
+
 export function forCall(callSid: string): Logger {
-  return logger.createChild({ persistentKeys: { callSid } });
+  const shared = callLoggers.get(callSid)?.deref();
+  if (shared) return shared;
+  const child = logger.createChild({ persistentKeys: { callSid } });
+  callLoggers.set(callSid, new WeakRef(child));
+  released.register(child, callSid);
+  return child;
 }
 
 export type { Logger };

@@ -3,7 +3,7 @@
  * TwiML with a fresh one-time token, as for inbound calls); an answering machine gets a short
  * voicemail with the business name and the number to call back, then the call hangs up.
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import type { OutboundRequestStore } from './after-call-ports.js';
 import type { CallSessionStore, NewCallSession } from './call-session.js';
 import { forCall } from './logging.js';

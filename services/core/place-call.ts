@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { DateTime } from 'luxon';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OutboundRequest, OutboundRequestStore } from './after-call-ports.js';
 import { type BusinessHours, isWithinHours } from './business-hours.js';
 import type { CallSessionStore, NewCallSession } from './call-session.js';

@@ -4,7 +4,7 @@
  * summary. Tolerates arriving before the Twilio status callback (finalisation then reads the stored
  * analysis) and after it (the row is written again), and redelivery (nothing changes).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PostCallAnalysisStore } from './after-call-ports.js';
 import { type FinaliseDeps, mergeLateAnalysis } from './finalise-call.js';
 import { forCall, logger } from './logging.js';

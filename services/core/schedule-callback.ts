@@ -4,7 +4,7 @@
  * ordinary outbound call when due. The tool registry registers this handler with the schema below.
  */
 import { DateTime } from 'luxon';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isWithinHours } from './business-hours.js';
 import { forCall } from './logging.js';
 import { type PlaceCallDeps, placeCall } from './place-call.js';

@@ -22,13 +22,28 @@ export async function startEmbeddedDynamo(): Promise<EmbeddedDynamo> {
     });
   });
   const { port } = server.address() as AddressInfo;
+  // Requests dynalite is still answering. Its store closes with the server, and an action that then
+  // reaches the closed store throws from a callback (an uncaught exception that ends the process):
+  // so `close` first lets the requests in flight finish.
+  let inFlight = 0;
+  server.on('request', (_request, response) => {
+    inFlight++;
+    response.once('close', () => inFlight--);
+  });
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      const closed = new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
-        // The SDK keeps connections alive; without this, close waits for them to time out.
-        server.closeAllConnections();
-      }),
+      });
+      const deadline = Date.now() + CLOSE_DRAIN_MS;
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      // The SDK keeps connections alive; without this, close waits for them to time out.
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }
+
+/** How long `close` waits for requests in flight before it closes the store anyway. */
+const CLOSE_DRAIN_MS = 2000;

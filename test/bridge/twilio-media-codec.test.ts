@@ -29,25 +29,54 @@ const media = (payload: string, track = 'inbound') =>
 describe('Twilio media codec', () => {
   it('parses start with its custom parameters', () => {
     expect(parseTwilioMessage(JSON.stringify(start))).toEqual({
-      ok: true,
-      message: {
-        event: 'start',
-        streamSid: 'MZ1',
-        callSid: 'CA1',
-        accountSid: 'AC1',
-        customParameters: { token: 't', callSid: 'CA1' },
-      },
+      event: 'start',
+      streamSid: 'MZ1',
+      callSid: 'CA1',
+      accountSid: 'AC1',
+      customParameters: { token: 't', callSid: 'CA1' },
     });
   });
 
   it('passes a media payload through as the same string, with its timestamp', () => {
     const payload = Buffer.from('caller audio').toString('base64');
     const parsed = parseTwilioMessage(media(payload));
-    expect(parsed).toEqual({ ok: true, message: { event: 'media', payload, timestampMs: 40 } });
+    expect(parsed).toEqual({ event: 'media', payload, timestampMs: 40 });
+    if (parsed.event === 'media') expect(parsed.payload).toBe(JSON.parse(media(payload)).media.payload);
+  });
+
+  const mediaFrame = () =>
+    JSON.parse(media('AAAA')) as Record<string, unknown> & { media: Record<string, unknown> };
+  it.each<[string, (frame: ReturnType<typeof mediaFrame>) => void]>([
+    ['no media object', (f) => delete (f as Record<string, unknown>).media],
+    ['media: null', (f) => Object.assign(f, { media: null })],
+    ['no sequenceNumber', (f) => delete f.sequenceNumber],
+    ['a sequenceNumber with a sign', (f) => Object.assign(f, { sequenceNumber: '-3' })],
+    ['an empty streamSid', (f) => Object.assign(f, { streamSid: '' })],
+    ['a numeric chunk', (f) => Object.assign(f.media, { chunk: 1 })],
+    ['a timestamp that is not digits', (f) => Object.assign(f.media, { timestamp: '4e1' })],
+    ['an empty timestamp', (f) => Object.assign(f.media, { timestamp: '' })],
+    ['no payload', (f) => delete f.media.payload],
+    ['an empty payload', (f) => Object.assign(f.media, { payload: '' })],
+    ['a payload with a quote', (f) => Object.assign(f.media, { payload: 'AA"A' })],
+    ['a payload of the wrong length', (f) => Object.assign(f.media, { payload: 'AAA' })],
+    ['a numeric payload', (f) => Object.assign(f.media, { payload: 1234 })],
+    ['no track', (f) => delete f.media.track],
+  ])('the media fast path rejects %s, as the schema did', (_what, mutate) => {
+    const frame = mediaFrame();
+    mutate(frame);
+    const parsed = parseTwilioMessage(JSON.stringify(frame));
+    expect(parsed.event).toBe('malformed');
+  });
+
+  it('rejects a start whose stream sid could not be spliced into JSON as is', () => {
+    const bad = { ...start, start: { ...start.start, streamSid: 'MZ"1' } };
+    expect(parseTwilioMessage(JSON.stringify(bad)).event).toBe('malformed');
   });
 
   it.each([
     ['not JSON', '{oops'],
+    ['JSON that is not an object', '"media"'],
+    ['null', 'null'],
     ['an unknown event', JSON.stringify({ event: 'bogus' })],
     ['a payload that is not base64', media('not base64!')],
     ['an outbound-track frame', media('AAAA', 'outbound')],
@@ -64,7 +93,7 @@ describe('Twilio media codec', () => {
       JSON.stringify({ event: 'mark', sequenceNumber: '4', streamSid: 'MZ1', mark: {} }),
     ],
   ])('rejects %s', (_what, frame) => {
-    expect(parseTwilioMessage(frame).ok).toBe(false);
+    expect(parseTwilioMessage(frame).event).toBe('malformed');
   });
 
   it('builds the three messages Twilio accepts, with no extra fields', () => {
@@ -84,5 +113,14 @@ describe('Twilio media codec', () => {
   it('splices the payload without re-encoding it', () => {
     const payload = `${'/+'.repeat(100)}AA==`;
     expect(mediaMessage('MZ1', payload)).toContain(`"payload":"${payload}"`);
+    expect(JSON.parse(mediaMessage('MZ1', payload)).media.payload).toBe(payload);
+  });
+
+  it('builds marks whose name is escaped', () => {
+    expect(JSON.parse(markMessage('MZ1', 'drain-"1'))).toEqual({
+      event: 'mark',
+      streamSid: 'MZ1',
+      mark: { name: 'drain-"1' },
+    });
   });
 });

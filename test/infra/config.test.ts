@@ -28,7 +28,7 @@ describe('deployment configuration', () => {
       memoryMiB: 512,
       minTasks: 1,
       maxTasks: 4,
-      targetCallsPerTask: 8,
+      targetCallsPerTask: 60,
     });
     expect(config.secretName).toBe('bolt-voice/test');
     expect(config.apiThrottle).toEqual({ rateLimit: 50, burstLimit: 100 });

@@ -5,7 +5,7 @@
  *                      sk=TOOL#<seq, padded>   one tool call
  * Every item carries `expiresAt` for the table's TTL.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CallSession, NewCallSession, ToolCallRecord, Turn } from '../../core/call-session.js';
 import { ENGINE_NAMES, type KnownCustomer } from '../../core/voice-engine.js';
 

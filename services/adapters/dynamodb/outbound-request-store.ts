@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OutboundRequest, OutboundRequestStore } from '../../core/after-call-ports.js';
 import { AFTER_CALL_TTL_DAYS, compact, expiresAtSeconds, outboundRequestKey } from './after-call-items.js';
 import { engineSchema, knownCustomerSchema } from './call-items.js';

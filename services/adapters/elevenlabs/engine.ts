@@ -1,5 +1,4 @@
 import WebSocket from 'ws';
-import { isBase64 } from '../../core/audio.js';
 import { forCall } from '../../core/logging.js';
 import { dynamicVariables, handoverSummary } from '../../core/persona.js';
 import {
@@ -153,17 +152,16 @@ function connect(
     // the handshake (DESIGN §3, media path).
     socket.on('message', (data, isBinary) => {
       if (closedByUs && ready) return;
-      const parsed: ParsedServerEvent = isBinary
-        ? { ok: false, error: 'binary frame' }
+      const event: ParsedServerEvent = isBinary
+        ? { type: 'malformed', error: 'binary frame' }
         : parseServerEvent(data.toString());
-      if (!parsed.ok) {
+      if (event.type === 'malformed') {
         if (!malformedLogged) {
           malformedLogged = true;
-          log.warn('Dropped a malformed ElevenLabs message (logged once per call)', { error: parsed.error });
+          log.warn('Dropped a malformed ElevenLabs message (logged once per call)', { error: event.error });
         }
         return;
       }
-      const event = parsed.event;
       if (!ready) {
         if (event.type !== 'conversation_initiation_metadata') {
           if (event.type === 'error') fail(`error before ready: ${event.error_event?.message ?? 'unknown'}`);
@@ -196,7 +194,6 @@ function connect(
           const { audio_base_64: payload, event_id: id } = event.audio_event;
           // Audio generated before the caller interrupted is stale: drop it (not newer than the interruption).
           if (id <= lastInterruptionId) return;
-          if (!isBase64(payload)) return;
           listener.audio(payload);
           return;
         }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { calendar, type calendar_v3 } from '@googleapis/calendar';
 import { JWT } from 'google-auth-library';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Calendar, CalendarEventInput, Interval } from '../../core/ports.js';
 
 export interface GoogleCalendarOptions {

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { isBase64 } from '../../core/audio.js';
 import type { ToolDefinition, ToolResult } from '../../core/tool-types.js';
 import type { EngineUsage } from '../../core/voice-engine.js';
 
@@ -230,8 +231,9 @@ export type ParsedServerEvent =
   | { kind: 'invalid'; type?: string; problem: string };
 
 /**
- * Parses one server frame. Audio deltas, the bulk of the traffic, skip zod: a type check and the
- * same `delta` string passed on. Events we do not use are reported as `ignored`.
+ * Parses one server frame. Audio deltas, the bulk of the traffic, skip zod: plain field tests (the
+ * delta base64, checked once) and the same `delta` string passed on. Events we do not use are
+ * reported as `ignored`; every other event is checked by its schema.
  */
 export function parseServerEvent(data: string): ParsedServerEvent {
   let raw: unknown;
@@ -241,14 +243,17 @@ export function parseServerEvent(data: string): ParsedServerEvent {
     return { kind: 'invalid', problem: 'not JSON' };
   }
   if (typeof raw !== 'object' || raw === null) return { kind: 'invalid', problem: 'not an object' };
-  const record = raw as Record<string, unknown>;
+  const record = raw as { type?: unknown; delta?: unknown; item_id?: unknown };
   const type = record.type;
-  if (typeof type !== 'string') return { kind: 'invalid', problem: 'no type' };
   if (type === 'response.output_audio.delta') {
     const { delta, item_id: itemId } = record;
-    if (typeof delta === 'string' && typeof itemId === 'string') return { kind: 'audio', itemId, delta };
-    return { kind: 'invalid', type, problem: 'audio delta without delta or item_id' };
+    if (typeof itemId !== 'string') return { kind: 'invalid', type, problem: 'audio delta without item_id' };
+    // Checked here, once: the delta is spliced unescaped into Twilio's JSON.
+    if (typeof delta !== 'string' || !isBase64(delta))
+      return { kind: 'invalid', type, problem: 'audio delta is not base64' };
+    return { kind: 'audio', itemId, delta };
   }
+  if (typeof type !== 'string') return { kind: 'invalid', problem: 'no type' };
   if (!USED_TYPES.has(type)) return { kind: 'ignored', type };
   const parsed = serverEvents.safeParse(raw);
   if (!parsed.success) return { kind: 'invalid', type, problem: z.prettifyError(parsed.error) };

@@ -73,6 +73,8 @@ function startSession(
     // Only the bearer token: an `OpenAI-Beta` header would select the retired beta protocol.
     socket = new WebSocket(realtimeUrl(options.url, options.model), {
       headers: { Authorization: `Bearer ${options.apiKey}` },
+      // No per-message deflate: base64 audio barely compresses, and each socket's zlib state costs memory.
+      perMessageDeflate: false,
     });
   } catch (error) {
     return Promise.reject(new EngineStartError('openai', `cannot connect: ${(error as Error).message}`));
@@ -181,6 +183,7 @@ class OpenAiSession implements EngineSession {
   /** Tool outputs were sent while a response was still running: ask for the answer when it ends. */
   private responseWanted = false;
   private betaWarned = false;
+  private malformedLogged = false;
 
   constructor(
     private readonly socket: WebSocket,
@@ -280,7 +283,9 @@ class OpenAiSession implements EngineSession {
         }
         return;
       case 'invalid':
-        this.log.warn('Dropped a malformed OpenAI Realtime event', {
+        if (this.malformedLogged) return;
+        this.malformedLogged = true;
+        this.log.warn('Dropped a malformed OpenAI Realtime event (logged once per call)', {
           type: parsed.type,
           problem: parsed.problem,
         });

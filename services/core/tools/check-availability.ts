@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { freeSlots } from './availability.js';
 import { localDateField, toolArgs } from './fields.js';
 import { formatLocalDateTime, localDates } from './local-time.js';

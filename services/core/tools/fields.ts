@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { headerSafe } from '../email-headers.js';
 import { isE164 } from '../phone.js';
 import { isLocalDate, parseLocalDateTime } from './local-time.js';

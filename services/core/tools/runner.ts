@@ -1,5 +1,5 @@
 import { forCall } from '../logging.js';
-import type { ToolInvocation, ToolResult, ToolRunner } from '../tool-types.js';
+import type { ToolDefinition, ToolInvocation, ToolResult, ToolRunner } from '../tool-types.js';
 import { InProcessUsageCounter, type UsageCounter } from '../tool-usage.js';
 import { bookAppointment } from './book-appointment.js';
 import { checkAvailability } from './check-availability.js';
@@ -49,8 +49,10 @@ export function createToolRunner(input: ToolRunnerDeps): ToolRunner {
     bookingHorizonDays: rest.bookingHorizonDays ?? DEFAULT_BOOKING_HORIZON_DAYS,
   };
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
+  // One list shared by every call (each call's engine context holds it for the call's life): read only.
+  let definitions: ToolDefinition[] | undefined;
   return {
-    definitions: () => tools.map((tool) => tool.definition()),
+    definitions: () => (definitions ??= tools.map((tool) => tool.definition())),
 
     async run(call: ToolInvocation): Promise<ToolResult> {
       const log = forCall(call.callSid);

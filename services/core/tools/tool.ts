@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from '../logging.js';
 import type { PlaceCallDeps } from '../place-call.js';
 import type { Calendar, CallControl, Crm, Mailer } from '../ports.js';
@@ -68,14 +68,18 @@ export interface Tool {
 }
 
 export function defineTool<Schema extends z.ZodType>(spec: ToolSpec<Schema>): Tool {
+  // Built once, on first use: converting the schema takes about a millisecond, and every call's
+  // engine asks for the definitions at its start. Frozen, since every call shares it.
+  let definition: ToolDefinition | undefined;
   return {
     name: spec.name,
     failureText: spec.failureText,
-    definition: () => ({
-      name: spec.name,
-      description: spec.description,
-      parameters: jsonSchemaOf(spec.schema),
-    }),
+    definition: () =>
+      (definition ??= Object.freeze({
+        name: spec.name,
+        description: spec.description,
+        parameters: jsonSchemaOf(spec.schema),
+      })),
     invoke: async (args, context) => {
       const parsed = spec.schema.safeParse(normaliseArgs(args));
       if (!parsed.success) return { ok: false, text: speakableIssues(parsed.error) };

@@ -718,6 +718,11 @@ export class OpenAiSimSession {
     this.send(event);
   }
 
+  /** Sends one frame exactly as given, unvalidated: what a broken server might send (malformed-input tests). */
+  sendRaw(text: string): void {
+    this.ws.send(text);
+  }
+
   private send(event: Json): void {
     if (this.isClosed || this.ws.readyState !== this.ws.OPEN) return;
     const full = { event_id: nextId('event'), ...event };

@@ -27,24 +27,46 @@ describe('ElevenLabs codec', () => {
       parseServerEvent(
         JSON.stringify({ type: 'audio', audio_event: { audio_base_64: 'AAAA', event_id: 3 } }),
       ),
-    ).toEqual({
-      ok: true,
-      event: { type: 'audio', audio_event: { audio_base_64: 'AAAA', event_id: 3 } },
-    });
+    ).toEqual({ type: 'audio', audio_event: { audio_base_64: 'AAAA', event_id: 3 } });
     expect(
       parseServerEvent(JSON.stringify({ type: 'vad_score', vad_score_event: { vad_score: 0.1 } })),
+    ).toEqual({ type: 'ignored', name: 'vad_score' });
+    expect(
+      parseServerEvent(JSON.stringify({ type: 'ping', ping_event: { event_id: 4, ping_ms: 20 } })),
     ).toEqual({
-      ok: true,
-      event: { type: 'ignored', name: 'vad_score' },
+      type: 'ping',
+      ping_event: { event_id: 4, ping_ms: 20 },
     });
   });
 
+  it('passes agent audio on as the same string', () => {
+    const payload = Buffer.alloc(160, 0x7f).toString('base64');
+    const parsed = parseServerEvent(
+      `{"type":"audio","audio_event":{"audio_base_64":"${payload}","event_id":9}}`,
+    );
+    expect(parsed.type === 'audio' && parsed.audio_event.audio_base_64).toBe(payload);
+  });
+
+  it.each([
+    ['no audio_event', { type: 'audio' }],
+    ['audio_event null', { type: 'audio', audio_event: null }],
+    ['a misspelt payload field', { type: 'audio', audio_event: { audio_base64: 'AAAA', event_id: 3 } }],
+    ['a payload that is not base64', { type: 'audio', audio_event: { audio_base_64: 'AA"}', event_id: 3 } }],
+    ['an empty payload', { type: 'audio', audio_event: { audio_base_64: '', event_id: 3 } }],
+    ['a numeric payload', { type: 'audio', audio_event: { audio_base_64: 1234, event_id: 3 } }],
+    ['a string event id', { type: 'audio', audio_event: { audio_base_64: 'AAAA', event_id: '3' } }],
+    ['a fractional event id', { type: 'audio', audio_event: { audio_base_64: 'AAAA', event_id: 3.5 } }],
+    ['no event id', { type: 'audio', audio_event: { audio_base_64: 'AAAA' } }],
+  ])('the audio fast path rejects %s', (_what, frame) => {
+    expect(parseServerEvent(JSON.stringify(frame)).type).toBe('malformed');
+  });
+
   it('rejects malformed events', () => {
-    expect(parseServerEvent('nope').ok).toBe(false);
-    expect(
-      parseServerEvent(JSON.stringify({ type: 'audio', audio_event: { audio_base64: 'AAAA', event_id: 3 } }))
-        .ok,
-    ).toBe(false);
-    expect(parseServerEvent(JSON.stringify({ type: 'ping', ping_event: { event_id: '1' } })).ok).toBe(false);
+    expect(parseServerEvent('nope').type).toBe('malformed');
+    expect(parseServerEvent('null').type).toBe('malformed');
+    expect(parseServerEvent('{"type":7}').type).toBe('malformed');
+    expect(parseServerEvent(JSON.stringify({ type: 'ping', ping_event: { event_id: '1' } })).type).toBe(
+      'malformed',
+    );
   });
 });

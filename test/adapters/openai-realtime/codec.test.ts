@@ -205,6 +205,22 @@ describe('OpenAI Realtime codec: server events', () => {
     });
     expect(parseServerEvent('not json')).toMatchObject({ kind: 'invalid' });
     expect(parseServerEvent('{"type":"response.output_audio.delta"}')).toMatchObject({ kind: 'invalid' });
+    expect(
+      parseServerEvent('{"type":"response.output_audio.delta","item_id":"i","delta":"AA\\"}"}'),
+    ).toMatchObject({
+      kind: 'invalid',
+      problem: 'audio delta is not base64',
+    });
+    expect(parseServerEvent('{"type":"response.output_audio.delta","item_id":"i","delta":""}')).toMatchObject(
+      {
+        kind: 'invalid',
+      },
+    );
+    expect(
+      parseServerEvent('{"type":"response.output_audio.delta","item_id":7,"delta":"AAAA"}'),
+    ).toMatchObject({
+      kind: 'invalid',
+    });
     expect(parseServerEvent('{"type":"input_audio_buffer.speech_started"}')).toMatchObject({ kind: 'event' });
     expect(parseServerEvent('{"type":"response.function_call_arguments.done","name":"x"}')).toMatchObject({
       kind: 'invalid',

@@ -465,4 +465,22 @@ describe('OpenAI Realtime engine under the bridge control', () => {
     expect(instructions).toContain('Sorry, I lost you for a second');
     expect(instructions).not.toContain('Thanks for calling Harbor Dental. How can I help');
   });
+
+  it('drops malformed events, logging once per call, and keeps passing audio', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const engine = await setUp();
+    const r = recorder();
+    const session = await engine.start(context, r.listener, new AbortController().signal);
+    openSessions.push(session);
+    const simSession = await sim.nextSession();
+    // A delta that would break Twilio's JSON, then a frame that is not JSON, then a good delta.
+    simSession.sendRaw('{"type":"response.output_audio.delta","item_id":"i","delta":"A\\"}"}');
+    simSession.sendRaw('{not json');
+    simSession.sendRaw('{"type":"response.output_audio.delta","item_id":"i","delta":"AAAA"}');
+    await waitUntil(() => r.audio.length > 0, 'the good delta');
+    const malformed = warn.mock.calls.filter(([message]) => String(message).includes('malformed'));
+    expect(malformed).toHaveLength(1);
+    expect(malformed[0]![1]).toMatchObject({ problem: 'audio delta is not base64' });
+    expect(r.audio).toEqual([{ payload: 'AAAA', itemId: 'i' }]);
+  });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type LocalApp, startLocalApp } from '../../../services/local/app';
+import { DEMO_BUSINESS_PROFILE, priceAnswer } from '../../../services/local/demo-business-profile.js';
 import { fillLocalDefaults } from '../../../services/local/local-defaults';
 import { FRAME_BYTES, loadClip } from '../../../services/local/sim/audio';
 import { decodeUlaw } from '../../../services/local/web/mulaw';
@@ -21,7 +22,8 @@ const CLIP = 'caller-hello';
 const OTHER_CLIP = 'caller-mid-sentence-pause';
 /** What the simulated engine reports hearing for the first turn, and what the agent answers. */
 const CALLER_TEXT = 'Hi, I am calling about your AI receptionist service.';
-const AGENT_REPLY = 'Happy to help.';
+// The demo script's first answer comes from the demo business profile.
+const AGENT_REPLY = priceAnswer(DEMO_BUSINESS_PROFILE);
 
 /** A 16-bit PCM mono WAV of the clip (8 kHz), with quiet before and after so the turn ends. */
 function clipWav(path: string): void {

@@ -1,0 +1,95 @@
+/**
+ * The process under test, started by the ladder (pinned to its own core where `taskset` exists):
+ * `ours` runs the local stack exactly as `npm start` does (webhooks, dynalite, the bridge) in front of
+ * the load generator's engine; `relay` runs the bare relay. It reports over IPC: its address once
+ * listening, then its CPU time and memory whenever asked (after a full GC when asked to collect).
+ */
+import type { AddressInfo } from 'node:net';
+import { writeHeapSnapshot } from 'node:v8';
+import { startLocalApp } from '../../services/local/app';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../../test/support/twilio';
+import { PUBLIC_URL } from './calls';
+import { startRelay } from './relay';
+
+export type ChildRequest =
+  | { type: 'usage'; collect: boolean; id: number; heapSnapshot?: string }
+  | { type: 'exit' };
+export interface ChildUsage {
+  type: 'usage';
+  id: number;
+  cpuMicros: number;
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+export type ChildReport = { type: 'ready'; url: string } | ChildUsage;
+
+const [mode, engineApiUrl, dynamodbEndpoint] = process.argv.slice(2);
+const send = (report: ChildReport) => process.send?.(report);
+
+async function main(): Promise<void> {
+  let url: string;
+  let close: () => Promise<void>;
+  if (mode === 'ours') {
+    const app = await startLocalApp(
+      {
+        PORT: '0',
+        PUBLIC_URL,
+        TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+        TWILIO_PHONE_NUMBER: '+15550001111',
+        POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+        LOCAL_OUTBOX_DIR: '/tmp/bolt-bench-outbox',
+        ELEVENLABS_API_KEY: 'bench',
+        ELEVENLABS_AGENT_ID: 'bench',
+        ELEVENLABS_API_URL: engineApiUrl ?? '',
+        OPENAI_API_KEY: 'unused',
+        OPENAI_REALTIME_URL: 'ws://127.0.0.1:9',
+        VOICE_PROVIDER: 'elevenlabs',
+        // Time enough for a starved machine not to turn slow starts into failovers (the bench measures
+        // the relay, not the timeout).
+        ENGINE_CONNECT_TIMEOUT_MS: '10000',
+        // DynamoDB is a remote service in production: here it runs in the load generator's process.
+        ...(dynamodbEndpoint ? { DYNAMODB_ENDPOINT: dynamodbEndpoint } : {}),
+      },
+      { host: '127.0.0.1' },
+    );
+    url = app.stack.url;
+    close = () => app.close();
+  } else if (mode === 'relay') {
+    const server = startRelay(engineApiUrl ?? '');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  } else {
+    throw new Error(`unknown mode ${mode}`);
+  }
+  const gc = (globalThis as { gc?: () => void }).gc;
+  process.on('message', (request: ChildRequest) => {
+    if (request.type === 'exit') {
+      void close().finally(() => process.exit(0));
+      setTimeout(() => process.exit(0), 2000).unref();
+      return;
+    }
+    if (request.collect) gc?.();
+    if (request.heapSnapshot) writeHeapSnapshot(request.heapSnapshot);
+    const cpu = process.cpuUsage();
+    const memory = process.memoryUsage();
+    send({
+      type: 'usage',
+      id: request.id,
+      cpuMicros: cpu.user + cpu.system,
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      external: memory.external,
+      arrayBuffers: memory.arrayBuffers,
+    });
+  });
+  send({ type: 'ready', url });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,296 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import WebSocket, { WebSocketServer } from 'ws';
+import { placeCall } from '../../services/local/sim/twilio-caller';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../../test/support/twilio';
+import type { PacedStream, Pacer } from './pacer';
+import { readStamp, stampedPayload } from './stamp';
+
+/**
+ * The load generator's two ends of every call: the Twilio side (a signed webhook, then the media
+ * stream, caller frames at real-time pace) and the engine side (an ElevenLabs-protocol server on
+ * loopback that answers the signed-URL request, the conversation initiation and pings, and streams
+ * agent frames at real-time pace). Both ends stamp what they send and time what they receive.
+ */
+
+export const PUBLIC_URL = 'https://bolt-voice.test';
+/** Frames stamped in the first second of a call: each one lost counts as "lost at start". */
+const START_FRAMES = 50;
+const USER_AUDIO_PREFIX = '{"user_audio_chunk":"';
+const PAYLOAD_KEY = '"payload":"';
+
+/** Counters of one rung, per direction. `caller` = Twilio → bridge → engine; `agent` = engine → bridge → Twilio. */
+export class RungStats {
+  callerSent = 0;
+  callerReceived = 0;
+  agentSent = 0;
+  agentReceived = 0;
+  /** Frames received while `measuring` (the CPU-per-frame denominator). */
+  callerReceivedInWindow = 0;
+  agentReceivedInWindow = 0;
+  measuring = false;
+  readonly callerLatency: number[] = [];
+  readonly agentLatency: number[] = [];
+  readonly setupMs: number[] = [];
+  callsFailed = 0;
+  readonly errors = new Map<string, number>();
+
+  error(what: string): void {
+    this.errors.set(what, (this.errors.get(what) ?? 0) + 1);
+  }
+}
+
+/** One simulated call: both of its ends. */
+export class BenchCall {
+  readonly callSid: string;
+  readonly streamSid: string;
+  twilio: WebSocket | undefined;
+  engineSocket: WebSocket | undefined;
+  webhookAt = 0;
+  /** Which of the first START_FRAMES caller frames reached the engine. */
+  readonly startFramesSeen = new Uint8Array(START_FRAMES);
+  callerSeq = 0;
+  agentSeq = 0;
+  firstCallerFrameAt: number | undefined;
+
+  readonly caller: PacedStream = {
+    active: false,
+    sendFrame: () => this.sendCallerFrame(),
+  };
+  readonly agent: PacedStream = {
+    active: false,
+    sendFrame: () => this.sendAgentFrame(),
+  };
+
+  constructor(
+    readonly index: number,
+    private readonly stats: RungStats,
+  ) {
+    const hex = (0x10000000 + index).toString(16);
+    this.callSid = `CA${hex.padStart(32, '0')}`;
+    this.streamSid = `MZ${hex.padStart(32, '0')}`;
+  }
+
+  private sendCallerFrame(): void {
+    const ws = this.twilio;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const seq = this.callerSeq++;
+    const payload = stampedPayload(this.index, seq, performance.now());
+    ws.send(
+      `{"event":"media","sequenceNumber":"${seq + 2}","streamSid":"${this.streamSid}","media":{"track":"inbound","chunk":"${seq + 1}","timestamp":"${seq * 20}","payload":"${payload}"}}`,
+    );
+    this.stats.callerSent++;
+  }
+
+  private sendAgentFrame(): void {
+    const ws = this.engineSocket;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const seq = this.agentSeq++;
+    const payload = stampedPayload(this.index, seq, performance.now());
+    ws.send(`{"type":"audio","audio_event":{"audio_base_64":"${payload}","event_id":${seq + 1}}}`);
+    this.stats.agentSent++;
+  }
+
+  /** A caller frame arrived at the engine. */
+  onCallerFrame(text: string): void {
+    const now = performance.now();
+    const stamp = readStamp(text, USER_AUDIO_PREFIX.length);
+    if (!stamp || stamp.call !== this.index) {
+      this.stats.error('caller frame with a foreign stamp');
+      return;
+    }
+    this.stats.callerReceived++;
+    if (stamp.seq < START_FRAMES) this.startFramesSeen[stamp.seq] = 1;
+    if (this.firstCallerFrameAt === undefined) {
+      this.firstCallerFrameAt = now;
+      this.stats.setupMs.push(now - this.webhookAt);
+    }
+    if (this.stats.measuring) {
+      this.stats.callerReceivedInWindow++;
+      this.stats.callerLatency.push(now - stamp.sentAt);
+    }
+  }
+
+  /** An agent frame arrived at the caller. */
+  onTwilioMessage(text: string): void {
+    const now = performance.now();
+    const at = text.indexOf(PAYLOAD_KEY);
+    if (at < 0) return; // a mark or clear
+    const stamp = readStamp(text, at + PAYLOAD_KEY.length);
+    if (!stamp || stamp.call !== this.index) {
+      this.stats.error('agent frame with a foreign stamp');
+      return;
+    }
+    this.stats.agentReceived++;
+    if (this.stats.measuring) {
+      this.stats.agentReceivedInWindow++;
+      this.stats.agentLatency.push(now - stamp.sentAt);
+    }
+  }
+
+  lostAtStart(): number {
+    // Only frames that were sent count: a call shorter than a second sends fewer.
+    const sent = Math.min(START_FRAMES, this.callerSeq);
+    let seen = 0;
+    for (let i = 0; i < sent; i++) seen += this.startFramesSeen[i] ?? 0;
+    return sent - seen;
+  }
+
+  stop(): void {
+    this.caller.active = false;
+    this.agent.active = false;
+  }
+
+  hangUp(): void {
+    const ws = this.twilio;
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      ws.send(
+        JSON.stringify({
+          event: 'stop',
+          sequenceNumber: String(this.callerSeq + 2),
+          streamSid: this.streamSid,
+          stop: { accountSid: TEST_ACCOUNT_SID, callSid: this.callSid },
+        }),
+      );
+      ws.close(1000);
+    }
+  }
+}
+
+/** The ElevenLabs side of every call: signed URLs, conversations, agent audio at real-time pace. */
+export class BenchEngine {
+  private readonly http: Server;
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    skipUTF8Validation: true,
+  });
+  private port = 0;
+  private readonly calls = new Map<string, BenchCall>();
+
+  constructor(private readonly pacer: Pacer) {
+    this.http = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          signed_url: `ws://127.0.0.1:${this.port}/v1/convai/conversation?agent_id=bench&conversation_signature=x`,
+        }),
+      );
+    });
+    this.http.on('upgrade', (req, socket, head) => {
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConversation(ws));
+    });
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.http.listen(0, '127.0.0.1', resolve));
+    this.port = (this.http.address() as AddressInfo).port;
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  expect(call: BenchCall): void {
+    this.calls.set(call.callSid, call);
+  }
+
+  forget(call: BenchCall): void {
+    this.calls.delete(call.callSid);
+  }
+
+  private onConversation(ws: WebSocket): void {
+    let call: BenchCall | undefined;
+    ws.on('error', () => {});
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (text.startsWith(USER_AUDIO_PREFIX)) {
+        call?.onCallerFrame(text);
+        return;
+      }
+      const message = JSON.parse(text) as { type?: string; dynamic_variables?: { call_sid?: string } };
+      if (message.type !== 'conversation_initiation_client_data') return;
+      call = this.calls.get(message.dynamic_variables?.call_sid ?? '');
+      if (!call) {
+        ws.close(1008, 'unknown call');
+        return;
+      }
+      call.engineSocket = ws;
+      ws.send(
+        JSON.stringify({
+          type: 'conversation_initiation_metadata',
+          conversation_initiation_metadata_event: {
+            conversation_id: `conv_${call.index}`,
+            agent_output_audio_format: 'ulaw_8000',
+            user_input_audio_format: 'ulaw_8000',
+          },
+        }),
+      );
+      call.agent.active = true;
+      this.pacer.add(call.agent);
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.wss.clients) client.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+}
+
+/** A zero masking key: the generator's frames are masked as the protocol requires, at no cost to it. */
+const zeroMask = (mask: Buffer) => mask.fill(0);
+
+/** Starts one call as Twilio does: the signed webhook, then the signed stream, `connected`, `start`, media. */
+export async function startCall(
+  call: BenchCall,
+  target: { baseUrl: string; streamAddress: string },
+  engine: BenchEngine,
+  pacer: Pacer,
+  stats: RungStats,
+): Promise<void> {
+  engine.expect(call);
+  call.webhookAt = performance.now();
+  const answer = await placeCall({
+    baseUrl: target.baseUrl,
+    publicUrl: PUBLIC_URL,
+    accountSid: TEST_ACCOUNT_SID,
+    authToken: TEST_AUTH_TOKEN,
+    from: `+1555${String(2000000 + call.index).slice(-7)}`,
+    to: '+15550001111',
+    callSid: call.callSid,
+  });
+  if (!answer.twiml) throw new Error(`the inbound webhook answered ${answer.status} without a stream`);
+  const ws = new WebSocket(target.streamAddress, {
+    headers: {
+      'X-Twilio-Signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, answer.twiml.streamUrl, {}),
+    },
+    perMessageDeflate: false,
+    skipUTF8Validation: true,
+    generateMask: zeroMask,
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  ws.on('error', () => stats.error('Twilio socket error'));
+  ws.on('message', (data) => call.onTwilioMessage(data.toString()));
+  call.twilio = ws;
+  ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+  ws.send(
+    JSON.stringify({
+      event: 'start',
+      sequenceNumber: '1',
+      streamSid: call.streamSid,
+      start: {
+        accountSid: TEST_ACCOUNT_SID,
+        streamSid: call.streamSid,
+        callSid: call.callSid,
+        tracks: ['inbound'],
+        customParameters: answer.twiml.parameters,
+        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+      },
+    }),
+  );
+  call.caller.active = true;
+  pacer.add(call.caller);
+}
