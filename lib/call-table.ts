@@ -1,11 +1,14 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, Billing, type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, type ITableV2, ProjectionType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { UNFINALISED_INDEX, UNFINALISED_PROJECTION } from '../services/adapters/dynamodb/call-items.js';
 
 /**
  * The call sessions, their transcript turns and tool calls (DESIGN §3 Call session): one table,
  * `pk`/`sk` strings, on demand, items expire through TTL on `expiresAt` (epoch seconds).
  * Retained when the stack is deleted; the construct id must never change (it names the table).
+ * The sparse index `unfinalised` lists sessions not finalised yet, for the finalisation sweeper
+ * (only session items carry its keys, and only until they are finalised).
  */
 export class CallTable extends Construct {
   public readonly table: ITableV2;
@@ -20,6 +23,15 @@ export class CallTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      globalSecondaryIndexes: [
+        {
+          indexName: UNFINALISED_INDEX,
+          partitionKey: { name: 'sweepPk', type: AttributeType.STRING },
+          sortKey: { name: 'sweepSince', type: AttributeType.NUMBER },
+          projectionType: ProjectionType.INCLUDE,
+          nonKeyAttributes: [...UNFINALISED_PROJECTION],
+        },
+      ],
     });
   }
 }

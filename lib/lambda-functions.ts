@@ -29,6 +29,8 @@ export interface FunctionSpec {
   readonly createsCallbacks?: boolean;
   /** The daily-digest schedule's target. */
   readonly dailyDigest?: boolean;
+  /** The finalisation sweeper's rate schedule target. */
+  readonly finalisationSweep?: boolean;
   readonly memorySize: number;
   readonly timeoutSeconds: number;
 }
@@ -101,6 +103,19 @@ export const FUNCTION_TABLE = [
     memorySize: 512,
     timeoutSeconds: 60,
   },
+  {
+    id: 'FinalisationSweep',
+    entry: 'functions/finalisation-sweep.ts',
+    description:
+      'Every few minutes: finalises calls whose Twilio status callback never came, retries pending finalisations',
+    // Reads the unfinalised index and sessions; writes finalisation state and session status.
+    table: 'readWrite',
+    readsProviderFlag: false,
+    finalisationSweep: true,
+    memorySize: 512,
+    // Its own budget is 80% of the sweep interval; the timeout stays well under the 5-minute rate.
+    timeoutSeconds: 240,
+  },
 ] as const satisfies readonly FunctionSpec[];
 
 export type FunctionId = (typeof FUNCTION_TABLE)[number]['id'];
@@ -158,6 +173,10 @@ export class LambdaFunctions extends Construct {
   /** The function that creates (and is invoked by) one-time callback schedules. */
   get callbackFunction(): HouseFunction {
     return this.onlyOne((s) => s.createsCallbacks === true, 'createsCallbacks');
+  }
+
+  get finalisationSweepFunction(): HouseFunction {
+    return this.onlyOne((s) => s.finalisationSweep === true, 'finalisationSweep');
   }
 
   get digestFunction(): HouseFunction {

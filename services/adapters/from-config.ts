@@ -7,7 +7,15 @@ import type { OutboundRequestStore } from '../core/after-call-ports.js';
 import type { CallSessionStore } from '../core/call-session.js';
 import type { Config } from '../core/config.js';
 import type { OutboundSettings, PlaceCallDeps } from '../core/place-call.js';
-import type { Calendar, CallbackScheduler, CallControl, Crm, Mailer, ProviderFlag } from '../core/ports.js';
+import type {
+  Calendar,
+  CallbackScheduler,
+  CallControl,
+  CallLookup,
+  Crm,
+  Mailer,
+  ProviderFlag,
+} from '../core/ports.js';
 import type { ToolRunner } from '../core/tool-types.js';
 import { createToolRunner } from '../core/tools/runner.js';
 import {
@@ -27,6 +35,8 @@ export interface BusinessAdapters {
   calendar: Calendar;
   mailer: Mailer;
   callControl: CallControl;
+  /** Twilio's record of a call (the finalisation sweeper, the outbound lease). */
+  callLookup: CallLookup;
   /** Which systems are embedded stand-ins (for the start-up log). */
   embedded: string[];
 }
@@ -50,7 +60,7 @@ export function businessAdapters(config: Config, mode: AdapterMode): BusinessAda
     authToken: config.twilio.authToken,
     apiUrl: config.twilio.apiUrl,
   });
-  return { crm, calendar, mailer, callControl, embedded: choices.embedded };
+  return { crm, calendar, mailer, callControl, callLookup: callControl, embedded: choices.embedded };
 }
 
 /** What placing a call needs besides the business adapters: call-table stores, a scheduler, the flag. */

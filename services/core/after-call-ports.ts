@@ -74,6 +74,25 @@ export interface FinalisationStore {
   listPending(limit: number): Promise<string[]>;
 }
 
+// ---------- Finalisation sweep ----------
+
+/** A call session not finalised yet, as the sweep index lists it. */
+export interface UnfinalisedCall {
+  callSid: string;
+  /**
+   * When the wait for Twilio's status callback started (epoch ms): the stream's end, or the
+   * inbound webhook (session creation) while no stream has ended.
+   */
+  since: number;
+  status: 'created' | 'streaming' | 'ended';
+}
+
+/** Finds unfinalised calls without scanning the table (a sparse index in DynamoDB). */
+export interface UnfinalisedCallIndex {
+  /** Unfinalised sessions whose `since` is at or before `before`, oldest first, at most `limit`. */
+  listUnfinalised(before: number, limit: number): Promise<UnfinalisedCall[]>;
+}
+
 // ---------- ElevenLabs post-call analysis ----------
 
 export interface PostCallAnalysis {

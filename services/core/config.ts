@@ -52,6 +52,13 @@ export interface Config {
   callTableName: string;
   dynamodbEndpoint?: string;
   localOutboxDir: string;
+  /** The finalisation sweeper (DESIGN §3 Finalisation sweeper). */
+  finalisation: {
+    /** `FINALISATION_SWEEP_SECONDS`: how often it runs (default 300). */
+    sweepSeconds: number;
+    /** `FINALISATION_GRACE_SECONDS`: how long after a call ends it waits for Twilio's callback (default 120). */
+    graceSeconds: number;
+  };
 }
 
 export interface CallbackScheduleConfig {
@@ -155,6 +162,8 @@ const envSchema = z.object({
   CALL_TABLE_NAME: z.string().trim().min(1).default('bolt-voice-calls'),
   DYNAMODB_ENDPOINT: url(['https:', 'http:']).optional(),
   LOCAL_OUTBOX_DIR: z.string().trim().min(1).default('.local/outbox'),
+  FINALISATION_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
+  FINALISATION_GRACE_SECONDS: z.coerce.number().int().min(0).max(86400).default(120),
 });
 
 type Env = Record<string, string | undefined>;
@@ -290,6 +299,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     callTableName: e.CALL_TABLE_NAME,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     localOutboxDir: e.LOCAL_OUTBOX_DIR,
+    finalisation: { sweepSeconds: e.FINALISATION_SWEEP_SECONDS, graceSeconds: e.FINALISATION_GRACE_SECONDS },
   };
 }
 

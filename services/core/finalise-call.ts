@@ -2,8 +2,9 @@
  * Finalisation: once Twilio reports a final status, the call goes to the CRM (row, turns, links to
  * what the tools created, a summary) and the owner gets one email about it. Every step is recorded
  * in a `FinalisationStore` before the next starts, so a repeated callback or a second run changes
- * nothing, and a step that failed (CRM or mail down) is retried later by
- * `retryPendingFinalisations`, which the daily digest runs first. Nothing is dropped.
+ * nothing, and a step that failed (CRM or mail down) is retried later, with backoff, by the
+ * finalisation sweeper (`finalisation-sweep.ts`), which also finalises calls whose status callback
+ * never came. Nothing is dropped.
  */
 import type {
   FinalisationInput,
@@ -63,7 +64,7 @@ export interface RetryReport {
   stillPending: string[];
 }
 
-/** Finishes finalisations a failure left pending. Run first by the daily digest; safe to run anytime. */
+/** Finishes every finalisation a failure left pending, now (no backoff: an operator's run). */
 export async function retryPendingFinalisations(deps: FinaliseDeps, limit = 100): Promise<RetryReport> {
   const report: RetryReport = { attempted: 0, finalised: [], stillPending: [] };
   for (const callSid of await deps.finalisations.listPending(limit)) {
@@ -75,6 +76,18 @@ export async function retryPendingFinalisations(deps: FinaliseDeps, limit = 100)
     else report.finalised.push(callSid);
   }
   return report;
+}
+
+/**
+ * Runs the remaining steps of a finalisation already begun (the sweeper's retry of a pending one).
+ * Undefined when the call has no finalisation state.
+ */
+export async function resumeFinalisation(
+  deps: FinaliseDeps,
+  callSid: string,
+): Promise<FinaliseOutcome | undefined> {
+  const state = await deps.finalisations.get(callSid);
+  return state ? runSteps(deps, state) : undefined;
 }
 
 /**

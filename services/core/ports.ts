@@ -152,6 +152,30 @@ export interface CallControl {
   placeCall(request: PlaceCallRequest): Promise<{ callSid: string }>;
 }
 
+/** One call as Twilio's REST API reports it (`GET …/Calls/{CallSid}.json`). */
+export interface TwilioCall {
+  callSid: string;
+  /** `queued`, `ringing`, `in-progress`, or a final status (`completed`, `busy`, …). */
+  status: string;
+  /** Answered seconds, once the call is over. */
+  durationSeconds?: number;
+  from: string;
+  to: string;
+  direction: 'inbound' | 'outbound';
+  /** Epoch ms, when Twilio knows them. */
+  startedAt?: number;
+  endedAt?: number;
+  createdAt?: number;
+}
+
+/** What the REST API knows about calls: the source of truth when a status callback never came. */
+export interface CallLookup {
+  /** The call, or undefined when Twilio does not know it (404). */
+  getCall(callSid: string): Promise<TwilioCall | undefined>;
+  /** Calls from `from` to `to` created at or after `since` (epoch ms), newest first. */
+  callsBetween(from: string, to: string, since: number): Promise<TwilioCall[]>;
+}
+
 // ---------- One-time schedules (EventBridge Scheduler) ----------
 
 export interface OneTimeSchedule {

@@ -4,12 +4,22 @@
  *                      sk=TURN#<seq, padded>   one transcript turn
  *                      sk=TOOL#<seq, padded>   one tool call
  * Every item carries `expiresAt` for the table's TTL.
+ *
+ * The sparse index `unfinalised` (partition `sweepPk`, sort `sweepSince`) holds only sessions not
+ * finalised yet: the session item carries the two attributes from creation until `markFinalised`
+ * removes them, so the finalisation sweeper queries it and never scans the table.
  */
 import { z } from 'zod';
+import type { UnfinalisedCall } from '../../core/after-call-ports.js';
 import type { CallSession, NewCallSession, ToolCallRecord, Turn } from '../../core/call-session.js';
 import type { KnownCustomer } from '../../core/voice-engine.js';
 
 export const SESSION_SK = 'SESSION';
+/** The sparse index of unfinalised sessions, and its one partition value. */
+export const UNFINALISED_INDEX = 'unfinalised';
+export const UNFINALISED_PK = 'UNFINALISED';
+/** What the index keeps besides its keys and the table's: enough to sweep without a read. */
+export const UNFINALISED_PROJECTION = ['callSid', 'status'] as const;
 const TURN_PREFIX = 'TURN#';
 const TOOL_PREFIX = 'TOOL#';
 /** Zero-padded so the sort key orders numerically; 8 digits is far more turns than any call has. */
@@ -75,6 +85,9 @@ export function newSessionItem(session: NewCallSession, nowMs: number): Item {
       createdAt: session.createdAt,
     }),
     status: 'created',
+    // Until a stream ends, the grace period counts from the webhook (a call that never streamed).
+    sweepPk: UNFINALISED_PK,
+    sweepSince: session.createdAt,
     expiresAt: expiresAtSeconds(nowMs),
   };
 }
@@ -172,6 +185,18 @@ export function turnFromItem(item: Item): Turn {
 export function toolCallFromItem(item: Item): ToolCallRecord {
   const { argsJson, ...rest } = toolSchema.parse(item);
   return { ...rest, args: JSON.parse(argsJson) as unknown };
+}
+
+const unfinalisedSchema = z.object({
+  callSid: z.string(),
+  sweepSince: z.number(),
+  status: z.enum(['created', 'streaming', 'ended']),
+});
+
+/** An entry of the `unfinalised` index (the index projects `callSid` and `status`). */
+export function unfinalisedFromItem(item: Item): UnfinalisedCall {
+  const { callSid, sweepSince, status } = unfinalisedSchema.parse(item);
+  return { callSid, since: sweepSince, status };
 }
 
 export type ItemKind = 'session' | 'turn' | 'tool' | 'other';

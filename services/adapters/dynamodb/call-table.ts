@@ -7,9 +7,12 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 
+import { UNFINALISED_INDEX, UNFINALISED_PROJECTION } from './call-items.js';
+
 /**
  * Creates the call table when it is absent (the local stack and tests; in AWS the CDK stack owns
- * it). The layout matches the CDK table: `pk`/`sk` strings, on-demand, TTL on `expiresAt`.
+ * it). The layout matches the CDK table: `pk`/`sk` strings, on-demand, TTL on `expiresAt`, and the
+ * sparse `unfinalised` index the finalisation sweeper queries.
  */
 export async function ensureCallTable(client: DynamoDBClient, tableName: string): Promise<void> {
   if ((await tableStatus(client, tableName)) !== undefined) return;
@@ -21,10 +24,22 @@ export async function ensureCallTable(client: DynamoDBClient, tableName: string)
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'sweepPk', AttributeType: 'S' },
+          { AttributeName: 'sweepSince', AttributeType: 'N' },
         ],
         KeySchema: [
           { AttributeName: 'pk', KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: UNFINALISED_INDEX,
+            KeySchema: [
+              { AttributeName: 'sweepPk', KeyType: 'HASH' },
+              { AttributeName: 'sweepSince', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...UNFINALISED_PROJECTION] },
+          },
         ],
       }),
     );
