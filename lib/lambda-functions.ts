@@ -72,6 +72,17 @@ export const FUNCTION_TABLE = [
     timeoutSeconds: 30,
   },
   {
+    id: 'DialResult',
+    entry: 'functions/dial-result.ts',
+    description:
+      "Twilio <Dial action> of a transfer: records whether the owner answered, tells the caller what's next",
+    route: { method: 'POST', path: '/twilio/dial-result', authorization: 'signed-by-caller' },
+    table: 'readWrite',
+    readsProviderFlag: false,
+    memorySize: 512,
+    timeoutSeconds: 10,
+  },
+  {
     id: 'PostCall',
     entry: 'functions/post-call.ts',
     description: 'ElevenLabs post-call webhook (HMAC): merges the analysis into the call record',

@@ -122,6 +122,7 @@ export function toolRunnerFor(
     ownerPhone: config.ownerPhone,
     ownerEmail: config.ownerEmail,
     transferTwiml: dialTwiml,
+    publicUrl: config.publicUrl,
     callbacks: options.outbound ? placeCallDepsFor(config, adapters, options.outbound, now) : undefined,
     now,
   });

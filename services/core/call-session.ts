@@ -28,7 +28,15 @@ export interface CallSession {
   endedAt?: number;
   endReason?: string;
   finalisedAt?: number;
+  /**
+   * How a `transfer_to_human` `<Dial>` ended (Twilio's `DialCallStatus`: `completed`, `busy`,
+   * `no-answer`, `failed`, `canceled`), reported to the `<Dial action>` URL.
+   */
+  transferStatus?: string;
 }
+
+/** The bridge's end reason when no engine could take the call (`no-engine: <why>`). */
+export const NO_ENGINE_END_REASON = 'no-engine';
 
 export type NewCallSession = Omit<
   CallSession,
@@ -40,6 +48,7 @@ export type NewCallSession = Omit<
   | 'servedBy'
   | 'failoverReason'
   | 'streamSid'
+  | 'transferStatus'
 >;
 
 export interface Turn {
@@ -88,6 +97,8 @@ export interface CallSessionStore {
   /** Idempotent on `seq`: writing the same turn twice keeps one. */
   appendTurn(callSid: string, turn: Turn): Promise<void>;
   appendToolCall(callSid: string, record: ToolCallRecord): Promise<void>;
+  /** Records how the transfer's `<Dial>` ended (no session: nothing is created). */
+  recordTransferResult(callSid: string, dialStatus: string): Promise<void>;
   /** `created|streaming → ended`; a second call changes nothing. */
   markEnded(callSid: string, reason: string, at: number): Promise<void>;
   /**

@@ -12,17 +12,27 @@ import type {
   FinalisationStore,
   PostCallAnalysisStore,
 } from './after-call-ports.js';
-import { type CallLinks, summaryFromTurns } from './call-report.js';
-import type { CallRecord, CallSessionStore } from './call-session.js';
+import { type CallLinks, ENGINE_OUTAGE, summaryFromTurns, TRANSFER_UNANSWERED } from './call-report.js';
+import { type CallRecord, type CallSessionStore, NO_ENGINE_END_REASON } from './call-session.js';
 import { forCall } from './logging.js';
 import { ownerCallEmail } from './owner-email.js';
-import type { Appointment, CallRow, Crm, Lead, Mailer } from './ports.js';
+import {
+  type Appointment,
+  AppointmentConflictError,
+  type CallRow,
+  type Crm,
+  type Lead,
+  type Mailer,
+} from './ports.js';
 
 export interface FinaliseDeps {
   sessions: Pick<CallSessionStore, 'get' | 'markFinalised'>;
   finalisations: FinalisationStore;
   analyses: Pick<PostCallAnalysisStore, 'getAnalysis'>;
-  crm: Pick<Crm, 'saveCall' | 'leadsBetween' | 'appointmentsBetween'>;
+  crm: Pick<
+    Crm,
+    'saveCall' | 'leadsBetween' | 'appointmentsBetween' | 'upsertCustomer' | 'recordAppointment'
+  >;
   mailer: Mailer;
   /** Absent: no owner email is sent (the step is passed, logged once). */
   ownerEmail?: string;
@@ -132,7 +142,12 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
         case 'crm-saved': {
           if (deps.ownerEmail) {
             facts ??= await callFacts(deps, state);
-            await deps.mailer.send(ownerCallEmail(deps.ownerEmail, facts));
+            // Frozen at the first attempt: a retry sends the same content under the same key.
+            const message = await deps.finalisations.freezeEmail(
+              callSid,
+              ownerCallEmail(deps.ownerEmail, facts),
+            );
+            await deps.mailer.send(message);
           } else {
             log.warn('OWNER_EMAIL is not set: no owner email for this call');
           }
@@ -206,7 +221,9 @@ async function settledRecord(deps: FinaliseDeps, callSid: string) {
 async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<CallFacts> {
   const record = await settledRecord(deps, state.callSid);
   const base = baseRow(state, record);
-  const links = await findLinks(deps, state.callSid, record, base.startedAt, base.endedAt ?? state.at);
+  const repaired = await repairBookings(deps, record);
+  const found = await findLinks(deps, state.callSid, record, base.startedAt, base.endedAt ?? state.at);
+  const links: CallLinks = { ...found, appointment: found.appointment ?? repaired };
   const analysis = await deps.analyses.getAnalysis(state.callSid);
   const analysisSummary = analysis?.summary?.trim();
   const row: CallRow = {
@@ -261,10 +278,25 @@ function baseRow(state: FinalisationState, record: CallRecord | undefined): Call
     startedAt: session.createdAt,
     endedAt,
     durationSeconds: state.durationSeconds ?? streamedSeconds,
-    outcome: state.status,
+    outcome: outcomeOf(state, session),
     turns: turns.map((t) => ({ seq: t.seq, role: t.role, text: t.text, at: t.at })),
   };
 }
+
+/**
+ * What happened, in the row's `outcome`: Twilio's final status, unless the session says more. No
+ * engine could take the call (the bridge ended it `no-engine: …` after the apology), or the caller
+ * was transferred and nobody answered (the `<Dial action>` reported it): both owe a callback.
+ */
+function outcomeOf(state: FinalisationState, session: CallRecord['session']): string {
+  if (session.endReason?.startsWith(NO_ENGINE_END_REASON)) return ENGINE_OUTAGE;
+  if (session.transferStatus && UNANSWERED_DIAL_STATUSES.has(session.transferStatus))
+    return TRANSFER_UNANSWERED;
+  return state.status;
+}
+
+/** `<Dial>` statuses that mean the person never took the call. */
+const UNANSWERED_DIAL_STATUSES = new Set(['busy', 'no-answer', 'failed', 'canceled']);
 
 /**
  * The lead and appointment the call's tools created. Tool results carry no ids (yet), so the CRM is
@@ -288,6 +320,39 @@ async function findLinks(
     lead: latest(leads.filter((l) => l.callSid === callSid)),
     appointment: latest(appointments.filter((a) => a.callSid === callSid)),
   };
+}
+
+/**
+ * Bookings whose calendar event was made while the CRM was down: the tool kept the row with its
+ * call record; it is written now (idempotent on the event id). A failure throws, so the
+ * finalisation stays pending and the sweeper retries it: the row is never lost.
+ */
+async function repairBookings(
+  deps: FinaliseDeps,
+  record: CallRecord | undefined,
+): Promise<Appointment | undefined> {
+  let last: Appointment | undefined;
+  for (const call of record?.toolCalls ?? []) {
+    const repair = call.result.crmRepair;
+    if (!call.result.ok || repair?.kind !== 'appointment') continue;
+    const customer = await deps.crm.upsertCustomer(repair.customer);
+    try {
+      last = await deps.crm.recordAppointment({ ...repair.appointment, customerId: customer.id });
+      forCall(record?.session.callSid ?? '').info('Booking written to the CRM by finalisation', {
+        eventId: repair.appointment.calendarEventId,
+      });
+    } catch (error) {
+      if (!(error instanceof AppointmentConflictError)) throw error;
+      // Someone else's row holds the slot: retrying cannot help; the owner sees it in the email.
+      forCall(record?.session.callSid ?? '').error(
+        'Booking could not be written: the slot is taken in the CRM',
+        {
+          eventId: repair.appointment.calendarEventId,
+        },
+      );
+    }
+  }
+  return last;
 }
 
 function latest<T extends { createdAt: number }>(items: T[]): T | undefined {

@@ -73,6 +73,14 @@ export interface CallRow {
   turns: Array<{ seq: number; role: 'caller' | 'agent'; text: string; at: number }>;
 }
 
+/** The CRM refused an appointment that overlaps another on the same calendar (the exclusion constraint). */
+export class AppointmentConflictError extends Error {
+  constructor(detail: string) {
+    super(`Appointment overlaps another: ${detail}`);
+    this.name = 'AppointmentConflictError';
+  }
+}
+
 export interface Crm {
   /** A returning caller and what helps the agent; undefined for an unknown number. */
   findCustomerByPhone(phone: string, now: number): Promise<KnownCustomer | undefined>;
@@ -80,12 +88,17 @@ export interface Crm {
   upsertCustomer(customer: Omit<Customer, 'id'>): Promise<Customer>;
   /** One lead per call: a second save from the same call updates it. */
   saveLead(lead: LeadInput): Promise<Lead>;
-  /** Idempotent on `calendarEventId`. */
+  /**
+   * Idempotent on `calendarEventId`. Throws `AppointmentConflictError` when another appointment
+   * overlaps it (the database's exclusion constraint).
+   */
   recordAppointment(appointment: AppointmentInput): Promise<Appointment>;
   /** Idempotent on `callSid`: writing it again updates, never duplicates (turns included). */
   saveCall(call: CallRow): Promise<void>;
-  /** For the digest: calls, leads and appointments created in `[from, to)` (epoch ms). */
+  /** For the digest: calls that started, leads and appointments created in `[from, to)` (epoch ms). */
   callsBetween(from: number, to: number): Promise<CallRow[]>;
+  /** Calls whose row was first written (finalised) in `[from, to)`: the digest's late calls. */
+  callsFinalisedBetween(from: number, to: number): Promise<CallRow[]>;
   leadsBetween(from: number, to: number): Promise<Lead[]>;
   appointmentsBetween(from: number, to: number): Promise<Appointment[]>;
 }
@@ -116,6 +129,8 @@ export interface Calendar {
   findEvent(idempotencyKey: string): Promise<{ eventId: string } | undefined>;
   /** Creates the event, or returns the existing one made with the same idempotency key. */
   createEvent(event: CalendarEventInput): Promise<{ eventId: string; created: boolean }>;
+  /** Removes an event (a booking the CRM refused); an event already gone is not an error. */
+  deleteEvent(eventId: string): Promise<void>;
 }
 
 // ---------- Email (Resend) ----------

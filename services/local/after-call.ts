@@ -9,6 +9,7 @@
 import { createCallStatusHandler, STATUS_PATH } from '../../functions/call-status.js';
 import type { HttpHandler } from '../../functions/commons/http.js';
 import { createDailyDigestHandler, type DailyDigestHandler } from '../../functions/daily-digest.js';
+import { createDialResultHandler, DIAL_RESULT_PATH } from '../../functions/dial-result.js';
 import {
   createFinalisationSweepHandler,
   type FinalisationSweepHandler,
@@ -99,6 +100,7 @@ export function buildLocalAfterCall(
         now,
       }),
       [`POST ${CALLS_PATH}`]: placeCallHandler.http,
+      [`POST ${DIAL_RESULT_PATH}`]: createDialResultHandler({ config, sessions: stores.sessions }),
     },
     outbound,
     scheduler,

@@ -159,12 +159,19 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('a finished call on %s', (en
 describe('the CRM is down when the call ends', () => {
   const crm = new FlakyCrm({ timezone: TZ });
   let harness: Harness;
+  // The after-call clock runs ahead once the CRM is back, so the sweeper's backoff has passed.
+  let ahead = 0;
   beforeAll(async () => {
-    harness = await startHarness({ provider: 'elevenlabs', tools: 'real', adapters: { crm } });
+    harness = await startHarness({
+      provider: 'elevenlabs',
+      tools: 'real',
+      adapters: { crm },
+      now: () => Date.now() + ahead,
+    });
   });
   afterAll(() => harness.close());
 
-  it('keeps the call pending, and the digest run finalises it before reporting the day, once', async () => {
+  it('keeps the call pending, the sweeper finalises it once, and the digest reports it', async () => {
     const callSid = await finishedCall(harness, 'elevenlabs');
     crm.down = true;
 
@@ -179,12 +186,14 @@ describe('the CRM is down when the call ends', () => {
     expect((await harness.stack.sessions.get(callSid))?.session.status).toBe('ended');
 
     crm.down = false;
+    ahead = 5 * 60_000;
+    expect((await harness.app.afterCall.sweep()).finalised).toEqual([callSid]);
     const digest = await harness.app.afterCall.digest({ day: today() });
 
     expect(digest).toMatchObject({
       kind: 'sent',
       day: today(),
-      retry: { attempted: 1, finalised: [callSid], stillPending: [] },
+      pending: 0,
       counts: { calls: 1, inbound: 1, answered: 1, leads: 1 },
     });
     expect(await callsToday(harness)).toEqual([expect.objectContaining({ callSid, outcome: 'completed' })]);
@@ -198,9 +207,10 @@ describe('the CRM is down when the call ends', () => {
     const digestMail = mail.find((m) => /daily digest/.test(m.subject));
     expect(digestMail?.text).toContain(CALLER);
 
-    // The schedule retried: no second digest, nothing retried again.
+    // The schedule retried: no second digest; the sweeper has nothing left.
     const again = await harness.app.afterCall.digest({ day: today() });
-    expect(again).toMatchObject({ kind: 'already-sent', retry: { attempted: 0 } });
+    expect(again).toMatchObject({ kind: 'already-sent' });
+    expect((await harness.app.afterCall.sweep()).finalised).toEqual([]);
     expect(await ownerMail(harness)).toHaveLength(2);
   });
 });

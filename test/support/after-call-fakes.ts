@@ -20,12 +20,15 @@ import type {
   CallSessionStore,
   NewCallSession,
 } from '../../services/core/call-session.js';
+import type { DigestCounts } from '../../services/core/daily-digest.js';
 import type {
   Appointment,
+  AppointmentInput,
   CallbackScheduler,
   CallControl,
   CallRow,
   Crm,
+  Customer,
   EmailMessage,
   Lead,
   Mailer,
@@ -142,6 +145,13 @@ export class MemoryFinalisationStore implements FinalisationStore, PostCallAnaly
     return [...this.pendingList].slice(0, limit);
   }
 
+  readonly frozenEmails = new Map<string, EmailMessage>();
+
+  async freezeEmail(callSid: string, message: EmailMessage) {
+    if (!this.frozenEmails.has(callSid)) this.frozenEmails.set(callSid, structuredClone(message));
+    return structuredClone(this.frozenEmails.get(callSid) as EmailMessage);
+  }
+
   async saveAnalysis(analysis: PostCallAnalysis) {
     const existing = this.analyses.get(analysis.callSid);
     if (existing && existing.eventAt >= analysis.eventAt) return { stored: false };
@@ -156,22 +166,43 @@ export class MemoryFinalisationStore implements FinalisationStore, PostCallAnaly
 }
 
 export class MemoryDigestMarkers implements DigestMarkers {
-  readonly markers = new Map<string, { status: 'claimed' | 'sent'; claimedAt: number }>();
+  readonly markers = new Map<
+    string,
+    {
+      status: 'claimed' | 'failed' | 'sent';
+      claimedAt: number;
+      sentAt?: number;
+      frozen?: { message: EmailMessage; counts: DigestCounts };
+    }
+  >();
 
   async claim(day: string, now: number, staleAfterMs: number) {
     const m = this.markers.get(day);
-    if (m && !(m.status === 'claimed' && m.claimedAt < now - staleAfterMs)) return false;
-    this.markers.set(day, { status: 'claimed', claimedAt: now });
-    return true;
+    if (m && !(m.status === 'failed' || (m.status === 'claimed' && m.claimedAt < now - staleAfterMs)))
+      return { claimed: false };
+    this.markers.set(day, { ...m, status: 'claimed', claimedAt: now });
+    return { claimed: true, ...structuredClone(m?.frozen) };
   }
 
-  async markSent(day: string) {
+  async freeze(day: string, message: EmailMessage, counts: DigestCounts) {
     const m = this.markers.get(day);
-    if (m) m.status = 'sent';
+    if (!m) throw new Error(`no marker ${day}`);
+    m.frozen ??= structuredClone({ message, counts });
+    return structuredClone(m.frozen);
+  }
+
+  async markSent(day: string, now: number) {
+    const m = this.markers.get(day);
+    if (m) Object.assign(m, { status: 'sent', sentAt: now });
+  }
+
+  async sentAt(day: string) {
+    return this.markers.get(day)?.sentAt;
   }
 
   async release(day: string) {
-    if (this.markers.get(day)?.status === 'claimed') this.markers.delete(day);
+    const m = this.markers.get(day);
+    if (m?.status === 'claimed') m.status = 'failed';
   }
 }
 
@@ -208,7 +239,17 @@ export class MemoryOutboundRequests implements OutboundRequestStore {
 /** A CRM that keeps rows in maps, counts call writes, and can be switched off. */
 export class FakeCrm
   implements
-    Pick<Crm, 'saveCall' | 'callsBetween' | 'leadsBetween' | 'appointmentsBetween' | 'findCustomerByPhone'>
+    Pick<
+      Crm,
+      | 'saveCall'
+      | 'callsBetween'
+      | 'callsFinalisedBetween'
+      | 'leadsBetween'
+      | 'appointmentsBetween'
+      | 'findCustomerByPhone'
+      | 'upsertCustomer'
+      | 'recordAppointment'
+    >
 {
   readonly calls = new Map<string, CallRow>();
   readonly leads: Lead[] = [];
@@ -229,6 +270,32 @@ export class FakeCrm
   async callsBetween(from: number, to: number) {
     this.check();
     return [...this.calls.values()].filter((c) => c.startedAt >= from && c.startedAt < to);
+  }
+
+  async upsertCustomer(customer: Omit<Customer, 'id'>): Promise<Customer> {
+    this.check();
+    return { ...customer, id: `cust-${customer.phone}` };
+  }
+
+  async recordAppointment(input: AppointmentInput): Promise<Appointment> {
+    this.check();
+    const existing = this.appointments.find((a) => a.calendarEventId === input.calendarEventId);
+    if (existing) return Object.assign(existing, input);
+    const appointment: Appointment = {
+      ...input,
+      id: `appt-${input.calendarEventId}`,
+      createdAt: input.start,
+    };
+    this.appointments.push(appointment);
+    return appointment;
+  }
+
+  async callsFinalisedBetween(from: number, to: number) {
+    this.check();
+    return [...this.calls.values()].filter((c) => {
+      const createdAt = this.callCreatedAt.get(c.callSid) ?? c.startedAt;
+      return createdAt >= from && createdAt < to;
+    });
   }
 
   async leadsBetween(from: number, to: number) {

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import type { UnfinalisedCall } from '../../core/after-call-ports.js';
 import type { CallSession, NewCallSession, ToolCallRecord, Turn } from '../../core/call-session.js';
+import type { AppointmentRepair } from '../../core/tool-types.js';
 import type { KnownCustomer } from '../../core/voice-engine.js';
 
 export const SESSION_SK = 'SESSION';
@@ -119,6 +120,8 @@ export function toolItem(callSid: string, record: ToolCallRecord, nowMs: number)
     name: record.name,
     argsJson: JSON.stringify(record.args ?? null),
     result: { ok: record.result.ok, text: record.result.text },
+    // A CRM write the tool could not make: finalisation makes it from here.
+    ...(record.result.crmRepair ? { crmRepairJson: JSON.stringify(record.result.crmRepair) } : {}),
     at: record.at,
     durationMs: record.durationMs,
     expiresAt: expiresAtSeconds(nowMs),
@@ -156,6 +159,7 @@ const sessionSchema = z.object({
   endedAt: z.number().optional(),
   endReason: z.string().optional(),
   finalisedAt: z.number().optional(),
+  transferStatus: z.string().optional(),
 });
 
 const turnSchema = z.object({
@@ -170,8 +174,29 @@ const toolSchema = z.object({
   name: z.string(),
   argsJson: z.string(),
   result: z.object({ ok: z.boolean(), text: z.string() }),
+  crmRepairJson: z.string().optional(),
   at: z.number(),
   durationMs: z.number(),
+});
+
+const crmRepairSchema = z.object({
+  kind: z.literal('appointment'),
+  customer: z.object({
+    phone: z.string(),
+    name: z.string().optional(),
+    email: z.string().optional(),
+    business: z.string().optional(),
+  }),
+  appointment: z.object({
+    callSid: z.string().optional(),
+    start: z.number(),
+    end: z.number(),
+    calendarEventId: z.string(),
+    name: z.string(),
+    phone: z.string(),
+    email: z.string().optional(),
+    purpose: z.string().optional(),
+  }),
 });
 
 export function sessionFromItem(item: Item): CallSession {
@@ -183,8 +208,15 @@ export function turnFromItem(item: Item): Turn {
 }
 
 export function toolCallFromItem(item: Item): ToolCallRecord {
-  const { argsJson, ...rest } = toolSchema.parse(item);
-  return { ...rest, args: JSON.parse(argsJson) as unknown };
+  const { argsJson, crmRepairJson, ...rest } = toolSchema.parse(item);
+  const crmRepair = crmRepairJson
+    ? (compact(crmRepairSchema.parse(JSON.parse(crmRepairJson))) as AppointmentRepair)
+    : undefined;
+  return {
+    ...rest,
+    result: crmRepair ? { ...rest.result, crmRepair } : rest.result,
+    args: JSON.parse(argsJson) as unknown,
+  };
 }
 
 const unfinalisedSchema = z.object({

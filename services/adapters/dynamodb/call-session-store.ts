@@ -147,6 +147,18 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
     await this.conditionally(this.put(toolItem(callSid, record, this.now()), 'attribute_not_exists(pk)'));
   }
 
+  async recordTransferResult(callSid: string, dialStatus: string): Promise<void> {
+    const recorded = await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression: 'SET transferStatus = :status',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':status': dialStatus },
+      }),
+    );
+    if (!recorded) forCall(callSid).warn('No call session to record the transfer result on', { dialStatus });
+  }
+
   async markEnded(callSid: string, reason: string, at: number): Promise<void> {
     await this.conditionally(
       this.update({

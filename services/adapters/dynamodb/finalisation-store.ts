@@ -17,6 +17,7 @@ import {
   type PostCallAnalysis,
   type PostCallAnalysisStore,
 } from '../../core/after-call-ports.js';
+import type { EmailMessage } from '../../core/ports.js';
 import {
   AFTER_CALL_TTL_DAYS,
   analysisKey,
@@ -60,6 +61,14 @@ const analysisSchema = z.object({
   dataCollectionJson: z.string(),
   eventAt: z.number(),
   receivedAt: z.number(),
+});
+
+const emailSchema = z.object({
+  to: z.string(),
+  subject: z.string(),
+  text: z.string(),
+  html: z.string().optional(),
+  idempotencyKey: z.string().optional(),
 });
 
 const markerSchema = z.object({ callSid: z.string(), since: z.number() });
@@ -214,6 +223,20 @@ export class DynamoFinalisationStore implements FinalisationStore, PostCallAnaly
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return pending;
+  }
+
+  async freezeEmail(callSid: string, message: EmailMessage): Promise<EmailMessage> {
+    const { Attributes } = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: finalKey(callSid),
+        UpdateExpression: 'SET ownerEmailJson = if_not_exists(ownerEmailJson, :message)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':message': JSON.stringify(message) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return emailSchema.parse(JSON.parse(String(Attributes?.ownerEmailJson)));
   }
 
   async saveAnalysis(analysis: PostCallAnalysis): Promise<{ stored: boolean }> {
