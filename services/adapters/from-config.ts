@@ -84,7 +84,7 @@ export function outboundSettingsFor(config: Config): OutboundSettings {
 /** `placeCall`'s deps: `POST /calls`, a due schedule and the `schedule_callback` tool all use these. */
 export function placeCallDepsFor(
   config: Config,
-  adapters: Pick<BusinessAdapters, 'crm' | 'callControl'>,
+  adapters: Pick<BusinessAdapters, 'crm' | 'callControl' | 'callLookup'>,
   outbound: OutboundWiring,
   now: () => number = Date.now,
 ): PlaceCallDeps {
@@ -93,6 +93,7 @@ export function placeCallDepsFor(
     sessions: outbound.sessions,
     requests: outbound.requests,
     callControl: adapters.callControl,
+    callLookup: adapters.callLookup,
     scheduler: outbound.scheduler,
     providerFlag: outbound.providerFlag,
     crm: adapters.crm,

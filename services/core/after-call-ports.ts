@@ -176,6 +176,8 @@ export interface OutboundRequest {
   callSid?: string;
   error?: string;
   createdAt: number;
+  /** While `placing`: the run that wrote it owns it until then (epoch ms). */
+  leaseUntil?: number;
 }
 
 export interface OutboundRequestStore {
@@ -183,7 +185,14 @@ export interface OutboundRequestStore {
    * Writes the request as `placing` unless one with that key exists and has not `failed` (a failed
    * placement may be retried with the same key). Returns the stored request either way.
    */
-  create(request: Omit<OutboundRequest, 'status'>): Promise<{ created: boolean; request: OutboundRequest }>;
+  create(
+    request: Omit<OutboundRequest, 'status' | 'leaseUntil'>,
+  ): Promise<{ created: boolean; request: OutboundRequest }>;
+  /**
+   * Takes over a `placing` request whose lease ended before `now`, leasing it until `leaseUntil`;
+   * false when another run holds a live lease or the request is no longer `placing`.
+   */
+  takeOver(idempotencyKey: string, now: number, leaseUntil: number): Promise<boolean>;
   get(idempotencyKey: string): Promise<OutboundRequest | undefined>;
   markPlaced(idempotencyKey: string, callSid: string): Promise<void>;
   markFailed(idempotencyKey: string, error: string): Promise<void>;

@@ -21,11 +21,13 @@ import type {
   NewCallSession,
 } from '../../services/core/call-session.js';
 import type { DigestCounts } from '../../services/core/daily-digest.js';
+import { OUTBOUND_LEASE_MS } from '../../services/core/place-call.js';
 import type {
   Appointment,
   AppointmentInput,
   CallbackScheduler,
   CallControl,
+  CallLookup,
   CallRow,
   Crm,
   Customer,
@@ -34,6 +36,7 @@ import type {
   Mailer,
   OneTimeSchedule,
   PlaceCallRequest,
+  TwilioCall,
 } from '../../services/core/ports.js';
 import type { KnownCustomer } from '../../services/core/voice-engine.js';
 
@@ -209,10 +212,14 @@ export class MemoryDigestMarkers implements DigestMarkers {
 export class MemoryOutboundRequests implements OutboundRequestStore {
   readonly requests = new Map<string, OutboundRequest>();
 
-  async create(request: Omit<OutboundRequest, 'status'>) {
+  async create(request: Omit<OutboundRequest, 'status' | 'leaseUntil'>) {
     const existing = this.requests.get(request.idempotencyKey);
     if (existing && existing.status !== 'failed') return { created: false, request: { ...existing } };
-    const stored: OutboundRequest = { ...request, status: 'placing' };
+    const stored: OutboundRequest = {
+      ...request,
+      status: 'placing',
+      leaseUntil: request.createdAt + OUTBOUND_LEASE_MS,
+    };
     this.requests.set(request.idempotencyKey, stored);
     return { created: true, request: { ...stored } };
   }
@@ -222,11 +229,19 @@ export class MemoryOutboundRequests implements OutboundRequestStore {
     return r ? { ...r } : undefined;
   }
 
+  async takeOver(key: string, now: number, leaseUntil: number) {
+    const r = this.requests.get(key);
+    if (!r || r.status !== 'placing' || (r.leaseUntil ?? 0) >= now) return false;
+    r.leaseUntil = leaseUntil;
+    return true;
+  }
+
   async markPlaced(key: string, callSid: string) {
     const r = this.requests.get(key);
     if (!r) throw new Error(`no request ${key}`);
     Object.assign(r, { status: 'placed', callSid });
     delete r.error;
+    delete r.leaseUntil;
   }
 
   async markFailed(key: string, error: string) {
@@ -335,16 +350,36 @@ export class FakeMailer implements Mailer {
   }
 }
 
-export class FakeCallControl implements Pick<CallControl, 'placeCall'> {
+/** Places calls (records them) and answers what Twilio knows about the calls placed. */
+export class FakeCallControl implements Pick<CallControl, 'placeCall'>, Pick<CallLookup, 'callsBetween'> {
   readonly placed: PlaceCallRequest[] = [];
+  /** The calls Twilio has, as its REST API would list them. */
+  readonly twilioCalls: TwilioCall[] = [];
   failWith?: Error;
   private next = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   async placeCall(request: PlaceCallRequest) {
     if (this.failWith) throw this.failWith;
     this.placed.push(request);
     this.next += 1;
-    return { callSid: `CA${String(this.next).padStart(32, '0')}` };
+    const callSid = `CA${String(this.next).padStart(32, '0')}`;
+    this.twilioCalls.push({
+      callSid,
+      status: 'queued',
+      from: request.from,
+      to: request.to,
+      direction: 'outbound',
+      createdAt: this.now(),
+    });
+    return { callSid };
+  }
+
+  async callsBetween(from: string, to: string, since: number) {
+    return this.twilioCalls
+      .filter((c) => c.from === from && c.to === to && (c.createdAt ?? 0) >= since)
+      .reverse();
   }
 }
 
