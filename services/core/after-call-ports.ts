@@ -91,7 +91,8 @@ export interface UnfinalisedCall {
    * inbound webhook (session creation) while no stream has ended.
    */
   since: number;
-  status: 'created' | 'streaming' | 'ended';
+  /** `finalised`: turns arrived after finalisation and must be added to the CRM. */
+  status: 'created' | 'streaming' | 'ended' | 'finalised';
 }
 
 /** Finds unfinalised calls without scanning the table (a sparse index in DynamoDB). */

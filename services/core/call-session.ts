@@ -94,8 +94,13 @@ export interface CallSessionStore {
   ): Promise<CallSession | undefined>;
   /** Records which engine served the call and why it differs from the one chosen, if it does. */
   recordEngine(callSid: string, servedBy: EngineName, failoverReason?: string): Promise<void>;
-  /** Idempotent on `seq`: writing the same turn twice keeps one. */
+  /**
+   * Idempotent on `seq`: writing the same turn twice keeps one. A turn written after the call was
+   * finalised puts the call back on the sweeper's list, which adds it to the CRM.
+   */
   appendTurn(callSid: string, turn: Turn): Promise<void>;
+  /** The late turns of a finalised call are in the CRM: off the sweeper's list again. */
+  lateTurnsSaved(callSid: string): Promise<void>;
   appendToolCall(callSid: string, record: ToolCallRecord): Promise<void>;
   /** Records how the transfer's `<Dial>` ended (no session: nothing is created). */
   recordTransferResult(callSid: string, dialStatus: string): Promise<void>;

@@ -20,6 +20,7 @@ import {
   type FinaliseOutcome,
   finaliseCall,
   resumeFinalisation,
+  saveLateTurns,
 } from './finalise-call.js';
 import { forCall, logger } from './logging.js';
 import type { CallLookup } from './ports.js';
@@ -30,7 +31,7 @@ export const OLDEST_UNFINALISED_CALL_AGE_METRIC = 'OldestUnfinalisedCallAge';
 export interface SweepDeps {
   finalise: FinaliseDeps;
   index: UnfinalisedCallIndex;
-  sessions: Pick<CallSessionStore, 'get' | 'markFinalised'>;
+  sessions: Pick<CallSessionStore, 'get' | 'markFinalised' | 'lateTurnsSaved'>;
   twilio: Pick<CallLookup, 'getCall'>;
   graceMs: number;
   now: () => number;
@@ -146,8 +147,14 @@ async function sweepOne(
   const state = await finalise.finalisations.get(call.callSid);
   if (state) {
     if (state.step === 'done') {
-      // Finalised, but the session's last write failed: set it now so the index lets go.
-      await deps.sessions.markFinalised(call.callSid, deps.now());
+      if (call.status === 'finalised') {
+        // Turns landed after finalisation: the CRM row gets them too.
+        await saveLateTurns(finalise, call.callSid);
+        await deps.sessions.lateTurnsSaved(call.callSid);
+      } else {
+        // Finalised, but the session's last write failed: set it now so the index lets go.
+        await deps.sessions.markFinalised(call.callSid, deps.now());
+      }
       return { kind: 'already-done', callSid: call.callSid };
     }
     return (

@@ -101,6 +101,21 @@ export async function resumeFinalisation(
 }
 
 /**
+ * Turns that reached the call record after it was finalised: the call row is written again with
+ * every turn (`saveCall` is idempotent on callSid and upserts turns by seq). Returns whether it ran.
+ */
+export async function saveLateTurns(deps: FinaliseDeps, callSid: string): Promise<boolean> {
+  const state = await deps.finalisations.get(callSid);
+  if (state?.step !== 'done') return false;
+  const facts = await callFacts({ ...deps, settleMs: 0 }, state);
+  await deps.crm.saveCall(facts.row);
+  forCall(callSid).info('Turns that arrived after finalisation added to the CRM', {
+    turns: facts.row.turns.length,
+  });
+  return true;
+}
+
+/**
  * A post-call analysis that arrived after the call row was written: write the row again with the
  * analysis summary (`saveCall` is idempotent on callSid). Returns whether the row was updated.
  * Called by the post-call webhook, and by finalisation right after its own CRM write, so whichever

@@ -223,6 +223,25 @@ describe('finalisation sweeper', () => {
     expect((await sweepUnfinalisedCalls(deps())).finalised).toEqual([sid]);
   });
 
+  test('turns that arrive after finalisation are added to the CRM row by the next sweep', async () => {
+    const sid = callSid(9);
+    await openCall(sid);
+    await sessions.appendTurn(sid, { seq: 1, role: 'caller', text: 'Hi, is this Bolt?', at: T0 + 1000 });
+    await finaliseCall(
+      { ...deps().finalise, settleMs: 0 },
+      { callSid: sid, status: 'completed', at: T0 + 9000 },
+    );
+    expect(crm.calls.get(sid)?.turns).toHaveLength(1);
+
+    // A kept write lands late: the agent's goodbye.
+    await sessions.appendTurn(sid, { seq: 2, role: 'agent', text: 'Yes! Goodbye.', at: T0 + 8000 });
+    clock.now = T0 + 9000 + GRACE_MS;
+    await sweepUnfinalisedCalls(deps());
+    expect(crm.calls.get(sid)?.turns.map((t) => t.text)).toEqual(['Hi, is this Bolt?', 'Yes! Goodbye.']);
+    expect(mailer.sent).toHaveLength(1);
+    expect(await sessions.listUnfinalised(clock.now, 10)).toEqual([]);
+  });
+
   test('the sparse index holds only unfinalised sessions and is read by query, not scan', async () => {
     await openCall(callSid(7));
     await openCall(callSid(8));

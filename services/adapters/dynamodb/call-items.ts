@@ -222,7 +222,7 @@ export function toolCallFromItem(item: Item): ToolCallRecord {
 const unfinalisedSchema = z.object({
   callSid: z.string(),
   sweepSince: z.number(),
-  status: z.enum(['created', 'streaming', 'ended']),
+  status: z.enum(['created', 'streaming', 'ended', 'finalised']),
 });
 
 /** An entry of the `unfinalised` index (the index projects `callSid` and `status`). */

@@ -141,6 +141,34 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
   async appendTurn(callSid: string, turn: Turn): Promise<void> {
     // A duplicate seq is a retry of the same write: keep the first, quietly.
     await this.conditionally(this.put(turnItem(callSid, turn, this.now()), 'attribute_not_exists(pk)'));
+    // A turn that lands after finalisation (a write kept through an outage, or Twilio's status
+    // overtaking the stream) puts the call back on the sweeper's index: it adds the turn to the CRM.
+    await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression: 'SET sweepPk = :pk, sweepSince = :now, lateTurns = :late',
+        ConditionExpression: '#status = :finalised',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':pk': UNFINALISED_PK,
+          ':now': this.now(),
+          ':late': true,
+          ':finalised': 'finalised',
+        },
+      }),
+    );
+  }
+
+  async lateTurnsSaved(callSid: string): Promise<void> {
+    await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression: 'REMOVE sweepPk, sweepSince, lateTurns',
+        ConditionExpression: '#status = :finalised',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':finalised': 'finalised' },
+      }),
+    );
   }
 
   async appendToolCall(callSid: string, record: ToolCallRecord): Promise<void> {
