@@ -49,6 +49,8 @@ export interface LocalStack extends LocalStackContext {
   port: number;
   /** The DynamoDB the sessions live in (embedded or DYNAMODB_ENDPOINT). */
   dynamodbEndpoint: string;
+  /** The bridge at `/media-stream`, if one was built (drain and close it as SIGTERM would). */
+  bridge?: LocalStackBridge;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function startLocalStack(env: Env, options: LocalStackOptions = {})
       url: `http://127.0.0.1:${port}`,
       port,
       dynamodbEndpoint,
+      bridge,
       close: () => {
         closing ??= (async () => {
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -231,7 +231,7 @@ export class MemoryOutboundRequests implements OutboundRequestStore {
 
   async takeOver(key: string, now: number, leaseUntil: number) {
     const r = this.requests.get(key);
-    if (!r || r.status !== 'placing' || (r.leaseUntil ?? 0) >= now) return false;
+    if (r?.status !== 'placing' || (r.leaseUntil ?? 0) >= now) return false;
     r.leaseUntil = leaseUntil;
     return true;
   }
