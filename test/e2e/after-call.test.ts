@@ -20,6 +20,7 @@ import {
   OWNER_EMAIL,
   PUBLIC_URL,
   startHarness,
+  statusCallback,
   WEBHOOK_SECRET,
 } from './harness';
 
@@ -57,18 +58,7 @@ const wholeDay = () => {
 };
 
 function status(harness: Harness, callSid: string, callStatus: string, extra: { signature?: 'forged' } = {}) {
-  return sendStatusCallback({
-    baseUrl: harness.stack.url,
-    publicUrl: PUBLIC_URL,
-    accountSid: TEST_ACCOUNT_SID,
-    authToken: TEST_AUTH_TOKEN,
-    callSid,
-    from: CALLER,
-    to: BUSINESS_NUMBER,
-    callStatus,
-    callDurationSeconds: callStatus === 'completed' ? 42 : undefined,
-    signature: extra.signature,
-  });
+  return statusCallback(harness, { callSid, from: CALLER, callStatus, signature: extra.signature });
 }
 
 async function callsToday(harness: Harness): Promise<CallRow[]> {

@@ -8,7 +8,12 @@ import { type LocalApp, startLocalApp } from '../../services/local/app';
 import { type ElevenLabsSim, startElevenLabsSim } from '../../services/local/sim/elevenlabs-server';
 import { type OpenAiSim, startOpenAiSim } from '../../services/local/sim/openai-server';
 import type { ConversationScript } from '../../services/local/sim/script';
-import { openStream, placeCall, type TwilioCallStream } from '../../services/local/sim/twilio-caller';
+import {
+  openStream,
+  placeCall,
+  sendStatusCallback,
+  type TwilioCallStream,
+} from '../../services/local/sim/twilio-caller';
 import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest';
 import type { LocalStack } from '../../services/local/stack';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
@@ -166,4 +171,23 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await rm(outboxDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Twilio's signed status callback for a call from `from` to the business (42 s when completed). */
+export function statusCallback(
+  harness: Pick<Harness, 'stack'>,
+  call: { callSid: string; from: string; callStatus: string; signature?: 'forged' },
+) {
+  return sendStatusCallback({
+    baseUrl: harness.stack.url,
+    publicUrl: PUBLIC_URL,
+    accountSid: TEST_ACCOUNT_SID,
+    authToken: TEST_AUTH_TOKEN,
+    callSid: call.callSid,
+    from: call.from,
+    to: BUSINESS_NUMBER,
+    callStatus: call.callStatus,
+    callDurationSeconds: call.callStatus === 'completed' ? 42 : undefined,
+    signature: call.signature,
+  });
 }

@@ -18,7 +18,7 @@ import { loadClip } from '../../services/local/sim/audio';
 import { sendStatusCallback } from '../../services/local/sim/twilio-caller';
 import { type EngineDriver, nextDriver } from '../e2e/engine-driver';
 import { eventually } from '../e2e/eventually';
-import { BUSINESS_NUMBER, type Harness, OWNER_EMAIL, PUBLIC_URL, startHarness } from '../e2e/harness';
+import { BUSINESS_NUMBER, type Harness, OWNER_EMAIL, startHarness, statusCallback } from '../e2e/harness';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from './dynamo-fault-proxy';
 import { type ResendStandIn, startResendStandIn } from './resend-stand-in';
@@ -116,12 +116,18 @@ afterAll(async () => {
   console.log(`Reliability figures (last run):\n| fault | outcome | figure |\n|---|---|---|\n${rows}`);
 });
 
-/** A call that streamed, said two turns, and hung up; Twilio's record of it is in the simulator. */
-async function finishedCall(): Promise<{ callSid: string; driver: EngineDriver }> {
-  const callSid = `CA${(++calls).toString(16).padStart(4, '0')}${'ab'.repeat(14)}`;
+/** A live call with its engine session ready; the callSid ends in `tag` repeated. */
+async function liveCall(tag: string) {
+  const callSid = `CA${(++calls).toString(16).padStart(4, '0')}${tag.repeat(14)}`;
   const { stream } = await harness.call({ from: CALLER, callSid });
   const driver = await nextDriver(harness, 'elevenlabs');
   await driver.ready();
+  return { callSid, stream, driver };
+}
+
+/** A call that streamed, said two turns, and hung up; Twilio's record of it is in the simulator. */
+async function finishedCall(): Promise<{ callSid: string; driver: EngineDriver }> {
+  const { callSid, stream, driver } = await liveCall('ab');
   driver.transcripts('Hi, my boiler is leaking.', 'Sorry to hear that, we can help.');
   await eventually(
     () => harness.stack.sessions.get(callSid),
@@ -149,18 +155,8 @@ function twilioKnows(callSid: string, status = 'completed', duration = 42): void
   });
 }
 
-function statusCallback(callSid: string) {
-  return sendStatusCallback({
-    baseUrl: harness.stack.url,
-    publicUrl: PUBLIC_URL,
-    accountSid: TEST_ACCOUNT_SID,
-    authToken: TEST_AUTH_TOKEN,
-    callSid,
-    from: CALLER,
-    to: BUSINESS_NUMBER,
-    callStatus: 'completed',
-    callDurationSeconds: 42,
-  });
+function completed(callSid: string) {
+  return statusCallback(harness, { callSid, from: CALLER, callStatus: 'completed' });
 }
 
 /** Moves the after-call clock past the grace period and any backoff, and runs one sweep. */
@@ -206,7 +202,7 @@ describe('fault injection through the local stack', () => {
       operation: 'PutItem',
       bodyContains: 'FINALISATION#PENDING',
     });
-    const answer = await statusCallback(callSid);
+    const answer = await completed(callSid);
     stop();
     expect(answer.status).toBe(500);
     expect(await crmRow(callSid)).toBeUndefined();
@@ -221,10 +217,7 @@ describe('fault injection through the local stack', () => {
   });
 
   test('DynamoDB throttled for a few seconds during a call: audio keeps flowing, turns land later', async () => {
-    const callSid = `CA${(++calls).toString(16).padStart(4, '0')}${'cd'.repeat(14)}`;
-    const { stream } = await harness.call({ from: CALLER, callSid });
-    const driver = await nextDriver(harness, 'elevenlabs');
-    await driver.ready();
+    const { callSid, stream, driver } = await liveCall('cd');
     const before = proxy.failed;
     const stop = proxy.inject({ kind: 'throttled', operation: 'PutItem', bodyContains: 'TURN#' });
     const outageStart = Date.now();
@@ -256,14 +249,14 @@ describe('fault injection through the local stack', () => {
   test('Supabase down at finalisation: pending, then finalised exactly once', async () => {
     const { callSid } = await finishedCall();
     crm.down = true;
-    expect((await statusCallback(callSid)).status).toBe(200);
+    expect((await completed(callSid)).status).toBe(200);
     const pending = await harness.stack.stores.finalisations.get(callSid);
     expect(pending).toMatchObject({ step: 'pending', lastError: 'Supabase unavailable (503)' });
     // Still down at the first sweep: stays pending, with backoff.
     expect((await sweepLater()).pending).toContain(callSid);
     crm.down = false;
     expect((await sweepLater()).finalised).toContain(callSid);
-    expect((await statusCallback(callSid)).status).toBe(200); // Twilio repeats: nothing new
+    expect((await completed(callSid)).status).toBe(200); // Twilio repeats: nothing new
     expect((await sweepLater()).finalised).not.toContain(callSid);
     expect(ownerEmailsFor(callSid)).toHaveLength(1);
     const state = await harness.stack.stores.finalisations.get(callSid);
@@ -278,7 +271,7 @@ describe('fault injection through the local stack', () => {
   test('Resend down: retried, and the owner email is sent once', async () => {
     const { callSid } = await finishedCall();
     resend.down = true;
-    expect((await statusCallback(callSid)).status).toBe(200);
+    expect((await completed(callSid)).status).toBe(200);
     expect(await harness.stack.stores.finalisations.get(callSid)).toMatchObject({ step: 'crm-saved' });
     const refused = resend.refused;
     expect(refused).toBeGreaterThanOrEqual(3);
@@ -294,10 +287,7 @@ describe('fault injection through the local stack', () => {
   });
 
   test('Google down while booking: the caller is told, nothing half-made; CRM down after the event: row written at finalisation', async () => {
-    const callSid = `CA${(++calls).toString(16).padStart(4, '0')}${'ef'.repeat(14)}`;
-    const { stream } = await harness.call({ from: CALLER, callSid });
-    const driver = await nextDriver(harness, 'elevenlabs');
-    await driver.ready();
+    const { callSid, stream, driver } = await liveCall('ef');
     const start = nextWeekdayAt10();
     calendar.down = true;
     const refused = await driver.toolCall('book_appointment', { start, name: 'Sam Rivera' });
@@ -320,7 +310,7 @@ describe('fault injection through the local stack', () => {
       (r) => r?.session.status === 'ended',
       8000,
     );
-    expect((await statusCallback(callSid)).status).toBe(200);
+    expect((await completed(callSid)).status).toBe(200);
     const appointments = await crm.appointmentsBetween(0, Date.now() + ahead + 86_400_000);
     expect(appointments).toEqual([
       expect.objectContaining({
@@ -338,10 +328,7 @@ describe('fault injection through the local stack', () => {
   });
 
   test('the Twilio REST API failing on transfer and hang-up: the caller is told, the call still ends', async () => {
-    const callSid = `CA${(++calls).toString(16).padStart(4, '0')}${'12'.repeat(14)}`;
-    const { stream } = await harness.call({ from: CALLER, callSid });
-    const driver = await nextDriver(harness, 'elevenlabs');
-    await driver.ready();
+    const { callSid, stream, driver } = await liveCall('12');
     harness.twilioRest.failNext(2, 500);
     const transfer = await driver.toolCall('transfer_to_human', { reason: 'wants the owner' });
     expect(transfer.isError).toBe(true);
@@ -374,10 +361,7 @@ describe('fault injection through the local stack', () => {
   });
 
   test('the engine drops mid-call: today the call ends cleanly and still reaches the CRM', async () => {
-    const callSid = `CA${(++calls).toString(16).padStart(4, '0')}${'34'.repeat(14)}`;
-    const { stream } = await harness.call({ from: CALLER, callSid });
-    const driver = await nextDriver(harness, 'elevenlabs');
-    await driver.ready();
+    const { callSid, stream, driver } = await liveCall('34');
     driver.transcripts('Hello?', 'Hi, how can I help?');
     await eventually(
       () => harness.stack.sessions.get(callSid),
@@ -397,7 +381,7 @@ describe('fault injection through the local stack', () => {
       8000,
     );
     expect(record?.session.endReason).toMatch(ENGINE_DROP_TODAY.endReason);
-    expect((await statusCallback(callSid)).status).toBe(200);
+    expect((await completed(callSid)).status).toBe(200);
     expect((await crmRow(callSid))?.turns).toHaveLength(2);
     figures.push({
       fault: 'engine drops mid-call',
@@ -407,10 +391,7 @@ describe('fault injection through the local stack', () => {
   });
 
   test('SIGTERM with live calls: draining keeps the call; at the stop timeout it ends and the sweeper finalises it', async () => {
-    const callSid = `CA${(++calls).toString(16).padStart(4, '0')}${'56'.repeat(14)}`;
-    const { stream } = await harness.call({ from: CALLER, callSid });
-    const driver = await nextDriver(harness, 'elevenlabs');
-    await driver.ready();
+    const { callSid, stream, driver } = await liveCall('56');
     driver.transcripts('Are you open Saturday?', 'Yes, 10 to 2.');
     await eventually(
       () => harness.stack.sessions.get(callSid),

@@ -3,20 +3,19 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { z } from 'zod';
 import type { DigestClaim, DigestCountsRecord, DigestMarkers } from '../../core/after-call-ports.js';
 import type { EmailMessage } from '../../core/ports.js';
-import { DIGEST_MARKER_TTL_DAYS, digestKey, expiresAtSeconds } from './after-call-items.js';
+import {
+  DIGEST_MARKER_TTL_DAYS,
+  digestKey,
+  emailMessageSchema,
+  expiresAtSeconds,
+} from './after-call-items.js';
 
 export interface DynamoDigestMarkersOptions {
   tableName: string;
 }
 
 const frozenSchema = z.object({
-  message: z.object({
-    to: z.string(),
-    subject: z.string(),
-    text: z.string(),
-    html: z.string().optional(),
-    idempotencyKey: z.string().optional(),
-  }),
+  message: emailMessageSchema,
   counts: z.record(z.string(), z.number()),
 });
 

@@ -22,6 +22,7 @@ import {
   AFTER_CALL_TTL_DAYS,
   analysisKey,
   compact,
+  emailMessageSchema,
   expiresAtSeconds,
   finalKey,
   type Item,
@@ -61,14 +62,6 @@ const analysisSchema = z.object({
   dataCollectionJson: z.string(),
   eventAt: z.number(),
   receivedAt: z.number(),
-});
-
-const emailSchema = z.object({
-  to: z.string(),
-  subject: z.string(),
-  text: z.string(),
-  html: z.string().optional(),
-  idempotencyKey: z.string().optional(),
 });
 
 const markerSchema = z.object({ callSid: z.string(), since: z.number() });
@@ -236,7 +229,7 @@ export class DynamoFinalisationStore implements FinalisationStore, PostCallAnaly
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return emailSchema.parse(JSON.parse(String(Attributes?.ownerEmailJson)));
+    return emailMessageSchema.parse(JSON.parse(String(Attributes?.ownerEmailJson)));
   }
 
   async saveAnalysis(analysis: PostCallAnalysis): Promise<{ stored: boolean }> {
