@@ -151,7 +151,9 @@ export const bookAppointment = defineTool({
               },
               { kind: 'paragraph', lines: ['If you need to change it, just call us back.'] },
             ],
-            idempotencyKey: emailKey('confirmation', key),
+            // The address and purpose are in the key: a retry that differs is another email, never a
+            // conflicting one under the same key.
+            idempotencyKey: emailKey('confirmation', key, args.email, args.purpose ?? ''),
           }),
         );
         confirmation = ` A confirmation is on its way to ${args.email}.`;
