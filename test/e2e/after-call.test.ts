@@ -11,14 +11,11 @@ import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
 import type { CallRow } from '../../services/core/ports';
 import type { EngineName } from '../../services/core/voice-engine';
 import { loadClip } from '../../services/local/sim/audio';
-import { sendStatusCallback } from '../../services/local/sim/twilio-caller';
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { nextDriver } from './engine-driver';
 import {
   BUSINESS_NUMBER,
   type Harness,
   OWNER_EMAIL,
-  PUBLIC_URL,
   startHarness,
   statusCallback,
   WEBHOOK_SECRET,

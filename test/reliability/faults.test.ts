@@ -15,11 +15,9 @@ import { ownerCallEmailKey } from '../../services/core/owner-email';
 import type { AppointmentInput, CallRow, Customer } from '../../services/core/ports';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../services/local/embedded-dynamodb';
 import { loadClip } from '../../services/local/sim/audio';
-import { sendStatusCallback } from '../../services/local/sim/twilio-caller';
 import { type EngineDriver, nextDriver } from '../e2e/engine-driver';
 import { eventually } from '../e2e/eventually';
 import { BUSINESS_NUMBER, type Harness, OWNER_EMAIL, startHarness, statusCallback } from '../e2e/harness';
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from './dynamo-fault-proxy';
 import { type ResendStandIn, startResendStandIn } from './resend-stand-in';
 
