@@ -26,10 +26,10 @@ export type FinalisationSweepHandler = () => Promise<SweepReport>;
 export type AgeSink = (ageSeconds: number) => void;
 
 export interface FinalisationSweepHandlerDeps {
-  config: Pick<Config, 'finalisation'>;
+  config: Pick<Config, 'finalisation' | 'twilio'>;
   finalise: FinaliseDeps;
   sessions: DynamoCallSessionStore;
-  twilio: Pick<CallLookup, 'getCall'>;
+  twilio: Pick<CallLookup, 'getCall' | 'callsTo'>;
   publishAge: AgeSink;
   now?: () => number;
 }
@@ -41,6 +41,7 @@ export function createFinalisationSweepHandler(deps: FinalisationSweepHandlerDep
     index: deps.sessions,
     sessions: deps.sessions,
     twilio: deps.twilio,
+    businessNumber: deps.config.twilio.phoneNumber,
     graceMs: graceSeconds * 1000,
     now: deps.now ?? Date.now,
     // A run must end before the next one starts.

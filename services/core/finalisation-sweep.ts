@@ -32,7 +32,14 @@ export interface SweepDeps {
   finalise: FinaliseDeps;
   index: UnfinalisedCallIndex;
   sessions: Pick<CallSessionStore, 'get' | 'markFinalised' | 'lateTurnsSaved'>;
-  twilio: Pick<CallLookup, 'getCall'>;
+  twilio: Pick<CallLookup, 'getCall' | 'callsTo'>;
+  /**
+   * The business number: calls Twilio has to it that we never recorded at all (the inbound webhook
+   * failed before writing a session, and no status callback came) are finalised from Twilio too.
+   */
+  businessNumber?: string;
+  /** How far back that look at Twilio's call list goes (default 1 h). */
+  lookbackMs?: number;
   graceMs: number;
   now: () => number;
   /** Stop starting new work after this long, so a run never overlaps the next (default 60 s). */
@@ -124,6 +131,12 @@ export async function sweepUnfinalisedCalls(deps: SweepDeps): Promise<SweepRepor
     }
   }
 
+  if (deps.businessNumber && deps.now() <= deadline) {
+    const unknown = await finaliseUnrecordedCalls(deps, finalise, startedAt, waitingSince);
+    report.finalised.push(...unknown.finalised);
+    report.pending.push(...unknown.pending);
+  }
+
   const oldest = Math.min(...waitingSince.values());
   report.oldestUnfinalisedAgeSeconds = Number.isFinite(oldest)
     ? Math.max(0, Math.round((deps.now() - oldest) / 1000))
@@ -192,6 +205,47 @@ async function sweepOne(
       ? { from: twilioCall.from, to: twilioCall.to, direction: twilioCall.direction }
       : undefined,
   });
+}
+
+/**
+ * Calls to the business number that Twilio has and we have no trace of (no session, no
+ * finalisation): the inbound webhook failed before writing anything and the status callback never
+ * came. Twilio's record alone still makes a row and an owner email (usually a missed call).
+ */
+async function finaliseUnrecordedCalls(
+  deps: SweepDeps,
+  finalise: FinaliseDeps,
+  startedAt: number,
+  waitingSince: Map<string, number>,
+): Promise<{ finalised: string[]; pending: string[] }> {
+  const result = { finalised: [] as string[], pending: [] as string[] };
+  const since = startedAt - (deps.lookbackMs ?? 60 * 60_000);
+  for (const call of await deps.twilio.callsTo(deps.businessNumber ?? '', since)) {
+    if (!isFinalCallStatus(call.status) || call.direction !== 'inbound') continue;
+    const endedAt = call.endedAt ?? call.startedAt ?? call.createdAt ?? startedAt;
+    if (endedAt > startedAt - deps.graceMs) continue;
+    if (await finalise.finalisations.get(call.callSid)) continue;
+    if (await deps.sessions.get(call.callSid)) continue;
+    forCall(call.callSid).warn(
+      'A call Twilio had and we never recorded: finalising from the Twilio REST API',
+      {
+        twilioStatus: call.status,
+      },
+    );
+    const outcome = await finaliseCall(finalise, {
+      callSid: call.callSid,
+      status: call.status,
+      durationSeconds: call.durationSeconds,
+      at: endedAt,
+      fallback: { from: call.from, to: call.to, direction: call.direction },
+    });
+    if (outcome.kind === 'finalised') result.finalised.push(call.callSid);
+    else if (outcome.kind === 'pending') {
+      result.pending.push(call.callSid);
+      waitingSince.set(call.callSid, endedAt);
+    }
+  }
+  return result;
 }
 
 /** Runs a pending finalisation again once its backoff has passed; undefined when not due yet. */

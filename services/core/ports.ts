@@ -189,6 +189,8 @@ export interface CallLookup {
   getCall(callSid: string): Promise<TwilioCall | undefined>;
   /** Calls from `from` to `to` created at or after `since` (epoch ms), newest first. */
   callsBetween(from: string, to: string, since: number): Promise<TwilioCall[]>;
+  /** Calls to `to` (the business number) that started at or after `since` (epoch ms). */
+  callsTo(to: string, since: number): Promise<TwilioCall[]>;
 }
 
 // ---------- One-time schedules (EventBridge Scheduler) ----------

@@ -67,6 +67,7 @@ function deps(): SweepDeps {
       authToken: TEST_AUTH_TOKEN,
       apiUrl: twilio.url,
     }),
+    businessNumber: BUSINESS_NUMBER,
     graceMs: GRACE_MS,
     now,
   };
@@ -108,27 +109,36 @@ describe('finalisation sweeper', () => {
 
     clock.now = T0 + 96_000 + GRACE_MS - 1;
     expect((await sweepUnfinalisedCalls(deps())).finalised).toEqual([]);
-    expect(twilio.requests).toEqual([]);
+    const fetchesOf = () => twilio.requests.filter((r) => r.callSid === sid);
+    expect(fetchesOf()).toEqual([]);
 
     clock.now = T0 + 96_000 + GRACE_MS;
     const report = await sweepUnfinalisedCalls(deps());
     expect(report.finalised).toEqual([sid]);
     expect(report.oldestUnfinalisedAgeSeconds).toBe(0);
-    expect(twilio.requests).toEqual([
+    expect(fetchesOf()).toEqual([
       expect.objectContaining({
         method: 'GET',
         path: `/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Calls/${sid}.json`,
       }),
     ]);
+    // The only other requests: each run's list of calls to the business number (calls never recorded).
+    for (const other of twilio.requests.filter((r) => r.callSid !== sid)) {
+      expect(other).toMatchObject({
+        method: 'GET',
+        path: `/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Calls.json`,
+      });
+      expect(other.form.To).toBe(BUSINESS_NUMBER);
+    }
     expect(crm.calls.get(sid)).toMatchObject({ outcome: 'completed', durationSeconds: 95, from: CALLER });
     expect(crm.calls.get(sid)?.turns).toHaveLength(1);
     expect(mailer.sent).toHaveLength(1);
     expect((await sessions.get(sid))?.session.status).toBe('finalised');
-    // Off the index: the next run asks Twilio nothing.
+    // Off the index: the next run asks Twilio nothing about it.
     twilio.requests.length = 0;
     clock.now += 600_000;
     expect(await sweepUnfinalisedCalls(deps())).toMatchObject({ finalised: [], live: [], pending: [] });
-    expect(twilio.requests).toEqual([]);
+    expect(fetchesOf()).toEqual([]);
   });
 
   test('a call that never streamed counts its grace from the webhook; Twilio says no-answer', async () => {
@@ -240,6 +250,29 @@ describe('finalisation sweeper', () => {
     expect(crm.calls.get(sid)?.turns.map((t) => t.text)).toEqual(['Hi, is this Bolt?', 'Yes! Goodbye.']);
     expect(mailer.sent).toHaveLength(1);
     expect(await sessions.listUnfinalised(clock.now, 10)).toEqual([]);
+  });
+
+  test('a call Twilio has and we never recorded (webhook failed, no callback) still reaches the CRM', async () => {
+    const sid = callSid(10);
+    twilio.setCall({
+      sid,
+      status: 'completed',
+      from: '+12125550177',
+      to: BUSINESS_NUMBER,
+      direction: 'inbound',
+      duration: 3,
+      startTime: T0,
+      endTime: T0 + 3000,
+    });
+    clock.now = T0 + 3000 + GRACE_MS - 1;
+    expect((await sweepUnfinalisedCalls(deps())).finalised).toEqual([]);
+    clock.now += 2;
+    expect((await sweepUnfinalisedCalls(deps())).finalised).toEqual([sid]);
+    expect(crm.calls.get(sid)).toMatchObject({ from: '+12125550177', outcome: 'completed', turns: [] });
+    expect(mailer.sent[0]?.subject).toBe('Missed call from +12125550177');
+    // Known now: the next run leaves it alone.
+    expect((await sweepUnfinalisedCalls(deps())).finalised).toEqual([]);
+    expect(mailer.sent).toHaveLength(1);
   });
 
   test('the sparse index holds only unfinalised sessions and is read by query, not scan', async () => {

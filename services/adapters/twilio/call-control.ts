@@ -91,6 +91,11 @@ export class TwilioCallControl implements CallControl, CallLookup {
     }
   }
 
+  async callsTo(to: string, since: number): Promise<TwilioCall[]> {
+    const calls = await this.client.calls.list({ to, startTimeAfter: new Date(since), limit: 500 });
+    return calls.map(toTwilioCall).filter((call) => (call.startedAt ?? call.createdAt ?? 0) >= since);
+  }
+
   async callsBetween(from: string, to: string, since: number): Promise<TwilioCall[]> {
     // Twilio filters by number; the creation time is checked here (a queued call has no start time).
     const calls = await this.client.calls.list({ from, to, limit: 20 });
