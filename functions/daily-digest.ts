@@ -1,7 +1,8 @@
 /**
- * The daily digest, invoked by its EventBridge schedule (no route). It retries finalisations left
- * pending, then emails the owner about the previous business day, once per day. A failed send
- * throws after giving the day's marker back, so the schedule's retry sends it.
+ * The daily digest, invoked by its EventBridge schedule (no route, 08:00 local by default). It
+ * emails the owner about the previous business day, once per day, with earlier calls finalised late
+ * (the finalisation sweeper does the retries). A failed send throws after giving the day's marker
+ * back, so the schedule's retry sends the same frozen message.
  *
  * The event may name the day to report (`{ "day": "YYYY-MM-DD" }`), e.g. to resend one by hand
  * with `aws lambda invoke`; anything else (the schedule's own event) means yesterday.
@@ -31,8 +32,7 @@ export function createDailyDigestHandler(deps: DigestDeps): DailyDigestHandler {
     logger.info('Daily digest run', {
       day: outcome.day,
       outcome: outcome.kind,
-      retried: outcome.retry.attempted,
-      stillPending: outcome.retry.stillPending.length,
+      ...(outcome.kind === 'sent' ? { late: outcome.counts.late, stillPending: outcome.pending } : {}),
     });
     return outcome;
   };

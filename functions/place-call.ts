@@ -74,6 +74,13 @@ export function createPlaceCallHandler(deps: PlaceCallHandlerDeps): PlaceCallHan
     switch (outcome.kind) {
       case 'failed':
         throw new Error(`Scheduled call ${String(key)} not placed: ${outcome.message}`);
+      case 'duplicate':
+        // Another run holds the request's lease right now: the Scheduler's retry (after the lease)
+        // resolves it, so a callback whose first run crashed mid-placement is never dropped.
+        if (outcome.status === 'placing')
+          throw new Error(`Scheduled call ${String(key)} is being placed by another run; retry`);
+        logger.info('Scheduled call handled', { idempotencyKey: key, outcome: outcome.kind });
+        return outcome;
       case 'refused':
         // The message may quote the number: the code says why.
         logger.error('Scheduled call refused: not retried', { idempotencyKey: key, code: outcome.code });

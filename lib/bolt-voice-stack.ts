@@ -8,6 +8,7 @@ import { CallTable } from './call-table.js';
 import type { BoltVoiceConfig } from './config.js';
 import { LambdaFunctions } from './lambda-functions.js';
 import { Monitoring } from './monitoring.js';
+import { acknowledgeWildcardResource } from './nag.js';
 import { Schedules } from './schedules.js';
 import { Settings } from './settings.js';
 import { WebhookApi } from './webhook-api.js';
@@ -43,6 +44,11 @@ export class BoltVoiceStack extends Stack {
 
     const settings = new Settings(this, 'Settings', { stage: config.stage, secretName: config.secretName });
     const calls = new CallTable(this, 'CallTable');
+    acknowledgeWildcardResource(
+      this,
+      `${calls.table.tableArn}/index/*`,
+      "Table grants include the call table's own indexes (the sweeper's sparse index); still only that one table.",
+    );
     const functions = new LambdaFunctions(this, 'Functions', {
       stage: config.stage,
       table: calls.table,
@@ -85,6 +91,7 @@ export class BoltVoiceStack extends Stack {
       callbackFunction: functions.callbackFunction,
       timeZone: config.business.timeZone,
       digestTime: config.digestTime,
+      finalisationSweepFunction: functions.finalisationSweepFunction,
     });
     // The agent's schedule_callback tool runs on the bridge: it creates the same one-time schedules.
     schedules.allowCreatingCallbacks(bridge.taskRole, (name, value) =>

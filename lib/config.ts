@@ -126,7 +126,7 @@ export const configSchema = z
     /** Where the alarms are sent (an SNS email subscription the recipient confirms once). */
     alarmEmail: z.email(),
     /** Local time of day, in the business time zone, when the owner gets the daily digest. */
-    digestTime: hhmm.default('18:00'),
+    digestTime: hhmm.default('08:00'),
     logRetentionDays: z
       .number()
       .refine((d) => (retentionDays as readonly number[]).includes(d), {

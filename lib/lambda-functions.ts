@@ -16,6 +16,8 @@ export interface FunctionSettings {
   readonly createsCallbacks?: boolean;
   /** The daily-digest schedule's target. */
   readonly dailyDigest?: boolean;
+  /** The finalisation sweeper's rate schedule target. */
+  readonly finalisationSweep?: boolean;
   readonly memorySize: number;
   readonly timeoutSeconds: number;
 }
@@ -55,6 +57,11 @@ const ROUTE_FUNCTION_SETTINGS: { readonly [id in WebhookRouteId]?: Partial<Funct
   CallStatus: {
     description: 'Twilio call status callback: finalises a completed call into the CRM and emails the owner',
   },
+  DialResult: {
+    description:
+      "Twilio <Dial action> of a transfer: records whether the owner answered, tells the caller what's next",
+    timeoutSeconds: 10,
+  },
   PostCall: { description: 'ElevenLabs post-call webhook (HMAC): merges the analysis into the call record' },
   PlaceCall: {
     description: 'Places an outbound call now, or schedules it; also the target of those schedules',
@@ -76,6 +83,19 @@ const UNROUTED_FUNCTIONS = [
     dailyDigest: true,
     memorySize: 512,
     timeoutSeconds: 60,
+  },
+  {
+    id: 'FinalisationSweep',
+    entry: 'functions/finalisation-sweep.ts',
+    description:
+      'Every few minutes: finalises calls whose Twilio status callback never came, retries pending finalisations',
+    // Reads the unfinalised index and sessions; writes finalisation state and session status.
+    table: 'readWrite',
+    readsProviderFlag: false,
+    finalisationSweep: true,
+    memorySize: 512,
+    // Its own budget is 80% of the sweep interval; the timeout stays well under the 5-minute rate.
+    timeoutSeconds: 240,
   },
 ] as const satisfies readonly FunctionSpec[];
 
@@ -153,6 +173,10 @@ export class LambdaFunctions extends Construct {
   /** The function that creates (and is invoked by) one-time callback schedules. */
   get callbackFunction(): HouseFunction {
     return this.onlyOne((s) => s.createsCallbacks === true, 'createsCallbacks');
+  }
+
+  get finalisationSweepFunction(): HouseFunction {
+    return this.onlyOne((s) => s.finalisationSweep === true, 'finalisationSweep');
   }
 
   get digestFunction(): HouseFunction {

@@ -14,7 +14,13 @@ export interface SchedulesProps {
   readonly timeZone: string;
   /** Local HH:mm in timeZone. */
   readonly digestTime: string;
+  /** Finalises calls whose status callback never came; runs every `sweepSeconds`. */
+  readonly finalisationSweepFunction: HouseFunction;
+  /** FINALISATION_SWEEP_SECONDS (default 300); EventBridge Scheduler's rate is in whole minutes. */
+  readonly sweepSeconds?: number;
 }
+
+export const DEFAULT_SWEEP_SECONDS = 300;
 
 /** Retries and event age of the daily digest's schedule: a digest hours late is useless. */
 export const SCHEDULE_RETRY = { retryAttempts: 3, maxEventAgeSeconds: 3600 } as const;
@@ -23,11 +29,13 @@ export const SCHEDULE_RETRY = { retryAttempts: 3, maxEventAgeSeconds: 3600 } as 
 // (AT_PAST_TOLERANCE_MS) as their event age: a later firing would be refused anyway.
 
 /**
- * EventBridge Scheduler: the daily digest at a local time in the business's time zone, and the
+ * EventBridge Scheduler: the daily digest at a local time in the business's time zone, the
+ * finalisation sweeper's rate schedule, and the
  * group, role and dead-letter queue for the one-time callback schedules the outbound function creates.
  */
 export class Schedules extends Construct {
   public readonly digestSchedule: Schedule;
+  public readonly finalisationSweepSchedule: Schedule;
   public readonly deadLetterQueue: Queue;
   public readonly callbackGroup: ScheduleGroup;
   public readonly callbackRole: Role;
@@ -36,7 +44,7 @@ export class Schedules extends Construct {
 
   constructor(scope: Construct, id: string, props: SchedulesProps) {
     super(scope, id);
-    const [hour = '18', minute = '0'] = props.digestTime.split(':');
+    const [hour = '8', minute = '0'] = props.digestTime.split(':');
 
     // Failed invocations of either kind of schedule land here, and an alarm watches it.
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
@@ -73,6 +81,32 @@ export class Schedules extends Construct {
       digestRole,
       `${props.digestFunction.functionArn}:*`,
       'The scheduler target grants invoke on the digest function and its versions/aliases (ARN:*); it is still only that one function.',
+    );
+
+    // The finalisation sweeper: a rate schedule. A missed run is harmless (the next one finds the
+    // same calls), so a short event age; failures still reach the dead-letter queue.
+    const sweepSeconds = props.sweepSeconds ?? DEFAULT_SWEEP_SECONDS;
+    const sweepRole = new Role(this, 'FinalisationSweepRole', {
+      description: 'Assumed by EventBridge Scheduler to run the finalisation sweeper',
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    });
+    this.finalisationSweepSchedule = new Schedule(this, 'FinalisationSweep', {
+      description: 'Finalises calls whose Twilio status callback never came; retries pending finalisations',
+      schedule: ScheduleExpression.rate(Duration.minutes(Math.max(1, Math.round(sweepSeconds / 60)))),
+      target: new LambdaInvoke(props.finalisationSweepFunction, {
+        role: sweepRole,
+        retryAttempts: 0,
+        maxEventAge: Duration.seconds(Math.max(60, sweepSeconds)),
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    });
+    props.finalisationSweepFunction.addEnvironment('FINALISATION_SWEEP_SECONDS', String(sweepSeconds));
+    acknowledgeWildcardResource(
+      sweepRole,
+      `${props.finalisationSweepFunction.functionArn}:*`,
+      'The scheduler target grants invoke on the sweep function and its versions/aliases (ARN:*); it is still only that one function.',
     );
 
     // One-time callbacks: the function creates schedules in this group that invoke itself with the

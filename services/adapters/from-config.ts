@@ -7,7 +7,15 @@ import type { OutboundRequestStore } from '../core/after-call-ports.js';
 import type { CallSessionStore } from '../core/call-session.js';
 import type { Config } from '../core/config.js';
 import type { OutboundSettings, PlaceCallDeps } from '../core/place-call.js';
-import type { Calendar, CallbackScheduler, CallControl, Crm, Mailer, ProviderFlag } from '../core/ports.js';
+import type {
+  Calendar,
+  CallbackScheduler,
+  CallControl,
+  CallLookup,
+  Crm,
+  Mailer,
+  ProviderFlag,
+} from '../core/ports.js';
 import type { ToolRunner } from '../core/tool-types.js';
 import type { UsageCounter } from '../core/tool-usage.js';
 import { createToolRunner } from '../core/tools/runner.js';
@@ -28,6 +36,8 @@ export interface BusinessAdapters {
   calendar: Calendar;
   mailer: Mailer;
   callControl: CallControl;
+  /** Twilio's record of a call (the finalisation sweeper, the outbound lease). */
+  callLookup: CallLookup;
   /** Which systems are embedded stand-ins (for the start-up log). */
   embedded: string[];
 }
@@ -51,7 +61,7 @@ export function businessAdapters(config: Config, mode: AdapterMode): BusinessAda
     authToken: config.twilio.authToken,
     apiUrl: config.twilio.apiUrl,
   });
-  return { crm, calendar, mailer, callControl, embedded: choices.embedded };
+  return { crm, calendar, mailer, callControl, callLookup: callControl, embedded: choices.embedded };
 }
 
 /** What placing a call needs besides the business adapters: call-table stores, a scheduler, the flag. */
@@ -75,7 +85,7 @@ export function outboundSettingsFor(config: Config): OutboundSettings {
 /** `placeCall`'s deps: `POST /calls`, a due schedule and the `schedule_callback` tool all use these. */
 export function placeCallDepsFor(
   config: Config,
-  adapters: Pick<BusinessAdapters, 'crm' | 'callControl'>,
+  adapters: Pick<BusinessAdapters, 'crm' | 'callControl' | 'callLookup'>,
   outbound: OutboundWiring,
   now: () => number = Date.now,
 ): PlaceCallDeps {
@@ -84,6 +94,7 @@ export function placeCallDepsFor(
     sessions: outbound.sessions,
     requests: outbound.requests,
     callControl: adapters.callControl,
+    callLookup: adapters.callLookup,
     scheduler: outbound.scheduler,
     providerFlag: outbound.providerFlag,
     crm: adapters.crm,
@@ -115,6 +126,7 @@ export function toolRunnerFor(
     ownerPhone: config.ownerPhone,
     ownerEmail: config.ownerEmail,
     transferTwiml: dialTwiml,
+    publicUrl: config.publicUrl,
     callbacks: options.outbound ? placeCallDepsFor(config, adapters, options.outbound, now) : undefined,
     usage: options.usage,
     bookingHorizonDays: config.bookingHorizonDays,

@@ -4,12 +4,31 @@ import type { EngineName } from '../core/voice-engine.js';
 
 const ATTEMPTS = 5;
 const FIRST_BACKOFF_MS = 100;
+/** Kept writes are tried again this often at first, then less often, up to the cap. */
+const BACKLOG_FIRST_RETRY_MS = 1000;
+const BACKLOG_MAX_RETRY_MS = 15_000;
+/** When the call is over, `flush` waits this long for kept writes before it lets the call go. */
+const FLUSH_BACKLOG_LIMIT_MS = 90_000;
+
+export interface SessionWriterOptions {
+  /** Milliseconds; tests shorten them. */
+  backlogFirstRetryMs?: number;
+  flushBacklogLimitMs?: number;
+}
+
+interface Write {
+  kind: string;
+  seq?: number;
+  run: () => Promise<void>;
+}
 
 /**
  * Writes one call's transcript turns and tool calls to the session store as they happen, in order,
- * off the media path. Each write is retried with backoff; a write that still fails is logged as an
- * error and kept in `failed` (never silently lost). The store's writes are idempotent on `seq`, so a
- * retry that actually succeeded the first time changes nothing.
+ * off the media path. Each write is retried with backoff; a write that still fails (DynamoDB
+ * throttled or unreachable for a while) is kept in a backlog and tried again on a timer, while the
+ * call goes on, until it lands: nothing is dropped. The store's writes are idempotent on `seq`, so
+ * a retry that actually succeeded the first time changes nothing. `flush` waits for the backlog too
+ * (bounded: a task must still stop); what is left then is logged as an error with its kinds.
  */
 export class SessionWriter {
   private chain: Promise<void> = Promise.resolve();
@@ -17,6 +36,12 @@ export class SessionWriter {
   /** The turns written so far, so a correction rewrites the whole item. */
   private readonly turns = new Map<number, Turn>();
   private toolSeq = 0;
+  /** Writes that failed every attempt and wait for the backlog timer. */
+  private readonly backlog: Write[] = [];
+  private backlogTimer: NodeJS.Timeout | undefined;
+  private backlogDelayMs: number;
+  private readonly backlogEmptied: Array<() => void> = [];
+  /** Writes that failed every attempt at least once (they stay in the backlog until they land). */
   readonly failed: Array<{ kind: string; seq?: number; error: string }> = [];
   private readonly log;
 
@@ -24,8 +49,10 @@ export class SessionWriter {
     private readonly store: CallSessionStore,
     private readonly callSid: string,
     private readonly now: () => number,
+    private readonly options: SessionWriterOptions = {},
   ) {
     this.log = forCall(callSid);
+    this.backlogDelayMs = options.backlogFirstRetryMs ?? BACKLOG_FIRST_RETRY_MS;
   }
 
   /** Writes a new turn; returns its `seq`, by which `rewriteTurn` corrects it. */
@@ -33,7 +60,7 @@ export class SessionWriter {
     const turn: Turn = { seq: ++this.turnSeq, role, text, at: this.now() };
     if (options.interrupted) turn.interrupted = true;
     this.turns.set(turn.seq, turn);
-    this.enqueue('turn', turn.seq, () => this.store.appendTurn(this.callSid, turn));
+    this.enqueue({ kind: 'turn', seq: turn.seq, run: () => this.store.appendTurn(this.callSid, turn) });
     return turn.seq;
   }
 
@@ -44,57 +71,121 @@ export class SessionWriter {
     const turn: Turn = { ...written, text };
     if (interrupted) turn.interrupted = true;
     this.turns.set(seq, turn);
-    this.enqueue('turn', seq, () => this.store.replaceTurn(this.callSid, turn));
+    this.enqueue({ kind: 'turn', seq, run: () => this.store.replaceTurn(this.callSid, turn) });
   }
 
   toolCall(record: Omit<ToolCallRecord, 'seq'>): void {
     const full = { ...record, seq: ++this.toolSeq };
-    this.enqueue('tool call', full.seq, () => this.store.appendToolCall(this.callSid, full));
+    this.enqueue({
+      kind: 'tool call',
+      seq: full.seq,
+      run: () => this.store.appendToolCall(this.callSid, full),
+    });
   }
 
   engine(servedBy: EngineName, failoverReason?: string, conversationId?: string): void {
-    this.enqueue('engine', undefined, () =>
-      this.store.recordEngine(this.callSid, servedBy, failoverReason, conversationId),
-    );
+    this.enqueue({
+      kind: 'engine',
+      run: () => this.store.recordEngine(this.callSid, servedBy, failoverReason, conversationId),
+    });
   }
 
   engineUse(use: EngineUse): void {
     const snapshot = structuredClone(use);
-    this.enqueue('engine use', undefined, () => this.store.recordEngineUse(this.callSid, snapshot));
+    this.enqueue({ kind: 'engine use', run: () => this.store.recordEngineUse(this.callSid, snapshot) });
   }
 
   ended(reason: string): void {
     const at = this.now();
-    this.enqueue('end', undefined, () => this.store.markEnded(this.callSid, reason, at));
+    this.enqueue({ kind: 'end', run: () => this.store.markEnded(this.callSid, reason, at) });
   }
 
-  /** Resolves when every write queued so far has settled. */
-  flush(): Promise<void> {
-    return this.chain;
+  /** Writes kept after failing every attempt, not written yet. */
+  get pending(): number {
+    return this.backlog.length;
   }
 
-  private enqueue(kind: string, seq: number | undefined, write: () => Promise<void>): void {
-    this.chain = this.chain.then(async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await write();
-          return;
-        } catch (error) {
-          if (attempt >= ATTEMPTS) {
-            const message = (error as Error).message;
-            this.failed.push({ kind, seq, error: message });
-            this.log.error('A call session write failed after retries', {
-              kind,
-              seq,
-              attempts: attempt,
-              error: message,
-            });
-            return;
-          }
-          await sleep(FIRST_BACKOFF_MS * 2 ** (attempt - 1));
-        }
-      }
+  /**
+   * Resolves when every write queued so far has settled and the backlog is empty, or when the
+   * backlog has not emptied within the flush limit (then it is logged; the timer keeps trying).
+   */
+  async flush(): Promise<void> {
+    await this.chain;
+    if (this.backlog.length === 0) return;
+    const limitMs = this.options.flushBacklogLimitMs ?? FLUSH_BACKLOG_LIMIT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const emptied = new Promise<boolean>((resolve) => this.backlogEmptied.push(() => resolve(true)));
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), limitMs);
     });
+    const done = await Promise.race([emptied, timedOut]);
+    clearTimeout(timer);
+    if (!done) {
+      this.log.error('Call session writes still failing when the call was let go', {
+        pending: this.backlog.map((w) => ({ kind: w.kind, seq: w.seq })),
+      });
+    }
+  }
+
+  private enqueue(write: Write): void {
+    this.chain = this.chain.then(async () => {
+      // While earlier writes wait in the backlog, later ones join them, in order.
+      if (this.backlog.length > 0) {
+        this.backlog.push(write);
+        return;
+      }
+      const error = await this.attempt(write);
+      if (error === undefined) return;
+      this.failed.push({ kind: write.kind, seq: write.seq, error });
+      this.backlog.push(write);
+      this.log.error('A call session write failed after retries: kept, tried again later', {
+        kind: write.kind,
+        seq: write.seq,
+        attempts: ATTEMPTS,
+        error,
+      });
+      this.scheduleBacklog();
+    });
+  }
+
+  /** Undefined when the write landed; the last error otherwise. */
+  private async attempt(write: Write): Promise<string | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await write.run();
+        return undefined;
+      } catch (error) {
+        if (attempt >= ATTEMPTS) return (error as Error).message;
+        await sleep(FIRST_BACKOFF_MS * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  private scheduleBacklog(): void {
+    if (this.backlogTimer) return;
+    this.backlogTimer = setTimeout(() => {
+      this.backlogTimer = undefined;
+      // Through the chain: kept writes go in order with new ones, never concurrently.
+      this.chain = this.chain.then(() => this.retryBacklog());
+    }, this.backlogDelayMs);
+    this.backlogTimer.unref();
+  }
+
+  private async retryBacklog(): Promise<void> {
+    while (this.backlog.length > 0) {
+      const write = this.backlog[0] as Write;
+      try {
+        await write.run();
+        this.backlog.shift();
+      } catch {
+        this.backlogDelayMs = Math.min(this.backlogDelayMs * 2, BACKLOG_MAX_RETRY_MS);
+        this.scheduleBacklog();
+        return;
+      }
+    }
+    this.backlogDelayMs = this.options.backlogFirstRetryMs ?? BACKLOG_FIRST_RETRY_MS;
+    this.log.info('Kept call session writes are written');
+    for (const resolve of this.backlogEmptied.splice(0)) resolve();
   }
 }
 

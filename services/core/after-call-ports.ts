@@ -3,6 +3,8 @@
  * it) so the call path's ports stay as they are; the DynamoDB adapters keep all of them in the one
  * call table (see `services/adapters/dynamodb/after-call-items.ts` for the layout).
  */
+import type { DigestCounts } from './daily-digest.js';
+import type { EmailMessage } from './ports.js';
 import type { EngineName, KnownCustomer } from './voice-engine.js';
 
 /** Twilio's final call statuses: any of them ends the call and starts finalisation. */
@@ -72,6 +74,31 @@ export interface FinalisationStore {
   setSummarySource(callSid: string, source: 'analysis' | 'turns', now: number): Promise<void>;
   /** Calls whose finalisation has not reached `done`, at most `limit`. */
   listPending(limit: number): Promise<string[]>;
+  /**
+   * Freezes the owner email of the call at its first attempt: keeps the first message given and
+   * returns what is stored, so a retry sends exactly the same content under the same key.
+   */
+  freezeEmail(callSid: string, message: EmailMessage): Promise<EmailMessage>;
+}
+
+// ---------- Finalisation sweep ----------
+
+/** A call session not finalised yet, as the sweep index lists it. */
+export interface UnfinalisedCall {
+  callSid: string;
+  /**
+   * When the wait for Twilio's status callback started (epoch ms): the stream's end, or the
+   * inbound webhook (session creation) while no stream has ended.
+   */
+  since: number;
+  /** `finalised`: turns arrived after finalisation and must be added to the CRM. */
+  status: 'created' | 'streaming' | 'ended' | 'finalised';
+}
+
+/** Finds unfinalised calls without scanning the table (a sparse index in DynamoDB). */
+export interface UnfinalisedCallIndex {
+  /** Unfinalised sessions whose `since` is at or before `before`, oldest first, at most `limit`. */
+  listUnfinalised(before: number, limit: number): Promise<UnfinalisedCall[]>;
 }
 
 // ---------- ElevenLabs post-call analysis ----------
@@ -98,14 +125,33 @@ export interface PostCallAnalysisStore {
 
 // ---------- Daily digest marker ----------
 
+/** What a claim found: a message frozen by an earlier attempt is sent again as it is. */
+export interface DigestClaim {
+  claimed: boolean;
+  message?: EmailMessage;
+  counts?: DigestCountsRecord;
+}
+
+/** The digest's counts as stored with its frozen message. */
+export type DigestCountsRecord = DigestCounts;
+
 export interface DigestMarkers {
   /**
-   * Claims the digest of one business day (`YYYY-MM-DD`): succeeds once, or again only after a claim
-   * older than `staleAfterMs` that never got to `markSent` (a run that crashed mid-way).
+   * Claims the digest of one business day (`YYYY-MM-DD`): succeeds once; again after a failed
+   * attempt (`release`), or after a claim older than `staleAfterMs` that never got to `markSent`
+   * (a run that crashed mid-way). The message frozen by an earlier attempt comes back with it.
    */
-  claim(day: string, now: number, staleAfterMs: number): Promise<boolean>;
+  claim(day: string, now: number, staleAfterMs: number): Promise<DigestClaim>;
+  /** Keeps the first message and counts frozen for the day and returns what is stored. */
+  freeze(
+    day: string,
+    message: EmailMessage,
+    counts: DigestCountsRecord,
+  ): Promise<{ message: EmailMessage; counts: DigestCountsRecord }>;
   markSent(day: string, now: number): Promise<void>;
-  /** Gives a claim back after a failed send, so the retried schedule sends the digest. */
+  /** When the day's digest went out, if it did (late calls are those finalised after it). */
+  sentAt(day: string): Promise<number | undefined>;
+  /** Gives a claim back after a failed send; the frozen message stays for the retry. */
   release(day: string): Promise<void>;
 }
 
@@ -131,6 +177,8 @@ export interface OutboundRequest {
   callSid?: string;
   error?: string;
   createdAt: number;
+  /** While `placing`: the run that wrote it owns it until then (epoch ms). */
+  leaseUntil?: number;
 }
 
 export interface OutboundRequestStore {
@@ -138,7 +186,14 @@ export interface OutboundRequestStore {
    * Writes the request as `placing` unless one with that key exists and has not `failed` (a failed
    * placement may be retried with the same key). Returns the stored request either way.
    */
-  create(request: Omit<OutboundRequest, 'status'>): Promise<{ created: boolean; request: OutboundRequest }>;
+  create(
+    request: Omit<OutboundRequest, 'status' | 'leaseUntil'>,
+  ): Promise<{ created: boolean; request: OutboundRequest }>;
+  /**
+   * Takes over a `placing` request whose lease ended before `now`, leasing it until `leaseUntil`;
+   * false when another run holds a live lease or the request is no longer `placing`.
+   */
+  takeOver(idempotencyKey: string, now: number, leaseUntil: number): Promise<boolean>;
   get(idempotencyKey: string): Promise<OutboundRequest | undefined>;
   markPlaced(idempotencyKey: string, callSid: string): Promise<void>;
   markFailed(idempotencyKey: string, error: string): Promise<void>;

@@ -8,18 +8,35 @@ import type { Appointment, CallRow, Lead } from './ports.js';
 /** Under this many answered seconds a call is flagged as very short. */
 export const SHORT_CALL_SECONDS = 15;
 
+/**
+ * Outcomes beyond Twilio's final statuses (`completed`, `busy`, `no-answer`, `failed`, `canceled`),
+ * recorded as the call row's `outcome`: both mean the owner owes the caller a callback.
+ */
+export const ENGINE_OUTAGE = 'engine-outage';
+export const TRANSFER_UNANSWERED = 'transfer-unanswered';
+
 export interface CallFlags {
   /** Not answered (busy, no answer, failed, canceled), or answered but the other party never spoke. */
   missed: boolean;
   /** Answered and someone spoke, but it lasted under `SHORT_CALL_SECONDS`. */
   short: boolean;
+  /** No voice engine could take the call: the caller heard an apology. A callback is due. */
+  engineOutage: boolean;
+  /** The caller asked for a person and nobody answered the transfer. A callback is due. */
+  transferUnanswered: boolean;
+  /** The owner should call back (engine outage or unanswered transfer). */
+  callbackDue: boolean;
 }
 
 export function callFlags(row: Pick<CallRow, 'outcome' | 'turns' | 'durationSeconds'>): CallFlags {
+  const engineOutage = row.outcome === ENGINE_OUTAGE;
+  const transferUnanswered = row.outcome === TRANSFER_UNANSWERED;
   const spoke = row.turns.some((t) => t.role === 'caller' && t.text.trim() !== '');
-  const missed = row.outcome !== 'completed' || !spoke;
-  const short = !missed && row.durationSeconds !== undefined && row.durationSeconds < SHORT_CALL_SECONDS;
-  return { missed, short };
+  const answered = row.outcome === 'completed' || transferUnanswered;
+  const missed = !engineOutage && (!answered || !spoke);
+  const short =
+    !missed && !engineOutage && row.durationSeconds !== undefined && row.durationSeconds < SHORT_CALL_SECONDS;
+  return { missed, short, engineOutage, transferUnanswered, callbackDue: engineOutage || transferUnanswered };
 }
 
 /** What the CRM and the tools produced during one call: the links of its row. */

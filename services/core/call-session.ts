@@ -38,6 +38,11 @@ export interface CallSession {
   endedAt?: number;
   endReason?: string;
   finalisedAt?: number;
+  /**
+   * How a `transfer_to_human` `<Dial>` ended (Twilio's `DialCallStatus`: `completed`, `busy`,
+   * `no-answer`, `failed`, `canceled`), reported to the `<Dial action>` URL.
+   */
+  transferStatus?: string;
 }
 
 /** What opening a session writes. `streamTokenIssuedAt` (default `createdAt`) starts the token's life. */
@@ -59,6 +64,7 @@ type NewCallSessionFields = Omit<
   | 'streamSid'
   | 'engineSegments'
   | 'turnLatency'
+  | 'transferStatus'
 >;
 
 /** One engine's stretch of a call (epoch ms); `usage` sums OpenAI `response.done` usage. */
@@ -146,11 +152,18 @@ export interface CallSessionStore {
   ): Promise<void>;
   /** Engine segments, failover time and turn latency; each write replaces the previous one. */
   recordEngineUse(callSid: string, use: EngineUse): Promise<void>;
-  /** Idempotent on `seq`: writing the same turn twice keeps one. */
+  /**
+   * Idempotent on `seq`: writing the same turn twice keeps one. A turn written after the call was
+   * finalised puts the call back on the sweeper's list, which adds it to the CRM.
+   */
   appendTurn(callSid: string, turn: Turn): Promise<void>;
+  /** The late turns of a finalised call are in the CRM: off the sweeper's list again. */
+  lateTurnsSaved(callSid: string): Promise<void>;
   /** Rewrites a turn already written (an agent reply cut off by the caller: what they heard of it). */
   replaceTurn(callSid: string, turn: Turn): Promise<void>;
   appendToolCall(callSid: string, record: ToolCallRecord): Promise<void>;
+  /** Records how the transfer's `<Dial>` ended (no session: nothing is created). */
+  recordTransferResult(callSid: string, dialStatus: string): Promise<void>;
   /** `created|streaming → ended`; a second call changes nothing. */
   markEnded(callSid: string, reason: string, at: number): Promise<void>;
   /**

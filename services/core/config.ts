@@ -71,6 +71,13 @@ export interface Config {
   callerContextTrust: 'attested' | 'any';
   /** How far ahead the agent may book (days, default 60). */
   bookingHorizonDays: number;
+  /** The finalisation sweeper (DESIGN §3 Finalisation sweeper). */
+  finalisation: {
+    /** `FINALISATION_SWEEP_SECONDS`: how often it runs (default 300). */
+    sweepSeconds: number;
+    /** `FINALISATION_GRACE_SECONDS`: how long after a call ends it waits for Twilio's callback (default 120). */
+    graceSeconds: number;
+  };
 }
 
 export interface CallbackScheduleConfig {
@@ -181,6 +188,8 @@ const envSchema = z.object({
   LOCAL_OUTBOX_DIR: z.string().trim().min(1).default('.local/outbox'),
   CALLER_CONTEXT_TRUST: z.enum(['attested', 'any']).default('attested'),
   BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(730).default(60),
+  FINALISATION_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
+  FINALISATION_GRACE_SECONDS: z.coerce.number().int().min(0).max(86400).default(120),
 });
 
 type Env = Record<string, string | undefined>;
@@ -323,6 +332,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     localOutboxDir: e.LOCAL_OUTBOX_DIR,
     callerContextTrust: e.CALLER_CONTEXT_TRUST,
     bookingHorizonDays: e.BOOKING_HORIZON_DAYS,
+    finalisation: { sweepSeconds: e.FINALISATION_SWEEP_SECONDS, graceSeconds: e.FINALISATION_GRACE_SECONDS },
   };
 }
 

@@ -1,23 +1,27 @@
 /**
  * The owner's daily digest: one email about the previous local day in the business time zone
- * (a run at 07:00 reports yesterday). It first retries finalisations left pending, so the day's
- * calls are in the CRM before they are counted. One digest per day: a marker is claimed before
- * sending and given back if the send fails, so a retried schedule sends exactly one.
+ * (the default 08:00 run reports yesterday, so the owner reads it in the morning). Calls finalised
+ * after their own day's digest went out (the sweeper found them late) are listed in the next one,
+ * marked late. It does no finalisation work itself (the sweeper retries those), so a run is a few
+ * queries and one email. One digest per day: a marker is claimed before sending; the message is
+ * frozen on the marker before the first attempt, so a retried run sends the very same email.
  */
 import { DateTime } from 'luxon';
-import type { DigestMarkers } from './after-call-ports.js';
+import type { DigestMarkers, FinalisationStore } from './after-call-ports.js';
 import { describeCost, sumCosts } from './call-cost.js';
-import { callFlags, escapeHtml, formatDuration, formatLocal } from './call-report.js';
-import { type FinaliseDeps, type RetryReport, retryPendingFinalisations } from './finalise-call.js';
+import { callFlags, formatDuration, formatLocal } from './call-report.js';
+import { type EmailBlock, type EmailDocument, emailKey, renderEmail } from './email-document.js';
 import { logger } from './logging.js';
-import type { Appointment, CallRow, Crm, EmailMessage, Lead } from './ports.js';
+import type { Appointment, CallRow, Crm, EmailMessage, Lead, Mailer } from './ports.js';
 
-export interface DigestDeps extends FinaliseDeps {
-  crm: Pick<
-    Crm,
-    'saveCall' | 'leadsBetween' | 'appointmentsBetween' | 'callsBetween' | 'upsertCustomer' | 'saveLead'
-  >;
+export interface DigestDeps {
+  crm: Pick<Crm, 'callsBetween' | 'callsFinalisedBetween' | 'leadsBetween' | 'appointmentsBetween'>;
   markers: DigestMarkers;
+  finalisations: Pick<FinalisationStore, 'listPending'>;
+  mailer: Mailer;
+  ownerEmail?: string;
+  business: { name: string; timezone: string };
+  now: () => number;
 }
 
 export interface DigestCounts {
@@ -30,20 +34,24 @@ export interface DigestCounts {
   leads: number;
   appointments: number;
   followUps: number;
+  /** Calls of earlier days finalised since the previous digest. */
+  late: number;
 }
 
 export type DigestOutcome =
-  | { kind: 'sent'; day: string; counts: DigestCounts; retry: RetryReport }
+  | { kind: 'sent'; day: string; counts: DigestCounts; pending: number }
   /** Another run sent (or is sending) this day's digest. */
-  | { kind: 'already-sent'; day: string; retry: RetryReport }
-  | { kind: 'no-owner-email'; day: string; retry: RetryReport };
+  | { kind: 'already-sent'; day: string }
+  | { kind: 'no-owner-email'; day: string };
 
 /** A claim older than this without `markSent` belongs to a run that died: the next run may take it. */
 const CLAIM_STALE_AFTER_MS = 15 * 60 * 1000;
 const MAX_CALLS_LISTED = 50;
+/** Counted for the "not in the CRM yet" note; the sweeper does the work. */
+const PENDING_COUNT_LIMIT = 100;
 
 export function digestEmailKey(day: string): string {
-  return `digest-${day}`;
+  return emailKey('digest', day);
 }
 
 /** The local day before `now`, `YYYY-MM-DD`, in `timezone`. */
@@ -60,40 +68,52 @@ export async function runDailyDigest(
   options: { day?: string } = {},
 ): Promise<DigestOutcome> {
   const { timezone } = deps.business;
-  const retry = await retryPendingFinalisations(deps);
   const day = options.day ?? previousLocalDay(deps.now(), timezone);
   const start = DateTime.fromISO(day, { zone: timezone }).startOf('day');
   if (!start.isValid) throw new Error(`Not a day: ${day}`);
   if (!deps.ownerEmail) {
     logger.warn('OWNER_EMAIL is not set: no daily digest', { day });
-    return { kind: 'no-owner-email', day, retry };
+    return { kind: 'no-owner-email', day };
   }
-  if (!(await deps.markers.claim(day, deps.now(), CLAIM_STALE_AFTER_MS))) {
+  const claim = await deps.markers.claim(day, deps.now(), CLAIM_STALE_AFTER_MS);
+  if (!claim.claimed) {
     logger.info('Daily digest already sent', { day });
-    return { kind: 'already-sent', day, retry };
+    return { kind: 'already-sent', day };
   }
   try {
-    // Luxon's day boundaries follow the zone's rules: a DST day is 23 or 25 hours long.
-    const from = start.toMillis();
-    const to = start.plus({ days: 1 }).toMillis();
-    const [calls, leads, appointments] = await Promise.all([
-      deps.crm.callsBetween(from, to),
-      deps.crm.leadsBetween(from, to),
-      deps.crm.appointmentsBetween(from, to),
-    ]);
-    const digest = buildDigest({
-      to: deps.ownerEmail,
-      day,
-      business: deps.business,
-      calls,
-      leads,
-      appointments,
-      stillPending: retry.stillPending.length,
-    });
-    await deps.mailer.send(digest.message);
+    let message = claim.message;
+    let counts = claim.counts;
+    const pending = (await deps.finalisations.listPending(PENDING_COUNT_LIMIT)).length;
+    if (!message || !counts) {
+      // Luxon's day boundaries follow the zone's rules: a DST day is 23 or 25 hours long.
+      const from = start.toMillis();
+      const to = start.plus({ days: 1 }).toMillis();
+      // Late: rows written since the previous day's digest went out, for calls before this day.
+      const previousDay = start.minus({ days: 1 }).toISODate() ?? '';
+      const lateSince = (await deps.markers.sentAt(previousDay)) ?? from;
+      const [calls, leads, appointments, finalisedSince] = await Promise.all([
+        deps.crm.callsBetween(from, to),
+        deps.crm.leadsBetween(from, to),
+        deps.crm.appointmentsBetween(from, to),
+        deps.crm.callsFinalisedBetween(lateSince, deps.now()),
+      ]);
+      const digest = buildDigest({
+        to: deps.ownerEmail,
+        day,
+        business: deps.business,
+        calls,
+        lateCalls: finalisedSince.filter((c) => c.startedAt < from),
+        leads,
+        appointments,
+        stillPending: pending,
+      });
+      // Frozen before the first attempt: a retry sends exactly this, never a rebuilt variant.
+      ({ message, counts } = await deps.markers.freeze(day, digest.message, digest.counts));
+    }
+    await deps.mailer.send(message);
     await deps.markers.markSent(day, deps.now());
-    logger.info('Daily digest sent', { day, ...digest.counts });
-    return { kind: 'sent', day, counts: digest.counts, retry };
+    logger.info('Daily digest sent', { day, ...counts });
+    return { kind: 'sent', day, counts, pending };
   } catch (error) {
     await deps.markers.release(day);
     throw error;
@@ -105,6 +125,8 @@ export interface DigestInput {
   day: string;
   business: { name: string; timezone: string };
   calls: CallRow[];
+  /** Calls of earlier days that reached the CRM after their own day's digest. */
+  lateCalls?: CallRow[];
   leads: Lead[];
   appointments: Appointment[];
   /** Finalisations still failing after the retry: the owner should know the CRM is behind. */
@@ -118,13 +140,19 @@ interface FollowUp {
 
 /** The digest email itself: pure, so its content is easy to see and test. */
 export function buildDigest(input: DigestInput): { message: EmailMessage; counts: DigestCounts } {
+  const doc = digestDocument(input);
+  return { message: renderEmail(doc.document), counts: doc.counts };
+}
+
+function digestDocument(input: DigestInput): { document: EmailDocument; counts: DigestCounts } {
   const { business, day } = input;
   const tz = business.timezone;
   const dayTitle = DateTime.fromISO(day, { zone: tz }).toFormat('cccc d LLLL yyyy');
   const calls = [...input.calls].sort((a, b) => a.startedAt - b.startedAt);
+  const lateCalls = [...(input.lateCalls ?? [])].sort((a, b) => a.startedAt - b.startedAt);
   const flagged = calls.map((call) => ({ call, flags: callFlags(call) }));
   const missed = flagged.filter((f) => f.flags.missed);
-  const followUps = followUpsDue(calls, input.leads, input.appointments, tz);
+  const followUps = followUpsDue([...calls, ...lateCalls], input.leads, input.appointments, tz);
   const counts: DigestCounts = {
     calls: calls.length,
     inbound: calls.filter((c) => c.direction === 'inbound').length,
@@ -135,29 +163,38 @@ export function buildDigest(input: DigestInput): { message: EmailMessage; counts
     leads: input.leads.length,
     appointments: input.appointments.length,
     followUps: followUps.length,
+    late: lateCalls.length,
   };
   const pendingNote =
     input.stillPending > 0
       ? `Note: ${input.stillPending} call(s) could not be written to the CRM yet; they are retried and will appear in a later digest.`
       : undefined;
+  const key = digestEmailKey(day);
+  const pendingBlocks: EmailBlock[] = pendingNote ? [{ kind: 'paragraph', lines: [pendingNote] }] : [];
+  const lateBlocks: EmailBlock[] =
+    lateCalls.length > 0
+      ? [
+          { kind: 'heading', text: 'Late: earlier calls that reached the CRM since the last digest' },
+          { kind: 'list', items: lateCalls.map((c) => `LATE ${callLine(c, tz, 'ccc d LLL HH:mm')}`) },
+        ]
+      : [];
 
   if (counts.calls === 0 && counts.leads === 0 && counts.appointments === 0) {
-    const line = `No calls, leads or appointments on ${dayTitle}.`;
-    const text = [line, ...(pendingNote ? ['', pendingNote] : [])].join('\n');
     return {
       counts,
-      message: {
+      document: {
         to: input.to,
-        subject: `${business.name} daily digest, ${dayTitle}: a quiet day`,
-        text,
-        html: `<!doctype html><html><body><p>${escapeHtml(line)}</p>${pendingNote ? `<p>${escapeHtml(pendingNote)}</p>` : ''}</body></html>`,
-        idempotencyKey: digestEmailKey(day),
+        subject: `${business.name} daily digest, ${dayTitle}: a quiet day${lateCalls.length > 0 ? `, ${lateCalls.length} late` : ''}`,
+        blocks: [
+          { kind: 'paragraph', lines: [`No calls, leads or appointments on ${dayTitle}.`] },
+          ...lateBlocks,
+          ...pendingBlocks,
+        ],
+        idempotencyKey: key,
       },
     };
   }
 
-  const time = (at: number) => DateTime.fromMillis(at, { zone: tz }).toFormat('HH:mm');
-  const other = (c: CallRow) => (c.direction === 'inbound' ? c.from : c.to);
   const sections: Array<{ title: string; lines: string[] }> = [
     {
       title: 'At a glance',
@@ -194,52 +231,34 @@ export function buildDigest(input: DigestInput): { message: EmailMessage; counts
     });
   }
   if (calls.length > 0) {
-    const listed = flagged.slice(0, MAX_CALLS_LISTED).map(({ call, flags }) => {
-      const state = flags.missed
-        ? `MISSED (${call.outcome === 'completed' ? 'nobody spoke' : call.outcome})`
-        : `${formatDuration(call.durationSeconds ?? 0)}${flags.short ? ' VERY SHORT' : ''}`;
-      const failover = call.failedOver ? ` [failover: ${call.servedBy ?? '?'}]` : '';
-      const summary = call.summary ? `\n      ${call.summary}` : '';
-      return `${time(call.startedAt)}  ${call.direction === 'inbound' ? 'in ' : 'out'}  ${other(call)}  ${state}${failover}${summary}`;
-    });
+    const listed = calls.slice(0, MAX_CALLS_LISTED).map((call) => callLine(call, tz, 'HH:mm'));
     if (calls.length > MAX_CALLS_LISTED)
       listed.push(`… and ${calls.length - MAX_CALLS_LISTED} more in the CRM.`);
     sections.push({ title: 'Calls', lines: listed });
   }
-
-  const text = [
-    `${business.name}: ${dayTitle} (${tz})`,
-    '',
-    ...sections.flatMap((s) => [`${s.title}:`, ...s.lines.map((l) => `  ${l}`), '']),
-    ...(pendingNote ? [pendingNote] : []),
-  ]
-    .join('\n')
-    .trimEnd();
-  const html = [
-    '<!doctype html><html><body style="font-family:sans-serif;line-height:1.4">',
-    `<h2>${escapeHtml(`${business.name}: ${dayTitle}`)}</h2>`,
-    ...sections.map(
-      (s) =>
-        `<h3>${escapeHtml(s.title)}</h3><ul>${s.lines.map((l) => `<li>${escapeHtml(l).replaceAll('\n', '<br>')}</li>`).join('')}</ul>`,
-    ),
-    ...(pendingNote ? [`<p><i>${escapeHtml(pendingNote)}</i></p>`] : []),
-    '</body></html>',
-  ].join('\n');
 
   const headline = [
     `${counts.calls} call${counts.calls === 1 ? '' : 's'}`,
     ...(counts.missed > 0 ? [`${counts.missed} missed`] : []),
     ...(counts.appointments > 0 ? [`${counts.appointments} booked`] : []),
     ...(counts.leads > 0 ? [`${counts.leads} new lead${counts.leads === 1 ? '' : 's'}`] : []),
+    ...(counts.late > 0 ? [`${counts.late} late`] : []),
   ].join(', ');
   return {
     counts,
-    message: {
+    document: {
       to: input.to,
       subject: `${business.name} daily digest, ${dayTitle}: ${headline}`,
-      text,
-      html,
-      idempotencyKey: digestEmailKey(day),
+      blocks: [
+        { kind: 'paragraph', lines: [`${business.name}: ${dayTitle} (${tz})`] },
+        ...sections.flatMap((section): EmailBlock[] => [
+          { kind: 'heading', text: section.title },
+          { kind: 'list', items: section.lines },
+        ]),
+        ...lateBlocks,
+        ...pendingBlocks,
+      ],
+      idempotencyKey: key,
     },
   };
 }
@@ -248,6 +267,23 @@ export function buildDigest(input: DigestInput): { message: EmailMessage; counts
 function costLine(calls: CallRow[]): string[] {
   const total = sumCosts(calls.flatMap((c) => (c.cost ? [c.cost] : [])));
   return total ? [`Estimated cost: ${describeCost(total)}`] : [];
+}
+
+/** One call in the digest's list: time, direction, number, what happened, its summary. */
+function callLine(call: CallRow, tz: string, timeFormat: string): string {
+  const flags = callFlags(call);
+  const other = call.direction === 'inbound' ? call.from : call.to;
+  const state = flags.engineOutage
+    ? 'AGENT COULD NOT ANSWER (callback due)'
+    : flags.transferUnanswered
+      ? `TRANSFER UNANSWERED (callback due) ${formatDuration(call.durationSeconds ?? 0)}`
+      : flags.missed
+        ? `MISSED (${call.outcome === 'completed' ? 'nobody spoke' : call.outcome})`
+        : `${formatDuration(call.durationSeconds ?? 0)}${flags.short ? ' VERY SHORT' : ''}`;
+  const failover = call.failedOver ? ` [failover: ${call.servedBy ?? '?'}]` : '';
+  const summary = call.summary ? `\n      ${call.summary}` : '';
+  const time = DateTime.fromMillis(call.startedAt, { zone: tz }).toFormat(timeFormat);
+  return `${time}  ${call.direction === 'inbound' ? 'in ' : 'out'}  ${other}  ${state}${failover}${summary}`;
 }
 
 /**
@@ -263,6 +299,16 @@ function followUpsDue(calls: CallRow[], leads: Lead[], appointments: Appointment
     followUps.push({ who: `${lead.name} ${lead.phone}`, why: 'lead without an appointment' });
   }
   const listedPhones = new Set(leads.map((l) => l.phone));
+  for (const call of calls) {
+    const flags = callFlags(call);
+    if (!flags.callbackDue) continue;
+    const other = call.direction === 'inbound' ? call.from : call.to;
+    listedPhones.add(other);
+    followUps.push({
+      who: other,
+      why: `CALLBACK DUE: ${flags.engineOutage ? 'the agent could not answer' : 'transfer unanswered'} at ${DateTime.fromMillis(call.startedAt, { zone: tz }).toFormat('HH:mm')}`,
+    });
+  }
   for (const call of calls) {
     if (call.direction !== 'inbound' || !callFlags(call).missed || listedPhones.has(call.from)) continue;
     const reachedLater = calls.some(

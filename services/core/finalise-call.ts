@@ -2,8 +2,9 @@
  * Finalisation: once Twilio reports a final status, the call goes to the CRM (row, turns, links to
  * what the tools created, a summary) and the owner gets one email about it. Every step is recorded
  * in a `FinalisationStore` before the next starts, so a repeated callback or a second run changes
- * nothing, and a step that failed (CRM or mail down) is retried later by
- * `retryPendingFinalisations`, which the daily digest runs first. Nothing is dropped.
+ * nothing, and a step that failed (CRM or mail down) is retried later, with backoff, by the
+ * finalisation sweeper (`finalisation-sweep.ts`), which also finalises calls whose status callback
+ * never came. Nothing is dropped.
  */
 import type {
   FinalisationInput,
@@ -13,18 +14,28 @@ import type {
   PostCallAnalysisStore,
 } from './after-call-ports.js';
 import { type CostRates, DEFAULT_COST_RATES, engineSegmentsOf, estimateCallCost } from './call-cost.js';
-import { type CallLinks, summaryFromTurns } from './call-report.js';
-import type { CallRecord, CallSessionStore } from './call-session.js';
+import { type CallLinks, ENGINE_OUTAGE, summaryFromTurns, TRANSFER_UNANSWERED } from './call-report.js';
+import { type CallRecord, type CallSessionStore, isEngineOutage } from './call-session.js';
 import { collectedLead, saveCollectedLead } from './collected-lead.js';
 import { forCall } from './logging.js';
 import { ownerCallEmail } from './owner-email.js';
-import type { Appointment, CallRow, Crm, Lead, Mailer } from './ports.js';
+import {
+  type Appointment,
+  AppointmentConflictError,
+  type CallRow,
+  type Crm,
+  type Lead,
+  type Mailer,
+} from './ports.js';
 
 export interface FinaliseDeps {
   sessions: Pick<CallSessionStore, 'get' | 'markFinalised'>;
   finalisations: FinalisationStore;
   analyses: Pick<PostCallAnalysisStore, 'getAnalysis'>;
-  crm: Pick<Crm, 'saveCall' | 'leadsBetween' | 'appointmentsBetween' | 'upsertCustomer' | 'saveLead'>;
+  crm: Pick<
+    Crm,
+    'saveCall' | 'leadsBetween' | 'appointmentsBetween' | 'upsertCustomer' | 'saveLead' | 'recordAppointment'
+  >;
   mailer: Mailer;
   /** Absent: no owner email is sent (the step is passed, logged once). */
   ownerEmail?: string;
@@ -68,7 +79,7 @@ export interface RetryReport {
   stillPending: string[];
 }
 
-/** Finishes finalisations a failure left pending. Run first by the daily digest; safe to run anytime. */
+/** Finishes every finalisation a failure left pending, now (no backoff: an operator's run). */
 export async function retryPendingFinalisations(deps: FinaliseDeps, limit = 100): Promise<RetryReport> {
   const report: RetryReport = { attempted: 0, finalised: [], stillPending: [] };
   for (const callSid of await deps.finalisations.listPending(limit)) {
@@ -80,6 +91,33 @@ export async function retryPendingFinalisations(deps: FinaliseDeps, limit = 100)
     else report.finalised.push(callSid);
   }
   return report;
+}
+
+/**
+ * Runs the remaining steps of a finalisation already begun (the sweeper's retry of a pending one).
+ * Undefined when the call has no finalisation state.
+ */
+export async function resumeFinalisation(
+  deps: FinaliseDeps,
+  callSid: string,
+): Promise<FinaliseOutcome | undefined> {
+  const state = await deps.finalisations.get(callSid);
+  return state ? runSteps(deps, state) : undefined;
+}
+
+/**
+ * Turns that reached the call record after it was finalised: the call row is written again with
+ * every turn (`saveCall` is idempotent on callSid and upserts turns by seq). Returns whether it ran.
+ */
+export async function saveLateTurns(deps: FinaliseDeps, callSid: string): Promise<boolean> {
+  const state = await deps.finalisations.get(callSid);
+  if (state?.step !== 'done') return false;
+  const facts = await callFacts({ ...deps, settleMs: 0 }, state);
+  await deps.crm.saveCall(facts.row);
+  forCall(callSid).info('Turns that arrived after finalisation added to the CRM', {
+    turns: facts.row.turns.length,
+  });
+  return true;
 }
 
 /**
@@ -144,7 +182,12 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
         case 'crm-saved': {
           if (deps.ownerEmail) {
             facts ??= await callFacts(deps, state);
-            await deps.mailer.send(ownerCallEmail(deps.ownerEmail, facts));
+            // Frozen at the first attempt: a retry sends the same content under the same key.
+            const message = await deps.finalisations.freezeEmail(
+              callSid,
+              ownerCallEmail(deps.ownerEmail, facts),
+            );
+            await deps.mailer.send(message);
           } else {
             log.warn('OWNER_EMAIL is not set: no owner email for this call');
           }
@@ -219,10 +262,12 @@ async function settledRecord(deps: FinaliseDeps, callSid: string) {
 async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<CallFacts> {
   const record = await settledRecord(deps, state.callSid);
   const base = baseRow(state, record, deps.costRates ?? DEFAULT_COST_RATES);
+  const repaired = await repairBookings(deps, record);
   const analysis = await deps.analyses.getAnalysis(state.callSid);
-  const links = await findLinks(deps, state.callSid, record, base.startedAt, base.endedAt ?? state.at, {
+  const found = await findLinks(deps, state.callSid, record, base.startedAt, base.endedAt ?? state.at, {
     leadFromAnalysis: Object.keys(collectedLead(analysis)).length > 0,
   });
+  const links: CallLinks = { ...found, appointment: found.appointment ?? repaired };
   const analysisSummary = analysis?.summary?.trim();
   const row: CallRow = {
     ...base,
@@ -285,7 +330,7 @@ function baseRow(state: FinalisationState, record: CallRecord | undefined, rates
     startedAt: session.createdAt,
     endedAt,
     durationSeconds: state.durationSeconds ?? streamedSeconds,
-    outcome: state.status,
+    outcome: outcomeOf(state, session),
     turns: turns.map((t) => ({ seq: t.seq, role: t.role, text: t.text, at: t.at })),
     cost: estimateCallCost(
       {
@@ -298,6 +343,21 @@ function baseRow(state: FinalisationState, record: CallRecord | undefined, rates
     turnLatency: session.turnLatency,
   };
 }
+
+/**
+ * What happened, in the row's `outcome`: Twilio's final status, unless the session says more. No
+ * engine could take the call (the bridge ended it `engine-outage: …` and Twilio played the apology), or the caller
+ * was transferred and nobody answered (the `<Dial action>` reported it): both owe a callback.
+ */
+function outcomeOf(state: FinalisationState, session: CallRecord['session']): string {
+  if (isEngineOutage(session.endReason)) return ENGINE_OUTAGE;
+  if (session.transferStatus && UNANSWERED_DIAL_STATUSES.has(session.transferStatus))
+    return TRANSFER_UNANSWERED;
+  return state.status;
+}
+
+/** `<Dial>` statuses that mean the person never took the call. */
+const UNANSWERED_DIAL_STATUSES = new Set(['busy', 'no-answer', 'failed', 'canceled']);
 
 /**
  * The lead and appointment the call's tools created. Tool results carry no ids (yet), so the CRM is
@@ -324,6 +384,39 @@ async function findLinks(
     lead: latest(leads.filter((l) => l.callSid === callSid)),
     appointment: latest(appointments.filter((a) => a.callSid === callSid)),
   };
+}
+
+/**
+ * Bookings whose calendar event was made while the CRM was down: the tool kept the row with its
+ * call record; it is written now (idempotent on the event id). A failure throws, so the
+ * finalisation stays pending and the sweeper retries it: the row is never lost.
+ */
+async function repairBookings(
+  deps: FinaliseDeps,
+  record: CallRecord | undefined,
+): Promise<Appointment | undefined> {
+  let last: Appointment | undefined;
+  for (const call of record?.toolCalls ?? []) {
+    const repair = call.result.crmRepair;
+    if (!call.result.ok || repair?.kind !== 'appointment') continue;
+    const customer = await deps.crm.upsertCustomer(repair.customer);
+    try {
+      last = await deps.crm.recordAppointment({ ...repair.appointment, customerId: customer.id });
+      forCall(record?.session.callSid ?? '').info('Booking written to the CRM by finalisation', {
+        eventId: repair.appointment.calendarEventId,
+      });
+    } catch (error) {
+      if (!(error instanceof AppointmentConflictError)) throw error;
+      // Someone else's row holds the slot: retrying cannot help; the owner sees it in the email.
+      forCall(record?.session.callSid ?? '').error(
+        'Booking could not be written: the slot is taken in the CRM',
+        {
+          eventId: repair.appointment.calendarEventId,
+        },
+      );
+    }
+  }
+  return last;
 }
 
 function latest<T extends { createdAt: number }>(items: T[]): T | undefined {

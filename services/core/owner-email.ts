@@ -5,14 +5,15 @@
 
 import { describeCost } from './call-cost.js';
 import {
+  type CallFlags,
   type CallLinks,
   callFlags,
-  escapeHtml,
   formatDuration,
   formatLocal,
   truncate,
 } from './call-report.js';
 import type { TurnLatencySummary } from './call-session.js';
+import { type EmailBlock, type EmailDocument, emailKey, renderEmail } from './email-document.js';
 import type { CallRow, EmailMessage } from './ports.js';
 
 /** Turns shown in the email; the CRM keeps the full transcript. */
@@ -30,90 +31,85 @@ export interface OwnerEmailInput {
 }
 
 export function ownerCallEmailKey(callSid: string): string {
-  return `call-${callSid}`;
+  return emailKey('call', callSid);
 }
 
 export function ownerCallEmail(to: string, input: OwnerEmailInput): EmailMessage {
+  return renderEmail(ownerCallDocument(to, input));
+}
+
+/** The owner's email about one call, as one structure (rendered to text and HTML together). */
+export function ownerCallDocument(to: string, input: OwnerEmailInput): EmailDocument {
   const { row, links, business } = input;
   const flags = callFlags(row);
   const other = row.direction === 'inbound' ? row.from : row.to;
   const name = input.customerName ?? links.lead?.name ?? links.appointment?.name;
   const party = name ? `${name} (${other})` : other;
 
-  const flagLines: string[] = [];
-  if (input.voicemail)
-    flagLines.push('VOICEMAIL: a machine answered; we left a message asking them to call back.');
-  else if (flags.missed) flagLines.push(`MISSED: ${missedReason(row)}.`);
-  if (flags.short) flagLines.push(`VERY SHORT CALL: ${formatDuration(row.durationSeconds ?? 0)}.`);
-  if (row.failedOver) flagLines.push(`Engine failover: served by ${row.servedBy ?? 'unknown'}.`);
+  const alerts: string[] = [];
+  if (flags.engineOutage)
+    alerts.push(
+      `CALLBACK DUE: the agent could not answer (no voice engine was available); the caller heard an apology. Please call ${other} back.`,
+    );
+  else if (flags.transferUnanswered)
+    alerts.push(
+      `CALLBACK DUE: the caller asked for a person, nobody answered the transfer, and they were told we would call back. Please call ${other} back.`,
+    );
+  else if (input.voicemail)
+    alerts.push('VOICEMAIL: a machine answered; we left a message asking them to call back.');
+  else if (flags.missed) alerts.push(`MISSED: ${missedReason(row)}.`);
+  if (flags.short) alerts.push(`VERY SHORT CALL: ${formatDuration(row.durationSeconds ?? 0)}.`);
+  if (row.failedOver) alerts.push(`Engine failover: served by ${row.servedBy ?? 'unknown'}.`);
 
-  const facts: Array<[string, string]> = [
-    [row.direction === 'inbound' ? 'Caller' : 'Called', party],
-    ['When', `${formatLocal(row.startedAt, business.timezone)} (${business.timezone})`],
-    ['Duration', row.durationSeconds !== undefined ? formatDuration(row.durationSeconds) : 'not answered'],
-    ['Direction', row.direction],
-    ['Outcome', row.outcome],
-    ...(row.cost ? [['Estimated cost', describeCost(row.cost)] as [string, string]] : []),
-    ...(row.turnLatency?.turns
-      ? [['Response time', describeLatency(row.turnLatency)] as [string, string]]
-      : []),
-  ];
   const booked = bookedLine(links, business.timezone);
   const leadText = leadLine(links);
   const shownTurns = row.turns.slice(0, MAX_TURNS_IN_EMAIL);
   const moreTurns = row.turns.length - shownTurns.length;
-
-  const text = [
-    ...flagLines,
-    ...(flagLines.length > 0 ? [''] : []),
-    ...facts.map(([label, value]) => `${label}: ${value}`),
-    '',
-    row.direction === 'inbound' ? 'What they wanted:' : 'How it went:',
-    row.summary ?? '(no summary)',
-    '',
-    `Booked: ${booked ?? 'nothing'}`,
-    `Lead: ${leadText ?? 'none saved'}`,
-    '',
-    'Transcript:',
-    ...(shownTurns.length === 0
-      ? ['(nothing was said)']
-      : shownTurns.map((t) => `${speaker(t.role, row.direction)}: ${truncate(t.text, MAX_TURN_CHARS)}`)),
-    ...(moreTurns > 0 ? [`… ${moreTurns} more turns in the CRM.`] : []),
-    '',
-    `Call SID: ${row.callSid}`,
-    `— ${business.name} receptionist`,
-  ].join('\n');
-
-  const html = [
-    '<!doctype html><html><body style="font-family:sans-serif;line-height:1.4">',
-    ...flagLines.map((l) => `<p style="color:#b00020;font-weight:bold">${escapeHtml(l)}</p>`),
-    '<table>',
-    ...facts.map(
-      ([label, value]) => `<tr><th align="left">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`,
-    ),
-    '</table>',
-    `<h3>${row.direction === 'inbound' ? 'What they wanted' : 'How it went'}</h3>`,
-    `<p>${escapeHtml(row.summary ?? '(no summary)')}</p>`,
-    `<p><b>Booked:</b> ${escapeHtml(booked ?? 'nothing')}<br><b>Lead:</b> ${escapeHtml(leadText ?? 'none saved')}</p>`,
-    '<h3>Transcript</h3>',
-    shownTurns.length === 0
-      ? '<p>(nothing was said)</p>'
-      : `<p>${shownTurns
-          .map(
-            (t) =>
-              `<b>${escapeHtml(speaker(t.role, row.direction))}:</b> ${escapeHtml(truncate(t.text, MAX_TURN_CHARS))}`,
-          )
-          .join('<br>')}</p>`,
-    ...(moreTurns > 0 ? [`<p>… ${moreTurns} more turns in the CRM.</p>`] : []),
-    `<p style="color:#666">Call SID: ${escapeHtml(row.callSid)}</p>`,
-    '</body></html>',
-  ].join('\n');
-
+  const blocks: EmailBlock[] = [
+    ...alerts.map((text): EmailBlock => ({ kind: 'alert', text })),
+    {
+      kind: 'facts',
+      rows: [
+        [row.direction === 'inbound' ? 'Caller' : 'Called', party],
+        ['When', `${formatLocal(row.startedAt, business.timezone)} (${business.timezone})`],
+        [
+          'Duration',
+          row.durationSeconds !== undefined ? formatDuration(row.durationSeconds) : 'not answered',
+        ],
+        ['Direction', row.direction],
+        ['Outcome', row.outcome],
+        ...(row.cost ? [['Estimated cost', describeCost(row.cost)] as [string, string]] : []),
+        ...(row.turnLatency?.turns
+          ? [['Response time', describeLatency(row.turnLatency)] as [string, string]]
+          : []),
+      ],
+    },
+    { kind: 'heading', text: row.direction === 'inbound' ? 'What they wanted' : 'How it went' },
+    { kind: 'paragraph', lines: [row.summary ?? '(no summary)'] },
+    {
+      kind: 'facts',
+      rows: [
+        ['Booked', booked ?? 'nothing'],
+        ['Lead', leadText ?? 'none saved'],
+      ],
+    },
+    { kind: 'heading', text: 'Transcript' },
+    {
+      kind: 'paragraph',
+      lines: [
+        ...(shownTurns.length === 0
+          ? ['(nothing was said)']
+          : shownTurns.map((t) => `${speaker(t.role, row.direction)}: ${truncate(t.text, MAX_TURN_CHARS)}`)),
+        ...(moreTurns > 0 ? [`… ${moreTurns} more turns in the CRM.`] : []),
+      ],
+    },
+    { kind: 'note', text: `Call SID: ${row.callSid}` },
+    { kind: 'note', text: `— ${business.name} receptionist` },
+  ];
   return {
     to,
     subject: subjectFor(row, party, flags, input.voicemail === true, booked),
-    text,
-    html,
+    blocks,
     idempotencyKey: ownerCallEmailKey(row.callSid),
   };
 }
@@ -121,10 +117,12 @@ export function ownerCallEmail(to: string, input: OwnerEmailInput): EmailMessage
 function subjectFor(
   row: CallRow,
   party: string,
-  flags: { missed: boolean; short: boolean },
+  flags: CallFlags,
   voicemail: boolean,
   booked: string | undefined,
 ): string {
+  if (flags.engineOutage) return `Callback due: the agent could not answer ${party}`;
+  if (flags.transferUnanswered) return `Callback due: transfer unanswered for ${party}`;
   if (row.direction === 'outbound') {
     if (voicemail) return `Voicemail left for ${party}`;
     if (flags.missed) return `Unanswered call to ${party}`;

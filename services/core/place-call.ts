@@ -21,7 +21,7 @@ import type { CallSessionStore, NewCallSession } from './call-session.js';
 import { chooseProvider, lookUpCustomer } from './call-setup.js';
 import { forCall, logger } from './logging.js';
 import { isE164, maskPhone } from './phone.js';
-import type { CallbackScheduler, CallControl, Crm, ProviderFlag } from './ports.js';
+import type { CallbackScheduler, CallControl, CallLookup, Crm, ProviderFlag } from './ports.js';
 import { routeUrl, WEBHOOK_ROUTES } from './routes.js';
 import { hashStreamToken, newStreamToken } from './stream-token.js';
 import type { EngineName } from './voice-engine.js';
@@ -34,6 +34,15 @@ import type { EngineName } from './voice-engine.js';
  * the schedule (`callback-<key>`, within EventBridge Scheduler's 64 characters).
  */
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._-]{1,48}$/;
+
+/**
+ * How long a `placing` request belongs to the run that wrote it. Placing takes one Twilio request
+ * (seconds); a request still `placing` after this was left by a run that crashed between Twilio's
+ * answer and its record, and the next request with the key resolves it.
+ */
+export const OUTBOUND_LEASE_MS = 60 * 1000;
+/** Twilio's and our clocks may differ a little: calls created this long before the request count. */
+const CLOCK_SKEW_MS = 60 * 1000;
 
 /** A schedule is not made for a time this close: the call is placed now. */
 const SCHEDULE_THRESHOLD_MS = 60 * 1000;
@@ -79,8 +88,10 @@ export interface OutboundSettings {
 export interface PlaceCallDeps {
   settings: OutboundSettings;
   sessions: Pick<CallSessionStore, 'open'>;
-  requests: Pick<OutboundRequestStore, 'create' | 'markPlaced' | 'markFailed'>;
+  requests: Pick<OutboundRequestStore, 'create' | 'markPlaced' | 'markFailed' | 'takeOver'>;
   callControl: Pick<CallControl, 'placeCall'>;
+  /** Resolves a stale `placing` request: did Twilio create a call to that number since? */
+  callLookup: Pick<CallLookup, 'callsBetween'>;
   scheduler: CallbackScheduler;
   providerFlag: ProviderFlag;
   /** Absent: the agent gets no CRM context about the person called. */
@@ -245,14 +256,50 @@ async function placeNow(
         `Idempotency key ${key} was already used for a different request; use a new key for a new call`,
       );
     }
+    if (stored.status === 'placing' && (stored.leaseUntil ?? stored.createdAt + OUTBOUND_LEASE_MS) < now) {
+      return resolveStale(deps, stored, now);
+    }
     logger.info('Duplicate outbound request: nothing placed', { idempotencyKey: key, status: stored.status });
     return { kind: 'duplicate', idempotencyKey: key, status: stored.status, callSid: stored.callSid };
   }
+  return dial(deps, stored);
+}
 
+/**
+ * A `placing` request whose lease ran out: its run died after asking Twilio, or before. Twilio is
+ * asked for calls from our number to that number since the request: one found is recorded (never
+ * dialled twice); none, and this run takes the lease over and places the call.
+ */
+async function resolveStale(
+  deps: PlaceCallDeps,
+  stored: OutboundRequest,
+  now: number,
+): Promise<PlaceCallOutcome> {
+  const key = stored.idempotencyKey;
+  const [call] = await deps.callLookup.callsBetween(stored.from, stored.to, stored.createdAt - CLOCK_SKEW_MS);
+  if (call) {
+    await deps.requests.markPlaced(key, call.callSid);
+    await openSession(deps, stored, call.callSid);
+    forCall(call.callSid).warn('Stale outbound request: Twilio had placed its call; recorded', {
+      idempotencyKey: key,
+    });
+    return { kind: 'duplicate', idempotencyKey: key, status: 'placed', callSid: call.callSid };
+  }
+  if (!(await deps.requests.takeOver(key, now, now + OUTBOUND_LEASE_MS))) {
+    return { kind: 'duplicate', idempotencyKey: key, status: 'placing' };
+  }
+  logger.warn('Stale outbound request: Twilio has no call for it; placing it now', { idempotencyKey: key });
+  return dial(deps, stored);
+}
+
+/** Asks Twilio for the call of a request this run holds, and records the answer. */
+async function dial(deps: PlaceCallDeps, stored: OutboundRequest): Promise<PlaceCallOutcome> {
+  const { settings } = deps;
+  const key = stored.idempotencyKey;
   let callSid: string;
   try {
     ({ callSid } = await deps.callControl.placeCall({
-      to: request.to,
+      to: stored.to,
       from: settings.businessNumber,
       url: `${routeUrl(settings.publicUrl, WEBHOOK_ROUTES.OutboundTwiml)}?requestId=${encodeURIComponent(key)}`,
       statusCallback: routeUrl(settings.publicUrl, WEBHOOK_ROUTES.CallStatus),
@@ -264,16 +311,23 @@ async function placeNow(
     logger.error('Twilio refused the outbound call', { idempotencyKey: key, error: error as Error });
     return { kind: 'failed', idempotencyKey: key, message };
   }
-  const log = forCall(callSid);
   await deps.requests.markPlaced(key, callSid);
+  await openSession(deps, stored, callSid);
+  forCall(callSid).info('Outbound call placed', {
+    to: maskPhone(stored.to),
+    provider: stored.provider,
+    idempotencyKey: key,
+  });
+  return { kind: 'placed', idempotencyKey: key, callSid };
+}
+
+async function openSession(deps: PlaceCallDeps, stored: OutboundRequest, callSid: string): Promise<void> {
   try {
     await deps.sessions.open(outboundSession(stored, callSid, hashStreamToken(newStreamToken())));
   } catch (error) {
     // Not fatal: `answerOutboundCall` opens the session from the request record when the callee answers.
-    log.error('Outbound session not written at placement', { error: error as Error });
+    forCall(callSid).error('Outbound session not written at placement', { error: error as Error });
   }
-  log.info('Outbound call placed', { to: maskPhone(request.to), provider, idempotencyKey: key });
-  return { kind: 'placed', idempotencyKey: key, callSid };
 }
 
 /** A repeat is the same request when it asks for the same call: number, name, lead and reason. */

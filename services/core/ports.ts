@@ -79,6 +79,14 @@ export interface CallRow {
   turnLatency?: TurnLatencySummary;
 }
 
+/** The CRM refused an appointment that overlaps another on the same calendar (the exclusion constraint). */
+export class AppointmentConflictError extends Error {
+  constructor(detail: string) {
+    super(`Appointment overlaps another: ${detail}`);
+    this.name = 'AppointmentConflictError';
+  }
+}
+
 export interface Crm {
   /** A returning caller and what helps the agent; undefined for an unknown number. */
   findCustomerByPhone(phone: string, now: number): Promise<KnownCustomer | undefined>;
@@ -86,12 +94,17 @@ export interface Crm {
   upsertCustomer(customer: Omit<Customer, 'id'>): Promise<Customer>;
   /** One lead per call: a second save from the same call updates it. */
   saveLead(lead: LeadInput): Promise<Lead>;
-  /** Idempotent on `calendarEventId`. */
+  /**
+   * Idempotent on `calendarEventId`. Throws `AppointmentConflictError` when another appointment
+   * overlaps it (the database's exclusion constraint).
+   */
   recordAppointment(appointment: AppointmentInput): Promise<Appointment>;
   /** Idempotent on `callSid`: writing it again updates, never duplicates (turns included). */
   saveCall(call: CallRow): Promise<void>;
-  /** For the digest: calls, leads and appointments created in `[from, to)` (epoch ms). */
+  /** For the digest: calls that started, leads and appointments created in `[from, to)` (epoch ms). */
   callsBetween(from: number, to: number): Promise<CallRow[]>;
+  /** Calls whose row was first written (finalised) in `[from, to)`: the digest's late calls. */
+  callsFinalisedBetween(from: number, to: number): Promise<CallRow[]>;
   leadsBetween(from: number, to: number): Promise<Lead[]>;
   appointmentsBetween(from: number, to: number): Promise<Appointment[]>;
 }
@@ -122,6 +135,8 @@ export interface Calendar {
   findEvent(idempotencyKey: string): Promise<{ eventId: string } | undefined>;
   /** Creates the event, or returns the existing one made with the same idempotency key. */
   createEvent(event: CalendarEventInput): Promise<{ eventId: string; created: boolean }>;
+  /** Removes an event (a booking the CRM refused); an event already gone is not an error. */
+  deleteEvent(eventId: string): Promise<void>;
 }
 
 // ---------- Email (Resend) ----------
@@ -156,6 +171,32 @@ export interface CallControl {
   /** Hangs up. Tolerates a call that already ended. */
   hangUp(callSid: string): Promise<void>;
   placeCall(request: PlaceCallRequest): Promise<{ callSid: string }>;
+}
+
+/** One call as Twilio's REST API reports it (`GET …/Calls/{CallSid}.json`). */
+export interface TwilioCall {
+  callSid: string;
+  /** `queued`, `ringing`, `in-progress`, or a final status (`completed`, `busy`, …). */
+  status: string;
+  /** Answered seconds, once the call is over. */
+  durationSeconds?: number;
+  from: string;
+  to: string;
+  direction: 'inbound' | 'outbound';
+  /** Epoch ms, when Twilio knows them. */
+  startedAt?: number;
+  endedAt?: number;
+  createdAt?: number;
+}
+
+/** What the REST API knows about calls: the source of truth when a status callback never came. */
+export interface CallLookup {
+  /** The call, or undefined when Twilio does not know it (404). */
+  getCall(callSid: string): Promise<TwilioCall | undefined>;
+  /** Calls from `from` to `to` created at or after `since` (epoch ms), newest first. */
+  callsBetween(from: string, to: string, since: number): Promise<TwilioCall[]>;
+  /** Calls to `to` (the business number) that started at or after `since` (epoch ms). */
+  callsTo(to: string, since: number): Promise<TwilioCall[]>;
 }
 
 // ---------- One-time schedules (EventBridge Scheduler) ----------

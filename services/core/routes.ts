@@ -29,6 +29,7 @@ export const WEBHOOK_ROUTES = {
   InboundCall:   { method: 'POST', path: '/twilio/inbound',       auth: 'twilio-signature', handler: 'functions/inbound-call.ts' },
   OutboundTwiml: { method: 'POST', path: '/twilio/outbound',      auth: 'twilio-signature', handler: 'functions/outbound-twiml.ts' },
   CallStatus:    { method: 'POST', path: '/twilio/status',        auth: 'twilio-signature', handler: 'functions/call-status.ts' },
+  DialResult:    { method: 'POST', path: '/twilio/dial-result',   auth: 'twilio-signature', handler: 'functions/dial-result.ts' },
   PostCall:      { method: 'POST', path: '/elevenlabs/post-call', auth: 'elevenlabs-hmac',  handler: 'functions/post-call.ts' },
   PlaceCall:     { method: 'POST', path: '/calls',                auth: 'iam',              handler: 'functions/place-call.ts' },
 } as const satisfies Record<string, WebhookRoute>;

@@ -1,3 +1,5 @@
+import type { AppointmentInput, Customer } from './ports.js';
+
 /** What the agent hears back from a tool: a short sentence it can speak, and whether it failed. */
 export interface ToolResult {
   ok: boolean;
@@ -8,6 +10,19 @@ export interface ToolResult {
    * `hangup`: the bridge hangs up through the REST API once the agent's last audio has played.
    */
   endsCall?: 'transfer' | 'hangup';
+  /**
+   * A CRM write the tool could not make (the CRM was down) although what it did stands (the
+   * calendar event exists): kept with the tool call, and made by finalisation, which retries until
+   * it succeeds, so the booking is never missing from the CRM.
+   */
+  crmRepair?: AppointmentRepair;
+}
+
+/** The appointment row (and its customer) of a booking whose calendar event was made. */
+export interface AppointmentRepair {
+  kind: 'appointment';
+  customer: Omit<Customer, 'id'>;
+  appointment: Omit<AppointmentInput, 'customerId'>;
 }
 
 /** A tool as an engine declares it to its model: JSON schema parameters (from the zod schema). */

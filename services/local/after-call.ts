@@ -2,12 +2,18 @@
  * The local stack's after-call and outbound routes: the same handler factories as the Lambdas, over
  * the local adapters (embedded stand-ins where settings are absent) and the stack's call table. Due
  * callback schedules run on a timer through the place-call handler, as EventBridge Scheduler would
- * invoke the Lambda with the payload.
+ * invoke the Lambda with the payload. The finalisation sweeper runs on a timer every
+ * `FINALISATION_SWEEP_SECONDS`, as its rate schedule runs the Lambda in AWS.
  */
 
 import { createCallStatusHandler } from '../../functions/call-status.js';
 import type { HttpHandler } from '../../functions/commons/http.js';
 import { createDailyDigestHandler, type DailyDigestHandler } from '../../functions/daily-digest.js';
+import { createDialResultHandler } from '../../functions/dial-result.js';
+import {
+  createFinalisationSweepHandler,
+  type FinalisationSweepHandler,
+} from '../../functions/finalisation-sweep.js';
 import { createOutboundTwimlHandler } from '../../functions/outbound-twiml.js';
 import { createPlaceCallHandler, type PlaceCallHandler } from '../../functions/place-call.js';
 import { createPostCallHandler } from '../../functions/post-call.js';
@@ -28,6 +34,8 @@ export interface LocalAfterCall {
   placeCall: PlaceCallHandler;
   /** The digest Lambda's handler: no route in AWS or here; run it from code (tests, a script). */
   digest: DailyDigestHandler;
+  /** One run of the finalisation sweeper (its timer runs it every FINALISATION_SWEEP_SECONDS). */
+  sweep: FinalisationSweepHandler;
   /** Stops the schedule timers. */
   close(): void;
 }
@@ -59,6 +67,27 @@ export function buildLocalAfterCall(
     placeCall: placeCallDepsFor(config, adapters, outbound, now),
   });
   const afterCallDeps = afterCallDepsFor(config, adapters, stores, now);
+  const sweep = createFinalisationSweepHandler({
+    config,
+    finalise: afterCallDeps,
+    sessions: stores.sessions,
+    twilio: adapters.callLookup,
+    publishAge: (ageSeconds) => {
+      if (ageSeconds > 0) logger.info('Oldest unfinalised call', { OldestUnfinalisedCallAge: ageSeconds });
+    },
+    now,
+  });
+  let sweeping = false;
+  const sweepTimer = setInterval(() => {
+    if (sweeping) return; // a slow run is never doubled up
+    sweeping = true;
+    sweep()
+      .catch((error: unknown) => logger.error('Finalisation sweep failed', { error: error as Error }))
+      .finally(() => {
+        sweeping = false;
+      });
+  }, config.finalisation.sweepSeconds * 1000);
+  sweepTimer.unref();
 
   return {
     routes: {
@@ -75,11 +104,16 @@ export function buildLocalAfterCall(
         now,
       }),
       [routeKey(WEBHOOK_ROUTES.PlaceCall)]: placeCallHandler.http,
+      [routeKey(WEBHOOK_ROUTES.DialResult)]: createDialResultHandler({ config, sessions: stores.sessions }),
     },
     outbound,
     scheduler,
     placeCall: placeCallHandler,
     digest: createDailyDigestHandler(afterCallDeps),
-    close: () => scheduler.close(),
+    sweep,
+    close: () => {
+      clearInterval(sweepTimer);
+      scheduler.close();
+    },
   };
 }

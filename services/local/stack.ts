@@ -57,6 +57,8 @@ export interface LocalStack extends LocalStackContext {
   routeKeys: string[];
   /** The DynamoDB the sessions live in (embedded or DYNAMODB_ENDPOINT). */
   dynamodbEndpoint: string;
+  /** The bridge at `/media-stream`, if one was built (drain and close it as SIGTERM would). */
+  bridge?: LocalStackBridge;
   close(): Promise<void>;
 }
 
@@ -108,6 +110,7 @@ export async function startLocalStack(env: Env, options: LocalStackOptions = {})
       port,
       routeKeys: Object.keys(routes),
       dynamodbEndpoint,
+      bridge,
       close: () => {
         closing ??= (async () => {
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));

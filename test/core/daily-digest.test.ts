@@ -1,5 +1,10 @@
-import { type DigestDeps, previousLocalDay, runDailyDigest } from '../../services/core/daily-digest.js';
-import { finaliseCall } from '../../services/core/finalise-call.js';
+import {
+  type DigestDeps,
+  digestEmailKey,
+  previousLocalDay,
+  runDailyDigest,
+} from '../../services/core/daily-digest.js';
+import { type FinaliseDeps, finaliseCall } from '../../services/core/finalise-call.js';
 import type { CallRow } from '../../services/core/ports.js';
 import { MemoryDigestMarkers } from '../support/after-call-fakes.js';
 import {
@@ -36,7 +41,7 @@ function digestHarness() {
   const h = harness();
   h.clock.now = RUN_AT;
   const markers = new MemoryDigestMarkers();
-  const deps: DigestDeps = { ...h.deps, crm: h.crm, markers };
+  const deps: DigestDeps & FinaliseDeps = { ...h.deps, crm: h.crm, markers };
   return { ...h, markers, deps };
 }
 
@@ -136,7 +141,8 @@ describe('runDailyDigest', () => {
     expect(h.mailer.sent).toHaveLength(1);
     const email = h.mailer.sent[0]!;
     expect(email.to).toBe(OWNER);
-    expect(email.idempotencyKey).toBe('digest-2026-11-24');
+    expect(email.idempotencyKey).toBe(digestEmailKey('2026-11-24'));
+    expect(email.idempotencyKey).toMatch(/^digest-[0-9a-f]{64}$/);
     expect(email.subject).toBe(
       'Bolt Dental daily digest, Tuesday 24 November 2026: 6 calls, 2 missed, 1 booked, 2 new leads',
     );
@@ -172,41 +178,80 @@ describe('runDailyDigest', () => {
     h.mailer.down = true;
 
     await expect(runDailyDigest(h.deps)).rejects.toThrow('mail service unavailable');
-    expect(h.markers.markers.size).toBe(0);
+    expect(h.markers.markers.get('2026-11-24')?.status).toBe('failed');
 
     h.mailer.down = false;
     expect((await runDailyDigest(h.deps)).kind).toBe('sent');
     expect((await runDailyDigest(h.deps)).kind).toBe('already-sent');
-    expect(h.mailer.sent.filter((m) => m.idempotencyKey === 'digest-2026-11-24')).toHaveLength(1);
+    expect(h.mailer.sent.filter((m) => m.idempotencyKey === digestEmailKey('2026-11-24'))).toHaveLength(1);
   });
 
-  test('pending finalisations are retried first, so their calls are counted', async () => {
+  test('a call of an earlier day finalised after its digest is listed as late in the next one', async () => {
     const h = digestHarness();
-    h.sessions.put({
-      session: session({ createdAt: at(16, 0), streamingAt: at(16, 0), endedAt: at(16, 2) }),
-      turns: TURNS,
+    // Monday's digest went out Tuesday 08:00; the sweeper finalised a Monday call at 09:30 Tuesday.
+    h.markers.markers.set('2026-11-23', { status: 'sent', claimedAt: at(8, 0), sentAt: at(8, 0) });
+    const late = call({
+      callSid: 'CA-late',
+      startedAt: at(-2, 0),
+      from: '+12125550199',
+      durationSeconds: 80,
     });
-    h.crm.down = true;
-    await finaliseCall(h.deps, {
-      callSid: session().callSid,
-      status: 'completed',
-      durationSeconds: 120,
-      at: at(16, 2),
-    });
-    h.crm.down = false;
+    await h.crm.saveCall(late);
+    h.crm.callCreatedAt.set('CA-late', at(9, 30));
+    // Finalised before Monday's digest: already reported there, not late.
+    await h.crm.saveCall(call({ callSid: 'CA-ontime', startedAt: at(-3, 0) }));
+    h.crm.callCreatedAt.set('CA-ontime', at(7, 0));
 
     const outcome = await runDailyDigest(h.deps);
 
-    expect(outcome).toMatchObject({ kind: 'sent', counts: { calls: 1, answered: 1 } });
-    expect(outcome.retry).toEqual({ attempted: 1, finalised: [session().callSid], stillPending: [] });
-    // The retried call's own email, then the digest.
-    expect(h.mailer.sent.map((m) => m.idempotencyKey)).toEqual([
-      `call-${session().callSid}`,
-      'digest-2026-11-24',
-    ]);
+    expect(outcome).toMatchObject({ kind: 'sent', counts: { calls: 0, late: 1 } });
+    const email = h.mailer.sent[0]!;
+    expect(email.subject).toBe('Bolt Dental daily digest, Tuesday 24 November 2026: a quiet day, 1 late');
+    expect(email.text).toContain('Late: earlier calls that reached the CRM since the last digest:');
+    expect(email.text).toContain('LATE Mon 23 Nov 22:00  in   +12125550199  1 min 20 s');
+    expect(email.text).not.toContain('CA-ontime');
+    expect(email.html).toContain('<h3>Late: earlier calls that reached the CRM since the last digest</h3>');
   });
 
-  test('a finalisation still failing is noted in the digest', async () => {
+  test('callback-due calls (engine outage, unanswered transfer) are follow-ups', async () => {
+    const h = digestHarness();
+    await h.crm.saveCall(
+      call({
+        callSid: 'CA-eo',
+        startedAt: at(9, 0),
+        from: '+12125550101',
+        outcome: 'engine-outage',
+        turns: [],
+      }),
+    );
+    await h.crm.saveCall(
+      call({ callSid: 'CA-tu', startedAt: at(11, 0), from: '+12125550102', outcome: 'transfer-unanswered' }),
+    );
+
+    await runDailyDigest(h.deps);
+
+    const text = h.mailer.sent[0]?.text ?? '';
+    expect(text).toContain('+12125550101: CALLBACK DUE: the agent could not answer at 09:00');
+    expect(text).toContain('+12125550102: CALLBACK DUE: transfer unanswered at 11:00');
+    expect(text).toContain('AGENT COULD NOT ANSWER (callback due)');
+    expect(text).toContain('TRANSFER UNANSWERED (callback due)');
+  });
+
+  test('a retry after a failed send sends the frozen message, even if the day changed meanwhile', async () => {
+    const h = digestHarness();
+    busyDay(h);
+    h.mailer.down = true;
+    await expect(runDailyDigest(h.deps)).rejects.toThrow('mail service unavailable');
+    await h.crm.saveCall(call({ callSid: 'CA-new', startedAt: at(18, 0) }));
+    h.mailer.down = false;
+
+    const outcome = await runDailyDigest(h.deps);
+
+    expect(outcome).toMatchObject({ kind: 'sent', counts: { calls: 6 } });
+    expect(h.mailer.sent[0]?.text).toBe(EXPECTED_TEXT);
+  });
+
+  test('a finalisation still pending is noted in the digest (the sweeper retries it)', async () => {
     const h = digestHarness();
     h.sessions.put({ session: session(), turns: TURNS });
     // Writes fail (reads still work): the call cannot reach the CRM, the digest can still be built.
@@ -217,7 +262,7 @@ describe('runDailyDigest', () => {
 
     const outcome = await runDailyDigest(h.deps);
 
-    expect(outcome.retry.stillPending).toEqual([session().callSid]);
+    expect(outcome).toMatchObject({ kind: 'sent', pending: 1 });
     expect(h.mailer.sent).toHaveLength(1);
     expect(h.mailer.sent[0]?.text).toBe(
       'No calls, leads or appointments on Tuesday 24 November 2026.\n\n' +

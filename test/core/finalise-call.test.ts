@@ -1,4 +1,5 @@
 import { finaliseCall, retryPendingFinalisations } from '../../services/core/finalise-call.js';
+import { ownerCallEmailKey } from '../../services/core/owner-email.js';
 import {
   APPOINTMENT,
   BUSINESS_NUMBER,
@@ -65,7 +66,8 @@ describe('finaliseCall', () => {
     expect(h.mailer.sent).toHaveLength(1);
     const email = h.mailer.sent[0]!;
     expect(email.to).toBe(OWNER);
-    expect(email.idempotencyKey).toBe(`call-${CALL_SID}`);
+    expect(email.idempotencyKey).toBe(ownerCallEmailKey(CALL_SID));
+    expect(email.idempotencyKey).toMatch(/^call-[0-9a-f]{64}$/);
     expect(email.subject).toBe(
       'Call from Ada Lovelace (+12125550123): booked Thu 26 Nov 2026, 10:00 (Cleaning)',
     );
@@ -76,7 +78,7 @@ describe('finaliseCall', () => {
     expect(email.text).toContain('Lead: Ada Lovelace (ada@example.com, +12125550123): Whitening');
     expect(email.text).toContain('Caller: Yes please, that works.');
     expect(email.text).not.toMatch(/MISSED|VERY SHORT/);
-    expect(email.html).toContain('<b>Caller:</b> Hi, I&#39;d like to book a cleaning');
+    expect(email.html).toContain('Caller: Hi, I&#39;d like to book a cleaning');
 
     const state = await h.store.get(CALL_SID);
     expect(state).toMatchObject({ step: 'done', attempts: 1, summarySource: 'turns' });

@@ -1,4 +1,4 @@
-import { placeCall, REFUSAL_HTTP_STATUS } from '../../services/core/place-call.js';
+import { OUTBOUND_LEASE_MS, placeCall, REFUSAL_HTTP_STATUS } from '../../services/core/place-call.js';
 import { hashStreamToken } from '../../services/core/stream-token.js';
 import {
   BUSINESS_NUMBER,
@@ -166,6 +166,62 @@ describe('placeCall places', () => {
     h.callControl.failWith = undefined;
     expect((await placeCall(h.deps, request())).kind).toBe('placed');
     expect(h.callControl.placed).toHaveLength(1);
+  });
+});
+
+describe('placeCall resolves a request left placing (the outbound lease)', () => {
+  /** A run that crashed between asking Twilio and recording the answer: the request stays placing. */
+  async function crashedAfterTwilio(h: ReturnType<typeof outboundHarness>) {
+    const markPlaced = h.requests.markPlaced.bind(h.requests);
+    h.requests.markPlaced = async () => {
+      throw new Error('task killed');
+    };
+    await expect(placeCall(h.deps, request())).rejects.toThrow('task killed');
+    h.requests.markPlaced = markPlaced;
+  }
+
+  test('within the lease a duplicate places nothing and says placing', async () => {
+    const h = outboundHarness();
+    await crashedAfterTwilio(h);
+    h.clock.now += OUTBOUND_LEASE_MS - 1;
+    expect(await placeCall(h.deps, request())).toMatchObject({ kind: 'duplicate', status: 'placing' });
+    expect(h.callControl.placed).toHaveLength(1);
+  });
+
+  test('after the lease, a call Twilio placed for it is recorded, never dialled again', async () => {
+    const h = outboundHarness();
+    await crashedAfterTwilio(h);
+    h.clock.now += OUTBOUND_LEASE_MS + 1;
+    const outcome = await placeCall(h.deps, request());
+    expect(outcome).toEqual({
+      kind: 'duplicate',
+      idempotencyKey: 'req-001',
+      status: 'placed',
+      callSid: h.callControl.twilioCalls[0]?.callSid,
+    });
+    expect(h.callControl.placed).toHaveLength(1);
+    expect(await h.requests.get('req-001')).toMatchObject({
+      status: 'placed',
+      callSid: outcome.kind === 'duplicate' ? outcome.callSid : '',
+    });
+    expect(h.sessions.records.size).toBe(1);
+  });
+
+  test('after the lease, with no call at Twilio, the request is taken over and placed once', async () => {
+    const h = outboundHarness();
+    // Crashed before Twilio was asked: the request exists, Twilio knows no call.
+    await h.requests.create({
+      idempotencyKey: 'req-001',
+      to: TO,
+      from: BUSINESS_NUMBER,
+      provider: 'elevenlabs',
+      createdAt: h.clock.now,
+    });
+    h.clock.now += OUTBOUND_LEASE_MS + 1;
+    const [a, b] = await Promise.all([placeCall(h.deps, request()), placeCall(h.deps, request())]);
+    expect([a.kind, b.kind].sort()).toEqual(['duplicate', 'placed']);
+    expect(h.callControl.placed).toHaveLength(1);
+    expect((await h.requests.get('req-001'))?.status).toBe('placed');
   });
 });
 

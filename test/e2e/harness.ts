@@ -195,3 +195,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
 }
+
+/** Twilio's signed status callback for a call from `from` to the business (42 s when completed). */
+export function statusCallback(
+  harness: Pick<Harness, 'stack'>,
+  call: { callSid: string; from: string; callStatus: string; signature?: 'forged' },
+) {
+  return sendStatusCallback({
+    baseUrl: harness.stack.url,
+    publicUrl: PUBLIC_URL,
+    accountSid: TEST_ACCOUNT_SID,
+    authToken: TEST_AUTH_TOKEN,
+    callSid: call.callSid,
+    from: call.from,
+    to: BUSINESS_NUMBER,
+    callStatus: call.callStatus,
+    callDurationSeconds: call.callStatus === 'completed' ? 42 : undefined,
+    signature: call.signature,
+  });
+}

@@ -97,6 +97,27 @@ describe('the place-call handler', () => {
   });
 });
 
+test('a due schedule whose request another run is still placing throws, so the Scheduler retries it', async () => {
+  const h = outboundHarness();
+  await h.requests.create({
+    idempotencyKey: 'k5',
+    to: CALLEE,
+    from: '+12125550100',
+    provider: 'elevenlabs',
+    createdAt: h.clock.now,
+  });
+  const calls = createPlaceCallHandler({ placeCall: h.deps, authorization: { kind: 'iam' } });
+  await expect(calls.scheduled({ to: CALLEE, idempotencyKey: 'k5' })).rejects.toThrow(
+    /being placed by another run/,
+  );
+  // The retry after the lease: Twilio has no call for it, so it is placed, once.
+  h.clock.now += 61_000;
+  await expect(calls.scheduled({ to: CALLEE, idempotencyKey: 'k5' })).resolves.toMatchObject({
+    kind: 'placed',
+  });
+  expect(h.callControl.placed).toHaveLength(1);
+});
+
 describe('the place-call Lambda, wired from its environment', () => {
   const scheduler = mockClient(SchedulerClient);
   const TARGET = 'arn:aws:lambda:us-east-1:123456789012:function:bolt-voice-test-PlaceCall';

@@ -40,6 +40,53 @@ describe('daily digest schedule', () => {
   });
 });
 
+describe('finalisation sweep schedule', () => {
+  it('runs the sweep function every 5 minutes (FINALISATION_SWEEP_SECONDS), failures to the dead-letter queue', () => {
+    const sweepFn = logicalId('AWS::Lambda::Function', 'FunctionsFinalisationSweep');
+    template().hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Target: {
+        Arn: { 'Fn::GetAtt': [sweepFn, 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [logicalId('AWS::IAM::Role', 'SchedulesFinalisationSweepRole'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 },
+        DeadLetterConfig: {
+          Arn: { 'Fn::GetAtt': [logicalId('AWS::SQS::Queue', 'SchedulesDeadLetterQueue'), 'Arn'] },
+        },
+      },
+    });
+    // The scheduler's role may invoke the sweep function, and nothing else.
+    template().hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalId('AWS::IAM::Role', 'SchedulesFinalisationSweepRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'lambda:InvokeFunction',
+            Resource: Match.arrayWith([{ 'Fn::GetAtt': [sweepFn, 'Arn'] }]),
+          }),
+        ]),
+      },
+    });
+    const [, fn] = resourcesOfType('AWS::Lambda::Function').find(([id]) => id === sweepFn) ?? [];
+    expect(JSON.stringify(fn)).toContain('FINALISATION_SWEEP_SECONDS');
+  });
+
+  it('the call table has the sparse unfinalised index the sweeper queries', () => {
+    template().hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'unfinalised',
+          KeySchema: [
+            { AttributeName: 'sweepPk', KeyType: 'HASH' },
+            { AttributeName: 'sweepSince', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['callSid', 'status'] },
+        },
+      ],
+    });
+  });
+});
+
 describe('alarms', () => {
   const alarms = () => resourcesOfType('AWS::CloudWatch::Alarm');
   const topic = () => ({ Ref: logicalId('AWS::SNS::Topic', 'MonitoringAlarmTopic') });

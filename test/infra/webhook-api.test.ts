@@ -31,6 +31,7 @@ describe('webhook API', () => {
       'POST /twilio/inbound': { authorizationType: 'NONE', functionId: 'FunctionsInboundCall' },
       'POST /twilio/outbound': { authorizationType: 'NONE', functionId: 'FunctionsOutboundTwiml' },
       'POST /twilio/status': { authorizationType: 'NONE', functionId: 'FunctionsCallStatus' },
+      'POST /twilio/dial-result': { authorizationType: 'NONE', functionId: 'FunctionsDialResult' },
       'POST /elevenlabs/post-call': { authorizationType: 'NONE', functionId: 'FunctionsPostCall' },
       'POST /calls': { authorizationType: 'AWS_IAM', functionId: 'FunctionsPlaceCall' },
     });

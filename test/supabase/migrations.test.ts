@@ -161,3 +161,47 @@ describe('0001_crm.sql', () => {
     await insert('CA-cost-6', 'null', 'null');
   });
 });
+
+describe('0002_appointment_no_overlap.sql', () => {
+  const book = (customerId: string, event: string, start: string, end: string, calendar = 'primary') =>
+    db.query(
+      `insert into appointments (customer_id, starts_at, ends_at, calendar_event_id, name, phone, calendar_id)
+       values ($1, $2, $3, $4, 'Jane', '+12025550110', $5)`,
+      [customerId, start, end, event, calendar],
+    );
+
+  it('loads btree_gist and refuses an overlapping appointment on the same calendar', async () => {
+    const { rows } = await db.query<{ extname: string }>(
+      `select extname from pg_extension where extname = 'btree_gist'`,
+    );
+    expect(rows).toEqual([{ extname: 'btree_gist' }]);
+    const id = await customer('+12025550110');
+    await book(id, 'ov-1', '2026-12-01T15:00Z', '2026-12-01T15:30Z');
+    await expect(book(id, 'ov-2', '2026-12-01T15:15Z', '2026-12-01T15:45Z')).rejects.toMatchObject({
+      code: '23P01',
+    });
+    await expect(book(id, 'ov-3', '2026-12-01T15:00Z', '2026-12-01T15:30Z')).rejects.toThrow(
+      /appointments_no_overlap/,
+    );
+  });
+
+  it('allows back-to-back slots, and the same time on another calendar', async () => {
+    const id = await customer('+12025550111');
+    await book(id, 'bb-1', '2026-12-02T15:00Z', '2026-12-02T15:30Z');
+    await book(id, 'bb-2', '2026-12-02T15:30Z', '2026-12-02T16:00Z');
+    await book(id, 'bb-3', '2026-12-02T15:00Z', '2026-12-02T15:30Z', 'second-chair');
+    const { rows } = await db.query<{ n: number }>(
+      `select count(*)::int as n from appointments where calendar_event_id like 'bb-%'`,
+    );
+    expect(rows).toEqual([{ n: 3 }]);
+  });
+
+  it('keeps the booking idempotent: the same event again updates, never collides with itself', async () => {
+    const id = await customer('+12025550112');
+    const upsert = `insert into appointments (customer_id, starts_at, ends_at, calendar_event_id, name, phone)
+       values ($1, '2026-12-03T15:00Z', '2026-12-03T15:30Z', 'same-1', 'Jane', '+12025550112')
+       on conflict (calendar_event_id) do update set name = excluded.name`;
+    await db.query(upsert, [id]);
+    await db.query(upsert, [id]);
+  });
+});

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 
 const MIGRATIONS = join(__dirname, '..', '..', 'supabase', 'migrations');
 
@@ -18,7 +19,8 @@ const SUPABASE_PRELUDE = `
 
 /** A fresh PGlite with the Supabase prelude and every migration applied in order. Close it after. */
 export async function migratedDatabase(): Promise<PGlite> {
-  const db = await PGlite.create();
+  // Supabase offers btree_gist; PGlite ships it as a contrib extension to load.
+  const db = await PGlite.create({ extensions: { btree_gist } });
   await db.exec(SUPABASE_PRELUDE);
   const files = (await readdir(MIGRATIONS)).filter((f) => f.endsWith('.sql')).sort();
   for (const file of files) await db.exec(await readFile(join(MIGRATIONS, file), 'utf8'));

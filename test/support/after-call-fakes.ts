@@ -20,10 +20,14 @@ import type {
   CallSessionStore,
   NewCallSession,
 } from '../../services/core/call-session.js';
+import type { DigestCounts } from '../../services/core/daily-digest.js';
+import { OUTBOUND_LEASE_MS } from '../../services/core/place-call.js';
 import type {
   Appointment,
+  AppointmentInput,
   CallbackScheduler,
   CallControl,
+  CallLookup,
   CallRow,
   Crm,
   Customer,
@@ -33,6 +37,7 @@ import type {
   Mailer,
   OneTimeSchedule,
   PlaceCallRequest,
+  TwilioCall,
 } from '../../services/core/ports.js';
 import type { KnownCustomer } from '../../services/core/voice-engine.js';
 
@@ -144,6 +149,13 @@ export class MemoryFinalisationStore implements FinalisationStore, PostCallAnaly
     return [...this.pendingList].slice(0, limit);
   }
 
+  readonly frozenEmails = new Map<string, EmailMessage>();
+
+  async freezeEmail(callSid: string, message: EmailMessage) {
+    if (!this.frozenEmails.has(callSid)) this.frozenEmails.set(callSid, structuredClone(message));
+    return structuredClone(this.frozenEmails.get(callSid) as EmailMessage);
+  }
+
   async saveAnalysis(analysis: PostCallAnalysis) {
     const existing = this.analyses.get(analysis.callSid);
     if (existing && existing.eventAt >= analysis.eventAt) return { stored: false };
@@ -158,32 +170,57 @@ export class MemoryFinalisationStore implements FinalisationStore, PostCallAnaly
 }
 
 export class MemoryDigestMarkers implements DigestMarkers {
-  readonly markers = new Map<string, { status: 'claimed' | 'sent'; claimedAt: number }>();
+  readonly markers = new Map<
+    string,
+    {
+      status: 'claimed' | 'failed' | 'sent';
+      claimedAt: number;
+      sentAt?: number;
+      frozen?: { message: EmailMessage; counts: DigestCounts };
+    }
+  >();
 
   async claim(day: string, now: number, staleAfterMs: number) {
     const m = this.markers.get(day);
-    if (m && !(m.status === 'claimed' && m.claimedAt < now - staleAfterMs)) return false;
-    this.markers.set(day, { status: 'claimed', claimedAt: now });
-    return true;
+    if (m && !(m.status === 'failed' || (m.status === 'claimed' && m.claimedAt < now - staleAfterMs)))
+      return { claimed: false };
+    this.markers.set(day, { ...m, status: 'claimed', claimedAt: now });
+    return { claimed: true, ...structuredClone(m?.frozen) };
   }
 
-  async markSent(day: string) {
+  async freeze(day: string, message: EmailMessage, counts: DigestCounts) {
     const m = this.markers.get(day);
-    if (m) m.status = 'sent';
+    if (!m) throw new Error(`no marker ${day}`);
+    m.frozen ??= structuredClone({ message, counts });
+    return structuredClone(m.frozen);
+  }
+
+  async markSent(day: string, now: number) {
+    const m = this.markers.get(day);
+    if (m) Object.assign(m, { status: 'sent', sentAt: now });
+  }
+
+  async sentAt(day: string) {
+    return this.markers.get(day)?.sentAt;
   }
 
   async release(day: string) {
-    if (this.markers.get(day)?.status === 'claimed') this.markers.delete(day);
+    const m = this.markers.get(day);
+    if (m?.status === 'claimed') m.status = 'failed';
   }
 }
 
 export class MemoryOutboundRequests implements OutboundRequestStore {
   readonly requests = new Map<string, OutboundRequest>();
 
-  async create(request: Omit<OutboundRequest, 'status'>) {
+  async create(request: Omit<OutboundRequest, 'status' | 'leaseUntil'>) {
     const existing = this.requests.get(request.idempotencyKey);
     if (existing && existing.status !== 'failed') return { created: false, request: { ...existing } };
-    const stored: OutboundRequest = { ...request, status: 'placing' };
+    const stored: OutboundRequest = {
+      ...request,
+      status: 'placing',
+      leaseUntil: request.createdAt + OUTBOUND_LEASE_MS,
+    };
     this.requests.set(request.idempotencyKey, stored);
     return { created: true, request: { ...stored } };
   }
@@ -193,11 +230,19 @@ export class MemoryOutboundRequests implements OutboundRequestStore {
     return r ? { ...r } : undefined;
   }
 
+  async takeOver(key: string, now: number, leaseUntil: number) {
+    const r = this.requests.get(key);
+    if (r?.status !== 'placing' || (r.leaseUntil ?? 0) >= now) return false;
+    r.leaseUntil = leaseUntil;
+    return true;
+  }
+
   async markPlaced(key: string, callSid: string) {
     const r = this.requests.get(key);
     if (!r) throw new Error(`no request ${key}`);
     Object.assign(r, { status: 'placed', callSid });
     delete r.error;
+    delete r.leaseUntil;
   }
 
   async markFailed(key: string, error: string) {
@@ -214,11 +259,13 @@ export class FakeCrm
       Crm,
       | 'saveCall'
       | 'callsBetween'
+      | 'callsFinalisedBetween'
       | 'leadsBetween'
       | 'appointmentsBetween'
       | 'findCustomerByPhone'
       | 'upsertCustomer'
       | 'saveLead'
+      | 'recordAppointment'
     >
 {
   constructor(private readonly now: () => number = Date.now) {}
@@ -244,6 +291,27 @@ export class FakeCrm
   async callsBetween(from: number, to: number) {
     this.check();
     return [...this.calls.values()].filter((c) => c.startedAt >= from && c.startedAt < to);
+  }
+
+  async recordAppointment(input: AppointmentInput): Promise<Appointment> {
+    this.check();
+    const existing = this.appointments.find((a) => a.calendarEventId === input.calendarEventId);
+    if (existing) return Object.assign(existing, input);
+    const appointment: Appointment = {
+      ...input,
+      id: `appt-${input.calendarEventId}`,
+      createdAt: input.start,
+    };
+    this.appointments.push(appointment);
+    return appointment;
+  }
+
+  async callsFinalisedBetween(from: number, to: number) {
+    this.check();
+    return [...this.calls.values()].filter((c) => {
+      const createdAt = this.callCreatedAt.get(c.callSid) ?? c.startedAt;
+      return createdAt >= from && createdAt < to;
+    });
   }
 
   async leadsBetween(from: number, to: number) {
@@ -310,16 +378,36 @@ export class FakeMailer implements Mailer {
   }
 }
 
-export class FakeCallControl implements Pick<CallControl, 'placeCall'> {
+/** Places calls (records them) and answers what Twilio knows about the calls placed. */
+export class FakeCallControl implements Pick<CallControl, 'placeCall'>, Pick<CallLookup, 'callsBetween'> {
   readonly placed: PlaceCallRequest[] = [];
+  /** The calls Twilio has, as its REST API would list them. */
+  readonly twilioCalls: TwilioCall[] = [];
   failWith?: Error;
   private next = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   async placeCall(request: PlaceCallRequest) {
     if (this.failWith) throw this.failWith;
     this.placed.push(request);
     this.next += 1;
-    return { callSid: `CA${String(this.next).padStart(32, '0')}` };
+    const callSid = `CA${String(this.next).padStart(32, '0')}`;
+    this.twilioCalls.push({
+      callSid,
+      status: 'queued',
+      from: request.from,
+      to: request.to,
+      direction: 'outbound',
+      createdAt: this.now(),
+    });
+    return { callSid };
+  }
+
+  async callsBetween(from: string, to: string, since: number) {
+    return this.twilioCalls
+      .filter((c) => c.from === from && c.to === to && (c.createdAt ?? 0) >= since)
+      .reverse();
   }
 }
 

@@ -21,7 +21,7 @@ export function outboundHarness(options: { now?: number; flag?: EngineName | Err
   const clock = { now: options.now ?? OPEN_NOW };
   const sessions = new MemorySessions();
   const requests = new MemoryOutboundRequests();
-  const callControl = new FakeCallControl();
+  const callControl = new FakeCallControl(() => clock.now);
   const scheduler = new FakeScheduler();
   const crm = new FakeCrm();
   const flag = options.flag ?? 'elevenlabs';
@@ -41,6 +41,7 @@ export function outboundHarness(options: { now?: number; flag?: EngineName | Err
     sessions,
     requests,
     callControl,
+    callLookup: callControl,
     scheduler,
     providerFlag: {
       current: async () => {

@@ -10,7 +10,18 @@
  * never expire before it is finished.
  */
 
+import { z } from 'zod';
+
 export type Item = Record<string, unknown>;
+
+/** An email frozen at its first attempt (the owner email on FINAL, the digest on its marker). */
+export const emailMessageSchema = z.object({
+  to: z.string(),
+  subject: z.string(),
+  text: z.string(),
+  html: z.string().optional(),
+  idempotencyKey: z.string().optional(),
+});
 
 export interface ItemKey {
   pk: string;

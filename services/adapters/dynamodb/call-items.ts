@@ -4,12 +4,23 @@
  *                      sk=TURN#<seq, padded>   one transcript turn
  *                      sk=TOOL#<seq, padded>   one tool call
  * Every item carries `expiresAt` for the table's TTL.
+ *
+ * The sparse index `unfinalised` (partition `sweepPk`, sort `sweepSince`) holds only sessions not
+ * finalised yet: the session item carries the two attributes from creation until `markFinalised`
+ * removes them, so the finalisation sweeper queries it and never scans the table.
  */
 import * as z from 'zod';
+import type { UnfinalisedCall } from '../../core/after-call-ports.js';
 import type { CallSession, NewCallSession, ToolCallRecord, Turn } from '../../core/call-session.js';
+import type { AppointmentRepair } from '../../core/tool-types.js';
 import { ENGINE_NAMES, type KnownCustomer } from '../../core/voice-engine.js';
 
 export const SESSION_SK = 'SESSION';
+/** The sparse index of unfinalised sessions, and its one partition value. */
+export const UNFINALISED_INDEX = 'unfinalised';
+export const UNFINALISED_PK = 'UNFINALISED';
+/** What the index keeps besides its keys and the table's: enough to sweep without a read. */
+export const UNFINALISED_PROJECTION = ['callSid', 'status'] as const;
 const TURN_PREFIX = 'TURN#';
 const TOOL_PREFIX = 'TOOL#';
 /** Zero-padded so the sort key orders numerically; 8 digits is far more turns than any call has. */
@@ -76,6 +87,9 @@ export function newSessionItem(session: NewCallSession, nowMs: number): Item {
       tokenIssuedAt: session.streamTokenIssuedAt ?? session.createdAt,
     }),
     status: 'created',
+    // Until a stream ends, the grace period counts from the webhook (a call that never streamed).
+    sweepPk: UNFINALISED_PK,
+    sweepSince: session.createdAt,
     expiresAt: expiresAtSeconds(nowMs),
   };
 }
@@ -108,6 +122,8 @@ export function toolItem(callSid: string, record: ToolCallRecord, nowMs: number)
     name: record.name,
     argsJson: JSON.stringify(record.args ?? null),
     result: { ok: record.result.ok, text: record.result.text },
+    // A CRM write the tool could not make: finalisation makes it from here.
+    ...(record.result.crmRepair ? { crmRepairJson: JSON.stringify(record.result.crmRepair) } : {}),
     at: record.at,
     durationMs: record.durationMs,
     expiresAt: expiresAtSeconds(nowMs),
@@ -164,6 +180,7 @@ const sessionSchema = z.object({
   endedAt: z.number().optional(),
   endReason: z.string().optional(),
   finalisedAt: z.number().optional(),
+  transferStatus: z.string().optional(),
 });
 
 const turnSchema = z.object({
@@ -179,8 +196,29 @@ const toolSchema = z.object({
   name: z.string(),
   argsJson: z.string(),
   result: z.object({ ok: z.boolean(), text: z.string() }),
+  crmRepairJson: z.string().optional(),
   at: z.number(),
   durationMs: z.number(),
+});
+
+const crmRepairSchema = z.object({
+  kind: z.literal('appointment'),
+  customer: z.object({
+    phone: z.string(),
+    name: z.string().optional(),
+    email: z.string().optional(),
+    business: z.string().optional(),
+  }),
+  appointment: z.object({
+    callSid: z.string().optional(),
+    start: z.number(),
+    end: z.number(),
+    calendarEventId: z.string(),
+    name: z.string(),
+    phone: z.string(),
+    email: z.string().optional(),
+    purpose: z.string().optional(),
+  }),
 });
 
 export function sessionFromItem(item: Item): CallSession {
@@ -192,8 +230,27 @@ export function turnFromItem(item: Item): Turn {
 }
 
 export function toolCallFromItem(item: Item): ToolCallRecord {
-  const { argsJson, ...rest } = toolSchema.parse(item);
-  return { ...rest, args: JSON.parse(argsJson) as unknown };
+  const { argsJson, crmRepairJson, ...rest } = toolSchema.parse(item);
+  const crmRepair = crmRepairJson
+    ? (compact(crmRepairSchema.parse(JSON.parse(crmRepairJson))) as AppointmentRepair)
+    : undefined;
+  return {
+    ...rest,
+    result: crmRepair ? { ...rest.result, crmRepair } : rest.result,
+    args: JSON.parse(argsJson) as unknown,
+  };
+}
+
+const unfinalisedSchema = z.object({
+  callSid: z.string(),
+  sweepSince: z.number(),
+  status: z.enum(['created', 'streaming', 'ended', 'finalised']),
+});
+
+/** An entry of the `unfinalised` index (the index projects `callSid` and `status`). */
+export function unfinalisedFromItem(item: Item): UnfinalisedCall {
+  const { callSid, sweepSince, status } = unfinalisedSchema.parse(item);
+  return { callSid, since: sweepSince, status };
 }
 
 export type ItemKind = 'session' | 'turn' | 'tool' | 'other';

@@ -7,6 +7,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import type { UnfinalisedCall, UnfinalisedCallIndex } from '../../core/after-call-ports.js';
 import type {
   CallRecord,
   CallSession,
@@ -31,6 +32,9 @@ import {
   toolItem,
   turnFromItem,
   turnItem,
+  UNFINALISED_INDEX,
+  UNFINALISED_PK,
+  unfinalisedFromItem,
 } from './call-items.js';
 
 /** The end reason of a call whose final status came before (or without) the bridge's stream end. */
@@ -47,7 +51,7 @@ export interface DynamoCallSessionStoreOptions {
  * retried webhook, a second bridge task or a finaliser run twice changes nothing the second time,
  * without transactions (dynalite, the local stand-in, has none).
  */
-export class DynamoCallSessionStore implements CallSessionStore {
+export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCallIndex {
   private readonly tableName: string;
   private readonly now: () => number;
 
@@ -179,6 +183,34 @@ export class DynamoCallSessionStore implements CallSessionStore {
   async appendTurn(callSid: string, turn: Turn): Promise<void> {
     // A duplicate seq is a retry of the same write: keep the first, quietly.
     await this.conditionally(this.put(turnItem(callSid, turn, this.now()), 'attribute_not_exists(pk)'));
+    // A turn that lands after finalisation (a write kept through an outage, or Twilio's status
+    // overtaking the stream) puts the call back on the sweeper's index: it adds the turn to the CRM.
+    await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression: 'SET sweepPk = :pk, sweepSince = :now, lateTurns = :late',
+        ConditionExpression: '#status = :finalised',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':pk': UNFINALISED_PK,
+          ':now': this.now(),
+          ':late': true,
+          ':finalised': 'finalised',
+        },
+      }),
+    );
+  }
+
+  async lateTurnsSaved(callSid: string): Promise<void> {
+    await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression: 'REMOVE sweepPk, sweepSince, lateTurns',
+        ConditionExpression: '#status = :finalised',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':finalised': 'finalised' },
+      }),
+    );
   }
 
   async replaceTurn(callSid: string, turn: Turn): Promise<void> {
@@ -189,11 +221,24 @@ export class DynamoCallSessionStore implements CallSessionStore {
     await this.conditionally(this.put(toolItem(callSid, record, this.now()), 'attribute_not_exists(pk)'));
   }
 
+  async recordTransferResult(callSid: string, dialStatus: string): Promise<void> {
+    const recorded = await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression: 'SET transferStatus = :status',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':status': dialStatus },
+      }),
+    );
+    if (!recorded) forCall(callSid).warn('No call session to record the transfer result on', { dialStatus });
+  }
+
   async markEnded(callSid: string, reason: string, at: number): Promise<void> {
     await this.conditionally(
       this.update({
         Key: sessionKey(callSid),
-        UpdateExpression: 'SET #status = :ended, endedAt = :at, endReason = :reason',
+        // The grace period before the sweeper asks Twilio now counts from the stream's end.
+        UpdateExpression: 'SET #status = :ended, endedAt = :at, endReason = :reason, sweepSince = :at',
         ConditionExpression: '#status IN (:created, :streaming)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -213,7 +258,7 @@ export class DynamoCallSessionStore implements CallSessionStore {
         Key: sessionKey(callSid),
         // A call finalised before the bridge saw it end gets its end from Twilio's final status.
         UpdateExpression:
-          'SET #status = :finalised, finalisedAt = :at, endedAt = if_not_exists(endedAt, :at), endReason = if_not_exists(endReason, :reason)',
+          'SET #status = :finalised, finalisedAt = :at, endedAt = if_not_exists(endedAt, :at), endReason = if_not_exists(endReason, :reason) REMOVE sweepPk, sweepSince',
         ConditionExpression: '#status IN (:created, :streaming, :ended)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -226,6 +271,26 @@ export class DynamoCallSessionStore implements CallSessionStore {
         },
       }),
     );
+  }
+
+  async listUnfinalised(before: number, limit: number): Promise<UnfinalisedCall[]> {
+    const calls: UnfinalisedCall[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: UNFINALISED_INDEX,
+          KeyConditionExpression: 'sweepPk = :pk AND sweepSince <= :before',
+          ExpressionAttributeValues: { ':pk': UNFINALISED_PK, ':before': before },
+          Limit: limit - calls.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of (page.Items ?? []) as Item[]) calls.push(unfinalisedFromItem(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && calls.length < limit);
+    return calls;
   }
 
   async get(callSid: string): Promise<CallRecord | undefined> {

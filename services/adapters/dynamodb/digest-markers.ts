@@ -1,15 +1,35 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DigestMarkers } from '../../core/after-call-ports.js';
-import { DIGEST_MARKER_TTL_DAYS, digestKey, expiresAtSeconds } from './after-call-items.js';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { DigestClaim, DigestCountsRecord, DigestMarkers } from '../../core/after-call-ports.js';
+import type { EmailMessage } from '../../core/ports.js';
+import {
+  DIGEST_MARKER_TTL_DAYS,
+  digestKey,
+  emailMessageSchema,
+  expiresAtSeconds,
+} from './after-call-items.js';
 
 export interface DynamoDigestMarkersOptions {
   tableName: string;
 }
 
+const frozenSchema = z.object({
+  message: emailMessageSchema,
+  counts: z.record(z.string(), z.number()),
+});
+
+const markerSchema = z.object({
+  status: z.enum(['claimed', 'failed', 'sent']),
+  sentAt: z.number().optional(),
+  frozenJson: z.string().optional(),
+});
+
 /**
- * One item per business day (`DIGEST#<day>`): `claimed` by the run that sends, then `sent`.
- * The conditional put is what makes a retried schedule send nothing twice.
+ * One item per business day (`DIGEST#<day>`): `claimed` by the run that sends, `failed` when its
+ * send failed (the next run may claim it at once), then `sent`. The conditional write is what
+ * makes a retried schedule send nothing twice; the frozen message on the item is what makes a
+ * retry send the same content under the same idempotency key.
  */
 export class DynamoDigestMarkers implements DigestMarkers {
   private readonly tableName: string;
@@ -21,28 +41,53 @@ export class DynamoDigestMarkers implements DigestMarkers {
     this.tableName = options.tableName;
   }
 
-  async claim(day: string, now: number, staleAfterMs: number): Promise<boolean> {
+  async claim(day: string, now: number, staleAfterMs: number): Promise<DigestClaim> {
     try {
-      await this.doc.send(
-        new PutCommand({
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: {
-            ...digestKey(day),
-            day,
-            status: 'claimed',
-            claimedAt: now,
-            expiresAt: expiresAtSeconds(now, DIGEST_MARKER_TTL_DAYS),
+          Key: digestKey(day),
+          UpdateExpression: 'SET #day = :day, #status = :claimed, claimedAt = :now, expiresAt = :expiresAt',
+          ConditionExpression:
+            'attribute_not_exists(pk) OR #status = :failed OR (#status = :claimed AND claimedAt < :stale)',
+          ExpressionAttributeNames: { '#status': 'status', '#day': 'day' },
+          ExpressionAttributeValues: {
+            ':day': day,
+            ':claimed': 'claimed',
+            ':failed': 'failed',
+            ':now': now,
+            ':stale': now - staleAfterMs,
+            ':expiresAt': expiresAtSeconds(now, DIGEST_MARKER_TTL_DAYS),
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :claimed AND claimedAt < :stale)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':claimed': 'claimed', ':stale': now - staleAfterMs },
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return true;
+      const frozen = frozenOf(Attributes);
+      return { claimed: true, ...frozen };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return { claimed: false };
       throw error;
     }
+  }
+
+  async freeze(
+    day: string,
+    message: EmailMessage,
+    counts: DigestCountsRecord,
+  ): Promise<{ message: EmailMessage; counts: DigestCountsRecord }> {
+    const { Attributes } = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: digestKey(day),
+        UpdateExpression: 'SET frozenJson = if_not_exists(frozenJson, :frozen)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':frozen': JSON.stringify({ message, counts }) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const frozen = frozenOf(Attributes);
+    if (!frozen.message || !frozen.counts) throw new Error(`Digest ${day}: frozen message not stored`);
+    return { message: frozen.message, counts: frozen.counts };
   }
 
   async markSent(day: string, now: number): Promise<void> {
@@ -57,20 +102,35 @@ export class DynamoDigestMarkers implements DigestMarkers {
     );
   }
 
+  async sentAt(day: string): Promise<number | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: digestKey(day), ConsistentRead: true }),
+    );
+    return Item ? markerSchema.parse(Item).sentAt : undefined;
+  }
+
   async release(day: string): Promise<void> {
     try {
       await this.doc.send(
-        new DeleteCommand({
+        new UpdateCommand({
           TableName: this.tableName,
           Key: digestKey(day),
+          UpdateExpression: 'SET #status = :failed',
           // Never undo a digest that went out.
           ConditionExpression: '#status = :claimed',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':claimed': 'claimed' },
+          ExpressionAttributeValues: { ':claimed': 'claimed', ':failed': 'failed' },
         }),
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
+}
+
+function frozenOf(item: Record<string, unknown> | undefined): Pick<DigestClaim, 'message' | 'counts'> {
+  const json = item ? markerSchema.parse(item).frozenJson : undefined;
+  if (!json) return {};
+  const frozen = frozenSchema.parse(JSON.parse(json));
+  return { message: frozen.message, counts: frozen.counts as unknown as DigestCountsRecord };
 }

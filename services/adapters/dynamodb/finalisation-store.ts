@@ -17,10 +17,12 @@ import {
   type PostCallAnalysis,
   type PostCallAnalysisStore,
 } from '../../core/after-call-ports.js';
+import type { EmailMessage } from '../../core/ports.js';
 import {
   AFTER_CALL_TTL_DAYS,
   analysisKey,
   compact,
+  emailMessageSchema,
   expiresAtSeconds,
   finalKey,
   type Item,
@@ -214,6 +216,20 @@ export class DynamoFinalisationStore implements FinalisationStore, PostCallAnaly
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return pending;
+  }
+
+  async freezeEmail(callSid: string, message: EmailMessage): Promise<EmailMessage> {
+    const { Attributes } = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: finalKey(callSid),
+        UpdateExpression: 'SET ownerEmailJson = if_not_exists(ownerEmailJson, :message)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':message': JSON.stringify(message) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return emailMessageSchema.parse(JSON.parse(String(Attributes?.ownerEmailJson)));
   }
 
   async saveAnalysis(analysis: PostCallAnalysis): Promise<{ stored: boolean }> {

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { OutboundRequest, OutboundRequestStore } from '../../core/after-call-ports.js';
+import { OUTBOUND_LEASE_MS } from '../../core/place-call.js';
 import { AFTER_CALL_TTL_DAYS, compact, expiresAtSeconds, outboundRequestKey } from './after-call-items.js';
 import { engineSchema, knownCustomerSchema } from './call-items.js';
 
@@ -22,6 +23,7 @@ const requestSchema = z.object({
   callSid: z.string().optional(),
   error: z.string().optional(),
   createdAt: z.number(),
+  leaseUntil: z.number().optional(),
 });
 
 /** Outbound requests by idempotency key (`OUTBOUND#<key>`): the conditional put is the duplicate guard. */
@@ -36,9 +38,13 @@ export class DynamoOutboundRequestStore implements OutboundRequestStore {
   }
 
   async create(
-    request: Omit<OutboundRequest, 'status'>,
+    request: Omit<OutboundRequest, 'status' | 'leaseUntil'>,
   ): Promise<{ created: boolean; request: OutboundRequest }> {
-    const stored: OutboundRequest = { ...request, status: 'placing' };
+    const stored: OutboundRequest = {
+      ...request,
+      status: 'placing',
+      leaseUntil: request.createdAt + OUTBOUND_LEASE_MS,
+    };
     try {
       await this.doc.send(
         new PutCommand({
@@ -74,12 +80,32 @@ export class DynamoOutboundRequestStore implements OutboundRequestStore {
     return item ? (compact(requestSchema.parse(item)) as OutboundRequest) : undefined;
   }
 
+  async takeOver(idempotencyKey: string, now: number, leaseUntil: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: outboundRequestKey(idempotencyKey),
+          UpdateExpression: 'SET leaseUntil = :until',
+          ConditionExpression:
+            '#status = :placing AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':placing': 'placing', ':now': now, ':until': leaseUntil },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async markPlaced(idempotencyKey: string, callSid: string): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: outboundRequestKey(idempotencyKey),
-        UpdateExpression: 'SET #status = :placed, callSid = :callSid REMOVE #error',
+        UpdateExpression: 'SET #status = :placed, callSid = :callSid REMOVE #error, leaseUntil',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
         ExpressionAttributeValues: { ':placed': 'placed', ':callSid': callSid },

@@ -89,6 +89,15 @@ export class GoogleCalendar implements Calendar {
       throw error;
     }
   }
+
+  async deleteEvent(eventId: string): Promise<void> {
+    try {
+      await this.api.events.delete({ calendarId: this.calendarId, eventId });
+    } catch (error) {
+      // 404 / 410: already deleted.
+      if (statusOf(error) !== 404 && statusOf(error) !== 410) throw error;
+    }
+  }
 }
 
 function statusOf(error: unknown): number | undefined {

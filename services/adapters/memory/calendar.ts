@@ -34,6 +34,10 @@ export class MemoryCalendar implements Calendar {
     return { eventId: event.eventId, created: true };
   }
 
+  async deleteEvent(eventId: string): Promise<void> {
+    for (const [key, event] of this.byKey) if (event.eventId === eventId) this.byKey.delete(key);
+  }
+
   /** Every event made, in start order (the demo prints them). */
   events(): MemoryEvent[] {
     return [...this.byKey.values()].sort((a, b) => a.start - b.start).map((e) => ({ ...e }));

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  Appointment,
-  AppointmentInput,
-  CallRow,
-  Crm,
-  Customer,
-  Lead,
-  LeadInput,
+import {
+  type Appointment,
+  AppointmentConflictError,
+  type AppointmentInput,
+  type CallRow,
+  type Crm,
+  type Customer,
+  type Lead,
+  type LeadInput,
 } from '../../core/ports.js';
 import { formatLocalDateTime } from '../../core/tools/local-time.js';
 import type { KnownCustomer } from '../../core/voice-engine.js';
@@ -69,6 +70,11 @@ export class MemoryCrm implements Crm {
 
   async recordAppointment(input: AppointmentInput): Promise<Appointment> {
     const existing = this.appointments.get(input.calendarEventId);
+    // The same rule as the database's exclusion constraint (0002_appointment_no_overlap.sql).
+    const clash = [...this.appointments.values()].find(
+      (a) => a.calendarEventId !== input.calendarEventId && a.start < input.end && input.start < a.end,
+    );
+    if (clash) throw new AppointmentConflictError(`${new Date(input.start).toISOString()} is taken`);
     const appointment: Appointment = existing
       ? { ...existing, ...defined(input) }
       : { ...input, id: randomUUID(), createdAt: this.now() };
@@ -98,6 +104,13 @@ export class MemoryCrm implements Crm {
   async callsBetween(from: number, to: number): Promise<CallRow[]> {
     return [...this.calls.values()]
       .filter((c) => c.startedAt >= from && c.startedAt < to)
+      .sort((a, b) => a.startedAt - b.startedAt)
+      .map(({ createdAt: _createdAt, ...call }) => ({ ...call, turns: [...call.turns] }));
+  }
+
+  async callsFinalisedBetween(from: number, to: number): Promise<CallRow[]> {
+    return [...this.calls.values()]
+      .filter((c) => c.createdAt >= from && c.createdAt < to)
       .sort((a, b) => a.startedAt - b.startedAt)
       .map(({ createdAt: _createdAt, ...call }) => ({ ...call, turns: [...call.turns] }));
   }

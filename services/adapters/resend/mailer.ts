@@ -48,6 +48,7 @@ export class ResendMailer implements Mailer {
     const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     for (let attempt = 1; ; attempt++) {
       let status: number | undefined;
+      let code: string | undefined;
       let reason: string;
       let retryAfterMs: number | undefined;
       try {
@@ -63,12 +64,17 @@ export class ResendMailer implements Mailer {
         );
         if (data) return { id: data.id };
         status = error?.statusCode ?? undefined;
+        code = error?.name;
         reason = error ? `${error.name}: ${error.message}` : 'no data and no error';
         retryAfterMs = retryAfter(headers?.['retry-after']);
       } catch (error) {
         reason = (error as Error).message; // the SDK throws only on aborts and such: retry like a network error
       }
-      const transient = status === undefined || status === 429 || status >= 500;
+      // A 409 `concurrent_idempotent_requests` means another request with this key is still being
+      // processed: wait and ask again (it then answers that request's result). Any other 409
+      // (`invalid_idempotent_request`: same key, different content) is final.
+      const concurrent = status === 409 && code === 'concurrent_idempotent_requests';
+      const transient = status === undefined || status === 429 || status >= 500 || concurrent;
       if (!transient || attempt >= maxAttempts) {
         throw new EmailSendError(`Resend refused the email after ${attempt} attempt(s): ${reason}`, status);
       }

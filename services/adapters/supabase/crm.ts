@@ -2,15 +2,20 @@ import { PostgrestClient } from '@supabase/postgrest-js';
 import * as z from 'zod';
 import type { CallCost } from '../../core/call-cost.js';
 import { isE164 } from '../../core/phone.js';
-import type {
-  Appointment,
-  AppointmentInput,
-  CallRow,
-  Crm,
-  Customer,
-  Lead,
-  LeadInput,
+import {
+  type Appointment,
+  AppointmentConflictError,
+  type AppointmentInput,
+  type CallRow,
+  type Crm,
+  type Customer,
+  type Lead,
+  type LeadInput,
 } from '../../core/ports.js';
+
+/** Postgres' SQLSTATE for an exclusion-constraint violation. */
+const EXCLUSION_VIOLATION = '23P01';
+
 import { formatLocalDateTime } from '../../core/tools/local-time.js';
 import type { EngineName, KnownCustomer } from '../../core/voice-engine.js';
 
@@ -207,25 +212,27 @@ export class SupabaseCrm implements Crm {
   async recordAppointment(appointment: AppointmentInput): Promise<Appointment> {
     const row = await this.one<AppointmentRow>(
       'record appointment',
-      this.db
-        .from('appointments')
-        .upsert(
-          compact({
-            customer_id: appointment.customerId,
-            call_sid: appointment.callSid,
-            starts_at: iso(appointment.start),
-            ends_at: iso(appointment.end),
-            calendar_event_id: appointment.calendarEventId,
-            name: appointment.name,
-            phone: appointment.phone,
-            email: appointment.email,
-            purpose: appointment.purpose,
-            updated_at: iso(Date.now()),
-          }),
-          { onConflict: 'calendar_event_id' },
-        )
-        .select()
-        .single(),
+      this.refusingOverlaps(
+        this.db
+          .from('appointments')
+          .upsert(
+            compact({
+              customer_id: appointment.customerId,
+              call_sid: appointment.callSid,
+              starts_at: iso(appointment.start),
+              ends_at: iso(appointment.end),
+              calendar_event_id: appointment.calendarEventId,
+              name: appointment.name,
+              phone: appointment.phone,
+              email: appointment.email,
+              purpose: appointment.purpose,
+              updated_at: iso(Date.now()),
+            }),
+            { onConflict: 'calendar_event_id' },
+          )
+          .select()
+          .single(),
+      ),
     );
     return toAppointment(row);
   }
@@ -289,6 +296,19 @@ export class SupabaseCrm implements Crm {
     return rows.map(toCallRow);
   }
 
+  async callsFinalisedBetween(from: number, to: number): Promise<CallRow[]> {
+    const rows = await this.many<CallDbRow>(
+      'list calls finalised',
+      this.db
+        .from('calls')
+        .select('*, call_turns(seq, role, text, at)')
+        .gte('created_at', iso(from))
+        .lt('created_at', iso(to))
+        .order('started_at', { ascending: true }),
+    );
+    return rows.map(toCallRow);
+  }
+
   async leadsBetween(from: number, to: number): Promise<Lead[]> {
     const rows = await this.many<LeadRow>(
       'list leads',
@@ -313,6 +333,14 @@ export class SupabaseCrm implements Crm {
         .order('created_at', { ascending: true }),
     );
     return rows.map(toAppointment);
+  }
+
+  /** `23P01` (exclusion_violation, HTTP 409): the appointments_no_overlap constraint said no. */
+  private async refusingOverlaps<T extends Outcome<unknown>>(query: PromiseLike<T>): Promise<T> {
+    const outcome = await query;
+    if (outcome.error?.code === EXCLUSION_VIOLATION)
+      throw new AppointmentConflictError(outcome.error.message);
+    return outcome;
   }
 
   // PostgREST answers errors as values; each of these turns one into a thrown CrmError.

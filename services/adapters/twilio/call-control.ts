@@ -4,7 +4,7 @@ import BaseTwilio from 'twilio/lib/base/BaseTwilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import Api from 'twilio/lib/rest/Api';
 import { forCall } from '../../core/logging.js';
-import type { CallControl, PlaceCallRequest } from '../../core/ports.js';
+import type { CallControl, CallLookup, PlaceCallRequest, TwilioCall } from '../../core/ports.js';
 
 export interface TwilioCallControlOptions {
   accountSid: string;
@@ -33,8 +33,11 @@ class RebasedRequestClient extends RequestClient {
   }
 }
 
-/** Live-call control through Twilio's REST API: redirect (transfer), hang up, place a call. */
-export class TwilioCallControl implements CallControl {
+/**
+ * Live-call control through Twilio's REST API: redirect (transfer), hang up, place a call; and what
+ * Twilio knows about a call when its status callback never came (the finalisation sweeper).
+ */
+export class TwilioCallControl implements CallControl, CallLookup {
   private readonly client: Api['account'];
 
   constructor(options: TwilioCallControlOptions) {
@@ -78,6 +81,60 @@ export class TwilioCallControl implements CallControl {
     });
     return { callSid: call.sid };
   }
+
+  async getCall(callSid: string): Promise<TwilioCall | undefined> {
+    try {
+      return toTwilioCall(await this.client.calls(callSid).fetch());
+    } catch (error) {
+      if ((error as { status?: unknown }).status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async callsTo(to: string, since: number): Promise<TwilioCall[]> {
+    const calls = await this.client.calls.list({ to, startTimeAfter: new Date(since), limit: 500 });
+    return calls.map(toTwilioCall).filter((call) => (call.startedAt ?? call.createdAt ?? 0) >= since);
+  }
+
+  async callsBetween(from: string, to: string, since: number): Promise<TwilioCall[]> {
+    // Twilio filters by number; the creation time is checked here (a queued call has no start time).
+    const calls = await this.client.calls.list({ from, to, limit: 20 });
+    return calls
+      .map(toTwilioCall)
+      .filter((call) => (call.createdAt ?? call.startedAt ?? 0) >= since)
+      .sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0));
+  }
+}
+
+/** The fields of Twilio's call resource the product reads (the SDK's `CallInstance`). */
+interface CallResource {
+  sid: string;
+  status: string;
+  duration?: string | null;
+  from: string;
+  to: string;
+  direction?: string | null;
+  startTime?: Date | null;
+  endTime?: Date | null;
+  dateCreated?: Date | null;
+}
+
+function toTwilioCall(call: CallResource): TwilioCall {
+  const duration = call.duration ? Number(call.duration) : undefined;
+  const millis = (date: Date | null | undefined) =>
+    date instanceof Date && !Number.isNaN(date.getTime()) ? date.getTime() : undefined;
+  return {
+    callSid: call.sid,
+    status: call.status,
+    durationSeconds: duration !== undefined && Number.isFinite(duration) ? duration : undefined,
+    from: call.from,
+    to: call.to,
+    // `outbound-api` (we placed it) and `outbound-dial` (a <Dial> leg) are ours; the rest inbound.
+    direction: call.direction?.startsWith('outbound') ? 'outbound' : 'inbound',
+    startedAt: millis(call.startTime),
+    endedAt: millis(call.endTime),
+    createdAt: millis(call.dateCreated),
+  };
 }
 
 function isCallOver(error: unknown): boolean {

@@ -6,15 +6,33 @@ import type { TransferTwimlRequest } from '../../core/tools/tool.js';
 const RING_SECONDS = 25;
 
 /**
- * TwiML that hands a live call to a person: one short line, then `<Dial>` the number. Twilio runs
- * the verbs after `<Dial>` only when nobody answered (or the person hung up), so the caller hears
- * `noAnswerSay` and the call ends instead of falling back into silence.
+ * TwiML that hands a live call to a person: one short line, then `<Dial>` the number. With an
+ * `action` URL, Twilio posts how the dial ended there (`DialCallStatus`) and plays what it answers
+ * (`transferResultTwiml`); without one, the verbs after `<Dial>` run when nobody answered, so the
+ * caller hears `noAnswerSay` and the call ends instead of falling back into silence.
  */
 export function dialTwiml(request: TransferTwimlRequest): string {
   const response = new VoiceResponse();
   response.say(request.say);
-  response.dial({ timeout: RING_SECONDS }).number(request.to);
+  response
+    .dial({
+      timeout: RING_SECONDS,
+      ...(request.action ? { action: request.action, method: 'POST' as const } : {}),
+    })
+    .number(request.to);
   response.say(request.noAnswerSay);
+  response.hangup();
+  return response.toString();
+}
+
+/** What the caller hears after the transfer's `<Dial>` (the `<Dial action>` answer). */
+export function transferResultTwiml(result: { answered: boolean; businessName: string }): string {
+  const response = new VoiceResponse();
+  if (!result.answered) {
+    response.say(
+      `Sorry, nobody at ${result.businessName} could take the call. We will call you back. Goodbye.`,
+    );
+  }
   response.hangup();
   return response.toString();
 }

@@ -1,3 +1,6 @@
+import { emailKey, renderEmail } from '../email-document.js';
+import { AppointmentConflictError } from '../ports.js';
+import type { AppointmentRepair } from '../tool-types.js';
 import { bookingProblem } from './availability.js';
 import {
   contactPhone,
@@ -15,9 +18,13 @@ import { defineTool } from './tool.js';
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 
-/** One booking request of one call: a retried tool call maps to the same event and the same email. */
-export function bookingKey(callSid: string, localStart: string): string {
-  return `booking:${callSid}:${localStart}`;
+/**
+ * One booking of one call for one name: a retried tool call maps to the same event and the same
+ * email. The name is part of it, so the same slot asked again for someone else is not "our own
+ * event" but taken.
+ */
+export function bookingKey(callSid: string, localStart: string, name: string): string {
+  return `booking:${callSid}:${localStart}:${name.trim().toLowerCase().replace(/\s+/g, ' ')}`;
 }
 
 export const bookAppointment = defineTool({
@@ -49,7 +56,7 @@ export const bookAppointment = defineTool({
     if (!phone) return { ok: false, text: 'I need a phone number with its area code to book under.' };
     const end = start + deps.slotMinutes * MINUTE_MS;
     const localStart = formatLocalDateTime(start, timezone);
-    const key = bookingKey(callSid, localStart);
+    const key = bookingKey(callSid, localStart, args.name);
     const when = spokenDateTime(start, timezone);
 
     // A retry of a booking that already went through skips the free/busy check: the slot is
@@ -82,27 +89,28 @@ export const bookAppointment = defineTool({
     }
 
     const purpose = args.purpose || 'Appointment';
-    const event =
-      existing ??
-      (await deps.calendar.createEvent({
-        idempotencyKey: key,
-        start,
-        end,
-        summary: `${purpose}: ${args.name}`,
-        description: [
-          `Phone: ${phone}`,
-          args.email ? `Email: ${args.email}` : '',
-          `Booked on call ${callSid}`,
-        ]
-          .filter(Boolean)
-          .join('\n'),
-      }));
+    const event: { eventId: string; created: boolean } = existing
+      ? { ...existing, created: false }
+      : await deps.calendar.createEvent({
+          idempotencyKey: key,
+          start,
+          end,
+          summary: `${purpose}: ${args.name}`,
+          description: [
+            `Phone: ${phone}`,
+            args.email ? `Email: ${args.email}` : '',
+            `Booked on call ${callSid}`,
+          ]
+            .filter(Boolean)
+            .join('\n'),
+        });
 
-    const customer = await deps.crm.upsertCustomer(
-      customerFields(phone, remoteNumber, { name: args.name, email: args.email }),
-    );
-    await deps.crm.recordAppointment({
-      customerId: customer.id,
+    // The event holds the slot; the CRM row follows. The database refuses an overlapping row (two
+    // calls booking one slot at once): then our event goes and the caller hears "taken". If the
+    // CRM is down, the booking stands and the row is kept with the tool call for finalisation.
+    // A phone other than the caller's own never changes what is stored for that number.
+    const customerInput = customerFields(phone, remoteNumber, { name: args.name, email: args.email });
+    const appointment = {
       callSid,
       start,
       end,
@@ -111,27 +119,55 @@ export const bookAppointment = defineTool({
       phone,
       email: args.email,
       purpose: args.purpose,
+    };
+    let crmRepair: AppointmentRepair | undefined;
+    try {
+      const customer = await deps.crm.upsertCustomer(customerInput);
+      await deps.crm.recordAppointment({ ...appointment, customerId: customer.id });
+    } catch (error) {
+      if (error instanceof AppointmentConflictError) {
+        if (event.created) {
+          await deps.calendar
+            .deleteEvent(event.eventId)
+            .catch((deleteError: unknown) =>
+              log.error('refused booking: its calendar event could not be removed', { error: deleteError }),
+            );
+        }
+        log.warn('booking refused by the CRM: the slot overlaps another appointment', { start: localStart });
+        return { ok: false, text: `${when} has just been taken; please pick another time.` };
+      }
+      log.error('appointment not written to the CRM: finalisation will write it', { error });
+      crmRepair = { kind: 'appointment', customer: customerInput, appointment };
+    }
+    log.info('appointment booked', {
+      eventId: event.eventId,
+      start: localStart,
+      crmPending: Boolean(crmRepair),
     });
-    log.info('appointment booked', { eventId: event.eventId, start: localStart });
 
     let confirmation = '';
     if (args.email) {
       try {
-        await deps.mailer.send({
-          to: args.email,
-          subject: `Your appointment with ${deps.business.name}: ${when}`,
-          text: [
-            `Hello ${args.name},`,
-            '',
-            `Your appointment with ${deps.business.name} is booked for ${when} (${timezone}).`,
-            args.purpose ? `Purpose: ${args.purpose}` : '',
-            '',
-            'If you need to change it, just call us back.',
-          ]
-            .filter((line, i, all) => line !== '' || all[i - 1] !== '')
-            .join('\n'),
-          idempotencyKey: `${key}:confirmation`,
-        });
+        await deps.mailer.send(
+          renderEmail({
+            to: args.email,
+            subject: `Your appointment with ${deps.business.name}: ${when}`,
+            blocks: [
+              { kind: 'paragraph', lines: [`Hello ${args.name},`] },
+              {
+                kind: 'paragraph',
+                lines: [
+                  `Your appointment with ${deps.business.name} is booked for ${when} (${timezone}).`,
+                  ...(args.purpose ? [`Purpose: ${args.purpose}`] : []),
+                ],
+              },
+              { kind: 'paragraph', lines: ['If you need to change it, just call us back.'] },
+            ],
+            // The address and purpose are in the key: a retry that differs is another email, never a
+            // conflicting one under the same key.
+            idempotencyKey: emailKey('confirmation', key, args.email, args.purpose ?? ''),
+          }),
+        );
         confirmation = ` A confirmation is on its way to ${args.email}.`;
       } catch (error) {
         // The booking stands; only the email failed, and the caller should know that.
@@ -139,6 +175,10 @@ export const bookAppointment = defineTool({
         confirmation = ' I could not send the confirmation email, but the booking is made.';
       }
     }
-    return { ok: true, text: `Booked for ${when} (${localStart}) for ${args.name}.${confirmation}` };
+    return {
+      ok: true,
+      text: `Booked for ${when} (${localStart}) for ${args.name}.${confirmation}`,
+      ...(crmRepair ? { crmRepair } : {}),
+    };
   },
 });

@@ -1,3 +1,4 @@
+import { emailKey, renderEmail } from '../email-document.js';
 import { emailField, shortText, toolArgs } from './fields.js';
 import { limitRefusal } from './limits.js';
 import { defineTool } from './tool.js';
@@ -16,32 +17,47 @@ export const sendFollowUpEmail = defineTool({
   handler: async ({ email, topic }, context) => {
     const { callSid, deps, log } = context;
     const business = deps.business.name;
-    // Same call, address and topic: the same message, so a retried tool call sends it once.
-    const key = `follow-up:${callSid}:${email.toLowerCase()}:${topic.toLowerCase()}`;
+    // Same call, address and topic: the same message, so a retried tool call sends it once. The key
+    // is a hash: no address or topic in a header, never past Resend's 256 characters.
+    const key = emailKey('follow-up', callSid, email.toLowerCase(), topic.toLowerCase());
     const refusal = await limitRefusal(context, 'follow-up-email', key);
     if (refusal) return refusal;
-    await deps.mailer.send({
-      to: email,
-      subject: `${business}: ${topic}`,
-      text: [
-        'Hello,',
-        '',
-        `Thank you for calling ${business}. You asked about: ${topic}.`,
-        'We will reply to this email with the details. If anything is urgent, just call us back.',
-        '',
-        business,
-      ].join('\n'),
-      idempotencyKey: key,
-    });
+    await deps.mailer.send(
+      renderEmail({
+        to: email,
+        subject: `${business}: ${topic}`,
+        blocks: [
+          { kind: 'paragraph', lines: ['Hello,'] },
+          {
+            kind: 'paragraph',
+            lines: [
+              `Thank you for calling ${business}. You asked about: ${topic}.`,
+              'We will reply to this email with the details. If anything is urgent, just call us back.',
+            ],
+          },
+          { kind: 'paragraph', lines: [business] },
+        ],
+        idempotencyKey: key,
+      }),
+    );
     if (deps.ownerEmail) {
       // The owner learns a reply is owed; the caller's confirmation does not depend on it.
       await deps.mailer
-        .send({
-          to: deps.ownerEmail,
-          subject: `Follow up with ${email}: ${topic}`,
-          text: `A caller (call ${callSid}) asked for details by email about "${topic}". Reply to ${email}.`,
-          idempotencyKey: `${key}:owner`,
-        })
+        .send(
+          renderEmail({
+            to: deps.ownerEmail,
+            subject: `Follow up with ${email}: ${topic}`,
+            blocks: [
+              {
+                kind: 'paragraph',
+                lines: [
+                  `A caller (call ${callSid}) asked for details by email about "${topic}". Reply to ${email}.`,
+                ],
+              },
+            ],
+            idempotencyKey: emailKey('follow-up-owner', callSid, email.toLowerCase(), topic.toLowerCase()),
+          }),
+        )
         .catch((error: unknown) => log.error('owner follow-up notice failed', { error }));
     }
     return { ok: true, text: `Done, I have sent an email to ${email} about ${topic}.` };

@@ -12,6 +12,8 @@ export interface TransferTwimlRequest {
   say: string;
   /** Said when nobody answers, before the call ends. */
   noAnswerSay: string;
+  /** The `<Dial action>` URL (`PUBLIC_URL/twilio/dial-result`): Twilio reports how the dial ended. */
+  action?: string;
 }
 
 /** Everything the tools use; all outside systems come in as ports, so the core stays SDK-free. */
@@ -30,6 +32,8 @@ export interface ToolDeps {
   slotMinutes: number;
   /** Builds the transfer TwiML (the Twilio adapter's `dialTwiml`). */
   transferTwiml: (request: TransferTwimlRequest) => string;
+  /** `PUBLIC_URL`: the transfer's `<Dial action>` goes to its `/twilio/dial-result`. */
+  publicUrl?: string;
   /** What `schedule_callback` places calls with (the `POST /calls` path); without it the tool declines. */
   callbacks?: PlaceCallDeps;
   /** Counts emails, bookings and callbacks against `TOOL_LIMITS` (the call table in production). */

@@ -1,5 +1,9 @@
+import { WEBHOOK_ROUTES } from '../routes.js';
 import { shortText, toolArgs } from './fields.js';
 import { defineTool } from './tool.js';
+
+/** Where Twilio reports how the transfer's `<Dial>` ended (an unanswered one is a callback due). */
+export const DIAL_RESULT_PATH = WEBHOOK_ROUTES.DialResult.path;
 
 export const transferToHuman = defineTool({
   name: 'transfer_to_human',
@@ -20,6 +24,7 @@ export const transferToHuman = defineTool({
       to: deps.ownerPhone,
       say: 'Connecting you now, please hold.',
       noAnswerSay: `Sorry, nobody at ${deps.business.name} could take the call. We will call you back. Goodbye.`,
+      action: deps.publicUrl ? `${deps.publicUrl}${DIAL_RESULT_PATH}` : undefined,
     });
     // Redirecting replaces the <Connect><Stream>: Twilio stops the media stream and dials.
     await deps.callControl.redirect(callSid, twiml);

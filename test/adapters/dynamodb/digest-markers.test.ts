@@ -23,12 +23,12 @@ beforeEach(async () => {
 
 describe('DynamoDigestMarkers', () => {
   test('a day is claimed once; a sent day is never claimed again', async () => {
-    expect(await markers.claim(DAY, NOW, STALE_MS)).toBe(true);
-    expect(await markers.claim(DAY, NOW + 1000, STALE_MS)).toBe(false);
+    expect((await markers.claim(DAY, NOW, STALE_MS)).claimed).toBe(true);
+    expect((await markers.claim(DAY, NOW + 1000, STALE_MS)).claimed).toBe(false);
     await markers.markSent(DAY, NOW + 2000);
-    expect(await markers.claim(DAY, NOW + 24 * 3600 * 1000, STALE_MS)).toBe(false);
+    expect((await markers.claim(DAY, NOW + 24 * 3600 * 1000, STALE_MS)).claimed).toBe(false);
     await markers.release(DAY); // must not undo a sent digest
-    expect(await markers.claim(DAY, NOW + 24 * 3600 * 1000, STALE_MS)).toBe(false);
+    expect((await markers.claim(DAY, NOW + 24 * 3600 * 1000, STALE_MS)).claimed).toBe(false);
 
     const item = (
       await dynamo.doc.send(new GetCommand({ TableName: table, Key: { pk: `DIGEST#${DAY}`, sk: 'DIGEST' } }))
@@ -41,15 +41,48 @@ describe('DynamoDigestMarkers', () => {
   });
 
   test('a released claim can be taken again; other days are independent', async () => {
-    expect(await markers.claim(DAY, NOW, STALE_MS)).toBe(true);
-    expect(await markers.claim('2026-11-23', NOW, STALE_MS)).toBe(true);
+    expect((await markers.claim(DAY, NOW, STALE_MS)).claimed).toBe(true);
+    expect((await markers.claim('2026-11-23', NOW, STALE_MS)).claimed).toBe(true);
     await markers.release(DAY);
-    expect(await markers.claim(DAY, NOW + 1, STALE_MS)).toBe(true);
+    expect((await markers.claim(DAY, NOW + 1, STALE_MS)).claimed).toBe(true);
+  });
+
+  test('the first frozen message is kept and comes back with the next claim; sentAt is read back', async () => {
+    expect(await markers.sentAt(DAY)).toBeUndefined();
+    await markers.claim(DAY, NOW, STALE_MS);
+    const first = {
+      to: 'o@example.com',
+      subject: 'Digest',
+      text: 'one',
+      html: '<p>one</p>',
+      idempotencyKey: 'digest-k',
+    };
+    const counts = {
+      calls: 1,
+      inbound: 1,
+      outbound: 0,
+      answered: 1,
+      missed: 0,
+      failedOver: 0,
+      leads: 0,
+      appointments: 0,
+      followUps: 0,
+      late: 0,
+    };
+    expect(await markers.freeze(DAY, first, counts)).toEqual({ message: first, counts });
+    expect(await markers.freeze(DAY, { ...first, text: 'two' }, { ...counts, calls: 2 })).toEqual({
+      message: first,
+      counts,
+    });
+    await markers.release(DAY);
+    expect(await markers.claim(DAY, NOW + 1, STALE_MS)).toEqual({ claimed: true, message: first, counts });
+    await markers.markSent(DAY, NOW + 5);
+    expect(await markers.sentAt(DAY)).toBe(NOW + 5);
   });
 
   test('a claim left by a run that died is taken over once it is stale', async () => {
-    expect(await markers.claim(DAY, NOW, STALE_MS)).toBe(true);
-    expect(await markers.claim(DAY, NOW + STALE_MS - 1, STALE_MS)).toBe(false);
-    expect(await markers.claim(DAY, NOW + STALE_MS + 1, STALE_MS)).toBe(true);
+    expect((await markers.claim(DAY, NOW, STALE_MS)).claimed).toBe(true);
+    expect((await markers.claim(DAY, NOW + STALE_MS - 1, STALE_MS)).claimed).toBe(false);
+    expect((await markers.claim(DAY, NOW + STALE_MS + 1, STALE_MS)).claimed).toBe(true);
   });
 });

@@ -33,7 +33,7 @@ describe('DynamoOutboundRequestStore', () => {
   test('create is once per key; the duplicate gets the stored request', async () => {
     expect(await store.create(REQUEST)).toEqual({
       created: true,
-      request: { ...REQUEST, status: 'placing' },
+      request: { ...REQUEST, status: 'placing', leaseUntil: NOW + 60_000 },
     });
     await store.markPlaced('req-001', 'CA1');
     const duplicate = await store.create({ ...REQUEST, reason: 'other', createdAt: NOW + 5 });
@@ -45,6 +45,17 @@ describe('DynamoOutboundRequestStore', () => {
       )
     ).Item;
     expect(item?.expiresAt).toBe(Math.floor(NOW / 1000) + 30 * 86400);
+  });
+
+  test('a placing request is taken over only once its lease has ended, and only once', async () => {
+    await store.create(REQUEST);
+    expect(await store.takeOver('req-001', NOW + 59_999, NOW + 120_000)).toBe(false);
+    expect(await store.takeOver('req-001', NOW + 60_001, NOW + 120_001)).toBe(true);
+    expect(await store.takeOver('req-001', NOW + 60_002, NOW + 120_002)).toBe(false);
+    expect((await store.get('req-001'))?.leaseUntil).toBe(NOW + 120_001);
+    await store.markPlaced('req-001', 'CA9');
+    expect(await store.takeOver('req-001', NOW + 999_999, NOW + 1_000_000)).toBe(false);
+    expect((await store.get('req-001'))?.leaseUntil).toBeUndefined();
   });
 
   test('a failed request may be created again with the same key', async () => {

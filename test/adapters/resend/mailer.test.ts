@@ -95,6 +95,35 @@ describe('ResendMailer', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('retries a 409 for a concurrent request with the same key, but not a 409 for different content', async () => {
+    server.use(
+      emails(
+        'https://api.resend.com',
+        () =>
+          HttpResponse.json(
+            { statusCode: 409, name: 'concurrent_idempotent_requests', message: 'Same key in progress' },
+            { status: 409 },
+          ),
+        () => HttpResponse.json({ id: 'em_409' }),
+      ),
+    );
+    expect(await mailer().send(message)).toEqual({ id: 'em_409' });
+    expect(seen).toHaveLength(2);
+
+    server.resetHandlers();
+    seen.length = 0;
+    server.use(
+      emails('https://api.resend.com', () =>
+        HttpResponse.json(
+          { statusCode: 409, name: 'invalid_idempotent_request', message: 'Same key, different payload' },
+          { status: 409 },
+        ),
+      ),
+    );
+    await expect(mailer().send(message)).rejects.toMatchObject({ status: 409 });
+    expect(seen).toHaveLength(1);
+  });
+
   it('retries a network failure', async () => {
     server.use(
       emails(

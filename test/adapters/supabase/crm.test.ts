@@ -3,6 +3,7 @@ import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { CrmError, SupabaseCrm } from '../../../services/adapters/supabase/crm.js';
 import type { CallCost } from '../../../services/core/call-cost.js';
+import { AppointmentConflictError } from '../../../services/core/ports.js';
 import { columnsByTable, migratedDatabase } from '../../supabase/pglite.js';
 
 const URL_BASE = 'https://project.supabase.co';
@@ -380,6 +381,7 @@ describe('SupabaseCrm against the migration', () => {
     });
     await store.findCustomerByPhone('+12025550143', T0);
     await store.callsBetween(0, T0);
+    await store.callsFinalisedBetween(0, T0);
     await store.leadsBetween(0, T0);
     await store.appointmentsBetween(0, T0);
 
@@ -391,5 +393,38 @@ describe('SupabaseCrm against the migration', () => {
     const unknown = named.filter(([table, column]) => !schema.get(table)?.has(column));
     expect(unknown).toEqual([]);
     expect(named.length).toBeGreaterThan(50);
+  });
+});
+
+describe('SupabaseCrm and the no-overlap constraint', () => {
+  it('turns PostgREST 409 / 23P01 (exclusion violation) into AppointmentConflictError', async () => {
+    failWith = {
+      status: 409,
+      body: {
+        code: '23P01',
+        details: 'Key (calendar_id, tstzrange(starts_at, ends_at)) conflicts with existing key.',
+        hint: null,
+        message: 'conflicting key value violates exclusion constraint "appointments_no_overlap"',
+      },
+    };
+    await expect(
+      crm().recordAppointment({
+        customerId: 'c1',
+        start: T0,
+        end: T0 + 1_800_000,
+        calendarEventId: 'ev-2',
+        name: 'Sam',
+        phone: '+12025550143',
+      }),
+    ).rejects.toBeInstanceOf(AppointmentConflictError);
+  });
+
+  it('lists calls finalised in a window by when their row was written', async () => {
+    rowsFor = { calls: [] };
+    await crm().callsFinalisedBetween(T0, T0 + 1000);
+    expect(seen[0]?.search.getAll('created_at')).toEqual([
+      `gte.${new Date(T0).toISOString()}`,
+      `lt.${new Date(T0 + 1000).toISOString()}`,
+    ]);
   });
 });

@@ -1,7 +1,8 @@
 import Ajv from 'ajv';
+import { MemoryCrm } from '../../../services/adapters/memory/crm.js';
 import type { Calendar } from '../../../services/core/ports.js';
 import { outboundHarness } from '../../support/outbound-harness.js';
-import { CALL_SID, CALLER, makeHarness, NOW, ny, OWNER } from './harness.js';
+import { CALL_SID, CALLER, makeHarness, NOW, ny, OWNER, TZ } from './harness.js';
 
 type Harness = Awaited<ReturnType<typeof makeHarness>>;
 let h: Harness;
@@ -119,6 +120,96 @@ describe('book_appointment', () => {
       text: 'Thursday, November 26 at 10:00 AM has just been taken; please pick another time.',
     });
     expect(h.calendar.events()).toHaveLength(1);
+  });
+
+  it('the same slot asked again in the same call for another name is taken, and the first booking stands', async () => {
+    h = await makeHarness();
+    await h.run('book_appointment', {
+      start: '2026-11-26T10:00',
+      name: 'Jane Doe',
+      email: 'jane@example.com',
+    });
+    const other = await h.run('book_appointment', {
+      start: '2026-11-26T10:00',
+      name: 'Other Person',
+      email: 'other@example.com',
+    });
+    expect(other).toEqual({
+      ok: false,
+      text: 'Thursday, November 26 at 10:00 AM has just been taken; please pick another time.',
+    });
+    expect(h.calendar.events()).toHaveLength(1);
+    expect(await h.crm.appointmentsBetween(0, NOW + 1)).toEqual([
+      expect.objectContaining({ name: 'Jane Doe' }),
+    ]);
+    expect((await h.outbox()).map((m) => m.to)).toEqual(['jane@example.com']);
+  });
+
+  it('a row the CRM refuses as overlapping (a concurrent booking) removes our event and says taken', async () => {
+    h = await makeHarness();
+    // Another call's row already holds 10:00 in the CRM, though the calendar did not show it yet.
+    await h.crm.recordAppointment({
+      customerId: 'c-1',
+      start: ny('2026-11-26T10:00'),
+      end: ny('2026-11-26T10:30'),
+      calendarEventId: 'someone-elses-event',
+      name: 'Sam',
+      phone: '+12025550199',
+    });
+    const result = await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane Doe' });
+    expect(result).toMatchObject({ ok: false, text: expect.stringContaining('has just been taken') });
+    expect(h.calendar.events()).toEqual([]);
+  });
+
+  it('a CRM outage after the event keeps the booking and hands the row to finalisation', async () => {
+    h = await makeHarness({
+      overrides: {
+        crm: Object.assign(new MemoryCrm({ timezone: TZ, now: () => NOW }), {
+          upsertCustomer: async () => {
+            throw new Error('CRM unavailable (503)');
+          },
+        }),
+      },
+    });
+    const result = await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane Doe' });
+    expect(result.ok).toBe(true);
+    expect(result.crmRepair).toEqual({
+      kind: 'appointment',
+      customer: { phone: CALLER, name: 'Jane Doe' },
+      appointment: expect.objectContaining({
+        callSid: CALL_SID,
+        calendarEventId: h.calendar.events()[0]?.eventId,
+        start: ny('2026-11-26T10:00'),
+        name: 'Jane Doe',
+      }),
+    });
+  });
+
+  it('email idempotency keys are fixed-length hashes with nothing personal in them', async () => {
+    const sent: Array<{ idempotencyKey?: string }> = [];
+    h = await makeHarness({
+      overrides: {
+        mailer: {
+          send: async (m) => {
+            sent.push(m);
+            return { id: 'x' };
+          },
+        },
+      },
+    });
+    const long = 'a'.repeat(180);
+    await h.run('send_follow_up_email', { email: `${long}@example.com`, topic: 'x'.repeat(200) });
+    await h.run('book_appointment', {
+      start: '2026-11-26T10:00',
+      name: 'Jane Doe',
+      email: 'jane@example.com',
+    });
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    for (const { idempotencyKey } of sent) {
+      expect(idempotencyKey).toMatch(/^[a-z-]+-[0-9a-f]{64}$/);
+      expect(idempotencyKey?.length).toBeLessThan(256);
+      expect(idempotencyKey).not.toMatch(/example|jane/i);
+    }
   });
 
   it('refuses a time that overlaps a busy interval', async () => {
@@ -332,6 +423,7 @@ describe('the runner', () => {
       createEvent: async () => {
         throw new Error('unreachable');
       },
+      deleteEvent: async () => {},
     };
     h = await makeHarness({ overrides: { calendar: broken } });
     expect(await h.run('check_availability', { date: '2026-11-26' })).toEqual({
@@ -348,6 +440,7 @@ describe('the runner', () => {
       busy: () => new Promise(() => {}),
       findEvent: async () => undefined,
       createEvent: () => new Promise(() => {}),
+      deleteEvent: async () => {},
     };
     h = await makeHarness({ overrides: { calendar: hanging, timeoutMs: 20 } });
     const result = await h.run('check_availability', { date: '2026-11-26' });

@@ -1,0 +1,62 @@
+/**
+ * `POST /twilio/dial-result`: the `<Dial action>` of `transfer_to_human`. Twilio posts how the
+ * dial to the owner ended (`DialCallStatus`) and runs the TwiML answered here instead of anything
+ * after `<Dial>`. An unanswered transfer is recorded on the session, so finalisation reports the
+ * call as `transfer-unanswered` (a callback due, in the owner email and the digest), and the caller
+ * hears that we will call back.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { transferResultTwiml } from '../services/adapters/twilio/dial-twiml.js';
+import type { CallSessionStore } from '../services/core/call-session.js';
+import type { Config } from '../services/core/config.js';
+import { forCall } from '../services/core/logging.js';
+import { DIAL_RESULT_PATH } from '../services/core/tools/transfer-to-human.js';
+import { forbidden, type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
+import { logFor, verifiedTwilioForm } from './commons/twilio-webhook.js';
+import { lambdaRuntime, lazily } from './runtime.js';
+
+export { DIAL_RESULT_PATH };
+
+export interface DialResultDeps {
+  config: Pick<Config, 'publicUrl' | 'twilio' | 'business'>;
+  sessions: Pick<CallSessionStore, 'recordTransferResult'>;
+}
+
+const dialForm = z.object({
+  CallSid: z.string().regex(/^CA[0-9a-fA-F]{32}$/),
+  DialCallStatus: z.enum(['completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled']),
+});
+
+export function createDialResultHandler(deps: DialResultDeps): HttpHandler {
+  return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
+    const params = verifiedTwilioForm(event, { config: deps.config, path: DIAL_RESULT_PATH });
+    if (!params) return forbidden();
+    const parsed = dialForm.safeParse(params);
+    if (!parsed.success) {
+      logFor(params.CallSid).warn('Refused a dial result: malformed form', {
+        problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+      });
+      return textResponse(400, 'Bad Request');
+    }
+    const { CallSid: callSid, DialCallStatus: status } = parsed.data;
+    const answered = status === 'completed' || status === 'answered';
+    const log = forCall(callSid);
+    try {
+      await deps.sessions.recordTransferResult(callSid, status);
+    } catch (error) {
+      // The caller must still hear what happens next; the row then says Twilio's status only.
+      log.error('Transfer result not recorded', { error: error as Error, status });
+    }
+    log.info('Transfer ended', { status, answered });
+    return twimlResponse(transferResultTwiml({ answered, businessName: deps.config.business.name }));
+  };
+}
+
+const dialResultHandler = lazily(async () => {
+  const runtime = await lambdaRuntime();
+  return createDialResultHandler({ config: runtime.config, sessions: runtime.stores.sessions });
+});
+
+/** The Lambda entry point. */
+export const handler: HttpHandler = async (event) => (await dialResultHandler())(event);

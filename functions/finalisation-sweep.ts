@@ -1,0 +1,84 @@
+/**
+ * The finalisation sweeper, invoked every `FINALISATION_SWEEP_SECONDS` by its EventBridge Scheduler
+ * rate schedule (no route). Finalises calls whose status callback never came, from Twilio's REST
+ * API, retries pending finalisations with backoff, and publishes `OldestUnfinalisedCallAge`
+ * (Seconds) for the stack's alarm.
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
+import type { DynamoCallSessionStore } from '../services/adapters/dynamodb/call-session-store.js';
+import { TwilioCallControl } from '../services/adapters/twilio/call-control.js';
+import type { Config } from '../services/core/config.js';
+import {
+  OLDEST_UNFINALISED_CALL_AGE_METRIC,
+  type SweepDeps,
+  type SweepReport,
+  sweepUnfinalisedCalls,
+} from '../services/core/finalisation-sweep.js';
+import type { FinaliseDeps } from '../services/core/finalise-call.js';
+import type { CallLookup } from '../services/core/ports.js';
+import { lambdaAfterCall } from './commons/after-call.js';
+import { lazily } from './runtime.js';
+
+export type FinalisationSweepHandler = () => Promise<SweepReport>;
+
+/** Where the age of the oldest unfinalised call goes (CloudWatch embedded metrics in AWS). */
+export type AgeSink = (ageSeconds: number) => void;
+
+export interface FinalisationSweepHandlerDeps {
+  config: Pick<Config, 'finalisation' | 'twilio'>;
+  finalise: FinaliseDeps;
+  sessions: DynamoCallSessionStore;
+  twilio: Pick<CallLookup, 'getCall' | 'callsTo'>;
+  publishAge: AgeSink;
+  now?: () => number;
+}
+
+export function createFinalisationSweepHandler(deps: FinalisationSweepHandlerDeps): FinalisationSweepHandler {
+  const { sweepSeconds, graceSeconds } = deps.config.finalisation;
+  const sweep: SweepDeps = {
+    finalise: deps.finalise,
+    index: deps.sessions,
+    sessions: deps.sessions,
+    twilio: deps.twilio,
+    businessNumber: deps.config.twilio.phoneNumber,
+    graceMs: graceSeconds * 1000,
+    now: deps.now ?? Date.now,
+    // A run must end before the next one starts.
+    budgetMs: Math.max(10_000, Math.floor(sweepSeconds * 1000 * 0.8)),
+  };
+  return async () => {
+    const report = await sweepUnfinalisedCalls(sweep);
+    deps.publishAge(report.oldestUnfinalisedAgeSeconds);
+    return report;
+  };
+}
+
+/** `OldestUnfinalisedCallAge` in namespace `BoltVoice`, no dimension besides the service. */
+export function cloudWatchAgeSink(
+  metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'BoltVoice' }),
+): AgeSink {
+  return (ageSeconds) => {
+    metrics.addMetric(OLDEST_UNFINALISED_CALL_AGE_METRIC, MetricUnit.Seconds, ageSeconds);
+    metrics.publishStoredMetrics();
+  };
+}
+
+const finalisationSweepHandler = lazily(async () => {
+  const { runtime, adapters } = await lambdaAfterCall();
+  const { config } = runtime;
+  return createFinalisationSweepHandler({
+    config,
+    finalise: afterCallDepsFor(config, adapters, runtime.stores),
+    sessions: runtime.stores.sessions,
+    twilio: new TwilioCallControl({
+      accountSid: config.twilio.accountSid,
+      authToken: config.twilio.authToken,
+      apiUrl: config.twilio.apiUrl,
+    }),
+    publishAge: cloudWatchAgeSink(),
+  });
+});
+
+/** The Lambda entry point. */
+export const handler = async (): Promise<SweepReport> => (await finalisationSweepHandler())();

@@ -1,0 +1,262 @@
+/**
+ * The finalisation sweeper (issue 10): Twilio's status callback is the usual way a call reaches the
+ * CRM and the owner, but Twilio does not retry a callback that was never configured, answered 403
+ * (a wrong PUBLIC_URL) or 500. Every `FINALISATION_SWEEP_SECONDS` this finds each call still not
+ * finalised `FINALISATION_GRACE_SECONDS` after its stream ended (or after its webhook, when no
+ * stream ended), asks Twilio's REST API how the call ended, and finalises it with that status and
+ * duration. A call Twilio still reports live waits for the next run. Finalisations a failure left
+ * pending are retried here too, with backoff. `finaliseCall` is idempotent (conditional steps), so
+ * the sweeper racing a late status callback still finalises exactly once.
+ */
+import {
+  type FinalisationState,
+  isFinalCallStatus,
+  type UnfinalisedCall,
+  type UnfinalisedCallIndex,
+} from './after-call-ports.js';
+import type { CallSessionStore } from './call-session.js';
+import {
+  type FinaliseDeps,
+  type FinaliseOutcome,
+  finaliseCall,
+  resumeFinalisation,
+  saveLateTurns,
+} from './finalise-call.js';
+import { forCall, logger } from './logging.js';
+import type { CallLookup } from './ports.js';
+
+/** The metric the stack alarms on (namespace `BoltVoice`, unit Seconds, no extra dimension). */
+export const OLDEST_UNFINALISED_CALL_AGE_METRIC = 'OldestUnfinalisedCallAge';
+
+export interface SweepDeps {
+  finalise: FinaliseDeps;
+  index: UnfinalisedCallIndex;
+  sessions: Pick<CallSessionStore, 'get' | 'markFinalised' | 'lateTurnsSaved'>;
+  twilio: Pick<CallLookup, 'getCall' | 'callsTo'>;
+  /**
+   * The business number: calls Twilio has to it that we never recorded at all (the inbound webhook
+   * failed before writing a session, and no status callback came) are finalised from Twilio too.
+   */
+  businessNumber?: string;
+  /** How far back that look at Twilio's call list goes (default 1 h). */
+  lookbackMs?: number;
+  graceMs: number;
+  now: () => number;
+  /** Stop starting new work after this long, so a run never overlaps the next (default 60 s). */
+  budgetMs?: number;
+  /** Calls looked at per run (default 200); the rest wait for the next run. */
+  limit?: number;
+}
+
+export interface SweepReport {
+  /** Calls finalised by this run (a missing callback, or a pending retry that now went through). */
+  finalised: string[];
+  /** Twilio still reports these live: the next run looks again. */
+  live: string[];
+  /** Still pending after this run (a step failed again, or its retry is not due yet). */
+  pending: string[];
+  /** Seconds since the oldest call still unfinalised after this run ended (0 when none). */
+  oldestUnfinalisedAgeSeconds: number;
+  /** Work left for the next run because the budget ran out. */
+  deferred: number;
+}
+
+/** Backoff of a failing finalisation: 1, 2, 4 … minutes after its last attempt, at most an hour. */
+export const RETRY_FIRST_DELAY_MS = 60_000;
+export const RETRY_MAX_DELAY_MS = 60 * 60_000;
+
+export function nextRetryAt(state: Pick<FinalisationState, 'attempts' | 'updatedAt'>): number {
+  const exponent = Math.max(0, state.attempts - 1);
+  return state.updatedAt + Math.min(RETRY_FIRST_DELAY_MS * 2 ** exponent, RETRY_MAX_DELAY_MS);
+}
+
+/** Twilio statuses of a call not over yet. */
+const LIVE_STATUSES = new Set(['queued', 'initiated', 'ringing', 'in-progress']);
+
+export async function sweepUnfinalisedCalls(deps: SweepDeps): Promise<SweepReport> {
+  const startedAt = deps.now();
+  const deadline = startedAt + (deps.budgetMs ?? 60_000);
+  const limit = deps.limit ?? 200;
+  // Twilio's status can overtake the bridge's last turns; the sweeper runs minutes later, no wait.
+  const finalise: FinaliseDeps = { ...deps.finalise, settleMs: 0 };
+  const report: SweepReport = {
+    finalised: [],
+    live: [],
+    pending: [],
+    oldestUnfinalisedAgeSeconds: 0,
+    deferred: 0,
+  };
+  /** When each call still unfinalised after this run started waiting. */
+  const waitingSince = new Map<string, number>();
+
+  const due = await deps.index.listUnfinalised(startedAt - deps.graceMs, limit);
+  for (const call of due) {
+    if (deps.now() > deadline) {
+      report.deferred += 1;
+      waitingSince.set(call.callSid, call.since);
+      continue;
+    }
+    try {
+      const outcome = await sweepOne(deps, finalise, call);
+      if (outcome === 'live') report.live.push(call.callSid);
+      else if (outcome.kind === 'pending') {
+        report.pending.push(call.callSid);
+        waitingSince.set(call.callSid, call.since);
+      } else if (outcome.kind === 'finalised') report.finalised.push(call.callSid);
+    } catch (error) {
+      // Twilio or the store failed for this call: the next run tries again; the others go on.
+      forCall(call.callSid).error('Sweep could not finalise this call: next run retries', {
+        error: error as Error,
+      });
+      report.pending.push(call.callSid);
+      waitingSince.set(call.callSid, call.since);
+    }
+  }
+
+  // Finalisations with no session (the inbound webhook never wrote one) are only on the pending list.
+  for (const callSid of await deps.finalise.finalisations.listPending(limit)) {
+    if (waitingSince.has(callSid) || report.finalised.includes(callSid)) continue;
+    const state = await deps.finalise.finalisations.get(callSid);
+    if (!state || state.step === 'done') continue;
+    if (deps.now() > deadline) {
+      report.deferred += 1;
+      waitingSince.set(callSid, state.at);
+      continue;
+    }
+    const outcome = await retryIfDue(finalise, state, deps.now());
+    if (outcome?.kind === 'finalised') report.finalised.push(callSid);
+    else {
+      if (!report.pending.includes(callSid)) report.pending.push(callSid);
+      waitingSince.set(callSid, state.at);
+    }
+  }
+
+  if (deps.businessNumber && deps.now() <= deadline) {
+    const unknown = await finaliseUnrecordedCalls(deps, finalise, startedAt, waitingSince);
+    report.finalised.push(...unknown.finalised);
+    report.pending.push(...unknown.pending);
+  }
+
+  const oldest = Math.min(...waitingSince.values());
+  report.oldestUnfinalisedAgeSeconds = Number.isFinite(oldest)
+    ? Math.max(0, Math.round((deps.now() - oldest) / 1000))
+    : 0;
+  logger.info('Finalisation sweep done', {
+    finalised: report.finalised.length,
+    live: report.live.length,
+    pending: report.pending.length,
+    deferred: report.deferred,
+    oldestUnfinalisedAgeSeconds: report.oldestUnfinalisedAgeSeconds,
+  });
+  return report;
+}
+
+async function sweepOne(
+  deps: SweepDeps,
+  finalise: FinaliseDeps,
+  call: UnfinalisedCall,
+): Promise<FinaliseOutcome | 'live'> {
+  const log = forCall(call.callSid);
+  const state = await finalise.finalisations.get(call.callSid);
+  if (state) {
+    if (state.step === 'done') {
+      if (call.status === 'finalised') {
+        // Turns landed after finalisation: the CRM row gets them too.
+        await saveLateTurns(finalise, call.callSid);
+        await deps.sessions.lateTurnsSaved(call.callSid);
+      } else {
+        // Finalised, but the session's last write failed: set it now so the index lets go.
+        await deps.sessions.markFinalised(call.callSid, deps.now());
+      }
+      return { kind: 'already-done', callSid: call.callSid };
+    }
+    return (
+      (await retryIfDue(finalise, state, deps.now())) ?? {
+        kind: 'pending',
+        callSid: call.callSid,
+        step: state.step,
+        error: state.lastError ?? 'retry not due yet',
+      }
+    );
+  }
+
+  const twilioCall = await deps.twilio.getCall(call.callSid);
+  if (twilioCall && LIVE_STATUSES.has(twilioCall.status)) return 'live';
+  const record = twilioCall ? undefined : await deps.sessions.get(call.callSid);
+  // Twilio does not know the call (404): it never really happened there; what the session saw decides.
+  const status = twilioCall
+    ? isFinalCallStatus(twilioCall.status)
+      ? twilioCall.status
+      : 'failed'
+    : record?.session.streamingAt !== undefined
+      ? 'completed'
+      : 'canceled';
+  log.warn('No status callback within the grace period: finalising from the Twilio REST API', {
+    twilioStatus: twilioCall?.status ?? 'not-found',
+    status,
+    waitedSeconds: Math.round((deps.now() - call.since) / 1000),
+  });
+  return finaliseCall(finalise, {
+    callSid: call.callSid,
+    status,
+    durationSeconds: twilioCall?.durationSeconds,
+    at: twilioCall?.endedAt ?? deps.now(),
+    fallback: twilioCall
+      ? { from: twilioCall.from, to: twilioCall.to, direction: twilioCall.direction }
+      : undefined,
+  });
+}
+
+/**
+ * Calls to the business number that Twilio has and we have no trace of (no session, no
+ * finalisation): the inbound webhook failed before writing anything and the status callback never
+ * came. Twilio's record alone still makes a row and an owner email (usually a missed call).
+ */
+async function finaliseUnrecordedCalls(
+  deps: SweepDeps,
+  finalise: FinaliseDeps,
+  startedAt: number,
+  waitingSince: Map<string, number>,
+): Promise<{ finalised: string[]; pending: string[] }> {
+  const result = { finalised: [] as string[], pending: [] as string[] };
+  const since = startedAt - (deps.lookbackMs ?? 60 * 60_000);
+  for (const call of await deps.twilio.callsTo(deps.businessNumber ?? '', since)) {
+    if (!isFinalCallStatus(call.status) || call.direction !== 'inbound') continue;
+    const endedAt = call.endedAt ?? call.startedAt ?? call.createdAt ?? startedAt;
+    if (endedAt > startedAt - deps.graceMs) continue;
+    if (await finalise.finalisations.get(call.callSid)) continue;
+    if (await deps.sessions.get(call.callSid)) continue;
+    forCall(call.callSid).warn(
+      'A call Twilio had and we never recorded: finalising from the Twilio REST API',
+      {
+        twilioStatus: call.status,
+      },
+    );
+    const outcome = await finaliseCall(finalise, {
+      callSid: call.callSid,
+      status: call.status,
+      durationSeconds: call.durationSeconds,
+      at: endedAt,
+      fallback: { from: call.from, to: call.to, direction: call.direction },
+    });
+    if (outcome.kind === 'finalised') result.finalised.push(call.callSid);
+    else if (outcome.kind === 'pending') {
+      result.pending.push(call.callSid);
+      waitingSince.set(call.callSid, endedAt);
+    }
+  }
+  return result;
+}
+
+/** Runs a pending finalisation again once its backoff has passed; undefined when not due yet. */
+async function retryIfDue(
+  finalise: FinaliseDeps,
+  state: FinalisationState,
+  now: number,
+): Promise<FinaliseOutcome | undefined> {
+  // A state with no failed attempt yet is either running right now or died before its first
+  // attempt: give it the first delay too, so the sweeper does not race a live status callback.
+  if (now < nextRetryAt({ attempts: Math.max(1, state.attempts), updatedAt: state.updatedAt }))
+    return undefined;
+  return resumeFinalisation(finalise, state.callSid);
+}

@@ -1,0 +1,111 @@
+/**
+ * Durable session writes (issue 10): a write that fails every retry is kept and written later, in
+ * order, while the call goes on; a turn that lands after finalisation reaches the CRM.
+ */
+import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-session-store.js';
+import { SessionWriter } from '../../services/bridge/session-writer.js';
+import type { CallSessionStore } from '../../services/core/call-session.js';
+import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
+import { callSid } from '../support/twilio.js';
+
+let dynamo: TestDynamo;
+let store: DynamoCallSessionStore;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+beforeEach(async () => {
+  store = new DynamoCallSessionStore(dynamo.doc, { tableName: await dynamo.newTable() });
+});
+
+/** The store, with a switch that makes every write fail as DynamoDB does when throttled. */
+function flaky(inner: CallSessionStore) {
+  const state = { down: false, failures: 0 };
+  const fail = () => {
+    state.failures += 1;
+    throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+  };
+  const store: CallSessionStore = {
+    ...inner,
+    get: (sid) => inner.get(sid),
+    appendTurn: async (sid, turn) => (state.down ? fail() : inner.appendTurn(sid, turn)),
+    appendToolCall: async (sid, record) => (state.down ? fail() : inner.appendToolCall(sid, record)),
+    markEnded: async (sid, reason, at) => (state.down ? fail() : inner.markEnded(sid, reason, at)),
+    recordEngine: async (sid, engine, reason) =>
+      state.down ? fail() : inner.recordEngine(sid, engine, reason),
+  };
+  return { store, state };
+}
+
+async function openSession(sid: string) {
+  await store.open({
+    callSid: sid,
+    direction: 'inbound',
+    from: '+12125550123',
+    to: '+12125550100',
+    provider: 'elevenlabs',
+    streamTokenHash: 'a'.repeat(64),
+    createdAt: Date.now(),
+  });
+}
+
+describe('SessionWriter', () => {
+  test('writes failing through an outage are kept and land, in order, once the store is back', async () => {
+    const sid = callSid(100);
+    await openSession(sid);
+    const { store: flakyStore, state } = flaky(store);
+    const writer = new SessionWriter(flakyStore, sid, Date.now, { backlogFirstRetryMs: 50 });
+    writer.turn('agent', 'Hello, Bolt Plumbing.');
+    await writer.flush();
+    state.down = true;
+    writer.turn('caller', 'My boiler is leaking.');
+    writer.turn('agent', 'I can book a visit.');
+    writer.ended('caller-hung-up');
+    // Let the retries run out: the writes go to the backlog, the call is not held up.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(writer.pending).toBe(3);
+    expect(writer.failed.map((f) => f.kind)).toEqual(['turn']);
+    state.down = false;
+    await writer.flush();
+    expect(writer.pending).toBe(0);
+    const record = await store.get(sid);
+    expect(record?.turns.map((t) => t.text)).toEqual([
+      'Hello, Bolt Plumbing.',
+      'My boiler is leaking.',
+      'I can book a visit.',
+    ]);
+    expect(record?.session).toMatchObject({ status: 'ended', endReason: 'caller-hung-up' });
+  });
+
+  test('flush lets the call go after its limit when the store stays down, and says so', async () => {
+    const sid = callSid(101);
+    await openSession(sid);
+    const { store: flakyStore, state } = flaky(store);
+    state.down = true;
+    const writer = new SessionWriter(flakyStore, sid, Date.now, {
+      backlogFirstRetryMs: 50,
+      flushBacklogLimitMs: 200,
+    });
+    writer.turn('caller', 'Hello?');
+    await writer.flush();
+    expect(writer.pending).toBe(1);
+  });
+
+  test('a turn written after finalisation puts the call back on the sweep index, flagged', async () => {
+    const sid = callSid(102);
+    await openSession(sid);
+    await store.markFinalised(sid, Date.now());
+    expect(await store.listUnfinalised(Date.now() + 1, 10)).toEqual([]);
+    await store.appendTurn(sid, { seq: 7, role: 'agent', text: 'Goodbye!', at: Date.now() });
+    expect(await store.listUnfinalised(Date.now() + 1, 10)).toEqual([
+      expect.objectContaining({ callSid: sid, status: 'finalised' }),
+    ]);
+    await store.lateTurnsSaved(sid);
+    expect(await store.listUnfinalised(Date.now() + 1, 10)).toEqual([]);
+  });
+});

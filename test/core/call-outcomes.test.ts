@@ -1,0 +1,149 @@
+/**
+ * Outcomes that say what happened (issue 10): engine-outage and transfer-unanswered reach the CRM
+ * row and the owner email as a callback due; a booking the CRM missed is written by finalisation.
+ */
+import { createDialResultHandler } from '../../functions/dial-result.js';
+import { dialTwiml } from '../../services/adapters/twilio/dial-twiml.js';
+import { loadConfig } from '../../services/core/config.js';
+import { finaliseCall } from '../../services/core/finalise-call.js';
+import { MemorySessions } from '../support/after-call-fakes.js';
+import { CALL_SID, CALLER, harness, session, T0, TURNS } from '../support/after-call-scenario.js';
+import { formEvent, signForm, TEST_ACCOUNT_SID, testEnv } from '../support/twilio.js';
+
+const finalise = (h: ReturnType<typeof harness>) =>
+  finaliseCall(
+    { ...h.deps, settleMs: 0 },
+    { callSid: CALL_SID, status: 'completed', durationSeconds: 4, at: T0 + 5000 },
+  );
+
+describe('call outcomes', () => {
+  test('no engine could take the call: engine-outage, and the owner is asked to call back', async () => {
+    const h = harness();
+    h.sessions.put({
+      session: session({ endReason: 'engine-outage: elevenlabs: 503; openai: timeout', servedBy: undefined }),
+    });
+    await finalise(h);
+    expect(h.crm.calls.get(CALL_SID)?.outcome).toBe('engine-outage');
+    const email = h.mailer.sent[0];
+    expect(email?.subject).toBe(`Callback due: the agent could not answer Ada Lovelace (${CALLER})`);
+    expect(email?.text).toMatch(/^CALLBACK DUE: the agent could not answer/);
+    expect(email?.text).toContain(`Please call ${CALLER} back.`);
+    expect(email?.text).not.toContain('MISSED');
+    expect(email?.html).toContain('CALLBACK DUE: the agent could not answer');
+  });
+
+  test('a transfer nobody answered: transfer-unanswered, flagged as a callback due', async () => {
+    const h = harness();
+    h.sessions.put({ session: session({ transferStatus: 'no-answer' }), turns: TURNS });
+    await finalise(h);
+    expect(h.crm.calls.get(CALL_SID)?.outcome).toBe('transfer-unanswered');
+    expect(h.mailer.sent[0]?.subject).toMatch(/^Callback due: transfer unanswered/);
+    expect(h.mailer.sent[0]?.text).toContain('nobody answered the transfer');
+  });
+
+  test('an answered transfer keeps Twilio’s status', async () => {
+    const h = harness();
+    h.sessions.put({ session: session({ transferStatus: 'completed' }), turns: TURNS });
+    await finalise(h);
+    expect(h.crm.calls.get(CALL_SID)?.outcome).toBe('completed');
+  });
+
+  test('a booking whose CRM write failed during the call is written by finalisation', async () => {
+    const h = harness();
+    h.sessions.put({
+      session: session(),
+      turns: TURNS,
+      toolCalls: [
+        {
+          seq: 1,
+          name: 'book_appointment',
+          args: { start: '2026-11-26T10:00', name: 'Ada Lovelace' },
+          result: {
+            ok: true,
+            text: 'Booked.',
+            crmRepair: {
+              kind: 'appointment',
+              customer: { phone: CALLER, name: 'Ada Lovelace' },
+              appointment: {
+                callSid: CALL_SID,
+                start: T0 + 86_400_000,
+                end: T0 + 86_400_000 + 1_800_000,
+                calendarEventId: 'ev-repair',
+                name: 'Ada Lovelace',
+                phone: CALLER,
+              },
+            },
+          },
+          at: T0 + 30_000,
+          durationMs: 200,
+        },
+      ],
+    });
+    h.crm.down = true;
+    expect((await finalise(h)).kind).toBe('pending');
+    h.crm.down = false;
+    expect((await finalise(h)).kind).toBe('finalised');
+    expect(h.crm.appointments).toEqual([
+      expect.objectContaining({ calendarEventId: 'ev-repair', callSid: CALL_SID }),
+    ]);
+    expect(h.crm.calls.get(CALL_SID)?.appointmentId).toBe('appt-ev-repair');
+    expect(h.mailer.sent[0]?.text).toContain('Booked: Thu 26 Nov 2026, 09:12');
+  });
+});
+
+describe('POST /twilio/dial-result', () => {
+  const config = loadConfig(testEnv({ BUSINESS_NAME: 'Bolt Plumbing' }));
+  const url = 'https://voice.example.com/twilio/dial-result';
+  const form = (DialCallStatus: string) => ({
+    AccountSid: TEST_ACCOUNT_SID,
+    CallSid: CALL_SID,
+    DialCallStatus,
+  });
+  const signed = (f: Record<string, string>) =>
+    formEvent('/twilio/dial-result', f, { 'x-twilio-signature': signForm(url, f) });
+
+  test('records an unanswered transfer and tells the caller we will call back', async () => {
+    const sessions = Object.assign(new MemorySessions(), {
+      recordTransferResult: async (callSid: string, status: string) => {
+        const s = sessions.records.get(callSid)?.session;
+        if (s) s.transferStatus = status;
+      },
+    });
+    sessions.put({ session: session() });
+    const handler = createDialResultHandler({ config, sessions });
+    const answer = await handler(signed(form('no-answer')));
+    expect(answer.statusCode).toBe(200);
+    expect(answer.body).toContain(
+      '<Say>Sorry, nobody at Bolt Plumbing could take the call. We will call you back. Goodbye.</Say><Hangup/>',
+    );
+    expect(sessions.records.get(CALL_SID)?.session.transferStatus).toBe('no-answer');
+
+    const answered = await handler(signed(form('completed')));
+    expect(answered.body).not.toContain('<Say>');
+    expect(answered.body).toContain('<Hangup/>');
+  });
+
+  test('a forged dial result is 403 and records nothing', async () => {
+    const calls: string[] = [];
+    const handler = createDialResultHandler({
+      config,
+      sessions: { recordTransferResult: async (sid) => void calls.push(sid) },
+    });
+    const f = form('no-answer');
+    expect(
+      (
+        await handler(
+          formEvent('/twilio/dial-result', f, { 'x-twilio-signature': signForm(url, f, 'wrong') }),
+        )
+      ).statusCode,
+    ).toBe(403);
+    expect(calls).toEqual([]);
+  });
+
+  test('the transfer TwiML names the action URL', () => {
+    const xml = dialTwiml({ to: '+15550009999', say: 'Connecting.', noAnswerSay: 'Sorry.', action: url });
+    expect(xml).toContain(
+      `<Dial timeout="25" action="${url}" method="POST"><Number>+15550009999</Number></Dial>`,
+    );
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * The sweeper's Lambda handler publishes `OldestUnfinalisedCallAge` as a CloudWatch embedded
+ * metric; the local stack runs the same handler on a timer.
+ */
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { cloudWatchAgeSink } from '../../functions/finalisation-sweep.js';
+import { eventually } from '../e2e/eventually.js';
+import { type Harness, startHarness } from '../e2e/harness.js';
+
+describe('OldestUnfinalisedCallAge', () => {
+  test('is one embedded-metric line: namespace BoltVoice, unit Seconds, no extra dimension', () => {
+    const lines: string[] = [];
+    // Tests run with POWERTOOLS_DEV (metrics off, printed through the global console): turn them on.
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const spy = jest.spyOn(console, 'log').mockImplementation((line: unknown) => {
+      lines.push(String(line));
+    });
+    try {
+      cloudWatchAgeSink(new Metrics({ namespace: 'BoltVoice', serviceName: 'bolt-voice-test' }))(317);
+    } finally {
+      spy.mockRestore();
+      delete process.env.POWERTOOLS_METRICS_DISABLED;
+    }
+    const emf = JSON.parse(lines.find((l) => l.includes('OldestUnfinalisedCallAge')) ?? '{}');
+    expect(emf.OldestUnfinalisedCallAge).toBe(317);
+    expect(emf._aws.CloudWatchMetrics).toEqual([
+      {
+        Namespace: 'BoltVoice',
+        Dimensions: [['service']],
+        Metrics: [{ Name: 'OldestUnfinalisedCallAge', Unit: 'Seconds' }],
+      },
+    ]);
+  });
+});
+
+describe('the local stack runs the sweeper on its timer', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({
+      env: { FINALISATION_SWEEP_SECONDS: '1', FINALISATION_GRACE_SECONDS: '0' },
+    });
+  });
+  afterAll(() => harness.close());
+
+  test('a call with no status callback reaches the CRM without anyone calling the sweeper', async () => {
+    const { callSid, stream } = await harness.call({ from: '+15551230042' });
+    await stream.hangUp();
+    harness.twilioRest.setCall({
+      sid: callSid,
+      status: 'completed',
+      from: '+15551230042',
+      to: '+15550001111',
+      direction: 'inbound',
+      duration: 7,
+    });
+    const rows = await eventually(
+      () => harness.app.adapters.crm.callsBetween(0, Date.now() + 60_000),
+      (r) => r.some((c) => c.callSid === callSid),
+      8000,
+    );
+    expect(rows.find((c) => c.callSid === callSid)).toMatchObject({
+      outcome: 'completed',
+      durationSeconds: 7,
+    });
+  });
+});
