@@ -150,7 +150,7 @@ function parseMedia(raw: RawMedia): TwilioInbound | TwilioMalformed {
   return { event: 'media', payload, timestampMs: Number(timestamp) };
 }
 
-/** Twilio's counters are strings of decimal digits (protocols.md §3). */
+/** Twilio's counters are strings of decimal digits (docs/protocols.md §3). */
 function isCounter(value: unknown): value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 15) return false;
   for (let i = 0; i < value.length; i++) {

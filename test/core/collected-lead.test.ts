@@ -40,7 +40,12 @@ function analysed(values: Record<string, unknown>, eventOffsetSeconds = 200) {
 function setUp(toolCalls = TOOL_CALLS.slice(0, 0)) {
   const h = harness();
   const deps: PostCallDeps = { ...h.deps, analyses: h.store };
-  h.sessions.put({ session: session({ status: 'ended' }), turns: TURNS, toolCalls });
+  // The conversation id the bridge recorded when the call started: the webhook is matched on it.
+  h.sessions.put({
+    session: session({ status: 'ended', conversationId: 'conv_1' }),
+    turns: TURNS,
+    toolCalls,
+  });
   return { ...h, deps };
 }
 

@@ -126,12 +126,15 @@ describe('ElevenLabs data collection through the local stack', () => {
       ).status,
     ).toBe(200);
 
+    // The webhook is matched on the conversation id the bridge recorded when the call started.
+    const conversationId = (await harness.stack.sessions.get(callSid))?.session.conversationId;
+    expect(conversationId).toBeDefined();
     const body = JSON.stringify({
       type: 'post_call_transcription',
       event_timestamp: Math.floor(Date.now() / 1000),
       data: {
         agent_id: 'agent',
-        conversation_id: 'conv_dc',
+        conversation_id: conversationId,
         status: 'done',
         analysis: {
           data_collection_results: {

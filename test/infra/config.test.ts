@@ -24,8 +24,8 @@ describe('deployment configuration', () => {
     expect(config.business.hours).toBe('mon-fri 09:00-17:00');
     expect(config.outboundAllowedCountries).toEqual(['GB', 'IE']);
     expect(config.bridge).toEqual({
-      cpu: 256,
-      memoryMiB: 512,
+      cpu: 512,
+      memoryMiB: 1024,
       minTasks: 1,
       maxTasks: 4,
       targetCallsPerTask: 60,
