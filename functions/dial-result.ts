@@ -6,7 +6,7 @@
  * hears that we will call back.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { transferResultTwiml } from '../services/adapters/twilio/dial-twiml.js';
 import type { CallSessionStore } from '../services/core/call-session.js';
 import type { Config } from '../services/core/config.js';

@@ -10,7 +10,7 @@
  * never expire before it is finished.
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 export type Item = Record<string, unknown>;
 

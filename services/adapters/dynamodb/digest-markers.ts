@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DigestClaim, DigestCountsRecord, DigestMarkers } from '../../core/after-call-ports.js';
 import type { EmailMessage } from '../../core/ports.js';
 import {
