@@ -213,6 +213,8 @@ describe('placeCall resolves a request left placing (the outbound lease)', () =>
     await h.requests.create({
       idempotencyKey: 'req-001',
       to: TO,
+      name: 'Ada Lovelace',
+      reason: 'Confirm Thursday appointment',
       from: BUSINESS_NUMBER,
       provider: 'elevenlabs',
       createdAt: h.clock.now,

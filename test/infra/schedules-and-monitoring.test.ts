@@ -218,9 +218,9 @@ describe('alarms an operator needs after a first deploy', () => {
         (f.MetricTransformations as Array<{ MetricName: string }>).some((t) => t.MetricName === name),
       );
     const webhook = byMetric('WebhookSignatureRefusals');
-    // Every route whose caller signs: the four Twilio/ElevenLabs webhooks (not the IAM POST /calls).
+    // Every route whose caller signs: the Twilio/ElevenLabs webhooks (not the IAM POST /calls).
     expect(webhook.map(([, f]) => JSON.stringify(f.LogGroupName)).sort()).toEqual(
-      ['InboundCall', 'OutboundTwiml', 'CallStatus', 'PostCall']
+      ['InboundCall', 'OutboundTwiml', 'CallStatus', 'DialResult', 'PostCall']
         .map((id) => JSON.stringify({ Ref: logicalId('AWS::Logs::LogGroup', `Functions${id}Logs`) }))
         .sort(),
     );

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { FUNCTION_TABLE } from '../../lib/lambda-functions.js';
+import { webhookRoutes } from '../../services/core/routes.js';
 import { logicalId, resourcesOfType, template } from './fixture.js';
 
 /** Route key → the function's construct id, read from the template's integration URIs. */
@@ -65,6 +66,7 @@ describe('webhook API', () => {
       'POST /twilio/inbound': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       'POST /twilio/outbound': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       'POST /twilio/status': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      'POST /twilio/dial-result': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       'POST /elevenlabs/post-call': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       'POST /calls': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
     });
@@ -72,7 +74,7 @@ describe('webhook API', () => {
     const [stageId] = resourcesOfType('AWS::ApiGatewayV2::Stage')[0] ?? [];
     const dependsOn = (template().toJSON().Resources[stageId as string].DependsOn ?? []) as string[];
     const routeIds = resourcesOfType('AWS::ApiGatewayV2::Route').map(([id]) => id);
-    expect(routeIds).toHaveLength(5);
+    expect(routeIds).toHaveLength(webhookRoutes().length);
     for (const id of routeIds) expect(dependsOn).toContain(id);
   });
 
