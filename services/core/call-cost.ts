@@ -9,6 +9,15 @@ import { formatDuration } from './call-report.js';
 import type { CallDirection, CallSession, EngineSegment, EngineUsage } from './call-session.js';
 import type { EngineName } from './voice-engine.js';
 
+/** OpenAI `response.done` usage summed per engine segment, as stored (session item, call row). */
+export const engineUsageSchema = z.object({
+  inputTextTokens: z.number(),
+  inputAudioTokens: z.number(),
+  cachedInputTokens: z.number(),
+  outputTextTokens: z.number(),
+  outputAudioTokens: z.number(),
+});
+
 export interface CostRates {
   /** ISO 4217 code all rates are in. */
   currency: string;

@@ -11,6 +11,7 @@
  */
 import * as z from 'zod';
 import type { UnfinalisedCall } from '../../core/after-call-ports.js';
+import { engineUsageSchema } from '../../core/call-cost.js';
 import type { CallSession, NewCallSession, ToolCallRecord, Turn } from '../../core/call-session.js';
 import type { AppointmentRepair } from '../../core/tool-types.js';
 import { ENGINE_NAMES, type KnownCustomer } from '../../core/voice-engine.js';
@@ -143,13 +144,7 @@ export const knownCustomerSchema = z.object({
   lastCallSummary: z.string().optional(),
 });
 
-const usageSchema = z.object({
-  inputTextTokens: z.number(),
-  inputAudioTokens: z.number(),
-  cachedInputTokens: z.number(),
-  outputTextTokens: z.number(),
-  outputAudioTokens: z.number(),
-});
+const usageSchema = engineUsageSchema;
 
 const engineSegmentSchema = z.object({
   engine,

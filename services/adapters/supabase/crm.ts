@@ -1,6 +1,6 @@
 import { PostgrestClient } from '@supabase/postgrest-js';
 import * as z from 'zod';
-import type { CallCost } from '../../core/call-cost.js';
+import { type CallCost, engineUsageSchema } from '../../core/call-cost.js';
 import { isE164 } from '../../core/phone.js';
 import {
   type Appointment,
@@ -12,6 +12,7 @@ import {
   type Lead,
   type LeadInput,
 } from '../../core/ports.js';
+import { ENGINE_NAMES } from '../../core/voice-engine.js';
 
 /** Postgres' SQLSTATE for an exclusion-constraint violation. */
 const EXCLUSION_VIOLATION = '23P01';
@@ -436,20 +437,14 @@ function toCallRow(row: CallDbRow): CallRow {
 
 // The breakdown is JSON someone could have edited by hand: read it through a schema, and a row whose
 // breakdown does not fit is listed without a cost rather than failing the digest.
-const usageSchema = z.object({
-  inputTextTokens: z.number(),
-  inputAudioTokens: z.number(),
-  cachedInputTokens: z.number(),
-  outputTextTokens: z.number(),
-  outputAudioTokens: z.number(),
-});
+const usageSchema = engineUsageSchema;
 const callCostSchema = z.object({
   currency: z.string(),
   total: z.number(),
   twilio: z.object({ minutes: z.number(), amount: z.number() }),
   engines: z.array(
     z.object({
-      engine: z.enum(['elevenlabs', 'openai']),
+      engine: z.enum(ENGINE_NAMES),
       seconds: z.number(),
       amount: z.number(),
       usage: usageSchema.optional(),
