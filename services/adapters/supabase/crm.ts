@@ -95,7 +95,7 @@ interface CallDbRow {
   summary: string | null;
   lead_id: string | null;
   appointment_id: string | null;
-  // 0002_call_cost_and_latency.sql
+  // 0003_call_cost_and_latency.sql
   estimated_cost?: number | string | null;
   cost_currency?: string | null;
   cost_breakdown?: unknown;
