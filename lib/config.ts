@@ -53,8 +53,8 @@ const FARGATE_MEMORY_MIB: Record<256 | 512 | 1024 | 2048 | 4096, [number, number
  * figure (`npm run bench`) is what to tune targetCallsPerTask against.
  */
 /**
- * From `npm run bench` (README, Benchmark): a 0.5 vCPU task holds about 130 calls at the latency
- * target; 60 calls per task leaves room for the minutes a new task takes to start while calls keep
+ * From `npm run bench` (README, Benchmark): a 0.5 vCPU task holds about 90 calls at 60 % of its
+ * share; 60 calls per task leaves room for the minutes a new task takes to start while calls keep
  * arriving.
  */
 export const BRIDGE_DEFAULTS = {
@@ -136,8 +136,8 @@ export const configSchema = z
     bridge: z
       .strictObject({
         /**
-         * 0.5 vCPU by default (README, Benchmark: about 65 calls fit 0.25 vCPU at the latency target,
-         * 130 fit 0.5), since Fargate enforces the share per 100 ms and 0.25 leaves little room for a
+         * 0.5 vCPU by default (README, Benchmark: about 46 calls fit 0.25 vCPU at 60 % of the share,
+         * 92 fit 0.5), since Fargate enforces the share per 100 ms and 0.25 leaves little room for a
          * burst of call setups or a GC pause.
          */
         cpu: z

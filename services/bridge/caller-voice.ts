@@ -19,15 +19,27 @@ for (let byte = 0; byte < 256; byte++) {
   ENERGY[byte] = linear * linear;
 }
 
-/** Whether one μ-law frame is as loud as speech. */
-export function isSpeech(audio: Buffer): boolean {
-  if (audio.length === 0) return false;
+/** Whether one μ-law frame (its first `length` bytes) is as loud as speech. */
+export function isSpeech(audio: Uint8Array, length = audio.length): boolean {
+  if (length === 0) return false;
   let energy = 0;
-  for (let i = 0; i < audio.length; i++) energy += ENERGY[audio[i]!]!;
-  return energy / audio.length >= SPEECH_ENERGY_PER_SAMPLE;
+  for (let i = 0; i < length; i++) energy += ENERGY[audio[i]!]!;
+  return energy / length >= SPEECH_ENERGY_PER_SAMPLE;
 }
 
-/** Duration of a μ-law frame. */
-export function frameMs(audio: Buffer): number {
-  return audio.length / ULAW_BYTES_PER_MS;
+/** Duration of a μ-law frame of `length` bytes. */
+export function frameMs(length: number): number {
+  return length / ULAW_BYTES_PER_MS;
+}
+
+/**
+ * One scratch buffer for decoding caller frames to measure them (the payload itself is forwarded as
+ * the same string), so measuring allocates nothing per frame. Sized for the largest frame the
+ * bridge's 64 KiB message limit lets in. Safe to share: a frame is decoded and measured synchronously.
+ */
+export const CALLER_SCRATCH = Buffer.allocUnsafe(48 * 1024);
+
+/** Decodes a base64 μ-law payload into `CALLER_SCRATCH`; returns the byte count. */
+export function decodeCallerFrame(payload: string): number {
+  return CALLER_SCRATCH.write(payload, 'base64');
 }

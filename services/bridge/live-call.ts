@@ -24,7 +24,7 @@ import {
   type VoiceEngine,
 } from '../core/voice-engine.js';
 import { BargeInGate } from './barge-in.js';
-import { frameMs, isSpeech } from './caller-voice.js';
+import { CALLER_SCRATCH, decodeCallerFrame, frameMs, isSpeech } from './caller-voice.js';
 import { FallbackEngine, MAX_QUEUED_FRAMES, NoEngineError } from './fallback-engine.js';
 import { HeardTranscript } from './heard-transcript.js';
 import { PlaybackTracker } from './playback-tracker.js';
@@ -188,10 +188,10 @@ export class LiveCall {
 
   /** A live caller frame: measured for speech (barge-in, turn latency), then passed on untouched. */
   private callerAudio(payload: string): void {
-    const audio = Buffer.from(payload, 'base64');
-    const speech = isSpeech(audio);
+    const length = decodeCallerFrame(payload);
+    const speech = isSpeech(CALLER_SCRATCH, length);
     if (speech) this.lastCallerSpeechAt = this.deps.now();
-    if (this.bargeIn.callerFrame(frameMs(audio), speech)) this.stopAgent();
+    if (this.bargeIn.callerFrame(frameMs(length), speech)) this.stopAgent();
     this.toEngine(payload);
   }
 

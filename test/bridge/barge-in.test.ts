@@ -8,7 +8,7 @@ function feed(gate: BargeInGate, clip: Buffer): boolean {
   let bargedIn = false;
   for (let offset = 0; offset < clip.length; offset += 160) {
     const frame = clip.subarray(offset, offset + 160);
-    if (gate.callerFrame(frameMs(frame), isSpeech(frame))) bargedIn = true;
+    if (gate.callerFrame(frameMs(frame.length), isSpeech(frame))) bargedIn = true;
   }
   return bargedIn;
 }
