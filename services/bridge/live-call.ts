@@ -476,7 +476,8 @@ export class LiveCall {
         this.log.info('The call nears its length limit; the agent is told to wrap up');
         this.engineSession?.instruct(wrapUpInstruction());
       },
-      Math.max(0, limitMs - WRAP_UP_NOTICE_MS),
+      // A minute before the limit; for a limit of a few minutes or less, in its last third.
+      limitMs - Math.min(WRAP_UP_NOTICE_MS, limitMs / 3),
     );
     this.setTimer(() => void this.hangUpAfterGoodbye('max-call-duration'), limitMs);
   }

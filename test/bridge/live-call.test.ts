@@ -144,7 +144,7 @@ describe('a live call on the bridge', () => {
   });
 
   it('tells the agent to wrap up a minute before MAX_CALL_SECONDS, then hangs up after its goodbye', async () => {
-    maxCallSeconds = 1; // the notice is due at once, the end after 1 s
+    maxCallSeconds = 1; // the notice is due in the last third, the end after 1 s
     try {
       const { callSid, stream } = await startCall();
       await stream.closed;
