@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import type { MemoryCalendar } from '../adapters/memory/calendar.js';
 import { OutboxMailer } from '../adapters/memory/outbox-mailer.js';
-import { loadConfig } from '../core/config.js';
+import { ConfigError, loadConfig } from '../core/config.js';
 import { type LocalApp, startLocalApp } from './app.js';
 import { loadClip, silence } from './sim/audio.js';
 import { openStream, placeCall, sendStatusCallback, type TwilioCallStream } from './sim/twilio-caller.js';
@@ -166,18 +166,30 @@ async function demo(): Promise<void> {
 
 async function against(baseUrl: string): Promise<void> {
   if (existsSync('.env')) loadDotenv({ path: '.env', quiet: true });
+  if (!process.env.TWILIO_AUTH_TOKEN) {
+    // Without a .env, `npm start` makes up a Twilio auth token per run, which nothing else can sign with.
+    throw new UsageError(
+      '--against signs the call with the Twilio values of the .env the running stack uses, and there are none here.\n' +
+        'With no .env, `npm start` makes up its Twilio token per run: talk to it from the softphone at ' +
+        `${baseUrl}/phone instead, or run \`npm run demo\` on its own.`,
+    );
+  }
   const config = loadConfig(process.env);
   print(`Placing a simulated call to the local stack at ${baseUrl} (signed for ${config.publicUrl})`);
   await callInto(baseUrl, config.publicUrl, config.twilio.accountSid, config.twilio.authToken);
   print('Done: see the stack’s log for the call, and its outbox for the email.');
 }
 
+/** A mistake in how the demo was run: its message says what to do, no stack trace. */
+class UsageError extends Error {}
+
 const target = process.argv.indexOf('--against');
 const run = target >= 0 ? against(process.argv[target + 1] ?? 'http://127.0.0.1:3000') : demo();
 run.then(
   () => process.exit(0),
   (error: unknown) => {
-    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    const known = error instanceof UsageError || error instanceof ConfigError;
+    process.stderr.write(`${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
     process.exit(1);
   },
 );
