@@ -67,6 +67,8 @@ export function callView(record: CallRecord, final?: FinalisationState): CallVie
       at: call.at,
     })),
     latencies,
-    latency: summariseLatencies(latencies),
+    // The bridge's own measure (caller stops speaking → first agent audio) once it has written it;
+    // until then, the one the transcript's times give.
+    latency: session.turnLatency ?? summariseLatencies(latencies),
   };
 }
