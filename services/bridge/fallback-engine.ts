@@ -10,9 +10,7 @@ import {
   type Handover,
   type VoiceEngine,
 } from '../core/voice-engine.js';
-
-/** Caller audio held while the next engine connects: 8 s of 20 ms frames, then the oldest goes. */
-export const MAX_QUEUED_FRAMES = 400;
+import { CallerAudioQueue } from './caller-audio-queue.js';
 
 export interface FallbackEngineOptions {
   /** Bound on each member's start, at call start and on a mid-call switch (ENGINE_CONNECT_TIMEOUT_MS). */
@@ -68,14 +66,16 @@ class FallbackSession implements EngineSession {
   private current: Current | undefined;
   /** Members that failed on this call are not tried again (they are "unavailable"). */
   private readonly failed = new Set<EngineName>();
-  private readonly queued: string[] = [];
-  private queueOverflowLogged = false;
   private closed = false;
   private readonly turns: Handover['turns'] = [];
   private readonly toolResults: Handover['toolResults'] = [];
   /** Results of tools a dropped engine asked for, finished while no engine was ready. */
   private readonly lateToolNotes: string[] = [];
   private readonly toolCalls = new Map<string, { name: string; args: unknown; member: Current }>();
+  /** Caller audio sent while no member is ready (a mid-call switch). */
+  private readonly queued = new CallerAudioQueue(() =>
+    this.options.log.warn('Caller audio queue is full while an engine connects; oldest audio dropped'),
+  );
 
   constructor(
     private readonly members: readonly VoiceEngine[],
@@ -204,7 +204,7 @@ class FallbackSession implements EngineSession {
     if (this.closed) return;
     const next = this.current as Current | undefined;
     if (!next) {
-      this.queued.length = 0;
+      this.queued.clear();
       const detail = [`${dropped.engine.name}: ${reason}`, ...failures].join('; ');
       this.listener.ended({ kind: 'engine-error', detail: `no engine left: ${detail}` });
       return;
@@ -217,7 +217,7 @@ class FallbackSession implements EngineSession {
       conversationId: next.session.conversationId,
     });
     for (const note of this.lateToolNotes.splice(0)) next.session.instruct(note);
-    for (const payload of this.queued.splice(0)) next.session.sendCallerAudio(payload);
+    for (const payload of this.queued.drain()) next.session.sendCallerAudio(payload);
   }
 
   // ---------- EngineSession: to the member serving now, or queued while none does ----------
@@ -226,13 +226,6 @@ class FallbackSession implements EngineSession {
     // A member whose socket is already closing refuses: its drop is on the way, keep the audio.
     if (this.readySession()?.sendCallerAudio(payload)) return true;
     if (this.closed) return false;
-    if (this.queued.length >= MAX_QUEUED_FRAMES) {
-      this.queued.shift();
-      if (!this.queueOverflowLogged) {
-        this.queueOverflowLogged = true;
-        this.options.log.warn('Caller audio queue is full while an engine connects; oldest audio dropped');
-      }
-    }
     this.queued.push(payload);
     return true;
   }
@@ -281,7 +274,7 @@ class FallbackSession implements EngineSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.queued.length = 0;
+    this.queued.clear();
     this.current?.session?.close();
   }
 

@@ -12,6 +12,7 @@ import { wrapUpInstruction } from '../core/persona.js';
 import type { CallControl } from '../core/ports.js';
 import { hashStreamToken } from '../core/stream-token.js';
 import type { ToolRunner } from '../core/tool-types.js';
+import { summariseLatency } from '../core/turn-latency.js';
 import {
   type EngineCallContext,
   type EngineCapabilities,
@@ -24,12 +25,12 @@ import {
   type VoiceEngine,
 } from '../core/voice-engine.js';
 import { BargeInGate } from './barge-in.js';
+import { CallerAudioQueue } from './caller-audio-queue.js';
 import { CALLER_SCRATCH, decodeCallerFrame, frameMs, isSpeech } from './caller-voice.js';
-import { FallbackEngine, MAX_QUEUED_FRAMES, NoEngineError } from './fallback-engine.js';
+import { FallbackEngine, NoEngineError } from './fallback-engine.js';
 import { HeardTranscript } from './heard-transcript.js';
 import { PlaybackTracker } from './playback-tracker.js';
 import { SessionWriter } from './session-writer.js';
-import { summariseLatency } from './turn-latency.js';
 import {
   clearMessage,
   markMessage,
@@ -93,6 +94,10 @@ interface Serving {
 export class LiveCall {
   private phase: Phase = 'awaiting-start';
   private log = logger;
+  /** Caller audio that arrived while the engine connects. */
+  private readonly queued = new CallerAudioQueue(() =>
+    this.log.warn('Caller audio queue is full while the engine connects; oldest audio dropped'),
+  );
   private callSid = '';
 
   /** Twilio's `start` arrived (the stream-start timeout no longer applies). */
@@ -106,8 +111,6 @@ export class LiveCall {
   private engineSession: EngineSession | undefined;
   private writer: SessionWriter | undefined;
   private transcript: HeardTranscript | undefined;
-  private readonly queued: string[] = [];
-  private queueOverflowLogged = false;
   private malformedLogged = false;
   private latestMediaMs = 0;
   private lastAgentAudioAt = 0;
@@ -165,7 +168,7 @@ export class LiveCall {
         this.latestMediaMs = message.timestampMs;
         if (this.phase === 'live') this.callerAudio(message.payload);
         else if (this.phase === 'awaiting-start') this.malformed('media before start');
-        else this.queue(message.payload);
+        else this.queued.push(message.payload);
         return;
       case 'start':
         if (this.phase === 'awaiting-start') void this.begin(message);
@@ -193,17 +196,6 @@ export class LiveCall {
     if (speech) this.lastCallerSpeechAt = this.deps.now();
     if (this.bargeIn.callerFrame(frameMs(length), speech)) this.stopAgent();
     this.toEngine(payload);
-  }
-
-  private queue(payload: string): void {
-    if (this.queued.length >= MAX_QUEUED_FRAMES) {
-      this.queued.shift();
-      if (!this.queueOverflowLogged) {
-        this.queueOverflowLogged = true;
-        this.log.warn('Caller audio queue is full while the engine connects; oldest audio dropped');
-      }
-    }
-    this.queued.push(payload);
   }
 
   private malformed(error: string): void {
@@ -285,7 +277,7 @@ export class LiveCall {
       this.engineSession = engineSession;
       this.phase = 'live';
       this.scheduleCallLimit();
-      for (const payload of this.queued.splice(0)) this.callerAudio(payload);
+      for (const payload of this.queued.drain()) this.callerAudio(payload);
     } catch (error) {
       if (this.phase !== 'connecting') return;
       const reason =
@@ -617,7 +609,7 @@ export class LiveCall {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const settle of [...this.markWaiters.values()]) settle();
-    this.queued.length = 0;
+    this.queued.clear();
     void (this.writer?.flush() ?? Promise.resolve()).then(() => this.resolveDone());
   }
 }

@@ -3,6 +3,7 @@
  * summary built from the turns and the daily digest, so they never disagree about a call.
  */
 import { DateTime } from 'luxon';
+import { ENGINE_OUTAGE } from './call-session.js';
 import type { Appointment, CallRow, Lead } from './ports.js';
 
 /** Under this many answered seconds a call is flagged as very short. */
@@ -10,9 +11,10 @@ export const SHORT_CALL_SECONDS = 15;
 
 /**
  * Outcomes beyond Twilio's final statuses (`completed`, `busy`, `no-answer`, `failed`, `canceled`),
- * recorded as the call row's `outcome`: both mean the owner owes the caller a callback.
+ * recorded as the call row's `outcome`: both mean the owner owes the caller a callback. An engine
+ * outage carries the name of the bridge's end reason for it.
  */
-export const ENGINE_OUTAGE = 'engine-outage';
+export { ENGINE_OUTAGE };
 export const TRANSFER_UNANSWERED = 'transfer-unanswered';
 
 export interface CallFlags {

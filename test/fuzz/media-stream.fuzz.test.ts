@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import WebSocket from 'ws';
-import { openStream, randomSid } from '../../services/local/sim/twilio-caller';
+import { randomSid } from '../../services/local/sim/twilio-caller';
 import { recordingEngine, STREAM_URL, startTestBridge, type TestBridge } from '../support/bridge-harness';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { FRAMES, report, SEED } from './profile';
@@ -149,14 +149,7 @@ describe('fuzzed media-stream frames across concurrent calls', () => {
     const good = await Promise.all(
       Array.from({ length: GOOD_CALLS }, async () => {
         const { callSid, token } = await t.newSession();
-        const stream = await openStream({
-          streamUrl: STREAM_URL,
-          connectTo: t.address,
-          authToken: TEST_AUTH_TOKEN,
-          accountSid: TEST_ACCOUNT_SID,
-          callSid,
-          parameters: { token, callSid },
-        });
+        const stream = await t.openCall(callSid, token);
         return { callSid, stream };
       }),
     );

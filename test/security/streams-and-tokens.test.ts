@@ -40,14 +40,7 @@ describe('streams and tokens on the bridge', () => {
     clock = Date.now();
     const { callSid, token } = await session(clock - STREAM_TOKEN_TTL_MS + 1000);
     const before = recording.state.starts;
-    const stream = await openStream({
-      streamUrl: STREAM_URL,
-      connectTo: t.address,
-      authToken: TEST_AUTH_TOKEN,
-      accountSid: TEST_ACCOUNT_SID,
-      callSid,
-      parameters: { token, callSid },
-    });
+    const stream = await t.openCall(callSid, token);
     for (let i = 0; i < 100 && recording.state.starts === before; i++)
       await new Promise((r) => setTimeout(r, 10));
     expect(recording.state.starts).toBe(before + 1);
@@ -59,14 +52,7 @@ describe('streams and tokens on the bridge', () => {
     clock = Date.now();
     const { callSid, token } = await session(clock - STREAM_TOKEN_TTL_MS - 1000);
     const before = recording.state.starts;
-    const stream = await openStream({
-      streamUrl: STREAM_URL,
-      connectTo: t.address,
-      authToken: TEST_AUTH_TOKEN,
-      accountSid: TEST_ACCOUNT_SID,
-      callSid,
-      parameters: { token, callSid },
-    });
+    const stream = await t.openCall(callSid, token);
     expect((await stream.closed).code).toBe(1008);
     expect(recording.state.starts).toBe(before);
     expect((await t.sessions.get(callSid))?.session.status).toBe('created');

@@ -5,7 +5,7 @@ import { createBridgeHttpServer } from '../../services/bridge/http-server.js';
 import { type Bridge, type BridgeDeps, createBridge } from '../../services/bridge/server.js';
 import { hashStreamToken, newStreamToken } from '../../services/core/stream-token.js';
 import type { EngineSession, VoiceEngine } from '../../services/core/voice-engine.js';
-import { randomSid } from '../../services/local/sim/twilio-caller.js';
+import { openStream, randomSid, type TwilioCallStream } from '../../services/local/sim/twilio-caller.js';
 import { startTestDynamo, type TestDynamo } from './dynamo.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from './twilio.js';
 
@@ -54,6 +54,8 @@ export interface TestBridge {
   address: string;
   /** A `created` inbound session and its token, issued at `issuedAt` (default now). */
   newSession(issuedAt?: number): Promise<{ callSid: string; token: string }>;
+  /** Twilio's stream for that session: signed handshake, then `start` carrying the token. */
+  openCall(callSid: string, token: string): Promise<TwilioCallStream>;
   close(): Promise<void>;
 }
 
@@ -80,10 +82,11 @@ export async function startTestBridge(
   });
   const server: Server = createBridgeHttpServer(bridge);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/media-stream`;
   return {
     bridge,
     sessions,
-    address: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/media-stream`,
+    address,
     async newSession(issuedAt = Date.now()) {
       const callSid = randomSid('CA');
       const token = newStreamToken();
@@ -97,6 +100,16 @@ export async function startTestBridge(
         createdAt: issuedAt,
       });
       return { callSid, token };
+    },
+    openCall(callSid, token) {
+      return openStream({
+        streamUrl: STREAM_URL,
+        connectTo: address,
+        authToken: TEST_AUTH_TOKEN,
+        accountSid: TEST_ACCOUNT_SID,
+        callSid,
+        parameters: { token, callSid },
+      });
     },
     async close() {
       await bridge.close();

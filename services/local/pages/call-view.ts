@@ -5,6 +5,7 @@
  */
 import type { FinalisationState } from '../../core/after-call-ports.js';
 import type { CallRecord, Turn } from '../../core/call-session.js';
+import { summariseLatency } from '../../core/turn-latency.js';
 import type { CallView, LatencySummary, TurnLatency } from '../web/wire.js';
 
 export type { CallView, LatencySummary, TurnLatency };
@@ -27,12 +28,9 @@ export function turnLatencies(turns: Turn[]): TurnLatency[] {
   return latencies;
 }
 
-/** Nearest-rank percentiles. */
+/** p50/p90 of the transcript-timed latencies, by the bridge's own rule (nearest rank). */
 export function summariseLatencies(latencies: TurnLatency[]): LatencySummary | undefined {
-  if (latencies.length === 0) return undefined;
-  const sorted = latencies.map((l) => l.ms).sort((a, b) => a - b);
-  const rank = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-  return { turns: sorted.length, p50Ms: rank(50), p90Ms: rank(90) };
+  return summariseLatency(latencies.map((latency) => latency.ms));
 }
 
 export function callView(record: CallRecord, final?: FinalisationState): CallView {

@@ -1,4 +1,4 @@
-import type { TurnLatencySummary } from '../core/call-session.js';
+import type { TurnLatencySummary } from './call-session.js';
 
 /** p50/p90 of one call's turn latencies (nearest-rank percentiles). */
 export function summariseLatency(samples: readonly number[]): TurnLatencySummary | undefined {
