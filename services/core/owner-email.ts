@@ -163,7 +163,8 @@ function leadLine(links: CallLinks): string | undefined {
 
 /** `p50 0.8 s, p90 1.3 s over 6 turns`: how long the caller waited for the agent to answer. */
 function describeLatency(latency: TurnLatencySummary): string {
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  // Under a second in ms (a fast answer must not read as `0.0 s`), above it in seconds.
+  const s = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
   return `p50 ${s(latency.p50Ms)}, p90 ${s(latency.p90Ms)} over ${latency.turns} turn${latency.turns === 1 ? '' : 's'}`;
 }
 

@@ -140,7 +140,7 @@ describe('the cost reaches the call row, the owner email and the digest', () => 
     expect(row?.turnLatency).toEqual({ turns: 6, p50Ms: 810, p90Ms: 1_340 });
     const email = h.mailer.sent[0];
     expect(email?.text).toContain(`Estimated cost: ${describeCost(row?.cost as CallCost)}`);
-    expect(email?.text).toContain('Response time: p50 0.8 s, p90 1.3 s over 6 turns');
+    expect(email?.text).toContain('Response time: p50 810 ms, p90 1.3 s over 6 turns');
     expect(email?.html).toContain('<th align="left">Estimated cost</th>');
   });
 
