@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../lib/house-function.js';
+import { BRIDGE_NODE_FLAGS } from '../../services/bridge/node-flags.js';
 import { template } from './fixture.js';
 
 type Resource = {
@@ -79,6 +80,15 @@ describe('bridge image', () => {
     // The runtime stage takes the platform CDK builds for (linux/arm64), on a slim image.
     expect(froms[1]).not.toMatch(/--platform/);
     expect(froms[1]).toMatch(/^FROM node:\d+-\S*slim$/);
+  });
+
+  it('runs Node with BRIDGE_NODE_FLAGS, the flags the bench measures the bridge with', () => {
+    const cmd = dockerfile.split('\n').find((line) => /^CMD\s/.test(line));
+    expect(JSON.parse(cmd?.replace(/^CMD\s+/, '') ?? 'null')).toEqual([
+      'node',
+      ...BRIDGE_NODE_FLAGS,
+      'main.js',
+    ]);
   });
 
   it('has no HEALTHCHECK that would start a process every interval', () => {
