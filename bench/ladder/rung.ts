@@ -3,9 +3,10 @@ import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startEmbeddedDynamo } from '../../services/local/embedded-dynamodb';
+import { BRIDGE_NODE_FLAGS } from '../../services/bridge/node-flags';
 import type { ChildReport, ChildRequest, ChildUsage } from './bridge-process';
 import { BenchCall, BenchEngine, RungStats, startCall } from './calls';
+import { startDynamoProcess } from './dynamo-process';
 import { Pacer } from './pacer';
 
 export type Mode = 'ours' | 'relay';
@@ -95,7 +96,8 @@ class Child {
     dynamodbEndpoint: string,
     options: RungOptions,
   ): Promise<{ child: Child; url: string }> {
-    const nodeArgs = ['--import', 'tsx', '--expose-gc'];
+    // `ours` runs with the container's Node flags (BRIDGE_NODE_FLAGS); the relay as anyone runs Node.
+    const nodeArgs = ['--import', 'tsx', '--expose-gc', ...(mode === 'ours' ? BRIDGE_NODE_FLAGS : [])];
     if (options.cpuProfDir)
       nodeArgs.push(
         '--cpu-prof',
@@ -207,7 +209,7 @@ export async function runRung(
   pacer.start();
   const engine = new BenchEngine(pacer);
   const engineApiUrl = await engine.listen();
-  const dynamo = await startEmbeddedDynamo();
+  const dynamo = await startDynamoProcess(options.pin.generatorCore);
   const { child, url } = await Child.start(mode, engineApiUrl, dynamo.endpoint, options);
   const target = { baseUrl: url, streamAddress: `${url.replace(/^http/, 'ws')}/media-stream` };
   try {
