@@ -6,6 +6,7 @@ import {
   type CallSessionStore,
   ENGINE_OUTAGE,
   type EngineSegment,
+  type EngineUse,
 } from '../core/call-session.js';
 import { forCall, logger } from '../core/logging.js';
 import { wrapUpInstruction } from '../core/persona.js';
@@ -437,8 +438,12 @@ export class LiveCall {
         failoverMs: this.failoverMs,
       });
     }
-    this.writer?.engine(change.engine, failoverReason, change.conversationId);
-    this.recordEngineUse();
+    this.writer?.engine({
+      servedBy: change.engine,
+      failoverReason,
+      conversationId: change.conversationId,
+      use: this.engineUse(),
+    });
     this.deps.onEngineChosen?.({
       callSid: this.callSid,
       chosen,
@@ -450,14 +455,20 @@ export class LiveCall {
   }
 
   private recordEngineUse(): void {
-    if (this.segments.length === 0) return;
-    const current = this.segments.at(-1)!;
+    const use = this.engineUse();
+    if (use) this.writer?.engineUse(use);
+  }
+
+  /** The engine segments so far (the current one up to now), failover time and turn latency. */
+  private engineUse(): EngineUse | undefined {
+    const current = this.segments.at(-1);
+    if (!current) return undefined;
     current.endedAt = Math.max(current.endedAt, this.deps.now());
-    this.writer?.engineUse({
+    return {
       engineSegments: this.segments,
       failoverMs: this.failoverMs,
       turnLatency: summariseLatency(this.latencies),
-    });
+    };
   }
 
   /** MAX_CALL_SECONDS: a wrap-up notice a minute before, then the call ends after the goodbye. */

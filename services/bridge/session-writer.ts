@@ -1,6 +1,11 @@
-import type { CallSessionStore, EngineUse, ToolCallRecord, Turn } from '../core/call-session.js';
+import type {
+  CallSessionStore,
+  EngineRecord,
+  EngineUse,
+  ToolCallRecord,
+  Turn,
+} from '../core/call-session.js';
 import { forCall } from '../core/logging.js';
-import type { EngineName } from '../core/voice-engine.js';
 
 const ATTEMPTS = 5;
 const FIRST_BACKOFF_MS = 100;
@@ -83,11 +88,10 @@ export class SessionWriter {
     });
   }
 
-  engine(servedBy: EngineName, failoverReason?: string, conversationId?: string): void {
-    this.enqueue({
-      kind: 'engine',
-      run: () => this.store.recordEngine(this.callSid, servedBy, failoverReason, conversationId),
-    });
+  /** An engine change, with the engine use as it stands, in one write. */
+  engine(record: EngineRecord): void {
+    const snapshot = structuredClone(record);
+    this.enqueue({ kind: 'engine', run: () => this.store.recordEngine(this.callSid, snapshot) });
   }
 
   engineUse(use: EngineUse): void {

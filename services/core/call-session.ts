@@ -88,6 +88,16 @@ export interface EngineUse {
   turnLatency?: TurnLatencySummary;
 }
 
+/** An engine change as the session keeps it. */
+export interface EngineRecord {
+  servedBy: EngineName;
+  /** Why it is not the engine chosen at the webhook; absent: it is that engine. */
+  failoverReason?: string;
+  /** The engine's conversation id (ElevenLabs), matched by the post-call webhook. */
+  conversationId?: string;
+  use?: EngineUse;
+}
+
 /**
  * The end reason of a call that lost its engine (none could start, or none was left after a
  * mid-call drop): the caller heard the apology and callback promise; the owner must call back.
@@ -142,14 +152,11 @@ export interface CallSessionStore {
     streamSid: string,
     at: number,
   ): Promise<CallSession | undefined>;
-  /** Records which engine served the call and why it differs from the one chosen, if it does. */
-  recordEngine(
-    callSid: string,
-    servedBy: EngineName,
-    failoverReason?: string,
-    /** The engine's conversation id (ElevenLabs), matched by the post-call webhook. */
-    conversationId?: string,
-  ): Promise<void>;
+  /**
+   * Records which engine served the call and why it differs from the one chosen, if it does; with
+   * `use`, the engine use too, in the same write (an engine change is one write, not two).
+   */
+  recordEngine(callSid: string, engine: EngineRecord): Promise<void>;
   /** Engine segments, failover time and turn latency; each write replaces the previous one. */
   recordEngineUse(callSid: string, use: EngineUse): Promise<void>;
   /**

@@ -36,8 +36,7 @@ function flaky(inner: CallSessionStore) {
     appendTurn: async (sid, turn) => (state.down ? fail() : inner.appendTurn(sid, turn)),
     appendToolCall: async (sid, record) => (state.down ? fail() : inner.appendToolCall(sid, record)),
     markEnded: async (sid, reason, at) => (state.down ? fail() : inner.markEnded(sid, reason, at)),
-    recordEngine: async (sid, engine, reason) =>
-      state.down ? fail() : inner.recordEngine(sid, engine, reason),
+    recordEngine: async (sid, engine) => (state.down ? fail() : inner.recordEngine(sid, engine)),
   };
   return { store, state };
 }

@@ -12,6 +12,7 @@ import type {
   CallRecord,
   CallSession,
   CallSessionStore,
+  EngineRecord,
   EngineUse,
   NewCallSession,
   ToolCallRecord,
@@ -19,7 +20,6 @@ import type {
 } from '../../core/call-session.js';
 import { forCall } from '../../core/logging.js';
 import { STREAM_TOKEN_TTL_MS } from '../../core/stream-token.js';
-import type { EngineName } from '../../core/voice-engine.js';
 import {
   callPk,
   customerAttribute,
@@ -36,6 +36,20 @@ import {
   UNFINALISED_PK,
   unfinalisedFromItem,
 } from './call-items.js';
+
+/** The SET assignments of an engine use (each write replaces the previous one). */
+function addEngineUse(use: EngineUse, set: string[], values: Record<string, unknown>): void {
+  set.push('engineSegments = :segments');
+  values[':segments'] = use.engineSegments;
+  if (use.failoverMs !== undefined) {
+    set.push('failoverMs = :failoverMs');
+    values[':failoverMs'] = use.failoverMs;
+  }
+  if (use.turnLatency !== undefined) {
+    set.push('turnLatency = :turnLatency');
+    values[':turnLatency'] = use.turnLatency;
+  }
+}
 
 /** The end reason of a call whose final status came before (or without) the bridge's stream end. */
 const FINISHED_WITHOUT_STREAM_END = 'call-finished';
@@ -129,15 +143,19 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
     }
   }
 
-  async recordEngine(
-    callSid: string,
-    servedBy: EngineName,
-    failoverReason?: string,
-    conversationId?: string,
-  ): Promise<void> {
+  async recordEngine(callSid: string, engine: EngineRecord): Promise<void> {
+    const { servedBy, failoverReason, conversationId, use } = engine;
     const set = ['servedBy = :servedBy'];
-    if (failoverReason !== undefined) set.push('failoverReason = :reason');
-    if (conversationId !== undefined) set.push('conversationId = :conversationId');
+    const values: Record<string, unknown> = { ':servedBy': servedBy };
+    if (failoverReason !== undefined) {
+      set.push('failoverReason = :reason');
+      values[':reason'] = failoverReason;
+    }
+    if (conversationId !== undefined) {
+      set.push('conversationId = :conversationId');
+      values[':conversationId'] = conversationId;
+    }
+    if (use) addEngineUse(use, set, values);
     const remove = [
       ...(failoverReason === undefined ? ['failoverReason'] : []),
       ...(conversationId === undefined ? ['conversationId'] : []),
@@ -148,27 +166,16 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
         UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
         // Never create a session from here: an item without the session's fields would be junk.
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: {
-          ':servedBy': servedBy,
-          ...(failoverReason === undefined ? {} : { ':reason': failoverReason }),
-          ...(conversationId === undefined ? {} : { ':conversationId': conversationId }),
-        },
+        ExpressionAttributeValues: values,
       }),
     );
     if (!recorded) forCall(callSid).warn('No call session to record the engine on', { servedBy });
   }
 
   async recordEngineUse(callSid: string, use: EngineUse): Promise<void> {
-    const set = ['engineSegments = :segments'];
-    const values: Record<string, unknown> = { ':segments': use.engineSegments };
-    if (use.failoverMs !== undefined) {
-      set.push('failoverMs = :failoverMs');
-      values[':failoverMs'] = use.failoverMs;
-    }
-    if (use.turnLatency !== undefined) {
-      set.push('turnLatency = :turnLatency');
-      values[':turnLatency'] = use.turnLatency;
-    }
+    const set: string[] = [];
+    const values: Record<string, unknown> = {};
+    addEngineUse(use, set, values);
     const recorded = await this.conditionally(
       this.update({
         Key: sessionKey(callSid),

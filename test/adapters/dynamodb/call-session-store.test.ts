@@ -229,20 +229,38 @@ describe('DynamoCallSessionStore', () => {
 
   test('recordEngine sets the serving engine and the failover reason', async () => {
     await store.open(newSession());
-    await store.recordEngine(CALL, 'openai', 'elevenlabs did not connect in 3000 ms');
+    await store.recordEngine(CALL, {
+      servedBy: 'openai',
+      failoverReason: 'elevenlabs did not connect in 3000 ms',
+    });
     let session = (await store.get(CALL))?.session;
     expect(session?.servedBy).toBe('openai');
     expect(session?.failoverReason).toBe('elevenlabs did not connect in 3000 ms');
 
-    await store.recordEngine(CALL, 'elevenlabs');
+    await store.recordEngine(CALL, { servedBy: 'elevenlabs' });
     session = (await store.get(CALL))?.session;
     expect(session?.servedBy).toBe('elevenlabs');
     expect(session?.failoverReason).toBeUndefined();
   });
 
+  test('recordEngine with the engine use writes both in one update', async () => {
+    await store.open(newSession());
+    const send = jest.spyOn(dynamo.doc, 'send');
+    const use = { engineSegments: [{ engine: 'elevenlabs' as const, startedAt: NOW, endedAt: NOW + 10 }] };
+    await store.recordEngine(CALL, { servedBy: 'elevenlabs', conversationId: 'conv_1', use });
+    expect(send).toHaveBeenCalledTimes(1);
+    send.mockRestore();
+    const session = (await store.get(CALL))?.session;
+    expect(session).toMatchObject({
+      servedBy: 'elevenlabs',
+      conversationId: 'conv_1',
+      engineSegments: use.engineSegments,
+    });
+  });
+
   test('recordEngine on an unknown call creates no item', async () => {
     const unknown = 'CAeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee';
-    await store.recordEngine(unknown, 'openai');
+    await store.recordEngine(unknown, { servedBy: 'openai' });
     expect(await store.get(unknown)).toBeUndefined();
   });
 
