@@ -194,6 +194,28 @@ async function coldStart(
   };
 }
 
+/**
+ * The floor under any webhook that writes to DynamoDB with the official SDK: a fresh Node process
+ * (the stack's NODE_OPTIONS) that loads `@aws-sdk/client-dynamodb` and `@aws-sdk/lib-dynamodb` and
+ * does nothing else. No bundle can answer sooner than this.
+ */
+const FLOOR_CHILD = `
+const started = performance.now();
+require('@aws-sdk/client-dynamodb');
+require('@aws-sdk/lib-dynamodb');
+process.send({ started, loaded: performance.now() }, () => process.exit(0));
+`;
+
+async function floorStart(env: NodeJS.ProcessEnv): Promise<{ bootMs: number; sdkMs: number }> {
+  const child = spawn(process.execPath, ['-e', FLOOR_CHILD], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const [report] = (await once(child, 'message')) as [{ started: number; loaded: number }];
+  await once(child, 'exit');
+  return { bootMs: report.started, sdkMs: report.loaded - report.started };
+}
+
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const f = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : 'n/a');
@@ -283,6 +305,15 @@ async function main(): Promise<void> {
     await new Promise((resolve) => postgrest.close(resolve));
   }
 
+  const floors: Array<{ bootMs: number; sdkMs: number }> = [];
+  for (let i = 0; i < runs; i++) floors.push(await floorStart(env));
+  const floor = {
+    bootMs: median(floors.map((x) => x.bootMs)),
+    sdkMs: median(floors.map((x) => x.sdkMs)),
+    totalMs: median(floors.map((x) => x.bootMs + x.sdkMs)),
+  };
+  const floorLine = `Floor (no bundle): node boot ${f(floor.bootMs)} ms + loading the DynamoDB SDK ${f(floor.sdkMs)} ms = ${f(floor.totalMs)} ms before any request.`;
+
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}`;
   const header =
     '| function | route | bundle KB (gzip) | cold start to answer, median / best ms | CPU ms to answer | node boot / load bundle / first request ms |';
@@ -310,14 +341,14 @@ async function main(): Promise<void> {
   const table = lines.join('\n');
   writeFileSync(
     join(outDir, 'lambda.json'),
-    `${JSON.stringify({ date, machine, loadAverage: loadavg(), runs, rows, checks }, null, 2)}\n`,
+    `${JSON.stringify({ date, machine, loadAverage: loadavg(), runs, rows, floor, checks }, null, 2)}\n`,
   );
   writeFileSync(
     join(outDir, 'lambda.md'),
-    `Lambda bundles and cold starts, ${date.slice(0, 16).replace('T', ' ')} UTC, ${machine}, load average ${load}\n\n${table}\n`,
+    `Lambda bundles and cold starts, ${date.slice(0, 16).replace('T', ' ')} UTC, ${machine}, load average ${load}\n\n${table}\n\n${floorLine}\n`,
   );
   process.stdout.write(
-    `\nLambda bundles and cold starts (${date}, ${machine}, load average ${load})\n\n${table}\n\n`,
+    `\nLambda bundles and cold starts (${date}, ${machine}, load average ${load})\n\n${table}\n\n${floorLine}\n\n`,
   );
   for (const c of checks) process.stdout.write(`${c.met ? 'ok    ' : 'MISSED'} ${c.name}\n`);
   process.exit(checks.every((c) => c.met) ? 0 : 1);
