@@ -68,6 +68,7 @@ async function bundle(spec: (typeof FUNCTION_TABLE)[number], dir: string): Promi
     format: 'cjs',
     minify: true,
     sourcemap: true,
+    sourcesContent: false,
     external: ['@aws-sdk/*'],
     outfile: file,
     logLevel: 'error',

@@ -27,7 +27,7 @@ export interface HouseFunctionProps {
 
 /**
  * The house default for every Lambda: Node 24 on ARM64, bundled by the local esbuild (no Docker),
- * minified CJS with source maps, the runtime's AWS SDK, JSON logs in its own log group with
+ * minified CJS with source maps (mappings only), the runtime's AWS SDK, JSON logs in its own log group with
  * retention, and the Powertools names. The bind helpers add a grant and the environment variable
  * that names the resource together, so a function never knows a name it may not use (or the reverse).
  */
@@ -65,6 +65,9 @@ export class HouseFunction extends NodejsFunction {
         format: OutputFormat.CJS,
         minify: true,
         sourceMap: true,
+        // Stack traces need only the mappings; the sources' text would be parsed and held by every
+        // cold start's --enable-source-maps for nothing.
+        sourcesContent: false,
         // The runtime ships the v3 SDK; bundling our own would cost cold-start time and size.
         externalModules: ['@aws-sdk/*'],
         forceDockerBundling: false,

@@ -1,8 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { BRIDGE_NODE_FLAGS } from '../../services/bridge/node-flags.js';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -18,11 +20,25 @@ async function freePort(): Promise<number> {
 
 /** The container's artefact: `npm run build:bridge` bundles the bridge; the bundle alone must serve /health. */
 describe('the bridge bundle', () => {
-  it('builds, starts with the AWS configuration, answers /health, and drains on SIGTERM', async () => {
+  beforeAll(() => {
     execFileSync('npm', ['run', '--silent', 'build:bridge'], { cwd: ROOT, stdio: 'pipe' });
+  });
+
+  it('carries a source map of mappings only: stack traces name the TypeScript, no sources are held', () => {
+    const map = JSON.parse(readFileSync(join(ROOT, 'dist', 'bridge', 'main.js.map'), 'utf8')) as {
+      sources: string[];
+      sourcesContent?: unknown[];
+      mappings: string;
+    };
+    expect(map.sources).toContain('../../services/bridge/main.ts');
+    expect(map.mappings.length).toBeGreaterThan(0);
+    expect(map.sourcesContent ?? []).toEqual([]);
+  });
+
+  it('starts with the container flags and the AWS configuration, answers /health, and drains on SIGTERM', async () => {
     const port = await freePort();
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'bridge', 'main.js')], {
+    const child = spawn(process.execPath, [...BRIDGE_NODE_FLAGS, join(ROOT, 'dist', 'bridge', 'main.js')], {
       cwd: join(ROOT, 'dist', 'bridge'),
       env: {
         PATH: process.env.PATH,
