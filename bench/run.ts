@@ -15,57 +15,48 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { runExtras } from './extras';
 import { checkTargets, ladderSvg, ladderTable, type Rung, sizing } from './ladder/report';
 import { choosePinning, type Mode, type RungResult, runRung } from './ladder/rung';
+import { type BenchOptions, parseBenchOptions } from './options';
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    rungs: { type: 'string' },
-    window: { type: 'string' },
-    only: { type: 'string' },
-    'cpu-prof': { type: 'boolean', default: false },
-    out: { type: 'string' },
-    'no-extras': { type: 'boolean', default: false },
-    'no-pin': { type: 'boolean', default: false },
-    'heap-snapshot': { type: 'boolean', default: false },
-    ramp: { type: 'string' },
-  },
-});
-
-const quick = args.quick === true;
-const rungCalls = (args.rungs ?? (quick ? '10' : '50,100,200,300')).split(',').map(Number);
-const windowMs = Number(args.window ?? (quick ? 2 : 10)) * 1000;
-const modes: Mode[] = args.only === 'ours' ? ['ours'] : args.only === 'relay' ? ['relay'] : ['ours', 'relay'];
-const outDir = args.out ?? (quick ? mkdtempSync(join(tmpdir(), 'bolt-bench-')) : join(__dirname, 'results'));
+let options: BenchOptions;
+try {
+  options = parseBenchOptions(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`npm run bench: ${(error as Error).message}\n`);
+  process.exit(2);
+}
+const { quick, windowMs } = options;
+const modes: Mode[] = options.only ? [options.only] : ['ours', 'relay'];
+const outDir =
+  options.out ?? (quick ? mkdtempSync(join(tmpdir(), 'bolt-bench-')) : join(__dirname, 'results'));
 
 const progress = (line: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
 async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
-  const pin = args['no-pin'] ? {} : choosePinning();
+  const pin = options.pin ? choosePinning() : {};
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}`;
   const loadBefore = loadavg();
   progress(
     `${machine}; ${pin.bridgeCore !== undefined ? `process under test on core ${pin.bridgeCore}, generator on core ${pin.generatorCore}` : 'taskset unavailable: no pinning'}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
   );
-  const cpuProfDir = args['cpu-prof'] ? join(outDir, 'profiles') : undefined;
+  const cpuProfDir = options.cpuProf ? join(outDir, 'profiles') : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
-  const heapSnapshotDir = args['heap-snapshot'] ? join(outDir, 'heap') : undefined;
+  const heapSnapshotDir = options.heapSnapshot ? join(outDir, 'heap') : undefined;
   if (heapSnapshotDir) mkdirSync(heapSnapshotDir, { recursive: true });
 
   const rungs: Array<Partial<Record<Mode, RungResult>> & { calls: number }> = [];
-  for (const calls of rungCalls) {
+  for (const calls of options.rungs) {
     const rung: Partial<Record<Mode, RungResult>> & { calls: number } = { calls };
     for (const mode of modes) {
       const result = await runRung(
         mode,
         {
           calls,
-          rampPerSecond: Number(args.ramp ?? 20),
+          rampPerSecond: options.rampPerSecond,
           warmupMs: quick ? 500 : 2000,
           windowMs,
           cpuProfDir,
@@ -86,7 +77,7 @@ async function main(): Promise<void> {
   const date = new Date().toISOString();
   const title = `Bolt Voice bridge vs bare relay, ${date.slice(0, 16).replace('T', ' ')} UTC, ${machine}`;
 
-  const extras = quick || args['no-extras'] ? [] : await runExtras();
+  const extras = options.extras ? await runExtras() : [];
   const checks = quick ? [] : checkTargets(complete);
   const fargate = sizing(complete);
   const report = {

@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import * as z from 'zod';
+
+/** The command line of `npm run bench` (bench/run.ts), checked before anything starts. */
+export interface BenchOptions {
+  quick: boolean;
+  rungs: number[];
+  windowMs: number;
+  rampPerSecond: number;
+  only?: 'ours' | 'relay';
+  cpuProf: boolean;
+  heapSnapshot: boolean;
+  extras: boolean;
+  pin: boolean;
+  out?: string;
+}
+
+const calls = z.number().int('whole calls').min(1).max(2000);
+const schema = z.object({
+  quick: z.boolean(),
+  rungs: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'a comma-separated list of call counts, e.g. 50,100')
+    .transform((list) => list.split(',').map(Number))
+    .pipe(z.array(calls)),
+  window: z.coerce.number().positive('more than 0 seconds').max(600),
+  ramp: z.coerce.number().positive('more than 0 calls a second').max(1000),
+  only: z.enum(['ours', 'relay']).optional(),
+});
+
+/** Throws an Error whose message says which option is wrong and why. */
+export function parseBenchOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      rungs: { type: 'string' },
+      window: { type: 'string' },
+      only: { type: 'string' },
+      'cpu-prof': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      'no-extras': { type: 'boolean', default: false },
+      'no-pin': { type: 'boolean', default: false },
+      'heap-snapshot': { type: 'boolean', default: false },
+      ramp: { type: 'string' },
+    },
+  });
+  const quick = values.quick === true;
+  const parsed = schema.safeParse({
+    quick,
+    rungs: values.rungs ?? (quick ? '10' : '50,100,200,300'),
+    window: values.window ?? (quick ? 2 : 10),
+    ramp: values.ramp ?? 20,
+    only: values.only,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`--${String(issue?.path[0] ?? 'options')}: ${issue?.message ?? 'invalid'}`);
+  }
+  return {
+    quick,
+    rungs: parsed.data.rungs,
+    windowMs: parsed.data.window * 1000,
+    rampPerSecond: parsed.data.ramp,
+    only: parsed.data.only,
+    cpuProf: values['cpu-prof'] === true,
+    heapSnapshot: values['heap-snapshot'] === true,
+    extras: !quick && values['no-extras'] !== true,
+    pin: values['no-pin'] !== true,
+    out: values.out,
+  };
+}

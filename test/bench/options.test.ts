@@ -1,0 +1,43 @@
+import { parseBenchOptions } from '../../bench/options';
+
+describe('npm run bench options', () => {
+  it('defaults to the full ladder, and --quick to one small rung without extras', () => {
+    expect(parseBenchOptions([])).toMatchObject({
+      quick: false,
+      rungs: [50, 100, 200, 300],
+      windowMs: 10_000,
+      rampPerSecond: 20,
+      extras: true,
+      pin: true,
+    });
+    expect(parseBenchOptions(['--quick'])).toMatchObject({ rungs: [10], windowMs: 2000, extras: false });
+  });
+
+  it('reads the rungs, window, ramp and side asked for', () => {
+    expect(
+      parseBenchOptions([
+        '--rungs',
+        '100,300',
+        '--window',
+        '20',
+        '--ramp',
+        '5',
+        '--only',
+        'ours',
+        '--no-pin',
+      ]),
+    ).toMatchObject({ rungs: [100, 300], windowMs: 20_000, rampPerSecond: 5, only: 'ours', pin: false });
+  });
+
+  it.each([
+    [['--rungs', 'abc'], /--rungs: a comma-separated list/],
+    [['--rungs', '100,0'], /--rungs: /],
+    [['--window=-1'], /--window: more than 0 seconds/],
+    [['--window', 'soon'], /--window: /],
+    [['--ramp', '0'], /--ramp: more than 0 calls a second/],
+    [['--only', 'both'], /--only: /],
+    [['--rung', '100'], /Unknown option '--rung'/],
+  ])('refuses %j with a message naming the option', (argv, message) => {
+    expect(() => parseBenchOptions(argv)).toThrow(message);
+  });
+});
