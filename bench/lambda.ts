@@ -37,15 +37,31 @@ const PUBLIC_URL = 'https://api.bolt-voice.test';
 const TABLE = 'bolt-voice-bench-calls';
 const ROOT = join(__dirname, '..');
 
-const { values: args } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '5' },
-    out: { type: 'string' },
-    'cpu-prof': { type: 'boolean', default: false },
-    'node-options': { type: 'string', default: '--enable-source-maps' },
-  },
-});
+/** Refuses a wrong command line with one line naming what is wrong (exit 2), not a stack trace. */
+function refuse(message: string): never {
+  process.stderr.write(`npm run bench:lambda: ${message}\n`);
+  process.exit(2);
+}
+
+function commandLine() {
+  try {
+    return parseArgs({
+      options: {
+        runs: { type: 'string', default: '5' },
+        out: { type: 'string' },
+        'cpu-prof': { type: 'boolean', default: false },
+        'node-options': { type: 'string', default: '--enable-source-maps' },
+      },
+    }).values;
+  } catch (error) {
+    return refuse((error as Error).message);
+  }
+}
+const args = commandLine();
 const runs = Number(args.runs);
+if (!Number.isInteger(runs) || runs < 1 || runs > 100) {
+  refuse(`--runs: a whole number of cold starts from 1 to 100, not ${args.runs}`);
+}
 const outDir = args.out ?? join(__dirname, 'results');
 
 interface Bundle {
