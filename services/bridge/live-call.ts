@@ -7,6 +7,7 @@ import {
   ENGINE_OUTAGE,
   type EngineSegment,
   type EngineUse,
+  remoteNumber,
 } from '../core/call-session.js';
 import { forCall, logger } from '../core/logging.js';
 import { wrapUpInstruction } from '../core/persona.js';
@@ -15,13 +16,13 @@ import { hashStreamToken } from '../core/stream-token.js';
 import type { ToolRunner } from '../core/tool-types.js';
 import { summariseLatency } from '../core/turn-latency.js';
 import {
+  addUsage,
   type EngineCallContext,
   type EngineCapabilities,
   type EngineChange,
   type EngineListener,
   type EngineName,
   type EngineSession,
-  type EngineUsage,
   failoverOrder,
   type VoiceEngine,
 } from '../core/voice-engine.js';
@@ -296,7 +297,7 @@ export class LiveCall {
       callSid: session.callSid,
       streamSid: this.streamSid,
       direction: session.direction,
-      remoteNumber: remoteNumberOf(session),
+      remoteNumber: remoteNumber(session),
       businessName: this.deps.business.name,
       businessTimezone: this.deps.business.timezone,
       now: this.deps.now(),
@@ -344,7 +345,7 @@ export class LiveCall {
       usage: (usage) => {
         const segment = this.segments.at(-1);
         if (!segment) return;
-        segment.usage = addUsage(segment.usage, usage);
+        segment.usage = segment.usage ? addUsage(segment.usage, usage) : { ...usage };
       },
       engineChanged: (change) => this.onEngineChanged(change),
       ended: (reason) => {
@@ -487,10 +488,9 @@ export class LiveCall {
 
   private async runTool(call: { callId: string; name: string; args: unknown }): Promise<void> {
     const started = this.deps.now();
-    const remoteNumber = this.session ? remoteNumberOf(this.session) : '';
     const result = await this.deps.tools.run({
       callSid: this.callSid,
-      remoteNumber,
+      remoteNumber: this.session ? remoteNumber(this.session) : '',
       name: call.name,
       args: call.args,
     });
@@ -623,20 +623,4 @@ export class LiveCall {
     this.queued.clear();
     void (this.writer?.flush() ?? Promise.resolve()).then(() => this.resolveDone());
   }
-}
-
-/** The other party: the caller of an inbound call, the callee of an outbound one. */
-function remoteNumberOf(session: CallSession): string {
-  return session.direction === 'inbound' ? session.from : session.to;
-}
-
-function addUsage(sum: EngineUsage | undefined, usage: EngineUsage): EngineUsage {
-  if (!sum) return { ...usage };
-  return {
-    inputTextTokens: sum.inputTextTokens + usage.inputTextTokens,
-    inputAudioTokens: sum.inputAudioTokens + usage.inputAudioTokens,
-    cachedInputTokens: sum.cachedInputTokens + usage.cachedInputTokens,
-    outputTextTokens: sum.outputTextTokens + usage.outputTextTokens,
-    outputAudioTokens: sum.outputAudioTokens + usage.outputAudioTokens,
-  };
 }

@@ -7,6 +7,7 @@
  */
 import * as z from 'zod';
 import { type Logger, logger as rootLogger } from './logging.js';
+import { withTimeout } from './timeout.js';
 
 /**
  * The stored JSON may be at most this many bytes: an SSM Standard-tier parameter holds 4 KB, and it
@@ -147,15 +148,8 @@ export class CachedBusinessProfile implements BusinessProfileSource {
 
   private async refresh(): Promise<BusinessProfile | undefined> {
     let problem: string;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer within ${this.readTimeoutMs} ms`)),
-          this.readTimeoutMs,
-        );
-      });
-      const raw = await Promise.race([this.reader(), timeout]);
+      const raw = await withTimeout(this.reader(), this.readTimeoutMs);
       if (raw === undefined || raw.trim() === '') {
         this.settle(undefined, 'none');
         return undefined;
@@ -169,8 +163,6 @@ export class CachedBusinessProfile implements BusinessProfileSource {
       problem = `invalid: ${parsed.problems.join('; ')}`;
     } catch (error) {
       problem = `unreadable: ${(error as Error).message}`;
-    } finally {
-      clearTimeout(timer);
     }
     this.settle(this.lastGood, problem);
     return this.lastGood;

@@ -7,7 +7,7 @@
 import * as z from 'zod';
 import { formatDuration } from './call-report.js';
 import type { CallDirection, CallSession, EngineSegment, EngineUsage } from './call-session.js';
-import type { EngineName } from './voice-engine.js';
+import { addUsage, type EngineName } from './voice-engine.js';
 
 /** OpenAI `response.done` usage summed per engine segment, as stored (session item, call row). */
 export const engineUsageSchema = z.object({
@@ -150,16 +150,6 @@ const ZERO_USAGE: EngineUsage = {
   outputTextTokens: 0,
   outputAudioTokens: 0,
 };
-
-function addUsage(a: EngineUsage, b: EngineUsage): EngineUsage {
-  return {
-    inputTextTokens: a.inputTextTokens + b.inputTextTokens,
-    inputAudioTokens: a.inputAudioTokens + b.inputAudioTokens,
-    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
-    outputTextTokens: a.outputTextTokens + b.outputTextTokens,
-    outputAudioTokens: a.outputAudioTokens + b.outputAudioTokens,
-  };
-}
 
 /**
  * OpenAI reports cached tokens as part of the input counts without saying how many were text and

@@ -7,6 +7,11 @@ export type { EngineUsage };
 export type CallStatus = 'created' | 'streaming' | 'ended' | 'finalised';
 export type CallDirection = 'inbound' | 'outbound';
 
+/** The other party's number: the caller of an inbound call, the callee of an outbound one. */
+export function remoteNumber(call: { direction: CallDirection; from: string; to: string }): string {
+  return call.direction === 'inbound' ? call.from : call.to;
+}
+
 export interface CallSession {
   callSid: string;
   direction: CallDirection;

@@ -5,6 +5,7 @@
 import type { Logger } from './logging.js';
 import { isE164 } from './phone.js';
 import type { Crm, ProviderFlag } from './ports.js';
+import { TimeoutError, withTimeout } from './timeout.js';
 import type { EngineName, KnownCustomer } from './voice-engine.js';
 
 /** Twilio waits 15 s for TwiML, but the caller hears ringing meanwhile: the CRM gets a short leash. */
@@ -36,21 +37,14 @@ export async function lookUpCustomer(
   timeoutMs = CRM_LOOKUP_TIMEOUT_MS,
 ): Promise<KnownCustomer | undefined> {
   if (!crm || !isE164(phone)) return undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timed-out'>((resolve) => {
-    timer = setTimeout(() => resolve('timed-out'), timeoutMs);
-  });
   try {
-    const result = await Promise.race([crm.findCustomerByPhone(phone, now), timedOut]);
-    if (result === 'timed-out') {
-      log.warn('CRM lookup timed out: treating the other party as unknown', { timeoutMs });
-      return undefined;
-    }
-    return result;
+    return await withTimeout(crm.findCustomerByPhone(phone, now), timeoutMs);
   } catch (error) {
-    log.error('CRM lookup failed: treating the other party as unknown', { error: error as Error });
+    if (error instanceof TimeoutError) {
+      log.warn('CRM lookup timed out: treating the other party as unknown', { timeoutMs });
+    } else {
+      log.error('CRM lookup failed: treating the other party as unknown', { error: error as Error });
+    }
     return undefined;
-  } finally {
-    clearTimeout(timer);
   }
 }

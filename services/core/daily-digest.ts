@@ -10,6 +10,7 @@ import { DateTime } from 'luxon';
 import type { DigestMarkers, FinalisationStore } from './after-call-ports.js';
 import { describeCost, sumCosts } from './call-cost.js';
 import { callFlags, formatDuration, formatLocal } from './call-report.js';
+import { remoteNumber } from './call-session.js';
 import { type EmailBlock, type EmailDocument, emailKey, renderEmail } from './email-document.js';
 import { logger } from './logging.js';
 import type { Appointment, CallRow, Crm, EmailMessage, Lead, Mailer } from './ports.js';
@@ -272,7 +273,7 @@ function costLine(calls: CallRow[]): string[] {
 /** One call in the digest's list: time, direction, number, what happened, its summary. */
 function callLine(call: CallRow, tz: string, timeFormat: string): string {
   const flags = callFlags(call);
-  const other = call.direction === 'inbound' ? call.from : call.to;
+  const other = remoteNumber(call);
   const state = flags.engineOutage
     ? 'AGENT COULD NOT ANSWER (callback due)'
     : flags.transferUnanswered
@@ -302,7 +303,7 @@ function followUpsDue(calls: CallRow[], leads: Lead[], appointments: Appointment
   for (const call of calls) {
     const flags = callFlags(call);
     if (!flags.callbackDue) continue;
-    const other = call.direction === 'inbound' ? call.from : call.to;
+    const other = remoteNumber(call);
     listedPhones.add(other);
     followUps.push({
       who: other,
@@ -312,10 +313,7 @@ function followUpsDue(calls: CallRow[], leads: Lead[], appointments: Appointment
   for (const call of calls) {
     if (call.direction !== 'inbound' || !callFlags(call).missed || listedPhones.has(call.from)) continue;
     const reachedLater = calls.some(
-      (c) =>
-        c.startedAt > call.startedAt &&
-        (c.direction === 'inbound' ? c.from : c.to) === call.from &&
-        !callFlags(c).missed,
+      (c) => c.startedAt > call.startedAt && remoteNumber(c) === call.from && !callFlags(c).missed,
     );
     if (reachedLater) continue;
     listedPhones.add(call.from);

@@ -15,7 +15,7 @@ import type {
 } from './after-call-ports.js';
 import { type CostRates, DEFAULT_COST_RATES, engineSegmentsOf, estimateCallCost } from './call-cost.js';
 import { type CallLinks, ENGINE_OUTAGE, summaryFromTurns, TRANSFER_UNANSWERED } from './call-report.js';
-import { type CallRecord, type CallSessionStore, isEngineOutage } from './call-session.js';
+import { type CallRecord, type CallSessionStore, isEngineOutage, remoteNumber } from './call-session.js';
 import { collectedLead, saveCollectedLead } from './collected-lead.js';
 import { forCall } from './logging.js';
 import { ownerCallEmail } from './owner-email.js';
@@ -149,7 +149,7 @@ async function fillLeadFromAnalysis(deps: FinaliseDeps, facts: CallFacts): Promi
   const { row } = facts;
   const lead = await saveCollectedLead(deps.crm, {
     callSid: row.callSid,
-    remoteNumber: row.direction === 'inbound' ? row.from : row.to,
+    remoteNumber: remoteNumber(row),
     existing: facts.links.lead,
     analysis: facts.analysis,
   });

@@ -12,7 +12,7 @@ import {
   formatLocal,
   truncate,
 } from './call-report.js';
-import type { TurnLatencySummary } from './call-session.js';
+import { remoteNumber, type TurnLatencySummary } from './call-session.js';
 import { type EmailBlock, type EmailDocument, emailKey, renderEmail } from './email-document.js';
 import type { CallRow, EmailMessage } from './ports.js';
 
@@ -42,7 +42,7 @@ export function ownerCallEmail(to: string, input: OwnerEmailInput): EmailMessage
 export function ownerCallDocument(to: string, input: OwnerEmailInput): EmailDocument {
   const { row, links, business } = input;
   const flags = callFlags(row);
-  const other = row.direction === 'inbound' ? row.from : row.to;
+  const other = remoteNumber(row);
   const name = input.customerName ?? links.lead?.name ?? links.appointment?.name;
   const party = name ? `${name} (${other})` : other;
 

@@ -106,6 +106,17 @@ export interface EngineUsage {
   outputAudioTokens: number;
 }
 
+/** The sum of two usages, field by field (a segment's `response.done`s; a call's segments). */
+export function addUsage(a: EngineUsage, b: EngineUsage): EngineUsage {
+  return {
+    inputTextTokens: a.inputTextTokens + b.inputTextTokens,
+    inputAudioTokens: a.inputAudioTokens + b.inputAudioTokens,
+    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    outputTextTokens: a.outputTextTokens + b.outputTextTokens,
+    outputAudioTokens: a.outputAudioTokens + b.outputAudioTokens,
+  };
+}
+
 /** The engine now serving the call (a failover composite reports each member it switches to). */
 export interface EngineChange {
   engine: EngineName;

@@ -1,4 +1,5 @@
 import { forCall } from '../logging.js';
+import { withTimeout } from '../timeout.js';
 import type { ToolDefinition, ToolInvocation, ToolResult, ToolRunner } from '../tool-types.js';
 import { InProcessUsageCounter, type UsageCounter } from '../tool-usage.js';
 import { bookAppointment } from './book-appointment.js';
@@ -78,16 +79,4 @@ export function createToolRunner(input: ToolRunnerDeps): ToolRunner {
       return result;
     },
   };
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`tool timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
