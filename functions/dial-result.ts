@@ -16,8 +16,6 @@ import { forbidden, type HttpHandler, type HttpResult, textResponse, twimlRespon
 import { logFor, verifiedTwilioForm } from './commons/twilio-webhook.js';
 import { lambdaRuntime, lazily } from './runtime.js';
 
-export { DIAL_RESULT_PATH };
-
 export interface DialResultDeps {
   config: Pick<Config, 'publicUrl' | 'twilio' | 'business'>;
   sessions: Pick<CallSessionStore, 'recordTransferResult'>;

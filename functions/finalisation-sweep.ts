@@ -10,12 +10,12 @@ import type { DynamoCallSessionStore } from '../services/adapters/dynamodb/call-
 import { TwilioCallControl } from '../services/adapters/twilio/call-control.js';
 import type { Config } from '../services/core/config.js';
 import {
-  OLDEST_UNFINALISED_CALL_AGE_METRIC,
   type SweepDeps,
   type SweepReport,
   sweepUnfinalisedCalls,
 } from '../services/core/finalisation-sweep.js';
 import type { FinaliseDeps } from '../services/core/finalise-call.js';
+import { FUNCTION_METRICS, METRICS_NAMESPACE } from '../services/core/metric-names.js';
 import type { CallLookup } from '../services/core/ports.js';
 import { lambdaAfterCall } from './commons/after-call.js';
 import { lazily } from './runtime.js';
@@ -56,10 +56,10 @@ export function createFinalisationSweepHandler(deps: FinalisationSweepHandlerDep
 
 /** `OldestUnfinalisedCallAge` in namespace `BoltVoice`, no dimension besides the service. */
 export function cloudWatchAgeSink(
-  metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'BoltVoice' }),
+  metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE }),
 ): AgeSink {
   return (ageSeconds) => {
-    metrics.addMetric(OLDEST_UNFINALISED_CALL_AGE_METRIC, MetricUnit.Seconds, ageSeconds);
+    metrics.addMetric(FUNCTION_METRICS.oldestUnfinalisedCallAge, MetricUnit.Seconds, ageSeconds);
     metrics.publishStoredMetrics();
   };
 }

@@ -77,7 +77,7 @@ const UNROUTED_FUNCTIONS = [
     id: 'DailyDigest',
     entry: 'functions/daily-digest.ts',
     description: "Emails the owner the day's calls, leads and appointments",
-    // Writes: the day's marker (one digest per day) and the finalisations it retries first.
+    // Writes: the day's marker (one digest per day).
     table: 'readWrite',
     readsProviderFlag: false,
     dailyDigest: true,

@@ -27,13 +27,13 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   BRIDGE_METRICS,
-  ENGINES,
   FUNCTION_METRICS,
   LOG_METRICS,
   METRIC_DIMENSIONS,
   METRICS_NAMESPACE,
   REFUSAL_LOG_MESSAGES,
 } from '../services/core/metric-names.js';
+import { ENGINE_NAMES } from '../services/core/voice-engine.js';
 import type { HouseFunction } from './house-function.js';
 
 export interface MonitoringProps {
@@ -240,11 +240,7 @@ export class Monitoring extends Construct {
       'WebhookSignatureRefusalsFilter',
       props.signedWebhookFunctions.map((fn) => fn.logGroup),
       LOG_METRICS.webhookSignatureRefusals,
-      [
-        REFUSAL_LOG_MESSAGES.inboundWebhookSignature,
-        REFUSAL_LOG_MESSAGES.twilioWebhookSignature,
-        REFUSAL_LOG_MESSAGES.postCallWebhookSignature,
-      ],
+      [REFUSAL_LOG_MESSAGES.twilioWebhookSignature, REFUSAL_LOG_MESSAGES.postCallWebhookSignature],
     );
     alarm('WebhookSignatureRefusals', {
       alarmDescription:
@@ -284,7 +280,7 @@ export class Monitoring extends Construct {
       evaluationPeriods: 1,
     });
 
-    for (const engine of ENGINES) {
+    for (const engine of ENGINE_NAMES) {
       alarm(`TurnLatencyP90${engine === 'elevenlabs' ? 'ElevenLabs' : 'OpenAi'}`, {
         alarmDescription: `Callers wait more than a second for ${engine}'s answers (p90 of turn latency over 15 min)`,
         metric: turnLatency(engine, 'p90', Duration.minutes(15)),
@@ -310,7 +306,7 @@ export class Monitoring extends Construct {
       defaultInterval: Duration.hours(24),
     });
     const wide = { width: 12, height: 6 } as const;
-    const engineCalls: IMetric[] = ENGINES.map((engine) =>
+    const engineCalls: IMetric[] = ENGINE_NAMES.map((engine) =>
       bridgeMetric(BRIDGE_METRICS.engineCalls, 'Sum', { engine }).with({ label: engine }),
     );
     this.dashboard.addWidgets(
@@ -331,7 +327,7 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Turn latency per engine (ms)',
-        left: ENGINES.flatMap((engine) => ['p50', 'p90'].map((p) => turnLatency(engine, p))),
+        left: ENGINE_NAMES.flatMap((engine) => ['p50', 'p90'].map((p) => turnLatency(engine, p))),
         leftAnnotations: [{ value: ALARM_THRESHOLDS.turnLatencyP90Ms, label: 'p90 target' }],
         ...wide,
       }),

@@ -34,10 +34,6 @@ export class FallbackEngine {
     private readonly options: FallbackEngineOptions,
   ) {}
 
-  get names(): EngineName[] {
-    return this.members.map((member) => member.name);
-  }
-
   async start(
     context: EngineCallContext,
     listener: EngineListener,
@@ -156,8 +152,8 @@ class FallbackSession implements EngineSession {
         outer.toolCall(call);
       },
       usage: (usage) => {
-        // Usage is billed whoever serves now: a late response.done of a dropped member still counts.
-        outer.usage(usage);
+        // Counted on the serving member's segment; a dropped member's session is closed and sends no more.
+        if (serving()) outer.usage(usage);
       },
       engineChanged: () => {},
       ended: (reason) => {

@@ -25,9 +25,6 @@ import {
 import { forCall, logger } from './logging.js';
 import type { CallLookup } from './ports.js';
 
-/** The metric the stack alarms on (namespace `BoltVoice`, unit Seconds, no extra dimension). */
-export const OLDEST_UNFINALISED_CALL_AGE_METRIC = 'OldestUnfinalisedCallAge';
-
 export interface SweepDeps {
   finalise: FinaliseDeps;
   index: UnfinalisedCallIndex;

@@ -73,26 +73,6 @@ export async function finaliseCall(deps: FinaliseDeps, input: FinalisationInput)
   return runSteps(deps, state);
 }
 
-export interface RetryReport {
-  attempted: number;
-  finalised: string[];
-  stillPending: string[];
-}
-
-/** Finishes every finalisation a failure left pending, now (no backoff: an operator's run). */
-export async function retryPendingFinalisations(deps: FinaliseDeps, limit = 100): Promise<RetryReport> {
-  const report: RetryReport = { attempted: 0, finalised: [], stillPending: [] };
-  for (const callSid of await deps.finalisations.listPending(limit)) {
-    const state = await deps.finalisations.get(callSid);
-    if (!state) continue;
-    report.attempted += 1;
-    const outcome = await runSteps(deps, state);
-    if (outcome.kind === 'pending') report.stillPending.push(callSid);
-    else report.finalised.push(callSid);
-  }
-  return report;
-}
-
 /**
  * Runs the remaining steps of a finalisation already begun (the sweeper's retry of a pending one).
  * Undefined when the call has no finalisation state.

@@ -49,10 +49,7 @@ export const LOG_METRICS = {
 } as const;
 
 export const REFUSAL_LOG_MESSAGES = {
-  inboundWebhookSignature: 'Refused an inbound webhook: missing or invalid Twilio signature',
   twilioWebhookSignature: 'Refused a Twilio webhook: missing or invalid signature',
   postCallWebhookSignature: 'Refused a post-call webhook',
   streamSignature: 'Refused a media-stream upgrade with a missing or wrong X-Twilio-Signature',
 } as const;
-
-export { ENGINE_NAMES as ENGINES } from './voice-engine.js';

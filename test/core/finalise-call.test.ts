@@ -1,4 +1,4 @@
-import { finaliseCall, retryPendingFinalisations } from '../../services/core/finalise-call.js';
+import { finaliseCall, resumeFinalisation } from '../../services/core/finalise-call.js';
 import { ownerCallEmailKey } from '../../services/core/owner-email.js';
 import {
   APPOINTMENT,
@@ -121,17 +121,12 @@ describe('finaliseCall', () => {
     expect((await h.sessions.get(CALL_SID))?.session.status).not.toBe('finalised');
 
     // Still down: the retry fails again and counts it.
-    expect(await retryPendingFinalisations(h.deps)).toEqual({
-      attempted: 1,
-      finalised: [],
-      stillPending: [CALL_SID],
-    });
+    expect(await resumeFinalisation(h.deps, CALL_SID)).toMatchObject({ kind: 'pending', step: 'pending' });
     expect((await h.store.get(CALL_SID))?.attempts).toBe(2);
 
     h.crm.down = false;
-    const report = await retryPendingFinalisations(h.deps);
+    expect(await resumeFinalisation(h.deps, CALL_SID)).toEqual({ kind: 'finalised', callSid: CALL_SID });
 
-    expect(report).toEqual({ attempted: 1, finalised: [CALL_SID], stillPending: [] });
     expect(h.crm.calls.get(CALL_SID)?.appointmentId).toBe(APPOINTMENT.id);
     expect(h.mailer.sent).toHaveLength(1);
     expect(await h.store.get(CALL_SID)).toMatchObject({ step: 'done', attempts: 3 });
@@ -149,7 +144,7 @@ describe('finaliseCall', () => {
     expect(h.crm.saveCallWrites).toBe(1);
 
     h.mailer.down = false;
-    await retryPendingFinalisations(h.deps);
+    expect(await resumeFinalisation(h.deps, CALL_SID)).toEqual({ kind: 'finalised', callSid: CALL_SID });
 
     expect(h.crm.saveCallWrites).toBe(1);
     expect(h.mailer.sent).toHaveLength(1);

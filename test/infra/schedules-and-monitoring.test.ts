@@ -225,7 +225,6 @@ describe('alarms an operator needs after a first deploy', () => {
         .sort(),
     );
     for (const [, f] of webhook) {
-      expect(f.FilterPattern).toContain(REFUSAL_LOG_MESSAGES.inboundWebhookSignature);
       expect(f.FilterPattern).toContain(REFUSAL_LOG_MESSAGES.twilioWebhookSignature);
       expect(f.FilterPattern).toContain(REFUSAL_LOG_MESSAGES.postCallWebhookSignature);
     }

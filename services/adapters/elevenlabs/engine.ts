@@ -32,18 +32,18 @@ const SETUP_HINT =
   "set the agent's audio to μ-law 8000 Hz for both input and output (run `npm run agent:sync`, " +
   'or in the dashboard: Voice → output format μ-law 8000 Hz, Advanced → input format μ-law 8000 Hz)';
 
-/**
- * ElevenLabs Conversational AI as a voice engine. ElevenLabs' turn-taking model decides when the
- * caller has finished and when they barge in; we forward audio untouched both ways, answer pings at
- * once, and run client tools through the bridge.
- */
-export const ELEVENLABS_CAPABILITIES: EngineCapabilities = {
+const ELEVENLABS_CAPABILITIES: EngineCapabilities = {
   turnDetection: 'engine',
   bargeIn: 'engine',
   truncateOnBargeIn: false,
   toolProtocol: 'client-tool',
 };
 
+/**
+ * ElevenLabs Conversational AI as a voice engine. ElevenLabs' turn-taking model decides when the
+ * caller has finished and when they barge in; we forward audio untouched both ways, answer pings at
+ * once, and run client tools through the bridge.
+ */
 export function createElevenLabsEngine(options: ElevenLabsEngineOptions): VoiceEngine {
   return {
     name: 'elevenlabs',

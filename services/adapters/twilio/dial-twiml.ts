@@ -1,6 +1,7 @@
 // Deep import: the TwiML builder alone, not the whole REST client (see docs/toolchain.md §9).
 import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
 import type { TransferTwimlRequest } from '../../core/tools/tool.js';
+import { transferUnansweredMessage } from '../../core/tools/transfer-to-human.js';
 
 /** How long the owner's phone rings before the caller hears `noAnswerSay`. */
 const RING_SECONDS = 25;
@@ -29,9 +30,7 @@ export function dialTwiml(request: TransferTwimlRequest): string {
 export function transferResultTwiml(result: { answered: boolean; businessName: string }): string {
   const response = new VoiceResponse();
   if (!result.answered) {
-    response.say(
-      `Sorry, nobody at ${result.businessName} could take the call. We will call you back. Goodbye.`,
-    );
+    response.say(transferUnansweredMessage(result.businessName));
   }
   response.hangup();
   return response.toString();

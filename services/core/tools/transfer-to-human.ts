@@ -5,6 +5,11 @@ import { defineTool } from './tool.js';
 /** Where Twilio reports how the transfer's `<Dial>` ended (an unanswered one is a callback due). */
 export const DIAL_RESULT_PATH = WEBHOOK_ROUTES.DialResult.path;
 
+/** What the caller hears when nobody takes the transferred call (with or without `<Dial action>`). */
+export function transferUnansweredMessage(businessName: string): string {
+  return `Sorry, nobody at ${businessName} could take the call. We will call you back. Goodbye.`;
+}
+
 export const transferToHuman = defineTool({
   name: 'transfer_to_human',
   description:
@@ -23,7 +28,7 @@ export const transferToHuman = defineTool({
     const twiml = deps.transferTwiml({
       to: deps.ownerPhone,
       say: 'Connecting you now, please hold.',
-      noAnswerSay: `Sorry, nobody at ${deps.business.name} could take the call. We will call you back. Goodbye.`,
+      noAnswerSay: transferUnansweredMessage(deps.business.name),
       action: deps.publicUrl ? `${deps.publicUrl}${DIAL_RESULT_PATH}` : undefined,
     });
     // Redirecting replaces the <Connect><Stream>: Twilio stops the media stream and dials.

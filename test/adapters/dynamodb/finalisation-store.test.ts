@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoFinalisationStore } from '../../../services/adapters/dynamodb/finalisation-store.js';
 import type { FinalisationInput } from '../../../services/core/after-call-ports.js';
-import { finaliseCall, retryPendingFinalisations } from '../../../services/core/finalise-call.js';
+import { finaliseCall, resumeFinalisation } from '../../../services/core/finalise-call.js';
 import { type AfterCallDynamo, startAfterCallDynamo } from '../../support/after-call-dynamo.js';
 import { bookedCall, CALL_SID, harness, T0 } from '../../support/after-call-scenario.js';
 
@@ -159,12 +159,9 @@ describe('DynamoFinalisationStore', () => {
     });
 
     h.crm.down = false;
-    expect(await retryPendingFinalisations(deps)).toEqual({
-      attempted: 1,
-      finalised: [CALL_SID],
-      stillPending: [],
-    });
-    expect(await retryPendingFinalisations(deps)).toEqual({ attempted: 0, finalised: [], stillPending: [] });
+    expect(await resumeFinalisation(deps, CALL_SID)).toEqual({ kind: 'finalised', callSid: CALL_SID });
+    expect(await store.listPending(10)).toEqual([]);
+    expect(await resumeFinalisation(deps, CALL_SID)).toEqual({ kind: 'already-done', callSid: CALL_SID });
     expect(
       (await finaliseCall(deps, { callSid: CALL_SID, status: 'completed', at: T0 + 200_000 })).kind,
     ).toBe('already-done');
