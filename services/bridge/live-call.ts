@@ -324,8 +324,11 @@ export class LiveCall {
       },
       callerTurnEnded: () => {
         if (!live()) return;
-        // Measured from when the caller last spoke, not from the engine's signal: the same on every engine.
-        this.turnEndedAt ??= this.lastCallerSpeechAt || this.deps.now();
+        // Measured from when the caller last spoke, not from the engine's signal: the same on every
+        // engine. A turn with no frame loud enough to count (a quiet "yes") starts now, never at the
+        // speech of a turn the agent has already answered.
+        const spokeThisTurn = this.lastCallerSpeechAt > this.lastAgentAudioAt;
+        this.turnEndedAt ??= spokeThisTurn ? this.lastCallerSpeechAt : this.deps.now();
         if (this.serving?.capabilities.bargeIn !== 'bridge') return;
         if (this.bargeIn.turnEnded() === 'turn') {
           this.cutItemId = undefined;

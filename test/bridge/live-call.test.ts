@@ -58,6 +58,7 @@ describe('a live call on the bridge', () => {
   let address: string;
   const control = controllableEngine();
   const hangUps: string[] = [];
+  const turnLatencies: number[] = [];
   let maxCallSeconds = 900;
 
   beforeAll(async () => {
@@ -83,6 +84,7 @@ describe('a live call on the bridge', () => {
         redirect: async () => {},
       } as unknown as CallControl,
       now: Date.now,
+      onTurnLatency: (ms) => turnLatencies.push(ms),
     });
     server = createBridgeHttpServer(bridge);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -141,6 +143,40 @@ describe('a live call on the bridge', () => {
     await stream.closed;
     expect(await endedWith(callSid)).toBe('engine-backpressure');
     expect(control.state.closed).toBeGreaterThan(0);
+  });
+
+  it('measures a quiet turn from its end, not from the speech of a turn the agent already answered', async () => {
+    const { stream } = await startCall();
+    const listener = control.state.listener!;
+    const agentAudio = Buffer.alloc(160, 0xff).toString('base64');
+    const framesReceived = async (count: number) => {
+      for (let i = 0; i < 200 && control.state.received.length < count; i++)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    try {
+      control.state.received.length = 0;
+      turnLatencies.length = 0;
+
+      // A spoken turn (μ-law 0x00 is full scale), answered.
+      await stream.sendAudio(Buffer.alloc(160, 0x00), { paced: false });
+      await framesReceived(1);
+      listener.callerTurnEnded();
+      listener.audio(agentAudio);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      // A turn too quiet to count as speech (μ-law 0xff is silence), answered 20 ms after it ends.
+      await stream.sendAudio(Buffer.alloc(160, 0xff), { paced: false });
+      await framesReceived(2);
+      listener.callerTurnEnded();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      listener.audio(agentAudio);
+
+      expect(turnLatencies).toHaveLength(2);
+      expect(turnLatencies[1]).toBeGreaterThanOrEqual(15);
+      expect(turnLatencies[1]).toBeLessThan(250); // it was ≥ 320 ms, counted from the first turn's speech
+    } finally {
+      await stream.hangUp();
+    }
   });
 
   it('tells the agent to wrap up a minute before MAX_CALL_SECONDS, then hangs up after its goodbye', async () => {
