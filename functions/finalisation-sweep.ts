@@ -5,6 +5,7 @@
  * (Seconds) for the stack's alarm.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
 import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import type { DynamoCallSessionStore } from '../services/adapters/dynamodb/call-session-store.js';
 import { TwilioCallControl } from '../services/adapters/twilio/call-control.js';
@@ -20,7 +21,22 @@ import type { CallLookup } from '../services/core/ports.js';
 import { lambdaAfterCall } from './commons/after-call.js';
 import { lazily } from './runtime.js';
 
-export type FinalisationSweepHandler = () => Promise<SweepReport>;
+/** `remainingMs`: what the invocation has left (Lambda's context); absent, the interval alone bounds it. */
+export type FinalisationSweepHandler = (limits?: { remainingMs?: number }) => Promise<SweepReport>;
+
+/** Time left at the end of a run for the call in progress and the metric (it must not be cut off). */
+const SWEEP_END_MARGIN_MS = 30_000;
+
+/**
+ * How long a run may start new work: 80 % of the interval (a run ends before the next starts), and
+ * never past the invocation's own end less a margin (the Lambda's timeout is under the interval).
+ */
+export function sweepBudgetMs(sweepSeconds: number, remainingMs?: number): number {
+  const byInterval = Math.max(10_000, Math.floor(sweepSeconds * 1000 * 0.8));
+  return remainingMs === undefined
+    ? byInterval
+    : Math.max(0, Math.min(byInterval, remainingMs - SWEEP_END_MARGIN_MS));
+}
 
 /** Where the age of the oldest unfinalised call goes (CloudWatch embedded metrics in AWS). */
 export type AgeSink = (ageSeconds: number) => void;
@@ -44,11 +60,12 @@ export function createFinalisationSweepHandler(deps: FinalisationSweepHandlerDep
     businessNumber: deps.config.twilio.phoneNumber,
     graceMs: graceSeconds * 1000,
     now: deps.now ?? Date.now,
-    // A run must end before the next one starts.
-    budgetMs: Math.max(10_000, Math.floor(sweepSeconds * 1000 * 0.8)),
   };
-  return async () => {
-    const report = await sweepUnfinalisedCalls(sweep);
+  return async (limits) => {
+    const report = await sweepUnfinalisedCalls({
+      ...sweep,
+      budgetMs: sweepBudgetMs(sweepSeconds, limits?.remainingMs),
+    });
     deps.publishAge(report.oldestUnfinalisedAgeSeconds);
     return report;
   };
@@ -81,4 +98,5 @@ const finalisationSweepHandler = lazily(async () => {
 });
 
 /** The Lambda entry point. */
-export const handler = async (): Promise<SweepReport> => (await finalisationSweepHandler())();
+export const handler = async (_event: unknown, context?: Context): Promise<SweepReport> =>
+  (await finalisationSweepHandler())({ remainingMs: context?.getRemainingTimeInMillis() });

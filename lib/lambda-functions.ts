@@ -94,7 +94,7 @@ const UNROUTED_FUNCTIONS = [
     readsProviderFlag: false,
     finalisationSweep: true,
     memorySize: 512,
-    // Its own budget is 80% of the sweep interval; the timeout stays well under the 5-minute rate.
+    // Under the 5-minute rate; a run stops starting work 30 s before it (functions/finalisation-sweep.ts).
     timeoutSeconds: 240,
   },
 ] as const satisfies readonly FunctionSpec[];

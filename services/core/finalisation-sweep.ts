@@ -111,27 +111,39 @@ export async function sweepUnfinalisedCalls(deps: SweepDeps): Promise<SweepRepor
   }
 
   // Finalisations with no session (the inbound webhook never wrote one) are only on the pending list.
-  for (const callSid of await deps.finalise.finalisations.listPending(limit)) {
+  const pendingList = await orNothing('list the pending finalisations', () =>
+    deps.finalise.finalisations.listPending(limit),
+  );
+  for (const callSid of pendingList ?? []) {
     if (waitingSince.has(callSid) || report.finalised.includes(callSid)) continue;
-    const state = await deps.finalise.finalisations.get(callSid);
-    if (!state || state.step === 'done') continue;
-    if (deps.now() > deadline) {
-      report.deferred += 1;
-      waitingSince.set(callSid, state.at);
-      continue;
-    }
-    const outcome = await retryIfDue(finalise, state, deps.now());
-    if (outcome?.kind === 'finalised') report.finalised.push(callSid);
-    else {
+    try {
+      const state = await deps.finalise.finalisations.get(callSid);
+      if (!state || state.step === 'done') continue;
+      if (deps.now() > deadline) {
+        report.deferred += 1;
+        waitingSince.set(callSid, state.at);
+        continue;
+      }
+      const outcome = await retryIfDue(finalise, state, deps.now());
+      if (outcome?.kind === 'finalised') report.finalised.push(callSid);
+      else {
+        if (!report.pending.includes(callSid)) report.pending.push(callSid);
+        waitingSince.set(callSid, state.at);
+      }
+    } catch (error) {
+      forCall(callSid).error('Sweep could not retry this finalisation: next run retries', {
+        error: error as Error,
+      });
       if (!report.pending.includes(callSid)) report.pending.push(callSid);
-      waitingSince.set(callSid, state.at);
     }
   }
 
   if (deps.businessNumber && deps.now() <= deadline) {
-    const unknown = await finaliseUnrecordedCalls(deps, finalise, startedAt, waitingSince);
-    report.finalised.push(...unknown.finalised);
-    report.pending.push(...unknown.pending);
+    const unknown = await orNothing('finalise the calls Twilio had and we never recorded', () =>
+      finaliseUnrecordedCalls(deps, finalise, startedAt, deadline, waitingSince),
+    );
+    report.finalised.push(...(unknown?.finalised ?? []));
+    report.pending.push(...(unknown?.pending ?? []));
   }
 
   const oldest = Math.min(...waitingSince.values());
@@ -213,36 +225,57 @@ async function finaliseUnrecordedCalls(
   deps: SweepDeps,
   finalise: FinaliseDeps,
   startedAt: number,
+  deadline: number,
   waitingSince: Map<string, number>,
 ): Promise<{ finalised: string[]; pending: string[] }> {
   const result = { finalised: [] as string[], pending: [] as string[] };
   const since = startedAt - (deps.lookbackMs ?? 60 * 60_000);
   for (const call of await deps.twilio.callsTo(deps.businessNumber ?? '', since)) {
+    if (deps.now() > deadline) break; // the next run lists them again
     if (!isFinalCallStatus(call.status) || call.direction !== 'inbound') continue;
     const endedAt = call.endedAt ?? call.startedAt ?? call.createdAt ?? startedAt;
     if (endedAt > startedAt - deps.graceMs) continue;
-    if (await finalise.finalisations.get(call.callSid)) continue;
-    if (await deps.sessions.get(call.callSid)) continue;
-    forCall(call.callSid).warn(
-      'A call Twilio had and we never recorded: finalising from the Twilio REST API',
-      {
-        twilioStatus: call.status,
-      },
-    );
-    const outcome = await finaliseCall(finalise, {
-      callSid: call.callSid,
-      status: call.status,
-      durationSeconds: call.durationSeconds,
-      at: endedAt,
-      fallback: { from: call.from, to: call.to, direction: call.direction },
-    });
-    if (outcome.kind === 'finalised') result.finalised.push(call.callSid);
-    else if (outcome.kind === 'pending') {
+    try {
+      if (await finalise.finalisations.get(call.callSid)) continue;
+      if (await deps.sessions.get(call.callSid)) continue;
+      forCall(call.callSid).warn(
+        'A call Twilio had and we never recorded: finalising from the Twilio REST API',
+        { twilioStatus: call.status },
+      );
+      const outcome = await finaliseCall(finalise, {
+        callSid: call.callSid,
+        status: call.status,
+        durationSeconds: call.durationSeconds,
+        at: endedAt,
+        fallback: { from: call.from, to: call.to, direction: call.direction },
+      });
+      if (outcome.kind === 'finalised') result.finalised.push(call.callSid);
+      else if (outcome.kind === 'pending') {
+        result.pending.push(call.callSid);
+        waitingSince.set(call.callSid, endedAt);
+      }
+    } catch (error) {
+      forCall(call.callSid).error('Sweep could not finalise this unrecorded call: next run retries', {
+        error: error as Error,
+      });
       result.pending.push(call.callSid);
       waitingSince.set(call.callSid, endedAt);
     }
   }
   return result;
+}
+
+/**
+ * A phase of the sweep whose failure (DynamoDB or Twilio unreachable) must not cost the rest of the
+ * run, or the age metric the alarm watches: logged, then undefined.
+ */
+async function orNothing<T>(what: string, phase: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await phase();
+  } catch (error) {
+    logger.error(`Sweep could not ${what}: next run retries`, { error: error as Error });
+    return undefined;
+  }
 }
 
 /** Runs a pending finalisation again once its backoff has passed; undefined when not due yet. */

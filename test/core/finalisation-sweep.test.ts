@@ -233,6 +233,19 @@ describe('finalisation sweeper', () => {
     expect((await sweepUnfinalisedCalls(deps())).finalised).toEqual([sid]);
   });
 
+  test('a failing phase (pending list, Twilio call list) costs neither the other phases nor the report', async () => {
+    const sid = callSid(11);
+    await openCall(sid);
+    twilioCompleted(sid);
+    clock.now = T0 + GRACE_MS + 60_000;
+    const sweep = deps();
+    jest.spyOn(finalisations, 'listPending').mockRejectedValueOnce(new Error('DynamoDB unreachable'));
+    jest.spyOn(sweep.twilio, 'callsTo').mockRejectedValueOnce(new Error('Twilio 503'));
+    const report = await sweepUnfinalisedCalls(sweep);
+    expect(report).toMatchObject({ finalised: [sid], pending: [], oldestUnfinalisedAgeSeconds: 0 });
+    expect(sweep.twilio.callsTo).toHaveBeenCalled();
+  });
+
   test('turns that arrive after finalisation are added to the CRM row by the next sweep', async () => {
     const sid = callSid(9);
     await openCall(sid);

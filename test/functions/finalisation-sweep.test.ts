@@ -3,9 +3,20 @@
  * metric; the local stack runs the same handler on a timer.
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { cloudWatchAgeSink } from '../../functions/finalisation-sweep.js';
+import { cloudWatchAgeSink, sweepBudgetMs } from '../../functions/finalisation-sweep.js';
 import { eventually } from '../e2e/eventually.js';
 import { type Harness, startHarness } from '../e2e/harness.js';
+
+describe('the sweep budget', () => {
+  test('is 80 % of the interval, and ends 30 s before the invocation does', () => {
+    expect(sweepBudgetMs(300)).toBe(240_000);
+    // The stack's Lambda has 240 s: the run stops starting work with 30 s left.
+    expect(sweepBudgetMs(300, 240_000)).toBe(210_000);
+    expect(sweepBudgetMs(86_400, 240_000)).toBe(210_000);
+    expect(sweepBudgetMs(300, 20_000)).toBe(0);
+    expect(sweepBudgetMs(1)).toBe(10_000);
+  });
+});
 
 describe('OldestUnfinalisedCallAge', () => {
   test('is one embedded-metric line: namespace BoltVoice, unit Seconds, no extra dimension', () => {
