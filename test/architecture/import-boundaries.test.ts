@@ -2,7 +2,7 @@
  * Product code never depends on test code: the local stack's simulators live in services/local/sim/
  * and tests import them from there, never the other way round. Every relative import, `require` and
  * dynamic `import()` under services/ (and functions/, lib/, bin/, scripts/) is resolved and must not
- * land in test/.
+ * land in test/; outside services/local/ none may land in the local stack either.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -10,6 +10,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 const ROOT = resolve(__dirname, '..', '..');
 const PRODUCT_DIRS = ['services', 'functions', 'lib', 'bin', 'scripts'];
 const TEST_DIR = join(ROOT, 'test') + sep;
+const LOCAL_DIR = join(ROOT, 'services', 'local') + sep;
 
 function sourceFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -41,19 +42,32 @@ describe('import boundaries', () => {
     );
   });
 
-  it('product code imports nothing from test/', () => {
-    const files = PRODUCT_DIRS.flatMap((dir) => sourceFiles(join(ROOT, dir)));
-    expect(files.length).toBeGreaterThan(100);
+  /** Relative imports of `files` that resolve into `forbidden`. */
+  function importsInto(files: string[], forbidden: string): string[] {
     const offenders: string[] = [];
     for (const file of files) {
       for (const specifier of specifiersOf(readFileSync(file, 'utf8'))) {
         if (!specifier.startsWith('.')) continue;
         const target = resolve(dirname(file), specifier);
-        if (`${target}${sep}`.startsWith(TEST_DIR) || target.startsWith(TEST_DIR)) {
+        if (`${target}${sep}`.startsWith(forbidden) || target.startsWith(forbidden)) {
           offenders.push(`${relative(ROOT, file)} imports ${specifier}`);
         }
       }
     }
-    expect(offenders).toEqual([]);
+    return offenders;
+  }
+
+  it('product code imports nothing from test/', () => {
+    const files = PRODUCT_DIRS.flatMap((dir) => sourceFiles(join(ROOT, dir)));
+    expect(files.length).toBeGreaterThan(100);
+    expect(importsInto(files, TEST_DIR)).toEqual([]);
+  });
+
+  it('deployed code imports nothing from the local stack (its stand-ins are never a fallback in AWS)', () => {
+    const files = PRODUCT_DIRS.flatMap((dir) => sourceFiles(join(ROOT, dir))).filter(
+      (file) => !file.startsWith(LOCAL_DIR),
+    );
+    expect(files.length).toBeGreaterThan(100);
+    expect(importsInto(files, LOCAL_DIR)).toEqual([]);
   });
 });

@@ -119,6 +119,7 @@ describe('a live call on the bridge', () => {
     });
     const deadline = Date.now() + 3000;
     while (!control.state.listener && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    if (!control.state.listener) throw new Error('the bridge did not start the engine within 3 s');
     return { callSid, stream };
   }
 

@@ -37,11 +37,9 @@ describe('Twilio media codec', () => {
     });
   });
 
-  it('passes a media payload through as the same string, with its timestamp', () => {
+  it('passes a media payload through unchanged, with its timestamp', () => {
     const payload = Buffer.from('caller audio').toString('base64');
-    const parsed = parseTwilioMessage(media(payload));
-    expect(parsed).toEqual({ event: 'media', payload, timestampMs: 40 });
-    if (parsed.event === 'media') expect(parsed.payload).toBe(JSON.parse(media(payload)).media.payload);
+    expect(parseTwilioMessage(media(payload))).toEqual({ event: 'media', payload, timestampMs: 40 });
   });
 
   const mediaFrame = () =>

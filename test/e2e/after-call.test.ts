@@ -12,6 +12,7 @@ import type { CallRow } from '../../services/core/ports';
 import type { EngineName } from '../../services/core/voice-engine';
 import { loadClip } from '../../services/local/sim/audio';
 import { nextDriver } from './engine-driver';
+import { eventually } from './eventually';
 import {
   BUSINESS_NUMBER,
   type Harness,
@@ -24,20 +25,8 @@ import {
 const TZ = 'America/New_York';
 const CALLER = '+15551237777';
 
-async function eventually<T>(
-  read: () => Promise<T> | T,
-  accept: (value: T) => boolean,
-  timeoutMs = 8000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met in ${timeoutMs} ms: ${JSON.stringify(value)?.slice(0, 400)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** The e2e waits allow 8 s: a loaded CI machine finalises a call in seconds, not milliseconds. */
+const WAIT_MS = 8000;
 
 /** A CRM that can be taken down, like Supabase answering 503. */
 class FlakyCrm extends MemoryCrm {
@@ -80,11 +69,13 @@ async function finishedCall(harness: Harness, engine: EngineName): Promise<strin
   await eventually(
     () => harness.stack.sessions.get(callSid),
     (r) => (r?.turns.length ?? 0) >= 2 && (r?.toolCalls.length ?? 0) >= 1,
+    WAIT_MS,
   );
   await stream.hangUp();
   await eventually(
     () => harness.stack.sessions.get(callSid),
     (r) => r?.session.status === 'ended',
+    WAIT_MS,
   );
   return callSid;
 }

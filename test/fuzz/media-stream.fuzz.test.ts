@@ -140,85 +140,86 @@ describe('fuzzed media-stream frames across concurrent calls', () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
+    try {
+      // Generated first: sampling 100,000 frames holds the event loop for seconds, which would
+      // otherwise outlast the start timeout of the calls opened before it.
+      const frames = fc.sample(frameArbitrary('CAfuzz'), { numRuns: FRAMES, seed: SEED });
+      const heapBefore = heapAfterGc();
+      // The well-formed calls, through the protocol-faithful Twilio simulator.
+      const good = await Promise.all(
+        Array.from({ length: GOOD_CALLS }, async () => {
+          const { callSid, token } = await t.newSession();
+          const stream = await t.openCall(callSid, token);
+          return { callSid, stream };
+        }),
+      );
 
-    // Generated first: sampling 100,000 frames holds the event loop for seconds, which would
-    // otherwise outlast the start timeout of the calls opened before it.
-    const frames = fc.sample(frameArbitrary('CAfuzz'), { numRuns: FRAMES, seed: SEED });
-    const heapBefore = heapAfterGc();
-    // The well-formed calls, through the protocol-faithful Twilio simulator.
-    const good = await Promise.all(
-      Array.from({ length: GOOD_CALLS }, async () => {
-        const { callSid, token } = await t.newSession();
-        const stream = await t.openCall(callSid, token);
-        return { callSid, stream };
-      }),
-    );
-
-    let delivered = 0;
-    let reconnects = 0;
-    let closedByBridge = 0;
-    const perSocket = Math.ceil(frames.length / FUZZ_SOCKETS);
-    const fuzzers = Array.from({ length: FUZZ_SOCKETS }, async (_, i) => {
-      let socket = await fuzzSocket(i % 2 === 0);
-      const mine = frames.slice(i * perSocket, (i + 1) * perSocket);
-      for (let n = 0; n < mine.length; n++) {
-        if (socket.ws.readyState !== WebSocket.OPEN) {
-          closedByBridge++;
-          reconnects++;
-          socket = await fuzzSocket(reconnects % 2 === 0);
+      let framesSent = 0;
+      let reconnects = 0;
+      let closedByBridge = 0;
+      const perSocket = Math.ceil(frames.length / FUZZ_SOCKETS);
+      const fuzzers = Array.from({ length: FUZZ_SOCKETS }, async (_, i) => {
+        let socket = await fuzzSocket(i % 2 === 0);
+        const mine = frames.slice(i * perSocket, (i + 1) * perSocket);
+        for (let n = 0; n < mine.length; n++) {
+          if (socket.ws.readyState !== WebSocket.OPEN) {
+            closedByBridge++;
+            reconnects++;
+            socket = await fuzzSocket(reconnects % 2 === 0);
+          }
+          socket.ws.send(mine[n] as string | Buffer);
+          framesSent++;
+          // Keep the bridge's and the client's buffers small; let the event loop breathe.
+          if (n % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
         }
-        socket.ws.send(mine[n] as string | Buffer);
-        delivered++;
-        // Keep the bridge's and the client's buffers small; let the event loop breathe.
-        if (n % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
-      }
-      socket.ws.close();
-    });
-    // The well-formed calls keep streaming 20 ms frames for as long as the fuzzing lasts.
-    let fuzzing = true;
-    const streaming = good.map(async ({ stream }, i) => {
-      for (let k = 0; fuzzing; k++) {
-        await stream.sendAudio(Buffer.alloc(160, (i * 31 + k) % 256), { paced: false });
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    });
-    await Promise.all(fuzzers);
-    fuzzing = false;
-    await Promise.all(streaming);
+        socket.ws.close();
+      });
+      // The well-formed calls keep streaming 20 ms frames for as long as the fuzzing lasts.
+      let fuzzing = true;
+      const streaming = good.map(async ({ stream }, i) => {
+        for (let k = 0; fuzzing; k++) {
+          await stream.sendAudio(Buffer.alloc(160, (i * 31 + k) % 256), { paced: false });
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      });
+      await Promise.all(fuzzers);
+      fuzzing = false;
+      await Promise.all(streaming);
 
-    let goodFrames = 0;
-    // Well-formed calls: every frame they sent reached their engine, identical and in order.
-    for (const { callSid, stream } of good) {
-      const sent = stream.sent
-        .filter(
-          (m): m is { event: 'media'; media: { payload: string } } =>
-            (m as { event?: string }).event === 'media',
-        )
-        .map((m) => m.media.payload);
-      for (let i = 0; i < 100 && (recording.received.get(callSid)?.length ?? 0) < sent.length; i++)
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(sent.length).toBeGreaterThan(0);
-      expect(recording.received.get(callSid)).toEqual(sent);
-      goodFrames += sent.length;
-      await stream.hangUp();
+      let goodFrames = 0;
+      // Well-formed calls: every frame they sent reached their engine, identical and in order.
+      for (const { callSid, stream } of good) {
+        const sent = stream.sent
+          .filter(
+            (m): m is { event: 'media'; media: { payload: string } } =>
+              (m as { event?: string }).event === 'media',
+          )
+          .map((m) => m.media.payload);
+        for (let i = 0; i < 100 && (recording.received.get(callSid)?.length ?? 0) < sent.length; i++)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(sent.length).toBeGreaterThan(0);
+        expect(recording.received.get(callSid)).toEqual(sent);
+        goodFrames += sent.length;
+        await stream.hangUp();
+      }
+      // Every socket is accounted for: nothing lingers as a live call.
+      for (let i = 0; i < 200 && t.bridge.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(t.bridge.activeCalls()).toBe(0);
+      expect(unhandled).toEqual([]);
+
+      // Measured after a full GC with the frames still held on both sides: what the bridge kept.
+      const heapGrowthMiB = (heapAfterGc() - heapBefore) / 2 ** 20;
+      expect(heapGrowthMiB).toBeLessThan(32);
+      report('mediaStream', {
+        frames: framesSent,
+        concurrentFuzzSockets: FUZZ_SOCKETS,
+        wellFormedCalls: GOOD_CALLS,
+        wellFormedFramesDelivered: goodFrames,
+        socketsClosedByBridge: closedByBridge,
+        heapGrowthMiBAfterGc: Math.round(heapGrowthMiB * 10) / 10,
+      });
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
     }
-    // Every socket is accounted for: nothing lingers as a live call.
-    for (let i = 0; i < 200 && t.bridge.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(t.bridge.activeCalls()).toBe(0);
-    process.off('unhandledRejection', onUnhandled);
-    expect(unhandled).toEqual([]);
-
-    // Measured after a full GC with the frames still held on both sides: what the bridge kept.
-    const heapGrowthMiB = (heapAfterGc() - heapBefore) / 2 ** 20;
-    expect(heapGrowthMiB).toBeLessThan(32);
-    expect(delivered).toBe(FRAMES);
-    report('mediaStream', {
-      frames: delivered,
-      concurrentFuzzSockets: FUZZ_SOCKETS,
-      wellFormedCalls: GOOD_CALLS,
-      wellFormedFramesDelivered: goodFrames,
-      socketsClosedByBridge: closedByBridge,
-      heapGrowthMiBAfterGc: Math.round(heapGrowthMiB * 10) / 10,
-    });
   }, 600_000);
 });

@@ -11,6 +11,7 @@ import type { EngineName } from '../../services/core/voice-engine';
 import { loadClip } from '../../services/local/sim/audio';
 import { openStream, placeCall, sendStatusCallback } from '../../services/local/sim/twilio-caller';
 import { nextDriver } from '../e2e/engine-driver';
+import { eventually } from '../e2e/eventually';
 import {
   BUSINESS_NUMBER,
   CALLS_API_KEY,
@@ -67,15 +68,8 @@ afterAll(() => {
 const tomorrowAt = (hour: number) =>
   DateTime.now().setZone(TZ).plus({ days: 1 }).set({ hour, minute: 0 }).toFormat("yyyy-MM-dd'T'HH:mm");
 
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 8000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error('condition not met');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** The e2e waits allow 8 s: a loaded CI machine finalises a call in seconds, not milliseconds. */
+const WAIT_MS = 8000;
 
 function statusCallback(harness: Harness, callSid: string, from: string, to: string) {
   return sendStatusCallback({
@@ -155,6 +149,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('every log line of whole cal
     await eventually(
       async () => (await harness.stack.sessions.get(callSid as string))?.session.status,
       (s) => s === 'ended',
+      WAIT_MS,
     );
 
     // After the call: Twilio's status callback finalises it (CRM row + owner email).
