@@ -4,7 +4,6 @@
  * and `loadConfig` still refuses it, naming it, when it is malformed.
  */
 import { randomBytes } from 'node:crypto';
-import { ensureCallsApiKey } from './calls-api-key.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -18,8 +17,6 @@ export interface LocalDefaults {
   env: Env;
   /** No Twilio setting was given: the account is local, its REST API a stand-in, calls come from /phone. */
   simulatedTwilio: boolean;
-  /** Set when CALLS_API_KEY was absent: the key made for this run (shown once, in the banner). */
-  generatedCallsApiKey?: string;
   /** The names filled in (never their values). */
   filled: string[];
 }
@@ -51,10 +48,8 @@ export function fillLocalDefaults(env: Env, port: number): LocalDefaults {
   }
   // The owner email is part of what a local call shows (the outbox); real mail needs a real address.
   if (!isSet(env, 'RESEND_API_KEY')) fill('OWNER_EMAIL', LOCAL_OWNER_EMAIL);
-
-  const { generated: generatedCallsApiKey } = ensureCallsApiKey(env);
-  if (generatedCallsApiKey) fill('CALLS_API_KEY', generatedCallsApiKey);
-  return { env: filled, simulatedTwilio, generatedCallsApiKey, filled: names };
+  // CALLS_API_KEY is made by startLocalApp (ensureCallsApiKey), for every way the app starts.
+  return { env: filled, simulatedTwilio, filled: names };
 }
 
 /** The port `npm start` listens on, read before the configuration (which needs it for PUBLIC_URL). */

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       simulatedTwilio: defaults.simulatedTwilio,
       simulatedEngines: app.engines.simulated,
       embedded: app.adapters.embedded,
-      generatedCallsApiKey: defaults.generatedCallsApiKey,
+      generatedCallsApiKey: app.generatedCallsApiKey,
     }),
   );
 

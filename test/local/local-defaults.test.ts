@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../../services/core/config.js';
 import { startupBanner } from '../../services/local/banner.js';
+import { ensureCallsApiKey } from '../../services/local/calls-api-key';
 import {
   fillLocalDefaults,
   LOCAL_BUSINESS_NUMBER,
@@ -18,7 +19,7 @@ function problemsOf(env: Record<string, string | undefined>): string[] {
 }
 
 describe('npm start with no .env', () => {
-  test('an empty environment starts: local Twilio account, local PUBLIC_URL, a generated key', () => {
+  test('an empty environment starts: local Twilio account, local PUBLIC_URL, a local owner', () => {
     const defaults = fillLocalDefaults({}, 3114);
     const config = loadConfig(defaults.env);
     expect(defaults.simulatedTwilio).toBe(true);
@@ -27,24 +28,14 @@ describe('npm start with no .env', () => {
     expect(config.twilio.phoneNumber).toBe(LOCAL_BUSINESS_NUMBER);
     expect(config.twilio.accountSid).toMatch(/^AC[0-9a-f]{32}$/);
     expect(config.ownerEmail).toBe(LOCAL_OWNER_EMAIL);
-    expect(config.callsApiKey).toBe(defaults.generatedCallsApiKey);
-    expect(defaults.generatedCallsApiKey).toMatch(/^[\w-]{32}$/);
     expect(defaults.filled.sort()).toEqual(
-      [
-        'CALLS_API_KEY',
-        'OWNER_EMAIL',
-        'PUBLIC_URL',
-        'TWILIO_ACCOUNT_SID',
-        'TWILIO_AUTH_TOKEN',
-        'TWILIO_PHONE_NUMBER',
-      ].sort(),
+      ['OWNER_EMAIL', 'PUBLIC_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_PHONE_NUMBER'].sort(),
     );
   });
 
   test('secrets are made per run, never a fixed default', () => {
     const a = fillLocalDefaults({}, 3000);
     const b = fillLocalDefaults({}, 3000);
-    expect(a.generatedCallsApiKey).not.toBe(b.generatedCallsApiKey);
     expect(a.env.TWILIO_AUTH_TOKEN).not.toBe(b.env.TWILIO_AUTH_TOKEN);
   });
 
@@ -56,7 +47,6 @@ describe('npm start with no .env', () => {
       ELEVENLABS_AGENT_ID: 'agent_real',
     };
     const defaults = fillLocalDefaults(env, 3000);
-    expect(defaults.generatedCallsApiKey).toBeUndefined();
     const config = loadConfig(defaults.env);
     expect(config.callsApiKey).toBe('my-own-key');
     expect(config.ownerEmail).toBe('me@plumbing.example');
@@ -93,14 +83,14 @@ describe('npm start with no .env', () => {
 
 describe('the start-up banner', () => {
   test('says what is simulated and which settings switch each part to the real service', () => {
-    const defaults = fillLocalDefaults({}, 3114);
+    const { env, generated } = ensureCallsApiKey(fillLocalDefaults({}, 3114).env);
     const banner = startupBanner({
-      config: loadConfig(defaults.env),
+      config: loadConfig(env),
       url: 'http://127.0.0.1:3114',
       simulatedTwilio: true,
       simulatedEngines: ['elevenlabs', 'openai'],
       embedded: ['crm', 'calendar', 'mail'],
-      generatedCallsApiKey: defaults.generatedCallsApiKey,
+      generatedCallsApiKey: generated,
     });
     expect(banner).toContain('http://localhost:3114/phone');
     expect(banner).toContain('http://localhost:3114/calls');
@@ -115,7 +105,7 @@ describe('the start-up banner', () => {
     ]) {
       expect(banner).toContain(setting);
     }
-    expect(banner.split(defaults.generatedCallsApiKey ?? '?')).toHaveLength(2);
+    expect(banner.split(generated ?? '?')).toHaveLength(2);
   });
 
   test('a real part says so and offers no switch', () => {
