@@ -82,6 +82,8 @@ type Phase = 'awaiting-start' | 'claiming' | 'connecting' | 'live' | 'ended';
 /** How long before MAX_CALL_SECONDS the agent is told to wrap up. */
 const WRAP_UP_NOTICE_MS = 60_000;
 const HANG_UP_ATTEMPTS = 3;
+/** Before the second attempt; doubled before the third (a brief Twilio 5xx or network blip passes). */
+const HANG_UP_RETRY_MS = 250;
 
 interface Serving {
   engine: EngineName;
@@ -531,7 +533,12 @@ export class LiveCall {
         break;
       } catch (error) {
         this.log.warn('Hang-up through the Twilio API failed', { attempt, error: (error as Error).message });
-        if (attempt === HANG_UP_ATTEMPTS) this.log.error('Could not hang up; closing the stream instead');
+        if (attempt === HANG_UP_ATTEMPTS) {
+          this.log.error('Could not hang up; closing the stream instead');
+        } else {
+          // A call that ends meanwhile never resumes here: finish() clears the timer.
+          await new Promise<void>((resolve) => this.setTimer(resolve, HANG_UP_RETRY_MS * 2 ** (attempt - 1)));
+        }
       }
     }
     this.end(reason);

@@ -58,6 +58,8 @@ describe('a live call on the bridge', () => {
   let address: string;
   const control = controllableEngine();
   const hangUps: string[] = [];
+  const hangUpAttempts: number[] = [];
+  let hangUpFailures = 0;
   const turnLatencies: number[] = [];
   let maxCallSeconds = 900;
 
@@ -79,6 +81,11 @@ describe('a live call on the bridge', () => {
       tools: { definitions: () => [], run: async () => ({ ok: true, text: '' }) },
       callControl: {
         hangUp: async (callSid: string) => {
+          hangUpAttempts.push(Date.now());
+          if (hangUpFailures > 0) {
+            hangUpFailures--;
+            throw new Error('Twilio answered 503');
+          }
           hangUps.push(callSid);
         },
         redirect: async () => {},
@@ -192,6 +199,25 @@ describe('a live call on the bridge', () => {
       expect(await endedWith(callSid)).toBe('max-call-duration');
     } finally {
       maxCallSeconds = 900;
+    }
+  });
+
+  it('tries the hang-up again after a pause when Twilio fails, then ends the call', async () => {
+    maxCallSeconds = 1;
+    hangUpFailures = 2;
+    hangUpAttempts.length = 0;
+    try {
+      const { callSid, stream } = await startCall();
+      await stream.closed;
+      expect(hangUps).toContain(callSid);
+      expect(hangUpAttempts).toHaveLength(3);
+      const [first = 0, second = 0, third = 0] = hangUpAttempts;
+      expect(second - first).toBeGreaterThanOrEqual(240);
+      expect(third - second).toBeGreaterThanOrEqual(490);
+      expect(await endedWith(callSid)).toBe('max-call-duration');
+    } finally {
+      maxCallSeconds = 900;
+      hangUpFailures = 0;
     }
   });
 
