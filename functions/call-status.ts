@@ -14,8 +14,8 @@ import { type FinaliseDeps, finaliseCall } from '../services/core/finalise-call.
 import { forCall } from '../services/core/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
 import { lambdaAfterCall } from './commons/after-call.js';
-import { forbidden, type HttpHandler, type HttpResult, textResponse } from './commons/http.js';
-import { logFor, verifiedTwilioForm } from './commons/twilio-webhook.js';
+import { type HttpHandler, type HttpResult, textResponse } from './commons/http.js';
+import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
 import { lazily } from './runtime.js';
 
 export interface CallStatusDeps {
@@ -25,7 +25,7 @@ export interface CallStatusDeps {
 }
 
 const statusForm = z.object({
-  CallSid: z.string().regex(/^CA[0-9a-fA-F]{32}$/),
+  CallSid: callSidSchema,
   CallStatus: z.string().min(1),
   CallDuration: z
     .string()
@@ -48,17 +48,14 @@ export function directionOf(direction: string | undefined): 'inbound' | 'outboun
 export function createCallStatusHandler(deps: CallStatusDeps): HttpHandler {
   const now = deps.now ?? Date.now;
   return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-    const params = verifiedTwilioForm(event, { config: deps.config, path: WEBHOOK_ROUTES.CallStatus.path });
-    if (!params) return forbidden();
-
-    const parsed = statusForm.safeParse(params);
-    if (!parsed.success) {
-      logFor(params.CallSid).warn('Refused a status callback: malformed form', {
-        problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-      });
-      return textResponse(400, 'Bad Request');
-    }
-    const form = parsed.data;
+    const verified = verifiedTwilioForm(event, {
+      config: deps.config,
+      path: WEBHOOK_ROUTES.CallStatus.path,
+      schema: statusForm,
+      refusing: 'a status callback',
+    });
+    if ('answer' in verified) return verified.answer;
+    const form = verified.form;
     const log = forCall(form.CallSid);
     if (!isFinalCallStatus(form.CallStatus)) {
       log.info('Call status noted: not final, nothing to do', { status: form.CallStatus });

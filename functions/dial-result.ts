@@ -12,8 +12,8 @@ import type { CallSessionStore } from '../services/core/call-session.js';
 import type { Config } from '../services/core/config.js';
 import { forCall } from '../services/core/logging.js';
 import { DIAL_RESULT_PATH } from '../services/core/tools/transfer-to-human.js';
-import { forbidden, type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
-import { logFor, verifiedTwilioForm } from './commons/twilio-webhook.js';
+import { type HttpHandler, type HttpResult, twimlResponse } from './commons/http.js';
+import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
 import { lambdaRuntime, lazily } from './runtime.js';
 
 export interface DialResultDeps {
@@ -22,22 +22,20 @@ export interface DialResultDeps {
 }
 
 const dialForm = z.object({
-  CallSid: z.string().regex(/^CA[0-9a-fA-F]{32}$/),
+  CallSid: callSidSchema,
   DialCallStatus: z.enum(['completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled']),
 });
 
 export function createDialResultHandler(deps: DialResultDeps): HttpHandler {
   return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-    const params = verifiedTwilioForm(event, { config: deps.config, path: DIAL_RESULT_PATH });
-    if (!params) return forbidden();
-    const parsed = dialForm.safeParse(params);
-    if (!parsed.success) {
-      logFor(params.CallSid).warn('Refused a dial result: malformed form', {
-        problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-      });
-      return textResponse(400, 'Bad Request');
-    }
-    const { CallSid: callSid, DialCallStatus: status } = parsed.data;
+    const verified = verifiedTwilioForm(event, {
+      config: deps.config,
+      path: DIAL_RESULT_PATH,
+      schema: dialForm,
+      refusing: 'a dial result',
+    });
+    if ('answer' in verified) return verified.answer;
+    const { CallSid: callSid, DialCallStatus: status } = verified.form;
     const answered = status === 'completed' || status === 'answered';
     const log = forCall(callSid);
     try {

@@ -14,8 +14,8 @@ import type { Config } from '../services/core/config.js';
 import { forCall } from '../services/core/logging.js';
 import type { Crm, ProviderFlag } from '../services/core/ports.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
-import { forbidden, type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
-import { logFor, verifiedTwilioForm } from './commons/twilio-webhook.js';
+import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
+import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
 import { lambdaRuntime, lazily } from './runtime.js';
 
 export interface InboundCallDeps {
@@ -29,7 +29,7 @@ export interface InboundCallDeps {
 }
 
 const inboundForm = z.object({
-  CallSid: z.string().regex(/^CA[0-9a-fA-F]{32}$/),
+  CallSid: callSidSchema,
   // Not necessarily E.164: a withheld number arrives as `anonymous`, a Twilio Client as `client:…`.
   From: z.string().min(1).max(128),
   To: z.string().min(1).max(128),
@@ -41,17 +41,14 @@ export function createInboundCallHandler(deps: InboundCallDeps): HttpHandler {
   const { config } = deps;
   return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
     // Verify before anything else, so an unsigned request learns nothing and changes nothing.
-    const params = verifiedTwilioForm(event, { config, path: WEBHOOK_ROUTES.InboundCall.path });
-    if (!params) return forbidden();
-
-    const parsed = inboundForm.safeParse(params);
-    if (!parsed.success) {
-      logFor(params.CallSid).warn('Refused an inbound webhook: malformed form', {
-        problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-      });
-      return textResponse(400, 'Bad Request');
-    }
-    const form = parsed.data;
+    const verified = verifiedTwilioForm(event, {
+      config,
+      path: WEBHOOK_ROUTES.InboundCall.path,
+      schema: inboundForm,
+      refusing: 'an inbound webhook',
+    });
+    if ('answer' in verified) return verified.answer;
+    const form = verified.form;
     try {
       const answer = await answerInboundCall(
         {

@@ -15,8 +15,8 @@ import { forCall } from '../services/core/logging.js';
 import { answerOutboundCall, type OutboundTwiml } from '../services/core/outbound-answer.js';
 import { IDEMPOTENCY_KEY_PATTERN } from '../services/core/place-call.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
-import { forbidden, type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
-import { logFor, verifiedTwilioForm } from './commons/twilio-webhook.js';
+import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
+import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
 import { lambdaRuntime, lazily } from './runtime.js';
 
 export interface OutboundTwimlDeps {
@@ -27,7 +27,7 @@ export interface OutboundTwimlDeps {
 }
 
 const answeredForm = z.object({
-  CallSid: z.string().regex(/^CA[0-9a-fA-F]{32}$/),
+  CallSid: callSidSchema,
   AnsweredBy: z.string().min(1).optional(),
 });
 
@@ -47,26 +47,20 @@ export function createOutboundTwimlHandler(deps: OutboundTwimlDeps): HttpHandler
   };
 
   return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-    const params = verifiedTwilioForm(event, {
+    const verified = verifiedTwilioForm(event, {
       config,
       path: WEBHOOK_ROUTES.OutboundTwiml.path,
       withQuery: true,
+      schema: answeredForm,
+      refusing: 'an outbound TwiML request',
     });
-    if (!params) return forbidden();
-
-    const parsed = answeredForm.safeParse(params);
-    if (!parsed.success) {
-      logFor(params.CallSid).warn('Refused an outbound TwiML request: malformed form', {
-        problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-      });
-      return textResponse(400, 'Bad Request');
-    }
+    if ('answer' in verified) return verified.answer;
     const requestId = event.queryStringParameters?.requestId;
-    const log = forCall(parsed.data.CallSid);
+    const log = forCall(verified.form.CallSid);
     try {
       const { outcome, twiml: xml } = await answerOutboundCall(answerDeps, {
-        callSid: parsed.data.CallSid,
-        answeredBy: parsed.data.AnsweredBy,
+        callSid: verified.form.CallSid,
+        answeredBy: verified.form.AnsweredBy,
         // Signed, so ours; still only a key of the shape we issue is looked up.
         requestId: requestId && IDEMPOTENCY_KEY_PATTERN.test(requestId) ? requestId : undefined,
       });

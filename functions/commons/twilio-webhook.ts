@@ -1,15 +1,21 @@
 /**
  * The verify step shared by the Twilio-facing handlers: the signature over the public URL (never a
- * request header) and the form, then the account. Anything wrong is a bare 403 and the handler stops.
+ * request header) and the form, then the account, then the form's own schema. Not Twilio's: a bare
+ * 403; Twilio's but malformed: 400, with the problems logged. Either way the handler stops.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import * as z from 'zod';
 import { isValidTwilioWebhook } from '../../services/adapters/twilio/webhook-signature.js';
 import type { Config } from '../../services/core/config.js';
 import { forCall, type Logger, logger } from '../../services/core/logging.js';
 import { REFUSAL_LOG_MESSAGES } from '../../services/core/metric-names.js';
-import { header, parseForm, rawBody } from './http.js';
+import { zodProblems } from '../../services/core/validation.js';
+import { forbidden, type HttpResult, header, parseForm, rawBody, textResponse } from './http.js';
 
 export type TwilioForm = Record<string, string | string[]>;
+
+/** Twilio's call identifier: `CA` and 32 hex digits. */
+export const callSidSchema = z.string().regex(/^CA[0-9a-fA-F]{32}$/);
 
 export interface TwilioVerifyOptions {
   config: Pick<Config, 'publicUrl' | 'twilio'>;
@@ -18,11 +24,28 @@ export interface TwilioVerifyOptions {
   withQuery?: boolean;
 }
 
-/** The form when the request is Twilio's (signed for our URL, from our account), else undefined. */
-export function verifiedTwilioForm(
+/**
+ * The form parsed by `schema` when the request is Twilio's (signed for our URL, from our account),
+ * else the answer to give. `refusing` names the request in the log line, e.g. `a status callback`.
+ */
+export function verifiedTwilioForm<T>(
   event: APIGatewayProxyEventV2,
-  options: TwilioVerifyOptions,
-): TwilioForm | undefined {
+  options: TwilioVerifyOptions & { schema: z.ZodType<T>; refusing: string },
+): { form: T } | { answer: HttpResult } {
+  const params = signedForm(event, options);
+  if (!params) return { answer: forbidden() };
+  const parsed = options.schema.safeParse(params);
+  if (!parsed.success) {
+    logFor(params.CallSid).warn(`Refused ${options.refusing}: malformed form`, {
+      problems: zodProblems(parsed.error, '(form)'),
+    });
+    return { answer: textResponse(400, 'Bad Request') };
+  }
+  return { form: parsed.data };
+}
+
+/** The raw form when the request is Twilio's (signed for our URL, from our account), else undefined. */
+function signedForm(event: APIGatewayProxyEventV2, options: TwilioVerifyOptions): TwilioForm | undefined {
   const params = parseForm(rawBody(event));
   const query = options.withQuery && event.rawQueryString ? `?${event.rawQueryString}` : '';
   const signature = header(event, 'x-twilio-signature');

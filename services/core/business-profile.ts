@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { type Logger, logger as rootLogger } from './logging.js';
 import { withTimeout } from './timeout.js';
+import { zodProblems } from './validation.js';
 
 /**
  * The stored JSON may be at most this many bytes: an SSM Standard-tier parameter holds 4 KB, and it
@@ -62,7 +63,7 @@ export function parseBusinessProfile(raw: string): ProfileParse {
   if (parsed.success) return { ok: true, profile: parsed.data };
   return {
     ok: false,
-    problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(profile)'}: ${issue.message}`),
+    problems: zodProblems(parsed.error, '(profile)'),
   };
 }
 

@@ -8,6 +8,7 @@ import * as z from 'zod';
 import type { PostCallAnalysisStore } from './after-call-ports.js';
 import { type FinaliseDeps, mergeLateAnalysis } from './finalise-call.js';
 import { forCall, logger } from './logging.js';
+import { zodProblems } from './validation.js';
 
 export type PostCallDeps = Omit<FinaliseDeps, 'analyses'> & { analyses: PostCallAnalysisStore };
 
@@ -51,13 +52,13 @@ const transcriptionSchema = z.object({
 /** `payload` is the parsed JSON body (after the signature check on the raw one). */
 export async function recordPostCall(deps: PostCallDeps, payload: unknown): Promise<PostCallOutcome> {
   const envelope = envelopeSchema.safeParse(payload);
-  if (!envelope.success) return { kind: 'invalid', problems: problemsOf(envelope.error) };
+  if (!envelope.success) return { kind: 'invalid', problems: zodProblems(envelope.error, '(body)') };
   if (envelope.data.type !== 'post_call_transcription') {
     logger.info('ElevenLabs webhook acknowledged and ignored', { type: envelope.data.type });
     return { kind: 'ignored', type: envelope.data.type };
   }
   const parsed = transcriptionSchema.safeParse(envelope.data.data);
-  if (!parsed.success) return { kind: 'invalid', problems: problemsOf(parsed.error) };
+  if (!parsed.success) return { kind: 'invalid', problems: zodProblems(parsed.error, '(body)') };
   const data = parsed.data;
 
   // The bridge sends our callSid as a dynamic variable: the only link between the two ids.
@@ -106,8 +107,4 @@ export async function recordPostCall(deps: PostCallDeps, payload: unknown): Prom
     crmUpdated,
   });
   return { kind: 'stored', callSid, conversationId: data.conversation_id, duplicate: !stored, crmUpdated };
-}
-
-function problemsOf(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
 }
