@@ -129,11 +129,8 @@ export interface PostCallAnalysisStore {
 export interface DigestClaim {
   claimed: boolean;
   message?: EmailMessage;
-  counts?: DigestCountsRecord;
+  counts?: DigestCounts;
 }
-
-/** The digest's counts as stored with its frozen message. */
-export type DigestCountsRecord = DigestCounts;
 
 export interface DigestMarkers {
   /**
@@ -146,8 +143,8 @@ export interface DigestMarkers {
   freeze(
     day: string,
     message: EmailMessage,
-    counts: DigestCountsRecord,
-  ): Promise<{ message: EmailMessage; counts: DigestCountsRecord }>;
+    counts: DigestCounts,
+  ): Promise<{ message: EmailMessage; counts: DigestCounts }>;
   markSent(day: string, now: number): Promise<void>;
   /** When the day's digest went out, if it did (late calls are those finalised after it). */
   sentAt(day: string): Promise<number | undefined>;

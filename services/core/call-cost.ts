@@ -7,7 +7,7 @@
 import * as z from 'zod';
 import { formatDuration } from './call-report.js';
 import type { CallDirection, CallSession, EngineSegment, EngineUsage } from './call-session.js';
-import { addUsage, type EngineName } from './voice-engine.js';
+import { addUsage, ENGINE_NAMES, type EngineName } from './voice-engine.js';
 
 /** OpenAI `response.done` usage summed per engine segment, as stored (session item, call row). */
 export const engineUsageSchema = z.object({
@@ -75,24 +75,27 @@ export function costRatesFromEnv(e: CostRateEnv): CostRates {
 /** The defaults, for callers that have no configuration at hand (tests, tools). */
 export const DEFAULT_COST_RATES: CostRates = costRatesFromEnv(z.object(costRateEnvShape).parse({}));
 
-export interface EngineCost {
-  engine: EngineName;
+const engineCostSchema = z.object({
+  engine: z.enum(ENGINE_NAMES),
   /** Time this engine served the call. */
-  seconds: number;
-  amount: number;
+  seconds: z.number(),
+  amount: z.number(),
   /** OpenAI token usage summed over its segments, when recorded. */
-  usage?: EngineUsage;
+  usage: engineUsageSchema.optional(),
   /** Priced by `minutes` (ElevenLabs), `tokens` (OpenAI usage), or not at all (OpenAI without usage). */
-  pricedBy: 'minutes' | 'tokens' | 'unpriced';
-}
+  pricedBy: z.enum(['minutes', 'tokens', 'unpriced']),
+});
+export type EngineCost = z.infer<typeof engineCostSchema>;
 
-export interface CallCost {
-  currency: string;
+/** A call's estimated cost; also the schema a stored breakdown (CRM JSON) is read back through. */
+export const callCostSchema = z.object({
+  currency: z.string(),
   /** Estimated total, rounded to 1/10000 of the currency unit. */
-  total: number;
-  twilio: { minutes: number; amount: number };
-  engines: EngineCost[];
-}
+  total: z.number(),
+  twilio: z.object({ minutes: z.number(), amount: z.number() }),
+  engines: z.array(engineCostSchema),
+});
+export type CallCost = z.infer<typeof callCostSchema>;
 
 export interface CostInput {
   direction: CallDirection;

@@ -7,6 +7,7 @@
  * frozen on the marker before the first attempt, so a retried run sends the very same email.
  */
 import { DateTime } from 'luxon';
+import * as z from 'zod';
 import type { DigestMarkers, FinalisationStore } from './after-call-ports.js';
 import { describeCost, sumCosts } from './call-cost.js';
 import { callFlags, formatDuration, formatLocal } from './call-report.js';
@@ -25,19 +26,23 @@ export interface DigestDeps {
   now: () => number;
 }
 
-export interface DigestCounts {
-  calls: number;
-  inbound: number;
-  outbound: number;
-  answered: number;
-  missed: number;
-  failedOver: number;
-  leads: number;
-  appointments: number;
-  followUps: number;
+const count = z.number().int().nonnegative();
+
+/** The day's numbers, as the digest shows them and as they are frozen with its message. */
+export const digestCountsSchema = z.object({
+  calls: count,
+  inbound: count,
+  outbound: count,
+  answered: count,
+  missed: count,
+  failedOver: count,
+  leads: count,
+  appointments: count,
+  followUps: count,
   /** Calls of earlier days finalised since the previous digest. */
-  late: number;
-}
+  late: count,
+});
+export type DigestCounts = z.infer<typeof digestCountsSchema>;
 
 export type DigestOutcome =
   | { kind: 'sent'; day: string; counts: DigestCounts; pending: number }

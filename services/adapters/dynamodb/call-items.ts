@@ -144,13 +144,11 @@ export const knownCustomerSchema = z.object({
   lastCallSummary: z.string().optional(),
 });
 
-const usageSchema = engineUsageSchema;
-
 const engineSegmentSchema = z.object({
   engine,
   startedAt: z.number(),
   endedAt: z.number(),
-  usage: usageSchema.optional(),
+  usage: engineUsageSchema.optional(),
 });
 
 const sessionSchema = z.object({

@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { DigestClaim, DigestCountsRecord, DigestMarkers } from '../../core/after-call-ports.js';
+import type { DigestClaim, DigestMarkers } from '../../core/after-call-ports.js';
+import { type DigestCounts, digestCountsSchema } from '../../core/daily-digest.js';
 import type { EmailMessage } from '../../core/ports.js';
 import {
   DIGEST_MARKER_TTL_DAYS,
@@ -16,7 +17,7 @@ export interface DynamoDigestMarkersOptions {
 
 const frozenSchema = z.object({
   message: emailMessageSchema,
-  counts: z.record(z.string(), z.number()),
+  counts: digestCountsSchema,
 });
 
 const markerSchema = z.object({
@@ -73,8 +74,8 @@ export class DynamoDigestMarkers implements DigestMarkers {
   async freeze(
     day: string,
     message: EmailMessage,
-    counts: DigestCountsRecord,
-  ): Promise<{ message: EmailMessage; counts: DigestCountsRecord }> {
+    counts: DigestCounts,
+  ): Promise<{ message: EmailMessage; counts: DigestCounts }> {
     const { Attributes } = await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -132,5 +133,5 @@ function frozenOf(item: Record<string, unknown> | undefined): Pick<DigestClaim, 
   const json = item ? markerSchema.parse(item).frozenJson : undefined;
   if (!json) return {};
   const frozen = frozenSchema.parse(JSON.parse(json));
-  return { message: frozen.message, counts: frozen.counts as unknown as DigestCountsRecord };
+  return { message: frozen.message, counts: frozen.counts };
 }

@@ -1,6 +1,5 @@
 import { PostgrestClient } from '@supabase/postgrest-js';
-import * as z from 'zod';
-import { type CallCost, engineUsageSchema } from '../../core/call-cost.js';
+import { type CallCost, callCostSchema } from '../../core/call-cost.js';
 import { isE164 } from '../../core/phone.js';
 import {
   type Appointment,
@@ -12,13 +11,11 @@ import {
   type Lead,
   type LeadInput,
 } from '../../core/ports.js';
-import { ENGINE_NAMES } from '../../core/voice-engine.js';
+import { formatLocalDateTime } from '../../core/tools/local-time.js';
+import type { EngineName, KnownCustomer } from '../../core/voice-engine.js';
 
 /** Postgres' SQLSTATE for an exclusion-constraint violation. */
 const EXCLUSION_VIOLATION = '23P01';
-
-import { formatLocalDateTime } from '../../core/tools/local-time.js';
-import type { EngineName, KnownCustomer } from '../../core/voice-engine.js';
 
 export interface SupabaseCrmOptions {
   /** `SUPABASE_URL`, e.g. `https://<project>.supabase.co` (any PostgREST-compatible stand-in works). */
@@ -437,21 +434,6 @@ function toCallRow(row: CallDbRow): CallRow {
 
 // The breakdown is JSON someone could have edited by hand: read it through a schema, and a row whose
 // breakdown does not fit is listed without a cost rather than failing the digest.
-const usageSchema = engineUsageSchema;
-const callCostSchema = z.object({
-  currency: z.string(),
-  total: z.number(),
-  twilio: z.object({ minutes: z.number(), amount: z.number() }),
-  engines: z.array(
-    z.object({
-      engine: z.enum(ENGINE_NAMES),
-      seconds: z.number(),
-      amount: z.number(),
-      usage: usageSchema.optional(),
-      pricedBy: z.enum(['minutes', 'tokens', 'unpriced']),
-    }),
-  ),
-});
 
 function callCostOf(breakdown: unknown): CallCost | undefined {
   const parsed = callCostSchema.safeParse(breakdown);
