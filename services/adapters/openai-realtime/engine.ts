@@ -131,7 +131,7 @@ function startSession(
         log.info('OpenAI Realtime session ready', { model: options.model });
         resolve(session);
         // The agent speaks first: its instructions say how to open the call.
-        session.requestResponse();
+        session.send(responseCreate());
       } else if (event.type === 'error') {
         fail(`server error before ready: ${event.error.message}`);
       }
@@ -179,12 +179,7 @@ class OpenAiSession implements EngineSession {
   private readonly reportedCalls = new Set<string>();
   /** Reported calls the bridge has not answered yet. */
   private readonly pendingCalls = new Set<string>();
-  /** Between `response.created` and `response.done`. */
   private responseActive = false;
-  /** A `response.create` was sent and its `response.created` has not come: one is on its way. */
-  private responseRequested = false;
-  /** The bridge cancelled while the response was on its way: cancel it as soon as it exists. */
-  private cancelWhenCreated = false;
   /** Tool outputs were sent while a response was still running: ask for the answer when it ends. */
   private responseWanted = false;
   private betaWarned = false;
@@ -216,20 +211,6 @@ class OpenAiSession implements EngineSession {
     this.socket.send(message);
   }
 
-  /**
-   * Asks for a response. Until `response.created` it counts as running: a second `response.create`
-   * meanwhile is refused by the API (one response at a time), and would have been sent.
-   */
-  requestResponse(): void {
-    this.responseRequested = true;
-    this.responseWanted = false; // this response sees everything sent before it
-    this.send(responseCreate());
-  }
-
-  private get responding(): boolean {
-    return this.responseActive || this.responseRequested;
-  }
-
   sendCallerAudio(payload: string): boolean {
     if (this.closed || this.socket.readyState !== WebSocket.OPEN) return false;
     this.socket.send(inputAudioAppend(payload));
@@ -243,8 +224,8 @@ class OpenAiSession implements EngineSession {
     // The model does not speak again on its own after a tool result. With several calls in one
     // response, answer once all are in; while that response is still running, wait for its end.
     if (this.pendingCalls.size > 0) return;
-    if (this.responding) this.responseWanted = true;
-    else this.requestResponse();
+    if (this.responseActive) this.responseWanted = true;
+    else this.send(responseCreate());
   }
 
   truncate(itemId: string, audioEndMs: number): void {
@@ -255,13 +236,12 @@ class OpenAiSession implements EngineSession {
     // Cancelling with no response in progress is an API error; an answer asked for is dropped too.
     this.responseWanted = false;
     if (this.responseActive) this.send(responseCancel());
-    else if (this.responseRequested) this.cancelWhenCreated = true;
   }
 
   respond(): void {
     // One response at a time: while one runs (e.g. the cancelled one finishing), answer after it.
-    if (this.responding || this.pendingCalls.size > 0) this.responseWanted = true;
-    else this.requestResponse();
+    if (this.responseActive || this.pendingCalls.size > 0) this.responseWanted = true;
+    else this.send(responseCreate());
   }
 
   instruct(text: string): void {
@@ -336,20 +316,12 @@ class OpenAiSession implements EngineSession {
         this.reportToolCall(event.call_id, event.name, event.arguments);
         return;
       case 'response.created':
-        // One we did not ask for (the server's own) sees every output sent so far. One we asked
-        // for sees what came before its response.create: outputs sent since still want an answer.
-        if (!this.responseRequested && this.pendingCalls.size === 0) this.responseWanted = false;
         this.responseActive = true;
-        this.responseRequested = false;
-        if (this.cancelWhenCreated) {
-          this.cancelWhenCreated = false;
-          this.send(responseCancel());
-        }
+        // A response created after the outputs were sent already sees them.
+        if (this.pendingCalls.size === 0) this.responseWanted = false;
         return;
       case 'response.done':
         this.responseActive = false;
-        this.responseRequested = false;
-        this.cancelWhenCreated = false;
         if (event.response.usage) this.listener.usage(engineUsage(event.response.usage));
         for (const item of event.response.output ?? []) {
           const call = functionCallItem.safeParse(item);
@@ -360,7 +332,7 @@ class OpenAiSession implements EngineSession {
         }
         if (this.responseWanted && this.pendingCalls.size === 0) {
           this.responseWanted = false;
-          this.requestResponse();
+          this.send(responseCreate());
         }
         return;
       case 'error':
@@ -371,9 +343,6 @@ class OpenAiSession implements EngineSession {
           message: event.error.message,
           param: event.error.param,
         });
-        // A refused response.create never gets its response.created: without this the session
-        // would wait for it forever and the agent never speak again.
-        if (!this.responseActive) this.responseRequested = false;
         return;
       default:
         return;
