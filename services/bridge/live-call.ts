@@ -1,12 +1,10 @@
-import WebSocket from 'ws';
-import { base64ByteLength } from '../core/audio.js';
-import type { BusinessProfile, BusinessProfileSource } from '../core/business-profile.js';
+import type WebSocket from 'ws';
+import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/audio.js';
+import type { BusinessProfileSource } from '../core/business-profile.js';
 import {
   type CallSession,
   type CallSessionStore,
   ENGINE_OUTAGE,
-  type EngineSegment,
-  type EngineUse,
   remoteNumber,
 } from '../core/call-session.js';
 import { forCall, logger } from '../core/logging.js';
@@ -14,9 +12,7 @@ import { wrapUpInstruction } from '../core/persona.js';
 import type { CallControl } from '../core/ports.js';
 import { hashStreamToken } from '../core/stream-token.js';
 import type { ToolRunner } from '../core/tool-types.js';
-import { summariseLatency } from '../core/turn-latency.js';
 import {
-  addUsage,
   type EngineCallContext,
   type EngineCapabilities,
   type EngineChange,
@@ -26,33 +22,32 @@ import {
   failoverOrder,
   type VoiceEngine,
 } from '../core/voice-engine.js';
-import { BargeInGate } from './barge-in.js';
+import { AgentPlayback } from './agent-playback.js';
+import { CallMeter } from './call-meter.js';
 import { CallerAudioQueue } from './caller-audio-queue.js';
-import { CALLER_SCRATCH, decodeCallerFrame, frameMs, isSpeech } from './caller-voice.js';
 import { FallbackEngine, NoEngineError } from './fallback-engine.js';
+import { hangUpWithRetries } from './hang-up.js';
 import { HeardTranscript } from './heard-transcript.js';
-import { PlaybackTracker } from './playback-tracker.js';
 import { SessionWriter } from './session-writer.js';
-import {
-  clearMessage,
-  markMessage,
-  mediaMessage,
-  parseTwilioMessage,
-  type TwilioInbound,
-} from './twilio-media-codec.js';
+import { callerFrameLevel } from './turn-taking/caller-vad.js';
+import { TURN_TAKING_DEFAULTS, type TurnObserver, TurnTaking } from './turn-taking/turn-taking.js';
+import { MAX_BUFFERED_BYTES, PLAYBACK_DRAIN_LIMIT_MS, TwilioLeg, type TwilioStart } from './twilio-leg.js';
 
-/** A socket that cannot keep up: past this many unsent bytes the call ends instead of memory growing. */
-const MAX_BUFFERED_BYTES = 1024 * 1024;
-/** After the agent's last words, how long to wait for Twilio to finish playing them. */
-const PLAYBACK_DRAIN_LIMIT_MS = 15_000;
 /** The agent is done talking once no audio arrived for this long (used before a hang-up). */
 const AGENT_QUIET_MS = 1_200;
+/** How long before MAX_CALL_SECONDS the agent is told to wrap up. */
+const WRAP_UP_NOTICE_MS = 60_000;
+/** Untracked playback (no marks): the agent counts as audible this long after its last audio. */
+const AUDIBLE_AFTER_AUDIO_MS = 300;
+
+/** Turn-taking outcomes counted per engine (metrics). */
+export type TurnCount = 'bargeIn' | 'falseInterruption' | 'turnSwallowed';
 
 export interface LiveCallDeps {
   accountSid: string;
   business: { name: string; timezone: string };
   engineConnectTimeoutMs: number;
-  /** Caller speech over the agent shorter than this is a backchannel, not a barge-in (`bargeIn: 'bridge'` engines). */
+  /** Caller speech over the agent this long is an interruption (`bargeIn: 'bridge'` engines). */
   bargeInMinMs: number;
   /** The call's length limit: a minute before it the agent is told to wrap up; at it the call ends. */
   maxCallSeconds: number;
@@ -63,8 +58,10 @@ export interface LiveCallDeps {
   now: () => number;
   /** The business's own knowledge, read per call (cached by the source); absent: none on file. */
   businessProfile?: BusinessProfileSource;
-  /** Caller stops speaking → first agent audio sent, once per turn, the same way on every engine (metrics). */
+  /** Caller stops speaking → first agent audio sent, once per answered turn, on every engine (metrics). */
   onTurnLatency?: (ms: number, engine: EngineName) => void;
+  /** Barge-ins, false interruptions and swallowed turns, per engine (metrics). */
+  onTurnCount?: (count: TurnCount, engine: EngineName) => void;
   /** Told which engine serves a call: at start (with a start failover) and after each mid-call switch (metrics). */
   onEngineChosen?: (event: {
     callSid: string;
@@ -79,77 +76,82 @@ export interface LiveCallDeps {
 
 type Phase = 'awaiting-start' | 'claiming' | 'connecting' | 'live' | 'ended';
 
-/** How long before MAX_CALL_SECONDS the agent is told to wrap up. */
-const WRAP_UP_NOTICE_MS = 60_000;
-const HANG_UP_ATTEMPTS = 3;
-/** Before the second attempt; doubled before the third (a brief Twilio 5xx or network blip passes). */
-const HANG_UP_RETRY_MS = 250;
-
 interface Serving {
   engine: EngineName;
   capabilities: EngineCapabilities;
+  playback: AgentPlayback;
+  turns: TurnTaking;
 }
 
 /**
- * One phone call on the bridge: the Twilio media socket, the engine session (one engine to the
- * bridge: a failover composite over the configured engines), and all of the call's state. Created
- * per accepted WebSocket; `done` settles when the call has ended and its writes are flushed.
+ * One phone call on the bridge, orchestrated: the Twilio leg, the engine (one session to the call: a
+ * failover composite over the configured engines), the turn-taking, the playback, the meter and the
+ * session writer. Created per accepted WebSocket; `done` settles once the call has ended and its
+ * writes are flushed.
  */
 export class LiveCall {
   private phase: Phase = 'awaiting-start';
   private log = logger;
+  private readonly leg: TwilioLeg;
+  private readonly meter: CallMeter;
   /** Caller audio that arrived while the engine connects. */
   private readonly queued = new CallerAudioQueue(() =>
     this.log.warn('Caller audio queue is full while the engine connects; oldest audio dropped'),
   );
   private callSid = '';
-
-  /** Twilio's `start` arrived (the stream-start timeout no longer applies). */
-  get started(): boolean {
-    return this.callSid !== '';
-  }
   private streamSid = '';
   private session: CallSession | undefined;
-  private serving: Serving | undefined;
-  private businessProfile: BusinessProfile | undefined;
   private engineSession: EngineSession | undefined;
+  private serving: Serving | undefined;
   private writer: SessionWriter | undefined;
   private transcript: HeardTranscript | undefined;
   private malformedLogged = false;
   private latestMediaMs = 0;
   private lastAgentAudioAt = 0;
-  private lastCallerSpeechAt = 0;
-  /** Set when the engine ended the caller's turn: when they last spoke (turn latency starts there). */
-  private turnEndedAt: number | undefined;
-  private readonly latencies: number[] = [];
-  private readonly segments: EngineSegment[] = [];
-  private failoverMs: number | undefined;
-  /** Mid-call failover: when the old engine dropped, until the new one's first audio. */
-  private droppedAt: number | undefined;
-  private readonly playback = new PlaybackTracker();
-  private readonly bargeIn: BargeInGate;
+  private connectStartedAt = 0;
+  private toolsRunning = 0;
+  private readonly earlyAudio: Array<[payload: string, itemId: string | undefined]> = [];
   /** Audio of a response the bridge stopped is stale: dropped until the engine moves on. */
   private cutItemId: string | undefined;
-  private readonly markWaiters = new Map<string, () => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly connectAbort = new AbortController();
   private endingAfterPlayback = false;
+  private finished = false;
   private resolveDone!: () => void;
   readonly done: Promise<void> = new Promise((resolve) => {
     this.resolveDone = resolve;
   });
 
   constructor(
-    private readonly twilio: WebSocket,
+    twilio: WebSocket,
     private readonly deps: LiveCallDeps,
   ) {
-    this.bargeIn = new BargeInGate(deps.bargeInMinMs);
-    twilio.on('message', (data, isBinary) => this.onTwilioFrame(data, isBinary));
-    twilio.on('close', () => this.end('twilio-closed'));
-    twilio.on('error', (error) => {
-      this.log.warn('Twilio socket error', { error: error.message });
-      this.end('twilio-error');
+    this.meter = new CallMeter(deps.now);
+    this.leg = new TwilioLeg(twilio, {
+      start: (start) => {
+        if (this.phase === 'awaiting-start') void this.begin(start);
+        else this.malformed('a second start');
+      },
+      media: (payload, timestampMs) => this.onCallerAudio(payload, timestampMs),
+      mark: (name) => {
+        if (this.serving?.playback.onMark(name, this.latestMediaMs)) {
+          this.serving.turns.playbackChanged(this.deps.now());
+        }
+      },
+      dtmf: (digit) => this.engineSession?.sendKeypress(digit),
+      stop: () => this.end('caller-hung-up'),
+      closed: (reason, detail) => {
+        if (detail) this.log.warn('Twilio socket error', { error: detail });
+        this.end(reason);
+      },
+      overloaded: () => this.overloaded('twilio'),
+      malformed: (error) => this.malformed(error),
     });
+  }
+
+  /** Twilio's `start` arrived (the stream-start timeout no longer applies). */
+  get started(): boolean {
+    return this.callSid !== '';
   }
 
   /** Ends the call from outside (shutdown). */
@@ -157,49 +159,25 @@ export class LiveCall {
     this.end(reason);
   }
 
-  private onTwilioFrame(data: WebSocket.RawData, isBinary: boolean): void {
+  private onCallerAudio(payload: string, timestampMs: number): void {
     if (this.phase === 'ended') return;
-    if (isBinary) {
-      this.malformed('binary frame');
-      return;
-    }
-    const message = parseTwilioMessage(data.toString());
-    switch (message.event) {
-      case 'malformed':
-        this.malformed(message.error);
-        return;
-      case 'media':
-        this.latestMediaMs = message.timestampMs;
-        if (this.phase === 'live') this.callerAudio(message.payload);
-        else if (this.phase === 'awaiting-start') this.malformed('media before start');
-        else this.queued.push(message.payload);
-        return;
-      case 'start':
-        if (this.phase === 'awaiting-start') void this.begin(message);
-        else this.malformed('a second start');
-        return;
-      case 'mark':
-        this.playback.onMark(message.name);
-        this.markWaiters.get(message.name)?.();
-        return;
-      case 'dtmf':
-        this.engineSession?.sendKeypress(message.digit);
-        return;
-      case 'stop':
-        this.end('caller-hung-up');
-        return;
-      case 'connected':
-        return;
-    }
+    this.latestMediaMs = timestampMs;
+    if (this.phase === 'live') this.toEngine(payload);
+    else if (this.phase === 'awaiting-start') this.malformed('media before start');
+    else this.queued.push(payload);
   }
 
-  /** A live caller frame: measured for speech (barge-in, turn latency), then passed on untouched. */
-  private callerAudio(payload: string): void {
-    const length = decodeCallerFrame(payload);
-    const speech = isSpeech(CALLER_SCRATCH, length);
-    if (speech) this.lastCallerSpeechAt = this.deps.now();
-    if (this.bargeIn.callerFrame(frameMs(length), speech)) this.stopAgent();
-    this.toEngine(payload);
+  /** A live caller frame: measured for turn-taking, then passed on untouched. */
+  private toEngine(payload: string): void {
+    this.serving?.turns.callerFrame(
+      callerFrameLevel(payload),
+      base64ByteLength(payload) / ULAW_BYTES_PER_MS,
+      this.deps.now(),
+    );
+    const session = this.engineSession;
+    if (!session) return;
+    if (session.bufferedAmount() > MAX_BUFFERED_BYTES) this.overloaded('engine');
+    else session.sendCallerAudio(payload);
   }
 
   private malformed(error: string): void {
@@ -208,7 +186,7 @@ export class LiveCall {
     this.log.warn('Dropped a malformed Twilio stream message (logged once per call)', { error });
   }
 
-  private async begin(start: Extract<TwilioInbound, { event: 'start' }>): Promise<void> {
+  private async begin(start: TwilioStart): Promise<void> {
     this.phase = 'claiming';
     this.callSid = start.callSid;
     this.streamSid = start.streamSid;
@@ -217,7 +195,7 @@ export class LiveCall {
     const refuse = (why: string) => {
       this.log.warn('Refused a media stream', { why });
       this.phase = 'ended';
-      this.closeTwilio(1008, 'stream not authorised');
+      this.leg.close(1008, 'stream not authorised');
       this.finish();
     };
     if (start.accountSid !== this.deps.accountSid)
@@ -249,8 +227,7 @@ export class LiveCall {
       return this.finish();
     }
     this.phase = 'connecting';
-    this.businessProfile = await profile;
-    await this.connectEngine(session);
+    await this.connectEngine(session, this.engineContext(session, await profile));
   }
 
   /**
@@ -258,7 +235,7 @@ export class LiveCall {
    * composite that also fails over mid-call. No engine at all: the stream closes, and the TwiML's
    * apology after `<Connect>` tells the caller we will call back.
    */
-  private async connectEngine(session: CallSession): Promise<void> {
+  private async connectEngine(session: CallSession, context: EngineCallContext): Promise<void> {
     const members = failoverOrder(session.provider)
       .map((name) => this.deps.engines[name])
       .filter((engine): engine is VoiceEngine => engine !== undefined);
@@ -269,11 +246,7 @@ export class LiveCall {
     });
     this.connectStartedAt = this.deps.now();
     try {
-      const engineSession = await composite.start(
-        this.engineContext(session),
-        this.listener(),
-        this.connectAbort.signal,
-      );
+      const engineSession = await composite.start(context, this.listener(), this.connectAbort.signal);
       if (this.phase !== 'connecting') {
         engineSession.close(); // the caller hung up meanwhile
         return;
@@ -281,7 +254,7 @@ export class LiveCall {
       this.engineSession = engineSession;
       this.phase = 'live';
       this.scheduleCallLimit();
-      for (const payload of this.queued.drain()) this.callerAudio(payload);
+      for (const payload of this.queued.drain()) this.toEngine(payload);
     } catch (error) {
       if (this.phase !== 'connecting') return;
       const reason =
@@ -292,9 +265,7 @@ export class LiveCall {
     }
   }
 
-  private connectStartedAt = 0;
-
-  private engineContext(session: CallSession): EngineCallContext {
+  private engineContext(session: CallSession, businessProfile: EngineCallContext['businessProfile']) {
     return {
       callSid: session.callSid,
       streamSid: this.streamSid,
@@ -305,9 +276,9 @@ export class LiveCall {
       now: this.deps.now(),
       customer: session.customer,
       outboundReason: session.outboundReason,
-      businessProfile: this.businessProfile,
+      businessProfile,
       tools: this.deps.tools.definitions(),
-    };
+    } satisfies EngineCallContext;
   }
 
   private listener(): EngineListener {
@@ -319,39 +290,25 @@ export class LiveCall {
         this.onAgentAudio(payload, itemId);
       },
       interruption: () => {
-        if (live()) this.stopPlayback();
+        if (live()) this.serving?.playback.cut(this.latestMediaMs);
       },
-      callerSpeechStarted: () => {
-        if (live() && this.bargeIn.speechStarted(this.agentAudible())) this.stopAgent();
-      },
+      callerSpeechStarted: () => {},
       callerTurnEnded: () => {
-        if (!live()) return;
-        // Measured from when the caller last spoke, not from the engine's signal: the same on every
-        // engine. A turn with no frame loud enough to count (a quiet "yes") starts now, never at the
-        // speech of a turn the agent has already answered.
-        const spokeThisTurn = this.lastCallerSpeechAt > this.lastAgentAudioAt;
-        this.turnEndedAt ??= spokeThisTurn ? this.lastCallerSpeechAt : this.deps.now();
-        if (this.serving?.capabilities.bargeIn !== 'bridge') return;
-        if (this.bargeIn.turnEnded() === 'turn') {
-          this.cutItemId = undefined;
-          this.engineSession?.respond();
-        } else {
-          this.turnEndedAt = undefined; // a backchannel gets no answer, so no latency either
-        }
+        if (live()) this.serving?.turns.engineTurnEnded(this.deps.now());
       },
       transcript: (role, text, details) => {
         if (!live()) return;
-        if (role === 'caller') this.transcript?.caller(text);
-        else this.transcript?.agent(text, details);
+        if (role === 'agent') {
+          this.transcript?.agent(text, details);
+          return;
+        }
+        this.transcript?.caller(text);
+        this.serving?.turns.callerTranscript(text, this.deps.now());
       },
       toolCall: (call) => {
         if (live()) void this.runTool(call);
       },
-      usage: (usage) => {
-        const segment = this.segments.at(-1);
-        if (!segment) return;
-        segment.usage = segment.usage ? addUsage(segment.usage, usage) : { ...usage };
-      },
+      usage: (usage) => this.meter.usage(usage),
       engineChanged: (change) => this.onEngineChanged(change),
       ended: (reason) => {
         if (!live()) return;
@@ -369,66 +326,39 @@ export class LiveCall {
   }
 
   private onAgentAudio(payload: string, itemId: string | undefined): void {
+    const serving = this.serving;
+    if (!serving) {
+      // An engine can speak in the same packet as its "ready", before the composite names it.
+      this.earlyAudio.push([payload, itemId]);
+      return;
+    }
     const now = this.deps.now();
     this.lastAgentAudioAt = now;
-    const engine = this.serving?.engine;
-    if (this.droppedAt !== undefined) {
-      this.failoverMs = now - this.droppedAt;
-      this.droppedAt = undefined;
-      this.log.info('The new engine speaks after a mid-call failover', { failoverMs: this.failoverMs });
+    const failoverMs = this.meter.agentAudio();
+    if (failoverMs !== undefined) {
+      this.log.info('The new engine speaks after a mid-call failover', { failoverMs });
       this.recordEngineUse();
     }
-    if (this.turnEndedAt !== undefined && engine) {
-      const ms = now - this.turnEndedAt;
-      this.latencies.push(ms);
-      this.deps.onTurnLatency?.(ms, engine);
-      this.turnEndedAt = undefined;
-    }
-    this.sendTwilio(mediaMessage(this.streamSid, payload));
-    if (this.serving?.capabilities.truncateOnBargeIn) {
-      const mark = this.playback.onAgentAudio(itemId, base64ByteLength(payload), this.latestMediaMs);
-      this.sendTwilio(markMessage(this.streamSid, mark));
-    }
+    serving.turns.agentAudio(now);
+    serving.playback.play(payload, itemId, this.latestMediaMs);
   }
 
   /** Whether the caller can hear the agent now (audio queued at Twilio, or arriving right now). */
-  private agentAudible(): boolean {
-    return this.playback.isPlaying() || this.deps.now() - this.lastAgentAudioAt < 300;
-  }
-
-  /** A barge-in the bridge decided (`bargeIn: 'bridge'`): stop the response, then the playback. */
-  private stopAgent(): void {
-    this.engineSession?.cancelResponse();
-    this.stopPlayback();
-  }
-
-  /** Clears Twilio's queued agent audio and, where the engine needs it, truncates at what was heard. */
-  private stopPlayback(): void {
-    this.sendTwilio(clearMessage(this.streamSid));
-    if (!this.serving?.capabilities.truncateOnBargeIn) return;
-    const cut = this.playback.interrupt(this.latestMediaMs);
-    if (!cut) return;
-    this.cutItemId = cut.itemId;
-    this.engineSession?.truncate(cut.itemId, cut.audioEndMs);
-    this.transcript?.cut(cut.itemId, cut.audioEndMs, cut.deliveredMs);
+  private agentAudible(playback: AgentPlayback): boolean {
+    if (playback.isPaused()) return false;
+    return playback.isPlaying() || this.deps.now() - this.lastAgentAudioAt < AUDIBLE_AFTER_AUDIO_MS;
   }
 
   private onEngineChanged(change: EngineChange): void {
-    const now = this.deps.now();
-    const previous = this.segments.at(-1);
-    if (previous) previous.endedAt = change.previous?.droppedAt ?? now;
-    this.segments.push({ engine: change.engine, startedAt: change.at, endedAt: change.at });
-    this.serving = { engine: change.engine, capabilities: change.capabilities };
-    // A new engine has its own items and playback: nothing of the old one can be cut any more.
-    this.playback.interrupt(this.latestMediaMs);
-    this.bargeIn.reset();
+    this.meter.engineChanged(change, this.connectStartedAt);
+    this.serving?.turns.engineChanged();
+    this.serving = this.serve(change);
     this.cutItemId = undefined;
-    this.turnEndedAt = undefined;
+    for (const [payload, itemId] of this.earlyAudio.splice(0)) this.onAgentAudio(payload, itemId);
     const chosen = this.session?.provider ?? change.engine;
     let failoverReason: string | undefined;
     if (change.previous) {
       failoverReason = `${change.previous.engine}: ${change.previous.reason}`;
-      this.droppedAt = change.previous.droppedAt;
       this.log.warn('Failed over to another engine mid-call', {
         from: change.previous.engine,
         servedBy: change.engine,
@@ -436,45 +366,86 @@ export class LiveCall {
       });
     } else if (change.startFailures) {
       failoverReason = change.startFailures;
-      this.failoverMs = change.at - this.connectStartedAt;
       this.log.warn('Failed over to another engine', {
         chosen,
         servedBy: change.engine,
         failoverReason,
-        failoverMs: this.failoverMs,
+        failoverMs: this.meter.failover,
       });
     }
     this.writer?.engine({
       servedBy: change.engine,
       failoverReason,
       conversationId: change.conversationId,
-      use: this.engineUse(),
+      use: this.meter.use(),
     });
     this.deps.onEngineChosen?.({
       callSid: this.callSid,
       chosen,
       servedBy: change.engine,
       failoverReason,
-      failoverMs: this.failoverMs,
+      failoverMs: this.meter.failover,
       midCall: change.previous !== undefined,
     });
   }
 
-  private recordEngineUse(): void {
-    const use = this.engineUse();
-    if (use) this.writer?.engineUse(use);
+  /** The playback and turn-taking for a (new) engine: its items and replies start afresh. */
+  private serve(change: EngineChange): Serving {
+    const engine = change.engine;
+    const bridgeCuts = change.capabilities.truncateOnBargeIn;
+    const playback = new AgentPlayback(this.streamSid, (message) => this.leg.send(message), bridgeCuts);
+    const count = (what: TurnCount) => this.deps.onTurnCount?.(what, engine);
+    const observer: TurnObserver = {
+      turnLatency: (ms) => {
+        this.meter.turnLatency(ms);
+        this.deps.onTurnLatency?.(ms, engine);
+      },
+      bargeIn: () => count('bargeIn'),
+      falseInterruption: () => count('falseInterruption'),
+      turnSwallowed: () => count('turnSwallowed'),
+      event: (name, fields) => this.log.info(`Turn-taking: ${name}`, { ...fields, engine }),
+    };
+    const turns = new TurnTaking(
+      {
+        ...TURN_TAKING_DEFAULTS,
+        decides: change.capabilities.bargeIn === 'bridge',
+        interruptAfterMs: this.deps.bargeInMinMs,
+      },
+      {
+        pause: () => playback.pause(),
+        resume: () => playback.resume(this.latestMediaMs),
+        interrupt: () => this.interruptAgent(playback),
+        respond: () => {
+          this.cutItemId = undefined;
+          this.engineSession?.respond();
+        },
+        reprompt: () => {
+          this.engineSession?.instruct(
+            'The caller has said nothing for a few seconds. Briefly ask whether they are still there or need anything else.',
+          );
+          this.engineSession?.respond();
+        },
+      },
+      observer,
+      () => this.agentAudible(playback),
+      () => this.toolsRunning > 0,
+    );
+    return { engine, capabilities: change.capabilities, playback, turns };
   }
 
-  /** The engine segments so far (the current one up to now), failover time and turn latency. */
-  private engineUse(): EngineUse | undefined {
-    const current = this.segments.at(-1);
-    if (!current) return undefined;
-    current.endedAt = Math.max(current.endedAt, this.deps.now());
-    return {
-      engineSegments: this.segments,
-      failoverMs: this.failoverMs,
-      turnLatency: summariseLatency(this.latencies),
-    };
+  /** The bridge stopped the reply for good: cancel it and cut it at what the caller heard. */
+  private interruptAgent(playback: AgentPlayback): void {
+    this.engineSession?.cancelResponse();
+    const cut = playback.cut(this.latestMediaMs);
+    if (!cut) return;
+    this.cutItemId = cut.itemId;
+    this.engineSession?.truncate(cut.itemId, cut.audioEndMs);
+    this.transcript?.cut(cut.itemId, cut.audioEndMs, cut.deliveredMs);
+  }
+
+  private recordEngineUse(): void {
+    const use = this.meter.use();
+    if (use) this.writer?.engineUse(use);
   }
 
   /** MAX_CALL_SECONDS: a wrap-up notice a minute before, then the call ends after the goodbye. */
@@ -493,12 +464,15 @@ export class LiveCall {
 
   private async runTool(call: { callId: string; name: string; args: unknown }): Promise<void> {
     const started = this.deps.now();
-    const result = await this.deps.tools.run({
-      callSid: this.callSid,
-      remoteNumber: this.session ? remoteNumber(this.session) : '',
-      name: call.name,
-      args: call.args,
-    });
+    this.toolsRunning++;
+    const result = await this.deps.tools
+      .run({
+        callSid: this.callSid,
+        remoteNumber: this.session ? remoteNumber(this.session) : '',
+        name: call.name,
+        args: call.args,
+      })
+      .finally(() => this.toolsRunning--);
     if (this.phase === 'ended') return;
     this.engineSession?.sendToolResult(call.callId, result);
     this.writer?.toolCall({
@@ -525,40 +499,20 @@ export class LiveCall {
       () => this.deps.now() - this.lastAgentAudioAt >= AGENT_QUIET_MS,
       PLAYBACK_DRAIN_LIMIT_MS,
     );
-    await this.waitForPlayback();
+    if (this.phase !== 'ended')
+      await this.leg.waitForPlayback(this.streamSid, (fn, ms) => this.setTimer(fn, ms));
     if (this.phase === 'ended') return;
-    for (let attempt = 1; attempt <= HANG_UP_ATTEMPTS && this.deps.callControl; attempt++) {
-      try {
-        await this.deps.callControl.hangUp(this.callSid);
-        break;
-      } catch (error) {
-        this.log.warn('Hang-up through the Twilio API failed', { attempt, error: (error as Error).message });
-        if (attempt === HANG_UP_ATTEMPTS) {
-          this.log.error('Could not hang up; closing the stream instead');
-        } else {
-          // A call that ends meanwhile never resumes here: finish() clears the timer.
-          await new Promise<void>((resolve) => this.setTimer(resolve, HANG_UP_RETRY_MS * 2 ** (attempt - 1)));
-        }
-      }
+    if (this.deps.callControl) {
+      // A call that ends meanwhile never resumes here: finish() clears the pause's timer.
+      await hangUpWithRetries(
+        this.deps.callControl,
+        this.callSid,
+        this.log,
+        (ms) => new Promise<void>((resolve) => this.setTimer(resolve, ms)),
+        () => this.phase !== 'ended',
+      );
     }
     this.end(reason);
-  }
-
-  /** Resolves once Twilio has played everything queued so far (a mark echo), or after a limit. */
-  private waitForPlayback(): Promise<void> {
-    if (this.phase === 'ended' || this.twilio.readyState !== WebSocket.OPEN) return Promise.resolve();
-    const name = `drain-${this.deps.now()}`;
-    return new Promise<void>((resolve) => {
-      const timer = this.setTimer(() => settle(), PLAYBACK_DRAIN_LIMIT_MS);
-      const settle = () => {
-        this.markWaiters.delete(name);
-        clearTimeout(timer);
-        this.timers.delete(timer);
-        resolve();
-      };
-      this.markWaiters.set(name, settle);
-      this.sendTwilio(markMessage(this.streamSid, name));
-    });
   }
 
   private waitUntil(condition: () => boolean, limitMs: number): Promise<void> {
@@ -570,19 +524,6 @@ export class LiveCall {
       };
       check();
     });
-  }
-
-  private toEngine(payload: string): void {
-    const session = this.engineSession;
-    if (!session) return;
-    if (session.bufferedAmount() > MAX_BUFFERED_BYTES) this.overloaded('engine');
-    else session.sendCallerAudio(payload);
-  }
-
-  private sendTwilio(message: string): void {
-    if (this.twilio.readyState !== WebSocket.OPEN) return;
-    if (this.twilio.bufferedAmount > MAX_BUFFERED_BYTES) this.overloaded('twilio');
-    else this.twilio.send(message);
   }
 
   private overloaded(side: 'engine' | 'twilio'): void {
@@ -600,12 +541,6 @@ export class LiveCall {
     return timer;
   }
 
-  private closeTwilio(code: number, reason: string): void {
-    if (this.twilio.readyState === WebSocket.OPEN || this.twilio.readyState === WebSocket.CONNECTING) {
-      this.twilio.close(code, reason);
-    }
-  }
-
   /** Ends the call once: closes both sockets, stops every timer, records why. */
   private end(reason: string): void {
     if (this.phase === 'ended') {
@@ -615,21 +550,21 @@ export class LiveCall {
     const wasStarted = this.phase !== 'awaiting-start';
     this.phase = 'ended';
     this.connectAbort.abort();
+    this.serving?.turns.callEnded(this.deps.now());
     this.engineSession?.close();
-    this.closeTwilio(1000, 'call ended');
+    this.leg.close(1000, 'call ended');
     if (wasStarted) this.log.info('Call ended', { reason });
     this.recordEngineUse();
     this.writer?.ended(reason);
     this.finish();
   }
 
-  private finished = false;
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    for (const settle of [...this.markWaiters.values()]) settle();
+    this.leg.settleAll();
     this.queued.clear();
     void (this.writer?.flush() ?? Promise.resolve()).then(() => this.resolveDone());
   }

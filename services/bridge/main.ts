@@ -92,6 +92,7 @@ async function start(): Promise<void> {
     now: Date.now,
     onEngineChosen: (event) => metrics.engineChosen(event),
     onTurnLatency: (ms, engine) => metrics.turnLatency(ms, engine),
+    onTurnCount: (count, engine) => metrics.turnCount(count, engine),
     onActiveCallsChanged: (activeCalls) => {
       metrics.activeCalls(activeCalls);
       void protection.update(activeCalls);

@@ -1,6 +1,13 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { BRIDGE_METRICS, METRICS_NAMESPACE } from '../core/metric-names.js';
 import type { EngineName } from '../core/voice-engine.js';
+import type { TurnCount } from './live-call.js';
+
+const TURN_COUNT_METRICS: Record<TurnCount, string> = {
+  bargeIn: BRIDGE_METRICS.bargeIns,
+  falseInterruption: BRIDGE_METRICS.falseInterruptions,
+  turnSwallowed: BRIDGE_METRICS.turnsSwallowed,
+};
 
 /**
  * The bridge's CloudWatch metrics, written as embedded-metric-format log lines (Powertools), which
@@ -48,5 +55,21 @@ export class BridgeMetrics {
     const metric = this.metrics.singleMetric();
     metric.addDimension('engine', engine);
     metric.addMetric(BRIDGE_METRICS.turnLatency, MetricUnit.Milliseconds, ms);
+  }
+
+  /** Barge-ins, false interruptions and swallowed turns, per engine (the dashboard; swallowed is alarmed). */
+  turnCount(count: TurnCount, engine: EngineName): void {
+    this.countFor(TURN_COUNT_METRICS[count], engine);
+  }
+
+  /** An engine froze mid-call and was failed over (its own reason said `stalled`). */
+  engineStall(engine: EngineName): void {
+    this.countFor(BRIDGE_METRICS.engineStalls, engine);
+  }
+
+  private countFor(name: string, engine: EngineName): void {
+    const metric = this.metrics.singleMetric();
+    metric.addDimension('engine', engine);
+    metric.addMetric(name, MetricUnit.Count, 1);
   }
 }

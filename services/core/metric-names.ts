@@ -28,6 +28,14 @@ export const BRIDGE_METRICS = {
   callsWithoutEngine: 'CallsWithoutEngine',
   /** Milliseconds, extra dimension `engine`: caller stops speaking → first agent audio frame sent to Twilio. */
   turnLatency: 'TurnLatency',
+  /** Count, extra dimension `engine`: the caller interrupted the agent (its reply stopped for good). */
+  bargeIns: 'BargeIns',
+  /** Count, extra dimension `engine`: speech over the agent paused it, then proved a backchannel (resumed). */
+  falseInterruptions: 'FalseInterruptions',
+  /** Count, extra dimension `engine`: a caller turn with words never answered (must stay 0: alarmed). */
+  turnsSwallowed: 'TurnsSwallowed',
+  /** Count, extra dimension `engine`: the engine froze (no pings, no answer) and the call failed over. */
+  engineStalls: 'EngineStalls',
 } as const;
 
 /** Published by the Lambdas (service `bolt-voice-<stage>`). */

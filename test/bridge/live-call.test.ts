@@ -169,6 +169,7 @@ describe('a live call on the bridge', () => {
       await stream.sendAudio(Buffer.alloc(160, 0x00), { paced: false });
       await framesReceived(1);
       listener.callerTurnEnded();
+      listener.transcript('caller', 'Hello there.');
       listener.audio(agentAudio);
       await new Promise((resolve) => setTimeout(resolve, 300));
 
@@ -176,6 +177,7 @@ describe('a live call on the bridge', () => {
       await stream.sendAudio(Buffer.alloc(160, 0xff), { paced: false });
       await framesReceived(2);
       listener.callerTurnEnded();
+      listener.transcript('caller', 'Yes.');
       await new Promise((resolve) => setTimeout(resolve, 20));
       listener.audio(agentAudio);
 

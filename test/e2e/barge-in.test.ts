@@ -13,7 +13,7 @@ const report = (line: string) => {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('backchannel-proof barge-in on OpenAI (BARGE_IN_MIN_MS 600)', () => {
+describe('backchannel-proof barge-in on OpenAI (the bridge decides)', () => {
   let harness: Harness;
   beforeAll(async () => {
     // Agent audio at 4× real time, as the API streams it; the caller speaks in real time.
@@ -22,7 +22,7 @@ describe('backchannel-proof barge-in on OpenAI (BARGE_IN_MIN_MS 600)', () => {
   afterAll(() => harness.close());
   afterEach(() => expect(harness.openai.violations).toEqual([]));
 
-  it('lets "hmm. okay." pass: no clear, no cancel, no truncate, no reply, the whole answer heard', async () => {
+  it('lets "hmm. okay." pass: the agent pauses, then resumes where it paused; no cancel, no truncate, no reply', async () => {
     const { callSid, stream } = await harness.call();
     const session = await harness.openai.nextSession(5000);
     await session.waitForEvent('response.create', 1, 5000);
@@ -38,7 +38,8 @@ describe('backchannel-proof barge-in on OpenAI (BARGE_IN_MIN_MS 600)', () => {
     await sleep(500);
 
     expect(outcome.status).toBe('completed');
-    expect(stream.clears).toBe(0);
+    // One pause (a clear), then the held audio played: the whole answer is heard.
+    expect(stream.clears).toBe(1);
     const sent = session.events.map((e) => e.type);
     expect(sent).not.toContain('response.cancel');
     expect(sent).not.toContain('conversation.item.truncate');
@@ -72,13 +73,12 @@ describe('backchannel-proof barge-in on OpenAI (BARGE_IN_MIN_MS 600)', () => {
       audio_end_ms: number;
     };
     const outcome = await speaking;
-    report(`barge-in: caller speech start -> Twilio clear ${clearMs} ms (BARGE_IN_MIN_MS 600)`);
+    report(`barge-in: caller speech start -> Twilio clear (the agent paused) ${clearMs} ms`);
     expect(cancel).toBeDefined();
     expect(outcome.status).toBe('cancelled');
     expect(truncate.item_id).toBe(outcome.itemId);
     expect(truncate.audio_end_ms).toBeGreaterThan(0);
     expect(truncate.audio_end_ms).toBeLessThanOrEqual(Math.floor(stream.receivedBytes / 8));
-    expect(clearMs).toBeGreaterThanOrEqual(600);
     expect(session.errorsSent).toEqual([]);
 
     // The caller's turn ends: the bridge asks for the answer.

@@ -1,0 +1,30 @@
+import type { Logger } from '../core/logging.js';
+import type { CallControl } from '../core/ports.js';
+
+const HANG_UP_ATTEMPTS = 3;
+/** Before the second attempt; doubled before the third (a brief Twilio 5xx or network blip passes). */
+const HANG_UP_RETRY_MS = 250;
+
+/**
+ * Hangs the call up through Twilio's REST API, trying three times with a growing pause: a stream
+ * that just closed would run the apology the TwiML holds after `<Connect>`, so a hang-up that fails
+ * is worth a retry before the caller hears it. Resolves either way (the caller then closes the stream).
+ */
+export async function hangUpWithRetries(
+  callControl: CallControl,
+  callSid: string,
+  log: Logger,
+  pause: (ms: number) => Promise<void>,
+  stillLive: () => boolean,
+): Promise<void> {
+  for (let attempt = 1; attempt <= HANG_UP_ATTEMPTS && stillLive(); attempt++) {
+    try {
+      await callControl.hangUp(callSid);
+      return;
+    } catch (error) {
+      log.warn('Hang-up through the Twilio API failed', { attempt, error: (error as Error).message });
+      if (attempt === HANG_UP_ATTEMPTS) log.error('Could not hang up; closing the stream instead');
+      else await pause(HANG_UP_RETRY_MS * 2 ** (attempt - 1));
+    }
+  }
+}
