@@ -21,10 +21,10 @@ import { ULAW_BYTES_PER_MS } from '../../core/audio.js';
  */
 const FULL_SCALE_DB = 20 * Math.log10(32_768);
 const SNR_DB = 10;
-const BELOW_CALLER_DB = 12;
+const BELOW_CALLER_DB = 10;
 const ABSOLUTE_FLOOR_DB = -55;
-/** Before the caller has spoken on their own: a typical phone level (the gate is then −42 dBFS). */
-const INITIAL_CALLER_DB = -30;
+/** Before the caller has spoken on their own: a quiet phone level (the gate is then −42 dBFS). */
+const INITIAL_CALLER_DB = -32;
 /** How fast the caller's level follows their speech frames (a time constant of ~50 frames). */
 const CALLER_LEVEL_RATE = 0.02;
 const HANGOVER_FRAMES = 3;
