@@ -1,87 +1,33 @@
 import type WebSocket from 'ws';
-import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/audio.js';
-import type { BusinessProfileSource } from '../core/business-profile.js';
-import {
-  type CallSession,
-  type CallSessionStore,
-  ENGINE_OUTAGE,
-  remoteNumber,
-} from '../core/call-session.js';
+import { type CallSession, ENGINE_OUTAGE, remoteNumber } from '../core/call-session.js';
 import { forCall, logger } from '../core/logging.js';
 import { wrapUpInstruction } from '../core/persona.js';
-import type { CallControl } from '../core/ports.js';
-import { hashStreamToken } from '../core/stream-token.js';
-import type { ToolRunner } from '../core/tool-types.js';
 import {
   type EngineCallContext,
-  type EngineCapabilities,
   type EngineChange,
   type EngineListener,
-  type EngineName,
   type EngineSession,
   failoverOrder,
   type VoiceEngine,
 } from '../core/voice-engine.js';
-import { AgentPlayback } from './agent-playback.js';
 import { CallMeter } from './call-meter.js';
+import { CallTimers } from './call-timers.js';
 import { CallerAudioQueue } from './caller-audio-queue.js';
 import { FallbackEngine, NoEngineError } from './fallback-engine.js';
 import { hangUpWithRetries } from './hang-up.js';
 import { HeardTranscript } from './heard-transcript.js';
+import type { LiveCallDeps, TurnCount } from './live-call-deps.js';
+import { ServingEngine } from './serving-engine.js';
 import { SessionWriter } from './session-writer.js';
-import { callerFrameLevel } from './turn-taking/caller-vad.js';
-import { TURN_TAKING_DEFAULTS, type TurnObserver, TurnTaking } from './turn-taking/turn-taking.js';
+import { claimStream } from './stream-claim.js';
 import { MAX_BUFFERED_BYTES, PLAYBACK_DRAIN_LIMIT_MS, TwilioLeg, type TwilioStart } from './twilio-leg.js';
 
 /** The agent is done talking once no audio arrived for this long (used before a hang-up). */
 const AGENT_QUIET_MS = 1_200;
 /** How long before MAX_CALL_SECONDS the agent is told to wrap up. */
 const WRAP_UP_NOTICE_MS = 60_000;
-/** Untracked playback (no marks): the agent counts as audible this long after its last audio. */
-const AUDIBLE_AFTER_AUDIO_MS = 300;
-
-/** Turn-taking outcomes counted per engine (metrics). */
-export type TurnCount = 'bargeIn' | 'falseInterruption' | 'turnSwallowed';
-
-export interface LiveCallDeps {
-  accountSid: string;
-  business: { name: string; timezone: string };
-  engineConnectTimeoutMs: number;
-  /** Caller speech over the agent this long is an interruption (`bargeIn: 'bridge'` engines). */
-  bargeInMinMs: number;
-  /** The call's length limit: a minute before it the agent is told to wrap up; at it the call ends. */
-  maxCallSeconds: number;
-  sessions: CallSessionStore;
-  engines: Partial<Record<EngineName, VoiceEngine>>;
-  tools: ToolRunner;
-  callControl?: CallControl;
-  now: () => number;
-  /** The business's own knowledge, read per call (cached by the source); absent: none on file. */
-  businessProfile?: BusinessProfileSource;
-  /** Caller stops speaking → first agent audio sent, once per answered turn, on every engine (metrics). */
-  onTurnLatency?: (ms: number, engine: EngineName) => void;
-  /** Barge-ins, false interruptions and swallowed turns, per engine (metrics). */
-  onTurnCount?: (count: TurnCount, engine: EngineName) => void;
-  /** Told which engine serves a call: at start (with a start failover) and after each mid-call switch (metrics). */
-  onEngineChosen?: (event: {
-    callSid: string;
-    chosen: EngineName;
-    servedBy?: EngineName;
-    failoverReason?: string;
-    failoverMs?: number;
-    /** A switch after the call had started (the serving engine dropped). */
-    midCall?: boolean;
-  }) => void;
-}
 
 type Phase = 'awaiting-start' | 'claiming' | 'connecting' | 'live' | 'ended';
-
-interface Serving {
-  engine: EngineName;
-  capabilities: EngineCapabilities;
-  playback: AgentPlayback;
-  turns: TurnTaking;
-}
 
 /**
  * One phone call on the bridge, orchestrated: the Twilio leg, the engine (one session to the call: a
@@ -89,6 +35,8 @@ interface Serving {
  * session writer. Created per accepted WebSocket; `done` settles once the call has ended and its
  * writes are flushed.
  */
+export type { LiveCallDeps, TurnCount } from './live-call-deps.js';
+
 export class LiveCall {
   private phase: Phase = 'awaiting-start';
   private log = logger;
@@ -102,18 +50,15 @@ export class LiveCall {
   private streamSid = '';
   private session: CallSession | undefined;
   private engineSession: EngineSession | undefined;
-  private serving: Serving | undefined;
+  private serving: ServingEngine | undefined;
   private writer: SessionWriter | undefined;
   private transcript: HeardTranscript | undefined;
   private malformedLogged = false;
   private latestMediaMs = 0;
-  private lastAgentAudioAt = 0;
   private connectStartedAt = 0;
   private toolsRunning = 0;
   private readonly earlyAudio: Array<[payload: string, itemId: string | undefined]> = [];
-  /** Audio of a response the bridge stopped is stale: dropped until the engine moves on. */
-  private cutItemId: string | undefined;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers: CallTimers;
   private readonly connectAbort = new AbortController();
   private endingAfterPlayback = false;
   private finished = false;
@@ -127,17 +72,14 @@ export class LiveCall {
     private readonly deps: LiveCallDeps,
   ) {
     this.meter = new CallMeter(deps.now);
+    this.timers = new CallTimers(deps.now);
     this.leg = new TwilioLeg(twilio, {
       start: (start) => {
         if (this.phase === 'awaiting-start') void this.begin(start);
         else this.malformed('a second start');
       },
       media: (payload, timestampMs) => this.onCallerAudio(payload, timestampMs),
-      mark: (name) => {
-        if (this.serving?.playback.onMark(name, this.latestMediaMs)) {
-          this.serving.turns.playbackChanged(this.deps.now());
-        }
-      },
+      mark: (name) => this.serving?.mark(name),
       dtmf: (digit) => this.engineSession?.sendKeypress(digit),
       stop: () => this.end('caller-hung-up'),
       closed: (reason, detail) => {
@@ -169,11 +111,7 @@ export class LiveCall {
 
   /** A live caller frame: measured for turn-taking, then passed on untouched. */
   private toEngine(payload: string): void {
-    this.serving?.turns.callerFrame(
-      callerFrameLevel(payload),
-      base64ByteLength(payload) / ULAW_BYTES_PER_MS,
-      this.deps.now(),
-    );
+    this.serving?.callerAudio(payload);
     const session = this.engineSession;
     if (!session) return;
     if (session.bufferedAmount() > MAX_BUFFERED_BYTES) this.overloaded('engine');
@@ -191,33 +129,16 @@ export class LiveCall {
     this.callSid = start.callSid;
     this.streamSid = start.streamSid;
     this.log = forCall(start.callSid);
-    const token = start.customParameters.token;
-    const refuse = (why: string) => {
-      this.log.warn('Refused a media stream', { why });
-      this.phase = 'ended';
-      this.leg.close(1008, 'stream not authorised');
-      this.finish();
-    };
-    if (start.accountSid !== this.deps.accountSid)
-      return refuse('the stream belongs to another Twilio account');
-    if (!token) return refuse('no stream token');
-    if (start.customParameters.callSid && start.customParameters.callSid !== start.callSid) {
-      return refuse('the token was issued for another call');
-    }
     // Read alongside the token check; the source caches and never rejects (worst case: no profile).
     const profile = this.deps.businessProfile?.current();
-    let session: CallSession | undefined;
-    try {
-      session = await this.deps.sessions.claimStream(
-        start.callSid,
-        hashStreamToken(token),
-        start.streamSid,
-        this.deps.now(),
-      );
-    } catch (error) {
-      return refuse(`the session store failed: ${(error as Error).message}`);
+    const claim = await claimStream(start, this.deps.accountSid, this.deps.sessions, this.deps.now());
+    if ('refused' in claim) {
+      this.log.warn('Refused a media stream', { why: claim.refused });
+      this.phase = 'ended';
+      this.leg.close(1008, 'stream not authorised');
+      return this.finish();
     }
-    if (!session) return refuse('unknown, already used, expired or wrong stream token');
+    const session = claim.session;
     this.session = session;
     this.writer = new SessionWriter(this.deps.sessions, this.callSid, this.deps.now);
     this.transcript = new HeardTranscript(this.writer);
@@ -286,11 +207,10 @@ export class LiveCall {
     return {
       audio: (payload, itemId) => {
         if (!live()) return; // the engine's codec checked the payload is base64
-        if (itemId !== undefined && itemId === this.cutItemId) return;
         this.onAgentAudio(payload, itemId);
       },
       interruption: () => {
-        if (live()) this.serving?.playback.cut(this.latestMediaMs);
+        if (live()) this.serving?.engineInterrupted();
       },
       callerSpeechStarted: () => {},
       callerTurnEnded: () => {
@@ -332,28 +252,18 @@ export class LiveCall {
       this.earlyAudio.push([payload, itemId]);
       return;
     }
-    const now = this.deps.now();
-    this.lastAgentAudioAt = now;
+    if (!serving.agentAudio(payload, itemId)) return;
     const failoverMs = this.meter.agentAudio();
     if (failoverMs !== undefined) {
       this.log.info('The new engine speaks after a mid-call failover', { failoverMs });
       this.recordEngineUse();
     }
-    serving.turns.agentAudio(now);
-    serving.playback.play(payload, itemId, this.latestMediaMs);
-  }
-
-  /** Whether the caller can hear the agent now (audio queued at Twilio, or arriving right now). */
-  private agentAudible(playback: AgentPlayback): boolean {
-    if (playback.isPaused()) return false;
-    return playback.isPlaying() || this.deps.now() - this.lastAgentAudioAt < AUDIBLE_AFTER_AUDIO_MS;
   }
 
   private onEngineChanged(change: EngineChange): void {
     this.meter.engineChanged(change, this.connectStartedAt);
     this.serving?.turns.engineChanged();
     this.serving = this.serve(change);
-    this.cutItemId = undefined;
     for (const [payload, itemId] of this.earlyAudio.splice(0)) this.onAgentAudio(payload, itemId);
     const chosen = this.session?.provider ?? change.engine;
     let failoverReason: string | undefined;
@@ -389,58 +299,30 @@ export class LiveCall {
     });
   }
 
-  /** The playback and turn-taking for a (new) engine: its items and replies start afresh. */
-  private serve(change: EngineChange): Serving {
+  /** The floor for a (new) engine: its items, replies and playback start afresh. */
+  private serve(change: EngineChange): ServingEngine {
     const engine = change.engine;
-    const bridgeCuts = change.capabilities.truncateOnBargeIn;
-    const playback = new AgentPlayback(this.streamSid, (message) => this.leg.send(message), bridgeCuts);
     const count = (what: TurnCount) => this.deps.onTurnCount?.(what, engine);
-    const observer: TurnObserver = {
-      turnLatency: (ms) => {
-        this.meter.turnLatency(ms);
-        this.deps.onTurnLatency?.(ms, engine);
-      },
-      bargeIn: () => count('bargeIn'),
-      falseInterruption: () => count('falseInterruption'),
-      turnSwallowed: () => count('turnSwallowed'),
-      event: (name, fields) => this.log.info(`Turn-taking: ${name}`, { ...fields, engine }),
-    };
-    const turns = new TurnTaking(
-      {
-        ...TURN_TAKING_DEFAULTS,
-        decides: change.capabilities.bargeIn === 'bridge',
-        interruptAfterMs: this.deps.bargeInMinMs,
-      },
-      {
-        pause: () => playback.pause(),
-        resume: () => playback.resume(this.latestMediaMs),
-        interrupt: () => this.interruptAgent(playback),
-        respond: () => {
-          this.cutItemId = undefined;
-          this.engineSession?.respond();
+    return new ServingEngine(engine, change.capabilities, {
+      streamSid: this.streamSid,
+      send: (message) => this.leg.send(message),
+      session: () => this.engineSession,
+      transcript: () => this.transcript,
+      mediaMs: () => this.latestMediaMs,
+      now: this.deps.now,
+      busy: () => this.toolsRunning > 0,
+      interruptAfterMs: this.deps.bargeInMinMs,
+      observer: {
+        turnLatency: (ms) => {
+          this.meter.turnLatency(ms);
+          this.deps.onTurnLatency?.(ms, engine);
         },
-        reprompt: () => {
-          this.engineSession?.instruct(
-            'The caller has said nothing for a few seconds. Briefly ask whether they are still there or need anything else.',
-          );
-          this.engineSession?.respond();
-        },
+        bargeIn: () => count('bargeIn'),
+        falseInterruption: () => count('falseInterruption'),
+        turnSwallowed: () => count('turnSwallowed'),
+        event: (name, fields) => this.log.info(`Turn-taking: ${name}`, { ...fields, engine }),
       },
-      observer,
-      () => this.agentAudible(playback),
-      () => this.toolsRunning > 0,
-    );
-    return { engine, capabilities: change.capabilities, playback, turns };
-  }
-
-  /** The bridge stopped the reply for good: cancel it and cut it at what the caller heard. */
-  private interruptAgent(playback: AgentPlayback): void {
-    this.engineSession?.cancelResponse();
-    const cut = playback.cut(this.latestMediaMs);
-    if (!cut) return;
-    this.cutItemId = cut.itemId;
-    this.engineSession?.truncate(cut.itemId, cut.audioEndMs);
-    this.transcript?.cut(cut.itemId, cut.audioEndMs, cut.deliveredMs);
+    });
   }
 
   private recordEngineUse(): void {
@@ -451,7 +333,7 @@ export class LiveCall {
   /** MAX_CALL_SECONDS: a wrap-up notice a minute before, then the call ends after the goodbye. */
   private scheduleCallLimit(): void {
     const limitMs = this.deps.maxCallSeconds * 1000;
-    this.setTimer(
+    this.timers.set(
       () => {
         this.log.info('The call nears its length limit; the agent is told to wrap up');
         this.engineSession?.instruct(wrapUpInstruction());
@@ -459,7 +341,7 @@ export class LiveCall {
       // A minute before the limit; for a limit of a few minutes or less, in its last third.
       limitMs - Math.min(WRAP_UP_NOTICE_MS, limitMs / 3),
     );
-    this.setTimer(() => void this.hangUpAfterGoodbye('max-call-duration'), limitMs);
+    this.timers.set(() => void this.hangUpAfterGoodbye('max-call-duration'), limitMs);
   }
 
   private async runTool(call: { callId: string; name: string; args: unknown }): Promise<void> {
@@ -495,50 +377,30 @@ export class LiveCall {
   private async hangUpAfterGoodbye(reason: string): Promise<void> {
     if (this.endingAfterPlayback) return;
     this.endingAfterPlayback = true;
-    await this.waitUntil(
-      () => this.deps.now() - this.lastAgentAudioAt >= AGENT_QUIET_MS,
+    const live = () => this.phase !== 'ended';
+    await this.timers.waitUntil(
+      () => this.deps.now() - (this.serving?.lastAgentAudioAt ?? 0) >= AGENT_QUIET_MS,
       PLAYBACK_DRAIN_LIMIT_MS,
     );
-    if (this.phase !== 'ended')
-      await this.leg.waitForPlayback(this.streamSid, (fn, ms) => this.setTimer(fn, ms));
-    if (this.phase === 'ended') return;
+    if (live()) await this.leg.waitForPlayback(this.streamSid, (fn, ms) => this.timers.set(fn, ms));
+    if (!live()) return;
     if (this.deps.callControl) {
-      // A call that ends meanwhile never resumes here: finish() clears the pause's timer.
+      // A call that ends meanwhile never resumes here: the pause's timer is cleared with the call.
       await hangUpWithRetries(
         this.deps.callControl,
         this.callSid,
         this.log,
-        (ms) => new Promise<void>((resolve) => this.setTimer(resolve, ms)),
-        () => this.phase !== 'ended',
+        (ms) => this.timers.pause(ms),
+        live,
       );
     }
     this.end(reason);
-  }
-
-  private waitUntil(condition: () => boolean, limitMs: number): Promise<void> {
-    const deadline = this.deps.now() + limitMs;
-    return new Promise<void>((resolve) => {
-      const check = () => {
-        if (this.phase === 'ended' || condition() || this.deps.now() >= deadline) return resolve();
-        this.setTimer(check, 100);
-      };
-      check();
-    });
   }
 
   private overloaded(side: 'engine' | 'twilio'): void {
     if (this.phase === 'ended') return;
     this.log.error('A socket cannot keep up; ending the call rather than buffering without limit', { side });
     this.end(`${side}-backpressure`);
-  }
-
-  private setTimer(fn: () => void, ms: number): NodeJS.Timeout {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    this.timers.add(timer);
-    return timer;
   }
 
   /** Ends the call once: closes both sockets, stops every timer, records why. */
@@ -562,8 +424,7 @@ export class LiveCall {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.timers.clearAll();
     this.leg.settleAll();
     this.queued.clear();
     void (this.writer?.flush() ?? Promise.resolve()).then(() => this.resolveDone());

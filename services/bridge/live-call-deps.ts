@@ -1,0 +1,40 @@
+import type { BusinessProfileSource } from '../core/business-profile.js';
+import type { CallSessionStore } from '../core/call-session.js';
+import type { CallControl } from '../core/ports.js';
+import type { ToolRunner } from '../core/tool-types.js';
+import type { EngineName, VoiceEngine } from '../core/voice-engine.js';
+
+/** What a live call needs from outside: configuration, the stores and engines, and the metric hooks. */
+/** Turn-taking outcomes counted per engine (metrics). */
+export type TurnCount = 'bargeIn' | 'falseInterruption' | 'turnSwallowed';
+
+export interface LiveCallDeps {
+  accountSid: string;
+  business: { name: string; timezone: string };
+  engineConnectTimeoutMs: number;
+  /** Caller speech over the agent this long is an interruption (`bargeIn: 'bridge'` engines). */
+  bargeInMinMs: number;
+  /** The call's length limit: a minute before it the agent is told to wrap up; at it the call ends. */
+  maxCallSeconds: number;
+  sessions: CallSessionStore;
+  engines: Partial<Record<EngineName, VoiceEngine>>;
+  tools: ToolRunner;
+  callControl?: CallControl;
+  now: () => number;
+  /** The business's own knowledge, read per call (cached by the source); absent: none on file. */
+  businessProfile?: BusinessProfileSource;
+  /** Caller stops speaking → first agent audio sent, once per answered turn, on every engine (metrics). */
+  onTurnLatency?: (ms: number, engine: EngineName) => void;
+  /** Barge-ins, false interruptions and swallowed turns, per engine (metrics). */
+  onTurnCount?: (count: TurnCount, engine: EngineName) => void;
+  /** Told which engine serves a call: at start (with a start failover) and after each mid-call switch (metrics). */
+  onEngineChosen?: (event: {
+    callSid: string;
+    chosen: EngineName;
+    servedBy?: EngineName;
+    failoverReason?: string;
+    failoverMs?: number;
+    /** A switch after the call had started (the serving engine dropped). */
+    midCall?: boolean;
+  }) => void;
+}

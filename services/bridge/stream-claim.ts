@@ -1,0 +1,32 @@
+import type { CallSession, CallSessionStore } from '../core/call-session.js';
+import { hashStreamToken } from '../core/stream-token.js';
+import type { TwilioStart } from './twilio-leg.js';
+
+export type StreamClaim = { session: CallSession } | { refused: string };
+
+/**
+ * Whether a media stream may become a call: it must belong to our Twilio account, carry the one-time
+ * token the inbound webhook minted for this very call, and that token must not have been used or
+ * expired. The claim is atomic in the session store, so a replayed `start` can never open a second
+ * engine session for one call.
+ */
+export async function claimStream(
+  start: TwilioStart,
+  accountSid: string,
+  sessions: CallSessionStore,
+  now: number,
+): Promise<StreamClaim> {
+  const token = start.customParameters.token;
+  if (start.accountSid !== accountSid) return { refused: 'the stream belongs to another Twilio account' };
+  if (!token) return { refused: 'no stream token' };
+  if (start.customParameters.callSid && start.customParameters.callSid !== start.callSid) {
+    return { refused: 'the token was issued for another call' };
+  }
+  let session: CallSession | undefined;
+  try {
+    session = await sessions.claimStream(start.callSid, hashStreamToken(token), start.streamSid, now);
+  } catch (error) {
+    return { refused: `the session store failed: ${(error as Error).message}` };
+  }
+  return session ? { session } : { refused: 'unknown, already used, expired or wrong stream token' };
+}
