@@ -288,6 +288,13 @@ export class Monitoring extends Construct {
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
       });
+      alarm(`TurnsSwallowed${engine === 'elevenlabs' ? 'ElevenLabs' : 'OpenAi'}`, {
+        alarmDescription: `A caller's words on ${engine} were never answered (the turn-taking must answer every turn)`,
+        metric: bridgeMetric(BRIDGE_METRICS.turnsSwallowed, 'Sum', { [METRIC_DIMENSIONS.engine]: engine }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+      });
     }
 
     alarm('ScheduleDeadLetters', {
@@ -329,6 +336,17 @@ export class Monitoring extends Construct {
         title: 'Turn latency per engine (ms)',
         left: ENGINE_NAMES.flatMap((engine) => ['p50', 'p90'].map((p) => turnLatency(engine, p))),
         leftAnnotations: [{ value: ALARM_THRESHOLDS.turnLatencyP90Ms, label: 'p90 target' }],
+        ...wide,
+      }),
+      new GraphWidget({
+        title: 'Turn-taking per engine (barge-ins, false interruptions, swallowed turns, stalls)',
+        left: ENGINE_NAMES.flatMap((engine) =>
+          (['bargeIns', 'falseInterruptions', 'turnsSwallowed', 'engineStalls'] as const).map((name) =>
+            bridgeMetric(BRIDGE_METRICS[name], 'Sum', { [METRIC_DIMENSIONS.engine]: engine }).with({
+              label: `${engine} ${BRIDGE_METRICS[name]}`,
+            }),
+          ),
+        ),
         ...wide,
       }),
       new GraphWidget({

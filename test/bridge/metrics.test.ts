@@ -35,6 +35,20 @@ describe('BridgeMetrics', () => {
     else process.env.POWERTOOLS_METRICS_DISABLED = before;
   });
 
+  it.each([
+    ['bargeIn', 'BargeIns'],
+    ['falseInterruption', 'FalseInterruptions'],
+    ['turnSwallowed', 'TurnsSwallowed'],
+  ] as const)('counts %s as %s, per engine', (count, name) => {
+    const [metric] = emitted(() => new BridgeMetrics('BoltVoice', 'bridge').turnCount(count, 'openai'));
+    expect(metric).toMatchObject({ [name]: 1, engine: 'openai', service: 'bridge' });
+  });
+
+  it('counts an engine stall per engine', () => {
+    const [metric] = emitted(() => new BridgeMetrics('BoltVoice', 'bridge').engineStall('elevenlabs'));
+    expect(metric).toMatchObject({ EngineStalls: 1, engine: 'elevenlabs' });
+  });
+
   it('publishes TurnLatency in milliseconds with the engine as a dimension', () => {
     const [metric] = emitted(() => new BridgeMetrics('BoltVoice', 'bridge').turnLatency(640, 'openai'));
     expect(metric).toMatchObject({ TurnLatency: 640, engine: 'openai', service: 'bridge' });

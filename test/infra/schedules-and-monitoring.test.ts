@@ -266,6 +266,20 @@ describe('alarms an operator needs after a first deploy', () => {
       Stat: 'p90',
     });
   });
+
+  it.each([
+    ['ElevenLabs', 'elevenlabs'],
+    ['OpenAi', 'openai'],
+  ])('fire when a caller turn on %s goes unanswered (TurnsSwallowed must stay 0)', (suffix, engine) => {
+    expect(alarm(`TurnsSwallowed${suffix}`)).toMatchObject({
+      Namespace: 'BoltVoice',
+      MetricName: 'TurnsSwallowed',
+      Dimensions: expect.arrayContaining([{ Name: 'engine', Value: engine }]),
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
 });
 
 describe('dashboard', () => {
@@ -290,6 +304,10 @@ describe('dashboard', () => {
       'bolt-voice-test-bridge',
       'HTTPCode_ELB_5XX_Count',
       'WebhookSignatureRefusals',
+      'BargeIns',
+      'FalseInterruptions',
+      'TurnsSwallowed',
+      'EngineStalls',
     ]) {
       expect(body).toContain(needle);
     }
