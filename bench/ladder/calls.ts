@@ -78,8 +78,9 @@ export class BenchCall {
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     const seq = this.callerSeq++;
     const payload = stampedPayload(this.index, seq, performance.now());
+    // Twilio's own field order (docs/protocols.md §3), so the bridge's fast path is what is measured.
     ws.send(
-      `{"event":"media","sequenceNumber":"${seq + 2}","streamSid":"${this.streamSid}","media":{"track":"inbound","chunk":"${seq + 1}","timestamp":"${seq * 20}","payload":"${payload}"}}`,
+      `{"event":"media","sequenceNumber":"${seq + 2}","media":{"track":"inbound","chunk":"${seq + 1}","timestamp":"${seq * 20}","payload":"${payload}"},"streamSid":"${this.streamSid}"}`,
     );
     this.stats.callerSent++;
   }

@@ -75,10 +75,68 @@ export type TwilioInbound =
 export type TwilioMalformed = { event: 'malformed'; error: string };
 
 /**
- * Parses one text frame from Twilio. Never throws. The result is the message itself (no wrapper),
- * so a caller frame costs `JSON.parse` and one small object.
+ * Parses one text frame from Twilio. Never throws. The result is the message itself (no wrapper);
+ * a caller frame as Twilio writes it costs one scan and one small object.
  */
 export function parseTwilioMessage(text: string): TwilioInbound | TwilioMalformed {
+  return scanMedia(text) ?? parseAny(text);
+}
+
+const MEDIA_HEAD = '{"event":"media","sequenceNumber":"';
+const MEDIA_TRACK = '","media":{"track":"inbound","chunk":"';
+const MEDIA_TIMESTAMP = '","timestamp":"';
+const MEDIA_PAYLOAD = '","payload":"';
+const MEDIA_SID = '"},"streamSid":"';
+
+/**
+ * The media fast path: a caller frame exactly as Twilio writes it (docs/protocols.md §3, field
+ * order and all) is read by position, with no `JSON.parse` and no intermediate objects. Anything
+ * else, including the same message with its fields reordered, spaced or escaped, returns undefined
+ * and goes through the full parser, which applies the same rules.
+ */
+export function scanMedia(text: string): TwilioInbound | undefined {
+  if (!text.startsWith(MEDIA_HEAD)) return undefined;
+  let at = digitsEnd(text, MEDIA_HEAD.length);
+  if (at < 0 || !text.startsWith(MEDIA_TRACK, at)) return undefined;
+  at = digitsEnd(text, at + MEDIA_TRACK.length);
+  if (at < 0 || !text.startsWith(MEDIA_TIMESTAMP, at)) return undefined;
+  const timestampStart = at + MEDIA_TIMESTAMP.length;
+  at = digitsEnd(text, timestampStart);
+  if (at < 0 || !text.startsWith(MEDIA_PAYLOAD, at)) return undefined;
+  const timestampMs = Number(text.slice(timestampStart, at));
+  const payloadStart = at + MEDIA_PAYLOAD.length;
+  const payloadEnd = text.indexOf('"', payloadStart);
+  if (payloadEnd < 0 || !text.startsWith(MEDIA_SID, payloadEnd)) return undefined;
+  const sidStart = payloadEnd + MEDIA_SID.length;
+  const sidEnd = text.length - 2;
+  if (sidEnd <= sidStart || !text.endsWith('"}') || !isSid(text, sidStart, sidEnd)) return undefined;
+  const payload = text.slice(payloadStart, payloadEnd);
+  return isBase64(payload) ? { event: 'media', payload, timestampMs } : undefined;
+}
+
+/** The end of a run of 1–15 decimal digits followed by `"` at `start`, or -1. */
+function digitsEnd(text: string, start: number): number {
+  let at = start;
+  while (at < text.length && at - start <= 15) {
+    const code = text.charCodeAt(at);
+    if (code === 34) return at > start ? at : -1;
+    if (code < 48 || code > 57) return -1;
+    at++;
+  }
+  return -1;
+}
+
+function isSid(text: string, start: number, end: number): boolean {
+  for (let at = start; at < end; at++) {
+    const code = text.charCodeAt(at);
+    const alnum = (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+    if (!alnum) return false;
+  }
+  return true;
+}
+
+/** The full parser: every message, any field order; the reference the fast path must agree with. */
+export function parseAny(text: string): TwilioInbound | TwilioMalformed {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

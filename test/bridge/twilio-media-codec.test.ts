@@ -1,9 +1,16 @@
+import fc from 'fast-check';
 import {
   clearMessage,
   markMessage,
   mediaMessage,
+  parseAny,
   parseTwilioMessage,
+  scanMedia,
 } from '../../services/bridge/twilio-media-codec';
+
+/** A caller frame exactly as Twilio writes it (docs/protocols.md §3: its field order). */
+const twilioMedia = (sequence: string, chunk: string, timestamp: string, payload: string, sid = 'MZ1') =>
+  `{"event":"media","sequenceNumber":"${sequence}","media":{"track":"inbound","chunk":"${chunk}","timestamp":"${timestamp}","payload":"${payload}"},"streamSid":"${sid}"}`;
 
 const start = {
   event: 'start',
@@ -25,6 +32,48 @@ const media = (payload: string, track = 'inbound') =>
     streamSid: 'MZ1',
     media: { track, chunk: '1', timestamp: '40', payload },
   });
+
+describe('Twilio media fast path', () => {
+  const digits = fc.stringMatching(/^[0-9]{1,15}$/);
+  const payload = fc
+    .uint8Array({ minLength: 1, maxLength: 400 })
+    .map((b) => Buffer.from(b).toString('base64'));
+
+  it('reads Twilio-ordered caller frames exactly as the full parser does', () => {
+    fc.assert(
+      fc.property(digits, digits, digits, payload, (sequence, chunk, timestamp, audio) => {
+        const text = twilioMedia(sequence, chunk, timestamp, audio);
+        const fast = scanMedia(text);
+        expect(fast).toEqual({ event: 'media', payload: audio, timestampMs: Number(timestamp) });
+        expect(fast).toEqual(parseAny(text));
+      }),
+    );
+  });
+
+  it('never disagrees with the full parser on a damaged frame: it answers the same or steps aside', () => {
+    const base = twilioMedia('3', '1', '40', Buffer.alloc(160, 7).toString('base64'));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: base.length - 1 }),
+        fc.constantFrom('"', '\\', 'x', '1', ' ', '}', ',', '=', '+', 'A'),
+        fc.boolean(),
+        (at, char, insert) => {
+          const text = base.slice(0, at) + char + base.slice(insert ? at : at + 1);
+          const fast = scanMedia(text);
+          if (fast !== undefined) expect(fast).toEqual(parseAny(text));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('steps aside for a reordered, spaced or outbound frame (the full parser decides)', () => {
+    expect(scanMedia(media('AAAA'))).toBeUndefined();
+    expect(scanMedia(twilioMedia('3', '1', '40', 'AAAA').replace('"inbound"', '"outbound"'))).toBeUndefined();
+    expect(scanMedia(twilioMedia('3', '1', '40', 'AAAA').replace(',"media"', ', "media"'))).toBeUndefined();
+    expect(parseTwilioMessage(media('AAAA'))).toEqual({ event: 'media', payload: 'AAAA', timestampMs: 40 });
+  });
+});
 
 describe('Twilio media codec', () => {
   it('parses start with its custom parameters', () => {
