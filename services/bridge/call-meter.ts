@@ -1,4 +1,5 @@
 import type { EngineSegment, EngineUse } from '../core/call-session.js';
+import type { Logger } from '../core/logging.js';
 import { summariseLatency } from '../core/turn-latency.js';
 import { addUsage, type EngineChange, type EngineName, type EngineUsage } from '../core/voice-engine.js';
 
@@ -62,4 +63,32 @@ export class CallMeter {
       turnLatency: summariseLatency(this.latencies),
     };
   }
+}
+
+/** Logs a failover the change records, and returns its reason for the call session (none at a clean start). */
+export function describeEngineChange(
+  change: EngineChange,
+  chosen: EngineName,
+  failoverMs: number | undefined,
+  log: Logger,
+): string | undefined {
+  if (change.previous) {
+    const failoverReason = `${change.previous.engine}: ${change.previous.reason}`;
+    log.warn('Failed over to another engine mid-call', {
+      from: change.previous.engine,
+      servedBy: change.engine,
+      failoverReason,
+    });
+    return failoverReason;
+  }
+  if (change.startFailures) {
+    log.warn('Failed over to another engine', {
+      chosen,
+      servedBy: change.engine,
+      failoverReason: change.startFailures,
+      failoverMs,
+    });
+    return change.startFailures;
+  }
+  return undefined;
 }

@@ -1,5 +1,7 @@
 import type { Logger } from '../core/logging.js';
 import type { CallControl } from '../core/ports.js';
+import type { CallTimers } from './call-timers.js';
+import { PLAYBACK_DRAIN_LIMIT_MS, type TwilioLeg } from './twilio-leg.js';
 
 const HANG_UP_ATTEMPTS = 3;
 /** Before the second attempt; doubled before the third (a brief Twilio 5xx or network blip passes). */
@@ -27,4 +29,27 @@ export async function hangUpWithRetries(
       else await pause(HANG_UP_RETRY_MS * 2 ** (attempt - 1));
     }
   }
+}
+
+/**
+ * The conversation is over (`end_call`, the engine's goodbye close, the length limit): let the agent
+ * finish, let Twilio play it, then hang up through the REST API. Hanging up, not closing the stream:
+ * a stream that just ends would run the apology the TwiML holds after `<Connect>`.
+ */
+export async function hangUpAfterGoodbye(call: {
+  callSid: string;
+  streamSid: string;
+  leg: TwilioLeg;
+  timers: CallTimers;
+  callControl?: CallControl;
+  log: Logger;
+  /** The agent has stopped sending audio. */
+  agentQuiet: () => boolean;
+  live: () => boolean;
+}): Promise<void> {
+  await call.timers.waitUntil(call.agentQuiet, PLAYBACK_DRAIN_LIMIT_MS);
+  if (call.live()) await call.leg.waitForPlayback(call.streamSid, (fn, ms) => call.timers.set(fn, ms));
+  if (!call.live() || !call.callControl) return;
+  // A call that ends meanwhile never resumes here: the pause's timer is cleared with the call.
+  await hangUpWithRetries(call.callControl, call.callSid, call.log, (ms) => call.timers.pause(ms), call.live);
 }

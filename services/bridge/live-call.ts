@@ -10,17 +10,18 @@ import {
   failoverOrder,
   type VoiceEngine,
 } from '../core/voice-engine.js';
-import { CallMeter } from './call-meter.js';
+import { CallMeter, describeEngineChange } from './call-meter.js';
 import { CallTimers } from './call-timers.js';
+import { CallTools } from './call-tools.js';
 import { CallerAudioQueue } from './caller-audio-queue.js';
 import { FallbackEngine, NoEngineError } from './fallback-engine.js';
-import { hangUpWithRetries } from './hang-up.js';
+import { hangUpAfterGoodbye } from './hang-up.js';
 import { HeardTranscript } from './heard-transcript.js';
 import type { LiveCallDeps, TurnCount } from './live-call-deps.js';
 import { ServingEngine } from './serving-engine.js';
 import { SessionWriter } from './session-writer.js';
-import { claimStream } from './stream-claim.js';
-import { MAX_BUFFERED_BYTES, PLAYBACK_DRAIN_LIMIT_MS, TwilioLeg, type TwilioStart } from './twilio-leg.js';
+import { claimStream, engineContextFor } from './stream-claim.js';
+import { MAX_BUFFERED_BYTES, TwilioLeg, type TwilioStart } from './twilio-leg.js';
 
 /** The agent is done talking once no audio arrived for this long (used before a hang-up). */
 const AGENT_QUIET_MS = 1_200;
@@ -56,7 +57,7 @@ export class LiveCall {
   private malformedLogged = false;
   private latestMediaMs = 0;
   private connectStartedAt = 0;
-  private toolsRunning = 0;
+  private tools: CallTools | undefined;
   private readonly earlyAudio: Array<[payload: string, itemId: string | undefined]> = [];
   private readonly timers: CallTimers;
   private readonly connectAbort = new AbortController();
@@ -141,6 +142,13 @@ export class LiveCall {
     const session = claim.session;
     this.session = session;
     this.writer = new SessionWriter(this.deps.sessions, this.callSid, this.deps.now);
+    this.tools = new CallTools(this.deps.tools, {
+      callSid: this.callSid,
+      remoteNumber: remoteNumber(session),
+      now: this.deps.now,
+      writer: () => this.writer,
+      liveSession: () => (this.phase === 'ended' ? undefined : this.engineSession),
+    });
     this.transcript = new HeardTranscript(this.writer);
     if (this.phase !== 'claiming') {
       // The caller hung up while we checked the token.
@@ -148,7 +156,14 @@ export class LiveCall {
       return this.finish();
     }
     this.phase = 'connecting';
-    await this.connectEngine(session, this.engineContext(session, await profile));
+    const context = engineContextFor(session, {
+      streamSid: this.streamSid,
+      business: this.deps.business,
+      tools: this.deps.tools.definitions(),
+      now: this.deps.now(),
+      businessProfile: await profile,
+    });
+    await this.connectEngine(session, context);
   }
 
   /**
@@ -184,22 +199,6 @@ export class LiveCall {
       this.log.error('No engine could take the call; the caller hears the apology', { reason });
       this.end(`${ENGINE_OUTAGE}: ${reason}`);
     }
-  }
-
-  private engineContext(session: CallSession, businessProfile: EngineCallContext['businessProfile']) {
-    return {
-      callSid: session.callSid,
-      streamSid: this.streamSid,
-      direction: session.direction,
-      remoteNumber: remoteNumber(session),
-      businessName: this.deps.business.name,
-      businessTimezone: this.deps.business.timezone,
-      now: this.deps.now(),
-      customer: session.customer,
-      outboundReason: session.outboundReason,
-      businessProfile,
-      tools: this.deps.tools.definitions(),
-    } satisfies EngineCallContext;
   }
 
   private listener(): EngineListener {
@@ -266,23 +265,7 @@ export class LiveCall {
     this.serving = this.serve(change);
     for (const [payload, itemId] of this.earlyAudio.splice(0)) this.onAgentAudio(payload, itemId);
     const chosen = this.session?.provider ?? change.engine;
-    let failoverReason: string | undefined;
-    if (change.previous) {
-      failoverReason = `${change.previous.engine}: ${change.previous.reason}`;
-      this.log.warn('Failed over to another engine mid-call', {
-        from: change.previous.engine,
-        servedBy: change.engine,
-        failoverReason,
-      });
-    } else if (change.startFailures) {
-      failoverReason = change.startFailures;
-      this.log.warn('Failed over to another engine', {
-        chosen,
-        servedBy: change.engine,
-        failoverReason,
-        failoverMs: this.meter.failover,
-      });
-    }
+    const failoverReason = describeEngineChange(change, chosen, this.meter.failover, this.log);
     this.writer?.engine({
       servedBy: change.engine,
       failoverReason,
@@ -310,7 +293,7 @@ export class LiveCall {
       transcript: () => this.transcript,
       mediaMs: () => this.latestMediaMs,
       now: this.deps.now,
-      busy: () => this.toolsRunning > 0,
+      busy: () => this.tools?.running === true,
       interruptAfterMs: this.deps.bargeInMinMs,
       observer: {
         turnLatency: (ms) => {
@@ -345,56 +328,27 @@ export class LiveCall {
   }
 
   private async runTool(call: { callId: string; name: string; args: unknown }): Promise<void> {
-    const started = this.deps.now();
-    this.toolsRunning++;
-    const result = await this.deps.tools
-      .run({
-        callSid: this.callSid,
-        remoteNumber: this.session ? remoteNumber(this.session) : '',
-        name: call.name,
-        args: call.args,
-      })
-      .finally(() => this.toolsRunning--);
-    if (this.phase === 'ended') return;
-    this.engineSession?.sendToolResult(call.callId, result);
-    this.writer?.toolCall({
-      name: call.name,
-      args: call.args,
-      result,
-      at: started,
-      durationMs: this.deps.now() - started,
-    });
-    if (result.endsCall === 'hangup') void this.hangUpAfterGoodbye('agent-ended-call');
+    const endsCall = await this.tools?.run(call);
+    if (endsCall === 'hangup') void this.hangUpAfterGoodbye('agent-ended-call');
     // The tool already redirected the live call to a person: this stream is over.
-    if (result.endsCall === 'transfer') this.end('transferred');
+    if (endsCall === 'transfer') this.end('transferred');
   }
 
-  /**
-   * The conversation is over (`end_call`, the engine's goodbye close, the length limit): let the agent
-   * finish, let Twilio play it, then hang up through the REST API. Hanging up, not closing the stream:
-   * a stream that just ends would run the apology the TwiML holds after `<Connect>`.
-   */
+  /** The conversation is over (`end_call`, the engine's goodbye close, the length limit). */
   private async hangUpAfterGoodbye(reason: string): Promise<void> {
     if (this.endingAfterPlayback) return;
     this.endingAfterPlayback = true;
-    const live = () => this.phase !== 'ended';
-    await this.timers.waitUntil(
-      () => this.deps.now() - (this.serving?.lastAgentAudioAt ?? 0) >= AGENT_QUIET_MS,
-      PLAYBACK_DRAIN_LIMIT_MS,
-    );
-    if (live()) await this.leg.waitForPlayback(this.streamSid, (fn, ms) => this.timers.set(fn, ms));
-    if (!live()) return;
-    if (this.deps.callControl) {
-      // A call that ends meanwhile never resumes here: the pause's timer is cleared with the call.
-      await hangUpWithRetries(
-        this.deps.callControl,
-        this.callSid,
-        this.log,
-        (ms) => this.timers.pause(ms),
-        live,
-      );
-    }
-    this.end(reason);
+    await hangUpAfterGoodbye({
+      callSid: this.callSid,
+      streamSid: this.streamSid,
+      leg: this.leg,
+      timers: this.timers,
+      callControl: this.deps.callControl,
+      log: this.log,
+      agentQuiet: () => this.deps.now() - (this.serving?.lastAgentAudioAt ?? 0) >= AGENT_QUIET_MS,
+      live: () => this.phase !== 'ended',
+    });
+    if (this.phase !== 'ended') this.end(reason);
   }
 
   private overloaded(side: 'engine' | 'twilio'): void {
@@ -427,6 +381,9 @@ export class LiveCall {
     this.timers.clearAll();
     this.leg.settleAll();
     this.queued.clear();
-    void (this.writer?.flush() ?? Promise.resolve()).then(() => this.resolveDone());
+    // The call's end waits for its tools: their records are written before `done`.
+    void (this.tools?.settled() ?? Promise.resolve())
+      .then(() => this.writer?.flush())
+      .then(() => this.resolveDone());
   }
 }

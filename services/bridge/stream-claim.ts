@@ -1,5 +1,7 @@
-import type { CallSession, CallSessionStore } from '../core/call-session.js';
+import { type CallSession, type CallSessionStore, remoteNumber } from '../core/call-session.js';
 import { hashStreamToken } from '../core/stream-token.js';
+import type { ToolDefinition } from '../core/tool-types.js';
+import type { EngineCallContext } from '../core/voice-engine.js';
 import type { TwilioStart } from './twilio-leg.js';
 
 export type StreamClaim = { session: CallSession } | { refused: string };
@@ -29,4 +31,30 @@ export async function claimStream(
     return { refused: `the session store failed: ${(error as Error).message}` };
   }
   return session ? { session } : { refused: 'unknown, already used, expired or wrong stream token' };
+}
+
+/** Everything the engine is told about the call it serves, from the claimed session. */
+export function engineContextFor(
+  session: CallSession,
+  call: {
+    streamSid: string;
+    business: { name: string; timezone: string };
+    tools: ToolDefinition[];
+    now: number;
+    businessProfile: EngineCallContext['businessProfile'];
+  },
+): EngineCallContext {
+  return {
+    callSid: session.callSid,
+    streamSid: call.streamSid,
+    direction: session.direction,
+    remoteNumber: remoteNumber(session),
+    businessName: call.business.name,
+    businessTimezone: call.business.timezone,
+    now: call.now,
+    customer: session.customer,
+    outboundReason: session.outboundReason,
+    businessProfile: call.businessProfile,
+    tools: call.tools,
+  };
 }
