@@ -7,6 +7,8 @@ export interface BenchOptions {
   rungs: number[];
   windowMs: number;
   rampPerSecond: number;
+  /** Interleaved ours/relay pairs per rung; the ratio reported is their median. */
+  pairs: number;
   only?: 'ours' | 'relay';
   cpuProf: boolean;
   heapSnapshot: boolean;
@@ -25,6 +27,7 @@ const schema = z.object({
     .pipe(z.array(calls)),
   window: z.coerce.number().positive('more than 0 seconds').max(600),
   ramp: z.coerce.number().positive('more than 0 calls a second').max(1000),
+  pairs: z.coerce.number().int('whole pairs').min(1).max(15),
   only: z.enum(['ours', 'relay']).optional(),
 });
 
@@ -43,6 +46,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       'no-pin': { type: 'boolean', default: false },
       'heap-snapshot': { type: 'boolean', default: false },
       ramp: { type: 'string' },
+      pairs: { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -51,6 +55,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     rungs: values.rungs ?? (quick ? '10' : '50,100,200,300'),
     window: values.window ?? (quick ? 2 : 10),
     ramp: values.ramp ?? 20,
+    pairs: values.pairs ?? (quick ? 1 : 3),
     only: values.only,
   });
   if (!parsed.success) {
@@ -62,6 +67,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     rungs: parsed.data.rungs,
     windowMs: parsed.data.window * 1000,
     rampPerSecond: parsed.data.ramp,
+    pairs: parsed.data.pairs,
     only: parsed.data.only,
     cpuProf: values['cpu-prof'] === true,
     heapSnapshot: values['heap-snapshot'] === true,

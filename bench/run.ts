@@ -6,6 +6,7 @@
  *   npm run bench                        the full ladder: 50, 100, 200, 300 calls, 10 s windows
  *   npm run bench -- --quick             a smoke run in seconds (CI): 10 calls, no targets asserted
  *   npm run bench -- --rungs 100,300     chosen rungs;  --window 20  seconds per window
+ *   npm run bench -- --pairs 5           interleaved ours/relay pairs per rung (default 3; quick: 1)
  *   npm run bench -- --only ours         one side only; --cpu-prof  writes .cpuprofile files of each rung
  *   npm run bench -- --heap-snapshot     heap snapshots of the process under test, idle and with every call live
  *   npm run bench -- --ramp 20           new calls per second while a rung fills (default 20)
@@ -16,7 +17,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runExtras } from './extras';
-import { checkTargets, ladderSvg, ladderTable, type Rung, sizing } from './ladder/report';
+import { checkTargets, ladderSvg, ladderTable, type Rung, rungOf, sizing } from './ladder/report';
 import { choosePinning, type Mode, type RungResult, runRung } from './ladder/rung';
 import { type BenchOptions, parseBenchOptions } from './options';
 
@@ -48,32 +49,43 @@ async function main(): Promise<void> {
   const heapSnapshotDir = options.heapSnapshot ? join(outDir, 'heap') : undefined;
   if (heapSnapshotDir) mkdirSync(heapSnapshotDir, { recursive: true });
 
-  const rungs: Array<Partial<Record<Mode, RungResult>> & { calls: number }> = [];
+  // Each rung as interleaved ours/relay pairs (ours first, then relay first, …): the machine's speed
+  // drifts between runs, and a ratio taken within a pair, then the median over pairs, cancels most of it.
+  const rungs: Array<{ calls: number; pairs: Array<Partial<Record<Mode, RungResult>>> }> = [];
   for (const calls of options.rungs) {
-    const rung: Partial<Record<Mode, RungResult>> & { calls: number } = { calls };
-    for (const mode of modes) {
-      const result = await runRung(
-        mode,
-        {
-          calls,
-          rampPerSecond: options.rampPerSecond,
-          warmupMs: quick ? 500 : 2000,
-          windowMs,
-          cpuProfDir,
-          heapSnapshotDir,
-          pin,
-        },
-        progress,
-      );
-      rung[mode] = result;
-      progress(
-        `${mode.padEnd(5)} ${String(calls).padStart(4)} calls: ${result.cpuMicrosPerFrame.toFixed(1)} µs/frame, p99 ${result.caller.p99.toFixed(1)} / ${result.agent.p99.toFixed(1)} ms, lost ${result.caller.lost + result.agent.lost}, RSS ${result.rssPerCallKiB.toFixed(0)} KiB/call, setup p99 ${result.setup.p99.toFixed(1)} ms${result.generatorLimited ? ', GENERATOR-LIMITED' : result.generatorStarved ? ', generator late (machine busy)' : ''}`,
-      );
+    const pairs: Array<Partial<Record<Mode, RungResult>>> = [];
+    for (let p = 0; p < options.pairs; p++) {
+      const pair: Partial<Record<Mode, RungResult>> = {};
+      for (const mode of p % 2 === 0 ? modes : [...modes].reverse()) {
+        const result = await runRung(
+          mode,
+          {
+            calls,
+            rampPerSecond: options.rampPerSecond,
+            warmupMs: quick ? 500 : 2000,
+            windowMs,
+            cpuProfDir,
+            heapSnapshotDir,
+            pin,
+          },
+          progress,
+        );
+        pair[mode] = result;
+        progress(
+          `${mode.padEnd(5)} ${String(calls).padStart(4)} calls (pair ${p + 1}/${options.pairs}): ${result.cpuMicrosPerFrame.toFixed(1)} µs/frame, p99 ${result.caller.p99.toFixed(1)} / ${result.agent.p99.toFixed(1)} ms, lost ${result.caller.lost + result.agent.lost}, RSS ${result.rssPerCallKiB.toFixed(0)} KiB/call, setup p99 ${result.setup.p99.toFixed(1)} ms${result.generatorLimited ? ', GENERATOR-LIMITED' : result.generatorStarved ? ', generator late (machine busy)' : ''}`,
+        );
+      }
+      pairs.push(pair);
     }
-    rungs.push(rung);
+    rungs.push({ calls, pairs });
   }
   const loadAfter = loadavg();
-  const complete = rungs.filter((r): r is Rung => r.ours !== undefined && r.relay !== undefined);
+  const complete: Rung[] = rungs.flatMap(({ calls, pairs }) => {
+    const whole = pairs.filter(
+      (pair): pair is Record<Mode, RungResult> => pair.ours !== undefined && pair.relay !== undefined,
+    );
+    return whole.length > 0 ? [rungOf(calls, whole)] : [];
+  });
   const date = new Date().toISOString();
   const title = `Bolt Voice bridge vs bare relay, ${date.slice(0, 16).replace('T', ' ')} UTC, ${machine}`;
 

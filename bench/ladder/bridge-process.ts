@@ -6,10 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { writeHeapSnapshot } from 'node:v8';
-import { startLocalApp } from '../../services/local/app';
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../../test/support/twilio';
-import { PUBLIC_URL } from './calls';
-import { startRelay } from './relay';
+import { PUBLIC_URL } from './public-url';
 
 export type ChildRequest =
   | { type: 'usage'; collect: boolean; id: number; heapSnapshot?: string }
@@ -31,7 +28,10 @@ const send = (report: ChildReport) => process.send?.(report);
 async function main(): Promise<void> {
   let url: string;
   let close: () => Promise<void>;
+  // Each side loads only its own modules (the relay must not pay for ours' module graph).
   if (mode === 'ours') {
+    const { startLocalApp } = await import('../../services/local/app.js');
+    const { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } = await import('../../test/support/twilio.js');
     const app = await startLocalApp(
       {
         PORT: '0',
@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     url = app.stack.url;
     close = () => app.close();
   } else if (mode === 'relay') {
+    const { startRelay } = await import('./relay.js');
     const server = startRelay(engineApiUrl ?? '');
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -15,7 +15,16 @@ import { readStamp, stampedPayload } from './stamp';
  * agent frames at real-time pace). Both ends stamp what they send and time what they receive.
  */
 
-export const PUBLIC_URL = 'https://bolt-voice.test';
+import { PUBLIC_URL } from './public-url';
+
+export { PUBLIC_URL };
+
+/** The alignment of a 20 ms agent frame (a few characters of the reply, as ElevenLabs sends it). */
+const ALIGNMENT = JSON.stringify({
+  chars: ['h', 'e', 'l', 'l'],
+  char_start_times_ms: [0, 5, 10, 15],
+  char_durations_ms: [5, 5, 5, 5],
+});
 /** Frames stamped in the first second of a call: each one lost counts as "lost at start". */
 const START_FRAMES = 50;
 const USER_AUDIO_PREFIX = '{"user_audio_chunk":"';
@@ -77,7 +86,10 @@ export class BenchCall {
     const ws = this.twilio;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     const seq = this.callerSeq++;
-    const payload = stampedPayload(this.index, seq, performance.now());
+    // Callers talk part of the time: 2 s of speech in every 6 s, offset per call, so the bridge's
+    // speech measure runs both of its branches.
+    const speech = (seq + this.index * 37) % 300 < 100;
+    const payload = stampedPayload(this.index, seq, performance.now(), speech);
     // Twilio's own field order (docs/protocols.md §3), so the bridge's fast path is what is measured.
     ws.send(
       `{"event":"media","sequenceNumber":"${seq + 2}","media":{"track":"inbound","chunk":"${seq + 1}","timestamp":"${seq * 20}","payload":"${payload}"},"streamSid":"${this.streamSid}"}`,
@@ -90,7 +102,10 @@ export class BenchCall {
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     const seq = this.agentSeq++;
     const payload = stampedPayload(this.index, seq, performance.now());
-    ws.send(`{"type":"audio","audio_event":{"audio_base_64":"${payload}","event_id":${seq + 1}}}`);
+    // With the character alignment ElevenLabs sends on every audio event (docs/protocols.md §1).
+    ws.send(
+      `{"type":"audio","audio_event":{"audio_base_64":"${payload}","event_id":${seq + 1},"alignment":${ALIGNMENT}}}`,
+    );
     this.stats.agentSent++;
   }
 

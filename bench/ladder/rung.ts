@@ -96,8 +96,9 @@ class Child {
     dynamodbEndpoint: string,
     options: RungOptions,
   ): Promise<{ child: Child; url: string }> {
-    // `ours` runs with the container's Node flags (BRIDGE_NODE_FLAGS); the relay as anyone runs Node.
-    const nodeArgs = ['--import', 'tsx', '--expose-gc', ...(mode === 'ours' ? BRIDGE_NODE_FLAGS : [])];
+    // Both sides run with the container's Node flags (BRIDGE_NODE_FLAGS): a young generation capped
+    // for one side only would measure the flag, not the code.
+    const nodeArgs = ['--import', 'tsx', '--expose-gc', ...BRIDGE_NODE_FLAGS];
     if (options.cpuProfDir)
       nodeArgs.push(
         '--cpu-prof',

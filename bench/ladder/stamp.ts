@@ -1,3 +1,5 @@
+import { encodeUlawSample } from '../../services/local/web/mulaw';
+
 /**
  * Stamped audio frames: each 20 ms frame (160 bytes of μ-law, 216 base64 characters) carries the
  * call's index, the frame's sequence number and the time it was sent, in its first 16 bytes. The far
@@ -12,13 +14,20 @@ const HEAD_BYTES = 18;
 const HEAD_CHARS = 24;
 /** μ-law silence after the stamp; its base64 is computed once. */
 const TAIL = Buffer.alloc(FRAME_BYTES - HEAD_BYTES, 0xff).toString('base64');
+/** A voiced tail instead (a 200 Hz tone with harmonics at about −20 dBFS), as a talking caller sends. */
+const SPEECH_TAIL = Buffer.from(
+  Array.from({ length: FRAME_BYTES - HEAD_BYTES }, (_, i) => {
+    const t = (2 * Math.PI * 200 * i) / 8000;
+    return encodeUlawSample(0.1 * (Math.sin(t) + 0.5 * Math.sin(2 * t) + 0.25 * Math.sin(3 * t)));
+  }),
+).toString('base64');
 const head = Buffer.alloc(HEAD_BYTES, 0xff);
 
-export function stampedPayload(call: number, seq: number, sentAt: number): string {
+export function stampedPayload(call: number, seq: number, sentAt: number, speech = false): string {
   head.writeUInt32BE(call, 0);
   head.writeUInt32BE(seq, 4);
   head.writeDoubleBE(sentAt, 8);
-  return head.toString('base64') + TAIL;
+  return head.toString('base64') + (speech ? SPEECH_TAIL : TAIL);
 }
 
 export interface Stamp {
