@@ -86,6 +86,7 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
         tools ??= toolRunnerFor(config, adapters, {
           outbound: wire(context).outbound,
           usage: context.stores.usage,
+          callers: context.stores.sessions,
           now: options.now,
         });
         return buildLocalBridge(context, {
@@ -104,6 +105,7 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
         toolRunnerFor(config, adapters, {
           outbound: wired.outbound,
           usage: stack.stores.usage,
+          callers: stack.stores.sessions,
           now: options.now,
         }),
       engines,

@@ -11,7 +11,7 @@ import {
   shortText,
   toolArgs,
 } from './fields.js';
-import { customerFields, limitRefusal } from './limits.js';
+import { callerOf, customerFields, limitRefusal } from './limits.js';
 import { formatLocalDateTime, parseLocalDateTime, spokenDateTime } from './local-time.js';
 import { defineTool } from './tool.js';
 
@@ -108,8 +108,11 @@ export const bookAppointment = defineTool({
     // The event holds the slot; the CRM row follows. The database refuses an overlapping row (two
     // calls booking one slot at once): then our event goes and the caller hears "taken". If the
     // CRM is down, the booking stands and the row is kept with the tool call for finalisation.
-    // A phone other than the caller's own never changes what is stored for that number.
-    const customerInput = customerFields(phone, remoteNumber, { name: args.name, email: args.email });
+    // Only a verified caller's own number gets the name and email on its customer row.
+    const customerInput = customerFields(phone, await callerOf(context, phone), {
+      name: args.name,
+      email: args.email,
+    });
     const appointment = {
       callSid,
       start,

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { CallerVerification } from '../call-session.js';
 import type { Logger } from '../logging.js';
 import type { PlaceCallDeps } from '../place-call.js';
 import type { Calendar, CallControl, Crm, Mailer } from '../ports.js';
@@ -40,6 +41,11 @@ export interface ToolDeps {
   usage: UsageCounter;
   /** `BOOKING_HORIZON_DAYS`: no booking further ahead than this. */
   bookingHorizonDays: number;
+  /**
+   * Whether a call's caller is vouched for (the call table's sessions); absent: nobody is, and the
+   * tools never write name, email or business to a customer row.
+   */
+  callers?: CallerVerification;
 }
 
 /** One tool call in flight: the call it belongs to, the deps, and a logger that carries `callSid`. */

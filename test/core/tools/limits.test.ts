@@ -26,8 +26,8 @@ afterEach(async () => {
 });
 
 /** A tool runner as one bridge task has it; two of them over one table are two tasks. */
-async function task(overrides = {}) {
-  const h = await makeHarness({ overrides: { usage, ...overrides } });
+async function task(overrides = {}, verified = true) {
+  const h = await makeHarness({ verified, overrides: { usage, ...overrides } });
   cleanups.push(h.cleanup);
   return h;
 }
@@ -147,6 +147,58 @@ describe("a phone argument that is not the caller's own", () => {
 
     // The caller's own number is theirs to update.
     await h.run('save_lead', { name: 'Carol', email: 'carol@example.com' });
+    expect(await h.crm.upsertCustomer({ phone: CALLER })).toMatchObject({ name: 'Carol' });
+  });
+});
+
+describe('a caller whose number is not attested (anyone can claim it)', () => {
+  it("saves the lead and books, linked to the call, but never renames or re-addresses the number's customer", async () => {
+    const h = await task({}, false);
+    await h.crm.upsertCustomer({
+      phone: CALLER,
+      name: 'Carol',
+      email: 'carol@example.com',
+      business: 'Carol Co',
+    });
+
+    const lead = await h.run('save_lead', {
+      name: 'Mallory',
+      email: 'mallory@example.com',
+      business: 'Evil Inc',
+    });
+    expect(lead.ok).toBe(true);
+    const booked = await h.run('book_appointment', {
+      start: '2026-11-26T10:00',
+      name: 'Mallory',
+      email: 'mallory@example.com',
+    });
+    expect(booked.ok).toBe(true);
+
+    expect(await h.crm.upsertCustomer({ phone: CALLER })).toMatchObject({
+      name: 'Carol',
+      email: 'carol@example.com',
+      business: 'Carol Co',
+    });
+    const customerId = (await h.crm.upsertCustomer({ phone: CALLER })).id;
+    // What they said stays on the lead and the appointment, for the owner to judge.
+    expect(await h.crm.leadsBetween(0, NOW + 1)).toEqual([
+      expect.objectContaining({ name: 'Mallory', email: 'mallory@example.com', customerId, phone: CALLER }),
+    ]);
+    expect(await h.crm.appointmentsBetween(0, NOW + 1)).toEqual([
+      expect.objectContaining({ name: 'Mallory', email: 'mallory@example.com', customerId }),
+    ]);
+  });
+
+  it('a verification that cannot be read counts as unverified', async () => {
+    const h = await task({
+      callers: {
+        callerVerified: async () => {
+          throw new Error('ProvisionedThroughputExceededException');
+        },
+      },
+    });
+    await h.crm.upsertCustomer({ phone: CALLER, name: 'Carol' });
+    expect((await h.run('save_lead', { name: 'Mallory' })).ok).toBe(true);
     expect(await h.crm.upsertCustomer({ phone: CALLER })).toMatchObject({ name: 'Carol' });
   });
 });
