@@ -1,6 +1,7 @@
 import { emailKey, renderEmail } from '../email-document.js';
 import { AppointmentConflictError } from '../ports.js';
 import type { AppointmentRepair } from '../tool-types.js';
+import { firstValueOnly } from '../tool-usage.js';
 import { bookingProblem } from './availability.js';
 import {
   contactPhone,
@@ -13,7 +14,7 @@ import {
 } from './fields.js';
 import { callerOf, customerFields, limitRefusal } from './limits.js';
 import { formatLocalDateTime, parseLocalDateTime, spokenDateTime } from './local-time.js';
-import { defineTool } from './tool.js';
+import { defineTool, type ToolContext } from './tool.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -148,36 +149,15 @@ export const bookAppointment = defineTool({
       crmPending: Boolean(crmRepair),
     });
 
-    let confirmation = '';
-    if (args.email) {
-      try {
-        await deps.mailer.send(
-          renderEmail({
-            to: args.email,
-            subject: `Your appointment with ${deps.business.name}: ${when}`,
-            blocks: [
-              { kind: 'paragraph', lines: [`Hello ${args.name},`] },
-              {
-                kind: 'paragraph',
-                lines: [
-                  `Your appointment with ${deps.business.name} is booked for ${when} (${timezone}).`,
-                  ...(args.purpose ? [`Purpose: ${args.purpose}`] : []),
-                ],
-              },
-              { kind: 'paragraph', lines: ['If you need to change it, just call us back.'] },
-            ],
-            // The address and purpose are in the key: a retry that differs is another email, never a
-            // conflicting one under the same key.
-            idempotencyKey: emailKey('confirmation', key, args.email, args.purpose ?? ''),
-          }),
-        );
-        confirmation = ` A confirmation is on its way to ${args.email}.`;
-      } catch (error) {
-        // The booking stands; only the email failed, and the caller should know that.
-        log.error('booking confirmation email failed', { error });
-        confirmation = ' I could not send the confirmation email, but the booking is made.';
-      }
-    }
+    const confirmation = args.email
+      ? await sendConfirmation(context, {
+          key,
+          email: args.email,
+          name: args.name,
+          purpose: args.purpose,
+          when,
+        })
+      : '';
     return {
       ok: true,
       text: `Booked for ${when} (${localStart}) for ${args.name}.${confirmation}`,
@@ -185,3 +165,55 @@ export const bookAppointment = defineTool({
     };
   },
 });
+
+/**
+ * The booking's confirmation email, and what the agent adds to its answer. One booking confirms to
+ * one address with one text: a repeat of the booking (it finds its own event) with another address
+ * or purpose sends nothing, so the agent cannot be made to mail anyone many times with text the
+ * caller chose. And each confirmation counts against the email limits like a follow-up.
+ */
+async function sendConfirmation(
+  context: ToolContext,
+  booking: { key: string; email: string; name: string; purpose?: string; when: string },
+): Promise<string> {
+  const { deps, log } = context;
+  const { key, email, name, purpose, when } = booking;
+  const first = await firstValueOnly(
+    deps.usage,
+    `confirmation:${key}`,
+    `${email.toLowerCase()}\n${purpose ?? ''}`,
+    deps.now(),
+  );
+  if (!first) {
+    log.warn('A repeated booking asked for another confirmation: none sent');
+    return ' The confirmation went to the address given when it was booked.';
+  }
+  const refusal = await limitRefusal(context, 'email', `confirmation:${key}`, { recipient: email });
+  if (refusal) return ` ${refusal.text}`;
+  try {
+    await deps.mailer.send(
+      renderEmail({
+        to: email,
+        subject: `Your appointment with ${deps.business.name}: ${when}`,
+        blocks: [
+          { kind: 'paragraph', lines: [`Hello ${name},`] },
+          {
+            kind: 'paragraph',
+            lines: [
+              `Your appointment with ${deps.business.name} is booked for ${when} (${deps.business.timezone}).`,
+              ...(purpose ? [`Purpose: ${purpose}`] : []),
+            ],
+          },
+          { kind: 'paragraph', lines: ['If you need to change it, just call us back.'] },
+        ],
+        // One booking, one confirmation (above): a retry carries the same key and Resend sends once.
+        idempotencyKey: emailKey('confirmation', key),
+      }),
+    );
+    return ` A confirmation is on its way to ${email}.`;
+  } catch (error) {
+    // The booking stands; only the email failed, and the caller should know that.
+    log.error('booking confirmation email failed', { error });
+    return ' I could not send the confirmation email, but the booking is made.';
+  }
+}

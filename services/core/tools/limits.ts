@@ -11,16 +11,19 @@ export async function limitRefusal(
   context: ToolContext,
   action: LimitedAction,
   operation: string,
+  counted: { recipient?: string; at?: number } = {},
 ): Promise<ToolResult | undefined> {
   const { deps, callSid, remoteNumber, log } = context;
   const over = await overLimit({
     counter: deps.usage,
+    limits: deps.limits,
     action,
     callSid,
     callerNumber: remoteNumber,
     operation,
     timezone: deps.business.timezone,
     now: deps.now(),
+    ...counted,
   });
   if (!over) return undefined;
   log.warn('Tool limit reached: the agent was told it cannot', { action, limit: over });

@@ -4,7 +4,7 @@ import type { Logger } from '../logging.js';
 import type { PlaceCallDeps } from '../place-call.js';
 import type { Calendar, CallControl, Crm, Mailer } from '../ports.js';
 import type { ToolDefinition, ToolResult } from '../tool-types.js';
-import type { UsageCounter } from '../tool-usage.js';
+import type { ToolLimits, UsageCounter } from '../tool-usage.js';
 import type { BusinessSettings } from './availability.js';
 
 /** What `transfer_to_human` asks the Twilio adapter for: TwiML that says `say` and dials `to`. */
@@ -39,6 +39,8 @@ export interface ToolDeps {
   callbacks?: PlaceCallDeps;
   /** Counts emails, bookings and callbacks against `TOOL_LIMITS` (the call table in production). */
   usage: UsageCounter;
+  /** `TOOL_LIMITS` unless a test sets smaller ones. */
+  limits: ToolLimits;
   /** `BOOKING_HORIZON_DAYS`: no booking further ahead than this. */
   bookingHorizonDays: number;
   /**
