@@ -66,7 +66,7 @@ export function businessAdapters(config: Config, mode: AdapterMode): BusinessAda
 
 /** What placing a call needs besides the business adapters: call-table stores, a scheduler, the flag. */
 export interface OutboundWiring {
-  sessions: Pick<CallSessionStore, 'open'>;
+  sessions: Pick<CallSessionStore, 'open' | 'get'>;
   requests: OutboundRequestStore;
   scheduler: CallbackScheduler;
   providerFlag: ProviderFlag;

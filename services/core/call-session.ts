@@ -58,6 +58,8 @@ export interface CallSession {
   streamSid?: string;
   /** Outbound only: why we call, as given to `POST /calls`. */
   outboundReason?: string;
+  /** Outbound only: the idempotency key of the request that placed the call. */
+  outboundRequestId?: string;
   createdAt: number;
   streamingAt?: number;
   endedAt?: number;
