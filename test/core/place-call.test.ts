@@ -253,16 +253,7 @@ describe('placeCall resolves a request left placing (the outbound lease)', () =>
 
   test('after the lease, with no call at Twilio, the request is taken over and placed once', async () => {
     const h = outboundHarness();
-    // Crashed before Twilio was asked: the request exists, Twilio knows no call.
-    await h.requests.create({
-      idempotencyKey: 'req-001',
-      to: TO,
-      name: 'Ada Lovelace',
-      reason: 'Confirm Thursday appointment',
-      from: BUSINESS_NUMBER,
-      provider: 'elevenlabs',
-      createdAt: h.clock.now,
-    });
+    await crashedBeforeTwilio(h);
     h.clock.now += OUTBOUND_LEASE_MS + 1;
     const [a, b] = await Promise.all([placeCall(h.deps, request()), placeCall(h.deps, request())]);
     expect([a.kind, b.kind].sort()).toEqual(['duplicate', 'placed']);
