@@ -30,7 +30,7 @@ export type LimitedAction = 'email' | 'booking' | 'callback';
 export interface ActionLimits {
   perCall: number;
   perCallerPerDay: number;
-  /** Emails: per address (case-insensitive) per day. */
+  /** Per address (case-insensitive) an email goes to, per phone a booking is made under, per day. */
   perRecipientPerDay?: number;
   /** Every caller together. */
   perDay: number;
@@ -41,7 +41,7 @@ export type ToolLimits = Record<LimitedAction, ActionLimits>;
 export const TOOL_LIMITS: ToolLimits = {
   // Follow-ups and booking confirmations alike: both are mail from the business's domain.
   email: { perCall: 2, perCallerPerDay: 3, perRecipientPerDay: 2, perDay: 100 },
-  booking: { perCall: 2, perCallerPerDay: 3, perDay: 40 },
+  booking: { perCall: 2, perCallerPerDay: 3, perRecipientPerDay: 3, perDay: 40 },
   callback: { perCall: 1, perCallerPerDay: 2, perDay: 20 },
 };
 
@@ -67,7 +67,7 @@ export interface UsageCheck {
   callSid: string;
   /** The other party's number: the per-day scope (hashed, so no phone number becomes a key). */
   callerNumber: string;
-  /** An email's address: its per-recipient scope (hashed too). */
+  /** An email's address, a booking's phone: its per-recipient scope (hashed too). */
   recipient?: string;
   /** Identifies the operation (the tool's own idempotency key): a retry is not counted twice. */
   operation: string;

@@ -85,7 +85,9 @@ export const bookAppointment = defineTool({
           text: `I can only book up to ${deps.bookingHorizonDays} days ahead; please pick an earlier date.`,
         };
       }
-      const refusal = await limitRefusal(context, 'booking', key);
+      // Counted against the phone it is booked under too: rotating the claimed number does not
+      // let anyone fill the calendar in one person's name.
+      const refusal = await limitRefusal(context, 'booking', key, { recipient: phone });
       if (refusal) return refusal;
     }
 

@@ -173,6 +173,24 @@ describe('rotating the claimed number', () => {
     expect((await h.outbox()).filter((m) => m.to.toLowerCase() === 'victim@example.com')).toHaveLength(2);
   });
 
+  it("cannot fill the calendar under one person's number: three bookings a day per phone booked under", async () => {
+    const h = await task();
+    const victim = '+12025550177';
+    const booked = [];
+    for (const [i, number] of numbers.entries()) {
+      booked.push(
+        await h.run(
+          'book_appointment',
+          { start: `2026-11-26T1${i}:00`, name: `N${i}`, phone: victim },
+          sid(60 + i),
+          number,
+        ),
+      );
+    }
+    expect(booked.map((r) => r.ok)).toEqual([true, true, true, false]);
+    expect(booked[3]).toEqual({ ok: false, text: OVER_LIMIT_TEXT.booking });
+  });
+
   it('cannot flood the calendar or the mail: a daily total for the whole business', async () => {
     const limits: ToolLimits = {
       ...TOOL_LIMITS,
