@@ -51,7 +51,7 @@ export const OVER_LIMIT_TEXT: Record<LimitedAction, string> = {
     'I have already sent as many emails as I can for now. The owner will follow up with anything else you need.',
   booking:
     'I have already made as many bookings as I can for now. For more, the team will be glad to help directly.',
-  callback: 'I cannot arrange another call back for that day. The team will be in touch as planned.',
+  callback: 'I cannot arrange another call back. The team will be in touch as planned.',
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
