@@ -11,7 +11,7 @@ import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js
 import { isFinalCallStatus } from '../services/core/after-call-ports.js';
 import type { Config } from '../services/core/config.js';
 import { type FinaliseDeps, finaliseCall } from '../services/core/finalise-call.js';
-import { forCall } from '../services/core/logging.js';
+import { forCall, withMaskedErrors } from '../services/core/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
 import { lambdaAfterCall } from './commons/after-call.js';
 import { type HttpHandler, type HttpResult, textResponse } from './commons/http.js';
@@ -96,4 +96,4 @@ const callStatusHandler = lazily(async () => {
 });
 
 /** The Lambda entry point: adapters are built from the environment on the first invocation. */
-export const handler: HttpHandler = async (event) => (await callStatusHandler())(event);
+export const handler: HttpHandler = withMaskedErrors(async (event) => (await callStatusHandler())(event));

@@ -10,7 +10,7 @@
 import * as z from 'zod';
 import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import { type DigestDeps, type DigestOutcome, runDailyDigest } from '../services/core/daily-digest.js';
-import { logger } from '../services/core/logging.js';
+import { logger, withMaskedErrors } from '../services/core/logging.js';
 import { lambdaAfterCall } from './commons/after-call.js';
 import { lazily } from './runtime.js';
 
@@ -44,4 +44,6 @@ const dailyDigestHandler = lazily(async () => {
 });
 
 /** The Lambda entry point. */
-export const handler = async (event?: unknown): Promise<DigestOutcome> => (await dailyDigestHandler())(event);
+export const handler = withMaskedErrors(
+  async (event?: unknown): Promise<DigestOutcome> => (await dailyDigestHandler())(event),
+);

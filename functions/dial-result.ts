@@ -10,7 +10,7 @@ import * as z from 'zod';
 import { transferResultTwiml } from '../services/adapters/twilio/dial-twiml.js';
 import type { CallSessionStore } from '../services/core/call-session.js';
 import type { Config } from '../services/core/config.js';
-import { forCall } from '../services/core/logging.js';
+import { forCall, withMaskedErrors } from '../services/core/logging.js';
 import { DIAL_RESULT_PATH } from '../services/core/tools/transfer-to-human.js';
 import { type HttpHandler, type HttpResult, twimlResponse } from './commons/http.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
@@ -55,4 +55,4 @@ const dialResultHandler = lazily(async () => {
 });
 
 /** The Lambda entry point. */
-export const handler: HttpHandler = async (event) => (await dialResultHandler())(event);
+export const handler: HttpHandler = withMaskedErrors(async (event) => (await dialResultHandler())(event));

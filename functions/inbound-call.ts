@@ -11,7 +11,7 @@ import { connectStreamTwiml, emptyTwiml } from '../services/adapters/twilio/twim
 import { answerInboundCall } from '../services/core/answer-inbound.js';
 import type { CallSessionStore } from '../services/core/call-session.js';
 import type { Config } from '../services/core/config.js';
-import { forCall } from '../services/core/logging.js';
+import { forCall, withMaskedErrors } from '../services/core/logging.js';
 import type { Crm, ProviderFlag } from '../services/core/ports.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
 import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
@@ -85,4 +85,4 @@ const inboundHandler = lazily(async () => {
 });
 
 /** The Lambda entry point: adapters are built from the environment on the first invocation. */
-export const handler: HttpHandler = async (event) => (await inboundHandler())(event);
+export const handler: HttpHandler = withMaskedErrors(async (event) => (await inboundHandler())(event));

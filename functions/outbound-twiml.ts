@@ -11,7 +11,7 @@ import { voicemailTwiml } from '../services/adapters/twilio/voicemail-twiml.js';
 import type { OutboundRequestStore } from '../services/core/after-call-ports.js';
 import type { CallSessionStore } from '../services/core/call-session.js';
 import type { Config } from '../services/core/config.js';
-import { forCall } from '../services/core/logging.js';
+import { forCall, withMaskedErrors } from '../services/core/logging.js';
 import { answerOutboundCall, type OutboundTwiml } from '../services/core/outbound-answer.js';
 import { IDEMPOTENCY_KEY_PATTERN } from '../services/core/place-call.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
@@ -83,4 +83,4 @@ const outboundTwimlHandler = lazily(async () => {
 });
 
 /** The Lambda entry point: adapters are built from the environment on the first invocation. */
-export const handler: HttpHandler = async (event) => (await outboundTwimlHandler())(event);
+export const handler: HttpHandler = withMaskedErrors(async (event) => (await outboundTwimlHandler())(event));

@@ -9,7 +9,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { placeCallDepsFor } from '../services/adapters/from-config.js';
 import { eventBridgeSchedulerFor } from '../services/adapters/scheduler/callback-scheduler.js';
 import { ConfigError } from '../services/core/config.js';
-import { logger } from '../services/core/logging.js';
+import { logger, withMaskedErrors } from '../services/core/logging.js';
 import {
   type PlaceCallDeps,
   type PlaceCallOutcome,
@@ -94,7 +94,11 @@ export function createPlaceCallHandler(deps: PlaceCallHandlerDeps): PlaceCallHan
   return {
     http,
     scheduled,
-    handle: (event) => (isHttpEvent(event) ? http(event) : scheduled(event)),
+    // A due schedule's failure is thrown to the Lambda runtime, which logs it without our replacer.
+    handle: withMaskedErrors(
+      async (event: PlaceCallEvent): Promise<HttpResult | PlaceCallOutcome> =>
+        isHttpEvent(event) ? http(event) : scheduled(event),
+    ),
   };
 }
 
@@ -228,5 +232,7 @@ const placeCallHandler = lazily(async () => {
 });
 
 /** The Lambda entry point: `POST /calls` through API Gateway, or a callback schedule firing. */
-export const handler = async (event: PlaceCallEvent): Promise<HttpResult | PlaceCallOutcome> =>
-  (await placeCallHandler()).handle(event);
+export const handler = withMaskedErrors(
+  async (event: PlaceCallEvent): Promise<HttpResult | PlaceCallOutcome> =>
+    (await placeCallHandler()).handle(event),
+);

@@ -11,7 +11,7 @@ import {
   verifyElevenLabsSignature,
 } from '../services/adapters/elevenlabs/webhook-signature.js';
 import type { Config } from '../services/core/config.js';
-import { logger } from '../services/core/logging.js';
+import { logger, withMaskedErrors } from '../services/core/logging.js';
 import { REFUSAL_LOG_MESSAGES } from '../services/core/metric-names.js';
 import { type PostCallDeps, recordPostCall } from '../services/core/post-call.js';
 import { lambdaAfterCall } from './commons/after-call.js';
@@ -91,4 +91,4 @@ const postCallHandler = lazily(async () => {
 });
 
 /** The Lambda entry point: adapters are built from the environment on the first invocation. */
-export const handler: HttpHandler = async (event) => (await postCallHandler())(event);
+export const handler: HttpHandler = withMaskedErrors(async (event) => (await postCallHandler())(event));

@@ -4,7 +4,7 @@
  * in AWS (where a stand-in would silently lose leads and bookings).
  */
 import type { OutboundRequestStore } from '../core/after-call-ports.js';
-import type { CallSessionStore } from '../core/call-session.js';
+import type { CallerVerification, CallSessionStore } from '../core/call-session.js';
 import type { Config } from '../core/config.js';
 import type { OutboundSettings, PlaceCallDeps } from '../core/place-call.js';
 import type {
@@ -66,7 +66,7 @@ export function businessAdapters(config: Config, mode: AdapterMode): BusinessAda
 
 /** What placing a call needs besides the business adapters: call-table stores, a scheduler, the flag. */
 export interface OutboundWiring {
-  sessions: Pick<CallSessionStore, 'open'>;
+  sessions: Pick<CallSessionStore, 'open' | 'get'>;
   requests: OutboundRequestStore;
   scheduler: CallbackScheduler;
   providerFlag: ProviderFlag;
@@ -108,13 +108,15 @@ export interface ToolRunnerOptions {
   outbound?: OutboundWiring;
   /** The tool-usage counters (the call table's); without it they are per process. */
   usage?: UsageCounter;
+  /** The call table's sessions: whose number is vouched for, so their customer row may change. */
+  callers: CallerVerification;
 }
 
 /** The agent's tools over these adapters, with the business settings of the configuration. */
 export function toolRunnerFor(
   config: Config,
   adapters: BusinessAdapters,
-  options: ToolRunnerOptions = {},
+  options: ToolRunnerOptions,
 ): ToolRunner {
   const now = options.now ?? Date.now;
   return createToolRunner({
@@ -129,6 +131,7 @@ export function toolRunnerFor(
     publicUrl: config.publicUrl,
     callbacks: options.outbound ? placeCallDepsFor(config, adapters, options.outbound, now) : undefined,
     usage: options.usage,
+    callers: options.callers,
     bookingHorizonDays: config.bookingHorizonDays,
     now,
   });

@@ -86,6 +86,7 @@ async function start(): Promise<void> {
           }
         : undefined,
       usage: stores.usage,
+      callers: stores.sessions,
     }),
     callControl: adapters.callControl,
     businessProfile,

@@ -13,6 +13,12 @@ export const MAX_FRAME_BYTES = 64 * 1024;
  * call (it would otherwise hold a slot and the task's scale-in protection for up to an hour).
  */
 export const STREAM_START_TIMEOUT_MS = 10_000;
+/**
+ * Sockets waiting for `start` at once; past this, upgrades are refused (503). The handshake signature
+ * is the same for every connection, so whoever has seen one could otherwise open sockets without end.
+ * Twilio's `start` follows its handshake within milliseconds: real calls barely wait here.
+ */
+export const MAX_PENDING_STREAMS = 32;
 
 export interface BridgeDeps extends LiveCallDeps {
   authToken: string;
@@ -22,11 +28,16 @@ export interface BridgeDeps extends LiveCallDeps {
   onActiveCallsChanged?: (activeCalls: number) => void;
   /** Default `STREAM_START_TIMEOUT_MS`. */
   streamStartTimeoutMs?: number;
+  /** Default `MAX_PENDING_STREAMS`. */
+  maxPendingStreams?: number;
 }
 
 export interface Bridge {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Calls whose `start` arrived: what scale-in protection, `ActiveCalls` and `/health` count. */
   activeCalls(): number;
+  /** Sockets that have not sent `start` yet: not calls (closed after the start timeout). */
+  pendingStreams(): number;
   /** Stops taking new streams; resolves when every live call has ended on its own. */
   drain(): Promise<void>;
   /** Ends every call now and stops. */
@@ -41,12 +52,19 @@ export interface Bridge {
 export function createBridge(deps: BridgeDeps): Bridge {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   const calls = new Set<LiveCall>();
+  /** Accepted sockets before their `start`: they hold no protection and count as no call. */
+  const pending = new Set<LiveCall>();
+  const maxPending = deps.maxPendingStreams ?? MAX_PENDING_STREAMS;
   let draining = false;
   let drained: (() => void) | undefined;
 
   const changed = () => {
     deps.onActiveCallsChanged?.(calls.size);
-    if (draining && calls.size === 0) drained?.();
+    settled();
+  };
+  // A socket still waiting may yet start a call: a drain waits for it too.
+  const settled = () => {
+    if (draining && calls.size === 0 && pending.size === 0) drained?.();
   };
 
   return {
@@ -63,10 +81,24 @@ export function createBridge(deps: BridgeDeps): Bridge {
         });
         return reject(401, 'Unauthorized');
       }
+      if (pending.size >= maxPending) {
+        logger.warn('Refused a media stream: too many sockets are waiting for their start', {
+          pending: pending.size,
+        });
+        return reject(503, 'Service Unavailable');
+      }
       wss.handleUpgrade(request, socket, head, (ws) => {
         const call = new LiveCall(ws, deps);
-        calls.add(call);
-        changed();
+        pending.add(call);
+        // Registered after LiveCall's own listener, so `started` already reflects this frame.
+        const onFrame = () => {
+          if (!call.started) return;
+          ws.off('message', onFrame);
+          pending.delete(call);
+          calls.add(call);
+          changed();
+        };
+        ws.on('message', onFrame);
         const startTimer = setTimeout(() => {
           if (call.started) return; // `start` arrived: the call's own rules apply from here
           logger.warn('Closed a media stream that sent no start in time', {
@@ -76,26 +108,29 @@ export function createBridge(deps: BridgeDeps): Bridge {
         }, deps.streamStartTimeoutMs ?? STREAM_START_TIMEOUT_MS);
         void call.done.then(() => {
           clearTimeout(startTimer);
-          calls.delete(call);
-          changed();
+          ws.off('message', onFrame);
+          pending.delete(call);
+          if (calls.delete(call)) changed();
+          else settled();
         });
       });
     },
     activeCalls: () => calls.size,
+    pendingStreams: () => pending.size,
     drain() {
       draining = true;
-      if (calls.size === 0) return Promise.resolve();
+      if (calls.size === 0 && pending.size === 0) return Promise.resolve();
       return new Promise<void>((resolve) => {
         drained = resolve;
       });
     },
     async close() {
       draining = true;
-      const pending = [...calls].map((call) => {
+      const open = [...calls, ...pending].map((call) => {
         call.shutdown('bridge-shutdown');
         return call.done;
       });
-      await Promise.all(pending);
+      await Promise.all(open);
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

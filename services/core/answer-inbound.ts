@@ -70,6 +70,7 @@ export async function answerInboundCall(deps: AnswerInboundDeps, call: InboundCa
     to: call.to,
     provider,
     customer,
+    callerVerified: trusted,
     streamTokenHash: hashStreamToken(token),
     createdAt: startedAt,
   });

@@ -7,6 +7,20 @@ export type { EngineUsage };
 export type CallStatus = 'created' | 'streaming' | 'ended' | 'finalised';
 export type CallDirection = 'inbound' | 'outbound';
 
+/**
+ * Whether the other party is who their number says: an outbound call reached the number we dialled;
+ * an inbound one only when the carrier attested it (`callerVerified`).
+ */
+export function otherPartyVerified(call: Pick<CallSession, 'direction' | 'callerVerified'>): boolean {
+  return call.direction === 'outbound' || call.callerVerified === true;
+}
+
+/** What the tools ask before writing to the customer row of the caller's own number. */
+export interface CallerVerification {
+  /** `otherPartyVerified` of the call's session; false for an unknown call. */
+  callerVerified(callSid: string): Promise<boolean>;
+}
+
 /** The other party's number: the caller of an inbound call, the callee of an outbound one. */
 export function remoteNumber(call: { direction: CallDirection; from: string; to: string }): string {
   return call.direction === 'inbound' ? call.from : call.to;
@@ -32,12 +46,20 @@ export interface CallSession {
   /** The serving engine's conversation id (ElevenLabs), recorded when the conversation started. */
   conversationId?: string;
   customer?: KnownCustomer;
+  /**
+   * Inbound: the carrier vouched for `from` (STIR/SHAKEN "A", or `CALLER_CONTEXT_TRUST=any`). Only
+   * then may what the caller says (name, email, business) be written to that number's customer row:
+   * anyone can claim a number, and the next call from it is greeted with what is stored there.
+   */
+  callerVerified?: boolean;
   /** SHA-256 (hex) of the one-time stream token; the token itself is never stored. */
   streamTokenHash: string;
   status: CallStatus;
   streamSid?: string;
   /** Outbound only: why we call, as given to `POST /calls`. */
   outboundReason?: string;
+  /** Outbound only: the idempotency key of the request that placed the call. */
+  outboundRequestId?: string;
   createdAt: number;
   streamingAt?: number;
   endedAt?: number;

@@ -11,6 +11,7 @@ import { forCall } from './logging.js';
 import { isE164 } from './phone.js';
 import type { Crm, Lead } from './ports.js';
 import { emailField, nameField, shortText } from './tools/fields.js';
+import { customerFields } from './tools/limits.js';
 
 /** The data collection ids, a contract with the ElevenLabs agent (`agent:sync` defines them). */
 export const DATA_COLLECTION_IDS = {
@@ -42,6 +43,8 @@ export interface CollectedLeadInput {
   callSid: string;
   /** The other party's number: the lead's phone. */
   remoteNumber: string;
+  /** The call's number was vouched for (`otherPartyVerified`): only then may the customer row change. */
+  callerVerified: boolean;
   /** The lead the call's tools saved, if any. */
   existing?: Lead;
   analysis?: PostCallAnalysis;
@@ -69,7 +72,15 @@ export async function saveCollectedLead(
     return undefined;
   }
   const fill = Object.fromEntries(missing.map((field) => [field, collected[field]])) as CollectedLead;
-  const customer = await crm.upsertCustomer({ phone, name: fill.name, email: fill.email });
+  // The same rule as the tools: a lead under someone else's number, or from an unverified caller,
+  // leaves that number's customer row as it is.
+  const customer = await crm.upsertCustomer(
+    customerFields(
+      phone,
+      { number: input.remoteNumber, verified: input.callerVerified },
+      { name: fill.name, email: fill.email },
+    ),
+  );
   const lead = await crm.saveLead({
     customerId: existing?.customerId ?? customer.id,
     callSid: input.callSid,

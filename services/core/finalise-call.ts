@@ -15,7 +15,13 @@ import type {
 } from './after-call-ports.js';
 import { type CostRates, DEFAULT_COST_RATES, engineSegmentsOf, estimateCallCost } from './call-cost.js';
 import { type CallLinks, ENGINE_OUTAGE, summaryFromTurns, TRANSFER_UNANSWERED } from './call-report.js';
-import { type CallRecord, type CallSessionStore, isEngineOutage, remoteNumber } from './call-session.js';
+import {
+  type CallRecord,
+  type CallSessionStore,
+  isEngineOutage,
+  otherPartyVerified,
+  remoteNumber,
+} from './call-session.js';
 import { collectedLead, saveCollectedLead } from './collected-lead.js';
 import { forCall } from './logging.js';
 import { ownerCallEmail } from './owner-email.js';
@@ -130,6 +136,7 @@ async function fillLeadFromAnalysis(deps: FinaliseDeps, facts: CallFacts): Promi
   const lead = await saveCollectedLead(deps.crm, {
     callSid: row.callSid,
     remoteNumber: remoteNumber(row),
+    callerVerified: facts.callerVerified,
     existing: facts.links.lead,
     analysis: facts.analysis,
   });
@@ -222,6 +229,8 @@ interface CallFacts {
   row: CallRow;
   links: CallLinks;
   customerName?: string;
+  /** The other party is who their number says: the analysis may then fill their customer row. */
+  callerVerified: boolean;
   voicemail: boolean;
   business: { name: string; timezone: string };
   summarySource: 'analysis' | 'turns';
@@ -260,6 +269,7 @@ async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<
     row,
     links,
     customerName: record?.session.customer?.name,
+    callerVerified: record !== undefined && otherPartyVerified(record.session),
     voicemail: record?.session.endReason === 'voicemail',
     business: deps.business,
     summarySource: analysisSummary ? 'analysis' : 'turns',

@@ -16,13 +16,52 @@ export const logger = new Logger({
     typeof value === 'string' ? redactPersonalData(value) : value,
 });
 
-const E164_ANYWHERE = /\+[1-9]\d{6,14}/g;
-const EMAIL_ANYWHERE = /[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})/g;
+// A plus (or its URL encoding, `%2B`) and 7 to 15 digits, separators allowed: +1 (202) 555-0143.
+const INTERNATIONAL = /(?:\+|%2[Bb])\s?\(?\d(?:[\s().-]{0,2}\d){6,14}/g;
+// North American forms without the plus: (202) 555-0143, 202.555.0143, 1-202-555-0143.
+const NATIONAL = /(?<![\w.+%-])(?:1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?![\w-])/g;
+// Any other bare run of 10 to 15 digits (a number abroad, `00` prefixed, or E.164 without its plus).
+const DIGIT_RUN = /(?<![\w.+%-])\d{10,15}(?![\w-])/g;
+const EMAIL_ANYWHERE = /[A-Za-z0-9._%+-]+(?:@|%40)([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})/g;
+/** Nothing to redact without one of these: most log strings skip the replacements. */
+const MAYBE_PERSONAL = /[+@%]|\d{7}|\d[\s().-]\d/;
 
-/** Masks phone numbers (`+1202•••••43`) and email addresses (`•••@example.com`) in free text. */
+/**
+ * Masks phone numbers (`+1202•••••43`) and email addresses (`•••@example.com`) in free text: in
+ * E.164, formatted, without the plus, or URL-encoded (as SDK errors quote what they were sent).
+ * Errs towards masking: a ten-digit epoch in a message is masked like a number.
+ */
 export function redactPersonalData(text: string): string {
-  if (!text.includes('+') && !text.includes('@')) return text; // the common case, cheaply
-  return text.replace(E164_ANYWHERE, (number) => maskPhone(number)).replace(EMAIL_ANYWHERE, '•••@$1');
+  if (!MAYBE_PERSONAL.test(text)) return text;
+  return text
+    .replace(EMAIL_ANYWHERE, '•••@$1')
+    .replace(INTERNATIONAL, (number) => maskPhone(number.replace(/%2b/i, '+')))
+    .replace(NATIONAL, (number) => maskPhone(number))
+    .replace(DIGIT_RUN, (number) => maskPhone(number));
+}
+
+/**
+ * `fn` with whatever it throws redacted (message and stack): for Lambda entry points, whose thrown
+ * errors the runtime logs itself, without our replacer (Twilio's "not authorized to call +1…").
+ */
+export function withMaskedErrors<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await fn(...args);
+    } catch (error) {
+      throw maskedError(error);
+    }
+  };
+}
+
+function maskedError(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(redactPersonalData(String(error)));
+  const masked = new Error(redactPersonalData(error.message));
+  masked.name = error.name;
+  masked.stack = error.stack === undefined ? undefined : redactPersonalData(error.stack);
+  return masked;
 }
 
 /**

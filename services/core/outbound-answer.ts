@@ -112,6 +112,7 @@ async function sessionBase(
       customer: s.customer,
       streamTokenHash: s.streamTokenHash,
       outboundReason: s.outboundReason,
+      outboundRequestId: s.outboundRequestId,
       createdAt: s.createdAt,
     };
   }

@@ -21,7 +21,7 @@ import type { CallSessionStore, NewCallSession } from './call-session.js';
 import { chooseProvider, lookUpCustomer } from './call-setup.js';
 import { forCall, logger } from './logging.js';
 import { isE164, maskPhone } from './phone.js';
-import type { CallbackScheduler, CallControl, CallLookup, Crm, ProviderFlag } from './ports.js';
+import type { CallbackScheduler, CallControl, CallLookup, Crm, ProviderFlag, TwilioCall } from './ports.js';
 import { routeUrl, WEBHOOK_ROUTES } from './routes.js';
 import { hashStreamToken, newStreamToken } from './stream-token.js';
 import type { EngineName } from './voice-engine.js';
@@ -87,7 +87,8 @@ export interface OutboundSettings {
 
 export interface PlaceCallDeps {
   settings: OutboundSettings;
-  sessions: Pick<CallSessionStore, 'open'>;
+  /** `get`: whether a call Twilio lists was recorded by another request (a stale request's check). */
+  sessions: Pick<CallSessionStore, 'open' | 'get'>;
   requests: Pick<OutboundRequestStore, 'create' | 'markPlaced' | 'markFailed' | 'takeOver'>;
   callControl: Pick<CallControl, 'placeCall'>;
   /** Resolves a stale `placing` request: did Twilio create a call to that number since? */
@@ -267,8 +268,9 @@ async function placeNow(
 
 /**
  * A `placing` request whose lease ran out: its run died after asking Twilio, or before. Twilio is
- * asked for calls from our number to that number since the request: one found is recorded (never
- * dialled twice); none, and this run takes the lease over and places the call.
+ * asked for calls from our number to that number made during the lease: one found that no other
+ * request recorded is this one's, and is recorded (never dialled twice); none, and this run takes
+ * the lease over and places the call.
  */
 async function resolveStale(
   deps: PlaceCallDeps,
@@ -276,7 +278,7 @@ async function resolveStale(
   now: number,
 ): Promise<PlaceCallOutcome> {
   const key = stored.idempotencyKey;
-  const [call] = await deps.callLookup.callsBetween(stored.from, stored.to, stored.createdAt - CLOCK_SKEW_MS);
+  const call = await callOfLease(deps, stored);
   if (call) {
     await deps.requests.markPlaced(key, call.callSid);
     await openSession(deps, stored, call.callSid);
@@ -290,6 +292,23 @@ async function resolveStale(
   }
   logger.warn('Stale outbound request: Twilio has no call for it; placing it now', { idempotencyKey: key });
   return dial(deps, stored);
+}
+
+/**
+ * The call the run holding `stored`'s lease placed, if any. Only the lease's own window counts (the
+ * dying run can only have dialled then), and a call whose session names another request is that
+ * request's: the same number may be called again (another callback, another `POST /calls`).
+ */
+async function callOfLease(deps: PlaceCallDeps, stored: OutboundRequest): Promise<TwilioCall | undefined> {
+  const leaseUntil = stored.leaseUntil ?? stored.createdAt + OUTBOUND_LEASE_MS;
+  const leaseStart = leaseUntil - OUTBOUND_LEASE_MS;
+  const listed = await deps.callLookup.callsBetween(stored.from, stored.to, leaseStart - CLOCK_SKEW_MS);
+  for (const call of listed) {
+    if ((call.createdAt ?? call.startedAt ?? 0) > leaseUntil + CLOCK_SKEW_MS) continue;
+    const record = await deps.sessions.get(call.callSid);
+    if (!record || record.session.outboundRequestId === stored.idempotencyKey) return call;
+  }
+  return undefined;
 }
 
 /** Asks Twilio for the call of a request this run holds, and records the answer. */
@@ -355,6 +374,7 @@ export function outboundSession(
     customer: request.customer,
     streamTokenHash,
     outboundReason: request.reason,
+    outboundRequestId: request.idempotencyKey,
     createdAt: request.createdAt,
   };
 }

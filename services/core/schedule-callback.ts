@@ -27,12 +27,12 @@ const MIN_LEAD_MS = 5 * 60 * 1000;
 
 /**
  * `allowed` is asked once the time has passed every check (the tool counts it against its limits),
- * with the callback's key; a result it returns is answered instead of scheduling.
+ * with the callback's key and when it rings; a result it returns is answered instead of scheduling.
  */
 export async function scheduleCallback(
   deps: PlaceCallDeps,
   invocation: ToolInvocation,
-  allowed: (operation: string) => Promise<ToolResult | undefined> = async () => undefined,
+  allowed: (operation: string, at: number) => Promise<ToolResult | undefined> = async () => undefined,
 ): Promise<ToolResult> {
   const log = forCall(invocation.callSid);
   const args = scheduleCallbackArgsSchema.safeParse(invocation.args);
@@ -55,7 +55,7 @@ export async function scheduleCallback(
   }
 
   const idempotencyKey = callbackKey(invocation.callSid, at);
-  const refusal = await allowed(idempotencyKey);
+  const refusal = await allowed(idempotencyKey, at.toMillis());
   if (refusal) return refusal;
 
   let outcome: Awaited<ReturnType<typeof placeCall>>;

@@ -1,7 +1,7 @@
 /**
- * How often a caller may make the agent act on the world (issue 11): tools that email, book or
- * call back are counted per call and per caller number per local day. The counters live in the
- * call table (DynamoDB conditional writes) so they hold across calls and bridge tasks.
+ * How often a caller may make the agent act on the world: tools that email, book or call back are
+ * counted per call, per caller number per local day, per recipient and for the whole business. The
+ * counters live in the call table (DynamoDB conditional writes) so they hold across calls and tasks.
  */
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
@@ -19,57 +19,106 @@ export interface UsageCounter {
   take(scope: string, operation: string, limit: number, expiresAt: number): Promise<boolean>;
 }
 
-export type LimitedAction = 'follow-up-email' | 'booking' | 'callback';
+export type LimitedAction = 'email' | 'booking' | 'callback';
 
-/** Per call; and per caller number per local day where the action reaches outside the call. */
-export const TOOL_LIMITS: Record<LimitedAction, { perCall: number; perCallerPerDay?: number }> = {
-  'follow-up-email': { perCall: 2, perCallerPerDay: 3 },
-  booking: { perCall: 2 },
-  callback: { perCall: 1, perCallerPerDay: 2 },
+/**
+ * How many of one action may happen, in each scope. Per caller number per day alone is not enough:
+ * anyone can rotate the number they claim. So an email also counts against its recipient's daily
+ * allowance (an inbox is flooded from many numbers), and every action against a daily total for the
+ * whole business. Days are local days of the business; a callback's day is the day it rings.
+ */
+export interface ActionLimits {
+  perCall: number;
+  perCallerPerDay: number;
+  /** Per address (case-insensitive) an email goes to, per phone a booking is made under, per day. */
+  perRecipientPerDay?: number;
+  /** Every caller together. */
+  perDay: number;
+}
+
+export type ToolLimits = Record<LimitedAction, ActionLimits>;
+
+export const TOOL_LIMITS: ToolLimits = {
+  // Follow-ups and booking confirmations alike: both are mail from the business's domain.
+  email: { perCall: 2, perCallerPerDay: 3, perRecipientPerDay: 2, perDay: 100 },
+  booking: { perCall: 2, perCallerPerDay: 3, perRecipientPerDay: 3, perDay: 40 },
+  callback: { perCall: 1, perCallerPerDay: 2, perDay: 20 },
 };
 
 /** What the agent says when a limit is reached: a sentence it can speak as it is. */
 export const OVER_LIMIT_TEXT: Record<LimitedAction, string> = {
-  'follow-up-email':
+  email:
     'I have already sent as many emails as I can for now. The owner will follow up with anything else you need.',
   booking:
-    'I have already made as many bookings as I can on one call. For more, the team will be glad to help directly.',
-  callback:
-    'A call back is already arranged, and I cannot add more today. The team will be in touch as planned.',
+    'I have already made as many bookings as I can for now. For more, the team will be glad to help directly.',
+  callback: 'I cannot arrange another call back. The team will be in touch as planned.',
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** How long a usage scope is kept: past its local day, whatever the time zone. */
+/** How long a usage scope is kept after its day: past that local day, whatever the time zone. */
 const USAGE_RETENTION_MS = 2 * DAY_MS;
+
+export type LimitName = 'per-call' | 'per-caller-per-day' | 'per-recipient-per-day' | 'per-day';
 
 export interface UsageCheck {
   counter: UsageCounter;
+  limits?: ToolLimits;
   action: LimitedAction;
   callSid: string;
   /** The other party's number: the per-day scope (hashed, so no phone number becomes a key). */
   callerNumber: string;
+  /** An email's address, a booking's phone: its per-recipient scope (hashed too). */
+  recipient?: string;
   /** Identifies the operation (the tool's own idempotency key): a retry is not counted twice. */
   operation: string;
   timezone: string;
   now: number;
+  /** The moment whose local day the action counts on (a callback: when it rings). Default `now`. */
+  at?: number;
 }
 
-/** `undefined` when the action may go ahead; otherwise which limit it is over. */
-export async function overLimit(check: UsageCheck): Promise<'per-call' | 'per-caller-per-day' | undefined> {
-  const limits = TOOL_LIMITS[check.action];
+/**
+ * `undefined` when the action may go ahead; otherwise which limit it is over. Scopes are taken in
+ * order and not given back when a later one refuses: a refusal may use up some allowance, never add.
+ */
+export async function overLimit(check: UsageCheck): Promise<LimitName | undefined> {
+  const limits = (check.limits ?? TOOL_LIMITS)[check.action];
   const operation = digest(check.operation);
-  const expiresAt = check.now + USAGE_RETENTION_MS;
-  if (
-    !(await check.counter.take(`call:${check.callSid}:${check.action}`, operation, limits.perCall, expiresAt))
-  )
-    return 'per-call';
-  if (limits.perCallerPerDay === undefined) return undefined;
-  const day = DateTime.fromMillis(check.now, { zone: check.timezone }).toISODate();
-  const caller = digest(check.callerNumber || 'unknown');
-  const scope = `caller:${caller}:${day}:${check.action}`;
-  if (!(await check.counter.take(scope, operation, limits.perCallerPerDay, expiresAt)))
-    return 'per-caller-per-day';
+  const at = check.at ?? check.now;
+  const expiresAt = Math.max(check.now, at) + USAGE_RETENTION_MS;
+  const day = DateTime.fromMillis(at, { zone: check.timezone }).toISODate();
+  const scopes: Array<[LimitName, string, number | undefined]> = [
+    ['per-call', `call:${check.callSid}:${check.action}`, limits.perCall],
+    [
+      'per-caller-per-day',
+      `caller:${digest(check.callerNumber || 'unknown')}:${day}:${check.action}`,
+      limits.perCallerPerDay,
+    ],
+    [
+      'per-recipient-per-day',
+      `to:${digest((check.recipient ?? '').toLowerCase())}:${day}:${check.action}`,
+      check.recipient === undefined ? undefined : limits.perRecipientPerDay,
+    ],
+    ['per-day', `day:${day}:${check.action}`, limits.perDay],
+  ];
+  for (const [name, scope, limit] of scopes) {
+    if (limit === undefined) continue;
+    if (!(await check.counter.take(scope, operation, limit, expiresAt))) return name;
+  }
   return undefined;
+}
+
+/**
+ * True when `value` is the first (or the same as the first) recorded under `scope`: a booking's
+ * confirmation goes to one address with one text, whatever a repeat of the booking asks for.
+ */
+export function firstValueOnly(
+  counter: UsageCounter,
+  scope: string,
+  value: string,
+  now: number,
+): Promise<boolean> {
+  return counter.take(`once:${digest(scope)}`, digest(value), 1, now + USAGE_RETENTION_MS);
 }
 
 function digest(value: string): string {
@@ -80,10 +129,10 @@ function digest(value: string): string {
 export class InProcessUsageCounter implements UsageCounter {
   private readonly scopes = new Map<string, { operations: Set<string>; expiresAt: number }>();
 
+  constructor(private readonly now: () => number = Date.now) {}
+
   async take(scope: string, operation: string, limit: number, expiresAt: number): Promise<boolean> {
-    // Scopes that expired before this one began are forgotten (the caller's clock, not the wall's:
-    // every scope lives USAGE_RETENTION_MS from the take that made it).
-    const now = expiresAt - USAGE_RETENTION_MS;
+    const now = this.now();
     for (const [key, entry] of this.scopes) if (entry.expiresAt < now) this.scopes.delete(key);
     const entry = this.scopes.get(scope) ?? { operations: new Set<string>(), expiresAt };
     this.scopes.set(scope, entry);

@@ -4,6 +4,7 @@
  * `npm start`, `npm run demo` and the end-to-end tests all start it through here.
  */
 
+import { randomBytes } from 'node:crypto';
 import { fileProfileReader } from '../adapters/business-profile-from-config.js';
 import { type BusinessAdapters, businessAdapters, toolRunnerFor } from '../adapters/from-config.js';
 import type { BridgeDeps } from '../bridge/server.js';
@@ -16,7 +17,7 @@ import { ensureCallsApiKey } from './calls-api-key.js';
 import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import { demoScript } from './demo-script.js';
 import { type EmbeddedEngines, startEmbeddedEngines } from './embedded-engines.js';
-import { createLocalPages, type LocalPagesHandle } from './pages/index.js';
+import { createLocalPages, type LocalPagesHandle, pageLinkFor } from './pages/index.js';
 import type { ConversationScript } from './sim/script.js';
 import { type Env, type LocalStack, type LocalStackContext, startLocalStack } from './stack.js';
 
@@ -42,6 +43,10 @@ export interface LocalApp {
   afterCall: LocalAfterCall;
   /** The `CALLS_API_KEY` made for this run because none was set (print it once), else undefined. */
   generatedCallsApiKey?: string;
+  /** This run's key to the local pages: `pageLink` carries it (print the links once). */
+  pageKey: string;
+  /** `<stack url><path>?key=…`: opens `/phone` or `/calls` in a browser and sets the key's cookie. */
+  pageLink(path: '/phone' | '/calls', base?: string): string;
   close(): Promise<void>;
 }
 
@@ -59,6 +64,8 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
   const engines = await startEmbeddedEngines(env, script);
   let afterCall: LocalAfterCall | undefined;
   let pages: LocalPagesHandle | undefined;
+  // Made here, not by the pages, so the banner can print it before anyone opens a page.
+  const pageKey = randomBytes(32).toString('base64url');
   try {
     const config = loadConfig(engines.env);
     const adapters = { ...businessAdapters(config, 'local'), ...options.adapters };
@@ -79,6 +86,7 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
           finalisations: context.stores.finalisations,
           recentSessions: (limit) => context.recentSessions(limit),
           outbox: adapters.embedded.includes('mail'),
+          pageKey,
         });
         return pages;
       },
@@ -86,6 +94,7 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
         tools ??= toolRunnerFor(config, adapters, {
           outbound: wire(context).outbound,
           usage: context.stores.usage,
+          callers: context.stores.sessions,
           now: options.now,
         });
         return buildLocalBridge(context, {
@@ -104,11 +113,14 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
         toolRunnerFor(config, adapters, {
           outbound: wired.outbound,
           usage: stack.stores.usage,
+          callers: stack.stores.sessions,
           now: options.now,
         }),
       engines,
       afterCall: wired,
       generatedCallsApiKey,
+      pageKey,
+      pageLink: (path, base = stack.url) => pageLinkFor(base, path, pageKey),
       async close() {
         pages?.close();
         wired.close();

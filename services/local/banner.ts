@@ -3,6 +3,7 @@
  * the settings that switch it to the real service. Plain text for a terminal, printed once.
  */
 import type { Config } from '../core/config.js';
+import { pageLinkFor } from './pages/index.js';
 
 export interface BannerInput {
   config: Config;
@@ -14,6 +15,8 @@ export interface BannerInput {
   /** Business systems on embedded stand-ins (`crm`, `calendar`, `mail`). */
   embedded: string[];
   generatedCallsApiKey?: string;
+  /** This run's key to the local pages, carried by the two links (their cookie keeps it). */
+  pageKey: string;
 }
 
 interface Part {
@@ -77,8 +80,9 @@ export function startupBanner(input: BannerInput): string {
     '',
     `Bolt Voice local stack on ${local}`,
     '',
-    `  Talk to the agent   ${local}/phone`,
-    `  Calls               ${local}/calls`,
+    `  Talk to the agent   ${pageLinkFor(local, '/phone', input.pageKey)}`,
+    `  Calls               ${pageLinkFor(local, '/calls', input.pageKey)}`,
+    '  (the links carry this run’s key to the pages; nothing else opens them, tunnels included)',
     `  New calls use       ${config.voiceProvider} (VOICE_PROVIDER)`,
     '',
     `${'  Part'.padEnd(width + 4)}${'Now'.padEnd(56)}To use the real service, set`,

@@ -171,7 +171,7 @@ async function against(baseUrl: string): Promise<void> {
     throw new UsageError(
       '--against signs the call with the Twilio values of the .env the running stack uses, and there are none here.\n' +
         'With no .env, `npm start` makes up its Twilio token per run: talk to it from the softphone at ' +
-        `${baseUrl}/phone instead, or run \`npm run demo\` on its own.`,
+        `the softphone link it printed (${baseUrl}/phone?key=…) instead, or run \`npm run demo\` on its own.`,
     );
   }
   const config = loadConfig(process.env);

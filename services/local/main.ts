@@ -63,6 +63,7 @@ async function main(): Promise<void> {
       simulatedEngines: app.engines.simulated,
       embedded: app.adapters.embedded,
       generatedCallsApiKey: app.generatedCallsApiKey,
+      pageKey: app.pageKey,
     }),
   );
 

@@ -134,4 +134,42 @@ describe('ElevenLabs data collection reaches the CRM lead', () => {
     expect(anonymous.crm.leads).toEqual([]);
     expect(anonymous.crm.calls.get(CALL_SID)).toBeDefined();
   });
+
+  it("from an unattested number: the lead is made and linked, the number's customer row is left as it is", async () => {
+    const h = setUp();
+    h.sessions.put({
+      session: session({
+        status: 'ended',
+        conversationId: 'conv_1',
+        callerVerified: false,
+        customer: { id: 'cust-1' },
+      }),
+      turns: TURNS,
+      toolCalls: [],
+    });
+    await recordPostCall(h.deps, analysed({ caller_name: 'Mallory', caller_email: 'mallory@example.com' }));
+    await finaliseCall(h.deps, FINAL);
+
+    expect(h.crm.leads).toEqual([
+      expect.objectContaining({
+        callSid: CALL_SID,
+        name: 'Mallory',
+        email: 'mallory@example.com',
+        phone: CALLER,
+      }),
+    ]);
+    expect(h.crm.calls.get(CALL_SID)?.leadId).toBe(h.crm.leads[0]?.id);
+    expect(h.crm.upserted.get(CALLER)).toEqual({ phone: CALLER, id: expect.any(String) });
+  });
+
+  it("a lead the tools kept under someone else's number never renames that number's customer", async () => {
+    const victim = '+12025550177';
+    const h = setUp(TOOL_CALLS);
+    h.crm.leads.push({ ...LEAD, phone: victim, email: undefined });
+    await recordPostCall(h.deps, analysed({ caller_name: 'Mallory', caller_email: 'mallory@example.com' }));
+    await finaliseCall(h.deps, FINAL);
+
+    expect(h.crm.leads[0]).toMatchObject({ phone: victim, email: 'mallory@example.com' });
+    expect(h.crm.upserted.get(victim)).toEqual({ phone: victim, id: expect.any(String) });
+  });
 });

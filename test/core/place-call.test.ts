@@ -207,9 +207,8 @@ describe('placeCall resolves a request left placing (the outbound lease)', () =>
     expect(h.sessions.records.size).toBe(1);
   });
 
-  test('after the lease, with no call at Twilio, the request is taken over and placed once', async () => {
-    const h = outboundHarness();
-    // Crashed before Twilio was asked: the request exists, Twilio knows no call.
+  /** A run that crashed before asking Twilio: the request exists, placing, and no call for it. */
+  async function crashedBeforeTwilio(h: ReturnType<typeof outboundHarness>) {
     await h.requests.create({
       idempotencyKey: 'req-001',
       to: TO,
@@ -219,6 +218,42 @@ describe('placeCall resolves a request left placing (the outbound lease)', () =>
       provider: 'elevenlabs',
       createdAt: h.clock.now,
     });
+  }
+
+  test("another request's call to the same number is never taken for this one", async () => {
+    const h = outboundHarness();
+    await crashedBeforeTwilio(h);
+    h.clock.now += 30_000;
+    const other = await placeCall(h.deps, request({ idempotencyKey: 'req-002', reason: 'Another matter' }));
+    expect(other).toMatchObject({ kind: 'placed' });
+    h.clock.now += OUTBOUND_LEASE_MS;
+
+    const outcome = await placeCall(h.deps, request());
+    expect(outcome).toMatchObject({ kind: 'placed', idempotencyKey: 'req-001' });
+    expect(outcome.kind === 'placed' && outcome.callSid).not.toBe(other.kind === 'placed' && other.callSid);
+    expect(h.callControl.placed).toHaveLength(2);
+  });
+
+  test("a call to that number made after the lease ended is not this request's", async () => {
+    const h = outboundHarness();
+    await crashedBeforeTwilio(h);
+    // Hours later someone calls the number from the business line (no session of ours).
+    h.clock.now += 3 * 3600_000;
+    h.callControl.twilioCalls.push({
+      callSid: `CA${'f'.repeat(32)}`,
+      status: 'completed',
+      from: BUSINESS_NUMBER,
+      to: TO,
+      direction: 'outbound',
+      createdAt: h.clock.now - 1000,
+    });
+    expect(await placeCall(h.deps, request())).toMatchObject({ kind: 'placed', idempotencyKey: 'req-001' });
+    expect(h.callControl.placed).toHaveLength(1);
+  });
+
+  test('after the lease, with no call at Twilio, the request is taken over and placed once', async () => {
+    const h = outboundHarness();
+    await crashedBeforeTwilio(h);
     h.clock.now += OUTBOUND_LEASE_MS + 1;
     const [a, b] = await Promise.all([placeCall(h.deps, request()), placeCall(h.deps, request())]);
     expect([a.kind, b.kind].sort()).toEqual(['duplicate', 'placed']);

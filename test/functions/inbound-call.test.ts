@@ -65,6 +65,7 @@ describe('POST /twilio/inbound', () => {
       to: '+15550001111',
       provider: 'openai',
       streamTokenHash: hashStreamToken(token),
+      callerVerified: false,
       status: 'created',
       createdAt: NOW,
     });
@@ -192,6 +193,8 @@ describe('POST /twilio/inbound', () => {
       name: 'Ada',
       openAppointment: '2026-11-26T10:00',
     });
+    // The tools may then write what this caller says to their customer row.
+    expect(await sessions.callerVerified(sid)).toBe(true);
   });
 
   test.each([
@@ -213,6 +216,8 @@ describe('POST /twilio/inbound', () => {
     const form = inboundForm(sid, verstat ? { StirVerstat: verstat } : {});
     expect((await handlerWith({ crm })(signedEvent(form))).statusCode).toBe(200);
     expect((await sessions.get(sid))?.session.customer).toEqual({ id: 'cust-1' });
+    // …and the tools leave that customer's row as it is, whatever the caller says.
+    expect(await sessions.callerVerified(sid)).toBe(false);
   });
 
   test('CALLER_CONTEXT_TRUST=any trusts every caller', async () => {
@@ -221,6 +226,7 @@ describe('POST /twilio/inbound', () => {
     const anyConfig = loadConfig(testEnv({ CALLER_CONTEXT_TRUST: 'any' }));
     await handlerWith({ crm, config: anyConfig })(signedEvent(inboundForm(sid)));
     expect((await sessions.get(sid))?.session.customer).toEqual({ id: 'cust-1', name: 'Ada' });
+    expect(await sessions.callerVerified(sid)).toBe(true);
   });
 
   test('a CRM that hangs or fails does not stop the call: the caller is unknown', async () => {

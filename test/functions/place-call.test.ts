@@ -83,6 +83,21 @@ describe('the place-call handler', () => {
     expect(h.callControl.placed).toHaveLength(1);
   });
 
+  test("what a due schedule throws reaches the Lambda runtime's own log with numbers masked", async () => {
+    const h = outboundHarness();
+    h.callControl.failWith = new Error(
+      'Twilio 21210: The source phone number provided, 12125550100, is not verified; not authorized to call +1 (202) 555-0143 (To=%2B12025550143)',
+    );
+    const calls = createPlaceCallHandler({ placeCall: h.deps, authorization: { kind: 'iam' } });
+    const thrown = await calls.handle({ to: CALLEE, idempotencyKey: 'k6' }).catch((error: unknown) => error);
+    expect(thrown).toBeInstanceOf(Error);
+    const { message, stack } = thrown as Error;
+    expect(message).toMatch(/k6 not placed: Twilio 21210/);
+    for (const text of [message, stack ?? '']) {
+      for (const digits of ['12125550100', '555-0143', '2025550143']) expect(text).not.toContain(digits);
+    }
+  });
+
   test('a due schedule that Twilio refuses throws (the Scheduler retries); a refused one does not', async () => {
     const h = outboundHarness();
     h.callControl.failWith = new Error('Twilio 500');

@@ -91,9 +91,11 @@ describe('the start-up banner', () => {
       simulatedEngines: ['elevenlabs', 'openai'],
       embedded: ['crm', 'calendar', 'mail'],
       generatedCallsApiKey: generated,
+      pageKey: 'page-key_1',
     });
-    expect(banner).toContain('http://localhost:3114/phone');
-    expect(banner).toContain('http://localhost:3114/calls');
+    // The links carry this run's page key: the pages answer nothing else.
+    expect(banner).toContain('http://localhost:3114/phone?key=page-key_1');
+    expect(banner).toContain('http://localhost:3114/calls?key=page-key_1');
     for (const setting of [
       'TWILIO_ACCOUNT_SID',
       'ELEVENLABS_API_KEY + ELEVENLABS_AGENT_ID',
@@ -116,6 +118,7 @@ describe('the start-up banner', () => {
       simulatedTwilio: true,
       simulatedEngines: ['elevenlabs'],
       embedded: [],
+      pageKey: 'k2',
     });
     expect(banner).toMatch(/OpenAI Realtime\s+real\s*\n/);
     expect(banner).not.toContain('OPENAI_API_KEY');

@@ -66,8 +66,15 @@ describe('npm start in a fresh directory', () => {
       expect(text).toMatch(/Twilio\s+simulated/);
       const key = /Authorization: Bearer (\S+)/.exec(text)?.[1] ?? '';
       expect(text.split(key)).toHaveLength(2); // printed once, never logged
+      const pageKey = /\/phone\?key=(\S+)/.exec(text)?.[1] ?? '';
+      expect(text).toContain(`http://localhost:${port}/calls?key=${pageKey}`);
       for (const path of ['/phone', '/calls']) {
-        expect((await fetch(`http://localhost:${port}${path}`)).status).toBe(200);
+        // Without this run's key the pages answer nothing; the printed link sets it as a cookie.
+        expect((await fetch(`http://localhost:${port}${path}`)).status).toBe(403);
+        const opened = await fetch(`http://localhost:${port}${path}?key=${pageKey}`, { redirect: 'manual' });
+        expect(opened.status).toBe(303);
+        const cookie = (opened.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+        expect((await fetch(`http://localhost:${port}${path}`, { headers: { cookie } })).status).toBe(200);
       }
       // The generated key opens POST /calls (validation answers, not the key check).
       const placed = await fetch(`http://localhost:${port}/calls`, {

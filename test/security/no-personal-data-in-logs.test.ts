@@ -6,7 +6,7 @@
  */
 import { DateTime } from 'luxon';
 import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature';
-import { logger, redactPersonalData } from '../../services/core/logging';
+import { logger, redactPersonalData, withMaskedErrors } from '../../services/core/logging';
 import type { EngineName } from '../../services/core/voice-engine';
 import { loadClip } from '../../services/local/sim/audio';
 import { openStream, placeCall, sendStatusCallback } from '../../services/local/sim/twilio-caller';
@@ -277,5 +277,33 @@ describe('redactPersonalData', () => {
     expect(redactPersonalData('CA0123456789abcdef at 2026-11-26T10:00')).toBe(
       'CA0123456789abcdef at 2026-11-26T10:00',
     );
+  });
+
+  it.each([
+    ['formatted', 'not authorized to call +1 (202) 555-0143.', 'not authorized to call +120••••••43.'],
+    ['national', 'call (202) 555-0143 or 202.555.0143', 'call 2025••••43 or 2025••••43'],
+    ['without the plus', 'To 12025550143 failed', 'To 1202•••••43 failed'],
+    ['abroad, 00 prefix', 'dialled 00442079460123', 'dialled 0044••••••••23'],
+    ['URL-encoded', 'To=%2B12025550143&From=%2b442079460123', 'To=+120••••••43&From=+442•••••••23'],
+    ['an encoded address', 'email=a.b%40example.com', 'email=•••@example.com'],
+  ])('masks a number or address written %s', (_case, text, masked) => {
+    expect(redactPersonalData(text)).toBe(masked);
+  });
+
+  it('leaves ids, dates, times and request ids alone', () => {
+    const text =
+      'CA00000000000000000000000000000001 MZ1 2026-11-25T15:10:00.000Z req 123e4567-e89b-12d3-a456-426614174000 took 1234 ms, Twilio 21210';
+    expect(redactPersonalData(text)).toBe(text);
+  });
+
+  it('masks what a Lambda entry point throws, message and stack, before the runtime logs it', async () => {
+    const failing = withMaskedErrors(async () => {
+      throw new TypeError('not authorized to call +12025550143');
+    });
+    const thrown = (await failing().catch((error: unknown) => error)) as Error;
+    expect(thrown.name).toBe('TypeError');
+    expect(thrown.message).toBe('not authorized to call +120••••••43');
+    expect(thrown.stack).not.toContain('2025550143');
+    expect(thrown.stack).toContain('at ');
   });
 });

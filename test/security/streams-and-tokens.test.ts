@@ -1,7 +1,7 @@
 /**
- * Issue 11 item 3: a socket that never sends `start` is closed; a token works only within
- * STREAM_TOKEN_TTL_MS of the webhook that issued it; a replayed inbound webhook for a call that is
- * already streaming or ended mints nothing usable.
+ * A socket that never sends `start` is no call and is closed, and only so many may wait at once; a
+ * token works only within STREAM_TOKEN_TTL_MS of the webhook that issued it; a replayed inbound
+ * webhook for a call that is already streaming or ended mints nothing usable.
  */
 import { STREAM_TOKEN_TTL_MS } from '../../services/core/stream-token';
 import { openStream, placeCall } from '../../services/local/sim/twilio-caller';
@@ -21,19 +21,70 @@ describe('streams and tokens on the bridge', () => {
 
   const session = (issuedAt: number) => t.newSession(issuedAt);
 
-  it('closes a socket that sends no start within the start timeout, and it stops counting as a call', async () => {
-    const stream = await openStream({
-      streamUrl: STREAM_URL,
-      connectTo: t.address,
-      authToken: TEST_AUTH_TOKEN,
-      accountSid: TEST_ACCOUNT_SID,
-      callSid: 'CA'.padEnd(34, 'd'),
-      sendStart: false,
+  it('a socket that sends no start is no call (no live call, no protection) and is closed at the start timeout', async () => {
+    const reported: number[] = [];
+    const quiet = await startTestBridge(recording.engine, {
+      streamStartTimeoutMs: 300,
+      onActiveCallsChanged: (n) => reported.push(n),
     });
-    expect(t.bridge.activeCalls()).toBe(1);
-    await stream.closed;
-    for (let i = 0; i < 50 && t.bridge.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(t.bridge.activeCalls()).toBe(0);
+    try {
+      const stream = await openStream({
+        streamUrl: STREAM_URL,
+        connectTo: quiet.address,
+        authToken: TEST_AUTH_TOKEN,
+        accountSid: TEST_ACCOUNT_SID,
+        callSid: 'CA'.padEnd(34, 'd'),
+        sendStart: false,
+      });
+      for (let i = 0; i < 50 && quiet.bridge.pendingStreams() === 0; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(quiet.bridge.pendingStreams()).toBe(1);
+      expect(quiet.bridge.activeCalls()).toBe(0);
+      await stream.closed;
+      for (let i = 0; i < 50 && quiet.bridge.pendingStreams() > 0; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(quiet.bridge.pendingStreams()).toBe(0);
+      expect(reported).toEqual([]);
+
+      // A real call counts from its start.
+      const { callSid, token } = await quiet.newSession();
+      const call = await quiet.openCall(callSid, token);
+      for (let i = 0; i < 100 && quiet.bridge.activeCalls() === 0; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(quiet.bridge.activeCalls()).toBe(1);
+      expect(reported).toEqual([1]);
+      await call.hangUp();
+    } finally {
+      await quiet.close();
+    }
+  });
+
+  it('refuses new sockets (503) while too many wait for their start', async () => {
+    const capped = await startTestBridge(recording.engine, {
+      streamStartTimeoutMs: 5000,
+      maxPendingStreams: 2,
+    });
+    const silent = () =>
+      openStream({
+        streamUrl: STREAM_URL,
+        connectTo: capped.address,
+        authToken: TEST_AUTH_TOKEN,
+        accountSid: TEST_ACCOUNT_SID,
+        callSid: 'CA'.padEnd(34, 'e'),
+        sendStart: false,
+      });
+    try {
+      const waiting = [await silent(), await silent()];
+      await expect(silent()).rejects.toMatchObject({ status: 503 });
+      await waiting[0]?.hangUp();
+      for (let i = 0; i < 50 && capped.bridge.pendingStreams() > 1; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      const next = await silent();
+      await next.hangUp();
+      await waiting[1]?.hangUp();
+    } finally {
+      await capped.close();
+    }
   });
 
   it('accepts a token just inside its lifetime', async () => {

@@ -23,6 +23,8 @@ export function session(overrides: Partial<CallSession> = {}): CallSession {
     servedBy: 'elevenlabs',
     conversationId: 'conv_123',
     customer: { id: 'cust-1', name: 'Ada Lovelace' },
+    // The agent knew the customer's name: the number was attested.
+    callerVerified: true,
     streamTokenHash: 'a'.repeat(64),
     status: 'ended',
     createdAt: T0,

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   type PutCommandInput,
   QueryCommand,
@@ -8,15 +9,17 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { UnfinalisedCall, UnfinalisedCallIndex } from '../../core/after-call-ports.js';
-import type {
-  CallRecord,
-  CallSession,
-  CallSessionStore,
-  EngineRecord,
-  EngineUse,
-  NewCallSession,
-  ToolCallRecord,
-  Turn,
+import {
+  type CallerVerification,
+  type CallRecord,
+  type CallSession,
+  type CallSessionStore,
+  type EngineRecord,
+  type EngineUse,
+  type NewCallSession,
+  otherPartyVerified,
+  type ToolCallRecord,
+  type Turn,
 } from '../../core/call-session.js';
 import { forCall } from '../../core/logging.js';
 import { STREAM_TOKEN_TTL_MS } from '../../core/stream-token.js';
@@ -65,7 +68,7 @@ export interface DynamoCallSessionStoreOptions {
  * retried webhook, a second bridge task or a finaliser run twice changes nothing the second time,
  * without transactions (dynalite, the local stand-in, has none).
  */
-export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCallIndex {
+export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCallIndex, CallerVerification {
   private readonly tableName: string;
   private readonly now: () => number;
 
@@ -298,6 +301,24 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
       startKey = page.LastEvaluatedKey;
     } while (startKey && calls.length < limit);
     return calls;
+  }
+
+  /** One item, two attributes: asked by the tools before each customer-row write. */
+  async callerVerified(callSid: string): Promise<boolean> {
+    const { Item: item } = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: sessionKey(callSid),
+        ProjectionExpression: '#direction, callerVerified',
+        ExpressionAttributeNames: { '#direction': 'direction' },
+        ConsistentRead: true,
+      }),
+    );
+    if (!item) return false;
+    return otherPartyVerified({
+      direction: item.direction === 'outbound' ? 'outbound' : 'inbound',
+      callerVerified: item.callerVerified === true,
+    });
   }
 
   async get(callSid: string): Promise<CallRecord | undefined> {

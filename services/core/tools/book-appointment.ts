@@ -1,6 +1,7 @@
 import { emailKey, renderEmail } from '../email-document.js';
 import { AppointmentConflictError } from '../ports.js';
 import type { AppointmentRepair } from '../tool-types.js';
+import { firstValueOnly } from '../tool-usage.js';
 import { bookingProblem } from './availability.js';
 import {
   contactPhone,
@@ -11,9 +12,9 @@ import {
   shortText,
   toolArgs,
 } from './fields.js';
-import { customerFields, limitRefusal } from './limits.js';
+import { callerOf, customerFields, limitRefusal } from './limits.js';
 import { formatLocalDateTime, parseLocalDateTime, spokenDateTime } from './local-time.js';
-import { defineTool } from './tool.js';
+import { defineTool, type ToolContext } from './tool.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -84,7 +85,9 @@ export const bookAppointment = defineTool({
           text: `I can only book up to ${deps.bookingHorizonDays} days ahead; please pick an earlier date.`,
         };
       }
-      const refusal = await limitRefusal(context, 'booking', key);
+      // Counted against the phone it is booked under too: rotating the claimed number does not
+      // let anyone fill the calendar in one person's name.
+      const refusal = await limitRefusal(context, 'booking', key, { recipient: phone });
       if (refusal) return refusal;
     }
 
@@ -108,8 +111,11 @@ export const bookAppointment = defineTool({
     // The event holds the slot; the CRM row follows. The database refuses an overlapping row (two
     // calls booking one slot at once): then our event goes and the caller hears "taken". If the
     // CRM is down, the booking stands and the row is kept with the tool call for finalisation.
-    // A phone other than the caller's own never changes what is stored for that number.
-    const customerInput = customerFields(phone, remoteNumber, { name: args.name, email: args.email });
+    // Only a verified caller's own number gets the name and email on its customer row.
+    const customerInput = customerFields(phone, await callerOf(context, phone), {
+      name: args.name,
+      email: args.email,
+    });
     const appointment = {
       callSid,
       start,
@@ -145,36 +151,15 @@ export const bookAppointment = defineTool({
       crmPending: Boolean(crmRepair),
     });
 
-    let confirmation = '';
-    if (args.email) {
-      try {
-        await deps.mailer.send(
-          renderEmail({
-            to: args.email,
-            subject: `Your appointment with ${deps.business.name}: ${when}`,
-            blocks: [
-              { kind: 'paragraph', lines: [`Hello ${args.name},`] },
-              {
-                kind: 'paragraph',
-                lines: [
-                  `Your appointment with ${deps.business.name} is booked for ${when} (${timezone}).`,
-                  ...(args.purpose ? [`Purpose: ${args.purpose}`] : []),
-                ],
-              },
-              { kind: 'paragraph', lines: ['If you need to change it, just call us back.'] },
-            ],
-            // The address and purpose are in the key: a retry that differs is another email, never a
-            // conflicting one under the same key.
-            idempotencyKey: emailKey('confirmation', key, args.email, args.purpose ?? ''),
-          }),
-        );
-        confirmation = ` A confirmation is on its way to ${args.email}.`;
-      } catch (error) {
-        // The booking stands; only the email failed, and the caller should know that.
-        log.error('booking confirmation email failed', { error });
-        confirmation = ' I could not send the confirmation email, but the booking is made.';
-      }
-    }
+    const confirmation = args.email
+      ? await sendConfirmation(context, {
+          key,
+          email: args.email,
+          name: args.name,
+          purpose: args.purpose,
+          when,
+        })
+      : '';
     return {
       ok: true,
       text: `Booked for ${when} (${localStart}) for ${args.name}.${confirmation}`,
@@ -182,3 +167,55 @@ export const bookAppointment = defineTool({
     };
   },
 });
+
+/**
+ * The booking's confirmation email, and what the agent adds to its answer. One booking confirms to
+ * one address with one text: a repeat of the booking (it finds its own event) with another address
+ * or purpose sends nothing, so the agent cannot be made to mail anyone many times with text the
+ * caller chose. And each confirmation counts against the email limits like a follow-up.
+ */
+async function sendConfirmation(
+  context: ToolContext,
+  booking: { key: string; email: string; name: string; purpose?: string; when: string },
+): Promise<string> {
+  const { deps, log } = context;
+  const { key, email, name, purpose, when } = booking;
+  const first = await firstValueOnly(
+    deps.usage,
+    `confirmation:${key}`,
+    `${email.toLowerCase()}\n${purpose ?? ''}`,
+    deps.now(),
+  );
+  if (!first) {
+    log.warn('A repeated booking asked for another confirmation: none sent');
+    return ' The confirmation went to the address given when it was booked.';
+  }
+  const refusal = await limitRefusal(context, 'email', `confirmation:${key}`, { recipient: email });
+  if (refusal) return ` ${refusal.text}`;
+  try {
+    await deps.mailer.send(
+      renderEmail({
+        to: email,
+        subject: `Your appointment with ${deps.business.name}: ${when}`,
+        blocks: [
+          { kind: 'paragraph', lines: [`Hello ${name},`] },
+          {
+            kind: 'paragraph',
+            lines: [
+              `Your appointment with ${deps.business.name} is booked for ${when} (${deps.business.timezone}).`,
+              ...(purpose ? [`Purpose: ${purpose}`] : []),
+            ],
+          },
+          { kind: 'paragraph', lines: ['If you need to change it, just call us back.'] },
+        ],
+        // One booking, one confirmation (above): a retry carries the same key and Resend sends once.
+        idempotencyKey: emailKey('confirmation', key),
+      }),
+    );
+    return ` A confirmation is on its way to ${email}.`;
+  } catch (error) {
+    // The booking stands; only the email failed, and the caller should know that.
+    log.error('booking confirmation email failed', { error });
+    return ' I could not send the confirmation email, but the booking is made.';
+  }
+}

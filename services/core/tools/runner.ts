@@ -1,7 +1,7 @@
 import { forCall } from '../logging.js';
 import { withTimeout } from '../timeout.js';
 import type { ToolDefinition, ToolInvocation, ToolResult, ToolRunner } from '../tool-types.js';
-import { InProcessUsageCounter, type UsageCounter } from '../tool-usage.js';
+import { InProcessUsageCounter, TOOL_LIMITS, type ToolLimits, type UsageCounter } from '../tool-usage.js';
 import { bookAppointment } from './book-appointment.js';
 import { checkAvailability } from './check-availability.js';
 import { endCall } from './end-call.js';
@@ -25,10 +25,12 @@ export const TOOLS: readonly Tool[] = [
 const DEFAULT_BOOKING_HORIZON_DAYS = 60;
 
 export interface ToolRunnerDeps
-  extends Omit<ToolDeps, 'now' | 'slotMinutes' | 'usage' | 'bookingHorizonDays'> {
+  extends Omit<ToolDeps, 'now' | 'slotMinutes' | 'usage' | 'limits' | 'bookingHorizonDays'> {
   now?: () => number;
   /** Default: an in-process counter (per-day limits then hold only within this process). */
   usage?: UsageCounter;
+  /** Default `TOOL_LIMITS`. */
+  limits?: ToolLimits;
   /** Default 60. */
   bookingHorizonDays?: number;
   /** Default 30. */
@@ -42,11 +44,13 @@ export interface ToolRunnerDeps
 export function createToolRunner(input: ToolRunnerDeps): ToolRunner {
   // Recording each call in the session is the bridge's job (SessionWriter: ordered, retried).
   const { timeoutMs = 15_000, tools = TOOLS, ...rest } = input;
+  const now = rest.now ?? Date.now;
   const deps: ToolDeps = {
     ...rest,
-    now: rest.now ?? Date.now,
+    now,
     slotMinutes: rest.slotMinutes ?? 30,
-    usage: rest.usage ?? new InProcessUsageCounter(),
+    usage: rest.usage ?? new InProcessUsageCounter(now),
+    limits: rest.limits ?? TOOL_LIMITS,
     bookingHorizonDays: rest.bookingHorizonDays ?? DEFAULT_BOOKING_HORIZON_DAYS,
   };
   const byName = new Map(tools.map((tool) => [tool.name, tool]));

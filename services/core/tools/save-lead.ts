@@ -1,5 +1,5 @@
 import { contactPhone, emailField, nameField, phoneField, shortText, toolArgs } from './fields.js';
-import { customerFields } from './limits.js';
+import { callerOf, customerFields } from './limits.js';
 import { defineTool } from './tool.js';
 
 export const saveLead = defineTool({
@@ -16,11 +16,16 @@ export const saveLead = defineTool({
   }),
   failureText:
     'I could not save your details just now, but I have them in this call and the owner will see them.',
-  handler: async (args, { callSid, remoteNumber, deps, log }) => {
+  handler: async (args, context) => {
+    const { callSid, remoteNumber, deps, log } = context;
     const phone = contactPhone(args.phone, remoteNumber);
     if (!phone) return { ok: false, text: 'I need a phone number with its area code to note down.' };
     const customer = await deps.crm.upsertCustomer(
-      customerFields(phone, remoteNumber, { name: args.name, email: args.email, business: args.business }),
+      customerFields(phone, await callerOf(context, phone), {
+        name: args.name,
+        email: args.email,
+        business: args.business,
+      }),
     );
     const lead = await deps.crm.saveLead({
       customerId: customer.id,

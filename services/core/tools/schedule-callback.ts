@@ -32,7 +32,8 @@ export const scheduleCallbackTool = defineTool({
     return scheduleCallback(
       deps.callbacks,
       { callSid, remoteNumber, name: SCHEDULE_CALLBACK_TOOL, args: { at, ...(reason ? { reason } : {}) } },
-      (operation) => limitRefusal(context, 'callback', operation),
+      // Counted on the day it rings: asking two a day for a month must not land them all on one day.
+      (operation, ringsAt) => limitRefusal(context, 'callback', operation, { at: ringsAt }),
     );
   },
 });

@@ -20,7 +20,7 @@ export const sendFollowUpEmail = defineTool({
     // Same call, address and topic: the same message, so a retried tool call sends it once. The key
     // is a hash: no address or topic in a header, never past Resend's 256 characters.
     const key = emailKey('follow-up', callSid, email.toLowerCase(), topic.toLowerCase());
-    const refusal = await limitRefusal(context, 'follow-up-email', key);
+    const refusal = await limitRefusal(context, 'email', key, { recipient: email });
     if (refusal) return refusal;
     await deps.mailer.send(
       renderEmail({

@@ -1,9 +1,10 @@
 import * as z from 'zod';
+import type { CallerVerification } from '../call-session.js';
 import type { Logger } from '../logging.js';
 import type { PlaceCallDeps } from '../place-call.js';
 import type { Calendar, CallControl, Crm, Mailer } from '../ports.js';
 import type { ToolDefinition, ToolResult } from '../tool-types.js';
-import type { UsageCounter } from '../tool-usage.js';
+import type { ToolLimits, UsageCounter } from '../tool-usage.js';
 import type { BusinessSettings } from './availability.js';
 
 /** What `transfer_to_human` asks the Twilio adapter for: TwiML that says `say` and dials `to`. */
@@ -38,8 +39,15 @@ export interface ToolDeps {
   callbacks?: PlaceCallDeps;
   /** Counts emails, bookings and callbacks against `TOOL_LIMITS` (the call table in production). */
   usage: UsageCounter;
+  /** `TOOL_LIMITS` unless a test sets smaller ones. */
+  limits: ToolLimits;
   /** `BOOKING_HORIZON_DAYS`: no booking further ahead than this. */
   bookingHorizonDays: number;
+  /**
+   * Whether a call's caller is vouched for (the call table's sessions); absent: nobody is, and the
+   * tools never write name, email or business to a customer row.
+   */
+  callers?: CallerVerification;
 }
 
 /** One tool call in flight: the call it belongs to, the deps, and a logger that carries `callSid`. */

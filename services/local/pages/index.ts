@@ -1,8 +1,13 @@
 /**
  * The local stack's own pages (never deployed): the softphone at `/phone` and the calls page at
- * `GET /calls` (`POST /calls` stays the outbound API). They answer only requests made on this
- * machine to a local host name, so a tunnel that exposes the webhooks does not expose them.
+ * `GET /calls` (`POST /calls` stays the outbound API). They hold every transcript and place calls
+ * with real tools, so they answer only:
+ * - requests made on this machine to a local host name, carrying no proxy header (`Forwarded`,
+ *   `X-Forwarded-*`, `Via`): a tunnel or reverse proxy that rewrites Host still adds one;
+ * - with this run's page key, as a cookie set by the link the start-up banner prints (`?key=`):
+ *   a tunnel that adds no header (`ssh -R`) reaches the pages from 127.0.0.1 with `Host: localhost`.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { outboxMessageByKey } from '../../adapters/memory/outbox-mailer.js';
 import type { FinalisationStore } from '../../core/after-call-ports.js';
@@ -25,10 +30,24 @@ export interface LocalPagesDeps {
   recentSessions: (limit: number) => Promise<CallSession[]>;
   /** Whether owner emails go to the local outbox (no RESEND_API_KEY). */
   outbox: boolean;
+  /** This run's page key (default: 32 random bytes); tests may fix it. */
+  pageKey?: string;
 }
 
 export interface LocalPagesHandle extends LocalPages {
+  /** What `?key=` must carry, once, to open the pages from a browser. */
+  readonly pageKey: string;
   close(): void;
+}
+
+/** The cookie holding the page key: HttpOnly, SameSite=Strict, for this host. */
+export const PAGE_KEY_COOKIE = 'bolt_local_key';
+/** The pages a banner link may open with `?key=`. */
+const LANDING_PAGES = new Set(['/phone', '/calls']);
+
+/** The link that opens a local page with this run's key (`base`: how the banner spells the host). */
+export function pageLinkFor(base: string, path: '/phone' | '/calls', pageKey: string): string {
+  return `${base}${path}?key=${encodeURIComponent(pageKey)}`;
 }
 
 const CALLS_SHOWN = 100;
@@ -39,6 +58,7 @@ const CALL_SID = /^CA[0-9a-f]{32}$/i;
 
 export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
   const softphone = new Softphone({ config: deps.config, sessions: deps.sessions });
+  const pageKey = deps.pageKey ?? randomBytes(32).toString('base64url');
   const timezone = deps.config.business.timezone;
 
   async function loadCall(callSid: string): Promise<CallWithEmail | undefined> {
@@ -67,7 +87,31 @@ export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
         res,
         403,
         'text/plain',
-        'The softphone and the calls page answer only on this machine (localhost).',
+        'The softphone and the calls page answer only on this machine (localhost), not through a proxy or tunnel.',
+      );
+      return true;
+    }
+    const given = new URL(req.url ?? '/', 'http://local').searchParams.get('key');
+    if (given !== null && method === 'GET' && LANDING_PAGES.has(path)) {
+      if (!sameSecret(given, pageKey)) {
+        send(res, 403, 'text/plain', 'This link is from another run: open the one the local stack printed.');
+        return true;
+      }
+      // The key goes into a cookie and out of the address bar (and so out of history and Referer).
+      res.writeHead(303, {
+        location: path,
+        'set-cookie': `${PAGE_KEY_COOKIE}=${pageKey}; HttpOnly; SameSite=Strict; Path=/`,
+        'cache-control': 'no-store',
+      });
+      res.end();
+      return true;
+    }
+    if (!sameSecret(cookie(req, PAGE_KEY_COOKIE) ?? '', pageKey)) {
+      send(
+        res,
+        403,
+        'text/plain',
+        'Open the softphone or calls link the local stack printed at start-up: it carries this run’s key.',
       );
       return true;
     }
@@ -159,8 +203,10 @@ export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
     },
     prepareUpgrade(req) {
       if (!new URL(req.url ?? '/', 'http://local').searchParams.has('softphone')) return true;
+      // The one-time ticket came from `POST /phone/calls`, which needs the page key.
       return isLocalRequest(req) && softphone.prepareUpgrade(req);
     },
+    pageKey,
     close: () => softphone.close(),
   };
 }
@@ -168,7 +214,10 @@ export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
-/** From this machine (loopback) and to a local host name (a tunnel forwards another Host). */
+/**
+ * From this machine (loopback), to a local host name (a tunnel forwards another Host), and not
+ * relayed: a reverse proxy or tunnel that rewrites Host to `localhost` still says it forwarded.
+ */
 export function isLocalRequest(req: IncomingMessage): boolean {
   let host: string;
   try {
@@ -176,7 +225,27 @@ export function isLocalRequest(req: IncomingMessage): boolean {
   } catch {
     return false;
   }
-  return LOOPBACK.has(req.socket.remoteAddress ?? '') && LOCAL_HOSTS.has(host);
+  return LOOPBACK.has(req.socket.remoteAddress ?? '') && LOCAL_HOSTS.has(host) && !relayed(req);
+}
+
+function relayed(req: IncomingMessage): boolean {
+  return Object.keys(req.headers).some(
+    (name) => name === 'forwarded' || name === 'via' || name.startsWith('x-forwarded-'),
+  );
+}
+
+function cookie(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return value.join('=');
+  }
+  return undefined;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function isSameOriginJson(req: IncomingMessage): boolean {

@@ -55,6 +55,16 @@ describe('DynamoCallSessionStore', () => {
     expect(item?.expiresAt).toBe(Math.floor(NOW / 1000) + 30 * 24 * 3600);
   });
 
+  test('callerVerified: an attested inbound caller, or the callee of our own call; never an unknown call', async () => {
+    expect(await store.callerVerified(CALL)).toBe(false);
+    await store.open(newSession());
+    expect(await store.callerVerified(CALL)).toBe(false);
+    await store.open(newSession({ callSid: 'CA2', callerVerified: true }));
+    expect(await store.callerVerified('CA2')).toBe(true);
+    await store.open(newSession({ callSid: 'CA3', direction: 'outbound' }));
+    expect(await store.callerVerified('CA3')).toBe(true);
+  });
+
   test('a webhook retry while created replaces only the token hash and the customer', async () => {
     await store.open(newSession());
     const retried = newSession({

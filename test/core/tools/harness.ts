@@ -31,7 +31,14 @@ export class RecordingCallControl implements CallControl {
   }
 }
 
-export async function makeHarness(options: { busy?: Interval[]; overrides?: Partial<ToolRunnerDeps> } = {}) {
+/**
+ * `verified` (default true): whether the call's number is vouched for (STIR/SHAKEN "A"), as the
+ * session store would answer for every call of this harness.
+ */
+export async function makeHarness(
+  options: { busy?: Interval[]; verified?: boolean; overrides?: Partial<ToolRunnerDeps> } = {},
+) {
+  const verified = options.verified ?? true;
   const outboxDir = await mkdtemp(join(tmpdir(), 'bolt-outbox-'));
   const crm = new MemoryCrm({ timezone: TZ, now: () => NOW });
   const calendar = new MemoryCalendar(options.busy ?? []);
@@ -52,6 +59,7 @@ export async function makeHarness(options: { busy?: Interval[]; overrides?: Part
     ownerEmail: 'owner@example.com',
     now: () => NOW,
     transferTwiml: dialTwiml,
+    callers: { callerVerified: async () => verified },
     ...options.overrides,
   });
   const run = (name: string, args: unknown, callSid = CALL_SID, remoteNumber = CALLER) =>

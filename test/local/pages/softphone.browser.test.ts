@@ -154,7 +154,9 @@ describe('softphone and calls page in Chromium', () => {
     const base = app.stack.url;
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${base}/phone`);
+    // The link the banner prints: it sets this run's key as a cookie and lands on /phone without it.
+    await page.goto(app.pageLink('/phone', base));
+    expect(page.url()).toBe(`${base}/phone`);
 
     // Keyboard only: the Call button takes Enter, and focus moves to Hang up.
     await page.getByRole('button', { name: 'Call', exact: true }).focus();
