@@ -138,6 +138,18 @@ export interface CallRecord {
   toolCalls: ToolCallRecord[];
 }
 
+/**
+ * A write the store refused for what it holds (an item over the size limit, a malformed value, a
+ * rewrite of a turn that was never stored): retrying it can never help, so a writer sets it aside
+ * instead of holding every later write behind it.
+ */
+export class PermanentWriteError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentWriteError';
+  }
+}
+
 /** The port for call state that must survive a crashed task (DynamoDB in AWS, dynalite locally). */
 export interface CallSessionStore {
   /**

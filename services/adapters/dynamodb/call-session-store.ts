@@ -8,15 +8,16 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { UnfinalisedCall, UnfinalisedCallIndex } from '../../core/after-call-ports.js';
-import type {
-  CallRecord,
-  CallSession,
-  CallSessionStore,
-  EngineRecord,
-  EngineUse,
-  NewCallSession,
-  ToolCallRecord,
-  Turn,
+import {
+  type CallRecord,
+  type CallSession,
+  type CallSessionStore,
+  type EngineRecord,
+  type EngineUse,
+  type NewCallSession,
+  PermanentWriteError,
+  type ToolCallRecord,
+  type Turn,
 } from '../../core/call-session.js';
 import { forCall } from '../../core/logging.js';
 import { STREAM_TOKEN_TTL_MS } from '../../core/stream-token.js';
@@ -48,6 +49,22 @@ function addEngineUse(use: EngineUse, set: string[], values: Record<string, unkn
   if (use.turnLatency !== undefined) {
     set.push('turnLatency = :turnLatency');
     values[':turnLatency'] = use.turnLatency;
+  }
+}
+
+/**
+ * DynamoDB refusing the request itself (an item over 400 KB, a value it cannot hold): the same
+ * write fails the same way every time. Throttling, 5xx and network errors stay as they are (retried).
+ */
+const REFUSED_FOR_GOOD = new Set(['ValidationException', 'SerializationException']);
+
+async function permanentIfRefused(write: Promise<unknown>): Promise<unknown> {
+  try {
+    return await write;
+  } catch (error) {
+    if (error instanceof Error && REFUSED_FOR_GOOD.has(error.name))
+      throw new PermanentWriteError(error.message, { cause: error });
+    throw error;
   }
 }
 
@@ -221,7 +238,11 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
   }
 
   async replaceTurn(callSid: string, turn: Turn): Promise<void> {
-    await this.put(turnItem(callSid, turn, this.now()), 'attribute_exists(pk)');
+    const replaced = await this.conditionally(
+      this.put(turnItem(callSid, turn, this.now()), 'attribute_exists(pk)'),
+    );
+    // The turn itself was never stored (its own write was refused): no retry will find it.
+    if (!replaced) throw new PermanentWriteError(`turn ${turn.seq} was never stored: nothing to rewrite`);
   }
 
   async appendToolCall(callSid: string, record: ToolCallRecord): Promise<void> {
@@ -343,11 +364,11 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
 
   private put(item: Item, condition: string): Promise<unknown> {
     const input: PutCommandInput = { TableName: this.tableName, Item: item, ConditionExpression: condition };
-    return this.doc.send(new PutCommand(input));
+    return permanentIfRefused(this.doc.send(new PutCommand(input)));
   }
 
   private update(input: Omit<UpdateCommandInput, 'TableName'>): Promise<unknown> {
-    return this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input }));
+    return permanentIfRefused(this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input })));
   }
 
   /** True when the write happened, false when its condition said no; other errors propagate. */
