@@ -28,7 +28,7 @@ import type { CallLookup } from './ports.js';
 export interface SweepDeps {
   finalise: FinaliseDeps;
   index: UnfinalisedCallIndex;
-  sessions: Pick<CallSessionStore, 'get' | 'markFinalised' | 'lateTurnsSaved'>;
+  sessions: Pick<CallSessionStore, 'get' | 'markFinalising' | 'markFinalised' | 'lateTurnsSaved'>;
   twilio: Pick<CallLookup, 'getCall' | 'callsTo'>;
   /**
    * The business number: calls Twilio has to it that we never recorded at all (the inbound webhook
@@ -170,9 +170,11 @@ async function sweepOne(
   if (state) {
     if (state.step === 'done') {
       if (call.status === 'finalised') {
-        // Turns landed after finalisation: the CRM row gets them too.
+        // Turns landed after finalisation began: the CRM row gets them too. The count is read
+        // first, so a turn landing during the CRM write keeps the call listed for the next run.
+        const seen = (await deps.sessions.get(call.callSid))?.session.lateTurnMarks ?? 0;
         await saveLateTurns(finalise, call.callSid);
-        await deps.sessions.lateTurnsSaved(call.callSid);
+        await deps.sessions.lateTurnsSaved(call.callSid, seen);
       } else {
         // Finalised, but the session's last write failed: set it now so the index lets go.
         await deps.sessions.markFinalised(call.callSid, deps.now());

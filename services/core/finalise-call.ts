@@ -29,7 +29,7 @@ import {
 } from './ports.js';
 
 export interface FinaliseDeps {
-  sessions: Pick<CallSessionStore, 'get' | 'markFinalised'>;
+  sessions: Pick<CallSessionStore, 'get' | 'markFinalising' | 'markFinalised'>;
   finalisations: FinalisationStore;
   analyses: Pick<PostCallAnalysisStore, 'getAnalysis'>;
   crm: Pick<
@@ -92,7 +92,7 @@ export async function resumeFinalisation(
 export async function saveLateTurns(deps: FinaliseDeps, callSid: string): Promise<boolean> {
   const state = await deps.finalisations.get(callSid);
   if (state?.step !== 'done') return false;
-  const facts = await callFacts({ ...deps, settleMs: 0 }, state);
+  const facts = await callFacts(deps, state);
   await deps.crm.saveCall(facts.row);
   forCall(callSid).info('Turns that arrived after finalisation added to the CRM', {
     turns: facts.row.turns.length,
@@ -147,7 +147,11 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
     for (let pass = 0; pass < MAX_STEP_PASSES && state.step !== 'done'; pass++) {
       switch (state.step) {
         case 'pending': {
-          facts ??= await callFacts(deps, state);
+          await settled(deps, callSid);
+          // Before the read: a turn that lands from here on is flagged late and reaches the CRM
+          // through the sweeper, so none falls between this read and `finalised`.
+          await deps.sessions.markFinalising(callSid);
+          facts = await callFacts(deps, state);
           // An analysis that came first may hold lead details the tools did not record.
           if (await fillLeadFromAnalysis(deps, facts)) facts = await callFacts(deps, state);
           await deps.crm.saveCall(facts.row);
@@ -228,19 +232,18 @@ interface CallFacts {
   analysis?: PostCallAnalysis;
 }
 
-/** The call record once the bridge has written its last turns (or the wait has run out). */
-async function settledRecord(deps: FinaliseDeps, callSid: string) {
+/** Resolves once the bridge has ended the call's stream (its last turns written), or the wait ran out. */
+async function settled(deps: FinaliseDeps, callSid: string): Promise<void> {
   const deadline = Date.now() + (deps.settleMs ?? 3000);
   let record = await deps.sessions.get(callSid);
   while (record?.session.status === 'streaming' && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     record = await deps.sessions.get(callSid);
   }
-  return record;
 }
 
 async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<CallFacts> {
-  const record = await settledRecord(deps, state.callSid);
+  const record = await deps.sessions.get(state.callSid);
   const base = baseRow(state, record, deps.costRates ?? DEFAULT_COST_RATES);
   const repaired = await repairBookings(deps, record);
   const analysis = await deps.analyses.getAnalysis(state.callSid);

@@ -127,7 +127,7 @@ describe('SessionWriter', () => {
     expect(await store.listUnfinalised(Date.now() + 1, 10)).toEqual([
       expect.objectContaining({ callSid: sid, status: 'finalised' }),
     ]);
-    await store.lateTurnsSaved(sid);
+    await store.lateTurnsSaved(sid, 1);
     expect(await store.listUnfinalised(Date.now() + 1, 10)).toEqual([]);
   });
 });

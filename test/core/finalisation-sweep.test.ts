@@ -265,6 +265,61 @@ describe('finalisation sweeper', () => {
     expect(await sessions.listUnfinalised(clock.now, 10)).toEqual([]);
   });
 
+  test('a turn landing while finalisation writes the row (session still streaming) reaches the CRM by the next sweep', async () => {
+    const sid = callSid(10);
+    await openCall(sid);
+    await sessions.claimStream(sid, 'a'.repeat(64), 'MZ1', T0 + 500);
+    await sessions.appendTurn(sid, { seq: 1, role: 'caller', text: 'Hi, is this Bolt?', at: T0 + 1000 });
+    // DynamoDB throttled across the hang-up: the bridge's last turn lands after finalisation read
+    // the transcript, and before it marked the session finalised.
+    const saveCall = crm.saveCall.bind(crm);
+    let late = true;
+    crm.saveCall = async (row) => {
+      await saveCall(row);
+      if (late) {
+        late = false;
+        await sessions.appendTurn(sid, { seq: 2, role: 'agent', text: 'Yes! Goodbye.', at: T0 + 8000 });
+      }
+    };
+    await finaliseCall(
+      { ...deps().finalise, settleMs: 0 },
+      { callSid: sid, status: 'completed', at: T0 + 9000 },
+    );
+    expect(crm.calls.get(sid)?.turns).toHaveLength(1);
+    clock.now = T0 + 9000 + GRACE_MS;
+    await sweepUnfinalisedCalls(deps());
+    expect(crm.calls.get(sid)?.turns.map((t) => t.text)).toEqual(['Hi, is this Bolt?', 'Yes! Goodbye.']);
+    expect(await sessions.listUnfinalised(clock.now, 10)).toEqual([]);
+  });
+
+  test('a late turn landing while the sweeper writes the earlier late turns is not dropped', async () => {
+    const sid = callSid(11);
+    await openCall(sid);
+    await sessions.appendTurn(sid, { seq: 1, role: 'caller', text: 'Hi, is this Bolt?', at: T0 + 1000 });
+    await finaliseCall(
+      { ...deps().finalise, settleMs: 0 },
+      { callSid: sid, status: 'completed', at: T0 + 9000 },
+    );
+    await sessions.appendTurn(sid, { seq: 2, role: 'agent', text: 'Yes!', at: T0 + 8000 });
+    const saveCall = crm.saveCall.bind(crm);
+    let late = true;
+    crm.saveCall = async (row) => {
+      await saveCall(row);
+      if (late) {
+        late = false;
+        await sessions.appendTurn(sid, { seq: 3, role: 'agent', text: 'Goodbye.', at: T0 + 8500 });
+      }
+    };
+    clock.now = T0 + 9000 + GRACE_MS;
+    await sweepUnfinalisedCalls(deps());
+    expect(crm.calls.get(sid)?.turns).toHaveLength(2);
+    // Still listed: the next run adds the third turn, then lets the call go.
+    clock.now += GRACE_MS;
+    await sweepUnfinalisedCalls(deps());
+    expect(crm.calls.get(sid)?.turns.map((t) => t.text)).toEqual(['Hi, is this Bolt?', 'Yes!', 'Goodbye.']);
+    expect(await sessions.listUnfinalised(clock.now, 10)).toEqual([]);
+  });
+
   test('a call Twilio has and we never recorded (webhook failed, no callback) still reaches the CRM', async () => {
     const sid = callSid(10);
     twilio.setCall({

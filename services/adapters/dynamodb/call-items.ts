@@ -151,6 +151,8 @@ const engineSegmentSchema = z.object({
   usage: engineUsageSchema.optional(),
 });
 
+const callStatusSchema = z.enum(['created', 'streaming', 'ended', 'finalising', 'finalised']);
+
 const sessionSchema = z.object({
   callSid: z.string(),
   direction: z.enum(['inbound', 'outbound']),
@@ -165,7 +167,7 @@ const sessionSchema = z.object({
   conversationId: z.string().optional(),
   customer: knownCustomerSchema.optional(),
   streamTokenHash: z.string(),
-  status: z.enum(['created', 'streaming', 'ended', 'finalised']),
+  status: callStatusSchema,
   streamSid: z.string().optional(),
   outboundReason: z.string().optional(),
   createdAt: z.number(),
@@ -173,6 +175,7 @@ const sessionSchema = z.object({
   endedAt: z.number().optional(),
   endReason: z.string().optional(),
   finalisedAt: z.number().optional(),
+  lateTurnMarks: z.number().optional(),
   transferStatus: z.string().optional(),
 });
 
@@ -237,7 +240,7 @@ export function toolCallFromItem(item: Item): ToolCallRecord {
 const unfinalisedSchema = z.object({
   callSid: z.string(),
   sweepSince: z.number(),
-  status: z.enum(['created', 'streaming', 'ended', 'finalised']),
+  status: callStatusSchema,
 });
 
 /** An entry of the `unfinalised` index (the index projects `callSid` and `status`). */
