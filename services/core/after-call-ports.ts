@@ -96,6 +96,15 @@ export interface UnfinalisedCall {
   status: CallStatus;
 }
 
+/**
+ * How far back the sweeper's look at Twilio's call list must go: every call that started before the
+ * mark has been accounted for. Persisted, so an outage longer than any fixed look-back loses nothing.
+ */
+export interface SweepWatermark {
+  get(): Promise<number | undefined>;
+  set(at: number): Promise<void>;
+}
+
 /** Finds unfinalised calls without scanning the table (a sparse index in DynamoDB). */
 export interface UnfinalisedCallIndex {
   /** Unfinalised sessions whose `since` is at or before `before`, oldest first, at most `limit`. */

@@ -71,6 +71,7 @@ export function buildLocalAfterCall(
     config,
     finalise: afterCallDeps,
     sessions: stores.sessions,
+    watermark: stores.sweepWatermark,
     twilio: adapters.callLookup,
     publishAge: (ageSeconds) => {
       if (ageSeconds > 0) logger.info('Oldest unfinalised call', { OldestUnfinalisedCallAge: ageSeconds });

@@ -5,6 +5,7 @@
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-session-store.js';
 import { DynamoFinalisationStore } from '../../services/adapters/dynamodb/finalisation-store.js';
+import { DynamoSweepWatermark } from '../../services/adapters/dynamodb/sweep-watermark.js';
 import { TwilioCallControl } from '../../services/adapters/twilio/call-control.js';
 import {
   nextRetryAt,
@@ -341,6 +342,71 @@ describe('finalisation sweeper', () => {
     // Known now: the next run leaves it alone.
     expect((await sweepUnfinalisedCalls(deps())).finalised).toEqual([]);
     expect(mailer.sent).toHaveLength(1);
+  });
+
+  test('an outage longer than the first look-back: the persisted watermark still finds the unrecorded call', async () => {
+    const watermark = new DynamoSweepWatermark(dynamo.doc, { tableName: table });
+    const withMark = (): SweepDeps => ({ ...deps(), watermark });
+    await sweepUnfinalisedCalls(withMark()); // the last run before the outage
+    const sid = callSid(12);
+    twilio.setCall({
+      sid,
+      status: 'no-answer',
+      from: '+12125550188',
+      to: BUSINESS_NUMBER,
+      direction: 'inbound',
+      duration: 0,
+      startTime: T0 + 10 * 60_000,
+      endTime: T0 + 10 * 60_000 + 20_000,
+    });
+    // Three hours without a successful run (the sweeper's function failing, DynamoDB down).
+    clock.now = T0 + 3 * 60 * 60_000;
+    expect((await sweepUnfinalisedCalls(withMark())).finalised).toEqual([sid]);
+    expect(crm.calls.get(sid)).toMatchObject({ from: '+12125550188', outcome: 'no-answer' });
+    // The mark moved on: the next run's look starts after it.
+    expect(await watermark.get()).toBe(clock.now - GRACE_MS);
+  });
+
+  test('a call still live at a run keeps the watermark at its start until it is over', async () => {
+    const watermark = new DynamoSweepWatermark(dynamo.doc, { tableName: table });
+    const withMark = (): SweepDeps => ({ ...deps(), watermark });
+    const sid = callSid(13);
+    twilio.setCall({
+      sid,
+      status: 'in-progress',
+      from: '+12125550188',
+      to: BUSINESS_NUMBER,
+      direction: 'inbound',
+      startTime: T0 + 60_000,
+    });
+    clock.now = T0 + 30 * 60_000;
+    await sweepUnfinalisedCalls(withMark());
+    expect(await watermark.get()).toBe(T0 + 60_000);
+  });
+
+  test('a call that streamed and never had its end recorded (the bridge died) is finalised as a callback due', async () => {
+    const sid = callSid(14);
+    await openCall(sid);
+    await sessions.claimStream(sid, 'a'.repeat(64), 'MZ1', T0 + 1000);
+    await sessions.appendTurn(sid, {
+      seq: 1,
+      role: 'caller',
+      text: 'I need a plumber today.',
+      at: T0 + 5000,
+    });
+    twilioCompleted(sid, 60);
+    // Within the grace after Twilio's end the bridge may still record it: left for the next run.
+    clock.now = T0 + 60_000 + GRACE_MS - 1;
+    expect((await sweepUnfinalisedCalls(deps())).live).toEqual([sid]);
+    clock.now = T0 + 60_000 + GRACE_MS;
+    expect((await sweepUnfinalisedCalls(deps())).finalised).toEqual([sid]);
+    expect(crm.calls.get(sid)).toMatchObject({ outcome: 'engine-outage', durationSeconds: 60 });
+    expect(mailer.sent[0]?.text).toContain('CALLBACK DUE');
+    expect((await sessions.get(sid))?.session).toMatchObject({
+      status: 'finalised',
+      endedAt: T0 + 60_000,
+      endReason: expect.stringMatching(/^engine-outage: the bridge stopped/),
+    });
   });
 
   test('the sparse index holds only unfinalised sessions and is read by query, not scan', async () => {
