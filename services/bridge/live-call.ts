@@ -134,6 +134,7 @@ export class LiveCall {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly connectAbort = new AbortController();
   private endingAfterPlayback = false;
+  private readonly toolRuns = new Set<Promise<unknown>>();
   private resolveDone!: () => void;
   readonly done: Promise<void> = new Promise((resolve) => {
     this.resolveDone = resolve;
@@ -493,14 +494,17 @@ export class LiveCall {
 
   private async runTool(call: { callId: string; name: string; args: unknown }): Promise<void> {
     const started = this.deps.now();
-    const result = await this.deps.tools.run({
+    const run = this.deps.tools.run({
       callSid: this.callSid,
       remoteNumber: this.session ? remoteNumber(this.session) : '',
       name: call.name,
       args: call.args,
     });
-    if (this.phase === 'ended') return;
-    this.engineSession?.sendToolResult(call.callId, result);
+    // The call's end waits for its tools: their records are written before `done`.
+    this.toolRuns.add(run);
+    const result = await run.finally(() => this.toolRuns.delete(run));
+    // Recorded even when the caller hung up meanwhile: what the tool did stands (a calendar event,
+    // the CRM row still owed for it), and finalisation works from this record.
     this.writer?.toolCall({
       name: call.name,
       args: call.args,
@@ -508,6 +512,8 @@ export class LiveCall {
       at: started,
       durationMs: this.deps.now() - started,
     });
+    if (this.phase === 'ended') return;
+    this.engineSession?.sendToolResult(call.callId, result);
     if (result.endsCall === 'hangup') void this.hangUpAfterGoodbye('agent-ended-call');
     // The tool already redirected the live call to a person: this stream is over.
     if (result.endsCall === 'transfer') this.end('transferred');
@@ -631,6 +637,8 @@ export class LiveCall {
     this.timers.clear();
     for (const settle of [...this.markWaiters.values()]) settle();
     this.queued.clear();
-    void (this.writer?.flush() ?? Promise.resolve()).then(() => this.resolveDone());
+    void Promise.allSettled(this.toolRuns)
+      .then(() => this.writer?.flush())
+      .then(() => this.resolveDone());
   }
 }

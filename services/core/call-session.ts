@@ -199,6 +199,10 @@ export interface CallSessionStore {
   lateTurnsSaved(callSid: string, seenMarks: number): Promise<void>;
   /** Rewrites a turn already written (an agent reply cut off by the caller: what they heard of it). */
   replaceTurn(callSid: string, turn: Turn): Promise<void>;
+  /**
+   * Idempotent on `seq`. Like a turn, a tool call written once finalisation has begun is counted in
+   * `lateTurnMarks`, so the sweeper writes what it owes the CRM (a booking's `crmRepair`).
+   */
   appendToolCall(callSid: string, record: ToolCallRecord): Promise<void>;
   /** Records how the transfer's `<Dial>` ended (no session: nothing is created). */
   recordTransferResult(callSid: string, dialStatus: string): Promise<void>;

@@ -321,6 +321,45 @@ describe('finalisation sweeper', () => {
     expect(await sessions.listUnfinalised(clock.now, 10)).toEqual([]);
   });
 
+  test('a booking recorded after finalisation (the tool finished after the hang-up) gets its CRM row by the next sweep', async () => {
+    const sid = callSid(15);
+    await openCall(sid);
+    await sessions.markEnded(sid, 'caller-hung-up', T0 + 9000);
+    await finaliseCall(
+      { ...deps().finalise, settleMs: 0 },
+      { callSid: sid, status: 'completed', at: T0 + 9000 },
+    );
+    await sessions.appendToolCall(sid, {
+      seq: 1,
+      name: 'book_appointment',
+      args: { name: 'Sam Rivera' },
+      result: {
+        ok: true,
+        text: 'Booked.',
+        crmRepair: {
+          kind: 'appointment',
+          customer: { phone: CALLER, name: 'Sam Rivera' },
+          appointment: {
+            callSid: sid,
+            start: T0 + 86_400_000,
+            end: T0 + 86_400_000 + 1_800_000,
+            calendarEventId: 'evt-late',
+            name: 'Sam Rivera',
+            phone: CALLER,
+          },
+        },
+      },
+      at: T0 + 2000,
+      durationMs: 12_000,
+    });
+    clock.now = T0 + 9000 + GRACE_MS;
+    await sweepUnfinalisedCalls(deps());
+    expect(crm.appointments).toEqual([
+      expect.objectContaining({ calendarEventId: 'evt-late', callSid: sid }),
+    ]);
+    expect(await sessions.listUnfinalised(clock.now, 10)).toEqual([]);
+  });
+
   test('a call Twilio has and we never recorded (webhook failed, no callback) still reaches the CRM', async () => {
     const sid = callSid(10);
     twilio.setCall({

@@ -207,9 +207,16 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
   async appendTurn(callSid: string, turn: Turn): Promise<void> {
     // A duplicate seq is a retry of the same write: keep the first, quietly.
     await this.conditionally(this.put(turnItem(callSid, turn, this.now()), 'attribute_not_exists(pk)'));
-    // A turn that lands once finalisation has begun (a write kept through an outage, or Twilio's
-    // status overtaking the stream) may be missing from what finalisation read: counted, and the
-    // call kept (or put back) on the sweeper's index, which adds it to the CRM.
+    await this.flagIfLate(callSid);
+  }
+
+  /**
+   * A turn or tool call that lands once finalisation has begun (a write kept through an outage,
+   * Twilio's status overtaking the stream, a tool finishing after the hang-up) may be missing from
+   * what finalisation read: counted, and the call kept (or put back) on the sweeper's index, which
+   * writes the call row (and any booking's CRM row) again.
+   */
+  private async flagIfLate(callSid: string): Promise<void> {
     await this.conditionally(
       this.update({
         Key: sessionKey(callSid),
@@ -252,6 +259,7 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
 
   async appendToolCall(callSid: string, record: ToolCallRecord): Promise<void> {
     await this.conditionally(this.put(toolItem(callSid, record, this.now()), 'attribute_not_exists(pk)'));
+    await this.flagIfLate(callSid);
   }
 
   async recordTransferResult(callSid: string, dialStatus: string): Promise<void> {
