@@ -10,7 +10,7 @@ import {
   remoteNumber,
 } from '../core/call-session.js';
 import { forCall, logger } from '../core/logging.js';
-import { wrapUpInstruction } from '../core/persona.js';
+import { shutdownWrapUpInstruction, wrapUpInstruction } from '../core/persona.js';
 import type { CallControl } from '../core/ports.js';
 import { hashStreamToken } from '../core/stream-token.js';
 import type { ToolRunner } from '../core/tool-types.js';
@@ -640,5 +640,16 @@ export class LiveCall {
     void Promise.allSettled(this.toolRuns)
       .then(() => this.writer?.flush())
       .then(() => this.resolveDone());
+  }
+
+  /**
+   * The task is stopping: the agent is told to wrap up (it usually ends the call itself with
+   * `end_call`); after `noticeMs` the call is hung up after its goodbye. A call not live yet ends now.
+   */
+  wrapUp(reason: string, noticeMs: number): void {
+    if (this.phase !== 'live') return this.end(reason);
+    this.log.info('The bridge is stopping; the agent is told to wrap up', { noticeMs });
+    this.engineSession?.instruct(shutdownWrapUpInstruction());
+    this.setTimer(() => void this.hangUpAfterGoodbye(reason), noticeMs);
   }
 }

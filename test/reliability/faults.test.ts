@@ -7,10 +7,12 @@
  * docs/RELIABILITY.md lists each fault, the promise, this test, and the last run's figures (printed
  * at the end of the run).
  */
+import { EventEmitter } from 'node:events';
 import { DateTime } from 'luxon';
 import { MemoryCalendar } from '../../services/adapters/memory/calendar';
 import { MemoryCrm } from '../../services/adapters/memory/crm';
 import type { Bridge } from '../../services/bridge/server';
+import { installProcessHandlers } from '../../services/bridge/shutdown';
 import { ownerCallEmailKey } from '../../services/core/owner-email';
 import type { AppointmentInput, CallRow, Customer } from '../../services/core/ports';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../services/local/embedded-dynamodb';
@@ -383,34 +385,67 @@ describe('fault injection through the local stack', () => {
     });
   });
 
-  test('SIGTERM with live calls: draining keeps the call; at the stop timeout it ends and the sweeper finalises it', async () => {
-    const { callSid, stream, driver } = await liveCall('56');
-    driver.transcripts('Are you open Saturday?', 'Yes, 10 to 2.');
+  test('SIGTERM with live calls: through the production handler each call is wrapped up and hung up, its writes flushed, and the process exits on its own', async () => {
+    // Two live calls: the agent of the first ends it when told to wrap up; the second's agent
+    // ignores it, so the bridge hangs that call up after the notice.
+    const first = await liveCall('56');
+    const second = await liveCall('78');
+    first.driver.transcripts('Are you open Saturday?', 'Yes, 10 to 2.');
     await eventually(
-      () => harness.stack.sessions.get(callSid),
+      () => harness.stack.sessions.get(first.callSid),
       (r) => (r?.turns.length ?? 0) >= 2,
       8000,
     );
-    const bridge = harness.stack.bridge as Bridge;
-    let drained = false;
-    const draining = bridge.drain().then(() => {
-      drained = true;
+    const conversations = harness.elevenlabs.conversations.slice(-2);
+    const exits: number[] = [];
+    const signals = new EventEmitter();
+    installProcessHandlers(signals, {
+      bridge: harness.stack.bridge as Bridge,
+      stopServing: async () => {},
+      exit: (code) => exits.push(code),
+      timeline: { wrapUpMs: 1500, closeAfterMs: 20_000, exitAfterMs: 40_000 },
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(drained).toBe(false); // the live call keeps going
-    expect((await harness.stack.sessions.get(callSid))?.session.status).toBe('streaming');
-    await bridge.close(); // ECS's stop timeout: the task ends its calls
-    await draining;
-    await stream.closed;
-    const record = await harness.stack.sessions.get(callSid);
-    expect(record?.session).toMatchObject({ status: 'ended', endReason: 'bridge-shutdown' });
-    twilioKnows(callSid, 'completed', 30);
-    expect((await sweepLater()).finalised).toContain(callSid);
-    expect(await crmRow(callSid)).toMatchObject({ outcome: 'completed', durationSeconds: 30 });
+    const stoppedAt = Date.now();
+    signals.emit('SIGTERM'); // what ECS sends; main.ts registers the same handlers on the process
+    for (const conversation of conversations) {
+      await eventually(
+        () => conversation?.receivedOfType('contextual_update') ?? [],
+        (updates) => updates.some((u) => String(u.text).includes('has to end within the next minute')),
+        5000,
+      );
+    }
+    const bye = await first.driver.toolCall('end_call', { reason: 'the line is closing' });
+    expect(bye.isError).toBe(false);
+    await Promise.all([first.stream.closed, second.stream.closed]);
+    await eventually(
+      async () => exits,
+      (e) => e.length > 0,
+      30_000,
+    );
+    const stopMs = Date.now() - stoppedAt;
+    expect(exits).toEqual([0]);
+    const ended = await Promise.all([first, second].map((c) => harness.stack.sessions.get(c.callSid)));
+    expect(ended.map((r) => r?.session.status)).toEqual(['ended', 'ended']);
+    expect(ended.map((r) => r?.session.endReason)).toEqual(['agent-ended-call', 'bridge-shutdown']);
+    expect(ended[0]?.turns).toHaveLength(2);
+    // Hung up through the REST API (never just closed: the caller would hear the outage apology).
+    for (const { callSid } of [first, second]) {
+      expect(
+        harness.twilioRest.requests.some(
+          (r) => r.callSid === callSid && r.method === 'POST' && r.form.Status === 'completed',
+        ),
+      ).toBe(true);
+    }
+    twilioKnows(first.callSid, 'completed', 30);
+    twilioKnows(second.callSid, 'completed', 31);
+    const report = await sweepLater();
+    expect(report.finalised).toEqual(expect.arrayContaining([first.callSid, second.callSid]));
+    expect(await crmRow(first.callSid)).toMatchObject({ outcome: 'completed', durationSeconds: 30 });
     figures.push({
       fault: 'SIGTERM with live calls',
-      outcome: 'drain waits for the call; shutdown ends it (bridge-shutdown); sweeper finalises it',
-      figure: '1 live call, 0 lost',
+      outcome:
+        'production handler: agents told to wrap up; one ended the call, the other was hung up; writes flushed; exit 0',
+      figure: `2 live calls, 0 lost; SIGTERM → exit in ${stopMs} ms (notice 1.5 s here, 30 s in production)`,
     });
   });
 });
