@@ -64,6 +64,7 @@ export function buildLocalAfterCall(
   };
   placeCallHandler = createPlaceCallHandler({
     authorization: { kind: 'api-key', key: config.callsApiKey },
+    owner: { mailer: adapters.mailer, email: config.ownerEmail },
     placeCall: placeCallDepsFor(config, adapters, outbound, now),
   });
   const afterCallDeps = afterCallDepsFor(config, adapters, stores, now);
