@@ -245,7 +245,7 @@ async function settled(deps: FinaliseDeps, callSid: string): Promise<void> {
 async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<CallFacts> {
   const record = await deps.sessions.get(state.callSid);
   const base = baseRow(state, record, deps.costRates ?? DEFAULT_COST_RATES);
-  const repaired = await repairBookings(deps, record);
+  const repaired = await repairCrmWrites(deps, record);
   const analysis = await deps.analyses.getAnalysis(state.callSid);
   const found = await findLinks(deps, state.callSid, record, base.startedAt, base.endedAt ?? state.at, {
     leadFromAnalysis: Object.keys(collectedLead(analysis)).length > 0,
@@ -370,33 +370,37 @@ async function findLinks(
 }
 
 /**
- * Bookings whose calendar event was made while the CRM was down: the tool kept the row with its
- * call record; it is written now (idempotent on the event id). A failure throws, so the
- * finalisation stays pending and the sweeper retries it: the row is never lost.
+ * CRM writes the tools owed (the CRM was down during the call): a booking whose calendar event was
+ * made, a lead the caller was told is noted. Written now (idempotent: on the event id, on the
+ * call's lead). A failure throws, so the finalisation stays pending and the sweeper retries it:
+ * the row is never lost. Returns the last appointment written.
  */
-async function repairBookings(
+async function repairCrmWrites(
   deps: FinaliseDeps,
   record: CallRecord | undefined,
 ): Promise<Appointment | undefined> {
+  const log = forCall(record?.session.callSid ?? '');
   let last: Appointment | undefined;
   for (const call of record?.toolCalls ?? []) {
     const repair = call.result.crmRepair;
-    if (!call.result.ok || repair?.kind !== 'appointment') continue;
+    if (!call.result.ok || !repair) continue;
     const customer = await deps.crm.upsertCustomer(repair.customer);
+    if (repair.kind === 'lead') {
+      await deps.crm.saveLead({ ...repair.lead, customerId: customer.id });
+      log.info('Lead written to the CRM by finalisation');
+      continue;
+    }
     try {
       last = await deps.crm.recordAppointment({ ...repair.appointment, customerId: customer.id });
-      forCall(record?.session.callSid ?? '').info('Booking written to the CRM by finalisation', {
+      log.info('Booking written to the CRM by finalisation', {
         eventId: repair.appointment.calendarEventId,
       });
     } catch (error) {
       if (!(error instanceof AppointmentConflictError)) throw error;
       // Someone else's row holds the slot: retrying cannot help; the owner sees it in the email.
-      forCall(record?.session.callSid ?? '').error(
-        'Booking could not be written: the slot is taken in the CRM',
-        {
-          eventId: repair.appointment.calendarEventId,
-        },
-      );
+      log.error('Booking could not be written: the slot is taken in the CRM', {
+        eventId: repair.appointment.calendarEventId,
+      });
     }
   }
   return last;

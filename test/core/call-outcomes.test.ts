@@ -91,6 +91,43 @@ describe('call outcomes', () => {
   });
 });
 
+describe('a lead the CRM could not take during the call', () => {
+  test('is written by finalisation, linked to the row, and named in the owner email', async () => {
+    const h = harness();
+    h.sessions.put({
+      session: session(),
+      turns: TURNS,
+      toolCalls: [
+        {
+          seq: 1,
+          name: 'save_lead',
+          args: { name: 'Ada Lovelace', interest: 'a boiler service' },
+          result: {
+            ok: true,
+            text: "Thanks, I have noted Ada Lovelace's details for the team.",
+            crmRepair: {
+              kind: 'lead',
+              customer: { phone: CALLER, name: 'Ada Lovelace' },
+              lead: { callSid: CALL_SID, name: 'Ada Lovelace', phone: CALLER, interest: 'a boiler service' },
+            },
+          },
+          at: T0 + 30_000,
+          durationMs: 200,
+        },
+      ],
+    });
+    h.crm.down = true;
+    expect((await finalise(h)).kind).toBe('pending');
+    h.crm.down = false;
+    expect((await finalise(h)).kind).toBe('finalised');
+    expect(h.crm.leads).toEqual([
+      expect.objectContaining({ callSid: CALL_SID, name: 'Ada Lovelace', interest: 'a boiler service' }),
+    ]);
+    expect(h.crm.calls.get(CALL_SID)?.leadId).toBe(h.crm.leads[0]?.id);
+    expect(h.mailer.sent[0]?.text).toContain('a boiler service');
+  });
+});
+
 describe('POST /twilio/dial-result', () => {
   const config = loadConfig(testEnv({ BUSINESS_NAME: 'Bolt Plumbing' }));
   const url = 'https://voice.example.com/twilio/dial-result';

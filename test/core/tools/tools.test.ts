@@ -185,6 +185,30 @@ describe('book_appointment', () => {
     });
   });
 
+  it('a CRM outage during save_lead keeps the lead and hands it to finalisation', async () => {
+    h = await makeHarness({
+      overrides: {
+        crm: Object.assign(new MemoryCrm({ timezone: TZ, now: () => NOW }), {
+          saveLead: async () => {
+            throw new Error('CRM unavailable (503)');
+          },
+        }),
+      },
+    });
+    const result = await h.run('save_lead', { name: 'Jane Doe', interest: 'a quote' });
+    expect(result).toMatchObject({ ok: true, text: expect.stringContaining('noted Jane Doe') });
+    expect(result.crmRepair).toEqual({
+      kind: 'lead',
+      customer: { phone: CALLER, name: 'Jane Doe' },
+      lead: expect.objectContaining({
+        callSid: CALL_SID,
+        name: 'Jane Doe',
+        phone: CALLER,
+        interest: 'a quote',
+      }),
+    });
+  });
+
   it('email idempotency keys are fixed-length hashes with nothing personal in them', async () => {
     const sent: Array<{ idempotencyKey?: string }> = [];
     h = await makeHarness({
