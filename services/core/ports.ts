@@ -133,8 +133,14 @@ export interface Calendar {
    * recognised before free/busy (which would report the slot taken by that very event).
    */
   findEvent(idempotencyKey: string): Promise<{ eventId: string } | undefined>;
-  /** Creates the event, or returns the existing one made with the same idempotency key. */
-  createEvent(event: CalendarEventInput): Promise<{ eventId: string; created: boolean }>;
+  /**
+   * Creates the event, or returns the existing one made with the same idempotency key (one removed
+   * earlier is made again). `signal` aborts the request when the caller has given up on it.
+   */
+  createEvent(
+    event: CalendarEventInput,
+    options?: { signal?: AbortSignal },
+  ): Promise<{ eventId: string; created: boolean }>;
   /** Removes an event (a booking the CRM refused); an event already gone is not an error. */
   deleteEvent(eventId: string): Promise<void>;
 }

@@ -26,7 +26,11 @@ export class MemoryCalendar implements Calendar {
     return event ? { eventId: event.eventId } : undefined;
   }
 
-  async createEvent(input: CalendarEventInput): Promise<{ eventId: string; created: boolean }> {
+  async createEvent(
+    input: CalendarEventInput,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ eventId: string; created: boolean }> {
+    options.signal?.throwIfAborted();
     const existing = this.byKey.get(input.idempotencyKey);
     if (existing) return { eventId: existing.eventId, created: false };
     const event: MemoryEvent = { ...input, eventId: `local-event-${this.nextId++}` };

@@ -1,5 +1,6 @@
 import { emailKey, renderEmail } from '../email-document.js';
-import { AppointmentConflictError } from '../ports.js';
+import type { Logger } from '../logging.js';
+import { AppointmentConflictError, type Calendar } from '../ports.js';
 import type { AppointmentRepair } from '../tool-types.js';
 import { bookingProblem } from './availability.js';
 import {
@@ -27,6 +28,21 @@ export function bookingKey(callSid: string, localStart: string, name: string): s
   return `booking:${callSid}:${localStart}:${name.trim().toLowerCase().replace(/\s+/g, ' ')}`;
 }
 
+/**
+ * The runner gave up on the booking (its timeout) and the caller heard it could not be made: the
+ * event made meanwhile (or whose aborted request Google still carried out) is removed, so that stays
+ * true and the slot is free again. A failure here is logged; the event then waits for the owner.
+ */
+async function undoGivenUpBooking(calendar: Calendar, key: string, log: Logger): Promise<void> {
+  try {
+    const made = await calendar.findEvent(key);
+    if (made) await calendar.deleteEvent(made.eventId);
+    log.warn('booking given up after its timeout: its calendar event was removed', { removed: Boolean(made) });
+  } catch (error) {
+    log.error('booking given up after its timeout: its calendar event could not be removed', { error });
+  }
+}
+
 export const bookAppointment = defineTool({
   name: 'book_appointment',
   description:
@@ -43,7 +59,7 @@ export const bookAppointment = defineTool({
   failureText:
     'I could not complete the booking just now. I can take your details and have someone confirm a time with you.',
   handler: async (args, context) => {
-    const { callSid, remoteNumber, deps, log } = context;
+    const { callSid, remoteNumber, deps, log, signal } = context;
     const { timezone } = deps.business;
     const start = parseLocalDateTime(args.start, timezone);
     if (start === undefined) {
@@ -89,21 +105,35 @@ export const bookAppointment = defineTool({
     }
 
     const purpose = args.purpose || 'Appointment';
-    const event: { eventId: string; created: boolean } = existing
-      ? { ...existing, created: false }
-      : await deps.calendar.createEvent({
-          idempotencyKey: key,
-          start,
-          end,
-          summary: `${purpose}: ${args.name}`,
-          description: [
-            `Phone: ${phone}`,
-            args.email ? `Email: ${args.email}` : '',
-            `Booked on call ${callSid}`,
-          ]
-            .filter(Boolean)
-            .join('\n'),
-        });
+    signal.throwIfAborted();
+    let event: { eventId: string; created: boolean };
+    try {
+      event = existing
+        ? { ...existing, created: false }
+        : await deps.calendar.createEvent(
+            {
+              idempotencyKey: key,
+              start,
+              end,
+              summary: `${purpose}: ${args.name}`,
+              description: [
+                `Phone: ${phone}`,
+                args.email ? `Email: ${args.email}` : '',
+                `Booked on call ${callSid}`,
+              ]
+                .filter(Boolean)
+                .join('\n'),
+            },
+            { signal },
+          );
+    } catch (error) {
+      if (signal.aborted) await undoGivenUpBooking(deps.calendar, key, log);
+      throw error;
+    }
+    if (signal.aborted && event.created) {
+      await undoGivenUpBooking(deps.calendar, key, log);
+      signal.throwIfAborted();
+    }
 
     // The event holds the slot; the CRM row follows. The database refuses an overlapping row (two
     // calls booking one slot at once): then our event goes and the caller hears "taken". If the

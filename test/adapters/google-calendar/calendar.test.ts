@@ -121,6 +121,9 @@ describe('GoogleCalendar', () => {
           { status: 409 },
         ),
       ),
+      http.get(`${API}/calendars/:calendarId/events/:eventId`, ({ params }) =>
+        HttpResponse.json({ id: params.eventId, status: 'confirmed' }),
+      ),
     );
     const result = await calendar().createEvent({
       idempotencyKey: 'k',
@@ -129,6 +132,55 @@ describe('GoogleCalendar', () => {
       summary: 's',
     });
     expect(result).toEqual({ eventId: eventIdFor('k'), created: false });
+  });
+
+  it('brings back an event removed earlier under the same id (Google keeps it cancelled and refuses the insert)', async () => {
+    const id = eventIdFor('k-again');
+    server.use(
+      http.post(`${API}/calendars/:calendarId/events`, () =>
+        HttpResponse.json(
+          { error: { code: 409, message: 'The requested identifier already exists.' } },
+          { status: 409 },
+        ),
+      ),
+      http.get(`${API}/calendars/:calendarId/events/:eventId`, () =>
+        HttpResponse.json({ id, status: 'cancelled' }),
+      ),
+      http.put(`${API}/calendars/:calendarId/events/:eventId`, async ({ request, params }) => {
+        await record(request);
+        return HttpResponse.json({ id: params.eventId, status: 'confirmed' });
+      }),
+    );
+    const result = await calendar().createEvent({
+      idempotencyKey: 'k-again',
+      start: T0,
+      end: T0 + HOUR,
+      summary: 's',
+    });
+    expect(result).toEqual({ eventId: id, created: true });
+    expect(seen[0]).toMatchObject({
+      method: 'PUT',
+      body: expect.objectContaining({ id, status: 'confirmed' }),
+    });
+  });
+
+  it('aborts the insert when the signal is aborted (the tool was given up)', async () => {
+    server.use(
+      http.post(`${API}/calendars/:calendarId/events`, async () => {
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        return HttpResponse.json({ status: 'confirmed' });
+      }),
+    );
+    const giveUp = new AbortController();
+    setTimeout(() => giveUp.abort(new Error('tool timed out')), 100);
+    const started = Date.now();
+    await expect(
+      calendar().createEvent(
+        { idempotencyKey: 'k', start: T0, end: T0 + HOUR, summary: 's' },
+        { signal: giveUp.signal },
+      ),
+    ).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(1500);
   });
 
   it('passes other insert errors on', async () => {

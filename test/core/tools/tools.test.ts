@@ -1,4 +1,5 @@
 import Ajv from 'ajv';
+import { MemoryCalendar } from '../../../services/adapters/memory/calendar.js';
 import { MemoryCrm } from '../../../services/adapters/memory/crm.js';
 import type { Calendar } from '../../../services/core/ports.js';
 import { outboundHarness } from '../../support/outbound-harness.js';
@@ -183,6 +184,26 @@ describe('book_appointment', () => {
         name: 'Jane Doe',
       }),
     });
+  });
+
+  it('a booking the runner gives up on (timeout) leaves no event and no row behind, as the caller was told', async () => {
+    // Google carries the insert out although the request was aborted: the event appears late.
+    class SlowCalendar extends MemoryCalendar {
+      override async createEvent(event: Parameters<MemoryCalendar['createEvent']>[0]) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        return super.createEvent(event);
+      }
+    }
+    const calendar = new SlowCalendar([]);
+    h = await makeHarness({ overrides: { calendar, timeoutMs: 50 } });
+    const result = await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane Doe' });
+    expect(result).toMatchObject({
+      ok: false,
+      text: expect.stringContaining('could not complete the booking'),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(calendar.events()).toEqual([]);
+    expect(await h.crm.appointmentsBetween(0, NOW + 86_400_000)).toEqual([]);
   });
 
   it('a CRM outage during save_lead keeps the lead and hands it to finalisation', async () => {
