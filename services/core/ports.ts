@@ -143,6 +143,11 @@ export interface Calendar {
   ): Promise<{ eventId: string; created: boolean }>;
   /** Removes an event (a booking the CRM refused); an event already gone is not an error. */
   deleteEvent(eventId: string): Promise<void>;
+  /**
+   * The events overlapping `[from, to)` and when each was made (epoch ms): while the CRM, whose
+   * constraint normally decides between two bookings of one slot, is down, the calendar decides.
+   */
+  eventsOverlapping(from: number, to: number): Promise<Array<{ eventId: string; createdAt: number }>>;
 }
 
 // ---------- Email (Resend) ----------

@@ -102,6 +102,23 @@ export class GoogleCalendar implements Calendar {
     return { eventId, created: true };
   }
 
+  async eventsOverlapping(from: number, to: number): Promise<Array<{ eventId: string; createdAt: number }>> {
+    const { data } = await this.api.events.list({
+      calendarId: this.calendarId,
+      timeMin: new Date(from).toISOString(),
+      timeMax: new Date(to).toISOString(),
+      singleEvents: true,
+      showDeleted: false,
+      maxResults: 250,
+    });
+    // Only what blocks the slot, as free/busy sees it: a "free" (transparent) event does not.
+    return (data.items ?? []).flatMap((e) =>
+      e.id && e.status !== 'cancelled' && e.transparency !== 'transparent'
+        ? [{ eventId: e.id, createdAt: Date.parse(e.created ?? '') || 0 }]
+        : [],
+    );
+  }
+
   async deleteEvent(eventId: string): Promise<void> {
     try {
       await this.api.events.delete({ calendarId: this.calendarId, eventId });

@@ -2,6 +2,7 @@ import type { Calendar, CalendarEventInput, Interval } from '../../core/ports.js
 
 export interface MemoryEvent extends CalendarEventInput {
   eventId: string;
+  createdAt: number;
 }
 
 /**
@@ -33,13 +34,19 @@ export class MemoryCalendar implements Calendar {
     options.signal?.throwIfAborted();
     const existing = this.byKey.get(input.idempotencyKey);
     if (existing) return { eventId: existing.eventId, created: false };
-    const event: MemoryEvent = { ...input, eventId: `local-event-${this.nextId++}` };
+    const event: MemoryEvent = { ...input, eventId: `local-event-${this.nextId++}`, createdAt: Date.now() };
     this.byKey.set(input.idempotencyKey, event);
     return { eventId: event.eventId, created: true };
   }
 
   async deleteEvent(eventId: string): Promise<void> {
     for (const [key, event] of this.byKey) if (event.eventId === eventId) this.byKey.delete(key);
+  }
+
+  async eventsOverlapping(from: number, to: number): Promise<Array<{ eventId: string; createdAt: number }>> {
+    return [...this.byKey.values()]
+      .filter((e) => e.start < to && from < e.end)
+      .map(({ eventId, createdAt }) => ({ eventId, createdAt }));
   }
 
   /** Every event made, in start order (the demo prints them). */

@@ -1,6 +1,6 @@
 import { emailKey, renderEmail } from '../email-document.js';
 import type { Logger } from '../logging.js';
-import { AppointmentConflictError, type Calendar } from '../ports.js';
+import { AppointmentConflictError, type Calendar, type Interval } from '../ports.js';
 import type { AppointmentRepair } from '../tool-types.js';
 import { bookingProblem } from './availability.js';
 import {
@@ -37,9 +37,38 @@ async function undoGivenUpBooking(calendar: Calendar, key: string, log: Logger):
   try {
     const made = await calendar.findEvent(key);
     if (made) await calendar.deleteEvent(made.eventId);
-    log.warn('booking given up after its timeout: its calendar event was removed', { removed: Boolean(made) });
+    log.warn('booking given up after its timeout: its calendar event was removed', {
+      removed: Boolean(made),
+    });
   } catch (error) {
     log.error('booking given up after its timeout: its calendar event could not be removed', { error });
+  }
+}
+
+/**
+ * Whether our event is the first made of those on the slot (ties by id, so two bookers agree). Each
+ * booker lists after its own insert, so the later of two always sees the earlier. A calendar that
+ * cannot be listed keeps the booking (logged): the owner email still shows both.
+ */
+async function firstOnSlot(
+  calendar: Calendar,
+  eventId: string,
+  slot: Interval,
+  log: Logger,
+): Promise<boolean> {
+  try {
+    const events = await calendar.eventsOverlapping(slot.start, slot.end);
+    const first = events.reduce<(typeof events)[number] | undefined>(
+      (best, e) =>
+        !best || e.createdAt < best.createdAt || (e.createdAt === best.createdAt && e.eventId < best.eventId)
+          ? e
+          : best,
+      undefined,
+    );
+    return first === undefined || first.eventId === eventId;
+  } catch (error) {
+    log.error('could not list the slot to decide between bookings: keeping this one', { error });
+    return true;
   }
 }
 
@@ -164,6 +193,20 @@ export const bookAppointment = defineTool({
             );
         }
         log.warn('booking refused by the CRM: the slot overlaps another appointment', { start: localStart });
+        return { ok: false, text: `${when} has just been taken; please pick another time.` };
+      }
+      // The CRM's constraint cannot decide between two bookings of this slot now: the calendar
+      // does. The first event made keeps the slot; ours, made later, goes and the caller hears
+      // "taken", as the constraint would have said.
+      if (event.created && !(await firstOnSlot(deps.calendar, event.eventId, { start, end }, log))) {
+        await deps.calendar
+          .deleteEvent(event.eventId)
+          .catch((deleteError: unknown) =>
+            log.error('losing booking: its calendar event could not be removed', { error: deleteError }),
+          );
+        log.warn('booking refused by the calendar while the CRM is down: the slot was taken first', {
+          start: localStart,
+        });
         return { ok: false, text: `${when} has just been taken; please pick another time.` };
       }
       log.error('appointment not written to the CRM: finalisation will write it', { error });

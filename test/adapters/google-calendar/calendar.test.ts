@@ -183,6 +183,34 @@ describe('GoogleCalendar', () => {
     expect(Date.now() - started).toBeLessThan(1500);
   });
 
+  it('lists the events on a slot with when each was made, leaving out cancelled and free ones', async () => {
+    server.use(
+      http.get(`${API}/calendars/:calendarId/events`, async ({ request }) => {
+        const url = new URL(request.url);
+        expect(url.searchParams.get('timeMin')).toBe('2026-11-26T14:00:00.000Z');
+        expect(url.searchParams.get('timeMax')).toBe('2026-11-26T14:30:00.000Z');
+        expect(url.searchParams.get('singleEvents')).toBe('true');
+        return HttpResponse.json({
+          items: [
+            { id: 'evtb', status: 'confirmed', created: '2026-11-20T10:00:01.000Z' },
+            { id: 'evta', status: 'confirmed', created: '2026-11-20T10:00:00.000Z' },
+            { id: 'gone', status: 'cancelled', created: '2026-11-19T10:00:00.000Z' },
+            {
+              id: 'free',
+              status: 'confirmed',
+              transparency: 'transparent',
+              created: '2026-11-18T10:00:00.000Z',
+            },
+          ],
+        });
+      }),
+    );
+    expect(await calendar().eventsOverlapping(T0, T0 + HOUR / 2)).toEqual([
+      { eventId: 'evtb', createdAt: Date.parse('2026-11-20T10:00:01.000Z') },
+      { eventId: 'evta', createdAt: Date.parse('2026-11-20T10:00:00.000Z') },
+    ]);
+  });
+
   it('passes other insert errors on', async () => {
     server.use(
       http.post(`${API}/calendars/:calendarId/events`, () =>

@@ -206,6 +206,35 @@ describe('book_appointment', () => {
     expect(await h.crm.appointmentsBetween(0, NOW + 86_400_000)).toEqual([]);
   });
 
+  it('two calls booking one slot while the CRM is down: the calendar decides, one hears booked, the other taken', async () => {
+    // Free/busy is read by both before either event exists (two calls at once).
+    class RacingCalendar extends MemoryCalendar {
+      override async busy(from: number, to: number) {
+        const busy = await super.busy(from, to);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return busy;
+      }
+    }
+    const calendar = new RacingCalendar([]);
+    const crm = Object.assign(new MemoryCrm({ timezone: TZ, now: () => NOW }), {
+      upsertCustomer: async () => {
+        throw new Error('CRM unavailable (503)');
+      },
+    });
+    h = await makeHarness({ overrides: { calendar, crm } });
+    const [first, second] = await Promise.all([
+      h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane Doe' }, 'CA_first_call'),
+      h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Sam Roe' }, 'CA_second_call'),
+    ]);
+    const results = [first, second];
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok)).toEqual([
+      expect.objectContaining({ text: expect.stringContaining('has just been taken') }),
+    ]);
+    expect(calendar.events()).toHaveLength(1);
+    expect(results.find((r) => r.ok)?.crmRepair?.kind).toBe('appointment');
+  });
+
   it('a CRM outage during save_lead keeps the lead and hands it to finalisation', async () => {
     h = await makeHarness({
       overrides: {
@@ -469,6 +498,7 @@ describe('the runner', () => {
         throw new Error('unreachable');
       },
       deleteEvent: async () => {},
+      eventsOverlapping: async () => [],
     };
     h = await makeHarness({ overrides: { calendar: broken } });
     expect(await h.run('check_availability', { date: '2026-11-26' })).toEqual({
@@ -486,6 +516,7 @@ describe('the runner', () => {
       findEvent: async () => undefined,
       createEvent: () => new Promise(() => {}),
       deleteEvent: async () => {},
+      eventsOverlapping: async () => [],
     };
     h = await makeHarness({ overrides: { calendar: hanging, timeoutMs: 20 } });
     const result = await h.run('check_availability', { date: '2026-11-26' });
