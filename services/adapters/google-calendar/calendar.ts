@@ -102,6 +102,16 @@ export class GoogleCalendar implements Calendar {
     return { eventId, created: true };
   }
 
+  async hasEvent(eventId: string): Promise<boolean> {
+    try {
+      const { data } = await this.api.events.get({ calendarId: this.calendarId, eventId });
+      return data.status !== 'cancelled';
+    } catch (error) {
+      if (statusOf(error) === 404 || statusOf(error) === 410) return false;
+      throw error;
+    }
+  }
+
   async eventsOverlapping(from: number, to: number): Promise<Array<{ eventId: string; createdAt: number }>> {
     const { data } = await this.api.events.list({
       calendarId: this.calendarId,

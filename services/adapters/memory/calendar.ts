@@ -43,6 +43,10 @@ export class MemoryCalendar implements Calendar {
     for (const [key, event] of this.byKey) if (event.eventId === eventId) this.byKey.delete(key);
   }
 
+  async hasEvent(eventId: string): Promise<boolean> {
+    return [...this.byKey.values()].some((e) => e.eventId === eventId);
+  }
+
   async eventsOverlapping(from: number, to: number): Promise<Array<{ eventId: string; createdAt: number }>> {
     return [...this.byKey.values()]
       .filter((e) => e.start < to && from < e.end)

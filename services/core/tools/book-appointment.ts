@@ -14,7 +14,7 @@ import {
 } from './fields.js';
 import { customerFields, limitRefusal } from './limits.js';
 import { formatLocalDateTime, parseLocalDateTime, spokenDateTime } from './local-time.js';
-import { defineTool } from './tool.js';
+import { defineTool, type ToolContext } from './tool.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -42,6 +42,30 @@ async function undoGivenUpBooking(calendar: Calendar, key: string, log: Logger):
     });
   } catch (error) {
     log.error('booking given up after its timeout: its calendar event could not be removed', { error });
+  }
+}
+
+/**
+ * CRM appointments on the slot whose calendar event is gone (the owner cancelled it in the calendar)
+ * are marked cancelled, so they stop holding the slot. True when one was; false when every row in
+ * the way still has its event (really taken) or the check itself failed (logged).
+ */
+async function releaseStaleRows(context: ToolContext, slot: Interval, ourEventId: string): Promise<boolean> {
+  const { deps, log } = context;
+  try {
+    let released = 0;
+    for (const row of await deps.crm.appointmentsOverlapping(slot.start, slot.end)) {
+      if (row.calendarEventId === ourEventId || (await deps.calendar.hasEvent(row.calendarEventId))) continue;
+      await deps.crm.cancelAppointment(row.calendarEventId, deps.now());
+      log.warn('a CRM appointment whose calendar event is gone was marked cancelled: its slot is free', {
+        appointmentId: row.id,
+      });
+      released += 1;
+    }
+    return released > 0;
+  } catch (error) {
+    log.error('could not check the CRM rows holding the slot', { error });
+    return false;
   }
 }
 
@@ -180,9 +204,20 @@ export const bookAppointment = defineTool({
       purpose: args.purpose,
     };
     let crmRepair: AppointmentRepair | undefined;
-    try {
+    const writeRow = async () => {
       const customer = await deps.crm.upsertCustomer(customerInput);
       await deps.crm.recordAppointment({ ...appointment, customerId: customer.id });
+    };
+    try {
+      try {
+        await writeRow();
+      } catch (error) {
+        // The calendar had the slot free: the CRM row in the way may be one whose event the owner
+        // has since removed. Released (marked cancelled), the booking is written once more.
+        if (!(error instanceof AppointmentConflictError)) throw error;
+        if (!(await releaseStaleRows(context, { start, end }, event.eventId))) throw error;
+        await writeRow();
+      }
     } catch (error) {
       if (error instanceof AppointmentConflictError) {
         if (event.created) {

@@ -211,6 +211,24 @@ describe('GoogleCalendar', () => {
     ]);
   });
 
+  it('says whether an event still stands (a cancelled or deleted one does not)', async () => {
+    server.use(
+      http.get(`${API}/calendars/:calendarId/events/:eventId`, ({ params }) => {
+        if (params.eventId === 'live') return HttpResponse.json({ id: 'live', status: 'confirmed' });
+        if (params.eventId === 'cancelled')
+          return HttpResponse.json({ id: 'cancelled', status: 'cancelled' });
+        return HttpResponse.json(
+          { error: { code: 410, message: 'Resource has been deleted' } },
+          { status: 410 },
+        );
+      }),
+    );
+    const cal = calendar();
+    expect(await cal.hasEvent('live')).toBe(true);
+    expect(await cal.hasEvent('cancelled')).toBe(false);
+    expect(await cal.hasEvent('deleted')).toBe(false);
+  });
+
   it('passes other insert errors on', async () => {
     server.use(
       http.post(`${API}/calendars/:calendarId/events`, () =>

@@ -147,19 +147,53 @@ describe('book_appointment', () => {
   });
 
   it('a row the CRM refuses as overlapping (a concurrent booking) removes our event and says taken', async () => {
-    h = await makeHarness();
-    // Another call's row already holds 10:00 in the CRM, though the calendar did not show it yet.
+    // Another call's booking holds 10:00: its event and its row, though free/busy did not show it
+    // to us yet (both calls read it before either event existed).
+    class LateFreeBusy extends MemoryCalendar {
+      override async busy() {
+        return [];
+      }
+    }
+    const calendar = new LateFreeBusy([]);
+    h = await makeHarness({ overrides: { calendar } });
+    const theirs = await calendar.createEvent({
+      idempotencyKey: 'their-booking',
+      start: ny('2026-11-26T10:00'),
+      end: ny('2026-11-26T10:30'),
+      summary: 'Sam',
+    });
     await h.crm.recordAppointment({
       customerId: 'c-1',
       start: ny('2026-11-26T10:00'),
       end: ny('2026-11-26T10:30'),
-      calendarEventId: 'someone-elses-event',
+      calendarEventId: theirs.eventId,
       name: 'Sam',
       phone: '+12025550199',
     });
     const result = await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane Doe' });
     expect(result).toMatchObject({ ok: false, text: expect.stringContaining('has just been taken') });
-    expect(h.calendar.events()).toEqual([]);
+    expect(calendar.events().map((e) => e.eventId)).toEqual([theirs.eventId]);
+  });
+
+  it('a CRM row whose calendar event the owner removed no longer holds the slot', async () => {
+    h = await makeHarness();
+    const first = await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Sam Roe' }, 'CA_first');
+    expect(first.ok).toBe(true);
+    // The owner cancels it in Google Calendar; the CRM row stays.
+    const cancelled = h.calendar.events()[0]?.eventId ?? '';
+    await h.calendar.deleteEvent(cancelled);
+    const second = await h.run(
+      'book_appointment',
+      { start: '2026-11-26T10:00', name: 'Jane Doe' },
+      'CA_second',
+    );
+    expect(second).toMatchObject({ ok: true, text: expect.stringContaining('Booked for') });
+    const rows = await h.crm.appointmentsBetween(0, NOW + 86_400_000);
+    expect(rows).toEqual([
+      expect.objectContaining({ calendarEventId: cancelled, cancelledAt: NOW }),
+      expect.objectContaining({ name: 'Jane Doe', calendarEventId: h.calendar.events()[0]?.eventId }),
+    ]);
+    expect(rows[1]?.cancelledAt).toBeUndefined();
   });
 
   it('a CRM outage after the event keeps the booking and hands the row to finalisation', async () => {
@@ -498,6 +532,7 @@ describe('the runner', () => {
         throw new Error('unreachable');
       },
       deleteEvent: async () => {},
+      hasEvent: async () => true,
       eventsOverlapping: async () => [],
     };
     h = await makeHarness({ overrides: { calendar: broken } });
@@ -516,6 +551,7 @@ describe('the runner', () => {
       findEvent: async () => undefined,
       createEvent: () => new Promise(() => {}),
       deleteEvent: async () => {},
+      hasEvent: async () => true,
       eventsOverlapping: async () => [],
     };
     h = await makeHarness({ overrides: { calendar: hanging, timeoutMs: 20 } });
