@@ -4,9 +4,8 @@
  * for it.
  */
 import type { ToolResult } from '../../services/core/tool-types';
-import type { EngineListener, EngineSession, VoiceEngine } from '../../services/core/voice-engine';
 import { eventually } from '../e2e/eventually';
-import { startTestBridge, type TestBridge } from '../support/bridge-harness';
+import { recordingEngine, startTestBridge, type TestBridge } from '../support/bridge-harness';
 
 const REPAIR: ToolResult['crmRepair'] = {
   kind: 'appointment',
@@ -20,36 +19,11 @@ const REPAIR: ToolResult['crmRepair'] = {
   },
 };
 
-let listener: EngineListener | undefined;
-const engine: VoiceEngine = {
-  name: 'elevenlabs',
-  capabilities: {
-    turnDetection: 'engine',
-    bargeIn: 'engine',
-    truncateOnBargeIn: false,
-    toolProtocol: 'client-tool',
-  },
-  async start(_context, l) {
-    listener = l;
-    const session: EngineSession = {
-      sendCallerAudio: () => true,
-      sendToolResult: () => {},
-      truncate: () => {},
-      cancelResponse: () => {},
-      respond: () => {},
-      instruct: () => {},
-      sendKeypress: () => {},
-      bufferedAmount: () => 0,
-      close: () => {},
-    };
-    return session;
-  },
-};
-
+const recording = recordingEngine();
 let finishTool: (result: ToolResult) => void = () => {};
 let t: TestBridge;
 beforeAll(async () => {
-  t = await startTestBridge(engine, {
+  t = await startTestBridge(recording.engine, {
     tools: {
       definitions: () => [],
       run: () =>
@@ -64,8 +38,8 @@ afterAll(() => t.close());
 test('a booking that finishes after the hang-up is recorded with its CRM repair, before the call is done', async () => {
   const { callSid, token } = await t.newSession();
   const stream = await t.openCall(callSid, token);
-  await eventually(
-    async () => listener,
+  const listener = await eventually(
+    async () => recording.listeners.get(callSid),
     (l) => l !== undefined,
     5000,
   );

@@ -86,6 +86,16 @@ async function openCall(sid: string, at = T0): Promise<void> {
   });
 }
 
+/** Runs `write` (a bridge write landing late) right after the next CRM row write, once. */
+function afterNextRowWrite(write: () => Promise<void>): void {
+  const saveCall = crm.saveCall.bind(crm);
+  crm.saveCall = async (row) => {
+    await saveCall(row);
+    crm.saveCall = saveCall;
+    await write();
+  };
+}
+
 function twilioCompleted(sid: string, duration = 95): void {
   twilio.setCall({
     sid,
@@ -273,15 +283,9 @@ describe('finalisation sweeper', () => {
     await sessions.appendTurn(sid, { seq: 1, role: 'caller', text: 'Hi, is this Bolt?', at: T0 + 1000 });
     // DynamoDB throttled across the hang-up: the bridge's last turn lands after finalisation read
     // the transcript, and before it marked the session finalised.
-    const saveCall = crm.saveCall.bind(crm);
-    let late = true;
-    crm.saveCall = async (row) => {
-      await saveCall(row);
-      if (late) {
-        late = false;
-        await sessions.appendTurn(sid, { seq: 2, role: 'agent', text: 'Yes! Goodbye.', at: T0 + 8000 });
-      }
-    };
+    afterNextRowWrite(() =>
+      sessions.appendTurn(sid, { seq: 2, role: 'agent', text: 'Yes! Goodbye.', at: T0 + 8000 }),
+    );
     await finaliseCall(
       { ...deps().finalise, settleMs: 0 },
       { callSid: sid, status: 'completed', at: T0 + 9000 },
@@ -302,15 +306,9 @@ describe('finalisation sweeper', () => {
       { callSid: sid, status: 'completed', at: T0 + 9000 },
     );
     await sessions.appendTurn(sid, { seq: 2, role: 'agent', text: 'Yes!', at: T0 + 8000 });
-    const saveCall = crm.saveCall.bind(crm);
-    let late = true;
-    crm.saveCall = async (row) => {
-      await saveCall(row);
-      if (late) {
-        late = false;
-        await sessions.appendTurn(sid, { seq: 3, role: 'agent', text: 'Goodbye.', at: T0 + 8500 });
-      }
-    };
+    afterNextRowWrite(() =>
+      sessions.appendTurn(sid, { seq: 3, role: 'agent', text: 'Goodbye.', at: T0 + 8500 }),
+    );
     clock.now = T0 + 9000 + GRACE_MS;
     await sweepUnfinalisedCalls(deps());
     expect(crm.calls.get(sid)?.turns).toHaveLength(2);

@@ -136,9 +136,15 @@ async function liveCall(tag: string) {
   return { callSid, stream, driver };
 }
 
-/** A call that streamed, said two turns, and hung up; Twilio's record of it is in the simulator. */
-async function finishedCall(): Promise<{ callSid: string; driver: EngineDriver }> {
-  const { callSid, stream, driver } = await liveCall('ab');
+/**
+ * A call that streamed, said two turns, and hung up; Twilio's record of it is in the simulator.
+ * `during` runs on the live call first (a tool call, say).
+ */
+async function finishedCall(
+  options: { tag?: string; during?: (driver: EngineDriver) => Promise<void> } = {},
+): Promise<{ callSid: string; driver: EngineDriver }> {
+  const { callSid, stream, driver } = await liveCall(options.tag ?? 'ab');
+  await options.during?.(driver);
   driver.transcripts('Hi, my boiler is leaking.', 'Sorry to hear that, we can help.');
   await eventually(
     () => harness.stack.sessions.get(callSid),
@@ -280,21 +286,16 @@ describe('fault injection through the local stack', () => {
 
   test('Supabase down during a call: answered without caller context, the lead kept, and both reach the CRM once it is back', async () => {
     crm.down = true;
-    const { callSid, stream, driver } = await liveCall('9a');
-    const saved = await driver.toolCall('save_lead', { name: 'Robin Ode', interest: 'a new water heater' });
-    expect(saved).toMatchObject({ isError: false, text: expect.stringContaining('noted Robin Ode') });
-    driver.transcripts('I need a new water heater.', 'I have noted that for the owner.');
-    await eventually(
-      () => harness.stack.sessions.get(callSid),
-      (r) => (r?.turns.length ?? 0) >= 2,
-      8000,
-    );
-    await stream.hangUp();
-    await eventually(
-      () => harness.stack.sessions.get(callSid),
-      (r) => r?.session.status === 'ended',
-      8000,
-    );
+    const { callSid } = await finishedCall({
+      tag: '9a',
+      during: async (driver) => {
+        const saved = await driver.toolCall('save_lead', {
+          name: 'Robin Ode',
+          interest: 'a new water heater',
+        });
+        expect(saved).toMatchObject({ isError: false, text: expect.stringContaining('noted Robin Ode') });
+      },
+    });
     expect((await completed(callSid)).status).toBe(200);
     expect(await harness.stack.stores.finalisations.get(callSid)).toMatchObject({ step: 'pending' });
     crm.down = false;
