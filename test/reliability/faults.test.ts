@@ -262,6 +262,49 @@ describe('fault injection through the local stack', () => {
     });
   });
 
+  test('DynamoDB throttled across the hang-up: finalisation writes what is stored, the turns that land later reach the CRM row', async () => {
+    const { callSid, stream, driver } = await liveCall('de');
+    driver.transcripts('Hi, is this Bolt?', 'Yes, how can I help?');
+    await eventually(
+      () => harness.stack.sessions.get(callSid),
+      (r) => (r?.turns.length ?? 0) >= 2,
+      8000,
+    );
+    const stop = proxy.inject({ kind: 'throttled', operation: 'PutItem', bodyContains: 'TURN#' });
+    driver.transcripts('Can you come on Monday?', 'Yes, Monday at 9. Goodbye!');
+    await stream.hangUp();
+    twilioKnows(callSid, 'completed', 50);
+    // Twilio's final status while the bridge's last writes wait out the throttling.
+    expect((await completed(callSid)).status).toBe(200);
+    expect((await crmRow(callSid))?.turns).toHaveLength(2);
+    stop();
+    const landedAt = Date.now();
+    const record = await eventually(
+      () => harness.stack.sessions.get(callSid),
+      (r) => (r?.turns.length ?? 0) >= 4,
+      30_000,
+    );
+    const landedMs = Date.now() - landedAt;
+    expect(record?.session.lateTurnMarks).toBeGreaterThanOrEqual(2);
+    expect((await sweepLater()).finalised).not.toContain(callSid);
+    expect((await crmRow(callSid))?.turns.map((t) => t.text)).toEqual([
+      'Hi, is this Bolt?',
+      'Yes, how can I help?',
+      'Can you come on Monday?',
+      'Yes, Monday at 9. Goodbye!',
+    ]);
+    expect(await harness.stack.sessions.listUnfinalised(Date.now() + ahead, 50)).not.toContainEqual(
+      expect.objectContaining({ callSid }),
+    );
+    expect(ownerEmailsFor(callSid)).toHaveLength(1);
+    figures.push({
+      fault: 'DynamoDB throttled across the hang-up',
+      outcome:
+        'finalised with the 2 turns stored; the 2 late turns reached the CRM row at the next sweep; 1 email',
+      figure: `late turns stored ${landedMs} ms after the throttling ended; 0 turns lost`,
+    });
+  });
+
   test('Supabase down at finalisation: pending, then finalised exactly once', async () => {
     const { callSid } = await finishedCall();
     crm.down = true;
