@@ -9,6 +9,7 @@ import type { Context } from 'aws-lambda';
 import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import type { DynamoCallSessionStore } from '../services/adapters/dynamodb/call-session-store.js';
 import { TwilioCallControl } from '../services/adapters/twilio/call-control.js';
+import type { SweepWatermark } from '../services/core/after-call-ports.js';
 import type { Config } from '../services/core/config.js';
 import {
   type SweepDeps,
@@ -46,6 +47,8 @@ export interface FinalisationSweepHandlerDeps {
   finalise: FinaliseDeps;
   sessions: DynamoCallSessionStore;
   twilio: Pick<CallLookup, 'getCall' | 'callsTo'>;
+  /** Where the look at Twilio's call list starts (persisted across runs). */
+  watermark?: SweepWatermark;
   publishAge: AgeSink;
   now?: () => number;
 }
@@ -57,6 +60,7 @@ export function createFinalisationSweepHandler(deps: FinalisationSweepHandlerDep
     index: deps.sessions,
     sessions: deps.sessions,
     twilio: deps.twilio,
+    watermark: deps.watermark,
     businessNumber: deps.config.twilio.phoneNumber,
     graceMs: graceSeconds * 1000,
     now: deps.now ?? Date.now,
@@ -88,6 +92,7 @@ const finalisationSweepHandler = lazily(async () => {
     config,
     finalise: afterCallDepsFor(config, adapters, runtime.stores),
     sessions: runtime.stores.sessions,
+    watermark: runtime.stores.sweepWatermark,
     twilio: new TwilioCallControl({
       accountSid: config.twilio.accountSid,
       authToken: config.twilio.authToken,

@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { placeCallDepsFor } from '../services/adapters/from-config.js';
 import { eventBridgeSchedulerFor } from '../services/adapters/scheduler/callback-scheduler.js';
+import { callbackNotPlacedEmail } from '../services/core/callback-failure.js';
 import { ConfigError } from '../services/core/config.js';
 import { logger, withMaskedErrors } from '../services/core/logging.js';
 import {
@@ -16,6 +17,7 @@ import {
   placeCall,
   REFUSAL_HTTP_STATUS,
 } from '../services/core/place-call.js';
+import type { Mailer } from '../services/core/ports.js';
 import { lambdaBusiness } from './commons/business.js';
 import { type HttpHandler, type HttpResult, header, jsonResponse, rawBody } from './commons/http.js';
 import { lazily } from './runtime.js';
@@ -26,6 +28,8 @@ export type CallsAuthorization = { kind: 'iam' } | { kind: 'api-key'; key: strin
 export interface PlaceCallHandlerDeps {
   placeCall: PlaceCallDeps;
   authorization: CallsAuthorization;
+  /** Where a scheduled callback that could not be placed is reported (`OWNER_EMAIL`). */
+  owner?: { mailer: Mailer; email?: string };
 }
 
 /** What the Lambda receives: an API Gateway event for `POST /calls`, or a schedule's payload. */
@@ -35,8 +39,10 @@ export interface PlaceCallHandler {
   /** `POST /calls`. */
   http: HttpHandler;
   /**
-   * A due schedule. Throws when Twilio refused the call, so EventBridge Scheduler retries (the same
-   * idempotency key may be placed again after a failure); a refusal is final and is returned.
+   * A due schedule. Throws whenever the call was not placed, so the invocation fails: Twilio
+   * refusing it is retried (the same idempotency key may be placed again after a failure), and a
+   * failure that outlasts the retries, or a refusal (final), lands in the function's on-failure
+   * destination. The owner is emailed at the first failure (once per callback).
    */
   scheduled(payload: Record<string, unknown>): Promise<PlaceCallOutcome>;
   /** The Lambda's own dispatch between the two. */
@@ -68,11 +74,26 @@ export function createPlaceCallHandler(deps: PlaceCallHandlerDeps): PlaceCallHan
     }
   };
 
+  /** Emails the owner; a mail failure is logged, never hides the callback's own failure. */
+  const reportNotPlaced = async (payload: Record<string, unknown>, why: string): Promise<void> => {
+    const owner = deps.owner;
+    if (!owner?.email) {
+      logger.error('A scheduled callback was not placed and OWNER_EMAIL is not set: nobody is told');
+      return;
+    }
+    try {
+      await owner.mailer.send(callbackNotPlacedEmail(owner.email, payload, why));
+    } catch (error) {
+      logger.error('Could not email the owner about a callback not placed', { error: error as Error });
+    }
+  };
+
   const scheduled = async (payload: Record<string, unknown>): Promise<PlaceCallOutcome> => {
     const outcome = await placeCall(deps.placeCall, payload);
     const key = payload.idempotencyKey;
     switch (outcome.kind) {
       case 'failed':
+        await reportNotPlaced(payload, `Twilio refused the call (${outcome.message})`);
         throw new Error(`Scheduled call ${String(key)} not placed: ${outcome.message}`);
       case 'duplicate':
         // Another run holds the request's lease right now: the Scheduler's retry (after the lease)
@@ -82,9 +103,11 @@ export function createPlaceCallHandler(deps: PlaceCallHandlerDeps): PlaceCallHan
         logger.info('Scheduled call handled', { idempotencyKey: key, outcome: outcome.kind });
         return outcome;
       case 'refused':
-        // The message may quote the number: the code says why.
-        logger.error('Scheduled call refused: not retried', { idempotencyKey: key, code: outcome.code });
-        return outcome;
+        // The message may quote the number: the code says why. Thrown, not returned, so the
+        // invocation fails into the on-failure destination instead of ending as a success.
+        logger.error('Scheduled call refused', { idempotencyKey: key, code: outcome.code });
+        await reportNotPlaced(payload, `refused: ${outcome.code}`);
+        throw new Error(`Scheduled call ${String(key)} refused: ${outcome.code}`);
       default:
         logger.info('Scheduled call handled', { idempotencyKey: key, outcome: outcome.kind });
         return outcome;
@@ -222,6 +245,7 @@ const placeCallHandler = lazily(async () => {
   }
   return createPlaceCallHandler({
     authorization: { kind: 'iam' },
+    owner: { mailer: adapters.mailer, email: config.ownerEmail },
     placeCall: placeCallDepsFor(config, adapters, {
       sessions: runtime.stores.sessions,
       requests: runtime.stores.outboundRequests,

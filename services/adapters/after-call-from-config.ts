@@ -70,7 +70,7 @@ export function crmAndMailFor(config: Config, mode: AdapterMode): CrmAndMail {
 
 /** The stores finalisation, the post-call webhook and the digest work on (the call table). */
 export interface AfterCallStores {
-  sessions: Pick<CallSessionStore, 'get' | 'markFinalised'>;
+  sessions: Pick<CallSessionStore, 'get' | 'markFinalising' | 'markFinalised'>;
   finalisations: FinalisationStore & PostCallAnalysisStore;
   markers: DigestMarkers;
 }

@@ -1,7 +1,7 @@
 import type WebSocket from 'ws';
 import { type CallSession, ENGINE_OUTAGE, remoteNumber } from '../core/call-session.js';
 import { forCall, logger } from '../core/logging.js';
-import { wrapUpInstruction } from '../core/persona.js';
+import { shutdownWrapUpInstruction, wrapUpInstruction } from '../core/persona.js';
 import {
   type EngineCallContext,
   type EngineChange,
@@ -385,5 +385,19 @@ export class LiveCall {
     void (this.tools?.settled() ?? Promise.resolve())
       .then(() => this.writer?.flush())
       .then(() => this.resolveDone());
+  }
+
+  /**
+   * The task is stopping: the agent is told to wrap up (it usually ends the call itself with
+   * `end_call`); after `noticeMs` the call is hung up after its goodbye. A call not live yet ends now.
+   */
+  wrapUp(reason: string, noticeMs: number): void {
+    if (this.phase !== 'live') {
+      this.end(reason);
+      return;
+    }
+    this.log.info('The bridge is stopping; the agent is told to wrap up', { noticeMs });
+    this.engineSession?.instruct(shutdownWrapUpInstruction());
+    this.timers.set(() => void this.hangUpAfterGoodbye(reason), noticeMs);
   }
 }

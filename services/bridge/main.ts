@@ -1,8 +1,8 @@
 /**
  * The bridge container (Fargate): Twilio media streams ⇄ the voice engines, on PORT (default 8080).
  * Configuration comes from the environment, with the keys of the secret named by SECRETS_ARN merged
- * under it at start (as the Lambdas do). On SIGTERM it stops taking new streams and lets live calls
- * finish (the task's stopTimeout bounds the wait).
+ * under it at start (as the Lambdas do). On SIGTERM it stops taking new streams, wraps up and ends
+ * the live calls, flushes their writes and exits well inside the task's stopTimeout (`shutdown.ts`).
  */
 
 import { businessProfileFor } from '../adapters/business-profile-from-config.js';
@@ -24,6 +24,7 @@ import { buildEngines } from './engines.js';
 import { createBridgeHttpServer } from './http-server.js';
 import { BridgeMetrics } from './metrics.js';
 import { createBridge } from './server.js';
+import { installProcessHandlers } from './shutdown.js';
 
 /** How often ActiveCalls is published even when it does not change (keeps the scaling metric fresh). */
 const METRICS_INTERVAL_MS = 60_000;
@@ -110,18 +111,14 @@ async function start(): Promise<void> {
     });
   });
 
-  let stopping = false;
-  process.on('SIGTERM', () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('SIGTERM: draining; live calls finish, new streams are refused', {
-      activeCalls: bridge.activeCalls(),
-    });
-    void bridge.drain().then(() => {
+  installProcessHandlers(process, {
+    bridge,
+    stopServing: async () => {
       clearInterval(publisher);
       protection.stop();
-      server.close(() => process.exit(0));
-    });
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    exit: (code) => process.exit(code),
   });
   process.on('SIGINT', () => {
     void bridge.close().then(() => server.close(() => process.exit(0)));

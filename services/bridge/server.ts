@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { isValidTwilioStreamUpgrade } from '../adapters/twilio/webhook-signature.js';
+import { ENGINE_OUTAGE } from '../core/call-session.js';
 import { logger } from '../core/logging.js';
 import { REFUSAL_LOG_MESSAGES } from '../core/metric-names.js';
 import { LiveCall, type LiveCallDeps } from './live-call.js';
@@ -42,7 +43,19 @@ export interface Bridge {
   drain(): Promise<void>;
   /** Ends every call now and stops. */
   close(): Promise<void>;
+  /**
+   * The production stop (SIGTERM): refuses new streams, asks each live call to wrap up (the agent
+   * says goodbye, the call is hung up after `wrapUpMs`), closes what is still up at `closeAfterMs`,
+   * and resolves once every call is done (its session writes flushed).
+   */
+  shutdown(timing: { wrapUpMs: number; closeAfterMs: number }): Promise<void>;
 }
+
+/**
+ * The end reason of a call the stopping bridge had to close: the stream just ends, so Twilio plays
+ * the apology after `<Connect>` and its callback promise; the owner is told to call back.
+ */
+export const SHUTDOWN_CLOSED_REASON = `${ENGINE_OUTAGE}: the bridge stopped before the call could end`;
 
 /**
  * The media-stream bridge: accepts Twilio's signed WebSocket upgrade on `/media-stream` and runs one
@@ -123,6 +136,17 @@ export function createBridge(deps: BridgeDeps): Bridge {
       return new Promise<void>((resolve) => {
         drained = resolve;
       });
+    },
+    async shutdown({ wrapUpMs, closeAfterMs }) {
+      draining = true;
+      const live = [...calls];
+      for (const call of live) call.wrapUp('bridge-shutdown', wrapUpMs);
+      const closing = setTimeout(() => {
+        for (const call of calls) call.shutdown(SHUTDOWN_CLOSED_REASON);
+      }, closeAfterMs);
+      await Promise.all(live.map((call) => call.done));
+      clearTimeout(closing);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
     async close() {
       draining = true;

@@ -1,9 +1,10 @@
-import type {
-  CallSessionStore,
-  EngineRecord,
-  EngineUse,
-  ToolCallRecord,
-  Turn,
+import {
+  type CallSessionStore,
+  type EngineRecord,
+  type EngineUse,
+  PermanentWriteError,
+  type ToolCallRecord,
+  type Turn,
 } from '../core/call-session.js';
 import { forCall } from '../core/logging.js';
 
@@ -14,6 +15,9 @@ const BACKLOG_FIRST_RETRY_MS = 1000;
 const BACKLOG_MAX_RETRY_MS = 15_000;
 /** When the call is over, `flush` waits this long for kept writes before it lets the call go. */
 const FLUSH_BACKLOG_LIMIT_MS = 90_000;
+/** The log line of a write the store refused for good (a metric filter can count it). */
+export const WRITE_SET_ASIDE_MESSAGE =
+  'A call session write was refused for good: set aside, later writes go on';
 
 export interface SessionWriterOptions {
   /** Milliseconds; tests shorten them. */
@@ -32,7 +36,9 @@ interface Write {
  * off the media path. Each write is retried with backoff; a write that still fails (DynamoDB
  * throttled or unreachable for a while) is kept in a backlog and tried again on a timer, while the
  * call goes on, until it lands: nothing is dropped. The store's writes are idempotent on `seq`, so
- * a retry that actually succeeded the first time changes nothing. `flush` waits for the backlog too
+ * a retry that actually succeeded the first time changes nothing. A write the store refuses for good
+ * (`PermanentWriteError`) is set aside at once, logged and counted, so it never blocks the others.
+ * `flush` waits for the backlog too
  * (bounded: a task must still stop); what is left then is logged as an error with its kinds.
  */
 export class SessionWriter {
@@ -48,6 +54,11 @@ export class SessionWriter {
   private readonly backlogEmptied: Array<() => void> = [];
   /** Writes that failed every attempt at least once (they stay in the backlog until they land). */
   readonly failed: Array<{ kind: string; seq?: number; error: string }> = [];
+  /**
+   * Writes the store refused for good (`PermanentWriteError`): dropped from the queue so they never
+   * hold the writes behind them, each logged once.
+   */
+  readonly setAside: Array<{ kind: string; seq?: number; error: string }> = [];
   private readonly log;
 
   constructor(
@@ -140,29 +151,41 @@ export class SessionWriter {
       }
       const error = await this.attempt(write);
       if (error === undefined) return;
-      this.failed.push({ kind: write.kind, seq: write.seq, error });
+      if (error instanceof PermanentWriteError) return this.putAside(write, error);
+      this.failed.push({ kind: write.kind, seq: write.seq, error: error.message });
       this.backlog.push(write);
       this.log.error('A call session write failed after retries: kept, tried again later', {
         kind: write.kind,
         seq: write.seq,
         attempts: ATTEMPTS,
-        error,
+        error: error.message,
       });
       this.scheduleBacklog();
     });
   }
 
-  /** Undefined when the write landed; the last error otherwise. */
-  private async attempt(write: Write): Promise<string | undefined> {
+  /** Undefined when the write landed; the last error otherwise (at once when it is permanent). */
+  private async attempt(write: Write): Promise<Error | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
         await write.run();
         return undefined;
       } catch (error) {
-        if (attempt >= ATTEMPTS) return (error as Error).message;
+        const failure = error instanceof Error ? error : new Error(String(error));
+        if (failure instanceof PermanentWriteError || attempt >= ATTEMPTS) return failure;
         await sleep(FIRST_BACKOFF_MS * 2 ** (attempt - 1));
       }
     }
+  }
+
+  private putAside(write: Write, error: PermanentWriteError): void {
+    this.setAside.push({ kind: write.kind, seq: write.seq, error: error.message });
+    this.log.error(WRITE_SET_ASIDE_MESSAGE, {
+      kind: write.kind,
+      seq: write.seq,
+      setAside: this.setAside.length,
+      error: error.message,
+    });
   }
 
   private scheduleBacklog(): void {
@@ -181,7 +204,12 @@ export class SessionWriter {
       try {
         await write.run();
         this.backlog.shift();
-      } catch {
+      } catch (error) {
+        if (error instanceof PermanentWriteError) {
+          this.backlog.shift();
+          this.putAside(write, error);
+          continue;
+        }
         this.backlogDelayMs = Math.min(this.backlogDelayMs * 2, BACKLOG_MAX_RETRY_MS);
         this.scheduleBacklog();
         return;

@@ -3,6 +3,7 @@
  * it) so the call path's ports stay as they are; the DynamoDB adapters keep all of them in the one
  * call table (see `services/adapters/dynamodb/after-call-items.ts` for the layout).
  */
+import type { CallStatus } from './call-session.js';
 import type { DigestCounts } from './daily-digest.js';
 import type { EmailMessage } from './ports.js';
 import type { EngineName, KnownCustomer } from './voice-engine.js';
@@ -91,8 +92,17 @@ export interface UnfinalisedCall {
    * inbound webhook (session creation) while no stream has ended.
    */
   since: number;
-  /** `finalised`: turns arrived after finalisation and must be added to the CRM. */
-  status: 'created' | 'streaming' | 'ended' | 'finalised';
+  /** `finalised`: turns arrived after finalisation began and must be added to the CRM. */
+  status: CallStatus;
+}
+
+/**
+ * How far back the sweeper's look at Twilio's call list must go: every call that started before the
+ * mark has been accounted for. Persisted, so an outage longer than any fixed look-back loses nothing.
+ */
+export interface SweepWatermark {
+  get(): Promise<number | undefined>;
+  set(at: number): Promise<void>;
 }
 
 /** Finds unfinalised calls without scanning the table (a sparse index in DynamoDB). */

@@ -3,8 +3,12 @@ import type { EngineName, EngineUsage, KnownCustomer } from './voice-engine.js';
 
 export type { EngineUsage };
 
-/** `created → streaming → ended → finalised`; each step is a conditional write, so retries change nothing. */
-export type CallStatus = 'created' | 'streaming' | 'ended' | 'finalised';
+/**
+ * `created → streaming → ended → finalising → finalised`; each step is a conditional write, so
+ * retries change nothing. `finalising` is set before finalisation reads the transcript: from then on
+ * a turn that lands is flagged late, so none falls between the read and `finalised`.
+ */
+export type CallStatus = 'created' | 'streaming' | 'ended' | 'finalising' | 'finalised';
 export type CallDirection = 'inbound' | 'outbound';
 
 /**
@@ -66,6 +70,11 @@ export interface CallSession {
   endReason?: string;
   finalisedAt?: number;
   /**
+   * Turns written once finalisation had begun, counted: the sweeper adds them to the CRM and lets
+   * the call go only if the count is still what it read (a turn landing meanwhile keeps it listed).
+   */
+  lateTurnMarks?: number;
+  /**
    * How a `transfer_to_human` `<Dial>` ended (Twilio's `DialCallStatus`: `completed`, `busy`,
    * `no-answer`, `failed`, `canceled`), reported to the `<Dial action>` URL.
    */
@@ -82,6 +91,7 @@ type NewCallSessionFields = Omit<
   | 'endedAt'
   | 'endReason'
   | 'finalisedAt'
+  | 'lateTurnMarks'
   | 'servedBy'
   | 'failoverReason'
   | 'failoverMs'
@@ -160,6 +170,18 @@ export interface CallRecord {
   toolCalls: ToolCallRecord[];
 }
 
+/**
+ * A write the store refused for what it holds (an item over the size limit, a malformed value, a
+ * rewrite of a turn that was never stored): retrying it can never help, so a writer sets it aside
+ * instead of holding every later write behind it.
+ */
+export class PermanentWriteError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentWriteError';
+  }
+}
+
 /** The port for call state that must survive a crashed task (DynamoDB in AWS, dynalite locally). */
 export interface CallSessionStore {
   /**
@@ -187,25 +209,42 @@ export interface CallSessionStore {
   /** Engine segments, failover time and turn latency; each write replaces the previous one. */
   recordEngineUse(callSid: string, use: EngineUse): Promise<void>;
   /**
-   * Idempotent on `seq`: writing the same turn twice keeps one. A turn written after the call was
-   * finalised puts the call back on the sweeper's list, which adds it to the CRM.
+   * Idempotent on `seq`: writing the same turn twice keeps one. A turn written once finalisation
+   * has begun (`finalising` or `finalised`) counts in `lateTurnMarks` and keeps or puts the call on
+   * the sweeper's list, which adds it to the CRM.
    */
   appendTurn(callSid: string, turn: Turn): Promise<void>;
-  /** The late turns of a finalised call are in the CRM: off the sweeper's list again. */
-  lateTurnsSaved(callSid: string): Promise<void>;
+  /**
+   * The late turns of a finalised call are in the CRM: off the sweeper's list again, unless more
+   * turns landed since `seenMarks` (the `lateTurnMarks` read before the CRM write) was read.
+   */
+  lateTurnsSaved(callSid: string, seenMarks: number): Promise<void>;
   /** Rewrites a turn already written (an agent reply cut off by the caller: what they heard of it). */
   replaceTurn(callSid: string, turn: Turn): Promise<void>;
+  /**
+   * Idempotent on `seq`. Like a turn, a tool call written once finalisation has begun is counted in
+   * `lateTurnMarks`, so the sweeper writes what it owes the CRM (a booking's `crmRepair`).
+   */
   appendToolCall(callSid: string, record: ToolCallRecord): Promise<void>;
   /** Records how the transfer's `<Dial>` ended (no session: nothing is created). */
   recordTransferResult(callSid: string, dialStatus: string): Promise<void>;
-  /** `created|streaming → ended`; a second call changes nothing. */
+  /**
+   * `created|streaming → ended`; a second call changes nothing. On a `finalising` session (Twilio's
+   * status came first) the end and its reason are recorded, and the status stays.
+   */
   markEnded(callSid: string, reason: string, at: number): Promise<void>;
   /**
+   * `created|streaming|ended → finalising`, before finalisation reads the turns; a second call,
+   * a finalised or an unknown call change nothing.
+   */
+  markFinalising(callSid: string): Promise<void>;
+  /**
    * `→ finalised` once finalisation is done (the CRM has the call, the owner was told). Allowed from
-   * `ended`, and from `created`/`streaming` too: Twilio's final status is authoritative, and it can
+   * `finalising` and `ended`, and from `created`/`streaming` too: Twilio's final status is authoritative, and it can
    * arrive before the bridge has seen the stream stop (or when a crashed task never saw it). Then
    * `endedAt` is set to `at` and `endReason` to `call-finished`. Later `markEnded` and `claimStream`
-   * change nothing; a second call changes nothing; an unknown call is not created.
+   * change nothing; a second call changes nothing; an unknown call is not created. A call with late
+   * turns counted stays on the sweeper's list.
    */
   markFinalised(callSid: string, at: number): Promise<void>;
   get(callSid: string): Promise<CallRecord | undefined>;

@@ -11,10 +11,11 @@
 import {
   type FinalisationState,
   isFinalCallStatus,
+  type SweepWatermark,
   type UnfinalisedCall,
   type UnfinalisedCallIndex,
 } from './after-call-ports.js';
-import type { CallSessionStore } from './call-session.js';
+import { type CallSessionStore, ENGINE_OUTAGE } from './call-session.js';
 import {
   type FinaliseDeps,
   type FinaliseOutcome,
@@ -28,14 +29,22 @@ import type { CallLookup } from './ports.js';
 export interface SweepDeps {
   finalise: FinaliseDeps;
   index: UnfinalisedCallIndex;
-  sessions: Pick<CallSessionStore, 'get' | 'markFinalised' | 'lateTurnsSaved'>;
+  sessions: Pick<
+    CallSessionStore,
+    'get' | 'markEnded' | 'markFinalising' | 'markFinalised' | 'lateTurnsSaved'
+  >;
   twilio: Pick<CallLookup, 'getCall' | 'callsTo'>;
   /**
    * The business number: calls Twilio has to it that we never recorded at all (the inbound webhook
    * failed before writing a session, and no status callback came) are finalised from Twilio too.
    */
   businessNumber?: string;
-  /** How far back that look at Twilio's call list goes (default 1 h). */
+  /**
+   * Where that look at Twilio's call list starts: every call that started before the stored mark
+   * is accounted for. Absent (or nothing stored yet): `lookbackMs` back from the run.
+   */
+  watermark?: SweepWatermark;
+  /** How far back that look goes without a stored mark (default 1 h). */
   lookbackMs?: number;
   graceMs: number;
   now: () => number;
@@ -66,6 +75,18 @@ export function nextRetryAt(state: Pick<FinalisationState, 'attempts' | 'updated
   const exponent = Math.max(0, state.attempts - 1);
   return state.updatedAt + Math.min(RETRY_FIRST_DELAY_MS * 2 ** exponent, RETRY_MAX_DELAY_MS);
 }
+
+/** The first look at Twilio's call list, with no mark stored yet, goes back this far. */
+const FIRST_LOOKBACK_MS = 60 * 60_000;
+/** A mark is never followed further back than this (the call table forgets calls after 30 days). */
+const MAX_LOOKBACK_MS = 7 * 24 * 60 * 60_000;
+
+/**
+ * The end reason the sweeper records for a call that streamed and never had its end recorded: the
+ * bridge task died (or was killed) under it, so Twilio played the apology after `<Connect>` and the
+ * caller was promised a callback.
+ */
+export const BRIDGE_LOST_END_REASON = `${ENGINE_OUTAGE}: the bridge stopped without ending the call`;
 
 /** Twilio statuses of a call not over yet. */
 const LIVE_STATUSES = new Set(['queued', 'initiated', 'ringing', 'in-progress']);
@@ -170,9 +191,11 @@ async function sweepOne(
   if (state) {
     if (state.step === 'done') {
       if (call.status === 'finalised') {
-        // Turns landed after finalisation: the CRM row gets them too.
+        // Turns landed after finalisation began: the CRM row gets them too. The count is read
+        // first, so a turn landing during the CRM write keeps the call listed for the next run.
+        const seen = (await deps.sessions.get(call.callSid))?.session.lateTurnMarks ?? 0;
         await saveLateTurns(finalise, call.callSid);
-        await deps.sessions.lateTurnsSaved(call.callSid);
+        await deps.sessions.lateTurnsSaved(call.callSid, seen);
       } else {
         // Finalised, but the session's last write failed: set it now so the index lets go.
         await deps.sessions.markFinalised(call.callSid, deps.now());
@@ -191,7 +214,17 @@ async function sweepOne(
 
   const twilioCall = await deps.twilio.getCall(call.callSid);
   if (twilioCall && LIVE_STATUSES.has(twilioCall.status)) return 'live';
-  const record = twilioCall ? undefined : await deps.sessions.get(call.callSid);
+  const record = await deps.sessions.get(call.callSid);
+  if (twilioCall && record?.session.status === 'streaming') {
+    // Over for Twilio, still streaming for us: the bridge never recorded the end. Once the grace
+    // has passed since Twilio's end (the bridge's own write is retried for less), it never will.
+    const endedAt = twilioCall.endedAt ?? deps.now();
+    if (deps.now() - endedAt < deps.graceMs) return 'live';
+    log.warn('The call streamed and its end was never recorded: a callback is due', {
+      twilioStatus: twilioCall.status,
+    });
+    await deps.sessions.markEnded(call.callSid, BRIDGE_LOST_END_REASON, endedAt);
+  }
   // Twilio does not know the call (404): it never really happened there; what the session saw decides.
   const status = twilioCall
     ? isFinalCallStatus(twilioCall.status)
@@ -219,7 +252,9 @@ async function sweepOne(
 /**
  * Calls to the business number that Twilio has and we have no trace of (no session, no
  * finalisation): the inbound webhook failed before writing anything and the status callback never
- * came. Twilio's record alone still makes a row and an owner email (usually a missed call).
+ * came. Twilio's record alone still makes a row and an owner email (usually a missed call). The
+ * look starts at the stored watermark and the mark moves up to the oldest call not settled yet, so
+ * an outage of any length (up to `MAX_LOOKBACK_MS`) is swept once it is over.
  */
 async function finaliseUnrecordedCalls(
   deps: SweepDeps,
@@ -229,12 +264,33 @@ async function finaliseUnrecordedCalls(
   waitingSince: Map<string, number>,
 ): Promise<{ finalised: string[]; pending: string[] }> {
   const result = { finalised: [] as string[], pending: [] as string[] };
-  const since = startedAt - (deps.lookbackMs ?? 60 * 60_000);
-  for (const call of await deps.twilio.callsTo(deps.businessNumber ?? '', since)) {
-    if (deps.now() > deadline) break; // the next run lists them again
-    if (!isFinalCallStatus(call.status) || call.direction !== 'inbound') continue;
+  const stored = await deps.watermark?.get();
+  const since = Math.max(
+    stored ?? startedAt - (deps.lookbackMs ?? FIRST_LOOKBACK_MS),
+    startedAt - MAX_LOOKBACK_MS,
+  );
+  // Calls Twilio lists a little late are covered by keeping the mark a grace period behind the run.
+  let next = startedAt - deps.graceMs;
+  const calls = await deps.twilio.callsTo(deps.businessNumber ?? '', since);
+  for (const [i, call] of calls.entries()) {
+    const keep = () => {
+      next = Math.min(next, call.startedAt ?? call.createdAt ?? since);
+    };
+    if (deps.now() > deadline) {
+      // The next run lists these again.
+      for (const rest of calls.slice(i)) next = Math.min(next, rest.startedAt ?? rest.createdAt ?? since);
+      break;
+    }
+    if (call.direction !== 'inbound') continue;
+    if (!isFinalCallStatus(call.status)) {
+      keep();
+      continue;
+    }
     const endedAt = call.endedAt ?? call.startedAt ?? call.createdAt ?? startedAt;
-    if (endedAt > startedAt - deps.graceMs) continue;
+    if (endedAt > startedAt - deps.graceMs) {
+      keep();
+      continue;
+    }
     try {
       if (await finalise.finalisations.get(call.callSid)) continue;
       if (await deps.sessions.get(call.callSid)) continue;
@@ -251,6 +307,7 @@ async function finaliseUnrecordedCalls(
       });
       if (outcome.kind === 'finalised') result.finalised.push(call.callSid);
       else if (outcome.kind === 'pending') {
+        // On the pending list from now on: retried there, not here.
         result.pending.push(call.callSid);
         waitingSince.set(call.callSid, endedAt);
       }
@@ -258,10 +315,12 @@ async function finaliseUnrecordedCalls(
       forCall(call.callSid).error('Sweep could not finalise this unrecorded call: next run retries', {
         error: error as Error,
       });
+      keep();
       result.pending.push(call.callSid);
       waitingSince.set(call.callSid, endedAt);
     }
   }
+  await deps.watermark?.set(Math.max(next, since));
   return result;
 }
 

@@ -35,7 +35,7 @@ import {
 } from './ports.js';
 
 export interface FinaliseDeps {
-  sessions: Pick<CallSessionStore, 'get' | 'markFinalised'>;
+  sessions: Pick<CallSessionStore, 'get' | 'markFinalising' | 'markFinalised'>;
   finalisations: FinalisationStore;
   analyses: Pick<PostCallAnalysisStore, 'getAnalysis'>;
   crm: Pick<
@@ -98,7 +98,7 @@ export async function resumeFinalisation(
 export async function saveLateTurns(deps: FinaliseDeps, callSid: string): Promise<boolean> {
   const state = await deps.finalisations.get(callSid);
   if (state?.step !== 'done') return false;
-  const facts = await callFacts({ ...deps, settleMs: 0 }, state);
+  const facts = await callFacts(deps, state);
   await deps.crm.saveCall(facts.row);
   forCall(callSid).info('Turns that arrived after finalisation added to the CRM', {
     turns: facts.row.turns.length,
@@ -154,7 +154,11 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
     for (let pass = 0; pass < MAX_STEP_PASSES && state.step !== 'done'; pass++) {
       switch (state.step) {
         case 'pending': {
-          facts ??= await callFacts(deps, state);
+          await settled(deps, callSid);
+          // Before the read: a turn that lands from here on is flagged late and reaches the CRM
+          // through the sweeper, so none falls between this read and `finalised`.
+          await deps.sessions.markFinalising(callSid);
+          facts = await callFacts(deps, state);
           // An analysis that came first may hold lead details the tools did not record.
           if (await fillLeadFromAnalysis(deps, facts)) facts = await callFacts(deps, state);
           await deps.crm.saveCall(facts.row);
@@ -237,21 +241,20 @@ interface CallFacts {
   analysis?: PostCallAnalysis;
 }
 
-/** The call record once the bridge has written its last turns (or the wait has run out). */
-async function settledRecord(deps: FinaliseDeps, callSid: string) {
+/** Resolves once the bridge has ended the call's stream (its last turns written), or the wait ran out. */
+async function settled(deps: FinaliseDeps, callSid: string): Promise<void> {
   const deadline = Date.now() + (deps.settleMs ?? 3000);
   let record = await deps.sessions.get(callSid);
   while (record?.session.status === 'streaming' && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     record = await deps.sessions.get(callSid);
   }
-  return record;
 }
 
 async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<CallFacts> {
-  const record = await settledRecord(deps, state.callSid);
+  const record = await deps.sessions.get(state.callSid);
   const base = baseRow(state, record, deps.costRates ?? DEFAULT_COST_RATES);
-  const repaired = await repairBookings(deps, record);
+  const repaired = await repairCrmWrites(deps, record);
   const analysis = await deps.analyses.getAnalysis(state.callSid);
   const found = await findLinks(deps, state.callSid, record, base.startedAt, base.endedAt ?? state.at, {
     leadFromAnalysis: Object.keys(collectedLead(analysis)).length > 0,
@@ -377,33 +380,37 @@ async function findLinks(
 }
 
 /**
- * Bookings whose calendar event was made while the CRM was down: the tool kept the row with its
- * call record; it is written now (idempotent on the event id). A failure throws, so the
- * finalisation stays pending and the sweeper retries it: the row is never lost.
+ * CRM writes the tools owed (the CRM was down during the call): a booking whose calendar event was
+ * made, a lead the caller was told is noted. Written now (idempotent: on the event id, on the
+ * call's lead). A failure throws, so the finalisation stays pending and the sweeper retries it:
+ * the row is never lost. Returns the last appointment written.
  */
-async function repairBookings(
+async function repairCrmWrites(
   deps: FinaliseDeps,
   record: CallRecord | undefined,
 ): Promise<Appointment | undefined> {
+  const log = forCall(record?.session.callSid ?? '');
   let last: Appointment | undefined;
   for (const call of record?.toolCalls ?? []) {
     const repair = call.result.crmRepair;
-    if (!call.result.ok || repair?.kind !== 'appointment') continue;
+    if (!call.result.ok || !repair) continue;
     const customer = await deps.crm.upsertCustomer(repair.customer);
+    if (repair.kind === 'lead') {
+      await deps.crm.saveLead({ ...repair.lead, customerId: customer.id });
+      log.info('Lead written to the CRM by finalisation');
+      continue;
+    }
     try {
       last = await deps.crm.recordAppointment({ ...repair.appointment, customerId: customer.id });
-      forCall(record?.session.callSid ?? '').info('Booking written to the CRM by finalisation', {
+      log.info('Booking written to the CRM by finalisation', {
         eventId: repair.appointment.calendarEventId,
       });
     } catch (error) {
       if (!(error instanceof AppointmentConflictError)) throw error;
       // Someone else's row holds the slot: retrying cannot help; the owner sees it in the email.
-      forCall(record?.session.callSid ?? '').error(
-        'Booking could not be written: the slot is taken in the CRM',
-        {
-          eventId: repair.appointment.calendarEventId,
-        },
-      );
+      log.error('Booking could not be written: the slot is taken in the CRM', {
+        eventId: repair.appointment.calendarEventId,
+      });
     }
   }
   return last;

@@ -107,6 +107,14 @@ export function wrapUpInstruction(): string {
   );
 }
 
+/** Told to the agent when the bridge task is stopping (a deploy, a scale-in): the call must end soon. */
+export function shutdownWrapUpInstruction(): string {
+  return (
+    'This call has to end within the next minute for maintenance. Finish what you are saying, briefly ' +
+    'tell the caller the owner will follow up on anything left, say goodbye, then call end_call.'
+  );
+}
+
 /** Played by Twilio after `<Connect>` when the stream ends while the call is still up (no engine). */
 export function outageApology(): string {
   return (

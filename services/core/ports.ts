@@ -53,6 +53,8 @@ export interface AppointmentInput {
 export interface Appointment extends AppointmentInput {
   id: string;
   createdAt: number;
+  /** Set once its calendar event was found gone: the row no longer holds its slot. */
+  cancelledAt?: number;
 }
 
 /** One finished call as the CRM keeps it (written once by finalisation, idempotent on callSid). */
@@ -99,6 +101,13 @@ export interface Crm {
    * overlaps it (the database's exclusion constraint).
    */
   recordAppointment(appointment: AppointmentInput): Promise<Appointment>;
+  /** Appointments not cancelled that overlap `[from, to)`: what holds a slot in the CRM. */
+  appointmentsOverlapping(from: number, to: number): Promise<Appointment[]>;
+  /**
+   * Marks the appointment of this calendar event cancelled (its event is gone): it stays on record
+   * and no longer holds its slot. Idempotent; an unknown event changes nothing.
+   */
+  cancelAppointment(calendarEventId: string, at: number): Promise<void>;
   /** Idempotent on `callSid`: writing it again updates, never duplicates (turns included). */
   saveCall(call: CallRow): Promise<void>;
   /** For the digest: calls that started, leads and appointments created in `[from, to)` (epoch ms). */
@@ -133,10 +142,23 @@ export interface Calendar {
    * recognised before free/busy (which would report the slot taken by that very event).
    */
   findEvent(idempotencyKey: string): Promise<{ eventId: string } | undefined>;
-  /** Creates the event, or returns the existing one made with the same idempotency key. */
-  createEvent(event: CalendarEventInput): Promise<{ eventId: string; created: boolean }>;
+  /**
+   * Creates the event, or returns the existing one made with the same idempotency key (one removed
+   * earlier is made again). `signal` aborts the request when the caller has given up on it.
+   */
+  createEvent(
+    event: CalendarEventInput,
+    options?: { signal?: AbortSignal },
+  ): Promise<{ eventId: string; created: boolean }>;
   /** Removes an event (a booking the CRM refused); an event already gone is not an error. */
   deleteEvent(eventId: string): Promise<void>;
+  /** Whether the event still stands (not deleted, not cancelled): a CRM row for a gone one is stale. */
+  hasEvent(eventId: string): Promise<boolean>;
+  /**
+   * The events overlapping `[from, to)` and when each was made (epoch ms): while the CRM, whose
+   * constraint normally decides between two bookings of one slot, is down, the calendar decides.
+   */
+  eventsOverlapping(from: number, to: number): Promise<Array<{ eventId: string; createdAt: number }>>;
 }
 
 // ---------- Email (Resend) ----------

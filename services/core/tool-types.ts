@@ -1,4 +1,4 @@
-import type { AppointmentInput, Customer } from './ports.js';
+import type { AppointmentInput, Customer, LeadInput } from './ports.js';
 
 /** What the agent hears back from a tool: a short sentence it can speak, and whether it failed. */
 export interface ToolResult {
@@ -12,10 +12,20 @@ export interface ToolResult {
   endsCall?: 'transfer' | 'hangup';
   /**
    * A CRM write the tool could not make (the CRM was down) although what it did stands (the
-   * calendar event exists): kept with the tool call, and made by finalisation, which retries until
-   * it succeeds, so the booking is never missing from the CRM.
+   * calendar event exists, the caller was told their details are noted): kept with the tool call,
+   * and made by finalisation, which retries until it succeeds, so nothing is missing from the CRM.
    */
-  crmRepair?: AppointmentRepair;
+  crmRepair?: CrmRepair;
+}
+
+/** A CRM write a tool owes: made by finalisation (idempotent), retried until it goes through. */
+export type CrmRepair = AppointmentRepair | LeadRepair;
+
+/** The lead row (and its customer) of a `save_lead` the CRM could not take during the call. */
+export interface LeadRepair {
+  kind: 'lead';
+  customer: Omit<Customer, 'id'>;
+  lead: Omit<LeadInput, 'customerId'>;
 }
 
 /** The appointment row (and its customer) of a booking whose calendar event was made. */

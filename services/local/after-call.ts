@@ -64,6 +64,7 @@ export function buildLocalAfterCall(
   };
   placeCallHandler = createPlaceCallHandler({
     authorization: { kind: 'api-key', key: config.callsApiKey },
+    owner: { mailer: adapters.mailer, email: config.ownerEmail },
     placeCall: placeCallDepsFor(config, adapters, outbound, now),
   });
   const afterCallDeps = afterCallDepsFor(config, adapters, stores, now);
@@ -71,6 +72,7 @@ export function buildLocalAfterCall(
     config,
     finalise: afterCallDeps,
     sessions: stores.sessions,
+    watermark: stores.sweepWatermark,
     twilio: adapters.callLookup,
     publishAge: (ageSeconds) => {
       if (ageSeconds > 0) logger.info('Oldest unfinalised call', { OldestUnfinalisedCallAge: ageSeconds });

@@ -95,6 +95,29 @@ describe('SessionWriter', () => {
     expect(writer.pending).toBe(1);
   });
 
+  test('a write DynamoDB refuses for good (an item over 400 KB) is set aside; the writes behind it land', async () => {
+    const sid = callSid(103);
+    await openSession(sid);
+    const writer = new SessionWriter(store, sid, Date.now, {
+      backlogFirstRetryMs: 50,
+      flushBacklogLimitMs: 3000,
+    });
+    writer.turn('caller', 'Hello?');
+    const tooLarge = writer.turn('agent', 'x'.repeat(420 * 1024));
+    writer.rewriteTurn(tooLarge, 'y'.repeat(420 * 1024), true);
+    writer.turn('caller', 'Can you hear me?');
+    writer.ended('caller-hung-up');
+    await writer.flush();
+    expect(writer.pending).toBe(0);
+    expect(writer.setAside).toEqual([
+      expect.objectContaining({ kind: 'turn', seq: tooLarge }),
+      expect.objectContaining({ kind: 'turn', seq: tooLarge }),
+    ]);
+    const record = await store.get(sid);
+    expect(record?.turns.map((t) => t.text)).toEqual(['Hello?', 'Can you hear me?']);
+    expect(record?.session).toMatchObject({ status: 'ended', endReason: 'caller-hung-up' });
+  });
+
   test('a turn written after finalisation puts the call back on the sweep index, flagged', async () => {
     const sid = callSid(102);
     await openSession(sid);
@@ -104,7 +127,7 @@ describe('SessionWriter', () => {
     expect(await store.listUnfinalised(Date.now() + 1, 10)).toEqual([
       expect.objectContaining({ callSid: sid, status: 'finalised' }),
     ]);
-    await store.lateTurnsSaved(sid);
+    await store.lateTurnsSaved(sid, 1);
     expect(await store.listUnfinalised(Date.now() + 1, 10)).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { createDialResultHandler } from '../../functions/dial-result.js';
 import { dialTwiml } from '../../services/adapters/twilio/dial-twiml.js';
+import type { ToolCallRecord } from '../../services/core/call-session.js';
 import { loadConfig } from '../../services/core/config.js';
 import { finaliseCall } from '../../services/core/finalise-call.js';
 import { MemorySessions } from '../support/after-call-fakes.js';
@@ -50,44 +51,71 @@ describe('call outcomes', () => {
 
   test('a booking whose CRM write failed during the call is written by finalisation', async () => {
     const h = harness();
-    h.sessions.put({
-      session: session(),
-      turns: TURNS,
-      toolCalls: [
-        {
-          seq: 1,
-          name: 'book_appointment',
-          args: { start: '2026-11-26T10:00', name: 'Ada Lovelace' },
-          result: {
-            ok: true,
-            text: 'Booked.',
-            crmRepair: {
-              kind: 'appointment',
-              customer: { phone: CALLER, name: 'Ada Lovelace' },
-              appointment: {
-                callSid: CALL_SID,
-                start: T0 + 86_400_000,
-                end: T0 + 86_400_000 + 1_800_000,
-                calendarEventId: 'ev-repair',
-                name: 'Ada Lovelace',
-                phone: CALLER,
-              },
-            },
+    await finaliseThroughCrmOutage(h, {
+      name: 'book_appointment',
+      args: { start: '2026-11-26T10:00', name: 'Ada Lovelace' },
+      result: {
+        ok: true,
+        text: 'Booked.',
+        crmRepair: {
+          kind: 'appointment',
+          customer: { phone: CALLER, name: 'Ada Lovelace' },
+          appointment: {
+            callSid: CALL_SID,
+            start: T0 + 86_400_000,
+            end: T0 + 86_400_000 + 1_800_000,
+            calendarEventId: 'ev-repair',
+            name: 'Ada Lovelace',
+            phone: CALLER,
           },
-          at: T0 + 30_000,
-          durationMs: 200,
         },
-      ],
+      },
     });
-    h.crm.down = true;
-    expect((await finalise(h)).kind).toBe('pending');
-    h.crm.down = false;
-    expect((await finalise(h)).kind).toBe('finalised');
     expect(h.crm.appointments).toEqual([
       expect.objectContaining({ calendarEventId: 'ev-repair', callSid: CALL_SID }),
     ]);
     expect(h.crm.calls.get(CALL_SID)?.appointmentId).toBe('appt-ev-repair');
     expect(h.mailer.sent[0]?.text).toContain('Booked: Thu 26 Nov 2026, 09:12');
+  });
+});
+
+/** The call with one tool call that owes the CRM a write, finalised through a CRM outage: pending, then done. */
+async function finaliseThroughCrmOutage(
+  h: ReturnType<typeof harness>,
+  call: Pick<ToolCallRecord, 'name' | 'args' | 'result'>,
+): Promise<void> {
+  h.sessions.put({
+    session: session(),
+    turns: TURNS,
+    toolCalls: [{ seq: 1, at: T0 + 30_000, durationMs: 200, ...call }],
+  });
+  h.crm.down = true;
+  expect((await finalise(h)).kind).toBe('pending');
+  h.crm.down = false;
+  expect((await finalise(h)).kind).toBe('finalised');
+}
+
+describe('a lead the CRM could not take during the call', () => {
+  test('is written by finalisation, linked to the row, and named in the owner email', async () => {
+    const h = harness();
+    await finaliseThroughCrmOutage(h, {
+      name: 'save_lead',
+      args: { name: 'Ada Lovelace', interest: 'a boiler service' },
+      result: {
+        ok: true,
+        text: "Thanks, I have noted Ada Lovelace's details for the team.",
+        crmRepair: {
+          kind: 'lead',
+          customer: { phone: CALLER, name: 'Ada Lovelace' },
+          lead: { callSid: CALL_SID, name: 'Ada Lovelace', phone: CALLER, interest: 'a boiler service' },
+        },
+      },
+    });
+    expect(h.crm.leads).toEqual([
+      expect.objectContaining({ callSid: CALL_SID, name: 'Ada Lovelace', interest: 'a boiler service' }),
+    ]);
+    expect(h.crm.calls.get(CALL_SID)?.leadId).toBe(h.crm.leads[0]?.id);
+    expect(h.mailer.sent[0]?.text).toContain('a boiler service');
   });
 });
 

@@ -5,6 +5,7 @@
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-session-store.js';
 import { DynamoFinalisationStore } from '../../services/adapters/dynamodb/finalisation-store.js';
+import { DynamoSweepWatermark } from '../../services/adapters/dynamodb/sweep-watermark.js';
 import { TwilioCallControl } from '../../services/adapters/twilio/call-control.js';
 import {
   nextRetryAt,
@@ -83,6 +84,16 @@ async function openCall(sid: string, at = T0): Promise<void> {
     streamTokenHash: 'a'.repeat(64),
     createdAt: at,
   });
+}
+
+/** Runs `write` (a bridge write landing late) right after the next CRM row write, once. */
+function afterNextRowWrite(write: () => Promise<void>): void {
+  const saveCall = crm.saveCall.bind(crm);
+  crm.saveCall = async (row) => {
+    await saveCall(row);
+    crm.saveCall = saveCall;
+    await write();
+  };
 }
 
 function twilioCompleted(sid: string, duration = 95): void {
@@ -265,6 +276,88 @@ describe('finalisation sweeper', () => {
     expect(await sessions.listUnfinalised(clock.now, 10)).toEqual([]);
   });
 
+  test('a turn landing while finalisation writes the row (session still streaming) reaches the CRM by the next sweep', async () => {
+    const sid = callSid(10);
+    await openCall(sid);
+    await sessions.claimStream(sid, 'a'.repeat(64), 'MZ1', T0 + 500);
+    await sessions.appendTurn(sid, { seq: 1, role: 'caller', text: 'Hi, is this Bolt?', at: T0 + 1000 });
+    // DynamoDB throttled across the hang-up: the bridge's last turn lands after finalisation read
+    // the transcript, and before it marked the session finalised.
+    afterNextRowWrite(() =>
+      sessions.appendTurn(sid, { seq: 2, role: 'agent', text: 'Yes! Goodbye.', at: T0 + 8000 }),
+    );
+    await finaliseCall(
+      { ...deps().finalise, settleMs: 0 },
+      { callSid: sid, status: 'completed', at: T0 + 9000 },
+    );
+    expect(crm.calls.get(sid)?.turns).toHaveLength(1);
+    clock.now = T0 + 9000 + GRACE_MS;
+    await sweepUnfinalisedCalls(deps());
+    expect(crm.calls.get(sid)?.turns.map((t) => t.text)).toEqual(['Hi, is this Bolt?', 'Yes! Goodbye.']);
+    expect(await sessions.listUnfinalised(clock.now, 10)).toEqual([]);
+  });
+
+  test('a late turn landing while the sweeper writes the earlier late turns is not dropped', async () => {
+    const sid = callSid(11);
+    await openCall(sid);
+    await sessions.appendTurn(sid, { seq: 1, role: 'caller', text: 'Hi, is this Bolt?', at: T0 + 1000 });
+    await finaliseCall(
+      { ...deps().finalise, settleMs: 0 },
+      { callSid: sid, status: 'completed', at: T0 + 9000 },
+    );
+    await sessions.appendTurn(sid, { seq: 2, role: 'agent', text: 'Yes!', at: T0 + 8000 });
+    afterNextRowWrite(() =>
+      sessions.appendTurn(sid, { seq: 3, role: 'agent', text: 'Goodbye.', at: T0 + 8500 }),
+    );
+    clock.now = T0 + 9000 + GRACE_MS;
+    await sweepUnfinalisedCalls(deps());
+    expect(crm.calls.get(sid)?.turns).toHaveLength(2);
+    // Still listed: the next run adds the third turn, then lets the call go.
+    clock.now += GRACE_MS;
+    await sweepUnfinalisedCalls(deps());
+    expect(crm.calls.get(sid)?.turns.map((t) => t.text)).toEqual(['Hi, is this Bolt?', 'Yes!', 'Goodbye.']);
+    expect(await sessions.listUnfinalised(clock.now, 10)).toEqual([]);
+  });
+
+  test('a booking recorded after finalisation (the tool finished after the hang-up) gets its CRM row by the next sweep', async () => {
+    const sid = callSid(15);
+    await openCall(sid);
+    await sessions.markEnded(sid, 'caller-hung-up', T0 + 9000);
+    await finaliseCall(
+      { ...deps().finalise, settleMs: 0 },
+      { callSid: sid, status: 'completed', at: T0 + 9000 },
+    );
+    await sessions.appendToolCall(sid, {
+      seq: 1,
+      name: 'book_appointment',
+      args: { name: 'Sam Rivera' },
+      result: {
+        ok: true,
+        text: 'Booked.',
+        crmRepair: {
+          kind: 'appointment',
+          customer: { phone: CALLER, name: 'Sam Rivera' },
+          appointment: {
+            callSid: sid,
+            start: T0 + 86_400_000,
+            end: T0 + 86_400_000 + 1_800_000,
+            calendarEventId: 'evt-late',
+            name: 'Sam Rivera',
+            phone: CALLER,
+          },
+        },
+      },
+      at: T0 + 2000,
+      durationMs: 12_000,
+    });
+    clock.now = T0 + 9000 + GRACE_MS;
+    await sweepUnfinalisedCalls(deps());
+    expect(crm.appointments).toEqual([
+      expect.objectContaining({ calendarEventId: 'evt-late', callSid: sid }),
+    ]);
+    expect(await sessions.listUnfinalised(clock.now, 10)).toEqual([]);
+  });
+
   test('a call Twilio has and we never recorded (webhook failed, no callback) still reaches the CRM', async () => {
     const sid = callSid(10);
     twilio.setCall({
@@ -286,6 +379,71 @@ describe('finalisation sweeper', () => {
     // Known now: the next run leaves it alone.
     expect((await sweepUnfinalisedCalls(deps())).finalised).toEqual([]);
     expect(mailer.sent).toHaveLength(1);
+  });
+
+  test('an outage longer than the first look-back: the persisted watermark still finds the unrecorded call', async () => {
+    const watermark = new DynamoSweepWatermark(dynamo.doc, { tableName: table });
+    const withMark = (): SweepDeps => ({ ...deps(), watermark });
+    await sweepUnfinalisedCalls(withMark()); // the last run before the outage
+    const sid = callSid(12);
+    twilio.setCall({
+      sid,
+      status: 'no-answer',
+      from: '+12125550188',
+      to: BUSINESS_NUMBER,
+      direction: 'inbound',
+      duration: 0,
+      startTime: T0 + 10 * 60_000,
+      endTime: T0 + 10 * 60_000 + 20_000,
+    });
+    // Three hours without a successful run (the sweeper's function failing, DynamoDB down).
+    clock.now = T0 + 3 * 60 * 60_000;
+    expect((await sweepUnfinalisedCalls(withMark())).finalised).toEqual([sid]);
+    expect(crm.calls.get(sid)).toMatchObject({ from: '+12125550188', outcome: 'no-answer' });
+    // The mark moved on: the next run's look starts after it.
+    expect(await watermark.get()).toBe(clock.now - GRACE_MS);
+  });
+
+  test('a call still live at a run keeps the watermark at its start until it is over', async () => {
+    const watermark = new DynamoSweepWatermark(dynamo.doc, { tableName: table });
+    const withMark = (): SweepDeps => ({ ...deps(), watermark });
+    const sid = callSid(13);
+    twilio.setCall({
+      sid,
+      status: 'in-progress',
+      from: '+12125550188',
+      to: BUSINESS_NUMBER,
+      direction: 'inbound',
+      startTime: T0 + 60_000,
+    });
+    clock.now = T0 + 30 * 60_000;
+    await sweepUnfinalisedCalls(withMark());
+    expect(await watermark.get()).toBe(T0 + 60_000);
+  });
+
+  test('a call that streamed and never had its end recorded (the bridge died) is finalised as a callback due', async () => {
+    const sid = callSid(14);
+    await openCall(sid);
+    await sessions.claimStream(sid, 'a'.repeat(64), 'MZ1', T0 + 1000);
+    await sessions.appendTurn(sid, {
+      seq: 1,
+      role: 'caller',
+      text: 'I need a plumber today.',
+      at: T0 + 5000,
+    });
+    twilioCompleted(sid, 60);
+    // Within the grace after Twilio's end the bridge may still record it: left for the next run.
+    clock.now = T0 + 60_000 + GRACE_MS - 1;
+    expect((await sweepUnfinalisedCalls(deps())).live).toEqual([sid]);
+    clock.now = T0 + 60_000 + GRACE_MS;
+    expect((await sweepUnfinalisedCalls(deps())).finalised).toEqual([sid]);
+    expect(crm.calls.get(sid)).toMatchObject({ outcome: 'engine-outage', durationSeconds: 60 });
+    expect(mailer.sent[0]?.text).toContain('CALLBACK DUE');
+    expect((await sessions.get(sid))?.session).toMatchObject({
+      status: 'finalised',
+      endedAt: T0 + 60_000,
+      endReason: expect.stringMatching(/^engine-outage: the bridge stopped/),
+    });
   });
 
   test('the sparse index holds only unfinalised sessions and is read by query, not scan', async () => {

@@ -161,7 +161,7 @@ describe('the CRM is down when the call ends', () => {
     });
     expect(await harness.stack.stores.finalisations.listPending(10)).toEqual([callSid]);
     expect(await ownerMail(harness)).toEqual([]);
-    expect((await harness.stack.sessions.get(callSid))?.session.status).toBe('ended');
+    expect((await harness.stack.sessions.get(callSid))?.session.status).toBe('finalising');
 
     crm.down = false;
     ahead = 5 * 60_000;

@@ -7,6 +7,7 @@ import 'aws-sdk-client-mock-jest';
 import { DateTime } from 'luxon';
 import { createPlaceCallHandler, handler, isHttpEvent } from '../../functions/place-call.js';
 import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest.js';
+import { FakeMailer } from '../support/after-call-fakes.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
 import { outboundHarness, PUBLIC_URL } from '../support/outbound-harness.js';
 import { formEvent, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, testEnv } from '../support/twilio.js';
@@ -98,17 +99,32 @@ describe('the place-call handler', () => {
     }
   });
 
-  test('a due schedule that Twilio refuses throws (the Scheduler retries); a refused one does not', async () => {
+  test('a due schedule not placed fails the invocation (retries, then the on-failure destination) and tells the owner once', async () => {
     const h = outboundHarness();
+    const mailer = new FakeMailer();
     h.callControl.failWith = new Error('Twilio 500');
-    const calls = createPlaceCallHandler({ placeCall: h.deps, authorization: { kind: 'iam' } });
-    await expect(calls.scheduled({ to: CALLEE, idempotencyKey: 'k3' })).rejects.toThrow(
-      /k3 not placed: Twilio 500/,
-    );
-    await expect(calls.scheduled({ to: '+442079460123', idempotencyKey: 'k4' })).resolves.toMatchObject({
-      kind: 'refused',
-      code: 'country-not-allowed',
+    const calls = createPlaceCallHandler({
+      placeCall: h.deps,
+      authorization: { kind: 'iam' },
+      owner: { mailer, email: 'owner@example.com' },
     });
+    const due = { to: CALLEE, idempotencyKey: 'k3', name: 'Ada', reason: 'quote for the boiler' };
+    await expect(calls.scheduled(due)).rejects.toThrow(/k3 not placed: Twilio 500/);
+    // The Lambda's async retry fails the same way: still one email.
+    await expect(calls.scheduled(due)).rejects.toThrow(/k3 not placed/);
+    expect(mailer.sent).toHaveLength(1);
+    expect(mailer.sent[0]).toMatchObject({
+      to: 'owner@example.com',
+      subject: `Scheduled callback not placed: Ada, ${CALLEE}`,
+    });
+    expect(mailer.sent[0]?.text).toContain('CALLBACK NOT PLACED');
+    expect(mailer.sent[0]?.text).toContain('quote for the boiler');
+    // A refusal at firing time (final) fails the invocation too, instead of ending as a success.
+    await expect(calls.scheduled({ to: '+442079460123', idempotencyKey: 'k4' })).rejects.toThrow(
+      /k4 refused: country-not-allowed/,
+    );
+    expect(mailer.sent).toHaveLength(2);
+    expect(mailer.sent[1]?.text).toContain('refused: country-not-allowed');
   });
 });
 

@@ -73,6 +73,26 @@ function frameArbitrary(callSid: string) {
       { requiredKeys: [] },
     ),
   });
+  /** A well-formed `start` with a forged token: it must never open an engine session. */
+  const forgedStart = fc.record({
+    event: fc.constant('start'),
+    sequenceNumber: fc.constant('1'),
+    streamSid: fc.constant('MZfuzz'),
+    start: fc.record({
+      accountSid: fc.constant(TEST_ACCOUNT_SID),
+      streamSid: fc.constant('MZfuzz'),
+      callSid: fc.constant(callSid),
+      tracks: fc.constant(['inbound']),
+      customParameters: fc.record({
+        token: fc.oneof(
+          fc.string({ minLength: 1, maxLength: 60 }),
+          fc.base64String({ minLength: 4, maxLength: 44 }),
+        ),
+        callSid: fc.constant(callSid),
+      }),
+      mediaFormat: fc.constant({ encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }),
+    }),
+  });
   const other = fc.record({
     event: fc.constantFrom('mark', 'dtmf', 'connected', 'clear', 'stop', 'unknown', ''),
     streamSid: sid,
@@ -85,6 +105,7 @@ function frameArbitrary(callSid: string) {
   return fc.oneof(
     { arbitrary: media.map((m) => JSON.stringify(m)), weight: 5 },
     { arbitrary: start.map((m) => JSON.stringify(m)), weight: 1 },
+    { arbitrary: forgedStart.map((m) => JSON.stringify(m)), weight: 1 },
     { arbitrary: other.map((m) => JSON.stringify(m)), weight: 2 },
     { arbitrary: fc.json({ maxDepth: 4 }), weight: 2 },
     { arbitrary: fc.string({ maxLength: 300 }), weight: 2 },
@@ -101,6 +122,10 @@ describe('fuzzed media-stream frames across concurrent calls', () => {
   });
   afterAll(() => t.close());
 
+  /** Calls given a valid stream token: the only ones an engine session may ever be opened for. */
+  const issued = new Set<string>();
+  let claimedSockets = 0;
+
   /** A raw socket with a valid handshake; `claimed`: it first starts a real call (a valid token). */
   async function fuzzSocket(claimed: boolean): Promise<{ ws: WebSocket; callSid: string }> {
     const ws = new WebSocket(t.address, {
@@ -116,6 +141,8 @@ describe('fuzzed media-stream frames across concurrent calls', () => {
     if (claimed) {
       const session = await t.newSession();
       callSid = session.callSid;
+      issued.add(callSid);
+      claimedSockets++;
       ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
       ws.send(
         JSON.stringify({
@@ -143,12 +170,13 @@ describe('fuzzed media-stream frames across concurrent calls', () => {
     try {
       // Generated first: sampling 100,000 frames holds the event loop for seconds, which would
       // otherwise outlast the start timeout of the calls opened before it.
-      const frames = fc.sample(frameArbitrary('CAfuzz'), { numRuns: FRAMES, seed: SEED });
+      const frames = fc.sample(frameArbitrary(`CA${'f'.repeat(32)}`), { numRuns: FRAMES, seed: SEED });
       const heapBefore = heapAfterGc();
       // The well-formed calls, through the protocol-faithful Twilio simulator.
       const good = await Promise.all(
         Array.from({ length: GOOD_CALLS }, async () => {
           const { callSid, token } = await t.newSession();
+          issued.add(callSid);
           const stream = await t.openCall(callSid, token);
           return { callSid, stream };
         }),
@@ -206,6 +234,13 @@ describe('fuzzed media-stream frames across concurrent calls', () => {
       for (let i = 0; i < 200 && t.bridge.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 20));
       expect(t.bridge.activeCalls()).toBe(0);
       expect(unhandled).toEqual([]);
+      // No fuzzed `start` (a forged token, another account, another call's sid) opened an engine
+      // session: every session belongs to a call that was given a token, at most one each.
+      const opened = [...recording.received.keys()];
+      expect(opened.filter((callSid) => !issued.has(callSid))).toEqual([]);
+      expect(recording.state.starts).toBe(opened.length);
+      expect(recording.state.starts).toBeLessThanOrEqual(GOOD_CALLS + claimedSockets);
+      expect(recording.state.starts).toBeGreaterThanOrEqual(GOOD_CALLS);
 
       // Measured after a full GC with the frames still held on both sides: what the bridge kept.
       const heapGrowthMiB = (heapAfterGc() - heapBefore) / 2 ** 20;
@@ -216,6 +251,8 @@ describe('fuzzed media-stream frames across concurrent calls', () => {
         wellFormedCalls: GOOD_CALLS,
         wellFormedFramesDelivered: goodFrames,
         socketsClosedByBridge: closedByBridge,
+        engineSessionsOpened: recording.state.starts,
+        socketsGivenAValidToken: issued.size,
         heapGrowthMiBAfterGc: Math.round(heapGrowthMiB * 10) / 10,
       });
     } finally {

@@ -2,7 +2,10 @@
  * Issue 11 item 8: random and malformed bodies (fast-check, seeded) at every webhook and at
  * `POST /calls`, through the handlers the Lambdas and the local stack run. Signed ones get past the
  * signature on purpose, so the body parsing itself is what is fuzzed. Each answer is a clear 4xx (or
- * a 2xx for what happens to be valid) and never a 5xx; a refused body changes nothing.
+ * a 2xx for what is valid) and never a 5xx; a refused body changes nothing. Most bodies start from a
+ * valid one with fuzzed fields laid over it, so a good share is valid and must reach its side effect
+ * (a session, a finalised row and email, a stored analysis, a placed or scheduled call) exactly
+ * once: each property counts those bodies, asserts there were some, and the report says how many.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
@@ -15,8 +18,10 @@ import { parseServerEvent as parseElevenLabs } from '../../services/adapters/ele
 import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature';
 import { parseServerEvent as parseOpenAi } from '../../services/adapters/openai-realtime/codec';
 import { parseTwilioMessage } from '../../services/bridge/twilio-media-codec';
+import { isFinalCallStatus } from '../../services/core/after-call-ports';
 import { loadConfig } from '../../services/core/config';
-import { bookedCall, harness } from '../support/after-call-scenario';
+import { ownerCallEmailKey } from '../../services/core/owner-email';
+import { bookedCall, CALL_SID, harness } from '../support/after-call-scenario';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
 import { outboundHarness } from '../support/outbound-harness';
 import { formEvent, inboundForm, signForm, TEST_ACCOUNT_SID, testEnv } from '../support/twilio';
@@ -69,7 +74,18 @@ function count(route: string, status: number | undefined) {
   (figures[route] as Record<string, number>)[key] =
     ((figures[route] as Record<string, number>)[key] ?? 0) + 1;
 }
-afterAll(() => report('webhookBodies', { perRoute: figures, bodiesPerProperty: BODIES }));
+/** Per route: bodies that reached the route's side effect. */
+const reached: Record<string, number> = {};
+function sideEffect(route: string) {
+  reached[route] = (reached[route] ?? 0) + 1;
+}
+afterAll(() => {
+  report('webhookBodies', { perRoute: figures, sideEffects: reached, bodiesPerProperty: BODIES });
+  console.log(`Webhook fuzz: bodies that reached a side effect, per route: ${JSON.stringify(reached)}`);
+});
+
+/** Fuzzed fields laid over a valid form: none (the valid form itself), or some. */
+const overlay = fc.oneof({ arbitrary: fc.constant({}), weight: 2 }, { arbitrary: formFields, weight: 3 });
 
 describe('POST /twilio/inbound with fuzzed forms', () => {
   let dynamo: TestDynamo;
@@ -95,7 +111,7 @@ describe('POST /twilio/inbound with fuzzed forms', () => {
         sessions: counting as unknown as DynamoCallSessionStore,
         providerFlag: { current: async () => 'elevenlabs' },
       });
-      await run(fc.tuple(formFields, fc.boolean(), fc.nat(2 ** 31)), async ([fields, signed, n]) => {
+      await run(fc.tuple(overlay, fc.boolean(), fc.nat(2 ** 31)), async ([fields, signed, n]) => {
         const form = { ...inboundForm(`CA${n.toString(16).padStart(32, '0')}`), ...fields };
         const headers: Record<string, string> = signed
           ? { 'x-twilio-signature': signForm('https://voice.example.com/twilio/inbound', form) }
@@ -106,7 +122,9 @@ describe('POST /twilio/inbound with fuzzed forms', () => {
         expect([200, 400, 403]).toContain(result.statusCode);
         if (result.statusCode !== 200) expect(opens).toBe(before);
         if (!signed) expect(result.statusCode).toBe(403);
+        if (result.statusCode === 200 && opens > before) sideEffect('POST /twilio/inbound');
       });
+      expect(reached['POST /twilio/inbound']).toBeGreaterThan(0);
     },
     FUZZ_TIMEOUT_MS,
   );
@@ -114,13 +132,29 @@ describe('POST /twilio/inbound with fuzzed forms', () => {
 
 describe('POST /twilio/status with fuzzed forms', () => {
   it(
-    'never answers 5xx, and a refused form finalises nothing',
+    'never answers 5xx; a refused form finalises nothing; a valid final status finalises its call once',
     async () => {
       const h = harness();
       bookedCall(h);
       const handler = createCallStatusHandler({ config, finalise: h.deps });
-      await run(fc.tuple(formFields, fc.boolean()), async ([fields, signed]) => {
-        const form = { AccountSid: TEST_ACCOUNT_SID, ...fields };
+      const valid = fc.record({
+        CallSid: fc.nat(2 ** 31).map((n) => `CA${n.toString(16).padStart(32, 'f')}`),
+        CallStatus: fc.constantFrom(
+          'completed',
+          'busy',
+          'no-answer',
+          'failed',
+          'canceled',
+          'ringing',
+          'in-progress',
+        ),
+        CallDuration: fc.nat(3600).map(String),
+        From: fc.constantFrom('+15551230001', 'anonymous'),
+        To: fc.constant('+15550001111'),
+        Direction: fc.constantFrom('inbound', 'outbound-api'),
+      });
+      await run(fc.tuple(valid, overlay, fc.boolean()), async ([base, fields, signed]) => {
+        const form: Record<string, string> = { AccountSid: TEST_ACCOUNT_SID, ...base, ...fields };
         const headers: Record<string, string> = signed
           ? { 'x-twilio-signature': signForm('https://voice.example.com/twilio/status', form) }
           : {};
@@ -132,8 +166,22 @@ describe('POST /twilio/status with fuzzed forms', () => {
         if ((result.statusCode ?? 0) >= 400) {
           expect(h.crm.calls.size).toBe(rowsBefore);
           expect(h.mailer.sendCalls).toBe(mailBefore);
+          return;
+        }
+        const callSid = form.CallSid ?? '';
+        if (isFinalCallStatus(form.CallStatus ?? '') && h.crm.calls.size > rowsBefore) {
+          // Finalised: its row and its owner email, once.
+          expect(h.crm.calls.has(callSid)).toBe(true);
+          expect(h.mailer.sent.filter((m) => m.idempotencyKey === ownerCallEmailKey(callSid))).toHaveLength(
+            1,
+          );
+          sideEffect('POST /twilio/status');
+        } else {
+          // Not final, or this call was finalised before: nothing new.
+          expect(h.crm.calls.size).toBe(rowsBefore);
         }
       });
+      expect(reached['POST /twilio/status']).toBeGreaterThan(0);
     },
     FUZZ_TIMEOUT_MS,
   );
@@ -141,11 +189,20 @@ describe('POST /twilio/status with fuzzed forms', () => {
 
 describe('POST /elevenlabs/post-call with fuzzed JSON', () => {
   it(
-    'answers 200 (acknowledged) or a 4xx, never 5xx, and stores no analysis for any of them',
+    'answers 200 (acknowledged) or a 4xx, never 5xx, and stores an analysis only for the conversation the call started',
     async () => {
       const h = harness();
       bookedCall(h);
-      const handler = createPostCallHandler({ config, postCall: { ...h.deps, analyses: h.store } });
+      let saves = 0;
+      const analyses = {
+        ...h.deps.analyses,
+        getAnalysis: (callSid: string) => h.store.getAnalysis(callSid),
+        saveAnalysis: async (analysis: Parameters<typeof h.store.saveAnalysis>[0]) => {
+          saves++;
+          return h.store.saveAnalysis(analysis);
+        },
+      };
+      const handler = createPostCallHandler({ config, postCall: { ...h.deps, analyses } });
       const envelope = fc.record(
         {
           type: fc.oneof(fc.constant('post_call_transcription'), fc.string({ maxLength: 30 })),
@@ -154,12 +211,16 @@ describe('POST /elevenlabs/post-call with fuzzed JSON', () => {
             fc.anything({ maxDepth: 3 }),
             fc.record(
               {
-                conversation_id: fc.oneof(fc.string({ maxLength: 20 }), fc.nat()),
+                conversation_id: fc.oneof(fc.constant('conv_123'), fc.string({ maxLength: 20 }), fc.nat()),
                 analysis: fc.anything({ maxDepth: 2 }),
                 conversation_initiation_client_data: fc.record({
                   dynamic_variables: fc.dictionary(
                     fc.constantFrom('call_sid', 'x'),
-                    fc.oneof(fc.constant('CA0000000000000000000000000000000a'), fc.string({ maxLength: 40 })),
+                    fc.oneof(
+                      fc.constant(CALL_SID),
+                      fc.constant('CA0000000000000000000000000000000a'),
+                      fc.string({ maxLength: 40 }),
+                    ),
                   ),
                 }),
               },
@@ -169,7 +230,24 @@ describe('POST /elevenlabs/post-call with fuzzed JSON', () => {
         },
         { requiredKeys: [] },
       );
+      /** ElevenLabs' own shape for the call: valid, with fuzz only in the analysis. */
+      const genuine = fc.record({
+        type: fc.constant('post_call_transcription'),
+        event_timestamp: fc.nat(),
+        data: fc.record({
+          conversation_id: fc.constant('conv_123'),
+          analysis: fc.record(
+            {
+              transcript_summary: fc.oneof(fc.string({ maxLength: 200 }), fc.constant(null)),
+              call_successful: fc.constantFrom('success', 'failure', 'unknown'),
+            },
+            { requiredKeys: [] },
+          ),
+          conversation_initiation_client_data: fc.constant({ dynamic_variables: { call_sid: CALL_SID } }),
+        }),
+      });
       const body = fc.oneof(
+        genuine.map((e) => JSON.stringify(e)),
         envelope.map((e) => JSON.stringify(e)),
         fc.json({ maxDepth: 4 }),
         fc.string({ maxLength: 300 }),
@@ -185,11 +263,22 @@ describe('POST /elevenlabs/post-call with fuzzed JSON', () => {
           ...event.headers,
           'elevenlabs-signature': signElevenLabsWebhook('whsec_fuzz', raw, now),
         };
+        const savesBefore = saves;
         const result = await handler(event);
         count('POST /elevenlabs/post-call', result.statusCode);
         expect(result.statusCode).toBeLessThan(500);
-        expect(h.store.analyses.size).toBe(0);
+        // Only the conversation the bridge recorded for the call is ever stored.
+        expect([...h.store.analyses.keys()].filter((sid) => sid !== CALL_SID)).toEqual([]);
+        expect(h.store.analyses.get(CALL_SID)?.conversationId ?? 'conv_123').toBe('conv_123');
+        if (saves > savesBefore) {
+          expect(result.statusCode).toBe(200);
+          const sent = JSON.parse(raw) as { data: { conversation_id: unknown } };
+          expect(sent.data.conversation_id).toBe('conv_123');
+          sideEffect('POST /elevenlabs/post-call');
+        }
       });
+      expect(reached['POST /elevenlabs/post-call']).toBeGreaterThan(0);
+      expect(h.store.analyses.get(CALL_SID)).toMatchObject({ callSid: CALL_SID, conversationId: 'conv_123' });
     },
     FUZZ_TIMEOUT_MS,
   );
@@ -222,12 +311,26 @@ describe('POST /calls with fuzzed JSON', () => {
         },
         { requiredKeys: [] },
       );
+      /** What a client of the API sends: valid, bar a field now and then. */
+      let keys = 0;
+      const genuine = fc.record(
+        {
+          to: fc.constantFrom('+12025550143', '+14165550123', '+19005550123', '+442079460123'),
+          name: fc.constantFrom('Ada Lovelace', 'Sam'),
+          reason: fc.constantFrom('quote follow-up', 'missed call'),
+          at: fc.constantFrom('2026-11-26T10:00', '2026-11-25T16:30', '2026-12-01T11:15-05:00'),
+          idempotencyKey: fc.constant(null).map(() => `fuzz-${++keys}`),
+        },
+        { requiredKeys: ['to'] },
+      );
       const body = fc.oneof(
+        { arbitrary: genuine.map((b) => JSON.stringify(b)), weight: 3 },
         nearValid.map((b) => JSON.stringify(b)),
         fc.json({ maxDepth: 3 }),
         fc.string({ maxLength: 200 }),
       );
-      await run(fc.tuple(body, fc.option(fc.string({ maxLength: 60 }))), async ([raw, key]) => {
+      // A header key half the time (one that differs from the body's is a 400).
+      await run(fc.tuple(body, fc.option(fc.string({ maxLength: 60 }), { freq: 1 })), async ([raw, key]) => {
         const event = {
           ...formEvent('/calls', {}, { 'content-type': 'application/json', authorization: 'Bearer k' }),
           isBase64Encoded: false,
@@ -243,8 +346,16 @@ describe('POST /calls with fuzzed JSON', () => {
           expect(h.callControl.placed.length).toBe(placedBefore);
           expect(h.scheduler.schedules.size).toBe(schedulesBefore);
           expect(JSON.parse(result.body ?? '{}')).toMatchObject({ error: expect.any(String) });
+          return;
         }
+        // Accepted: one call placed or one callback scheduled, unless it replays an earlier key.
+        const added =
+          h.callControl.placed.length - placedBefore + (h.scheduler.schedules.size - schedulesBefore);
+        const replayed = result.headers?.['idempotent-replayed'] === 'true';
+        expect(added).toBe(replayed ? 0 : 1);
+        if (added === 1) sideEffect('POST /calls');
       });
+      expect(reached['POST /calls']).toBeGreaterThan(0);
     },
     FUZZ_TIMEOUT_MS,
   );

@@ -196,6 +196,19 @@ describe('0002_appointment_no_overlap.sql', () => {
     expect(rows).toEqual([{ n: 3 }]);
   });
 
+  it('0004: a cancelled appointment no longer holds its slot; brought back, it does again', async () => {
+    const id = await customer('+12025550113');
+    await book(id, 'cx-1', '2026-12-04T15:00Z', '2026-12-04T15:30Z');
+    await expect(book(id, 'cx-2', '2026-12-04T15:00Z', '2026-12-04T15:30Z')).rejects.toMatchObject({
+      code: '23P01',
+    });
+    await db.query(`update appointments set cancelled_at = now() where calendar_event_id = 'cx-1'`);
+    await book(id, 'cx-2', '2026-12-04T15:00Z', '2026-12-04T15:30Z');
+    await expect(
+      db.query(`update appointments set cancelled_at = null where calendar_event_id = 'cx-1'`),
+    ).rejects.toMatchObject({ code: '23P01' });
+  });
+
   it('keeps the booking idempotent: the same event again updates, never collides with itself', async () => {
     const id = await customer('+12025550112');
     const upsert = `insert into appointments (customer_id, starts_at, ends_at, calendar_event_id, name, phone)

@@ -42,7 +42,7 @@ import type {
 import type { KnownCustomer } from '../../services/core/voice-engine.js';
 
 export class MemorySessions
-  implements Pick<CallSessionStore, 'get' | 'open' | 'markEnded' | 'markFinalised'>
+  implements Pick<CallSessionStore, 'get' | 'open' | 'markEnded' | 'markFinalising' | 'markFinalised'>
 {
   readonly records = new Map<string, CallRecord>();
 
@@ -69,10 +69,19 @@ export class MemorySessions
 
   async markEnded(callSid: string, reason: string, at: number): Promise<void> {
     const s = this.records.get(callSid)?.session;
+    if (s?.status === 'finalising' && s.endReason === undefined) {
+      s.endReason = reason;
+      s.endedAt = at;
+    }
     if (!s || (s.status !== 'created' && s.status !== 'streaming')) return;
     s.status = 'ended';
     s.endReason = reason;
     s.endedAt = at;
+  }
+
+  async markFinalising(callSid: string): Promise<void> {
+    const s = this.records.get(callSid)?.session;
+    if (s && s.status !== 'finalising' && s.status !== 'finalised') s.status = 'finalising';
   }
 
   async markFinalised(callSid: string, at: number): Promise<void> {

@@ -4,16 +4,20 @@ import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-se
 import { createBridgeHttpServer } from '../../services/bridge/http-server.js';
 import { type Bridge, type BridgeDeps, createBridge } from '../../services/bridge/server.js';
 import { hashStreamToken, newStreamToken } from '../../services/core/stream-token.js';
-import type { EngineSession, VoiceEngine } from '../../services/core/voice-engine.js';
+import type { EngineListener, EngineSession, VoiceEngine } from '../../services/core/voice-engine.js';
 import { openStream, randomSid, type TwilioCallStream } from '../../services/local/sim/twilio-caller.js';
 import { startTestDynamo, type TestDynamo } from './dynamo.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from './twilio.js';
 
 export const STREAM_URL = 'wss://bridge.bolt-voice.test/media-stream';
 
-/** An engine double that records, per call, the caller payloads it received and how often it started. */
+/**
+ * An engine double that records, per call, the caller payloads it received, how often it started,
+ * and the bridge's listener (so a test can act as the engine: a tool call, a transcript).
+ */
 export function recordingEngine() {
   const received = new Map<string, string[]>();
+  const listeners = new Map<string, EngineListener>();
   const state = { starts: 0 };
   const engine: VoiceEngine = {
     name: 'elevenlabs',
@@ -23,10 +27,11 @@ export function recordingEngine() {
       truncateOnBargeIn: false,
       toolProtocol: 'client-tool',
     },
-    async start(context) {
+    async start(context, listener) {
       state.starts++;
       const payloads: string[] = [];
       received.set(context.callSid, payloads);
+      listeners.set(context.callSid, listener);
       const session: EngineSession = {
         sendCallerAudio: (payload) => {
           payloads.push(payload);
@@ -44,7 +49,7 @@ export function recordingEngine() {
       return session;
     },
   };
-  return { engine, received, state };
+  return { engine, received, listeners, state };
 }
 
 export interface TestBridge {

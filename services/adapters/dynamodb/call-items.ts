@@ -13,7 +13,7 @@ import * as z from 'zod';
 import type { UnfinalisedCall } from '../../core/after-call-ports.js';
 import { engineUsageSchema } from '../../core/call-cost.js';
 import type { CallSession, NewCallSession, ToolCallRecord, Turn } from '../../core/call-session.js';
-import type { AppointmentRepair } from '../../core/tool-types.js';
+import type { CrmRepair } from '../../core/tool-types.js';
 import { ENGINE_NAMES, type KnownCustomer } from '../../core/voice-engine.js';
 
 export const SESSION_SK = 'SESSION';
@@ -153,6 +153,8 @@ const engineSegmentSchema = z.object({
   usage: engineUsageSchema.optional(),
 });
 
+const callStatusSchema = z.enum(['created', 'streaming', 'ended', 'finalising', 'finalised']);
+
 const sessionSchema = z.object({
   callSid: z.string(),
   direction: z.enum(['inbound', 'outbound']),
@@ -168,7 +170,7 @@ const sessionSchema = z.object({
   customer: knownCustomerSchema.optional(),
   callerVerified: z.boolean().optional(),
   streamTokenHash: z.string(),
-  status: z.enum(['created', 'streaming', 'ended', 'finalised']),
+  status: callStatusSchema,
   streamSid: z.string().optional(),
   outboundReason: z.string().optional(),
   outboundRequestId: z.string().optional(),
@@ -177,6 +179,7 @@ const sessionSchema = z.object({
   endedAt: z.number().optional(),
   endReason: z.string().optional(),
   finalisedAt: z.number().optional(),
+  lateTurnMarks: z.number().optional(),
   transferStatus: z.string().optional(),
 });
 
@@ -198,25 +201,42 @@ const toolSchema = z.object({
   durationMs: z.number(),
 });
 
-const crmRepairSchema = z.object({
-  kind: z.literal('appointment'),
-  customer: z.object({
-    phone: z.string(),
-    name: z.string().optional(),
-    email: z.string().optional(),
-    business: z.string().optional(),
-  }),
-  appointment: z.object({
-    callSid: z.string().optional(),
-    start: z.number(),
-    end: z.number(),
-    calendarEventId: z.string(),
-    name: z.string(),
-    phone: z.string(),
-    email: z.string().optional(),
-    purpose: z.string().optional(),
-  }),
+const repairCustomerSchema = z.object({
+  phone: z.string(),
+  name: z.string().optional(),
+  email: z.string().optional(),
+  business: z.string().optional(),
 });
+
+const crmRepairSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('appointment'),
+    customer: repairCustomerSchema,
+    appointment: z.object({
+      callSid: z.string().optional(),
+      start: z.number(),
+      end: z.number(),
+      calendarEventId: z.string(),
+      name: z.string(),
+      phone: z.string(),
+      email: z.string().optional(),
+      purpose: z.string().optional(),
+    }),
+  }),
+  z.object({
+    kind: z.literal('lead'),
+    customer: repairCustomerSchema,
+    lead: z.object({
+      callSid: z.string().optional(),
+      name: z.string(),
+      business: z.string().optional(),
+      email: z.string().optional(),
+      phone: z.string(),
+      interest: z.string().optional(),
+      notes: z.string().optional(),
+    }),
+  }),
+]);
 
 export function sessionFromItem(item: Item): CallSession {
   return compact(sessionSchema.parse(item)) as CallSession;
@@ -229,7 +249,7 @@ export function turnFromItem(item: Item): Turn {
 export function toolCallFromItem(item: Item): ToolCallRecord {
   const { argsJson, crmRepairJson, ...rest } = toolSchema.parse(item);
   const crmRepair = crmRepairJson
-    ? (compact(crmRepairSchema.parse(JSON.parse(crmRepairJson))) as AppointmentRepair)
+    ? (compact(crmRepairSchema.parse(JSON.parse(crmRepairJson))) as CrmRepair)
     : undefined;
   return {
     ...rest,
@@ -241,7 +261,7 @@ export function toolCallFromItem(item: Item): ToolCallRecord {
 const unfinalisedSchema = z.object({
   callSid: z.string(),
   sweepSince: z.number(),
-  status: z.enum(['created', 'streaming', 'ended', 'finalised']),
+  status: callStatusSchema,
 });
 
 /** An entry of the `unfinalised` index (the index projects `callSid` and `status`). */

@@ -18,6 +18,7 @@ import {
   type EngineUse,
   type NewCallSession,
   otherPartyVerified,
+  PermanentWriteError,
   type ToolCallRecord,
   type Turn,
 } from '../../core/call-session.js';
@@ -51,6 +52,22 @@ function addEngineUse(use: EngineUse, set: string[], values: Record<string, unkn
   if (use.turnLatency !== undefined) {
     set.push('turnLatency = :turnLatency');
     values[':turnLatency'] = use.turnLatency;
+  }
+}
+
+/**
+ * DynamoDB refusing the request itself (an item over 400 KB, a value it cannot hold): the same
+ * write fails the same way every time. Throttling, 5xx and network errors stay as they are (retried).
+ */
+const REFUSED_FOR_GOOD = new Set(['ValidationException', 'SerializationException']);
+
+async function permanentIfRefused(write: Promise<unknown>): Promise<unknown> {
+  try {
+    return await write;
+  } catch (error) {
+    if (error instanceof Error && REFUSED_FOR_GOOD.has(error.name))
+      throw new PermanentWriteError(error.message, { cause: error });
+    throw error;
   }
 }
 
@@ -193,42 +210,59 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
   async appendTurn(callSid: string, turn: Turn): Promise<void> {
     // A duplicate seq is a retry of the same write: keep the first, quietly.
     await this.conditionally(this.put(turnItem(callSid, turn, this.now()), 'attribute_not_exists(pk)'));
-    // A turn that lands after finalisation (a write kept through an outage, or Twilio's status
-    // overtaking the stream) puts the call back on the sweeper's index: it adds the turn to the CRM.
+    await this.flagIfLate(callSid);
+  }
+
+  /**
+   * A turn or tool call that lands once finalisation has begun (a write kept through an outage,
+   * Twilio's status overtaking the stream, a tool finishing after the hang-up) may be missing from
+   * what finalisation read: counted, and the call kept (or put back) on the sweeper's index, which
+   * writes the call row (and any booking's CRM row) again.
+   */
+  private async flagIfLate(callSid: string): Promise<void> {
     await this.conditionally(
       this.update({
         Key: sessionKey(callSid),
-        UpdateExpression: 'SET sweepPk = :pk, sweepSince = :now, lateTurns = :late',
-        ConditionExpression: '#status = :finalised',
+        UpdateExpression: 'SET sweepPk = :pk, sweepSince = :now ADD lateTurnMarks :one',
+        ConditionExpression: '#status IN (:finalising, :finalised)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':pk': UNFINALISED_PK,
           ':now': this.now(),
-          ':late': true,
+          ':one': 1,
+          ':finalising': 'finalising',
           ':finalised': 'finalised',
         },
       }),
     );
   }
 
-  async lateTurnsSaved(callSid: string): Promise<void> {
+  async lateTurnsSaved(callSid: string, seenMarks: number): Promise<void> {
+    // Only when no turn was counted since the sweeper read the marks: a turn landing between its
+    // read and this write keeps the call listed for the next run. (`lateTurns`: the older flag.)
     await this.conditionally(
       this.update({
         Key: sessionKey(callSid),
-        UpdateExpression: 'REMOVE sweepPk, sweepSince, lateTurns',
-        ConditionExpression: '#status = :finalised',
+        UpdateExpression: 'REMOVE sweepPk, sweepSince, lateTurns, lateTurnMarks',
+        ConditionExpression:
+          '#status = :finalised AND (attribute_not_exists(lateTurnMarks) OR lateTurnMarks = :seen)',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':finalised': 'finalised' },
+        ExpressionAttributeValues: { ':finalised': 'finalised', ':seen': seenMarks },
       }),
     );
   }
 
   async replaceTurn(callSid: string, turn: Turn): Promise<void> {
-    await this.put(turnItem(callSid, turn, this.now()), 'attribute_exists(pk)');
+    const replaced = await this.conditionally(
+      this.put(turnItem(callSid, turn, this.now()), 'attribute_exists(pk)'),
+    );
+    // The turn itself was never stored (its own write was refused): no retry will find it.
+    if (!replaced) throw new PermanentWriteError(`turn ${turn.seq} was never stored: nothing to rewrite`);
   }
 
   async appendToolCall(callSid: string, record: ToolCallRecord): Promise<void> {
     await this.conditionally(this.put(toolItem(callSid, record, this.now()), 'attribute_not_exists(pk)'));
+    await this.flagIfLate(callSid);
   }
 
   async recordTransferResult(callSid: string, dialStatus: string): Promise<void> {
@@ -244,7 +278,7 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
   }
 
   async markEnded(callSid: string, reason: string, at: number): Promise<void> {
-    await this.conditionally(
+    const ended = await this.conditionally(
       this.update({
         Key: sessionKey(callSid),
         // The grace period before the sweeper asks Twilio now counts from the stream's end.
@@ -260,25 +294,68 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
         },
       }),
     );
-  }
-
-  async markFinalised(callSid: string, at: number): Promise<void> {
+    if (ended) return;
+    // Finalisation began first (Twilio's status overtook the stream's end): keep how it ended.
     await this.conditionally(
       this.update({
         Key: sessionKey(callSid),
-        // A call finalised before the bridge saw it end gets its end from Twilio's final status.
-        UpdateExpression:
-          'SET #status = :finalised, finalisedAt = :at, endedAt = if_not_exists(endedAt, :at), endReason = if_not_exists(endReason, :reason) REMOVE sweepPk, sweepSince',
+        UpdateExpression: 'SET endedAt = :at, endReason = :reason',
+        ConditionExpression: '#status = :finalising AND attribute_not_exists(endReason)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':finalising': 'finalising', ':at': at, ':reason': reason },
+      }),
+    );
+  }
+
+  async markFinalising(callSid: string): Promise<void> {
+    await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression: 'SET #status = :finalising',
         ConditionExpression: '#status IN (:created, :streaming, :ended)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
-          ':finalised': 'finalised',
+          ':finalising': 'finalising',
           ':created': 'created',
           ':streaming': 'streaming',
           ':ended': 'ended',
-          ':at': at,
-          ':reason': FINISHED_WITHOUT_STREAM_END,
         },
+      }),
+    );
+  }
+
+  async markFinalised(callSid: string, at: number): Promise<void> {
+    const values = {
+      ':finalised': 'finalised',
+      ':created': 'created',
+      ':streaming': 'streaming',
+      ':ended': 'ended',
+      ':finalising': 'finalising',
+      ':at': at,
+      ':reason': FINISHED_WITHOUT_STREAM_END,
+    };
+    // A call finalised before the bridge saw it end gets its end from Twilio's final status.
+    const set =
+      'SET #status = :finalised, finalisedAt = :at, endedAt = if_not_exists(endedAt, :at), endReason = if_not_exists(endReason, :reason)';
+    const from = '#status IN (:created, :streaming, :ended, :finalising)';
+    const left = await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression: `${set} REMOVE sweepPk, sweepSince`,
+        ConditionExpression: `${from} AND attribute_not_exists(lateTurnMarks)`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    if (left) return;
+    // Turns landed while finalising: the call stays on the sweeper's index for them.
+    await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression: set,
+        ConditionExpression: from,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
       }),
     );
   }
@@ -364,11 +441,11 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
 
   private put(item: Item, condition: string): Promise<unknown> {
     const input: PutCommandInput = { TableName: this.tableName, Item: item, ConditionExpression: condition };
-    return this.doc.send(new PutCommand(input));
+    return permanentIfRefused(this.doc.send(new PutCommand(input)));
   }
 
   private update(input: Omit<UpdateCommandInput, 'TableName'>): Promise<unknown> {
-    return this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input }));
+    return permanentIfRefused(this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input })));
   }
 
   /** True when the write happened, false when its condition said no; other errors propagate. */

@@ -3,6 +3,7 @@ import { DynamoCallSessionStore } from './call-session-store.js';
 import { DynamoDigestMarkers } from './digest-markers.js';
 import { DynamoFinalisationStore } from './finalisation-store.js';
 import { DynamoOutboundRequestStore } from './outbound-request-store.js';
+import { DynamoSweepWatermark } from './sweep-watermark.js';
 import { DynamoUsageCounter } from './usage-counter.js';
 
 /** Every store of the one call table, over one DocumentClient: what Lambdas and the local stack share. */
@@ -14,6 +15,8 @@ export interface CallTableStores {
   outboundRequests: DynamoOutboundRequestStore;
   /** The agent's tool usage per call and per caller per day (issue 11 tool limits). */
   usage: DynamoUsageCounter;
+  /** How far back the finalisation sweeper must look at Twilio's call list. */
+  sweepWatermark: DynamoSweepWatermark;
 }
 
 export function callTableStores(doc: DynamoDBDocumentClient, tableName: string): CallTableStores {
@@ -23,5 +26,6 @@ export function callTableStores(doc: DynamoDBDocumentClient, tableName: string):
     markers: new DynamoDigestMarkers(doc, { tableName }),
     outboundRequests: new DynamoOutboundRequestStore(doc, { tableName }),
     usage: new DynamoUsageCounter(doc, { tableName }),
+    sweepWatermark: new DynamoSweepWatermark(doc, { tableName }),
   };
 }

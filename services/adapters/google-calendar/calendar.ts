@@ -69,25 +69,64 @@ export class GoogleCalendar implements Calendar {
     }
   }
 
-  async createEvent(event: CalendarEventInput): Promise<{ eventId: string; created: boolean }> {
+  async createEvent(
+    event: CalendarEventInput,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ eventId: string; created: boolean }> {
     const eventId = eventIdFor(event.idempotencyKey);
+    const requestBody = {
+      id: eventId,
+      summary: event.summary,
+      description: event.description,
+      start: { dateTime: new Date(event.start).toISOString() },
+      end: { dateTime: new Date(event.end).toISOString() },
+    };
     try {
-      await this.api.events.insert({
-        calendarId: this.calendarId,
-        requestBody: {
-          id: eventId,
-          summary: event.summary,
-          description: event.description,
-          start: { dateTime: new Date(event.start).toISOString() },
-          end: { dateTime: new Date(event.end).toISOString() },
-        },
-      });
+      await this.api.events.insert({ calendarId: this.calendarId, requestBody }, { signal: options.signal });
       return { eventId, created: true };
     } catch (error) {
-      // 409: an event with this id exists, i.e. this booking was already made.
-      if (statusOf(error) === 409) return { eventId, created: false };
+      if (statusOf(error) !== 409) throw error;
+    }
+    // 409: an event with this id exists. Made earlier by this booking, it stands; removed since (a
+    // booking undone, then asked again), Google keeps the id as `cancelled` and refuses to insert
+    // it again: it is brought back instead.
+    const { data } = await this.api.events.get(
+      { calendarId: this.calendarId, eventId },
+      { signal: options.signal },
+    );
+    if (data.status !== 'cancelled') return { eventId, created: false };
+    await this.api.events.update(
+      { calendarId: this.calendarId, eventId, requestBody: { ...requestBody, status: 'confirmed' } },
+      { signal: options.signal },
+    );
+    return { eventId, created: true };
+  }
+
+  async hasEvent(eventId: string): Promise<boolean> {
+    try {
+      const { data } = await this.api.events.get({ calendarId: this.calendarId, eventId });
+      return data.status !== 'cancelled';
+    } catch (error) {
+      if (statusOf(error) === 404 || statusOf(error) === 410) return false;
       throw error;
     }
+  }
+
+  async eventsOverlapping(from: number, to: number): Promise<Array<{ eventId: string; createdAt: number }>> {
+    const { data } = await this.api.events.list({
+      calendarId: this.calendarId,
+      timeMin: new Date(from).toISOString(),
+      timeMax: new Date(to).toISOString(),
+      singleEvents: true,
+      showDeleted: false,
+      maxResults: 250,
+    });
+    // Only what blocks the slot, as free/busy sees it: a "free" (transparent) event does not.
+    return (data.items ?? []).flatMap((e) =>
+      e.id && e.status !== 'cancelled' && e.transparency !== 'transparent'
+        ? [{ eventId: e.id, createdAt: Date.parse(e.created ?? '') || 0 }]
+        : [],
+    );
   }
 
   async deleteEvent(eventId: string): Promise<void> {

@@ -2,6 +2,7 @@ import type { Calendar, CalendarEventInput, Interval } from '../../core/ports.js
 
 export interface MemoryEvent extends CalendarEventInput {
   eventId: string;
+  createdAt: number;
 }
 
 /**
@@ -26,16 +27,30 @@ export class MemoryCalendar implements Calendar {
     return event ? { eventId: event.eventId } : undefined;
   }
 
-  async createEvent(input: CalendarEventInput): Promise<{ eventId: string; created: boolean }> {
+  async createEvent(
+    input: CalendarEventInput,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ eventId: string; created: boolean }> {
+    options.signal?.throwIfAborted();
     const existing = this.byKey.get(input.idempotencyKey);
     if (existing) return { eventId: existing.eventId, created: false };
-    const event: MemoryEvent = { ...input, eventId: `local-event-${this.nextId++}` };
+    const event: MemoryEvent = { ...input, eventId: `local-event-${this.nextId++}`, createdAt: Date.now() };
     this.byKey.set(input.idempotencyKey, event);
     return { eventId: event.eventId, created: true };
   }
 
   async deleteEvent(eventId: string): Promise<void> {
     for (const [key, event] of this.byKey) if (event.eventId === eventId) this.byKey.delete(key);
+  }
+
+  async hasEvent(eventId: string): Promise<boolean> {
+    return [...this.byKey.values()].some((e) => e.eventId === eventId);
+  }
+
+  async eventsOverlapping(from: number, to: number): Promise<Array<{ eventId: string; createdAt: number }>> {
+    return [...this.byKey.values()]
+      .filter((e) => e.start < to && from < e.end)
+      .map(({ eventId, createdAt }) => ({ eventId, createdAt }));
   }
 
   /** Every event made, in start order (the demo prints them). */

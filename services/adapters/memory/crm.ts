@@ -70,16 +70,32 @@ export class MemoryCrm implements Crm {
 
   async recordAppointment(input: AppointmentInput): Promise<Appointment> {
     const existing = this.appointments.get(input.calendarEventId);
-    // The same rule as the database's exclusion constraint (0002_appointment_no_overlap.sql).
+    // The same rule as the database's exclusion constraint (0002, 0004: cancelled rows do not count).
     const clash = [...this.appointments.values()].find(
-      (a) => a.calendarEventId !== input.calendarEventId && a.start < input.end && input.start < a.end,
+      (a) =>
+        a.calendarEventId !== input.calendarEventId &&
+        a.cancelledAt === undefined &&
+        a.start < input.end &&
+        input.start < a.end,
     );
     if (clash) throw new AppointmentConflictError(`${new Date(input.start).toISOString()} is taken`);
+    // Recorded again (its event brought back): it holds its slot again.
     const appointment: Appointment = existing
-      ? { ...existing, ...defined(input) }
+      ? { ...existing, ...defined(input), cancelledAt: undefined }
       : { ...input, id: randomUUID(), createdAt: this.now() };
-    this.appointments.set(input.calendarEventId, appointment);
+    this.appointments.set(input.calendarEventId, defined(appointment) as Appointment);
     return { ...appointment };
+  }
+
+  async appointmentsOverlapping(from: number, to: number): Promise<Appointment[]> {
+    return [...this.appointments.values()]
+      .filter((a) => a.cancelledAt === undefined && a.start < to && from < a.end)
+      .map((a) => ({ ...a }));
+  }
+
+  async cancelAppointment(calendarEventId: string, at: number): Promise<void> {
+    const appointment = this.appointments.get(calendarEventId);
+    if (appointment && appointment.cancelledAt === undefined) appointment.cancelledAt = at;
   }
 
   async saveCall(call: CallRow): Promise<void> {

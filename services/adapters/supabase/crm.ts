@@ -70,6 +70,7 @@ interface AppointmentRow {
   email: string | null;
   purpose: string | null;
   created_at: string;
+  cancelled_at?: string | null;
 }
 interface CallTurnRow {
   seq: number;
@@ -224,6 +225,8 @@ export class SupabaseCrm implements Crm {
               phone: appointment.phone,
               email: appointment.email,
               purpose: appointment.purpose,
+              // Recorded again (its event brought back): it holds its slot again.
+              cancelled_at: null,
               updated_at: iso(Date.now()),
             }),
             { onConflict: 'calendar_event_id' },
@@ -320,6 +323,30 @@ export class SupabaseCrm implements Crm {
     return rows.map(toLead);
   }
 
+  async appointmentsOverlapping(from: number, to: number): Promise<Appointment[]> {
+    const rows = await this.many<AppointmentRow>(
+      'list appointments on a slot',
+      this.db
+        .from('appointments')
+        .select()
+        .is('cancelled_at', null)
+        .lt('starts_at', iso(to))
+        .gt('ends_at', iso(from)),
+    );
+    return rows.map(toAppointment);
+  }
+
+  async cancelAppointment(calendarEventId: string, at: number): Promise<void> {
+    await this.none(
+      'cancel appointment',
+      this.db
+        .from('appointments')
+        .update({ cancelled_at: iso(at), updated_at: iso(Date.now()) })
+        .eq('calendar_event_id', calendarEventId)
+        .is('cancelled_at', null),
+    );
+  }
+
   async appointmentsBetween(from: number, to: number): Promise<Appointment[]> {
     const rows = await this.many<AppointmentRow>(
       'list appointments',
@@ -402,6 +429,7 @@ function toAppointment(row: AppointmentRow): Appointment {
     email: opt(row.email),
     purpose: opt(row.purpose),
     createdAt: Date.parse(row.created_at),
+    ...(row.cancelled_at ? { cancelledAt: Date.parse(row.cancelled_at) } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { emailKey, renderEmail } from '../email-document.js';
-import { AppointmentConflictError } from '../ports.js';
+import type { Logger } from '../logging.js';
+import { AppointmentConflictError, type Calendar, type Interval } from '../ports.js';
 import type { AppointmentRepair } from '../tool-types.js';
 import { firstValueOnly } from '../tool-usage.js';
 import { bookingProblem } from './availability.js';
@@ -28,6 +29,74 @@ export function bookingKey(callSid: string, localStart: string, name: string): s
   return `booking:${callSid}:${localStart}:${name.trim().toLowerCase().replace(/\s+/g, ' ')}`;
 }
 
+/**
+ * The runner gave up on the booking (its timeout) and the caller heard it could not be made: the
+ * event made meanwhile (or whose aborted request Google still carried out) is removed, so that stays
+ * true and the slot is free again. A failure here is logged; the event then waits for the owner.
+ */
+async function undoGivenUpBooking(calendar: Calendar, key: string, log: Logger): Promise<void> {
+  try {
+    const made = await calendar.findEvent(key);
+    if (made) await calendar.deleteEvent(made.eventId);
+    log.warn('booking given up after its timeout: its calendar event was removed', {
+      removed: Boolean(made),
+    });
+  } catch (error) {
+    log.error('booking given up after its timeout: its calendar event could not be removed', { error });
+  }
+}
+
+/**
+ * CRM appointments on the slot whose calendar event is gone (the owner cancelled it in the calendar)
+ * are marked cancelled, so they stop holding the slot. True when one was; false when every row in
+ * the way still has its event (really taken) or the check itself failed (logged).
+ */
+async function releaseStaleRows(context: ToolContext, slot: Interval, ourEventId: string): Promise<boolean> {
+  const { deps, log } = context;
+  try {
+    let released = 0;
+    for (const row of await deps.crm.appointmentsOverlapping(slot.start, slot.end)) {
+      if (row.calendarEventId === ourEventId || (await deps.calendar.hasEvent(row.calendarEventId))) continue;
+      await deps.crm.cancelAppointment(row.calendarEventId, deps.now());
+      log.warn('a CRM appointment whose calendar event is gone was marked cancelled: its slot is free', {
+        appointmentId: row.id,
+      });
+      released += 1;
+    }
+    return released > 0;
+  } catch (error) {
+    log.error('could not check the CRM rows holding the slot', { error });
+    return false;
+  }
+}
+
+/**
+ * Whether our event is the first made of those on the slot (ties by id, so two bookers agree). Each
+ * booker lists after its own insert, so the later of two always sees the earlier. A calendar that
+ * cannot be listed keeps the booking (logged): the owner email still shows both.
+ */
+async function firstOnSlot(
+  calendar: Calendar,
+  eventId: string,
+  slot: Interval,
+  log: Logger,
+): Promise<boolean> {
+  try {
+    const events = await calendar.eventsOverlapping(slot.start, slot.end);
+    const first = events.reduce<(typeof events)[number] | undefined>(
+      (best, e) =>
+        !best || e.createdAt < best.createdAt || (e.createdAt === best.createdAt && e.eventId < best.eventId)
+          ? e
+          : best,
+      undefined,
+    );
+    return first === undefined || first.eventId === eventId;
+  } catch (error) {
+    log.error('could not list the slot to decide between bookings: keeping this one', { error });
+    return true;
+  }
+}
+
 export const bookAppointment = defineTool({
   name: 'book_appointment',
   description:
@@ -44,7 +113,7 @@ export const bookAppointment = defineTool({
   failureText:
     'I could not complete the booking just now. I can take your details and have someone confirm a time with you.',
   handler: async (args, context) => {
-    const { callSid, remoteNumber, deps, log } = context;
+    const { callSid, remoteNumber, deps, log, signal } = context;
     const { timezone } = deps.business;
     const start = parseLocalDateTime(args.start, timezone);
     if (start === undefined) {
@@ -92,21 +161,35 @@ export const bookAppointment = defineTool({
     }
 
     const purpose = args.purpose || 'Appointment';
-    const event: { eventId: string; created: boolean } = existing
-      ? { ...existing, created: false }
-      : await deps.calendar.createEvent({
-          idempotencyKey: key,
-          start,
-          end,
-          summary: `${purpose}: ${args.name}`,
-          description: [
-            `Phone: ${phone}`,
-            args.email ? `Email: ${args.email}` : '',
-            `Booked on call ${callSid}`,
-          ]
-            .filter(Boolean)
-            .join('\n'),
-        });
+    signal.throwIfAborted();
+    let event: { eventId: string; created: boolean };
+    try {
+      event = existing
+        ? { ...existing, created: false }
+        : await deps.calendar.createEvent(
+            {
+              idempotencyKey: key,
+              start,
+              end,
+              summary: `${purpose}: ${args.name}`,
+              description: [
+                `Phone: ${phone}`,
+                args.email ? `Email: ${args.email}` : '',
+                `Booked on call ${callSid}`,
+              ]
+                .filter(Boolean)
+                .join('\n'),
+            },
+            { signal },
+          );
+    } catch (error) {
+      if (signal.aborted) await undoGivenUpBooking(deps.calendar, key, log);
+      throw error;
+    }
+    if (signal.aborted && event.created) {
+      await undoGivenUpBooking(deps.calendar, key, log);
+      signal.throwIfAborted();
+    }
 
     // The event holds the slot; the CRM row follows. The database refuses an overlapping row (two
     // calls booking one slot at once): then our event goes and the caller hears "taken". If the
@@ -127,9 +210,20 @@ export const bookAppointment = defineTool({
       purpose: args.purpose,
     };
     let crmRepair: AppointmentRepair | undefined;
-    try {
+    const writeRow = async () => {
       const customer = await deps.crm.upsertCustomer(customerInput);
       await deps.crm.recordAppointment({ ...appointment, customerId: customer.id });
+    };
+    try {
+      try {
+        await writeRow();
+      } catch (error) {
+        // The calendar had the slot free: the CRM row in the way may be one whose event the owner
+        // has since removed. Released (marked cancelled), the booking is written once more.
+        if (!(error instanceof AppointmentConflictError)) throw error;
+        if (!(await releaseStaleRows(context, { start, end }, event.eventId))) throw error;
+        await writeRow();
+      }
     } catch (error) {
       if (error instanceof AppointmentConflictError) {
         if (event.created) {
@@ -140,6 +234,20 @@ export const bookAppointment = defineTool({
             );
         }
         log.warn('booking refused by the CRM: the slot overlaps another appointment', { start: localStart });
+        return { ok: false, text: `${when} has just been taken; please pick another time.` };
+      }
+      // The CRM's constraint cannot decide between two bookings of this slot now: the calendar
+      // does. The first event made keeps the slot; ours, made later, goes and the caller hears
+      // "taken", as the constraint would have said.
+      if (event.created && !(await firstOnSlot(deps.calendar, event.eventId, { start, end }, log))) {
+        await deps.calendar
+          .deleteEvent(event.eventId)
+          .catch((deleteError: unknown) =>
+            log.error('losing booking: its calendar event could not be removed', { error: deleteError }),
+          );
+        log.warn('booking refused by the calendar while the CRM is down: the slot was taken first', {
+          start: localStart,
+        });
         return { ok: false, text: `${when} has just been taken; please pick another time.` };
       }
       log.error('appointment not written to the CRM: finalisation will write it', { error });

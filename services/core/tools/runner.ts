@@ -1,5 +1,5 @@
 import { forCall } from '../logging.js';
-import { withTimeout } from '../timeout.js';
+import { TimeoutError, withTimeout } from '../timeout.js';
 import type { ToolDefinition, ToolInvocation, ToolResult, ToolRunner } from '../tool-types.js';
 import { InProcessUsageCounter, TOOL_LIMITS, type ToolLimits, type UsageCounter } from '../tool-usage.js';
 import { bookAppointment } from './book-appointment.js';
@@ -68,12 +68,21 @@ export function createToolRunner(input: ToolRunnerDeps): ToolRunner {
         log.warn('unknown tool', { tool: call.name });
         result = { ok: false, text: `I do not have a tool called ${call.name}.` };
       } else {
+        const giveUp = new AbortController();
         try {
           result = await withTimeout(
-            tool.invoke(call.args, { callSid: call.callSid, remoteNumber: call.remoteNumber, deps, log }),
+            tool.invoke(call.args, {
+              callSid: call.callSid,
+              remoteNumber: call.remoteNumber,
+              deps,
+              log,
+              signal: giveUp.signal,
+            }),
             timeoutMs,
           );
         } catch (error) {
+          // The caller hears the failure text now: the tool is told to stop and undo.
+          if (error instanceof TimeoutError) giveUp.abort(error);
           log.error('tool failed', { tool: call.name, error });
           result = { ok: false, text: tool.failureText };
         }

@@ -14,21 +14,18 @@ export const saveLead = defineTool({
     interest: shortText('interest').optional().describe('What they want, in a few words.'),
     notes: shortText('notes', 2000).optional().describe('Anything else the owner should know.'),
   }),
-  failureText:
-    'I could not save your details just now, but I have them in this call and the owner will see them.',
+  failureText: 'I could not save your details just now; the owner will see this call and follow up.',
   handler: async (args, context) => {
     const { callSid, remoteNumber, deps, log } = context;
     const phone = contactPhone(args.phone, remoteNumber);
     if (!phone) return { ok: false, text: 'I need a phone number with its area code to note down.' };
-    const customer = await deps.crm.upsertCustomer(
-      customerFields(phone, await callerOf(context, phone), {
-        name: args.name,
-        email: args.email,
-        business: args.business,
-      }),
-    );
-    const lead = await deps.crm.saveLead({
-      customerId: customer.id,
+    // Name, email and business reach the caller's own customer row only from an attested call.
+    const customerInput = customerFields(phone, await callerOf(context, phone), {
+      name: args.name,
+      email: args.email,
+      business: args.business,
+    });
+    const lead = {
       callSid,
       name: args.name,
       business: args.business,
@@ -36,8 +33,18 @@ export const saveLead = defineTool({
       phone,
       interest: args.interest,
       notes: args.notes,
-    });
-    log.info('lead saved', { leadId: lead.id });
-    return { ok: true, text: `Thanks, I have noted ${args.name}'s details for the team.` };
+    };
+    const text = `Thanks, I have noted ${args.name}'s details for the team.`;
+    try {
+      const customer = await deps.crm.upsertCustomer(customerInput);
+      const saved = await deps.crm.saveLead({ ...lead, customerId: customer.id });
+      log.info('lead saved', { leadId: saved.id });
+      return { ok: true, text };
+    } catch (error) {
+      // The CRM is down: the lead travels with the tool call and finalisation writes it, so what
+      // the caller is told stays true.
+      log.error('lead not written to the CRM: finalisation will write it', { error });
+      return { ok: true, text, crmRepair: { kind: 'lead', customer: customerInput, lead } };
+    }
   },
 });

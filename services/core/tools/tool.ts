@@ -57,6 +57,12 @@ export interface ToolContext {
   remoteNumber: string;
   deps: ToolDeps;
   log: Logger;
+  /**
+   * Aborted when the runner has given up on the tool (its timeout: the caller already heard the
+   * failure text). A tool passes it to its slow calls and undoes what they made meanwhile, so what
+   * the caller heard stays true.
+   */
+  signal: AbortSignal;
 }
 
 /** A tool as written: its arguments' zod schema and a handler that gets them parsed. */

@@ -259,7 +259,7 @@ function render(view: CallView): void {
   ui.latencySummary.textContent = view.latency
     ? `${view.latency.turns} answered turns: p50 ${view.latency.p50Ms} ms, p90 ${view.latency.p90Ms} ms`
     : 'No answered turn yet.';
-  if (view.status === 'ended' || view.status === 'finalised') {
+  if (view.status === 'ended' || view.status === 'finalising' || view.status === 'finalised') {
     ui.status.dataset.outcome = view.outcome;
     setStatus(`Call ${view.status}${view.endReason ? ` (${view.endReason})` : ''}; outcome: ${view.outcome}`);
   }

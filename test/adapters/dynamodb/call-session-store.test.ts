@@ -42,6 +42,45 @@ async function rawItem(sk: string): Promise<Record<string, unknown> | undefined>
 }
 
 describe('DynamoCallSessionStore', () => {
+  test('a tool call keeps the CRM write it owes (a lead or a booking) and reads it back', async () => {
+    await store.open(newSession());
+    const lead = {
+      kind: 'lead' as const,
+      customer: { phone: '+15551230001', name: 'Ada' },
+      lead: { callSid: CALL, name: 'Ada', phone: '+15551230001', interest: 'a quote' },
+    };
+    await store.appendToolCall(CALL, {
+      seq: 1,
+      name: 'save_lead',
+      args: { name: 'Ada' },
+      result: { ok: true, text: 'Noted.', crmRepair: lead },
+      at: NOW,
+      durationMs: 20,
+    });
+    expect((await store.get(CALL))?.toolCalls[0]?.result).toEqual({
+      ok: true,
+      text: 'Noted.',
+      crmRepair: lead,
+    });
+  });
+
+  test('markEnded on a finalising session (Twilio first) keeps how it ended; the status stays', async () => {
+    await store.open(newSession());
+    await store.markFinalising(CALL);
+    await store.markEnded(CALL, 'caller-hung-up', NOW + 5000);
+    await store.markEnded(CALL, 'twilio-closed', NOW + 6000);
+    expect((await store.get(CALL))?.session).toMatchObject({
+      status: 'finalising',
+      endedAt: NOW + 5000,
+      endReason: 'caller-hung-up',
+    });
+    await store.markFinalised(CALL, NOW + 9000);
+    expect((await store.get(CALL))?.session).toMatchObject({
+      status: 'finalised',
+      endReason: 'caller-hung-up',
+    });
+  });
+
   test('open writes a created session under CALL#<sid>/SESSION with a TTL in epoch seconds', async () => {
     const customer = { id: 'cust-1', name: 'Ada' };
     expect(await store.open(newSession({ customer }))).toBe(true);

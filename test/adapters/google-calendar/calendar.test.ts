@@ -121,6 +121,9 @@ describe('GoogleCalendar', () => {
           { status: 409 },
         ),
       ),
+      http.get(`${API}/calendars/:calendarId/events/:eventId`, ({ params }) =>
+        HttpResponse.json({ id: params.eventId, status: 'confirmed' }),
+      ),
     );
     const result = await calendar().createEvent({
       idempotencyKey: 'k',
@@ -129,6 +132,101 @@ describe('GoogleCalendar', () => {
       summary: 's',
     });
     expect(result).toEqual({ eventId: eventIdFor('k'), created: false });
+  });
+
+  it('brings back an event removed earlier under the same id (Google keeps it cancelled and refuses the insert)', async () => {
+    const id = eventIdFor('k-again');
+    server.use(
+      http.post(`${API}/calendars/:calendarId/events`, () =>
+        HttpResponse.json(
+          { error: { code: 409, message: 'The requested identifier already exists.' } },
+          { status: 409 },
+        ),
+      ),
+      http.get(`${API}/calendars/:calendarId/events/:eventId`, () =>
+        HttpResponse.json({ id, status: 'cancelled' }),
+      ),
+      http.put(`${API}/calendars/:calendarId/events/:eventId`, async ({ request, params }) => {
+        await record(request);
+        return HttpResponse.json({ id: params.eventId, status: 'confirmed' });
+      }),
+    );
+    const result = await calendar().createEvent({
+      idempotencyKey: 'k-again',
+      start: T0,
+      end: T0 + HOUR,
+      summary: 's',
+    });
+    expect(result).toEqual({ eventId: id, created: true });
+    expect(seen[0]).toMatchObject({
+      method: 'PUT',
+      body: expect.objectContaining({ id, status: 'confirmed' }),
+    });
+  });
+
+  it('aborts the insert when the signal is aborted (the tool was given up)', async () => {
+    server.use(
+      http.post(`${API}/calendars/:calendarId/events`, async () => {
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        return HttpResponse.json({ status: 'confirmed' });
+      }),
+    );
+    const giveUp = new AbortController();
+    setTimeout(() => giveUp.abort(new Error('tool timed out')), 100);
+    const started = Date.now();
+    await expect(
+      calendar().createEvent(
+        { idempotencyKey: 'k', start: T0, end: T0 + HOUR, summary: 's' },
+        { signal: giveUp.signal },
+      ),
+    ).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('lists the events on a slot with when each was made, leaving out cancelled and free ones', async () => {
+    server.use(
+      http.get(`${API}/calendars/:calendarId/events`, async ({ request }) => {
+        const url = new URL(request.url);
+        expect(url.searchParams.get('timeMin')).toBe('2026-11-26T14:00:00.000Z');
+        expect(url.searchParams.get('timeMax')).toBe('2026-11-26T14:30:00.000Z');
+        expect(url.searchParams.get('singleEvents')).toBe('true');
+        return HttpResponse.json({
+          items: [
+            { id: 'evtb', status: 'confirmed', created: '2026-11-20T10:00:01.000Z' },
+            { id: 'evta', status: 'confirmed', created: '2026-11-20T10:00:00.000Z' },
+            { id: 'gone', status: 'cancelled', created: '2026-11-19T10:00:00.000Z' },
+            {
+              id: 'free',
+              status: 'confirmed',
+              transparency: 'transparent',
+              created: '2026-11-18T10:00:00.000Z',
+            },
+          ],
+        });
+      }),
+    );
+    expect(await calendar().eventsOverlapping(T0, T0 + HOUR / 2)).toEqual([
+      { eventId: 'evtb', createdAt: Date.parse('2026-11-20T10:00:01.000Z') },
+      { eventId: 'evta', createdAt: Date.parse('2026-11-20T10:00:00.000Z') },
+    ]);
+  });
+
+  it('says whether an event still stands (a cancelled or deleted one does not)', async () => {
+    server.use(
+      http.get(`${API}/calendars/:calendarId/events/:eventId`, ({ params }) => {
+        if (params.eventId === 'live') return HttpResponse.json({ id: 'live', status: 'confirmed' });
+        if (params.eventId === 'cancelled')
+          return HttpResponse.json({ id: 'cancelled', status: 'cancelled' });
+        return HttpResponse.json(
+          { error: { code: 410, message: 'Resource has been deleted' } },
+          { status: 410 },
+        );
+      }),
+    );
+    const cal = calendar();
+    expect(await cal.hasEvent('live')).toBe(true);
+    expect(await cal.hasEvent('cancelled')).toBe(false);
+    expect(await cal.hasEvent('deleted')).toBe(false);
   });
 
   it('passes other insert errors on', async () => {

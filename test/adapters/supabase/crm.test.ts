@@ -118,6 +118,38 @@ describe('SupabaseCrm over PostgREST', () => {
     });
   });
 
+  it('lists the appointments holding a slot (not cancelled, overlapping) and cancels one by its event', async () => {
+    rowsFor = {
+      appointments: [
+        {
+          id: 'a1',
+          customer_id: 'c1',
+          call_sid: null,
+          starts_at: '2026-11-25T15:00:00Z',
+          ends_at: '2026-11-25T15:30:00Z',
+          calendar_event_id: 'ev-old',
+          name: 'Sam',
+          phone: '+12025550143',
+          email: null,
+          purpose: null,
+          created_at: '2026-11-20T15:00:00Z',
+          cancelled_at: null,
+        },
+      ],
+    };
+    const store = crm();
+    const rows = await store.appointmentsOverlapping(T0, T0 + 1_800_000);
+    expect(rows).toEqual([expect.objectContaining({ id: 'a1', calendarEventId: 'ev-old' })]);
+    expect(rows[0]?.cancelledAt).toBeUndefined();
+    expect(seen[0]?.search.get('cancelled_at')).toBe('is.null');
+    expect(seen[0]?.search.get('starts_at')).toBe('lt.2026-11-25T15:30:00.000Z');
+    expect(seen[0]?.search.get('ends_at')).toBe('gt.2026-11-25T15:00:00.000Z');
+    await store.cancelAppointment('ev-old', T0);
+    expect(seen[1]).toMatchObject({ method: 'PATCH', table: 'appointments' });
+    expect(seen[1]?.search.get('calendar_event_id')).toBe('eq.ev-old');
+    expect(seen[1]?.body).toMatchObject({ cancelled_at: '2026-11-25T15:00:00.000Z' });
+  });
+
   it('saves a call on call_sid and its turns on (call_sid, seq); a withheld number is stored as null', async () => {
     await crm().saveCall({
       callSid: 'CA1',
@@ -384,6 +416,8 @@ describe('SupabaseCrm against the migration', () => {
     await store.callsFinalisedBetween(0, T0);
     await store.leadsBetween(0, T0);
     await store.appointmentsBetween(0, T0);
+    await store.appointmentsOverlapping(T0, T0 + 1);
+    await store.cancelAppointment('ev', T0);
 
     const schema = await columnsByTable(db);
     const named = seen.flatMap(columnsNamed);

@@ -1,4 +1,5 @@
 import Ajv from 'ajv';
+import { MemoryCalendar } from '../../../services/adapters/memory/calendar.js';
 import { MemoryCrm } from '../../../services/adapters/memory/crm.js';
 import type { Calendar } from '../../../services/core/ports.js';
 import { outboundHarness } from '../../support/outbound-harness.js';
@@ -146,19 +147,53 @@ describe('book_appointment', () => {
   });
 
   it('a row the CRM refuses as overlapping (a concurrent booking) removes our event and says taken', async () => {
-    h = await makeHarness();
-    // Another call's row already holds 10:00 in the CRM, though the calendar did not show it yet.
+    // Another call's booking holds 10:00: its event and its row, though free/busy did not show it
+    // to us yet (both calls read it before either event existed).
+    class LateFreeBusy extends MemoryCalendar {
+      override async busy() {
+        return [];
+      }
+    }
+    const calendar = new LateFreeBusy([]);
+    h = await makeHarness({ overrides: { calendar } });
+    const theirs = await calendar.createEvent({
+      idempotencyKey: 'their-booking',
+      start: ny('2026-11-26T10:00'),
+      end: ny('2026-11-26T10:30'),
+      summary: 'Sam',
+    });
     await h.crm.recordAppointment({
       customerId: 'c-1',
       start: ny('2026-11-26T10:00'),
       end: ny('2026-11-26T10:30'),
-      calendarEventId: 'someone-elses-event',
+      calendarEventId: theirs.eventId,
       name: 'Sam',
       phone: '+12025550199',
     });
     const result = await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane Doe' });
     expect(result).toMatchObject({ ok: false, text: expect.stringContaining('has just been taken') });
-    expect(h.calendar.events()).toEqual([]);
+    expect(calendar.events().map((e) => e.eventId)).toEqual([theirs.eventId]);
+  });
+
+  it('a CRM row whose calendar event the owner removed no longer holds the slot', async () => {
+    h = await makeHarness();
+    const first = await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Sam Roe' }, 'CA_first');
+    expect(first.ok).toBe(true);
+    // The owner cancels it in Google Calendar; the CRM row stays.
+    const cancelled = h.calendar.events()[0]?.eventId ?? '';
+    await h.calendar.deleteEvent(cancelled);
+    const second = await h.run(
+      'book_appointment',
+      { start: '2026-11-26T10:00', name: 'Jane Doe' },
+      'CA_second',
+    );
+    expect(second).toMatchObject({ ok: true, text: expect.stringContaining('Booked for') });
+    const rows = await h.crm.appointmentsBetween(0, NOW + 86_400_000);
+    expect(rows).toEqual([
+      expect.objectContaining({ calendarEventId: cancelled, cancelledAt: NOW }),
+      expect.objectContaining({ name: 'Jane Doe', calendarEventId: h.calendar.events()[0]?.eventId }),
+    ]);
+    expect(rows[1]?.cancelledAt).toBeUndefined();
   });
 
   it('a CRM outage after the event keeps the booking and hands the row to finalisation', async () => {
@@ -181,6 +216,79 @@ describe('book_appointment', () => {
         calendarEventId: h.calendar.events()[0]?.eventId,
         start: ny('2026-11-26T10:00'),
         name: 'Jane Doe',
+      }),
+    });
+  });
+
+  it('a booking the runner gives up on (timeout) leaves no event and no row behind, as the caller was told', async () => {
+    // Google carries the insert out although the request was aborted: the event appears late.
+    class SlowCalendar extends MemoryCalendar {
+      override async createEvent(event: Parameters<MemoryCalendar['createEvent']>[0]) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        return super.createEvent(event);
+      }
+    }
+    const calendar = new SlowCalendar([]);
+    h = await makeHarness({ overrides: { calendar, timeoutMs: 50 } });
+    const result = await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane Doe' });
+    expect(result).toMatchObject({
+      ok: false,
+      text: expect.stringContaining('could not complete the booking'),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(calendar.events()).toEqual([]);
+    expect(await h.crm.appointmentsBetween(0, NOW + 86_400_000)).toEqual([]);
+  });
+
+  it('two calls booking one slot while the CRM is down: the calendar decides, one hears booked, the other taken', async () => {
+    // Free/busy is read by both before either event exists (two calls at once).
+    class RacingCalendar extends MemoryCalendar {
+      override async busy(from: number, to: number) {
+        const busy = await super.busy(from, to);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return busy;
+      }
+    }
+    const calendar = new RacingCalendar([]);
+    const crm = Object.assign(new MemoryCrm({ timezone: TZ, now: () => NOW }), {
+      upsertCustomer: async () => {
+        throw new Error('CRM unavailable (503)');
+      },
+    });
+    h = await makeHarness({ overrides: { calendar, crm } });
+    const [first, second] = await Promise.all([
+      h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane Doe' }, 'CA_first_call'),
+      h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Sam Roe' }, 'CA_second_call'),
+    ]);
+    const results = [first, second];
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok)).toEqual([
+      expect.objectContaining({ text: expect.stringContaining('has just been taken') }),
+    ]);
+    expect(calendar.events()).toHaveLength(1);
+    expect(results.find((r) => r.ok)?.crmRepair?.kind).toBe('appointment');
+  });
+
+  it('a CRM outage during save_lead keeps the lead and hands it to finalisation', async () => {
+    h = await makeHarness({
+      overrides: {
+        crm: Object.assign(new MemoryCrm({ timezone: TZ, now: () => NOW }), {
+          saveLead: async () => {
+            throw new Error('CRM unavailable (503)');
+          },
+        }),
+      },
+    });
+    const result = await h.run('save_lead', { name: 'Jane Doe', interest: 'a quote' });
+    expect(result).toMatchObject({ ok: true, text: expect.stringContaining('noted Jane Doe') });
+    expect(result.crmRepair).toEqual({
+      kind: 'lead',
+      customer: { phone: CALLER, name: 'Jane Doe' },
+      lead: expect.objectContaining({
+        callSid: CALL_SID,
+        name: 'Jane Doe',
+        phone: CALLER,
+        interest: 'a quote',
       }),
     });
   });
@@ -424,6 +532,8 @@ describe('the runner', () => {
         throw new Error('unreachable');
       },
       deleteEvent: async () => {},
+      hasEvent: async () => true,
+      eventsOverlapping: async () => [],
     };
     h = await makeHarness({ overrides: { calendar: broken } });
     expect(await h.run('check_availability', { date: '2026-11-26' })).toEqual({
@@ -441,6 +551,8 @@ describe('the runner', () => {
       findEvent: async () => undefined,
       createEvent: () => new Promise(() => {}),
       deleteEvent: async () => {},
+      hasEvent: async () => true,
+      eventsOverlapping: async () => [],
     };
     h = await makeHarness({ overrides: { calendar: hanging, timeoutMs: 20 } });
     const result = await h.run('check_availability', { date: '2026-11-26' });

@@ -1,0 +1,68 @@
+/**
+ * A tool still running when the caller hangs up (a booking whose calendar call is slow): what it did
+ * stands, so its record, with the CRM row still owed for it, is written, and the call's end waits
+ * for it.
+ */
+import type { ToolResult } from '../../services/core/tool-types';
+import { eventually } from '../e2e/eventually';
+import { recordingEngine, startTestBridge, type TestBridge } from '../support/bridge-harness';
+
+const REPAIR: ToolResult['crmRepair'] = {
+  kind: 'appointment',
+  customer: { phone: '+15551230001', name: 'Sam Rivera' },
+  appointment: {
+    start: Date.UTC(2026, 11, 10, 15),
+    end: Date.UTC(2026, 11, 10, 15, 30),
+    calendarEventId: 'evt-1',
+    name: 'Sam Rivera',
+    phone: '+15551230001',
+  },
+};
+
+const recording = recordingEngine();
+let finishTool: (result: ToolResult) => void = () => {};
+let t: TestBridge;
+beforeAll(async () => {
+  t = await startTestBridge(recording.engine, {
+    tools: {
+      definitions: () => [],
+      run: () =>
+        new Promise<ToolResult>((resolve) => {
+          finishTool = resolve;
+        }),
+    },
+  });
+});
+afterAll(() => t.close());
+
+test('a booking that finishes after the hang-up is recorded with its CRM repair, before the call is done', async () => {
+  const { callSid, token } = await t.newSession();
+  const stream = await t.openCall(callSid, token);
+  const listener = await eventually(
+    async () => recording.listeners.get(callSid),
+    (l) => l !== undefined,
+    5000,
+  );
+  listener?.toolCall({ callId: 'c1', name: 'book_appointment', args: { name: 'Sam Rivera' } });
+  await stream.hangUp();
+  await eventually(
+    () => t.sessions.get(callSid),
+    (r) => r?.session.status === 'ended',
+    5000,
+  );
+  // The tool is still running: the call is not let go yet.
+  expect(t.bridge.activeCalls()).toBe(1);
+  finishTool({ ok: true, text: 'Booked for Thursday at 10:00.', crmRepair: REPAIR });
+  await eventually(
+    async () => t.bridge.activeCalls(),
+    (n) => n === 0,
+    5000,
+  );
+  const record = await t.sessions.get(callSid);
+  expect(record?.toolCalls).toEqual([
+    expect.objectContaining({
+      name: 'book_appointment',
+      result: { ok: true, text: 'Booked for Thursday at 10:00.', crmRepair: REPAIR },
+    }),
+  ]);
+});
