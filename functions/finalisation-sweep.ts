@@ -17,6 +17,7 @@ import {
   sweepUnfinalisedCalls,
 } from '../services/core/finalisation-sweep.js';
 import type { FinaliseDeps } from '../services/core/finalise-call.js';
+import { withMaskedErrors } from '../services/core/logging.js';
 import { FUNCTION_METRICS, METRICS_NAMESPACE } from '../services/core/metric-names.js';
 import type { CallLookup } from '../services/core/ports.js';
 import { lambdaAfterCall } from './commons/after-call.js';
@@ -103,5 +104,7 @@ const finalisationSweepHandler = lazily(async () => {
 });
 
 /** The Lambda entry point. */
-export const handler = async (_event: unknown, context?: Context): Promise<SweepReport> =>
-  (await finalisationSweepHandler())({ remainingMs: context?.getRemainingTimeInMillis() });
+export const handler = withMaskedErrors(
+  async (_event: unknown, context?: Context): Promise<SweepReport> =>
+    (await finalisationSweepHandler())({ remainingMs: context?.getRemainingTimeInMillis() }),
+);

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 /**
  * Issue 11 item 5: whole calls through the local stack on both engines (every tool, limits reached,
  * refusals, an outbound call answered by a person and by a machine, the status callback and the
@@ -305,5 +307,19 @@ describe('redactPersonalData', () => {
     expect(thrown.message).toBe('not authorized to call +120••••••43');
     expect(thrown.stack).not.toContain('2025550143');
     expect(thrown.stack).toContain('at ');
+  });
+
+  it('wraps every Lambda entry point, so nothing a function throws reaches the runtime unmasked', () => {
+    const dir = join(__dirname, '..', '..', 'functions');
+    const entries = readdirSync(dir).filter((file) => file.endsWith('.ts'));
+    const unwrapped = entries.filter((file) => {
+      const source = readFileSync(join(dir, file), 'utf8');
+      return (
+        /export const handler\b/.test(source) &&
+        !/export const handler[^=]*=\s*withMaskedErrors\(/.test(source)
+      );
+    });
+    expect(entries.length).toBeGreaterThan(5);
+    expect(unwrapped).toEqual([]);
   });
 });
