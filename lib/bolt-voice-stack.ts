@@ -107,6 +107,8 @@ export class BoltVoiceStack extends Stack {
         .flatMap(({ fn, route }) => (route.auth === 'iam' ? [] : [fn])),
       functionsServiceName: `bolt-voice-${config.stage}`,
       api: api.api,
+      apiAccessLogs: api.accessLogs,
+      fallbackFunction: functions.byId.TwilioFallback,
       bridge: {
         serviceName: bridgeServiceName,
         service: bridge.service,

@@ -32,13 +32,14 @@ export const WEBHOOK_ROUTES = {
   DialResult:    { method: 'POST', path: '/twilio/dial-result',   auth: 'twilio-signature', handler: 'functions/dial-result.ts' },
   PostCall:      { method: 'POST', path: '/elevenlabs/post-call', auth: 'elevenlabs-hmac',  handler: 'functions/post-call.ts' },
   PlaceCall:     { method: 'POST', path: '/calls',                auth: 'iam',              handler: 'functions/place-call.ts' },
+  TwilioFallback: { method: 'POST', path: '/twilio/fallback',     auth: 'twilio-signature', handler: 'functions/twilio-fallback.ts' },
 } as const satisfies Record<string, WebhookRoute>;
 
 export type WebhookRouteId = keyof typeof WEBHOOK_ROUTES;
 
 /** The bridge's own routes, behind the load balancer (and on the local stack's one port). */
 export const BRIDGE_ROUTES = {
-  /** `200 {"status":"ok","activeCalls":N}`: the load balancer's health check, reachable through the listener. */
+  /** `200 {"status":"ok"}`: the load balancer's health check, reachable through the listener (the call count is in metrics only). */
   health: { method: 'GET', path: '/health' },
   /** Twilio Media Streams WebSocket upgrade. */
   mediaStream: { method: 'GET', path: '/media-stream' },
