@@ -87,11 +87,9 @@ function goodSetup(): void {
   ssm
     .on(GetParameterCommand, { Name: '/bolt-voice/prod/voice-provider' })
     .resolves({ Parameter: { Value: 'elevenlabs' } });
-  ssm
-    .on(GetParameterCommand, { Name: '/bolt-voice/prod/business-profile' })
-    .resolves({
-      Parameter: { Value: readFileSync(join(PROJECT_ROOT, 'business-profile.example.json'), 'utf8') },
-    });
+  ssm.on(GetParameterCommand, { Name: '/bolt-voice/prod/business-profile' }).resolves({
+    Parameter: { Value: readFileSync(join(PROJECT_ROOT, 'business-profile.example.json'), 'utf8') },
+  });
   route53.on(GetHostedZoneCommand, { Id: 'Z0123456789ABCDEFGHIJ' }).resolves({
     HostedZone: {
       Id: 'Z0123456789ABCDEFGHIJ',
