@@ -129,6 +129,10 @@ export class BoltVoiceStack extends Stack {
       value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.InboundCall),
       description: 'Twilio number: "A call comes in" webhook (HTTP POST)',
     });
+    new CfnOutput(this, 'TwilioFallbackUrl', {
+      value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.TwilioFallback),
+      description: 'Twilio number: "Primary handler fails" URL (HTTP POST): an apology and a callback promise',
+    });
     new CfnOutput(this, 'TwilioStatusCallback', {
       value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.CallStatus),
       description: 'Twilio number: call status changes callback (HTTP POST)',

@@ -28,6 +28,7 @@ import { type CheckResult, deploymentDefaults, reportLine, stackOutputs } from '
 export const REQUIRED_OUTPUTS = [
   'PublicUrl',
   'TwilioVoiceWebhook',
+  'TwilioFallbackUrl',
   'TwilioStatusCallback',
   'ElevenLabsPostCallWebhook',
   'CallsEndpoint',
