@@ -131,7 +131,8 @@ export class BoltVoiceStack extends Stack {
     });
     new CfnOutput(this, 'TwilioFallbackUrl', {
       value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.TwilioFallback),
-      description: 'Twilio number: "Primary handler fails" URL (HTTP POST): an apology and a callback promise',
+      description:
+        'Twilio number: "Primary handler fails" URL (HTTP POST): an apology and a callback promise',
     });
     new CfnOutput(this, 'TwilioStatusCallback', {
       value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.CallStatus),
