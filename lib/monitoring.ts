@@ -125,6 +125,28 @@ export class Monitoring extends Construct {
       this.alarms.push(a);
       return a;
     };
+    /** Fires on the first occurrence in a period: each of these is a caller or a call affected. */
+    const onFirst = (id: string, alarmDescription: string, metric: IMetric, threshold: number): Alarm =>
+      alarm(id, {
+        alarmDescription,
+        metric,
+        threshold,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    /** Counts matching log lines (one metric filter per log group) and alarms on the first; returns the count. */
+    const onLogLines = (
+      id: string,
+      logGroups: ReadonlyArray<ILogGroup>,
+      metricName: string,
+      pattern: IFilterPattern,
+      threshold: number,
+      alarmDescription: string,
+    ): Metric => {
+      const count = this.countLogLines(`${id}Filter`, logGroups, metricName, pattern);
+      onFirst(id, alarmDescription, count, threshold);
+      return count;
+    };
     const bridgeMetric = (metricName: string, statistic: string, dimensions: Record<string, string> = {}) =>
       new Metric({
         namespace: METRICS_NAMESPACE,
@@ -252,34 +274,22 @@ export class Monitoring extends Construct {
     });
 
     // Signature refusals, counted from the refusal log lines (the code logs these same messages).
-    const webhookRefusals = this.countLogLines(
-      'WebhookSignatureRefusalsFilter',
+    const webhookRefusals = onLogLines(
+      'WebhookSignatureRefusals',
       props.signedWebhookFunctions.map((fn) => fn.logGroup),
       LOG_METRICS.webhookSignatureRefusals,
       messageIs(REFUSAL_LOG_MESSAGES.twilioWebhookSignature, REFUSAL_LOG_MESSAGES.postCallWebhookSignature),
+      ALARM_THRESHOLDS.signatureRefusalsPer5Min,
+      "A Twilio or ElevenLabs webhook was refused for its signature: PUBLIC_URL differs from the URL the caller signed (check the number's webhook URLs), the Twilio auth token or ELEVENLABS_WEBHOOK_SECRET is wrong, or someone probed the API",
     );
-    alarm('WebhookSignatureRefusals', {
-      alarmDescription:
-        "A Twilio or ElevenLabs webhook was refused for its signature: PUBLIC_URL differs from the URL the caller signed (check the number's webhook URLs), the Twilio auth token or ELEVENLABS_WEBHOOK_SECRET is wrong, or someone probed the API",
-      metric: webhookRefusals,
-      threshold: ALARM_THRESHOLDS.signatureRefusalsPer5Min,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-    });
-    const streamRefusals = this.countLogLines(
-      'StreamSignatureRefusalsFilter',
+    const streamRefusals = onLogLines(
+      'StreamSignatureRefusals',
       [props.bridge.logGroup],
       LOG_METRICS.streamSignatureRefusals,
       messageIs(REFUSAL_LOG_MESSAGES.streamSignature),
+      ALARM_THRESHOLDS.signatureRefusalsPer5Min,
+      'A media stream was refused for its X-Twilio-Signature: STREAM_URL (bridgeDomainName) differs from the URL in the TwiML, or the Twilio auth token is wrong',
     );
-    alarm('StreamSignatureRefusals', {
-      alarmDescription:
-        'A media stream was refused for its X-Twilio-Signature: STREAM_URL (bridgeDomainName) differs from the URL in the TwiML, or the Twilio auth token is wrong',
-      metric: streamRefusals,
-      threshold: ALARM_THRESHOLDS.signatureRefusalsPer5Min,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-    });
 
     const functionMetric = (metricName: string, statistic: string, period = Duration.minutes(5)) =>
       new Metric({
@@ -305,59 +315,39 @@ export class Monitoring extends Construct {
     });
 
     const streamsNeverConnected = functionMetric(FUNCTION_METRICS.streamsNeverConnected, 'Sum');
-    alarm('StreamsNeverConnected', {
-      alarmDescription:
-        "A call Twilio answered with our stream TwiML never reached the bridge: the caller heard the apology. Twilio cannot reach wss://<bridgeDomainName>: the DNS record, the certificate (name, expiry) or the load balancer's security group",
-      metric: streamsNeverConnected,
-      threshold: ALARM_THRESHOLDS.streamsNeverConnectedPer5Min,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-    });
+    onFirst(
+      'StreamsNeverConnected',
+      "A call Twilio answered with our stream TwiML never reached the bridge: the caller heard the apology. Twilio cannot reach wss://<bridgeDomainName>: the DNS record, the certificate (name, expiry) or the load balancer's security group",
+      streamsNeverConnected,
+      ALARM_THRESHOLDS.streamsNeverConnectedPer5Min,
+    );
 
-    const apiThrottled = this.countLogLines(
-      'ApiThrottledFilter',
+    const apiThrottled = onLogLines(
+      'ApiThrottled',
       [props.apiAccessLogs],
       LOG_METRICS.apiThrottled,
       FilterPattern.stringValue('$.status', '=', '429'),
+      ALARM_THRESHOLDS.apiThrottledPer5Min,
+      'The webhook API answered 429 (its throttle): a Twilio webhook refused this way is a caller who heard an error. A flood, or apiThrottle too low for the traffic',
     );
-    alarm('ApiThrottled', {
-      alarmDescription:
-        'The webhook API answered 429 (its throttle): a Twilio webhook refused this way is a caller who heard an error. A flood, or apiThrottle too low for the traffic',
-      metric: apiThrottled,
-      threshold: ALARM_THRESHOLDS.apiThrottledPer5Min,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-    });
 
-    const taskProtectionFailures = this.countLogLines(
-      'TaskProtectionFailuresFilter',
+    const taskProtectionFailures = onLogLines(
+      'TaskProtectionFailures',
       [props.bridge.logGroup],
       LOG_METRICS.taskProtectionFailures,
       messageIs(COUNTED_LOG_MESSAGES.taskProtectionNotSet),
+      ALARM_THRESHOLDS.taskProtectionFailuresPer5Min,
+      'A bridge task holding calls could not switch on its scale-in protection: a scale-in may stop it mid-call (cut after the drain). The ECS agent endpoint or the task role (ecs:UpdateTaskProtection)',
     );
-    alarm('TaskProtectionFailures', {
-      alarmDescription:
-        'A bridge task holding calls could not switch on its scale-in protection: a scale-in may stop it mid-call (cut after the drain). The ECS agent endpoint or the task role (ecs:UpdateTaskProtection)',
-      metric: taskProtectionFailures,
-      threshold: ALARM_THRESHOLDS.taskProtectionFailuresPer5Min,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-    });
 
-    const fallbackAnswers = this.countLogLines(
-      'FallbackAnswersFilter',
+    const fallbackAnswers = onLogLines(
+      'FallbackAnswers',
       [props.fallbackFunction.logGroup],
       LOG_METRICS.fallbackAnswers,
       messageIs(COUNTED_LOG_MESSAGES.fallbackAnswered),
+      ALARM_THRESHOLDS.fallbackAnswersPer5Min,
+      "Twilio used the number's fallback URL: the inbound webhook failed or timed out, and a caller got the apology instead of the agent (InboundCallErrors, Api5xx, the InboundCall log group)",
     );
-    alarm('FallbackAnswers', {
-      alarmDescription:
-        "Twilio used the number's fallback URL: the inbound webhook failed or timed out, and a caller got the apology instead of the agent (InboundCallErrors, Api5xx, the InboundCall log group)",
-      metric: fallbackAnswers,
-      threshold: ALARM_THRESHOLDS.fallbackAnswersPer5Min,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-    });
 
     for (const engine of ENGINE_NAMES) {
       alarm(`TurnLatencyP90${engine === 'elevenlabs' ? 'ElevenLabs' : 'OpenAi'}`, {

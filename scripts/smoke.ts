@@ -89,11 +89,8 @@ export async function runSmoke(deps: SmokeDeps, stackName: string): Promise<Chec
   const secret = await readSecret(deps.secretsManager, outputs.SecretName);
   results.push(await checkHealth(http, outputs, timeoutMs));
   for (const [, route] of webhookRoutes()) {
-    results.push(
-      route.auth === 'iam'
-        ? await checkRefusesUnsigned(http, outputs, route, timeoutMs)
-        : await checkAcceptsSigned(http, outputs, route, secret, timeoutMs),
-    );
+    const probe = route.auth === 'iam' ? unsignedProbe : signedProbe(route, secret);
+    results.push(await checkRoute(http, outputs, route, probe, timeoutMs));
   }
   results.push(checkSecret(outputs.SecretName, secret));
   results.push(await checkFlag(deps.ssm, outputs.ProviderParameterName));
@@ -183,18 +180,56 @@ function signedRequest(
   };
 }
 
-async function checkAcceptsSigned(
+/** How one route is probed: what is sent, and what answer passes. */
+interface RouteProbe {
+  /** The line's name after the route key. */
+  what: string;
+  /** The request to send, or the secret key it would need (then nothing is sent). */
+  request(url: string): { headers: Record<string, string>; body: string } | { missing: string };
+  passes(status: number): boolean;
+  detail(status: number): string;
+  /** The fix for another answer than 404 or 5xx (the same for every probe). */
+  fix(status: number): string;
+}
+
+/** The webhooks: a request signed as their caller signs it, naming no call. */
+function signedProbe(route: WebhookRoute, secret: SecretRead): RouteProbe {
+  return {
+    what: 'accepts a signed request',
+    request: (url) => signedRequest(url, route, secret),
+    // 400: verified, then refused as naming no call (nothing written); 200: the fallback's apology.
+    passes: (status) => status === 400 || status === 200,
+    detail: (status) => `${status} (signature verified, nothing written)`,
+    fix: (status) =>
+      status === 401 || status === 403
+        ? route.auth === 'elevenlabs-hmac'
+          ? 'the function refused our signature: ELEVENLABS_WEBHOOK_SECRET in the secret must be the one the function reads (Lambdas re-read the secret every 5 min)'
+          : 'the function refused our signature: it verifies against PUBLIC_URL (the PublicUrl output) with TWILIO_AUTH_TOKEN from the secret; check that token is the account’s current auth token'
+        : 'unexpected answer for a request naming no call',
+  };
+}
+
+/** `POST /calls`: unsigned, refused by API Gateway's IAM check before any function runs. */
+const unsignedProbe: RouteProbe = {
+  what: 'refuses an unsigned request',
+  request: () => ({ headers: { 'content-type': 'application/json' }, body: '{}' }),
+  passes: (status) => status === 401 || status === 403,
+  detail: (status) => String(status),
+  fix: () => 'an unsigned request was accepted: the route must require IAM (SigV4)',
+};
+
+async function checkRoute(
   http: typeof fetch,
   outputs: Record<string, string>,
   route: WebhookRoute,
-  secret: SecretRead,
+  probe: RouteProbe,
   timeoutMs: number,
 ): Promise<CheckResult> {
-  const name = `${routeKey(route)} accepts a signed request`;
+  const name = `${routeKey(route)} ${probe.what}`;
   const base = outputs.PublicUrl;
   if (!base) return { name, ok: false, detail: 'no PublicUrl output', fix: 'npx cdk deploy' };
   const url = routeUrl(base, route);
-  const request = signedRequest(url, route, secret);
+  const request = probe.request(url);
   if ('missing' in request) {
     // Never sent unsigned: the refusal would page the operator.
     return {
@@ -211,58 +246,15 @@ async function checkAcceptsSigned(
       signal: AbortSignal.timeout(timeoutMs),
     });
     await response.arrayBuffer();
-    // 400: verified, then refused as naming no call (nothing written); 200: the fallback's apology.
-    if (response.status === 400 || response.status === 200) {
-      return { name, ok: true, detail: `${response.status} (signature verified, nothing written)` };
-    }
+    const { status } = response;
+    if (probe.passes(status)) return { name, ok: true, detail: probe.detail(status) };
     const fix =
-      response.status === 404
+      status === 404
         ? 'the route is missing: deploy this version of the stack'
-        : response.status >= 500
+        : status >= 500
           ? 'the function fails before it verifies: read its log group (a missing setting or secret key)'
-          : response.status === 401 || response.status === 403
-            ? route.auth === 'elevenlabs-hmac'
-              ? 'the function refused our signature: ELEVENLABS_WEBHOOK_SECRET in the secret must be the one the function reads (Lambdas re-read the secret every 5 min)'
-              : 'the function refused our signature: it verifies against PUBLIC_URL (the PublicUrl output) with TWILIO_AUTH_TOKEN from the secret; check that token is the account’s current auth token'
-            : `unexpected answer for a request naming no call`;
-    return { name, ok: false, detail: `${url} answered ${response.status}`, fix };
-  } catch (error) {
-    return {
-      name,
-      ok: false,
-      detail: `${url}: ${(error as Error).message}`,
-      fix: 'check PublicUrl and the API',
-    };
-  }
-}
-
-async function checkRefusesUnsigned(
-  http: typeof fetch,
-  outputs: Record<string, string>,
-  route: WebhookRoute,
-  timeoutMs: number,
-): Promise<CheckResult> {
-  const name = `${routeKey(route)} refuses an unsigned request`;
-  const base = outputs.PublicUrl;
-  if (!base) return { name, ok: false, detail: 'no PublicUrl output', fix: 'npx cdk deploy' };
-  const url = routeUrl(base, route);
-  try {
-    const response = await http(url, {
-      method: route.method,
-      headers: { 'content-type': 'application/json' },
-      body: '{}',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await response.arrayBuffer();
-    // 401/403: API Gateway's IAM check refused it before any function ran.
-    if (response.status === 401 || response.status === 403) {
-      return { name, ok: true, detail: String(response.status) };
-    }
-    const fix =
-      response.status === 404
-        ? 'the route is missing: deploy this version of the stack'
-        : 'an unsigned request was accepted: the route must require IAM (SigV4)';
-    return { name, ok: false, detail: `${url} answered ${response.status}`, fix };
+          : probe.fix(status);
+    return { name, ok: false, detail: `${url} answered ${status}`, fix };
   } catch (error) {
     return {
       name,
