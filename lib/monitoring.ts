@@ -414,6 +414,7 @@ export class Monitoring extends Construct {
           streamsNeverConnected.with({ label: 'streams never connected' }),
           apiThrottled.with({ label: 'API 429' }),
           fallbackAnswers.with({ label: 'fallback answers' }),
+          taskProtectionFailures.with({ label: 'task protection failures' }),
         ],
         ...wide,
       }),
