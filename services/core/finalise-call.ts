@@ -217,11 +217,14 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
  * voicemail TwiML instead, and no session means the webhook itself failed (the API alarms see that).
  */
 export function streamNeverConnected(
-  status: string,
+  call: Pick<FinalisationInput, 'status' | 'durationSeconds'>,
   session: Pick<CallRecord['session'], 'streamingAt' | 'endReason'> | undefined,
 ): boolean {
   return (
-    status === 'completed' &&
+    call.status === 'completed' &&
+    // A caller who hangs up within a couple of seconds of the answer leaves before any stream could;
+    // a stream that fails is followed by the apology, which takes longer than that.
+    (call.durationSeconds === undefined || call.durationSeconds >= STREAM_CONNECT_SECONDS) &&
     session !== undefined &&
     session.streamingAt === undefined &&
     session.endReason !== VOICEMAIL_END_REASON
@@ -229,13 +232,15 @@ export function streamNeverConnected(
 }
 
 const VOICEMAIL_END_REASON = 'voicemail';
+/** Longer than Twilio takes to open a stream to a bridge it can reach. */
+const STREAM_CONNECT_SECONDS = 3;
 
 /** Counting must never fail a finalisation that is done: a read error is logged and dropped. */
 async function countStreamNeverConnected(deps: FinaliseDeps, state: FinalisationState): Promise<void> {
   if (!deps.onStreamNeverConnected) return;
   try {
     const record = await deps.sessions.get(state.callSid);
-    if (!streamNeverConnected(state.status, record?.session)) return;
+    if (!streamNeverConnected(state, record?.session)) return;
     forCall(state.callSid).warn('Call finalised whose media stream never reached the bridge', {
       status: state.status,
     });

@@ -316,7 +316,13 @@ describe('a call whose media stream never reached the bridge (StreamsNeverConnec
   });
 
   test('nor for a call with no session (the inbound webhook failed: the API alarms see that)', async () => {
-    expect(streamNeverConnected('completed', undefined)).toBe(false);
-    expect(streamNeverConnected('completed', { streamingAt: undefined })).toBe(true);
+    expect(streamNeverConnected({ status: 'completed' }, undefined)).toBe(false);
+    expect(streamNeverConnected({ status: 'completed' }, { streamingAt: undefined })).toBe(true);
+  });
+
+  test('nor for a caller who hung up within 3 s of the answer, before any stream could connect', () => {
+    const lost = { streamingAt: undefined };
+    expect(streamNeverConnected({ status: 'completed', durationSeconds: 2 }, lost)).toBe(false);
+    expect(streamNeverConnected({ status: 'completed', durationSeconds: 3 }, lost)).toBe(true);
   });
 });
