@@ -5,7 +5,8 @@
  * test/core/routes.test.ts checks that they agree.
  *
  * Adding a webhook route is one line here (a handler file exporting `handler`); lib gives it a
- * Lambda with the house defaults unless FUNCTION_SETTINGS in lib/lambda-functions.ts says otherwise.
+ * Lambda with the house defaults unless ROUTE_FUNCTION_SETTINGS in lib/lambda-functions.ts says otherwise
+ * (a route's function gets no call-table access unless its row lists the actions it uses).
  */
 
 /**
