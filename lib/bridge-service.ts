@@ -40,7 +40,6 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import { IgnoreMode } from 'aws-cdk-lib/core';
 import { Construct } from 'constructs';
-import { DEFAULT_MAX_CALL_SECONDS } from '../services/core/config.js';
 import { BRIDGE_METRICS, METRICS_NAMESPACE } from '../services/core/metric-names.js';
 import { BRIDGE_ROUTES } from '../services/core/routes.js';
 import { PROJECT_ROOT } from './house-function.js';
@@ -49,10 +48,10 @@ import { acknowledgeWildcardResource } from './nag.js';
 /** Port the bridge listens on inside the container (PORT). */
 export const BRIDGE_PORT = 8080;
 /**
- * The longest a call lasts (MAX_CALL_SECONDS, set on the container from this constant): the bridge
- * hangs up at it, so no call outlives it.
+ * The longest a call lasts: the stack sets it on the bridge (MAX_CALL_SECONDS), which hangs up at
+ * it, so no call outlives it and the drain below is sized from the same number.
  */
-export const MAX_CALL_SECONDS = DEFAULT_MAX_CALL_SECONDS;
+export const MAX_CALL_SECONDS = 900;
 /**
  * How long a deregistered task keeps its connections. ECS deregisters a task from the load balancer
  * and waits for the drain before it sends SIGTERM, on every stop: a deploy, a scale-in, a failed

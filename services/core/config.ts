@@ -5,9 +5,6 @@ import { isE164 } from './phone.js';
 import { BRIDGE_ROUTES, routeUrl } from './routes.js';
 import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName } from './voice-engine.js';
 
-/** The call length limit when MAX_CALL_SECONDS is unset; the stack's drain is sized from it. */
-export const DEFAULT_MAX_CALL_SECONDS = 900;
-
 /**
  * The one place the environment is read. Every entry point (a Lambda, the bridge, the local stack)
  * calls `loadConfig` once at start; a missing or malformed value stops the start with one message
@@ -185,7 +182,7 @@ const envSchema = z.object({
   CALLBACK_DEAD_LETTER_ARN: arn.optional(),
   ENGINE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
   BARGE_IN_MIN_MS: z.coerce.number().int().min(0).max(5000).default(600),
-  MAX_CALL_SECONDS: z.coerce.number().int().min(5).max(14400).default(DEFAULT_MAX_CALL_SECONDS),
+  MAX_CALL_SECONDS: z.coerce.number().int().min(5).max(14400).default(900),
   CALL_TABLE_NAME: z.string().trim().min(1).default('bolt-voice-calls'),
   DYNAMODB_ENDPOINT: url(['https:', 'http:']).optional(),
   LOCAL_OUTBOX_DIR: z.string().trim().min(1).default('.local/outbox'),

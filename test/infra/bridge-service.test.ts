@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { DEFAULT_MAX_CALL_SECONDS } from '../../services/core/config.js';
+import { MAX_CALL_SECONDS } from '../../lib/bridge-service.js';
 import { logicalId, resourcesOfType, template } from './fixture.js';
 
 function attributes(props: Record<string, unknown>, key: string): Record<string, string> {
@@ -65,9 +65,9 @@ describe('bridge load balancer', () => {
       Matcher: { HttpCode: '200' },
     });
     expect(attributes(group, 'TargetGroupAttributes')).toMatchObject({
-      'deregistration_delay.timeout_seconds': String(DEFAULT_MAX_CALL_SECONDS + 60),
+      'deregistration_delay.timeout_seconds': String(MAX_CALL_SECONDS + 60),
     });
-    expect(DEFAULT_MAX_CALL_SECONDS + 60).toBe(960);
+    expect(MAX_CALL_SECONDS + 60).toBe(960);
   });
 
   it('points the bridge domain at the load balancer in the hosted zone', () => {
@@ -99,7 +99,7 @@ describe('bridge task', () => {
       StopTimeout: 120,
       // The call limit the drain is sized from, set explicitly so the two cannot drift apart.
       Environment: expect.arrayContaining([
-        { Name: 'MAX_CALL_SECONDS', Value: String(DEFAULT_MAX_CALL_SECONDS) },
+        { Name: 'MAX_CALL_SECONDS', Value: String(MAX_CALL_SECONDS) },
       ]),
       PortMappings: [{ ContainerPort: 8080, Protocol: 'tcp' }],
       ReadonlyRootFilesystem: true,
