@@ -98,9 +98,7 @@ describe('bridge task', () => {
     expect(container()).toMatchObject({
       StopTimeout: 120,
       // The call limit the drain is sized from, set explicitly so the two cannot drift apart.
-      Environment: expect.arrayContaining([
-        { Name: 'MAX_CALL_SECONDS', Value: String(MAX_CALL_SECONDS) },
-      ]),
+      Environment: expect.arrayContaining([{ Name: 'MAX_CALL_SECONDS', Value: String(MAX_CALL_SECONDS) }]),
       PortMappings: [{ ContainerPort: 8080, Protocol: 'tcp' }],
       ReadonlyRootFilesystem: true,
     });
