@@ -10,7 +10,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { mergeUnder } from '../services/adapters/secrets-manager/secret-environment.js';
 import { fallbackTwiml } from '../services/adapters/twilio/twiml.js';
-import { logger } from '../services/core/logging.js';
+import { forCall, logger } from '../services/core/logging.js';
 import { COUNTED_LOG_MESSAGES } from '../services/core/metric-names.js';
 import { maskPhone } from '../services/core/phone.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
@@ -43,11 +43,13 @@ export function createTwilioFallbackHandler(config: TwilioFallbackConfig): HttpH
     });
     if ('answer' in verified) return verified.answer;
     const { CallSid: callSid, From: from, ErrorCode: errorCode } = verified.form;
-    logger.error(COUNTED_LOG_MESSAGES.fallbackAnswered, {
-      ...(callSid ? { callSid } : {}),
-      from: maskPhone(from),
-      errorCode,
-    });
+    if (callSid) {
+      // Counted (FallbackAnswers): a caller got the apology instead of the agent.
+      forCall(callSid).error(COUNTED_LOG_MESSAGES.fallbackAnswered, { from: maskPhone(from), errorCode });
+    } else {
+      // Twilio always names the call; a signed request without one is `npm run smoke`: no page.
+      logger.info('Fallback URL answered a signed request naming no call');
+    }
     return twimlResponse(fallbackTwiml(config.businessName));
   };
 }

@@ -1,6 +1,7 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createTwilioFallbackHandler, fallbackConfig } from '../../functions/twilio-fallback.js';
-import { logger } from '../../services/core/logging.js';
+import { forCall, logger } from '../../services/core/logging.js';
 import { COUNTED_LOG_MESSAGES, REFUSAL_LOG_MESSAGES } from '../../services/core/metric-names.js';
 import { WEBHOOK_ROUTES } from '../../services/core/routes.js';
 import { callSid, formEvent, inboundForm, signForm, TEST_ACCOUNT_SID, testEnv } from '../support/twilio.js';
@@ -36,13 +37,21 @@ describe('POST /twilio/fallback', () => {
   });
 
   it('logs the counted line with the number masked (the FallbackAnswers alarm counts it)', async () => {
-    const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const error = jest.spyOn(forCall(callSid(7)), 'error').mockImplementation(() => undefined);
     await createTwilioFallbackHandler(config)(signed(fallbackForm({ From: '+15551230001' })));
     expect(error).toHaveBeenCalledWith(COUNTED_LOG_MESSAGES.fallbackAnswered, {
-      callSid: callSid(7),
       from: expect.not.stringContaining('5551230001'),
       errorCode: '11200',
     });
+  });
+
+  it('answers a signed request naming no call (npm run smoke) without the counted line', async () => {
+    const errors = jest.spyOn(Logger.prototype, 'error');
+    const result = await createTwilioFallbackHandler(config)(signed({ AccountSid: TEST_ACCOUNT_SID }));
+    expect(result.body).toContain('<Say>');
+    expect(errors.mock.calls.map(([message]) => message)).not.toContain(
+      COUNTED_LOG_MESSAGES.fallbackAnswered,
+    );
   });
 
   it('still apologises for a signed form missing every optional field', async () => {

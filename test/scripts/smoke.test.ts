@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -7,8 +8,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { reportLine } from '../../scripts/ops/deployment.js';
 import { REQUIRED_OUTPUTS, runSmoke } from '../../scripts/smoke.js';
-import { logger } from '../../services/core/logging.js';
-import { REFUSAL_LOG_MESSAGES } from '../../services/core/metric-names.js';
+import { COUNTED_LOG_MESSAGES, REFUSAL_LOG_MESSAGES } from '../../services/core/metric-names.js';
 import { routeKey, webhookRoutes } from '../../services/core/routes.js';
 import { REQUIRED_SECRET_KEYS } from '../../services/core/secret-keys.js';
 import { type LocalApp, startLocalApp } from '../../services/local/app.js';
@@ -96,7 +96,8 @@ describe('npm run smoke', () => {
     secrets.on(GetSecretValueCommand, { SecretId: 'bolt-voice/dev' }).resolves({
       SecretString: JSON.stringify(SECRET),
     });
-    const warn = jest.spyOn(logger, 'warn');
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const error = jest.spyOn(Logger.prototype, 'error');
     ssm
       .on(GetParameterCommand, { Name: '/bolt-voice/dev/voice-provider' })
       .resolves({ Parameter: { Value: 'openai' } });
@@ -119,8 +120,11 @@ describe('npm run smoke', () => {
     }
     // It never pages: no webhook refused a signature (the WebhookSignatureRefusals alarm's lines),
     // and it acted on nothing (no call session, nothing finalised).
-    const messages = warn.mock.calls.map(([message]) => message);
-    for (const refusal of Object.values(REFUSAL_LOG_MESSAGES)) expect(messages).not.toContain(refusal);
+    // Nor any other counted line (the fallback URL's included).
+    const messages = [...warn.mock.calls, ...error.mock.calls].map(([message]) => message);
+    for (const counted of [...Object.values(REFUSAL_LOG_MESSAGES), ...Object.values(COUNTED_LOG_MESSAGES)]) {
+      expect(messages).not.toContain(counted);
+    }
     expect(await app.stack.recentSessions(10)).toEqual([]);
     expect(lines).toContainEqual(
       expect.stringMatching(/^ok +\/health through the load balancer: 200 \{"status":"ok"/),
