@@ -310,7 +310,7 @@ async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<
     row,
     links,
     customerName: record?.session.customer?.name,
-    voicemail: record?.session.endReason === VOICEMAIL_END_REASON,
+    voicemail: record?.session.endReason === 'voicemail',
     business: deps.business,
     summarySource: analysisSummary ? 'analysis' : 'turns',
     analysis,
