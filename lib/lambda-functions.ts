@@ -85,8 +85,9 @@ const ROUTE_FUNCTION_SETTINGS: { readonly [id in WebhookRouteId]?: Partial<Funct
   },
   PlaceCall: {
     description: 'Places an outbound call now, or schedules it; also the target of those schedules',
-    // The outbound request (Put, Get, lease Updates) and the call's session (Put).
-    table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] },
+    // The outbound request (Put, Get, lease Updates) and the call's session (Put; read back when a
+    // stale lease is resolved from a call Twilio already has).
+    table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'] },
     readsProviderFlag: true,
     createsCallbacks: true,
     timeoutSeconds: 15,
