@@ -15,6 +15,7 @@ import { forCall, withMaskedErrors } from '../services/core/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
 import { lambdaAfterCall } from './commons/after-call.js';
 import { type HttpHandler, type HttpResult, textResponse } from './commons/http.js';
+import { streamNeverConnectedCounter } from './commons/metrics.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
 import { lazily } from './runtime.js';
 
@@ -91,7 +92,10 @@ const callStatusHandler = lazily(async () => {
   const { runtime, adapters } = await lambdaAfterCall();
   return createCallStatusHandler({
     config: runtime.config,
-    finalise: afterCallDepsFor(runtime.config, adapters, runtime.stores),
+    finalise: {
+      ...afterCallDepsFor(runtime.config, adapters, runtime.stores),
+      onStreamNeverConnected: streamNeverConnectedCounter(),
+    },
   });
 });
 

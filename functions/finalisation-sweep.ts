@@ -4,7 +4,7 @@
  * API, retries pending finalisations with backoff, and publishes `OldestUnfinalisedCallAge`
  * (Seconds) for the stack's alarm.
  */
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import type { DynamoCallSessionStore } from '../services/adapters/dynamodb/call-session-store.js';
@@ -18,9 +18,10 @@ import {
 } from '../services/core/finalisation-sweep.js';
 import type { FinaliseDeps } from '../services/core/finalise-call.js';
 import { withMaskedErrors } from '../services/core/logging.js';
-import { FUNCTION_METRICS, METRICS_NAMESPACE } from '../services/core/metric-names.js';
+import { FUNCTION_METRICS } from '../services/core/metric-names.js';
 import type { CallLookup } from '../services/core/ports.js';
 import { lambdaAfterCall } from './commons/after-call.js';
+import { functionMetrics, streamNeverConnectedCounter } from './commons/metrics.js';
 import { lazily } from './runtime.js';
 
 /** `remainingMs`: what the invocation has left (Lambda's context); absent, the interval alone bounds it. */
@@ -77,9 +78,7 @@ export function createFinalisationSweepHandler(deps: FinalisationSweepHandlerDep
 }
 
 /** `OldestUnfinalisedCallAge` in namespace `BoltVoice`, no dimension besides the service. */
-export function cloudWatchAgeSink(
-  metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE }),
-): AgeSink {
+export function cloudWatchAgeSink(metrics: Metrics = functionMetrics()): AgeSink {
   return (ageSeconds) => {
     metrics.addMetric(FUNCTION_METRICS.oldestUnfinalisedCallAge, MetricUnit.Seconds, ageSeconds);
     metrics.publishStoredMetrics();
@@ -91,7 +90,10 @@ const finalisationSweepHandler = lazily(async () => {
   const { config } = runtime;
   return createFinalisationSweepHandler({
     config,
-    finalise: afterCallDepsFor(config, adapters, runtime.stores),
+    finalise: {
+      ...afterCallDepsFor(config, adapters, runtime.stores),
+      onStreamNeverConnected: streamNeverConnectedCounter(),
+    },
     sessions: runtime.stores.sessions,
     watermark: runtime.stores.sweepWatermark,
     twilio: new TwilioCallControl({

@@ -6,20 +6,19 @@ import { createDynamoClients } from '../services/adapters/dynamodb/clients.js';
 import { type CallTableStores, callTableStores } from '../services/adapters/dynamodb/stores.js';
 import { providerFlagFor } from '../services/adapters/provider-flag-from-config.js';
 import {
-  CachedSecretEnvironment,
+  type CachedSecretEnvironment,
   type Env,
   mergeUnder,
   readSecretEnvironment,
-  SECRET_TTL_MS,
   type SecretsManagerClient,
   secretsManagerClient,
 } from '../services/adapters/secrets-manager/secret-environment.js';
 import type { CallSessionStore } from '../services/core/call-session.js';
 import { type Config, loadConfig } from '../services/core/config.js';
-import { logger } from '../services/core/logging.js';
 import type { ProviderFlag } from '../services/core/ports.js';
+import { cachedSecretFor } from './commons/secret.js';
 
-export { type Env, mergeUnder, providerFlagFor };
+export { cachedSecretFor, type Env, mergeUnder, providerFlagFor };
 
 export interface LambdaRuntime {
   config: Config;
@@ -54,29 +53,6 @@ export async function buildRuntime(env: Env, deps: RuntimeDeps = {}): Promise<La
   const { doc } = createDynamoClients({ endpoint: config.dynamodbEndpoint });
   const stores = callTableStores(doc, config.callTableName);
   return { config, sessions: stores.sessions, stores, providerFlag: providerFlagFor(config) };
-}
-
-/**
- * The secret named by SECRETS_ARN (an ARN or a name), re-read after SECRET_TTL_MS so that a rotated
- * key reaches a warm container within 5 minutes; undefined without SECRETS_ARN (tests, local stack).
- */
-export function cachedSecretFor(
-  env: Env,
-  client: () => SecretsManagerClient = secretsManagerClient,
-  now: () => number = Date.now,
-): CachedSecretEnvironment | undefined {
-  const secretId = env.SECRETS_ARN?.trim();
-  if (!secretId) return undefined;
-  let shared: SecretsManagerClient | undefined;
-  return new CachedSecretEnvironment(
-    () => {
-      shared ??= client();
-      return readSecretEnvironment(shared, secretId);
-    },
-    SECRET_TTL_MS,
-    now,
-    (error) => logger.warn('Could not re-read the secret; keeping the keys already read', { error }),
-  );
 }
 
 /** This container's secret. */

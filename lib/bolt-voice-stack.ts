@@ -107,6 +107,8 @@ export class BoltVoiceStack extends Stack {
         .flatMap(({ fn, route }) => (route.auth === 'iam' ? [] : [fn])),
       functionsServiceName: `bolt-voice-${config.stage}`,
       api: api.api,
+      apiAccessLogs: api.accessLogs,
+      fallbackFunction: functions.byId.TwilioFallback,
       bridge: {
         serviceName: bridgeServiceName,
         service: bridge.service,
@@ -126,6 +128,11 @@ export class BoltVoiceStack extends Stack {
     new CfnOutput(this, 'TwilioVoiceWebhook', {
       value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.InboundCall),
       description: 'Twilio number: "A call comes in" webhook (HTTP POST)',
+    });
+    new CfnOutput(this, 'TwilioFallbackUrl', {
+      value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.TwilioFallback),
+      description:
+        'Twilio number: "Primary handler fails" URL (HTTP POST): an apology and a callback promise',
     });
     new CfnOutput(this, 'TwilioStatusCallback', {
       value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.CallStatus),

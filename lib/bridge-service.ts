@@ -47,8 +47,24 @@ import { acknowledgeWildcardResource } from './nag.js';
 
 /** Port the bridge listens on inside the container (PORT). */
 export const BRIDGE_PORT = 8080;
-/** ECS allows at most 120 s between SIGTERM and SIGKILL on Fargate; live calls get all of it. */
-export const DRAIN_SECONDS = 120;
+/**
+ * The longest a call lasts: the stack sets it on the bridge (MAX_CALL_SECONDS), which hangs up at
+ * it, so no call outlives it and the drain below is sized from the same number.
+ */
+export const MAX_CALL_SECONDS = 900;
+/**
+ * How long a deregistered task keeps its connections. ECS deregisters a task from the load balancer
+ * and waits for the drain before it sends SIGTERM, on every stop: a deploy, a scale-in, a failed
+ * health check, a Fargate retirement, a stop that scale-in protection did not hold. So the drain
+ * outlasts the longest call, with a minute to spare; the load balancer ends it as soon as a task
+ * holds no connection, so an idle task still stops at once.
+ */
+export const DEREGISTRATION_DELAY_SECONDS = MAX_CALL_SECONDS + 60;
+/**
+ * SIGTERM → SIGKILL: Fargate's maximum. By SIGTERM the drain is over; the bridge's own shutdown
+ * wraps up and closes whatever is left well within it.
+ */
+export const STOP_TIMEOUT_SECONDS = 120;
 /**
  * ALB idle timeout. Above every keep-alive interval on the path (Twilio media frames flow every 20 ms
  * even in silence; provider pings are well under a minute), so a live call is never cut as idle.
@@ -94,7 +110,7 @@ export interface BridgeServiceProps {
 /**
  * The WebSocket bridge on Fargate behind an HTTPS ALB (wss://<domainName>/media-stream). It scales
  * on active calls per task, protects a task that holds calls from scale-in (the bridge calls the ECS
- * task scale-in protection endpoint), and drains for 120 s on deploys and scale-in.
+ * task scale-in protection endpoint), and drains a stopping task for as long as a call can last.
  */
 export class BridgeService extends Construct {
   public readonly vpc: Vpc;
@@ -166,7 +182,7 @@ export class BridgeService extends Construct {
       }),
       essential: true,
       portMappings: [{ containerPort: BRIDGE_PORT }],
-      stopTimeout: Duration.seconds(DRAIN_SECONDS),
+      stopTimeout: Duration.seconds(STOP_TIMEOUT_SECONDS),
       readonlyRootFilesystem: true,
       // EMF metrics go out through these logs; non-blocking so a slow log sink never stalls media.
       logging: LogDrivers.awsLogs({
@@ -178,6 +194,7 @@ export class BridgeService extends Construct {
       environment: {
         ...props.environment,
         PORT: String(BRIDGE_PORT),
+        MAX_CALL_SECONDS: String(MAX_CALL_SECONDS),
         CALL_TABLE_NAME: props.table.tableName,
         VOICE_PROVIDER_PARAMETER: props.providerFlag.parameterName,
         // The bridge reads the secret itself at start, like the Lambdas: an ECS secret would need
@@ -246,8 +263,10 @@ export class BridgeService extends Construct {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ expiration: Duration.days(90) }],
-      // Kept when the stack is deleted or the bucket replaced; removed when a first create rolls back.
-      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+      // Always kept, under a generated name. The load balancer writes a test object into it as soon
+      // as it exists, so a rollback that had to delete it would fail (ROLLBACK_FAILED, and the CLI
+      // refuses to retry); kept, it is simply left behind (README: a failed first deploy).
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
@@ -285,7 +304,7 @@ export class BridgeService extends Construct {
       // listener's 404. /health through the listener lets an operator (and `npm run smoke`) see it.
       priority: 10,
       conditions: [ListenerCondition.pathPatterns(Object.values(BRIDGE_ROUTES).map((r) => r.path))],
-      deregistrationDelay: Duration.seconds(DRAIN_SECONDS),
+      deregistrationDelay: Duration.seconds(DEREGISTRATION_DELAY_SECONDS),
       healthCheck: {
         path: BRIDGE_ROUTES.health.path,
         healthyHttpCodes: '200',

@@ -196,6 +196,17 @@ export const configSchema = z
     secretName: c.secretName ?? `bolt-voice/${c.stage}`,
   }));
 
+/**
+ * The SSM parameters a deployment reads and never writes: the provider flag (`npm run setup`) and
+ * the business profile (the owner). The stack, `npm run setup` and `npm run preflight` use these names.
+ */
+export function parameterNames(stage: string): { providerFlag: string; businessProfile: string } {
+  return {
+    providerFlag: `/bolt-voice/${stage}/voice-provider`,
+    businessProfile: `/bolt-voice/${stage}/business-profile`,
+  };
+}
+
 function regionOf(arn: string): string {
   return arn.split(':')[3] ?? '';
 }

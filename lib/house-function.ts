@@ -1,14 +1,24 @@
 import * as path from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { PENDING_PK } from '../services/adapters/dynamodb/after-call-items.js';
 import { METRICS_NAMESPACE } from '../services/core/metric-names.js';
+
+/** The item-level DynamoDB actions a function may use on the call table (never Scan or batch writes). */
+export type TableAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem';
+
+export interface TableAccess {
+  readonly actions: readonly TableAction[];
+  /** Removes finished entries of the finalisation retry list (finalisation, its sweeper, the digest). */
+  readonly deletesPendingMarkers?: boolean;
+}
 
 /** The repository root: entries and the lock file are resolved from here, whatever the cwd. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -95,11 +105,29 @@ export class HouseFunction extends NodejsFunction {
     });
   }
 
-  /** Read or read-write access to the call table, and CALL_TABLE_NAME. */
-  bindTable(table: ITableV2, access: 'read' | 'readWrite'): this {
+  /**
+   * Exactly these DynamoDB actions on the call table and its indexes, and CALL_TABLE_NAME.
+   * `DeleteItem` is never granted on the whole table: `deletesPendingMarkers` allows it only on the
+   * partition of the finalisation retry list (`FINALISATION#PENDING`), the one item kind any
+   * function deletes.
+   */
+  bindTable(table: ITableV2, access: TableAccess): this {
     this.addEnvironment('CALL_TABLE_NAME', table.tableName);
-    if (access === 'readWrite') table.grantReadWriteData(this);
-    else table.grantReadData(this);
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: access.actions.map((a) => `dynamodb:${a}`),
+        resources: [table.tableArn, `${table.tableArn}/index/*`],
+      }),
+    );
+    if (access.deletesPendingMarkers) {
+      this.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:DeleteItem'],
+          resources: [table.tableArn],
+          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [PENDING_PK] } },
+        }),
+      );
+    }
     return this;
   }
 

@@ -5,11 +5,12 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { routeKey, type WebhookRoute, type WebhookRouteId, webhookRoutes } from '../services/core/routes.js';
-import { HouseFunction } from './house-function.js';
+import { HouseFunction, type TableAccess } from './house-function.js';
 
 export interface FunctionSettings {
   readonly description: string;
-  readonly table: 'read' | 'readWrite';
+  /** What it may do on the call table; absent: no access at all (and no CALL_TABLE_NAME). */
+  readonly table?: TableAccess;
   /** Reads the provider flag (chooses the engine for a new call). */
   readonly readsProviderFlag: boolean;
   /** Creates one-time callback schedules that invoke this same function. */
@@ -29,9 +30,18 @@ export interface FunctionSpec extends FunctionSettings {
   readonly route?: WebhookRoute;
 }
 
+/**
+ * Call-table access by what the code does (services/adapters/dynamodb/): reading a call record is a
+ * Query of its partition; opening a session a conditional Put (then an Update on a retried webhook);
+ * finalisation Puts its state and retry-list entry, Updates its steps, and deletes the entry when done.
+ */
+const FINALISES: TableAccess = {
+  actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
+  deletesPendingMarkers: true,
+};
+
 /** What a route's function gets unless ROUTE_FUNCTION_SETTINGS says otherwise. */
 const ROUTE_DEFAULTS = {
-  table: 'readWrite',
   readsProviderFlag: false,
   memorySize: 512,
   timeoutSeconds: 30,
@@ -45,29 +55,48 @@ const ROUTE_DEFAULTS = {
 const ROUTE_FUNCTION_SETTINGS: { readonly [id in WebhookRouteId]?: Partial<FunctionSettings> } = {
   InboundCall: {
     description: 'Twilio inbound call webhook: session + TwiML that connects the media stream',
+    // Opens the session (a conditional Put, an Update on Twilio's retry); reads nothing back.
+    table: { actions: ['PutItem', 'UpdateItem'] },
     readsProviderFlag: true,
     memorySize: 1024,
     timeoutSeconds: 10,
   },
   OutboundTwiml: {
     description: 'Twilio webhook for an answered outbound call: TwiML that connects the media stream',
+    // Reads the request and the session, opens the session, marks a voicemail ended.
+    table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'] },
     memorySize: 1024,
     timeoutSeconds: 10,
   },
   CallStatus: {
     description: 'Twilio call status callback: finalises a completed call into the CRM and emails the owner',
+    table: FINALISES,
   },
   DialResult: {
     description:
       "Twilio <Dial action> of a transfer: records whether the owner answered, tells the caller what's next",
+    table: { actions: ['UpdateItem'] },
     timeoutSeconds: 10,
   },
-  PostCall: { description: 'ElevenLabs post-call webhook (HMAC): merges the analysis into the call record' },
+  PostCall: {
+    description: 'ElevenLabs post-call webhook (HMAC): merges the analysis into the call record',
+    // Stores the analysis, reads the call and its finalisation state, notes where the summary came from.
+    table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'] },
+  },
   PlaceCall: {
     description: 'Places an outbound call now, or schedules it; also the target of those schedules',
+    // The outbound request (Put, Get, lease Updates) and the call's session (Put; read back when a
+    // stale lease is resolved from a call Twilio already has).
+    table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'] },
     readsProviderFlag: true,
     createsCallbacks: true,
     timeoutSeconds: 15,
+  },
+  TwilioFallback: {
+    description:
+      'Twilio fallback URL of the number: an apology and a callback promise when the inbound webhook fails',
+    // No table, no flag, no CRM: it must work when they are what failed.
+    timeoutSeconds: 5,
   },
 };
 
@@ -77,8 +106,8 @@ const UNROUTED_FUNCTIONS = [
     id: 'DailyDigest',
     entry: 'functions/daily-digest.ts',
     description: "Emails the owner the day's calls, leads and appointments",
-    // Writes: the day's marker (one digest per day).
-    table: 'readWrite',
+    // The day's marker (Get, Updates); counts the retry list, tidying finished entries from it.
+    table: { actions: ['GetItem', 'Query', 'UpdateItem'], deletesPendingMarkers: true },
     readsProviderFlag: false,
     dailyDigest: true,
     memorySize: 512,
@@ -89,8 +118,8 @@ const UNROUTED_FUNCTIONS = [
     entry: 'functions/finalisation-sweep.ts',
     description:
       'Every few minutes: finalises calls whose Twilio status callback never came, retries pending finalisations',
-    // Reads the unfinalised index and sessions; writes finalisation state and session status.
-    table: 'readWrite',
+    // Queries the unfinalised index, finalises (see FINALISES).
+    table: FINALISES,
     readsProviderFlag: false,
     finalisationSweep: true,
     memorySize: 512,
@@ -150,9 +179,9 @@ export class LambdaFunctions extends Construct {
         // (CALLBACK_TARGET_ARN): its ARN must be known before it exists, so it gets a fixed name.
         functionName: spec.createsCallbacks ? `bolt-voice-${props.stage}-${spec.id}` : undefined,
       })
-        .bindTable(props.table, spec.table)
         .bindSecret(props.secret, props.secretName)
         .addEnvironments(props.environment);
+      if (spec.table) fn.bindTable(props.table, spec.table);
       if (spec.readsProviderFlag) fn.bindParameter(props.providerFlag);
       byId[spec.id as FunctionId] = fn;
     }

@@ -20,13 +20,14 @@ import {
   HttpCodeElb,
   HttpCodeTarget,
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, type IFilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   BRIDGE_METRICS,
+  COUNTED_LOG_MESSAGES,
   FUNCTION_METRICS,
   LOG_METRICS,
   METRIC_DIMENSIONS,
@@ -45,6 +46,10 @@ export interface MonitoringProps {
   /** POWERTOOLS_SERVICE_NAME of the Lambdas (the `service` dimension of their metrics). */
   readonly functionsServiceName: string;
   readonly api: HttpApi;
+  /** The webhook API's access log (JSON, `status` per request): its 429s are counted from it. */
+  readonly apiAccessLogs: ILogGroup;
+  /** The number's fallback URL: each line it logs is a caller who got the apology, not the agent. */
+  readonly fallbackFunction: HouseFunction;
   readonly bridge: {
     readonly serviceName: string;
     readonly service: FargateService;
@@ -54,7 +59,7 @@ export interface MonitoringProps {
     readonly activeCallsMetric: Metric;
     readonly targetCallsPerTask: number;
   };
-  /** Dead-letter queue of the digest and callback schedules. */
+  /** Dead-letter queue and on-failure destination of every scheduled invocation. */
   readonly scheduleDeadLetterQueue: IQueue;
 }
 
@@ -66,6 +71,17 @@ export const ALARM_THRESHOLDS = {
   alb5xxPer5Min: 1,
   callsWithoutEnginePer5Min: 1,
   signatureRefusalsPer5Min: 1,
+  /** One call whose stream never reached the bridge: every call is failing the same way. */
+  streamsNeverConnectedPer5Min: 1,
+  /** Any 429: the throttle refused Twilio (or a flood is eating its share). */
+  apiThrottledPer5Min: 1,
+  taskProtectionFailuresPer5Min: 1,
+  fallbackAnswersPer5Min: 1,
+  /**
+   * The sweeper publishes the age on every run (every 5 min); a 15-minute window with no value at
+   * all means three runs in a row did not finish, which the alarm treats as breaching.
+   */
+  oldestUnfinalisedCallPeriodMinutes: 15,
   /**
    * The sweeper runs every 5 min and finalises calls 2 min after they end; a call still unfinalised
    * after 30 min means finalisation is stuck (CRM, email or the sweeper itself).
@@ -108,6 +124,28 @@ export class Monitoring extends Construct {
       a.addOkAction(action);
       this.alarms.push(a);
       return a;
+    };
+    /** Fires on the first occurrence in a period: each of these is a caller or a call affected. */
+    const onFirst = (id: string, alarmDescription: string, metric: IMetric, threshold: number): Alarm =>
+      alarm(id, {
+        alarmDescription,
+        metric,
+        threshold,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    /** Counts matching log lines (one metric filter per log group) and alarms on the first; returns the count. */
+    const onLogLines = (
+      id: string,
+      logGroups: ReadonlyArray<ILogGroup>,
+      metricName: string,
+      pattern: IFilterPattern,
+      threshold: number,
+      alarmDescription: string,
+    ): Metric => {
+      const count = this.countLogLines(`${id}Filter`, logGroups, metricName, pattern);
+      onFirst(id, alarmDescription, count, threshold);
+      return count;
     };
     const bridgeMetric = (metricName: string, statistic: string, dimensions: Record<string, string> = {}) =>
       new Metric({
@@ -236,49 +274,80 @@ export class Monitoring extends Construct {
     });
 
     // Signature refusals, counted from the refusal log lines (the code logs these same messages).
-    const webhookRefusals = this.countLogLines(
-      'WebhookSignatureRefusalsFilter',
+    const webhookRefusals = onLogLines(
+      'WebhookSignatureRefusals',
       props.signedWebhookFunctions.map((fn) => fn.logGroup),
       LOG_METRICS.webhookSignatureRefusals,
-      [REFUSAL_LOG_MESSAGES.twilioWebhookSignature, REFUSAL_LOG_MESSAGES.postCallWebhookSignature],
+      messageIs(REFUSAL_LOG_MESSAGES.twilioWebhookSignature, REFUSAL_LOG_MESSAGES.postCallWebhookSignature),
+      ALARM_THRESHOLDS.signatureRefusalsPer5Min,
+      "A Twilio or ElevenLabs webhook was refused for its signature: PUBLIC_URL differs from the URL the caller signed (check the number's webhook URLs), the Twilio auth token or ELEVENLABS_WEBHOOK_SECRET is wrong, or someone probed the API",
     );
-    alarm('WebhookSignatureRefusals', {
-      alarmDescription:
-        "A Twilio or ElevenLabs webhook was refused for its signature: PUBLIC_URL differs from the URL the caller signed (check the number's webhook URLs), the Twilio auth token or ELEVENLABS_WEBHOOK_SECRET is wrong, or someone probed the API",
-      metric: webhookRefusals,
-      threshold: ALARM_THRESHOLDS.signatureRefusalsPer5Min,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-    });
-    const streamRefusals = this.countLogLines(
-      'StreamSignatureRefusalsFilter',
+    const streamRefusals = onLogLines(
+      'StreamSignatureRefusals',
       [props.bridge.logGroup],
       LOG_METRICS.streamSignatureRefusals,
-      [REFUSAL_LOG_MESSAGES.streamSignature],
+      messageIs(REFUSAL_LOG_MESSAGES.streamSignature),
+      ALARM_THRESHOLDS.signatureRefusalsPer5Min,
+      'A media stream was refused for its X-Twilio-Signature: STREAM_URL (bridgeDomainName) differs from the URL in the TwiML, or the Twilio auth token is wrong',
     );
-    alarm('StreamSignatureRefusals', {
-      alarmDescription:
-        'A media stream was refused for its X-Twilio-Signature: STREAM_URL (bridgeDomainName) differs from the URL in the TwiML, or the Twilio auth token is wrong',
-      metric: streamRefusals,
-      threshold: ALARM_THRESHOLDS.signatureRefusalsPer5Min,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-    });
 
+    const functionMetric = (metricName: string, statistic: string, period = Duration.minutes(5)) =>
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { [METRIC_DIMENSIONS.service]: props.functionsServiceName },
+        statistic,
+        period,
+      });
     alarm('OldestUnfinalisedCall', {
       alarmDescription:
-        'A finished call has waited too long for finalisation (CRM row + owner email): Supabase or Resend failing, or the sweeper not running',
-      metric: new Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: FUNCTION_METRICS.oldestUnfinalisedCallAge,
-        dimensionsMap: { [METRIC_DIMENSIONS.service]: props.functionsServiceName },
-        statistic: 'Maximum',
-        period: Duration.minutes(5),
-      }),
+        'A finished call has waited too long for finalisation (CRM row + owner email): Supabase or Resend failing; or no value for 15 min: the sweeper is not running',
+      metric: functionMetric(
+        FUNCTION_METRICS.oldestUnfinalisedCallAge,
+        'Maximum',
+        Duration.minutes(ALARM_THRESHOLDS.oldestUnfinalisedCallPeriodMinutes),
+      ),
       threshold: ALARM_THRESHOLDS.oldestUnfinalisedCallSeconds,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
+      // The sweeper publishes on every run, 0 included: silence is the sweeper itself failing.
+      treatMissingData: TreatMissingData.BREACHING,
     });
+
+    const streamsNeverConnected = functionMetric(FUNCTION_METRICS.streamsNeverConnected, 'Sum');
+    onFirst(
+      'StreamsNeverConnected',
+      "A call Twilio answered with our stream TwiML never reached the bridge: the caller heard the apology. Twilio cannot reach wss://<bridgeDomainName>: the DNS record, the certificate (name, expiry) or the load balancer's security group",
+      streamsNeverConnected,
+      ALARM_THRESHOLDS.streamsNeverConnectedPer5Min,
+    );
+
+    const apiThrottled = onLogLines(
+      'ApiThrottled',
+      [props.apiAccessLogs],
+      LOG_METRICS.apiThrottled,
+      FilterPattern.stringValue('$.status', '=', '429'),
+      ALARM_THRESHOLDS.apiThrottledPer5Min,
+      'The webhook API answered 429 (its throttle): a Twilio webhook refused this way is a caller who heard an error. A flood, or apiThrottle too low for the traffic',
+    );
+
+    const taskProtectionFailures = onLogLines(
+      'TaskProtectionFailures',
+      [props.bridge.logGroup],
+      LOG_METRICS.taskProtectionFailures,
+      messageIs(COUNTED_LOG_MESSAGES.taskProtectionNotSet),
+      ALARM_THRESHOLDS.taskProtectionFailuresPer5Min,
+      'A bridge task holding calls could not switch on its scale-in protection: a scale-in may stop it mid-call (cut after the drain). The ECS agent endpoint or the task role (ecs:UpdateTaskProtection)',
+    );
+
+    const fallbackAnswers = onLogLines(
+      'FallbackAnswers',
+      [props.fallbackFunction.logGroup],
+      LOG_METRICS.fallbackAnswers,
+      messageIs(COUNTED_LOG_MESSAGES.fallbackAnswered),
+      ALARM_THRESHOLDS.fallbackAnswersPer5Min,
+      "Twilio used the number's fallback URL: the inbound webhook failed or timed out, and a caller got the apology instead of the agent (InboundCallErrors, Api5xx, the InboundCall log group)",
+    );
 
     for (const engine of ENGINE_NAMES) {
       alarm(`TurnLatencyP90${engine === 'elevenlabs' ? 'ElevenLabs' : 'OpenAi'}`, {
@@ -299,7 +368,7 @@ export class Monitoring extends Construct {
 
     alarm('ScheduleDeadLetters', {
       alarmDescription:
-        'A daily digest or a scheduled callback failed after its retries (see the dead-letter queue)',
+        'A scheduled invocation failed: the Scheduler could not deliver it, or the function (digest, callback, sweeper) failed through its retries. The queue message says which',
       metric: props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',
@@ -360,6 +429,10 @@ export class Monitoring extends Construct {
           target5xx.with({ label: 'bridge 5xx' }),
           webhookRefusals.with({ label: 'webhook signature refusals' }),
           streamRefusals.with({ label: 'stream signature refusals' }),
+          streamsNeverConnected.with({ label: 'streams never connected' }),
+          apiThrottled.with({ label: 'API 429' }),
+          fallbackAnswers.with({ label: 'fallback answers' }),
+          taskProtectionFailures.with({ label: 'task protection failures' }),
         ],
         ...wide,
       }),
@@ -394,9 +467,8 @@ export class Monitoring extends Construct {
     id: string,
     logGroups: ReadonlyArray<ILogGroup>,
     metricName: string,
-    messages: string[],
+    pattern: IFilterPattern,
   ) {
-    const pattern = FilterPattern.any(...messages.map((m) => FilterPattern.stringValue('$.message', '=', m)));
     logGroups.forEach((logGroup, i) => {
       new MetricFilter(this, `${id}${i}`, {
         logGroup,
@@ -414,4 +486,9 @@ export class Monitoring extends Construct {
       period: Duration.minutes(5),
     });
   }
+}
+
+/** JSON log lines whose `message` is one of these (the code logs the same constants). */
+function messageIs(...messages: string[]): IFilterPattern {
+  return FilterPattern.any(...messages.map((m) => FilterPattern.stringValue('$.message', '=', m)));
 }

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Schedule, ScheduleExpression, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -24,6 +25,8 @@ export const DEFAULT_SWEEP_SECONDS = 300;
 
 /** Retries and event age of the daily digest's schedule: a digest hours late is useless. */
 export const SCHEDULE_RETRY = { retryAttempts: 3, maxEventAgeSeconds: 3600 } as const;
+/** Lambda's own retries of a scheduled function that failed (its asynchronous-invoke maximum). */
+export const ASYNC_RETRY_ATTEMPTS = 2;
 // One-time callback schedules are created at run time by the place-call function
 // (services/adapters/scheduler/callback-scheduler.ts), with the core's 15-minute lateness rule
 // (AT_PAST_TOLERANCE_MS) as their event age: a later firing would be refused anyway.
@@ -46,7 +49,10 @@ export class Schedules extends Construct {
     super(scope, id);
     const [hour = '8', minute = '0'] = props.digestTime.split(':');
 
-    // Failed invocations of either kind of schedule land here, and an alarm watches it.
+    // Failed invocations of every schedule land here, and an alarm watches it: the Scheduler's
+    // dead letters (the invocation could not be delivered) and Lambda's on-failure records (the
+    // function ran and failed through its asynchronous retries: the Scheduler invokes Lambda
+    // asynchronously, so its own retry policy never sees a function error).
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -56,6 +62,17 @@ export class Schedules extends Construct {
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself the dead-letter queue of the EventBridge Scheduler targets.',
     });
+    const onFailure = new SqsDestination(this.deadLetterQueue);
+    // A digest retried is still sent once (its day's marker); a callback retried is placed once
+    // (its idempotency key), and a due callback whose request is still leased throws on purpose so a
+    // retry resolves it. The sweeper is not retried: the next run, minutes later, does the same work.
+    props.digestFunction.configureAsyncInvoke({
+      onFailure,
+      retryAttempts: ASYNC_RETRY_ATTEMPTS,
+      maxEventAge: Duration.seconds(SCHEDULE_RETRY.maxEventAgeSeconds),
+    });
+    props.callbackFunction.configureAsyncInvoke({ onFailure, retryAttempts: ASYNC_RETRY_ATTEMPTS });
+    props.finalisationSweepFunction.configureAsyncInvoke({ onFailure, retryAttempts: 0 });
 
     const digestRole = new Role(this, 'DigestRole', {
       description: 'Assumed by EventBridge Scheduler to run the daily digest',

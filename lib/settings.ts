@@ -1,12 +1,13 @@
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type IStringParameter, StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { parameterNames } from './config.js';
 
 export { SECRET_KEYS, type SecretKey } from '../services/core/secret-keys.js';
 
 /** `/bolt-voice/<stage>/voice-provider`. */
 export function providerParameterName(stage: string): string {
-  return `/bolt-voice/${stage}/voice-provider`;
+  return parameterNames(stage).providerFlag;
 }
 
 export interface SettingsProps {
@@ -43,7 +44,7 @@ export class Settings extends Construct {
     this.businessProfile = StringParameter.fromStringParameterName(
       this,
       'BusinessProfile',
-      `/bolt-voice/${props.stage}/business-profile`,
+      parameterNames(props.stage).businessProfile,
     );
   }
 }

@@ -40,6 +40,8 @@ export class WebhookApi extends Construct {
   public readonly publicUrl: string;
   /** The custom domain, when configured (its regionalDomainName is the DNS target). */
   public readonly domain?: DomainName;
+  /** One JSON line per request (`status` included; no bodies). */
+  public readonly accessLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -49,6 +51,7 @@ export class WebhookApi extends Construct {
     });
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention });
+    this.accessLogs = accessLogs;
     const domain = props.customDomain
       ? new DomainName(this, 'DomainName', {
           domainName: props.customDomain.domainName,

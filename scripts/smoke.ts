@@ -1,16 +1,25 @@
 /**
  * `npm run smoke -- [--stack BoltVoice-dev] [--region eu-west-1]`: after a deploy, checks what can be
  * checked without a phone, one line each, `ok` or `FAIL` with the fix:
- * the stack's outputs, /health through the load balancer, every webhook route refusing an unsigned
- * request, the secret holding every required key, the provider flag readable and valid, and the
- * bridge service's running tasks. Exits 1 when anything failed.
+ * the stack's outputs, /health through the load balancer, every webhook route answering a request
+ * signed as its caller signs (with the keys in the secret) without acting on it, `POST /calls`
+ * refusing an unsigned request, the secret holding every required key, the provider flag readable
+ * and valid, and the bridge service's running tasks. Exits 1 when anything failed.
+ *
+ * A smoke run never pages: the webhooks get signed requests (an unsigned one would be counted by
+ * the WebhookSignatureRefusals alarm), with a form or body that names no call, so the handler checks
+ * the signature, refuses the form (400) and writes nothing; the fallback URL answers its apology
+ * (200), as it does for anything signed. `POST /calls` is refused by API Gateway's IAM check, which
+ * no function logs.
  */
 import { parseArgs } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { routeKey, routeUrl, webhookRoutes } from '../services/core/routes.js';
+import { signElevenLabsWebhook } from '../services/adapters/elevenlabs/webhook-signature.js';
+import { signTwilioWebhook } from '../services/adapters/twilio/webhook-signature.js';
+import { routeKey, routeUrl, type WebhookRoute, webhookRoutes } from '../services/core/routes.js';
 import { missingSecretKeys } from '../services/core/secret-keys.js';
 import { ENGINE_NAMES } from '../services/core/voice-engine.js';
 import { type CheckResult, deploymentDefaults, reportLine, stackOutputs } from './ops/deployment.js';
@@ -19,6 +28,7 @@ import { type CheckResult, deploymentDefaults, reportLine, stackOutputs } from '
 export const REQUIRED_OUTPUTS = [
   'PublicUrl',
   'TwilioVoiceWebhook',
+  'TwilioFallbackUrl',
   'TwilioStatusCallback',
   'ElevenLabsPostCallWebhook',
   'CallsEndpoint',
@@ -76,11 +86,13 @@ export async function runSmoke(deps: SmokeDeps, stackName: string): Promise<Chec
 
   const http = deps.fetch ?? fetch;
   const timeoutMs = deps.timeoutMs ?? 10_000;
+  const secret = await readSecret(deps.secretsManager, outputs.SecretName);
   results.push(await checkHealth(http, outputs, timeoutMs));
   for (const [, route] of webhookRoutes()) {
-    results.push(await checkRefusesUnsigned(http, outputs, route, timeoutMs));
+    const probe = route.auth === 'iam' ? unsignedProbe : signedProbe(route, secret);
+    results.push(await checkRoute(http, outputs, route, probe, timeoutMs));
   }
-  results.push(await checkSecret(deps.secretsManager, outputs.SecretName));
+  results.push(checkSecret(outputs.SecretName, secret));
   results.push(await checkFlag(deps.ssm, outputs.ProviderParameterName));
   results.push(await checkBridgeService(deps.ecs, outputs.BridgeClusterName, outputs.BridgeServiceName));
   return results;
@@ -118,37 +130,131 @@ async function checkHealth(
   }
 }
 
-async function checkRefusesUnsigned(
+/** The secret's keys, or why they could not be read (one read serves the signing and the key check). */
+type SecretRead = { values: Record<string, unknown> } | { error: string };
+
+async function readSecret(client: SecretsManagerClient, secretName: string | undefined): Promise<SecretRead> {
+  if (!secretName) return { error: 'no SecretName output' };
+  try {
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretName }));
+    return { values: JSON.parse(SecretString ?? '{}') as Record<string, unknown> };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+function secretValue(secret: SecretRead, key: string): string | undefined {
+  const value = 'values' in secret ? secret.values[key] : undefined;
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+/** A request signed as the route's caller signs it, naming no call; undefined when a key is missing. */
+function signedRequest(
+  url: string,
+  route: WebhookRoute,
+  secret: SecretRead,
+): { headers: Record<string, string>; body: string } | { missing: string } {
+  if (route.auth === 'elevenlabs-hmac') {
+    const webhookSecret = secretValue(secret, 'ELEVENLABS_WEBHOOK_SECRET');
+    if (!webhookSecret) return { missing: 'ELEVENLABS_WEBHOOK_SECRET' };
+    const body = '{}';
+    return {
+      headers: {
+        'content-type': 'application/json',
+        'elevenlabs-signature': signElevenLabsWebhook(webhookSecret, body, Math.floor(Date.now() / 1000)),
+      },
+      body,
+    };
+  }
+  const accountSid = secretValue(secret, 'TWILIO_ACCOUNT_SID');
+  const authToken = secretValue(secret, 'TWILIO_AUTH_TOKEN');
+  if (!accountSid || !authToken) return { missing: 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN' };
+  // Our account, and no CallSid: a verified request the handlers refuse as malformed (400).
+  const form = { AccountSid: accountSid };
+  return {
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': signTwilioWebhook(authToken, url, form),
+    },
+    body: new URLSearchParams(form).toString(),
+  };
+}
+
+/** How one route is probed: what is sent, and what answer passes. */
+interface RouteProbe {
+  /** The line's name after the route key. */
+  what: string;
+  /** The request to send, or the secret key it would need (then nothing is sent). */
+  request(url: string): { headers: Record<string, string>; body: string } | { missing: string };
+  passes(status: number): boolean;
+  detail(status: number): string;
+  /** The fix for another answer than 404 or 5xx (the same for every probe). */
+  fix(status: number): string;
+}
+
+/** The webhooks: a request signed as their caller signs it, naming no call. */
+function signedProbe(route: WebhookRoute, secret: SecretRead): RouteProbe {
+  return {
+    what: 'accepts a signed request',
+    request: (url) => signedRequest(url, route, secret),
+    // 400: verified, then refused as naming no call (nothing written); 200: the fallback's apology.
+    passes: (status) => status === 400 || status === 200,
+    detail: (status) => `${status} (signature verified, nothing written)`,
+    fix: (status) =>
+      status === 401 || status === 403
+        ? route.auth === 'elevenlabs-hmac'
+          ? 'the function refused our signature: ELEVENLABS_WEBHOOK_SECRET in the secret must be the one the function reads (Lambdas re-read the secret every 5 min)'
+          : 'the function refused our signature: it verifies against PUBLIC_URL (the PublicUrl output) with TWILIO_AUTH_TOKEN from the secret; check that token is the account’s current auth token'
+        : 'unexpected answer for a request naming no call',
+  };
+}
+
+/** `POST /calls`: unsigned, refused by API Gateway's IAM check before any function runs. */
+const unsignedProbe: RouteProbe = {
+  what: 'refuses an unsigned request',
+  request: () => ({ headers: { 'content-type': 'application/json' }, body: '{}' }),
+  passes: (status) => status === 401 || status === 403,
+  detail: (status) => String(status),
+  fix: () => 'an unsigned request was accepted: the route must require IAM (SigV4)',
+};
+
+async function checkRoute(
   http: typeof fetch,
   outputs: Record<string, string>,
-  route: { method: string; path: string; auth: string },
+  route: WebhookRoute,
+  probe: RouteProbe,
   timeoutMs: number,
 ): Promise<CheckResult> {
-  const name = `${routeKey(route)} refuses an unsigned request`;
+  const name = `${routeKey(route)} ${probe.what}`;
   const base = outputs.PublicUrl;
   if (!base) return { name, ok: false, detail: 'no PublicUrl output', fix: 'npx cdk deploy' };
   const url = routeUrl(base, route);
+  const request = probe.request(url);
+  if ('missing' in request) {
+    // Never sent unsigned: the refusal would page the operator.
+    return {
+      name,
+      ok: false,
+      detail: `not sent: the secret has no ${request.missing} to sign with`,
+      fix: 'npm run setup -- --secret-file secret.json (adds the missing keys, keeps the others)',
+    };
+  }
   try {
     const response = await http(url, {
       method: route.method,
-      headers: {
-        'content-type': route.auth === 'iam' ? 'application/json' : 'application/x-www-form-urlencoded',
-      },
-      body: route.auth === 'iam' ? '{}' : 'CallSid=CA00000000000000000000000000000000',
+      ...request,
       signal: AbortSignal.timeout(timeoutMs),
     });
     await response.arrayBuffer();
-    // 401/403: the handler (or API Gateway's IAM check) verified and refused. Anything else is wrong.
-    if (response.status === 401 || response.status === 403) {
-      return { name, ok: true, detail: String(response.status) };
-    }
+    const { status } = response;
+    if (probe.passes(status)) return { name, ok: true, detail: probe.detail(status) };
     const fix =
-      response.status === 404
+      status === 404
         ? 'the route is missing: deploy this version of the stack'
-        : response.status >= 500
+        : status >= 500
           ? 'the function fails before it verifies: read its log group (a missing setting or secret key)'
-          : 'an unsigned request was accepted: the handler must verify the signature';
-    return { name, ok: false, detail: `${url} answered ${response.status}`, fix };
+          : probe.fix(status);
+    return { name, ok: false, detail: `${url} answered ${status}`, fix };
   } catch (error) {
     return {
       name,
@@ -159,23 +265,15 @@ async function checkRefusesUnsigned(
   }
 }
 
-async function checkSecret(
-  client: SecretsManagerClient,
-  secretName: string | undefined,
-): Promise<CheckResult> {
+function checkSecret(secretName: string | undefined, secret: SecretRead): CheckResult {
   const name = `secret ${secretName ?? '(no SecretName output)'} holds every required key`;
   const fix = 'npm run setup -- --secret-file secret.json (adds the missing keys, keeps the others)';
   if (!secretName) return { name, ok: false, detail: 'no SecretName output', fix: 'npx cdk deploy' };
-  try {
-    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretName }));
-    const values = JSON.parse(SecretString ?? '{}') as Record<string, unknown>;
-    const missing = missingSecretKeys(values);
-    return missing.length === 0
-      ? { name, ok: true, detail: `${Object.keys(values).length} keys` }
-      : { name, ok: false, detail: `missing or empty: ${missing.join(', ')}`, fix };
-  } catch (error) {
-    return { name, ok: false, detail: (error as Error).message, fix };
-  }
+  if ('error' in secret) return { name, ok: false, detail: secret.error, fix };
+  const missing = missingSecretKeys(secret.values);
+  return missing.length === 0
+    ? { name, ok: true, detail: `${Object.keys(secret.values).length} keys` }
+    : { name, ok: false, detail: `missing or empty: ${missing.join(', ')}`, fix };
 }
 
 async function checkFlag(client: SSMClient, parameterName: string | undefined): Promise<CheckResult> {

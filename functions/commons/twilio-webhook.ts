@@ -18,7 +18,7 @@ export type TwilioForm = Record<string, string | string[]>;
 export const callSidSchema = z.string().regex(/^CA[0-9a-fA-F]{32}$/);
 
 export interface TwilioVerifyOptions {
-  config: Pick<Config, 'publicUrl' | 'twilio'>;
+  config: Pick<Config, 'publicUrl'> & { twilio: Pick<Config['twilio'], 'accountSid' | 'authToken'> };
   path: string;
   /** Include the request's query string in the signed URL (Twilio signs the URL exactly as given to it). */
   withQuery?: boolean;

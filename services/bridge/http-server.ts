@@ -10,8 +10,9 @@ export function createBridgeHttpServer(bridge: Bridge): Server {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method === BRIDGE_ROUTES.health.method && path === BRIDGE_ROUTES.health.path) {
+      // Only liveness: the call count is in the ActiveCalls metric, not for whoever reaches the ALB.
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ status: 'ok', activeCalls: bridge.activeCalls() }));
+      response.end(JSON.stringify({ status: 'ok' }));
       return;
     }
     response.writeHead(404, { 'content-type': 'text/plain' });

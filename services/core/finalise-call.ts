@@ -54,6 +54,12 @@ export interface FinaliseDeps {
    * streams, wait up to this long for the bridge to end it (default 3000).
    */
   settleMs?: number;
+  /**
+   * Told once per call, by the run that takes it to `done`, when Twilio answered the call with our
+   * stream TwiML and the stream never reached the bridge (`streamNeverConnected`): the Lambdas count
+   * it for the `StreamsNeverConnected` alarm. Absent: not counted (local stack, tests).
+   */
+  onStreamNeverConnected?: (callSid: string) => void;
 }
 
 export type FinaliseOutcome =
@@ -186,7 +192,9 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
           break;
         }
         case 'emailed':
-          await deps.finalisations.advance(callSid, 'emailed', 'done', deps.now());
+          if (await deps.finalisations.advance(callSid, 'emailed', 'done', deps.now())) {
+            await countStreamNeverConnected(deps, state);
+          }
           break;
       }
       // Re-read rather than assume: a concurrent run may have moved the state (then its advance
@@ -210,6 +218,48 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
       log.error('Could not record the failed attempt', { error: recordError as Error });
     }
     return { kind: 'pending', callSid, step: state.step, error: message };
+  }
+}
+
+/**
+ * Twilio answered the call (`completed`) with the stream TwiML of a session we opened, and no stream
+ * ever claimed it: the bridge was out of Twilio's reach (DNS, certificate, security group) and the
+ * caller heard the apology after `<Connect>`. An outbound call that reached a machine got the
+ * voicemail TwiML instead, and no session means the webhook itself failed (the API alarms see that).
+ */
+export function streamNeverConnected(
+  call: Pick<FinalisationInput, 'status' | 'durationSeconds'>,
+  session: Pick<CallRecord['session'], 'streamingAt' | 'endReason'> | undefined,
+): boolean {
+  return (
+    call.status === 'completed' &&
+    // A caller who hangs up within a couple of seconds of the answer leaves before any stream could;
+    // a stream that fails is followed by the apology, which takes longer than that.
+    (call.durationSeconds === undefined || call.durationSeconds >= STREAM_CONNECT_SECONDS) &&
+    session !== undefined &&
+    session.streamingAt === undefined &&
+    session.endReason !== VOICEMAIL_END_REASON
+  );
+}
+
+const VOICEMAIL_END_REASON = 'voicemail';
+/** Longer than Twilio takes to open a stream to a bridge it can reach. */
+const STREAM_CONNECT_SECONDS = 3;
+
+/** Counting must never fail a finalisation that is done: a read error is logged and dropped. */
+async function countStreamNeverConnected(deps: FinaliseDeps, state: FinalisationState): Promise<void> {
+  if (!deps.onStreamNeverConnected) return;
+  try {
+    const record = await deps.sessions.get(state.callSid);
+    if (!streamNeverConnected(state, record?.session)) return;
+    forCall(state.callSid).warn('Call finalised whose media stream never reached the bridge', {
+      status: state.status,
+    });
+    deps.onStreamNeverConnected(state.callSid);
+  } catch (error) {
+    forCall(state.callSid).error('Could not tell whether the stream ever connected', {
+      error: error as Error,
+    });
   }
 }
 

@@ -42,6 +42,12 @@ export const BRIDGE_METRICS = {
 export const FUNCTION_METRICS = {
   /** Seconds, no extra dimension: age of the oldest call not yet finalised (the finalisation sweeper). */
   oldestUnfinalisedCallAge: 'OldestUnfinalisedCallAge',
+  /**
+   * Count, no extra dimension: a call answered with stream TwiML whose stream never reached the
+   * bridge (Twilio could not connect: DNS, certificate, security group). Counted once, when the call
+   * is finalised, by the status callback or the sweeper.
+   */
+  streamsNeverConnected: 'StreamsNeverConnected',
 } as const;
 
 /**
@@ -54,10 +60,22 @@ export const LOG_METRICS = {
   webhookSignatureRefusals: 'WebhookSignatureRefusals',
   /** A media-stream upgrade refused for its X-Twilio-Signature (likely a wrong STREAM_URL or token). */
   streamSignatureRefusals: 'StreamSignatureRefusals',
+  /** A bridge task could not switch its scale-in protection on (a stop would not wait for its calls). */
+  taskProtectionFailures: 'TaskProtectionFailures',
+  /** Twilio used the number's fallback URL: the inbound webhook failed and the caller got the apology. */
+  fallbackAnswers: 'FallbackAnswers',
+  /** The webhook API refused a request with 429 (its throttle), from the API's access log. */
+  apiThrottled: 'ApiThrottled',
 } as const;
 
 export const REFUSAL_LOG_MESSAGES = {
   twilioWebhookSignature: 'Refused a Twilio webhook: missing or invalid signature',
   postCallWebhookSignature: 'Refused a post-call webhook',
   streamSignature: 'Refused a media-stream upgrade with a missing or wrong X-Twilio-Signature',
+} as const;
+
+/** Other log lines the stack counts (same rule: the code logs these constants). */
+export const COUNTED_LOG_MESSAGES = {
+  taskProtectionNotSet: 'Could not switch ECS task scale-in protection on',
+  fallbackAnswered: 'The inbound webhook failed: Twilio used the fallback URL',
 } as const;

@@ -123,6 +123,18 @@ export function outageApology(): string {
   );
 }
 
+/**
+ * Played by the number's fallback URL when the inbound webhook itself failed: no agent, no session.
+ * The callback promise holds because the finalisation sweeper finds the call in Twilio's call list
+ * and the owner's email and digest carry the number.
+ */
+export function fallbackApology(businessName: string): string {
+  return (
+    `Thanks for calling ${businessName}. Sorry, we can't take your call right now. ` +
+    "We have your number and we'll call you back as soon as we can. Goodbye."
+  );
+}
+
 /** Longest caller-originated text that reaches a prompt; a summary is a few sentences. */
 const MAX_QUOTED_CHARS = 600;
 

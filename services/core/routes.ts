@@ -5,7 +5,8 @@
  * test/core/routes.test.ts checks that they agree.
  *
  * Adding a webhook route is one line here (a handler file exporting `handler`); lib gives it a
- * Lambda with the house defaults unless FUNCTION_SETTINGS in lib/lambda-functions.ts says otherwise.
+ * Lambda with the house defaults unless ROUTE_FUNCTION_SETTINGS in lib/lambda-functions.ts says otherwise
+ * (a route's function gets no call-table access unless its row lists the actions it uses).
  */
 
 /**
@@ -32,13 +33,14 @@ export const WEBHOOK_ROUTES = {
   DialResult:    { method: 'POST', path: '/twilio/dial-result',   auth: 'twilio-signature', handler: 'functions/dial-result.ts' },
   PostCall:      { method: 'POST', path: '/elevenlabs/post-call', auth: 'elevenlabs-hmac',  handler: 'functions/post-call.ts' },
   PlaceCall:     { method: 'POST', path: '/calls',                auth: 'iam',              handler: 'functions/place-call.ts' },
+  TwilioFallback: { method: 'POST', path: '/twilio/fallback',     auth: 'twilio-signature', handler: 'functions/twilio-fallback.ts' },
 } as const satisfies Record<string, WebhookRoute>;
 
 export type WebhookRouteId = keyof typeof WEBHOOK_ROUTES;
 
 /** The bridge's own routes, behind the load balancer (and on the local stack's one port). */
 export const BRIDGE_ROUTES = {
-  /** `200 {"status":"ok","activeCalls":N}`: the load balancer's health check, reachable through the listener. */
+  /** `200 {"status":"ok"}`: the load balancer's health check, reachable through the listener (the call count is in metrics only). */
   health: { method: 'GET', path: '/health' },
   /** Twilio Media Streams WebSocket upgrade. */
   mediaStream: { method: 'GET', path: '/media-stream' },

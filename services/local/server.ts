@@ -58,9 +58,9 @@ export function createLocalServer(options: LocalServerOptions): Server {
     if (path === HEALTH_PATH) {
       req.resume();
       if (method !== 'GET') return replyNotAllowed(res, ['GET']);
-      const activeCalls = options.bridge?.activeCalls() ?? 0;
+      // Liveness only: a tunnel exposes this port, and the call count is nobody else's business.
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ status: 'ok', activeCalls }));
+      res.end(JSON.stringify({ status: 'ok' }));
       return;
     }
     if (path === MEDIA_STREAM_PATH && options.bridge) {

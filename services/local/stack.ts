@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { HttpHandler } from '../../functions/commons/http.js';
 import { createInboundCallHandler } from '../../functions/inbound-call.js';
+import { createTwilioFallbackHandler } from '../../functions/twilio-fallback.js';
 import { ensureCallTable } from '../adapters/dynamodb/call-table.js';
 import { createDynamoClients } from '../adapters/dynamodb/clients.js';
 import { recentCallSessions } from '../adapters/dynamodb/recent-calls.js';
@@ -92,6 +93,11 @@ export async function startLocalStack(env: Env, options: LocalStackOptions = {})
     const routes = {
       ...options.extraRoutes?.(context),
       [routeKey(WEBHOOK_ROUTES.InboundCall)]: createInboundCallHandler({ ...context, crm: options.crm }),
+      [routeKey(WEBHOOK_ROUTES.TwilioFallback)]: createTwilioFallbackHandler({
+        publicUrl: config.publicUrl,
+        twilio: config.twilio,
+        businessName: config.business.name,
+      }),
     };
     const server = createLocalServer({ routes, bridge, pages: options.pages?.(context) });
     await new Promise<void>((resolve, reject) => {

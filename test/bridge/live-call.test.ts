@@ -229,13 +229,13 @@ describe('a live call on the bridge', () => {
     expect((await stream.closed).code).toBe(1009);
   });
 
-  it('leaves no live call behind once both sides have closed, and reports it on /health', async () => {
+  it('leaves no live call behind once both sides have closed, and /health stays ok', async () => {
     const calls = await Promise.all([startCall(), startCall(), startCall()]);
     await Promise.all(calls.map(({ stream }) => stream.hangUp()));
     for (let i = 0; i < 50 && bridge.activeCalls() > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(bridge.activeCalls()).toBe(0);
     const health = await fetch(address.replace('ws://', 'http://').replace('/media-stream', '/health'));
-    expect(await health.json()).toEqual({ status: 'ok', activeCalls: 0 });
+    expect(await health.json()).toEqual({ status: 'ok' });
   });
 
   it('drains: refuses new streams (503) and resolves once live calls have ended', async () => {

@@ -468,3 +468,30 @@ describe('finalisation sweeper', () => {
     expect(viaQuery.Count).toBe(1);
   });
 });
+
+describe('finalisation sweeper: streams that never connected', () => {
+  test('counts an answered call whose stream never claimed its session, once, and not a streamed one', async () => {
+    const told: string[] = [];
+    const sweep = () => {
+      const d = deps();
+      return sweepUnfinalisedCalls({
+        ...d,
+        finalise: { ...d.finalise, onStreamNeverConnected: (sid) => told.push(sid) },
+      });
+    };
+    const lost = callSid(41);
+    const streamed = callSid(42);
+    await openCall(lost);
+    await openCall(streamed);
+    await sessions.claimStream(streamed, 'a'.repeat(64), 'MZ42', T0 + 1000);
+    await sessions.markEnded(streamed, 'caller-hung-up', T0 + 20_000);
+    twilioCompleted(lost, 12);
+    twilioCompleted(streamed, 20);
+
+    clock.now = T0 + 30_000 + GRACE_MS;
+    expect((await sweep()).finalised.sort()).toEqual([lost, streamed].sort());
+    clock.now += 10 * 60_000;
+    await sweep();
+    expect(told).toEqual([lost]);
+  });
+});

@@ -1,4 +1,4 @@
-import { finaliseCall, resumeFinalisation } from '../../services/core/finalise-call.js';
+import { finaliseCall, resumeFinalisation, streamNeverConnected } from '../../services/core/finalise-call.js';
 import { ownerCallEmailKey } from '../../services/core/owner-email.js';
 import {
   APPOINTMENT,
@@ -267,5 +267,62 @@ describe('finaliseCall', () => {
     expect(outcome.kind).toBe('finalised');
     expect(h.crm.calls.has(CALL_SID)).toBe(true);
     expect(h.mailer.sendCalls).toBe(0);
+  });
+});
+
+describe('a call whose media stream never reached the bridge (StreamsNeverConnected)', () => {
+  const neverStreamed = () => session({ status: 'created', streamingAt: undefined, endedAt: undefined });
+
+  test('is told once, by the run that finalises it, for an answered call that never streamed', async () => {
+    const h = harness();
+    const told: string[] = [];
+    h.deps.onStreamNeverConnected = (sid) => told.push(sid);
+    h.sessions.put({ session: neverStreamed(), turns: [], toolCalls: [] });
+
+    await finaliseCall(h.deps, FINAL);
+    await finaliseCall(h.deps, FINAL); // Twilio's callback again: already done, not counted again
+    expect(told).toEqual([CALL_SID]);
+  });
+
+  test('is counted once even when the first run failed and a retry finished the call', async () => {
+    const h = harness();
+    const told: string[] = [];
+    h.deps.onStreamNeverConnected = (sid) => told.push(sid);
+    h.sessions.put({ session: neverStreamed(), turns: [], toolCalls: [] });
+    h.mailer.down = true;
+
+    expect((await finaliseCall(h.deps, FINAL)).kind).toBe('pending');
+    expect(told).toEqual([]);
+    h.mailer.down = false;
+    expect(await resumeFinalisation(h.deps, CALL_SID)).toEqual({ kind: 'finalised', callSid: CALL_SID });
+    expect(told).toEqual([CALL_SID]);
+  });
+
+  test.each([
+    ['a call that streamed', () => session(), 'completed'],
+    ['an unanswered call', () => session({ status: 'created', streamingAt: undefined }), 'no-answer'],
+    [
+      'an outbound call that reached a machine (voicemail TwiML, no stream)',
+      () => session({ direction: 'outbound', streamingAt: undefined, endReason: 'voicemail' }),
+      'completed',
+    ],
+  ] as const)('is not told for %s', async (_name, make, status) => {
+    const h = harness();
+    const told: string[] = [];
+    h.deps.onStreamNeverConnected = (sid) => told.push(sid);
+    h.sessions.put({ session: make(), turns: [], toolCalls: [] });
+    await finaliseCall(h.deps, { ...FINAL, status });
+    expect(told).toEqual([]);
+  });
+
+  test('nor for a call with no session (the inbound webhook failed: the API alarms see that)', async () => {
+    expect(streamNeverConnected({ status: 'completed' }, undefined)).toBe(false);
+    expect(streamNeverConnected({ status: 'completed' }, { streamingAt: undefined })).toBe(true);
+  });
+
+  test('nor for a caller who hung up within 3 s of the answer, before any stream could connect', () => {
+    const lost = { streamingAt: undefined };
+    expect(streamNeverConnected({ status: 'completed', durationSeconds: 2 }, lost)).toBe(false);
+    expect(streamNeverConnected({ status: 'completed', durationSeconds: 3 }, lost)).toBe(true);
   });
 });

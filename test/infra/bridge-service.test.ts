@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { MAX_CALL_SECONDS } from '../../lib/bridge-service.js';
 import { logicalId, resourcesOfType, template } from './fixture.js';
 
 function attributes(props: Record<string, unknown>, key: string): Record<string, string> {
@@ -18,7 +19,7 @@ describe('bridge load balancer', () => {
       'access_logs.s3.enabled': 'true',
     });
     template().hasResource('AWS::S3::Bucket', {
-      DeletionPolicy: 'RetainExceptOnCreate',
+      DeletionPolicy: 'Retain',
       Properties: Match.objectLike({
         PublicAccessBlockConfiguration: {
           BlockPublicAcls: true,
@@ -52,7 +53,7 @@ describe('bridge load balancer', () => {
     expect(resourcesOfType('AWS::ElasticLoadBalancingV2::Listener')).toHaveLength(1);
   });
 
-  it('drains targets for 120 s and checks /health', () => {
+  it('drains a stopping task for longer than the longest call (MAX_CALL_SECONDS + 60 s), and checks /health', () => {
     const [[, group]] = resourcesOfType('AWS::ElasticLoadBalancingV2::TargetGroup') as [
       [string, Record<string, unknown>],
     ];
@@ -64,8 +65,9 @@ describe('bridge load balancer', () => {
       Matcher: { HttpCode: '200' },
     });
     expect(attributes(group, 'TargetGroupAttributes')).toMatchObject({
-      'deregistration_delay.timeout_seconds': '120',
+      'deregistration_delay.timeout_seconds': String(MAX_CALL_SECONDS + 60),
     });
+    expect(MAX_CALL_SECONDS + 60).toBe(960);
   });
 
   it('points the bridge domain at the load balancer in the hosted zone', () => {
@@ -95,6 +97,8 @@ describe('bridge task', () => {
   it('gets 120 s between SIGTERM and SIGKILL, listens on 8080, and starts no health-check process', () => {
     expect(container()).toMatchObject({
       StopTimeout: 120,
+      // The call limit the drain is sized from, set explicitly so the two cannot drift apart.
+      Environment: expect.arrayContaining([{ Name: 'MAX_CALL_SECONDS', Value: String(MAX_CALL_SECONDS) }]),
       PortMappings: [{ ContainerPort: 8080, Protocol: 'tcp' }],
       ReadonlyRootFilesystem: true,
     });

@@ -9,12 +9,19 @@ import {
   template,
 } from './fixture.js';
 
-const WRITE_ACTIONS = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-];
+/** What no function needs: whole-table reads and batch or unconditioned deletes. */
+const NEVER_GRANTED = ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem', 'dynamodb:*'];
+
+function functionProperties(id: string): Record<string, unknown> {
+  const [[, fn]] = resourcesOfType('AWS::Lambda::Function').filter(([lid]) =>
+    lid.startsWith(`Functions${id}`),
+  ) as [[string, Record<string, unknown>]];
+  return fn;
+}
+
+function functionEnvironment(id: string): Record<string, unknown> {
+  return (functionProperties(id).Environment as { Variables: Record<string, unknown> }).Variables;
+}
 
 function roleOfFunction(id: string): string {
   const [[, fn]] = resourcesOfType('AWS::Lambda::Function').filter(([lid]) =>
@@ -41,12 +48,34 @@ describe('function roles: grants scoped to the resources, each with its env var'
     ).toBeUndefined();
 
     const dynamo = byService('dynamodb:');
-    expect(dynamo.length).toBeGreaterThan(0);
-    // The table and its own indexes (the sweeper's sparse index), nothing else.
-    for (const s of dynamo)
-      expect(s.Resource).toEqual([table(), { 'Fn::Join': ['', [table(), '/index/*']] }]);
-    const writes = dynamo.flatMap(actionsOf).filter((a) => WRITE_ACTIONS.includes(a));
-    expect(writes.length > 0).toBe(spec.table === 'readWrite');
+    const env = functionEnvironment(id);
+    if (!spec.table) {
+      // The fallback URL: nothing of the call table, not even its name.
+      expect(dynamo).toEqual([]);
+      expect(env.CALL_TABLE_NAME).toBeUndefined();
+    } else {
+      expect(env.CALL_TABLE_NAME).toEqual({ Ref: logicalId('AWS::DynamoDB::GlobalTable', 'CallTable') });
+      const [items, ...deletes] = dynamo;
+      // Exactly the actions its row lists, on the table and its own indexes (the sweeper's sparse index).
+      expect(items?.Resource).toEqual([table(), { 'Fn::Join': ['', [table(), '/index/*']] }]);
+      expect(actionsOf(items ?? {}).sort()).toEqual(spec.table.actions.map((a) => `dynamodb:${a}`).sort());
+      // DeleteItem only on the finalisation retry list's partition, and only where the row says so.
+      expect(deletes).toEqual(
+        spec.table.deletesPendingMarkers
+          ? [
+              {
+                Effect: 'Allow',
+                Action: 'dynamodb:DeleteItem',
+                Resource: table(),
+                Condition: {
+                  'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['FINALISATION#PENDING'] },
+                },
+              },
+            ]
+          : [],
+      );
+    }
+    for (const action of dynamo.flatMap(actionsOf)) expect(NEVER_GRANTED).not.toContain(action);
 
     const secretGrants = byService('secretsmanager:');
     expect(secretGrants).toHaveLength(1);
@@ -183,5 +212,16 @@ describe('bridge task role', () => {
       ).ContainerDefinitions[0]?.Environment ?? []
     ).find((e) => e.Name === 'BUSINESS_PROFILE_PARAMETER');
     expect(env?.Value).toBe('/bolt-voice/test/business-profile');
+  });
+});
+
+describe('the internet-facing webhook functions', () => {
+  it('may only get, query, put and update items (DeleteItem only where they finalise); the fallback nothing', () => {
+    const byId = Object.fromEntries(FUNCTION_TABLE.map((s) => [s.id, s.table]));
+    expect(byId.InboundCall?.actions).toEqual(['PutItem', 'UpdateItem']);
+    expect(byId.DialResult?.actions).toEqual(['UpdateItem']);
+    expect(byId.TwilioFallback).toBeUndefined();
+    const deleting = FUNCTION_TABLE.filter((s) => s.table?.deletesPendingMarkers).map((s) => s.id);
+    expect(deleting.sort()).toEqual(['CallStatus', 'DailyDigest', 'FinalisationSweep']);
   });
 });

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { FUNCTION_TABLE } from '../../lib/lambda-functions.js';
-import { REFUSAL_LOG_MESSAGES } from '../../services/core/metric-names.js';
-import { logicalId, resourcesOfType, template } from './fixture.js';
+import { COUNTED_LOG_MESSAGES, REFUSAL_LOG_MESSAGES } from '../../services/core/metric-names.js';
+import { actionsOf, logicalId, resourcesOfType, statementsOfRole, template } from './fixture.js';
 
 describe('daily digest schedule', () => {
   it('runs at the configured local time in the business time zone, with retries and a dead-letter queue', () => {
@@ -37,6 +37,36 @@ describe('daily digest schedule', () => {
 
   it('has a group for the one-time callback schedules', () => {
     template().resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+  });
+});
+
+describe('function errors of scheduled work', () => {
+  // The Scheduler invokes Lambda asynchronously: its retry policy and dead-letter queue cover the
+  // delivery only. A function that runs and fails needs Lambda's own on-failure destination.
+  it.each([
+    ['DailyDigest', 2],
+    ['PlaceCall', 2],
+    ['FinalisationSweep', 0],
+  ])('%s sends a failed invocation to the dead-letter queue after %i retries', (id, retries) => {
+    const fn = logicalId('AWS::Lambda::Function', `Functions${id}`);
+    const queueArn = { 'Fn::GetAtt': [logicalId('AWS::SQS::Queue', 'SchedulesDeadLetterQueue'), 'Arn'] };
+    const configs = resourcesOfType('AWS::Lambda::EventInvokeConfig').filter(
+      ([, c]) => JSON.stringify(c.FunctionName) === JSON.stringify({ Ref: fn }),
+    );
+    expect(configs).toHaveLength(1);
+    expect(configs[0]?.[1]).toMatchObject({
+      MaximumRetryAttempts: retries,
+      DestinationConfig: { OnFailure: { Destination: queueArn } },
+    });
+    // And the function's role may send there (the destination is delivered with its role).
+    const [, props = {}] = resourcesOfType('AWS::Lambda::Function').find(([lid]) => lid === fn) ?? [];
+    const role = (props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const send = statementsOfRole(role).filter((st) => actionsOf(st).includes('sqs:SendMessage'));
+    expect(send.map((st) => st.Resource)).toEqual([queueArn]);
+  });
+
+  it('only those: the webhook functions answer their caller synchronously', () => {
+    expect(resourcesOfType('AWS::Lambda::EventInvokeConfig')).toHaveLength(3);
   });
 });
 
@@ -98,9 +128,12 @@ describe('alarms', () => {
     for (const [id, a] of alarms()) {
       expect(a.AlarmActions).toEqual([topic()]);
       expect(a.OKActions).toEqual([topic()]);
-      // Only "no healthy bridge task" treats silence as trouble: no targets report no data.
+      // Silence is trouble only where the metric always reports: no targets report no data, and
+      // the sweeper publishes the age (0 included) on every run.
       expect(a.TreatMissingData).toBe(
-        id.startsWith('MonitoringBridgeNoHealthyTargets') ? 'breaching' : 'notBreaching',
+        ['MonitoringBridgeNoHealthyTargets', 'MonitoringOldestUnfinalisedCall'].some((p) => id.startsWith(p))
+          ? 'breaching'
+          : 'notBreaching',
       );
     }
     template().hasResourceProperties('AWS::SNS::Subscription', {
@@ -220,7 +253,7 @@ describe('alarms an operator needs after a first deploy', () => {
     const webhook = byMetric('WebhookSignatureRefusals');
     // Every route whose caller signs: the Twilio/ElevenLabs webhooks (not the IAM POST /calls).
     expect(webhook.map(([, f]) => JSON.stringify(f.LogGroupName)).sort()).toEqual(
-      ['InboundCall', 'OutboundTwiml', 'CallStatus', 'DialResult', 'PostCall']
+      ['InboundCall', 'OutboundTwiml', 'CallStatus', 'DialResult', 'PostCall', 'TwilioFallback']
         .map((id) => JSON.stringify({ Ref: logicalId('AWS::Logs::LogGroup', `Functions${id}Logs`) }))
         .sort(),
     );
@@ -236,14 +269,74 @@ describe('alarms an operator needs after a first deploy', () => {
     }
   });
 
-  it('fire when a finished call stays unfinalised for 30 minutes (the sweeper metric)', () => {
+  it('fire when a finished call stays unfinalised for 30 minutes, or the sweeper publishes nothing for 15', () => {
     expect(alarm('OldestUnfinalisedCall')).toMatchObject({
       Namespace: 'BoltVoice',
       MetricName: 'OldestUnfinalisedCallAge',
       Dimensions: [{ Name: 'service', Value: 'bolt-voice-test' }],
       Statistic: 'Maximum',
+      Period: 900,
+      EvaluationPeriods: 1,
       Threshold: 1800,
+      TreatMissingData: 'breaching',
     });
+  });
+
+  it('fire on the first call whose stream never reached the bridge (counted by finalisation)', () => {
+    expect(alarm('StreamsNeverConnected')).toMatchObject({
+      Namespace: 'BoltVoice',
+      MetricName: 'StreamsNeverConnected',
+      Dimensions: [{ Name: 'service', Value: 'bolt-voice-test' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  const filtersOf = (metricName: string) =>
+    resourcesOfType('AWS::Logs::MetricFilter').filter(([, f]) =>
+      (f.MetricTransformations as Array<{ MetricName: string }>).some((t) => t.MetricName === metricName),
+    );
+
+  it('fire on the first 429 of the webhook API, counted from its access log', () => {
+    const [[, filter], ...others] = filtersOf('ApiThrottled') as [[string, Record<string, unknown>]];
+    expect(others).toEqual([]);
+    expect(filter.LogGroupName).toEqual({ Ref: logicalId('AWS::Logs::LogGroup', 'WebhookApiAccessLogs') });
+    expect(filter.FilterPattern).toBe('{ $.status = "429" }');
+    // The access log writes the status the filter reads.
+    const [[, stage]] = resourcesOfType('AWS::ApiGatewayV2::Stage') as [[string, Record<string, unknown>]];
+    const format = JSON.parse((stage.AccessLogSettings as { Format: string }).Format) as Record<
+      string,
+      string
+    >;
+    expect(format.status).toBe('$context.status');
+    expect(alarm('ApiThrottled')).toMatchObject({
+      Namespace: 'BoltVoice',
+      MetricName: 'ApiThrottled',
+      Threshold: 1,
+    });
+  });
+
+  it('fire when a bridge task cannot switch its scale-in protection on', () => {
+    const [[, filter]] = filtersOf('TaskProtectionFailures') as [[string, Record<string, unknown>]];
+    expect(filter.LogGroupName).toEqual({ Ref: logicalId('AWS::Logs::LogGroup', 'BridgeLogs') });
+    expect(filter.FilterPattern).toBe(`{ $.message = "${COUNTED_LOG_MESSAGES.taskProtectionNotSet}" }`);
+    expect(alarm('TaskProtectionFailures')).toMatchObject({
+      Namespace: 'BoltVoice',
+      MetricName: 'TaskProtectionFailures',
+      Threshold: 1,
+    });
+  });
+
+  it('fire when Twilio used the fallback URL (the inbound webhook failed)', () => {
+    const [[, filter]] = filtersOf('FallbackAnswers') as [[string, Record<string, unknown>]];
+    expect(filter.LogGroupName).toEqual({
+      Ref: logicalId('AWS::Logs::LogGroup', 'FunctionsTwilioFallbackLogs'),
+    });
+    expect(filter.FilterPattern).toBe(`{ $.message = "${COUNTED_LOG_MESSAGES.fallbackAnswered}" }`);
+    expect(alarm('FallbackAnswers')).toMatchObject({ MetricName: 'FallbackAnswers', Threshold: 1 });
   });
 
   it.each([

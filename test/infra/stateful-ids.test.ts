@@ -24,7 +24,7 @@ describe('stateful resources', () => {
     for (const [id, type] of Object.entries(STATEFUL)) expect(resources()[id]?.Type).toBe(type);
   });
 
-  it('are all listed above, and kept on delete or replacement but not after a failed first create', () => {
+  it('are all listed above, and kept on delete or replacement', () => {
     const stateful = Object.entries(resources()).filter(([, r]) =>
       [
         'AWS::DynamoDB::GlobalTable',
@@ -35,9 +35,29 @@ describe('stateful resources', () => {
     );
     expect(stateful.map(([id]) => id).sort()).toEqual(Object.keys(STATEFUL).sort());
     for (const [, r] of stateful) {
-      expect(r.DeletionPolicy).toBe('RetainExceptOnCreate');
+      expect(['Retain', 'RetainExceptOnCreate']).toContain(r.DeletionPolicy);
       expect(r.UpdateReplacePolicy).toBe('Retain');
     }
+  });
+});
+
+describe('a failed first create rolls back to ROLLBACK_COMPLETE, never ROLLBACK_FAILED', () => {
+  it('never deletes a bucket in a rollback: the load balancer writes into its log bucket at once', () => {
+    const buckets = Object.entries(resources()).filter(([, r]) => r.Type === 'AWS::S3::Bucket');
+    expect(buckets.length).toBeGreaterThan(0);
+    for (const [, r] of buckets) {
+      // RetainExceptOnCreate would delete it on a failed create, and a non-empty bucket cannot be deleted.
+      expect(r.DeletionPolicy).toBe('Retain');
+      // Generated name: the retry creates a new bucket instead of colliding with the one left behind.
+      expect(r.Properties?.BucketName).toBeUndefined();
+    }
+  });
+
+  it('deletes on a failed create only what CloudFormation can delete with content in it (the table)', () => {
+    const deletedOnFailedCreate = Object.values(resources()).filter(
+      (r) => r.DeletionPolicy === 'RetainExceptOnCreate',
+    );
+    expect(deletedOnFailedCreate.map((r) => r.Type)).toEqual(['AWS::DynamoDB::GlobalTable']);
   });
 });
 

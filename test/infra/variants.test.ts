@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { REQUIRED_OUTPUTS } from '../../scripts/smoke.js';
 import { RAW_CONFIG, synthStack, testConfig } from './fixture.js';
 
 describe('configuration variants', () => {
@@ -24,6 +25,9 @@ describe('configuration variants', () => {
     const domainId = Object.keys(t.findResources('AWS::ApiGatewayV2::DomainName'))[0] as string;
     t.hasOutput('ApiDomainTarget', { Value: { 'Fn::GetAtt': [domainId, 'RegionalDomainName'] } });
     t.hasOutput('CallsEndpoint', { Value: 'https://hooks.bolt-plumbing.example/calls' });
+    t.hasOutput('TwilioFallbackUrl', { Value: 'https://hooks.bolt-plumbing.example/twilio/fallback' });
+    // Every output the smoke test and the deploy guide read is there.
+    for (const key of REQUIRED_OUTPUTS) expect(Object.keys(t.findOutputs(key))).toEqual([key]);
   });
 
   it('without a hosted zone, creates no DNS records (the operator points the names at the outputs)', () => {

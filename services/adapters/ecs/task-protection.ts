@@ -1,4 +1,5 @@
 import { logger } from '../../core/logging.js';
+import { COUNTED_LOG_MESSAGES } from '../../core/metric-names.js';
 
 /** How long one protection request lasts; renewed well before it runs out while calls are live. */
 export const PROTECTION_MINUTES = 60;
@@ -83,10 +84,13 @@ export class TaskProtection {
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       this.protectedNow = enabled;
     } catch (error) {
-      logger.error('Could not change ECS task scale-in protection', {
-        enabled,
-        error: (error as Error).message,
-      });
+      // Switching it on is what keeps a stop from cutting calls: counted (TaskProtectionFailures).
+      logger.error(
+        enabled
+          ? COUNTED_LOG_MESSAGES.taskProtectionNotSet
+          : 'Could not switch ECS task scale-in protection off',
+        { enabled, error: (error as Error).message },
+      );
     }
   }
 }

@@ -1,6 +1,6 @@
 // Deep import, like webhook-signature.ts: the TwiML builder alone, without the REST client.
 import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
-import { outageApology } from '../../core/persona.js';
+import { fallbackApology, outageApology } from '../../core/persona.js';
 
 export interface ConnectStreamOptions {
   /** The `wss://` URL of the bridge; Twilio strips query strings, so data goes in `parameters`. */
@@ -30,4 +30,12 @@ export function connectStreamTwiml(options: ConnectStreamOptions): string {
 /** A response that does nothing further on the call: Twilio hangs up when it runs out of TwiML. */
 export function emptyTwiml(): string {
   return new VoiceResponse().toString();
+}
+
+/** The number's fallback: an apology with a callback promise, then hang up. */
+export function fallbackTwiml(businessName: string): string {
+  const response = new VoiceResponse();
+  response.say(fallbackApology(businessName));
+  response.hangup();
+  return response.toString();
 }

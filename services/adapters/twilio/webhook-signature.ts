@@ -1,6 +1,6 @@
 // Deep import: the `twilio` root pulls the whole REST client into every Lambda bundle (3.7 MB
 // against 80 KB; docs/toolchain.md §9).
-import { validateRequest } from 'twilio/lib/webhooks/webhooks';
+import { getExpectedTwilioSignature, validateRequest } from 'twilio/lib/webhooks/webhooks';
 
 /** Form parameters as Twilio posted them; a name sent twice keeps all its values. */
 export type WebhookParams = Record<string, string | string[]>;
@@ -22,6 +22,11 @@ export interface WebhookSignatureCheck {
 export function isValidTwilioWebhook(check: WebhookSignatureCheck): boolean {
   if (!check.signature) return false;
   return validateRequest(check.authToken, check.signature, check.url, check.params);
+}
+
+/** The `X-Twilio-Signature` Twilio would send for this form posted to `url` (operator scripts, simulators). */
+export function signTwilioWebhook(authToken: string, url: string, params: WebhookParams): string {
+  return getExpectedTwilioSignature(authToken, url, params);
 }
 
 export interface StreamSignatureCheck {

@@ -1,4 +1,6 @@
 import { TaskProtection } from '../../../services/adapters/ecs/task-protection.js';
+import { logger } from '../../../services/core/logging.js';
+import { COUNTED_LOG_MESSAGES } from '../../../services/core/metric-names.js';
 import { startRecordingServer } from '../../support/recording-server.js';
 
 /** A stand-in for the ECS agent's task protection endpoint: records each PUT body. */
@@ -74,5 +76,33 @@ describe('TaskProtection', () => {
     const outside = new TaskProtection({ agentUri: undefined });
     await expect(outside.update(1)).resolves.toBeUndefined();
     outside.stop();
+  });
+});
+
+describe('TaskProtection failures', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test('a refused switch-on logs the counted line (TaskProtectionFailures), a refused switch-off another', async () => {
+    const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const protection = new TaskProtection({
+      agentUri: 'http://agent.invalid',
+      fetchImpl: async () => new Response('no', { status: 500 }),
+    });
+    await protection.update(1);
+    expect(error.mock.calls.map(([message]) => message)).toEqual([COUNTED_LOG_MESSAGES.taskProtectionNotSet]);
+    error.mockClear();
+    // Not protected, so switching off has nothing to do; force the state to test the off path.
+    const on = new TaskProtection({
+      agentUri: 'http://agent.invalid',
+      fetchImpl: async (_url, init) =>
+        new Response('', { status: String(init?.body).includes('"ProtectionEnabled":true') ? 200 : 500 }),
+    });
+    await on.update(1);
+    await on.update(0);
+    expect(error.mock.calls.map(([message]) => message)).toEqual([
+      'Could not switch ECS task scale-in protection off',
+    ]);
+    protection.stop();
+    on.stop();
   });
 });
