@@ -77,6 +77,8 @@ export const ALARM_THRESHOLDS = {
   apiThrottledPer5Min: 1,
   taskProtectionFailuresPer5Min: 1,
   fallbackAnswersPer5Min: 1,
+  sessionWritesSetAsidePer5Min: 1,
+  bridgeUnhandledRejectionsPer5Min: 1,
   /**
    * The sweeper publishes the age on every run (every 5 min); a 15-minute window with no value at
    * all means three runs in a row did not finish, which the alarm treats as breaching.
@@ -349,6 +351,23 @@ export class Monitoring extends Construct {
       "Twilio used the number's fallback URL: the inbound webhook failed or timed out, and a caller got the apology instead of the agent (InboundCallErrors, Api5xx, the InboundCall log group)",
     );
 
+    const sessionWritesSetAside = onLogLines(
+      'SessionWritesSetAside',
+      [props.bridge.logGroup],
+      LOG_METRICS.sessionWritesSetAside,
+      messageIs(COUNTED_LOG_MESSAGES.sessionWriteSetAside),
+      ALARM_THRESHOLDS.sessionWritesSetAsidePer5Min,
+      'The bridge set aside a call-session write DynamoDB refused for good (an item too large or malformed): that turn or record is missing from the call; the bridge log names the call',
+    );
+    const unhandledRejections = onLogLines(
+      'BridgeUnhandledRejections',
+      [props.bridge.logGroup],
+      LOG_METRICS.bridgeUnhandledRejections,
+      messageIs(COUNTED_LOG_MESSAGES.unhandledRejection),
+      ALARM_THRESHOLDS.bridgeUnhandledRejectionsPer5Min,
+      'A promise rejection nobody handled in the bridge: logged and survived, but a bug; the bridge log has the stack',
+    );
+
     for (const engine of ENGINE_NAMES) {
       alarm(`TurnLatencyP90${engine === 'elevenlabs' ? 'ElevenLabs' : 'OpenAi'}`, {
         alarmDescription: `Callers wait more than a second for ${engine}'s answers (p90 of turn latency over 15 min)`,
@@ -433,6 +452,8 @@ export class Monitoring extends Construct {
           apiThrottled.with({ label: 'API 429' }),
           fallbackAnswers.with({ label: 'fallback answers' }),
           taskProtectionFailures.with({ label: 'task protection failures' }),
+          sessionWritesSetAside.with({ label: 'session writes set aside' }),
+          unhandledRejections.with({ label: 'bridge unhandled rejections' }),
         ],
         ...wide,
       }),

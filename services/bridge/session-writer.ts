@@ -7,6 +7,7 @@ import {
   type Turn,
 } from '../core/call-session.js';
 import { forCall } from '../core/logging.js';
+import { COUNTED_LOG_MESSAGES } from '../core/metric-names.js';
 
 const ATTEMPTS = 5;
 const FIRST_BACKOFF_MS = 100;
@@ -16,8 +17,7 @@ const BACKLOG_MAX_RETRY_MS = 15_000;
 /** When the call is over, `flush` waits this long for kept writes before it lets the call go. */
 const FLUSH_BACKLOG_LIMIT_MS = 90_000;
 /** The log line of a write the store refused for good (a metric filter can count it). */
-export const WRITE_SET_ASIDE_MESSAGE =
-  'A call session write was refused for good: set aside, later writes go on';
+export const WRITE_SET_ASIDE_MESSAGE = COUNTED_LOG_MESSAGES.sessionWriteSetAside;
 
 export interface SessionWriterOptions {
   /** Milliseconds; tests shorten them. */

@@ -7,6 +7,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import { logger } from '../core/logging.js';
+import { COUNTED_LOG_MESSAGES } from '../core/metric-names.js';
 import type { Bridge } from './server.js';
 
 export interface ShutdownTimeline {
@@ -25,7 +26,7 @@ export const SHUTDOWN_TIMELINE: ShutdownTimeline = {
 };
 
 /** The log line of a rejection nobody handled (a metric filter can count it). */
-export const UNHANDLED_REJECTION_MESSAGE = 'A promise rejection nobody handled: logged, the calls go on';
+export const UNHANDLED_REJECTION_MESSAGE = COUNTED_LOG_MESSAGES.unhandledRejection;
 
 export interface ProcessHandlerDeps {
   bridge: Pick<Bridge, 'shutdown' | 'activeCalls'>;

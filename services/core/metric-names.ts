@@ -66,6 +66,10 @@ export const LOG_METRICS = {
   fallbackAnswers: 'FallbackAnswers',
   /** The webhook API refused a request with 429 (its throttle), from the API's access log. */
   apiThrottled: 'ApiThrottled',
+  /** The bridge set aside a call-session write DynamoDB refused for good (that record is lost). */
+  sessionWritesSetAside: 'SessionWritesSetAside',
+  /** A promise rejection nobody handled in the bridge (logged, not fatal: a bug to find). */
+  bridgeUnhandledRejections: 'BridgeUnhandledRejections',
 } as const;
 
 export const REFUSAL_LOG_MESSAGES = {
@@ -78,4 +82,6 @@ export const REFUSAL_LOG_MESSAGES = {
 export const COUNTED_LOG_MESSAGES = {
   taskProtectionNotSet: 'Could not switch ECS task scale-in protection on',
   fallbackAnswered: 'The inbound webhook failed: Twilio used the fallback URL',
+  sessionWriteSetAside: 'A call session write was refused for good: set aside, later writes go on',
+  unhandledRejection: 'A promise rejection nobody handled: logged, the calls go on',
 } as const;

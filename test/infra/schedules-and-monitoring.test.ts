@@ -330,6 +330,16 @@ describe('alarms an operator needs after a first deploy', () => {
     });
   });
 
+  it.each([
+    ['SessionWritesSetAside', COUNTED_LOG_MESSAGES.sessionWriteSetAside],
+    ['BridgeUnhandledRejections', COUNTED_LOG_MESSAGES.unhandledRejection],
+  ])('fire on the bridge log line %s counts', (name, message) => {
+    const [[, filter]] = filtersOf(name) as [[string, Record<string, unknown>]];
+    expect(filter.LogGroupName).toEqual({ Ref: logicalId('AWS::Logs::LogGroup', 'BridgeLogs') });
+    expect(filter.FilterPattern).toBe(`{ $.message = "${message}" }`);
+    expect(alarm(name)).toMatchObject({ Namespace: 'BoltVoice', MetricName: name, Threshold: 1 });
+  });
+
   it('fire when Twilio used the fallback URL (the inbound webhook failed)', () => {
     const [[, filter]] = filtersOf('FallbackAnswers') as [[string, Record<string, unknown>]];
     expect(filter.LogGroupName).toEqual({
