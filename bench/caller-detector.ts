@@ -40,7 +40,7 @@ function run(variant: Variant, frames: string[]): number {
   const noop = () => {};
   const turns = new TurnTaking(
     { ...TURN_TAKING_DEFAULTS, decides: variant === 'decide' },
-    { pause: noop, resume: noop, interrupt: noop, respond: noop, reprompt: noop },
+    { pause: noop, hold: noop, resume: noop, interrupt: noop, respond: noop, reprompt: noop },
     { turnLatency: noop, bargeIn: noop, falseInterruption: noop, turnSwallowed: noop, event: noop },
     () => variant === 'decide',
   );

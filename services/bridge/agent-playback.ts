@@ -92,7 +92,13 @@ export class AgentPlayback {
     this.queued = [];
   }
 
-  /** Plays what the pause held, from the chunk that was playing. */
+  /** Keeps the reply's audio as it arrives, nothing of it played yet (no `clear`: nothing is queued). */
+  hold(): void {
+    if (!this.tracked) return;
+    this.paused = true;
+  }
+
+  /** Plays what a pause or a hold kept, from the chunk that was playing. */
   resume(mediaMs: number): void {
     if (!this.paused) return;
     this.paused = false;

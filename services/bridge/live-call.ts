@@ -211,7 +211,9 @@ export class LiveCall {
       interruption: () => {
         if (live()) this.serving?.engineInterrupted();
       },
-      callerSpeechStarted: () => {},
+      callerSpeechStarted: () => {
+        if (live()) this.serving?.turns.engineSpeechStarted(this.deps.now());
+      },
       callerTurnEnded: () => {
         if (live()) this.serving?.turns.engineTurnEnded(this.deps.now());
       },
@@ -294,6 +296,9 @@ export class LiveCall {
       mediaMs: () => this.latestMediaMs,
       now: this.deps.now,
       busy: () => this.tools?.running === true,
+      later: (fn, ms) => {
+        this.timers.set(fn, ms);
+      },
       interruptAfterMs: this.deps.bargeInMinMs,
       observer: {
         turnLatency: (ms) => {

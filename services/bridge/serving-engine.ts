@@ -22,6 +22,8 @@ export interface ServingEngineContext {
   now(): number;
   /** A tool runs: silence is expected, no re-prompt. */
   busy(): boolean;
+  /** Runs `fn` after `ms` unless the call has ended (the call's timers). */
+  later(fn: () => void, ms: number): void;
   /** Caller speech over the agent this long interrupts it (BARGE_IN_MIN_MS). */
   interruptAfterMs: number;
   observer: TurnObserver;
@@ -54,6 +56,10 @@ export class ServingEngine {
       },
       {
         pause: () => this.playback.pause(),
+        hold: (releaseInMs) => {
+          this.playback.hold();
+          context.later(() => this.turns.tick(context.now()), releaseInMs + 20);
+        },
         resume: () => this.playback.resume(context.mediaMs()),
         interrupt: () => this.interrupt(),
         respond: () => {

@@ -9,8 +9,8 @@ import { ULAW_BYTES_PER_MS } from '../../core/audio.js';
  * - `SNR_DB` above the noise floor: the minimum of the (lightly smoothed) frame level over the last
  *   ~1.6 s. Speech always dips between syllables within that window, steady noise does not, so
  *   the minimum follows the line's noise and rises with a continuous background (a TV left on).
- * - no more than `BELOW_CALLER_DB` under the caller's own active level, learnt from the frames the
- *   caller speaks while the agent is silent (their own turns). Background speech well below the
+ * - over the agent, no more than `BELOW_CALLER_DB` under the caller's own active level, learnt from
+ *   the frames the caller speaks while the agent is silent (their own turns, heard at any level). Background speech well below the
  *   caller's voice (a TV across the room) does not count, however far above the noise it is.
  * - above `ABSOLUTE_FLOOR_DB`, below which no phone caller speaks.
  * A short hangover bridges the dips inside words, so an utterance is measured as one.
@@ -21,12 +21,18 @@ import { ULAW_BYTES_PER_MS } from '../../core/audio.js';
  */
 const FULL_SCALE_DB = 20 * Math.log10(32_768);
 const SNR_DB = 10;
-const BELOW_CALLER_DB = 10;
+const BELOW_CALLER_DB = 8;
 const ABSOLUTE_FLOOR_DB = -55;
-/** Before the caller has spoken on their own: a quiet phone level (the gate is then −42 dBFS). */
-const INITIAL_CALLER_DB = -32;
+/**
+ * Before the caller has spoken on their own: a typical phone level, so the gate is −36 dBFS. A
+ * quieter caller who talks over the agent before ever speaking alone is heard later; once they
+ * have spoken, the gate follows their own level.
+ */
+const INITIAL_CALLER_DB = -28;
 /** How fast the caller's level follows their speech frames (a time constant of ~50 frames). */
 const CALLER_LEVEL_RATE = 0.02;
+/** Only frames within this of the caller's level so far move it (quieter callers are learnt gradually). */
+const LEARN_WINDOW_DB = 12;
 const HANGOVER_FRAMES = 3;
 /** Noise floor window: BLOCKS blocks of BLOCK_FRAMES frames each (8 × 200 ms). */
 const BLOCK_FRAMES = 10;
@@ -57,9 +63,25 @@ export function frameMs(length: number): number {
   return length / ULAW_BYTES_PER_MS;
 }
 
+/** The detector's settings; the defaults are what the bridge runs (tuned on `npm run bench:turns`). */
+export interface CallerVadTuning {
+  snrDb: number;
+  belowCallerDb: number;
+  absoluteFloorDb: number;
+  initialCallerDb: number;
+}
+
+export const CALLER_VAD_DEFAULTS: CallerVadTuning = {
+  snrDb: SNR_DB,
+  belowCallerDb: BELOW_CALLER_DB,
+  absoluteFloorDb: ABSOLUTE_FLOOR_DB,
+  initialCallerDb: INITIAL_CALLER_DB,
+};
+
 export class CallerVad {
+  private readonly tuning: CallerVadTuning;
   private smoothedDb = SILENT_DB;
-  private callerDb = INITIAL_CALLER_DB;
+  private callerDb: number;
   private readonly blockMins = new Float64Array(BLOCKS).fill(Number.POSITIVE_INFINITY);
   private block = 0;
   private blockFrames = 0;
@@ -68,16 +90,28 @@ export class CallerVad {
   /** The last frame was above the gate itself, not only in the hangover (where speech really ended). */
   voiced = false;
 
+  constructor(tuning: Partial<CallerVadTuning> = {}) {
+    this.tuning = { ...CALLER_VAD_DEFAULTS, ...tuning };
+    this.callerDb = this.tuning.initialCallerDb;
+  }
+
   /**
    * One caller frame at `levelDb`. `learn`: the agent is silent, so speech now is the caller's own
    * voice at their own level (never the agent's echo or a background under the agent).
    */
   frame(levelDb: number, learn: boolean): boolean {
     this.trackNoise(levelDb);
-    const threshold = Math.max(this.noiseDb + SNR_DB, this.callerDb - BELOW_CALLER_DB, ABSOLUTE_FLOOR_DB);
+    const { snrDb, belowCallerDb, absoluteFloorDb } = this.tuning;
+    // With the agent silent, whatever stands out of the line is the caller (at any level), and it
+    // teaches the caller's level; over the agent, speech must also be near that level.
+    const floor = Math.max(this.noiseDb + snrDb, absoluteFloorDb);
+    const threshold = learn ? floor : Math.max(floor, this.callerDb - belowCallerDb);
     this.voiced = levelDb >= threshold;
     if (this.voiced) {
-      if (learn) this.callerDb += (levelDb - this.callerDb) * CALLER_LEVEL_RATE;
+      // Frames far under the level learnt so far (a TV while the caller is silent) teach nothing.
+      if (learn && levelDb >= this.callerDb - LEARN_WINDOW_DB) {
+        this.callerDb += (levelDb - this.callerDb) * CALLER_LEVEL_RATE;
+      }
       this.hangover = HANGOVER_FRAMES;
       return true;
     }

@@ -10,24 +10,31 @@ import { CallerVad } from './caller-vad.js';
  *
  * - Speech over the agent for `pauseAfterMs` **pauses** it (Twilio's queue cleared, the unheard
  *   audio kept, the response still running).
- * - Speech that goes on to `interruptAfterMs`, or a transcript with real words, **interrupts**
- *   (cancel, cut at what was heard); the caller's turn is answered once it ends.
- * - Speech that stops short of it, with a transcript that is only "uh huh", "okay"… (or none
- *   within `transcriptWaitMs`, or a blip too short to wait for), **resumes** the same answer where it
+ * - Speech that goes on to `interruptAfterMs`, or a transcript with real words backed by enough
+ *   speech the bridge heard itself, **interrupts** (cancel, cut at what was heard); the caller's
+ *   turn is answered once it ends.
+ * - Speech that stops short of it, with a transcript that is only "uh huh", "okay"… (or none within
+ *   `transcriptWaitMs`, or a blip too short to wait for), **resumes** the same answer where it
  *   paused (a false interruption).
  * - A turn is never dropped: when the caller's turn ends and the agent is not audible, it is
- *   answered, whatever it was taken for when it began.
- * - A reply asked for but not yet heard when the caller goes on speaking (they only paused to
- *   think) is cancelled, and the whole turn answered once when they are done.
+ *   answered; words heard over the agent's last audio are answered once it has finished.
+ * - A reply the bridge asked for is held until the caller has been quiet `replyAfterQuietMs`, and a
+ *   reply not yet heard (or only just) when the caller goes on speaking (they paused to think) is
+ *   cancelled: the whole turn is answered once, when they are done.
  * - After `repromptAfterMs` of silence once the agent has finished, the agent asks once more.
  *
  * Twilio sends caller frames every 20 ms for the whole call, so they are this class's clock: no
- * timers, and every decision is a pure function of the frames and events so far.
+ * timers, and every decision is a function of the frames and events so far.
  */
 export interface TurnActions {
   /** Stop the agent's audio now, keeping what the caller has not heard; the response goes on. */
   pause(): void;
-  /** Play what the pause held, from where it stopped. */
+  /**
+   * Keep the reply's audio from the caller for now (nothing of it is playing yet); `tick` again
+   * within `releaseInMs` in case no caller frame comes meanwhile.
+   */
+  hold(releaseInMs: number): void;
+  /** Play what a pause or a hold kept, from where it stopped. */
   resume(): void;
   /** Stop the response for good: cancel it and cut its audio at what was heard. */
   interrupt(): void;
@@ -38,7 +45,7 @@ export interface TurnActions {
 }
 
 export interface TurnObserver {
-  /** The caller stopped speaking (bridge detector) → the agent's first audio of its answer. */
+  /** The caller stopped speaking (bridge detector) → the caller hears the agent's answer begin. */
   turnLatency(ms: number): void;
   /** The caller interrupted the agent (the response was stopped for good). */
   bargeIn(): void;
@@ -58,6 +65,8 @@ export interface TurnTakingOptions {
   resumeAfterQuietMs: number;
   /** Speech that paused the agent, then stopped: how long to wait for its transcript before resuming. */
   transcriptWaitMs: number;
+  /** A reply asked for plays once the caller has been quiet this long (a thinking pause is shorter). */
+  replyAfterQuietMs: number;
   repromptAfterMs: number;
 }
 
@@ -66,23 +75,37 @@ export const TURN_TAKING_DEFAULTS: Omit<TurnTakingOptions, 'decides'> = {
   interruptAfterMs: 1000,
   resumeAfterQuietMs: 400,
   transcriptWaitMs: 1500,
+  replyAfterQuietMs: 800,
   repromptAfterMs: 7000,
 };
 
 /** Speech over the agent shorter than this is a blip (a cough, "mm"): resumed without waiting for words. */
 const SHORT_SPEECH_MS = 400;
+/**
+ * Words in a transcript interrupt only when the bridge itself heard this much of them: a TV the
+ * engine transcribes but the bridge hears only in snatches (far under the caller's voice) must not.
+ */
+const WORDS_NEED_SPEECH_MS = 400;
 /** Quiet that ends an utterance (speech after it starts a new one). */
 const UTTERANCE_GAP_MS = 300;
 /** Speech this soon after the caller's turn ended, before the reply is heard, continues that turn. */
-const CONTINUATION_WINDOW_MS = 2000;
-/** Speech that cancels a reply not yet heard (past a click or a breath). */
-const CONTINUATION_MIN_MS = 100;
+const CONTINUATION_WINDOW_MS = 2500;
+/** Speech that cancels a reply already audible (past a click or a breath). */
+const CONTINUATION_MIN_MS = 60;
+/** The same for a reply nobody hears yet: cancelling it costs the caller nothing, so sooner. */
+const HELD_CONTINUATION_MIN_MS = 40;
+/**
+ * A turn the agent was stopped for is answered at the engine's turn end. If the engine heard no
+ * speech at all since (what stopped the agent was under its own detector), it will end no turn:
+ * after this long the bridge asks for the answer again itself.
+ */
+const UNHEARD_STOP_ANSWER_MS = 1500;
 /** A reply heard for less than this is "not yet heard": the caller was not done. */
 const REPLY_FRESH_MS = 600;
 /** A caller turn with words unanswered this long is swallowed. */
 const SWALLOWED_AFTER_MS = 8000;
 
-type Reply = 'none' | 'requested' | 'playing' | 'paused';
+type Reply = 'none' | 'requested' | 'held' | 'playing' | 'paused';
 
 export class TurnTaking {
   private readonly vad = new CallerVad();
@@ -91,24 +114,32 @@ export class TurnTaking {
   private speechMs = 0;
   private quietMs = UTTERANCE_GAP_MS;
   private lastVoicedAt = 0;
-  /** The pause (or continuation cancel) in effect was caused by the current utterance. */
-  private utteranceStoppedAgent = false;
+  private lastFrameAt = 0;
+  /** The longest utterance heard over the agent since it was last stopped (backs a transcript's words). */
+  private overlapSpeechMs = 0;
+  /** The agent was stopped (paused or interrupted) by what the caller is saying now. */
+  private stoppedByCaller = false;
   // The agent's side.
   private reply: Reply = 'none';
   private replyAudibleMs = 0;
   private lastAgentAudioAt = 0;
-  /** When the engine last ended a caller turn. */
+  /** When the engine last ended a caller turn, and last heard the caller start speaking. */
   private turnEndedAt = 0;
+  private engineSpeechAt = 0;
+  /** When the bridge last stopped a reply for good. */
+  private interruptedAt = 0;
   /** A caller turn the agent was stopped for: answer it when the turn ends. */
   private owed = false;
-  /** When the caller's last answered turn ended (continuation window). */
-  private turnAnsweredAt: number | undefined;
+  /** The engine ended a turn while the agent talked on (no pause): its words may still need an answer. */
+  private letPass = false;
+  /** Words let pass over the agent: answered once the agent has finished. */
+  private answerWhenDone = false;
+  /** When the bridge last asked for an answer (continuation window). */
+  private answeredAt: number | undefined;
   private latencyFrom: number | undefined;
   private unansweredSince: number | undefined;
   private silentMs = 0;
   private reprompted = false;
-  /** Words heard over the agent that it went on through: answered once it has finished. */
-  private answerWhenDone = false;
 
   constructor(
     private readonly options: TurnTakingOptions,
@@ -123,18 +154,18 @@ export class TurnTaking {
   /** One caller frame: `levelDb` from `callerFrameLevel`, lasting `ms`, received at `now`. */
   callerFrame(levelDb: number, ms: number, now: number): void {
     this.now = now;
+    this.lastFrameAt = now;
     const audible = this.agentAudible();
     const speech = this.vad.frame(levelDb, !audible && this.reply === 'none');
     if (this.vad.voiced) this.lastVoicedAt = now;
     if (speech) {
-      if (this.quietMs >= UTTERANCE_GAP_MS) {
-        this.speechMs = 0;
-        this.utteranceStoppedAgent = false;
-      }
+      if (this.quietMs >= UTTERANCE_GAP_MS) this.speechMs = 0;
       this.quietMs = 0;
       this.speechMs += ms;
       this.silentMs = 0;
       this.reprompted = false;
+      if (audible || this.reply === 'paused')
+        this.overlapSpeechMs = Math.max(this.overlapSpeechMs, this.speechMs);
     } else {
       this.quietMs += ms;
     }
@@ -146,34 +177,44 @@ export class TurnTaking {
     else this.onQuiet(ms, audible);
   }
 
+  /**
+   * Time passes with no caller frame (a stream that sends none while the caller is silent, as some
+   * clients do): a held reply is released once the quiet since the last frame is long enough.
+   */
+  tick(now: number): void {
+    this.now = now;
+    const quietMs = this.quietMs + (now - this.lastFrameAt);
+    if (this.options.decides && this.reply === 'held' && quietMs >= this.options.replyAfterQuietMs) {
+      this.release(quietMs);
+    }
+  }
+
   /** Twilio played (or dropped) agent audio: the agent may have finished. */
   playbackChanged(now: number): void {
     this.now = now;
     this.agentSide(this.agentAudible());
   }
 
-  /** The agent's reply is over once nothing of it is audible; words it went on through are then answered. */
-  private agentSide(audible: boolean): void {
-    if (this.reply === 'playing' && !audible) this.reply = 'none';
-    if (this.answerWhenDone && this.reply === 'none' && !audible && this.options.decides) {
-      this.answer('a turn heard over the agent, once it finished');
-    }
-  }
-
-  /** Agent audio arrived from the engine (played or held). */
+  /** Agent audio arrived from the engine (to play, or to keep while held or paused). */
   agentAudio(now: number): void {
     this.now = now;
     this.lastAgentAudioAt = now;
     this.silentMs = 0;
     this.unansweredSince = undefined;
-    if (this.latencyFrom !== undefined) {
-      this.observer.turnLatency(now - this.latencyFrom);
-      this.latencyFrom = undefined;
+    const quietMs = this.quietMs + (now - this.lastFrameAt);
+    if (this.reply === 'requested' && this.options.decides && quietMs < this.options.replyAfterQuietMs) {
+      this.reply = 'held';
+      this.actions.hold(this.options.replyAfterQuietMs - quietMs);
+      return;
     }
-    if (this.reply === 'none' || this.reply === 'requested') {
-      this.reply = 'playing';
-      this.replyAudibleMs = 0;
-    }
+    if (this.reply === 'none' || this.reply === 'requested') this.startPlaying();
+    else if (this.reply === 'playing') this.recordLatency();
+  }
+
+  /** The engine's own detector heard the caller start speaking. */
+  engineSpeechStarted(now: number): void {
+    this.now = now;
+    this.engineSpeechAt = now;
   }
 
   /** The engine's turn-taking ended the caller's turn. */
@@ -185,9 +226,13 @@ export class TurnTaking {
       this.answer('interrupted turn ended');
       return;
     }
-    if (this.reply === 'requested' || this.reply === 'paused') return;
-    if (!this.agentAudible()) this.answer('turn ended');
-    else this.observer.event('caller turn over the agent let pass', { speechMs: this.speechMs });
+    if (this.reply === 'requested' || this.reply === 'held' || this.reply === 'paused') return;
+    if (!this.agentAudible()) {
+      this.answer('turn ended');
+      return;
+    }
+    this.letPass = true;
+    this.observer.event('caller turn over the agent let pass', { speechMs: this.speechMs });
   }
 
   /** The caller's words, once transcribed (after the turn ended, on both engines). */
@@ -203,23 +248,25 @@ export class TurnTaking {
       if (!backchannel || !this.agentAudible()) this.startLatency();
       return;
     }
+    const backed = this.overlapSpeechMs >= WORDS_NEED_SPEECH_MS;
     if (this.reply === 'paused') {
-      if (backchannel) this.resume('backchannel transcript');
+      if (backchannel || !backed) this.resume(backchannel ? 'backchannel transcript' : 'words barely heard');
       else {
         this.interrupt('words in the transcript');
         this.answer('interrupted turn ended');
       }
       return;
     }
-    if (backchannel || this.owed || this.reply === 'requested') return;
-    if (this.utteranceStoppedAgent && this.agentAudible()) {
+    if (backchannel || this.owed || this.reply === 'requested' || this.reply === 'held') return;
+    if (this.stoppedByCaller && backed && this.agentAudible()) {
       // It paused the agent, was taken for a backchannel and resumed; the words say otherwise.
       this.interrupt('words in the transcript after a resume');
       this.answer('interrupted turn ended');
-    } else if (!answeredSinceTurnEnd || this.speechMs >= this.options.pauseAfterMs) {
-      // Words the agent has not answered: now if it has finished, else once it has (never dropped).
-      if (!this.agentAudible() && this.reply === 'none') this.answer('transcript of a turn not yet answered');
-      else if (this.speechMs >= this.options.pauseAfterMs) this.answerWhenDone = true;
+    } else if (this.letPass) {
+      // Words over the agent's last audio: answered now if it has finished, else once it has.
+      this.letPass = false;
+      if (!this.agentAudible() && this.reply === 'none') this.answer('transcript of a turn let pass');
+      else if (backed || !answeredSinceTurnEnd) this.answerWhenDone = true;
     }
   }
 
@@ -227,6 +274,7 @@ export class TurnTaking {
   engineChanged(): void {
     this.reply = 'none';
     this.owed = false;
+    this.letPass = false;
     this.answerWhenDone = false;
     this.latencyFrom = undefined;
   }
@@ -239,18 +287,31 @@ export class TurnTaking {
     }
   }
 
+  /** The agent's reply is over once nothing of it is audible; words it went on through are then answered. */
+  private agentSide(audible: boolean): void {
+    if (this.reply === 'playing' && !audible) this.reply = 'none';
+    if (this.answerWhenDone && this.reply === 'none' && !audible && this.options.decides) {
+      this.answer('a turn heard over the agent, once it finished');
+    }
+  }
+
   private onSpeech(): void {
-    if (this.reply === 'requested' || (this.reply === 'playing' && this.replyAudibleMs < REPLY_FRESH_MS)) {
-      const continuing =
-        this.turnAnsweredAt !== undefined && this.now - this.turnAnsweredAt <= CONTINUATION_WINDOW_MS;
-      if (continuing && this.speechMs >= CONTINUATION_MIN_MS) {
-        this.interrupt('the caller goes on after a pause');
-        return;
-      }
+    const fresh =
+      this.reply === 'requested' ||
+      this.reply === 'held' ||
+      (this.reply === 'playing' && this.replyAudibleMs < REPLY_FRESH_MS);
+    const continuing =
+      fresh && this.answeredAt !== undefined && this.now - this.answeredAt <= CONTINUATION_WINDOW_MS;
+    if (
+      continuing &&
+      this.speechMs >= (this.reply === 'playing' ? CONTINUATION_MIN_MS : HELD_CONTINUATION_MIN_MS)
+    ) {
+      this.interrupt('the caller goes on after a pause');
+      return;
     }
     if (this.reply === 'playing' && this.agentAudible() && this.speechMs >= this.options.pauseAfterMs) {
       this.reply = 'paused';
-      this.utteranceStoppedAgent = true;
+      this.stoppedByCaller = true;
       this.observer.event('caller speech over the agent; agent paused', { speechMs: this.speechMs });
       this.actions.pause();
       return;
@@ -261,12 +322,24 @@ export class TurnTaking {
   }
 
   private onQuiet(ms: number, audible: boolean): void {
+    if (this.reply === 'held' && this.quietMs >= this.options.replyAfterQuietMs) {
+      this.release(this.quietMs);
+      return;
+    }
+    if (
+      this.owed &&
+      this.reply === 'none' &&
+      this.engineSpeechAt < this.interruptedAt &&
+      this.now - this.interruptedAt >= UNHEARD_STOP_ANSWER_MS
+    ) {
+      this.answer('the engine heard no speech after the agent was stopped');
+      return;
+    }
     if (this.reply === 'paused') {
       // A blip resumes at once; anything longer waits a while for its words (LiveKit's false-interruption timeout).
-      const waitMs =
-        this.speechMs < SHORT_SPEECH_MS ? this.options.resumeAfterQuietMs : this.options.transcriptWaitMs;
-      if (this.quietMs >= waitMs)
-        this.resume(this.speechMs < SHORT_SPEECH_MS ? 'short speech' : 'no words came');
+      const short = this.speechMs < SHORT_SPEECH_MS;
+      const waitMs = short ? this.options.resumeAfterQuietMs : this.options.transcriptWaitMs;
+      if (this.quietMs >= waitMs) this.resume(short ? 'short speech' : 'no words came');
       return;
     }
     if (
@@ -291,6 +364,24 @@ export class TurnTaking {
     }
   }
 
+  private release(quietMs: number): void {
+    this.observer.event('the caller is done; the answer plays', { quietMs });
+    this.actions.resume();
+    this.startPlaying();
+  }
+
+  private startPlaying(): void {
+    this.reply = 'playing';
+    this.replyAudibleMs = 0;
+    this.recordLatency();
+  }
+
+  private recordLatency(): void {
+    if (this.latencyFrom === undefined) return;
+    this.observer.turnLatency(this.now - this.latencyFrom);
+    this.latencyFrom = undefined;
+  }
+
   private resume(why: string): void {
     this.reply = 'playing';
     this.observer.event('backchannel; agent resumed', { why, speechMs: this.speechMs });
@@ -300,9 +391,11 @@ export class TurnTaking {
 
   private interrupt(why: string): void {
     const wasHeard = this.reply === 'playing' || this.reply === 'paused';
+    this.interruptedAt = this.now;
     this.reply = 'none';
     this.owed = true;
-    this.utteranceStoppedAgent = true;
+    this.stoppedByCaller = true;
+    this.letPass = false;
     this.latencyFrom = undefined;
     this.observer.event(wasHeard ? 'barge-in; agent stopped' : 'reply not yet heard cancelled', {
       why,
@@ -314,9 +407,12 @@ export class TurnTaking {
 
   private answer(why: string): void {
     this.owed = false;
+    this.letPass = false;
     this.answerWhenDone = false;
+    this.stoppedByCaller = false;
+    this.overlapSpeechMs = 0;
     this.reply = 'requested';
-    this.turnAnsweredAt = this.now;
+    this.answeredAt = this.now;
     this.startLatency();
     this.observer.event('answering the caller', { why });
     this.actions.respond();

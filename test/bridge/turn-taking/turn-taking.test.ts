@@ -23,6 +23,7 @@ function rig(decides = true) {
     pause: record('pause', () => {
       state.audible = false;
     }),
+    hold: record('hold'),
     resume: record('resume', () => {
       state.audible = true;
     }),
@@ -153,16 +154,17 @@ describe('turn-taking when the bridge decides (OpenAI)', () => {
     frames(200, QUIET);
     agentSpeaks(); // the reply starts just as the caller goes on
     frames(120, SPEECH); // "… plumbing company"
-    expect(actions).toEqual(['respond', 'interrupt']);
+    // The reply came before the caller had been quiet long enough: held, then cancelled unheard.
+    expect(actions).toEqual(['respond', 'hold', 'interrupt']);
     frames(1000, SPEECH);
     frames(600, QUIET);
     turns.engineTurnEnded(state.now);
     turns.callerTranscript('plumbing company.', state.now);
-    expect(actions).toEqual(['respond', 'interrupt', 'respond']);
+    expect(actions).toEqual(['respond', 'hold', 'interrupt', 'respond']);
     frames(300, QUIET);
     agentSpeaks();
-    // Each reply heard is a sample, from where the caller last stopped speaking.
-    expect(latencies).toEqual([600 + 200, 600 + 300]);
+    // Only the answer heard is a sample, from where the caller last stopped speaking.
+    expect(latencies).toEqual([600 + 300]);
   });
 
   it('re-prompts once after a silence once the agent has finished, not while a tool runs', () => {
