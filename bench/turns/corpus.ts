@@ -222,7 +222,7 @@ async function lineNoise(dir: string, tools: Record<string, string>): Promise<In
     const raw = readS16(tmp);
     const scaled = scale(raw, LINE_NOISE_DBFS - rmsDbfs(raw));
     const bytes = Buffer.alloc(scaled.length * 2);
-    scaled.forEach((s, i) => bytes.writeInt16LE(Math.round(s), i * 2));
+    for (const [i, s] of scaled.entries()) bytes.writeInt16LE(Math.round(s), i * 2);
     writeFileSync(tmp, bytes);
     renameSync(tmp, out);
   }
@@ -251,21 +251,23 @@ function recipes(voices: CallerVoice[], levels: number[]): ClipRecipe[] {
     id: string,
     parts: string[],
     gapMs = 0,
-  ) => list.push({ id, kind, voice, voiceSpec: CALLER_VOICES[voice], parts, gapMs, level, noise: true });
+  ) => {
+    list.push({ id, kind, voice, voiceSpec: CALLER_VOICES[voice], parts, gapMs, level, noise: true });
+  };
   for (const voice of voices) {
     for (const level of levels) {
       const at = `${voice}@${-level}`;
-      INTERRUPTIONS.forEach((text, i) =>
-        caller('interruption', voice, level, `interruption${i + 1}-${at}`, [text]),
-      );
+      for (const [i, text] of INTERRUPTIONS.entries()) {
+        caller('interruption', voice, level, `interruption${i + 1}-${at}`, [text]);
+      }
       caller('question', voice, level, `question-${at}`, [QUESTION]);
-      BACKCHANNELS.forEach((text) =>
-        caller('backchannel', voice, level, `bc-${text.replace(/\W+/g, '')}-${at}`, [text]),
-      );
+      for (const text of BACKCHANNELS) {
+        caller('backchannel', voice, level, `bc-${text.replace(/\W+/g, '')}-${at}`, [text]);
+      }
       caller('pause', voice, level, `pause-${at}`, [...PAUSE_PARTS], PAUSE_MS);
     }
   }
-  TV_LINES.forEach((text, i) =>
+  for (const [i, text] of TV_LINES.entries()) {
     list.push({
       id: `tv${i + 1}`,
       kind: 'tv',
@@ -275,9 +277,9 @@ function recipes(voices: CallerVoice[], levels: number[]): ClipRecipe[] {
       gapMs: 0,
       level: TV_LEVEL_DBFS,
       noise: true,
-    }),
-  );
-  AGENT_ANSWERS.forEach((text, i) =>
+    });
+  }
+  for (const [i, text] of AGENT_ANSWERS.entries()) {
     list.push({
       id: `agent${i + 1}`,
       kind: 'agent',
@@ -287,8 +289,8 @@ function recipes(voices: CallerVoice[], levels: number[]): ClipRecipe[] {
       gapMs: 0,
       level: -20,
       noise: false,
-    }),
-  );
+    });
+  }
   return list;
 }
 
