@@ -41,6 +41,8 @@ const INTO_ANSWER_MS = 1000;
 const BEFORE_END_MS = 500;
 /** After the caller's speech ends, how long the bench watches for answers and cuts. */
 const WATCH_MS = 3500;
+/** A clip asked for now starts after the tape's queued chunks (tape.ts: up to 4 × 40 ms). */
+const TAPE_LEAD_MS = 120;
 /** Frozen engine: how long the bench waits for another engine (then: not within this). */
 const FROZEN_LIMIT_MS = 20_000;
 
@@ -276,11 +278,11 @@ export async function runCase(stack: TurnStack, c: TurnCase): Promise<CaseResult
     await stream.waitFor((s) => s.receivedBytes > 0, 15_000, 'the greeting');
     const greetingAt = received(stream)[0]!.atMs;
     if (c.kind === 'interruption' || c.kind === 'backchannel' || c.kind === 'tv') {
-      await sleep(greetingAt + INTO_ANSWER_MS - now());
+      await sleep(greetingAt + INTO_ANSWER_MS - TAPE_LEAD_MS - now());
     } else {
       const greeting = await firstResponseDone(session);
       const end = playEnd(stream, session, greeting);
-      if (c.kind === 'question') await sleep(end - BEFORE_END_MS - c.clip.onsetMs - now());
+      if (c.kind === 'question') await sleep(end - BEFORE_END_MS - c.clip.onsetMs - TAPE_LEAD_MS - now());
       else await sleep(end + 1000 - now());
     }
     session.expectUtterance(...c.clip.parts);

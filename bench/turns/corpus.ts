@@ -11,7 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -199,6 +199,8 @@ async function synthesiseTo(out: string, key: string, voice: Voice, text: string
       ...['sinc', '300-3400', 'rate', '8000'],
     ]);
     renameSync(tmp, out);
+    rmSync(wav, { force: true });
+    rmSync(`${wav}.txt`, { force: true });
   }
   return readS16(out);
 }
@@ -350,8 +352,11 @@ async function buildClip(
     pauses,
     file,
   };
-  writeFileSync(file, ulaw);
-  writeFileSync(metaFile, `${JSON.stringify(clip, null, 2)}\n`);
+  // Written aside and renamed: another process building the same corpus never reads half a file.
+  writeFileSync(`${file}.${process.pid}.tmp`, ulaw);
+  renameSync(`${file}.${process.pid}.tmp`, file);
+  writeFileSync(`${metaFile}.${process.pid}.tmp`, `${JSON.stringify(clip, null, 2)}\n`);
+  renameSync(`${metaFile}.${process.pid}.tmp`, metaFile);
   return clip;
 }
 
@@ -380,8 +385,11 @@ export async function buildSpeechCorpus(options: CorpusOptions = {}): Promise<Co
     }),
   );
   const lineNoiseFile = join(dir, 'line-noise.ulaw');
-  writeFileSync(lineNoiseFile, ulawEncode(noise));
+  writeFileSync(`${lineNoiseFile}.${process.pid}.tmp`, ulawEncode(noise));
+  renameSync(`${lineNoiseFile}.${process.pid}.tmp`, lineNoiseFile);
   const corpus: Corpus = { dir, tools, lineNoiseDbfs: LINE_NOISE_DBFS, lineNoiseFile, clips };
-  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(corpus, null, 2)}\n`);
+  const manifest = join(dir, 'manifest.json');
+  writeFileSync(`${manifest}.${process.pid}.tmp`, `${JSON.stringify(corpus, null, 2)}\n`);
+  renameSync(`${manifest}.${process.pid}.tmp`, manifest);
   return corpus;
 }

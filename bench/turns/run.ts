@@ -19,9 +19,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type CaseResult, runCase, runFrozenCase, startTurnStack, type TurnCase } from './cases';
-import { BACKCHANNELS, buildSpeechCorpus, type Corpus, type CorpusClip } from './corpus';
+import { type CaseResult, runCase, runFrozenCase, startTurnStack } from './cases';
+import { buildSpeechCorpus } from './corpus';
 import { parseTurnBenchOptions, type TurnBenchOptions } from './options';
+import { planCases } from './plan';
 import { checkTargets, resultsTable, targetLines } from './report';
 
 let options: TurnBenchOptions;
@@ -34,50 +35,6 @@ try {
 
 const progress = (line: string) =>
   process.stderr.write(`[bench:turns ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-
-/** The cases of the profile, in the order they run. */
-export function planCases(corpus: Corpus, o: TurnBenchOptions): { cases: TurnCase[]; frozen: TurnCase[] } {
-  const clip = (id: string): CorpusClip => {
-    const found = corpus.clips.find((c) => c.id === id);
-    if (!found) throw new Error(`no clip ${id} in the corpus`);
-    return found;
-  };
-  const cases: TurnCase[] = [];
-  const add = (kind: TurnCase['kind'], c: CorpusClip) =>
-    cases.push({ id: `${kind}:${c.id}`, kind, clip: c, voice: c.voice, levelDbfs: c.targetLevelDbfs });
-  let n = 0;
-  for (const [v, voice] of o.voices.entries()) {
-    for (const level of o.levels) {
-      const at = `${voice}@${-level}`;
-      n++;
-      if (o.cases.includes('interruption')) add('interruption', clip(`interruption${(n % 3) + 1}-${at}`));
-      if (o.cases.includes('question')) add('question', clip(`question-${at}`));
-      if (o.cases.includes('pause')) add('pause', clip(`pause-${at}`));
-      if (o.cases.includes('backchannel')) {
-        for (let b = 0; b < o.backchannels; b++) {
-          const text = BACKCHANNELS[(n * o.backchannels + b) % BACKCHANNELS.length]!;
-          add('backchannel', clip(`bc-${text.replace(/\W+/g, '')}-${at}`));
-        }
-      }
-    }
-    if (o.cases.includes('tv')) add('tv', clip(`tv${(v % 3) + 1}`));
-  }
-  const frozen: TurnCase[] = [];
-  if (o.cases.includes('frozen')) {
-    for (let i = 0; i < o.frozenRuns; i++) {
-      const voice = o.voices[i % o.voices.length]!;
-      const c = clip(`question-${voice}@${-o.levels[0]!}`);
-      frozen.push({
-        id: `frozen:${c.id}#${i + 1}`,
-        kind: 'frozen',
-        clip: c,
-        voice,
-        levelDbfs: c.targetLevelDbfs,
-      });
-    }
-  }
-  return { cases, frozen };
-}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -147,7 +104,7 @@ async function main(): Promise<void> {
     cases: results,
   };
   writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
-  const mdFile = jsonFile.replace(/\.json$/, '') + '.md';
+  const mdFile = `${jsonFile.replace(/\.json$/, '')}.md`;
   const summary = `${title}; ${durationSeconds} s; load average ${loadBefore[0]?.toFixed(2)} → ${loadAfter[0]?.toFixed(2)}`;
   writeFileSync(
     mdFile,

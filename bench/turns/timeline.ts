@@ -125,16 +125,13 @@ export function scoreCase(segments: Segment[], responses: ResponseInfo[], times:
   let stoppedBy: CaseScore['stoppedBy'] = null;
   if (playing) {
     let runEnd = playing.endMs;
-    let last = playing;
     for (const segment of heard) {
-      if (segment.startMs <= runEnd + GAP_MS && segment.endMs > runEnd) {
-        runEnd = segment.endMs;
-        last = segment;
-      }
+      if (segment.startMs <= runEnd + GAP_MS && segment.endMs > runEnd) runEnd = segment.endMs;
     }
     if (runEnd <= times.endMs) {
       stopMs = runEnd - times.onsetMs;
-      stoppedBy = last.full ? 'end' : 'clear';
+      // A clear at the run's end cuts a segment there (or drops a queued one, left with no length).
+      stoppedBy = segments.some((s) => !s.full && Math.abs(s.endMs - runEnd) < 0.5) ? 'clear' : 'end';
     }
   }
   let cut = false;
