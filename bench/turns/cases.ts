@@ -62,8 +62,9 @@ export interface CaseResult extends Partial<CaseScore> {
   text: string;
   /** Caller speech onset → offset (ms). */
   speechMs: number;
-  /** The simulated server VAD's turns in this call (after the greeting). */
+  /** The simulated server VAD's turns in this call (after the greeting), and their transcripts. */
   vadTurns: number;
+  transcripts?: string[];
   /** What the bridge did: Twilio `clear`s, `response.cancel`s, `response.create`s after the greeting. */
   clears: number;
   cancels: number;
@@ -285,8 +286,14 @@ export async function runCase(stack: TurnStack, c: TurnCase): Promise<CaseResult
       if (c.kind === 'question') await sleep(end - BEFORE_END_MS - c.clip.onsetMs - TAPE_LEAD_MS - now());
       else await sleep(end + 1000 - now());
     }
-    session.expectUtterance(...c.clip.parts);
-    const startedAt = await chunkSentAt(stream, await tape.play(readFileSync(c.clip.file)));
+    const firstChunk = await tape.play(readFileSync(c.clip.file));
+    // Every caller frame reaches the engine (the bridge queues them while it connects): chunk n
+    // starts at (n − 1) × 20 ms of the session's caller audio.
+    const clipAt = (firstChunk - 1) * 20;
+    session.expectSpeech(
+      c.clip.segments.map((s) => ({ ...s, startMs: clipAt + s.startMs, endMs: clipAt + s.endMs })),
+    );
+    const startedAt = await chunkSentAt(stream, firstChunk);
     const onsetMs = startedAt + c.clip.onsetMs;
     const offsetMs = startedAt + c.clip.offsetMs;
     const vadTurnsBefore = session.vadTurns.length;
@@ -306,7 +313,14 @@ export async function runCase(stack: TurnStack, c: TurnCase): Promise<CaseResult
     const { sent, responses } = engineOutput(session);
     const score = scoreCase(heardTimeline(received(stream), sent), responses, { onsetMs, offsetMs, endMs });
     const actions = bridgeActions(stream, session);
-    return { ...base, ...score, ...actions, vadTurns: session.vadTurns.length - vadTurnsBefore };
+    const turns = session.vadTurns.slice(vadTurnsBefore);
+    return {
+      ...base,
+      ...score,
+      ...actions,
+      vadTurns: turns.length,
+      transcripts: turns.map((t) => t.transcript ?? ''),
+    };
   } catch (error) {
     return { ...base, error: (error as Error).message };
   } finally {
@@ -346,7 +360,6 @@ export async function runFrozenCase(stack: TurnStack, c: TurnCase): Promise<Case
     const conversationsBefore = stack.elevenlabs.conversations.length;
     const frozenAt = now();
     session.freeze();
-    session.expectUtterance(...c.clip.parts);
     await tape.play(readFileSync(c.clip.file));
     let failoverMs: number | null = null;
     let heardAgainMs: number | null = null;

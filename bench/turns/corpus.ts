@@ -20,7 +20,7 @@ import { activeLevelDbfs, rmsDbfs, scale, speechSpans, ulawDecode, ulawEncode } 
 const run = promisify(execFile);
 
 /** Bump to rebuild every clip (the recipe of a clip changed in a way its hash does not see). */
-const CORPUS_VERSION = 2;
+const CORPUS_VERSION = 3;
 
 export type TtsEngine = 'espeak-ng' | 'flite' | 'festival';
 export interface Voice {
@@ -52,11 +52,13 @@ const TV_VOICES: Voice[] = [
   { engine: 'espeak-ng', voice: 'en-us+m3', speed: 180 },
 ];
 
+/** Each as its sentences, synthesised apart and spliced with `SENTENCE_GAP_MS`, so each one's span is known. */
 export const INTERRUPTIONS = [
-  'Actually wait, I need to change the time of my appointment.',
-  'Sorry, can I stop you there? I have a different question.',
-  'Hold on, that is not what I asked about, I need a plumber today.',
+  ['Actually wait, I need to change the time of my appointment.'],
+  ['Sorry, can I stop you there?', 'I have a different question.'],
+  ['Hold on, that is not what I asked about, I need a plumber today.'],
 ];
+const SENTENCE_GAP_MS = 250;
 export const QUESTION = 'How much is it?';
 export const BACKCHANNELS = ['uh huh', 'okay', 'I see', 'yeah', 'right', 'mm-hmm'];
 /** The thinking pause: the two halves, spliced with `PAUSE_MS` of silence. */
@@ -88,8 +90,10 @@ export interface CorpusClip {
   kind: ClipKind;
   /** What is said: the label the OpenAI simulator reports as the transcript. */
   text: string;
-  /** The transcripts of the separate turns a 600 ms VAD makes of it (the pause clip: its two halves). */
+  /** Its parts (sentences, the pause's two halves), each synthesised on its own and spliced. */
   parts: string[];
+  /** Where each part is spoken in the clip (its speech, measured): what the simulator's labels are timed by. */
+  segments: Array<{ text: string; startMs: number; endMs: number }>;
   voice: string;
   /** The target active speech level (dBFS). */
   targetLevelDbfs: number;
@@ -259,8 +263,8 @@ function recipes(voices: CallerVoice[], levels: number[]): ClipRecipe[] {
   for (const voice of voices) {
     for (const level of levels) {
       const at = `${voice}@${-level}`;
-      for (const [i, text] of INTERRUPTIONS.entries()) {
-        caller('interruption', voice, level, `interruption${i + 1}-${at}`, [text]);
+      for (const [i, parts] of INTERRUPTIONS.entries()) {
+        caller('interruption', voice, level, `interruption${i + 1}-${at}`, parts, SENTENCE_GAP_MS);
       }
       caller('question', voice, level, `question-${at}`, [QUESTION]);
       for (const text of BACKCHANNELS) {
@@ -309,9 +313,18 @@ async function buildClip(
     return JSON.parse(readFileSync(metaFile, 'utf8')) as CorpusClip;
   mkdirSync(join(dir, 'clips'), { recursive: true });
   const pieces: Int16Array[] = [];
+  /** Sample offset of each part in the speech. */
+  const partAt: number[] = [];
+  let length = 0;
   for (const [i, part] of recipe.parts.entries()) {
-    if (i > 0) pieces.push(new Int16Array(recipe.gapMs * 8));
-    pieces.push(await synthesise(recipe.voiceSpec, part, dir, tools));
+    if (i > 0) {
+      pieces.push(new Int16Array(recipe.gapMs * 8));
+      length += recipe.gapMs * 8;
+    }
+    const piece = await synthesise(recipe.voiceSpec, part, dir, tools);
+    partAt.push(length);
+    pieces.push(piece);
+    length += piece.length;
   }
   const speech = new Int16Array(pieces.reduce((n, p) => n + p.length, 0));
   let offset = 0;
@@ -336,12 +349,24 @@ async function buildClip(
   }));
   // Pauses: gaps between speech spans (speechSpans merges gaps under 300 ms).
   const pauses = spans.slice(1).map((s, i) => ({ startMs: spans[i]!.endMs, endMs: s.startMs }));
+  const segments = recipe.parts.map((text, i) => {
+    const from = partAt[i]!;
+    const to = i + 1 < partAt.length ? partAt[i + 1]! - recipe.gapMs * 8 : scaled.length;
+    const own = speechSpans(scaled.subarray(from, to));
+    const at = (from + lead) / 8;
+    return {
+      text,
+      startMs: Math.round(at + (own[0]?.startMs ?? 0)),
+      endMs: Math.round(at + (own.at(-1)?.endMs ?? (to - from) / 8)),
+    };
+  });
   const decoded = ulawDecode(ulaw);
   const clip: CorpusClip = {
     id: recipe.id,
     kind: recipe.kind,
     text: recipe.parts.join(' '),
-    parts: recipe.gapMs > 0 ? recipe.parts : [recipe.parts.join(' ')],
+    parts: recipe.parts,
+    segments,
     voice: recipe.voice,
     targetLevelDbfs: recipe.level,
     levelDbfs: round1(activeLevelDbfs(decoded.subarray(lead, lead + scaled.length))),

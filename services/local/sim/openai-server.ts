@@ -47,7 +47,8 @@ export interface OpenAiSimOptions {
    * audio (server-vad.ts) sends speech_started / speech_stopped / committed and the transcription,
    * honouring `turn_detection.create_response` and `interrupt_response`, and every response.create
    * is answered from `answers`. The simulator cannot recognise speech: the transcript of each turn
-   * is the next label queued with `session.expectUtterance(text)` (empty when none is queued).
+   * is the next label queued with `session.expectUtterance(text)`, else the words of
+   * `session.expectSpeech` timed within the turn (empty when there are none).
    */
   serverVad?: OpenAiSimServerVad;
 }
@@ -237,6 +238,7 @@ export class OpenAiSimSession {
   // Server VAD mode (options.serverVad).
   private readonly vad: ServerVad | undefined;
   private readonly expectedUtterances: string[] = [];
+  private timedWords: Array<{ word: string; atMs: number }> = [];
   private answersGiven = 0;
   private frozen = false;
   /** Server VAD mode: the caller turns detected so far. */
@@ -358,6 +360,31 @@ export class OpenAiSimSession {
   }
 
   /**
+   * Server VAD mode: what the caller will say and when, in ms of the caller audio this session
+   * receives. A turn's transcript is the words that fall in it (each segment's words spread evenly
+   * over its span): a turn the VAD splits gets each half's words, as a recogniser would. Words
+   * before a turn that no turn covered (speech too quiet for the VAD) are dropped.
+   */
+  expectSpeech(segments: Array<{ text: string; startMs: number; endMs: number }>): void {
+    for (const segment of segments) {
+      const words = segment.text.split(/\s+/).filter(Boolean);
+      words.forEach((word, i) => {
+        this.timedWords.push({
+          word,
+          atMs: segment.startMs + ((i + 0.5) / words.length) * (segment.endMs - segment.startMs),
+        });
+      });
+    }
+    this.timedWords.sort((a, b) => a.atMs - b.atMs);
+  }
+
+  private wordsIn(startMs: number, endMs: number): string {
+    const heard = this.timedWords.filter((w) => w.atMs >= startMs && w.atMs <= endMs).map((w) => w.word);
+    this.timedWords = this.timedWords.filter((w) => w.atMs > endMs);
+    return heard.join(' ');
+  }
+
+  /**
    * The server hangs: from now on it sends nothing at all (no events, no audio, responses in flight
    * go silent) and keeps the socket open. (The ws library still answers protocol pings.)
    */
@@ -385,7 +412,8 @@ export class OpenAiSimSession {
       const turn = this.vadTurns.at(-1);
       const itemId = turn?.itemId ?? nextId('item');
       this.turnItemId = undefined;
-      const transcript = this.expectedUtterances.shift() ?? '';
+      const transcript =
+        this.expectedUtterances.shift() ?? this.wordsIn(turn?.audioStartMs ?? 0, event.audioEndMs);
       if (turn) Object.assign(turn, { audioEndMs: event.audioEndMs, transcript });
       this.send({
         type: 'input_audio_buffer.speech_stopped',

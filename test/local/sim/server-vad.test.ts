@@ -165,4 +165,30 @@ describe('the OpenAI simulator in server VAD mode', () => {
     expect(sim.violations).toEqual([]);
     socket.terminate();
   });
+
+  it('gives each turn the words timed within it: the pause split in two turns gets each half', async () => {
+    sim = await startOpenAiSim({ apiKey: 'k', serverVad: { answers: [], transcriptionDelayMs: 0 } });
+    const socket = new WebSocket(`${sim.url}?model=gpt-realtime`, { headers: { Authorization: 'Bearer k' } });
+    await new Promise((resolve) => socket.once('open', resolve));
+    const session = await sim.nextSession();
+    const c = clip('pause-festival-kal@36');
+    session.expectSpeech(c.segments.map((s) => ({ ...s, startMs: 1000 + s.startMs, endMs: 1000 + s.endMs })));
+    const audio = Buffer.concat([lineNoise(1000), readFileSync(c.file), lineNoise(1000, 3000)]);
+    for (let at = 0; at < audio.length; at += 160) {
+      socket.send(
+        JSON.stringify({
+          type: 'input_audio_buffer.append',
+          audio: audio.subarray(at, at + 160).toString('base64'),
+        }),
+      );
+    }
+    for (let i = 0; i < 200 && session.vadTurns.filter((t) => t.transcript !== undefined).length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(session.vadTurns.map((t) => t.transcript)).toEqual([
+      'I run a',
+      'plumbing company, with six vans.',
+    ]);
+    socket.terminate();
+  });
 });
