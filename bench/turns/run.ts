@@ -54,6 +54,8 @@ async function main(): Promise<void> {
   progress(`${cases.length + frozen.length} cases, ${options.concurrency} calls at a time`);
   const stack = await startTurnStack(corpus, options.audioSpeedup);
   const results: CaseResult[] = [];
+  /** Conversations the failover engine opened during the cases where no engine froze (should be 0). */
+  let strayFailovers = 0;
   try {
     let next = 0;
     await Promise.all(
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
         }
       }),
     );
+    strayFailovers = stack.elevenlabs.conversations.length;
     // One at a time: each waits for the failover engine's conversation.
     for (const c of frozen) {
       const result = await runFrozenCase(stack, c);
@@ -101,17 +104,19 @@ async function main(): Promise<void> {
     options,
     corpus: { dir: corpus.dir, tools: corpus.tools, lineNoiseDbfs: corpus.lineNoiseDbfs },
     targets: checks,
+    strayFailovers,
     cases: results,
   };
   writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
   const mdFile = `${jsonFile.replace(/\.json$/, '')}.md`;
+  const stray = `Failovers during the cases where no engine froze: ${strayFailovers}`;
   const summary = `${title}; ${durationSeconds} s; load average ${loadBefore[0]?.toFixed(2)} → ${loadAfter[0]?.toFixed(2)}`;
   writeFileSync(
     mdFile,
-    `${summary}\n\n${table}\n\n${checks.map((c) => `- ${c.met ? 'PASS' : 'MISS'} ${c.name.trim()}: ${c.value} (target ${c.target})`).join('\n')}\n`,
+    `${summary}\n\n${table}\n\n${stray}\n\n${checks.map((c) => `- ${c.met ? 'PASS' : 'MISS'} ${c.name.trim()}: ${c.value} (target ${c.target})`).join('\n')}\n`,
   );
   process.stdout.write(
-    `\n${summary}\n\n${table}\n\n${targetLines(checks)}\n\nReport: ${jsonFile}, ${mdFile}\n`,
+    `\n${summary}\n\n${table}\n\n${targetLines(checks)}\n${stray}\n\nReport: ${jsonFile}, ${mdFile}\n`,
   );
   if (options.quick) {
     process.stdout.write('Quick profile: a smoke run, no target asserted.\n');
