@@ -15,17 +15,17 @@ export function planCases(
   const cases: TurnCase[] = [];
   const add = (kind: TurnCase['kind'], c: CorpusClip) =>
     cases.push({ id: `${kind}:${c.id}`, kind, clip: c, voice: c.voice, levelDbfs: c.targetLevelDbfs });
-  let n = 0;
+  // Rotations by voice and level, so each level hears every sentence and backchannel across voices.
   for (const [v, voice] of o.voices.entries()) {
-    for (const level of o.levels) {
+    for (const [l, level] of o.levels.entries()) {
       const at = `${voice}@${-level}`;
-      n++;
-      if (o.cases.includes('interruption')) add('interruption', clip(`interruption${(n % 3) + 1}-${at}`));
+      if (o.cases.includes('interruption'))
+        add('interruption', clip(`interruption${((v + l) % 3) + 1}-${at}`));
       if (o.cases.includes('question')) add('question', clip(`question-${at}`));
       if (o.cases.includes('pause')) add('pause', clip(`pause-${at}`));
       if (o.cases.includes('backchannel')) {
         for (let b = 0; b < o.backchannels; b++) {
-          const text = BACKCHANNELS[(n * o.backchannels + b) % BACKCHANNELS.length]!;
+          const text = BACKCHANNELS[(v * o.backchannels + b + l) % BACKCHANNELS.length]!;
           add('backchannel', clip(`bc-${text.replace(/\W+/g, '')}-${at}`));
         }
       }
