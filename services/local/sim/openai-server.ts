@@ -10,6 +10,7 @@ import {
   END_OF_TURN_SILENCE_MS,
   type ScriptedTurn,
 } from './script.js';
+import { ServerVad, type ServerVadOptions } from './server-vad.js';
 
 /**
  * A local stand-in for the OpenAI Realtime API (GA protocol, docs/protocols.md §2) on 127.0.0.1. It checks
@@ -41,6 +42,30 @@ export interface OpenAiSimOptions {
   audioChunkBytes?: number;
   /** How long a `response.create` may take to follow a function_call_output (default 2000 ms). */
   responseCreateWaitMs?: number;
+  /**
+   * Server-like turn detection (off by default; `npm run bench:turns`): an energy VAD on the caller's
+   * audio (server-vad.ts) sends speech_started / speech_stopped / committed and the transcription,
+   * honouring `turn_detection.create_response` and `interrupt_response`, and every response.create
+   * is answered from `answers`. The simulator cannot recognise speech: the transcript of each turn
+   * is the next label queued with `session.expectUtterance(text)`, else the words of
+   * `session.expectSpeech` timed within the turn (empty when there are none).
+   */
+  serverVad?: OpenAiSimServerVad;
+}
+
+export interface OpenAiSimServerVad extends ServerVadOptions {
+  /** The agent's answers, in turn (the greeting first), cycling. */
+  answers: RespondOptions[];
+  /** From speech_stopped to the transcription (default 300 ms, a transcription model's time). */
+  transcriptionDelayMs?: number;
+}
+
+/** One caller turn as the simulated server VAD saw it (ms of caller audio, and the label it got). */
+export interface VadTurn {
+  itemId: string;
+  audioStartMs: number;
+  audioEndMs?: number;
+  transcript?: string;
 }
 
 export interface RejectedUpgrade {
@@ -210,6 +235,14 @@ export class OpenAiSimSession {
   private turnItemId: string | undefined;
   private turnChain: Promise<void> = Promise.resolve();
   private readonly responseCreateWaiters: Array<() => void> = [];
+  // Server VAD mode (options.serverVad).
+  private readonly vad: ServerVad | undefined;
+  private readonly expectedUtterances: string[] = [];
+  private timedWords: Array<{ word: string; atMs: number }> = [];
+  private answersGiven = 0;
+  private frozen = false;
+  /** Server VAD mode: the caller turns detected so far. */
+  readonly vadTurns: VadTurn[] = [];
 
   constructor(
     private readonly ws: WebSocket,
@@ -218,6 +251,7 @@ export class OpenAiSimSession {
     private readonly options: OpenAiSimOptions,
     private readonly violations: string[],
   ) {
+    if (options.serverVad) this.vad = new ServerVad(options.serverVad);
     this.closed = new Promise((resolve) => {
       ws.on('close', (code, reason) => {
         this.isClosed = true;
@@ -320,6 +354,98 @@ export class OpenAiSimSession {
     return result;
   }
 
+  /** Server VAD mode: the transcript of the next caller turn the VAD ends (a queue, one per turn). */
+  expectUtterance(...texts: string[]): void {
+    this.expectedUtterances.push(...texts);
+  }
+
+  /**
+   * Server VAD mode: what the caller will say and when, in ms of the caller audio this session
+   * receives. A turn's transcript is the words that fall in it (each segment's words spread evenly
+   * over its span): a turn the VAD splits gets each half's words, as a recogniser would. Words
+   * before a turn that no turn covered (speech too quiet for the VAD) are dropped.
+   */
+  expectSpeech(segments: Array<{ text: string; startMs: number; endMs: number }>): void {
+    for (const segment of segments) {
+      const words = segment.text.split(/\s+/).filter(Boolean);
+      words.forEach((word, i) => {
+        this.timedWords.push({
+          word,
+          atMs: segment.startMs + ((i + 0.5) / words.length) * (segment.endMs - segment.startMs),
+        });
+      });
+    }
+    this.timedWords.sort((a, b) => a.atMs - b.atMs);
+  }
+
+  private wordsIn(startMs: number, endMs: number): string {
+    const heard = this.timedWords.filter((w) => w.atMs >= startMs && w.atMs <= endMs).map((w) => w.word);
+    this.timedWords = this.timedWords.filter((w) => w.atMs > endMs);
+    return heard.join(' ');
+  }
+
+  /**
+   * The server hangs: from now on it sends nothing at all (no events, no audio, responses in flight
+   * go silent) and keeps the socket open. (The ws library still answers protocol pings.)
+   */
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  private onVadAudio(audio: Buffer): void {
+    if (this.frozen) return;
+    for (const event of this.vad!.feed(audio)) {
+      if (event.type === 'speech_started') {
+        const itemId = nextId('item');
+        this.turnItemId = itemId;
+        this.vadTurns.push({ itemId, audioStartMs: event.audioStartMs });
+        this.send({
+          type: 'input_audio_buffer.speech_started',
+          audio_start_ms: event.audioStartMs,
+          item_id: itemId,
+        });
+        if (this.activeResponse && this.turnDetection().interrupt_response !== false) {
+          this.activeResponse.cancelled = true;
+        }
+        continue;
+      }
+      const turn = this.vadTurns.at(-1);
+      const itemId = turn?.itemId ?? nextId('item');
+      this.turnItemId = undefined;
+      const transcript =
+        this.expectedUtterances.shift() ?? this.wordsIn(turn?.audioStartMs ?? 0, event.audioEndMs);
+      if (turn) Object.assign(turn, { audioEndMs: event.audioEndMs, transcript });
+      this.send({
+        type: 'input_audio_buffer.speech_stopped',
+        audio_end_ms: event.audioEndMs,
+        item_id: itemId,
+      });
+      this.send({ type: 'input_audio_buffer.committed', previous_item_id: null, item_id: itemId });
+      const seconds = Math.max(
+        1,
+        Math.round(((turn ? event.audioEndMs - turn.audioStartMs : 0) || 1000) / 1000),
+      );
+      setTimeout(() => {
+        this.send({
+          type: 'conversation.item.input_audio_transcription.completed',
+          item_id: itemId,
+          content_index: 0,
+          transcript,
+          usage: { type: 'duration', seconds },
+        });
+      }, this.options.serverVad?.transcriptionDelayMs ?? 300);
+      if (this.turnDetection().create_response !== false) void this.answerNext();
+    }
+  }
+
+  /** Server VAD mode: the next of the configured answers. */
+  private answerNext(): Promise<ResponseOutcome | undefined> {
+    const answers = this.options.serverVad?.answers ?? [];
+    const answer = answers[this.answersGiven++ % Math.max(1, answers.length)];
+    if (!answer || this.isClosed) return Promise.resolve(undefined);
+    return this.respond({ text: answer.text, audio: answer.audio }).catch(() => undefined);
+  }
+
   /** Closes the socket from the server's side. */
   close(code = 1000, reason = ''): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, reason);
@@ -388,6 +514,7 @@ export class OpenAiSimSession {
           void this.speak(this.options.script.greeting);
         }
         for (const wake of this.responseCreateWaiters.splice(0)) wake();
+        if (this.options.serverVad && !this.options.script) void this.answerNext();
         return;
       case 'response.cancel':
         if (this.activeResponse) this.activeResponse.cancelled = true;
@@ -454,6 +581,10 @@ export class OpenAiSimSession {
     this.appendedAudio.push(payload);
     const audio = Buffer.from(payload, 'base64');
     this.callerBytes += audio.length;
+    if (this.vad) {
+      this.onVadAudio(audio);
+      return;
+    }
     const script = this.options.script;
     if (!script || !this.greeted || this.turnIndex >= script.turns.length) return;
     const ms = audio.length / ULAW_BYTES_PER_MS;
@@ -724,6 +855,7 @@ export class OpenAiSimSession {
   }
 
   private send(event: Json): void {
+    if (this.frozen) return;
     if (this.isClosed || this.ws.readyState !== this.ws.OPEN) return;
     const full = { event_id: nextId('event'), ...event };
     const problems = validateServerEvent(full);
