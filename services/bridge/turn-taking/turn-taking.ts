@@ -75,7 +75,7 @@ export const TURN_TAKING_DEFAULTS: Omit<TurnTakingOptions, 'decides'> = {
   interruptAfterMs: 1000,
   resumeAfterQuietMs: 400,
   transcriptWaitMs: 1500,
-  replyAfterQuietMs: 800,
+  replyAfterQuietMs: 1000,
   repromptAfterMs: 7000,
 };
 

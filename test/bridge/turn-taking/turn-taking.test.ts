@@ -8,7 +8,7 @@ const SPEECH = -20;
 const QUIET = -65;
 
 /** The rule against a fake clock: frames every 20 ms, an agent whose audibility the test sets. */
-function rig(decides = true) {
+function rig(decides = true, tuning: Partial<typeof TURN_TAKING_DEFAULTS> = { replyAfterQuietMs: 0 }) {
   const actions: string[] = [];
   const counts = { bargeIn: 0, falseInterruption: 0, turnSwallowed: 0 };
   const latencies: number[] = [];
@@ -34,7 +34,7 @@ function rig(decides = true) {
     reprompt: record('reprompt'),
   };
   const turns = new TurnTaking(
-    { ...TURN_TAKING_DEFAULTS, decides },
+    { ...TURN_TAKING_DEFAULTS, ...tuning, decides },
     turnActions,
     {
       turnLatency: (ms) => latencies.push(ms),
@@ -144,8 +144,8 @@ describe('turn-taking when the bridge decides (OpenAI)', () => {
     expect(actions).toEqual(['respond']);
   });
 
-  it('cancels a reply not yet heard when the caller goes on after a thinking pause, and answers once', () => {
-    const { turns, actions, frames, state, agentSpeaks, agentDone, latencies } = rig();
+  it('holds a reply until the caller has been quiet a while, cancels it unheard when they go on, and answers once', () => {
+    const { turns, actions, frames, state, agentSpeaks, agentDone, latencies } = rig(true, {});
     agentDone();
     frames(800, SPEECH); // "I run a"
     frames(600, QUIET); // the engine's VAD ends the turn at the pause
@@ -162,9 +162,12 @@ describe('turn-taking when the bridge decides (OpenAI)', () => {
     turns.callerTranscript('plumbing company.', state.now);
     expect(actions).toEqual(['respond', 'hold', 'interrupt', 'respond']);
     frames(300, QUIET);
-    agentSpeaks();
-    // Only the answer heard is a sample, from where the caller last stopped speaking.
-    expect(latencies).toEqual([600 + 300]);
+    agentSpeaks(); // held too, until the caller has been quiet a second
+    frames(800, QUIET);
+    expect(actions).toEqual(['respond', 'hold', 'interrupt', 'respond', 'hold', 'resume']);
+    // Only the answer heard is a sample, from where the caller last stopped speaking (the quiet is
+    // counted after the detector's 60 ms hangover).
+    expect(latencies).toEqual([TURN_TAKING_DEFAULTS.replyAfterQuietMs + 60]);
   });
 
   it('re-prompts once after a silence once the agent has finished, not while a tool runs', () => {
