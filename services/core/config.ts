@@ -181,7 +181,7 @@ const envSchema = z.object({
   CALLBACK_SCHEDULE_GROUP: optionalString,
   CALLBACK_DEAD_LETTER_ARN: arn.optional(),
   ENGINE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
-  BARGE_IN_MIN_MS: z.coerce.number().int().min(0).max(5000).default(1000),
+  BARGE_IN_MIN_MS: z.coerce.number().int().min(0).max(5000).default(1300),
   MAX_CALL_SECONDS: z.coerce.number().int().min(5).max(14400).default(900),
   CALL_TABLE_NAME: z.string().trim().min(1).default('bolt-voice-calls'),
   DYNAMODB_ENDPOINT: url(['https:', 'http:']).optional(),

@@ -72,7 +72,7 @@ export interface TurnTakingOptions {
 
 export const TURN_TAKING_DEFAULTS: Omit<TurnTakingOptions, 'decides'> = {
   pauseAfterMs: 200,
-  interruptAfterMs: 1000,
+  interruptAfterMs: 1300,
   resumeAfterQuietMs: 400,
   transcriptWaitMs: 1500,
   replyAfterQuietMs: 1000,
