@@ -29,6 +29,8 @@ export interface OpenAiSimFailures {
   httpStatus?: number;
   /** Answer `session.update` with an `error` event carrying this message instead of `session.updated`. */
   sessionError?: string;
+  /** Never answer a `response.create` (the session otherwise works: events, pongs). Per session: `withholdResponses`. */
+  withholdResponses?: boolean;
 }
 
 export interface OpenAiSimOptions {
@@ -41,6 +43,12 @@ export interface OpenAiSimOptions {
   audioChunkBytes?: number;
   /** How long a `response.create` may take to follow a function_call_output (default 2000 ms). */
   responseCreateWaitMs?: number;
+  /**
+   * Like the real API, every `response.create` gets a response. One that no response (the script's,
+   * or a test's `respond` / `functionCall`) has answered within this long is answered by an empty
+   * one: `response.created` then `response.done`, with no output (default 1000 ms).
+   */
+  autoAnswerMs?: number;
 }
 
 export interface RejectedUpgrade {
@@ -75,6 +83,9 @@ export interface ResponseOutcome {
   /** μ-law bytes of this item sent to the client. */
   sentBytes: number;
 }
+
+/** How long the empty answer to an unanswered `response.create` runs (`autoAnswerMs`). */
+const AUTO_ANSWER_RUN_MS = 30;
 
 const BETA_REJECTION =
   'The Realtime Beta API is no longer supported. Please use /v1/realtime for the GA API.';
@@ -210,6 +221,13 @@ export class OpenAiSimSession {
   private turnItemId: string | undefined;
   private turnChain: Promise<void> = Promise.resolve();
   private readonly responseCreateWaiters: Array<() => void> = [];
+  /** `response.create`s no response has answered yet (each `response.created` answers the oldest). */
+  private unansweredCreates = 0;
+  /** Failure modes (see `hang`, `failResponses`, `withholdResponses`). */
+  private hung = false;
+  private responseFailures: Array<'error' | 'failed'> = [];
+  /** While set, a `response.create` is never answered (the server takes it and does nothing). */
+  withholdResponses = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -320,6 +338,20 @@ export class OpenAiSimSession {
     return result;
   }
 
+  /**
+   * The server freezes: it reads nothing more (so no pong answers a ping, and no event is handled)
+   * and sends nothing more, the socket staying open. The client's writes back up.
+   */
+  hang(): void {
+    this.hung = true;
+    this.ws.pause();
+  }
+
+  /** The next `count` `response.create`s fail: refused by an `error` event, or a response that ends `failed`. */
+  failResponses(count: number, how: 'error' | 'failed' = 'failed'): void {
+    for (let i = 0; i < count; i++) this.responseFailures.push(how);
+  }
+
   /** Closes the socket from the server's side. */
   close(code = 1000, reason = ''): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, reason);
@@ -381,14 +413,23 @@ export class OpenAiSimSession {
         this.send({ type: 'conversation.item.done', previous_item_id: null, item });
         return;
       }
-      case 'response.create':
+      case 'response.create': {
         this.responseCreates++;
+        const failure = this.responseFailures.shift();
+        if (failure) {
+          this.failResponse(failure, event);
+          return;
+        }
+        if (this.withholdResponses || this.options.failures?.withholdResponses) return;
+        this.unansweredCreates++;
         if (this.options.script && !this.greeted) {
           this.greeted = true;
           void this.speak(this.options.script.greeting);
         }
         for (const wake of this.responseCreateWaiters.splice(0)) wake();
+        setTimeout(() => this.answerIfUnanswered(), this.options.autoAnswerMs ?? 1000);
         return;
+      }
       case 'response.cancel':
         if (this.activeResponse) this.activeResponse.cancelled = true;
         else
@@ -404,6 +445,64 @@ export class OpenAiSimSession {
       default:
         return;
     }
+  }
+
+  /** A `response.create` nothing answered in time gets an empty response, as the real API always answers. */
+  private answerIfUnanswered(): void {
+    if (this.unansweredCreates === 0 || this.isClosed || this.hung) return;
+    const run = async () => {
+      if (this.unansweredCreates === 0 || this.isClosed || this.hung) return;
+      const responseId = nextId('resp');
+      const active: ActiveResponse = { cancelled: false };
+      this.activeResponse = active;
+      this.sendResponseCreated(responseId);
+      // The model "decides" for a moment: a cancel in that window cancels it, as on the real API.
+      await delay(AUTO_ANSWER_RUN_MS);
+      if (this.activeResponse === active) this.activeResponse = undefined;
+      this.send({
+        type: 'response.done',
+        response: {
+          id: responseId,
+          object: 'realtime.response',
+          status: active.cancelled ? 'cancelled' : 'completed',
+          ...(active.cancelled ? { status_details: { type: 'cancelled', reason: 'client_cancelled' } } : {}),
+          output: [],
+        },
+      });
+    };
+    this.responseChain = this.responseChain.then(run, run);
+  }
+
+  private failResponse(how: 'error' | 'failed', cause: Json): void {
+    const error = { type: 'server_error', code: 'server_error', message: 'The server had an error.' };
+    if (how === 'error') {
+      this.sendError(error, cause);
+      return;
+    }
+    const run = async () => {
+      const responseId = nextId('resp');
+      this.sendResponseCreated(responseId);
+      this.send({
+        type: 'response.done',
+        response: {
+          id: responseId,
+          object: 'realtime.response',
+          status: 'failed',
+          status_details: { type: 'failed', error: { type: error.type, code: error.code } },
+          output: [],
+        },
+      });
+    };
+    this.responseChain = this.responseChain.then(run, run);
+  }
+
+  /** `response.created` for a new response; it answers the oldest unanswered `response.create`. */
+  private sendResponseCreated(responseId: string): void {
+    if (this.unansweredCreates > 0) this.unansweredCreates--;
+    this.send({
+      type: 'response.created',
+      response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] },
+    });
   }
 
   private onSessionUpdate(session: Json): void {
@@ -551,10 +650,7 @@ export class OpenAiSimSession {
       content: transcript === undefined ? [] : [{ type: 'output_audio', transcript }],
     });
     const ids = { response_id: responseId, item_id: itemId, output_index: 0, content_index: 0 };
-    this.send({
-      type: 'response.created',
-      response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] },
-    });
+    this.sendResponseCreated(responseId);
     this.send({
       type: 'response.output_item.added',
       response_id: responseId,
@@ -618,10 +714,7 @@ export class OpenAiSimSession {
       name,
       arguments: argumentsText,
     });
-    this.send({
-      type: 'response.created',
-      response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] },
-    });
+    this.sendResponseCreated(responseId);
     this.send({
       type: 'response.output_item.added',
       response_id: responseId,
@@ -724,7 +817,7 @@ export class OpenAiSimSession {
   }
 
   private send(event: Json): void {
-    if (this.isClosed || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.isClosed || this.hung || this.ws.readyState !== this.ws.OPEN) return;
     const full = { event_id: nextId('event'), ...event };
     const problems = validateServerEvent(full);
     if (problems.length > 0) this.violations.push(...problems.map((p) => `simulator sent ${p}`));
