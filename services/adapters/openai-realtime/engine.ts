@@ -7,8 +7,8 @@ import {
   type EngineCapabilities,
   type EngineListener,
   type EngineSession,
-  EngineStartError,
   type EngineStall,
+  EngineStartError,
   type VoiceEngine,
 } from '../../core/voice-engine.js';
 import {
