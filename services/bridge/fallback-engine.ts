@@ -15,8 +15,12 @@ import {
 import { CallerAudioQueue } from './caller-audio-queue.js';
 import { wordsHeard } from './heard-transcript.js';
 
-/** A member socket with more than this queued unsent cannot keep up with the call's audio. */
-export const MAX_ENGINE_BUFFERED_BYTES = 1024 * 1024;
+/**
+ * A member socket with more than this queued unsent cannot keep up with the call's audio (about
+ * 40 s of caller frames). Below the bridge's own 1 MiB socket limit, so the member is replaced
+ * before the call would be ended for it.
+ */
+export const MAX_ENGINE_BUFFERED_BYTES = 512 * 1024;
 
 export interface FallbackEngineOptions {
   /** Bound on each member's start, at call start and on a mid-call switch (ENGINE_CONNECT_TIMEOUT_MS). */
@@ -26,7 +30,7 @@ export interface FallbackEngineOptions {
   /**
    * A serving member whose socket holds more than this many bytes unsent (checked on each caller
    * frame) is failed over as `engine-stalled` (`backpressure`) instead of the call ending. Default
-   * MAX_ENGINE_BUFFERED_BYTES (1 MiB, about a minute of caller audio).
+   * MAX_ENGINE_BUFFERED_BYTES (512 KiB).
    */
   maxBufferedBytes?: number;
 }
