@@ -214,10 +214,17 @@ function connect(
       if (closedByUs) return;
       clearTimeout(replyTimer);
       const playingMs = Math.max(0, agentAudioEndsAt - Date.now());
-      replyTimer = setTimeout(() => {
-        replyTimer = undefined;
-        stall('response', `no agent reply within ${timings.replyTimeoutMs} ms of the caller's turn`);
-      }, playingMs + timings.replyTimeoutMs);
+      const timer = setTimeout(
+        // Judged after the I/O already received is read: an agent event waiting in the socket counts.
+        () =>
+          setImmediate(() => {
+            if (replyTimer !== timer) return;
+            replyTimer = undefined;
+            stall('response', `no agent reply within ${timings.replyTimeoutMs} ms of the caller's turn`);
+          }),
+        playingMs + timings.replyTimeoutMs,
+      );
+      replyTimer = timer;
     };
     const replied = () => {
       clearTimeout(replyTimer);
@@ -310,7 +317,9 @@ function connect(
         }
         ready = true;
         signal.removeEventListener('abort', onAbort);
-        keepaliveTimer = setInterval(checkAlive, timings.pingIntervalMs);
+        // Judged after the I/O already received is read: if our own event loop was held up, a pong
+        // or message waiting in the socket still counts.
+        keepaliveTimer = setInterval(() => setImmediate(checkAlive), timings.pingIntervalMs);
         log.info('ElevenLabs conversation ready', { conversationId: meta.conversation_id });
         session.conversationId = meta.conversation_id;
         // Taking over mid-call: the conversation so far, as context the agent does not answer by itself.

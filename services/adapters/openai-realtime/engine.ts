@@ -262,7 +262,12 @@ class OpenAiSession implements EngineSession {
     this.ready = true;
     this.heard();
     // Liveness: the server answers WebSocket pings; no pong and no event for `stallAfterMs` is a freeze.
-    this.keepaliveTimer = setInterval(() => this.checkAlive(), this.timings.pingIntervalMs);
+    // Judged after the I/O already received is read (setImmediate): if our own event loop was held
+    // up, the pong waiting in the socket still counts.
+    this.keepaliveTimer = setInterval(
+      () => setImmediate(() => this.checkAlive()),
+      this.timings.pingIntervalMs,
+    );
   }
 
   /** Something arrived from the server (a pong or any event): it is alive. */
@@ -533,7 +538,12 @@ class OpenAiSession implements EngineSession {
 
   private armResponseTimer(): void {
     clearTimeout(this.responseTimer);
-    this.responseTimer = setTimeout(() => this.responseTimedOut(), this.timings.responseTimeoutMs);
+    const timer = setTimeout(
+      // After the I/O already received is read: an event waiting in the socket re-arms the timer.
+      () => setImmediate(() => this.responseTimedOut(timer)),
+      this.timings.responseTimeoutMs,
+    );
+    this.responseTimer = timer;
   }
 
   /** The response in progress sent something: it gets the full timeout again. */
@@ -546,9 +556,9 @@ class OpenAiSession implements EngineSession {
     this.responseTimer = undefined;
   }
 
-  private responseTimedOut(): void {
+  private responseTimedOut(timer: NodeJS.Timeout): void {
+    if (this.closed || this.responseTimer !== timer) return;
     this.responseTimer = undefined;
-    if (this.closed) return;
     const ms = this.timings.responseTimeoutMs;
     if (this.requested) {
       this.stall('response', `no response.created within ${ms} ms of response.create`);
