@@ -43,13 +43,6 @@ export class BridgeMetrics {
     }
   }
 
-  /** The engine that served the call froze mid-call and was failed over (`EngineChange.previous.stall`). */
-  engineStalled(engine: EngineName): void {
-    const metric = this.metrics.singleMetric();
-    metric.addDimension('engine', engine);
-    metric.addMetric(BRIDGE_METRICS.engineStalls, MetricUnit.Count, 1);
-  }
-
   /** Caller stops speaking → first agent audio sent to Twilio, per engine (alarms read the p90). */
   turnLatency(ms: number, engine: EngineName): void {
     const metric = this.metrics.singleMetric();

@@ -26,11 +26,6 @@ export const BRIDGE_METRICS = {
   engineFailovers: 'EngineFailovers',
   /** Count: neither engine could take a call (the caller heard the apology). */
   callsWithoutEngine: 'CallsWithoutEngine',
-  /**
-   * Count, extra dimension `engine`: that engine froze mid-call (an `engine-stalled` end: keepalive,
-   * response or backpressure) and was failed over; each is also one of `EngineFailovers`.
-   */
-  engineStalls: 'EngineStalls',
   /** Milliseconds, extra dimension `engine`: caller stops speaking → first agent audio frame sent to Twilio. */
   turnLatency: 'TurnLatency',
 } as const;

@@ -58,12 +58,4 @@ describe('BridgeMetrics', () => {
     );
     expect(metrics.map((m) => Object.keys(m).filter((k) => /^[A-Z]/.test(k)))).toEqual([['EngineFailovers']]);
   });
-
-  it('counts a stall per engine: the engine that froze', () => {
-    const [metric] = emitted(() => new BridgeMetrics('BoltVoice', 'bridge').engineStalled('openai'));
-    expect(metric).toMatchObject({ EngineStalls: 1, engine: 'openai', service: 'bridge' });
-    const aws = metric!._aws as { CloudWatchMetrics: Array<{ Metrics: unknown[]; Dimensions: string[][] }> };
-    expect(aws.CloudWatchMetrics[0]!.Metrics).toEqual([{ Name: 'EngineStalls', Unit: 'Count' }]);
-    expect(aws.CloudWatchMetrics[0]!.Dimensions[0]).toEqual(expect.arrayContaining(['service', 'engine']));
-  });
 });
