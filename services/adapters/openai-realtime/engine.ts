@@ -246,6 +246,8 @@ class OpenAiSession implements EngineSession {
   /** Failed responses in a row (refused or `failed`); reset by one that speaks or completes. */
   private failedResponses = 0;
   private responseTimer: NodeJS.Timeout | undefined;
+  /** When the response asked for or running last showed life (asked, created, or sent output). */
+  private responseOutputAt = 0;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private lastHeardAt = Date.now();
   private betaWarned = false;
@@ -536,19 +538,27 @@ class OpenAiSession implements EngineSession {
     this.requestResponse();
   }
 
+  /** The response clock starts (again) now: `response.create` sent, or `response.created` seen. */
   private armResponseTimer(): void {
-    clearTimeout(this.responseTimer);
-    const timer = setTimeout(
-      // After the I/O already received is read: an event waiting in the socket re-arms the timer.
-      () => setImmediate(() => this.responseTimedOut(timer)),
-      this.timings.responseTimeoutMs,
-    );
-    this.responseTimer = timer;
+    this.responseOutputAt = Date.now();
+    if (!this.responseTimer) this.scheduleResponseCheck(this.timings.responseTimeoutMs);
   }
 
-  /** The response in progress sent something: it gets the full timeout again. */
+  /**
+   * The response in progress sent something: it gets the full timeout again. Only a timestamp on
+   * this path (it runs for every audio delta); the timer re-arms itself when it fires.
+   */
   private touchResponseTimer(): void {
-    if (this.responseTimer && (this.requested || this.responseActive)) this.armResponseTimer();
+    if (this.responseTimer) this.responseOutputAt = Date.now();
+  }
+
+  private scheduleResponseCheck(ms: number): void {
+    const timer = setTimeout(
+      // After the I/O already received is read: an event waiting in the socket still counts.
+      () => setImmediate(() => this.checkResponse(timer)),
+      ms,
+    );
+    this.responseTimer = timer;
   }
 
   private stopResponseTimer(): void {
@@ -556,13 +566,19 @@ class OpenAiSession implements EngineSession {
     this.responseTimer = undefined;
   }
 
-  private responseTimedOut(timer: NodeJS.Timeout): void {
+  private checkResponse(timer: NodeJS.Timeout): void {
     if (this.closed || this.responseTimer !== timer) return;
     this.responseTimer = undefined;
+    if (!this.requested && !this.responseActive) return;
     const ms = this.timings.responseTimeoutMs;
+    const quietMs = Date.now() - this.responseOutputAt;
+    if (quietMs < ms) {
+      this.scheduleResponseCheck(ms - quietMs);
+      return;
+    }
     if (this.requested) {
       this.stall('response', `no response.created within ${ms} ms of response.create`);
-    } else if (this.responseActive) {
+    } else {
       this.stall('response', `response ${this.activeResponseId ?? ''} sent nothing for ${ms} ms`.trim());
     }
   }
