@@ -76,6 +76,12 @@ const STILL_WORKING: ReadonlySet<string> = new Set([
   'internal_tentative_agent_response',
 ]);
 
+/**
+ * Before the first pong, silence may last this many times `stallAfterMs`: a service (or a proxy in
+ * front of it) that does not answer WebSocket pings must not look frozen in every quiet moment.
+ */
+const UNPROVEN_PING_FACTOR = 3;
+
 /** μ-law 8 kHz: 8 bytes a millisecond (ElevenLabs `ulaw_8000`, checked at the start). */
 const ULAW_BYTES_PER_MS = 8;
 
@@ -163,6 +169,7 @@ function connect(
     let malformedLogged = false;
     // Liveness (once ready): anything heard, ElevenLabs' own pings, and the reply owed to the caller.
     let lastHeardAt = Date.now();
+    let pongSeen = false;
     let keepaliveTimer: NodeJS.Timeout | undefined;
     const appPings: number[] = [];
     let longestPingGapMs = 0;
@@ -193,7 +200,8 @@ function connect(
       if (closedByUs) return;
       const now = Date.now();
       const silentMs = now - lastHeardAt;
-      if (silentMs >= timings.stallAfterMs)
+      // Until a pong shows that the service answers our pings, silence is judged more leniently.
+      if (silentMs >= timings.stallAfterMs * (pongSeen ? 1 : UNPROVEN_PING_FACTOR))
         return stall('keepalive', `no pong or message for ${silentMs} ms`);
       const lastPing = appPings.at(-1);
       if (appPings.length >= 3 && lastPing !== undefined) {
@@ -367,6 +375,7 @@ function connect(
           listener.transcript('agent', event.agent_response_event.agent_response);
           return;
         case 'agent_response_correction':
+          replied();
           // Sent after an interruption: the reply as far as the caller heard it replaces the full one.
           listener.transcript('agent', event.agent_response_correction_event.corrected_agent_response, {
             interrupted: true,
@@ -399,6 +408,7 @@ function connect(
     });
     socket.on('pong', () => {
       lastHeardAt = Date.now();
+      pongSeen = true;
     });
     socket.on('open', () => {
       socket.send(initiationMessage(dynamicVariables(context)));

@@ -56,6 +56,12 @@ export const OPENAI_TIMING_DEFAULTS = {
   responseTimeoutMs: 5000,
 } as const;
 
+/**
+ * Before the first pong, silence may last this many times `stallAfterMs`: a server (or a proxy in
+ * front of it) that does not answer WebSocket pings must not look frozen in every quiet moment.
+ */
+const UNPROVEN_PING_FACTOR = 3;
+
 /** A failed response (an `error` refusing our `response.create`, or `response.done` failed) is retried once. */
 const RESPONSE_ATTEMPTS = 2;
 
@@ -167,7 +173,7 @@ function startSession(
       if (!settled) fail(`socket error: ${error.message}`);
       else session.onSocketError(error);
     });
-    socket.on('pong', () => session.heard());
+    socket.on('pong', () => session.heard(true));
     socket.on('close', (code: number, reason: Buffer) => {
       if (!settled) fail(`socket closed before ready (code ${code}${reason.length ? `: ${reason}` : ''})`);
       else session.onClose(code, reason.toString());
@@ -250,6 +256,7 @@ class OpenAiSession implements EngineSession {
   private responseOutputAt = 0;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private lastHeardAt = Date.now();
+  private pongSeen = false;
   private betaWarned = false;
   private malformedLogged = false;
 
@@ -273,14 +280,17 @@ class OpenAiSession implements EngineSession {
   }
 
   /** Something arrived from the server (a pong or any event): it is alive. */
-  heard(): void {
+  heard(pong = false): void {
     this.lastHeardAt = Date.now();
+    if (pong) this.pongSeen = true;
   }
 
   private checkAlive(): void {
     if (this.closed) return;
     const silentMs = Date.now() - this.lastHeardAt;
-    if (silentMs >= this.timings.stallAfterMs) {
+    // Until a pong shows that the server answers our pings, silence is judged three times as leniently.
+    const limitMs = this.timings.stallAfterMs * (this.pongSeen ? 1 : UNPROVEN_PING_FACTOR);
+    if (silentMs >= limitMs) {
       this.stall('keepalive', `no pong or event for ${silentMs} ms`);
       return;
     }

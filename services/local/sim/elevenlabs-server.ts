@@ -51,6 +51,8 @@ export interface ElevenLabsSimFailures {
    * while pings go on: a frozen LLM or TTS. Per conversation: `withholdReplies()`.
    */
   withholdReplies?: boolean;
+  /** Never answer a WebSocket ping (a service or proxy that does not); fixed when the simulator starts. */
+  ignorePings?: boolean;
 }
 
 export interface ElevenLabsSimOptions {
@@ -696,7 +698,7 @@ export async function startElevenLabsSim(options: ElevenLabsSimOptions): Promise
     }
   });
 
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, autoPong: !failures.ignorePings });
   const refuse = (socket: Duplex, status: number, attempt: Omit<SocketAttempt, 'status'>): void => {
     socketAttempts.push({ ...attempt, status });
     const text = status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Service Unavailable';

@@ -31,6 +31,8 @@ export interface OpenAiSimFailures {
   sessionError?: string;
   /** Never answer a `response.create` (the session otherwise works: events, pongs). Per session: `withholdResponses`. */
   withholdResponses?: boolean;
+  /** Never answer a WebSocket ping (a server or proxy that does not); everything else works. */
+  ignorePings?: boolean;
 }
 
 export interface OpenAiSimOptions {
@@ -96,7 +98,7 @@ export async function startOpenAiSim(options: OpenAiSimOptions): Promise<OpenAiS
   const violations: string[] = [];
   const handedOut = new Set<OpenAiSimSession>();
   const sessionWaiters: Array<() => void> = [];
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, autoPong: !options.failures?.ignorePings });
   const http = createServer((_req, res) => {
     res.writeHead(426).end('WebSocket only');
   });

@@ -272,6 +272,8 @@ describe('ElevenLabs engine: a frozen engine is an engine that dropped', () => {
 
   it('reports a service that stops answering as stalled (keepalive) and drops its socket', async () => {
     const { r, conversation } = await startReady({}, context, fast);
+    // A pong has shown that it answers pings (before that, silence is judged more leniently).
+    await new Promise((resolve) => setTimeout(resolve, 3 * fast.pingIntervalMs));
     const hungAt = Date.now();
     conversation.hang();
     await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
@@ -283,6 +285,14 @@ describe('ElevenLabs engine: a frozen engine is an engine that dropped', () => {
         detail: expect.stringMatching(/^no pong or message for \d+ ms$/),
       },
     ]);
+  });
+
+  it('judges silence three times as leniently until a pong shows the service answers pings', async () => {
+    const { r } = await startReady({ failures: { ignorePings: true } }, context, fast);
+    await sleep(2 * fast.stallAfterMs + 50);
+    expect(r.ended).toEqual([]);
+    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
+    expect(r.ended[0]).toMatchObject({ kind: 'engine-stalled', stall: 'keepalive' });
   });
 
   it('reports ElevenLabs pings that stop arriving as stalled (keepalive), though the socket answers', async () => {

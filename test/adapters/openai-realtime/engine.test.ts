@@ -542,6 +542,8 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
   it('reports a server that stops answering pings as stalled (keepalive) and drops its socket', async () => {
     const { r, simSession } = await startReady({ autoAnswerMs: 10 }, fast);
     await greetingAnswered(simSession);
+    // A pong has shown that it answers pings (before that, silence is judged more leniently).
+    await new Promise((resolve) => setTimeout(resolve, 3 * fast.pingIntervalMs));
     const hungAt = Date.now();
     simSession.hang();
     await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
@@ -553,6 +555,14 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
         detail: expect.stringMatching(/^no pong or event for \d+ ms$/),
       },
     ]);
+  });
+
+  it('judges silence three times as leniently until a pong shows the server answers pings', async () => {
+    const { r } = await startReady({ autoAnswerMs: 10, failures: { ignorePings: true } }, fast);
+    await new Promise((resolve) => setTimeout(resolve, 2 * fast.stallAfterMs + 50));
+    expect(r.ended).toEqual([]);
+    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
+    expect(r.ended[0]).toMatchObject({ kind: 'engine-stalled', stall: 'keepalive' });
   });
 
   it('reports a response.create that gets no response.created as stalled (response)', async () => {
