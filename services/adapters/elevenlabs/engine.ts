@@ -328,6 +328,8 @@ function connect(
         // Judged after the I/O already received is read: if our own event loop was held up, a pong
         // or message waiting in the socket still counts.
         keepaliveTimer = setInterval(() => setImmediate(checkAlive), timings.pingIntervalMs);
+        // The first at once: its pong shows early that the service answers pings.
+        socket.ping();
         log.info('ElevenLabs conversation ready', { conversationId: meta.conversation_id });
         session.conversationId = meta.conversation_id;
         // Taking over mid-call: the conversation so far, as context the agent does not answer by itself.

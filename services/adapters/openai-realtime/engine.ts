@@ -277,6 +277,8 @@ class OpenAiSession implements EngineSession {
       () => setImmediate(() => this.checkAlive()),
       this.timings.pingIntervalMs,
     );
+    // The first at once: its pong shows early that the server answers pings.
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.ping();
   }
 
   /** Something arrived from the server (a pong or any event): it is alive. */
