@@ -1,3 +1,4 @@
+import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/audio.js';
 import type { Logger } from '../core/logging.js';
 import type { ToolResult } from '../core/tool-types.js';
 import {
@@ -8,25 +9,43 @@ import {
   type EngineSession,
   EngineStartError,
   type Handover,
+  isEngineStall,
   type VoiceEngine,
 } from '../core/voice-engine.js';
 import { CallerAudioQueue } from './caller-audio-queue.js';
+import { wordsHeard } from './heard-transcript.js';
+
+/**
+ * A member socket with more than this queued unsent cannot keep up with the call's audio (about
+ * 40 s of caller frames). Below the bridge's own 1 MiB socket limit, so the member is replaced
+ * before the call would be ended for it.
+ */
+export const MAX_ENGINE_BUFFERED_BYTES = 512 * 1024;
 
 export interface FallbackEngineOptions {
   /** Bound on each member's start, at call start and on a mid-call switch (ENGINE_CONNECT_TIMEOUT_MS). */
   connectTimeoutMs: number;
   now: () => number;
   log: Logger;
+  /**
+   * A serving member whose socket holds more than this many bytes unsent (checked on each caller
+   * frame) is failed over as `engine-stalled` (`backpressure`) instead of the call ending. Default
+   * MAX_ENGINE_BUFFERED_BYTES (512 KiB).
+   */
+  maxBufferedBytes?: number;
 }
 
 /**
  * Several engines as one, in order (LiveKit's `FallbackAdapter` is the model): `start` tries each
  * member within the connect bound until one is ready; when the serving member drops mid-call
- * (anything but its normal close), the next member that has not failed on this call takes over
- * with the conversation so far (turns as heard, what the tools did) and opens with a bridging line.
- * Caller audio sent during the switch is queued and delivered in order. The bridge sees one engine
- * session; `engineChanged` tells it which member serves (capabilities differ), `ended` comes only
- * when the conversation is really over or no member is left.
+ * (anything but its normal close: also an adapter's `engine-stalled`, or a socket that stopped
+ * draining), the next member that has not failed on this call takes over with the conversation so
+ * far (turns as the caller heard them, what the tools did) and opens with a bridging line.
+ * `switching` tells the bridge to play the hold prompt meanwhile. Caller audio sent during the switch
+ * is queued and delivered in order before the new member speaks; once it has spoken, the gap's audio
+ * is dropped, never replayed after its opening line. The bridge sees one engine session;
+ * `engineChanged` tells it which member serves (capabilities differ), `ended` comes only when the
+ * conversation is really over or no member is left.
  */
 export class FallbackEngine {
   constructor(
@@ -56,6 +75,15 @@ export class NoEngineError extends Error {
 interface Current {
   engine: VoiceEngine;
   session: EngineSession;
+  /** It has sent agent audio (the opening line of a member taking over, at the least). */
+  spoke?: boolean;
+}
+
+/** A turn as the caller heard it; `itemId` ties an agent turn to its audio (for a barge-in cut). */
+interface HeardTurn {
+  role: 'caller' | 'agent';
+  text: string;
+  itemId?: string;
 }
 
 class FallbackSession implements EngineSession {
@@ -63,7 +91,11 @@ class FallbackSession implements EngineSession {
   /** Members that failed on this call are not tried again (they are "unavailable"). */
   private readonly failed = new Set<EngineName>();
   private closed = false;
-  private readonly turns: Handover['turns'] = [];
+  private readonly turns: HeardTurn[] = [];
+  /** μ-law bytes of each agent item the serving member sent (a cut's share is of these). */
+  private readonly itemBytes = new Map<string, number>();
+  /** Items cut by a barge-in before their transcript arrived: the share of their audio heard. */
+  private readonly cuts = new Map<string, number>();
   private readonly toolResults: Handover['toolResults'] = [];
   /** Results of tools a dropped engine asked for, finished while no engine was ready. */
   private readonly lateToolNotes: string[] = [];
@@ -130,7 +162,12 @@ class FallbackSession implements EngineSession {
     const outer = this.listener;
     return {
       audio: (payload, itemId) => {
-        if (serving()) outer.audio(payload, itemId);
+        if (!serving()) return;
+        member.spoke = true;
+        if (itemId !== undefined) {
+          this.itemBytes.set(itemId, (this.itemBytes.get(itemId) ?? 0) + base64ByteLength(payload));
+        }
+        outer.audio(payload, itemId);
       },
       interruption: () => {
         if (serving()) outer.interruption();
@@ -143,7 +180,7 @@ class FallbackSession implements EngineSession {
       },
       transcript: (role, text, details) => {
         if (!serving()) return;
-        this.remember(role, text, details?.replacesLast === true);
+        this.remember(role, text, details?.replacesLast === true, details?.itemId);
         outer.transcript(role, text, details);
       },
       toolCall: (call) => {
@@ -156,19 +193,23 @@ class FallbackSession implements EngineSession {
         if (serving()) outer.usage(usage);
       },
       engineChanged: () => {},
+      switching: () => {},
       ended: (reason) => {
         if (!serving()) return;
         if (isNormalEnd(reason)) {
           outer.ended(reason);
           return;
         }
-        void this.failOver(member, describe(reason));
+        void this.failOver(member, reason);
       },
     };
   }
 
-  /** The transcript as the caller heard it, for the next engine (a correction replaces the last agent turn). */
-  private remember(role: 'caller' | 'agent', text: string, replacesLast: boolean): void {
+  /**
+   * The transcript as the caller heard it, for the next engine: a correction replaces the last agent
+   * turn, and an agent turn cut by a barge-in keeps the share of its words the caller heard.
+   */
+  private remember(role: 'caller' | 'agent', text: string, replacesLast: boolean, itemId?: string): void {
     if (replacesLast) {
       for (let i = this.turns.length - 1; i >= 0; i--) {
         if (this.turns[i]!.role === 'agent') {
@@ -177,23 +218,50 @@ class FallbackSession implements EngineSession {
         }
       }
     }
-    this.turns.push({ role, text });
+    const share = itemId === undefined ? undefined : this.cuts.get(itemId);
+    if (share === undefined) {
+      this.turns.push({ role, text, itemId });
+      return;
+    }
+    this.cuts.delete(itemId!);
+    const heard = wordsHeard(text, share);
+    if (heard) this.turns.push({ role, text: heard });
+  }
+
+  /** A barge-in cut `itemId` after `audioEndMs` of it: its turn keeps what the caller heard. */
+  private rememberCut(itemId: string, audioEndMs: number): void {
+    const deliveredMs = (this.itemBytes.get(itemId) ?? 0) / ULAW_BYTES_PER_MS;
+    const share = deliveredMs > 0 ? Math.min(1, Math.max(0, audioEndMs) / deliveredMs) : 0;
+    const index = this.turns.findLastIndex((turn) => turn.itemId === itemId);
+    if (index < 0) {
+      this.cuts.set(itemId, share);
+      return;
+    }
+    const heard = wordsHeard(this.turns[index]!.text, share);
+    if (heard) this.turns[index] = { role: 'agent', text: heard };
+    else this.turns.splice(index, 1);
   }
 
   /** Mid-call: the serving member dropped. The next one takes over, or the call has no engine left. */
-  private async failOver(dropped: Current, reason: string): Promise<void> {
+  private async failOver(dropped: Current, why: EngineEndReason): Promise<void> {
     const droppedAt = this.options.now();
+    const reason = describe(why);
+    const stall = isEngineStall(why) ? why.stall : undefined;
     this.failed.add(dropped.engine.name);
     this.current = undefined;
     dropped.session.close();
+    this.itemBytes.clear();
+    this.cuts.clear();
     this.options.log.warn('The serving engine dropped mid-call; failing over', {
       engine: dropped.engine.name,
       reason,
+      ...(stall ? { stall } : {}),
     });
+    this.listener.switching?.({ from: dropped.engine.name, reason, stall, at: droppedAt });
     const handover: Handover = {
       from: dropped.engine.name,
       reason,
-      turns: [...this.turns],
+      turns: this.turns.map(({ role, text }) => ({ role, text })),
       toolResults: [...this.toolResults],
     };
     const failures = await this.connectNext({ ...this.context, now: droppedAt, handover });
@@ -209,18 +277,37 @@ class FallbackSession implements EngineSession {
       engine: next.engine.name,
       capabilities: next.engine.capabilities,
       at: this.options.now(),
-      previous: { engine: dropped.engine.name, reason, droppedAt },
+      previous: { engine: dropped.engine.name, reason, droppedAt, ...(stall ? { stall } : {}) },
       conversationId: next.session.conversationId,
     });
     for (const note of this.lateToolNotes.splice(0)) next.session.instruct(note);
-    for (const payload of this.queued.drain()) next.session.sendCallerAudio(payload);
+    // The gap's audio goes before the new member speaks. Once it has (its opening line can arrive
+    // with its "ready"), the caller is answering that line: the old audio would be heard as a new
+    // turn after it, so it is dropped.
+    if (next.spoke) this.queued.clear();
+    else for (const payload of this.queued.drain()) next.session.sendCallerAudio(payload);
   }
 
   // ---------- EngineSession: to the member serving now, or queued while none does ----------
 
   sendCallerAudio(payload: string): boolean {
-    // A member whose socket is already closing refuses: its drop is on the way, keep the audio.
-    if (this.readySession()?.sendCallerAudio(payload)) return true;
+    const member = this.current;
+    const session = this.readySession();
+    if (member && session) {
+      const buffered = session.bufferedAmount();
+      const limit = this.options.maxBufferedBytes ?? MAX_ENGINE_BUFFERED_BYTES;
+      if (buffered > limit) {
+        // Its socket stopped draining: a frozen engine, replaced like one that dropped.
+        void this.failOver(member, {
+          kind: 'engine-stalled',
+          stall: 'backpressure',
+          detail: `${buffered} bytes unsent to it (limit ${limit})`,
+        });
+      } else if (session.sendCallerAudio(payload)) {
+        return true;
+      }
+    }
+    // No member ready, or one whose socket is already closing (its drop is on the way): keep the audio.
     if (this.closed) return false;
     this.queued.push(payload);
     return true;
@@ -244,7 +331,10 @@ class FallbackSession implements EngineSession {
   }
 
   truncate(itemId: string, audioEndMs: number): void {
-    this.readySession()?.truncate(itemId, audioEndMs);
+    const session = this.readySession();
+    if (!session) return;
+    this.rememberCut(itemId, audioEndMs);
+    session.truncate(itemId, audioEndMs);
   }
 
   cancelResponse(): void {
@@ -263,6 +353,7 @@ class FallbackSession implements EngineSession {
     this.readySession()?.instruct(text);
   }
 
+  /** The serving member's; the composite itself fails a member over past `maxBufferedBytes`. */
   bufferedAmount(): number {
     return this.readySession()?.bufferedAmount() ?? 0;
   }
@@ -290,8 +381,17 @@ function isNormalEnd(reason: EngineEndReason): boolean {
   return reason.kind === 'engine-closed' && reason.code === 1000;
 }
 
+/**
+ * The reason recorded as `failoverReason` after the engine's name. Stable prefixes: `engine-closed
+ * (<code>…)`, `engine-error: …`, `engine-stalled (<keepalive|response|backpressure>): …`.
+ */
 function describe(reason: EngineEndReason): string {
-  return reason.kind === 'engine-closed'
-    ? `engine-closed (${reason.code}${reason.detail ? `: ${reason.detail}` : ''})`
-    : `engine-error: ${reason.detail}`;
+  switch (reason.kind) {
+    case 'engine-closed':
+      return `engine-closed (${reason.code}${reason.detail ? `: ${reason.detail}` : ''})`;
+    case 'engine-error':
+      return `engine-error: ${reason.detail}`;
+    case 'engine-stalled':
+      return `engine-stalled (${reason.stall}): ${reason.detail}`;
+  }
 }

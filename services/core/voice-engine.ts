@@ -93,9 +93,41 @@ export interface EngineCallContext {
   handover?: Handover;
 }
 
+/**
+ * Why a connected engine was judged frozen (a frozen engine is an engine that dropped: the failover
+ * composite replaces it like one that closed). Stable values, counted per engine (`EngineStalls`):
+ * - `keepalive`: its liveness signal stopped (OpenAI: no pong to our WebSocket pings; ElevenLabs:
+ *   its `ping`s stopped arriving) and nothing else came either;
+ * - `response`: it was due to answer and did not (OpenAI: no `response.created` or output within the
+ *   response timeout of a `response.create`; ElevenLabs: no agent event within its reply timeout of
+ *   the caller's turn ending);
+ * - `backpressure`: its socket stopped draining (more than the composite's limit queued unsent).
+ */
+export type EngineStall = 'keepalive' | 'response' | 'backpressure';
+
 export type EngineEndReason =
   | { kind: 'engine-closed'; code: number; detail?: string }
-  | { kind: 'engine-error'; detail: string };
+  | { kind: 'engine-error'; detail: string }
+  /** The engine is connected but frozen; the adapter has already dropped its socket. */
+  | { kind: 'engine-stalled'; stall: EngineStall; detail: string };
+
+export function isEngineStall(
+  reason: EngineEndReason,
+): reason is Extract<EngineEndReason, { kind: 'engine-stalled' }> {
+  return reason.kind === 'engine-stalled';
+}
+
+/** Mid-call: the serving engine dropped and the failover composite is connecting the next one. */
+export interface EngineSwitch {
+  /** The engine that dropped. */
+  from: EngineName;
+  /** Why, as recorded in `failoverReason` (e.g. `engine-stalled (keepalive): no pong for 5000 ms`). */
+  reason: string;
+  /** Set when it dropped because it froze (counted as `EngineStalls`). */
+  stall?: EngineStall;
+  /** Epoch ms it dropped. */
+  at: number;
+}
 
 /** Token counts of one OpenAI `response.done` (summed per engine segment on the call record). */
 export interface EngineUsage {
@@ -123,8 +155,11 @@ export interface EngineChange {
   capabilities: EngineCapabilities;
   /** Epoch ms the engine became ready. */
   at: number;
-  /** Mid-call: the engine that dropped, why, and when it dropped (epoch ms). */
-  previous?: { engine: EngineName; reason: string; droppedAt: number };
+  /**
+   * Mid-call: the engine that dropped, why, and when it dropped (epoch ms); `stall` when it dropped
+   * because it froze.
+   */
+  previous?: { engine: EngineName; reason: string; droppedAt: number; stall?: EngineStall };
   /** At call start: the engines that could not start, and why (`engine: reason; …`). */
   startFailures?: string;
   /** The new engine's conversation id, when it has one (matched by the post-call webhook). */
@@ -157,6 +192,13 @@ export interface EngineListener {
   usage(usage: EngineUsage): void;
   /** A (new) engine serves the call. Sent by the failover composite, at start and on each switch. */
   engineChanged(change: EngineChange): void;
+  /**
+   * Mid-call, sent by the failover composite only: the serving engine dropped (closed, failed or
+   * froze) and the next one is connecting. The bridge plays the hold prompt (`HOLD_PROMPT_FRAMES`)
+   * so the caller hears "One moment, please." rather than silence; `engineChanged` follows once the
+   * next engine is ready, or `ended` when none is left.
+   */
+  switching?(event: EngineSwitch): void;
   /** The engine session ended after it was ready (a close or a fatal error). */
   ended(reason: EngineEndReason): void;
 }
@@ -183,7 +225,10 @@ export interface EngineSession {
   sendKeypress(digit: string): void;
   /** An instruction for the agent from the system (e.g. wrap up), without interrupting it. */
   instruct(text: string): void;
-  /** Bytes queued on the engine socket and not yet sent: the bridge ends a call that cannot keep up. */
+  /**
+   * Bytes queued on the engine socket and not yet sent. The failover composite checks it on every
+   * caller frame and fails a member over past its limit (`engine-stalled`, `backpressure`).
+   */
   bufferedAmount(): number;
   /** Ends the engine session (WebSocket close 1000). Idempotent. */
   close(): void;

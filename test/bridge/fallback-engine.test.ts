@@ -2,10 +2,12 @@ import { FallbackEngine, NoEngineError } from '../../services/bridge/fallback-en
 import { logger } from '../../services/core/logging';
 import {
   type EngineCallContext,
+  type EngineChange,
   type EngineListener,
   type EngineName,
   type EngineSession,
   EngineStartError,
+  type EngineSwitch,
   type VoiceEngine,
 } from '../../services/core/voice-engine';
 import { recorder } from '../support/engine-recorder';
@@ -21,14 +23,21 @@ const context: EngineCallContext = {
   tools: [],
 };
 
-/** An engine double: `fail` refuses to start; each started session records what it was sent. */
-function member(name: EngineName, options: { fail?: string } = {}) {
+/**
+ * An engine double: `fail` refuses to start; `speaksAtReady` sends agent audio before its start
+ * resolves (an opening line in the same packet as "ready"); each started session records what it
+ * was sent, and reports `buffered` as its socket's unsent bytes.
+ */
+function member(name: EngineName, options: { fail?: string; speaksAtReady?: string } = {}) {
   const sessions: Array<{
     listener: EngineListener;
     context: EngineCallContext;
     audio: string[];
     results: string[];
     notes: string[];
+    truncations: Array<[string, number]>;
+    buffered: number;
+    closed: boolean;
   }> = [];
   const engine: VoiceEngine = {
     name,
@@ -46,19 +55,25 @@ function member(name: EngineName, options: { fail?: string } = {}) {
         audio: [] as string[],
         results: [] as string[],
         notes: [] as string[],
+        truncations: [] as Array<[string, number]>,
+        buffered: 0,
+        closed: false,
       };
       sessions.push(state);
       const session: EngineSession = {
         sendCallerAudio: (payload) => state.audio.push(payload) > 0,
         sendToolResult: (callId) => state.results.push(callId),
-        truncate: () => {},
+        truncate: (itemId, audioEndMs) => state.truncations.push([itemId, audioEndMs]),
         cancelResponse: () => {},
         respond: () => {},
         sendKeypress: () => {},
         instruct: (text) => state.notes.push(text),
-        bufferedAmount: () => 0,
-        close: () => {},
+        bufferedAmount: () => state.buffered,
+        close: () => {
+          state.closed = true;
+        },
       };
+      if (options.speaksAtReady) listener.audio(options.speaksAtReady, 'opening');
       return session;
     },
   };
@@ -141,5 +156,153 @@ describe('FallbackEngine', () => {
     first.sessions[0]!.listener.ended({ kind: 'engine-closed', code: 1000 });
     expect(r.ended).toEqual([{ kind: 'engine-closed', code: 1000 }]);
     expect(second.sessions).toEqual([]);
+  });
+});
+
+/** A started composite over two doubles, recording `switching` and `engineChanged`. */
+async function twoMembers(
+  secondOptions: { speaksAtReady?: string } = {},
+  extra: Partial<typeof options> & { maxBufferedBytes?: number } = {},
+) {
+  const first = member('openai');
+  const second = member('elevenlabs', secondOptions);
+  const r = recorder();
+  const switches: EngineSwitch[] = [];
+  const changes: EngineChange[] = [];
+  r.listener.switching = (event) => switches.push(event);
+  r.listener.engineChanged = (change) => changes.push(change);
+  const session = await new FallbackEngine([first.engine, second.engine], { ...options, ...extra }).start(
+    context,
+    r.listener,
+    new AbortController().signal,
+  );
+  return { first, second, r, switches, changes, session };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('FallbackEngine: a frozen member is a member that dropped', () => {
+  it('fails a stalled member over, telling the bridge to hold the caller, and marks the switch as a stall', async () => {
+    const { first, second, r, switches, changes } = await twoMembers();
+    first.sessions[0]!.listener.ended({
+      kind: 'engine-stalled',
+      stall: 'keepalive',
+      detail: 'no pong for 5000 ms',
+    });
+    expect(switches).toEqual([
+      {
+        from: 'openai',
+        reason: 'engine-stalled (keepalive): no pong for 5000 ms',
+        stall: 'keepalive',
+        at: expect.any(Number),
+      },
+    ]);
+    expect(first.sessions[0]!.closed).toBe(true);
+    await settle();
+    expect(second.sessions).toHaveLength(1);
+    expect(second.sessions[0]!.context.handover?.reason).toBe(
+      'engine-stalled (keepalive): no pong for 5000 ms',
+    );
+    expect(changes.at(-1)).toMatchObject({
+      engine: 'elevenlabs',
+      previous: {
+        engine: 'openai',
+        reason: 'engine-stalled (keepalive): no pong for 5000 ms',
+        stall: 'keepalive',
+      },
+    });
+    expect(r.ended).toEqual([]);
+  });
+
+  it('a drop that is not a stall switches without a stall mark', async () => {
+    const { first, switches, changes } = await twoMembers();
+    first.sessions[0]!.listener.ended({
+      kind: 'engine-error',
+      detail: 'response failed twice: server_error',
+    });
+    await settle();
+    expect(switches).toEqual([
+      {
+        from: 'openai',
+        reason: 'engine-error: response failed twice: server_error',
+        stall: undefined,
+        at: expect.any(Number),
+      },
+    ]);
+    expect(changes.at(-1)?.previous).toEqual({
+      engine: 'openai',
+      reason: 'engine-error: response failed twice: server_error',
+      droppedAt: expect.any(Number),
+    });
+  });
+
+  it('fails over a member whose socket stopped draining, instead of ending the call, losing no caller audio', async () => {
+    const { first, second, r, switches, session } = await twoMembers({}, { maxBufferedBytes: 1000 });
+    const one = first.sessions[0]!;
+    expect(session.sendCallerAudio('AAAA')).toBe(true);
+    one.buffered = 1001;
+    expect(session.sendCallerAudio('BBBB')).toBe(true);
+    expect(switches).toEqual([
+      expect.objectContaining({
+        from: 'openai',
+        stall: 'backpressure',
+        reason: expect.stringContaining('1001 bytes'),
+      }),
+    ]);
+    expect(session.sendCallerAudio('CCCC')).toBe(true);
+    await settle();
+    expect(one.audio).toEqual(['AAAA']);
+    expect(one.closed).toBe(true);
+    expect(second.sessions[0]!.audio).toEqual(['BBBB', 'CCCC']);
+    expect(r.ended).toEqual([]);
+  });
+
+  it('delivers the gap audio to a member that has not spoken yet', async () => {
+    const { first, second, session } = await twoMembers();
+    first.sessions[0]!.listener.ended({ kind: 'engine-closed', code: 1011 });
+    session.sendCallerAudio('GAP1');
+    session.sendCallerAudio('GAP2');
+    await settle();
+    expect(second.sessions[0]!.audio).toEqual(['GAP1', 'GAP2']);
+  });
+
+  it('never replays the gap audio after the new member has spoken: the caller answers its opening line', async () => {
+    const { first, second, r, session } = await twoMembers({ speaksAtReady: 'T1BFTg==' });
+    first.sessions[0]!.listener.ended({ kind: 'engine-closed', code: 1011 });
+    session.sendCallerAudio('GAP1');
+    session.sendCallerAudio('GAP2');
+    await settle();
+    expect(r.audio).toEqual([{ payload: 'T1BFTg==', itemId: 'opening' }]);
+    expect(second.sessions[0]!.audio).toEqual([]);
+    session.sendCallerAudio('NEW1');
+    expect(second.sessions[0]!.audio).toEqual(['NEW1']);
+  });
+
+  it('hands over an agent turn cut by a barge-in as the caller heard it (cut after or before its transcript)', async () => {
+    const { first, second, session } = await twoMembers();
+    const one = first.sessions[0]!;
+    // 400 ms of item A (3200 bytes), its transcript, then a cut at 100 ms: a quarter was heard.
+    for (let i = 0; i < 4; i++) one.listener.audio(Buffer.alloc(800).toString('base64'), 'A');
+    one.listener.transcript('agent', 'one two three four five six seven eight', { itemId: 'A' });
+    session.truncate('A', 100);
+    expect(one.truncations).toEqual([['A', 100]]);
+    one.listener.transcript('caller', 'Sorry, what?');
+    // Item B cut at half before its transcript arrived.
+    for (let i = 0; i < 2; i++) one.listener.audio(Buffer.alloc(800).toString('base64'), 'B');
+    session.truncate('B', 100);
+    one.listener.transcript('agent', 'alpha beta gamma delta', { itemId: 'B' });
+    // Item C cut before any of it played: the caller heard none of it.
+    one.listener.audio(Buffer.alloc(800).toString('base64'), 'C');
+    session.truncate('C', 0);
+    one.listener.transcript('agent', 'never heard', { itemId: 'C' });
+    one.listener.transcript('caller', 'Go on.');
+    one.listener.ended({ kind: 'engine-closed', code: 1006 });
+    await settle();
+    expect(second.sessions[0]!.context.handover?.turns).toEqual([
+      { role: 'agent', text: 'one two —' },
+      { role: 'caller', text: 'Sorry, what?' },
+      { role: 'agent', text: 'alpha beta —' },
+      { role: 'caller', text: 'Go on.' },
+    ]);
   });
 });

@@ -1,11 +1,14 @@
 import WebSocket from 'ws';
+import { base64ByteLength } from '../../core/audio.js';
 import { forCall } from '../../core/logging.js';
 import { dynamicVariables, handoverSummary } from '../../core/persona.js';
 import {
   type EngineCallContext,
   type EngineCapabilities,
+  type EngineEndReason,
   type EngineListener,
   type EngineSession,
+  type EngineStall,
   EngineStartError,
   type VoiceEngine,
 } from '../../core/voice-engine.js';
@@ -26,7 +29,61 @@ export interface ElevenLabsEngineOptions {
   agentId: string;
   /** Base of the REST API (default https://api.elevenlabs.io); the signed URL it returns is used as is. */
   apiUrl: string;
+  /** A WebSocket ping of ours this often once ready (default 2000 ms); the server's transport answers it. */
+  pingIntervalMs?: number;
+  /**
+   * No pong and no message for this long: the engine froze (`engine-stalled`, `keepalive`). Default
+   * 5000 ms; checked at each ping, so a freeze is found within this plus one ping interval (7 s).
+   */
+  stallAfterMs?: number;
+  /**
+   * ElevenLabs' own `ping`s: once three have come, their interval is known (the longest gap seen);
+   * none for this many intervals (and at least `stallAfterMs`) means its conversation loop froze
+   * although the socket answers (`keepalive`). Default 3.
+   */
+  missedPings?: number;
+  /**
+   * After the caller's turn ends (`user_transcript`) or a tool result is sent, the agent must answer
+   * (audio, `agent_response`, a tool call…) within this long, counted from when its audio already
+   * sent has played; otherwise its turn-taking or LLM froze (`response`). Signs that it is still
+   * listening or thinking (`tentative_user_transcript`, `agent_typing`,
+   * `internal_tentative_agent_response`) give it the time again. Default 6000 ms (its LLM itself
+   * times out at 20 s).
+   */
+  replyTimeoutMs?: number;
 }
+
+export const ELEVENLABS_TIMING_DEFAULTS = {
+  pingIntervalMs: 2000,
+  stallAfterMs: 5000,
+  missedPings: 3,
+  replyTimeoutMs: 6000,
+} as const;
+
+/** Events of the agent answering: the reply watchdog is satisfied. */
+const AGENT_ANSWERS: ReadonlySet<string> = new Set([
+  'agent_tool_request',
+  'agent_tool_response',
+  'agent_tool_response_full_payload',
+  'agent_chat_response_part',
+  'mcp_tool_call',
+]);
+
+/** Events of the engine still listening or thinking: the reply watchdog starts again. */
+const STILL_WORKING: ReadonlySet<string> = new Set([
+  'tentative_user_transcript',
+  'agent_typing',
+  'internal_tentative_agent_response',
+]);
+
+/**
+ * Before the first pong, silence may last this many times `stallAfterMs`: a service (or a proxy in
+ * front of it) that does not answer WebSocket pings must not look frozen in every quiet moment.
+ */
+const UNPROVEN_PING_FACTOR = 3;
+
+/** μ-law 8 kHz: 8 bytes a millisecond (ElevenLabs `ulaw_8000`, checked at the start). */
+const ULAW_BYTES_PER_MS = 8;
 
 const SETUP_HINT =
   "set the agent's audio to μ-law 8000 Hz for both input and output (run `npm run agent:sync`, " +
@@ -50,7 +107,12 @@ export function createElevenLabsEngine(options: ElevenLabsEngineOptions): VoiceE
     capabilities: ELEVENLABS_CAPABILITIES,
     async start(context, listener, signal) {
       const signedUrl = await fetchSignedUrl(options, signal);
-      return connect(signedUrl, context, listener, signal);
+      return connect(signedUrl, context, listener, signal, {
+        pingIntervalMs: options.pingIntervalMs ?? ELEVENLABS_TIMING_DEFAULTS.pingIntervalMs,
+        stallAfterMs: options.stallAfterMs ?? ELEVENLABS_TIMING_DEFAULTS.stallAfterMs,
+        missedPings: options.missedPings ?? ELEVENLABS_TIMING_DEFAULTS.missedPings,
+        replyTimeoutMs: options.replyTimeoutMs ?? ELEVENLABS_TIMING_DEFAULTS.replyTimeoutMs,
+      });
     },
   };
 }
@@ -87,11 +149,16 @@ function signedUrlHint(status: number): string {
   return '';
 }
 
+type Timings = Required<
+  Pick<ElevenLabsEngineOptions, 'pingIntervalMs' | 'stallAfterMs' | 'missedPings' | 'replyTimeoutMs'>
+>;
+
 function connect(
   signedUrl: string,
   context: EngineCallContext,
   listener: EngineListener,
   signal: AbortSignal,
+  timings: Timings,
 ): Promise<EngineSession> {
   const log = forCall(context.callSid);
   return new Promise<EngineSession>((resolve, reject) => {
@@ -100,12 +167,84 @@ function connect(
     let closedByUs = false;
     let lastInterruptionId = -1;
     let malformedLogged = false;
+    // Liveness (once ready): anything heard, ElevenLabs' own pings, and the reply owed to the caller.
+    let lastHeardAt = Date.now();
+    let pongSeen = false;
+    let keepaliveTimer: NodeJS.Timeout | undefined;
+    const appPings: number[] = [];
+    let longestPingGapMs = 0;
+    let replyTimer: NodeJS.Timeout | undefined;
+    /** When the agent audio sent so far has played out (it arrives faster than real time). */
+    let agentAudioEndsAt = 0;
+
+    const stopTimers = () => {
+      clearInterval(keepaliveTimer);
+      keepaliveTimer = undefined;
+      clearTimeout(replyTimer);
+      replyTimer = undefined;
+    };
+
+    /** The engine froze: its socket is dropped and the failover composite replaces it. */
+    const stall = (kind: EngineStall, detail: string) => {
+      if (closedByUs) return;
+      closedByUs = true;
+      stopTimers();
+      log.error('ElevenLabs engine stalled', { stall: kind, detail });
+      // A frozen server would not answer a closing handshake either.
+      socket.terminate();
+      const reason: EngineEndReason = { kind: 'engine-stalled', stall: kind, detail };
+      listener.ended(reason);
+    };
+
+    const checkAlive = () => {
+      if (closedByUs) return;
+      const now = Date.now();
+      const silentMs = now - lastHeardAt;
+      // Until a pong shows that the service answers our pings, silence is judged more leniently.
+      if (silentMs >= timings.stallAfterMs * (pongSeen ? 1 : UNPROVEN_PING_FACTOR))
+        return stall('keepalive', `no pong or message for ${silentMs} ms`);
+      const lastPing = appPings.at(-1);
+      if (appPings.length >= 3 && lastPing !== undefined) {
+        const limitMs = Math.max(timings.missedPings * longestPingGapMs, timings.stallAfterMs);
+        const sincePingMs = now - lastPing;
+        if (sincePingMs >= limitMs) {
+          return stall(
+            'keepalive',
+            `its pings stopped: none for ${sincePingMs} ms (they came every ${longestPingGapMs} ms at most)`,
+          );
+        }
+      }
+      if (socket.readyState === WebSocket.OPEN) socket.ping();
+    };
+
+    /** The agent owes the caller an answer: it must come within the reply timeout of its audio playing out. */
+    const awaitReply = () => {
+      if (closedByUs) return;
+      clearTimeout(replyTimer);
+      const playingMs = Math.max(0, agentAudioEndsAt - Date.now());
+      const timer = setTimeout(
+        // Judged after the I/O already received is read: an agent event waiting in the socket counts.
+        () =>
+          setImmediate(() => {
+            if (replyTimer !== timer) return;
+            replyTimer = undefined;
+            stall('response', `no agent reply within ${timings.replyTimeoutMs} ms of the caller's turn`);
+          }),
+        playingMs + timings.replyTimeoutMs,
+      );
+      replyTimer = timer;
+    };
+    const replied = () => {
+      clearTimeout(replyTimer);
+      replyTimer = undefined;
+    };
 
     const fail = (reason: string) => {
       if (ready) return;
       ready = true; // settles once: later events are ignored
       signal.removeEventListener('abort', onAbort);
       closedByUs = true;
+      stopTimers();
       socket.removeAllListeners();
       socket.on('error', () => {});
       socket.terminate();
@@ -122,8 +261,10 @@ function connect(
         return true;
       },
       sendToolResult: (callId, result) => {
-        if (socket.readyState === WebSocket.OPEN)
-          socket.send(clientToolResultMessage(callId, result.text, !result.ok));
+        if (closedByUs || socket.readyState !== WebSocket.OPEN) return;
+        socket.send(clientToolResultMessage(callId, result.text, !result.ok));
+        // The agent speaks again with the result.
+        awaitReply();
       },
       truncate: () => {
         // ElevenLabs tracks what was heard itself (agent_response_correction); nothing to send.
@@ -143,6 +284,7 @@ function connect(
       close: () => {
         if (closedByUs) return;
         closedByUs = true;
+        stopTimers();
         if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)
           socket.close(1000);
       },
@@ -152,6 +294,7 @@ function connect(
     // the handshake (DESIGN §3, media path).
     socket.on('message', (data, isBinary) => {
       if (closedByUs && ready) return;
+      lastHeardAt = Date.now();
       const event: ParsedServerEvent = isBinary
         ? { type: 'malformed', error: 'binary frame' }
         : parseServerEvent(data.toString());
@@ -182,6 +325,11 @@ function connect(
         }
         ready = true;
         signal.removeEventListener('abort', onAbort);
+        // Judged after the I/O already received is read: if our own event loop was held up, a pong
+        // or message waiting in the socket still counts.
+        keepaliveTimer = setInterval(() => setImmediate(checkAlive), timings.pingIntervalMs);
+        // The first at once: its pong shows early that the service answers pings.
+        socket.ping();
         log.info('ElevenLabs conversation ready', { conversationId: meta.conversation_id });
         session.conversationId = meta.conversation_id;
         // Taking over mid-call: the conversation so far, as context the agent does not answer by itself.
@@ -194,27 +342,42 @@ function connect(
           const { audio_base_64: payload, event_id: id } = event.audio_event;
           // Audio generated before the caller interrupted is stale: drop it (not newer than the interruption).
           if (id <= lastInterruptionId) return;
+          replied();
+          const now = Date.now();
+          agentAudioEndsAt = Math.max(agentAudioEndsAt, now) + base64ByteLength(payload) / ULAW_BYTES_PER_MS;
           listener.audio(payload);
           return;
         }
-        case 'ping':
+        case 'ping': {
           socket.send(pongMessage(event.ping_event.event_id));
+          const now = Date.now();
+          const previous = appPings.at(-1);
+          if (previous !== undefined) longestPingGapMs = Math.max(longestPingGapMs, now - previous);
+          appPings.push(now);
+          if (appPings.length > 3) appPings.shift();
           return;
+        }
         case 'interruption':
           lastInterruptionId = event.interruption_event.event_id;
+          // The caller spoke over the agent: what was queued to play is cleared.
+          agentAudioEndsAt = Date.now();
+          replied();
           listener.interruption();
           return;
         case 'user_transcript':
           // ElevenLabs sends the final transcript when its turn-taking model ends the caller's turn.
+          awaitReply();
           listener.callerTurnEnded();
           if (event.user_transcription_event.user_transcript.trim()) {
             listener.transcript('caller', event.user_transcription_event.user_transcript);
           }
           return;
         case 'agent_response':
+          replied();
           listener.transcript('agent', event.agent_response_event.agent_response);
           return;
         case 'agent_response_correction':
+          replied();
           // Sent after an interruption: the reply as far as the caller heard it replaces the full one.
           listener.transcript('agent', event.agent_response_correction_event.corrected_agent_response, {
             interrupted: true,
@@ -222,6 +385,8 @@ function connect(
           });
           return;
         case 'client_tool_call':
+          // The agent waits for the result (`sendToolResult` starts the wait for its reply).
+          replied();
           listener.toolCall({
             callId: event.client_tool_call.tool_call_id,
             name: event.client_tool_call.tool_name,
@@ -235,9 +400,17 @@ function connect(
             message: event.error_event?.message,
           });
           return;
+        case 'ignored':
+          if (AGENT_ANSWERS.has(event.name)) replied();
+          else if (replyTimer && STILL_WORKING.has(event.name)) awaitReply();
+          return;
         default:
           return;
       }
+    });
+    socket.on('pong', () => {
+      lastHeardAt = Date.now();
+      pongSeen = true;
     });
     socket.on('open', () => {
       socket.send(initiationMessage(dynamicVariables(context)));
@@ -253,6 +426,7 @@ function connect(
       if (!ready) return fail(`socket closed before ready (code ${code})`);
       if (closedByUs) return;
       closedByUs = true;
+      stopTimers();
       listener.ended({ kind: 'engine-closed', code, detail: reason.toString() || undefined });
     });
   });

@@ -17,6 +17,8 @@ export interface SessionSettings {
   instructions: string;
   vadEagerness: VadEagerness;
   tools: ToolDefinition[];
+  /** What the call is about, to guide the transcription of the caller (names, numbers, emails). */
+  transcriptionPrompt?: string;
 }
 
 /** The transcription model for the caller's side (reported as caller transcript turns). */
@@ -37,16 +39,28 @@ export function sessionUpdate(settings: SessionSettings): string {
         input: {
           format: PCMU,
           // Semantic VAD ends the caller's turn on meaning, not only on silence, so a thinking pause
-          // does not cut them off; `low` eagerness waits longest. The server neither stops its speech
-          // nor answers on its own: the bridge tells a barge-in from a backchannel ("mm-hmm") and
-          // asks for the answer (`response.create`) only after a real turn (BARGE_IN_MIN_MS).
+          // does not cut them off; `low` eagerness waits longest (at most about 8 s). The server
+          // neither stops its speech nor answers on its own: the bridge tells a barge-in from a
+          // backchannel ("mm-hmm") and asks for the answer (`response.create`) only after a real turn
+          // (BARGE_IN_MIN_MS). The GA schema's semantic VAD takes only `eagerness`: `threshold`,
+          // `prefix_padding_ms`, `silence_duration_ms` and `idle_timeout_ms` belong to `server_vad`
+          // (silence-based, which cuts a caller off at a thinking pause), so none is sent.
           turn_detection: {
             type: 'semantic_vad',
             eagerness: settings.vadEagerness,
             create_response: false,
             interrupt_response: false,
           },
-          transcription: { model: TRANSCRIPTION_MODEL },
+          // The caller's side as text (caller turns on the record and in a failover's handover). The
+          // prompt says what the call is about, so names, numbers and email addresses come out right.
+          transcription: {
+            model: TRANSCRIPTION_MODEL,
+            ...(settings.transcriptionPrompt ? { prompt: settings.transcriptionPrompt } : {}),
+          },
+          // A phone handset is a close-talking microphone: near-field noise reduction filters line
+          // and background noise before VAD and the model hear it, so fewer noises start a false
+          // `speech_started` (a false barge-in) and the model hears the caller better.
+          noise_reduction: { type: 'near_field' },
         },
         output: { format: PCMU, voice: settings.voice },
       },
@@ -112,12 +126,21 @@ export function systemMessageItem(text: string): string {
   });
 }
 
-export function responseCreate(): string {
-  return JSON.stringify({ type: 'response.create' });
+/**
+ * Asks for a response. `eventId` (optional on every client event) comes back as `error.event_id`
+ * when the server refuses this event, which is how a refused `response.create` is told apart.
+ */
+export function responseCreate(eventId?: string): string {
+  return JSON.stringify(
+    eventId ? { type: 'response.create', event_id: eventId } : { type: 'response.create' },
+  );
 }
 
-export function responseCancel(): string {
-  return JSON.stringify({ type: 'response.cancel' });
+/** Cancels the response in progress (`responseId`: that one only, if it is still the active one). */
+export function responseCancel(responseId?: string): string {
+  return JSON.stringify(
+    responseId ? { type: 'response.cancel', response_id: responseId } : { type: 'response.cancel' },
+  );
 }
 
 /** `response.done` usage, as the call record keeps it (absent fields count 0). */

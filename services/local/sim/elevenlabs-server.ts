@@ -46,6 +46,13 @@ export interface ElevenLabsSimFailures {
   refuseSocket?: boolean;
   /** Accept the socket and record the initiation, but never send `conversation_initiation_metadata`. */
   withholdMetadata?: boolean;
+  /**
+   * Script mode: the agent never answers a caller turn (it sends the `user_transcript`, then nothing),
+   * while pings go on: a frozen LLM or TTS. Per conversation: `withholdReplies()`.
+   */
+  withholdReplies?: boolean;
+  /** Never answer a WebSocket ping (a service or proxy that does not); fixed when the simulator starts. */
+  ignorePings?: boolean;
 }
 
 export interface ElevenLabsSimOptions {
@@ -221,6 +228,8 @@ export class SimConversation {
   private readonly pendingToolCalls = new Map<string, PendingToolCall>();
   private pingTimer: NodeJS.Timeout | undefined;
   private turnEnds = 0;
+  private hung = false;
+  private repliesWithheld = false;
   private readonly detector: TurnDetector | undefined;
   private resolveScriptDone: () => void = () => undefined;
   private rejectScriptDone: (error: Error) => void = () => undefined;
@@ -426,6 +435,26 @@ export class SimConversation {
     return handled(promise);
   }
 
+  /**
+   * The service freezes: it reads nothing more (so no WebSocket pong and no message is handled) and
+   * sends nothing more (no ping, no script), the socket staying open.
+   */
+  hang(): void {
+    this.hung = true;
+    clearInterval(this.pingTimer);
+    this.ws.pause();
+  }
+
+  /** The automatic pings (`pingIntervalMs`) stop; everything else goes on. */
+  stopPings(): void {
+    clearInterval(this.pingTimer);
+  }
+
+  /** Script mode: from now on the agent answers no caller turn (see `failures.withholdReplies`). */
+  withholdReplies(): void {
+    this.repliesWithheld = true;
+  }
+
   /** Closes the conversation from the service side (1000 = the agent ended it). */
   close(code = 1000, reason?: string): void {
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)
@@ -452,7 +481,7 @@ export class SimConversation {
   }
 
   private emit(message: Record<string, unknown>): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.hung || this.ws.readyState !== WebSocket.OPEN) return;
     for (const violation of validateElevenLabsServerMessage(message)) {
       this.violations.push(violation);
       this.reportViolation(violation);
@@ -584,6 +613,7 @@ export class SimConversation {
       await this.waiter.waitFor(() => this.turnEnds > index || this.isClosed, Number.POSITIVE_INFINITY);
       if (this.isClosed) return;
       this.userTranscript(turn.callerSays);
+      if (this.repliesWithheld || this.options.failures?.withholdReplies) return;
       for (const tool of turn.tools ?? []) {
         try {
           await this.toolCall(tool.name, tool.params);
@@ -668,7 +698,7 @@ export async function startElevenLabsSim(options: ElevenLabsSimOptions): Promise
     }
   });
 
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, autoPong: !failures.ignorePings });
   const refuse = (socket: Duplex, status: number, attempt: Omit<SocketAttempt, 'status'>): void => {
     socketAttempts.push({ ...attempt, status });
     const text = status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Service Unavailable';

@@ -30,6 +30,10 @@ export interface OpenAiSimFailures {
   httpStatus?: number;
   /** Answer `session.update` with an `error` event carrying this message instead of `session.updated`. */
   sessionError?: string;
+  /** Never answer a `response.create` (the session otherwise works: events, pongs). Per session: `withholdResponses`. */
+  withholdResponses?: boolean;
+  /** Never answer a WebSocket ping (a server or proxy that does not); everything else works. */
+  ignorePings?: boolean;
 }
 
 export interface OpenAiSimOptions {
@@ -42,6 +46,12 @@ export interface OpenAiSimOptions {
   audioChunkBytes?: number;
   /** How long a `response.create` may take to follow a function_call_output (default 2000 ms). */
   responseCreateWaitMs?: number;
+  /**
+   * Like the real API, every `response.create` gets a response. One that no response (the script's,
+   * or a test's `respond` / `functionCall`) has answered within this long is answered by an empty
+   * one: `response.created` then `response.done`, with no output (default 1000 ms).
+   */
+  autoAnswerMs?: number;
   /**
    * Server-like turn detection (off by default; `npm run bench:turns`): an energy VAD on the caller's
    * audio (server-vad.ts) sends speech_started / speech_stopped / committed and the transcription,
@@ -101,6 +111,9 @@ export interface ResponseOutcome {
   sentBytes: number;
 }
 
+/** How long the empty answer to an unanswered `response.create` runs (`autoAnswerMs`). */
+const AUTO_ANSWER_RUN_MS = 30;
+
 const BETA_REJECTION =
   'The Realtime Beta API is no longer supported. Please use /v1/realtime for the GA API.';
 
@@ -110,7 +123,7 @@ export async function startOpenAiSim(options: OpenAiSimOptions): Promise<OpenAiS
   const violations: string[] = [];
   const handedOut = new Set<OpenAiSimSession>();
   const sessionWaiters: Array<() => void> = [];
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, autoPong: !options.failures?.ignorePings });
   const http = createServer((_req, res) => {
     res.writeHead(426).end('WebSocket only');
   });
@@ -222,6 +235,14 @@ export class OpenAiSimSession {
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private readonly waiters: Waiter[] = [];
+  // Server VAD mode (options.serverVad).
+  private readonly vad: ServerVad | undefined;
+  private readonly expectedUtterances: string[] = [];
+  private timedWords: Array<{ word: string; atMs: number }> = [];
+  private answersGiven = 0;
+  private frozen = false;
+  /** Server VAD mode: the caller turns detected so far. */
+  readonly vadTurns: VadTurn[] = [];
   private readonly sentAudioBytes = new Map<string, number>();
   private responseChain: Promise<unknown> = Promise.resolve();
   private activeResponse: ActiveResponse | undefined;
@@ -235,14 +256,13 @@ export class OpenAiSimSession {
   private turnItemId: string | undefined;
   private turnChain: Promise<void> = Promise.resolve();
   private readonly responseCreateWaiters: Array<() => void> = [];
-  // Server VAD mode (options.serverVad).
-  private readonly vad: ServerVad | undefined;
-  private readonly expectedUtterances: string[] = [];
-  private timedWords: Array<{ word: string; atMs: number }> = [];
-  private answersGiven = 0;
-  private frozen = false;
-  /** Server VAD mode: the caller turns detected so far. */
-  readonly vadTurns: VadTurn[] = [];
+  /** `response.create`s no response has answered yet (each `response.created` answers the oldest). */
+  private unansweredCreates = 0;
+  /** Failure modes (see `hang`, `failResponses`, `withholdResponses`). */
+  private hung = false;
+  private responseFailures: Array<'error' | 'failed'> = [];
+  /** While set, a `response.create` is never answered (the server takes it and does nothing). */
+  withholdResponses = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -352,6 +372,20 @@ export class OpenAiSimSession {
       () => undefined,
     );
     return result;
+  }
+
+  /**
+   * The server freezes: it reads nothing more (so no pong answers a ping, and no event is handled)
+   * and sends nothing more, the socket staying open. The client's writes back up.
+   */
+  hang(): void {
+    this.hung = true;
+    this.ws.pause();
+  }
+
+  /** The next `count` `response.create`s fail: refused by an `error` event, or a response that ends `failed`. */
+  failResponses(count: number, how: 'error' | 'failed' = 'failed'): void {
+    for (let i = 0; i < count; i++) this.responseFailures.push(how);
   }
 
   /** Server VAD mode: the transcript of the next caller turn the VAD ends (a queue, one per turn). */
@@ -507,15 +541,24 @@ export class OpenAiSimSession {
         this.send({ type: 'conversation.item.done', previous_item_id: null, item });
         return;
       }
-      case 'response.create':
+      case 'response.create': {
         this.responseCreates++;
+        const failure = this.responseFailures.shift();
+        if (failure) {
+          this.failResponse(failure, event);
+          return;
+        }
+        if (this.withholdResponses || this.options.failures?.withholdResponses) return;
+        this.unansweredCreates++;
         if (this.options.script && !this.greeted) {
           this.greeted = true;
           void this.speak(this.options.script.greeting);
         }
         for (const wake of this.responseCreateWaiters.splice(0)) wake();
         if (this.options.serverVad && !this.options.script) void this.answerNext();
+        setTimeout(() => this.answerIfUnanswered(), this.options.autoAnswerMs ?? 1000);
         return;
+      }
       case 'response.cancel':
         if (this.activeResponse) this.activeResponse.cancelled = true;
         else
@@ -531,6 +574,64 @@ export class OpenAiSimSession {
       default:
         return;
     }
+  }
+
+  /** A `response.create` nothing answered in time gets an empty response, as the real API always answers. */
+  private answerIfUnanswered(): void {
+    if (this.unansweredCreates === 0 || this.isClosed || this.hung) return;
+    const run = async () => {
+      if (this.unansweredCreates === 0 || this.isClosed || this.hung) return;
+      const responseId = nextId('resp');
+      const active: ActiveResponse = { cancelled: false };
+      this.activeResponse = active;
+      this.sendResponseCreated(responseId);
+      // The model "decides" for a moment: a cancel in that window cancels it, as on the real API.
+      await delay(AUTO_ANSWER_RUN_MS);
+      if (this.activeResponse === active) this.activeResponse = undefined;
+      this.send({
+        type: 'response.done',
+        response: {
+          id: responseId,
+          object: 'realtime.response',
+          status: active.cancelled ? 'cancelled' : 'completed',
+          ...(active.cancelled ? { status_details: { type: 'cancelled', reason: 'client_cancelled' } } : {}),
+          output: [],
+        },
+      });
+    };
+    this.responseChain = this.responseChain.then(run, run);
+  }
+
+  private failResponse(how: 'error' | 'failed', cause: Json): void {
+    const error = { type: 'server_error', code: 'server_error', message: 'The server had an error.' };
+    if (how === 'error') {
+      this.sendError(error, cause);
+      return;
+    }
+    const run = async () => {
+      const responseId = nextId('resp');
+      this.sendResponseCreated(responseId);
+      this.send({
+        type: 'response.done',
+        response: {
+          id: responseId,
+          object: 'realtime.response',
+          status: 'failed',
+          status_details: { type: 'failed', error: { type: error.type, code: error.code } },
+          output: [],
+        },
+      });
+    };
+    this.responseChain = this.responseChain.then(run, run);
+  }
+
+  /** `response.created` for a new response; it answers the oldest unanswered `response.create`. */
+  private sendResponseCreated(responseId: string): void {
+    if (this.unansweredCreates > 0) this.unansweredCreates--;
+    this.send({
+      type: 'response.created',
+      response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] },
+    });
   }
 
   private onSessionUpdate(session: Json): void {
@@ -682,10 +783,7 @@ export class OpenAiSimSession {
       content: transcript === undefined ? [] : [{ type: 'output_audio', transcript }],
     });
     const ids = { response_id: responseId, item_id: itemId, output_index: 0, content_index: 0 };
-    this.send({
-      type: 'response.created',
-      response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] },
-    });
+    this.sendResponseCreated(responseId);
     this.send({
       type: 'response.output_item.added',
       response_id: responseId,
@@ -749,10 +847,7 @@ export class OpenAiSimSession {
       name,
       arguments: argumentsText,
     });
-    this.send({
-      type: 'response.created',
-      response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] },
-    });
+    this.sendResponseCreated(responseId);
     this.send({
       type: 'response.output_item.added',
       response_id: responseId,
@@ -856,7 +951,7 @@ export class OpenAiSimSession {
 
   private send(event: Json): void {
     if (this.frozen) return;
-    if (this.isClosed || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.isClosed || this.hung || this.ws.readyState !== this.ws.OPEN) return;
     const full = { event_id: nextId('event'), ...event };
     const problems = validateServerEvent(full);
     if (problems.length > 0) this.violations.push(...problems.map((p) => `simulator sent ${p}`));

@@ -1,5 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createElevenLabsEngine } from '../../../services/adapters/elevenlabs/engine.js';
+import {
+  createElevenLabsEngine,
+  type ElevenLabsEngineOptions,
+} from '../../../services/adapters/elevenlabs/engine.js';
 import {
   type EngineCallContext,
   type EngineSession,
@@ -34,10 +37,11 @@ const open: EngineSession[] = [];
 
 async function setUp(
   options: Partial<ElevenLabsSimOptions> = {},
-  engine: { apiKey?: string; agentId?: string } = {},
+  engine: Partial<ElevenLabsEngineOptions> = {},
 ) {
   sim = await startElevenLabsSim({ apiKey: API_KEY, agentId: AGENT_ID, ...options });
   return createElevenLabsEngine({
+    ...engine,
     apiKey: engine.apiKey ?? API_KEY,
     agentId: engine.agentId ?? AGENT_ID,
     apiUrl: sim.apiUrl,
@@ -47,8 +51,9 @@ async function setUp(
 async function startReady(
   options: Partial<ElevenLabsSimOptions> = {},
   callContext: EngineCallContext = context,
+  engineOptions: Partial<ElevenLabsEngineOptions> = {},
 ): Promise<{ r: Recorder; session: EngineSession; conversation: SimConversation }> {
-  const engine = await setUp(options);
+  const engine = await setUp(options, engineOptions);
   const r = recorder();
   const session = await engine.start(callContext, r.listener, new AbortController().signal);
   open.push(session);
@@ -254,3 +259,117 @@ describe('ElevenLabs engine start failures', () => {
     await conversation.closed;
   });
 });
+
+describe('ElevenLabs engine: a frozen engine is an engine that dropped', () => {
+  const fast = { pingIntervalMs: 40, stallAfterMs: 150, missedPings: 3, replyTimeoutMs: 200 };
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('stays up while the service answers our WebSocket pings, with no message of its own', async () => {
+    const { r } = await startReady({}, context, fast);
+    await sleep(400);
+    expect(r.ended).toEqual([]);
+  });
+
+  it('reports a service that stops answering as stalled (keepalive) and drops its socket', async () => {
+    const { r, conversation } = await startReady({}, context, fast);
+    // A pong has shown that it answers pings (before that, silence is judged more leniently).
+    await new Promise((resolve) => setTimeout(resolve, 3 * fast.pingIntervalMs));
+    const hungAt = Date.now();
+    conversation.hang();
+    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
+    expect(Date.now() - hungAt).toBeLessThan(fast.stallAfterMs + 2 * fast.pingIntervalMs + 100);
+    expect(r.ended).toEqual([
+      {
+        kind: 'engine-stalled',
+        stall: 'keepalive',
+        detail: expect.stringMatching(/^no pong or message for \d+ ms$/),
+      },
+    ]);
+  });
+
+  it('judges silence three times as leniently until a pong shows the service answers pings', async () => {
+    const { r } = await startReady({ failures: { ignorePings: true } }, context, fast);
+    await sleep(2 * fast.stallAfterMs + 50);
+    expect(r.ended).toEqual([]);
+    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
+    expect(r.ended[0]).toMatchObject({ kind: 'engine-stalled', stall: 'keepalive' });
+  });
+
+  it('reports ElevenLabs pings that stop arriving as stalled (keepalive), though the socket answers', async () => {
+    const { r, conversation } = await startReady({ pingIntervalMs: 30 }, context, fast);
+    await conversation.waitFor((c) => c.pongs.length >= 4, 2000, 'four pongs');
+    expect(r.ended).toEqual([]);
+    conversation.stopPings();
+    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
+    expect(r.ended).toEqual([
+      {
+        kind: 'engine-stalled',
+        stall: 'keepalive',
+        detail: expect.stringMatching(
+          /^its pings stopped: none for \d+ ms \(they came every \d+ ms at most\)$/,
+        ),
+      },
+    ]);
+  });
+
+  it('reports an agent that does not answer the caller turn as stalled (response)', async () => {
+    const { r, conversation } = await startReady({}, context, fast);
+    conversation.userTranscript('Are you there?');
+    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
+    expect(r.ended).toEqual([
+      {
+        kind: 'engine-stalled',
+        stall: 'response',
+        detail: `no agent reply within ${fast.replyTimeoutMs} ms of the caller's turn`,
+      },
+    ]);
+  });
+
+  it('counts the reply time from when the agent audio already sent has played out', async () => {
+    const { r, conversation } = await startReady({}, context, fast);
+    conversation.sendAudio(Buffer.alloc(8 * 400, 0x55)); // 400 ms, sent at once
+    await waitUntil(() => r.audio.length > 0, 'agent audio');
+    conversation.userTranscript('Mm-hmm.');
+    await sleep(450);
+    expect(r.ended).toEqual([]);
+    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
+    expect(r.ended[0]).toMatchObject({ kind: 'engine-stalled', stall: 'response' });
+  });
+
+  it('an agent that answers, or is still listening, is not stalled', async () => {
+    const { r, conversation } = await startReady({}, context, fast);
+    conversation.userTranscript('Hi.');
+    await sleep(120);
+    conversation.agentResponse('Hello!');
+    await sleep(fast.replyTimeoutMs + 50);
+    // The caller goes on talking: tentative transcripts keep giving the agent its time.
+    conversation.userTranscript('I also wanted to ask');
+    for (let i = 0; i < 4; i++) {
+      await sleep(120);
+      sendTentative(conversation, 'about Friday');
+    }
+    conversation.sendAudio(Buffer.alloc(800, 0x55));
+    await sleep(fast.replyTimeoutMs + 150);
+    expect(r.ended).toEqual([]);
+  });
+
+  it('after a tool result the agent owes a reply', async () => {
+    const { r, session, conversation } = await startReady({}, context, fast);
+    const result = conversation.toolCall('check_availability', { date: '2026-12-01' });
+    await waitUntil(() => r.toolCalls.length === 1, 'tool call');
+    await sleep(fast.replyTimeoutMs + 50); // the tool may take its time
+    expect(r.ended).toEqual([]);
+    session.sendToolResult(r.toolCalls[0]!.callId, { ok: true, text: 'Free at 09:00.' });
+    await result;
+    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
+    expect(r.ended[0]).toMatchObject({ kind: 'engine-stalled', stall: 'response' });
+  });
+});
+
+/** A `tentative_user_transcript` (the service is still hearing the caller); the simulator has no helper for it. */
+function sendTentative(conversation: SimConversation, text: string): void {
+  (conversation as unknown as { emit(message: Record<string, unknown>): void }).emit({
+    type: 'tentative_user_transcript',
+    tentative_user_transcription_event: { user_transcript: text, event_id: 999 },
+  });
+}

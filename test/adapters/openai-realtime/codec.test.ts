@@ -4,6 +4,7 @@ import {
   itemTruncate,
   parseServerEvent,
   parseToolArguments,
+  responseCancel,
   responseCreate,
   sessionUpdate,
 } from '../../../services/adapters/openai-realtime/codec.js';
@@ -52,11 +53,24 @@ describe('OpenAI Realtime codec: client events', () => {
             interrupt_response: false,
           },
           transcription: { model: 'gpt-4o-mini-transcribe' },
+          // A handset is close-talking: filtered before VAD, fewer false barge-ins from line noise.
+          noise_reduction: { type: 'near_field' },
         },
         output: { format: { type: 'audio/pcmu' }, voice: 'marin' },
       },
       tools: [{ type: 'function', ...tools[0] }],
       tool_choice: 'auto',
+    });
+  });
+
+  it('guides the caller transcription with a prompt when given one, in the GA shape', () => {
+    const event = JSON.parse(
+      sessionUpdate({ ...settings(), transcriptionPrompt: 'A phone call to Harbor Dental.' }),
+    );
+    expect(validateClientEvent(event)).toEqual([]);
+    expect(event.session.audio.input.transcription).toEqual({
+      model: 'gpt-4o-mini-transcribe',
+      prompt: 'A phone call to Harbor Dental.',
     });
   });
 
@@ -138,8 +152,18 @@ describe('OpenAI Realtime codec: client events', () => {
     expect(failed.item.output).toMatch(/^Error: .*That slot is taken\.$/);
   });
 
-  it('builds response.create', () => {
+  it('builds response.create, with the event_id an error refusing it would carry', () => {
     expect(validateClientEvent(JSON.parse(responseCreate()))).toEqual([]);
+    const identified = JSON.parse(responseCreate('bolt_response_create_1'));
+    expect(identified).toEqual({ type: 'response.create', event_id: 'bolt_response_create_1' });
+    expect(validateClientEvent(identified)).toEqual([]);
+  });
+
+  it('builds response.cancel, for one response when given its id', () => {
+    expect(JSON.parse(responseCancel())).toEqual({ type: 'response.cancel' });
+    const one = JSON.parse(responseCancel('resp_1'));
+    expect(one).toEqual({ type: 'response.cancel', response_id: 'resp_1' });
+    expect(validateClientEvent(one)).toEqual([]);
   });
 });
 

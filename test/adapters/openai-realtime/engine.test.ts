@@ -61,13 +61,22 @@ async function setUp(
   return engine;
 }
 
-async function startReady(simOptions: Partial<OpenAiSimOptions> = {}) {
-  const engine = await setUp(simOptions);
+async function startReady(
+  simOptions: Partial<OpenAiSimOptions> = {},
+  engineOptions: Partial<OpenAiRealtimeEngineOptions> = {},
+) {
+  const engine = await setUp(simOptions, engineOptions);
   const r = recorder();
   const session = await engine.start(context, r.listener, new AbortController().signal);
   openSessions.push(session);
   const simSession = await sim.nextSession();
   return { engine, r, session, simSession };
+}
+
+/** The engine's opening response.create has been answered (the simulator's empty answer), as the engine saw it. */
+async function greetingAnswered(simSession: { sent: Array<Record<string, unknown>> }): Promise<void> {
+  await waitUntil(() => simSession.sent.some((e) => e.type === 'response.done'), 'the greeting answered');
+  await new Promise((resolve) => setTimeout(resolve, 30));
 }
 
 afterEach(async () => {
@@ -401,12 +410,42 @@ describe('OpenAI Realtime engine under the bridge control', () => {
     expect(simSession.errorsSent).toEqual([]);
   });
 
-  it('sends response.cancel only while a response runs', async () => {
-    const { session, simSession } = await startReady();
+  it('sends no response.cancel when no response is asked for or running', async () => {
+    const { session, simSession } = await startReady({ autoAnswerMs: 10 });
+    await greetingAnswered(simSession);
     session.cancelResponse();
     session.sendCallerAudio('//////////8=');
     await simSession.waitForEvent('input_audio_buffer.append');
     expect(simSession.events.filter((e) => e.type === 'response.cancel')).toEqual([]);
+    expect(simSession.errorsSent).toEqual([]);
+  });
+
+  it('cancels a response asked for but not created yet, as soon as it is created', async () => {
+    const { session, simSession } = await startReady({ autoAnswerMs: 100 });
+    // The greeting's response.create is out; the caller barges in before its response.created.
+    await simSession.waitForEvent('response.create', 1);
+    session.cancelResponse();
+    const cancel = await simSession.waitForEvent('response.cancel', 1, 3000);
+    const created = simSession.sent.find((e) => e.type === 'response.created')!;
+    expect(cancel).toEqual({ type: 'response.cancel', response_id: (created.response as { id: string }).id });
+    expect(simSession.responseCreates).toBe(1);
+  });
+
+  it('asks once per turn: a second respond while one is on its way, or running, adds nothing on top', async () => {
+    const { session, simSession } = await startReady({ autoAnswerMs: 200 });
+    await simSession.waitForEvent('response.create', 1);
+    session.respond();
+    session.respond();
+    await greetingAnswered(simSession);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(simSession.responseCreates).toBe(1);
+    // After a barge-in cancelled the requested one, the next turn's answer follows it.
+    session.respond();
+    await simSession.waitForEvent('response.create', 2);
+    session.cancelResponse();
+    session.respond();
+    await simSession.waitForEvent('response.create', 3, 3000);
+    expect(simSession.events.filter((e) => e.type === 'response.cancel')).toHaveLength(1);
     expect(simSession.errorsSent).toEqual([]);
   });
 
@@ -482,5 +521,140 @@ describe('OpenAI Realtime engine under the bridge control', () => {
     expect(malformed).toHaveLength(1);
     expect(malformed[0]![1]).toMatchObject({ problem: 'audio delta is not base64' });
     expect(r.audio).toEqual([{ payload: 'AAAA', itemId: 'i' }]);
+  });
+});
+
+describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', () => {
+  const fast = { pingIntervalMs: 40, stallAfterMs: 150, responseTimeoutMs: 300 };
+
+  it('pings the server, and stays up while it answers', async () => {
+    const { r, simSession } = await startReady({ autoAnswerMs: 10 }, fast);
+    const pings: number[] = [];
+    // The server side of the socket sees our pings (ws answers them with pongs by itself).
+    (simSession as unknown as { ws: { on(e: string, f: () => void): void } }).ws.on('ping', () =>
+      pings.push(Date.now()),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(pings.length).toBeGreaterThanOrEqual(4);
+    expect(r.ended).toEqual([]);
+  });
+
+  it('reports a server that stops answering pings as stalled (keepalive) and drops its socket', async () => {
+    const { r, simSession } = await startReady({ autoAnswerMs: 10 }, fast);
+    await greetingAnswered(simSession);
+    // A pong has shown that it answers pings (before that, silence is judged more leniently).
+    await new Promise((resolve) => setTimeout(resolve, 3 * fast.pingIntervalMs));
+    const hungAt = Date.now();
+    simSession.hang();
+    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
+    expect(Date.now() - hungAt).toBeLessThan(fast.stallAfterMs + 2 * fast.pingIntervalMs + 100);
+    expect(r.ended).toEqual([
+      {
+        kind: 'engine-stalled',
+        stall: 'keepalive',
+        detail: expect.stringMatching(/^no pong or event for \d+ ms$/),
+      },
+    ]);
+  });
+
+  it('judges silence three times as leniently until a pong shows the server answers pings', async () => {
+    const { r } = await startReady({ autoAnswerMs: 10, failures: { ignorePings: true } }, fast);
+    await new Promise((resolve) => setTimeout(resolve, 2 * fast.stallAfterMs + 50));
+    expect(r.ended).toEqual([]);
+    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
+    expect(r.ended[0]).toMatchObject({ kind: 'engine-stalled', stall: 'keepalive' });
+  });
+
+  it('reports a response.create that gets no response.created as stalled (response)', async () => {
+    const { r, simSession } = await startReady({ failures: { withholdResponses: true } }, fast);
+    await simSession.waitForEvent('response.create', 1);
+    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
+    expect(r.ended).toEqual([
+      {
+        kind: 'engine-stalled',
+        stall: 'response',
+        detail: `no response.created within ${fast.responseTimeoutMs} ms of response.create`,
+      },
+    ]);
+    await simSession.closed;
+  });
+
+  it('reports a response that is created and then sends nothing as stalled (response)', async () => {
+    const { r, simSession } = await startReady({ failures: { withholdResponses: true } }, fast);
+    await simSession.waitForEvent('response.create', 1);
+    simSession.sendRaw(
+      JSON.stringify({
+        type: 'response.created',
+        event_id: 'event_x',
+        response: { id: 'resp_frozen', object: 'realtime.response', status: 'in_progress', output: [] },
+      }),
+    );
+    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
+    expect(r.ended).toEqual([
+      {
+        kind: 'engine-stalled',
+        stall: 'response',
+        detail: `response resp_frozen sent nothing for ${fast.responseTimeoutMs} ms`,
+      },
+    ]);
+  });
+
+  it('keeps a slow but speaking response alive: each output gives it the full timeout again', async () => {
+    // 4 s of audio at real time: 10 × the response timeout, each delta well within it.
+    const { r, simSession } = await startReady(
+      { autoAnswerMs: 10, audioSpeedup: 1, audioChunkBytes: 800 },
+      {
+        ...fast,
+        responseTimeoutMs: 250,
+      },
+    );
+    await simSession.respond({ text: 'A slow one.', audio: Buffer.alloc(8000, 0x55) });
+    expect(r.ended).toEqual([]);
+  });
+
+  it.each(['failed', 'error'] as const)(
+    'retries a %s response once and carries on when the retry answers',
+    async (how) => {
+      const { r, session, simSession } = await startReady({ autoAnswerMs: 10 }, fast);
+      await greetingAnswered(simSession);
+      simSession.failResponses(1, how);
+      session.respond();
+      await simSession.waitForEvent('response.create', 3, 2000);
+      await waitUntil(
+        () => simSession.sent.filter((e) => e.type === 'response.done').length >= (how === 'failed' ? 3 : 2),
+        'the retry answered',
+      );
+      await new Promise((resolve) => setTimeout(resolve, fast.responseTimeoutMs + 50));
+      expect(r.ended).toEqual([]);
+      expect(simSession.responseCreates).toBe(3);
+    },
+  );
+
+  it.each(['failed', 'error'] as const)(
+    'gives the engine up when a %s response fails again on the retry',
+    async (how) => {
+      const { r, session, simSession } = await startReady({ autoAnswerMs: 10 }, fast);
+      await greetingAnswered(simSession);
+      simSession.failResponses(2, how);
+      session.respond();
+      await waitUntil(() => r.ended.length === 1, 'given up', 2000);
+      expect(r.ended).toEqual([
+        { kind: 'engine-error', detail: expect.stringMatching(/server_error.*\(after 2 attempts\)$/) },
+      ]);
+      expect(simSession.responseCreates).toBe(3);
+      expect((await simSession.closed).code).toBe(1000);
+    },
+  );
+
+  it('an error about another client event is no failed response (the session goes on)', async () => {
+    const { r, session, simSession } = await startReady({ autoAnswerMs: 10 }, fast);
+    await greetingAnswered(simSession);
+    session.truncate('item_unknown', 100); // "Only model output audio messages can be truncated"
+    session.respond();
+    await simSession.waitForEvent('response.create', 2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(simSession.errorsSent).toHaveLength(1);
+    expect(simSession.responseCreates).toBe(2);
+    expect(r.ended).toEqual([]);
   });
 });

@@ -382,3 +382,49 @@ describe('script mode', () => {
     expect(client.ofType('user_transcript')).toHaveLength(1);
   });
 });
+
+describe('failure modes', () => {
+  it('withholds the reply to a caller turn in script mode (the user_transcript comes, then nothing)', async () => {
+    const script: ConversationScript = {
+      greeting: { text: 'Hi.', audioClip: 'agent-greeting' },
+      turns: [{ callerSays: 'Hello?', agentSays: { text: 'Yes?', audioClip: 'agent-confirm' } }],
+    };
+    await start({ script, failures: { withholdReplies: true } });
+    const client = await openConversation();
+    sendUserAudio(client, loadClip('caller-hello'));
+    sendUserAudio(client, silence(DEFAULT_END_OF_TURN_SILENCE_MS + 200));
+    await client.waitFor(() => client.ofType('user_transcript').length === 1, 'the transcript');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(client.ofType('agent_response')).toHaveLength(1); // the greeting only
+  });
+
+  it('stops its pings on stopPings(), and on hang() answers nothing at all, not even a WebSocket ping', async () => {
+    await start({ pingIntervalMs: 20 });
+    const client = await openConversation();
+    client.ws.on('message', (data) => {
+      const message = JSON.parse(String(data)) as Message;
+      if (message.type === 'ping') {
+        client.send({ type: 'pong', event_id: (message.ping_event as { event_id: number }).event_id });
+      }
+    });
+    await client.waitFor(() => client.ofType('ping').length >= 2, 'pings');
+    const conv = await sim.nextConversation(1000);
+    conv.stopPings();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const pings = client.ofType('ping').length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(client.ofType('ping').length).toBe(pings);
+
+    let pongs = 0;
+    client.ws.on('pong', () => pongs++);
+    client.ws.ping();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(pongs).toBe(1);
+    conv.hang();
+    client.ws.ping();
+    conv.agentResponse('Nobody hears this.');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(pongs).toBe(1);
+    expect(client.ofType('agent_response')).toEqual([]);
+  });
+});

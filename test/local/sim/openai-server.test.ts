@@ -293,3 +293,75 @@ describe('OpenAI sim: script mode with the engine', () => {
     expect(sim.violations).toEqual([]);
   });
 });
+
+describe('OpenAI sim: every response.create gets a response, and the failure modes', () => {
+  async function connected(options: Partial<Parameters<typeof startOpenAiSim>[0]> = {}) {
+    sim = await startOpenAiSim({ apiKey: API_KEY, autoAnswerMs: 50, ...options });
+    const client = await rawClient({ Authorization: `Bearer ${API_KEY}` });
+    const session = await sim.nextSession();
+    const send = (event: Json) => client.socket.send(JSON.stringify(event));
+    const types = () => client.received.map((e) => e.type);
+    return { ...client, session, send, types };
+  }
+
+  it('answers a response.create nothing else answers with an empty response', async () => {
+    const { send, types, received } = await connected();
+    send({ type: 'response.create' });
+    await waitUntil(() => types().includes('response.done'), 'response.done');
+    expect(types().slice(-2)).toEqual(['response.created', 'response.done']);
+    expect(received.at(-1)).toMatchObject({ response: { status: 'completed', output: [] } });
+    expect(sim.violations).toEqual([]);
+  });
+
+  it('lets a test response answer it instead: no empty response on top', async () => {
+    const { send, types, session } = await connected({ autoAnswerMs: 100 });
+    send({ type: 'response.create' });
+    await session.waitForEvent('response.create');
+    await session.respond({ text: 'Hi.', audio: loadClip('agent-greeting').subarray(0, 800) });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(types().filter((t) => t === 'response.created')).toHaveLength(1);
+  });
+
+  it('cancels the empty answer when asked in time', async () => {
+    const { send, types, received } = await connected();
+    send({ type: 'response.create' });
+    await waitUntil(() => types().includes('response.created'), 'response.created');
+    send({ type: 'response.cancel' });
+    await waitUntil(() => types().includes('response.done'), 'response.done');
+    expect(received.at(-1)).toMatchObject({ response: { status: 'cancelled' } });
+  });
+
+  it('fails responses on request: refused by an error naming the event, or ended failed', async () => {
+    const { send, types, received, session } = await connected();
+    session.failResponses(1, 'error');
+    session.failResponses(1, 'failed');
+    send({ type: 'response.create', event_id: 'create_1' });
+    await waitUntil(() => types().includes('error'), 'error');
+    expect(received.find((e) => e.type === 'error')).toMatchObject({
+      error: { type: 'server_error', event_id: 'create_1' },
+    });
+    send({ type: 'response.create' });
+    await waitUntil(() => types().includes('response.done'), 'response.done');
+    expect(received.at(-1)).toMatchObject({
+      response: { status: 'failed', status_details: { type: 'failed', error: { type: 'server_error' } } },
+    });
+    expect(sim.violations).toEqual([]);
+  });
+
+  it('withholds responses when told, and hangs: no event, no pong', async () => {
+    const { send, types, socket, session } = await connected({ failures: { withholdResponses: true } });
+    send({ type: 'response.create' });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(types()).toEqual(['session.created']);
+    let pongs = 0;
+    socket.on('pong', () => pongs++);
+    socket.ping();
+    await waitUntil(() => pongs === 1, 'pong');
+    session.hang();
+    socket.ping();
+    session.speechStarted();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(pongs).toBe(1);
+    expect(types()).toEqual(['session.created']);
+  });
+});
