@@ -2,7 +2,7 @@ import type { BusinessProfileSource } from '../core/business-profile.js';
 import type { CallSessionStore } from '../core/call-session.js';
 import type { CallControl } from '../core/ports.js';
 import type { ToolRunner } from '../core/tool-types.js';
-import type { EngineName, VoiceEngine } from '../core/voice-engine.js';
+import type { EngineName, EngineStall, VoiceEngine } from '../core/voice-engine.js';
 
 /** What a live call needs from outside: configuration, the stores and engines, and the metric hooks. */
 /** Turn-taking outcomes counted per engine (metrics). */
@@ -27,6 +27,8 @@ export interface LiveCallDeps {
   onTurnLatency?: (ms: number, engine: EngineName) => void;
   /** Barge-ins, false interruptions and swallowed turns, per engine (metrics). */
   onTurnCount?: (count: TurnCount, engine: EngineName) => void;
+  /** The serving engine froze mid-call and is being failed over (metrics: `EngineStalls`). */
+  onEngineStall?: (engine: EngineName, stall: EngineStall) => void;
   /** Told which engine serves a call: at start (with a start failover) and after each mid-call switch (metrics). */
   onEngineChosen?: (event: {
     callSid: string;

@@ -7,6 +7,7 @@ import {
   type EngineChange,
   type EngineListener,
   type EngineSession,
+  type EngineSwitch,
   failoverOrder,
   type VoiceEngine,
 } from '../core/voice-engine.js';
@@ -17,11 +18,13 @@ import { CallerAudioQueue } from './caller-audio-queue.js';
 import { FallbackEngine, NoEngineError } from './fallback-engine.js';
 import { hangUpAfterGoodbye } from './hang-up.js';
 import { HeardTranscript } from './heard-transcript.js';
+import { HOLD_PROMPT_FRAMES } from './hold-prompt.js';
 import type { LiveCallDeps, TurnCount } from './live-call-deps.js';
 import { ServingEngine } from './serving-engine.js';
 import { SessionWriter } from './session-writer.js';
 import { claimStream, engineContextFor } from './stream-claim.js';
-import { MAX_BUFFERED_BYTES, TwilioLeg, type TwilioStart } from './twilio-leg.js';
+import { TwilioLeg, type TwilioStart } from './twilio-leg.js';
+import { mediaMessage } from './twilio-media-codec.js';
 
 /** The agent is done talking once no audio arrived for this long (used before a hang-up). */
 const AGENT_QUIET_MS = 1_200;
@@ -113,10 +116,8 @@ export class LiveCall {
   /** A live caller frame: measured for turn-taking, then passed on untouched. */
   private toEngine(payload: string): void {
     this.serving?.callerAudio(payload);
-    const session = this.engineSession;
-    if (!session) return;
-    if (session.bufferedAmount() > MAX_BUFFERED_BYTES) this.overloaded('engine');
-    else session.sendCallerAudio(payload);
+    // An engine socket that backs up is failed over by the composite (`backpressure`), not the call ended.
+    this.engineSession?.sendCallerAudio(payload);
   }
 
   private malformed(error: string): void {
@@ -231,6 +232,9 @@ export class LiveCall {
       },
       usage: (usage) => this.meter.usage(usage),
       engineChanged: (change) => this.onEngineChanged(change),
+      switching: (event) => {
+        if (live()) this.onSwitching(event);
+      },
       ended: (reason) => {
         if (!live()) return;
         if (reason.kind === 'engine-closed' && reason.code === 1000) {
@@ -259,6 +263,21 @@ export class LiveCall {
       this.log.info('The new engine speaks after a mid-call failover', { failoverMs });
       this.recordEngineUse();
     }
+  }
+
+  /**
+   * Mid-call the serving engine dropped and the next one connects: the caller hears "One moment,
+   * please." (after what Twilio still has queued), not silence. Sent straight to Twilio: it is not
+   * agent audio (no turn latency, no failover time, nothing to cut or truncate).
+   */
+  private onSwitching(event: EngineSwitch): void {
+    if (event.stall) this.deps.onEngineStall?.(event.from, event.stall);
+    this.log.warn('The serving engine dropped; the caller hears the hold prompt', {
+      from: event.from,
+      reason: event.reason,
+      stall: event.stall,
+    });
+    for (const frame of HOLD_PROMPT_FRAMES) this.leg.send(mediaMessage(this.streamSid, frame));
   }
 
   private onEngineChanged(change: EngineChange): void {
@@ -356,7 +375,7 @@ export class LiveCall {
     if (this.phase !== 'ended') this.end(reason);
   }
 
-  private overloaded(side: 'engine' | 'twilio'): void {
+  private overloaded(side: 'twilio'): void {
     if (this.phase === 'ended') return;
     this.log.error('A socket cannot keep up; ending the call rather than buffering without limit', { side });
     this.end(`${side}-backpressure`);

@@ -95,6 +95,7 @@ async function start(): Promise<void> {
     onEngineChosen: (event) => metrics.engineChosen(event),
     onTurnLatency: (ms, engine) => metrics.turnLatency(ms, engine),
     onTurnCount: (count, engine) => metrics.turnCount(count, engine),
+    onEngineStall: (engine) => metrics.engineStall(engine),
     onActiveCallsChanged: (activeCalls) => {
       metrics.activeCalls(activeCalls);
       void protection.update(activeCalls);

@@ -1,3 +1,4 @@
+import { HOLD_PROMPT_ULAW_BASE64 } from '../../services/bridge/hold-prompt-clip';
 import type { EngineName } from '../../services/core/voice-engine';
 import { loadClip } from '../../services/local/sim/audio';
 import { nextDriver } from './engine-driver';
@@ -41,6 +42,10 @@ describe.each<[EngineName, EngineName]>([
       const second = await nextDriver(harness, up, AGENT_HEARD_WITHIN_MS);
       await second.ready();
       const readyAfterMs = Date.now() - frozeAt;
+      // Meanwhile the caller heard "One moment, please.", not silence.
+      const holdPrompt = Buffer.from(HOLD_PROMPT_ULAW_BASE64, 'base64');
+      await stream.waitForAudio(holdPrompt.length, 2000);
+      expect(stream.receivedAudio().indexOf(holdPrompt)).toBeGreaterThanOrEqual(0);
       const before = stream.receivedBytes;
       await second.speak(greeting, 'Sorry, I lost you for a second — you were saying?');
       await stream.waitForAudio(before + greeting.length, AGENT_HEARD_WITHIN_MS);
