@@ -330,10 +330,14 @@ export async function runCase(stack: TurnStack, c: TurnCase): Promise<CaseResult
 }
 
 /**
- * The frozen engine: after the greeting the OpenAI session hangs (socket open, nothing sent) and
- * the caller asks a question. Measured: hang → the ElevenLabs conversation opens (failover), and
- * hang → the caller hears the agent again.
+ * The frozen engine: after the greeting the OpenAI session hangs and the caller asks a question.
+ * Two ways a server freezes, alternating: `hang` (it reads and sends nothing, so WebSocket pings go
+ * unanswered too: a dead process or a broken path) and `freeze` (pings still answered, nothing else
+ * sent: a stalled backend behind a live front end). Measured: hang → the ElevenLabs conversation
+ * opens (failover), and hang → the caller hears the agent again.
  */
+let frozenCount = 0;
+
 export async function runFrozenCase(stack: TurnStack, c: TurnCase): Promise<CaseResult> {
   const base: CaseResult = {
     id: c.id,
@@ -359,7 +363,8 @@ export async function runFrozenCase(stack: TurnStack, c: TurnCase): Promise<Case
     await sleep(playEnd(stream, session, greeting) + 500 - now());
     const conversationsBefore = stack.elevenlabs.conversations.length;
     const frozenAt = now();
-    session.freeze();
+    if (frozenCount++ % 2 === 0) session.hang();
+    else session.freeze();
     await tape.play(readFileSync(c.clip.file));
     let failoverMs: number | null = null;
     let heardAgainMs: number | null = null;

@@ -53,7 +53,8 @@ export interface OpenAiRealtimeEngineOptions {
 export const OPENAI_TIMING_DEFAULTS = {
   pingIntervalMs: 2000,
   stallAfterMs: 5000,
-  responseTimeoutMs: 5000,
+  // response.created comes within a few hundred ms of response.create, before any generation.
+  responseTimeoutMs: 4000,
 } as const;
 
 /**

@@ -100,6 +100,14 @@ const HELD_CONTINUATION_MIN_MS = 40;
  * after this long the bridge asks for the answer again itself.
  */
 const UNHEARD_STOP_ANSWER_MS = 1500;
+/**
+ * The caller said something (this much speech) and the engine showed no sign of hearing it (no
+ * speech start, no turn end) for DEAF_AFTER_MS of quiet: the bridge asks for the answer itself. A
+ * live engine whose own detector missed a quiet caller answers; a frozen one then fails its
+ * response watchdog and the call fails over.
+ */
+const DEAF_SPEECH_MS = 500;
+const DEAF_AFTER_MS = 1500;
 /** A reply heard for less than this is "not yet heard": the caller was not done. */
 const REPLY_FRESH_MS = 600;
 /** A caller turn with words unanswered this long is swallowed. */
@@ -115,6 +123,9 @@ export class TurnTaking {
   private quietMs = UTTERANCE_GAP_MS;
   private lastVoicedAt = 0;
   private lastFrameAt = 0;
+  /** When the caller's current utterance began, and when the bridge last answered an unheard one. */
+  private utteranceAt = 0;
+  private nudgedAt = 0;
   /** The longest utterance heard over the agent since it was last stopped (backs a transcript's words). */
   private overlapSpeechMs = 0;
   /** The agent was stopped (paused or interrupted) by what the caller is saying now. */
@@ -159,7 +170,10 @@ export class TurnTaking {
     const speech = this.vad.frame(levelDb, !audible && this.reply === 'none');
     if (this.vad.voiced) this.lastVoicedAt = now;
     if (speech) {
-      if (this.quietMs >= UTTERANCE_GAP_MS) this.speechMs = 0;
+      if (this.quietMs >= UTTERANCE_GAP_MS) {
+        this.speechMs = 0;
+        this.utteranceAt = now;
+      }
       this.quietMs = 0;
       this.speechMs += ms;
       this.silentMs = 0;
@@ -333,6 +347,18 @@ export class TurnTaking {
       this.now - this.interruptedAt >= UNHEARD_STOP_ANSWER_MS
     ) {
       this.answer('the engine heard no speech after the agent was stopped');
+      return;
+    }
+    if (
+      this.reply === 'none' &&
+      !this.owed &&
+      !audible &&
+      this.speechMs >= DEAF_SPEECH_MS &&
+      this.quietMs >= DEAF_AFTER_MS &&
+      this.utteranceAt > Math.max(this.engineSpeechAt, this.turnEndedAt, this.nudgedAt)
+    ) {
+      this.nudgedAt = this.now;
+      this.answer('the engine showed no sign of hearing the caller');
       return;
     }
     if (this.reply === 'paused') {

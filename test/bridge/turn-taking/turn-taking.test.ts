@@ -170,6 +170,26 @@ describe('turn-taking when the bridge decides (OpenAI)', () => {
     expect(latencies).toEqual([TURN_TAKING_DEFAULTS.replyAfterQuietMs + 60]);
   });
 
+  it('asks for the answer itself when the engine shows no sign of hearing the caller (a frozen engine then fails its watchdog)', () => {
+    const { actions, frames, agentDone, turns, state } = rig();
+    agentDone();
+    frames(700, SPEECH);
+    frames(1500, QUIET);
+    expect(actions).toEqual([]);
+    frames(600, QUIET);
+    expect(actions).toEqual(['respond']);
+  });
+
+  it('leaves the answer to the engine when it heard the caller', () => {
+    const { actions, frames, agentDone, turns, state } = rig();
+    agentDone();
+    frames(100, SPEECH);
+    turns.engineSpeechStarted(state.now);
+    frames(600, SPEECH);
+    frames(3000, QUIET);
+    expect(actions).toEqual([]);
+  });
+
   it('re-prompts once after a silence once the agent has finished, not while a tool runs', () => {
     const { actions, frames, state, agentDone, turns } = rig();
     agentDone();
