@@ -10,6 +10,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { HOLD_PROMPT_FRAMES } from '../../services/bridge/hold-prompt';
 import { type LocalApp, startLocalApp } from '../../services/local/app';
 import { type ElevenLabsSim, startElevenLabsSim } from '../../services/local/sim/elevenlabs-server';
 import {
@@ -337,6 +338,7 @@ export async function runCase(stack: TurnStack, c: TurnCase): Promise<CaseResult
  * opens (failover), and hang → the caller hears the agent again.
  */
 let frozenCount = 0;
+const HOLD_PROMPT = new Set(HOLD_PROMPT_FRAMES);
 
 export async function runFrozenCase(stack: TurnStack, c: TurnCase): Promise<CaseResult> {
   const base: CaseResult = {
@@ -372,7 +374,10 @@ export async function runFrozenCase(stack: TurnStack, c: TurnCase): Promise<Case
       await sleep(50);
       if (failoverMs === null && stack.elevenlabs.conversations.length > conversationsBefore)
         failoverMs = now() - frozenAt;
-      const again = received(stream).find((e) => e.kind === 'media' && e.atMs > frozenAt);
+      // The agent itself: the bridge's own "One moment, please." during the switch does not count.
+      const again = received(stream).find(
+        (e) => e.kind === 'media' && e.atMs > frozenAt && !HOLD_PROMPT.has(e.payload),
+      );
       if (again && heardAgainMs === null) heardAgainMs = again.atMs - frozenAt;
     }
     return { ...base, ...bridgeActions(stream, session), failoverMs, heardAgainMs };
