@@ -256,9 +256,9 @@ function bridgeActions(stream: TwilioCallStream, session: OpenAiSimSession) {
   };
 }
 
-/** One case: a call, the greeting, the clip at the case's moment, then what the caller heard. */
-export async function runCase(stack: TurnStack, c: TurnCase): Promise<CaseResult> {
-  const base: CaseResult = {
+/** A case's result before anything is measured. */
+function emptyResult(c: TurnCase): CaseResult {
+  return {
     id: c.id,
     kind: c.kind,
     voice: c.voice,
@@ -270,6 +270,11 @@ export async function runCase(stack: TurnStack, c: TurnCase): Promise<CaseResult
     cancels: 0,
     creates: 0,
   };
+}
+
+/** One case: a call, the greeting, the clip at the case's moment, then what the caller heard. */
+export async function runCase(stack: TurnStack, c: TurnCase): Promise<CaseResult> {
+  const base = emptyResult(c);
   let call: OpenCall | undefined;
   let tape: CallerTape | undefined;
   try {
@@ -341,18 +346,7 @@ let frozenCount = 0;
 const HOLD_PROMPT = new Set(HOLD_PROMPT_FRAMES);
 
 export async function runFrozenCase(stack: TurnStack, c: TurnCase): Promise<CaseResult> {
-  const base: CaseResult = {
-    id: c.id,
-    kind: 'frozen',
-    voice: c.voice,
-    levelDbfs: c.levelDbfs,
-    text: c.clip.text,
-    speechMs: c.clip.offsetMs - c.clip.onsetMs,
-    vadTurns: 0,
-    clears: 0,
-    cancels: 0,
-    creates: 0,
-  };
+  const base = emptyResult({ ...c, kind: 'frozen' });
   let call: OpenCall | undefined;
   let tape: CallerTape | undefined;
   try {

@@ -5,21 +5,15 @@
  * −36 dBFS of *speech*, not of speech diluted by its pauses.
  */
 
+import { encodeUlawSample } from '../../services/local/web/mulaw';
+
 export const SAMPLE_RATE = 8000;
 export const SAMPLES_PER_MS = 8;
 const BIAS = 0x84;
-const CLIP = 32635;
 
-/** One 16-bit sample → one μ-law byte (ITU-T G.711 reference encoder). */
+/** One 16-bit sample → one μ-law byte (the softphone's G.711 reference encoder, on its float scale). */
 export function ulawEncodeSample(sample: number): number {
-  let pcm = Math.round(Math.max(-32768, Math.min(32767, sample)));
-  const sign = pcm < 0 ? 0x80 : 0;
-  if (sign) pcm = -pcm;
-  pcm = Math.min(pcm, CLIP) + BIAS;
-  let exponent = 7;
-  for (let mask = 0x4000; (pcm & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
-  const mantissa = (pcm >> (exponent + 3)) & 0x0f;
-  return ~(sign | (exponent << 4) | mantissa) & 0xff;
+  return encodeUlawSample(Math.max(-32768, Math.min(32767, sample)) / 32767);
 }
 
 const DECODE = new Int16Array(256);

@@ -280,7 +280,9 @@ export class TurnTaking {
       // Words over the agent's last audio: answered now if it has finished, else once it has.
       this.letPass = false;
       if (!this.agentAudible() && this.reply === 'none') this.answer('transcript of a turn let pass');
-      else if (backed || !answeredSinceTurnEnd) this.answerWhenDone = true;
+      // Only words the bridge heard itself: a TV it barely hears gets no answer of its own.
+      else if (Math.max(this.overlapSpeechMs, this.speechMs) >= WORDS_NEED_SPEECH_MS)
+        this.answerWhenDone = true;
     }
   }
 
