@@ -95,16 +95,10 @@ const CONTINUATION_MIN_MS = 60;
 /** The same for a reply nobody hears yet: cancelling it costs the caller nothing, so sooner. */
 const HELD_CONTINUATION_MIN_MS = 40;
 /**
- * A turn the agent was stopped for is answered at the engine's turn end. If the engine heard no
- * speech at all since (what stopped the agent was under its own detector), it will end no turn:
- * after this long the bridge asks for the answer again itself.
- */
-const UNHEARD_STOP_ANSWER_MS = 1500;
-/**
- * The caller said something (this much speech) and the engine showed no sign of hearing it (no
- * speech start, no turn end) for DEAF_AFTER_MS of quiet: the bridge asks for the answer itself. A
- * live engine whose own detector missed a quiet caller answers; a frozen one then fails its
- * response watchdog and the call fails over.
+ * The caller said something (this much speech, or anything that stopped the agent) and the engine
+ * showed no sign of hearing it (no speech start, no turn end) for DEAF_AFTER_MS of quiet: the
+ * bridge asks for the answer itself. A live engine whose own detector missed a quiet caller
+ * answers; a frozen one then fails its response watchdog and the call fails over.
  */
 const DEAF_SPEECH_MS = 500;
 const DEAF_AFTER_MS = 1500;
@@ -137,8 +131,6 @@ export class TurnTaking {
   /** When the engine last ended a caller turn, and last heard the caller start speaking. */
   private turnEndedAt = 0;
   private engineSpeechAt = 0;
-  /** When the bridge last stopped a reply for good. */
-  private interruptedAt = 0;
   /** A caller turn the agent was stopped for: answer it when the turn ends. */
   private owed = false;
   /** The engine ended a turn while the agent talked on (no pause): its words may still need an answer. */
@@ -343,19 +335,9 @@ export class TurnTaking {
       return;
     }
     if (
-      this.owed &&
       this.reply === 'none' &&
-      this.engineSpeechAt < this.interruptedAt &&
-      this.now - this.interruptedAt >= UNHEARD_STOP_ANSWER_MS
-    ) {
-      this.answer('the engine heard no speech after the agent was stopped');
-      return;
-    }
-    if (
-      this.reply === 'none' &&
-      !this.owed &&
       !audible &&
-      this.speechMs >= DEAF_SPEECH_MS &&
+      (this.speechMs >= DEAF_SPEECH_MS || this.owed) &&
       this.quietMs >= DEAF_AFTER_MS &&
       this.utteranceAt > Math.max(this.engineSpeechAt, this.turnEndedAt, this.nudgedAt)
     ) {
@@ -419,7 +401,6 @@ export class TurnTaking {
 
   private interrupt(why: string): void {
     const wasHeard = this.reply === 'playing' || this.reply === 'paused';
-    this.interruptedAt = this.now;
     this.reply = 'none';
     this.owed = true;
     this.stoppedByCaller = true;
