@@ -12,6 +12,7 @@ import type { Crm, Mailer } from '../core/ports.js';
 import type { PostCallDeps } from '../core/post-call.js';
 import { MemoryCrm } from './memory/crm.js';
 import { OutboxMailer } from './memory/outbox-mailer.js';
+import { type Recordings, recordingsFor } from './recordings-from-config.js';
 import { ResendMailer } from './resend/mailer.js';
 import { SupabaseCrm } from './supabase/crm.js';
 
@@ -56,6 +57,8 @@ export function refuseStandInsInAws(mode: AdapterMode, choices: AdapterChoices):
 export interface CrmAndMail {
   crm: Crm;
   mailer: Mailer;
+  /** Links a call's stored recording (absent: no store configured, nothing is linked). */
+  recordings?: Recordings;
   embedded: string[];
 }
 
@@ -65,7 +68,7 @@ export function crmAndMailFor(config: Config, mode: AdapterMode): CrmAndMail {
   const crm = crmFor(config, choices);
   const mailer = mailerFor(config, choices);
   refuseStandInsInAws(mode, choices);
-  return { crm, mailer, embedded: choices.embedded };
+  return { crm, mailer, recordings: recordingsFor(config, mode), embedded: choices.embedded };
 }
 
 /** The stores finalisation, the post-call webhook and the digest work on (the call table). */
@@ -78,7 +81,7 @@ export interface AfterCallStores {
 /** Deps of finalisation, the post-call merge and the digest (the digest's are a superset). */
 export function afterCallDepsFor(
   config: Config,
-  adapters: Pick<CrmAndMail, 'crm' | 'mailer'>,
+  adapters: Pick<CrmAndMail, 'crm' | 'mailer' | 'recordings'>,
   stores: AfterCallStores,
   now: () => number = Date.now,
 ): DigestDeps & PostCallDeps & FinaliseDeps {
@@ -90,6 +93,7 @@ export function afterCallDepsFor(
     crm: adapters.crm,
     mailer: adapters.mailer,
     ownerEmail: config.ownerEmail,
+    recordingLinks: adapters.recordings,
     business: { name: config.business.name, timezone: config.business.timezone },
     costRates: config.costRates,
     now,

@@ -71,6 +71,12 @@ export interface Config {
   callerContextTrust: 'attested' | 'any';
   /** How far ahead the agent may book (days, default 60). */
   bookingHorizonDays: number;
+  /**
+   * Call recordings (`RECORD_CALLS`, off by default): on, the agent's first words disclose it and
+   * the bridge writes one stereo WAV per call, to `bucket` in AWS (`RECORDINGS_BUCKET`, set by the
+   * stack) or to `localDir` in the local stack (`LOCAL_RECORDINGS_DIR`).
+   */
+  recording: { enabled: boolean; localDir: string; bucket?: string };
   /** The finalisation sweeper (DESIGN §3 Finalisation sweeper). */
   finalisation: {
     /** `FINALISATION_SWEEP_SECONDS`: how often it runs (default 300). */
@@ -188,6 +194,9 @@ const envSchema = z.object({
   LOCAL_OUTBOX_DIR: z.string().trim().min(1).default('.local/outbox'),
   CALLER_CONTEXT_TRUST: z.enum(['attested', 'any']).default('attested'),
   BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(730).default(60),
+  RECORD_CALLS: z.enum(['off', 'on']).default('off'),
+  LOCAL_RECORDINGS_DIR: z.string().trim().min(1).default('.local/recordings'),
+  RECORDINGS_BUCKET: optionalString,
   FINALISATION_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
   FINALISATION_GRACE_SECONDS: z.coerce.number().int().min(0).max(86400).default(120),
 });
@@ -332,6 +341,11 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     localOutboxDir: e.LOCAL_OUTBOX_DIR,
     callerContextTrust: e.CALLER_CONTEXT_TRUST,
     bookingHorizonDays: e.BOOKING_HORIZON_DAYS,
+    recording: {
+      enabled: e.RECORD_CALLS === 'on',
+      localDir: e.LOCAL_RECORDINGS_DIR,
+      bucket: e.RECORDINGS_BUCKET,
+    },
     finalisation: { sweepSeconds: e.FINALISATION_SWEEP_SECONDS, graceSeconds: e.FINALISATION_GRACE_SECONDS },
   };
 }

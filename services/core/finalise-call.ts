@@ -25,6 +25,7 @@ import {
 import { collectedLead, saveCollectedLead } from './collected-lead.js';
 import { forCall } from './logging.js';
 import { ownerCallEmail } from './owner-email.js';
+import { type CallRecording, NO_RECORDING, type RecordingLinks } from './recording.js';
 import {
   type Appointment,
   AppointmentConflictError,
@@ -45,6 +46,8 @@ export interface FinaliseDeps {
   mailer: Mailer;
   /** Absent: no owner email is sent (the step is passed, logged once). */
   ownerEmail?: string;
+  /** Mints the link to a call's recording for the row and the email; absent: recordings are not linked. */
+  recordingLinks?: RecordingLinks;
   business: { name: string; timezone: string };
   /** Prices for the call's estimated cost (default: `DEFAULT_COST_RATES`). */
   costRates?: CostRates;
@@ -54,6 +57,11 @@ export interface FinaliseDeps {
    * streams, wait up to this long for the bridge to end it (default 3000).
    */
   settleMs?: number;
+  /**
+   * The bridge stores a recording once the call has ended (an upload in AWS): while the session says
+   * it is being written, wait up to this long more before linking it anyway (default 10000).
+   */
+  recordingSettleMs?: number;
   /**
    * Told once per call, by the run that takes it to `done`, when Twilio answered the call with our
    * stream TwiML and the stream never reached the bridge (`streamNeverConnected`): the Lambdas count
@@ -296,8 +304,38 @@ async function settled(deps: FinaliseDeps, callSid: string): Promise<void> {
   const deadline = Date.now() + (deps.settleMs ?? 3000);
   let record = await deps.sessions.get(callSid);
   while (record?.session.status === 'streaming' && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     record = await deps.sessions.get(callSid);
+  }
+  const recordingDeadline = Date.now() + (deps.recordingSettleMs ?? 10_000);
+  while (record?.session.recording?.status === 'writing' && Date.now() < recordingDeadline) {
+    await sleep(250);
+    record = await deps.sessions.get(callSid);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The row's recording: a fresh link to a stored one (or one still being stored: the upload ends
+ * within seconds of the call), `no recording` when it failed, nothing when the call was not recorded.
+ * A link that cannot be minted is `no recording` too: the row and the email never wait on it.
+ */
+async function recordingOf(
+  deps: FinaliseDeps,
+  callSid: string,
+  recording: CallRecording | undefined,
+): Promise<CallRow['recording']> {
+  if (!recording) return undefined;
+  if (recording.status === 'failed' || !deps.recordingLinks) return { status: NO_RECORDING };
+  try {
+    const url = await deps.recordingLinks.linkFor(callSid, recording.key);
+    return url ? { status: 'recorded', url } : { status: NO_RECORDING };
+  } catch (error) {
+    forCall(callSid).error('Could not link the call recording', { error: error as Error });
+    return { status: NO_RECORDING };
   }
 }
 
@@ -317,6 +355,7 @@ async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<
     leadId: links.lead?.id,
     appointmentId: links.appointment?.id,
     summary: analysisSummary || summaryFromTurns(base, links, deps.business.timezone),
+    recording: await recordingOf(deps, state.callSid, record?.session.recording),
   };
   return {
     row,

@@ -100,6 +100,7 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
         return buildLocalBridge(context, {
           tools,
           callControl: adapters.callControl,
+          recordings: adapters.recordings,
           onEngineChosen: options.onEngineChosen,
         });
       },

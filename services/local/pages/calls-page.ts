@@ -3,6 +3,7 @@
  * table (session, turns, tool calls, finalisation) and the local outbox (the owner email as sent).
  */
 import { formatDuration, formatLocal } from '../../core/call-report.js';
+import { type CallRecording, NO_RECORDING } from '../../core/recording.js';
 import type { CallView } from './call-view.js';
 import { escapeHtml, htmlPage } from './html.js';
 
@@ -12,6 +13,18 @@ export interface CallWithEmail {
   ownerEmail?: { to: string; subject: string; text: string; sentAt: string };
   /** Why there is no email to show (Resend configured, not finalised yet …). */
   ownerEmailNote: string;
+  /** The call's recording as the session records it; absent: the call was not recorded. */
+  recording?: CallRecording;
+}
+
+/** The recording section: a player for a stored WAV (served by `/calls/<sid>/recording.wav`). */
+function recordingHtml(callSid: string, recording: CallRecording | undefined): string {
+  if (!recording) return '<p class="muted">Not recorded (RECORD_CALLS is off).</p>';
+  if (recording.status === 'writing') return '<p class="muted">Being written.</p>';
+  if (recording.status === 'failed') return `<p><strong>${escapeHtml(NO_RECORDING)}</strong>: it could not be written.</p>`;
+  const src = `/calls/${encodeURIComponent(callSid)}/recording.wav`;
+  return `<audio controls preload="metadata" src="${escapeHtml(src)}"></audio>
+<p class="muted">Stereo: caller left, agent right. ${escapeHtml(formatDuration(Math.round(recording.durationMs / 1000)))}, ${Math.round(recording.bytes / 1024)} KiB. <a href="${escapeHtml(src)}" download>Download</a></p>`;
 }
 
 function latencyText(view: CallView): string {
@@ -97,6 +110,8 @@ export function callDetailPage(call: CallWithEmail, timezone: string): string {
     <dl class="facts">${facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl></section>
   <section class="panel" aria-labelledby="latency-heading"><h2 id="latency-heading">Turn latency</h2>
     ${latencies ? `<ol class="log">${latencies}</ol>` : '<p class="muted">No answered turn.</p>'}</section>
+  <section class="panel wide" aria-labelledby="recording-heading"><h2 id="recording-heading">Recording</h2>
+    ${recordingHtml(view.callSid, call.recording)}</section>
   <section class="panel wide" aria-labelledby="transcript-heading"><h2 id="transcript-heading">Transcript</h2>
     ${turns ? `<ol class="log">${turns}</ol>` : '<p class="muted">Nothing was said.</p>'}</section>
   <section class="panel wide" aria-labelledby="tools-heading"><h2 id="tools-heading">Tool calls</h2>
