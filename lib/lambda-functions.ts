@@ -19,6 +19,8 @@ export interface FunctionSettings {
   readonly dailyDigest?: boolean;
   /** The finalisation sweeper's rate schedule target. */
   readonly finalisationSweep?: boolean;
+  /** Writes call rows and owner emails (finalisation, its retries, the late analysis): links recordings. */
+  readonly linksRecordings?: boolean;
   readonly memorySize: number;
   readonly timeoutSeconds: number;
 }
@@ -71,6 +73,7 @@ const ROUTE_FUNCTION_SETTINGS: { readonly [id in WebhookRouteId]?: Partial<Funct
   CallStatus: {
     description: 'Twilio call status callback: finalises a completed call into the CRM and emails the owner',
     table: FINALISES,
+    linksRecordings: true,
   },
   DialResult: {
     description:
@@ -82,6 +85,7 @@ const ROUTE_FUNCTION_SETTINGS: { readonly [id in WebhookRouteId]?: Partial<Funct
     description: 'ElevenLabs post-call webhook (HMAC): merges the analysis into the call record',
     // Stores the analysis, reads the call and its finalisation state, notes where the summary came from.
     table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'] },
+    linksRecordings: true,
   },
   PlaceCall: {
     description: 'Places an outbound call now, or schedules it; also the target of those schedules',
@@ -110,6 +114,8 @@ const UNROUTED_FUNCTIONS = [
     table: { actions: ['GetItem', 'Query', 'UpdateItem'], deletesPendingMarkers: true },
     readsProviderFlag: false,
     dailyDigest: true,
+    // It retries finalisations left pending, which write the call row and the owner email.
+    linksRecordings: true,
     memorySize: 512,
     timeoutSeconds: 60,
   },
@@ -122,6 +128,7 @@ const UNROUTED_FUNCTIONS = [
     table: FINALISES,
     readsProviderFlag: false,
     finalisationSweep: true,
+    linksRecordings: true,
     memorySize: 512,
     // Under the 5-minute rate; a run stops starting work 30 s before it (functions/finalisation-sweep.ts).
     timeoutSeconds: 240,
@@ -206,6 +213,11 @@ export class LambdaFunctions extends Construct {
 
   get finalisationSweepFunction(): HouseFunction {
     return this.onlyOne((s) => s.finalisationSweep === true, 'finalisationSweep');
+  }
+
+  /** The functions that write call rows and owner emails, and so link recordings. */
+  get recordingLinkers(): HouseFunction[] {
+    return FUNCTION_TABLE.filter((s) => s.linksRecordings === true).map((s) => this.byId[s.id as FunctionId]);
   }
 
   get digestFunction(): HouseFunction {

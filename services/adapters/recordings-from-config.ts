@@ -15,6 +15,7 @@ export type Recordings = RecordingDestination & RecordingLinks;
 export function recordingsFor(config: Config, mode: AdapterMode): Recordings | undefined {
   if (mode === 'local') return new LocalRecordings(config.recording.localDir, config.publicUrl);
   if (config.recording.bucket) return new S3Recordings(config.recording.bucket);
-  if (config.recording.enabled) throw new ConfigError(['RECORDINGS_BUCKET is required in AWS when RECORD_CALLS=on']);
+  if (config.recording.enabled)
+    throw new ConfigError(['RECORDINGS_BUCKET is required in AWS when RECORD_CALLS=on']);
   return undefined;
 }

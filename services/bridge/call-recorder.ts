@@ -1,10 +1,10 @@
-import { open, type FileHandle, unlink } from 'node:fs/promises';
+import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/audio.js';
 import type { Logger } from '../core/logging.js';
 import {
   type CallRecording,
-  type RecordingDestination,
   RECORDING_FRAME_BYTES,
+  type RecordingDestination,
   ULAW_SILENCE,
   ULAW_TO_PCM16,
   WAV_HEADER_BYTES,
@@ -156,7 +156,12 @@ export class CallRecorder implements PlaybackTap {
     }
     try {
       const { bytes } = await this.destination.store(this.callSid, this.path);
-      return { status: 'saved', key: this.key, bytes, durationMs: Math.round(this.written / ULAW_BYTES_PER_MS) };
+      return {
+        status: 'saved',
+        key: this.key,
+        bytes,
+        durationMs: Math.round(this.written / ULAW_BYTES_PER_MS),
+      };
     } catch (error) {
       this.fail(error);
       await unlink(this.path).catch(() => undefined);

@@ -25,7 +25,6 @@ import {
 import { collectedLead, saveCollectedLead } from './collected-lead.js';
 import { forCall } from './logging.js';
 import { ownerCallEmail } from './owner-email.js';
-import { type CallRecording, NO_RECORDING, type RecordingLinks } from './recording.js';
 import {
   type Appointment,
   AppointmentConflictError,
@@ -34,6 +33,7 @@ import {
   type Lead,
   type Mailer,
 } from './ports.js';
+import { type CallRecording, NO_RECORDING, type RecordingLinks } from './recording.js';
 
 export interface FinaliseDeps {
   sessions: Pick<CallSessionStore, 'get' | 'markFinalising' | 'markFinalised'>;

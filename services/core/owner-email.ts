@@ -84,7 +84,12 @@ export function ownerCallDocument(to: string, input: OwnerEmailInput): EmailDocu
           ? [['Response time', describeLatency(row.turnLatency)] as [string, string]]
           : []),
         ...(row.recording
-          ? [['Recording', row.recording.status === 'recorded' ? row.recording.url : NO_RECORDING] as [string, string]]
+          ? [
+              ['Recording', row.recording.status === 'recorded' ? row.recording.url : NO_RECORDING] as [
+                string,
+                string,
+              ],
+            ]
           : []),
       ],
     },

@@ -72,7 +72,11 @@ export interface WavFormat {
 }
 
 export function parseWavHeader(file: Buffer): WavFormat {
-  if (file.length < WAV_HEADER_BYTES || file.toString('ascii', 0, 4) !== 'RIFF' || file.toString('ascii', 8, 12) !== 'WAVE') {
+  if (
+    file.length < WAV_HEADER_BYTES ||
+    file.toString('ascii', 0, 4) !== 'RIFF' ||
+    file.toString('ascii', 8, 12) !== 'WAVE'
+  ) {
     throw new Error('not a RIFF/WAVE file');
   }
   return {

@@ -1,9 +1,9 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalRecordings } from '../../services/adapters/memory/local-recordings';
 import { AgentPlayback } from '../../services/bridge/agent-playback';
 import { CallRecorder } from '../../services/bridge/call-recorder';
-import { LocalRecordings } from '../../services/adapters/memory/local-recordings';
 import {
   channelLevelDbfs,
   parseWavHeader,
@@ -19,7 +19,8 @@ const STREAM = 'MZ00000000000000000000000000000000';
 /** `ms` of a sine at `hz` and `level` (0..1), as μ-law. */
 function tone(ms: number, hz: number, level = 0.5): Buffer {
   const out = Buffer.alloc(ms * 8);
-  for (let i = 0; i < out.length; i++) out[i] = encodeUlawSample(level * Math.sin((2 * Math.PI * hz * i) / 8000));
+  for (let i = 0; i < out.length; i++)
+    out[i] = encodeUlawSample(level * Math.sin((2 * Math.PI * hz * i) / 8000));
   return out;
 }
 const silenceUlaw = (ms: number) => Buffer.alloc(ms * 8, 0xff);

@@ -31,7 +31,10 @@ function firstWords(harness: Harness, engine: EngineName): string {
  * The caller says hello (1.4 s), the agent answers, the caller listens in silence for 3 s and hangs
  * up; Twilio's status callback finalises the call. Resolves with the call's sid once it is finalised.
  */
-async function recordedCall(harness: Harness, engine: EngineName): Promise<{ callSid: string; callMs: number }> {
+async function recordedCall(
+  harness: Harness,
+  engine: EngineName,
+): Promise<{ callSid: string; callMs: number }> {
   const { callSid, stream } = await harness.call({ from: CALLER });
   const driver = await nextDriver(harness, engine);
   await driver.ready();
@@ -91,7 +94,11 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('recordings on (%s)', (engin
     expect(levels.agent).toBeGreaterThan(-45);
 
     const record = await harness.stack.sessions.get(callSid);
-    expect(record?.session.recording).toMatchObject({ status: 'saved', key: `${callSid}.wav`, bytes: file.length });
+    expect(record?.session.recording).toMatchObject({
+      status: 'saved',
+      key: `${callSid}.wav`,
+      bytes: file.length,
+    });
     const [row] = (await harness.app.adapters.crm.callsBetween(0, Date.now() + 60_000)).filter(
       (c) => c.callSid === callSid,
     );

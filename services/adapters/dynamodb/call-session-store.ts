@@ -275,7 +275,8 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
         ExpressionAttributeValues: { ':recording': recording },
       }),
     );
-    if (!recorded) forCall(callSid).warn('No call session to record the recording on', { status: recording.status });
+    if (!recorded)
+      forCall(callSid).warn('No call session to record the recording on', { status: recording.status });
   }
 
   async recordTransferResult(callSid: string, dialStatus: string): Promise<void> {

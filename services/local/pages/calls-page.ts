@@ -21,7 +21,8 @@ export interface CallWithEmail {
 function recordingHtml(callSid: string, recording: CallRecording | undefined): string {
   if (!recording) return '<p class="muted">Not recorded (RECORD_CALLS is off).</p>';
   if (recording.status === 'writing') return '<p class="muted">Being written.</p>';
-  if (recording.status === 'failed') return `<p><strong>${escapeHtml(NO_RECORDING)}</strong>: it could not be written.</p>`;
+  if (recording.status === 'failed')
+    return `<p><strong>${escapeHtml(NO_RECORDING)}</strong>: it could not be written.</p>`;
   const src = `/calls/${encodeURIComponent(callSid)}/recording.wav`;
   return `<audio controls preload="metadata" src="${escapeHtml(src)}"></audio>
 <p class="muted">Stereo: caller left, agent right. ${escapeHtml(formatDuration(Math.round(recording.durationMs / 1000)))}, ${Math.round(recording.bytes / 1024)} KiB. <a href="${escapeHtml(src)}" download>Download</a></p>`;
