@@ -59,7 +59,8 @@ export interface FinaliseDeps {
   settleMs?: number;
   /**
    * The bridge stores a recording once the call has ended (an upload in AWS): while the session says
-   * it is being written, wait up to this long more before linking it anyway (default 10000).
+   * it is being written, wait up to this long more before linking it anyway (default 5000: the status
+   * callback must answer inside API Gateway's 29 s).
    */
   recordingSettleMs?: number;
   /**
@@ -307,7 +308,7 @@ async function settled(deps: FinaliseDeps, callSid: string): Promise<void> {
     await sleep(100);
     record = await deps.sessions.get(callSid);
   }
-  const recordingDeadline = Date.now() + (deps.recordingSettleMs ?? 10_000);
+  const recordingDeadline = Date.now() + (deps.recordingSettleMs ?? 5000);
   while (record?.session.recording?.status === 'writing' && Date.now() < recordingDeadline) {
     await sleep(250);
     record = await deps.sessions.get(callSid);
