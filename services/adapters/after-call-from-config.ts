@@ -8,8 +8,10 @@ import type { CallSessionStore } from '../core/call-session.js';
 import { type Config, ConfigError } from '../core/config.js';
 import type { DigestDeps } from '../core/daily-digest.js';
 import type { FinaliseDeps } from '../core/finalise-call.js';
+import type { WebhookDeliveryStore } from '../core/integration-webhook.js';
 import type { Crm, Mailer } from '../core/ports.js';
 import type { PostCallDeps } from '../core/post-call.js';
+import { fetchWebhookPost } from './http/webhook-post.js';
 import { MemoryCrm } from './memory/crm.js';
 import { OutboxMailer } from './memory/outbox-mailer.js';
 import { type Recordings, recordingsFor } from './recordings-from-config.js';
@@ -68,6 +70,10 @@ export function crmAndMailFor(config: Config, mode: AdapterMode): CrmAndMail {
   const crm = crmFor(config, choices);
   const mailer = mailerFor(config, choices);
   refuseStandInsInAws(mode, choices);
+  // The event carries what the owner email does: in AWS it goes over TLS or not at all.
+  if (mode === 'aws' && config.integrationWebhook && !config.integrationWebhook.url.startsWith('https://')) {
+    throw new ConfigError(['INTEGRATION_WEBHOOK_URL must be an https URL in AWS']);
+  }
   return { crm, mailer, recordings: recordingsFor(config, mode), embedded: choices.embedded };
 }
 
@@ -76,6 +82,8 @@ export interface AfterCallStores {
   sessions: Pick<CallSessionStore, 'get' | 'markFinalising' | 'markFinalised'>;
   finalisations: FinalisationStore & PostCallAnalysisStore;
   markers: DigestMarkers;
+  /** The integration webhook's deliveries (absent: no event is sent, even with the settings). */
+  webhookDeliveries?: WebhookDeliveryStore;
 }
 
 /** Deps of finalisation, the post-call merge and the digest (the digest's are a superset). */
@@ -94,6 +102,10 @@ export function afterCallDepsFor(
     mailer: adapters.mailer,
     ownerEmail: config.ownerEmail,
     recordingLinks: adapters.recordings,
+    integration:
+      config.integrationWebhook && stores.webhookDeliveries
+        ? { ...config.integrationWebhook, deliveries: stores.webhookDeliveries, post: fetchWebhookPost, now }
+        : undefined,
     business: { name: config.business.name, timezone: config.business.timezone },
     costRates: config.costRates,
     now,

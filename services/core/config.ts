@@ -77,6 +77,11 @@ export interface Config {
    * stack) or to `localDir` in the local stack (`LOCAL_RECORDINGS_DIR`).
    */
   recording: { enabled: boolean; localDir: string; bucket?: string };
+  /**
+   * The integration webhook (`INTEGRATION_WEBHOOK_URL` and `INTEGRATION_WEBHOOK_SECRET`): one signed
+   * `call.completed` event per finalised call (docs/integration-webhook.md). Absent: none is sent.
+   */
+  integrationWebhook?: { url: string; secret: string };
   /** The finalisation sweeper (DESIGN §3 Finalisation sweeper). */
   finalisation: {
     /** `FINALISATION_SWEEP_SECONDS`: how often it runs (default 300). */
@@ -195,6 +200,15 @@ const envSchema = z.object({
   CALLER_CONTEXT_TRUST: z.enum(['attested', 'any']).default('attested'),
   BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(730).default(60),
   RECORD_CALLS: z.enum(['off', 'on']).default('off'),
+  INTEGRATION_WEBHOOK_URL: z
+    .string()
+    .trim()
+    .refine(
+      (v) => URL.canParse(v) && ['https:', 'http:'].includes(new URL(v).protocol),
+      'must be an https URL',
+    )
+    .optional(),
+  INTEGRATION_WEBHOOK_SECRET: z.string().trim().min(16, 'must be at least 16 characters').optional(),
   LOCAL_RECORDINGS_DIR: z.string().trim().min(1).default('.local/recordings'),
   RECORDINGS_BUCKET: optionalString,
   FINALISATION_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
@@ -247,6 +261,13 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     e.GOOGLE_SERVICE_ACCOUNT_JSON,
     'GOOGLE_CALENDAR_ID',
     e.GOOGLE_CALENDAR_ID,
+  );
+  pairRequired(
+    problems,
+    'INTEGRATION_WEBHOOK_URL',
+    e.INTEGRATION_WEBHOOK_URL,
+    'INTEGRATION_WEBHOOK_SECRET',
+    e.INTEGRATION_WEBHOOK_SECRET,
   );
   pairRequired(
     problems,
@@ -346,6 +367,10 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
       localDir: e.LOCAL_RECORDINGS_DIR,
       bucket: e.RECORDINGS_BUCKET,
     },
+    integrationWebhook:
+      e.INTEGRATION_WEBHOOK_URL && e.INTEGRATION_WEBHOOK_SECRET
+        ? { url: e.INTEGRATION_WEBHOOK_URL, secret: e.INTEGRATION_WEBHOOK_SECRET }
+        : undefined,
     finalisation: { sweepSeconds: e.FINALISATION_SWEEP_SECONDS, graceSeconds: e.FINALISATION_GRACE_SECONDS },
   };
 }

@@ -23,6 +23,7 @@ import {
   remoteNumber,
 } from './call-session.js';
 import { collectedLead, saveCollectedLead } from './collected-lead.js';
+import { attemptDelivery, enqueueCallCompleted, type IntegrationWebhookDeps } from './integration-webhook.js';
 import { forCall } from './logging.js';
 import { ownerCallEmail } from './owner-email.js';
 import {
@@ -46,6 +47,8 @@ export interface FinaliseDeps {
   mailer: Mailer;
   /** Absent: no owner email is sent (the step is passed, logged once). */
   ownerEmail?: string;
+  /** The integration webhook: its event is frozen before the call is done, then sent. Absent: none. */
+  integration?: IntegrationWebhookDeps;
   /** Mints the link to a call's recording for the row and the email; absent: recordings are not linked. */
   recordingLinks?: RecordingLinks;
   business: { name: string; timezone: string };
@@ -201,6 +204,13 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
           break;
         }
         case 'emailed':
+          if (deps.integration) {
+            facts ??= await callFacts(deps, state);
+            // Stored before `done` (a store failure keeps the call pending and the sweeper retries);
+            // the first attempt never fails the step: retries are the delivery's own.
+            const delivery = await enqueueCallCompleted(deps.integration, facts);
+            if (delivery.attempts === 0) await attemptDelivery(deps.integration, callSid);
+          }
           if (await deps.finalisations.advance(callSid, 'emailed', 'done', deps.now())) {
             await countStreamNeverConnected(deps, state);
           }
