@@ -110,8 +110,9 @@ const UNROUTED_FUNCTIONS = [
     id: 'DailyDigest',
     entry: 'functions/daily-digest.ts',
     description: "Emails the owner the day's calls, leads and appointments",
-    // The day's marker (Get, Updates); counts the retry list, tidying finished entries from it.
-    table: { actions: ['GetItem', 'Query', 'UpdateItem'], deletesPendingMarkers: true },
+    // The day's marker (Get, Updates); counts the retry list, tidying finished entries from it; a
+    // finalisation it retries may freeze the call's integration webhook event (Put).
+    table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'], deletesPendingMarkers: true },
     readsProviderFlag: false,
     dailyDigest: true,
     // It retries finalisations left pending, which write the call row and the owner email.

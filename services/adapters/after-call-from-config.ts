@@ -102,6 +102,7 @@ export function afterCallDepsFor(
     mailer: adapters.mailer,
     ownerEmail: config.ownerEmail,
     recordingLinks: adapters.recordings,
+    webhookFailures: stores.webhookDeliveries,
     integration:
       config.integrationWebhook && stores.webhookDeliveries
         ? { ...config.integrationWebhook, deliveries: stores.webhookDeliveries, post: fetchWebhookPost, now }

@@ -84,6 +84,7 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
           config,
           sessions: context.sessions,
           finalisations: context.stores.finalisations,
+          deliveries: context.stores.webhookDeliveries,
           recentSessions: (limit) => context.recentSessions(limit),
           outbox: adapters.embedded.includes('mail'),
           pageKey,

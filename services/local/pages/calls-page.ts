@@ -3,6 +3,7 @@
  * table (session, turns, tool calls, finalisation) and the local outbox (the owner email as sent).
  */
 import { formatDuration, formatLocal } from '../../core/call-report.js';
+import type { WebhookDelivery } from '../../core/integration-webhook.js';
 import { type CallRecording, NO_RECORDING } from '../../core/recording.js';
 import type { CallView } from './call-view.js';
 import { escapeHtml, htmlPage } from './html.js';
@@ -15,6 +16,30 @@ export interface CallWithEmail {
   ownerEmailNote: string;
   /** The call's recording as the session records it; absent: the call was not recorded. */
   recording?: CallRecording;
+  /** The integration webhook's event for the call and how its delivery went; absent: none. */
+  delivery?: WebhookDelivery;
+}
+
+/** `delivered (2 attempts)`, `pending (1 attempt, HTTP 500)`; `–` when there is no event. */
+function deliveryText(delivery: WebhookDelivery | undefined): string {
+  if (!delivery) return '–';
+  const attempts = `${delivery.attempts} attempt${delivery.attempts === 1 ? '' : 's'}`;
+  return `${delivery.status} (${attempts}${delivery.lastResult && delivery.status !== 'delivered' ? `, ${delivery.lastResult}` : ''})`;
+}
+
+function deliveryHtml(delivery: WebhookDelivery | undefined, timezone: string): string {
+  if (!delivery)
+    return '<p class="muted">No event (INTEGRATION_WEBHOOK_URL is not set, or the call is not finalised yet).</p>';
+  const when = (ms: number | undefined) => (ms === undefined ? '–' : formatLocal(ms, timezone));
+  const rows: Array<[string, string]> = [
+    ['Event', delivery.eventId],
+    ['Status', delivery.status],
+    ['Attempts', String(delivery.attempts)],
+    ['Last result', delivery.lastResult ?? '–'],
+    ['Last attempt', when(delivery.lastAttemptAt)],
+    ['Next attempt', delivery.status === 'pending' ? when(delivery.nextAttemptAt) : '–'],
+  ];
+  return `<dl class="facts">${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`;
 }
 
 /** The recording section: a player for a stored WAV (served by `/calls/<sid>/recording.wav`). */
@@ -40,7 +65,7 @@ function durationText(view: CallView): string {
 
 export function callsListPage(calls: CallWithEmail[], timezone: string): string {
   const rows = calls
-    .map(({ view, ownerEmail, ownerEmailNote }) => {
+    .map(({ view, ownerEmail, ownerEmailNote, delivery }) => {
       const href = `/calls/${encodeURIComponent(view.callSid)}`;
       return `<tr>
   <td><a href="${escapeHtml(href)}">${escapeHtml(formatLocal(view.createdAt, timezone))}</a></td>
@@ -52,6 +77,7 @@ export function callsListPage(calls: CallWithEmail[], timezone: string): string 
   <td class="num">${view.toolCalls.length}</td>
   <td>${escapeHtml(latencyText(view))}</td>
   <td>${ownerEmail ? escapeHtml(ownerEmail.subject) : `<span class="muted">${escapeHtml(ownerEmailNote)}</span>`}</td>
+  <td>${escapeHtml(deliveryText(delivery))}</td>
 </tr>`;
     })
     .join('\n');
@@ -59,7 +85,7 @@ export function callsListPage(calls: CallWithEmail[], timezone: string): string 
 <caption class="muted" id="calls-note" style="text-align:left">Newest first; open a call for its transcript, tool calls and email. Times in ${escapeHtml(timezone)}.</caption>
 <thead><tr><th scope="col">Started</th><th scope="col">Direction</th><th scope="col">Engine</th><th scope="col">Outcome</th>
 <th scope="col" class="num">Duration</th><th scope="col" class="num">Turns</th><th scope="col" class="num">Tool calls</th>
-<th scope="col">Turn latency</th><th scope="col">Owner email</th></tr></thead>
+<th scope="col">Turn latency</th><th scope="col">Owner email</th><th scope="col">Webhook event</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
@@ -113,6 +139,8 @@ export function callDetailPage(call: CallWithEmail, timezone: string): string {
     ${latencies ? `<ol class="log">${latencies}</ol>` : '<p class="muted">No answered turn.</p>'}</section>
   <section class="panel wide" aria-labelledby="recording-heading"><h2 id="recording-heading">Recording</h2>
     ${recordingHtml(view.callSid, call.recording)}</section>
+  <section class="panel wide" aria-labelledby="webhook-heading"><h2 id="webhook-heading">Integration webhook</h2>
+    ${deliveryHtml(call.delivery, timezone)}</section>
   <section class="panel wide" aria-labelledby="transcript-heading"><h2 id="transcript-heading">Transcript</h2>
     ${turns ? `<ol class="log">${turns}</ol>` : '<p class="muted">Nothing was said.</p>'}</section>
   <section class="panel wide" aria-labelledby="tools-heading"><h2 id="tools-heading">Tool calls</h2>

@@ -14,6 +14,7 @@ import { outboxMessageByKey } from '../../adapters/memory/outbox-mailer.js';
 import type { FinalisationStore } from '../../core/after-call-ports.js';
 import type { CallSession, CallSessionStore } from '../../core/call-session.js';
 import type { Config } from '../../core/config.js';
+import type { WebhookDeliveryStore } from '../../core/integration-webhook.js';
 import { logger } from '../../core/logging.js';
 import { ownerCallEmailKey } from '../../core/owner-email.js';
 import type { LocalPages } from '../server.js';
@@ -31,6 +32,8 @@ export interface LocalPagesDeps {
   recentSessions: (limit: number) => Promise<CallSession[]>;
   /** Whether owner emails go to the local outbox (no RESEND_API_KEY). */
   outbox: boolean;
+  /** The integration webhook's deliveries (absent: none shown). */
+  deliveries?: Pick<WebhookDeliveryStore, 'get'>;
   /** This run's page key (default: 32 random bytes); tests may fix it. */
   pageKey?: string;
 }
@@ -69,15 +72,16 @@ export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
     const final = await deps.finalisations.get(callSid);
     const view = callView(record, final);
     const recording = record.session.recording;
-    if (!deps.outbox) return { view, recording, ownerEmailNote: 'sent through Resend' };
+    const delivery = await deps.deliveries?.get(callSid);
+    if (!deps.outbox) return { view, recording, delivery, ownerEmailNote: 'sent through Resend' };
     const email = await outboxMessageByKey(deps.config.localOutboxDir, ownerCallEmailKey(callSid));
-    if (email) return { view, recording, ownerEmail: email, ownerEmailNote: '' };
+    if (email) return { view, recording, delivery, ownerEmail: email, ownerEmailNote: '' };
     const note = !deps.config.ownerEmail
       ? 'none (OWNER_EMAIL is not set)'
       : final?.step === 'done' || final?.step === 'emailed'
         ? 'not in the outbox'
         : 'not sent yet';
-    return { view, recording, ownerEmailNote: note };
+    return { view, recording, delivery, ownerEmailNote: note };
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string, method: string) {
