@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -9,6 +8,7 @@ import {
 import * as z from 'zod';
 import type { AttemptRecord, WebhookDelivery, WebhookDeliveryStore } from '../../core/integration-webhook.js';
 import { callPk, expiresAtSeconds } from './call-items.js';
+import { unlessRefused } from './conditional.js';
 
 /**
  * Integration webhook deliveries in the call table:
@@ -61,7 +61,7 @@ export class DynamoWebhookDeliveries implements WebhookDeliveryStore {
       attempts: 0,
       nextAttemptAt: delivery.createdAt,
     };
-    const created = await this.conditionally(
+    const created = await unlessRefused(
       this.doc.send(
         new PutCommand({
           TableName: this.tableName,
@@ -74,11 +74,11 @@ export class DynamoWebhookDeliveries implements WebhookDeliveryStore {
         }),
       ),
     );
-    const stored = created ? item : await this.get(delivery.callSid);
+    const stored = created !== undefined ? item : await this.get(delivery.callSid);
     if (!stored) throw new Error('webhook delivery vanished after a conflicting create');
     // After the delivery (a retry of this step rewrites a missing entry, never a settled one).
     if (stored.status === 'pending') {
-      await this.conditionally(
+      await unlessRefused(
         this.doc.send(
           new PutCommand({
             TableName: this.tableName,
@@ -104,8 +104,8 @@ export class DynamoWebhookDeliveries implements WebhookDeliveryStore {
   }
 
   async claim(callSid: string, now: number, leaseMs: number): Promise<WebhookDelivery | undefined> {
-    try {
-      const result = await this.doc.send(
+    const result = await unlessRefused(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: deliveryKey(callSid),
@@ -115,12 +115,9 @@ export class DynamoWebhookDeliveries implements WebhookDeliveryStore {
           ExpressionAttributeValues: { ':pending': 'pending', ':now': now, ':lease': now + leaseMs },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return result.Attributes ? fromItem(result.Attributes) : undefined;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+      ),
+    );
+    return result?.Attributes ? fromItem(result.Attributes) : undefined;
   }
 
   async recordAttempt(callSid: string, attempt: AttemptRecord): Promise<void> {
@@ -165,24 +162,9 @@ export class DynamoWebhookDeliveries implements WebhookDeliveryStore {
   }
 
   async due(now: number, limit: number): Promise<string[]> {
-    const found: Array<{ callSid: string; dueAt: number }> = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          FilterExpression: 'dueAt <= :now',
-          ExpressionAttributeValues: { ':pk': DUE_PK, ':now': now },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        found.push({ callSid: String(item.callSid), dueAt: Number(item.dueAt) });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const found = await this.retryList('dueAt <= :now', { ':now': now });
     return found
+      .map((item) => ({ callSid: String(item.callSid), dueAt: Number(item.dueAt) }))
       .sort((a, b) => a.dueAt - b.dueAt)
       .slice(0, limit)
       .map((entry) => entry.callSid);
@@ -192,35 +174,37 @@ export class DynamoWebhookDeliveries implements WebhookDeliveryStore {
     from: number,
     to: number,
   ): Promise<Array<{ callSid: string; eventId: string; failedAt: number }>> {
-    const failed: Array<{ callSid: string; failedAt: number }> = [];
+    const found = await this.retryList('failedAt BETWEEN :from AND :to', { ':from': from, ':to': to });
+    const failed = await Promise.all(
+      found.map(async (item) => ({
+        callSid: String(item.callSid),
+        eventId: (await this.get(String(item.callSid)))?.eventId ?? '',
+        failedAt: Number(item.failedAt),
+      })),
+    );
+    return failed.sort((a, b) => a.failedAt - b.failedAt);
+  }
+
+  /** The entries of the retry list that pass `filter`, every page (it holds about a day's calls and a week's failures). */
+  private async retryList(
+    filter: string,
+    values: Record<string, number>,
+  ): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk',
-          FilterExpression: 'failedAt BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':pk': DUE_PK, ':from': from, ':to': to },
+          FilterExpression: filter,
+          ExpressionAttributeValues: { ':pk': DUE_PK, ...values },
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? [])
-        failed.push({ callSid: String(item.callSid), failedAt: Number(item.failedAt) });
+      items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
-    const withIds = await Promise.all(
-      failed.map(async (entry) => ({ ...entry, eventId: (await this.get(entry.callSid))?.eventId ?? '' })),
-    );
-    return withIds.sort((a, b) => a.failedAt - b.failedAt);
-  }
-
-  private async conditionally(write: Promise<unknown>): Promise<boolean> {
-    try {
-      await write;
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return items;
   }
 }
