@@ -185,10 +185,9 @@ export class CallRecorder implements PlaybackTap {
       pcm[2 * i] = ULAW_TO_PCM16[caller[i] as number] as number;
       pcm[2 * i + 1] = ULAW_TO_PCM16[agent[i] as number] as number;
     }
-    for (const channel of [caller, agent]) {
-      channel.copyWithin(0, count);
-      channel.fill(ULAW_SILENCE, this.windowSamples - count);
-    }
+    // Slide only what holds audio (past its end the windows are silence already).
+    this.slide(caller, this.callerEnd - this.written, count);
+    this.slide(agent, this.agentAt - this.written, count);
     const position = WAV_HEADER_BYTES + this.written * RECORDING_FRAME_BYTES;
     this.written += count;
     this.writes = this.writes.then(async () => {
@@ -198,6 +197,12 @@ export class CallRecorder implements PlaybackTap {
       // Int16Array is little-endian on every platform Node runs on (x64, arm64), as WAV wants.
       await handle.write(batch, 0, batch.length, position).catch((error: unknown) => this.fail(error));
     });
+  }
+
+  private slide(channel: Buffer, usedEnd: number, count: number): void {
+    const end = Math.min(this.windowSamples, Math.max(usedEnd, count));
+    channel.copyWithin(0, count, end);
+    channel.fill(ULAW_SILENCE, end - count, end);
   }
 
   private fail(error: unknown): void {
