@@ -13,6 +13,7 @@ import { Recordings } from './recordings.js';
 import { Schedules } from './schedules.js';
 import { Settings } from './settings.js';
 import { WebhookApi } from './webhook-api.js';
+import { WebhookRetries } from './webhook-retries.js';
 
 export interface BoltVoiceStackProps extends StackProps {
   readonly config: BoltVoiceConfig;
@@ -92,9 +93,14 @@ export class BoltVoiceStack extends Stack {
     recordings.grantWrite(bridge.taskRole);
     bridge.container.addEnvironment('RECORDINGS_BUCKET', recordings.bucket.bucketName);
     bridge.container.addEnvironment('RECORD_CALLS', config.recordCalls);
-    for (const fn of functions.recordingLinkers) {
+    for (const fn of functions.finalisers) {
       recordings.grantLink(fn, (name, value) => fn.addEnvironment(name, value));
     }
+
+    new WebhookRetries(this, 'WebhookRetries', {
+      consumer: functions.webhookRetryFunction,
+      producers: functions.finalisers,
+    });
 
     const schedules = new Schedules(this, 'Schedules', {
       digestFunction: functions.digestFunction,

@@ -19,8 +19,13 @@ export interface FunctionSettings {
   readonly dailyDigest?: boolean;
   /** The finalisation sweeper's rate schedule target. */
   readonly finalisationSweep?: boolean;
-  /** Writes call rows and owner emails (finalisation, its retries, the late analysis): links recordings. */
-  readonly linksRecordings?: boolean;
+  /**
+   * Writes call rows and owner emails (finalisation, its retries, the late analysis): links
+   * recordings, and may send the integration webhook's event and ask for its retry.
+   */
+  readonly finalises?: boolean;
+  /** Consumes the integration webhook's retry queue. */
+  readonly webhookRetries?: boolean;
   readonly memorySize: number;
   readonly timeoutSeconds: number;
 }
@@ -73,7 +78,7 @@ const ROUTE_FUNCTION_SETTINGS: { readonly [id in WebhookRouteId]?: Partial<Funct
   CallStatus: {
     description: 'Twilio call status callback: finalises a completed call into the CRM and emails the owner',
     table: FINALISES,
-    linksRecordings: true,
+    finalises: true,
   },
   DialResult: {
     description:
@@ -85,7 +90,7 @@ const ROUTE_FUNCTION_SETTINGS: { readonly [id in WebhookRouteId]?: Partial<Funct
     description: 'ElevenLabs post-call webhook (HMAC): merges the analysis into the call record',
     // Stores the analysis, reads the call and its finalisation state, notes where the summary came from.
     table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'] },
-    linksRecordings: true,
+    finalises: true,
   },
   PlaceCall: {
     description: 'Places an outbound call now, or schedules it; also the target of those schedules',
@@ -116,7 +121,7 @@ const UNROUTED_FUNCTIONS = [
     readsProviderFlag: false,
     dailyDigest: true,
     // It retries finalisations left pending, which write the call row and the owner email.
-    linksRecordings: true,
+    finalises: true,
     memorySize: 512,
     timeoutSeconds: 60,
   },
@@ -129,10 +134,22 @@ const UNROUTED_FUNCTIONS = [
     table: FINALISES,
     readsProviderFlag: false,
     finalisationSweep: true,
-    linksRecordings: true,
+    finalises: true,
     memorySize: 512,
     // Under the 5-minute rate; a run stops starting work 30 s before it (functions/finalisation-sweep.ts).
     timeoutSeconds: 240,
+  },
+  {
+    id: 'WebhookRetry',
+    entry: 'functions/webhook-retry.ts',
+    description: 'Integration webhook retries: one attempt per message of the retry queue, once it is due',
+    // Reads the delivery, claims it and records the attempt (Updates); nothing else of the table.
+    table: { actions: ['GetItem', 'UpdateItem'] },
+    readsProviderFlag: false,
+    webhookRetries: true,
+    memorySize: 256,
+    // Ten messages of at most one 5 s attempt each.
+    timeoutSeconds: 90,
   },
 ] as const satisfies readonly FunctionSpec[];
 
@@ -216,9 +233,13 @@ export class LambdaFunctions extends Construct {
     return this.onlyOne((s) => s.finalisationSweep === true, 'finalisationSweep');
   }
 
-  /** The functions that write call rows and owner emails, and so link recordings. */
-  get recordingLinkers(): HouseFunction[] {
-    return FUNCTION_TABLE.filter((s) => s.linksRecordings === true).map((s) => this.byId[s.id as FunctionId]);
+  /** The functions that write call rows and owner emails: they link recordings and send webhook events. */
+  get finalisers(): HouseFunction[] {
+    return FUNCTION_TABLE.filter((s) => s.finalises === true).map((s) => this.byId[s.id as FunctionId]);
+  }
+
+  get webhookRetryFunction(): HouseFunction {
+    return this.onlyOne((s) => s.webhookRetries === true, 'webhookRetries');
   }
 
   get digestFunction(): HouseFunction {

@@ -12,6 +12,7 @@ import type { WebhookDeliveryStore } from '../core/integration-webhook.js';
 import type { Crm, Mailer } from '../core/ports.js';
 import type { PostCallDeps } from '../core/post-call.js';
 import { fetchWebhookPost } from './http/webhook-post.js';
+import { sqsRetryScheduler } from './sqs/webhook-retry-queue.js';
 import { MemoryCrm } from './memory/crm.js';
 import { OutboxMailer } from './memory/outbox-mailer.js';
 import { type Recordings, recordingsFor } from './recordings-from-config.js';
@@ -105,7 +106,15 @@ export function afterCallDepsFor(
     webhookFailures: stores.webhookDeliveries,
     integration:
       config.integrationWebhook && stores.webhookDeliveries
-        ? { ...config.integrationWebhook, deliveries: stores.webhookDeliveries, post: fetchWebhookPost, now }
+        ? {
+            ...config.integrationWebhook,
+            deliveries: stores.webhookDeliveries,
+            post: fetchWebhookPost,
+            now,
+            scheduleRetry: config.webhookRetryQueueUrl
+              ? sqsRetryScheduler(config.webhookRetryQueueUrl, now)
+              : undefined,
+          }
         : undefined,
     business: { name: config.business.name, timezone: config.business.timezone },
     costRates: config.costRates,

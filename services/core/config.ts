@@ -82,6 +82,8 @@ export interface Config {
    * `call.completed` event per finalised call (docs/integration-webhook.md). Absent: none is sent.
    */
   integrationWebhook?: { url: string; secret: string };
+  /** AWS: the SQS queue that delays each integration webhook retry until it is due (set by the stack). */
+  webhookRetryQueueUrl?: string;
   /** The finalisation sweeper (DESIGN §3 Finalisation sweeper). */
   finalisation: {
     /** `FINALISATION_SWEEP_SECONDS`: how often it runs (default 300). */
@@ -209,6 +211,7 @@ const envSchema = z.object({
     )
     .optional(),
   INTEGRATION_WEBHOOK_SECRET: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  WEBHOOK_RETRY_QUEUE_URL: url(['https:']).optional(),
   LOCAL_RECORDINGS_DIR: z.string().trim().min(1).default('.local/recordings'),
   RECORDINGS_BUCKET: optionalString,
   FINALISATION_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
@@ -371,6 +374,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
       e.INTEGRATION_WEBHOOK_URL && e.INTEGRATION_WEBHOOK_SECRET
         ? { url: e.INTEGRATION_WEBHOOK_URL, secret: e.INTEGRATION_WEBHOOK_SECRET }
         : undefined,
+    webhookRetryQueueUrl: e.WEBHOOK_RETRY_QUEUE_URL,
     finalisation: { sweepSeconds: e.FINALISATION_SWEEP_SECONDS, graceSeconds: e.FINALISATION_GRACE_SECONDS },
   };
 }

@@ -193,6 +193,11 @@ export interface IntegrationWebhookDeps {
   deliveries: WebhookDeliveryStore;
   post: WebhookPost;
   now: () => number;
+  /**
+   * Asks for `attemptDelivery(callSid)` again at `dueAt` (AWS: a message on the retry queue, delayed).
+   * Absent, or when it fails, whatever runs `deliverDue` (the sweeper, the local timer) finds it.
+   */
+  scheduleRetry?: (callSid: string, dueAt: number) => Promise<void>;
 }
 
 /** The wait after failed attempt number `attempts` (1-based). */
@@ -265,9 +270,10 @@ export async function attemptDelivery(
     });
     if (status === 'failed')
       log.error('Integration webhook event kept as failed after 24 h of retries', { attempts, result });
-    else if (status === 'pending')
+    else if (status === 'pending') {
       log.warn('Integration webhook attempt failed; retried later', { attempts, result });
-    else log.info('Integration webhook event delivered', { attempts });
+      await scheduleRetry(deps, callSid, next);
+    } else log.info('Integration webhook event delivered', { attempts });
     return status;
   } catch (error) {
     log.error('Integration webhook delivery could not be recorded; the next run retries', {
@@ -275,6 +281,39 @@ export async function attemptDelivery(
     });
     return undefined;
   }
+}
+
+/** Asks for the retry at `dueAt`; a failure only leaves it to `deliverDue`, so it is logged, not thrown. */
+async function scheduleRetry(deps: IntegrationWebhookDeps, callSid: string, dueAt: number): Promise<void> {
+  if (!deps.scheduleRetry) return;
+  try {
+    await deps.scheduleRetry(callSid, dueAt);
+  } catch (error) {
+    forCall(callSid).error('Integration webhook retry could not be scheduled; the sweeper retries it', {
+      error: error as Error,
+    });
+  }
+}
+
+/**
+ * A scheduled retry came due (AWS: a message of the retry queue): one attempt if the delivery is due;
+ * if it is pending but due later (a queue delays at most 15 min), asked for again then.
+ */
+export async function retryDelivery(
+  deps: IntegrationWebhookDeps,
+  callSid: string,
+): Promise<DeliveryStatus | undefined> {
+  const attempted = await attemptDelivery(deps, callSid);
+  if (attempted !== undefined) return attempted;
+  const delivery = await deps.deliveries.get(callSid);
+  if (
+    delivery?.status === 'pending' &&
+    delivery.nextAttemptAt !== undefined &&
+    delivery.nextAttemptAt > deps.now()
+  ) {
+    await scheduleRetry(deps, callSid, delivery.nextAttemptAt);
+  }
+  return undefined;
 }
 
 /** Every due delivery, one attempt each (the sweeper's run, the local timer's tick). */

@@ -148,3 +148,13 @@ describe('recordings and the integration webhook settings', () => {
     ).toThrow(/RECORDINGS_BUCKET is required in AWS when RECORD_CALLS=on/);
   });
 });
+
+describe('the webhook retry queue', () => {
+  it('is an https SQS URL when set', () => {
+    const queue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/retries';
+    expect(loadConfig({ ...base, WEBHOOK_RETRY_QUEUE_URL: queue }).webhookRetryQueueUrl).toBe(queue);
+    expect(() => loadConfig({ ...base, WEBHOOK_RETRY_QUEUE_URL: 'http://x' })).toThrow(
+      /WEBHOOK_RETRY_QUEUE_URL/,
+    );
+  });
+});
