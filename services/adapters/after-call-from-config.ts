@@ -12,11 +12,11 @@ import type { WebhookDeliveryStore } from '../core/integration-webhook.js';
 import type { Crm, Mailer } from '../core/ports.js';
 import type { PostCallDeps } from '../core/post-call.js';
 import { fetchWebhookPost } from './http/webhook-post.js';
-import { sqsRetryScheduler } from './sqs/webhook-retry-queue.js';
 import { MemoryCrm } from './memory/crm.js';
 import { OutboxMailer } from './memory/outbox-mailer.js';
 import { type Recordings, recordingsFor } from './recordings-from-config.js';
 import { ResendMailer } from './resend/mailer.js';
+import { sqsRetryScheduler } from './sqs/webhook-retry-queue.js';
 import { SupabaseCrm } from './supabase/crm.js';
 
 export type AdapterMode = 'aws' | 'local';
