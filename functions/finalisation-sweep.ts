@@ -17,6 +17,7 @@ import {
   sweepUnfinalisedCalls,
 } from '../services/core/finalisation-sweep.js';
 import type { FinaliseDeps } from '../services/core/finalise-call.js';
+import { deliverDue } from '../services/core/integration-webhook.js';
 import { withMaskedErrors } from '../services/core/logging.js';
 import { FUNCTION_METRICS } from '../services/core/metric-names.js';
 import type { CallLookup } from '../services/core/ports.js';
@@ -73,6 +74,8 @@ export function createFinalisationSweepHandler(deps: FinalisationSweepHandlerDep
       budgetMs: sweepBudgetMs(sweepSeconds, limits?.remainingMs),
     });
     deps.publishAge(report.oldestUnfinalisedAgeSeconds);
+    // Integration webhook retries due by now (in AWS the sweeper drives them; locally a timer too).
+    if (deps.finalise.integration) await deliverDue(deps.finalise.integration);
     return report;
   };
 }

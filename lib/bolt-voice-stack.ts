@@ -9,9 +9,11 @@ import type { BoltVoiceConfig } from './config.js';
 import { LambdaFunctions } from './lambda-functions.js';
 import { Monitoring } from './monitoring.js';
 import { acknowledgeWildcardResource } from './nag.js';
+import { Recordings } from './recordings.js';
 import { Schedules } from './schedules.js';
 import { Settings } from './settings.js';
 import { WebhookApi } from './webhook-api.js';
+import { WebhookRetries } from './webhook-retries.js';
 
 export interface BoltVoiceStackProps extends StackProps {
   readonly config: BoltVoiceConfig;
@@ -86,6 +88,20 @@ export class BoltVoiceStack extends Stack {
       logRetention,
     });
 
+    // Always there (empty while RECORD_CALLS is off), so turning recording on or off is a setting.
+    const recordings = new Recordings(this, 'Recordings', { retentionDays: config.recordingRetentionDays });
+    recordings.grantWrite(bridge.taskRole);
+    bridge.container.addEnvironment('RECORDINGS_BUCKET', recordings.bucket.bucketName);
+    bridge.container.addEnvironment('RECORD_CALLS', config.recordCalls);
+    for (const fn of functions.finalisers) {
+      recordings.grantLink(fn, (name, value) => fn.addEnvironment(name, value));
+    }
+
+    new WebhookRetries(this, 'WebhookRetries', {
+      consumer: functions.webhookRetryFunction,
+      producers: functions.finalisers,
+    });
+
     const schedules = new Schedules(this, 'Schedules', {
       digestFunction: functions.digestFunction,
       callbackFunction: functions.callbackFunction,
@@ -157,6 +173,7 @@ export class BoltVoiceStack extends Stack {
       description: `Point ${config.bridgeDomainName} here (CNAME or alias) if no hostedZone is configured`,
     });
     new CfnOutput(this, 'SecretName', { value: config.secretName });
+    new CfnOutput(this, 'RecordingsBucketName', { value: recordings.bucket.bucketName });
     new CfnOutput(this, 'BridgeHealthUrl', {
       value: routeUrl(`https://${config.bridgeDomainName}`, BRIDGE_ROUTES.health),
       description: 'The bridge health check through the load balancer',

@@ -213,6 +213,11 @@ export class BridgeService extends Construct {
         'Only non-secret settings (URLs, table, parameter and secret names, business hours) are plain environment variables; the keys are read from Secrets Manager by the bridge at start (SECRETS_ARN).',
     });
 
+    // The root filesystem is read-only; call recordings are written to the task's ephemeral storage
+    // here while the call runs, then uploaded (services/adapters/s3/recordings.ts).
+    taskDefinition.addVolume({ name: 'scratch' });
+    container.addMountPoints({ sourceVolume: 'scratch', containerPath: '/tmp', readOnly: false });
+
     this.container = container;
     this.taskRole = taskDefinition.taskRole;
     props.table.grantReadWriteData(taskDefinition.taskRole);

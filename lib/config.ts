@@ -156,6 +156,13 @@ export const configSchema = z
         return b.memoryMiB >= min && b.memoryMiB <= max;
       }, 'memoryMiB is not a Fargate size for this cpu (256: 512-2048, 512: 1024-4096, 1024: 2048-8192, 2048: 4096-16384, 4096: 8192-30720)')
       .default(BRIDGE_DEFAULTS),
+    /**
+     * RECORD_CALLS: `on` records every call (the agent says so first) into the recordings bucket.
+     * The owner is responsible for consent where the law asks for more than the disclosure.
+     */
+    recordCalls: z.enum(['off', 'on']).default('off'),
+    /** RECORDING_RETENTION_DAYS: the recordings bucket deletes each recording this many days after it was written. */
+    recordingRetentionDays: z.number().int().min(1).max(3650).default(30),
     /** Steady-state requests per second and burst for the webhook API stage. */
     apiThrottle: z
       .strictObject({ rateLimit: z.number().int().min(1), burstLimit: z.number().int().min(1) })

@@ -19,6 +19,13 @@ export interface FunctionSettings {
   readonly dailyDigest?: boolean;
   /** The finalisation sweeper's rate schedule target. */
   readonly finalisationSweep?: boolean;
+  /**
+   * Writes call rows and owner emails (finalisation, its retries, the late analysis): links
+   * recordings, and may send the integration webhook's event and ask for its retry.
+   */
+  readonly finalises?: boolean;
+  /** Consumes the integration webhook's retry queue. */
+  readonly webhookRetries?: boolean;
   readonly memorySize: number;
   readonly timeoutSeconds: number;
 }
@@ -71,6 +78,7 @@ const ROUTE_FUNCTION_SETTINGS: { readonly [id in WebhookRouteId]?: Partial<Funct
   CallStatus: {
     description: 'Twilio call status callback: finalises a completed call into the CRM and emails the owner',
     table: FINALISES,
+    finalises: true,
   },
   DialResult: {
     description:
@@ -82,6 +90,7 @@ const ROUTE_FUNCTION_SETTINGS: { readonly [id in WebhookRouteId]?: Partial<Funct
     description: 'ElevenLabs post-call webhook (HMAC): merges the analysis into the call record',
     // Stores the analysis, reads the call and its finalisation state, notes where the summary came from.
     table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'] },
+    finalises: true,
   },
   PlaceCall: {
     description: 'Places an outbound call now, or schedules it; also the target of those schedules',
@@ -106,10 +115,13 @@ const UNROUTED_FUNCTIONS = [
     id: 'DailyDigest',
     entry: 'functions/daily-digest.ts',
     description: "Emails the owner the day's calls, leads and appointments",
-    // The day's marker (Get, Updates); counts the retry list, tidying finished entries from it.
-    table: { actions: ['GetItem', 'Query', 'UpdateItem'], deletesPendingMarkers: true },
+    // The day's marker (Get, Updates); counts the retry list, tidying finished entries from it; a
+    // finalisation it retries may freeze the call's integration webhook event (Put).
+    table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'], deletesPendingMarkers: true },
     readsProviderFlag: false,
     dailyDigest: true,
+    // It retries finalisations left pending, which write the call row and the owner email.
+    finalises: true,
     memorySize: 512,
     timeoutSeconds: 60,
   },
@@ -122,9 +134,22 @@ const UNROUTED_FUNCTIONS = [
     table: FINALISES,
     readsProviderFlag: false,
     finalisationSweep: true,
+    finalises: true,
     memorySize: 512,
     // Under the 5-minute rate; a run stops starting work 30 s before it (functions/finalisation-sweep.ts).
     timeoutSeconds: 240,
+  },
+  {
+    id: 'WebhookRetry',
+    entry: 'functions/webhook-retry.ts',
+    description: 'Integration webhook retries: one attempt per message of the retry queue, once it is due',
+    // Reads the delivery, claims it and records the attempt (Updates); nothing else of the table.
+    table: { actions: ['GetItem', 'UpdateItem'] },
+    readsProviderFlag: false,
+    webhookRetries: true,
+    memorySize: 256,
+    // Ten messages of at most one 5 s attempt each.
+    timeoutSeconds: 90,
   },
 ] as const satisfies readonly FunctionSpec[];
 
@@ -206,6 +231,15 @@ export class LambdaFunctions extends Construct {
 
   get finalisationSweepFunction(): HouseFunction {
     return this.onlyOne((s) => s.finalisationSweep === true, 'finalisationSweep');
+  }
+
+  /** The functions that write call rows and owner emails: they link recordings and send webhook events. */
+  get finalisers(): HouseFunction[] {
+    return FUNCTION_TABLE.filter((s) => s.finalises === true).map((s) => this.byId[s.id as FunctionId]);
+  }
+
+  get webhookRetryFunction(): HouseFunction {
+    return this.onlyOne((s) => s.webhookRetries === true, 'webhookRetries');
   }
 
   get digestFunction(): HouseFunction {

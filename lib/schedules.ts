@@ -1,10 +1,11 @@
-import { Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Schedule, ScheduleExpression, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import type { HouseFunction } from './house-function.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
@@ -53,15 +54,7 @@ export class Schedules extends Construct {
     // dead letters (the invocation could not be delivered) and Lambda's on-failure records (the
     // function ran and failed through its asynchronous retries: the Scheduler invokes Lambda
     // asynchronously, so its own retry policy never sees a function error).
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the EventBridge Scheduler targets.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', 'the EventBridge Scheduler targets');
     const onFailure = new SqsDestination(this.deadLetterQueue);
     // A digest retried is still sent once (its day's marker); a callback retried is placed once
     // (its idempotency key), and a due callback whose request is still leased throws on purpose so a

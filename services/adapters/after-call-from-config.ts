@@ -8,11 +8,15 @@ import type { CallSessionStore } from '../core/call-session.js';
 import { type Config, ConfigError } from '../core/config.js';
 import type { DigestDeps } from '../core/daily-digest.js';
 import type { FinaliseDeps } from '../core/finalise-call.js';
+import type { WebhookDeliveryStore } from '../core/integration-webhook.js';
 import type { Crm, Mailer } from '../core/ports.js';
 import type { PostCallDeps } from '../core/post-call.js';
+import { fetchWebhookPost } from './http/webhook-post.js';
 import { MemoryCrm } from './memory/crm.js';
 import { OutboxMailer } from './memory/outbox-mailer.js';
+import { type Recordings, recordingsFor } from './recordings-from-config.js';
 import { ResendMailer } from './resend/mailer.js';
+import { sqsRetryScheduler } from './sqs/webhook-retry-queue.js';
 import { SupabaseCrm } from './supabase/crm.js';
 
 export type AdapterMode = 'aws' | 'local';
@@ -56,6 +60,8 @@ export function refuseStandInsInAws(mode: AdapterMode, choices: AdapterChoices):
 export interface CrmAndMail {
   crm: Crm;
   mailer: Mailer;
+  /** Links a call's stored recording (absent: no store configured, nothing is linked). */
+  recordings?: Recordings;
   embedded: string[];
 }
 
@@ -65,7 +71,11 @@ export function crmAndMailFor(config: Config, mode: AdapterMode): CrmAndMail {
   const crm = crmFor(config, choices);
   const mailer = mailerFor(config, choices);
   refuseStandInsInAws(mode, choices);
-  return { crm, mailer, embedded: choices.embedded };
+  // The event carries what the owner email does: in AWS it goes over TLS or not at all.
+  if (mode === 'aws' && config.integrationWebhook && !config.integrationWebhook.url.startsWith('https://')) {
+    throw new ConfigError(['INTEGRATION_WEBHOOK_URL must be an https URL in AWS']);
+  }
+  return { crm, mailer, recordings: recordingsFor(config, mode), embedded: choices.embedded };
 }
 
 /** The stores finalisation, the post-call webhook and the digest work on (the call table). */
@@ -73,12 +83,14 @@ export interface AfterCallStores {
   sessions: Pick<CallSessionStore, 'get' | 'markFinalising' | 'markFinalised'>;
   finalisations: FinalisationStore & PostCallAnalysisStore;
   markers: DigestMarkers;
+  /** The integration webhook's deliveries (absent: no event is sent, even with the settings). */
+  webhookDeliveries?: WebhookDeliveryStore;
 }
 
 /** Deps of finalisation, the post-call merge and the digest (the digest's are a superset). */
 export function afterCallDepsFor(
   config: Config,
-  adapters: Pick<CrmAndMail, 'crm' | 'mailer'>,
+  adapters: Pick<CrmAndMail, 'crm' | 'mailer' | 'recordings'>,
   stores: AfterCallStores,
   now: () => number = Date.now,
 ): DigestDeps & PostCallDeps & FinaliseDeps {
@@ -90,6 +102,20 @@ export function afterCallDepsFor(
     crm: adapters.crm,
     mailer: adapters.mailer,
     ownerEmail: config.ownerEmail,
+    recordingLinks: adapters.recordings,
+    webhookFailures: stores.webhookDeliveries,
+    integration:
+      config.integrationWebhook && stores.webhookDeliveries
+        ? {
+            ...config.integrationWebhook,
+            deliveries: stores.webhookDeliveries,
+            post: fetchWebhookPost,
+            now,
+            scheduleRetry: config.webhookRetryQueueUrl
+              ? sqsRetryScheduler(config.webhookRetryQueueUrl, now)
+              : undefined,
+          }
+        : undefined,
     business: { name: config.business.name, timezone: config.business.timezone },
     costRates: config.costRates,
     now,

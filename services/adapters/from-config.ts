@@ -28,6 +28,7 @@ import {
 } from './after-call-from-config.js';
 import { GoogleCalendar } from './google-calendar/calendar.js';
 import { MemoryCalendar } from './memory/calendar.js';
+import { type Recordings, recordingsFor } from './recordings-from-config.js';
 import { TwilioCallControl } from './twilio/call-control.js';
 import { dialTwiml } from './twilio/dial-twiml.js';
 
@@ -38,6 +39,8 @@ export interface BusinessAdapters {
   callControl: CallControl;
   /** Twilio's record of a call (the finalisation sweeper, the outbound lease). */
   callLookup: CallLookup;
+  /** Where recordings go and how they are linked (absent in AWS without RECORDINGS_BUCKET). */
+  recordings?: Recordings;
   /** Which systems are embedded stand-ins (for the start-up log). */
   embedded: string[];
 }
@@ -61,7 +64,15 @@ export function businessAdapters(config: Config, mode: AdapterMode): BusinessAda
     authToken: config.twilio.authToken,
     apiUrl: config.twilio.apiUrl,
   });
-  return { crm, calendar, mailer, callControl, callLookup: callControl, embedded: choices.embedded };
+  return {
+    crm,
+    calendar,
+    mailer,
+    callControl,
+    callLookup: callControl,
+    recordings: recordingsFor(config, mode),
+    embedded: choices.embedded,
+  };
 }
 
 /** What placing a call needs besides the business adapters: call-table stores, a scheduler, the flag. */

@@ -1,4 +1,5 @@
 import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/audio.js';
+import type { PlaybackTap } from './call-recorder.js';
 import { clearMessage, markMessage, mediaMessage } from './twilio-media-codec.js';
 
 /**
@@ -41,12 +42,14 @@ export class AgentPlayback {
     private readonly streamSid: string,
     private readonly send: (message: string) => void,
     private readonly tracked: boolean,
+    /** Told what Twilio is sent to play and when it is cleared (the call's recording). */
+    private readonly tap?: PlaybackTap,
   ) {}
 
   /** Agent audio from the engine; `mediaMs` is Twilio's latest inbound media timestamp. */
   play(payload: string, itemId: string | undefined, mediaMs: number): void {
     if (!this.tracked) {
-      this.send(mediaMessage(this.streamSid, payload));
+      this.sendMedia(payload);
       return;
     }
     if (itemId !== this.itemId) {
@@ -86,7 +89,7 @@ export class AgentPlayback {
   pause(): void {
     if (!this.tracked || this.paused) return;
     this.paused = true;
-    this.send(clearMessage(this.streamSid));
+    this.sendClear();
     // Cleared marks still echo: they are no longer queued, so the echoes are ignored.
     this.held = [...this.queued, ...this.held];
     this.queued = [];
@@ -116,7 +119,7 @@ export class AgentPlayback {
     const itemId = this.itemId;
     const inFlight = this.queued[0];
     const wasPlaying = this.queued.length > 0 || this.held.length > 0;
-    if (this.queued.length > 0 || !this.tracked) this.send(clearMessage(this.streamSid));
+    if (this.queued.length > 0 || !this.tracked) this.sendClear();
     let heardBytes = this.itemPlayedBytes;
     if (inFlight && inFlight.itemId === itemId && !this.paused) {
       // The chunk at the head was playing: count the part Twilio's clock says was heard.
@@ -147,7 +150,17 @@ export class AgentPlayback {
     chunk.mark = `a${++this.markSeq}`;
     if (this.queued.length === 0) this.headStartedMs = mediaMs;
     this.queued.push(chunk);
-    this.send(mediaMessage(this.streamSid, chunk.payload));
+    this.sendMedia(chunk.payload);
     this.send(markMessage(this.streamSid, chunk.mark));
+  }
+
+  private sendMedia(payload: string): void {
+    this.send(mediaMessage(this.streamSid, payload));
+    this.tap?.agentAudio(payload);
+  }
+
+  private sendClear(): void {
+    this.send(clearMessage(this.streamSid));
+    this.tap?.agentCleared();
   }
 }

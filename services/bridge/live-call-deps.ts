@@ -1,6 +1,7 @@
 import type { BusinessProfileSource } from '../core/business-profile.js';
 import type { CallSessionStore } from '../core/call-session.js';
 import type { CallControl } from '../core/ports.js';
+import type { RecordingDestination } from '../core/recording.js';
 import type { ToolRunner } from '../core/tool-types.js';
 import type { EngineName, EngineStall, VoiceEngine } from '../core/voice-engine.js';
 
@@ -21,6 +22,11 @@ export interface LiveCallDeps {
   tools: ToolRunner;
   callControl?: CallControl;
   now: () => number;
+  /**
+   * RECORD_CALLS=on: where each call's stereo WAV goes; the agent's first words say the call is
+   * recorded. Absent: no recording and no disclosure.
+   */
+  recordings?: RecordingDestination;
   /** The business's own knowledge, read per call (cached by the source); absent: none on file. */
   businessProfile?: BusinessProfileSource;
   /** Caller stops speaking → first agent audio sent, once per answered turn, on every engine (metrics). */

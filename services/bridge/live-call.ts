@@ -12,6 +12,7 @@ import {
   type VoiceEngine,
 } from '../core/voice-engine.js';
 import { CallMeter, describeEngineChange } from './call-meter.js';
+import { CallRecorder } from './call-recorder.js';
 import { CallTimers } from './call-timers.js';
 import { CallTools } from './call-tools.js';
 import { CallerAudioQueue } from './caller-audio-queue.js';
@@ -61,6 +62,7 @@ export class LiveCall {
   private latestMediaMs = 0;
   private connectStartedAt = 0;
   private tools: CallTools | undefined;
+  private recorder: CallRecorder | undefined;
   private readonly earlyAudio: Array<[payload: string, itemId: string | undefined]> = [];
   private readonly timers: CallTimers;
   private readonly connectAbort = new AbortController();
@@ -108,6 +110,7 @@ export class LiveCall {
   private onCallerAudio(payload: string, timestampMs: number): void {
     if (this.phase === 'ended') return;
     this.latestMediaMs = timestampMs;
+    this.recorder?.callerAudio(payload, timestampMs);
     if (this.phase === 'live') this.toEngine(payload);
     else if (this.phase === 'awaiting-start') this.malformed('media before start');
     else this.queued.push(payload);
@@ -157,12 +160,14 @@ export class LiveCall {
       return this.finish();
     }
     this.phase = 'connecting';
+    this.startRecording();
     const context = engineContextFor(session, {
       streamSid: this.streamSid,
       business: this.deps.business,
       tools: this.deps.tools.definitions(),
       now: this.deps.now(),
       businessProfile: await profile,
+      recorded: this.deps.recordings !== undefined,
     });
     await this.connectEngine(session, context);
   }
@@ -319,6 +324,7 @@ export class LiveCall {
         this.timers.set(fn, ms);
       },
       interruptAfterMs: this.deps.bargeInMinMs,
+      tap: this.recorder,
       observer: {
         turnLatency: (ms) => {
           this.meter.turnLatency(ms);
@@ -330,6 +336,16 @@ export class LiveCall {
         event: (name, fields) => this.log.info(`Turn-taking: ${name}`, { ...fields, engine }),
       },
     });
+  }
+
+  /** RECORD_CALLS=on: the recorder takes both directions from here on; its key is on the session. */
+  private startRecording(): void {
+    if (!this.deps.recordings) return;
+    this.recorder = new CallRecorder(this.callSid, this.deps.recordings, {
+      mediaMs: () => this.latestMediaMs,
+      log: this.log,
+    });
+    this.writer?.recording({ status: 'writing', key: this.recorder.key });
   }
 
   private recordEngineUse(): void {
@@ -405,8 +421,10 @@ export class LiveCall {
     this.timers.clearAll();
     this.leg.settleAll();
     this.queued.clear();
+    // The recording is stored (or failed) and its state written, like the tools' records, before `done`.
+    const recorded = this.recorder?.finish().then((recording) => this.writer?.recording(recording));
     // The call's end waits for its tools: their records are written before `done`.
-    void (this.tools?.settled() ?? Promise.resolve())
+    void Promise.all([this.tools?.settled(), recorded])
       .then(() => this.writer?.flush())
       .then(() => this.resolveDone());
   }

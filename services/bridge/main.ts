@@ -90,6 +90,7 @@ async function start(): Promise<void> {
       callers: stores.sessions,
     }),
     callControl: adapters.callControl,
+    recordings: config.recording.enabled ? adapters.recordings : undefined,
     businessProfile,
     now: Date.now,
     onEngineChosen: (event) => metrics.engineChosen(event),

@@ -1,6 +1,7 @@
 import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/audio.js';
 import type { EngineCapabilities, EngineName, EngineSession } from '../core/voice-engine.js';
 import { AgentPlayback } from './agent-playback.js';
+import type { PlaybackTap } from './call-recorder.js';
 import type { HeardTranscript } from './heard-transcript.js';
 import { callerFrameLevel } from './turn-taking/caller-vad.js';
 import { TURN_TAKING_DEFAULTS, type TurnObserver, TurnTaking } from './turn-taking/turn-taking.js';
@@ -27,6 +28,8 @@ export interface ServingEngineContext {
   /** Caller speech over the agent this long interrupts it (BARGE_IN_MIN_MS). */
   interruptAfterMs: number;
   observer: TurnObserver;
+  /** Told what is played and cleared (the call's recording), if the call is recorded. */
+  tap?: PlaybackTap;
 }
 
 /**
@@ -47,7 +50,12 @@ export class ServingEngine {
     readonly capabilities: EngineCapabilities,
     private readonly context: ServingEngineContext,
   ) {
-    this.playback = new AgentPlayback(context.streamSid, context.send, capabilities.truncateOnBargeIn);
+    this.playback = new AgentPlayback(
+      context.streamSid,
+      context.send,
+      capabilities.truncateOnBargeIn,
+      context.tap,
+    );
     this.turns = new TurnTaking(
       {
         ...TURN_TAKING_DEFAULTS,

@@ -8,6 +8,7 @@ import {
 } from '../core/call-session.js';
 import { forCall } from '../core/logging.js';
 import { COUNTED_LOG_MESSAGES } from '../core/metric-names.js';
+import type { CallRecording } from '../core/recording.js';
 
 const ATTEMPTS = 5;
 const FIRST_BACKOFF_MS = 100;
@@ -108,6 +109,10 @@ export class SessionWriter {
   engineUse(use: EngineUse): void {
     const snapshot = structuredClone(use);
     this.enqueue({ kind: 'engine use', run: () => this.store.recordEngineUse(this.callSid, snapshot) });
+  }
+
+  recording(recording: CallRecording): void {
+    this.enqueue({ kind: 'recording', run: () => this.store.recordRecording(this.callSid, recording) });
   }
 
   ended(reason: string): void {

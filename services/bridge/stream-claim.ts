@@ -42,6 +42,7 @@ export function engineContextFor(
     tools: ToolDefinition[];
     now: number;
     businessProfile: EngineCallContext['businessProfile'];
+    recorded?: boolean;
   },
 ): EngineCallContext {
   return {
@@ -56,5 +57,6 @@ export function engineContextFor(
     outboundReason: session.outboundReason,
     businessProfile: call.businessProfile,
     tools: call.tools,
+    ...(call.recorded ? { recorded: true } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import type { CallRecording } from './recording.js';
 import type { ToolResult } from './tool-types.js';
 import type { EngineName, EngineUsage, KnownCustomer } from './voice-engine.js';
 
@@ -79,6 +80,8 @@ export interface CallSession {
    * `no-answer`, `failed`, `canceled`), reported to the `<Dial action>` URL.
    */
   transferStatus?: string;
+  /** The call's recording (RECORD_CALLS=on): being written, stored under its key, or failed. */
+  recording?: CallRecording;
 }
 
 /** What opening a session writes. `streamTokenIssuedAt` (default `createdAt`) starts the token's life. */
@@ -102,6 +105,7 @@ type NewCallSessionFields = Omit<
   | 'engineSegments'
   | 'turnLatency'
   | 'transferStatus'
+  | 'recording'
 >;
 
 /** One engine's stretch of a call (epoch ms); `usage` sums OpenAI `response.done` usage. */
@@ -226,6 +230,8 @@ export interface CallSessionStore {
    * `lateTurnMarks`, so the sweeper writes what it owes the CRM (a booking's `crmRepair`).
    */
   appendToolCall(callSid: string, record: ToolCallRecord): Promise<void>;
+  /** Records the state of the call's recording (no session: nothing is created). */
+  recordRecording(callSid: string, recording: CallRecording): Promise<void>;
   /** Records how the transfer's `<Dial>` ended (no session: nothing is created). */
   recordTransferResult(callSid: string, dialStatus: string): Promise<void>;
   /**

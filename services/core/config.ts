@@ -71,6 +71,19 @@ export interface Config {
   callerContextTrust: 'attested' | 'any';
   /** How far ahead the agent may book (days, default 60). */
   bookingHorizonDays: number;
+  /**
+   * Call recordings (`RECORD_CALLS`, off by default): on, the agent's first words disclose it and
+   * the bridge writes one stereo WAV per call, to `bucket` in AWS (`RECORDINGS_BUCKET`, set by the
+   * stack) or to `localDir` in the local stack (`LOCAL_RECORDINGS_DIR`).
+   */
+  recording: { enabled: boolean; localDir: string; bucket?: string };
+  /**
+   * The integration webhook (`INTEGRATION_WEBHOOK_URL` and `INTEGRATION_WEBHOOK_SECRET`): one signed
+   * `call.completed` event per finalised call (docs/integration-webhook.md). Absent: none is sent.
+   */
+  integrationWebhook?: { url: string; secret: string };
+  /** AWS: the SQS queue that delays each integration webhook retry until it is due (set by the stack). */
+  webhookRetryQueueUrl?: string;
   /** The finalisation sweeper (DESIGN §3 Finalisation sweeper). */
   finalisation: {
     /** `FINALISATION_SWEEP_SECONDS`: how often it runs (default 300). */
@@ -188,6 +201,19 @@ const envSchema = z.object({
   LOCAL_OUTBOX_DIR: z.string().trim().min(1).default('.local/outbox'),
   CALLER_CONTEXT_TRUST: z.enum(['attested', 'any']).default('attested'),
   BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(730).default(60),
+  RECORD_CALLS: z.enum(['off', 'on']).default('off'),
+  INTEGRATION_WEBHOOK_URL: z
+    .string()
+    .trim()
+    .refine(
+      (v) => URL.canParse(v) && ['https:', 'http:'].includes(new URL(v).protocol),
+      'must be an https URL',
+    )
+    .optional(),
+  INTEGRATION_WEBHOOK_SECRET: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  WEBHOOK_RETRY_QUEUE_URL: url(['https:']).optional(),
+  LOCAL_RECORDINGS_DIR: z.string().trim().min(1).default('.local/recordings'),
+  RECORDINGS_BUCKET: optionalString,
   FINALISATION_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
   FINALISATION_GRACE_SECONDS: z.coerce.number().int().min(0).max(86400).default(120),
 });
@@ -238,6 +264,13 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     e.GOOGLE_SERVICE_ACCOUNT_JSON,
     'GOOGLE_CALENDAR_ID',
     e.GOOGLE_CALENDAR_ID,
+  );
+  pairRequired(
+    problems,
+    'INTEGRATION_WEBHOOK_URL',
+    e.INTEGRATION_WEBHOOK_URL,
+    'INTEGRATION_WEBHOOK_SECRET',
+    e.INTEGRATION_WEBHOOK_SECRET,
   );
   pairRequired(
     problems,
@@ -332,6 +365,16 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     localOutboxDir: e.LOCAL_OUTBOX_DIR,
     callerContextTrust: e.CALLER_CONTEXT_TRUST,
     bookingHorizonDays: e.BOOKING_HORIZON_DAYS,
+    recording: {
+      enabled: e.RECORD_CALLS === 'on',
+      localDir: e.LOCAL_RECORDINGS_DIR,
+      bucket: e.RECORDINGS_BUCKET,
+    },
+    integrationWebhook:
+      e.INTEGRATION_WEBHOOK_URL && e.INTEGRATION_WEBHOOK_SECRET
+        ? { url: e.INTEGRATION_WEBHOOK_URL, secret: e.INTEGRATION_WEBHOOK_SECRET }
+        : undefined,
+    webhookRetryQueueUrl: e.WEBHOOK_RETRY_QUEUE_URL,
     finalisation: { sweepSeconds: e.FINALISATION_SWEEP_SECONDS, graceSeconds: e.FINALISATION_GRACE_SECONDS },
   };
 }

@@ -13,6 +13,7 @@ import { describeCost, sumCosts } from './call-cost.js';
 import { callFlags, formatDuration, formatLocal } from './call-report.js';
 import { remoteNumber } from './call-session.js';
 import { type EmailBlock, type EmailDocument, emailKey, renderEmail } from './email-document.js';
+import type { WebhookDeliveryStore } from './integration-webhook.js';
 import { logger } from './logging.js';
 import type { Appointment, CallRow, Crm, EmailMessage, Lead, Mailer } from './ports.js';
 
@@ -24,6 +25,8 @@ export interface DigestDeps {
   ownerEmail?: string;
   business: { name: string; timezone: string };
   now: () => number;
+  /** The integration webhook's events kept as failed (absent: no webhook, nothing to say). */
+  webhookFailures?: Pick<WebhookDeliveryStore, 'failedBetween'>;
 }
 
 const count = z.number().int().nonnegative();
@@ -97,11 +100,13 @@ export async function runDailyDigest(
       // Late: rows written since the previous day's digest went out, for calls before this day.
       const previousDay = start.minus({ days: 1 }).toISODate() ?? '';
       const lateSince = (await deps.markers.sentAt(previousDay)) ?? from;
-      const [calls, leads, appointments, finalisedSince] = await Promise.all([
+      const [calls, leads, appointments, finalisedSince, webhookFailures] = await Promise.all([
         deps.crm.callsBetween(from, to),
         deps.crm.leadsBetween(from, to),
         deps.crm.appointmentsBetween(from, to),
         deps.crm.callsFinalisedBetween(lateSince, deps.now()),
+        // Kept as failed since the previous digest went out: each is reported once.
+        deps.webhookFailures?.failedBetween(lateSince, deps.now()) ?? Promise.resolve([]),
       ]);
       const digest = buildDigest({
         to: deps.ownerEmail,
@@ -112,6 +117,7 @@ export async function runDailyDigest(
         leads,
         appointments,
         stillPending: pending,
+        webhookFailures,
       });
       // Frozen before the first attempt: a retry sends exactly this, never a rebuilt variant.
       ({ message, counts } = await deps.markers.freeze(day, digest.message, digest.counts));
@@ -137,6 +143,8 @@ export interface DigestInput {
   appointments: Appointment[];
   /** Finalisations still failing after the retry: the owner should know the CRM is behind. */
   stillPending: number;
+  /** Integration webhook events kept as failed after 24 h of retries, since the previous digest. */
+  webhookFailures?: Array<{ callSid: string; eventId: string }>;
 }
 
 interface FollowUp {
@@ -176,7 +184,22 @@ function digestDocument(input: DigestInput): { document: EmailDocument; counts: 
       ? `Note: ${input.stillPending} call(s) could not be written to the CRM yet; they are retried and will appear in a later digest.`
       : undefined;
   const key = digestEmailKey(day);
-  const pendingBlocks: EmailBlock[] = pendingNote ? [{ kind: 'paragraph', lines: [pendingNote] }] : [];
+  const failures = input.webhookFailures ?? [];
+  const pendingBlocks: EmailBlock[] = [
+    ...(pendingNote ? [{ kind: 'paragraph' as const, lines: [pendingNote] }] : []),
+    ...(failures.length > 0
+      ? [
+          {
+            kind: 'paragraph' as const,
+            lines: [
+              `Integration webhook: ${failures.length} call event(s) could not be delivered after 24 h of retries (the receiver never answered 2xx): ${failures
+                .map((f) => `${f.eventId} (call ${f.callSid})`)
+                .join(', ')}.`,
+            ],
+          },
+        ]
+      : []),
+  ];
   const lateBlocks: EmailBlock[] =
     lateCalls.length > 0
       ? [

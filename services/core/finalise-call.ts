@@ -23,6 +23,7 @@ import {
   remoteNumber,
 } from './call-session.js';
 import { collectedLead, saveCollectedLead } from './collected-lead.js';
+import { attemptDelivery, enqueueCallCompleted, type IntegrationWebhookDeps } from './integration-webhook.js';
 import { forCall } from './logging.js';
 import { ownerCallEmail } from './owner-email.js';
 import {
@@ -33,6 +34,7 @@ import {
   type Lead,
   type Mailer,
 } from './ports.js';
+import { type CallRecording, NO_RECORDING, type RecordingLinks } from './recording.js';
 
 export interface FinaliseDeps {
   sessions: Pick<CallSessionStore, 'get' | 'markFinalising' | 'markFinalised'>;
@@ -45,6 +47,10 @@ export interface FinaliseDeps {
   mailer: Mailer;
   /** Absent: no owner email is sent (the step is passed, logged once). */
   ownerEmail?: string;
+  /** The integration webhook: its event is frozen before the call is done, then sent. Absent: none. */
+  integration?: IntegrationWebhookDeps;
+  /** Mints the link to a call's recording for the row and the email; absent: recordings are not linked. */
+  recordingLinks?: RecordingLinks;
   business: { name: string; timezone: string };
   /** Prices for the call's estimated cost (default: `DEFAULT_COST_RATES`). */
   costRates?: CostRates;
@@ -54,6 +60,12 @@ export interface FinaliseDeps {
    * streams, wait up to this long for the bridge to end it (default 3000).
    */
   settleMs?: number;
+  /**
+   * The bridge stores a recording once the call has ended (an upload in AWS): while the session says
+   * it is being written, wait up to this long more before linking it anyway (default 5000: the status
+   * callback must answer inside API Gateway's 29 s).
+   */
+  recordingSettleMs?: number;
   /**
    * Told once per call, by the run that takes it to `done`, when Twilio answered the call with our
    * stream TwiML and the stream never reached the bridge (`streamNeverConnected`): the Lambdas count
@@ -192,6 +204,13 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
           break;
         }
         case 'emailed':
+          if (deps.integration) {
+            facts ??= await callFacts(deps, state);
+            // Stored before `done` (a store failure keeps the call pending and the sweeper retries);
+            // the first attempt never fails the step: retries are the delivery's own.
+            const delivery = await enqueueCallCompleted(deps.integration, facts);
+            if (delivery.attempts === 0) await attemptDelivery(deps.integration, callSid);
+          }
           if (await deps.finalisations.advance(callSid, 'emailed', 'done', deps.now())) {
             await countStreamNeverConnected(deps, state);
           }
@@ -296,8 +315,38 @@ async function settled(deps: FinaliseDeps, callSid: string): Promise<void> {
   const deadline = Date.now() + (deps.settleMs ?? 3000);
   let record = await deps.sessions.get(callSid);
   while (record?.session.status === 'streaming' && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     record = await deps.sessions.get(callSid);
+  }
+  const recordingDeadline = Date.now() + (deps.recordingSettleMs ?? 5000);
+  while (record?.session.recording?.status === 'writing' && Date.now() < recordingDeadline) {
+    await sleep(250);
+    record = await deps.sessions.get(callSid);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The row's recording: a fresh link to a stored one (or one still being stored: the upload ends
+ * within seconds of the call), `no recording` when it failed, nothing when the call was not recorded.
+ * A link that cannot be minted is `no recording` too: the row and the email never wait on it.
+ */
+async function recordingOf(
+  deps: FinaliseDeps,
+  callSid: string,
+  recording: CallRecording | undefined,
+): Promise<CallRow['recording']> {
+  if (!recording) return undefined;
+  if (recording.status === 'failed' || !deps.recordingLinks) return { status: NO_RECORDING };
+  try {
+    const url = await deps.recordingLinks.linkFor(callSid, recording.key);
+    return url ? { status: 'recorded', url } : { status: NO_RECORDING };
+  } catch (error) {
+    forCall(callSid).error('Could not link the call recording', { error: error as Error });
+    return { status: NO_RECORDING };
   }
 }
 
@@ -317,6 +366,7 @@ async function callFacts(deps: FinaliseDeps, state: FinalisationState): Promise<
     leadId: links.lead?.id,
     appointmentId: links.appointment?.id,
     summary: analysisSummary || summaryFromTurns(base, links, deps.business.timezone),
+    recording: await recordingOf(deps, state.callSid, record?.session.recording),
   };
   return {
     row,

@@ -15,6 +15,7 @@ import {
 import { remoteNumber, type TurnLatencySummary } from './call-session.js';
 import { type EmailBlock, type EmailDocument, emailKey, renderEmail } from './email-document.js';
 import type { CallRow, EmailMessage } from './ports.js';
+import { NO_RECORDING } from './recording.js';
 
 /** Turns shown in the email; the CRM keeps the full transcript. */
 const MAX_TURNS_IN_EMAIL = 30;
@@ -81,6 +82,14 @@ export function ownerCallDocument(to: string, input: OwnerEmailInput): EmailDocu
         ...(row.cost ? [['Estimated cost', describeCost(row.cost)] as [string, string]] : []),
         ...(row.turnLatency?.turns
           ? [['Response time', describeLatency(row.turnLatency)] as [string, string]]
+          : []),
+        ...(row.recording
+          ? [
+              ['Recording', row.recording.status === 'recorded' ? row.recording.url : NO_RECORDING] as [
+                string,
+                string,
+              ],
+            ]
           : []),
       ],
     },

@@ -47,15 +47,20 @@ export function dynamicVariables(context: EngineCallContext): Record<string, str
  * callee did not call us), or after a mid-call failover a short bridging line.
  */
 export function openingLine(context: EngineCallContext): string {
+  // A failover's bridging line: the disclosure was already in the first engine's greeting.
   if (context.handover) return bridgingLine(context.handover);
+  const recorded = context.recorded ? ` ${RECORDING_DISCLOSURE}` : '';
   if (context.direction === 'outbound') {
     // The agent speaks this as its own words: the stored name (caller-originated) only as a name.
     const name = speakableName(context.customer?.name);
     const who = name ? `Hi ${name}, this` : 'Hi, this';
-    return `${who} is the receptionist at ${context.businessName}, calling you back. Is now a good time?`;
+    return `${who} is the receptionist at ${context.businessName}, calling you back.${recorded} Is now a good time?`;
   }
-  return `Thanks for calling ${context.businessName}. How can I help you today?`;
+  return `Thanks for calling ${context.businessName}.${recorded} How can I help you today?`;
 }
+
+/** Said in the first message of a recorded call (RECORD_CALLS=on), inbound and outbound, on every engine. */
+export const RECORDING_DISCLOSURE = 'This call is recorded.';
 
 /** Longest name put in the agent's own words. */
 const MAX_SPOKEN_NAME_CHARS = 60;
@@ -212,7 +217,9 @@ export function renderInstructions(context: EngineCallContext): string {
   }
   const greeting =
     context.direction === 'outbound'
-      ? `Start the call by greeting them, saying you are calling from ${context.businessName}, and why.`
+      ? `Start the call by greeting them, saying you are calling from ${context.businessName}, and why.${
+          context.recorded ? ` Then say: "${RECORDING_DISCLOSURE}"` : ''
+        }`
       : `Start the call by saying: "${openingLine(context)}"`;
   return `${filled}\n${greeting}`;
 }

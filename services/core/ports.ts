@@ -79,6 +79,11 @@ export interface CallRow {
   cost?: CallCost;
   /** Caller stops speaking → first agent audio, as the bridge measured it. */
   turnLatency?: TurnLatencySummary;
+  /**
+   * The call's recording: `recorded` with a short-lived link (minted at finalisation), or
+   * `no recording` when the call was recorded and none could be stored. Absent: not recorded.
+   */
+  recording?: { status: 'recorded'; url: string } | { status: 'no recording' };
 }
 
 /** The CRM refused an appointment that overlaps another on the same calendar (the exclusion constraint). */

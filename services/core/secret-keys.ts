@@ -15,8 +15,15 @@ export const REQUIRED_SECRET_KEYS = [
   'RESEND_API_KEY',
 ] as const;
 
-/** The fallback engine: without it a call whose ElevenLabs session fails gets the apology instead. */
-export const OPTIONAL_SECRET_KEYS = ['OPENAI_API_KEY'] as const;
+/**
+ * The fallback engine (without it a call whose ElevenLabs session fails gets the apology instead),
+ * and the integration webhook (both or neither; without them no event is sent).
+ */
+export const OPTIONAL_SECRET_KEYS = [
+  'OPENAI_API_KEY',
+  'INTEGRATION_WEBHOOK_URL',
+  'INTEGRATION_WEBHOOK_SECRET',
+] as const;
 
 export const SECRET_KEYS = [...REQUIRED_SECRET_KEYS, ...OPTIONAL_SECRET_KEYS] as const;
 

@@ -89,6 +89,8 @@ export interface EngineCallContext {
   /** What the owner has told the agent about the business (read per call); absent: nothing on file. */
   businessProfile?: BusinessProfile;
   tools: ToolDefinition[];
+  /** The call is recorded (RECORD_CALLS=on): the agent's first words say so. */
+  recorded?: boolean;
   /** Set when this engine takes over a call another engine was serving (mid-call failover). */
   handover?: Handover;
 }

@@ -20,9 +20,13 @@ import { createPostCallHandler } from '../../functions/post-call.js';
 import { afterCallDepsFor } from '../adapters/after-call-from-config.js';
 import { type BusinessAdapters, type OutboundWiring, placeCallDepsFor } from '../adapters/from-config.js';
 import { TimerCallbackScheduler } from '../adapters/memory/timer-scheduler.js';
+import { deliverDue } from '../core/integration-webhook.js';
 import { logger } from '../core/logging.js';
 import { routeKey, WEBHOOK_ROUTES } from '../core/routes.js';
 import type { LocalStackContext } from './stack.js';
+
+/** How often the local stack looks for integration webhook retries that are due. */
+const WEBHOOK_RETRY_TICK_MS = 1000;
 
 export interface LocalAfterCall {
   /** Route key (`'POST /twilio/status'` …) → handler, for `LocalStackOptions.extraRoutes`. */
@@ -90,6 +94,22 @@ export function buildLocalAfterCall(
       });
   }, config.finalisation.sweepSeconds * 1000);
   sweepTimer.unref();
+  // Integration webhook retries: in AWS the sweeper drives them; here a timer, so the first retry
+  // comes within its 10 s like the schedule says rather than at the next sweep.
+  const integration = afterCallDeps.integration;
+  let delivering = false;
+  const deliveryTimer = setInterval(() => {
+    if (!integration || delivering) return;
+    delivering = true;
+    deliverDue(integration)
+      .catch((error: unknown) =>
+        logger.error('Integration webhook retries failed', { error: error as Error }),
+      )
+      .finally(() => {
+        delivering = false;
+      });
+  }, WEBHOOK_RETRY_TICK_MS);
+  deliveryTimer.unref();
 
   return {
     routes: {
@@ -115,6 +135,7 @@ export function buildLocalAfterCall(
     sweep,
     close: () => {
       clearInterval(sweepTimer);
+      clearInterval(deliveryTimer);
       scheduler.close();
     },
   };

@@ -84,6 +84,7 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
           config,
           sessions: context.sessions,
           finalisations: context.stores.finalisations,
+          deliveries: context.stores.webhookDeliveries,
           recentSessions: (limit) => context.recentSessions(limit),
           outbox: adapters.embedded.includes('mail'),
           pageKey,
@@ -100,6 +101,7 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
         return buildLocalBridge(context, {
           tools,
           callControl: adapters.callControl,
+          recordings: adapters.recordings,
           onEngineChosen: options.onEngineChosen,
         });
       },

@@ -2,6 +2,7 @@ import { businessProfileFor } from '../adapters/business-profile-from-config.js'
 import { buildEngines } from '../bridge/engines.js';
 import { type Bridge, type BridgeDeps, createBridge } from '../bridge/server.js';
 import type { CallControl } from '../core/ports.js';
+import type { RecordingDestination } from '../core/recording.js';
 import type { ToolRunner } from '../core/tool-types.js';
 import type { EngineName, VoiceEngine } from '../core/voice-engine.js';
 import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
@@ -10,6 +11,8 @@ import type { LocalStackContext } from './stack.js';
 export interface LocalBridgeExtras {
   tools: ToolRunner;
   callControl?: CallControl;
+  /** RECORD_CALLS=on: where recordings are written (LOCAL_RECORDINGS_DIR). */
+  recordings?: RecordingDestination;
   /** Default: the engines the configuration reaches (real ones, or the embedded simulators' URLs). */
   engines?: Partial<Record<EngineName, VoiceEngine>>;
   onEngineChosen?: BridgeDeps['onEngineChosen'];
@@ -30,6 +33,7 @@ export function buildLocalBridge(context: LocalStackContext, extras: LocalBridge
     engines: extras.engines ?? buildEngines(config),
     tools: extras.tools,
     callControl: extras.callControl,
+    recordings: config.recording.enabled ? extras.recordings : undefined,
     onEngineChosen: extras.onEngineChosen,
     businessProfile: businessProfileFor(config, 'local', async () => JSON.stringify(DEMO_BUSINESS_PROFILE)),
     now: Date.now,

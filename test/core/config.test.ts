@@ -1,3 +1,4 @@
+import { crmAndMailFor } from '../../services/adapters/after-call-from-config';
 import { ConfigError, loadConfig } from '../../services/core/config';
 
 const base = {
@@ -80,5 +81,80 @@ describe('loadConfig', () => {
       /closes before it opens/,
     );
     expect(() => loadConfig({ ...base, BUSINESS_HOURS: 'funday 09:00-17:00' })).toThrow(/BUSINESS_HOURS/);
+  });
+});
+
+describe('recordings and the integration webhook settings', () => {
+  it('records nothing by default; RECORD_CALLS=on turns it on; anything else is refused', () => {
+    expect(loadConfig(base).recording).toEqual({
+      enabled: false,
+      localDir: '.local/recordings',
+      bucket: undefined,
+    });
+    expect(
+      loadConfig({ ...base, RECORD_CALLS: 'on', LOCAL_RECORDINGS_DIR: '/tmp/r', RECORDINGS_BUCKET: 'b' })
+        .recording,
+    ).toEqual({ enabled: true, localDir: '/tmp/r', bucket: 'b' });
+    expect(() => loadConfig({ ...base, RECORD_CALLS: 'yes' })).toThrow(/RECORD_CALLS/);
+  });
+
+  it('takes the webhook URL and secret together, a URL only, and a secret of 16 characters or more', () => {
+    const secret = 'whsec_0123456789abcdef';
+    expect(
+      loadConfig({
+        ...base,
+        INTEGRATION_WEBHOOK_URL: 'https://hooks.zapier.com/x',
+        INTEGRATION_WEBHOOK_SECRET: secret,
+      }).integrationWebhook,
+    ).toEqual({ url: 'https://hooks.zapier.com/x', secret });
+    expect(loadConfig(base).integrationWebhook).toBeUndefined();
+    expect(() => loadConfig({ ...base, INTEGRATION_WEBHOOK_URL: 'https://hooks.zapier.com/x' })).toThrow(
+      /INTEGRATION_WEBHOOK_SECRET is required/,
+    );
+    expect(() => loadConfig({ ...base, INTEGRATION_WEBHOOK_SECRET: secret })).toThrow(
+      /INTEGRATION_WEBHOOK_URL is required/,
+    );
+    expect(() =>
+      loadConfig({ ...base, INTEGRATION_WEBHOOK_URL: 'ftp://x', INTEGRATION_WEBHOOK_SECRET: secret }),
+    ).toThrow(/INTEGRATION_WEBHOOK_URL/);
+    expect(() =>
+      loadConfig({
+        ...base,
+        INTEGRATION_WEBHOOK_URL: 'https://x.example',
+        INTEGRATION_WEBHOOK_SECRET: 'short',
+      }),
+    ).toThrow(/INTEGRATION_WEBHOOK_SECRET must be at least 16/);
+  });
+
+  it('in AWS the webhook must be https, and RECORD_CALLS=on needs the bucket', () => {
+    const aws = {
+      ...base,
+      SUPABASE_URL: 'https://x.supabase.co',
+      SUPABASE_SERVICE_ROLE_KEY: 'k',
+      RESEND_API_KEY: 're_x',
+      INTEGRATION_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
+    };
+    expect(() =>
+      crmAndMailFor(loadConfig({ ...aws, INTEGRATION_WEBHOOK_URL: 'http://hooks.example.com/x' }), 'aws'),
+    ).toThrow(/INTEGRATION_WEBHOOK_URL must be an https URL in AWS/);
+    expect(
+      crmAndMailFor(loadConfig({ ...aws, INTEGRATION_WEBHOOK_URL: 'http://localhost:9000/x' }), 'local').crm,
+    ).toBeDefined();
+    expect(() =>
+      crmAndMailFor(
+        loadConfig({ ...aws, INTEGRATION_WEBHOOK_URL: 'https://h.example/x', RECORD_CALLS: 'on' }),
+        'aws',
+      ),
+    ).toThrow(/RECORDINGS_BUCKET is required in AWS when RECORD_CALLS=on/);
+  });
+});
+
+describe('the webhook retry queue', () => {
+  it('is an https SQS URL when set', () => {
+    const queue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/retries';
+    expect(loadConfig({ ...base, WEBHOOK_RETRY_QUEUE_URL: queue }).webhookRetryQueueUrl).toBe(queue);
+    expect(() => loadConfig({ ...base, WEBHOOK_RETRY_QUEUE_URL: 'http://x' })).toThrow(
+      /WEBHOOK_RETRY_QUEUE_URL/,
+    );
   });
 });

@@ -269,6 +269,28 @@ describe('runDailyDigest', () => {
         'Note: 1 call(s) could not be written to the CRM yet; they are retried and will appear in a later digest.',
     );
   });
+
+  test('integration webhook events kept as failed since the last digest are reported, once', async () => {
+    const h = digestHarness();
+    const asked: Array<[number, number]> = [];
+    const deps: DigestDeps = {
+      ...h.deps,
+      webhookFailures: {
+        failedBetween: async (from, to) => {
+          asked.push([from, to]);
+          return [{ callSid: 'CA0123', eventId: 'evt_abc', failedAt: RUN_AT - 3600_000 }];
+        },
+      },
+    };
+
+    await runDailyDigest(deps);
+
+    expect(h.mailer.sent[0]?.text).toContain(
+      'Integration webhook: 1 call event(s) could not be delivered after 24 h of retries (the receiver never answered 2xx): evt_abc (call CA0123).',
+    );
+    // From the start of the reported day (no earlier digest went out) to the run.
+    expect(asked).toEqual([[at(0, 0), RUN_AT]]);
+  });
 });
 
 const EXPECTED_TEXT = `Bolt Dental: Tuesday 24 November 2026 (America/New_York)

@@ -326,3 +326,77 @@ describe('a call whose media stream never reached the bridge (StreamsNeverConnec
     expect(streamNeverConnected({ status: 'completed', durationSeconds: 3 }, lost)).toBe(true);
   });
 });
+
+describe('finaliseCall: the recording', () => {
+  const KEY = `recordings/${CALL_SID}.wav`;
+  const links = (minted: string[]) => ({
+    linkFor: async (callSid: string, key: string) => {
+      minted.push(`${callSid} ${key}`);
+      return `https://recordings.example/${key}?sig=1`;
+    },
+  });
+
+  test('a stored recording is linked from the row and the email with a link minted at finalisation', async () => {
+    const h = harness();
+    bookedCall(h);
+    h.sessions.records.get(CALL_SID)!.session.recording = {
+      status: 'saved',
+      key: KEY,
+      durationMs: 125_000,
+      bytes: 4_000_044,
+    };
+    const minted: string[] = [];
+
+    await finaliseCall({ ...h.deps, recordingLinks: links(minted) }, FINAL);
+
+    expect(minted).toEqual([`${CALL_SID} ${KEY}`]);
+    expect(h.crm.calls.get(CALL_SID)?.recording).toEqual({
+      status: 'recorded',
+      url: `https://recordings.example/${KEY}?sig=1`,
+    });
+    expect(h.mailer.sent[0]?.text).toContain(`Recording: https://recordings.example/${KEY}?sig=1`);
+  });
+
+  test('a recording that failed (or whose link cannot be made) reads "no recording"; an unrecorded call says nothing', async () => {
+    const failed = harness();
+    bookedCall(failed);
+    failed.sessions.records.get(CALL_SID)!.session.recording = { status: 'failed' };
+    await finaliseCall({ ...failed.deps, recordingLinks: links([]) }, FINAL);
+    expect(failed.crm.calls.get(CALL_SID)?.recording).toEqual({ status: 'no recording' });
+    expect(failed.mailer.sent[0]?.text).toContain('Recording: no recording');
+
+    const unlinkable = harness();
+    bookedCall(unlinkable);
+    unlinkable.sessions.records.get(CALL_SID)!.session.recording = {
+      status: 'saved',
+      key: KEY,
+      durationMs: 1,
+      bytes: 1,
+    };
+    const broken = { linkFor: async () => Promise.reject(new Error('no credentials')) };
+    expect(await finaliseCall({ ...unlinkable.deps, recordingLinks: broken }, FINAL)).toMatchObject({
+      kind: 'finalised',
+    });
+    expect(unlinkable.crm.calls.get(CALL_SID)?.recording).toEqual({ status: 'no recording' });
+
+    const off = harness();
+    bookedCall(off);
+    await finaliseCall({ ...off.deps, recordingLinks: links([]) }, FINAL);
+    expect(off.crm.calls.get(CALL_SID)?.recording).toBeUndefined();
+    expect(off.mailer.sent[0]?.text).not.toContain('Recording');
+  });
+
+  test('waits (bounded) for a recording still being stored, then links it', async () => {
+    const h = harness();
+    bookedCall(h);
+    const record = h.sessions.records.get(CALL_SID)!;
+    record.session.recording = { status: 'writing', key: KEY };
+    setTimeout(() => {
+      record.session.recording = { status: 'saved', key: KEY, durationMs: 1000, bytes: 32_044 };
+    }, 300);
+    const started = Date.now();
+    await finaliseCall({ ...h.deps, recordingLinks: links([]), recordingSettleMs: 5000 }, FINAL);
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(h.crm.calls.get(CALL_SID)?.recording).toMatchObject({ status: 'recorded' });
+  });
+});

@@ -2,10 +2,21 @@
  * The sweeper's Lambda handler publishes `OldestUnfinalisedCallAge` as a CloudWatch embedded
  * metric; the local stack runs the same handler on a timer.
  */
+
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { cloudWatchAgeSink, sweepBudgetMs } from '../../functions/finalisation-sweep.js';
+import {
+  cloudWatchAgeSink,
+  createFinalisationSweepHandler,
+  sweepBudgetMs,
+} from '../../functions/finalisation-sweep.js';
+import { callTableStores } from '../../services/adapters/dynamodb/stores.js';
+import { fetchWebhookPost } from '../../services/adapters/http/webhook-post.js';
 import { eventually } from '../e2e/eventually.js';
 import { type Harness, startHarness } from '../e2e/harness.js';
+import { harness } from '../support/after-call-scenario.js';
+import { startTestDynamo } from '../support/dynamo.js';
 
 describe('the sweep budget', () => {
   test('is 80 % of the interval, and ends 30 s before the invocation does', () => {
@@ -73,5 +84,62 @@ describe('the local stack runs the sweeper on its timer', () => {
       outcome: 'completed',
       durationSeconds: 7,
     });
+  });
+});
+
+describe("the sweeper's run drives the integration webhook's retries (AWS)", () => {
+  test('a delivery due by the run is attempted by it, once, with the frozen event', async () => {
+    const dynamo = await startTestDynamo();
+    const received: string[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        received.push(Buffer.concat(chunks).toString('utf8'));
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const stores = callTableStores(dynamo.doc, await dynamo.newTable());
+      const now = Date.UTC(2026, 11, 6, 2, 0, 0);
+      const h = harness();
+      const handler = createFinalisationSweepHandler({
+        config: {
+          finalisation: { sweepSeconds: 300, graceSeconds: 120 },
+          twilio: { accountSid: `AC${'0'.repeat(32)}`, authToken: 't', phoneNumber: '+15550001111' },
+        },
+        finalise: {
+          ...h.deps,
+          integration: {
+            url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+            secret: 'whsec_sweeper_test_0123456789',
+            deliveries: stores.webhookDeliveries,
+            post: fetchWebhookPost,
+            now: () => now,
+          },
+        },
+        sessions: stores.sessions,
+        twilio: { getCall: async () => undefined, callsTo: async () => [] },
+        publishAge: () => {},
+        now: () => now,
+      });
+      const CALL = 'CA0123456789abcdef0123456789abcdef';
+      await stores.webhookDeliveries.create({
+        callSid: CALL,
+        eventId: 'evt_sweep',
+        body: '{"id":"evt_sweep"}',
+        createdAt: now,
+      });
+
+      await handler();
+      await handler();
+
+      expect(received).toEqual(['{"id":"evt_sweep"}']);
+      expect(await stores.webhookDeliveries.get(CALL)).toMatchObject({ status: 'delivered', attempts: 1 });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dynamo.close();
+    }
   });
 });

@@ -168,10 +168,20 @@ describe('bridge task role', () => {
     expect(resource).toContain(logicalId('AWS::ECS::Cluster', 'BridgeCluster'));
   });
 
-  it('reads and writes the call table, reads the provider flag and the secret, creates callbacks; nothing else', () => {
+  it('reads and writes the call table, reads the provider flag and the secret, creates callbacks, writes recordings; nothing else', () => {
     const statements = statementsOfRole(taskRole());
     const services = new Set(statements.flatMap((s) => actionsOf(s).map((a) => a.split(':')[0])));
-    expect([...services].sort()).toEqual(['dynamodb', 'ecs', 'iam', 'scheduler', 'secretsmanager', 'ssm']);
+    // kms and s3: the recordings (test/infra/recordings.test.ts checks they are exactly put and the key).
+    expect([...services].sort()).toEqual([
+      'dynamodb',
+      'ecs',
+      'iam',
+      'kms',
+      's3',
+      'scheduler',
+      'secretsmanager',
+      'ssm',
+    ]);
     const secret = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
     expect(secret.flatMap(actionsOf).sort()).toEqual([
       'secretsmanager:DescribeSecret',

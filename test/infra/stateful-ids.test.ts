@@ -18,6 +18,7 @@ describe('stateful resources', () => {
   const STATEFUL: Record<string, string> = {
     CallTable0BF11117: 'AWS::DynamoDB::GlobalTable',
     BridgeAccessLogsBucket2F082E61: 'AWS::S3::Bucket',
+    RecordingsBucketB0C8199F: 'AWS::S3::Bucket',
   };
 
   it('keep their logical ids', () => {

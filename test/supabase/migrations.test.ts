@@ -218,3 +218,28 @@ describe('0002_appointment_no_overlap.sql', () => {
     await db.query(upsert, [id]);
   });
 });
+
+describe('0005_call_recording.sql', () => {
+  const insert = (sid: string, status: string | null, url: string | null) =>
+    db.query(
+      `insert into calls (call_sid, direction, from_number, started_at, outcome, recording_status, recording_url)
+       values ($1, 'inbound', '+12025550100', now(), 'completed', $2, $3)`,
+      [sid, status, url],
+    );
+
+  it('holds a recorded link, "no recording", or nothing (not recorded); nothing in between', async () => {
+    await insert(
+      'CA-rec-1',
+      'recorded',
+      'https://bucket.s3.amazonaws.com/recordings/CA-rec-1.wav?X-Amz-Signature=1',
+    );
+    await insert('CA-rec-2', 'no recording', null);
+    await insert('CA-rec-3', null, null);
+    await expect(insert('CA-rec-4', 'recorded', null)).rejects.toThrow(/check constraint/);
+    await expect(insert('CA-rec-5', 'no recording', 'https://x.example/a.wav')).rejects.toThrow(
+      /check constraint/,
+    );
+    await expect(insert('CA-rec-6', 'maybe', null)).rejects.toThrow(/check constraint/);
+    await expect(insert('CA-rec-7', 'recorded', 'javascript:alert(1)')).rejects.toThrow(/check constraint/);
+  });
+});

@@ -181,6 +181,13 @@ const sessionSchema = z.object({
   finalisedAt: z.number().optional(),
   lateTurnMarks: z.number().optional(),
   transferStatus: z.string().optional(),
+  recording: z
+    .discriminatedUnion('status', [
+      z.object({ status: z.literal('writing'), key: z.string() }),
+      z.object({ status: z.literal('saved'), key: z.string(), durationMs: z.number(), bytes: z.number() }),
+      z.object({ status: z.literal('failed') }),
+    ])
+    .optional(),
 });
 
 const turnSchema = z.object({

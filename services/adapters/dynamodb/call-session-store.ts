@@ -23,6 +23,7 @@ import {
   type Turn,
 } from '../../core/call-session.js';
 import { forCall } from '../../core/logging.js';
+import type { CallRecording } from '../../core/recording.js';
 import { STREAM_TOKEN_TTL_MS } from '../../core/stream-token.js';
 import {
   callPk,
@@ -263,6 +264,19 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
   async appendToolCall(callSid: string, record: ToolCallRecord): Promise<void> {
     await this.conditionally(this.put(toolItem(callSid, record, this.now()), 'attribute_not_exists(pk)'));
     await this.flagIfLate(callSid);
+  }
+
+  async recordRecording(callSid: string, recording: CallRecording): Promise<void> {
+    const recorded = await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression: 'SET recording = :recording',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':recording': recording },
+      }),
+    );
+    if (!recorded)
+      forCall(callSid).warn('No call session to record the recording on', { status: recording.status });
   }
 
   async recordTransferResult(callSid: string, dialStatus: string): Promise<void> {

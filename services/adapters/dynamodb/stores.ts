@@ -5,6 +5,7 @@ import { DynamoFinalisationStore } from './finalisation-store.js';
 import { DynamoOutboundRequestStore } from './outbound-request-store.js';
 import { DynamoSweepWatermark } from './sweep-watermark.js';
 import { DynamoUsageCounter } from './usage-counter.js';
+import { DynamoWebhookDeliveries } from './webhook-deliveries.js';
 
 /** Every store of the one call table, over one DocumentClient: what Lambdas and the local stack share. */
 export interface CallTableStores {
@@ -17,6 +18,8 @@ export interface CallTableStores {
   usage: DynamoUsageCounter;
   /** How far back the finalisation sweeper must look at Twilio's call list. */
   sweepWatermark: DynamoSweepWatermark;
+  /** Integration webhook events and their delivery state (the sweeper retries them). */
+  webhookDeliveries: DynamoWebhookDeliveries;
 }
 
 export function callTableStores(doc: DynamoDBDocumentClient, tableName: string): CallTableStores {
@@ -25,6 +28,7 @@ export function callTableStores(doc: DynamoDBDocumentClient, tableName: string):
     finalisations: new DynamoFinalisationStore(doc, { tableName }),
     markers: new DynamoDigestMarkers(doc, { tableName }),
     outboundRequests: new DynamoOutboundRequestStore(doc, { tableName }),
+    webhookDeliveries: new DynamoWebhookDeliveries(doc, tableName),
     usage: new DynamoUsageCounter(doc, { tableName }),
     sweepWatermark: new DynamoSweepWatermark(doc, { tableName }),
   };

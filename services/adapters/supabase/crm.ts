@@ -100,6 +100,9 @@ interface CallDbRow {
   turn_latency_turns?: number | null;
   turn_latency_p50_ms?: number | null;
   turn_latency_p90_ms?: number | null;
+  // 0005_call_recording.sql
+  recording_status?: 'recorded' | 'no recording' | null;
+  recording_url?: string | null;
   call_turns?: CallTurnRow[];
 }
 
@@ -263,6 +266,8 @@ export class SupabaseCrm implements Crm {
           turn_latency_turns: call.turnLatency?.turns,
           turn_latency_p50_ms: call.turnLatency ? Math.round(call.turnLatency.p50Ms) : undefined,
           turn_latency_p90_ms: call.turnLatency ? Math.round(call.turnLatency.p90Ms) : undefined,
+          recording_status: call.recording?.status,
+          recording_url: call.recording?.status === 'recorded' ? call.recording.url : undefined,
           updated_at: iso(Date.now()),
         }),
         { onConflict: 'call_sid' },
@@ -457,6 +462,12 @@ function toCallRow(row: CallDbRow): CallRow {
       row.turn_latency_turns != null && row.turn_latency_p50_ms != null && row.turn_latency_p90_ms != null
         ? { turns: row.turn_latency_turns, p50Ms: row.turn_latency_p50_ms, p90Ms: row.turn_latency_p90_ms }
         : undefined,
+    recording:
+      row.recording_status === 'recorded' && row.recording_url
+        ? { status: 'recorded', url: row.recording_url }
+        : row.recording_status === 'no recording'
+          ? { status: 'no recording' }
+          : undefined,
   };
 }
 

@@ -3,6 +3,8 @@
  * table (session, turns, tool calls, finalisation) and the local outbox (the owner email as sent).
  */
 import { formatDuration, formatLocal } from '../../core/call-report.js';
+import type { WebhookDelivery } from '../../core/integration-webhook.js';
+import { type CallRecording, NO_RECORDING } from '../../core/recording.js';
 import type { CallView } from './call-view.js';
 import { escapeHtml, htmlPage } from './html.js';
 
@@ -12,6 +14,43 @@ export interface CallWithEmail {
   ownerEmail?: { to: string; subject: string; text: string; sentAt: string };
   /** Why there is no email to show (Resend configured, not finalised yet …). */
   ownerEmailNote: string;
+  /** The call's recording as the session records it; absent: the call was not recorded. */
+  recording?: CallRecording;
+  /** The integration webhook's event for the call and how its delivery went; absent: none. */
+  delivery?: WebhookDelivery;
+}
+
+/** `delivered (2 attempts)`, `pending (1 attempt, HTTP 500)`; `–` when there is no event. */
+function deliveryText(delivery: WebhookDelivery | undefined): string {
+  if (!delivery) return '–';
+  const attempts = `${delivery.attempts} attempt${delivery.attempts === 1 ? '' : 's'}`;
+  return `${delivery.status} (${attempts}${delivery.lastResult && delivery.status !== 'delivered' ? `, ${delivery.lastResult}` : ''})`;
+}
+
+function deliveryHtml(delivery: WebhookDelivery | undefined, timezone: string): string {
+  if (!delivery)
+    return '<p class="muted">No event (INTEGRATION_WEBHOOK_URL is not set, or the call is not finalised yet).</p>';
+  const when = (ms: number | undefined) => (ms === undefined ? '–' : formatLocal(ms, timezone));
+  const rows: Array<[string, string]> = [
+    ['Event', delivery.eventId],
+    ['Status', delivery.status],
+    ['Attempts', String(delivery.attempts)],
+    ['Last result', delivery.lastResult ?? '–'],
+    ['Last attempt', when(delivery.lastAttemptAt)],
+    ['Next attempt', delivery.status === 'pending' ? when(delivery.nextAttemptAt) : '–'],
+  ];
+  return `<dl class="facts">${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`;
+}
+
+/** The recording section: a player for a stored WAV (served by `/calls/<sid>/recording.wav`). */
+function recordingHtml(callSid: string, recording: CallRecording | undefined): string {
+  if (!recording) return '<p class="muted">Not recorded (RECORD_CALLS is off).</p>';
+  if (recording.status === 'writing') return '<p class="muted">Being written.</p>';
+  if (recording.status === 'failed')
+    return `<p><strong>${escapeHtml(NO_RECORDING)}</strong>: it could not be written.</p>`;
+  const src = `/calls/${encodeURIComponent(callSid)}/recording.wav`;
+  return `<audio controls preload="metadata" src="${escapeHtml(src)}"></audio>
+<p class="muted">Stereo: caller left, agent right. ${escapeHtml(formatDuration(Math.round(recording.durationMs / 1000)))}, ${Math.round(recording.bytes / 1024)} KiB. <a href="${escapeHtml(src)}" download>Download</a></p>`;
 }
 
 function latencyText(view: CallView): string {
@@ -26,7 +65,7 @@ function durationText(view: CallView): string {
 
 export function callsListPage(calls: CallWithEmail[], timezone: string): string {
   const rows = calls
-    .map(({ view, ownerEmail, ownerEmailNote }) => {
+    .map(({ view, ownerEmail, ownerEmailNote, delivery }) => {
       const href = `/calls/${encodeURIComponent(view.callSid)}`;
       return `<tr>
   <td><a href="${escapeHtml(href)}">${escapeHtml(formatLocal(view.createdAt, timezone))}</a></td>
@@ -38,6 +77,7 @@ export function callsListPage(calls: CallWithEmail[], timezone: string): string 
   <td class="num">${view.toolCalls.length}</td>
   <td>${escapeHtml(latencyText(view))}</td>
   <td>${ownerEmail ? escapeHtml(ownerEmail.subject) : `<span class="muted">${escapeHtml(ownerEmailNote)}</span>`}</td>
+  <td>${escapeHtml(deliveryText(delivery))}</td>
 </tr>`;
     })
     .join('\n');
@@ -45,7 +85,7 @@ export function callsListPage(calls: CallWithEmail[], timezone: string): string 
 <caption class="muted" id="calls-note" style="text-align:left">Newest first; open a call for its transcript, tool calls and email. Times in ${escapeHtml(timezone)}.</caption>
 <thead><tr><th scope="col">Started</th><th scope="col">Direction</th><th scope="col">Engine</th><th scope="col">Outcome</th>
 <th scope="col" class="num">Duration</th><th scope="col" class="num">Turns</th><th scope="col" class="num">Tool calls</th>
-<th scope="col">Turn latency</th><th scope="col">Owner email</th></tr></thead>
+<th scope="col">Turn latency</th><th scope="col">Owner email</th><th scope="col">Webhook event</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
@@ -97,6 +137,10 @@ export function callDetailPage(call: CallWithEmail, timezone: string): string {
     <dl class="facts">${facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl></section>
   <section class="panel" aria-labelledby="latency-heading"><h2 id="latency-heading">Turn latency</h2>
     ${latencies ? `<ol class="log">${latencies}</ol>` : '<p class="muted">No answered turn.</p>'}</section>
+  <section class="panel wide" aria-labelledby="recording-heading"><h2 id="recording-heading">Recording</h2>
+    ${recordingHtml(view.callSid, call.recording)}</section>
+  <section class="panel wide" aria-labelledby="webhook-heading"><h2 id="webhook-heading">Integration webhook</h2>
+    ${deliveryHtml(call.delivery, timezone)}</section>
   <section class="panel wide" aria-labelledby="transcript-heading"><h2 id="transcript-heading">Transcript</h2>
     ${turns ? `<ol class="log">${turns}</ol>` : '<p class="muted">Nothing was said.</p>'}</section>
   <section class="panel wide" aria-labelledby="tools-heading"><h2 id="tools-heading">Tool calls</h2>

@@ -9,10 +9,12 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalRecordings } from '../../adapters/memory/local-recordings.js';
 import { outboxMessageByKey } from '../../adapters/memory/outbox-mailer.js';
 import type { FinalisationStore } from '../../core/after-call-ports.js';
 import type { CallSession, CallSessionStore } from '../../core/call-session.js';
 import type { Config } from '../../core/config.js';
+import type { WebhookDeliveryStore } from '../../core/integration-webhook.js';
 import { logger } from '../../core/logging.js';
 import { ownerCallEmailKey } from '../../core/owner-email.js';
 import type { LocalPages } from '../server.js';
@@ -30,6 +32,8 @@ export interface LocalPagesDeps {
   recentSessions: (limit: number) => Promise<CallSession[]>;
   /** Whether owner emails go to the local outbox (no RESEND_API_KEY). */
   outbox: boolean;
+  /** The integration webhook's deliveries (absent: none shown). */
+  deliveries?: Pick<WebhookDeliveryStore, 'get'>;
   /** This run's page key (default: 32 random bytes); tests may fix it. */
   pageKey?: string;
 }
@@ -60,21 +64,24 @@ export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
   const softphone = new Softphone({ config: deps.config, sessions: deps.sessions });
   const pageKey = deps.pageKey ?? randomBytes(32).toString('base64url');
   const timezone = deps.config.business.timezone;
+  const recordings = new LocalRecordings(deps.config.recording.localDir, deps.config.publicUrl);
 
   async function loadCall(callSid: string): Promise<CallWithEmail | undefined> {
     const record = await deps.sessions.get(callSid);
     if (!record) return undefined;
     const final = await deps.finalisations.get(callSid);
     const view = callView(record, final);
-    if (!deps.outbox) return { view, ownerEmailNote: 'sent through Resend' };
+    const recording = record.session.recording;
+    const delivery = await deps.deliveries?.get(callSid);
+    if (!deps.outbox) return { view, recording, delivery, ownerEmailNote: 'sent through Resend' };
     const email = await outboxMessageByKey(deps.config.localOutboxDir, ownerCallEmailKey(callSid));
-    if (email) return { view, ownerEmail: email, ownerEmailNote: '' };
+    if (email) return { view, recording, delivery, ownerEmail: email, ownerEmailNote: '' };
     const note = !deps.config.ownerEmail
       ? 'none (OWNER_EMAIL is not set)'
       : final?.step === 'done' || final?.step === 'emailed'
         ? 'not in the outbox'
         : 'not sent yet';
-    return { view, ownerEmailNote: note };
+    return { view, recording, delivery, ownerEmailNote: note };
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string, method: string) {
@@ -143,6 +150,21 @@ export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
         (c): c is CallWithEmail => c !== undefined,
       );
       html(res, callsListPage(calls, timezone));
+      return true;
+    }
+    const wav = /^\/calls\/([^/]+)\/recording\.wav$/.exec(path)?.[1];
+    if (wav !== undefined) {
+      const file = CALL_SID.test(wav) ? await recordings.read(wav) : undefined;
+      if (!file) send(res, 404, 'text/plain', 'No recording for this call.');
+      else {
+        res.writeHead(200, {
+          'content-type': 'audio/wav',
+          'content-length': file.length,
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+        });
+        res.end(file);
+      }
       return true;
     }
     const detail = /^\/calls\/([^/]+)$/.exec(path)?.[1];

@@ -384,6 +384,29 @@ describe('DynamoCallSessionStore', () => {
     expect(await store.get(unknown)).toBeUndefined();
   });
 
+  test('recordRecording keeps the recording state on the session (writing → saved) and creates no unknown call', async () => {
+    await store.open(newSession());
+    await store.recordRecording(CALL, { status: 'writing', key: `recordings/${CALL}.wav` });
+    expect((await store.get(CALL))?.session.recording).toEqual({
+      status: 'writing',
+      key: `recordings/${CALL}.wav`,
+    });
+    await store.recordRecording(CALL, {
+      status: 'saved',
+      key: `recordings/${CALL}.wav`,
+      durationMs: 61_000,
+      bytes: 1_952_044,
+    });
+    expect((await store.get(CALL))?.session.recording).toEqual({
+      status: 'saved',
+      key: `recordings/${CALL}.wav`,
+      durationMs: 61_000,
+      bytes: 1_952_044,
+    });
+    await store.recordRecording('CA00000000000000000000000000000000', { status: 'failed' });
+    expect(await store.get('CA00000000000000000000000000000000')).toBeUndefined();
+  });
+
   test('get of an unknown call is undefined', async () => {
     expect(await store.get('CA00000000000000000000000000000000')).toBeUndefined();
   });
