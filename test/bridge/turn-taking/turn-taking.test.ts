@@ -171,7 +171,7 @@ describe('turn-taking when the bridge decides (OpenAI)', () => {
   });
 
   it('asks for the answer itself when the engine shows no sign of hearing the caller (a frozen engine then fails its watchdog)', () => {
-    const { actions, frames, agentDone, turns, state } = rig();
+    const { actions, frames, agentDone } = rig();
     agentDone();
     frames(700, SPEECH);
     frames(1500, QUIET);
