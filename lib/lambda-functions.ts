@@ -78,6 +78,13 @@ const ROUTE_FUNCTION_SETTINGS: { readonly [id in WebhookRouteId]?: Partial<Funct
     table: { actions: ['UpdateItem'] },
     timeoutSeconds: 10,
   },
+  Whisper: {
+    description:
+      'Twilio <Number url> of a warm transfer: tells the owner who is calling and why, press 1 to take it',
+    // Reads the call's record (a Query of its partition): the customer and the transfer's reason.
+    table: { actions: ['Query'] },
+    timeoutSeconds: 10,
+  },
   PostCall: {
     description: 'ElevenLabs post-call webhook (HMAC): merges the analysis into the call record',
     // Stores the analysis, reads the call and its finalisation state, notes where the summary came from.

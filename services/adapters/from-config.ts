@@ -4,6 +4,7 @@
  * in AWS (where a stand-in would silently lose leads and bookings).
  */
 import type { OutboundRequestStore } from '../core/after-call-ports.js';
+import type { BusinessProfileSource } from '../core/business-profile.js';
 import type { CallerVerification, CallSessionStore } from '../core/call-session.js';
 import type { Config } from '../core/config.js';
 import type { OutboundSettings, PlaceCallDeps } from '../core/place-call.js';
@@ -110,6 +111,8 @@ export interface ToolRunnerOptions {
   usage?: UsageCounter;
   /** The call table's sessions: whose number is vouched for, so their customer row may change. */
   callers: CallerVerification;
+  /** The owner's profile (its `transfer` settings); the bridge reads the same source per call. */
+  businessProfile?: BusinessProfileSource;
 }
 
 /** The agent's tools over these adapters, with the business settings of the configuration. */
@@ -126,6 +129,8 @@ export function toolRunnerFor(
     callControl: adapters.callControl,
     business: config.business,
     ownerPhone: config.ownerPhone,
+    businessProfile: options.businessProfile,
+    allowedCountries: config.outboundAllowedCountries,
     ownerEmail: config.ownerEmail,
     transferTwiml: dialTwiml,
     publicUrl: config.publicUrl,

@@ -1,5 +1,5 @@
 import type WebSocket from 'ws';
-import { type CallSession, ENGINE_OUTAGE, remoteNumber } from '../core/call-session.js';
+import { type CallSession, ENGINE_OUTAGE, remoteNumber, TRANSFERRED } from '../core/call-session.js';
 import { forCall, logger } from '../core/logging.js';
 import { shutdownWrapUpInstruction, wrapUpInstruction } from '../core/persona.js';
 import {
@@ -21,6 +21,7 @@ import type { LiveCallDeps, TurnCount } from './live-call-deps.js';
 import { ServingEngine } from './serving-engine.js';
 import { SessionWriter } from './session-writer.js';
 import { claimStream, engineContextFor } from './stream-claim.js';
+import { transferReturnFor } from './transfer-return.js';
 import { MAX_BUFFERED_BYTES, TwilioLeg, type TwilioStart } from './twilio-leg.js';
 
 /** The agent is done talking once no audio arrived for this long (used before a hang-up). */
@@ -141,7 +142,12 @@ export class LiveCall {
     }
     const session = claim.session;
     this.session = session;
-    this.writer = new SessionWriter(this.deps.sessions, this.callSid, this.deps.now);
+    const returning = await transferReturnFor(session, this.deps.sessions).catch(
+      (error: unknown) => error as Error,
+    );
+    this.writer = new SessionWriter(this.deps.sessions, this.callSid, this.deps.now, {
+      after: returning instanceof Error ? undefined : returning?.after,
+    });
     this.tools = new CallTools(this.deps.tools, {
       callSid: this.callSid,
       remoteNumber: remoteNumber(session),
@@ -156,6 +162,14 @@ export class LiveCall {
       return this.finish();
     }
     this.phase = 'connecting';
+    if (returning instanceof Error) {
+      // Without the conversation so far the agent would start blind; the caller hears the
+      // apology after <Connect> (we will call back), and the call stays a callback due.
+      this.log.error('The call record could not be read for the caller back from a transfer', {
+        error: returning,
+      });
+      return this.end('transfer-return-unreadable');
+    }
     const context = engineContextFor(session, {
       streamSid: this.streamSid,
       business: this.deps.business,
@@ -163,7 +177,7 @@ export class LiveCall {
       now: this.deps.now(),
       businessProfile: await profile,
     });
-    await this.connectEngine(session, context);
+    await this.connectEngine(session, returning ? { ...context, handover: returning.handover } : context);
   }
 
   /**
@@ -331,7 +345,7 @@ export class LiveCall {
     const endsCall = await this.tools?.run(call);
     if (endsCall === 'hangup') void this.hangUpAfterGoodbye('agent-ended-call');
     // The tool already redirected the live call to a person: this stream is over.
-    if (endsCall === 'transfer') this.end('transferred');
+    if (endsCall === 'transfer') this.end(TRANSFERRED);
   }
 
   /** The conversation is over (`end_call`, the engine's goodbye close, the length limit). */

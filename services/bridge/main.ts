@@ -88,6 +88,7 @@ async function start(): Promise<void> {
         : undefined,
       usage: stores.usage,
       callers: stores.sessions,
+      businessProfile,
     }),
     callControl: adapters.callControl,
     businessProfile,

@@ -18,6 +18,7 @@ import { type CallLinks, ENGINE_OUTAGE, summaryFromTurns, TRANSFER_UNANSWERED } 
 import {
   type CallRecord,
   type CallSessionStore,
+  DIAL_DECLINED,
   isEngineOutage,
   otherPartyVerified,
   remoteNumber,
@@ -399,8 +400,8 @@ function outcomeOf(state: FinalisationState, session: CallRecord['session']): st
   return state.status;
 }
 
-/** `<Dial>` statuses that mean the person never took the call. */
-const UNANSWERED_DIAL_STATUSES = new Set(['busy', 'no-answer', 'failed', 'canceled']);
+/** `<Dial>` statuses that mean the person never took the call (`declined`: the owner refused in the whisper). */
+const UNANSWERED_DIAL_STATUSES = new Set(['busy', 'no-answer', 'failed', 'canceled', DIAL_DECLINED]);
 
 /**
  * The lead and appointment the call's tools created. Tool results carry no ids (yet), so the CRM is

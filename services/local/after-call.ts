@@ -17,6 +17,7 @@ import {
 import { createOutboundTwimlHandler } from '../../functions/outbound-twiml.js';
 import { createPlaceCallHandler, type PlaceCallHandler } from '../../functions/place-call.js';
 import { createPostCallHandler } from '../../functions/post-call.js';
+import { createWhisperHandler } from '../../functions/whisper.js';
 import { afterCallDepsFor } from '../adapters/after-call-from-config.js';
 import { type BusinessAdapters, type OutboundWiring, placeCallDepsFor } from '../adapters/from-config.js';
 import { TimerCallbackScheduler } from '../adapters/memory/timer-scheduler.js';
@@ -107,6 +108,7 @@ export function buildLocalAfterCall(
       }),
       [routeKey(WEBHOOK_ROUTES.PlaceCall)]: placeCallHandler.http,
       [routeKey(WEBHOOK_ROUTES.DialResult)]: createDialResultHandler({ config, sessions: stores.sessions }),
+      [routeKey(WEBHOOK_ROUTES.Whisper)]: createWhisperHandler({ config, sessions: stores.sessions }),
     },
     outbound,
     scheduler,

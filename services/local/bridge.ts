@@ -1,6 +1,7 @@
 import { businessProfileFor } from '../adapters/business-profile-from-config.js';
 import { buildEngines } from '../bridge/engines.js';
 import { type Bridge, type BridgeDeps, createBridge } from '../bridge/server.js';
+import type { BusinessProfileSource } from '../core/business-profile.js';
 import type { CallControl } from '../core/ports.js';
 import type { ToolRunner } from '../core/tool-types.js';
 import type { EngineName, VoiceEngine } from '../core/voice-engine.js';
@@ -13,6 +14,8 @@ export interface LocalBridgeExtras {
   /** Default: the engines the configuration reaches (real ones, or the embedded simulators' URLs). */
   engines?: Partial<Record<EngineName, VoiceEngine>>;
   onEngineChosen?: BridgeDeps['onEngineChosen'];
+  /** Default: the profile file, else the demo business's profile. */
+  businessProfile?: BusinessProfileSource;
 }
 
 /** The same bridge the container runs, mounted on the local stack's server. */
@@ -31,7 +34,9 @@ export function buildLocalBridge(context: LocalStackContext, extras: LocalBridge
     tools: extras.tools,
     callControl: extras.callControl,
     onEngineChosen: extras.onEngineChosen,
-    businessProfile: businessProfileFor(config, 'local', async () => JSON.stringify(DEMO_BUSINESS_PROFILE)),
+    businessProfile:
+      extras.businessProfile ??
+      businessProfileFor(config, 'local', async () => JSON.stringify(DEMO_BUSINESS_PROFILE)),
     now: Date.now,
   });
 }

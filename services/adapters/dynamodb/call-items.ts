@@ -181,6 +181,7 @@ const sessionSchema = z.object({
   finalisedAt: z.number().optional(),
   lateTurnMarks: z.number().optional(),
   transferStatus: z.string().optional(),
+  transferReturnedAt: z.number().optional(),
 });
 
 const turnSchema = z.object({

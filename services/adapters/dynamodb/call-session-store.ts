@@ -20,6 +20,7 @@ import {
   otherPartyVerified,
   PermanentWriteError,
   type ToolCallRecord,
+  TRANSFERRED,
   type Turn,
 } from '../../core/call-session.js';
 import { forCall } from '../../core/logging.js';
@@ -275,6 +276,35 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
       }),
     );
     if (!recorded) forCall(callSid).warn('No call session to record the transfer result on', { dialStatus });
+  }
+
+  async reopenAfterTransfer(
+    callSid: string,
+    reopen: { streamTokenHash: string; dialStatus: string; at: number },
+  ): Promise<boolean> {
+    const reopened = await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression:
+          'SET #status = :created, streamTokenHash = :hash, tokenIssuedAt = :at, transferStatus = :dial, transferReturnedAt = :at REMOVE endedAt, endReason',
+        // Only once, and only after the bridge recorded the transfer: a session still streaming
+        // would be marked ended by that late write, and the new stream with it.
+        ConditionExpression:
+          '#status = :ended AND endReason = :transferred AND attribute_not_exists(transferReturnedAt)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':created': 'created',
+          ':ended': 'ended',
+          ':transferred': TRANSFERRED,
+          ':hash': reopen.streamTokenHash,
+          ':dial': reopen.dialStatus,
+          ':at': reopen.at,
+        },
+      }),
+    );
+    if (!reopened)
+      forCall(callSid).warn('The call could not go back to the agent', { dialStatus: reopen.dialStatus });
+    return reopened;
   }
 
   async markEnded(callSid: string, reason: string, at: number): Promise<void> {
