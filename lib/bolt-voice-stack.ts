@@ -39,6 +39,11 @@ export class BoltVoiceStack extends Stack {
       EMAIL_FROM: config.emailFrom,
       OUTBOUND_ALLOWED_COUNTRIES: config.outboundAllowedCountries.join(','),
       ...(config.ownerPhone ? { OWNER_PHONE: config.ownerPhone } : {}),
+      SMS_ENABLED: String(config.sms.enabled),
+      ...(config.sms.from ? { SMS_FROM: config.sms.from } : {}),
+      ...(config.sms.messagingServiceSid
+        ? { SMS_MESSAGING_SERVICE_SID: config.sms.messagingServiceSid }
+        : {}),
       GOOGLE_CALENDAR_ID: config.googleCalendarId,
     };
 

@@ -16,9 +16,11 @@ import type {
   Crm,
   Mailer,
   ProviderFlag,
+  TextSender,
 } from '../core/ports.js';
+import type { TextDeps, TextLog } from '../core/texts.js';
 import type { ToolRunner } from '../core/tool-types.js';
-import type { UsageCounter } from '../core/tool-usage.js';
+import { InProcessUsageCounter, type UsageCounter } from '../core/tool-usage.js';
 import { createToolRunner } from '../core/tools/runner.js';
 import {
   type AdapterChoices,
@@ -31,6 +33,7 @@ import { GoogleCalendar } from './google-calendar/calendar.js';
 import { MemoryCalendar } from './memory/calendar.js';
 import { TwilioCallControl } from './twilio/call-control.js';
 import { dialTwiml } from './twilio/dial-twiml.js';
+import { TwilioTexts } from './twilio/sms.js';
 
 export interface BusinessAdapters {
   crm: Crm;
@@ -39,6 +42,8 @@ export interface BusinessAdapters {
   callControl: CallControl;
   /** Twilio's record of a call (the finalisation sweeper, the outbound lease). */
   callLookup: CallLookup;
+  /** Texts through the same Twilio account (its REST stand-in locally, `TWILIO_API_URL`). */
+  texts: TextSender;
   /** Which systems are embedded stand-ins (for the start-up log). */
   embedded: string[];
 }
@@ -62,7 +67,14 @@ export function businessAdapters(config: Config, mode: AdapterMode): BusinessAda
     authToken: config.twilio.authToken,
     apiUrl: config.twilio.apiUrl,
   });
-  return { crm, calendar, mailer, callControl, callLookup: callControl, embedded: choices.embedded };
+  const texts = new TwilioTexts({
+    accountSid: config.twilio.accountSid,
+    authToken: config.twilio.authToken,
+    apiUrl: config.twilio.apiUrl,
+    from: config.sms.from,
+    messagingServiceSid: config.sms.messagingServiceSid,
+  });
+  return { crm, calendar, mailer, callControl, callLookup: callControl, texts, embedded: choices.embedded };
 }
 
 /** What placing a call needs besides the business adapters: call-table stores, a scheduler, the flag. */
@@ -113,6 +125,8 @@ export interface ToolRunnerOptions {
   callers: CallerVerification;
   /** The owner's profile (its `transfer` settings); the bridge reads the same source per call. */
   businessProfile?: BusinessProfileSource;
+  /** Where sent texts are kept with their call (the call table's sessions). */
+  textLog?: TextLog;
 }
 
 /** The agent's tools over these adapters, with the business settings of the configuration. */
@@ -122,6 +136,19 @@ export function toolRunnerFor(
   options: ToolRunnerOptions,
 ): ToolRunner {
   const now = options.now ?? Date.now;
+  // One counter for the tools and the texts they send, so both count against the same store.
+  const usage = options.usage ?? new InProcessUsageCounter(now);
+  const texts: TextDeps | undefined = config.sms.enabled
+    ? {
+        sender: adapters.texts,
+        enabled: true,
+        allowedCountries: config.outboundAllowedCountries,
+        usage,
+        timezone: config.business.timezone,
+        now,
+        log: options.textLog,
+      }
+    : undefined;
   return createToolRunner({
     crm: adapters.crm,
     calendar: adapters.calendar,
@@ -135,7 +162,9 @@ export function toolRunnerFor(
     transferTwiml: dialTwiml,
     publicUrl: config.publicUrl,
     callbacks: options.outbound ? placeCallDepsFor(config, adapters, options.outbound, now) : undefined,
-    usage: options.usage,
+    usage,
+    texts,
+    businessNumber: config.twilio.phoneNumber,
     callers: options.callers,
     bookingHorizonDays: config.bookingHorizonDays,
     now,

@@ -89,6 +89,7 @@ async function start(): Promise<void> {
       usage: stores.usage,
       callers: stores.sessions,
       businessProfile,
+      textLog: stores.sessions,
     }),
     callControl: adapters.callControl,
     businessProfile,

@@ -1,3 +1,4 @@
+import type { SentText } from './texts.js';
 import type { ToolResult } from './tool-types.js';
 import type { EngineName, EngineUsage, KnownCustomer } from './voice-engine.js';
 
@@ -183,6 +184,8 @@ export interface CallRecord {
   session: CallSession;
   turns: Turn[];
   toolCalls: ToolCallRecord[];
+  /** Texts sent about the call, oldest first (absent: none). */
+  texts?: SentText[];
 }
 
 /**

@@ -236,3 +236,15 @@ export interface OneTimeSchedule {
 export interface CallbackScheduler {
   scheduleOnce(schedule: OneTimeSchedule): Promise<{ created: boolean }>;
 }
+
+/** One text message (SMS) to send. */
+export interface TextMessage {
+  /** E.164. */
+  to: string;
+  body: string;
+}
+
+/** Sends texts (Twilio's Messages API). Resolves with the provider's message id once accepted. */
+export interface TextSender {
+  send(message: TextMessage): Promise<{ sid: string }>;
+}

@@ -100,6 +100,7 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
           usage: context.stores.usage,
           callers: context.stores.sessions,
           businessProfile,
+          textLog: context.stores.sessions,
           now: options.now,
         });
         return buildLocalBridge(context, {
@@ -121,6 +122,7 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
           usage: stack.stores.usage,
           callers: stack.stores.sessions,
           businessProfile,
+          textLog: stack.stores.sessions,
           now: options.now,
         }),
       engines,

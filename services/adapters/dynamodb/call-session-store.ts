@@ -25,6 +25,7 @@ import {
 } from '../../core/call-session.js';
 import { forCall } from '../../core/logging.js';
 import { STREAM_TOKEN_TTL_MS } from '../../core/stream-token.js';
+import type { SentText, TextLog } from '../../core/texts.js';
 import {
   callPk,
   customerAttribute,
@@ -33,6 +34,8 @@ import {
   newSessionItem,
   sessionFromItem,
   sessionKey,
+  textFromItem,
+  textItem,
   toolCallFromItem,
   toolItem,
   turnFromItem,
@@ -86,7 +89,9 @@ export interface DynamoCallSessionStoreOptions {
  * retried webhook, a second bridge task or a finaliser run twice changes nothing the second time,
  * without transactions (dynalite, the local stand-in, has none).
  */
-export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCallIndex, CallerVerification {
+export class DynamoCallSessionStore
+  implements CallSessionStore, UnfinalisedCallIndex, CallerVerification, TextLog
+{
   private readonly tableName: string;
   private readonly now: () => number;
 
@@ -266,6 +271,10 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
     await this.flagIfLate(callSid);
   }
 
+  async appendText(callSid: string, text: SentText): Promise<void> {
+    await this.conditionally(this.put(textItem(callSid, text, this.now()), 'attribute_not_exists(pk)'));
+  }
+
   async recordTransferResult(callSid: string, dialStatus: string): Promise<void> {
     const recorded = await this.conditionally(
       this.update({
@@ -432,6 +441,7 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
     let session: CallSession | undefined;
     const turns: Turn[] = [];
     const toolCalls: ToolCallRecord[] = [];
+    const texts: SentText[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
@@ -455,6 +465,9 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
           case 'tool':
             toolCalls.push(toolCallFromItem(item));
             break;
+          case 'text':
+            texts.push(textFromItem(item));
+            break;
           case 'other':
             break;
         }
@@ -466,7 +479,8 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
     if (!session) return undefined;
     turns.sort((a, b) => a.seq - b.seq);
     toolCalls.sort((a, b) => a.seq - b.seq);
-    return { session, turns, toolCalls };
+    texts.sort((a, b) => a.at - b.at);
+    return { session, turns, toolCalls, ...(texts.length > 0 ? { texts } : {}) };
   }
 
   private put(item: Item, condition: string): Promise<unknown> {

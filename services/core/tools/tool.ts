@@ -4,6 +4,7 @@ import type { CallerVerification } from '../call-session.js';
 import type { Logger } from '../logging.js';
 import type { PlaceCallDeps } from '../place-call.js';
 import type { Calendar, CallControl, Crm, Mailer } from '../ports.js';
+import type { TextDeps } from '../texts.js';
 import type { ToolDefinition, ToolResult } from '../tool-types.js';
 import type { ToolLimits, UsageCounter } from '../tool-usage.js';
 import type { BusinessSettings } from './availability.js';
@@ -37,6 +38,10 @@ export interface ToolDeps {
   ownerPhone?: string;
   /** The owner's profile: its `transfer` settings say whether, when and where to transfer. */
   businessProfile?: BusinessProfileSource;
+  /** Texts (SMS): a booking's confirmation; absent, nothing is texted. */
+  texts?: TextDeps;
+  /** `TWILIO_PHONE_NUMBER`: the number a text tells the caller to call back. */
+  businessNumber?: string;
   /** `OUTBOUND_ALLOWED_COUNTRIES`: the profile's transfer number must be in one (and not premium-rate). */
   allowedCountries?: readonly string[];
   /** Told about promised follow-ups (`OWNER_EMAIL`). */

@@ -77,7 +77,7 @@ describe('transfer_to_human, warm', () => {
   });
 
   it.each([
-    ['outside OUTBOUND_ALLOWED_COUNTRIES', '+447700900123'],
+    ['outside OUTBOUND_ALLOWED_COUNTRIES', '+447911123456'],
     ['premium-rate', '+19005550123'],
   ])('refuses a transfer number %s and dials nothing', async (_, phone) => {
     await harnessWith({ phone });

@@ -1,0 +1,111 @@
+/**
+ * Texts through the local stack: a booking confirms by SMS through the Twilio REST stand-in (which
+ * records it), the text shows on `/calls/<sid>`, and a number texts may not reach gets nothing.
+ */
+import { DateTime } from 'luxon';
+import { spokenDateTime } from '../../services/core/tools/local-time';
+import { DEMO_BUSINESS_PROFILE } from '../../services/local/demo-business-profile';
+import { nextDriver } from './engine-driver';
+import { eventually } from './eventually';
+import { BUSINESS_NUMBER, type Harness, startHarness } from './harness';
+
+const TZ = 'America/New_York';
+const CALLER = '+12025550143';
+
+/** Tomorrow at `hour`:00 in the business time zone, as the tools take it and as a person says it. */
+function tomorrowAt(hour: number): { local: string; spoken: string } {
+  const at = DateTime.now().setZone(TZ).plus({ days: 1 }).set({ hour, minute: 0, second: 0, millisecond: 0 });
+  return { local: at.toFormat("yyyy-LL-dd'T'HH:mm"), spoken: spokenDateTime(at.toMillis(), TZ) };
+}
+
+async function pageOf(harness: Harness, callSid: string): Promise<string> {
+  const opened = await fetch(harness.app.pageLink('/calls'), { redirect: 'manual' });
+  const cookie = (opened.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const page = await fetch(`${harness.stack.url}/calls/${callSid}`, { headers: { cookie } });
+  expect(page.status).toBe(200);
+  return page.text();
+}
+
+describe('texts', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({
+      provider: 'openai',
+      tools: 'real',
+      env: { BUSINESS_HOURS: 'mon-sun 00:00-24:00', BUSINESS_TIMEZONE: TZ },
+    });
+  });
+  afterAll(() => harness.close());
+
+  it('confirms a booking by text to the caller: the business, the local time, the address, how to change it', async () => {
+    const { callSid, stream } = await harness.call({ from: CALLER });
+    const driver = await nextDriver(harness, 'openai');
+    await driver.ready();
+    const slot = tomorrowAt(10);
+    const booked = await driver.toolCall('book_appointment', { start: slot.local, name: 'Jane Doe' });
+    expect(booked.isError).toBe(false);
+    expect(booked.text).toContain('A text with the details is on its way.');
+    // A retry of the same booking texts nothing more.
+    await driver.toolCall('book_appointment', { start: slot.local, name: 'Jane Doe' });
+
+    const body =
+      `Bolt Plumbing: your appointment is booked for ${slot.spoken}. ` +
+      `Address: ${DEMO_BUSINESS_PROFILE.address}. To change it, call us at ${BUSINESS_NUMBER}.`;
+    expect(harness.twilioRest.texts.map(({ to, from, body }) => ({ to, from, body }))).toEqual([
+      { to: CALLER, from: BUSINESS_NUMBER, body },
+    ]);
+    const record = await eventually(
+      () => harness.stack.sessions.get(callSid),
+      (r) => (r?.texts?.length ?? 0) === 1,
+    );
+    expect(record?.texts?.[0]).toMatchObject({ kind: 'booking-confirmation', to: CALLER, body });
+    const page = await pageOf(harness, callSid);
+    expect(page).toContain('<h2 id="texts-heading">Texts</h2>');
+    expect(page).toContain(
+      `<td>booking-confirmation</td><td>${CALLER}</td><td>Bolt Plumbing: your appointment`,
+    );
+    await stream.hangUp();
+  });
+
+  it('texts nothing to a number outside OUTBOUND_ALLOWED_COUNTRIES, and the booking stands', async () => {
+    const before = harness.twilioRest.texts.length;
+    const { stream } = await harness.call({ from: CALLER });
+    const driver = await nextDriver(harness, 'openai');
+    await driver.ready();
+    const booked = await driver.toolCall('book_appointment', {
+      start: tomorrowAt(11).local,
+      name: 'Sam Smith',
+      phone: '+447911123456',
+    });
+    expect(booked.isError).toBe(false);
+    expect(booked.text).toMatch(/^Booked for /);
+    expect(booked.text).not.toContain('text');
+    expect(harness.twilioRest.texts).toHaveLength(before);
+    await stream.hangUp();
+  });
+});
+
+describe('texts turned off (SMS_ENABLED=false)', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({
+      provider: 'elevenlabs',
+      tools: 'real',
+      env: { BUSINESS_HOURS: 'mon-sun 00:00-24:00', BUSINESS_TIMEZONE: TZ, SMS_ENABLED: 'false' },
+    });
+  });
+  afterAll(() => harness.close());
+
+  it('books without a text', async () => {
+    const { stream } = await harness.call({ from: CALLER });
+    const driver = await nextDriver(harness, 'elevenlabs');
+    await driver.ready();
+    const booked = await driver.toolCall('book_appointment', {
+      start: tomorrowAt(12).local,
+      name: 'Jane Doe',
+    });
+    expect(booked.isError).toBe(false);
+    expect(harness.twilioRest.texts).toEqual([]);
+    await stream.hangUp();
+  });
+});
