@@ -25,6 +25,7 @@ import {
 } from './call-session.js';
 import { collectedLead, saveCollectedLead } from './collected-lead.js';
 import { forCall } from './logging.js';
+import { type MissedCallTextDeps, textBackMissedCall } from './missed-call-text.js';
 import { ownerCallEmail } from './owner-email.js';
 import {
   type Appointment,
@@ -61,6 +62,8 @@ export interface FinaliseDeps {
    * it for the `StreamsNeverConnected` alarm. Absent: not counted (local stack, tests).
    */
   onStreamNeverConnected?: (callSid: string) => void;
+  /** Texts a caller the agent did not help (`missed-call-text.ts`); absent: no text-back. */
+  missedCallTexts?: MissedCallTextDeps;
 }
 
 export type FinaliseOutcome =
@@ -193,6 +196,13 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
           break;
         }
         case 'emailed':
+          if (deps.missedCallTexts) {
+            facts ??= await callFacts(deps, state);
+            // Never fails the finalisation: a text refused or not sent is logged by `sendText`.
+            await textBackMissedCall(deps.missedCallTexts, facts.row, log).catch((error: unknown) =>
+              log.error('Missed-call text-back failed', { error: error as Error }),
+            );
+          }
           if (await deps.finalisations.advance(callSid, 'emailed', 'done', deps.now())) {
             await countStreamNeverConnected(deps, state);
           }

@@ -1,4 +1,5 @@
 import { logger } from '../../services/core/logging.js';
+import { owesTextBack } from '../../services/core/missed-call-text.js';
 import type { TextMessage, TextSender } from '../../services/core/ports.js';
 import { type SentText, sendText, type TextDeps } from '../../services/core/texts.js';
 import { InProcessUsageCounter, TOOL_LIMITS } from '../../services/core/tool-usage.js';
@@ -97,5 +98,32 @@ describe('sendText', () => {
     const outcome = await sendText(d, request(1), logger);
     expect('failed' in outcome).toBe(true);
     expect(kept).toEqual([]);
+  });
+});
+
+describe('owesTextBack', () => {
+  const spoke = [{ seq: 1, role: 'caller' as const, text: 'Hi, my boiler leaks.', at: NOW }];
+  const row = (overrides: Partial<Parameters<typeof owesTextBack>[0]> = {}) => ({
+    direction: 'inbound' as const,
+    outcome: 'completed',
+    turns: spoke,
+    durationSeconds: 120,
+    ...overrides,
+  });
+
+  it.each([
+    ['a call the agent helped', row(), false],
+    [
+      'an outbound call nobody answered',
+      row({ direction: 'outbound', outcome: 'no-answer', turns: [] }),
+      false,
+    ],
+    ['a missed call', row({ outcome: 'no-answer', turns: [] }), true],
+    ['an answered call where the caller never spoke', row({ turns: [] }), true],
+    ['a very short call', row({ durationSeconds: 6 }), true],
+    ['an engine outage', row({ outcome: 'engine-outage' }), true],
+    ['a transfer nobody took', row({ outcome: 'transfer-unanswered' }), true],
+  ])('%s', (_, call, owed) => {
+    expect(owesTextBack(call)).toBe(owed);
   });
 });

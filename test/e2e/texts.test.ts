@@ -7,7 +7,7 @@ import { spokenDateTime } from '../../services/core/tools/local-time';
 import { DEMO_BUSINESS_PROFILE } from '../../services/local/demo-business-profile';
 import { nextDriver } from './engine-driver';
 import { eventually } from './eventually';
-import { BUSINESS_NUMBER, type Harness, startHarness } from './harness';
+import { BUSINESS_NUMBER, type Harness, startHarness, statusCallback } from './harness';
 
 const TZ = 'America/New_York';
 const CALLER = '+12025550143';
@@ -82,6 +82,51 @@ describe('texts', () => {
     expect(booked.text).not.toContain('text');
     expect(harness.twilioRest.texts).toHaveLength(before);
     await stream.hangUp();
+  });
+});
+
+describe('the missed-call text-back', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({ provider: 'elevenlabs', tools: 'real' });
+  });
+  afterAll(() => harness.close());
+
+  /** A call the caller leaves before saying anything, finalised by Twilio's status callback. */
+  async function missedCall(from: string): Promise<string> {
+    const { callSid, stream } = await harness.call({ from });
+    const driver = await nextDriver(harness, 'elevenlabs');
+    await driver.ready();
+    await stream.hangUp();
+    await eventually(
+      () => harness.stack.sessions.get(callSid),
+      (r) => r?.session.status === 'ended',
+    );
+    expect((await statusCallback(harness, { callSid, from, callStatus: 'completed' })).status).toBe(200);
+    await eventually(
+      () => harness.stack.sessions.get(callSid),
+      (r) => r?.session.status === 'finalised',
+    );
+    return callSid;
+  }
+
+  it('texts a caller the agent could not help once, and only once that day', async () => {
+    const first = await missedCall(CALLER);
+    const body = `Bolt Plumbing: sorry we could not help you on your call just now. Please call us back at ${BUSINESS_NUMBER}.`;
+    expect(harness.twilioRest.texts.map(({ to, from, body }) => ({ to, from, body }))).toEqual([
+      { to: CALLER, from: BUSINESS_NUMBER, body },
+    ]);
+    expect((await harness.stack.sessions.get(first))?.texts).toEqual([
+      expect.objectContaining({ kind: 'missed-call', to: CALLER, body }),
+    ]);
+    await missedCall(CALLER);
+    expect(harness.twilioRest.texts).toHaveLength(1);
+  });
+
+  it('never texts a number outside OUTBOUND_ALLOWED_COUNTRIES', async () => {
+    const before = harness.twilioRest.texts.length;
+    await missedCall('+447911123456');
+    expect(harness.twilioRest.texts).toHaveLength(before);
   });
 });
 
