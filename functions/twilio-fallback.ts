@@ -10,7 +10,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { mergeUnder } from '../services/adapters/secrets-manager/secret-environment.js';
 import { fallbackTwiml } from '../services/adapters/twilio/twiml.js';
-import { forCall, logger } from '../services/core/logging.js';
+import { forCall, logger, withMaskedErrors } from '../services/core/logging.js';
 import { COUNTED_LOG_MESSAGES } from '../services/core/metric-names.js';
 import { maskPhone } from '../services/core/phone.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
@@ -78,7 +78,7 @@ export function fallbackConfig(env: Record<string, string | undefined>): TwilioF
 const containerSecret = cachedSecretFor(process.env);
 
 /** The Lambda entry point: the secret is re-read every 5 minutes (a rotated auth token is picked up). */
-export const handler: HttpHandler = async (event) => {
+export const handler: HttpHandler = withMaskedErrors(async (event) => {
   const secret = containerSecret ? (await containerSecret.current()).environment : {};
   return createTwilioFallbackHandler(fallbackConfig(mergeUnder(process.env, secret)))(event);
-};
+});
