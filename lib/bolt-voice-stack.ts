@@ -143,6 +143,10 @@ export class BoltVoiceStack extends Stack {
       value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.CallStatus),
       description: 'Twilio number: call status changes callback (HTTP POST)',
     });
+    new CfnOutput(this, 'TwilioSmsWebhook', {
+      value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.InboundSms),
+      description: 'Twilio number: "A message comes in" webhook (HTTP POST): replies kept and forwarded',
+    });
     new CfnOutput(this, 'ElevenLabsPostCallWebhook', {
       value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.PostCall),
     });

@@ -85,6 +85,12 @@ const ROUTE_FUNCTION_SETTINGS: { readonly [id in WebhookRouteId]?: Partial<Funct
     table: { actions: ['Query'] },
     timeoutSeconds: 10,
   },
+  InboundSms: {
+    description:
+      'Twilio incoming text: kept in the CRM with the customer and their last call, forwarded to the owner',
+    // The CRM and the mailer only: no call-table access.
+    timeoutSeconds: 15,
+  },
   PostCall: {
     description: 'ElevenLabs post-call webhook (HMAC): merges the analysis into the call record',
     // Stores the analysis, reads the call and its finalisation state, notes where the summary came from.

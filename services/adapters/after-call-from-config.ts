@@ -9,7 +9,7 @@ import { type Config, ConfigError } from '../core/config.js';
 import type { DigestDeps } from '../core/daily-digest.js';
 import type { FinaliseDeps } from '../core/finalise-call.js';
 import type { MissedCallTextDeps } from '../core/missed-call-text.js';
-import type { Crm, Mailer } from '../core/ports.js';
+import type { Crm, Mailer, TextReplies } from '../core/ports.js';
 import type { PostCallDeps } from '../core/post-call.js';
 import type { TextLog } from '../core/texts.js';
 import type { UsageCounter } from '../core/tool-usage.js';
@@ -27,7 +27,7 @@ export interface AdapterChoices {
   missing: string[];
 }
 
-export function crmFor(config: Config, choices: AdapterChoices): Crm {
+export function crmFor(config: Config, choices: AdapterChoices): Crm & TextReplies {
   const timezone = config.business.timezone;
   if (config.supabase) return new SupabaseCrm({ ...config.supabase, timezone });
   choices.missing.push('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY');
@@ -58,7 +58,7 @@ export function refuseStandInsInAws(mode: AdapterMode, choices: AdapterChoices):
 }
 
 export interface CrmAndMail {
-  crm: Crm;
+  crm: Crm & TextReplies;
   mailer: Mailer;
   embedded: string[];
 }
@@ -84,7 +84,7 @@ export interface AfterCallStores {
 /** Deps of finalisation, the post-call merge and the digest (the digest's are a superset). */
 export function afterCallDepsFor(
   config: Config,
-  adapters: Pick<CrmAndMail, 'crm' | 'mailer'>,
+  adapters: { crm: Crm; mailer: Mailer },
   stores: AfterCallStores,
   now: () => number = Date.now,
 ): DigestDeps & PostCallDeps & FinaliseDeps {

@@ -16,6 +16,7 @@ import type {
   Crm,
   Mailer,
   ProviderFlag,
+  TextReplies,
   TextSender,
 } from '../core/ports.js';
 import type { TextDeps, TextLog } from '../core/texts.js';
@@ -36,7 +37,7 @@ import { dialTwiml } from './twilio/dial-twiml.js';
 import { TwilioTexts } from './twilio/sms.js';
 
 export interface BusinessAdapters {
-  crm: Crm;
+  crm: Crm & TextReplies;
   calendar: Calendar;
   mailer: Mailer;
   callControl: CallControl;

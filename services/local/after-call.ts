@@ -14,6 +14,7 @@ import {
   createFinalisationSweepHandler,
   type FinalisationSweepHandler,
 } from '../../functions/finalisation-sweep.js';
+import { createInboundSmsHandler } from '../../functions/inbound-sms.js';
 import { createOutboundTwimlHandler } from '../../functions/outbound-twiml.js';
 import { createPlaceCallHandler, type PlaceCallHandler } from '../../functions/place-call.js';
 import { createPostCallHandler } from '../../functions/post-call.js';
@@ -109,6 +110,14 @@ export function buildLocalAfterCall(
       [routeKey(WEBHOOK_ROUTES.PlaceCall)]: placeCallHandler.http,
       [routeKey(WEBHOOK_ROUTES.DialResult)]: createDialResultHandler({ config, sessions: stores.sessions }),
       [routeKey(WEBHOOK_ROUTES.Whisper)]: createWhisperHandler({ config, sessions: stores.sessions }),
+      [routeKey(WEBHOOK_ROUTES.InboundSms)]: createInboundSmsHandler({
+        config,
+        crm: adapters.crm,
+        mailer: adapters.mailer,
+        ownerEmail: config.ownerEmail,
+        business: { name: config.business.name, timezone: config.business.timezone },
+        now,
+      }),
     },
     outbound,
     scheduler,

@@ -3,11 +3,15 @@
  * records it), the text shows on `/calls/<sid>`, and a number texts may not reach gets nothing.
  */
 import { DateTime } from 'luxon';
+import type { MemoryCrm } from '../../services/adapters/memory/crm';
+import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
 import { spokenDateTime } from '../../services/core/tools/local-time';
 import { DEMO_BUSINESS_PROFILE } from '../../services/local/demo-business-profile';
+import { postTwilioWebhook } from '../../services/local/sim/twilio-caller';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { nextDriver } from './engine-driver';
 import { eventually } from './eventually';
-import { BUSINESS_NUMBER, type Harness, startHarness, statusCallback } from './harness';
+import { BUSINESS_NUMBER, type Harness, PUBLIC_URL, startHarness, statusCallback } from './harness';
 
 const TZ = 'America/New_York';
 const CALLER = '+12025550143';
@@ -121,6 +125,45 @@ describe('the missed-call text-back', () => {
     ]);
     await missedCall(CALLER);
     expect(harness.twilioRest.texts).toHaveLength(1);
+  });
+
+  it('a reply is kept with the customer and that call, forwarded to the owner, and answered with nothing', async () => {
+    const callSid = await missedCall('+13105550188');
+    const params = {
+      AccountSid: TEST_ACCOUNT_SID,
+      MessageSid: `SM${'7'.repeat(32)}`,
+      From: '+13105550188',
+      To: BUSINESS_NUMBER,
+      Body: 'Sorry, bad line. Please call after 5pm.',
+    };
+    const sms = (signature: 'valid' | 'missing') =>
+      postTwilioWebhook({
+        baseUrl: harness.stack.url,
+        publicUrl: PUBLIC_URL,
+        path: '/twilio/sms',
+        authToken: TEST_AUTH_TOKEN,
+        params,
+        signature,
+      });
+    const sentBefore = harness.twilioRest.texts.length;
+    expect((await sms('missing')).status).toBe(403);
+    const answer = await sms('valid');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
+    const crm = harness.app.adapters.crm as MemoryCrm;
+    expect(crm.textReplies.get(params.MessageSid)).toMatchObject({
+      phone: '+13105550188',
+      callSid,
+      body: params.Body,
+      customerId: expect.any(String),
+    });
+    const mail = await eventually(
+      () => OutboxMailer.read(harness.stack.config.localOutboxDir),
+      (messages) => messages.some((m) => m.subject === 'Text from +13105550188'),
+    );
+    expect(mail.find((m) => m.subject === 'Text from +13105550188')?.text).toContain(params.Body);
+    // Nothing texted back.
+    expect(harness.twilioRest.texts).toHaveLength(sentBefore);
   });
 
   it('never texts a number outside OUTBOUND_ALLOWED_COUNTRIES', async () => {
