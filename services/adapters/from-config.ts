@@ -4,6 +4,7 @@
  * in AWS (where a stand-in would silently lose leads and bookings).
  */
 import type { OutboundRequestStore } from '../core/after-call-ports.js';
+import type { ReminderDeps } from '../core/booking-reminder.js';
 import type { BusinessProfileSource } from '../core/business-profile.js';
 import type { CallerVerification, CallSessionStore } from '../core/call-session.js';
 import type { Config } from '../core/config.js';
@@ -130,6 +131,46 @@ export interface ToolRunnerOptions {
   textLog?: TextLog;
 }
 
+/** The texts use case over the account's sender; undefined when `SMS_ENABLED=false`. */
+export function textDepsFor(
+  config: Config,
+  adapters: Pick<BusinessAdapters, 'texts'>,
+  options: { usage: UsageCounter; textLog?: TextLog; now?: () => number },
+): TextDeps | undefined {
+  if (!config.sms.enabled) return undefined;
+  return {
+    sender: adapters.texts,
+    enabled: true,
+    allowedCountries: config.outboundAllowedCountries,
+    usage: options.usage,
+    timezone: config.business.timezone,
+    now: options.now ?? Date.now,
+    log: options.textLog,
+  };
+}
+
+/** What a due booking reminder needs (the place-call function and the local timer); undefined with texts off. */
+export function reminderDepsFor(
+  config: Config,
+  adapters: Pick<BusinessAdapters, 'texts' | 'calendar'>,
+  options: {
+    usage: UsageCounter;
+    textLog?: TextLog;
+    businessProfile?: BusinessProfileSource;
+    now?: () => number;
+  },
+): ReminderDeps | undefined {
+  const texts = textDepsFor(config, adapters, options);
+  if (!texts) return undefined;
+  return {
+    texts,
+    calendar: adapters.calendar,
+    businessName: config.business.name,
+    businessNumber: config.twilio.phoneNumber,
+    businessProfile: options.businessProfile,
+  };
+}
+
 /** The agent's tools over these adapters, with the business settings of the configuration. */
 export function toolRunnerFor(
   config: Config,
@@ -139,17 +180,7 @@ export function toolRunnerFor(
   const now = options.now ?? Date.now;
   // One counter for the tools and the texts they send, so both count against the same store.
   const usage = options.usage ?? new InProcessUsageCounter(now);
-  const texts: TextDeps | undefined = config.sms.enabled
-    ? {
-        sender: adapters.texts,
-        enabled: true,
-        allowedCountries: config.outboundAllowedCountries,
-        usage,
-        timezone: config.business.timezone,
-        now,
-        log: options.textLog,
-      }
-    : undefined;
+  const texts = textDepsFor(config, adapters, { usage, textLog: options.textLog, now });
   return createToolRunner({
     crm: adapters.crm,
     calendar: adapters.calendar,

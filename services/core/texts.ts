@@ -10,7 +10,7 @@ import { destinationProblem, maskPhone } from './phone.js';
 import type { TextSender } from './ports.js';
 import { type LimitName, overLimit, type ToolLimits, type UsageCounter } from './tool-usage.js';
 
-export type TextKind = 'booking-confirmation' | 'missed-call';
+export type TextKind = 'booking-confirmation' | 'booking-reminder' | 'missed-call';
 
 /** A text as sent, as the call record keeps it. */
 export interface SentText {

@@ -20,10 +20,17 @@ import { createPlaceCallHandler, type PlaceCallHandler } from '../../functions/p
 import { createPostCallHandler } from '../../functions/post-call.js';
 import { createWhisperHandler } from '../../functions/whisper.js';
 import { afterCallDepsFor } from '../adapters/after-call-from-config.js';
-import { type BusinessAdapters, type OutboundWiring, placeCallDepsFor } from '../adapters/from-config.js';
+import { businessProfileFor } from '../adapters/business-profile-from-config.js';
+import {
+  type BusinessAdapters,
+  type OutboundWiring,
+  placeCallDepsFor,
+  reminderDepsFor,
+} from '../adapters/from-config.js';
 import { TimerCallbackScheduler } from '../adapters/memory/timer-scheduler.js';
 import { logger } from '../core/logging.js';
 import { routeKey, WEBHOOK_ROUTES } from '../core/routes.js';
+import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import type { LocalStackContext } from './stack.js';
 
 export interface LocalAfterCall {
@@ -68,6 +75,12 @@ export function buildLocalAfterCall(
     authorization: { kind: 'api-key', key: config.callsApiKey },
     owner: { mailer: adapters.mailer, email: config.ownerEmail },
     placeCall: placeCallDepsFor(config, adapters, outbound, now),
+    reminders: reminderDepsFor(config, adapters, {
+      usage: stores.usage,
+      textLog: stores.sessions,
+      businessProfile: businessProfileFor(config, 'local', async () => JSON.stringify(DEMO_BUSINESS_PROFILE)),
+      now,
+    }),
   });
   const afterCallDeps = afterCallDepsFor(config, adapters, stores, now);
   const sweep = createFinalisationSweepHandler({

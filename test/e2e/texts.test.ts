@@ -1,8 +1,11 @@
 /**
  * Texts through the local stack: a booking confirms by SMS through the Twilio REST stand-in (which
- * records it), the text shows on `/calls/<sid>`, and a number texts may not reach gets nothing.
+ * records it), the text shows on `/calls/<sid>`, a reminder goes the day before (not for a booking
+ * cancelled since), a missed caller is texted back once a day, a reply is kept and forwarded, and a
+ * number texts may not reach gets nothing.
  */
 import { DateTime } from 'luxon';
+import type { MemoryCalendar } from '../../services/adapters/memory/calendar';
 import type { MemoryCrm } from '../../services/adapters/memory/crm';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
 import { spokenDateTime } from '../../services/core/tools/local-time';
@@ -20,6 +23,15 @@ const CALLER = '+12025550143';
 function tomorrowAt(hour: number): { local: string; spoken: string } {
   const at = DateTime.now().setZone(TZ).plus({ days: 1 }).set({ hour, minute: 0, second: 0, millisecond: 0 });
   return { local: at.toFormat("yyyy-LL-dd'T'HH:mm"), spoken: spokenDateTime(at.toMillis(), TZ) };
+}
+
+function dayAfterTomorrowAt(hour: number): { local: string; spoken: string; at: number } {
+  const at = DateTime.now().setZone(TZ).plus({ days: 2 }).set({ hour, minute: 0, second: 0, millisecond: 0 });
+  return {
+    local: at.toFormat("yyyy-LL-dd'T'HH:mm"),
+    spoken: spokenDateTime(at.toMillis(), TZ),
+    at: at.toMillis(),
+  };
 }
 
 async function pageOf(harness: Harness, callSid: string): Promise<string> {
@@ -69,6 +81,46 @@ describe('texts', () => {
       `<td>booking-confirmation</td><td>${CALLER}</td><td>Bolt Plumbing: your appointment`,
     );
     await stream.hangUp();
+  });
+
+  it('schedules a reminder the day before, which texts the local time; none for a booking cancelled since', async () => {
+    // Callers of their own: each text counts against the number's daily allowance.
+    const book = async (caller: string, slot: { local: string }) => {
+      const { stream } = await harness.call({ from: caller });
+      const driver = await nextDriver(harness, 'openai');
+      await driver.ready();
+      const booked = await driver.toolCall('book_appointment', { start: slot.local, name: 'Jane Doe' });
+      expect(booked.text).toContain('A text with the details is on its way.');
+      await stream.hangUp();
+    };
+    const scheduler = harness.app.afterCall.scheduler;
+    const pendingReminders = () => scheduler.pending().filter((name) => name.startsWith('reminder-'));
+    const kept = dayAfterTomorrowAt(9);
+    await book('+13105550177', kept);
+    const [keptReminder] = pendingReminders();
+    const cancelled = dayAfterTomorrowAt(15);
+    await book('+13105550178', cancelled);
+    const cancelledReminder = pendingReminders().find((name) => name !== keptReminder);
+    expect(keptReminder).toBeDefined();
+    expect(cancelledReminder).toBeDefined();
+
+    // The owner deletes the second booking's event in the calendar: that booking is cancelled.
+    const calendar = harness.app.adapters.calendar as MemoryCalendar;
+    const second = calendar.events().find((e) => e.start === cancelled.at);
+    await calendar.deleteEvent(second?.eventId ?? '');
+
+    const before = harness.twilioRest.texts.length;
+    expect(await scheduler.fire(keptReminder ?? '')).toBe(true);
+    expect(await scheduler.fire(cancelledReminder ?? '')).toBe(true);
+    const sent = harness.twilioRest.texts.slice(before).map(({ to, body }) => ({ to, body }));
+    expect(sent).toEqual([
+      {
+        to: '+13105550177',
+        body:
+          `Bolt Plumbing: a reminder of your appointment ${kept.spoken}. ` +
+          `Address: ${DEMO_BUSINESS_PROFILE.address}. To change it, call us at ${BUSINESS_NUMBER}.`,
+      },
+    ]);
   });
 
   it('texts nothing to a number outside OUTBOUND_ALLOWED_COUNTRIES, and the booking stands', async () => {

@@ -289,7 +289,7 @@ export function unfinalisedFromItem(item: Item): UnfinalisedCall {
 }
 
 const textSchema = z.object({
-  kind: z.enum(['booking-confirmation', 'missed-call']),
+  kind: z.enum(['booking-confirmation', 'booking-reminder', 'missed-call']),
   to: z.string(),
   body: z.string(),
   sid: z.string(),

@@ -269,7 +269,7 @@ export const bookAppointment = defineTool({
           when,
         })
       : '';
-    const texted = await textConfirmation(context, { key, phone, when });
+    const texted = await textConfirmation(context, { key, phone, when, start });
     return {
       ok: true,
       text: `Booked for ${when} (${localStart}) for ${args.name}.${confirmation}${texted}`,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { reminderSchedule } from '../booking-reminder.js';
 import { sendText } from '../texts.js';
 import { firstValueOnly } from '../tool-usage.js';
 import type { ToolContext } from './tool.js';
@@ -26,7 +27,7 @@ export function bookingConfirmationText(booking: {
  */
 export async function textConfirmation(
   context: ToolContext,
-  booking: { key: string; phone: string; when: string },
+  booking: { key: string; phone: string; when: string; start: number },
 ): Promise<string> {
   const { deps, callSid, remoteNumber, log } = context;
   if (!deps.texts) return '';
@@ -53,9 +54,38 @@ export async function textConfirmation(
     },
     log,
   );
-  if ('sent' in outcome) return ' A text with the details is on its way.';
+  if ('sent' in outcome) {
+    await scheduleReminder(context, { ...booking, to });
+    return ' A text with the details is on its way.';
+  }
   if ('failed' in outcome) return ' I could not send the confirmation text, but the booking is made.';
   return '';
+}
+
+/**
+ * The day-before reminder, through the callbacks' one-time schedules (absent there: none). Made
+ * only once the confirmation went, so it goes to a number texts may reach; a failure to schedule
+ * is logged and leaves the booking and its confirmation as they are.
+ */
+async function scheduleReminder(
+  context: ToolContext,
+  booking: { key: string; start: number; to: string },
+): Promise<void> {
+  const { deps, callSid, remoteNumber, log } = context;
+  const scheduler = deps.callbacks?.scheduler;
+  if (!scheduler) return;
+  const schedule = reminderSchedule(
+    { bookingKey: booking.key, callSid, callerNumber: remoteNumber, to: booking.to, start: booking.start },
+    deps.now(),
+    deps.business.timezone,
+  );
+  if (!schedule) return;
+  try {
+    await scheduler.scheduleOnce(schedule);
+    log.info('booking reminder scheduled', { schedule: schedule.name });
+  } catch (error) {
+    log.error('booking reminder not scheduled', { error });
+  }
 }
 
 async function vouchedFor({ deps, callSid, log }: ToolContext): Promise<boolean> {
