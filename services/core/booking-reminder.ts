@@ -49,19 +49,30 @@ export function reminderSchedule(
   return { name, at, timezone, payload: { kind: REMINDER_KIND, ...reminder } };
 }
 
+/** A text about an appointment: its first sentence, then the address if any, then how to change it. */
+export function appointmentText(
+  first: string,
+  details: { address?: string; callBackNumber?: string },
+): string {
+  return [
+    first,
+    ...(details.address ? [`Address: ${details.address}.`] : []),
+    details.callBackNumber
+      ? `To change it, call us at ${details.callBackNumber}.`
+      : 'To change it, call us back.',
+  ].join(' ');
+}
+
 export function reminderText(reminder: {
   businessName: string;
   when: string;
   address?: string;
   callBackNumber?: string;
 }): string {
-  return [
+  return appointmentText(
     `${reminder.businessName}: a reminder of your appointment ${reminder.when}.`,
-    ...(reminder.address ? [`Address: ${reminder.address}.`] : []),
-    reminder.callBackNumber
-      ? `To change it, call us at ${reminder.callBackNumber}.`
-      : 'To change it, call us back.',
-  ].join(' ');
+    reminder,
+  );
 }
 
 export interface ReminderDeps {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { reminderSchedule } from '../booking-reminder.js';
+import { appointmentText, reminderSchedule } from '../booking-reminder.js';
 import { sendText } from '../texts.js';
 import { firstValueOnly } from '../tool-usage.js';
 import type { ToolContext } from './tool.js';
@@ -11,13 +11,7 @@ export function bookingConfirmationText(booking: {
   address?: string;
   callBackNumber?: string;
 }): string {
-  return [
-    `${booking.businessName}: your appointment is booked for ${booking.when}.`,
-    ...(booking.address ? [`Address: ${booking.address}.`] : []),
-    booking.callBackNumber
-      ? `To change it, call us at ${booking.callBackNumber}.`
-      : 'To change it, call us back.',
-  ].join(' ');
+  return appointmentText(`${booking.businessName}: your appointment is booked for ${booking.when}.`, booking);
 }
 
 /**
