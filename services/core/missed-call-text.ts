@@ -20,7 +20,8 @@ export interface MissedCallTextDeps {
 }
 
 export function missedCallText(businessName: string, businessNumber: string): string {
-  return `${businessName}: sorry we could not help you on your call just now. Please call us back at ${businessNumber}.`;
+  // A reply reaches the owner (POST /twilio/sms), so the text may invite one.
+  return `${businessName}: sorry we could not help you on your call just now. Please call us back at ${businessNumber}, or reply to this text.`;
 }
 
 /** Whether the row is a call the agent did not help: the flags the owner email and digest use. */

@@ -168,7 +168,7 @@ describe('the missed-call text-back', () => {
 
   it('texts a caller the agent could not help once, and only once that day', async () => {
     const first = await missedCall(CALLER);
-    const body = `Bolt Plumbing: sorry we could not help you on your call just now. Please call us back at ${BUSINESS_NUMBER}.`;
+    const body = `Bolt Plumbing: sorry we could not help you on your call just now. Please call us back at ${BUSINESS_NUMBER}, or reply to this text.`;
     expect(harness.twilioRest.texts.map(({ to, from, body }) => ({ to, from, body }))).toEqual([
       { to: CALLER, from: BUSINESS_NUMBER, body },
     ]);
