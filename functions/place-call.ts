@@ -6,8 +6,15 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { placeCallDepsFor } from '../services/adapters/from-config.js';
+import { businessProfileFor } from '../services/adapters/business-profile-from-config.js';
+import { placeCallDepsFor, reminderDepsFor } from '../services/adapters/from-config.js';
 import { eventBridgeSchedulerFor } from '../services/adapters/scheduler/callback-scheduler.js';
+import {
+  isReminderPayload,
+  type ReminderDeps,
+  type ReminderOutcome,
+  sendBookingReminder,
+} from '../services/core/booking-reminder.js';
 import { callbackNotPlacedEmail } from '../services/core/callback-failure.js';
 import { ConfigError } from '../services/core/config.js';
 import { logger, withMaskedErrors } from '../services/core/logging.js';
@@ -30,6 +37,8 @@ export interface PlaceCallHandlerDeps {
   authorization: CallsAuthorization;
   /** Where a scheduled callback that could not be placed is reported (`OWNER_EMAIL`). */
   owner?: { mailer: Mailer; email?: string };
+  /** Sends a booking's reminder when its schedule fires; absent (texts off): the reminder is dropped, logged. */
+  reminders?: ReminderDeps;
 }
 
 /** What the Lambda receives: an API Gateway event for `POST /calls`, or a schedule's payload. */
@@ -44,9 +53,9 @@ export interface PlaceCallHandler {
    * failure that outlasts the retries, or a refusal (final), lands in the function's on-failure
    * destination. The owner is emailed at the first failure (once per callback).
    */
-  scheduled(payload: Record<string, unknown>): Promise<PlaceCallOutcome>;
+  scheduled(payload: Record<string, unknown>): Promise<PlaceCallOutcome | ReminderOutcome>;
   /** The Lambda's own dispatch between the two. */
-  handle(event: PlaceCallEvent): Promise<HttpResult | PlaceCallOutcome>;
+  handle(event: PlaceCallEvent): Promise<HttpResult | PlaceCallOutcome | ReminderOutcome>;
 }
 
 export function isHttpEvent(event: PlaceCallEvent): event is APIGatewayProxyEventV2 {
@@ -88,7 +97,15 @@ export function createPlaceCallHandler(deps: PlaceCallHandlerDeps): PlaceCallHan
     }
   };
 
-  const scheduled = async (payload: Record<string, unknown>): Promise<PlaceCallOutcome> => {
+  const scheduled = async (payload: Record<string, unknown>): Promise<PlaceCallOutcome | ReminderOutcome> => {
+    // The same one-time schedules carry a booking's day-before reminder.
+    if (isReminderPayload(payload)) {
+      if (!deps.reminders) {
+        logger.warn('A booking reminder fell due with texts off: not sent');
+        return { kind: 'reminder', sent: false, why: 'disabled' };
+      }
+      return sendBookingReminder(deps.reminders, payload, logger);
+    }
     const outcome = await placeCall(deps.placeCall, payload);
     const key = payload.idempotencyKey;
     switch (outcome.kind) {
@@ -119,7 +136,7 @@ export function createPlaceCallHandler(deps: PlaceCallHandlerDeps): PlaceCallHan
     scheduled,
     // A due schedule's failure is thrown to the Lambda runtime, which logs it without our replacer.
     handle: withMaskedErrors(
-      async (event: PlaceCallEvent): Promise<HttpResult | PlaceCallOutcome> =>
+      async (event: PlaceCallEvent): Promise<HttpResult | PlaceCallOutcome | ReminderOutcome> =>
         isHttpEvent(event) ? http(event) : scheduled(event),
     ),
   };
@@ -246,6 +263,11 @@ const placeCallHandler = lazily(async () => {
   return createPlaceCallHandler({
     authorization: { kind: 'iam' },
     owner: { mailer: adapters.mailer, email: config.ownerEmail },
+    reminders: reminderDepsFor(config, adapters, {
+      usage: runtime.stores.usage,
+      textLog: runtime.stores.sessions,
+      businessProfile: businessProfileFor(config, 'aws'),
+    }),
     placeCall: placeCallDepsFor(config, adapters, {
       sessions: runtime.stores.sessions,
       requests: runtime.stores.outboundRequests,
@@ -255,8 +277,8 @@ const placeCallHandler = lazily(async () => {
   });
 });
 
-/** The Lambda entry point: `POST /calls` through API Gateway, or a callback schedule firing. */
+/** The Lambda entry point: `POST /calls` through API Gateway, or a callback (or reminder) schedule firing. */
 export const handler = withMaskedErrors(
-  async (event: PlaceCallEvent): Promise<HttpResult | PlaceCallOutcome> =>
+  async (event: PlaceCallEvent): Promise<HttpResult | PlaceCallOutcome | ReminderOutcome> =>
     (await placeCallHandler()).handle(event),
 );

@@ -41,6 +41,11 @@ export class BoltVoiceStack extends Stack {
       EMAIL_FROM: config.emailFrom,
       OUTBOUND_ALLOWED_COUNTRIES: config.outboundAllowedCountries.join(','),
       ...(config.ownerPhone ? { OWNER_PHONE: config.ownerPhone } : {}),
+      SMS_ENABLED: String(config.sms.enabled),
+      ...(config.sms.from ? { SMS_FROM: config.sms.from } : {}),
+      ...(config.sms.messagingServiceSid
+        ? { SMS_MESSAGING_SERVICE_SID: config.sms.messagingServiceSid }
+        : {}),
       GOOGLE_CALENDAR_ID: config.googleCalendarId,
     };
 
@@ -153,6 +158,10 @@ export class BoltVoiceStack extends Stack {
     new CfnOutput(this, 'TwilioStatusCallback', {
       value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.CallStatus),
       description: 'Twilio number: call status changes callback (HTTP POST)',
+    });
+    new CfnOutput(this, 'TwilioSmsWebhook', {
+      value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.InboundSms),
+      description: 'Twilio number: "A message comes in" webhook (HTTP POST): replies kept and forwarded',
     });
     new CfnOutput(this, 'ElevenLabsPostCallWebhook', {
       value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.PostCall),

@@ -106,6 +106,20 @@ export const configSchema = z
     emailFrom: z.string().min(3),
     ownerPhone: e164.optional(),
     /**
+     * Texts (SMS) through the same Twilio account: on unless `enabled: false`; sent from `from`
+     * (default `twilioPhoneNumber`) or through a Messaging Service (US A2P 10DLC: README).
+     */
+    sms: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        from: e164.optional(),
+        messagingServiceSid: z
+          .string()
+          .regex(/^MG[0-9a-fA-F]{32}$/, 'must be a Messaging Service SID (MG and 32 hex digits)')
+          .optional(),
+      })
+      .default({ enabled: true }),
+    /**
      * The Google Calendar the agent books in (required: the bridge and PlaceCall refuse to start
      * without it in AWS). Share it with the service account in GOOGLE_SERVICE_ACCOUNT_JSON (README).
      */
@@ -264,6 +278,7 @@ export function placeholderValues(config: BoltVoiceConfig): string[] {
   for (const [path, phone] of [
     ['twilioPhoneNumber', config.twilioPhoneNumber],
     ['ownerPhone', config.ownerPhone],
+    ['sms.from', config.sms.from],
   ] as const) {
     if (phone && EXAMPLE_PHONE.test(phone)) found.push(`${path}: ${phone} is a fictional 555 number`);
   }

@@ -86,6 +86,19 @@ const ROUTE_FUNCTION_SETTINGS: { readonly [id in WebhookRouteId]?: Partial<Funct
     table: { actions: ['UpdateItem'] },
     timeoutSeconds: 10,
   },
+  Whisper: {
+    description:
+      'Twilio <Number url> of a warm transfer: tells the owner who is calling and why, press 1 to take it',
+    // Reads the call's record (a Query of its partition): the customer and the transfer's reason.
+    table: { actions: ['Query'] },
+    timeoutSeconds: 10,
+  },
+  InboundSms: {
+    description:
+      'Twilio incoming text: kept in the CRM with the customer and their last call, forwarded to the owner',
+    // The CRM and the mailer only: no call-table access.
+    timeoutSeconds: 15,
+  },
   PostCall: {
     description: 'ElevenLabs post-call webhook (HMAC): merges the analysis into the call record',
     // Stores the analysis, reads the call and its finalisation state, notes where the summary came from.

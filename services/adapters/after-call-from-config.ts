@@ -9,8 +9,11 @@ import { type Config, ConfigError } from '../core/config.js';
 import type { DigestDeps } from '../core/daily-digest.js';
 import type { FinaliseDeps } from '../core/finalise-call.js';
 import type { WebhookDeliveryStore } from '../core/integration-webhook.js';
-import type { Crm, Mailer } from '../core/ports.js';
+import type { MissedCallTextDeps } from '../core/missed-call-text.js';
+import type { Crm, Mailer, TextReplies } from '../core/ports.js';
 import type { PostCallDeps } from '../core/post-call.js';
+import type { TextLog } from '../core/texts.js';
+import type { UsageCounter } from '../core/tool-usage.js';
 import { fetchWebhookPost } from './http/webhook-post.js';
 import { MemoryCrm } from './memory/crm.js';
 import { OutboxMailer } from './memory/outbox-mailer.js';
@@ -18,6 +21,7 @@ import { type Recordings, recordingsFor } from './recordings-from-config.js';
 import { ResendMailer } from './resend/mailer.js';
 import { sqsRetryScheduler } from './sqs/webhook-retry-queue.js';
 import { SupabaseCrm } from './supabase/crm.js';
+import { TwilioTexts } from './twilio/sms.js';
 
 export type AdapterMode = 'aws' | 'local';
 
@@ -27,7 +31,7 @@ export interface AdapterChoices {
   missing: string[];
 }
 
-export function crmFor(config: Config, choices: AdapterChoices): Crm {
+export function crmFor(config: Config, choices: AdapterChoices): Crm & TextReplies {
   const timezone = config.business.timezone;
   if (config.supabase) return new SupabaseCrm({ ...config.supabase, timezone });
   choices.missing.push('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY');
@@ -58,7 +62,7 @@ export function refuseStandInsInAws(mode: AdapterMode, choices: AdapterChoices):
 }
 
 export interface CrmAndMail {
-  crm: Crm;
+  crm: Crm & TextReplies;
   mailer: Mailer;
   /** Links a call's stored recording (absent: no store configured, nothing is linked). */
   recordings?: Recordings;
@@ -80,17 +84,19 @@ export function crmAndMailFor(config: Config, mode: AdapterMode): CrmAndMail {
 
 /** The stores finalisation, the post-call webhook and the digest work on (the call table). */
 export interface AfterCallStores {
-  sessions: Pick<CallSessionStore, 'get' | 'markFinalising' | 'markFinalised'>;
+  sessions: Pick<CallSessionStore, 'get' | 'markFinalising' | 'markFinalised'> & Partial<TextLog>;
   finalisations: FinalisationStore & PostCallAnalysisStore;
   markers: DigestMarkers;
   /** The integration webhook's deliveries (absent: no event is sent, even with the settings). */
   webhookDeliveries?: WebhookDeliveryStore;
+  /** The usage counters: with them (and `SMS_ENABLED`), finalisation texts back missed callers. */
+  usage?: UsageCounter;
 }
 
 /** Deps of finalisation, the post-call merge and the digest (the digest's are a superset). */
 export function afterCallDepsFor(
   config: Config,
-  adapters: Pick<CrmAndMail, 'crm' | 'mailer' | 'recordings'>,
+  adapters: { crm: Crm; mailer: Mailer; recordings?: Recordings },
   stores: AfterCallStores,
   now: () => number = Date.now,
 ): DigestDeps & PostCallDeps & FinaliseDeps {
@@ -119,5 +125,39 @@ export function afterCallDepsFor(
     business: { name: config.business.name, timezone: config.business.timezone },
     costRates: config.costRates,
     now,
+    missedCallTexts: missedCallTextsFor(config, stores, now),
+  };
+}
+
+function isTextLog(store: object): store is TextLog {
+  return typeof (store as Partial<TextLog>).appendText === 'function';
+}
+
+/** The missed-call text-back over the call table's counters and log; absent when texts are off. */
+function missedCallTextsFor(
+  config: Config,
+  stores: AfterCallStores,
+  now: () => number,
+): MissedCallTextDeps | undefined {
+  if (!config.sms.enabled || !stores.usage) return undefined;
+  const { sessions } = stores;
+  return {
+    businessName: config.business.name,
+    businessNumber: config.twilio.phoneNumber,
+    texts: {
+      sender: new TwilioTexts({
+        accountSid: config.twilio.accountSid,
+        authToken: config.twilio.authToken,
+        apiUrl: config.twilio.apiUrl,
+        from: config.sms.from,
+        messagingServiceSid: config.sms.messagingServiceSid,
+      }),
+      enabled: true,
+      allowedCountries: config.outboundAllowedCountries,
+      usage: stores.usage,
+      timezone: config.business.timezone,
+      now,
+      log: isTextLog(sessions) ? sessions : undefined,
+    },
   };
 }

@@ -4,6 +4,8 @@
  * in AWS (where a stand-in would silently lose leads and bookings).
  */
 import type { OutboundRequestStore } from '../core/after-call-ports.js';
+import type { ReminderDeps } from '../core/booking-reminder.js';
+import type { BusinessProfileSource } from '../core/business-profile.js';
 import type { CallerVerification, CallSessionStore } from '../core/call-session.js';
 import type { Config } from '../core/config.js';
 import type { OutboundSettings, PlaceCallDeps } from '../core/place-call.js';
@@ -15,9 +17,12 @@ import type {
   Crm,
   Mailer,
   ProviderFlag,
+  TextReplies,
+  TextSender,
 } from '../core/ports.js';
+import type { TextDeps, TextLog } from '../core/texts.js';
 import type { ToolRunner } from '../core/tool-types.js';
-import type { UsageCounter } from '../core/tool-usage.js';
+import { InProcessUsageCounter, type UsageCounter } from '../core/tool-usage.js';
 import { createToolRunner } from '../core/tools/runner.js';
 import {
   type AdapterChoices,
@@ -31,9 +36,10 @@ import { MemoryCalendar } from './memory/calendar.js';
 import { type Recordings, recordingsFor } from './recordings-from-config.js';
 import { TwilioCallControl } from './twilio/call-control.js';
 import { dialTwiml } from './twilio/dial-twiml.js';
+import { TwilioTexts } from './twilio/sms.js';
 
 export interface BusinessAdapters {
-  crm: Crm;
+  crm: Crm & TextReplies;
   calendar: Calendar;
   mailer: Mailer;
   callControl: CallControl;
@@ -41,6 +47,8 @@ export interface BusinessAdapters {
   callLookup: CallLookup;
   /** Where recordings go and how they are linked (absent in AWS without RECORDINGS_BUCKET). */
   recordings?: Recordings;
+  /** Texts through the same Twilio account (its REST stand-in locally, `TWILIO_API_URL`). */
+  texts: TextSender;
   /** Which systems are embedded stand-ins (for the start-up log). */
   embedded: string[];
 }
@@ -64,6 +72,13 @@ export function businessAdapters(config: Config, mode: AdapterMode): BusinessAda
     authToken: config.twilio.authToken,
     apiUrl: config.twilio.apiUrl,
   });
+  const texts = new TwilioTexts({
+    accountSid: config.twilio.accountSid,
+    authToken: config.twilio.authToken,
+    apiUrl: config.twilio.apiUrl,
+    from: config.sms.from,
+    messagingServiceSid: config.sms.messagingServiceSid,
+  });
   return {
     crm,
     calendar,
@@ -71,6 +86,7 @@ export function businessAdapters(config: Config, mode: AdapterMode): BusinessAda
     callControl,
     callLookup: callControl,
     recordings: recordingsFor(config, mode),
+    texts,
     embedded: choices.embedded,
   };
 }
@@ -121,6 +137,50 @@ export interface ToolRunnerOptions {
   usage?: UsageCounter;
   /** The call table's sessions: whose number is vouched for, so their customer row may change. */
   callers: CallerVerification;
+  /** The owner's profile (its `transfer` settings); the bridge reads the same source per call. */
+  businessProfile?: BusinessProfileSource;
+  /** Where sent texts are kept with their call (the call table's sessions). */
+  textLog?: TextLog;
+}
+
+/** The texts use case over the account's sender; undefined when `SMS_ENABLED=false`. */
+export function textDepsFor(
+  config: Config,
+  adapters: Pick<BusinessAdapters, 'texts'>,
+  options: { usage: UsageCounter; textLog?: TextLog; now?: () => number },
+): TextDeps | undefined {
+  if (!config.sms.enabled) return undefined;
+  return {
+    sender: adapters.texts,
+    enabled: true,
+    allowedCountries: config.outboundAllowedCountries,
+    usage: options.usage,
+    timezone: config.business.timezone,
+    now: options.now ?? Date.now,
+    log: options.textLog,
+  };
+}
+
+/** What a due booking reminder needs (the place-call function and the local timer); undefined with texts off. */
+export function reminderDepsFor(
+  config: Config,
+  adapters: Pick<BusinessAdapters, 'texts' | 'calendar'>,
+  options: {
+    usage: UsageCounter;
+    textLog?: TextLog;
+    businessProfile?: BusinessProfileSource;
+    now?: () => number;
+  },
+): ReminderDeps | undefined {
+  const texts = textDepsFor(config, adapters, options);
+  if (!texts) return undefined;
+  return {
+    texts,
+    calendar: adapters.calendar,
+    businessName: config.business.name,
+    businessNumber: config.twilio.phoneNumber,
+    businessProfile: options.businessProfile,
+  };
 }
 
 /** The agent's tools over these adapters, with the business settings of the configuration. */
@@ -130,6 +190,9 @@ export function toolRunnerFor(
   options: ToolRunnerOptions,
 ): ToolRunner {
   const now = options.now ?? Date.now;
+  // One counter for the tools and the texts they send, so both count against the same store.
+  const usage = options.usage ?? new InProcessUsageCounter(now);
+  const texts = textDepsFor(config, adapters, { usage, textLog: options.textLog, now });
   return createToolRunner({
     crm: adapters.crm,
     calendar: adapters.calendar,
@@ -137,11 +200,15 @@ export function toolRunnerFor(
     callControl: adapters.callControl,
     business: config.business,
     ownerPhone: config.ownerPhone,
+    businessProfile: options.businessProfile,
+    allowedCountries: config.outboundAllowedCountries,
     ownerEmail: config.ownerEmail,
     transferTwiml: dialTwiml,
     publicUrl: config.publicUrl,
     callbacks: options.outbound ? placeCallDepsFor(config, adapters, options.outbound, now) : undefined,
-    usage: options.usage,
+    usage,
+    texts,
+    businessNumber: config.twilio.phoneNumber,
     callers: options.callers,
     bookingHorizonDays: config.bookingHorizonDays,
     now,

@@ -1,5 +1,5 @@
 import type WebSocket from 'ws';
-import { type CallSession, ENGINE_OUTAGE, remoteNumber } from '../core/call-session.js';
+import { type CallSession, ENGINE_OUTAGE, remoteNumber, TRANSFERRED } from '../core/call-session.js';
 import { forCall, logger } from '../core/logging.js';
 import { shutdownWrapUpInstruction, wrapUpInstruction } from '../core/persona.js';
 import {
@@ -24,6 +24,7 @@ import type { LiveCallDeps, TurnCount } from './live-call-deps.js';
 import { ServingEngine } from './serving-engine.js';
 import { SessionWriter } from './session-writer.js';
 import { claimStream, engineContextFor } from './stream-claim.js';
+import { transferReturnFor } from './transfer-return.js';
 import { TwilioLeg, type TwilioStart } from './twilio-leg.js';
 import { mediaMessage } from './twilio-media-codec.js';
 
@@ -145,7 +146,12 @@ export class LiveCall {
     }
     const session = claim.session;
     this.session = session;
-    this.writer = new SessionWriter(this.deps.sessions, this.callSid, this.deps.now);
+    const returning = await transferReturnFor(session, this.deps.sessions).catch(
+      (error: unknown) => error as Error,
+    );
+    this.writer = new SessionWriter(this.deps.sessions, this.callSid, this.deps.now, {
+      after: returning instanceof Error ? undefined : returning?.after,
+    });
     this.tools = new CallTools(this.deps.tools, {
       callSid: this.callSid,
       remoteNumber: remoteNumber(session),
@@ -160,6 +166,14 @@ export class LiveCall {
       return this.finish();
     }
     this.phase = 'connecting';
+    if (returning instanceof Error) {
+      // Without the conversation so far the agent would start blind; the caller hears the
+      // apology after <Connect> (we will call back), and the call stays a callback due.
+      this.log.error('The call record could not be read for the caller back from a transfer', {
+        error: returning,
+      });
+      return this.end('transfer-return-unreadable');
+    }
     this.startRecording();
     const context = engineContextFor(session, {
       streamSid: this.streamSid,
@@ -169,7 +183,7 @@ export class LiveCall {
       businessProfile: await profile,
       recorded: this.deps.recordings !== undefined,
     });
-    await this.connectEngine(session, context);
+    await this.connectEngine(session, returning ? { ...context, handover: returning.handover } : context);
   }
 
   /**
@@ -371,7 +385,7 @@ export class LiveCall {
     const endsCall = await this.tools?.run(call);
     if (endsCall === 'hangup') void this.hangUpAfterGoodbye('agent-ended-call');
     // The tool already redirected the live call to a person: this stream is over.
-    if (endsCall === 'transfer') this.end('transferred');
+    if (endsCall === 'transfer') this.end(TRANSFERRED);
   }
 
   /** The conversation is over (`end_call`, the engine's goodbye close, the length limit). */

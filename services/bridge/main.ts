@@ -88,6 +88,8 @@ async function start(): Promise<void> {
         : undefined,
       usage: stores.usage,
       callers: stores.sessions,
+      businessProfile,
+      textLog: stores.sessions,
     }),
     callControl: adapters.callControl,
     recordings: config.recording.enabled ? adapters.recordings : undefined,

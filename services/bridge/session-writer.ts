@@ -24,6 +24,11 @@ export interface SessionWriterOptions {
   /** Milliseconds; tests shorten them. */
   backlogFirstRetryMs?: number;
   flushBacklogLimitMs?: number;
+  /**
+   * The last `seq`s already stored for this call (a caller back from an unanswered transfer): new
+   * turns and tool calls number on from them, so they add to the record instead of replacing it.
+   */
+  after?: { turnSeq: number; toolSeq: number };
 }
 
 interface Write {
@@ -69,6 +74,8 @@ export class SessionWriter {
     private readonly options: SessionWriterOptions = {},
   ) {
     this.log = forCall(callSid);
+    this.turnSeq = options.after?.turnSeq ?? 0;
+    this.toolSeq = options.after?.toolSeq ?? 0;
     this.backlogDelayMs = options.backlogFirstRetryMs ?? BACKLOG_FIRST_RETRY_MS;
   }
 

@@ -6,7 +6,9 @@
  * the same rendered text (`renderBusinessProfile`) through the persona.
  */
 import * as z from 'zod';
+import { parseBusinessHours } from './business-hours.js';
 import { type Logger, logger as rootLogger } from './logging.js';
+import { isE164 } from './phone.js';
 import { withTimeout } from './timeout.js';
 import { zodProblems } from './validation.js';
 
@@ -18,6 +20,32 @@ export const MAX_PROFILE_BYTES = 4096;
 
 const text = (max: number) =>
   z.string().trim().min(1, 'must not be empty').max(max, `at most ${max} characters`);
+
+/**
+ * Whether and when `transfer_to_human` puts a caller through to a person, and to which number. The
+ * owner changes these like the rest of the profile; absent, every transfer dials `OWNER_PHONE`.
+ */
+export const transferSettingsSchema = z.strictObject({
+  /** false: the agent never transfers; it takes a message (or books a callback) instead. */
+  enabled: z.boolean().default(true),
+  /** `mon-fri 09:00-17:00,sat 10:00-14:00` in the business time zone; outside them, no transfer. */
+  hours: z
+    .string()
+    .trim()
+    .max(200, 'at most 200 characters')
+    .superRefine((value, ctx) => {
+      try {
+        parseBusinessHours(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .optional(),
+  /** Where to dial instead of `OWNER_PHONE` (E.164; checked against `OUTBOUND_ALLOWED_COUNTRIES` per call). */
+  phone: z.string().trim().refine(isE164, 'must be an E.164 number such as +15551234567').optional(),
+});
+
+export type TransferSettings = z.infer<typeof transferSettingsSchema>;
 
 export const businessProfileSchema = z.strictObject({
   /** One or two sentences: what the business does. */
@@ -42,6 +70,8 @@ export const businessProfileSchema = z.strictObject({
     .array(z.strictObject({ question: text(300), answer: text(600) }))
     .max(20, 'at most 20 questions')
     .default([]),
+  /** Not rendered for the agent: the transfer tool reads it when the caller asks for a person. */
+  transfer: transferSettingsSchema.optional(),
 });
 
 export type BusinessProfile = z.infer<typeof businessProfileSchema>;

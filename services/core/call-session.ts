@@ -1,4 +1,5 @@
 import type { CallRecording } from './recording.js';
+import type { SentText } from './texts.js';
 import type { ToolResult } from './tool-types.js';
 import type { EngineName, EngineUsage, KnownCustomer } from './voice-engine.js';
 
@@ -82,7 +83,21 @@ export interface CallSession {
   transferStatus?: string;
   /** The call's recording (RECORD_CALLS=on): being written, stored under its key, or failed. */
   recording?: CallRecording;
+  /**
+   * Epoch ms the caller was sent back to the agent after a transfer nobody took: the session was
+   * reopened with a new stream token, and the bridge gives the engine the conversation so far.
+   */
+  transferReturnedAt?: number;
 }
+
+/** The `endReason` the bridge writes when `transfer_to_human` redirected the call away from it. */
+export const TRANSFERRED = 'transferred';
+
+/**
+ * The `transferStatus` of a transfer the owner picked up but refused in the whisper (another key,
+ * or none): Twilio reports `completed` with `DialBridged=false`, which is no answer for the caller.
+ */
+export const DIAL_DECLINED = 'declined';
 
 /** What opening a session writes. `streamTokenIssuedAt` (default `createdAt`) starts the token's life. */
 export type NewCallSession = NewCallSessionFields & { streamTokenIssuedAt?: number };
@@ -106,6 +121,7 @@ type NewCallSessionFields = Omit<
   | 'turnLatency'
   | 'transferStatus'
   | 'recording'
+  | 'transferReturnedAt'
 >;
 
 /** One engine's stretch of a call (epoch ms); `usage` sums OpenAI `response.done` usage. */
@@ -172,6 +188,8 @@ export interface CallRecord {
   session: CallSession;
   turns: Turn[];
   toolCalls: ToolCallRecord[];
+  /** Texts sent about the call, oldest first (absent: none). */
+  texts?: SentText[];
 }
 
 /**
@@ -234,6 +252,16 @@ export interface CallSessionStore {
   recordRecording(callSid: string, recording: CallRecording): Promise<void>;
   /** Records how the transfer's `<Dial>` ended (no session: nothing is created). */
   recordTransferResult(callSid: string, dialStatus: string): Promise<void>;
+  /**
+   * A transfer nobody took: `ended` with `TRANSFERRED` → `created` again, with a fresh token hash
+   * (issued `at`), `transferStatus` and `transferReturnedAt`, in one conditional write; the
+   * bridge then claims the new stream like any other. False (nothing written) for a call in any
+   * other state: one not yet marked ended, finalising or finalised, or already returned.
+   */
+  reopenAfterTransfer(
+    callSid: string,
+    reopen: { streamTokenHash: string; dialStatus: string; at: number },
+  ): Promise<boolean>;
   /**
    * `created|streaming → ended`; a second call changes nothing. On a `finalising` session (Twilio's
    * status came first) the end and its reason are recorded, and the status stays.

@@ -52,6 +52,11 @@ export interface Config {
   ownerPhone?: string;
   outboundAllowedCountries: string[];
   /**
+   * Texts (SMS) through the same Twilio account: from `from` (`SMS_FROM`, default the business
+   * number) or through a Messaging Service; only to numbers in `outboundAllowedCountries`.
+   */
+  sms: { enabled: boolean; from: string; messagingServiceSid?: string };
+  /**
    * Where one-time callback schedules go (EventBridge Scheduler, set by the stack on the functions
    * that create them). Absent in the local stack, which runs due schedules on a timer.
    */
@@ -176,6 +181,13 @@ const envSchema = z.object({
   ...costRateEnvShape,
   CALLS_API_KEY: optionalString,
   OWNER_PHONE: e164.optional(),
+  SMS_ENABLED: z.enum(['true', 'false'], 'must be true or false').default('true'),
+  SMS_FROM: e164.optional(),
+  SMS_MESSAGING_SERVICE_SID: z
+    .string()
+    .trim()
+    .regex(/^MG[0-9a-fA-F]{32}$/, 'must be a Messaging Service SID (MG and 32 hex digits)')
+    .optional(),
   OUTBOUND_ALLOWED_COUNTRIES: z
     .string()
     .default('US,CA')
@@ -347,6 +359,11 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     costRates: costRatesFromEnv(e),
     callsApiKey: e.CALLS_API_KEY,
     ownerPhone: e.OWNER_PHONE,
+    sms: {
+      enabled: e.SMS_ENABLED === 'true',
+      from: e.SMS_FROM ?? e.TWILIO_PHONE_NUMBER,
+      messagingServiceSid: e.SMS_MESSAGING_SERVICE_SID,
+    },
     outboundAllowedCountries: e.OUTBOUND_ALLOWED_COUNTRIES,
     callbacks:
       e.CALLBACK_TARGET_ARN && e.CALLBACK_SCHEDULE_ROLE_ARN

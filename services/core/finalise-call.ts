@@ -18,6 +18,7 @@ import { type CallLinks, ENGINE_OUTAGE, summaryFromTurns, TRANSFER_UNANSWERED } 
 import {
   type CallRecord,
   type CallSessionStore,
+  DIAL_DECLINED,
   isEngineOutage,
   otherPartyVerified,
   remoteNumber,
@@ -25,6 +26,7 @@ import {
 import { collectedLead, saveCollectedLead } from './collected-lead.js';
 import { attemptDelivery, enqueueCallCompleted, type IntegrationWebhookDeps } from './integration-webhook.js';
 import { forCall } from './logging.js';
+import { type MissedCallTextDeps, textBackMissedCall } from './missed-call-text.js';
 import { ownerCallEmail } from './owner-email.js';
 import {
   type Appointment,
@@ -72,6 +74,8 @@ export interface FinaliseDeps {
    * it for the `StreamsNeverConnected` alarm. Absent: not counted (local stack, tests).
    */
   onStreamNeverConnected?: (callSid: string) => void;
+  /** Texts a caller the agent did not help (`missed-call-text.ts`); absent: no text-back. */
+  missedCallTexts?: MissedCallTextDeps;
 }
 
 export type FinaliseOutcome =
@@ -210,6 +214,13 @@ async function runSteps(deps: FinaliseDeps, initial: FinalisationState): Promise
             // the first attempt never fails the step: retries are the delivery's own.
             const delivery = await enqueueCallCompleted(deps.integration, facts);
             if (delivery.attempts === 0) await attemptDelivery(deps.integration, callSid);
+          }
+          if (deps.missedCallTexts) {
+            facts ??= await callFacts(deps, state);
+            // Never fails the finalisation: a text refused or not sent is logged by `sendText`.
+            await textBackMissedCall(deps.missedCallTexts, facts.row, log).catch((error: unknown) =>
+              log.error('Missed-call text-back failed', { error: error as Error }),
+            );
           }
           if (await deps.finalisations.advance(callSid, 'emailed', 'done', deps.now())) {
             await countStreamNeverConnected(deps, state);
@@ -449,8 +460,8 @@ function outcomeOf(state: FinalisationState, session: CallRecord['session']): st
   return state.status;
 }
 
-/** `<Dial>` statuses that mean the person never took the call. */
-const UNANSWERED_DIAL_STATUSES = new Set(['busy', 'no-answer', 'failed', 'canceled']);
+/** `<Dial>` statuses that mean the person never took the call (`declined`: the owner refused in the whisper). */
+const UNANSWERED_DIAL_STATUSES = new Set(['busy', 'no-answer', 'failed', 'canceled', DIAL_DECLINED]);
 
 /**
  * The lead and appointment the call's tools created. Tool results carry no ids (yet), so the CRM is

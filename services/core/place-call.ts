@@ -12,7 +12,6 @@
  * from the request record even if it wins the race against our own `sessions.open`.
  */
 import { randomUUID } from 'node:crypto';
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { DateTime } from 'luxon';
 import * as z from 'zod';
 import type { OutboundRequest, OutboundRequestStore } from './after-call-ports.js';
@@ -20,7 +19,7 @@ import { type BusinessHours, isWithinHours } from './business-hours.js';
 import type { CallSessionStore, NewCallSession } from './call-session.js';
 import { chooseProvider, lookUpCustomer } from './call-setup.js';
 import { forCall, logger } from './logging.js';
-import { isE164, maskPhone } from './phone.js';
+import { destinationProblem, maskPhone } from './phone.js';
 import type { CallbackScheduler, CallControl, CallLookup, Crm, ProviderFlag, TwilioCall } from './ports.js';
 import { routeUrl, WEBHOOK_ROUTES } from './routes.js';
 import { hashStreamToken, newStreamToken } from './stream-token.js';
@@ -181,26 +180,10 @@ function refuse(code: RefusalCode, message: string): PlaceCallOutcome {
   return { kind: 'refused', code, message };
 }
 
-/** The toll-fraud guard: a real number, in an allowed country, not premium-rate. */
+/** The toll-fraud guard (`destinationProblem`) as a refusal of `POST /calls`. */
 function checkDestination(to: string, allowedCountries: string[]): PlaceCallOutcome | undefined {
-  if (!isE164(to))
-    return refuse('invalid-number', `to must be an E.164 number such as +12125550123, not "${to}"`);
-  const phone = parsePhoneNumberFromString(to);
-  if (!phone?.isValid()) return refuse('invalid-number', `to ${to} is not a valid phone number`);
-  if (!phone.country || !allowedCountries.includes(phone.country)) {
-    return refuse(
-      'country-not-allowed',
-      `Calls to ${phone.country ?? `country code +${phone.countryCallingCode}`} are not allowed (OUTBOUND_ALLOWED_COUNTRIES=${allowedCountries.join(',')})`,
-    );
-  }
-  const type = phone.getType();
-  if (type === 'PREMIUM_RATE' || type === 'SHARED_COST') {
-    return refuse(
-      'premium-rate',
-      `to ${to} is a ${type === 'PREMIUM_RATE' ? 'premium-rate' : 'shared-cost'} number`,
-    );
-  }
-  return undefined;
+  const problem = destinationProblem(to, allowedCountries);
+  return problem && refuse(problem.code, problem.message);
 }
 
 async function schedule(

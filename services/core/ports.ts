@@ -241,3 +241,33 @@ export interface OneTimeSchedule {
 export interface CallbackScheduler {
   scheduleOnce(schedule: OneTimeSchedule): Promise<{ created: boolean }>;
 }
+
+/** One text message (SMS) to send. */
+export interface TextMessage {
+  /** E.164. */
+  to: string;
+  body: string;
+}
+
+/** Sends texts (Twilio's Messages API). Resolves with the provider's message id once accepted. */
+export interface TextSender {
+  send(message: TextMessage): Promise<{ sid: string }>;
+}
+
+/** A text someone sent the business number, as the CRM keeps it. */
+export interface TextReplyInput {
+  /** Twilio's MessageSid: saving the same one twice keeps one. */
+  messageSid: string;
+  /** E.164. */
+  phone: string;
+  customerId?: string;
+  /** The number's most recent call in the week before, if any. */
+  callSid?: string;
+  body: string;
+  receivedAt: number;
+}
+
+/** Where texts to the business are kept (the CRM's `text_replies`). */
+export interface TextReplies {
+  saveTextReply(reply: TextReplyInput): Promise<void>;
+}

@@ -31,6 +31,8 @@ export const WEBHOOK_ROUTES = {
   OutboundTwiml: { method: 'POST', path: '/twilio/outbound',      auth: 'twilio-signature', handler: 'functions/outbound-twiml.ts' },
   CallStatus:    { method: 'POST', path: '/twilio/status',        auth: 'twilio-signature', handler: 'functions/call-status.ts' },
   DialResult:    { method: 'POST', path: '/twilio/dial-result',   auth: 'twilio-signature', handler: 'functions/dial-result.ts' },
+  Whisper:       { method: 'POST', path: '/twilio/whisper',       auth: 'twilio-signature', handler: 'functions/whisper.ts' },
+  InboundSms:    { method: 'POST', path: '/twilio/sms',           auth: 'twilio-signature', handler: 'functions/inbound-sms.ts' },
   PostCall:      { method: 'POST', path: '/elevenlabs/post-call', auth: 'elevenlabs-hmac',  handler: 'functions/post-call.ts' },
   PlaceCall:     { method: 'POST', path: '/calls',                auth: 'iam',              handler: 'functions/place-call.ts' },
   TwilioFallback: { method: 'POST', path: '/twilio/fallback',     auth: 'twilio-signature', handler: 'functions/twilio-fallback.ts' },

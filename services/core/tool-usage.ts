@@ -19,7 +19,7 @@ export interface UsageCounter {
   take(scope: string, operation: string, limit: number, expiresAt: number): Promise<boolean>;
 }
 
-export type LimitedAction = 'email' | 'booking' | 'callback';
+export type LimitedAction = 'email' | 'booking' | 'callback' | 'text';
 
 /**
  * How many of one action may happen, in each scope. Per caller number per day alone is not enough:
@@ -43,6 +43,8 @@ export const TOOL_LIMITS: ToolLimits = {
   email: { perCall: 2, perCallerPerDay: 3, perRecipientPerDay: 2, perDay: 100 },
   booking: { perCall: 2, perCallerPerDay: 3, perRecipientPerDay: 3, perDay: 40 },
   callback: { perCall: 1, perCallerPerDay: 2, perDay: 20 },
+  // Texts (booking confirmations, missed-call text-backs): each costs money and reaches a phone.
+  text: { perCall: 2, perCallerPerDay: 3, perRecipientPerDay: 2, perDay: 100 },
 };
 
 /** What the agent says when a limit is reached: a sentence it can speak as it is. */
@@ -52,6 +54,7 @@ export const OVER_LIMIT_TEXT: Record<LimitedAction, string> = {
   booking:
     'I have already made as many bookings as I can for now. For more, the team will be glad to help directly.',
   callback: 'I cannot arrange another call back. The team will be in touch as planned.',
+  text: 'I have already sent as many texts as I can for now.',
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;

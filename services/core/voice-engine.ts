@@ -61,9 +61,13 @@ export interface KnownCustomer {
   lastCallSummary?: string;
 }
 
-/** The conversation so far, handed to the next engine when the serving one drops mid-call. */
+/**
+ * The conversation so far, handed to the next engine when the serving one drops mid-call, or to
+ * the engine that takes the caller back after a transfer nobody answered.
+ */
 export interface Handover {
-  /** The engine that dropped, and why. */
+  /** `failover` (default): the engine that dropped, and why. `transfer-unanswered`: the engine that served before the transfer. */
+  kind?: 'failover' | 'transfer-unanswered';
   from: EngineName;
   reason: string;
   /** What was said, as the caller heard it, oldest first. */

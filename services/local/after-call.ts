@@ -14,15 +14,24 @@ import {
   createFinalisationSweepHandler,
   type FinalisationSweepHandler,
 } from '../../functions/finalisation-sweep.js';
+import { createInboundSmsHandler } from '../../functions/inbound-sms.js';
 import { createOutboundTwimlHandler } from '../../functions/outbound-twiml.js';
 import { createPlaceCallHandler, type PlaceCallHandler } from '../../functions/place-call.js';
 import { createPostCallHandler } from '../../functions/post-call.js';
+import { createWhisperHandler } from '../../functions/whisper.js';
 import { afterCallDepsFor } from '../adapters/after-call-from-config.js';
-import { type BusinessAdapters, type OutboundWiring, placeCallDepsFor } from '../adapters/from-config.js';
+import { businessProfileFor } from '../adapters/business-profile-from-config.js';
+import {
+  type BusinessAdapters,
+  type OutboundWiring,
+  placeCallDepsFor,
+  reminderDepsFor,
+} from '../adapters/from-config.js';
 import { TimerCallbackScheduler } from '../adapters/memory/timer-scheduler.js';
 import { deliverDue } from '../core/integration-webhook.js';
 import { logger } from '../core/logging.js';
 import { routeKey, WEBHOOK_ROUTES } from '../core/routes.js';
+import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import type { LocalStackContext } from './stack.js';
 
 /** How often the local stack looks for integration webhook retries that are due. */
@@ -70,6 +79,12 @@ export function buildLocalAfterCall(
     authorization: { kind: 'api-key', key: config.callsApiKey },
     owner: { mailer: adapters.mailer, email: config.ownerEmail },
     placeCall: placeCallDepsFor(config, adapters, outbound, now),
+    reminders: reminderDepsFor(config, adapters, {
+      usage: stores.usage,
+      textLog: stores.sessions,
+      businessProfile: businessProfileFor(config, 'local', async () => JSON.stringify(DEMO_BUSINESS_PROFILE)),
+      now,
+    }),
   });
   const afterCallDeps = afterCallDepsFor(config, adapters, stores, now);
   const sweep = createFinalisationSweepHandler({
@@ -127,6 +142,15 @@ export function buildLocalAfterCall(
       }),
       [routeKey(WEBHOOK_ROUTES.PlaceCall)]: placeCallHandler.http,
       [routeKey(WEBHOOK_ROUTES.DialResult)]: createDialResultHandler({ config, sessions: stores.sessions }),
+      [routeKey(WEBHOOK_ROUTES.Whisper)]: createWhisperHandler({ config, sessions: stores.sessions }),
+      [routeKey(WEBHOOK_ROUTES.InboundSms)]: createInboundSmsHandler({
+        config,
+        crm: adapters.crm,
+        mailer: adapters.mailer,
+        ownerEmail: config.ownerEmail,
+        business: { name: config.business.name, timezone: config.business.timezone },
+        now,
+      }),
     },
     outbound,
     scheduler,

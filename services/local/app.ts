@@ -5,7 +5,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { fileProfileReader } from '../adapters/business-profile-from-config.js';
+import { businessProfileFor, fileProfileReader } from '../adapters/business-profile-from-config.js';
 import { type BusinessAdapters, businessAdapters, toolRunnerFor } from '../adapters/from-config.js';
 import type { BridgeDeps } from '../bridge/server.js';
 import { type BusinessProfile, parseBusinessProfile } from '../core/business-profile.js';
@@ -69,6 +69,10 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
   try {
     const config = loadConfig(engines.env);
     const adapters = { ...businessAdapters(config, 'local'), ...options.adapters };
+    // One profile source for the agent's context and the tools (the transfer settings).
+    const businessProfile = businessProfileFor(config, 'local', async () =>
+      JSON.stringify(DEMO_BUSINESS_PROFILE),
+    );
     // The bridge's tools and the extra routes share one wiring over the stack's call table.
     const wire = (context: LocalStackContext) => {
       afterCall ??= buildLocalAfterCall(context, adapters, options.now);
@@ -96,10 +100,13 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
           outbound: wire(context).outbound,
           usage: context.stores.usage,
           callers: context.stores.sessions,
+          businessProfile,
+          textLog: context.stores.sessions,
           now: options.now,
         });
         return buildLocalBridge(context, {
           tools,
+          businessProfile,
           callControl: adapters.callControl,
           recordings: adapters.recordings,
           onEngineChosen: options.onEngineChosen,
@@ -116,6 +123,8 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
           outbound: wired.outbound,
           usage: stack.stores.usage,
           callers: stack.stores.sessions,
+          businessProfile,
+          textLog: stack.stores.sessions,
           now: options.now,
         }),
       engines,

@@ -1,6 +1,7 @@
 import { businessProfileFor } from '../adapters/business-profile-from-config.js';
 import { buildEngines } from '../bridge/engines.js';
 import { type Bridge, type BridgeDeps, createBridge } from '../bridge/server.js';
+import type { BusinessProfileSource } from '../core/business-profile.js';
 import type { CallControl } from '../core/ports.js';
 import type { RecordingDestination } from '../core/recording.js';
 import type { ToolRunner } from '../core/tool-types.js';
@@ -16,6 +17,8 @@ export interface LocalBridgeExtras {
   /** Default: the engines the configuration reaches (real ones, or the embedded simulators' URLs). */
   engines?: Partial<Record<EngineName, VoiceEngine>>;
   onEngineChosen?: BridgeDeps['onEngineChosen'];
+  /** Default: the profile file, else the demo business's profile. */
+  businessProfile?: BusinessProfileSource;
 }
 
 /** The same bridge the container runs, mounted on the local stack's server. */
@@ -35,7 +38,9 @@ export function buildLocalBridge(context: LocalStackContext, extras: LocalBridge
     callControl: extras.callControl,
     recordings: config.recording.enabled ? extras.recordings : undefined,
     onEngineChosen: extras.onEngineChosen,
-    businessProfile: businessProfileFor(config, 'local', async () => JSON.stringify(DEMO_BUSINESS_PROFILE)),
+    businessProfile:
+      extras.businessProfile ??
+      businessProfileFor(config, 'local', async () => JSON.stringify(DEMO_BUSINESS_PROFILE)),
     now: Date.now,
   });
 }

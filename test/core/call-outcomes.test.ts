@@ -130,8 +130,9 @@ describe('POST /twilio/dial-result', () => {
   const signed = (f: Record<string, string>) =>
     formEvent('/twilio/dial-result', f, { 'x-twilio-signature': signForm(url, f) });
 
-  test('records an unanswered transfer and tells the caller we will call back', async () => {
+  test('records an unanswered transfer that cannot go back to the agent and tells the caller we will call back', async () => {
     const sessions = Object.assign(new MemorySessions(), {
+      reopenAfterTransfer: async () => false,
       recordTransferResult: async (callSid: string, status: string) => {
         const s = sessions.records.get(callSid)?.session;
         if (s) s.transferStatus = status;
@@ -155,7 +156,10 @@ describe('POST /twilio/dial-result', () => {
     const calls: string[] = [];
     const handler = createDialResultHandler({
       config,
-      sessions: { recordTransferResult: async (sid) => void calls.push(sid) },
+      sessions: {
+        recordTransferResult: async (sid) => void calls.push(sid),
+        reopenAfterTransfer: async (sid) => calls.push(sid) > 0,
+      },
     });
     const f = form('no-answer');
     expect(

@@ -45,6 +45,23 @@ describe('loadConfig', () => {
     }
   });
 
+  it('texts are on by default, from the business number; SMS_* override or are refused', () => {
+    expect(loadConfig(base).sms).toEqual({ enabled: true, from: '+15550001111' });
+    const service = `MG${'a'.repeat(32)}`;
+    expect(
+      loadConfig({
+        ...base,
+        SMS_ENABLED: 'false',
+        SMS_FROM: '+15550002222',
+        SMS_MESSAGING_SERVICE_SID: service,
+      }).sms,
+    ).toEqual({ enabled: false, from: '+15550002222', messagingServiceSid: service });
+    expect(() => loadConfig({ ...base, SMS_ENABLED: 'yes' })).toThrow(/SMS_ENABLED/);
+    expect(() => loadConfig({ ...base, SMS_MESSAGING_SERVICE_SID: 'MG1' })).toThrow(
+      /SMS_MESSAGING_SERVICE_SID/,
+    );
+  });
+
   it('requires engine keys in pairs, and an engine when asked to', () => {
     expect(() => loadConfig({ ...base, ELEVENLABS_API_KEY: 'k' })).toThrow(/ELEVENLABS_AGENT_ID is required/);
     expect(() => loadConfig(base, { requireEngine: true })).toThrow(/no engine configured/);

@@ -134,7 +134,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('handing over and hanging up
     expect(result.isError).toBe(false);
     await stream.closed;
     const redirect = harness.twilioRest.requests.find((r) => r.callSid === callSid);
-    expect(redirect?.form.Twiml).toContain('<Number>+15550009999</Number>');
+    expect(redirect?.form.Twiml).toContain('>+15550009999</Number></Dial>');
     const record = await eventually(
       () => harness.stack.sessions.get(callSid),
       (r) => r?.session.status === 'ended',

@@ -11,6 +11,7 @@ import { createDialResultHandler } from '../../functions/dial-result.js';
 import { createInboundCallHandler } from '../../functions/inbound-call.js';
 import { createOutboundTwimlHandler } from '../../functions/outbound-twiml.js';
 import { createPostCallHandler } from '../../functions/post-call.js';
+import { createWhisperHandler } from '../../functions/whisper.js';
 import { FUNCTION_TABLE, type FunctionId } from '../../lib/lambda-functions.js';
 import { afterCallDepsFor } from '../../services/adapters/after-call-from-config.js';
 import { PENDING_PK, pendingMarkerKey } from '../../services/adapters/dynamodb/after-call-items.js';
@@ -18,6 +19,7 @@ import { createDynamoClients } from '../../services/adapters/dynamodb/clients.js
 import { type CallTableStores, callTableStores } from '../../services/adapters/dynamodb/stores.js';
 import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature.js';
 import { MemoryCrm } from '../../services/adapters/memory/crm.js';
+import { TRANSFERRED } from '../../services/core/call-session.js';
 import { loadConfig } from '../../services/core/config.js';
 import { sweepUnfinalisedCalls } from '../../services/core/finalisation-sweep.js';
 import { placeCall } from '../../services/core/place-call.js';
@@ -87,7 +89,12 @@ function expectWithinTheGrant(id: FunctionId, r: Recording): void {
 const signedTwilio = (path: string, form: Record<string, string>) =>
   formEvent(path, form, { 'x-twilio-signature': signForm(`${BASE}${path}`, form) });
 
-async function openStreamedCall(stores: CallTableStores, sid: string, at: number): Promise<void> {
+async function openStreamedCall(
+  stores: CallTableStores,
+  sid: string,
+  at: number,
+  endReason = 'caller-hung-up',
+): Promise<void> {
   await stores.sessions.open({
     callSid: sid,
     direction: 'inbound',
@@ -105,7 +112,7 @@ async function openStreamedCall(stores: CallTableStores, sid: string, at: number
     text: 'Do you fix boilers?',
     at: at + 2000,
   });
-  await stores.sessions.markEnded(sid, 'caller-hung-up', at + 60_000);
+  await stores.sessions.markEnded(sid, endReason, at + 60_000);
 }
 
 /** The embedded CRM, able to fail its call-row write on demand. */
@@ -168,6 +175,28 @@ describe('each function’s DynamoDB grant covers what its code sends', () => {
     const form = { AccountSid: TEST_ACCOUNT_SID, CallSid: sid, DialCallStatus: 'no-answer' };
     expect((await handler(signedTwilio('/twilio/dial-result', form))).statusCode).toBe(200);
     expectWithinTheGrant('DialResult', r);
+  });
+
+  test('DialResult: a transfer nobody took sends the caller back to the agent', async () => {
+    const r = await recording();
+    const sid = callSid(++sids);
+    await openStreamedCall(r.plain, sid, Date.now(), TRANSFERRED);
+    const handler = createDialResultHandler({ config, sessions: r.stores.sessions });
+    const form = { AccountSid: TEST_ACCOUNT_SID, CallSid: sid, DialCallStatus: 'busy' };
+    const answer = await handler(signedTwilio('/twilio/dial-result', form));
+    expect(answer.body).toContain('<Connect><Stream');
+    expectWithinTheGrant('DialResult', r);
+  });
+
+  test('Whisper: what the owner hears, and their key', async () => {
+    const r = await recording();
+    const sid = callSid(++sids);
+    await openStreamedCall(r.plain, sid, Date.now(), TRANSFERRED);
+    const handler = createWhisperHandler({ config, sessions: r.stores.sessions });
+    const form = { AccountSid: TEST_ACCOUNT_SID, CallSid: callSid(++sids) };
+    const event = { ...signedTwilio(`/twilio/whisper?call=${sid}`, form), rawQueryString: `call=${sid}` };
+    expect((await handler({ ...event, rawPath: '/twilio/whisper' })).body).toContain('<Gather');
+    expectWithinTheGrant('Whisper', r);
   });
 
   test('PostCall: an analysis before and after the call was finalised', async () => {

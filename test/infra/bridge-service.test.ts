@@ -125,6 +125,8 @@ describe('bridge task', () => {
       TWILIO_PHONE_NUMBER: '+15550001111',
       BUSINESS_TIMEZONE: 'Europe/London',
       OUTBOUND_ALLOWED_COUNTRIES: 'GB,IE',
+      // Texts on by default, from the business number (no SMS_FROM, no Messaging Service).
+      SMS_ENABLED: 'true',
       POWERTOOLS_SERVICE_NAME: 'bolt-voice-test-bridge',
       POWERTOOLS_METRICS_NAMESPACE: 'BoltVoice',
       CALL_TABLE_NAME: { Ref: logicalId('AWS::DynamoDB::GlobalTable', 'CallTable') },
@@ -144,6 +146,8 @@ describe('bridge task', () => {
         'CALLBACK_DEAD_LETTER_ARN',
       ]),
     );
+    expect(env.SMS_FROM).toBeUndefined();
+    expect(env.SMS_MESSAGING_SERVICE_SID).toBeUndefined();
   });
 });
 

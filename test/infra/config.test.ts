@@ -114,6 +114,17 @@ describe('placeholder values', () => {
     expect(placeholderValues(realAccount).join('\n')).toContain('certificateArn: the sample certificate id');
   });
 
+  it('takes the texts settings: on by default, a Messaging Service SID checked, a 555 sender found', () => {
+    expect(parseConfig(RAW_CONFIG).sms).toEqual({ enabled: true });
+    expect(() => parseConfig({ ...RAW_CONFIG, sms: { messagingServiceSid: 'MG1' } })).toThrow(
+      /sms\.messagingServiceSid/,
+    );
+    const withSender = parseConfig({ ...RAW_CONFIG, sms: { enabled: true, from: '+15550009999' } });
+    expect(placeholderValues(withSender).join('\n')).toContain(
+      'sms.from: +15550009999 is a fictional 555 number',
+    );
+  });
+
   it('finds nothing in a real configuration', () => {
     const real = parseConfig({
       ...RAW_CONFIG,

@@ -231,6 +231,7 @@ describe('the internet-facing webhook functions', () => {
     expect(byId.InboundCall?.actions).toEqual(['PutItem', 'UpdateItem']);
     expect(byId.DialResult?.actions).toEqual(['UpdateItem']);
     expect(byId.TwilioFallback).toBeUndefined();
+    expect(byId.InboundSms).toBeUndefined();
     const deleting = FUNCTION_TABLE.filter((s) => s.table?.deletesPendingMarkers).map((s) => s.id);
     expect(deleting.sort()).toEqual(['CallStatus', 'DailyDigest', 'FinalisationSweep']);
   });

@@ -257,7 +257,16 @@ describe('alarms an operator needs after a first deploy', () => {
     const webhook = byMetric('WebhookSignatureRefusals');
     // Every route whose caller signs: the Twilio/ElevenLabs webhooks (not the IAM POST /calls).
     expect(webhook.map(([, f]) => JSON.stringify(f.LogGroupName)).sort()).toEqual(
-      ['InboundCall', 'OutboundTwiml', 'CallStatus', 'DialResult', 'PostCall', 'TwilioFallback']
+      [
+        'InboundCall',
+        'OutboundTwiml',
+        'CallStatus',
+        'DialResult',
+        'Whisper',
+        'InboundSms',
+        'PostCall',
+        'TwilioFallback',
+      ]
         .map((id) => JSON.stringify({ Ref: logicalId('AWS::Logs::LogGroup', `Functions${id}Logs`) }))
         .sort(),
     );

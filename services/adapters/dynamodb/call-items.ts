@@ -3,6 +3,7 @@
  *   pk=CALL#<callSid>  sk=SESSION              the session
  *                      sk=TURN#<seq, padded>   one transcript turn
  *                      sk=TOOL#<seq, padded>   one tool call
+ *                      sk=TEXT#<message SID>   one text (SMS) sent about the call
  * Every item carries `expiresAt` for the table's TTL.
  *
  * The sparse index `unfinalised` (partition `sweepPk`, sort `sweepSince`) holds only sessions not
@@ -13,6 +14,7 @@ import * as z from 'zod';
 import type { UnfinalisedCall } from '../../core/after-call-ports.js';
 import { engineUsageSchema } from '../../core/call-cost.js';
 import type { CallSession, NewCallSession, ToolCallRecord, Turn } from '../../core/call-session.js';
+import type { SentText } from '../../core/texts.js';
 import type { CrmRepair } from '../../core/tool-types.js';
 import { ENGINE_NAMES, type KnownCustomer } from '../../core/voice-engine.js';
 
@@ -24,6 +26,7 @@ export const UNFINALISED_PK = 'UNFINALISED';
 export const UNFINALISED_PROJECTION = ['callSid', 'status'] as const;
 const TURN_PREFIX = 'TURN#';
 const TOOL_PREFIX = 'TOOL#';
+const TEXT_PREFIX = 'TEXT#';
 /** Zero-padded so the sort key orders numerically; 8 digits is far more turns than any call has. */
 const SEQ_DIGITS = 8;
 
@@ -133,6 +136,20 @@ export function toolItem(callSid: string, record: ToolCallRecord, nowMs: number)
   };
 }
 
+/** A text sent about the call; keyed by its message SID, so writing it twice keeps one. */
+export function textItem(callSid: string, text: SentText, nowMs: number): Item {
+  return {
+    pk: callPk(callSid),
+    sk: `${TEXT_PREFIX}${text.sid}`,
+    kind: text.kind,
+    to: text.to,
+    body: text.body,
+    sid: text.sid,
+    at: text.at,
+    expiresAt: expiresAtSeconds(nowMs),
+  };
+}
+
 // Items are read back through schemas: a malformed item (a hand edit, an old layout) fails loudly
 // with the field named, instead of travelling on as a wrongly typed session.
 export const engineSchema = z.enum(ENGINE_NAMES);
@@ -188,6 +205,7 @@ const sessionSchema = z.object({
       z.object({ status: z.literal('failed') }),
     ])
     .optional(),
+  transferReturnedAt: z.number().optional(),
 });
 
 const turnSchema = z.object({
@@ -277,12 +295,25 @@ export function unfinalisedFromItem(item: Item): UnfinalisedCall {
   return { callSid, since: sweepSince, status };
 }
 
-export type ItemKind = 'session' | 'turn' | 'tool' | 'other';
+const textSchema = z.object({
+  kind: z.enum(['booking-confirmation', 'booking-reminder', 'missed-call']),
+  to: z.string(),
+  body: z.string(),
+  sid: z.string(),
+  at: z.number(),
+});
+
+export function textFromItem(item: Item): SentText {
+  return textSchema.parse(item);
+}
+
+export type ItemKind = 'session' | 'turn' | 'tool' | 'text' | 'other';
 
 export function itemKind(sk: unknown): ItemKind {
   if (sk === SESSION_SK) return 'session';
   if (typeof sk !== 'string') return 'other';
   if (sk.startsWith(TURN_PREFIX)) return 'turn';
   if (sk.startsWith(TOOL_PREFIX)) return 'tool';
+  if (sk.startsWith(TEXT_PREFIX)) return 'text';
   return 'other';
 }

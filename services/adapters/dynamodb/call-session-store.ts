@@ -20,11 +20,13 @@ import {
   otherPartyVerified,
   PermanentWriteError,
   type ToolCallRecord,
+  TRANSFERRED,
   type Turn,
 } from '../../core/call-session.js';
 import { forCall } from '../../core/logging.js';
 import type { CallRecording } from '../../core/recording.js';
 import { STREAM_TOKEN_TTL_MS } from '../../core/stream-token.js';
+import type { SentText, TextLog } from '../../core/texts.js';
 import {
   callPk,
   customerAttribute,
@@ -33,6 +35,8 @@ import {
   newSessionItem,
   sessionFromItem,
   sessionKey,
+  textFromItem,
+  textItem,
   toolCallFromItem,
   toolItem,
   turnFromItem,
@@ -86,7 +90,9 @@ export interface DynamoCallSessionStoreOptions {
  * retried webhook, a second bridge task or a finaliser run twice changes nothing the second time,
  * without transactions (dynalite, the local stand-in, has none).
  */
-export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCallIndex, CallerVerification {
+export class DynamoCallSessionStore
+  implements CallSessionStore, UnfinalisedCallIndex, CallerVerification, TextLog
+{
   private readonly tableName: string;
   private readonly now: () => number;
 
@@ -279,6 +285,10 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
       forCall(callSid).warn('No call session to record the recording on', { status: recording.status });
   }
 
+  async appendText(callSid: string, text: SentText): Promise<void> {
+    await this.conditionally(this.put(textItem(callSid, text, this.now()), 'attribute_not_exists(pk)'));
+  }
+
   async recordTransferResult(callSid: string, dialStatus: string): Promise<void> {
     const recorded = await this.conditionally(
       this.update({
@@ -289,6 +299,35 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
       }),
     );
     if (!recorded) forCall(callSid).warn('No call session to record the transfer result on', { dialStatus });
+  }
+
+  async reopenAfterTransfer(
+    callSid: string,
+    reopen: { streamTokenHash: string; dialStatus: string; at: number },
+  ): Promise<boolean> {
+    const reopened = await this.conditionally(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression:
+          'SET #status = :created, streamTokenHash = :hash, tokenIssuedAt = :at, transferStatus = :dial, transferReturnedAt = :at REMOVE endedAt, endReason',
+        // Only once, and only after the bridge recorded the transfer: a session still streaming
+        // would be marked ended by that late write, and the new stream with it.
+        ConditionExpression:
+          '#status = :ended AND endReason = :transferred AND attribute_not_exists(transferReturnedAt)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':created': 'created',
+          ':ended': 'ended',
+          ':transferred': TRANSFERRED,
+          ':hash': reopen.streamTokenHash,
+          ':dial': reopen.dialStatus,
+          ':at': reopen.at,
+        },
+      }),
+    );
+    if (!reopened)
+      forCall(callSid).warn('The call could not go back to the agent', { dialStatus: reopen.dialStatus });
+    return reopened;
   }
 
   async markEnded(callSid: string, reason: string, at: number): Promise<void> {
@@ -416,6 +455,7 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
     let session: CallSession | undefined;
     const turns: Turn[] = [];
     const toolCalls: ToolCallRecord[] = [];
+    const texts: SentText[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
@@ -439,6 +479,9 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
           case 'tool':
             toolCalls.push(toolCallFromItem(item));
             break;
+          case 'text':
+            texts.push(textFromItem(item));
+            break;
           case 'other':
             break;
         }
@@ -450,7 +493,8 @@ export class DynamoCallSessionStore implements CallSessionStore, UnfinalisedCall
     if (!session) return undefined;
     turns.sort((a, b) => a.seq - b.seq);
     toolCalls.sort((a, b) => a.seq - b.seq);
-    return { session, turns, toolCalls };
+    texts.sort((a, b) => a.at - b.at);
+    return { session, turns, toolCalls, ...(texts.length > 0 ? { texts } : {}) };
   }
 
   private put(item: Item, condition: string): Promise<unknown> {

@@ -8,6 +8,8 @@ import {
   type Customer,
   type Lead,
   type LeadInput,
+  type TextReplies,
+  type TextReplyInput,
 } from '../../core/ports.js';
 import { formatLocalDateTime } from '../../core/tools/local-time.js';
 import type { KnownCustomer } from '../../core/voice-engine.js';
@@ -16,16 +18,22 @@ import type { KnownCustomer } from '../../core/voice-engine.js';
  * The embedded CRM of the local stack: the same contract as the Supabase adapter (the same
  * natural keys make the same writes idempotent), kept in memory for the life of the process.
  */
-export class MemoryCrm implements Crm {
+export class MemoryCrm implements Crm, TextReplies {
   private readonly customers = new Map<string, Customer>(); // by phone
   private readonly leads = new Map<string, Lead>(); // by id
   private readonly appointments = new Map<string, Appointment>(); // by calendarEventId
   private readonly calls = new Map<string, CallRow & { createdAt: number }>(); // by callSid
+  /** Texts to the business number, by MessageSid. */
+  readonly textReplies = new Map<string, TextReplyInput>();
 
   constructor(private readonly options: { timezone: string; now?: () => number }) {}
 
   private now(): number {
     return (this.options.now ?? Date.now)();
+  }
+
+  async saveTextReply(reply: TextReplyInput): Promise<void> {
+    if (!this.textReplies.has(reply.messageSid)) this.textReplies.set(reply.messageSid, { ...reply });
   }
 
   async findCustomerByPhone(phone: string, now: number): Promise<KnownCustomer | undefined> {

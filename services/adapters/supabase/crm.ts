@@ -10,6 +10,8 @@ import {
   type Customer,
   type Lead,
   type LeadInput,
+  type TextReplies,
+  type TextReplyInput,
 } from '../../core/ports.js';
 import { formatLocalDateTime } from '../../core/tools/local-time.js';
 import type { EngineName, KnownCustomer } from '../../core/voice-engine.js';
@@ -113,7 +115,7 @@ interface Outcome<T> {
 }
 
 /** The CRM in Supabase (PostgREST). Upserts on the natural keys make every write idempotent. */
-export class SupabaseCrm implements Crm {
+export class SupabaseCrm implements Crm, TextReplies {
   private readonly db: PostgrestClient;
 
   constructor(private readonly options: SupabaseCrmOptions) {
@@ -209,6 +211,23 @@ export class SupabaseCrm implements Crm {
     const table = this.db.from('leads');
     const write = lead.callSid ? table.upsert(values, { onConflict: 'call_sid' }) : table.insert(values);
     return toLead(await this.one<LeadRow>('save lead', write.select().single()));
+  }
+
+  async saveTextReply(reply: TextReplyInput): Promise<void> {
+    await this.none(
+      'save text reply',
+      this.db.from('text_replies').upsert(
+        compact({
+          message_sid: reply.messageSid,
+          phone: reply.phone,
+          customer_id: reply.customerId,
+          call_sid: reply.callSid,
+          body: reply.body,
+          received_at: iso(reply.receivedAt),
+        }),
+        { onConflict: 'message_sid', ignoreDuplicates: true },
+      ),
+    );
   }
 
   async recordAppointment(appointment: AppointmentInput): Promise<Appointment> {

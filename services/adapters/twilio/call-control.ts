@@ -33,6 +33,15 @@ class RebasedRequestClient extends RequestClient {
   }
 }
 
+/** The account's slice of the 2010-04-01 API (calls, messages), at `apiUrl` when given. */
+export function twilioAccount(options: TwilioCallControlOptions): Api['account'] {
+  const apiUrl = options.apiUrl?.replace(/\/+$/, '');
+  const base = new BaseTwilio.Client(options.accountSid, options.authToken, {
+    httpClient: apiUrl && apiUrl !== TWILIO_API ? new RebasedRequestClient(apiUrl) : undefined,
+  });
+  return new Api(base).account;
+}
+
 /**
  * Live-call control through Twilio's REST API: redirect (transfer), hang up, place a call; and what
  * Twilio knows about a call when its status callback never came (the finalisation sweeper).
@@ -41,11 +50,7 @@ export class TwilioCallControl implements CallControl, CallLookup {
   private readonly client: Api['account'];
 
   constructor(options: TwilioCallControlOptions) {
-    const apiUrl = options.apiUrl?.replace(/\/+$/, '');
-    const base = new BaseTwilio.Client(options.accountSid, options.authToken, {
-      httpClient: apiUrl && apiUrl !== TWILIO_API ? new RebasedRequestClient(apiUrl) : undefined,
-    });
-    this.client = new Api(base).account;
+    this.client = twilioAccount(options);
   }
 
   async redirect(callSid: string, twiml: string): Promise<void> {

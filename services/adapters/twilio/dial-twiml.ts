@@ -7,10 +7,12 @@ import { transferUnansweredMessage } from '../../core/tools/transfer-to-human.js
 const RING_SECONDS = 25;
 
 /**
- * TwiML that hands a live call to a person: one short line, then `<Dial>` the number. With an
- * `action` URL, Twilio posts how the dial ended there (`DialCallStatus`) and plays what it answers
- * (`transferResultTwiml`); without one, the verbs after `<Dial>` run when nobody answered, so the
- * caller hears `noAnswerSay` and the call ends instead of falling back into silence.
+ * TwiML that hands a live call to a person: one short line, then `<Dial>` the number. With a
+ * `whisperUrl`, the owner's leg runs the whisper first (who is calling, press 1 to take it) and
+ * `answerOnBridge` keeps the caller hearing ringback until the owner accepts, never silence
+ * (docs/protocols.md §3.7). With an `action` URL, Twilio posts how the dial ended there
+ * (`DialCallStatus`, `DialBridged`) and plays what it answers; without one, the verbs after
+ * `<Dial>` run when nobody answered, so the caller hears `noAnswerSay` and the call ends.
  */
 export function dialTwiml(request: TransferTwimlRequest): string {
   const response = new VoiceResponse();
@@ -18,9 +20,10 @@ export function dialTwiml(request: TransferTwimlRequest): string {
   response
     .dial({
       timeout: RING_SECONDS,
+      ...(request.whisperUrl ? { answerOnBridge: true } : {}),
       ...(request.action ? { action: request.action, method: 'POST' as const } : {}),
     })
-    .number(request.to);
+    .number(request.whisperUrl ? { url: request.whisperUrl, method: 'POST' } : {}, request.to);
   response.say(request.noAnswerSay);
   response.hangup();
   return response.toString();

@@ -4,6 +4,7 @@ import { AppointmentConflictError, type Calendar, type Interval } from '../ports
 import type { AppointmentRepair } from '../tool-types.js';
 import { firstValueOnly } from '../tool-usage.js';
 import { bookingProblem } from './availability.js';
+import { textConfirmation } from './booking-text.js';
 import {
   contactPhone,
   emailField,
@@ -268,9 +269,10 @@ export const bookAppointment = defineTool({
           when,
         })
       : '';
+    const texted = await textConfirmation(context, { key, phone, when, start });
     return {
       ok: true,
-      text: `Booked for ${when} (${localStart}) for ${args.name}.${confirmation}`,
+      text: `Booked for ${when} (${localStart}) for ${args.name}.${confirmation}${texted}`,
       ...(crmRepair ? { crmRepair } : {}),
     };
   },

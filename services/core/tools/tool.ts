@@ -1,8 +1,10 @@
 import * as z from 'zod';
+import type { BusinessProfileSource } from '../business-profile.js';
 import type { CallerVerification } from '../call-session.js';
 import type { Logger } from '../logging.js';
 import type { PlaceCallDeps } from '../place-call.js';
 import type { Calendar, CallControl, Crm, Mailer } from '../ports.js';
+import type { TextDeps } from '../texts.js';
 import type { ToolDefinition, ToolResult } from '../tool-types.js';
 import type { ToolLimits, UsageCounter } from '../tool-usage.js';
 import type { BusinessSettings } from './availability.js';
@@ -15,6 +17,11 @@ export interface TransferTwimlRequest {
   noAnswerSay: string;
   /** The `<Dial action>` URL (`PUBLIC_URL/twilio/dial-result`): Twilio reports how the dial ended. */
   action?: string;
+  /**
+   * The `<Number url>` (`PUBLIC_URL/twilio/whisper?call=…`): Twilio runs what it answers on the
+   * owner's leg once they pick up, before the caller is put through (who is calling, press 1).
+   */
+  whisperUrl?: string;
 }
 
 /** Everything the tools use; all outside systems come in as ports, so the core stays SDK-free. */
@@ -24,8 +31,19 @@ export interface ToolDeps {
   mailer: Mailer;
   callControl: CallControl;
   business: BusinessSettings;
-  /** Where `transfer_to_human` dials (`OWNER_PHONE`); without it the tool says it cannot transfer. */
+  /**
+   * Where `transfer_to_human` dials (`OWNER_PHONE`) unless the profile's `transfer.phone` says
+   * otherwise; with neither, the tool says it cannot transfer.
+   */
   ownerPhone?: string;
+  /** The owner's profile: its `transfer` settings say whether, when and where to transfer. */
+  businessProfile?: BusinessProfileSource;
+  /** Texts (SMS): a booking's confirmation; absent, nothing is texted. */
+  texts?: TextDeps;
+  /** `TWILIO_PHONE_NUMBER`: the number a text tells the caller to call back. */
+  businessNumber?: string;
+  /** `OUTBOUND_ALLOWED_COUNTRIES`: the profile's transfer number must be in one (and not premium-rate). */
+  allowedCountries?: readonly string[];
   /** Told about promised follow-ups (`OWNER_EMAIL`). */
   ownerEmail?: string;
   now: () => number;

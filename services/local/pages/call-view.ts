@@ -64,6 +64,7 @@ export function callView(record: CallRecord, final?: FinalisationState): CallVie
       durationMs: call.durationMs,
       at: call.at,
     })),
+    texts: (record.texts ?? []).map(({ kind, to, body, at }) => ({ kind, to, body, at })),
     latencies,
     // The bridge's own measure (caller stops speaking → first agent audio) once it has written it;
     // until then, the one the transcript's times give.

@@ -126,6 +126,12 @@ export function callDetailPage(call: CallWithEmail, timezone: string): string {
 <td>${c.ok ? '' : '<strong>failed:</strong> '}${escapeHtml(c.result)}</td><td class="num">${c.durationMs} ms</td></tr>`,
     )
     .join('\n');
+  const texts = view.texts
+    .map(
+      (t) =>
+        `<tr><td>${escapeHtml(t.kind)}</td><td>${escapeHtml(t.to)}</td><td>${escapeHtml(t.body)}</td></tr>`,
+    )
+    .join('\n');
   const email = ownerEmail
     ? `<dl class="facts"><dt>To</dt><dd>${escapeHtml(ownerEmail.to)}</dd><dt>Subject</dt><dd>${escapeHtml(ownerEmail.subject)}</dd>
 <dt>Sent</dt><dd>${escapeHtml(ownerEmail.sentAt)}</dd></dl><pre>${escapeHtml(ownerEmail.text)}</pre>`
@@ -145,6 +151,8 @@ export function callDetailPage(call: CallWithEmail, timezone: string): string {
     ${turns ? `<ol class="log">${turns}</ol>` : '<p class="muted">Nothing was said.</p>'}</section>
   <section class="panel wide" aria-labelledby="tools-heading"><h2 id="tools-heading">Tool calls</h2>
     ${tools ? `<table><thead><tr><th scope="col">Tool</th><th scope="col">Arguments</th><th scope="col">Result</th><th scope="col" class="num">Took</th></tr></thead><tbody>${tools}</tbody></table>` : '<p class="muted">No tool was called.</p>'}</section>
+  <section class="panel wide" aria-labelledby="texts-heading"><h2 id="texts-heading">Texts</h2>
+    ${texts ? `<table><thead><tr><th scope="col">Kind</th><th scope="col">To</th><th scope="col">Text</th></tr></thead><tbody>${texts}</tbody></table>` : '<p class="muted">No text was sent.</p>'}</section>
   <section class="panel wide" aria-labelledby="email-heading"><h2 id="email-heading">Owner email</h2>${email}</section>
 </div>`;
   return htmlPage(`Call ${view.callSid}`, body);

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 /**
  * A stand-in for the slice of Twilio's REST API the product uses (`TWILIO_API_URL`): create a call,
  * update a call (redirect with `Twiml`, hang up with `Status=completed`), fetch a call and list calls
- * by number (the finalisation sweeper and the outbound lease). It checks Basic auth and records every
+ * by number (the finalisation sweeper and the outbound lease), and send a text (`Messages.json`,
+ * recorded in `texts`). It checks Basic auth and records every
  * request as the real SDK sent it, answering in Twilio's JSON shape (snake_case, RFC 2822 dates,
  * `duration` as a string). `failNext` makes the next requests fail, for fault-injection tests.
  */
@@ -29,9 +30,22 @@ export interface SimCall {
   endTime?: number;
 }
 
+/** A text as the simulated account accepted it. */
+export interface SimText {
+  sid: string;
+  to: string;
+  /** `From`, or absent when a Messaging Service sends. */
+  from?: string;
+  messagingServiceSid?: string;
+  body: string;
+  dateCreated: number;
+}
+
 export interface TwilioRestSim {
   url: string;
   requests: TwilioRestRequest[];
+  /** Every text sent through the account, in order. */
+  texts: SimText[];
   /** Calls that Twilio reports as over: updating them answers 404 / 20404. */
   endedCalls: Set<string>;
   /** Every call the account knows: those created through the API, and any a test puts here. */
@@ -50,6 +64,7 @@ export async function startTwilioRestSim(options: {
   const requests: TwilioRestRequest[] = [];
   const endedCalls = new Set<string>();
   const calls = new Map<string, SimCall>();
+  const texts: SimText[] = [];
   const failures = { remaining: 0, status: 500 };
   const expectedAuth = `Basic ${Buffer.from(`${options.accountSid}:${options.authToken}`).toString('base64')}`;
   let created = 0;
@@ -73,6 +88,38 @@ export async function startTwilioRestSim(options: {
         code: 20500,
         message: 'Internal Server Error',
         status: failures.status,
+      });
+    }
+    const messages = `/2010-04-01/Accounts/${options.accountSid}/Messages.json`;
+    if (req.method === 'POST' && path === messages) {
+      // Twilio's own checks: a recipient, a body, and exactly one sender.
+      if (!form.To || !form.Body || Boolean(form.From) === Boolean(form.MessagingServiceSid))
+        return reply(400, {
+          code: 21604,
+          message: 'A To, a Body and one of From or MessagingServiceSid are required',
+          status: 400,
+        });
+      const text: SimText = {
+        sid: `SM${(texts.length + 1).toString(16).padStart(32, '0')}`,
+        to: form.To,
+        ...(form.From ? { from: form.From } : {}),
+        ...(form.MessagingServiceSid ? { messagingServiceSid: form.MessagingServiceSid } : {}),
+        body: form.Body,
+        dateCreated: Date.now(),
+      };
+      texts.push(text);
+      return reply(201, {
+        sid: text.sid,
+        account_sid: options.accountSid,
+        to: text.to,
+        from: text.from ?? null,
+        messaging_service_sid: text.messagingServiceSid ?? null,
+        body: text.body,
+        status: 'queued',
+        direction: 'outbound-api',
+        num_segments: '1',
+        date_created: new Date(text.dateCreated).toUTCString(),
+        uri: `/2010-04-01/Accounts/${options.accountSid}/Messages/${text.sid}.json`,
       });
     }
     if (req.method === 'POST' && path === `${base}.json`) {
@@ -130,6 +177,7 @@ export async function startTwilioRestSim(options: {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    texts,
     endedCalls,
     calls,
     setCall: (call) => {

@@ -57,6 +57,8 @@ export interface CallView {
     durationMs: number;
     at: number;
   }>;
+  /** Texts sent about the call (a booking's confirmation, a missed call's text-back), oldest first. */
+  texts: Array<{ kind: string; to: string; body: string; at: number }>;
   latencies: TurnLatency[];
   latency?: LatencySummary;
 }

@@ -317,6 +317,28 @@ describe('SupabaseCrm over PostgREST', () => {
     expect(unreadable?.turnLatency).toBeUndefined();
   });
 
+  it('keeps a text reply once per MessageSid (on conflict: ignore)', async () => {
+    await crm().saveTextReply({
+      messageSid: `SM${'a'.repeat(32)}`,
+      phone: '+12025550143',
+      customerId: 'c1',
+      body: 'Yes please call me',
+      receivedAt: T0,
+    });
+    const [req] = seen;
+    expect(req?.method).toBe('POST');
+    expect(req?.table).toBe('text_replies');
+    expect(req?.search.get('on_conflict')).toBe('message_sid');
+    expect(req?.prefer).toContain('resolution=ignore-duplicates');
+    expect(req?.body).toEqual({
+      message_sid: `SM${'a'.repeat(32)}`,
+      phone: '+12025550143',
+      customer_id: 'c1',
+      body: 'Yes please call me',
+      received_at: '2026-11-25T15:00:00.000Z',
+    });
+  });
+
   it('throws the PostgREST error with its HTTP status (a 500 is retried by the caller)', async () => {
     failWith = { status: 500, body: { code: 'XX000', message: 'internal error', details: null, hint: null } };
     const error = await crm()
@@ -418,11 +440,19 @@ describe('SupabaseCrm against the migration', () => {
     await store.appointmentsBetween(0, T0);
     await store.appointmentsOverlapping(T0, T0 + 1);
     await store.cancelAppointment('ev', T0);
+    await store.saveTextReply({
+      messageSid: `SM${'0'.repeat(32)}`,
+      phone: '+12025550143',
+      customerId: 'c1',
+      callSid: 'CA1',
+      body: 'b',
+      receivedAt: T0,
+    });
 
     const schema = await columnsByTable(db);
     const named = seen.flatMap(columnsNamed);
     expect(new Set(seen.map((s) => s.table))).toEqual(
-      new Set(['customers', 'leads', 'appointments', 'calls', 'call_turns']),
+      new Set(['customers', 'leads', 'appointments', 'calls', 'call_turns', 'text_replies']),
     );
     const unknown = named.filter(([table, column]) => !schema.get(table)?.has(column));
     expect(unknown).toEqual([]);

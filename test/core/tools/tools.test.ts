@@ -454,7 +454,7 @@ describe('transfer_to_human', () => {
     const { callSid, twiml } = h.callControl.redirects[0] ?? { callSid: '', twiml: '' };
     expect(callSid).toBe(CALL_SID);
     expect(twiml).toBe(
-      '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Connecting you now, please hold.</Say>' +
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Connecting you now. Please hold while I let them know who is calling.</Say>' +
         `<Dial timeout="25"><Number>${OWNER}</Number></Dial>` +
         '<Say>Sorry, nobody at Bolt Plumbing could take the call. We will call you back. Goodbye.</Say>' +
         '<Hangup/></Response>',
