@@ -9,6 +9,8 @@ export interface BenchOptions {
   rampPerSecond: number;
   /** Interleaved ours/relay pairs per rung; the ratio reported is their median. */
   pairs: number;
+  /** The engine protocol of the calls: `openai` measures ours alone (the relay speaks ElevenLabs). */
+  path: 'elevenlabs' | 'openai';
   only?: 'ours' | 'relay';
   cpuProf: boolean;
   heapSnapshot: boolean;
@@ -28,6 +30,7 @@ const schema = z.object({
   window: z.coerce.number().positive('more than 0 seconds').max(600),
   ramp: z.coerce.number().positive('more than 0 calls a second').max(1000),
   pairs: z.coerce.number().int('whole pairs').min(1).max(15),
+  path: z.enum(['elevenlabs', 'openai']),
   only: z.enum(['ours', 'relay']).optional(),
 });
 
@@ -47,6 +50,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       'heap-snapshot': { type: 'boolean', default: false },
       ramp: { type: 'string' },
       pairs: { type: 'string' },
+      path: { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -56,6 +60,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     window: values.window ?? (quick ? 2 : 10),
     ramp: values.ramp ?? 20,
     pairs: values.pairs ?? (quick ? 1 : 3),
+    path: values.path ?? 'elevenlabs',
     only: values.only,
   });
   if (!parsed.success) {
@@ -68,6 +73,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     windowMs: parsed.data.window * 1000,
     rampPerSecond: parsed.data.ramp,
     pairs: parsed.data.pairs,
+    path: parsed.data.path,
     only: parsed.data.only,
     cpuProf: values['cpu-prof'] === true,
     heapSnapshot: values['heap-snapshot'] === true,

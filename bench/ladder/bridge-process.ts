@@ -22,7 +22,7 @@ export interface ChildUsage {
 }
 export type ChildReport = { type: 'ready'; url: string } | ChildUsage;
 
-const [mode, engineApiUrl, dynamodbEndpoint] = process.argv.slice(2);
+const [mode, engineApiUrl, dynamodbEndpoint, protocol] = process.argv.slice(2);
 const send = (report: ChildReport) => process.send?.(report);
 
 async function main(): Promise<void> {
@@ -44,9 +44,10 @@ async function main(): Promise<void> {
         ELEVENLABS_API_KEY: 'bench',
         ELEVENLABS_AGENT_ID: 'bench',
         ELEVENLABS_API_URL: engineApiUrl ?? '',
-        OPENAI_API_KEY: 'unused',
-        OPENAI_REALTIME_URL: 'ws://127.0.0.1:9',
-        VOICE_PROVIDER: 'elevenlabs',
+        OPENAI_API_KEY: 'bench',
+        // The load generator's engine speaks both protocols; `protocol` chooses which the calls use.
+        OPENAI_REALTIME_URL: `${(engineApiUrl ?? '').replace(/^http/, 'ws')}/v1/realtime`,
+        VOICE_PROVIDER: protocol === 'openai' ? 'openai' : 'elevenlabs',
         // Time enough for a starved machine not to turn slow starts into failovers (the bench measures
         // the relay, not the timeout).
         ENGINE_CONNECT_TIMEOUT_MS: '10000',

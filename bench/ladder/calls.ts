@@ -28,6 +28,11 @@ const ALIGNMENT = JSON.stringify({
 /** Frames stamped in the first second of a call: each one lost counts as "lost at start". */
 const START_FRAMES = 50;
 const USER_AUDIO_PREFIX = '{"user_audio_chunk":"';
+const APPEND_PREFIX = '{"type":"input_audio_buffer.append","audio":"';
+const MARK_EVENT = '"event":"mark"';
+
+/** Which engine protocol the bench engine speaks: ElevenLabs (the default), or OpenAI Realtime GA. */
+export type EngineProtocol = 'elevenlabs' | 'openai';
 const PAYLOAD_KEY = '"payload":"';
 
 /** Counters of one rung, per direction. `caller` = Twilio → bridge → engine; `agent` = engine → bridge → Twilio. */
@@ -76,6 +81,7 @@ export class BenchCall {
   constructor(
     readonly index: number,
     private readonly stats: RungStats,
+    readonly protocol: EngineProtocol = 'elevenlabs',
   ) {
     const hex = (0x10000000 + index).toString(16);
     this.callSid = `CA${hex.padStart(32, '0')}`;
@@ -88,7 +94,9 @@ export class BenchCall {
     const seq = this.callerSeq++;
     // Callers talk part of the time: 2 s of speech in every 6 s, offset per call, so the bridge's
     // speech measure runs both of its branches.
-    const speech = (seq + this.index * 37) % 300 < 100;
+    // (On the OpenAI path callers stay quiet: speech over the agent would make the bridge pause it,
+    // and the held frames would read as latency and loss; its detector runs on every frame anyway.)
+    const speech = this.protocol === 'elevenlabs' && (seq + this.index * 37) % 300 < 100;
     const payload = stampedPayload(this.index, seq, performance.now(), speech);
     // Twilio's own field order (docs/protocols.md §3), so the bridge's fast path is what is measured.
     ws.send(
@@ -97,22 +105,32 @@ export class BenchCall {
     this.stats.callerSent++;
   }
 
+  /** The OpenAI response the agent frames belong to (a new one after each `response.create`). */
+  responseSeq = 0;
+
   private sendAgentFrame(): void {
     const ws = this.engineSocket;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     const seq = this.agentSeq++;
     const payload = stampedPayload(this.index, seq, performance.now());
-    // With the character alignment ElevenLabs sends on every audio event (docs/protocols.md §1).
-    ws.send(
-      `{"type":"audio","audio_event":{"audio_base_64":"${payload}","event_id":${seq + 1},"alignment":${ALIGNMENT}}}`,
-    );
+    if (this.protocol === 'openai') {
+      const id = `${this.index}_${this.responseSeq}`;
+      ws.send(
+        `{"type":"response.output_audio.delta","event_id":"ev_${seq}","response_id":"resp_${id}","item_id":"item_${id}","output_index":0,"content_index":0,"delta":"${payload}"}`,
+      );
+    } else {
+      // With the character alignment ElevenLabs sends on every audio event (docs/protocols.md §1).
+      ws.send(
+        `{"type":"audio","audio_event":{"audio_base_64":"${payload}","event_id":${seq + 1},"alignment":${ALIGNMENT}}}`,
+      );
+    }
     this.stats.agentSent++;
   }
 
   /** A caller frame arrived at the engine. */
-  onCallerFrame(text: string): void {
+  onCallerFrame(text: string, prefixLength = USER_AUDIO_PREFIX.length): void {
     const now = performance.now();
-    const stamp = readStamp(text, USER_AUDIO_PREFIX.length);
+    const stamp = readStamp(text, prefixLength);
     if (!stamp || stamp.call !== this.index) {
       this.stats.error('caller frame with a foreign stamp');
       return;
@@ -133,7 +151,22 @@ export class BenchCall {
   onTwilioMessage(text: string): void {
     const now = performance.now();
     const at = text.indexOf(PAYLOAD_KEY);
-    if (at < 0) return; // a mark or clear
+    if (at < 0) {
+      // A mark: Twilio echoes it once the audio before it has played (here at once: the cost of
+      // the echo is what the bench measures, not its timing).
+      if (text.includes(MARK_EVENT)) {
+        const { mark } = JSON.parse(text) as { mark: { name: string } };
+        this.twilio?.send(
+          JSON.stringify({
+            event: 'mark',
+            sequenceNumber: String(this.callerSeq + 2),
+            streamSid: this.streamSid,
+            mark,
+          }),
+        );
+      }
+      return;
+    }
     const stamp = readStamp(text, at + PAYLOAD_KEY.length);
     if (!stamp || stamp.call !== this.index) {
       this.stats.error('agent frame with a foreign stamp');
@@ -196,7 +229,10 @@ export class BenchEngine {
       );
     });
     this.http.on('upgrade', (req, socket, head) => {
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConversation(ws));
+      const realtime = (req.url ?? '').startsWith('/v1/realtime');
+      this.wss.handleUpgrade(req, socket, head, (ws) =>
+        realtime ? this.onRealtime(ws) : this.onConversation(ws),
+      );
     });
   }
 
@@ -212,6 +248,57 @@ export class BenchEngine {
 
   forget(call: BenchCall): void {
     this.calls.delete(call.callSid);
+  }
+
+  /**
+   * The OpenAI Realtime side (docs/protocols.md §2): `session.created`, `session.updated` with μ-law
+   * both ways, and one response at a time whose audio deltas stream at real-time pace. The call is
+   * known by the stamp of its first caller frame (the protocol carries no call id).
+   */
+  private onRealtime(ws: WebSocket): void {
+    let call: BenchCall | undefined;
+    ws.on('error', () => {});
+    const session = { id: 'sess_bench', object: 'realtime.session', type: 'realtime' };
+    ws.send(JSON.stringify({ type: 'session.created', event_id: 'ev_c', session }));
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (text.startsWith(APPEND_PREFIX)) {
+        if (!call) {
+          const stamp = readStamp(text, APPEND_PREFIX.length);
+          call = stamp ? [...this.calls.values()].find((c) => c.index === stamp.call) : undefined;
+          if (!call) return;
+          call.engineSocket = ws;
+          if (!call.agent.active) {
+            // Its response.create came before its first frame told us whose socket this is.
+            call.agent.active = true;
+            this.pacer.add(call.agent);
+          }
+        }
+        call.onCallerFrame(text, APPEND_PREFIX.length);
+        return;
+      }
+      const message = JSON.parse(text) as { type?: string };
+      const format = { type: 'audio/pcmu' };
+      if (message.type === 'session.update') {
+        ws.send(
+          JSON.stringify({
+            type: 'session.updated',
+            event_id: 'ev_u',
+            session: { ...session, audio: { input: { format }, output: { format } } },
+          }),
+        );
+      } else if (message.type === 'response.create') {
+        const owner = call;
+        const id = owner ? `${owner.index}_${++owner.responseSeq}` : 'greeting';
+        ws.send(
+          JSON.stringify({
+            type: 'response.created',
+            event_id: `ev_r${id}`,
+            response: { id: `resp_${id}`, object: 'realtime.response', status: 'in_progress', output: [] },
+          }),
+        );
+      }
+    });
   }
 
   private onConversation(ws: WebSocket): void {

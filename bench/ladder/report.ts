@@ -258,7 +258,7 @@ export interface Sizing {
  * task is kept at SIZING_UTILISATION of its vCPU share, since Fargate enforces the share as a CFS quota
  * per 100 ms period and a saturated quota delays every frame behind it.
  */
-export function sizing(rungs: Rung[]): Sizing | undefined {
+export function sizing(rungs: Array<Pick<Rung, 'calls' | 'ours'>>): Sizing | undefined {
   const costs = rungs
     .filter((r) => r.calls >= 100)
     .map((r) => r.ours.cpuMicrosPerFrameBestSlice)

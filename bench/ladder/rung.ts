@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BRIDGE_NODE_FLAGS } from '../../services/bridge/node-flags';
 import type { ChildReport, ChildRequest, ChildUsage } from './bridge-process';
-import { BenchCall, BenchEngine, RungStats, startCall } from './calls';
+import { BenchCall, BenchEngine, type EngineProtocol, RungStats, startCall } from './calls';
 import { startDynamoProcess } from './dynamo-process';
 import { Pacer } from './pacer';
 
@@ -22,6 +22,8 @@ export interface RungOptions {
   /** Directory for heap snapshots of the process under test (idle and with every call live), if wanted. */
   heapSnapshotDir?: string;
   pin: Pinning;
+  /** The engine protocol the calls use (the relay speaks ElevenLabs only). */
+  protocol: EngineProtocol;
 }
 
 export interface Pinning {
@@ -116,6 +118,7 @@ class Child {
       mode,
       engineApiUrl,
       dynamodbEndpoint,
+      options.protocol,
     ];
     const child = spawn(command, args, {
       cwd: ROOT,
@@ -166,6 +169,7 @@ async function ramp(
   engine: BenchEngine,
   pacer: Pacer,
   stats: RungStats,
+  protocol: EngineProtocol,
 ): Promise<BenchCall[]> {
   const calls: BenchCall[] = [];
   const started: Array<Promise<void>> = [];
@@ -174,7 +178,7 @@ async function ramp(
     const due = t0 + (i * 1000) / perSecond;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
-    const call = new BenchCall(++callIndex, stats);
+    const call = new BenchCall(++callIndex, stats, protocol);
     calls.push(call);
     started.push(
       startCall(call, target, engine, pacer, stats).catch((error: unknown) => {
@@ -216,7 +220,15 @@ export async function runRung(
   try {
     // Warm-up calls: JIT, lazily loaded modules, pools. Then the idle baseline.
     const warmStats = new RungStats();
-    const warm = await ramp(Math.min(5, options.calls), 50, target, engine, pacer, warmStats);
+    const warm = await ramp(
+      Math.min(5, options.calls),
+      50,
+      target,
+      engine,
+      pacer,
+      warmStats,
+      options.protocol,
+    );
     await untilLive(warm, 5000);
     await sleep(500);
     for (const call of warm) {
@@ -235,7 +247,15 @@ export async function runRung(
     progress(
       `${mode.padEnd(5)} ${String(options.calls).padStart(4)} calls: ramping at ${options.rampPerSecond}/s`,
     );
-    const calls = await ramp(options.calls, options.rampPerSecond, target, engine, pacer, stats);
+    const calls = await ramp(
+      options.calls,
+      options.rampPerSecond,
+      target,
+      engine,
+      pacer,
+      stats,
+      options.protocol,
+    );
     const live = await untilLive(calls, 10_000);
     const afterRamp = await child.usage(false);
     const framesDuringRamp = stats.callerReceived + stats.agentReceived;

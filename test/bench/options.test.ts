@@ -13,6 +13,17 @@ describe('npm run bench options', () => {
     expect(parseBenchOptions(['--quick'])).toMatchObject({ rungs: [10], windowMs: 2000, extras: false });
   });
 
+  it('runs interleaved pairs (3, quick 1) on the ElevenLabs path unless told otherwise', () => {
+    expect(parseBenchOptions([])).toMatchObject({ pairs: 3, path: 'elevenlabs' });
+    expect(parseBenchOptions(['--quick'])).toMatchObject({ pairs: 1 });
+    expect(parseBenchOptions(['--pairs', '5', '--path', 'openai'])).toMatchObject({
+      pairs: 5,
+      path: 'openai',
+    });
+    expect(() => parseBenchOptions(['--pairs', '0'])).toThrow(/--pairs/);
+    expect(() => parseBenchOptions(['--path', 'vapi'])).toThrow(/--path/);
+  });
+
   it('reads the rungs, window, ramp and side asked for', () => {
     expect(
       parseBenchOptions([
