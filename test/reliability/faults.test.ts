@@ -279,9 +279,10 @@ describe('fault injection through the local stack', () => {
     expect((await crmRow(callSid))?.turns).toHaveLength(2);
     stop();
     const landedAt = Date.now();
+    // A late turn is its item, then its mark on the session (a second write): wait for both.
     const record = await eventually(
       () => harness.stack.sessions.get(callSid),
-      (r) => (r?.turns.length ?? 0) >= 4,
+      (r) => (r?.turns.length ?? 0) >= 4 && (r?.session.lateTurnMarks ?? 0) >= 2,
       30_000,
     );
     const landedMs = Date.now() - landedAt;
