@@ -1,5 +1,5 @@
 /**
- * The finalisation sweeper (issue 10): Twilio's status callback is the usual way a call reaches the
+ * The finalisation sweeper: Twilio's status callback is the usual way a call reaches the
  * CRM and the owner, but Twilio does not retry a callback that was never configured, answered 403
  * (a wrong PUBLIC_URL) or 500. Every `FINALISATION_SWEEP_SECONDS` this finds each call still not
  * finalised `FINALISATION_GRACE_SECONDS` after its stream ended (or after its webhook, when no

@@ -1,5 +1,5 @@
 /**
- * Durable session writes (issue 10): a write that fails every retry is kept and written later, in
+ * Durable session writes: a write that fails every retry is kept and written later, in
  * order, while the call goes on; a turn that lands after finalisation reaches the CRM.
  */
 import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-session-store.js';

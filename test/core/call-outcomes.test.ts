@@ -1,5 +1,5 @@
 /**
- * Outcomes that say what happened (issue 10): engine-outage and transfer-unanswered reach the CRM
+ * Outcomes that say what happened: engine-outage and transfer-unanswered reach the CRM
  * row and the owner email as a callback due; a booking the CRM missed is written by finalisation.
  */
 import { createDialResultHandler } from '../../functions/dial-result.js';

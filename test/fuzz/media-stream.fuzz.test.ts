@@ -1,5 +1,5 @@
 /**
- * Issue 11 item 8: malformed and random frames (fast-check, seeded) on many concurrent media-stream
+ * Malformed and random frames (fast-check, seeded) on many concurrent media-stream
  * sockets, some before `start`, some on claimed calls, while well-formed calls stream beside them.
  * Zero crashes; the well-formed calls get every payload, in order, untouched; memory stays bounded;
  * every socket is accounted for at the end.

@@ -1,5 +1,5 @@
 /**
- * Issue 11 item 8: random and malformed bodies (fast-check, seeded) at every webhook and at
+ * Random and malformed bodies (fast-check, seeded) at every webhook and at
  * `POST /calls`, through the handlers the Lambdas and the local stack run. Signed ones get past the
  * signature on purpose, so the body parsing itself is what is fuzzed. Each answer is a clear 4xx (or
  * a 2xx for what is valid) and never a 5xx; a refused body changes nothing. Most bodies start from a

@@ -1,5 +1,5 @@
 /**
- * The fault-injection suite (issue 10, `npm run test:reliability`): the whole local stack (webhooks,
+ * The fault-injection suite (`npm run test:reliability`): the whole local stack (webhooks,
  * bridge, after-call, sweeper) with simulated engines and Twilio, one test per fault, the outcome
  * asserted. Faults are injected at the boundaries: DynamoDB through an HTTP proxy in front of
  * dynalite, Resend through a stand-in that can be down, Twilio's REST API through its simulator,

@@ -1,5 +1,5 @@
 /**
- * Issue 11 item 1: personal context reaches the engines only for an attested caller, and text that
+ * Personal context reaches the engines only for an attested caller, and text that
  * came from callers reaches a prompt only fenced as quoted data.
  */
 import { dynamicVariables, promptTemplate, quoted, renderInstructions } from '../../services/core/persona';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 /**
- * Issue 11 item 5: whole calls through the local stack on both engines (every tool, limits reached,
+ * Whole calls through the local stack on both engines (every tool, limits reached,
  * refusals, an outbound call answered by a person and by a machine, the status callback and the
  * ElevenLabs post-call webhook), with every log line captured at DEBUG, then scanned for every
  * phone number, email address, secret and piece of caller free text the test used.

@@ -14,7 +14,7 @@ export interface CallTableStores {
   finalisations: DynamoFinalisationStore;
   markers: DynamoDigestMarkers;
   outboundRequests: DynamoOutboundRequestStore;
-  /** The agent's tool usage per call and per caller per day (issue 11 tool limits). */
+  /** The agent's tool usage per call and per caller per day (the tool limits that keep a caller from flooding the calendar or the inbox). */
   usage: DynamoUsageCounter;
   /** How far back the finalisation sweeper must look at Twilio's call list. */
   sweepWatermark: DynamoSweepWatermark;
