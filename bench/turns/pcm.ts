@@ -5,28 +5,19 @@
  * −36 dBFS of *speech*, not of speech diluted by its pauses.
  */
 
+import { ULAW_TO_PCM16 } from '../../services/core/audio';
 import { encodeUlawSample } from '../../services/local/web/mulaw';
 
 export const SAMPLE_RATE = 8000;
 export const SAMPLES_PER_MS = 8;
-const BIAS = 0x84;
-
 /** One 16-bit sample → one μ-law byte (the softphone's G.711 reference encoder, on its float scale). */
 export function ulawEncodeSample(sample: number): number {
   return encodeUlawSample(Math.max(-32768, Math.min(32767, sample)) / 32767);
 }
 
-const DECODE = new Int16Array(256);
-for (let byte = 0; byte < 256; byte++) {
-  const u = ~byte & 0xff;
-  const exponent = (u >> 4) & 0x07;
-  const magnitude = ((((u & 0x0f) << 3) + BIAS) << exponent) - BIAS;
-  DECODE[byte] = (u & 0x80) !== 0 ? -magnitude : magnitude;
-}
-
 export function ulawDecode(bytes: Uint8Array): Int16Array {
   const out = new Int16Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = DECODE[bytes[i]!]!;
+  for (let i = 0; i < bytes.length; i++) out[i] = ULAW_TO_PCM16[bytes[i]!]!;
   return out;
 }
 

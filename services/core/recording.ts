@@ -89,19 +89,7 @@ export function parseWavHeader(file: Buffer): WavFormat {
   };
 }
 
-/** G.711 μ-law byte → 16-bit linear sample, as a table: decoding is one lookup per sample. */
-export const ULAW_TO_PCM16: Int16Array = (() => {
-  const table = new Int16Array(256);
-  for (let i = 0; i < 256; i++) {
-    const u = ~i & 0xff;
-    const sign = u & 0x80;
-    const exponent = (u >> 4) & 0x07;
-    const mantissa = u & 0x0f;
-    const magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84;
-    table[i] = sign ? -magnitude : magnitude;
-  }
-  return table;
-})();
+export { ULAW_TO_PCM16 } from './audio.js';
 
 /** μ-law silence (the encoding of 0). */
 export const ULAW_SILENCE = 0xff;

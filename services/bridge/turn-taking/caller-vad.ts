@@ -1,4 +1,4 @@
-import { ULAW_BYTES_PER_MS } from '../../core/audio.js';
+import { SILENT_DB, ULAW_BYTES_PER_MS, ulawFrameLevelDb } from '../../core/audio.js';
 
 /**
  * The bridge's own detector of the caller's speech: an adaptive energy detector that tracks each
@@ -19,7 +19,6 @@ import { ULAW_BYTES_PER_MS } from '../../core/audio.js';
  * a few additions per frame (about 1 µs), where an ONNX inference per 32 ms window costs hundreds.
  * The bench's speech corpus (`npm run bench:turns`) is what it is measured against.
  */
-const FULL_SCALE_DB = 20 * Math.log10(32_768);
 const SNR_DB = 10;
 const BELOW_CALLER_DB = 8;
 const ABSOLUTE_FLOOR_DB = -55;
@@ -37,26 +36,9 @@ const HANGOVER_FRAMES = 3;
 /** Noise floor window: BLOCKS blocks of BLOCK_FRAMES frames each (8 × 200 ms). */
 const BLOCK_FRAMES = 10;
 const BLOCKS = 8;
-const SILENT_DB = -120;
-
-/** G.711 μ-law byte → squared linear amplitude (16-bit scale). */
-const ENERGY = new Float64Array(256);
-for (let byte = 0; byte < 256; byte++) {
-  const u = ~byte & 0xff;
-  const exponent = (u >> 4) & 0x07;
-  const magnitude = (((u & 0x0f) << 3) + 0x84) << exponent;
-  const linear = magnitude - 0x84;
-  ENERGY[byte] = linear * linear;
-}
 
 /** The level of one μ-law frame (its first `length` bytes), in dBFS (RMS). */
-export function frameLevelDb(audio: Uint8Array, length = audio.length): number {
-  if (length === 0) return SILENT_DB;
-  let energy = 0;
-  for (let i = 0; i < length; i++) energy += ENERGY[audio[i]!]!;
-  const meanSquare = energy / length;
-  return meanSquare > 0 ? 10 * Math.log10(meanSquare) - FULL_SCALE_DB : SILENT_DB;
-}
+export const frameLevelDb = ulawFrameLevelDb;
 
 /** Duration of a μ-law frame of `length` bytes. */
 export function frameMs(length: number): number {

@@ -10,6 +10,7 @@
  * follows quiet frames (down at once, up slowly, never during speech), so steady line noise is
  * never speech, and a television a few dB under the caller is, as it would be for a real VAD.
  */
+import { ulawFrameLevelDb } from '../../core/audio.js';
 import { FRAME_BYTES, FRAME_MS } from './audio.js';
 
 export interface ServerVadOptions {
@@ -29,22 +30,8 @@ export type VadEvent =
   | { type: 'speech_started'; audioStartMs: number; atMs: number }
   | { type: 'speech_stopped'; audioEndMs: number; atMs: number };
 
-/** μ-law byte → squared 16-bit amplitude. */
-const ENERGY = new Float64Array(256);
-for (let byte = 0; byte < 256; byte++) {
-  const u = ~byte & 0xff;
-  const exponent = (u >> 4) & 0x07;
-  const magnitude = (((u & 0x0f) << 3) + 0x84) << exponent;
-  ENERGY[byte] = (magnitude - 0x84) ** 2;
-}
-
 /** Level of one μ-law frame in dBFS (−120 for digital silence). */
-export function ulawFrameDbfs(frame: Uint8Array): number {
-  let energy = 0;
-  for (const byte of frame) energy += ENERGY[byte]!;
-  const power = energy / Math.max(1, frame.length);
-  return power <= 0 ? -120 : 10 * Math.log10(power / (32768 * 32768));
-}
+export const ulawFrameDbfs = (frame: Uint8Array): number => ulawFrameLevelDb(frame);
 
 /** How fast the noise floor may rise over quiet frames (dB per 20 ms frame: 2.5 dB/s). */
 const FLOOR_RISE_DB = 0.05;
