@@ -77,6 +77,12 @@ interface Current {
   session: EngineSession;
   /** It has sent agent audio (the opening line of a member taking over, at the least). */
   spoke?: boolean;
+  /**
+   * `engineChanged` has named it. Audio it sends before (an engine can speak in the same packet as
+   * its "ready") is kept until then: the bridge sets up its playback for an engine when it is named.
+   */
+  announced?: boolean;
+  early: Array<[payload: string, itemId: string | undefined]>;
 }
 
 /** A turn as the caller heard it; `itemId` ties an agent turn to its audio (for a barge-in cut). */
@@ -124,6 +130,13 @@ class FallbackSession implements EngineSession {
       startFailures: failures.length > 0 ? failures.join('; ') : undefined,
       conversationId: this.current.session.conversationId,
     });
+    this.announced(this.current);
+  }
+
+  /** The bridge knows the member now: what it said before goes out, in order. */
+  private announced(member: Current): void {
+    member.announced = true;
+    for (const [payload, itemId] of member.early.splice(0)) this.listener.audio(payload, itemId);
   }
 
   /** Tries the members not yet failed, in order; sets `current` on the first that starts. */
@@ -134,7 +147,7 @@ class FallbackSession implements EngineSession {
       if (this.signal.aborted || this.closed) break;
       const attempt = AbortSignal.any([AbortSignal.timeout(this.options.connectTimeoutMs), this.signal]);
       // Current before `start` resolves: an engine may speak in the same packet as its "ready".
-      const candidate: Current = { engine, session: undefined as unknown as EngineSession };
+      const candidate: Current = { engine, session: undefined as unknown as EngineSession, early: [] };
       this.current = candidate;
       try {
         candidate.session = await engine.start(context, this.memberListener(candidate), attempt);
@@ -167,7 +180,8 @@ class FallbackSession implements EngineSession {
         if (itemId !== undefined) {
           this.itemBytes.set(itemId, (this.itemBytes.get(itemId) ?? 0) + base64ByteLength(payload));
         }
-        outer.audio(payload, itemId);
+        if (member.announced) outer.audio(payload, itemId);
+        else member.early.push([payload, itemId]);
       },
       interruption: () => {
         if (serving()) outer.interruption();
@@ -280,6 +294,7 @@ class FallbackSession implements EngineSession {
       previous: { engine: dropped.engine.name, reason, droppedAt, ...(stall ? { stall } : {}) },
       conversationId: next.session.conversationId,
     });
+    this.announced(next);
     for (const note of this.lateToolNotes.splice(0)) next.session.instruct(note);
     // The gap's audio goes before the new member speaks. Once it has (its opening line can arrive
     // with its "ready"), the caller is answering that line: the old audio would be heard as a new

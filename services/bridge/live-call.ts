@@ -64,7 +64,6 @@ export class LiveCall {
   private connectStartedAt = 0;
   private tools: CallTools | undefined;
   private recorder: CallRecorder | undefined;
-  private readonly earlyAudio: Array<[payload: string, itemId: string | undefined]> = [];
   private readonly timers: CallTimers;
   private readonly connectAbort = new AbortController();
   private endingAfterPlayback = false;
@@ -270,13 +269,8 @@ export class LiveCall {
   }
 
   private onAgentAudio(payload: string, itemId: string | undefined): void {
-    const serving = this.serving;
-    if (!serving) {
-      // An engine can speak in the same packet as its "ready", before the composite names it.
-      this.earlyAudio.push([payload, itemId]);
-      return;
-    }
-    if (!serving.agentAudio(payload, itemId)) return;
+    // The composite names an engine (engineChanged) before it forwards any of its audio.
+    if (!this.serving?.agentAudio(payload, itemId)) return;
     const failoverMs = this.meter.agentAudio();
     if (failoverMs !== undefined) {
       this.log.info('The new engine speaks after a mid-call failover', { failoverMs });
@@ -303,7 +297,6 @@ export class LiveCall {
     this.meter.engineChanged(change, this.connectStartedAt);
     this.serving?.turns.engineChanged();
     this.serving = this.serve(change);
-    for (const [payload, itemId] of this.earlyAudio.splice(0)) this.onAgentAudio(payload, itemId);
     const chosen = this.session?.provider ?? change.engine;
     const failoverReason = describeEngineChange(change, chosen, this.meter.failover, this.log);
     this.writer?.engine({

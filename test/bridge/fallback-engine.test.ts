@@ -102,6 +102,20 @@ describe('FallbackEngine', () => {
     ]);
   });
 
+  it('names a member before it forwards any of its audio (it may speak in the packet of its ready)', async () => {
+    const eager = member('elevenlabs', { speaksAtReady: 'SGk=' });
+    const r = recorder();
+    const order: string[] = [];
+    r.listener.engineChanged = (change) => order.push(`changed:${change.engine}`);
+    r.listener.audio = (payload) => order.push(`audio:${payload}`);
+    await new FallbackEngine([eager.engine], options).start(
+      context,
+      r.listener,
+      new AbortController().signal,
+    );
+    expect(order).toEqual(['changed:elevenlabs', 'audio:SGk=']);
+  });
+
   it('rejects with every reason when no member starts', async () => {
     const start = new FallbackEngine(
       [member('elevenlabs', { fail: 'a' }).engine, member('openai', { fail: 'b' }).engine],
