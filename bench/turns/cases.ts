@@ -272,17 +272,42 @@ function emptyResult(c: TurnCase): CaseResult {
   };
 }
 
-/** One case: a call, the greeting, the clip at the case's moment, then what the caller heard. */
-export async function runCase(stack: TurnStack, c: TurnCase): Promise<CaseResult> {
-  const base = emptyResult(c);
+/**
+ * One call for a case: placed, paired with its OpenAI session, its caller tape running and the
+ * greeting heard; `run` plays the case. A failure is the case's result; the call always hangs up.
+ */
+async function onCall(
+  stack: TurnStack,
+  base: CaseResult,
+  run: (call: {
+    stream: TwilioCallStream;
+    session: OpenAiSimSession;
+    tape: CallerTape;
+    now: () => number;
+  }) => Promise<CaseResult>,
+): Promise<CaseResult> {
   let call: OpenCall | undefined;
   let tape: CallerTape | undefined;
   try {
     call = await openCall(stack);
     const { stream, session } = call;
     tape = new CallerTape(stream, stack.noise);
-    const now = () => performance.now() - call!.base;
+    const started = call.base;
+    const now = () => performance.now() - started;
     await stream.waitFor((s) => s.receivedBytes > 0, 15_000, 'the greeting');
+    return await run({ stream, session, tape, now });
+  } catch (error) {
+    return { ...base, error: (error as Error).message };
+  } finally {
+    await tape?.stop();
+    await call?.stream.hangUp().catch(() => undefined);
+  }
+}
+
+/** One case: a call, the greeting, the clip at the case's moment, then what the caller heard. */
+export async function runCase(stack: TurnStack, c: TurnCase): Promise<CaseResult> {
+  const base = emptyResult(c);
+  return onCall(stack, base, async ({ stream, session, tape, now }) => {
     const greetingAt = received(stream)[0]!.atMs;
     if (c.kind === 'interruption' || c.kind === 'backchannel' || c.kind === 'tv') {
       await sleep(greetingAt + INTO_ANSWER_MS - TAPE_LEAD_MS - now());
@@ -327,12 +352,7 @@ export async function runCase(stack: TurnStack, c: TurnCase): Promise<CaseResult
       vadTurns: turns.length,
       transcripts: turns.map((t) => t.transcript ?? ''),
     };
-  } catch (error) {
-    return { ...base, error: (error as Error).message };
-  } finally {
-    await tape?.stop();
-    await call?.stream.hangUp().catch(() => undefined);
-  }
+  });
 }
 
 /**
@@ -347,14 +367,7 @@ const HOLD_PROMPT = new Set(HOLD_PROMPT_FRAMES);
 
 export async function runFrozenCase(stack: TurnStack, c: TurnCase): Promise<CaseResult> {
   const base = emptyResult({ ...c, kind: 'frozen' });
-  let call: OpenCall | undefined;
-  let tape: CallerTape | undefined;
-  try {
-    call = await openCall(stack);
-    const { stream, session } = call;
-    tape = new CallerTape(stream, stack.noise);
-    const now = () => performance.now() - call!.base;
-    await stream.waitFor((s) => s.receivedBytes > 0, 15_000, 'the greeting');
+  return onCall(stack, base, async ({ stream, session, tape, now }) => {
     const greeting = await firstResponseDone(session);
     await sleep(playEnd(stream, session, greeting) + 500 - now());
     const conversationsBefore = stack.elevenlabs.conversations.length;
@@ -375,10 +388,5 @@ export async function runFrozenCase(stack: TurnStack, c: TurnCase): Promise<Case
       if (again && heardAgainMs === null) heardAgainMs = again.atMs - frozenAt;
     }
     return { ...base, ...bridgeActions(stream, session), failoverMs, heardAgainMs };
-  } catch (error) {
-    return { ...base, error: (error as Error).message };
-  } finally {
-    await tape?.stop();
-    await call?.stream.hangUp().catch(() => undefined);
-  }
+  });
 }
