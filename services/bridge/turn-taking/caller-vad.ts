@@ -1,4 +1,4 @@
-import { SILENT_DB, ULAW_BYTES_PER_MS, ulawFrameLevelDb } from '../../core/audio.js';
+import { SILENT_DB, ulawFrameLevelDb } from '../../core/audio.js';
 
 /**
  * The bridge's own detector of the caller's speech: an adaptive energy detector that tracks each
@@ -40,11 +40,6 @@ const BLOCKS = 8;
 /** The level of one μ-law frame (its first `length` bytes), in dBFS (RMS). */
 export const frameLevelDb = ulawFrameLevelDb;
 
-/** Duration of a μ-law frame of `length` bytes. */
-export function frameMs(length: number): number {
-  return length / ULAW_BYTES_PER_MS;
-}
-
 /** The detector's settings; the defaults are what the bridge runs (tuned on `npm run bench:turns`). */
 export interface CallerVadTuning {
   snrDb: number;
@@ -53,7 +48,7 @@ export interface CallerVadTuning {
   initialCallerDb: number;
 }
 
-export const CALLER_VAD_DEFAULTS: CallerVadTuning = {
+const CALLER_VAD_DEFAULTS: CallerVadTuning = {
   snrDb: SNR_DB,
   belowCallerDb: BELOW_CALLER_DB,
   absoluteFloorDb: ABSOLUTE_FLOOR_DB,
