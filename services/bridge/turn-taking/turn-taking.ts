@@ -339,6 +339,8 @@ export class TurnTaking {
       !audible &&
       (this.speechMs >= DEAF_SPEECH_MS || this.owed) &&
       this.quietMs >= DEAF_AFTER_MS &&
+      // By the clock too: frames that arrive in a burst (a client catching up) are no time passing.
+      this.now - this.lastVoicedAt >= DEAF_AFTER_MS &&
       this.utteranceAt > Math.max(this.engineSpeechAt, this.turnEndedAt, this.nudgedAt)
     ) {
       this.nudgedAt = this.now;
