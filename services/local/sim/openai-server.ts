@@ -52,6 +52,8 @@ export interface OpenAiSimOptions {
    * one: `response.created` then `response.done`, with no output (default 1000 ms).
    */
   autoAnswerMs?: number;
+  /** How long that empty response runs, the window in which a cancel still finds it (default 30 ms). */
+  autoAnswerRunMs?: number;
   /**
    * Server-like turn detection (off by default; `npm run bench:turns`): an energy VAD on the caller's
    * audio (server-vad.ts) sends speech_started / speech_stopped / committed and the transcription,
@@ -111,7 +113,7 @@ export interface ResponseOutcome {
   sentBytes: number;
 }
 
-/** How long the empty answer to an unanswered `response.create` runs (`autoAnswerMs`). */
+/** How long the empty answer to an unanswered `response.create` runs (`autoAnswerRunMs`). */
 const AUTO_ANSWER_RUN_MS = 30;
 
 const BETA_REJECTION =
@@ -586,7 +588,7 @@ export class OpenAiSimSession {
       this.activeResponse = active;
       this.sendResponseCreated(responseId);
       // The model "decides" for a moment: a cancel in that window cancels it, as on the real API.
-      await delay(AUTO_ANSWER_RUN_MS);
+      await delay(this.options.autoAnswerRunMs ?? AUTO_ANSWER_RUN_MS);
       if (this.activeResponse === active) this.activeResponse = undefined;
       this.send({
         type: 'response.done',

@@ -432,7 +432,8 @@ describe('OpenAI Realtime engine under the bridge control', () => {
   });
 
   it('asks once per turn: a second respond while one is on its way, or running, adds nothing on top', async () => {
-    const { session, simSession } = await startReady({ autoAnswerMs: 200 });
+    // The empty answers run long enough that the cancel below still finds one on a loaded machine.
+    const { session, simSession } = await startReady({ autoAnswerMs: 200, autoAnswerRunMs: 500 });
     await simSession.waitForEvent('response.create', 1);
     session.respond();
     session.respond();
@@ -526,6 +527,9 @@ describe('OpenAI Realtime engine under the bridge control', () => {
 
 describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', () => {
   const fast = { pingIntervalMs: 40, stallAfterMs: 150, responseTimeoutMs: 300 };
+  // The response tests judge only the response timer: a keepalive limit this short would also trip
+  // on a loaded machine whose event loop stalls for a moment (as CI's does), so theirs is generous.
+  const responseOnly = { ...fast, stallAfterMs: 5000 };
 
   it('pings the server, and stays up while it answers', async () => {
     const { r, simSession } = await startReady({ autoAnswerMs: 10 }, fast);
@@ -566,7 +570,7 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
   });
 
   it('reports a response.create that gets no response.created as stalled (response)', async () => {
-    const { r, simSession } = await startReady({ failures: { withholdResponses: true } }, fast);
+    const { r, simSession } = await startReady({ failures: { withholdResponses: true } }, responseOnly);
     await simSession.waitForEvent('response.create', 1);
     await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
     expect(r.ended).toEqual([
@@ -580,7 +584,7 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
   });
 
   it('reports a response that is created and then sends nothing as stalled (response)', async () => {
-    const { r, simSession } = await startReady({ failures: { withholdResponses: true } }, fast);
+    const { r, simSession } = await startReady({ failures: { withholdResponses: true } }, responseOnly);
     await simSession.waitForEvent('response.create', 1);
     simSession.sendRaw(
       JSON.stringify({
@@ -604,7 +608,7 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
     const { r, simSession } = await startReady(
       { autoAnswerMs: 10, audioSpeedup: 1, audioChunkBytes: 800 },
       {
-        ...fast,
+        ...responseOnly,
         responseTimeoutMs: 250,
       },
     );
@@ -615,7 +619,7 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
   it.each(['failed', 'error'] as const)(
     'retries a %s response once and carries on when the retry answers',
     async (how) => {
-      const { r, session, simSession } = await startReady({ autoAnswerMs: 10 }, fast);
+      const { r, session, simSession } = await startReady({ autoAnswerMs: 10 }, responseOnly);
       await greetingAnswered(simSession);
       simSession.failResponses(1, how);
       session.respond();
@@ -633,7 +637,7 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
   it.each(['failed', 'error'] as const)(
     'gives the engine up when a %s response fails again on the retry',
     async (how) => {
-      const { r, session, simSession } = await startReady({ autoAnswerMs: 10 }, fast);
+      const { r, session, simSession } = await startReady({ autoAnswerMs: 10 }, responseOnly);
       await greetingAnswered(simSession);
       simSession.failResponses(2, how);
       session.respond();
@@ -647,7 +651,7 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
   );
 
   it('an error about another client event is no failed response (the session goes on)', async () => {
-    const { r, session, simSession } = await startReady({ autoAnswerMs: 10 }, fast);
+    const { r, session, simSession } = await startReady({ autoAnswerMs: 10 }, responseOnly);
     await greetingAnswered(simSession);
     session.truncate('item_unknown', 100); // "Only model output audio messages can be truncated"
     session.respond();
