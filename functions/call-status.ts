@@ -7,17 +7,17 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import { isFinalCallStatus } from '../services/core/after-call-ports.js';
 import type { Config } from '../services/core/config.js';
 import { type FinaliseDeps, finaliseCall } from '../services/core/finalise-call.js';
 import { forCall, withMaskedErrors } from '../services/core/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
-import { lambdaAfterCall } from './commons/after-call.js';
+import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
+import { lazily } from '../services/wiring/lambda-container.js';
+import { afterCallDepsFor } from '../services/wiring/parts/after-call.js';
 import { type HttpHandler, type HttpResult, textResponse } from './commons/http.js';
 import { streamNeverConnectedCounter } from './commons/metrics.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
-import { lazily } from './runtime.js';
 
 export interface CallStatusDeps {
   config: Pick<Config, 'publicUrl' | 'twilio'>;

@@ -8,11 +8,11 @@
  * with `aws lambda invoke`; anything else (the schedule's own event) means yesterday.
  */
 import * as z from 'zod';
-import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import { type DigestDeps, type DigestOutcome, runDailyDigest } from '../services/core/daily-digest.js';
 import { logger, withMaskedErrors } from '../services/core/logging.js';
-import { lambdaAfterCall } from './commons/after-call.js';
-import { lazily } from './runtime.js';
+import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
+import { lazily } from '../services/wiring/lambda-container.js';
+import { afterCallDepsFor } from '../services/wiring/parts/after-call.js';
 
 const digestEvent = z.object({
   day: z

@@ -17,9 +17,9 @@ import type { Config } from '../services/core/config.js';
 import { forCall, withMaskedErrors } from '../services/core/logging.js';
 import { hashStreamToken, newStreamToken } from '../services/core/stream-token.js';
 import { DIAL_RESULT_PATH } from '../services/core/tools/transfer-to-human.js';
+import { lambdaRuntime, lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, twimlResponse } from './commons/http.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
-import { lambdaRuntime, lazily } from './runtime.js';
 
 export interface DialResultDeps {
   config: Pick<Config, 'publicUrl' | 'twilio' | 'business' | 'streamUrl'>;

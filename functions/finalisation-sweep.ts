@@ -6,7 +6,6 @@
  */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import type { DynamoCallSessionStore } from '../services/adapters/dynamodb/call-session-store.js';
 import { TwilioCallControl } from '../services/adapters/twilio/call-control.js';
 import type { SweepWatermark } from '../services/core/after-call-ports.js';
@@ -21,9 +20,10 @@ import { deliverDue } from '../services/core/integration-webhook.js';
 import { withMaskedErrors } from '../services/core/logging.js';
 import { FUNCTION_METRICS } from '../services/core/metric-names.js';
 import type { CallLookup } from '../services/core/ports.js';
-import { lambdaAfterCall } from './commons/after-call.js';
+import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
+import { lazily } from '../services/wiring/lambda-container.js';
+import { afterCallDepsFor } from '../services/wiring/parts/after-call.js';
 import { functionMetrics, streamNeverConnectedCounter } from './commons/metrics.js';
-import { lazily } from './runtime.js';
 
 /** `remainingMs`: what the invocation has left (Lambda's context); absent, the interval alone bounds it. */
 export type FinalisationSweepHandler = (limits?: { remainingMs?: number }) => Promise<SweepReport>;

@@ -6,7 +6,6 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { crmFor } from '../services/adapters/after-call-from-config.js';
 import { connectStreamTwiml, emptyTwiml } from '../services/adapters/twilio/twiml.js';
 import { answerInboundCall } from '../services/core/answer-inbound.js';
 import type { CallSessionStore } from '../services/core/call-session.js';
@@ -14,9 +13,10 @@ import type { Config } from '../services/core/config.js';
 import { forCall, withMaskedErrors } from '../services/core/logging.js';
 import type { Crm, ProviderFlag } from '../services/core/ports.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
+import { lambdaRuntime, lazily } from '../services/wiring/lambda-container.js';
+import { crmFor } from '../services/wiring/parts/after-call.js';
 import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
-import { lambdaRuntime, lazily } from './runtime.js';
 
 export interface InboundCallDeps {
   config: Config;

@@ -15,9 +15,9 @@ import { forCall, withMaskedErrors } from '../services/core/logging.js';
 import { answerOutboundCall, type OutboundTwiml } from '../services/core/outbound-answer.js';
 import { IDEMPOTENCY_KEY_PATTERN } from '../services/core/place-call.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
+import { lambdaRuntime, lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
-import { lambdaRuntime, lazily } from './runtime.js';
 
 export interface OutboundTwimlDeps {
   config: Pick<Config, 'publicUrl' | 'streamUrl' | 'twilio' | 'business'>;

@@ -6,8 +6,6 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { businessProfileFor } from '../services/adapters/business-profile-from-config.js';
-import { placeCallDepsFor, reminderDepsFor } from '../services/adapters/from-config.js';
 import { eventBridgeSchedulerFor } from '../services/adapters/scheduler/callback-scheduler.js';
 import {
   isReminderPayload,
@@ -25,9 +23,11 @@ import {
   REFUSAL_HTTP_STATUS,
 } from '../services/core/place-call.js';
 import type { Mailer } from '../services/core/ports.js';
-import { lambdaBusiness } from './commons/business.js';
+import { lazily } from '../services/wiring/lambda-container.js';
+import { lambdaBusiness } from '../services/wiring/lambda-place-call.js';
+import { placeCallDepsFor, reminderDepsFor } from '../services/wiring/parts/business-adapters.js';
+import { businessProfileFor } from '../services/wiring/parts/business-profile.js';
 import { type HttpHandler, type HttpResult, header, jsonResponse, rawBody } from './commons/http.js';
-import { lazily } from './runtime.js';
 
 /** `iam`: API Gateway has authorised the request. `api-key`: the local stack checks CALLS_API_KEY. */
 export type CallsAuthorization = { kind: 'iam' } | { kind: 'api-key'; key: string | undefined };

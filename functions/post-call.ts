@@ -5,7 +5,6 @@
  * the call row is in the CRM already, merged into it.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import {
   ELEVENLABS_SIGNATURE_HEADER,
   verifyElevenLabsSignature,
@@ -14,9 +13,10 @@ import type { Config } from '../services/core/config.js';
 import { logger, withMaskedErrors } from '../services/core/logging.js';
 import { REFUSAL_LOG_MESSAGES } from '../services/core/metric-names.js';
 import { type PostCallDeps, recordPostCall } from '../services/core/post-call.js';
-import { lambdaAfterCall } from './commons/after-call.js';
+import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
+import { lazily } from '../services/wiring/lambda-container.js';
+import { afterCallDepsFor } from '../services/wiring/parts/after-call.js';
 import { type HttpHandler, type HttpResult, header, jsonResponse, rawBody } from './commons/http.js';
-import { lazily } from './runtime.js';
 
 export interface PostCallHandlerDeps {
   config: Pick<Config, 'elevenlabsWebhookSecret'>;

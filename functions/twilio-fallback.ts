@@ -15,8 +15,8 @@ import { COUNTED_LOG_MESSAGES } from '../services/core/metric-names.js';
 import { maskPhone } from '../services/core/phone.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
 import { zodProblems } from '../services/core/validation.js';
+import { cachedSecretFor } from '../services/wiring/parts/secret.js';
 import { type HttpHandler, type HttpResult, twimlResponse } from './commons/http.js';
-import { cachedSecretFor } from './commons/secret.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
 
 export interface TwilioFallbackConfig {

@@ -6,12 +6,12 @@
  * retry a message missed.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import { retryMessageSchema } from '../services/adapters/sqs/webhook-retry-queue.js';
 import { type IntegrationWebhookDeps, retryDelivery } from '../services/core/integration-webhook.js';
 import { logger, withMaskedErrors } from '../services/core/logging.js';
-import { lambdaAfterCall } from './commons/after-call.js';
-import { lazily } from './runtime.js';
+import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
+import { lazily } from '../services/wiring/lambda-container.js';
+import { afterCallDepsFor } from '../services/wiring/parts/after-call.js';
 
 export type WebhookRetryHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 

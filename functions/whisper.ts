@@ -14,9 +14,9 @@ import type { Config } from '../services/core/config.js';
 import { forCall, withMaskedErrors } from '../services/core/logging.js';
 import { WHISPER_PATH, whisperUrl } from '../services/core/tools/transfer-to-human.js';
 import { WHISPER_ACCEPT_DIGIT, whisperMessage } from '../services/core/whisper.js';
+import { lambdaRuntime, lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
-import { lambdaRuntime, lazily } from './runtime.js';
 
 export interface WhisperDeps {
   config: Pick<Config, 'publicUrl' | 'twilio' | 'business'>;

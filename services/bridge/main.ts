@@ -5,12 +5,9 @@
  * the live calls, flushes their writes and exits well inside the task's stopTimeout (`shutdown.ts`).
  */
 
-import { businessProfileFor } from '../adapters/business-profile-from-config.js';
 import { createDynamoClients } from '../adapters/dynamodb/clients.js';
 import { callTableStores } from '../adapters/dynamodb/stores.js';
 import { TaskProtection } from '../adapters/ecs/task-protection.js';
-import { businessAdapters, toolRunnerFor } from '../adapters/from-config.js';
-import { providerFlagFor } from '../adapters/provider-flag-from-config.js';
 import { eventBridgeSchedulerFor } from '../adapters/scheduler/callback-scheduler.js';
 import {
   type Env,
@@ -20,6 +17,9 @@ import {
 } from '../adapters/secrets-manager/secret-environment.js';
 import { ConfigError, loadConfig } from '../core/config.js';
 import { logger } from '../core/logging.js';
+import { businessAdapters, toolRunnerFor } from '../wiring/parts/business-adapters.js';
+import { businessProfileFor } from '../wiring/parts/business-profile.js';
+import { providerFlagFor } from '../wiring/parts/provider-flag.js';
 import { buildEngines } from './engines.js';
 import { createBridgeHttpServer } from './http-server.js';
 import { BridgeMetrics } from './metrics.js';

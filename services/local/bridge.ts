@@ -1,4 +1,3 @@
-import { businessProfileFor } from '../adapters/business-profile-from-config.js';
 import { buildEngines } from '../bridge/engines.js';
 import { type Bridge, type BridgeDeps, createBridge } from '../bridge/server.js';
 import type { BusinessProfileSource } from '../core/business-profile.js';
@@ -6,6 +5,7 @@ import type { CallControl } from '../core/ports.js';
 import type { RecordingDestination } from '../core/recording.js';
 import type { ToolRunner } from '../core/tool-types.js';
 import type { EngineName, VoiceEngine } from '../core/voice-engine.js';
+import { businessProfileFor } from '../wiring/parts/business-profile.js';
 import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import type { LocalStackContext } from './stack.js';
 

@@ -11,11 +11,11 @@ import { ensureCallTable } from '../adapters/dynamodb/call-table.js';
 import { createDynamoClients } from '../adapters/dynamodb/clients.js';
 import { recentCallSessions } from '../adapters/dynamodb/recent-calls.js';
 import { type CallTableStores, callTableStores } from '../adapters/dynamodb/stores.js';
-import { providerFlagFor } from '../adapters/provider-flag-from-config.js';
 import type { CallSession, CallSessionStore } from '../core/call-session.js';
 import { type Config, loadConfig } from '../core/config.js';
 import type { Crm, ProviderFlag } from '../core/ports.js';
 import { routeKey, WEBHOOK_ROUTES } from '../core/routes.js';
+import { providerFlagFor } from '../wiring/parts/provider-flag.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamodb.js';
 import { createLocalServer, type LocalBridge, type LocalPages } from './server.js';
 

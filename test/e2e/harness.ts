@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BusinessAdapters } from '../../services/adapters/from-config';
 import type { ToolResult, ToolRunner } from '../../services/core/tool-types';
 import type { EngineName } from '../../services/core/voice-engine';
 import { type LocalApp, startLocalApp } from '../../services/local/app';
@@ -16,6 +15,7 @@ import {
 } from '../../services/local/sim/twilio-caller';
 import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest';
 import type { LocalStack } from '../../services/local/stack';
+import type { BusinessAdapters } from '../../services/wiring/parts/business-adapters.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 
 export const ELEVENLABS_KEY = 'xi-test-key';

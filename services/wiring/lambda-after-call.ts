@@ -3,8 +3,9 @@
  * built once per container. Only these two: the functions' bundles stay free of the Twilio REST
  * client and the Google calendar.
  */
-import { type CrmAndMail, crmAndMailFor } from '../../services/adapters/after-call-from-config.js';
-import { type LambdaRuntime, lambdaRuntime, lazily } from '../runtime.js';
+
+import { type LambdaRuntime, lambdaRuntime, lazily } from './lambda-container.js';
+import { type CrmAndMail, crmAndMailFor } from './parts/after-call.js';
 
 export interface LambdaAfterCall {
   runtime: LambdaRuntime;

@@ -10,8 +10,8 @@ import {
   SECRET_TTL_MS,
   type SecretsManagerClient,
   secretsManagerClient,
-} from '../../services/adapters/secrets-manager/secret-environment.js';
-import { logger } from '../../services/core/logging.js';
+} from '../../adapters/secrets-manager/secret-environment.js';
+import { logger } from '../../core/logging.js';
 
 /** The secret named by SECRETS_ARN (an ARN or a name); undefined without SECRETS_ARN (tests, local stack). */
 export function cachedSecretFor(

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { ssmProfileReader } from '../../adapters/ssm/business-profile.js';
 import {
   type BusinessProfileSource,
   CachedBusinessProfile,
   type ProfileReader,
-} from '../core/business-profile.js';
-import type { Config } from '../core/config.js';
-import type { AdapterMode } from './after-call-from-config.js';
-import { ssmProfileReader } from './ssm/business-profile.js';
+} from '../../core/business-profile.js';
+import type { Config } from '../../core/config.js';
+import type { AdapterMode } from './after-call.js';
 
 /** A JSON file the owner edits (`BUSINESS_PROFILE_FILE`, the local stack); a missing file means none. */
 export function fileProfileReader(path: string): ProfileReader {

@@ -3,25 +3,26 @@
  * webhook and the digest built on them. Apart from from-config.ts so that the after-call Lambdas
  * bundle neither the Twilio REST client nor the Google calendar, which they never use.
  */
-import type { DigestMarkers, FinalisationStore, PostCallAnalysisStore } from '../core/after-call-ports.js';
-import type { CallSessionStore } from '../core/call-session.js';
-import { type Config, ConfigError } from '../core/config.js';
-import type { DigestDeps } from '../core/daily-digest.js';
-import type { FinaliseDeps } from '../core/finalise-call.js';
-import type { WebhookDeliveryStore } from '../core/integration-webhook.js';
-import type { MissedCallTextDeps } from '../core/missed-call-text.js';
-import type { Crm, Mailer, TextReplies } from '../core/ports.js';
-import type { PostCallDeps } from '../core/post-call.js';
-import type { TextLog } from '../core/texts.js';
-import type { UsageCounter } from '../core/tool-usage.js';
-import { fetchWebhookPost } from './http/webhook-post.js';
-import { MemoryCrm } from './memory/crm.js';
-import { OutboxMailer } from './memory/outbox-mailer.js';
-import { type Recordings, recordingsFor } from './recordings-from-config.js';
-import { ResendMailer } from './resend/mailer.js';
-import { sqsRetryScheduler } from './sqs/webhook-retry-queue.js';
-import { SupabaseCrm } from './supabase/crm.js';
-import { TwilioTexts } from './twilio/sms.js';
+
+import { fetchWebhookPost } from '../../adapters/http/webhook-post.js';
+import { MemoryCrm } from '../../adapters/memory/crm.js';
+import { OutboxMailer } from '../../adapters/memory/outbox-mailer.js';
+import { ResendMailer } from '../../adapters/resend/mailer.js';
+import { sqsRetryScheduler } from '../../adapters/sqs/webhook-retry-queue.js';
+import { SupabaseCrm } from '../../adapters/supabase/crm.js';
+import { TwilioTexts } from '../../adapters/twilio/sms.js';
+import type { DigestMarkers, FinalisationStore, PostCallAnalysisStore } from '../../core/after-call-ports.js';
+import type { CallSessionStore } from '../../core/call-session.js';
+import { type Config, ConfigError } from '../../core/config.js';
+import type { DigestDeps } from '../../core/daily-digest.js';
+import type { FinaliseDeps } from '../../core/finalise-call.js';
+import type { WebhookDeliveryStore } from '../../core/integration-webhook.js';
+import type { MissedCallTextDeps } from '../../core/missed-call-text.js';
+import type { Crm, Mailer, TextReplies } from '../../core/ports.js';
+import type { PostCallDeps } from '../../core/post-call.js';
+import type { TextLog } from '../../core/texts.js';
+import type { UsageCounter } from '../../core/tool-usage.js';
+import { type Recordings, recordingsFor } from './recordings.js';
 
 export type AdapterMode = 'aws' | 'local';
 

@@ -2,9 +2,8 @@
  * What a Lambda container builds once and keeps between invocations: the configuration (with the
  * app secret merged in) and the adapters. Handlers export `handler = …` built on `lambdaRuntime()`.
  */
-import { createDynamoClients } from '../services/adapters/dynamodb/clients.js';
-import { type CallTableStores, callTableStores } from '../services/adapters/dynamodb/stores.js';
-import { providerFlagFor } from '../services/adapters/provider-flag-from-config.js';
+import { createDynamoClients } from '../adapters/dynamodb/clients.js';
+import { type CallTableStores, callTableStores } from '../adapters/dynamodb/stores.js';
 import {
   type CachedSecretEnvironment,
   type Env,
@@ -12,11 +11,12 @@ import {
   readSecretEnvironment,
   type SecretsManagerClient,
   secretsManagerClient,
-} from '../services/adapters/secrets-manager/secret-environment.js';
-import type { CallSessionStore } from '../services/core/call-session.js';
-import { type Config, loadConfig } from '../services/core/config.js';
-import type { ProviderFlag } from '../services/core/ports.js';
-import { cachedSecretFor } from './commons/secret.js';
+} from '../adapters/secrets-manager/secret-environment.js';
+import type { CallSessionStore } from '../core/call-session.js';
+import { type Config, loadConfig } from '../core/config.js';
+import type { ProviderFlag } from '../core/ports.js';
+import { providerFlagFor } from './parts/provider-flag.js';
+import { cachedSecretFor } from './parts/secret.js';
 
 export { cachedSecretFor, type Env, mergeUnder, providerFlagFor };
 

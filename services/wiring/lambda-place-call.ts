@@ -4,8 +4,9 @@
  * none of them, does not load their SDKs on a cold start (the after-call functions use
  * `./after-call.ts`, CRM and mail only).
  */
-import { type BusinessAdapters, businessAdapters } from '../../services/adapters/from-config.js';
-import { type LambdaRuntime, lambdaRuntime, lazily } from '../runtime.js';
+
+import { type LambdaRuntime, lambdaRuntime, lazily } from './lambda-container.js';
+import { type BusinessAdapters, businessAdapters } from './parts/business-adapters.js';
 
 export interface LambdaBusiness {
   runtime: LambdaRuntime;

@@ -3,12 +3,18 @@
  * always wins; an absent one means the embedded stand-in in the local stack, and a start-up error
  * in AWS (where a stand-in would silently lose leads and bookings).
  */
-import type { OutboundRequestStore } from '../core/after-call-ports.js';
-import type { ReminderDeps } from '../core/booking-reminder.js';
-import type { BusinessProfileSource } from '../core/business-profile.js';
-import type { CallerVerification, CallSessionStore } from '../core/call-session.js';
-import type { Config } from '../core/config.js';
-import type { OutboundSettings, PlaceCallDeps } from '../core/place-call.js';
+
+import { GoogleCalendar } from '../../adapters/google-calendar/calendar.js';
+import { MemoryCalendar } from '../../adapters/memory/calendar.js';
+import { TwilioCallControl } from '../../adapters/twilio/call-control.js';
+import { dialTwiml } from '../../adapters/twilio/dial-twiml.js';
+import { TwilioTexts } from '../../adapters/twilio/sms.js';
+import type { OutboundRequestStore } from '../../core/after-call-ports.js';
+import type { ReminderDeps } from '../../core/booking-reminder.js';
+import type { BusinessProfileSource } from '../../core/business-profile.js';
+import type { CallerVerification, CallSessionStore } from '../../core/call-session.js';
+import type { Config } from '../../core/config.js';
+import type { OutboundSettings, PlaceCallDeps } from '../../core/place-call.js';
 import type {
   Calendar,
   CallbackScheduler,
@@ -19,24 +25,19 @@ import type {
   ProviderFlag,
   TextReplies,
   TextSender,
-} from '../core/ports.js';
-import type { TextDeps, TextLog } from '../core/texts.js';
-import type { ToolRunner } from '../core/tool-types.js';
-import { InProcessUsageCounter, type UsageCounter } from '../core/tool-usage.js';
-import { createToolRunner } from '../core/tools/runner.js';
+} from '../../core/ports.js';
+import type { TextDeps, TextLog } from '../../core/texts.js';
+import type { ToolRunner } from '../../core/tool-types.js';
+import { InProcessUsageCounter, type UsageCounter } from '../../core/tool-usage.js';
+import { createToolRunner } from '../../core/tools/runner.js';
 import {
   type AdapterChoices,
   type AdapterMode,
   crmFor,
   mailerFor,
   refuseStandInsInAws,
-} from './after-call-from-config.js';
-import { GoogleCalendar } from './google-calendar/calendar.js';
-import { MemoryCalendar } from './memory/calendar.js';
-import { type Recordings, recordingsFor } from './recordings-from-config.js';
-import { TwilioCallControl } from './twilio/call-control.js';
-import { dialTwiml } from './twilio/dial-twiml.js';
-import { TwilioTexts } from './twilio/sms.js';
+} from './after-call.js';
+import { type Recordings, recordingsFor } from './recordings.js';
 
 export interface BusinessAdapters {
   crm: Crm & TextReplies;
