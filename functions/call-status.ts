@@ -14,7 +14,6 @@ import { forCall, withMaskedErrors } from '../services/core/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
 import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
 import { lazily } from '../services/wiring/lambda-container.js';
-import { afterCallDepsFor } from '../services/wiring/parts/after-call.js';
 import { type HttpHandler, type HttpResult, textResponse } from './commons/http.js';
 import { streamNeverConnectedCounter } from './commons/metrics.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
@@ -89,13 +88,10 @@ export function createCallStatusHandler(deps: CallStatusDeps): HttpHandler {
 }
 
 const callStatusHandler = lazily(async () => {
-  const { runtime, adapters } = await lambdaAfterCall();
+  const { runtime, deps } = await lambdaAfterCall();
   return createCallStatusHandler({
     config: runtime.config,
-    finalise: {
-      ...afterCallDepsFor(runtime.config, adapters, runtime.stores),
-      onStreamNeverConnected: streamNeverConnectedCounter(),
-    },
+    finalise: { ...deps, onStreamNeverConnected: streamNeverConnectedCounter() },
   });
 });
 

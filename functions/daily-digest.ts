@@ -12,7 +12,6 @@ import { type DigestDeps, type DigestOutcome, runDailyDigest } from '../services
 import { logger, withMaskedErrors } from '../services/core/logging.js';
 import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
 import { lazily } from '../services/wiring/lambda-container.js';
-import { afterCallDepsFor } from '../services/wiring/parts/after-call.js';
 
 const digestEvent = z.object({
   day: z
@@ -38,10 +37,7 @@ export function createDailyDigestHandler(deps: DigestDeps): DailyDigestHandler {
   };
 }
 
-const dailyDigestHandler = lazily(async () => {
-  const { runtime, adapters } = await lambdaAfterCall();
-  return createDailyDigestHandler(afterCallDepsFor(runtime.config, adapters, runtime.stores));
-});
+const dailyDigestHandler = lazily(async () => createDailyDigestHandler((await lambdaAfterCall()).deps));
 
 /** The Lambda entry point. */
 export const handler = withMaskedErrors(

@@ -13,8 +13,8 @@ import type { Config } from '../services/core/config.js';
 import { forCall, withMaskedErrors } from '../services/core/logging.js';
 import type { Crm, ProviderFlag } from '../services/core/ports.js';
 import { WEBHOOK_ROUTES } from '../services/core/routes.js';
-import { lambdaRuntime, lazily } from '../services/wiring/lambda-container.js';
-import { crmFor } from '../services/wiring/parts/after-call.js';
+import { lazily } from '../services/wiring/lambda-container.js';
+import { inboundCallDeps } from '../services/wiring/lambda-inbound-call.js';
 import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
 
@@ -77,12 +77,7 @@ export function createInboundCallHandler(deps: InboundCallDeps): HttpHandler {
   };
 }
 
-const inboundHandler = lazily(async () => {
-  const runtime = await lambdaRuntime();
-  // Returning callers are looked up in the CRM when it is configured; without one, every caller is new.
-  const crm = runtime.config.supabase ? crmFor(runtime.config, { embedded: [], missing: [] }) : undefined;
-  return createInboundCallHandler({ ...runtime, crm });
-});
+const inboundHandler = lazily(async () => createInboundCallHandler(await inboundCallDeps()));
 
 /** The Lambda entry point: adapters are built from the environment on the first invocation. */
 export const handler: HttpHandler = withMaskedErrors(async (event) => (await inboundHandler())(event));

@@ -6,7 +6,6 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { eventBridgeSchedulerFor } from '../services/adapters/scheduler/callback-scheduler.js';
 import {
   isReminderPayload,
   type ReminderDeps,
@@ -14,7 +13,6 @@ import {
   sendBookingReminder,
 } from '../services/core/booking-reminder.js';
 import { callbackNotPlacedEmail } from '../services/core/callback-failure.js';
-import { ConfigError } from '../services/core/config.js';
 import { logger, withMaskedErrors } from '../services/core/logging.js';
 import {
   type PlaceCallDeps,
@@ -24,9 +22,7 @@ import {
 } from '../services/core/place-call.js';
 import type { Mailer } from '../services/core/ports.js';
 import { lazily } from '../services/wiring/lambda-container.js';
-import { lambdaBusiness } from '../services/wiring/lambda-place-call.js';
-import { placeCallDepsFor, reminderDepsFor } from '../services/wiring/parts/business-adapters.js';
-import { businessProfileFor } from '../services/wiring/parts/business-profile.js';
+import { placeCallHandlerDeps } from '../services/wiring/lambda-place-call.js';
 import { type HttpHandler, type HttpResult, header, jsonResponse, rawBody } from './commons/http.js';
 
 /** `iam`: API Gateway has authorised the request. `api-key`: the local stack checks CALLS_API_KEY. */
@@ -251,31 +247,7 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-const placeCallHandler = lazily(async () => {
-  const { runtime, adapters } = await lambdaBusiness();
-  const { config } = runtime;
-  const scheduler = eventBridgeSchedulerFor(config.callbacks);
-  if (!scheduler) {
-    throw new ConfigError([
-      'CALLBACK_TARGET_ARN and CALLBACK_SCHEDULE_ROLE_ARN are required in AWS (set by the stack)',
-    ]);
-  }
-  return createPlaceCallHandler({
-    authorization: { kind: 'iam' },
-    owner: { mailer: adapters.mailer, email: config.ownerEmail },
-    reminders: reminderDepsFor(config, adapters, {
-      usage: runtime.stores.usage,
-      textLog: runtime.stores.sessions,
-      businessProfile: businessProfileFor(config, 'aws'),
-    }),
-    placeCall: placeCallDepsFor(config, adapters, {
-      sessions: runtime.stores.sessions,
-      requests: runtime.stores.outboundRequests,
-      scheduler,
-      providerFlag: runtime.providerFlag,
-    }),
-  });
-});
+const placeCallHandler = lazily(async () => createPlaceCallHandler(await placeCallHandlerDeps()));
 
 /** The Lambda entry point: `POST /calls` through API Gateway, or a callback (or reminder) schedule firing. */
 export const handler = withMaskedErrors(

@@ -15,7 +15,6 @@ import { REFUSAL_LOG_MESSAGES } from '../services/core/metric-names.js';
 import { type PostCallDeps, recordPostCall } from '../services/core/post-call.js';
 import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
 import { lazily } from '../services/wiring/lambda-container.js';
-import { afterCallDepsFor } from '../services/wiring/parts/after-call.js';
 import { type HttpHandler, type HttpResult, header, jsonResponse, rawBody } from './commons/http.js';
 
 export interface PostCallHandlerDeps {
@@ -83,11 +82,8 @@ export function createPostCallHandler(deps: PostCallHandlerDeps): HttpHandler {
 }
 
 const postCallHandler = lazily(async () => {
-  const { runtime, adapters } = await lambdaAfterCall();
-  return createPostCallHandler({
-    config: runtime.config,
-    postCall: afterCallDepsFor(runtime.config, adapters, runtime.stores),
-  });
+  const { runtime, deps } = await lambdaAfterCall();
+  return createPostCallHandler({ config: runtime.config, postCall: deps });
 });
 
 /** The Lambda entry point: adapters are built from the environment on the first invocation. */

@@ -11,7 +11,6 @@ import { type IntegrationWebhookDeps, retryDelivery } from '../services/core/int
 import { logger, withMaskedErrors } from '../services/core/logging.js';
 import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
 import { lazily } from '../services/wiring/lambda-container.js';
-import { afterCallDepsFor } from '../services/wiring/parts/after-call.js';
 
 export type WebhookRetryHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
@@ -43,10 +42,9 @@ export function createWebhookRetryHandler(
   };
 }
 
-const webhookRetryHandler = lazily(async () => {
-  const { runtime, adapters } = await lambdaAfterCall();
-  return createWebhookRetryHandler(afterCallDepsFor(runtime.config, adapters, runtime.stores).integration);
-});
+const webhookRetryHandler = lazily(async () =>
+  createWebhookRetryHandler((await lambdaAfterCall()).deps.integration),
+);
 
 /** The Lambda entry point. */
 export const handler = withMaskedErrors(

@@ -5,6 +5,7 @@ import type { CallControl } from '../core/ports.js';
 import type { RecordingDestination } from '../core/recording.js';
 import type { ToolRunner } from '../core/tool-types.js';
 import type { EngineName, VoiceEngine } from '../core/voice-engine.js';
+import { bridgeDepsFor } from '../wiring/bridge.js';
 import { businessProfileFor } from '../wiring/parts/business-profile.js';
 import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import type { LocalStackContext } from './stack.js';
@@ -23,24 +24,17 @@ export interface LocalBridgeExtras {
 
 /** The same bridge the container runs, mounted on the local stack's server. */
 export function buildLocalBridge(context: LocalStackContext, extras: LocalBridgeExtras): Bridge {
-  const { config, sessions } = context;
   return createBridge({
-    accountSid: config.twilio.accountSid,
-    authToken: config.twilio.authToken,
-    streamUrl: config.streamUrl,
-    business: { name: config.business.name, timezone: config.business.timezone },
-    engineConnectTimeoutMs: config.engineConnectTimeoutMs,
-    bargeInMinMs: config.bargeInMinMs,
-    maxCallSeconds: config.maxCallSeconds,
-    sessions,
-    engines: extras.engines ?? buildEngines(config),
-    tools: extras.tools,
-    callControl: extras.callControl,
-    recordings: config.recording.enabled ? extras.recordings : undefined,
+    ...bridgeDepsFor(context.config, {
+      sessions: context.sessions,
+      engines: extras.engines ?? buildEngines(context.config),
+      tools: extras.tools,
+      callControl: extras.callControl,
+      recordings: extras.recordings,
+      businessProfile:
+        extras.businessProfile ??
+        businessProfileFor(context.config, 'local', async () => JSON.stringify(DEMO_BUSINESS_PROFILE)),
+    }),
     onEngineChosen: extras.onEngineChosen,
-    businessProfile:
-      extras.businessProfile ??
-      businessProfileFor(config, 'local', async () => JSON.stringify(DEMO_BUSINESS_PROFILE)),
-    now: Date.now,
   });
 }

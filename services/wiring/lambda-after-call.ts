@@ -1,19 +1,25 @@
 /**
- * The CRM and the mailer of the after-call Lambdas (status callback, post-call webhook, digest),
- * built once per container. Only these two: the functions' bundles stay free of the Twilio REST
- * client and the Google calendar.
+ * The after-call Lambdas (status callback, post-call webhook, inbound SMS, digest, webhook retry):
+ * the CRM, the mailer and the deps of finalisation, the post-call merge and the digest, built once
+ * per container. Only these: the functions' bundles stay free of the Twilio REST client and the
+ * Google calendar.
  */
-
+import type { DigestDeps } from '../core/daily-digest.js';
+import type { FinaliseDeps } from '../core/finalise-call.js';
+import type { PostCallDeps } from '../core/post-call.js';
 import { type LambdaRuntime, lambdaRuntime, lazily } from './lambda-container.js';
-import { type CrmAndMail, crmAndMailFor } from './parts/after-call.js';
+import { afterCallDepsFor, type CrmAndMail, crmAndMailFor } from './parts/after-call.js';
 
 export interface LambdaAfterCall {
   runtime: LambdaRuntime;
   adapters: CrmAndMail;
+  /** Finalisation, the post-call merge and the digest over the call table and these adapters. */
+  deps: DigestDeps & PostCallDeps & FinaliseDeps;
 }
 
 /** In AWS the CRM and mail must be configured: a missing setting fails the build with its name. */
 export const lambdaAfterCall = lazily(async (): Promise<LambdaAfterCall> => {
   const runtime = await lambdaRuntime();
-  return { runtime, adapters: crmAndMailFor(runtime.config, 'aws') };
+  const adapters = crmAndMailFor(runtime.config, 'aws');
+  return { runtime, adapters, deps: afterCallDepsFor(runtime.config, adapters, runtime.stores) };
 });

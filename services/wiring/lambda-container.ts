@@ -16,7 +16,7 @@ import type { CallSessionStore } from '../core/call-session.js';
 import { type Config, loadConfig } from '../core/config.js';
 import type { ProviderFlag } from '../core/ports.js';
 import { providerFlagFor } from './parts/provider-flag.js';
-import { cachedSecretFor } from './parts/secret.js';
+import { cachedSecretFor, environmentWithSecret } from './parts/secret.js';
 
 export { cachedSecretFor, type Env, mergeUnder, providerFlagFor };
 
@@ -41,14 +41,11 @@ export interface RuntimeDeps {
  * on a function without touching the shared secret.
  */
 export async function buildRuntime(env: Env, deps: RuntimeDeps = {}): Promise<LambdaRuntime> {
-  let merged = env;
-  const secretId = env.SECRETS_ARN?.trim();
-  if (secretId) {
-    const secret = deps.secret
+  const merged = await environmentWithSecret(env, async (secretId) =>
+    deps.secret
       ? (await deps.secret.current()).environment
-      : await readSecretEnvironment(deps.secretsManager ?? secretsManagerClient(), secretId);
-    merged = mergeUnder(env, secret);
-  }
+      : readSecretEnvironment(deps.secretsManager ?? secretsManagerClient(), secretId),
+  );
   const config = loadConfig(merged);
   const { doc } = createDynamoClients({ endpoint: config.dynamodbEndpoint });
   const stores = callTableStores(doc, config.callTableName);

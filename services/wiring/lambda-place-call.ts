@@ -1,20 +1,39 @@
 /**
- * The business adapters of a Lambda (CRM, calendar, mail, Twilio REST), built once per container
- * from the runtime's configuration. Apart from runtime.ts so that the inbound webhook, which needs
- * none of them, does not load their SDKs on a cold start (the after-call functions use
- * `./after-call.ts`, CRM and mail only).
+ * The place-call Lambda (`POST /calls`, due callback schedules and booking reminders): every
+ * business adapter (CRM, calendar, mail, Twilio REST) and EventBridge Scheduler, built once per
+ * container. Apart from the other Lambdas' wiring so that theirs do not load these SDKs.
  */
+import type { PlaceCallHandlerDeps } from '../../functions/place-call.js';
+import { eventBridgeSchedulerFor } from '../adapters/scheduler/callback-scheduler.js';
+import { ConfigError } from '../core/config.js';
+import { lambdaRuntime, lazily } from './lambda-container.js';
+import { businessAdapters, placeCallDepsFor, reminderDepsFor } from './parts/business-adapters.js';
+import { businessProfileFor } from './parts/business-profile.js';
 
-import { type LambdaRuntime, lambdaRuntime, lazily } from './lambda-container.js';
-import { type BusinessAdapters, businessAdapters } from './parts/business-adapters.js';
-
-export interface LambdaBusiness {
-  runtime: LambdaRuntime;
-  adapters: BusinessAdapters;
-}
-
-/** Every business adapter; in AWS every outside system must be configured (a missing one is named). */
-export const lambdaBusiness = lazily(async (): Promise<LambdaBusiness> => {
+/** In AWS every outside system must be configured, and the stack's schedule settings present. */
+export const placeCallHandlerDeps = lazily(async (): Promise<PlaceCallHandlerDeps> => {
   const runtime = await lambdaRuntime();
-  return { runtime, adapters: businessAdapters(runtime.config, 'aws') };
+  const { config, stores } = runtime;
+  const adapters = businessAdapters(config, 'aws');
+  const scheduler = eventBridgeSchedulerFor(config.callbacks);
+  if (!scheduler) {
+    throw new ConfigError([
+      'CALLBACK_TARGET_ARN and CALLBACK_SCHEDULE_ROLE_ARN are required in AWS (set by the stack)',
+    ]);
+  }
+  return {
+    authorization: { kind: 'iam' },
+    owner: { mailer: adapters.mailer, email: config.ownerEmail },
+    reminders: reminderDepsFor(config, adapters, {
+      usage: stores.usage,
+      textLog: stores.sessions,
+      businessProfile: businessProfileFor(config, 'aws'),
+    }),
+    placeCall: placeCallDepsFor(config, adapters, {
+      sessions: stores.sessions,
+      requests: stores.outboundRequests,
+      scheduler,
+      providerFlag: runtime.providerFlag,
+    }),
+  };
 });

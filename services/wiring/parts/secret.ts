@@ -6,6 +6,7 @@
 import {
   CachedSecretEnvironment,
   type Env,
+  mergeUnder,
   readSecretEnvironment,
   SECRET_TTL_MS,
   type SecretsManagerClient,
@@ -31,4 +32,18 @@ export function cachedSecretFor(
     now,
     (error) => logger.warn('Could not re-read the secret; keeping the keys already read', { error }),
   );
+}
+
+/**
+ * `env` with the keys of the secret named by SECRETS_ARN under it: a value set in the environment
+ * itself wins, so one variable can be overridden on a function or the task without touching the
+ * shared secret. Without SECRETS_ARN (tests, the local stack), `env` as it is.
+ */
+export async function environmentWithSecret(
+  env: Env,
+  read: (secretId: string) => Promise<Record<string, string>>,
+): Promise<Env> {
+  const secretId = env.SECRETS_ARN?.trim();
+  if (!secretId) return env;
+  return mergeUnder(env, await read(secretId));
 }
