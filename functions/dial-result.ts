@@ -15,8 +15,8 @@ import { connectStreamTwiml } from '../services/adapters/twilio/twiml.js';
 import { type CallSessionStore, DIAL_DECLINED } from '../services/core/call-session.js';
 import type { Config } from '../services/core/config.js';
 import { forCall, withMaskedErrors } from '../services/core/logging.js';
+import { WEBHOOK_ROUTES } from '../services/core/routes.js';
 import { hashStreamToken, newStreamToken } from '../services/core/stream-token.js';
-import { DIAL_RESULT_PATH } from '../services/core/tools/transfer-to-human.js';
 import { lambdaRuntime, lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, twimlResponse } from './commons/http.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
@@ -47,7 +47,7 @@ export function createDialResultHandler(deps: DialResultDeps): HttpHandler {
   return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
     const verified = verifiedTwilioForm(event, {
       config: deps.config,
-      path: DIAL_RESULT_PATH,
+      path: WEBHOOK_ROUTES.DialResult.path,
       schema: dialForm,
       refusing: 'a dial result',
     });

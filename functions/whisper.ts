@@ -12,7 +12,8 @@ import { whisperAnswerTwiml, whisperTwiml } from '../services/adapters/twilio/wh
 import type { CallSessionStore } from '../services/core/call-session.js';
 import type { Config } from '../services/core/config.js';
 import { forCall, withMaskedErrors } from '../services/core/logging.js';
-import { WHISPER_PATH, whisperUrl } from '../services/core/tools/transfer-to-human.js';
+import { WEBHOOK_ROUTES } from '../services/core/routes.js';
+import { whisperUrl } from '../services/core/tools/transfer-to-human.js';
 import { WHISPER_ACCEPT_DIGIT, whisperMessage } from '../services/core/whisper.js';
 import { lambdaRuntime, lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
@@ -39,7 +40,7 @@ export function createWhisperHandler(deps: WhisperDeps): HttpHandler {
   return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
     const verified = verifiedTwilioForm(event, {
       config: deps.config,
-      path: WHISPER_PATH,
+      path: WEBHOOK_ROUTES.Whisper.path,
       withQuery: true,
       schema: whisperForm,
       refusing: 'a whisper request',
