@@ -14,7 +14,7 @@ import { type CallTableStores, callTableStores } from '../adapters/dynamodb/stor
 import type { CallSession, CallSessionStore } from '../core/call-session.js';
 import { type Config, loadConfig } from '../core/config.js';
 import type { Crm, ProviderFlag } from '../core/ports.js';
-import { routeKey, WEBHOOK_ROUTES } from '../core/routes.js';
+import { BRIDGE_ROUTES, routeKey, WEBHOOK_ROUTES } from '../core/routes.js';
 import { providerFlagFor } from '../wiring/parts/provider-flag.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamodb.js';
 import { createLocalServer, type LocalBridge, type LocalPages } from './server.js';
@@ -54,7 +54,7 @@ export interface LocalStack extends LocalStackContext {
   /** `http://127.0.0.1:<port>`: where this process answers (PUBLIC_URL is what Twilio signs). */
   url: string;
   port: number;
-  /** The webhook routes served (`'POST /twilio/inbound'` …): the manifest's, checked by a test. */
+  /** The routes served (`'POST /twilio/inbound'`, `'GET /health'`, `'GET /calls'` …): the manifest's, checked by a test. */
   routeKeys: string[];
   /** The DynamoDB the sessions live in (embedded or DYNAMODB_ENDPOINT). */
   dynamodbEndpoint: string;
@@ -99,7 +99,8 @@ export async function startLocalStack(env: Env, options: LocalStackOptions = {})
         businessName: config.business.name,
       }),
     };
-    const server = createLocalServer({ routes, bridge, pages: options.pages?.(context) });
+    const pages = options.pages?.(context);
+    const server = createLocalServer({ routes, bridge, pages });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, options.host, () => {
@@ -114,7 +115,12 @@ export async function startLocalStack(env: Env, options: LocalStackOptions = {})
       ...context,
       url: `http://127.0.0.1:${port}`,
       port,
-      routeKeys: Object.keys(routes),
+      routeKeys: [
+        ...Object.keys(routes),
+        ...(pages?.routeKeys ?? []),
+        routeKey(BRIDGE_ROUTES.health),
+        ...(bridge ? [routeKey(BRIDGE_ROUTES.mediaStream)] : []),
+      ],
       dynamodbEndpoint,
       bridge,
       close: () => {
