@@ -7,11 +7,11 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { isFinalCallStatus } from '../services/core/after-call-ports.js';
-import type { Config } from '../services/core/config.js';
-import { type FinaliseDeps, finaliseCall } from '../services/core/finalise-call.js';
-import { forCall, withMaskedErrors } from '../services/core/logging.js';
-import { WEBHOOK_ROUTES } from '../services/core/routes.js';
+import { type FinaliseDeps, finaliseCall } from '../services/core/after-call/finalise-call.js';
+import { isFinalCallStatus } from '../services/core/ports/call-store.js';
+import type { Config } from '../services/core/shared/config.js';
+import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
+import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
 import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
 import { lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, textResponse } from './commons/http.js';

@@ -8,8 +8,12 @@
  * with `aws lambda invoke`; anything else (the schedule's own event) means yesterday.
  */
 import * as z from 'zod';
-import { type DigestDeps, type DigestOutcome, runDailyDigest } from '../services/core/daily-digest.js';
-import { logger, withMaskedErrors } from '../services/core/logging.js';
+import {
+  type DigestDeps,
+  type DigestOutcome,
+  runDailyDigest,
+} from '../services/core/after-call/daily-digest.js';
+import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
 import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
 import { lazily } from '../services/wiring/lambda-container.js';
 

@@ -6,21 +6,21 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import {
-  isReminderPayload,
-  type ReminderDeps,
-  type ReminderOutcome,
-  sendBookingReminder,
-} from '../services/core/booking-reminder.js';
-import { callbackNotPlacedEmail } from '../services/core/callback-failure.js';
-import { logger, withMaskedErrors } from '../services/core/logging.js';
+import { callbackNotPlacedEmail } from '../services/core/outbound/callback-failure.js';
 import {
   type PlaceCallDeps,
   type PlaceCallOutcome,
   placeCall,
   REFUSAL_HTTP_STATUS,
-} from '../services/core/place-call.js';
-import type { Mailer } from '../services/core/ports.js';
+} from '../services/core/outbound/place-call.js';
+import type { Mailer } from '../services/core/ports/mail.js';
+import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
+import {
+  isReminderPayload,
+  type ReminderDeps,
+  type ReminderOutcome,
+  sendBookingReminder,
+} from '../services/core/texts/booking-reminder.js';
 import { lazily } from '../services/wiring/lambda-container.js';
 import { placeCallHandlerDeps } from '../services/wiring/lambda-place-call.js';
 import { type HttpHandler, type HttpResult, header, jsonResponse, rawBody } from './commons/http.js';

@@ -9,11 +9,11 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { fallbackTwiml } from '../services/adapters/twilio/twiml.js';
-import { forCall, logger, withMaskedErrors } from '../services/core/logging.js';
-import { COUNTED_LOG_MESSAGES } from '../services/core/metric-names.js';
-import { maskPhone } from '../services/core/phone.js';
-import { WEBHOOK_ROUTES } from '../services/core/routes.js';
-import { zodProblems } from '../services/core/validation.js';
+import { forCall, logger, withMaskedErrors } from '../services/core/shared/logging.js';
+import { COUNTED_LOG_MESSAGES } from '../services/core/shared/metric-names.js';
+import { maskPhone } from '../services/core/shared/phone.js';
+import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
+import { zodProblems } from '../services/core/shared/validation.js';
 import { fallbackSecretEnvironment } from '../services/wiring/lambda-twilio-fallback.js';
 import { type HttpHandler, type HttpResult, twimlResponse } from './commons/http.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';

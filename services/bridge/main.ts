@@ -6,8 +6,8 @@
  */
 
 import { TaskProtection } from '../adapters/ecs/task-protection.js';
-import { ConfigError } from '../core/config.js';
-import { logger } from '../core/logging.js';
+import { ConfigError } from '../core/shared/config.js';
+import { logger } from '../core/shared/logging.js';
 import { awsBridgeDeps, bridgeEnvironment } from '../wiring/bridge.js';
 import { createBridgeHttpServer } from './http-server.js';
 import { BridgeMetrics } from './metrics.js';

@@ -20,9 +20,9 @@ import { createPlaceCallHandler, type PlaceCallHandler } from '../../functions/p
 import { createPostCallHandler } from '../../functions/post-call.js';
 import { createWhisperHandler } from '../../functions/whisper.js';
 import { TimerCallbackScheduler } from '../adapters/memory/timer-scheduler.js';
-import { deliverDue } from '../core/integration-webhook.js';
-import { logger } from '../core/logging.js';
-import { routeKey, WEBHOOK_ROUTES } from '../core/routes.js';
+import { deliverDue } from '../core/after-call/integration-webhook.js';
+import { logger } from '../core/shared/logging.js';
+import { routeKey, WEBHOOK_ROUTES } from '../core/shared/routes.js';
 import { afterCallDepsFor } from '../wiring/parts/after-call.js';
 import {
   type BusinessAdapters,

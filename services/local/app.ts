@@ -6,9 +6,9 @@
 
 import { randomBytes } from 'node:crypto';
 import type { BridgeDeps } from '../bridge/server.js';
-import { type BusinessProfile, parseBusinessProfile } from '../core/business-profile.js';
-import { loadConfig } from '../core/config.js';
-import type { ToolRunner } from '../core/tool-types.js';
+import type { ToolRunner } from '../core/ports/tool-calls.js';
+import { type BusinessProfile, parseBusinessProfile } from '../core/shared/business-profile.js';
+import { loadConfig } from '../core/shared/config.js';
 import { type BusinessAdapters, businessAdapters, toolRunnerFor } from '../wiring/parts/business-adapters.js';
 import { businessProfileFor, fileProfileReader } from '../wiring/parts/business-profile.js';
 import { buildLocalAfterCall, type LocalAfterCall } from './after-call.js';

@@ -4,9 +4,9 @@
  * per container. Only these: the functions' bundles stay free of the Twilio REST client and the
  * Google calendar.
  */
-import type { DigestDeps } from '../core/daily-digest.js';
-import type { FinaliseDeps } from '../core/finalise-call.js';
-import type { PostCallDeps } from '../core/post-call.js';
+import type { DigestDeps } from '../core/after-call/daily-digest.js';
+import type { FinaliseDeps } from '../core/after-call/finalise-call.js';
+import type { PostCallDeps } from '../core/after-call/post-call.js';
 import { type LambdaRuntime, lambdaRuntime, lazily } from './lambda-container.js';
 import { afterCallDepsFor, type CrmAndMail, crmAndMailFor } from './parts/after-call.js';
 

@@ -12,9 +12,9 @@ import {
   type SecretsManagerClient,
   secretsManagerClient,
 } from '../adapters/secrets-manager/secret-environment.js';
-import type { CallSessionStore } from '../core/call-session.js';
-import { type Config, loadConfig } from '../core/config.js';
-import type { ProviderFlag } from '../core/ports.js';
+import type { CallSessionStore } from '../core/ports/call-store.js';
+import type { ProviderFlag } from '../core/ports/flags.js';
+import { type Config, loadConfig } from '../core/shared/config.js';
 import { providerFlagFor } from './parts/provider-flag.js';
 import { cachedSecretFor, environmentWithSecret } from './parts/secret.js';
 

@@ -5,7 +5,7 @@
  */
 import type { PlaceCallHandlerDeps } from '../../functions/place-call.js';
 import { eventBridgeSchedulerFor } from '../adapters/scheduler/callback-scheduler.js';
-import { ConfigError } from '../core/config.js';
+import { ConfigError } from '../core/shared/config.js';
 import { lambdaRuntime, lazily } from './lambda-container.js';
 import { businessAdapters, placeCallDepsFor, reminderDepsFor } from './parts/business-adapters.js';
 import { businessProfileFor } from './parts/business-profile.js';

@@ -1,4 +1,4 @@
-import { CachedValue } from '../../services/core/cached-value.js';
+import { CachedValue } from '../../services/core/shared/cached-value.js';
 
 /** A source whose next answers a test sets, counting its reads. */
 function source<T>() {

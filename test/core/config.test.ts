@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../services/core/config';
+import { ConfigError, loadConfig } from '../../services/core/shared/config';
 import { crmAndMailFor } from '../../services/wiring/parts/after-call.js';
 
 const base = {

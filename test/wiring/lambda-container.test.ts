@@ -6,7 +6,7 @@ import {
   readSecretEnvironment,
   SECRET_TTL_MS,
 } from '../../services/adapters/secrets-manager/secret-environment.js';
-import { ConfigError } from '../../services/core/config.js';
+import { ConfigError } from '../../services/core/shared/config.js';
 import {
   buildRuntime,
   cachedSecretFor,

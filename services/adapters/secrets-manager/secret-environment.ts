@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CachedValue } from '../../core/cached-value.js';
+import { CachedValue } from '../../core/shared/cached-value.js';
 
 export type { SecretsManagerClient };
 

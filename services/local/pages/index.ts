@@ -11,19 +11,19 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalRecordings } from '../../adapters/memory/local-recordings.js';
 import { outboxMessageByKey } from '../../adapters/memory/outbox-mailer.js';
-import type { FinalisationStore } from '../../core/after-call-ports.js';
-import type { CallSession, CallSessionStore } from '../../core/call-session.js';
-import type { Config } from '../../core/config.js';
-import type { WebhookDeliveryStore } from '../../core/integration-webhook.js';
-import { logger } from '../../core/logging.js';
-import { ownerCallEmailKey } from '../../core/owner-email.js';
+import type { CallSession } from '../../core/call/call-session.js';
+import { ownerCallEmailKey } from '../../core/email/owner-email.js';
+import type { CallSessionStore, FinalisationStore } from '../../core/ports/call-store.js';
+import type { WebhookDeliveryStore } from '../../core/ports/webhooks.js';
+import type { Config } from '../../core/shared/config.js';
+import { logger } from '../../core/shared/logging.js';
 import {
   LOCAL_ROUTES,
   type LocalRoute,
   type LocalRouteId,
   matchRoutePath,
   routeKey,
-} from '../../core/routes.js';
+} from '../../core/shared/routes.js';
 import type { LocalPages } from '../server.js';
 import { isWebAsset, webAsset } from './assets.js';
 import { type CallView, callView } from './call-view.js';

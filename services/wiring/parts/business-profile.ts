@@ -1,11 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { ssmProfileReader } from '../../adapters/ssm/business-profile.js';
-import {
-  type BusinessProfileSource,
-  CachedBusinessProfile,
-  type ProfileReader,
-} from '../../core/business-profile.js';
-import type { Config } from '../../core/config.js';
+import type { BusinessProfileSource } from '../../core/ports/flags.js';
+import { CachedBusinessProfile, type ProfileReader } from '../../core/shared/cached-business-profile.js';
+import type { Config } from '../../core/shared/config.js';
 import type { AdapterMode } from './after-call.js';
 
 /** A JSON file the owner edits (`BUSINESS_PROFILE_FILE`, the local stack); a missing file means none. */

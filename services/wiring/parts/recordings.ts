@@ -1,7 +1,7 @@
 import { LocalRecordings } from '../../adapters/memory/local-recordings.js';
 import { S3Recordings } from '../../adapters/s3/recordings.js';
-import { type Config, ConfigError } from '../../core/config.js';
-import type { RecordingDestination, RecordingLinks } from '../../core/recording.js';
+import type { RecordingDestination, RecordingLinks } from '../../core/ports/recordings.js';
+import { type Config, ConfigError } from '../../core/shared/config.js';
 import type { AdapterMode } from './after-call.js';
 
 /** Where recordings are written (the bridge) and how they are linked (finalisation). */

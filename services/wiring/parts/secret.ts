@@ -12,7 +12,7 @@ import {
   type SecretsManagerClient,
   secretsManagerClient,
 } from '../../adapters/secrets-manager/secret-environment.js';
-import { logger } from '../../core/logging.js';
+import { logger } from '../../core/shared/logging.js';
 
 /** The secret named by SECRETS_ARN (an ARN or a name); undefined without SECRETS_ARN (tests, local stack). */
 export function cachedSecretFor(
