@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CDK_SETTINGS } from '../../lib/config-reference';
 import { CONFIGURATION_DOC, renderConfigurationReference } from '../../scripts/docs-config';
-import { ENV_SETTINGS, OTHER_ENV_SETTINGS } from '../../services/core/config-reference';
-import { SECRET_KEYS } from '../../services/core/secret-keys';
+import { ENV_SETTINGS, OTHER_ENV_SETTINGS } from '../../services/core/shared/config-reference';
+import { SECRET_KEYS } from '../../services/core/shared/secret-keys';
 
 // docs/configuration.md is written from the schemas and their descriptions; .env.example is the
 // file a newcomer copies. Both must name every setting.

@@ -26,7 +26,7 @@ const ALL: readonly SettingPlace[] = ['Lambda', 'bridge', 'local'];
 const AWS: readonly SettingPlace[] = ['Lambda', 'bridge'];
 
 const COST_RATE = (what: string): EnvSettingDoc => ({
-  description: `Rate of the estimated cost per call: ${what} (\`services/core/call-cost.ts\`). An estimate, not a bill.`,
+  description: `Rate of the estimated cost per call: ${what} (\`services/core/after-call/call-cost.ts\`). An estimate, not a bill.`,
   places: ['Lambda', 'local'],
   inAws: 'default',
 });
