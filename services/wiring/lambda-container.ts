@@ -1,6 +1,7 @@
 /**
  * What a Lambda container builds once and keeps between invocations: the configuration (with the
- * app secret merged in) and the adapters. Handlers export `handler = …` built on `lambdaRuntime()`.
+ * app secret merged in), the call table's stores and the provider flag; the `lambda-<function>.ts`
+ * modules build each function's adapters on top of it.
  */
 import { createDynamoClients } from '../adapters/dynamodb/clients.js';
 import { type CallTableStores, callTableStores } from '../adapters/dynamodb/stores.js';

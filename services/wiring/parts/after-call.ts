@@ -1,6 +1,6 @@
 /**
  * The CRM and the mailer chosen from the configuration, and the deps of finalisation, the post-call
- * webhook and the digest built on them. Apart from from-config.ts so that the after-call Lambdas
+ * webhook and the digest built on them. Apart from business-adapters.ts so that the after-call Lambdas
  * bundle neither the Twilio REST client nor the Google calendar, which they never use.
  */
 

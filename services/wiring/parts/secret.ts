@@ -1,6 +1,6 @@
 /**
  * The app secret as a Lambda container keeps it: read once, re-read after SECRET_TTL_MS so that a
- * rotated key reaches a warm container within 5 minutes. Apart from runtime.ts so that a function
+ * rotated key reaches a warm container within 5 minutes. Apart from lambda-container.ts so that a function
  * that needs only the secret (the Twilio fallback) loads no DynamoDB client.
  */
 import {
