@@ -12,7 +12,7 @@ import { isFinalCallStatus } from '../services/core/ports/call-store.js';
 import type { Config } from '../services/core/shared/config.js';
 import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
-import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
+import { afterCallDeps } from '../services/wiring/lambda-after-call.js';
 import { lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, textResponse } from './commons/http.js';
 import { streamNeverConnectedCounter } from './commons/metrics.js';
@@ -88,7 +88,7 @@ export function createCallStatusHandler(deps: CallStatusDeps): HttpHandler {
 }
 
 const callStatusHandler = lazily(async () => {
-  const { runtime, deps } = await lambdaAfterCall();
+  const { runtime, deps } = await afterCallDeps();
   return createCallStatusHandler({
     config: runtime.config,
     finalise: { ...deps, onStreamNeverConnected: streamNeverConnectedCounter() },

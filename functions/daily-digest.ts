@@ -14,7 +14,7 @@ import {
   runDailyDigest,
 } from '../services/core/after-call/daily-digest.js';
 import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
-import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
+import { afterCallDeps } from '../services/wiring/lambda-after-call.js';
 import { lazily } from '../services/wiring/lambda-container.js';
 
 const digestEvent = z.object({
@@ -41,7 +41,7 @@ export function createDailyDigestHandler(deps: DigestDeps): DailyDigestHandler {
   };
 }
 
-const dailyDigestHandler = lazily(async () => createDailyDigestHandler((await lambdaAfterCall()).deps));
+const dailyDigestHandler = lazily(async () => createDailyDigestHandler((await afterCallDeps()).deps));
 
 /** The Lambda entry point. */
 export const handler = withMaskedErrors(

@@ -13,7 +13,7 @@ import { type PostCallDeps, recordPostCall } from '../services/core/after-call/p
 import type { Config } from '../services/core/shared/config.js';
 import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
 import { REFUSAL_LOG_MESSAGES } from '../services/core/shared/metric-names.js';
-import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
+import { afterCallDeps } from '../services/wiring/lambda-after-call.js';
 import { lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, header, jsonResponse, rawBody } from './commons/http.js';
 
@@ -82,7 +82,7 @@ export function createPostCallHandler(deps: PostCallHandlerDeps): HttpHandler {
 }
 
 const postCallHandler = lazily(async () => {
-  const { runtime, deps } = await lambdaAfterCall();
+  const { runtime, deps } = await afterCallDeps();
   return createPostCallHandler({ config: runtime.config, postCall: deps });
 });
 

@@ -12,7 +12,7 @@ import {
   retryDelivery,
 } from '../services/core/after-call/integration-webhook.js';
 import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
-import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
+import { afterCallDeps } from '../services/wiring/lambda-after-call.js';
 import { lazily } from '../services/wiring/lambda-container.js';
 
 export type WebhookRetryHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -46,7 +46,7 @@ export function createWebhookRetryHandler(
 }
 
 const webhookRetryHandler = lazily(async () =>
-  createWebhookRetryHandler((await lambdaAfterCall()).deps.integration),
+  createWebhookRetryHandler((await afterCallDeps()).deps.integration),
 );
 
 /** The Lambda entry point. */

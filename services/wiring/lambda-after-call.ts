@@ -13,13 +13,21 @@ import { afterCallDepsFor, type CrmAndMail, crmAndMailFor } from './parts/after-
 export interface LambdaAfterCall {
   runtime: LambdaRuntime;
   adapters: CrmAndMail;
-  /** Finalisation, the post-call merge and the digest over the call table and these adapters. */
-  deps: DigestDeps & PostCallDeps & FinaliseDeps;
 }
 
 /** In AWS the CRM and mail must be configured: a missing setting fails the build with its name. */
 export const lambdaAfterCall = lazily(async (): Promise<LambdaAfterCall> => {
   const runtime = await lambdaRuntime();
-  const adapters = crmAndMailFor(runtime.config, 'aws');
-  return { runtime, adapters, deps: afterCallDepsFor(runtime.config, adapters, runtime.stores) };
+  return { runtime, adapters: crmAndMailFor(runtime.config, 'aws') };
 });
+
+/**
+ * Finalisation, the post-call merge and the digest over the call table and these adapters. Marked
+ * pure so that a function that never asks for them (the inbound SMS) does not bundle them.
+ */
+export const afterCallDeps = /* @__PURE__ */ lazily(
+  async (): Promise<LambdaAfterCall & { deps: DigestDeps & PostCallDeps & FinaliseDeps }> => {
+    const { runtime, adapters } = await lambdaAfterCall();
+    return { runtime, adapters, deps: afterCallDepsFor(runtime.config, adapters, runtime.stores) };
+  },
+);

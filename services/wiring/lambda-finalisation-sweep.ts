@@ -5,13 +5,13 @@
  */
 import type { FinalisationSweepHandlerDeps } from '../../functions/finalisation-sweep.js';
 import { TwilioCallControl } from '../adapters/twilio/call-control.js';
-import { lambdaAfterCall } from './lambda-after-call.js';
+import { afterCallDeps } from './lambda-after-call.js';
 import { lazily } from './lambda-container.js';
 
 export type FinalisationSweepWiring = Omit<FinalisationSweepHandlerDeps, 'publishAge'>;
 
 export const finalisationSweepDeps = lazily(async (): Promise<FinalisationSweepWiring> => {
-  const { runtime, deps } = await lambdaAfterCall();
+  const { runtime, deps } = await afterCallDeps();
   const { config, stores } = runtime;
   return {
     config,
