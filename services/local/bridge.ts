@@ -1,10 +1,11 @@
 import { buildEngines } from '../bridge/engines.js';
 import { type Bridge, type BridgeDeps, createBridge } from '../bridge/server.js';
-import type { EngineName, VoiceEngine } from '../core/ports/engine.js';
+import type { VoiceEngine } from '../core/ports/engine.js';
 import type { BusinessProfileSource } from '../core/ports/flags.js';
 import type { RecordingDestination } from '../core/ports/recordings.js';
 import type { CallControl } from '../core/ports/telephony.js';
 import type { ToolRunner } from '../core/ports/tool-calls.js';
+import type { EngineName } from '../core/shared/engines.js';
 import { bridgeDepsFor } from '../wiring/bridge.js';
 import { businessProfileFor } from '../wiring/parts/business-profile.js';
 import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';

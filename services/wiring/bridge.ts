@@ -15,12 +15,13 @@ import {
 import { buildEngines } from '../bridge/engines.js';
 import type { BridgeDeps } from '../bridge/server.js';
 import type { CallSessionStore } from '../core/ports/call-store.js';
-import type { EngineName, VoiceEngine } from '../core/ports/engine.js';
+import type { VoiceEngine } from '../core/ports/engine.js';
 import type { BusinessProfileSource } from '../core/ports/flags.js';
 import type { RecordingDestination } from '../core/ports/recordings.js';
 import type { CallControl } from '../core/ports/telephony.js';
 import type { ToolRunner } from '../core/ports/tool-calls.js';
 import { type Config, loadConfig } from '../core/shared/config.js';
+import type { EngineName } from '../core/shared/engines.js';
 import { logger } from '../core/shared/logging.js';
 import { businessAdapters, toolRunnerFor } from './parts/business-adapters.js';
 import { businessProfileFor } from './parts/business-profile.js';

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EngineName } from '../../services/core/ports/engine';
 import type { ToolResult, ToolRunner } from '../../services/core/ports/tool-calls';
+import type { EngineName } from '../../services/core/shared/engines.js';
 import { type LocalApp, startLocalApp } from '../../services/local/app';
 import { type ElevenLabsSim, startElevenLabsSim } from '../../services/local/sim/elevenlabs-server';
 import { type OpenAiSim, startOpenAiSim } from '../../services/local/sim/openai-server';

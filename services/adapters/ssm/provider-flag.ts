@@ -1,7 +1,7 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName, isEngineName } from '../../core/ports/engine.js';
 import type { ProviderFlag } from '../../core/ports/flags.js';
 import { CachedValue } from '../../core/shared/cached-value.js';
+import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName, isEngineName } from '../../core/shared/engines.js';
 import { type Logger, logger as rootLogger } from '../../core/shared/logging.js';
 
 export interface SsmProviderFlagOptions {

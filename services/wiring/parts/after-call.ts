@@ -19,6 +19,7 @@ import type {
   DigestMarkers,
   FinalisationStore,
   PostCallAnalysisStore,
+  TextLog,
   UsageCounter,
 } from '../../core/ports/call-store.js';
 import type { Crm, TextReplies } from '../../core/ports/crm.js';
@@ -26,7 +27,6 @@ import type { Mailer } from '../../core/ports/mail.js';
 import type { WebhookDeliveryStore } from '../../core/ports/webhooks.js';
 import { type Config, ConfigError } from '../../core/shared/config.js';
 import type { MissedCallTextDeps } from '../../core/texts/missed-call-text.js';
-import type { TextLog } from '../../core/texts/texts.js';
 import { type Recordings, recordingsFor } from './recordings.js';
 
 export type AdapterMode = 'aws' | 'local';
