@@ -1,5 +1,5 @@
 import type { EngineSegment, EngineUse } from '../core/call-session.js';
-import type { Logger } from '../core/logging.js';
+import type { Log } from '../core/logging.js';
 import { summariseLatency } from '../core/turn-latency.js';
 import { addUsage, type EngineChange, type EngineName, type EngineUsage } from '../core/voice-engine.js';
 
@@ -70,7 +70,7 @@ export function describeEngineChange(
   change: EngineChange,
   chosen: EngineName,
   failoverMs: number | undefined,
-  log: Logger,
+  log: Log,
 ): string | undefined {
   if (change.previous) {
     const failoverReason = `${change.previous.engine}: ${change.previous.reason}`;

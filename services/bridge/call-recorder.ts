@@ -1,6 +1,6 @@
 import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/audio.js';
-import type { Logger } from '../core/logging.js';
+import type { Log } from '../core/logging.js';
 import {
   type CallRecording,
   RECORDING_FRAME_BYTES,
@@ -22,7 +22,7 @@ export interface PlaybackTap {
 export interface CallRecorderOptions {
   /** Twilio's playback clock: the timestamp of the latest inbound media frame (ms from the stream's start). */
   mediaMs(): number;
-  log: Pick<Logger, 'error'>;
+  log: Pick<Log, 'error'>;
   /**
    * Audio held in memory per channel before it is written (ms). Caller audio is final at once; agent
    * audio only once Twilio's clock has passed it (a `clear` can still cut it), so this also bounds

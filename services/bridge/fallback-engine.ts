@@ -1,5 +1,5 @@
 import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/audio.js';
-import type { Logger } from '../core/logging.js';
+import type { Log } from '../core/logging.js';
 import type { ToolResult } from '../core/tool-types.js';
 import {
   type EngineCallContext,
@@ -26,7 +26,7 @@ export interface FallbackEngineOptions {
   /** Bound on each member's start, at call start and on a mid-call switch (ENGINE_CONNECT_TIMEOUT_MS). */
   connectTimeoutMs: number;
   now: () => number;
-  log: Logger;
+  log: Log;
   /**
    * A serving member whose socket holds more than this many bytes unsent (checked on each caller
    * frame) is failed over as `engine-stalled` (`backpressure`) instead of the call ending. Default

@@ -1,6 +1,6 @@
 import type WebSocket from 'ws';
 import { type CallSession, ENGINE_OUTAGE, remoteNumber, TRANSFERRED } from '../core/call-session.js';
-import { forCall, logger } from '../core/logging.js';
+import { forCall, type Log, logger } from '../core/logging.js';
 import { shutdownWrapUpInstruction, wrapUpInstruction } from '../core/persona.js';
 import {
   type EngineCallContext,
@@ -45,7 +45,7 @@ export type { LiveCallDeps, TurnCount } from './live-call-deps.js';
 
 export class LiveCall {
   private phase: Phase = 'awaiting-start';
-  private log = logger;
+  private log: Log = logger;
   private readonly leg: TwilioLeg;
   private readonly meter: CallMeter;
   /** Caller audio that arrived while the engine connects. */

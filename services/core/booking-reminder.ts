@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { BusinessProfileSource } from './business-profile.js';
-import type { Logger } from './logging.js';
+import type { Log } from './logging.js';
 import type { Calendar, OneTimeSchedule } from './ports.js';
 import { sendText, type TextDeps } from './texts.js';
 import { spokenDateTime } from './tools/local-time.js';
@@ -93,7 +93,7 @@ export type ReminderOutcome = { kind: 'reminder'; sent: boolean; why?: string };
 export async function sendBookingReminder(
   deps: ReminderDeps,
   payload: Record<string, unknown>,
-  log: Logger,
+  log: Log,
 ): Promise<ReminderOutcome> {
   const parsed = reminderPayloadSchema.safeParse(payload);
   if (!parsed.success) {

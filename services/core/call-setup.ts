@@ -2,7 +2,7 @@
  * What every new call does first, inbound (`answerInboundCall`) or outbound (`placeCall`): read the
  * provider flag once, and look the other party up in the CRM within a short bound.
  */
-import type { Logger } from './logging.js';
+import type { Log } from './logging.js';
 import { isE164 } from './phone.js';
 import type { Crm, ProviderFlag } from './ports.js';
 import { TimeoutError, withTimeout } from './timeout.js';
@@ -15,7 +15,7 @@ export const CRM_LOOKUP_TIMEOUT_MS = 700;
 export async function chooseProvider(
   flag: ProviderFlag,
   defaultProvider: EngineName,
-  log: Logger,
+  log: Log,
 ): Promise<EngineName> {
   try {
     return await flag.current();
@@ -33,7 +33,7 @@ export async function lookUpCustomer(
   crm: Pick<Crm, 'findCustomerByPhone'> | undefined,
   phone: string,
   now: number,
-  log: Logger,
+  log: Log,
   timeoutMs = CRM_LOOKUP_TIMEOUT_MS,
 ): Promise<KnownCustomer | undefined> {
   if (!crm || !isE164(phone)) return undefined;

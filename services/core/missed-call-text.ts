@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { type CallFlags, callFlags } from './call-report.js';
-import type { Logger } from './logging.js';
+import type { Log } from './logging.js';
 import type { CallRow } from './ports.js';
 import { sendText, type TextDeps } from './texts.js';
 import { firstValueOnly } from './tool-usage.js';
@@ -40,7 +40,7 @@ export function owesTextBack(
 export async function textBackMissedCall(
   deps: MissedCallTextDeps,
   row: Pick<CallRow, 'callSid' | 'direction' | 'from' | 'outcome' | 'turns' | 'durationSeconds'>,
-  log: Logger,
+  log: Log,
 ): Promise<void> {
   if (!deps.texts.enabled || !owesTextBack(row)) return;
   const day = DateTime.fromMillis(deps.texts.now(), { zone: deps.texts.timezone }).toISODate();

@@ -7,7 +7,7 @@
  * never into a log line.
  */
 import { emailKey, renderEmail } from './email-document.js';
-import type { Logger } from './logging.js';
+import type { Log } from './logging.js';
 import { maskPhone } from './phone.js';
 import type { Crm, Mailer, TextReplies } from './ports.js';
 import { formatLocalDateTime } from './tools/local-time.js';
@@ -30,7 +30,7 @@ export interface IncomingText {
   body: string;
 }
 
-export async function receiveTextReply(deps: TextReplyDeps, text: IncomingText, log: Logger): Promise<void> {
+export async function receiveTextReply(deps: TextReplyDeps, text: IncomingText, log: Log): Promise<void> {
   const receivedAt = deps.now();
   const customer = await deps.crm.upsertCustomer({ phone: text.from });
   const calls = await deps.crm.callsBetween(receivedAt - WEEK_MS, receivedAt + 1);

@@ -5,7 +5,7 @@
  * per caller number and per recipient per day, for the business per day). What was sent is kept
  * with the call. Logs name the kind and the masked number, never the body.
  */
-import type { Logger } from './logging.js';
+import type { Log } from './logging.js';
 import { destinationProblem, maskPhone } from './phone.js';
 import type { TextSender } from './ports.js';
 import { type LimitName, overLimit, type ToolLimits, type UsageCounter } from './tool-usage.js';
@@ -56,7 +56,7 @@ export type TextRefusal = 'disabled' | 'invalid-number' | 'country-not-allowed' 
 export type TextOutcome = { sent: SentText } | { refused: TextRefusal } | { failed: Error };
 
 /** Sends one text if every rule allows it. Never throws: a failure is an outcome the caller words. */
-export async function sendText(deps: TextDeps, request: TextRequest, log: Logger): Promise<TextOutcome> {
+export async function sendText(deps: TextDeps, request: TextRequest, log: Log): Promise<TextOutcome> {
   const to = maskPhone(request.to);
   if (!deps.enabled) return { refused: 'disabled' };
   const problem = destinationProblem(request.to, deps.allowedCountries);

@@ -1,5 +1,5 @@
 import { emailKey, renderEmail } from '../email-document.js';
-import type { Logger } from '../logging.js';
+import type { Log } from '../logging.js';
 import { AppointmentConflictError, type Calendar, type Interval } from '../ports.js';
 import type { AppointmentRepair } from '../tool-types.js';
 import { firstValueOnly } from '../tool-usage.js';
@@ -35,7 +35,7 @@ export function bookingKey(callSid: string, localStart: string, name: string): s
  * event made meanwhile (or whose aborted request Google still carried out) is removed, so that stays
  * true and the slot is free again. A failure here is logged; the event then waits for the owner.
  */
-async function undoGivenUpBooking(calendar: Calendar, key: string, log: Logger): Promise<void> {
+async function undoGivenUpBooking(calendar: Calendar, key: string, log: Log): Promise<void> {
   try {
     const made = await calendar.findEvent(key);
     if (made) await calendar.deleteEvent(made.eventId);
@@ -76,12 +76,7 @@ async function releaseStaleRows(context: ToolContext, slot: Interval, ourEventId
  * booker lists after its own insert, so the later of two always sees the earlier. A calendar that
  * cannot be listed keeps the booking (logged): the owner email still shows both.
  */
-async function firstOnSlot(
-  calendar: Calendar,
-  eventId: string,
-  slot: Interval,
-  log: Logger,
-): Promise<boolean> {
+async function firstOnSlot(calendar: Calendar, eventId: string, slot: Interval, log: Log): Promise<boolean> {
   try {
     const events = await calendar.eventsOverlapping(slot.start, slot.end);
     const first = events.reduce<(typeof events)[number] | undefined>(

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { BusinessProfileSource } from '../business-profile.js';
 import type { CallerVerification } from '../call-session.js';
-import type { Logger } from '../logging.js';
+import type { Log } from '../logging.js';
 import type { PlaceCallDeps } from '../place-call.js';
 import type { Calendar, CallControl, Crm, Mailer } from '../ports.js';
 import type { TextDeps } from '../texts.js';
@@ -74,7 +74,7 @@ export interface ToolContext {
   /** The other party's number (E.164 when known): the default phone of bookings and leads. */
   remoteNumber: string;
   deps: ToolDeps;
-  log: Logger;
+  log: Log;
   /**
    * Aborted when the runner has given up on the tool (its timeout: the caller already heard the
    * failure text). A tool passes it to its slow calls and undoes what they made meanwhile, so what
