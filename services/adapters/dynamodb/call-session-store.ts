@@ -323,12 +323,19 @@ export class DynamoCallSessionStore
     return reopened;
   }
 
-  async markEnded(callSid: string, reason: string, at: number): Promise<void> {
+  async markEnded(callSid: string, reason: string, at: number, use?: EngineUse): Promise<void> {
+    // The engine use rides on the end's write: one request at a call's end instead of two.
+    const useSet: string[] = [];
+    const useValues: Record<string, unknown> = {};
+    if (use) addEngineUse(use, useSet, useValues);
+    const withUse = (set: string) => [set, ...useSet].join(', ');
     const ended = await wrote(
       this.update({
         Key: sessionKey(callSid),
         // The grace period before the sweeper asks Twilio now counts from the stream's end.
-        UpdateExpression: 'SET #status = :ended, endedAt = :at, endReason = :reason, sweepSince = :at',
+        UpdateExpression: withUse(
+          'SET #status = :ended, endedAt = :at, endReason = :reason, sweepSince = :at',
+        ),
         ConditionExpression: '#status IN (:created, :streaming)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -337,20 +344,28 @@ export class DynamoCallSessionStore
           ':streaming': 'streaming',
           ':at': at,
           ':reason': reason,
+          ...useValues,
         },
       }),
     );
     if (ended) return;
     // Finalisation began first (Twilio's status overtook the stream's end): keep how it ended.
-    await wrote(
+    const kept = await wrote(
       this.update({
         Key: sessionKey(callSid),
-        UpdateExpression: 'SET endedAt = :at, endReason = :reason',
+        UpdateExpression: withUse('SET endedAt = :at, endReason = :reason'),
         ConditionExpression: '#status = :finalising AND attribute_not_exists(endReason)',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':finalising': 'finalising', ':at': at, ':reason': reason },
+        ExpressionAttributeValues: {
+          ':finalising': 'finalising',
+          ':at': at,
+          ':reason': reason,
+          ...useValues,
+        },
       }),
     );
+    // Neither end was written (a repeat, a call already finalised): the use is still recorded.
+    if (!kept && use) await this.recordEngineUse(callSid, use);
   }
 
   async markFinalising(callSid: string): Promise<void> {
