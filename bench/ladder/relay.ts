@@ -1,15 +1,22 @@
 import { createServer, type Server } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
 
+/** The engine protocol a relay speaks: ElevenLabs Conversational AI, or OpenAI Realtime GA. */
+export type RelayProtocol = 'elevenlabs' | 'openai';
+
 /**
- * The floor the bridge is measured against: a bare `ws` relay between Twilio Media Streams and the
- * ElevenLabs protocol, as small as such a relay can be and still work. It answers the inbound webhook
+ * The floor the bridge is measured against: a bare `ws` relay between Twilio Media Streams and one
+ * engine protocol, as small as such a relay can be and still work. It answers the inbound webhook
  * with fixed TwiML (no signature check, no session), and per stream: `JSON.parse` of every message,
  * on `start` the signed-URL request and the engine socket (caller audio held until it opens), each
  * caller payload spliced into `user_audio_chunk`, each agent `audio` spliced into a Twilio `media`,
- * pings answered. No validation, no limits, no logging, no session writes.
+ * pings answered. On the OpenAI protocol: the Realtime socket opened at `start` with a
+ * `session.update` and the greeting's `response.create`, each caller payload spliced into
+ * `input_audio_buffer.append`, each `response.output_audio.delta` into a Twilio `media`, and one mark
+ * per response item (what an OpenAI relay needs to know where playback stands at a barge-in).
+ * No validation, no limits, no logging, no session writes.
  */
-export function startRelay(engineApiUrl: string): Server {
+export function startRelay(engineApiUrl: string, protocol: RelayProtocol = 'elevenlabs'): Server {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const server = createServer((req, res) => {
     let body = '';
@@ -26,7 +33,9 @@ export function startRelay(engineApiUrl: string): Server {
     });
   });
   server.on('upgrade', (req, socket, head) => {
-    wss.handleUpgrade(req, socket, head, (twilio) => relayCall(twilio, engineApiUrl));
+    wss.handleUpgrade(req, socket, head, (twilio) =>
+      protocol === 'openai' ? relayRealtimeCall(twilio, engineApiUrl) : relayCall(twilio, engineApiUrl),
+    );
   });
   return server;
 }
@@ -79,6 +88,61 @@ function relayCall(twilio: WebSocket, engineApiUrl: string): void {
         );
       } else if (message.type === 'ping') {
         socket.send(JSON.stringify({ type: 'pong', event_id: message.ping_event.event_id }));
+      }
+    });
+  }
+}
+
+function relayRealtimeCall(twilio: WebSocket, engineApiUrl: string): void {
+  let engine: WebSocket | undefined;
+  let streamSid = '';
+  let item = '';
+  const held: string[] = [];
+  twilio.on('error', () => {});
+  twilio.on('close', () => engine?.close());
+  twilio.on('message', (data) => {
+    const message = JSON.parse(data.toString());
+    switch (message.event) {
+      case 'media': {
+        const chunk = `{"type":"input_audio_buffer.append","audio":"${message.media.payload}"}`;
+        if (engine?.readyState === WebSocket.OPEN) engine.send(chunk);
+        else held.push(chunk);
+        return;
+      }
+      case 'start':
+        streamSid = message.start.streamSid;
+        connect();
+        return;
+      case 'stop':
+        twilio.close();
+        return;
+    }
+  });
+
+  function connect(): void {
+    const socket = new WebSocket(`${engineApiUrl.replace(/^http/, 'ws')}/v1/realtime?model=bench`, {
+      perMessageDeflate: false,
+    });
+    engine = socket;
+    socket.on('error', () => twilio.close());
+    socket.on('open', () => {
+      const format = { type: 'audio/pcmu' };
+      socket.send(
+        JSON.stringify({
+          type: 'session.update',
+          session: { type: 'realtime', audio: { input: { format }, output: { format } } },
+        }),
+      );
+      socket.send('{"type":"response.create"}');
+      for (const chunk of held.splice(0)) socket.send(chunk);
+    });
+    socket.on('message', (data) => {
+      const message = JSON.parse(data.toString());
+      if (message.type !== 'response.output_audio.delta') return;
+      twilio.send(`{"event":"media","streamSid":"${streamSid}","media":{"payload":"${message.delta}"}}`);
+      if (message.item_id !== item) {
+        item = message.item_id;
+        twilio.send(`{"event":"mark","streamSid":"${streamSid}","mark":{"name":"${item}"}}`);
       }
     });
   }
