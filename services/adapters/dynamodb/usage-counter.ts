@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { UsageCounter } from '../../core/tool-usage.js';
+import type { UsageCounter } from '../../core/ports/call-store.js';
 import { wrote } from './conditional.js';
 
 /**

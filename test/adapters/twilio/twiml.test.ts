@@ -1,6 +1,6 @@
 import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
 import { connectStreamTwiml, emptyTwiml } from '../../../services/adapters/twilio/twiml.js';
-import { outageApology } from '../../../services/core/persona.js';
+import { outageApology } from '../../../services/core/call/persona.js';
 
 /** The same document from the Twilio SDK's builder: the reference the template must match. */
 function builtBySdk(streamUrl: string, parameters: Record<string, string>): string {
