@@ -7,6 +7,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import type { SentText } from '../../core/call/call-session.js';
 import {
   type CallerVerification,
   type CallRecord,
@@ -21,10 +22,10 @@ import {
 } from '../../core/call/call-session.js';
 import type { CallRecording } from '../../core/call/recording.js';
 import { STREAM_TOKEN_TTL_MS } from '../../core/call/stream-token.js';
-import type { UnfinalisedCall, UnfinalisedCallIndex } from '../../core/ports/call-store.js';
+import type { TextLog, UnfinalisedCall, UnfinalisedCallIndex } from '../../core/ports/call-store.js';
 import { type CallSessionStore, PermanentWriteError } from '../../core/ports/call-store.js';
+import { UNFINALISED_INDEX, UNFINALISED_PK } from '../../core/ports/call-table-schema.js';
 import { forCall } from '../../core/shared/logging.js';
-import type { SentText, TextLog } from '../../core/texts/texts.js';
 import {
   callPk,
   customerAttribute,
@@ -39,8 +40,6 @@ import {
   toolItem,
   turnFromItem,
   turnItem,
-  UNFINALISED_INDEX,
-  UNFINALISED_PK,
   unfinalisedFromItem,
 } from './call-items.js';
 import { unlessRefused, wrote } from './conditional.js';
