@@ -53,3 +53,38 @@ export async function hangUpAfterGoodbye(call: {
   // A call that ends meanwhile never resumes here: the pause's timer is cleared with the call.
   await hangUpWithRetries(call.callControl, call.callSid, call.log, (ms) => call.timers.pause(ms), call.live);
 }
+
+/** The agent is done talking once no audio arrived for this long (used before a hang-up). */
+const AGENT_QUIET_MS = 1_200;
+
+export interface GoodbyeCall {
+  callSid: string;
+  streamSid: string;
+  leg: TwilioLeg;
+  timers: CallTimers;
+  callControl?: CallControl;
+  log: Logger;
+  now: () => number;
+  /** When agent audio last arrived (epoch ms; 0: none yet). */
+  lastAgentAudioAt: () => number;
+  live: () => boolean;
+}
+
+/** A call's hang-up after the goodbye, run once: what asks for it again meanwhile is dropped. */
+export class GoodbyeHangUp {
+  private underWay = false;
+
+  constructor(private readonly call: GoodbyeCall) {}
+
+  /** True once this hang-up has run its course; false when one was already under way. */
+  async run(): Promise<boolean> {
+    if (this.underWay) return false;
+    this.underWay = true;
+    const { now, lastAgentAudioAt } = this.call;
+    await hangUpAfterGoodbye({
+      ...this.call,
+      agentQuiet: () => now() - lastAgentAudioAt() >= AGENT_QUIET_MS,
+    });
+    return true;
+  }
+}

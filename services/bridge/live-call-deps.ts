@@ -3,22 +3,23 @@ import type { CallSessionStore } from '../core/call-session.js';
 import type { CallControl } from '../core/ports.js';
 import type { RecordingDestination } from '../core/recording.js';
 import type { ToolRunner } from '../core/tool-types.js';
-import type { EngineName, EngineStall, VoiceEngine } from '../core/voice-engine.js';
+import type { EngineName, EngineStall } from '../core/voice-engine.js';
+import type { EngineSelection } from './engines.js';
 
-/** What a live call needs from outside: configuration, the stores and engines, and the metric hooks. */
 /** Turn-taking outcomes counted per engine (metrics). */
 export type TurnCount = 'bargeIn' | 'falseInterruption' | 'turnSwallowed';
 
+/** What a live call needs from outside: configuration, the stores and engines, and the metric hooks. */
 export interface LiveCallDeps {
   accountSid: string;
   business: { name: string; timezone: string };
-  engineConnectTimeoutMs: number;
   /** Caller speech over the agent this long is an interruption (`bargeIn: 'bridge'` engines). */
   bargeInMinMs: number;
   /** The call's length limit: a minute before it the agent is told to wrap up; at it the call ends. */
   maxCallSeconds: number;
   sessions: CallSessionStore;
-  engines: Partial<Record<EngineName, VoiceEngine>>;
+  /** The engine for the call's chosen engine (a failover composite); undefined: none configured. */
+  engineFor: EngineSelection;
   tools: ToolRunner;
   callControl?: CallControl;
   now: () => number;

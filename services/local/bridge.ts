@@ -1,11 +1,10 @@
 import { businessProfileFor } from '../adapters/business-profile-from-config.js';
-import { buildEngines } from '../bridge/engines.js';
+import { buildEngines, type Engines } from '../bridge/engines.js';
 import { type Bridge, type BridgeDeps, createBridge } from '../bridge/server.js';
 import type { BusinessProfileSource } from '../core/business-profile.js';
 import type { CallControl } from '../core/ports.js';
 import type { RecordingDestination } from '../core/recording.js';
 import type { ToolRunner } from '../core/tool-types.js';
-import type { EngineName, VoiceEngine } from '../core/voice-engine.js';
 import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import type { LocalStackContext } from './stack.js';
 
@@ -15,7 +14,7 @@ export interface LocalBridgeExtras {
   /** RECORD_CALLS=on: where recordings are written (LOCAL_RECORDINGS_DIR). */
   recordings?: RecordingDestination;
   /** Default: the engines the configuration reaches (real ones, or the embedded simulators' URLs). */
-  engines?: Partial<Record<EngineName, VoiceEngine>>;
+  engines?: Engines;
   onEngineChosen?: BridgeDeps['onEngineChosen'];
   /** Default: the profile file, else the demo business's profile. */
   businessProfile?: BusinessProfileSource;

@@ -332,6 +332,13 @@ function connect(
         socket.ping();
         log.info('ElevenLabs conversation ready', { conversationId: meta.conversation_id });
         session.conversationId = meta.conversation_id;
+        // Named before its first audio: the bridge sets up the playback for the engine it is told of.
+        listener.engineChanged({
+          engine: 'elevenlabs',
+          capabilities: ELEVENLABS_CAPABILITIES,
+          at: Date.now(),
+          conversationId: meta.conversation_id,
+        });
         // Taking over mid-call: the conversation so far, as context the agent does not answer by itself.
         if (context.handover) socket.send(contextualUpdateMessage(handoverSummary(context.handover)));
         resolve(session);

@@ -163,6 +163,8 @@ function startSession(
         signal.removeEventListener('abort', onAbort);
         session.markReady();
         log.info('OpenAI Realtime session ready', { model: options.model });
+        // Named before its first audio: the bridge sets up the playback for the engine it is told of.
+        listener.engineChanged({ engine: 'openai', capabilities: OPENAI_CAPABILITIES, at: Date.now() });
         resolve(session);
         // The agent speaks first: its instructions say how to open the call.
         session.respond();
