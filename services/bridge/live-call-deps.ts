@@ -4,7 +4,6 @@ import type { CallControl } from '../core/ports.js';
 import type { RecordingDestination } from '../core/recording.js';
 import type { ToolRunner } from '../core/tool-types.js';
 import type { EngineName, EngineStall } from '../core/voice-engine.js';
-import type { EngineSelection } from './engines.js';
 
 /** Turn-taking outcomes counted per engine (metrics). */
 export type TurnCount = 'bargeIn' | 'falseInterruption' | 'turnSwallowed';
@@ -18,8 +17,6 @@ export interface LiveCallDeps {
   /** The call's length limit: a minute before it the agent is told to wrap up; at it the call ends. */
   maxCallSeconds: number;
   sessions: CallSessionStore;
-  /** The engine for the call's chosen engine (a failover composite); undefined: none configured. */
-  engineFor: EngineSelection;
   tools: ToolRunner;
   callControl?: CallControl;
   now: () => number;

@@ -12,6 +12,7 @@ import {
 } from './call-parts.js';
 import { CallTimers, scheduleCallLimit } from './call-timers.js';
 import { CallerAudioQueue } from './caller-audio-queue.js';
+import type { EngineSelection } from './engines.js';
 import { NoEngineError } from './fallback-engine.js';
 import { HOLD_PROMPT_FRAMES } from './hold-prompt.js';
 import type { LiveCallDeps } from './live-call-deps.js';
@@ -62,6 +63,8 @@ export class LiveCall {
   constructor(
     twilio: WebSocket,
     private readonly deps: LiveCallDeps,
+    /** The engine for the call's chosen one (a failover composite); undefined: none configured. */
+    private readonly engineFor: EngineSelection,
   ) {
     this.timers = new CallTimers(deps.now);
     this.leg = new TwilioLeg(
@@ -197,7 +200,7 @@ export class LiveCall {
   private async connect(parts: CallParts, context: EngineCallContext): Promise<void> {
     parts.ledger.connecting();
     try {
-      const engine = this.deps.engineFor(parts.session.provider);
+      const engine = this.engineFor(parts.session.provider);
       if (!engine) throw new NoEngineError('');
       const engineSession = await engine.start(context, this.listener(parts), this.connectAbort.signal);
       if (this.phase !== 'connecting') {

@@ -22,7 +22,7 @@ export const STREAM_START_TIMEOUT_MS = 10_000;
  */
 export const MAX_PENDING_STREAMS = 32;
 
-export interface BridgeDeps extends Omit<LiveCallDeps, 'engineFor'> {
+export interface BridgeDeps extends LiveCallDeps {
   /** The engines configured; each call gets them as one failover composite, its chosen one first. */
   engines: Engines;
   /** Bound on each engine's start, at call start and on a mid-call switch (ENGINE_CONNECT_TIMEOUT_MS). */
@@ -75,13 +75,10 @@ export function createBridge(deps: BridgeDeps): Bridge {
   const maxPending = deps.maxPendingStreams ?? MAX_PENDING_STREAMS;
   let draining = false;
   let drained: (() => void) | undefined;
-  const callDeps: LiveCallDeps = {
-    ...deps,
-    engineFor: failoverSelection(deps.engines, {
-      connectTimeoutMs: deps.engineConnectTimeoutMs,
-      now: deps.now,
-    }),
-  };
+  const engineFor = failoverSelection(deps.engines, {
+    connectTimeoutMs: deps.engineConnectTimeoutMs,
+    now: deps.now,
+  });
 
   const changed = () => {
     deps.onActiveCallsChanged?.(calls.size);
@@ -113,7 +110,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
         return reject(503, 'Service Unavailable');
       }
       wss.handleUpgrade(request, socket, head, (ws) => {
-        const call = new LiveCall(ws, callDeps);
+        const call = new LiveCall(ws, deps, engineFor);
         pending.add(call);
         // Registered after LiveCall's own listener, so `started` already reflects this frame.
         const onFrame = () => {

@@ -102,11 +102,13 @@ export class TwilioLeg {
       this.dropMalformed('binary frame');
       return;
     }
-    const message = parseTwilioMessage(data.toString());
+    const parsed = parseTwilioMessage(data.toString());
+    if (!parsed.ok) {
+      this.dropMalformed(parsed.problem);
+      return;
+    }
+    const message = parsed.message;
     switch (message.event) {
-      case 'malformed':
-        this.dropMalformed(message.error);
-        return;
       case 'media':
         this.events.media(message.payload, message.timestampMs);
         return;

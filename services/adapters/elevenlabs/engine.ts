@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { base64ByteLength } from '../../core/audio.js';
+import { undecodable } from '../../core/decoded.js';
 import { forCall } from '../../core/logging.js';
 import { dynamicVariables, handoverSummary } from '../../core/persona.js';
 import {
@@ -16,7 +17,6 @@ import {
   clientToolResultMessage,
   contextualUpdateMessage,
   initiationMessage,
-  type ParsedServerEvent,
   parseServerEvent,
   parseSignedUrlResponse,
   pongMessage,
@@ -295,16 +295,17 @@ function connect(
     socket.on('message', (data, isBinary) => {
       if (closedByUs && ready) return;
       lastHeardAt = Date.now();
-      const event: ParsedServerEvent = isBinary
-        ? { type: 'malformed', error: 'binary frame' }
-        : parseServerEvent(data.toString());
-      if (event.type === 'malformed') {
+      const parsed = isBinary ? undecodable('binary frame') : parseServerEvent(data.toString());
+      if (!parsed.ok) {
         if (!malformedLogged) {
           malformedLogged = true;
-          log.warn('Dropped a malformed ElevenLabs message (logged once per call)', { error: event.error });
+          log.warn('Dropped a malformed ElevenLabs message (logged once per call)', {
+            error: parsed.problem,
+          });
         }
         return;
       }
+      const event = parsed.message;
       if (!ready) {
         if (event.type !== 'conversation_initiation_metadata') {
           if (event.type === 'error') fail(`error before ready: ${event.error_event?.message ?? 'unknown'}`);
