@@ -16,9 +16,9 @@ import { GetHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } fr
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { type BoltVoiceConfig, parameterNames, parseConfig, placeholderValues } from '../lib/config.js';
-import { parseBusinessProfile } from '../services/core/business-profile.js';
-import { missingSecretKeys } from '../services/core/secret-keys.js';
-import { ENGINE_NAMES } from '../services/core/voice-engine.js';
+import { ENGINE_NAMES } from '../services/core/ports/engine.js';
+import { parseBusinessProfile } from '../services/core/shared/business-profile.js';
+import { missingSecretKeys } from '../services/core/shared/secret-keys.js';
 import { type CheckResult, errorName, reportLine } from './ops/deployment.js';
 
 export interface PreflightClients {
@@ -73,7 +73,7 @@ export function checkConfiguration(raw: unknown): { result: CheckResult; config?
         name,
         ok: false,
         detail: (error as Error).message.replace(/\n\s*/g, ' '),
-        fix: 'correct the values named (README, Deploy to AWS, step 7)',
+        fix: 'correct the values named (docs/deploy.md, step 7)',
       },
     };
   }
@@ -134,7 +134,7 @@ async function checkCertificate(
       fix:
         status === 'PENDING_VALIDATION'
           ? `create the DNS validation record ACM shows (aws acm describe-certificate --certificate-arn ${arn} --query Certificate.DomainValidationOptions) and wait for ISSUED`
-          : 'request a new public certificate for the name and validate it by DNS (README, Deploy to AWS, step 2)',
+          : 'request a new public certificate for the name and validate it by DNS (docs/deploy.md, step 2)',
     };
   }
   const certificateNames = certificate?.SubjectAlternativeNames ?? [certificate?.DomainName ?? ''];

@@ -1,6 +1,6 @@
-import { type CallSession, remoteNumber } from '../core/call-session.js';
-import type { Logger } from '../core/logging.js';
-import type { EngineSession } from '../core/voice-engine.js';
+import { type CallSession, remoteNumber } from '../core/call/call-session.js';
+import type { EngineSession } from '../core/ports/engine.js';
+import type { Logger } from '../core/shared/logging.js';
 import { CallRecorder } from './call-recorder.js';
 import type { CallTimers } from './call-timers.js';
 import { CallTools } from './call-tools.js';

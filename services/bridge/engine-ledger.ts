@@ -1,5 +1,5 @@
-import type { Logger } from '../core/logging.js';
-import type { EngineChange, EngineName, EngineSwitch, EngineUsage } from '../core/voice-engine.js';
+import type { EngineChange, EngineName, EngineSwitch, EngineUsage } from '../core/ports/engine.js';
+import type { Logger } from '../core/shared/logging.js';
 import { CallMeter, describeEngineChange } from './call-meter.js';
 import type { LiveCallDeps, TurnCount } from './live-call-deps.js';
 import type { SessionWriter } from './session-writer.js';

@@ -1,8 +1,8 @@
 import type WebSocket from 'ws';
-import { ENGINE_OUTAGE, TRANSFERRED } from '../core/call-session.js';
-import { forCall, logger } from '../core/logging.js';
-import { shutdownWrapUpInstruction, wrapUpInstruction } from '../core/persona.js';
-import type { EngineCallContext, EngineChange, EngineListener, EngineSession } from '../core/voice-engine.js';
+import { ENGINE_OUTAGE, TRANSFERRED } from '../core/call/call-session.js';
+import { shutdownWrapUpInstruction, wrapUpInstruction } from '../core/call/persona.js';
+import type { EngineCallContext, EngineChange, EngineListener, EngineSession } from '../core/ports/engine.js';
+import { forCall, logger } from '../core/shared/logging.js';
 import {
   assembleCallParts,
   type CallHandle,

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import type { Logger } from '../core/logging.js';
+import type { Logger } from '../core/shared/logging.js';
 import { markMessage, mediaMessage, parseTwilioMessage, type TwilioInbound } from './twilio-media-codec.js';
 
 /** A socket that cannot keep up: past this many unsent bytes the call ends instead of memory growing. */

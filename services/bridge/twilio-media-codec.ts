@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { isBase64 } from '../core/audio.js';
-import { type Decoded, decoded, undecodable } from '../core/decoded.js';
+import { isBase64 } from '../core/shared/audio.js';
+import { type Decoded, decoded, undecodable } from '../core/shared/decoded.js';
 
 /**
  * Pure codec for Twilio Media Streams (bidirectional `<Connect><Stream>`), per

@@ -1,5 +1,4 @@
 import { FallbackEngine, NoEngineError } from '../../services/bridge/fallback-engine';
-import { logger } from '../../services/core/logging';
 import {
   type EngineCallContext,
   type EngineChange,
@@ -9,7 +8,8 @@ import {
   EngineStartError,
   type EngineSwitch,
   type VoiceEngine,
-} from '../../services/core/voice-engine';
+} from '../../services/core/ports/engine';
+import { logger } from '../../services/core/shared/logging';
 import { recorder } from '../support/engine-recorder';
 
 const context: EngineCallContext = {

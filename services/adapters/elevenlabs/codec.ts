@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { isBase64 } from '../../core/audio.js';
-import { type Decoded, decoded, undecodable } from '../../core/decoded.js';
-import { arrayEnd, integerEnd, numberEnd, stringEnd } from '../../core/json-scan.js';
+import { isBase64 } from '../../core/shared/audio.js';
+import { type Decoded, decoded, undecodable } from '../../core/shared/decoded.js';
+import { arrayEnd, integerEnd, numberEnd, stringEnd } from '../../core/shared/json-scan.js';
 
 /**
  * Pure codec for the ElevenLabs Conversational AI WebSocket (docs/protocols.md §1, schema

@@ -1,9 +1,9 @@
 import * as z from 'zod';
-import { isBase64 } from '../../core/audio.js';
-import { type Decoded, decoded, undecodable } from '../../core/decoded.js';
-import { integerEnd, plainStringEnd } from '../../core/json-scan.js';
-import type { ToolDefinition, ToolResult } from '../../core/tool-types.js';
-import type { EngineUsage } from '../../core/voice-engine.js';
+import type { EngineUsage } from '../../core/ports/engine.js';
+import type { ToolDefinition, ToolResult } from '../../core/ports/tool-calls.js';
+import { isBase64 } from '../../core/shared/audio.js';
+import { type Decoded, decoded, undecodable } from '../../core/shared/decoded.js';
+import { integerEnd, plainStringEnd } from '../../core/shared/json-scan.js';
 
 /**
  * The OpenAI Realtime wire format (GA protocol, docs/protocols.md §2): pure builders for the client
