@@ -31,29 +31,6 @@ export async function hangUpWithRetries(
   }
 }
 
-/**
- * The conversation is over (`end_call`, the engine's goodbye close, the length limit): let the agent
- * finish, let Twilio play it, then hang up through the REST API. Hanging up, not closing the stream:
- * a stream that just ends would run the apology the TwiML holds after `<Connect>`.
- */
-export async function hangUpAfterGoodbye(call: {
-  callSid: string;
-  streamSid: string;
-  leg: TwilioLeg;
-  timers: CallTimers;
-  callControl?: CallControl;
-  log: Logger;
-  /** The agent has stopped sending audio. */
-  agentQuiet: () => boolean;
-  live: () => boolean;
-}): Promise<void> {
-  await call.timers.waitUntil(call.agentQuiet, PLAYBACK_DRAIN_LIMIT_MS);
-  if (call.live()) await call.leg.waitForPlayback(call.streamSid, (fn, ms) => call.timers.set(fn, ms));
-  if (!call.live() || !call.callControl) return;
-  // A call that ends meanwhile never resumes here: the pause's timer is cleared with the call.
-  await hangUpWithRetries(call.callControl, call.callSid, call.log, (ms) => call.timers.pause(ms), call.live);
-}
-
 /** The agent is done talking once no audio arrived for this long (used before a hang-up). */
 const AGENT_QUIET_MS = 1_200;
 
@@ -70,7 +47,12 @@ export interface GoodbyeCall {
   live: () => boolean;
 }
 
-/** A call's hang-up after the goodbye, run once: what asks for it again meanwhile is dropped. */
+/**
+ * The conversation is over (`end_call`, the engine's goodbye close, the length limit): let the agent
+ * finish, let Twilio play it, then hang up through the REST API. Hanging up, not closing the stream:
+ * a stream that just ends would run the apology the TwiML holds after `<Connect>`. Run once: what
+ * asks for it again meanwhile is dropped.
+ */
 export class GoodbyeHangUp {
   private underWay = false;
 
@@ -80,11 +62,19 @@ export class GoodbyeHangUp {
   async run(): Promise<boolean> {
     if (this.underWay) return false;
     this.underWay = true;
-    const { now, lastAgentAudioAt } = this.call;
-    await hangUpAfterGoodbye({
-      ...this.call,
-      agentQuiet: () => now() - lastAgentAudioAt() >= AGENT_QUIET_MS,
-    });
+    const call = this.call;
+    const agentQuiet = () => call.now() - call.lastAgentAudioAt() >= AGENT_QUIET_MS;
+    await call.timers.waitUntil(agentQuiet, PLAYBACK_DRAIN_LIMIT_MS);
+    if (call.live()) await call.leg.waitForPlayback(call.streamSid, (fn, ms) => call.timers.set(fn, ms));
+    if (!call.live() || !call.callControl) return true;
+    // A call that ends meanwhile never resumes here: the pause's timer is cleared with the call.
+    await hangUpWithRetries(
+      call.callControl,
+      call.callSid,
+      call.log,
+      (ms) => call.timers.pause(ms),
+      call.live,
+    );
     return true;
   }
 }
