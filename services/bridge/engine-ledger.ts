@@ -1,4 +1,5 @@
-import type { EngineChange, EngineName, EngineSwitch, EngineUsage } from '../core/ports/engine.js';
+import type { EngineChange, EngineSwitch } from '../core/ports/engine.js';
+import type { EngineName, EngineUsage } from '../core/shared/engines.js';
 import type { Logger } from '../core/shared/logging.js';
 import { CallMeter, describeEngineChange } from './call-meter.js';
 import type { LiveCallDeps, TurnCount } from './live-call-deps.js';

@@ -1,7 +1,8 @@
 import { createElevenLabsEngine } from '../adapters/elevenlabs/engine.js';
 import { createOpenAiRealtimeEngine } from '../adapters/openai-realtime/engine.js';
-import { type EngineName, failoverOrder, type VoiceEngine } from '../core/ports/engine.js';
+import type { VoiceEngine } from '../core/ports/engine.js';
 import type { Config } from '../core/shared/config.js';
+import { type EngineName, failoverOrder } from '../core/shared/engines.js';
 import { FallbackEngine, type FallbackEngineOptions } from './fallback-engine.js';
 
 export type Engines = Partial<Record<EngineName, VoiceEngine>>;

@@ -4,7 +4,6 @@ import {
   type EngineChange,
   type EngineEndReason,
   type EngineListener,
-  type EngineName,
   type EngineSession,
   EngineStartError,
   type Handover,
@@ -13,6 +12,7 @@ import {
 } from '../core/ports/engine.js';
 import type { ToolResult } from '../core/ports/tool-calls.js';
 import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/shared/audio.js';
+import type { EngineName } from '../core/shared/engines.js';
 import { forCall, type Logger } from '../core/shared/logging.js';
 import { CallerAudioQueue } from './caller-audio-queue.js';
 import { wordsHeard } from './heard-transcript.js';

@@ -3,12 +3,12 @@ import {
   type EngineCallContext,
   type EngineChange,
   type EngineListener,
-  type EngineName,
   type EngineSession,
   EngineStartError,
   type EngineSwitch,
   type VoiceEngine,
 } from '../../services/core/ports/engine';
+import type { EngineName } from '../../services/core/shared/engines';
 import { logger } from '../../services/core/shared/logging';
 import { recorder } from '../support/engine-recorder';
 

@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import type { EngineUsage } from '../../core/ports/engine.js';
 import type { ToolDefinition, ToolResult } from '../../core/ports/tool-calls.js';
 import { isBase64 } from '../../core/shared/audio.js';
 import { type Decoded, decoded, undecodable } from '../../core/shared/decoded.js';
+import type { EngineUsage } from '../../core/shared/engines.js';
 import { integerEnd, plainStringEnd } from '../../core/shared/json-scan.js';
 
 /**
