@@ -11,8 +11,8 @@ import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
 import type { CallRow } from '../../services/core/ports';
 import type { EngineName } from '../../services/core/voice-engine';
 import { loadClip } from '../../services/local/sim/audio';
+import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
 import {
   BUSINESS_NUMBER,
   type Harness,

@@ -14,8 +14,8 @@ import { describeCost } from '../../services/core/call-cost';
 import type { EngineName } from '../../services/core/voice-engine';
 import { loadClip } from '../../services/local/sim/audio';
 import type { TwilioCallStream } from '../../services/local/sim/twilio-caller';
+import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
 import { type Harness, OWNER_EMAIL, startHarness, WEBHOOK_SECRET } from './harness';
 
 const CALLER = '+15551238888';

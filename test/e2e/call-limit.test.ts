@@ -4,7 +4,7 @@
  * hangs up through Twilio's REST API after the goodbye, so the apology after `<Connect>` never plays.
  */
 import { ENGINE_NAMES } from '../../services/core/voice-engine';
-import { eventually } from './eventually';
+import { eventually } from '../support/wait-until';
 import { type Harness, startHarness } from './harness';
 
 const LIMIT_SECONDS = 6;

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CallCompletedEvent, verifySignature } from '../../services/core/integration-webhook';
 import { loadClip } from '../../services/local/sim/audio';
+import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
 import { type Harness, startHarness, statusCallback } from './harness';
 
 const SECRET = 'whsec_local_test_secret_0123456789';

@@ -15,7 +15,7 @@ import {
   voiceWebhookParams,
 } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
-import { eventually } from './eventually';
+import { eventually } from '../support/wait-until';
 import {
   BUSINESS_NUMBER,
   CALLS_API_KEY,

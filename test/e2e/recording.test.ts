@@ -12,8 +12,8 @@ import { RECORDING_DISCLOSURE } from '../../services/core/persona';
 import { channelLevelDbfs, parseWavHeader } from '../../services/core/recording';
 import type { EngineName } from '../../services/core/voice-engine';
 import { loadClip, silence } from '../../services/local/sim/audio';
+import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
 import { type Harness, OWNER_EMAIL, startHarness, statusCallback } from './harness';
 
 const CALLER = '+15551238888';

@@ -13,7 +13,6 @@ import type { EngineName } from '../../services/core/voice-engine';
 import { loadClip } from '../../services/local/sim/audio';
 import { openStream, placeCall, sendStatusCallback } from '../../services/local/sim/twilio-caller';
 import { nextDriver } from '../e2e/engine-driver';
-import { eventually } from '../e2e/eventually';
 import {
   BUSINESS_NUMBER,
   CALLS_API_KEY,
@@ -27,6 +26,7 @@ import {
   WEBHOOK_SECRET,
 } from '../e2e/harness';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
+import { eventually } from '../support/wait-until';
 
 const TZ = 'America/New_York';
 const CALLER = '+12025550143';
