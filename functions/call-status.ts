@@ -8,11 +8,11 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
-import { isFinalCallStatus } from '../services/core/after-call-ports.js';
-import type { Config } from '../services/core/config.js';
-import { type FinaliseDeps, finaliseCall } from '../services/core/finalise-call.js';
-import { forCall, withMaskedErrors } from '../services/core/logging.js';
-import { WEBHOOK_ROUTES } from '../services/core/routes.js';
+import { type FinaliseDeps, finaliseCall } from '../services/core/after-call/finalise-call.js';
+import { isFinalCallStatus } from '../services/core/ports/call-store.js';
+import type { Config } from '../services/core/shared/config.js';
+import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
+import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
 import { lambdaAfterCall } from './commons/after-call.js';
 import { type HttpHandler, type HttpResult, textResponse } from './commons/http.js';
 import { streamNeverConnectedCounter } from './commons/metrics.js';

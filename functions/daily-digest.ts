@@ -9,8 +9,12 @@
  */
 import * as z from 'zod';
 import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
-import { type DigestDeps, type DigestOutcome, runDailyDigest } from '../services/core/daily-digest.js';
-import { logger, withMaskedErrors } from '../services/core/logging.js';
+import {
+  type DigestDeps,
+  type DigestOutcome,
+  runDailyDigest,
+} from '../services/core/after-call/daily-digest.js';
+import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
 import { lambdaAfterCall } from './commons/after-call.js';
 import { lazily } from './runtime.js';
 

@@ -9,18 +9,18 @@ import type { Context } from 'aws-lambda';
 import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import type { DynamoCallSessionStore } from '../services/adapters/dynamodb/call-session-store.js';
 import { TwilioCallControl } from '../services/adapters/twilio/call-control.js';
-import type { SweepWatermark } from '../services/core/after-call-ports.js';
-import type { Config } from '../services/core/config.js';
 import {
   type SweepDeps,
   type SweepReport,
   sweepUnfinalisedCalls,
-} from '../services/core/finalisation-sweep.js';
-import type { FinaliseDeps } from '../services/core/finalise-call.js';
-import { deliverDue } from '../services/core/integration-webhook.js';
-import { withMaskedErrors } from '../services/core/logging.js';
-import { FUNCTION_METRICS } from '../services/core/metric-names.js';
-import type { CallLookup } from '../services/core/ports.js';
+} from '../services/core/after-call/finalisation-sweep.js';
+import type { FinaliseDeps } from '../services/core/after-call/finalise-call.js';
+import { deliverDue } from '../services/core/after-call/integration-webhook.js';
+import type { SweepWatermark } from '../services/core/ports/call-store.js';
+import type { CallLookup } from '../services/core/ports/telephony.js';
+import type { Config } from '../services/core/shared/config.js';
+import { withMaskedErrors } from '../services/core/shared/logging.js';
+import { FUNCTION_METRICS } from '../services/core/shared/metric-names.js';
 import { lambdaAfterCall } from './commons/after-call.js';
 import { functionMetrics, streamNeverConnectedCounter } from './commons/metrics.js';
 import { lazily } from './runtime.js';

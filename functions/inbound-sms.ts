@@ -8,11 +8,11 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 // Deep import, like the voice TwiML: the builder alone, without the REST client.
 import MessagingResponse from 'twilio/lib/twiml/MessagingResponse';
 import * as z from 'zod';
-import type { Config } from '../services/core/config.js';
-import { logger, withMaskedErrors } from '../services/core/logging.js';
-import { isE164 } from '../services/core/phone.js';
-import { WEBHOOK_ROUTES } from '../services/core/routes.js';
-import { receiveTextReply, type TextReplyDeps } from '../services/core/text-reply.js';
+import type { Config } from '../services/core/shared/config.js';
+import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
+import { isE164 } from '../services/core/shared/phone.js';
+import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
+import { receiveTextReply, type TextReplyDeps } from '../services/core/texts/text-reply.js';
 import { lambdaAfterCall } from './commons/after-call.js';
 import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
 import { verifiedTwilioForm } from './commons/twilio-webhook.js';

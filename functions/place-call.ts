@@ -9,22 +9,22 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { businessProfileFor } from '../services/adapters/business-profile-from-config.js';
 import { placeCallDepsFor, reminderDepsFor } from '../services/adapters/from-config.js';
 import { eventBridgeSchedulerFor } from '../services/adapters/scheduler/callback-scheduler.js';
-import {
-  isReminderPayload,
-  type ReminderDeps,
-  type ReminderOutcome,
-  sendBookingReminder,
-} from '../services/core/booking-reminder.js';
-import { callbackNotPlacedEmail } from '../services/core/callback-failure.js';
-import { ConfigError } from '../services/core/config.js';
-import { logger, withMaskedErrors } from '../services/core/logging.js';
+import { callbackNotPlacedEmail } from '../services/core/outbound/callback-failure.js';
 import {
   type PlaceCallDeps,
   type PlaceCallOutcome,
   placeCall,
   REFUSAL_HTTP_STATUS,
-} from '../services/core/place-call.js';
-import type { Mailer } from '../services/core/ports.js';
+} from '../services/core/outbound/place-call.js';
+import type { Mailer } from '../services/core/ports/mail.js';
+import { ConfigError } from '../services/core/shared/config.js';
+import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
+import {
+  isReminderPayload,
+  type ReminderDeps,
+  type ReminderOutcome,
+  sendBookingReminder,
+} from '../services/core/texts/booking-reminder.js';
 import { lambdaBusiness } from './commons/business.js';
 import { type HttpHandler, type HttpResult, header, jsonResponse, rawBody } from './commons/http.js';
 import { lazily } from './runtime.js';

@@ -10,10 +10,10 @@ import {
   ELEVENLABS_SIGNATURE_HEADER,
   verifyElevenLabsSignature,
 } from '../services/adapters/elevenlabs/webhook-signature.js';
-import type { Config } from '../services/core/config.js';
-import { logger, withMaskedErrors } from '../services/core/logging.js';
-import { REFUSAL_LOG_MESSAGES } from '../services/core/metric-names.js';
-import { type PostCallDeps, recordPostCall } from '../services/core/post-call.js';
+import { type PostCallDeps, recordPostCall } from '../services/core/after-call/post-call.js';
+import type { Config } from '../services/core/shared/config.js';
+import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
+import { REFUSAL_LOG_MESSAGES } from '../services/core/shared/metric-names.js';
 import { lambdaAfterCall } from './commons/after-call.js';
 import { type HttpHandler, type HttpResult, header, jsonResponse, rawBody } from './commons/http.js';
 import { lazily } from './runtime.js';

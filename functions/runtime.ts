@@ -13,9 +13,9 @@ import {
   type SecretsManagerClient,
   secretsManagerClient,
 } from '../services/adapters/secrets-manager/secret-environment.js';
-import type { CallSessionStore } from '../services/core/call-session.js';
-import { type Config, loadConfig } from '../services/core/config.js';
-import type { ProviderFlag } from '../services/core/ports.js';
+import type { CallSessionStore } from '../services/core/ports/call-store.js';
+import type { ProviderFlag } from '../services/core/ports/flags.js';
+import { type Config, loadConfig } from '../services/core/shared/config.js';
 import { cachedSecretFor } from './commons/secret.js';
 
 export { cachedSecretFor, type Env, mergeUnder, providerFlagFor };

@@ -8,8 +8,11 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import { retryMessageSchema } from '../services/adapters/sqs/webhook-retry-queue.js';
-import { type IntegrationWebhookDeps, retryDelivery } from '../services/core/integration-webhook.js';
-import { logger, withMaskedErrors } from '../services/core/logging.js';
+import {
+  type IntegrationWebhookDeps,
+  retryDelivery,
+} from '../services/core/after-call/integration-webhook.js';
+import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
 import { lambdaAfterCall } from './commons/after-call.js';
 import { lazily } from './runtime.js';
 

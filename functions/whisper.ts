@@ -9,11 +9,11 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { whisperAnswerTwiml, whisperTwiml } from '../services/adapters/twilio/whisper-twiml.js';
-import type { CallSessionStore } from '../services/core/call-session.js';
-import type { Config } from '../services/core/config.js';
-import { forCall, withMaskedErrors } from '../services/core/logging.js';
+import { WHISPER_ACCEPT_DIGIT, whisperMessage } from '../services/core/outbound/whisper.js';
+import type { CallSessionStore } from '../services/core/ports/call-store.js';
+import type { Config } from '../services/core/shared/config.js';
+import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
 import { WHISPER_PATH, whisperUrl } from '../services/core/tools/transfer-to-human.js';
-import { WHISPER_ACCEPT_DIGIT, whisperMessage } from '../services/core/whisper.js';
 import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
 import { lambdaRuntime, lazily } from './runtime.js';

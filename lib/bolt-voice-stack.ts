@@ -2,7 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
-import { BRIDGE_ROUTES, routeUrl, WEBHOOK_ROUTES } from '../services/core/routes.js';
+import { BRIDGE_ROUTES, routeUrl, WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
 import { BridgeService } from './bridge-service.js';
 import { CallTable } from './call-table.js';
 import type { BoltVoiceConfig } from './config.js';

@@ -40,8 +40,8 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import { IgnoreMode } from 'aws-cdk-lib/core';
 import { Construct } from 'constructs';
-import { BRIDGE_METRICS, METRICS_NAMESPACE } from '../services/core/metric-names.js';
-import { BRIDGE_ROUTES } from '../services/core/routes.js';
+import { BRIDGE_METRICS, METRICS_NAMESPACE } from '../services/core/shared/metric-names.js';
+import { BRIDGE_ROUTES } from '../services/core/shared/routes.js';
 import { PROJECT_ROOT } from './house-function.js';
 import { acknowledgeWildcardResource } from './nag.js';
 

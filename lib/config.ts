@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { isIanaTimeZone, parseBusinessHours } from '../services/core/business-hours.js';
-import { isE164 } from '../services/core/phone.js';
+import { isIanaTimeZone, parseBusinessHours } from '../services/core/shared/business-hours.js';
+import { isE164 } from '../services/core/shared/phone.js';
 
 /**
  * The deployment's configuration, read once from CDK context (`boltVoice` in cdk.json) by

@@ -9,7 +9,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { PENDING_PK } from '../services/adapters/dynamodb/after-call-items.js';
-import { METRICS_NAMESPACE } from '../services/core/metric-names.js';
+import { METRICS_NAMESPACE } from '../services/core/shared/metric-names.js';
 
 /** The item-level DynamoDB actions a function may use on the call table (never Scan or batch writes). */
 export type TableAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem';

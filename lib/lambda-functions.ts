@@ -4,7 +4,12 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { routeKey, type WebhookRoute, type WebhookRouteId, webhookRoutes } from '../services/core/routes.js';
+import {
+  routeKey,
+  type WebhookRoute,
+  type WebhookRouteId,
+  webhookRoutes,
+} from '../services/core/shared/routes.js';
 import { HouseFunction, type TableAccess } from './house-function.js';
 
 export interface FunctionSettings {
@@ -55,7 +60,7 @@ const ROUTE_DEFAULTS = {
 } as const satisfies Omit<FunctionSettings, 'description'>;
 
 /**
- * The functions behind the routes of the manifest (services/core/routes.ts), where they differ from
+ * The functions behind the routes of the manifest (services/core/shared/routes.ts), where they differ from
  * ROUTE_DEFAULTS. Twilio waits 15 s for a webhook, so the call-path functions get more memory
  * (faster cold start) and a short timeout.
  */

@@ -25,6 +25,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENGINE_NAMES } from '../services/core/ports/engine.js';
 import {
   BRIDGE_METRICS,
   COUNTED_LOG_MESSAGES,
@@ -33,8 +34,7 @@ import {
   METRIC_DIMENSIONS,
   METRICS_NAMESPACE,
   REFUSAL_LOG_MESSAGES,
-} from '../services/core/metric-names.js';
-import { ENGINE_NAMES } from '../services/core/voice-engine.js';
+} from '../services/core/shared/metric-names.js';
 import type { HouseFunction } from './house-function.js';
 
 export interface MonitoringProps {

@@ -3,7 +3,7 @@ import { type IStringParameter, StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { parameterNames } from './config.js';
 
-export { SECRET_KEYS, type SecretKey } from '../services/core/secret-keys.js';
+export { SECRET_KEYS, type SecretKey } from '../services/core/shared/secret-keys.js';
 
 /** `/bolt-voice/<stage>/voice-provider`. */
 export function providerParameterName(stage: string): string {

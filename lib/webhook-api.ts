@@ -16,7 +16,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ARecord, type IHostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
-import type { WebhookRoute } from '../services/core/routes.js';
+import type { WebhookRoute } from '../services/core/shared/routes.js';
 import type { HouseFunction } from './house-function.js';
 
 export interface WebhookApiProps {

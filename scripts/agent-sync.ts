@@ -22,10 +22,10 @@ import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
 import * as z from 'zod';
-import { type BusinessProfile, parseBusinessProfile } from '../services/core/business-profile.js';
-import { DATA_COLLECTION_IDS } from '../services/core/collected-lead.js';
-import { dynamicVariables, firstMessage, promptTemplate } from '../services/core/persona.js';
-import type { ToolDefinition } from '../services/core/tool-types.js';
+import { DATA_COLLECTION_IDS } from '../services/core/after-call/collected-lead.js';
+import { dynamicVariables, firstMessage, promptTemplate } from '../services/core/call/persona.js';
+import type { ToolDefinition } from '../services/core/ports/tool-calls.js';
+import { type BusinessProfile, parseBusinessProfile } from '../services/core/shared/business-profile.js';
 import { TOOLS } from '../services/core/tools/runner.js';
 
 /** Events the bridge relies on (docs/protocols.md §1: anything beyond the default set is opt-in). */
@@ -51,7 +51,7 @@ export const TURN_SETTINGS = { turn_eagerness: 'patient', spelling_patience: 'au
 
 /**
  * What the post-call analysis extracts for the CRM lead when the call's tools did not record it
- * (`services/core/collected-lead.ts` reads these ids). ElevenLabs' `LiteralJsonSchemaProperty`.
+ * (`services/core/after-call/collected-lead.ts` reads these ids). ElevenLabs' `LiteralJsonSchemaProperty`.
  */
 export const DATA_COLLECTION: Record<string, { type: 'string'; description: string }> = {
   [DATA_COLLECTION_IDS.name]: {

@@ -21,8 +21,8 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { missingSecretKeys, SECRET_KEYS } from '../services/core/secret-keys.js';
-import { ENGINE_NAME_PATTERN } from '../services/core/voice-engine.js';
+import { ENGINE_NAME_PATTERN } from '../services/core/ports/engine.js';
+import { missingSecretKeys, SECRET_KEYS } from '../services/core/shared/secret-keys.js';
 import { type CheckResult, deploymentDefaults, errorName, reportLine } from './ops/deployment.js';
 
 export const DEFAULT_PROVIDER = 'elevenlabs';

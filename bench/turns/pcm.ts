@@ -5,7 +5,7 @@
  * −36 dBFS of *speech*, not of speech diluted by its pauses.
  */
 
-import { ULAW_TO_PCM16 } from '../../services/core/audio';
+import { ULAW_TO_PCM16 } from '../../services/core/shared/audio';
 import { encodeUlawSample } from '../../services/local/web/mulaw';
 
 export const SAMPLE_RATE = 8000;

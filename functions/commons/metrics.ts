@@ -1,10 +1,10 @@
 /**
  * The Lambdas' own metrics (CloudWatch embedded metrics through Powertools): namespace from
  * POWERTOOLS_METRICS_NAMESPACE, the `service` dimension from POWERTOOLS_SERVICE_NAME, as the
- * stack's alarms read them (services/core/metric-names.ts).
+ * stack's alarms read them (services/core/shared/metric-names.ts).
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { FUNCTION_METRICS, METRICS_NAMESPACE } from '../../services/core/metric-names.js';
+import { FUNCTION_METRICS, METRICS_NAMESPACE } from '../../services/core/shared/metric-names.js';
 
 export function functionMetrics(): Metrics {
   return new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE });

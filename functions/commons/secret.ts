@@ -11,7 +11,7 @@ import {
   type SecretsManagerClient,
   secretsManagerClient,
 } from '../../services/adapters/secrets-manager/secret-environment.js';
-import { logger } from '../../services/core/logging.js';
+import { logger } from '../../services/core/shared/logging.js';
 
 /** The secret named by SECRETS_ARN (an ARN or a name); undefined without SECRETS_ARN (tests, local stack). */
 export function cachedSecretFor(

@@ -6,10 +6,10 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { isValidTwilioWebhook } from '../../services/adapters/twilio/webhook-signature.js';
-import type { Config } from '../../services/core/config.js';
-import { forCall, type Logger, logger } from '../../services/core/logging.js';
-import { REFUSAL_LOG_MESSAGES } from '../../services/core/metric-names.js';
-import { zodProblems } from '../../services/core/validation.js';
+import type { Config } from '../../services/core/shared/config.js';
+import { forCall, type Logger, logger } from '../../services/core/shared/logging.js';
+import { REFUSAL_LOG_MESSAGES } from '../../services/core/shared/metric-names.js';
+import { zodProblems } from '../../services/core/shared/validation.js';
 import { forbidden, type HttpResult, header, parseForm, rawBody, textResponse } from './http.js';
 
 export type TwilioForm = Record<string, string | string[]>;

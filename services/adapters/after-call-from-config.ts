@@ -3,17 +3,23 @@
  * webhook and the digest built on them. Apart from from-config.ts so that the after-call Lambdas
  * bundle neither the Twilio REST client nor the Google calendar, which they never use.
  */
-import type { DigestMarkers, FinalisationStore, PostCallAnalysisStore } from '../core/after-call-ports.js';
-import type { CallSessionStore } from '../core/call-session.js';
-import { type Config, ConfigError } from '../core/config.js';
-import type { DigestDeps } from '../core/daily-digest.js';
-import type { FinaliseDeps } from '../core/finalise-call.js';
-import type { WebhookDeliveryStore } from '../core/integration-webhook.js';
-import type { MissedCallTextDeps } from '../core/missed-call-text.js';
-import type { Crm, Mailer, TextReplies } from '../core/ports.js';
-import type { PostCallDeps } from '../core/post-call.js';
-import type { TextLog } from '../core/texts.js';
-import type { UsageCounter } from '../core/tool-usage.js';
+
+import type { DigestDeps } from '../core/after-call/daily-digest.js';
+import type { FinaliseDeps } from '../core/after-call/finalise-call.js';
+import type { PostCallDeps } from '../core/after-call/post-call.js';
+import type {
+  CallSessionStore,
+  DigestMarkers,
+  FinalisationStore,
+  PostCallAnalysisStore,
+  UsageCounter,
+} from '../core/ports/call-store.js';
+import type { Crm, TextReplies } from '../core/ports/crm.js';
+import type { Mailer } from '../core/ports/mail.js';
+import type { WebhookDeliveryStore } from '../core/ports/webhooks.js';
+import { type Config, ConfigError } from '../core/shared/config.js';
+import type { MissedCallTextDeps } from '../core/texts/missed-call-text.js';
+import type { TextLog } from '../core/texts/texts.js';
 import { fetchWebhookPost } from './http/webhook-post.js';
 import { MemoryCrm } from './memory/crm.js';
 import { OutboxMailer } from './memory/outbox-mailer.js';

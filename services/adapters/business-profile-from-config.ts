@@ -1,10 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import {
-  type BusinessProfileSource,
-  CachedBusinessProfile,
-  type ProfileReader,
-} from '../core/business-profile.js';
-import type { Config } from '../core/config.js';
+import type { BusinessProfileSource } from '../core/ports/flags.js';
+import { CachedBusinessProfile, type ProfileReader } from '../core/shared/cached-business-profile.js';
+import type { Config } from '../core/shared/config.js';
 import type { AdapterMode } from './after-call-from-config.js';
 import { ssmProfileReader } from './ssm/business-profile.js';
 

@@ -3,27 +3,22 @@
  * always wins; an absent one means the embedded stand-in in the local stack, and a start-up error
  * in AWS (where a stand-in would silently lose leads and bookings).
  */
-import type { OutboundRequestStore } from '../core/after-call-ports.js';
-import type { ReminderDeps } from '../core/booking-reminder.js';
-import type { BusinessProfileSource } from '../core/business-profile.js';
-import type { CallerVerification, CallSessionStore } from '../core/call-session.js';
-import type { Config } from '../core/config.js';
-import type { OutboundSettings, PlaceCallDeps } from '../core/place-call.js';
-import type {
-  Calendar,
-  CallbackScheduler,
-  CallControl,
-  CallLookup,
-  Crm,
-  Mailer,
-  ProviderFlag,
-  TextReplies,
-  TextSender,
-} from '../core/ports.js';
-import type { TextDeps, TextLog } from '../core/texts.js';
-import type { ToolRunner } from '../core/tool-types.js';
-import { InProcessUsageCounter, type UsageCounter } from '../core/tool-usage.js';
+
+import type { CallerVerification } from '../core/call/call-session.js';
+import type { OutboundSettings, PlaceCallDeps } from '../core/outbound/place-call.js';
+import type { Calendar } from '../core/ports/calendar.js';
+import type { CallSessionStore, OutboundRequestStore, UsageCounter } from '../core/ports/call-store.js';
+import type { Crm, TextReplies } from '../core/ports/crm.js';
+import type { BusinessProfileSource, ProviderFlag } from '../core/ports/flags.js';
+import type { Mailer } from '../core/ports/mail.js';
+import type { CallbackScheduler } from '../core/ports/scheduler.js';
+import type { CallControl, CallLookup, TextSender } from '../core/ports/telephony.js';
+import type { ToolRunner } from '../core/ports/tool-calls.js';
+import type { Config } from '../core/shared/config.js';
+import type { ReminderDeps } from '../core/texts/booking-reminder.js';
+import type { TextDeps, TextLog } from '../core/texts/texts.js';
 import { createToolRunner } from '../core/tools/runner.js';
+import { InProcessUsageCounter } from '../core/tools/tool-usage.js';
 import {
   type AdapterChoices,
   type AdapterMode,

@@ -1,5 +1,5 @@
-import type { Config } from '../core/config.js';
-import type { ProviderFlag } from '../core/ports.js';
+import type { ProviderFlag } from '../core/ports/flags.js';
+import type { Config } from '../core/shared/config.js';
 import { StaticProviderFlag } from './memory/static-provider-flag.js';
 import { SsmProviderFlag } from './ssm/provider-flag.js';
 

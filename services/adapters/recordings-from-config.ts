@@ -1,5 +1,5 @@
-import { type Config, ConfigError } from '../core/config.js';
-import type { RecordingDestination, RecordingLinks } from '../core/recording.js';
+import type { RecordingDestination, RecordingLinks } from '../core/ports/recordings.js';
+import { type Config, ConfigError } from '../core/shared/config.js';
 import type { AdapterMode } from './after-call-from-config.js';
 import { LocalRecordings } from './memory/local-recordings.js';
 import { S3Recordings } from './s3/recordings.js';

@@ -1,4 +1,4 @@
-import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/audio.js';
+import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/shared/audio.js';
 import type { PlaybackTap } from './call-recorder.js';
 import { clearMessage, markMessage, mediaMessage } from './twilio-media-codec.js';
 

@@ -1,7 +1,7 @@
-import type { EngineSegment, EngineUse } from '../core/call-session.js';
-import type { Logger } from '../core/logging.js';
-import { summariseLatency } from '../core/turn-latency.js';
-import { addUsage, type EngineChange, type EngineName, type EngineUsage } from '../core/voice-engine.js';
+import type { EngineSegment, EngineUse } from '../core/call/call-session.js';
+import { summariseLatency } from '../core/call/turn-latency.js';
+import { addUsage, type EngineChange, type EngineName, type EngineUsage } from '../core/ports/engine.js';
+import type { Logger } from '../core/shared/logging.js';
 
 /**
  * What a call cost and how it went, engine by engine: the segments each engine served (with their

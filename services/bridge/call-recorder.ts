@@ -1,15 +1,15 @@
 import { type FileHandle, open, unlink } from 'node:fs/promises';
-import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/audio.js';
-import type { Logger } from '../core/logging.js';
 import {
   type CallRecording,
   RECORDING_FRAME_BYTES,
-  type RecordingDestination,
   ULAW_SILENCE,
   ULAW_TO_PCM16,
   WAV_HEADER_BYTES,
   wavHeader,
-} from '../core/recording.js';
+} from '../core/call/recording.js';
+import type { RecordingDestination } from '../core/ports/recordings.js';
+import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/shared/audio.js';
+import type { Logger } from '../core/shared/logging.js';
 
 /** What the agent's playback tells the recorder (`AgentPlayback`'s tap). */
 export interface PlaybackTap {

@@ -1,5 +1,5 @@
-import type { ToolResult, ToolRunner } from '../core/tool-types.js';
-import type { EngineSession } from '../core/voice-engine.js';
+import type { EngineSession } from '../core/ports/engine.js';
+import type { ToolResult, ToolRunner } from '../core/ports/tool-calls.js';
 import type { SessionWriter } from './session-writer.js';
 
 export interface CallToolsContext {

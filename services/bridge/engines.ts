@@ -1,7 +1,7 @@
 import { createElevenLabsEngine } from '../adapters/elevenlabs/engine.js';
 import { createOpenAiRealtimeEngine } from '../adapters/openai-realtime/engine.js';
-import type { Config } from '../core/config.js';
-import type { EngineName, VoiceEngine } from '../core/voice-engine.js';
+import type { EngineName, VoiceEngine } from '../core/ports/engine.js';
+import type { Config } from '../core/shared/config.js';
 
 /** The engines this configuration can reach; a call fails over only to an engine listed here. */
 export function buildEngines(config: Config): Partial<Record<EngineName, VoiceEngine>> {

@@ -1,6 +1,3 @@
-import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/audio.js';
-import type { Logger } from '../core/logging.js';
-import type { ToolResult } from '../core/tool-types.js';
 import {
   type EngineCallContext,
   type EngineEndReason,
@@ -11,7 +8,10 @@ import {
   type Handover,
   isEngineStall,
   type VoiceEngine,
-} from '../core/voice-engine.js';
+} from '../core/ports/engine.js';
+import type { ToolResult } from '../core/ports/tool-calls.js';
+import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/shared/audio.js';
+import type { Logger } from '../core/shared/logging.js';
 import { CallerAudioQueue } from './caller-audio-queue.js';
 import { wordsHeard } from './heard-transcript.js';
 

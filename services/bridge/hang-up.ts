@@ -1,5 +1,5 @@
-import type { Logger } from '../core/logging.js';
-import type { CallControl } from '../core/ports.js';
+import type { CallControl } from '../core/ports/telephony.js';
+import type { Logger } from '../core/shared/logging.js';
 import type { CallTimers } from './call-timers.js';
 import { PLAYBACK_DRAIN_LIMIT_MS, type TwilioLeg } from './twilio-leg.js';
 

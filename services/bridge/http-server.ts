@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { BRIDGE_ROUTES } from '../core/routes.js';
+import { BRIDGE_ROUTES } from '../core/shared/routes.js';
 import type { Bridge } from './server.js';
 
 /**

@@ -1,9 +1,9 @@
-import type { BusinessProfileSource } from '../core/business-profile.js';
-import type { CallSessionStore } from '../core/call-session.js';
-import type { CallControl } from '../core/ports.js';
-import type { RecordingDestination } from '../core/recording.js';
-import type { ToolRunner } from '../core/tool-types.js';
-import type { EngineName, EngineStall, VoiceEngine } from '../core/voice-engine.js';
+import type { CallSessionStore } from '../core/ports/call-store.js';
+import type { EngineName, EngineStall, VoiceEngine } from '../core/ports/engine.js';
+import type { BusinessProfileSource } from '../core/ports/flags.js';
+import type { RecordingDestination } from '../core/ports/recordings.js';
+import type { CallControl } from '../core/ports/telephony.js';
+import type { ToolRunner } from '../core/ports/tool-calls.js';
 
 /** What a live call needs from outside: configuration, the stores and engines, and the metric hooks. */
 /** Turn-taking outcomes counted per engine (metrics). */

@@ -1,7 +1,6 @@
 import type WebSocket from 'ws';
-import { type CallSession, ENGINE_OUTAGE, remoteNumber, TRANSFERRED } from '../core/call-session.js';
-import { forCall, logger } from '../core/logging.js';
-import { shutdownWrapUpInstruction, wrapUpInstruction } from '../core/persona.js';
+import { type CallSession, ENGINE_OUTAGE, remoteNumber, TRANSFERRED } from '../core/call/call-session.js';
+import { shutdownWrapUpInstruction, wrapUpInstruction } from '../core/call/persona.js';
 import {
   type EngineCallContext,
   type EngineChange,
@@ -10,7 +9,8 @@ import {
   type EngineSwitch,
   failoverOrder,
   type VoiceEngine,
-} from '../core/voice-engine.js';
+} from '../core/ports/engine.js';
+import { forCall, logger } from '../core/shared/logging.js';
 import { CallMeter, describeEngineChange } from './call-meter.js';
 import { CallRecorder } from './call-recorder.js';
 import { CallTimers } from './call-timers.js';

@@ -18,8 +18,8 @@ import {
   readSecretEnvironment,
   secretsManagerClient,
 } from '../adapters/secrets-manager/secret-environment.js';
-import { ConfigError, loadConfig } from '../core/config.js';
-import { logger } from '../core/logging.js';
+import { ConfigError, loadConfig } from '../core/shared/config.js';
+import { logger } from '../core/shared/logging.js';
 import { buildEngines } from './engines.js';
 import { createBridgeHttpServer } from './http-server.js';
 import { BridgeMetrics } from './metrics.js';

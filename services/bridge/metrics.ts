@@ -1,6 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { BRIDGE_METRICS, METRICS_NAMESPACE } from '../core/metric-names.js';
-import type { EngineName } from '../core/voice-engine.js';
+import type { EngineName } from '../core/ports/engine.js';
+import { BRIDGE_METRICS, METRICS_NAMESPACE } from '../core/shared/metric-names.js';
 import type { TurnCount } from './live-call.js';
 
 const TURN_COUNT_METRICS: Record<TurnCount, string> = {
@@ -12,7 +12,7 @@ const TURN_COUNT_METRICS: Record<TurnCount, string> = {
 /**
  * The bridge's CloudWatch metrics, written as embedded-metric-format log lines (Powertools), which
  * CloudWatch turns into metrics with no API call on the call path. Names and dimensions are the
- * contract in services/core/metric-names.ts: auto-scaling reads `ActiveCalls`, alarms and the dashboard the rest.
+ * contract in services/core/shared/metric-names.ts: auto-scaling reads `ActiveCalls`, alarms and the dashboard the rest.
  * The default `service` dimension is POWERTOOLS_SERVICE_NAME, set by the stack.
  */
 export class BridgeMetrics {

@@ -2,9 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { isValidTwilioStreamUpgrade } from '../adapters/twilio/webhook-signature.js';
-import { ENGINE_OUTAGE } from '../core/call-session.js';
-import { logger } from '../core/logging.js';
-import { REFUSAL_LOG_MESSAGES } from '../core/metric-names.js';
+import { ENGINE_OUTAGE } from '../core/call/call-session.js';
+import { logger } from '../core/shared/logging.js';
+import { REFUSAL_LOG_MESSAGES } from '../core/shared/metric-names.js';
 import { LiveCall, type LiveCallDeps } from './live-call.js';
 
 /** Twilio media frames are small (a 20 ms frame is ~300 bytes of JSON); anything bigger is refused. */

@@ -1,5 +1,5 @@
-import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/audio.js';
-import type { EngineCapabilities, EngineName, EngineSession } from '../core/voice-engine.js';
+import type { EngineCapabilities, EngineName, EngineSession } from '../core/ports/engine.js';
+import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/shared/audio.js';
 import { AgentPlayback } from './agent-playback.js';
 import type { PlaybackTap } from './call-recorder.js';
 import type { HeardTranscript } from './heard-transcript.js';

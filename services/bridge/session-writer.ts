@@ -1,14 +1,8 @@
-import {
-  type CallSessionStore,
-  type EngineRecord,
-  type EngineUse,
-  PermanentWriteError,
-  type ToolCallRecord,
-  type Turn,
-} from '../core/call-session.js';
-import { forCall } from '../core/logging.js';
-import { COUNTED_LOG_MESSAGES } from '../core/metric-names.js';
-import type { CallRecording } from '../core/recording.js';
+import type { EngineRecord, EngineUse, ToolCallRecord, Turn } from '../core/call/call-session.js';
+import type { CallRecording } from '../core/call/recording.js';
+import { type CallSessionStore, PermanentWriteError } from '../core/ports/call-store.js';
+import { forCall } from '../core/shared/logging.js';
+import { COUNTED_LOG_MESSAGES } from '../core/shared/metric-names.js';
 
 const ATTEMPTS = 5;
 const FIRST_BACKOFF_MS = 100;

@@ -6,8 +6,8 @@
  * finalises it as a callback due.
  */
 import type { EventEmitter } from 'node:events';
-import { logger } from '../core/logging.js';
-import { COUNTED_LOG_MESSAGES } from '../core/metric-names.js';
+import { logger } from '../core/shared/logging.js';
+import { COUNTED_LOG_MESSAGES } from '../core/shared/metric-names.js';
 import type { Bridge } from './server.js';
 
 export interface ShutdownTimeline {

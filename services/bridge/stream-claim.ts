@@ -1,7 +1,8 @@
-import { type CallSession, type CallSessionStore, remoteNumber } from '../core/call-session.js';
-import { hashStreamToken } from '../core/stream-token.js';
-import type { ToolDefinition } from '../core/tool-types.js';
-import type { EngineCallContext } from '../core/voice-engine.js';
+import { type CallSession, remoteNumber } from '../core/call/call-session.js';
+import { hashStreamToken } from '../core/call/stream-token.js';
+import type { CallSessionStore } from '../core/ports/call-store.js';
+import type { EngineCallContext } from '../core/ports/engine.js';
+import type { ToolDefinition } from '../core/ports/tool-calls.js';
 import type { TwilioStart } from './twilio-leg.js';
 
 export type StreamClaim = { session: CallSession } | { refused: string };

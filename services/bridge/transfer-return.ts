@@ -1,5 +1,6 @@
-import type { CallRecord, CallSession, CallSessionStore } from '../core/call-session.js';
-import type { Handover } from '../core/voice-engine.js';
+import type { CallRecord, CallSession } from '../core/call/call-session.js';
+import type { CallSessionStore } from '../core/ports/call-store.js';
+import type { Handover } from '../core/ports/engine.js';
 
 /** What a stream that takes a caller back from an unanswered transfer starts from. */
 export interface TransferReturn {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { isBase64 } from '../core/audio.js';
+import { isBase64 } from '../core/shared/audio.js';
 
 /**
  * Pure codec for Twilio Media Streams (bidirectional `<Connect><Stream>`), per

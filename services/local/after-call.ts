@@ -28,9 +28,9 @@ import {
   reminderDepsFor,
 } from '../adapters/from-config.js';
 import { TimerCallbackScheduler } from '../adapters/memory/timer-scheduler.js';
-import { deliverDue } from '../core/integration-webhook.js';
-import { logger } from '../core/logging.js';
-import { routeKey, WEBHOOK_ROUTES } from '../core/routes.js';
+import { deliverDue } from '../core/after-call/integration-webhook.js';
+import { logger } from '../core/shared/logging.js';
+import { routeKey, WEBHOOK_ROUTES } from '../core/shared/routes.js';
 import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import type { LocalStackContext } from './stack.js';
 

@@ -2,7 +2,7 @@
  * The start-up banner of `npm start`: where to go, what is simulated or embedded, and for each part
  * the settings that switch it to the real service. Plain text for a terminal, printed once.
  */
-import type { Config } from '../core/config.js';
+import type { Config } from '../core/shared/config.js';
 import { pageLinkFor } from './pages/index.js';
 
 export interface BannerInput {

@@ -1,11 +1,11 @@
 import { businessProfileFor } from '../adapters/business-profile-from-config.js';
 import { buildEngines } from '../bridge/engines.js';
 import { type Bridge, type BridgeDeps, createBridge } from '../bridge/server.js';
-import type { BusinessProfileSource } from '../core/business-profile.js';
-import type { CallControl } from '../core/ports.js';
-import type { RecordingDestination } from '../core/recording.js';
-import type { ToolRunner } from '../core/tool-types.js';
-import type { EngineName, VoiceEngine } from '../core/voice-engine.js';
+import type { EngineName, VoiceEngine } from '../core/ports/engine.js';
+import type { BusinessProfileSource } from '../core/ports/flags.js';
+import type { RecordingDestination } from '../core/ports/recordings.js';
+import type { CallControl } from '../core/ports/telephony.js';
+import type { ToolRunner } from '../core/ports/tool-calls.js';
 import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import type { LocalStackContext } from './stack.js';
 

@@ -1,4 +1,4 @@
-import type { BusinessProfile } from '../core/business-profile.js';
+import type { BusinessProfile } from '../core/shared/business-profile.js';
 
 /**
  * The demo business's profile: what the local stack gives the agent when `BUSINESS_PROFILE_FILE` is

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
-import { type BusinessHours, openIntervalsOn } from '../core/business-hours.js';
-import type { BusinessProfile } from '../core/business-profile.js';
+import { type BusinessHours, openIntervalsOn } from '../core/shared/business-hours.js';
+import type { BusinessProfile } from '../core/shared/business-profile.js';
 import { DEMO_BUSINESS_PROFILE, priceAnswer } from './demo-business-profile.js';
 import type { ConversationScript } from './sim/script.js';
 

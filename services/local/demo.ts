@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import type { MemoryCalendar } from '../adapters/memory/calendar.js';
 import { OutboxMailer } from '../adapters/memory/outbox-mailer.js';
-import { ConfigError, loadConfig } from '../core/config.js';
+import { ConfigError, loadConfig } from '../core/shared/config.js';
 import { type LocalApp, startLocalApp } from './app.js';
 import { loadClip, silence } from './sim/audio.js';
 import { openStream, placeCall, sendStatusCallback, type TwilioCallStream } from './sim/twilio-caller.js';

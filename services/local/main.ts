@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { config as loadDotenv } from 'dotenv';
-import { ConfigError } from '../core/config.js';
-import { logger } from '../core/logging.js';
+import { ConfigError } from '../core/shared/config.js';
+import { logger } from '../core/shared/logging.js';
 import { type LocalApp, startLocalApp } from './app.js';
 import { startupBanner } from './banner.js';
 import { fillLocalDefaults, localPort } from './local-defaults.js';

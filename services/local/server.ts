@@ -5,8 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HttpHandler } from '../../functions/commons/http.js';
-import { logger } from '../core/logging.js';
-import { BRIDGE_ROUTES } from '../core/routes.js';
+import { logger } from '../core/shared/logging.js';
+import { BRIDGE_ROUTES } from '../core/shared/routes.js';
 import { toApiGatewayEvent, writeApiGatewayResult } from './api-gateway-event.js';
 
 export const MEDIA_STREAM_PATH = BRIDGE_ROUTES.mediaStream.path;

@@ -12,10 +12,12 @@ import { createDynamoClients } from '../adapters/dynamodb/clients.js';
 import { recentCallSessions } from '../adapters/dynamodb/recent-calls.js';
 import { type CallTableStores, callTableStores } from '../adapters/dynamodb/stores.js';
 import { providerFlagFor } from '../adapters/provider-flag-from-config.js';
-import type { CallSession, CallSessionStore } from '../core/call-session.js';
-import { type Config, loadConfig } from '../core/config.js';
-import type { Crm, ProviderFlag } from '../core/ports.js';
-import { routeKey, WEBHOOK_ROUTES } from '../core/routes.js';
+import type { CallSession } from '../core/call/call-session.js';
+import type { CallSessionStore } from '../core/ports/call-store.js';
+import type { Crm } from '../core/ports/crm.js';
+import type { ProviderFlag } from '../core/ports/flags.js';
+import { type Config, loadConfig } from '../core/shared/config.js';
+import { routeKey, WEBHOOK_ROUTES } from '../core/shared/routes.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamodb.js';
 import { createLocalServer, type LocalBridge, type LocalPages } from './server.js';
 

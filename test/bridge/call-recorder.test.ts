@@ -10,7 +10,7 @@ import {
   RECORDING_FRAME_BYTES,
   ULAW_TO_PCM16,
   WAV_HEADER_BYTES,
-} from '../../services/core/recording';
+} from '../../services/core/call/recording';
 import { decodeUlawSample, encodeUlawSample } from '../../services/local/web/mulaw';
 
 const CALL = 'CA0123456789abcdef0123456789abcdef';

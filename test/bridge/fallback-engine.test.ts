@@ -1,6 +1,6 @@
 import { FallbackEngine, NoEngineError } from '../../services/bridge/fallback-engine';
-import { logger } from '../../services/core/logging';
-import type { EngineCallContext, EngineChange, EngineSwitch } from '../../services/core/voice-engine';
+import type { EngineCallContext, EngineChange, EngineSwitch } from '../../services/core/ports/engine';
+import { logger } from '../../services/core/shared/logging';
 import { recorder } from '../support/engine-recorder';
 import { fakeEngine } from '../support/fake-engine';
 

@@ -1,4 +1,4 @@
-import type { CallControl } from '../../services/core/ports';
+import type { CallControl } from '../../services/core/ports/telephony';
 import { openStream } from '../../services/local/sim/twilio-caller';
 import { STREAM_URL, startTestBridge, type TestBridge } from '../support/bridge-harness';
 import { fakeEngine } from '../support/fake-engine';

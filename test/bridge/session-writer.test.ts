@@ -4,7 +4,7 @@
  */
 import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-session-store.js';
 import { SessionWriter } from '../../services/bridge/session-writer.js';
-import type { CallSessionStore } from '../../services/core/call-session.js';
+import type { CallSessionStore } from '../../services/core/ports/call-store.js';
 import { tablePerTest } from '../support/dynamo.js';
 import { callSid } from '../support/twilio.js';
 

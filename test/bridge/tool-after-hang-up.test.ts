@@ -3,7 +3,7 @@
  * stands, so its record, with the CRM row still owed for it, is written, and the call's end waits
  * for it.
  */
-import type { ToolResult } from '../../services/core/tool-types';
+import type { ToolResult } from '../../services/core/ports/tool-calls';
 import { startTestBridge, type TestBridge } from '../support/bridge-harness';
 import { fakeEngine } from '../support/fake-engine';
 import { eventually } from '../support/wait-until';

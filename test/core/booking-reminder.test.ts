@@ -1,7 +1,7 @@
-import { reminderSchedule, sendBookingReminder } from '../../services/core/booking-reminder.js';
-import { logger } from '../../services/core/logging.js';
-import type { TextMessage, TextSender } from '../../services/core/ports.js';
-import { InProcessUsageCounter } from '../../services/core/tool-usage.js';
+import type { TextMessage, TextSender } from '../../services/core/ports/telephony.js';
+import { logger } from '../../services/core/shared/logging.js';
+import { reminderSchedule, sendBookingReminder } from '../../services/core/texts/booking-reminder.js';
+import { InProcessUsageCounter } from '../../services/core/tools/tool-usage.js';
 
 const TZ = 'America/New_York';
 const NOW = Date.parse('2026-11-25T15:10:00Z');

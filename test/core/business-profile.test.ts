@@ -1,14 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { parseBusinessHours } from '../../services/core/business-hours.js';
+import { dynamicVariables, NO_PROFILE_TEXT, renderInstructions } from '../../services/core/call/persona.js';
+import type { EngineCallContext } from '../../services/core/ports/engine.js';
+import { parseBusinessHours } from '../../services/core/shared/business-hours.js';
 import {
   type BusinessProfile,
-  CachedBusinessProfile,
   MAX_PROFILE_BYTES,
   parseBusinessProfile,
   renderBusinessProfile,
-} from '../../services/core/business-profile.js';
-import { dynamicVariables, NO_PROFILE_TEXT, renderInstructions } from '../../services/core/persona.js';
-import type { EngineCallContext } from '../../services/core/voice-engine.js';
+} from '../../services/core/shared/business-profile.js';
+import { CachedBusinessProfile } from '../../services/core/shared/cached-business-profile.js';
 import { DEMO_BUSINESS_PROFILE } from '../../services/local/demo-business-profile.js';
 import { demoScript } from '../../services/local/demo-script.js';
 

@@ -4,12 +4,12 @@ import {
   describeCost,
   estimateCallCost,
   sumCosts,
-} from '../../services/core/call-cost.js';
-import { loadConfig } from '../../services/core/config.js';
-import { buildDigest } from '../../services/core/daily-digest.js';
-import { finaliseCall } from '../../services/core/finalise-call.js';
-import { ownerCallEmail } from '../../services/core/owner-email.js';
-import type { CallRow } from '../../services/core/ports.js';
+} from '../../services/core/after-call/call-cost.js';
+import { buildDigest } from '../../services/core/after-call/daily-digest.js';
+import { finaliseCall } from '../../services/core/after-call/finalise-call.js';
+import { ownerCallEmail } from '../../services/core/email/owner-email.js';
+import type { CallRow } from '../../services/core/ports/crm.js';
+import { loadConfig } from '../../services/core/shared/config.js';
 import { CALL_SID, harness, session, T0, TURNS } from '../support/after-call-scenario.js';
 
 const MIN = 60_000;

@@ -4,9 +4,9 @@
  */
 import { createDialResultHandler } from '../../functions/dial-result.js';
 import { dialTwiml } from '../../services/adapters/twilio/dial-twiml.js';
-import type { ToolCallRecord } from '../../services/core/call-session.js';
-import { loadConfig } from '../../services/core/config.js';
-import { finaliseCall } from '../../services/core/finalise-call.js';
+import { finaliseCall } from '../../services/core/after-call/finalise-call.js';
+import type { ToolCallRecord } from '../../services/core/call/call-session.js';
+import { loadConfig } from '../../services/core/shared/config.js';
 import { MemorySessions } from '../support/after-call-fakes.js';
 import { CALL_SID, CALLER, harness, session, T0, TURNS } from '../support/after-call-scenario.js';
 import { formEvent, signForm, TEST_ACCOUNT_SID, testEnv } from '../support/twilio.js';

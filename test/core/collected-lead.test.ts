@@ -1,5 +1,5 @@
-import { finaliseCall } from '../../services/core/finalise-call.js';
-import { type PostCallDeps, recordPostCall } from '../../services/core/post-call.js';
+import { finaliseCall } from '../../services/core/after-call/finalise-call.js';
+import { type PostCallDeps, recordPostCall } from '../../services/core/after-call/post-call.js';
 import {
   CALL_SID,
   CALLER,

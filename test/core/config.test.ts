@@ -1,5 +1,5 @@
 import { crmAndMailFor } from '../../services/adapters/after-call-from-config';
-import { ConfigError, loadConfig } from '../../services/core/config';
+import { ConfigError, loadConfig } from '../../services/core/shared/config';
 
 const base = {
   PUBLIC_URL: 'https://voice.example.com/',

@@ -3,9 +3,9 @@ import {
   digestEmailKey,
   previousLocalDay,
   runDailyDigest,
-} from '../../services/core/daily-digest.js';
-import { type FinaliseDeps, finaliseCall } from '../../services/core/finalise-call.js';
-import type { CallRow } from '../../services/core/ports.js';
+} from '../../services/core/after-call/daily-digest.js';
+import { type FinaliseDeps, finaliseCall } from '../../services/core/after-call/finalise-call.js';
+import type { CallRow } from '../../services/core/ports/crm.js';
 import { MemoryDigestMarkers } from '../support/after-call-fakes.js';
 import {
   APPOINTMENT,

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { MemoryCalendar } from '../../services/adapters/memory/calendar';
 import { MemoryCrm } from '../../services/adapters/memory/crm';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
-import { parseBusinessHours } from '../../services/core/business-hours';
-import { headerSafe } from '../../services/core/email-headers';
+import { headerSafe } from '../../services/core/email/email-headers';
+import { parseBusinessHours } from '../../services/core/shared/business-hours';
 import { createToolRunner } from '../../services/core/tools/runner';
 
 describe('headerSafe', () => {

@@ -11,8 +11,8 @@ import {
   nextRetryAt,
   type SweepDeps,
   sweepUnfinalisedCalls,
-} from '../../services/core/finalisation-sweep.js';
-import { finaliseCall } from '../../services/core/finalise-call.js';
+} from '../../services/core/after-call/finalisation-sweep.js';
+import { finaliseCall } from '../../services/core/after-call/finalise-call.js';
 import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest.js';
 import { FakeCrm, FakeMailer } from '../support/after-call-fakes.js';
 import { BUSINESS, BUSINESS_NUMBER, CALLER, OWNER, T0 } from '../support/after-call-scenario.js';

@@ -1,5 +1,9 @@
-import { finaliseCall, resumeFinalisation, streamNeverConnected } from '../../services/core/finalise-call.js';
-import { ownerCallEmailKey } from '../../services/core/owner-email.js';
+import {
+  finaliseCall,
+  resumeFinalisation,
+  streamNeverConnected,
+} from '../../services/core/after-call/finalise-call.js';
+import { ownerCallEmailKey } from '../../services/core/email/owner-email.js';
 import {
   APPOINTMENT,
   BUSINESS_NUMBER,

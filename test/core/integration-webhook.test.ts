@@ -12,8 +12,8 @@ import {
   SIGNATURE_HEADER,
   signatureHeader,
   verifySignature,
-} from '../../services/core/integration-webhook.js';
-import type { CallRow } from '../../services/core/ports.js';
+} from '../../services/core/after-call/integration-webhook.js';
+import type { CallRow } from '../../services/core/ports/crm.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
 
 const SECRET = 'whsec_test_0123456789abcdef';

@@ -1,4 +1,4 @@
-import { forCall } from '../../services/core/logging';
+import { forCall } from '../../services/core/shared/logging';
 
 describe('forCall', () => {
   it('gives every part of one call the same child logger, carrying its callSid', () => {

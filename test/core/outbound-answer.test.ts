@@ -1,13 +1,13 @@
 import { voicemailTwiml } from '../../services/adapters/twilio/voicemail-twiml.js';
+import { hashStreamToken } from '../../services/core/call/stream-token.js';
 import {
   type AnswerOutboundDeps,
   answerOutboundCall,
   classifyAnsweredBy,
   type OutboundTwiml,
   voicemailMessage,
-} from '../../services/core/outbound-answer.js';
-import { placeCall } from '../../services/core/place-call.js';
-import { hashStreamToken } from '../../services/core/stream-token.js';
+} from '../../services/core/outbound/outbound-answer.js';
+import { placeCall } from '../../services/core/outbound/place-call.js';
 import { BUSINESS_NUMBER, outboundHarness } from '../support/outbound-harness.js';
 
 /** Records what the core asked for; the voicemail is the real TwiML builder. */

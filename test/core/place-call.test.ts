@@ -1,5 +1,9 @@
-import { OUTBOUND_LEASE_MS, placeCall, REFUSAL_HTTP_STATUS } from '../../services/core/place-call.js';
-import { hashStreamToken } from '../../services/core/stream-token.js';
+import { hashStreamToken } from '../../services/core/call/stream-token.js';
+import {
+  OUTBOUND_LEASE_MS,
+  placeCall,
+  REFUSAL_HTTP_STATUS,
+} from '../../services/core/outbound/place-call.js';
 import {
   BUSINESS_NUMBER,
   CLOSED_NOW,

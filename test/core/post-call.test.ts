@@ -1,5 +1,5 @@
-import { finaliseCall } from '../../services/core/finalise-call.js';
-import { type PostCallDeps, recordPostCall } from '../../services/core/post-call.js';
+import { finaliseCall } from '../../services/core/after-call/finalise-call.js';
+import { type PostCallDeps, recordPostCall } from '../../services/core/after-call/post-call.js';
 import { bookedCall, CALL_SID, harness, T0 } from '../support/after-call-scenario.js';
 
 const SUMMARY = 'Ada Lovelace booked a cleaning for Thursday at 10:00 and asked about whitening.';

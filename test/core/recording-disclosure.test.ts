@@ -1,5 +1,9 @@
-import { dynamicVariables, RECORDING_DISCLOSURE, renderInstructions } from '../../services/core/persona.js';
-import type { EngineCallContext } from '../../services/core/voice-engine.js';
+import {
+  dynamicVariables,
+  RECORDING_DISCLOSURE,
+  renderInstructions,
+} from '../../services/core/call/persona.js';
+import type { EngineCallContext } from '../../services/core/ports/engine.js';
 
 const context = (overrides: Partial<EngineCallContext> = {}): EngineCallContext => ({
   callSid: 'CA0123456789abcdef0123456789abcdef',

@@ -1,18 +1,18 @@
 import { FUNCTION_TABLE } from '../../lib/lambda-functions.js';
-import { placeCall } from '../../services/core/place-call.js';
+import { placeCall } from '../../services/core/outbound/place-call.js';
 import {
   BRIDGE_ROUTES,
   LOCAL_ROUTES,
   routeKey,
   WEBHOOK_ROUTES,
   webhookRoutes,
-} from '../../services/core/routes.js';
+} from '../../services/core/shared/routes.js';
 import { startLocalApp } from '../../services/local/app.js';
 import { resourcesOfType } from '../infra/fixture.js';
 import { outboundHarness, PUBLIC_URL } from '../support/outbound-harness.js';
 import { testEnv } from '../support/twilio.js';
 
-// The manifest (services/core/routes.ts) is the one place a route is written; these check that each
+// The manifest (services/core/shared/routes.ts) is the one place a route is written; these check that each
 // reader serves or builds exactly its routes.
 const manifestKeys = () =>
   webhookRoutes()

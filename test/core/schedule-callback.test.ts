@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { callbackKey, scheduleCallback } from '../../services/core/schedule-callback.js';
+import { callbackKey, scheduleCallback } from '../../services/core/outbound/schedule-callback.js';
 import { outboundHarness } from '../support/outbound-harness.js';
 
 const CALL_SID = 'CA0123456789abcdef0123456789abcdef';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hashStreamToken, newStreamToken } from '../../services/core/stream-token.js';
+import { hashStreamToken, newStreamToken } from '../../services/core/call/stream-token.js';
 
 describe('stream tokens', () => {
   test('are 32 random bytes in base64url, different every time', () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { callCompletedEvent, signatureHeader } from '../../services/core/integration-webhook.js';
-import type { CallRow } from '../../services/core/ports.js';
+import { callCompletedEvent, signatureHeader } from '../../services/core/after-call/integration-webhook.js';
+import type { CallRow } from '../../services/core/ports/crm.js';
 
 const SCHEMA = JSON.parse(
   readFileSync(join(__dirname, '../../docs/integration-webhook.schema.json'), 'utf8'),

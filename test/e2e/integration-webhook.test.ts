@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CallCompletedEvent, verifySignature } from '../../services/core/integration-webhook';
+import { type CallCompletedEvent, verifySignature } from '../../services/core/after-call/integration-webhook';
 import { loadClip } from '../../services/local/sim/audio';
 import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';

@@ -5,8 +5,8 @@
  * the conversation so far and speaks, and the call is reported as a callback due.
  */
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
-import { TRANSFER_UNANSWERED_LINE } from '../../services/core/persona';
-import type { EngineName } from '../../services/core/voice-engine';
+import { TRANSFER_UNANSWERED_LINE } from '../../services/core/call/persona';
+import type { EngineName } from '../../services/core/ports/engine';
 import { openStream, parseStreamTwiml, postTwilioWebhook } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { eventually } from '../support/wait-until';

@@ -3,7 +3,7 @@ import { createDailyDigestHandler } from '../../functions/daily-digest.js';
 import { createOutboundTwimlHandler } from '../../functions/outbound-twiml.js';
 import { createPostCallHandler } from '../../functions/post-call.js';
 import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature.js';
-import { loadConfig } from '../../services/core/config.js';
+import { loadConfig } from '../../services/core/shared/config.js';
 import {
   MemoryDigestMarkers,
   MemoryFinalisationStore,

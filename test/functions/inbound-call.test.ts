@@ -1,10 +1,10 @@
 import { createInboundCallHandler, type InboundCallDeps } from '../../functions/inbound-call.js';
 import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-session-store.js';
-import { loadConfig } from '../../services/core/config.js';
-import { logger } from '../../services/core/logging.js';
-import { maskPhone } from '../../services/core/phone.js';
-import type { ProviderFlag } from '../../services/core/ports.js';
-import { hashStreamToken } from '../../services/core/stream-token.js';
+import { hashStreamToken } from '../../services/core/call/stream-token.js';
+import type { ProviderFlag } from '../../services/core/ports/flags.js';
+import { loadConfig } from '../../services/core/shared/config.js';
+import { logger } from '../../services/core/shared/logging.js';
+import { maskPhone } from '../../services/core/shared/phone.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
 import { callSid, formEvent, inboundForm, readStreamTwiml, signForm, testEnv } from '../support/twilio.js';
 

@@ -4,7 +4,7 @@
  */
 import { createInboundSmsHandler } from '../../functions/inbound-sms.js';
 import { MemoryCrm } from '../../services/adapters/memory/crm.js';
-import { loadConfig } from '../../services/core/config.js';
+import { loadConfig } from '../../services/core/shared/config.js';
 import { FakeMailer } from '../support/after-call-fakes.js';
 import { formEvent, signForm, TEST_ACCOUNT_SID, testEnv } from '../support/twilio.js';
 

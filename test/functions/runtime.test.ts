@@ -13,7 +13,7 @@ import {
   readSecretEnvironment,
   SECRET_TTL_MS,
 } from '../../services/adapters/secrets-manager/secret-environment.js';
-import { ConfigError } from '../../services/core/config.js';
+import { ConfigError } from '../../services/core/shared/config.js';
 import { testEnv } from '../support/twilio.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bolt-voice-AbCdEf';

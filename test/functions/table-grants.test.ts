@@ -19,11 +19,11 @@ import { createDynamoClients } from '../../services/adapters/dynamodb/clients.js
 import { type CallTableStores, callTableStores } from '../../services/adapters/dynamodb/stores.js';
 import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature.js';
 import { MemoryCrm } from '../../services/adapters/memory/crm.js';
-import { TRANSFERRED } from '../../services/core/call-session.js';
-import { loadConfig } from '../../services/core/config.js';
-import { sweepUnfinalisedCalls } from '../../services/core/finalisation-sweep.js';
-import { placeCall } from '../../services/core/place-call.js';
-import type { CallRow, Crm } from '../../services/core/ports.js';
+import { sweepUnfinalisedCalls } from '../../services/core/after-call/finalisation-sweep.js';
+import { TRANSFERRED } from '../../services/core/call/call-session.js';
+import { placeCall } from '../../services/core/outbound/place-call.js';
+import type { CallRow, Crm } from '../../services/core/ports/crm.js';
+import { loadConfig } from '../../services/core/shared/config.js';
 import { FakeMailer } from '../support/after-call-fakes.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
 import { outboundHarness } from '../support/outbound-harness.js';
@@ -360,7 +360,7 @@ describe('each function’s DynamoDB grant covers what its code sends', () => {
 
 /** Finalises a call through the plain stores (the scene before the function under test runs). */
 async function sweepOrFinalise(r: Recording, sid: string): Promise<void> {
-  const { finaliseCall } = await import('../../services/core/finalise-call.js');
+  const { finaliseCall } = await import('../../services/core/after-call/finalise-call.js');
   const outcome = await finaliseCall(
     afterCallDepsFor(config, { crm: new FlakyCrm({ timezone: 'UTC' }), mailer: new FakeMailer() }, r.plain),
     { callSid: sid, status: 'completed', durationSeconds: 60, at: Date.now() - 60_000 },

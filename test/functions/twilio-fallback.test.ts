@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createTwilioFallbackHandler, fallbackConfig } from '../../functions/twilio-fallback.js';
-import { forCall, logger } from '../../services/core/logging.js';
-import { COUNTED_LOG_MESSAGES, REFUSAL_LOG_MESSAGES } from '../../services/core/metric-names.js';
-import { WEBHOOK_ROUTES } from '../../services/core/routes.js';
+import { forCall, logger } from '../../services/core/shared/logging.js';
+import { COUNTED_LOG_MESSAGES, REFUSAL_LOG_MESSAGES } from '../../services/core/shared/metric-names.js';
+import { WEBHOOK_ROUTES } from '../../services/core/shared/routes.js';
 import { callSid, formEvent, inboundForm, signForm, TEST_ACCOUNT_SID, testEnv } from '../support/twilio.js';
 
 const FALLBACK_URL = `https://voice.example.com${WEBHOOK_ROUTES.TwilioFallback.path}`;

@@ -6,9 +6,9 @@
 import { createDialResultHandler } from '../../functions/dial-result.js';
 import { createWhisperHandler } from '../../functions/whisper.js';
 import { type CallTableStores, callTableStores } from '../../services/adapters/dynamodb/stores.js';
-import { TRANSFERRED } from '../../services/core/call-session.js';
-import { loadConfig } from '../../services/core/config.js';
-import { hashStreamToken } from '../../services/core/stream-token.js';
+import { TRANSFERRED } from '../../services/core/call/call-session.js';
+import { hashStreamToken } from '../../services/core/call/stream-token.js';
+import { loadConfig } from '../../services/core/shared/config.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
 import {
   callSid,

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createWebhookRetryHandler } from '../../functions/webhook-retry.js';
 import { DynamoWebhookDeliveries } from '../../services/adapters/dynamodb/webhook-deliveries.js';
 import { MAX_DELAY_SECONDS, sqsRetryScheduler } from '../../services/adapters/sqs/webhook-retry-queue.js';
-import type { IntegrationWebhookDeps } from '../../services/core/integration-webhook.js';
+import type { IntegrationWebhookDeps } from '../../services/core/after-call/integration-webhook.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
 
 const CALL = 'CA0123456789abcdef0123456789abcdef';

@@ -18,9 +18,9 @@ import { parseServerEvent as parseElevenLabs } from '../../services/adapters/ele
 import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature';
 import { parseServerEvent as parseOpenAi } from '../../services/adapters/openai-realtime/codec';
 import { parseTwilioMessage } from '../../services/bridge/twilio-media-codec';
-import { isFinalCallStatus } from '../../services/core/after-call-ports';
-import { loadConfig } from '../../services/core/config';
-import { ownerCallEmailKey } from '../../services/core/owner-email';
+import { ownerCallEmailKey } from '../../services/core/email/owner-email';
+import { isFinalCallStatus } from '../../services/core/ports/call-store';
+import { loadConfig } from '../../services/core/shared/config';
 import { bookedCall, CALL_SID, harness } from '../support/after-call-scenario';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
 import { outboundHarness } from '../support/outbound-harness';

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { FUNCTION_TABLE } from '../../lib/lambda-functions.js';
-import { COUNTED_LOG_MESSAGES, REFUSAL_LOG_MESSAGES } from '../../services/core/metric-names.js';
+import { COUNTED_LOG_MESSAGES, REFUSAL_LOG_MESSAGES } from '../../services/core/shared/metric-names.js';
 import { actionsOf, logicalId, resourcesOfType, statementsOfRole, template } from './fixture.js';
 
 describe('daily digest schedule', () => {

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { FUNCTION_TABLE } from '../../lib/lambda-functions.js';
-import { webhookRoutes } from '../../services/core/routes.js';
+import { webhookRoutes } from '../../services/core/shared/routes.js';
 import { logicalId, resourcesOfType, template } from './fixture.js';
 
 /** Route key → the function's construct id, read from the template's integration URIs. */

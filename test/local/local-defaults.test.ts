@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../services/core/config.js';
+import { ConfigError, loadConfig } from '../../services/core/shared/config.js';
 import { startupBanner } from '../../services/local/banner.js';
 import { ensureCallsApiKey } from '../../services/local/calls-api-key';
 import {

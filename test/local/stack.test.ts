@@ -1,7 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import WebSocket, { WebSocketServer } from 'ws';
-import { ConfigError } from '../../services/core/config.js';
-import { hashStreamToken } from '../../services/core/stream-token.js';
+import { hashStreamToken } from '../../services/core/call/stream-token.js';
+import { ConfigError } from '../../services/core/shared/config.js';
 import { type LocalStack, startLocalStack } from '../../services/local/stack.js';
 import { startTestDynamo } from '../support/dynamo.js';
 import { callSid, inboundForm, readStreamTwiml, signForm, testEnv } from '../support/twilio.js';

@@ -8,7 +8,7 @@ import {
   type SyncOptions,
   syncAgent,
 } from '../../scripts/agent-sync.js';
-import { dynamicVariables, firstMessage, promptTemplate } from '../../services/core/persona.js';
+import { dynamicVariables, firstMessage, promptTemplate } from '../../services/core/call/persona.js';
 import { TOOLS } from '../../services/core/tools/runner.js';
 
 const API = 'http://elevenlabs.sim.test';

@@ -14,7 +14,7 @@ import {
   readBoltVoiceContext,
   runPreflight,
 } from '../../scripts/preflight.js';
-import { REQUIRED_SECRET_KEYS } from '../../services/core/secret-keys.js';
+import { REQUIRED_SECRET_KEYS } from '../../services/core/shared/secret-keys.js';
 
 const NOW = Date.UTC(2026, 11, 6, 12, 0, 0);
 const BRIDGE_CERT = 'arn:aws:acm:eu-west-2:210987654321:certificate/8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';

@@ -16,7 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { reportLine } from '../../scripts/ops/deployment.js';
 import { setup } from '../../scripts/setup.js';
-import { REQUIRED_SECRET_KEYS } from '../../services/core/secret-keys.js';
+import { REQUIRED_SECRET_KEYS } from '../../services/core/shared/secret-keys.js';
 
 const secrets = mockClient(SecretsManagerClient);
 const ssm = mockClient(SSMClient);

@@ -8,9 +8,9 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { reportLine } from '../../scripts/ops/deployment.js';
 import { REQUIRED_OUTPUTS, runSmoke } from '../../scripts/smoke.js';
-import { COUNTED_LOG_MESSAGES, REFUSAL_LOG_MESSAGES } from '../../services/core/metric-names.js';
-import { routeKey, webhookRoutes } from '../../services/core/routes.js';
-import { REQUIRED_SECRET_KEYS } from '../../services/core/secret-keys.js';
+import { COUNTED_LOG_MESSAGES, REFUSAL_LOG_MESSAGES } from '../../services/core/shared/metric-names.js';
+import { routeKey, webhookRoutes } from '../../services/core/shared/routes.js';
+import { REQUIRED_SECRET_KEYS } from '../../services/core/shared/secret-keys.js';
 import { type LocalApp, startLocalApp } from '../../services/local/app.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, testEnv } from '../support/twilio.js';
 

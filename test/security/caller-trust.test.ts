@@ -2,8 +2,13 @@
  * Personal context reaches the engines only for an attested caller, and text that
  * came from callers reaches a prompt only fenced as quoted data.
  */
-import { dynamicVariables, promptTemplate, quoted, renderInstructions } from '../../services/core/persona';
-import type { EngineCallContext } from '../../services/core/voice-engine';
+import {
+  dynamicVariables,
+  promptTemplate,
+  quoted,
+  renderInstructions,
+} from '../../services/core/call/persona';
+import type { EngineCallContext } from '../../services/core/ports/engine';
 import { startHarness } from '../e2e/harness';
 
 const INJECTION =

@@ -8,8 +8,8 @@ import { join } from 'node:path';
  */
 import { DateTime } from 'luxon';
 import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature';
-import { logger, redactPersonalData, withMaskedErrors } from '../../services/core/logging';
-import type { EngineName } from '../../services/core/voice-engine';
+import type { EngineName } from '../../services/core/ports/engine';
+import { logger, redactPersonalData, withMaskedErrors } from '../../services/core/shared/logging';
 import { loadClip } from '../../services/local/sim/audio';
 import { openStream, placeCall, sendStatusCallback } from '../../services/local/sim/twilio-caller';
 import { nextDriver } from '../e2e/engine-driver';

@@ -3,7 +3,7 @@
  * token works only within STREAM_TOKEN_TTL_MS of the webhook that issued it; a replayed inbound
  * webhook for a call that is already streaming or ended mints nothing usable.
  */
-import { STREAM_TOKEN_TTL_MS } from '../../services/core/stream-token';
+import { STREAM_TOKEN_TTL_MS } from '../../services/core/call/stream-token';
 import { openStream, placeCall } from '../../services/local/sim/twilio-caller';
 import { startHarness } from '../e2e/harness';
 import { STREAM_URL, startTestBridge, type TestBridge } from '../support/bridge-harness';

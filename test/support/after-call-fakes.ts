@@ -3,7 +3,12 @@
  * semantics as the real adapters (conditional steps, idempotent keys), and switches to make a
  * dependency fail. The DynamoDB adapters have their own tests against dynalite.
  */
+
+import type { DigestCounts } from '../../services/core/after-call/daily-digest.js';
+import type { CallRecord, CallSession, NewCallSession } from '../../services/core/call/call-session.js';
+import { OUTBOUND_LEASE_MS } from '../../services/core/outbound/place-call.js';
 import type {
+  CallSessionStore,
   DigestMarkers,
   FinalisationInput,
   FinalisationState,
@@ -13,33 +18,25 @@ import type {
   OutboundRequestStore,
   PostCallAnalysis,
   PostCallAnalysisStore,
-} from '../../services/core/after-call-ports.js';
-import type {
-  CallRecord,
-  CallSession,
-  CallSessionStore,
-  NewCallSession,
-} from '../../services/core/call-session.js';
-import type { DigestCounts } from '../../services/core/daily-digest.js';
-import { OUTBOUND_LEASE_MS } from '../../services/core/place-call.js';
+} from '../../services/core/ports/call-store.js';
 import type {
   Appointment,
   AppointmentInput,
-  CallbackScheduler,
-  CallControl,
-  CallLookup,
   CallRow,
   Crm,
   Customer,
-  EmailMessage,
   Lead,
   LeadInput,
-  Mailer,
-  OneTimeSchedule,
+} from '../../services/core/ports/crm.js';
+import type { KnownCustomer } from '../../services/core/ports/engine.js';
+import type { EmailMessage, Mailer } from '../../services/core/ports/mail.js';
+import type { CallbackScheduler, OneTimeSchedule } from '../../services/core/ports/scheduler.js';
+import type {
+  CallControl,
+  CallLookup,
   PlaceCallRequest,
   TwilioCall,
-} from '../../services/core/ports.js';
-import type { KnownCustomer } from '../../services/core/voice-engine.js';
+} from '../../services/core/ports/telephony.js';
 
 export class MemorySessions
   implements Pick<CallSessionStore, 'get' | 'open' | 'markEnded' | 'markFinalising' | 'markFinalised'>

@@ -1,7 +1,8 @@
 /** A realistic finished call and the deps around it, shared by the after-call tests. */
-import type { CallSession, ToolCallRecord, Turn } from '../../services/core/call-session.js';
-import type { FinaliseDeps } from '../../services/core/finalise-call.js';
-import type { Appointment, Lead } from '../../services/core/ports.js';
+
+import type { FinaliseDeps } from '../../services/core/after-call/finalise-call.js';
+import type { CallSession, ToolCallRecord, Turn } from '../../services/core/call/call-session.js';
+import type { Appointment, Lead } from '../../services/core/ports/crm.js';
 import { FakeCrm, FakeMailer, MemoryFinalisationStore, MemorySessions } from './after-call-fakes.js';
 
 export const TZ = 'America/New_York';

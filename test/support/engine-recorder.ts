@@ -1,4 +1,4 @@
-import type { EngineEndReason, EngineListener, EngineUsage } from '../../services/core/voice-engine';
+import type { EngineEndReason, EngineListener, EngineUsage } from '../../services/core/ports/engine';
 
 /** An engine listener that records every event, for adapter tests. */
 export interface Recorder {

@@ -5,7 +5,7 @@ import {
   type EngineSession,
   EngineStartError,
   type VoiceEngine,
-} from '../../services/core/voice-engine.js';
+} from '../../services/core/ports/engine.js';
 
 /** What one started session of a fake engine was sent, and the bridge's listener to act as the engine. */
 export interface FakeEngineSession {

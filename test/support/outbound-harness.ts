@@ -1,6 +1,6 @@
-import { parseBusinessHours } from '../../services/core/business-hours.js';
-import type { PlaceCallDeps } from '../../services/core/place-call.js';
-import type { EngineName } from '../../services/core/voice-engine.js';
+import type { PlaceCallDeps } from '../../services/core/outbound/place-call.js';
+import type { EngineName } from '../../services/core/ports/engine.js';
+import { parseBusinessHours } from '../../services/core/shared/business-hours.js';
 import {
   FakeCallControl,
   FakeCrm,

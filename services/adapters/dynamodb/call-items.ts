@@ -11,12 +11,12 @@
  * removes them, so the finalisation sweeper queries it and never scans the table.
  */
 import * as z from 'zod';
-import type { UnfinalisedCall } from '../../core/after-call-ports.js';
-import { engineUsageSchema } from '../../core/call-cost.js';
-import type { CallSession, NewCallSession, ToolCallRecord, Turn } from '../../core/call-session.js';
-import type { SentText } from '../../core/texts.js';
-import type { CrmRepair } from '../../core/tool-types.js';
-import { ENGINE_NAMES, type KnownCustomer } from '../../core/voice-engine.js';
+import { engineUsageSchema } from '../../core/after-call/call-cost.js';
+import type { CallSession, NewCallSession, ToolCallRecord, Turn } from '../../core/call/call-session.js';
+import type { UnfinalisedCall } from '../../core/ports/call-store.js';
+import { ENGINE_NAMES, type KnownCustomer } from '../../core/ports/engine.js';
+import type { CrmRepair } from '../../core/ports/tool-calls.js';
+import type { SentText } from '../../core/texts/texts.js';
 
 export const SESSION_SK = 'SESSION';
 /** The sparse index of unfinalised sessions, and its one partition value. */

@@ -8,25 +8,24 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { UnfinalisedCall, UnfinalisedCallIndex } from '../../core/after-call-ports.js';
 import {
   type CallerVerification,
   type CallRecord,
   type CallSession,
-  type CallSessionStore,
   type EngineRecord,
   type EngineUse,
   type NewCallSession,
   otherPartyVerified,
-  PermanentWriteError,
   type ToolCallRecord,
   TRANSFERRED,
   type Turn,
-} from '../../core/call-session.js';
-import { forCall } from '../../core/logging.js';
-import type { CallRecording } from '../../core/recording.js';
-import { STREAM_TOKEN_TTL_MS } from '../../core/stream-token.js';
-import type { SentText, TextLog } from '../../core/texts.js';
+} from '../../core/call/call-session.js';
+import type { CallRecording } from '../../core/call/recording.js';
+import { STREAM_TOKEN_TTL_MS } from '../../core/call/stream-token.js';
+import type { UnfinalisedCall, UnfinalisedCallIndex } from '../../core/ports/call-store.js';
+import { type CallSessionStore, PermanentWriteError } from '../../core/ports/call-store.js';
+import { forCall } from '../../core/shared/logging.js';
+import type { SentText, TextLog } from '../../core/texts/texts.js';
 import {
   callPk,
   customerAttribute,

@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { DigestClaim, DigestMarkers } from '../../core/after-call-ports.js';
-import { type DigestCounts, digestCountsSchema } from '../../core/daily-digest.js';
-import type { EmailMessage } from '../../core/ports.js';
+import { type DigestCounts, digestCountsSchema } from '../../core/after-call/daily-digest.js';
+import type { DigestClaim, DigestMarkers } from '../../core/ports/call-store.js';
+import type { EmailMessage } from '../../core/ports/mail.js';
 import {
   DIGEST_MARKER_TTL_DAYS,
   digestKey,

@@ -16,8 +16,8 @@ import {
   type FinalisationStore,
   type PostCallAnalysis,
   type PostCallAnalysisStore,
-} from '../../core/after-call-ports.js';
-import type { EmailMessage } from '../../core/ports.js';
+} from '../../core/ports/call-store.js';
+import type { EmailMessage } from '../../core/ports/mail.js';
 import {
   AFTER_CALL_TTL_DAYS,
   analysisKey,

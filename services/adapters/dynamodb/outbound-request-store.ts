@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { OutboundRequest, OutboundRequestStore } from '../../core/after-call-ports.js';
-import { OUTBOUND_LEASE_MS } from '../../core/place-call.js';
+import { OUTBOUND_LEASE_MS } from '../../core/outbound/place-call.js';
+import type { OutboundRequest, OutboundRequestStore } from '../../core/ports/call-store.js';
 import { AFTER_CALL_TTL_DAYS, compact, expiresAtSeconds, outboundRequestKey } from './after-call-items.js';
 import { engineSchema, knownCustomerSchema } from './call-items.js';
 

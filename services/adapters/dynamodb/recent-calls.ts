@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { CallSession } from '../../core/call-session.js';
+import type { CallSession } from '../../core/call/call-session.js';
 import { type Item, SESSION_SK, sessionFromItem } from './call-items.js';
 
 /**

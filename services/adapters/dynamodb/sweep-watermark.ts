@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { SweepWatermark } from '../../core/after-call-ports.js';
+import type { SweepWatermark } from '../../core/ports/call-store.js';
 
 /** One item of the call table; no TTL: it must outlive any outage it covers. */
 const KEY = { pk: 'SWEEP', sk: 'UNRECORDED-CALLS' } as const;

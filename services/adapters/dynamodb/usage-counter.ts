@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { UsageCounter } from '../../core/tool-usage.js';
+import type { UsageCounter } from '../../core/ports/call-store.js';
 
 /**
  * Tool usage in the call table: `pk=USAGE#<scope>, sk=OPERATIONS`, a string set of operation

@@ -6,7 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { AttemptRecord, WebhookDelivery, WebhookDeliveryStore } from '../../core/integration-webhook.js';
+import type { AttemptRecord, WebhookDelivery, WebhookDeliveryStore } from '../../core/ports/webhooks.js';
 import { callPk, expiresAtSeconds } from './call-items.js';
 import { unlessRefused } from './conditional.js';
 

@@ -1,5 +1,5 @@
-import { logger } from '../../core/logging.js';
-import { COUNTED_LOG_MESSAGES } from '../../core/metric-names.js';
+import { logger } from '../../core/shared/logging.js';
+import { COUNTED_LOG_MESSAGES } from '../../core/shared/metric-names.js';
 
 /** How long one protection request lasts; renewed well before it runs out while calls are live. */
 export const PROTECTION_MINUTES = 60;

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { isBase64 } from '../../core/audio.js';
+import { isBase64 } from '../../core/shared/audio.js';
 
 /**
  * Pure codec for the ElevenLabs Conversational AI WebSocket (docs/protocols.md §1, schema

@@ -1,7 +1,5 @@
 import WebSocket from 'ws';
-import { base64ByteLength } from '../../core/audio.js';
-import { forCall } from '../../core/logging.js';
-import { dynamicVariables, handoverSummary } from '../../core/persona.js';
+import { dynamicVariables, handoverSummary } from '../../core/call/persona.js';
 import {
   type EngineCallContext,
   type EngineCapabilities,
@@ -11,7 +9,9 @@ import {
   type EngineStall,
   EngineStartError,
   type VoiceEngine,
-} from '../../core/voice-engine.js';
+} from '../../core/ports/engine.js';
+import { base64ByteLength } from '../../core/shared/audio.js';
+import { forCall } from '../../core/shared/logging.js';
 import {
   clientToolResultMessage,
   contextualUpdateMessage,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { calendar, type calendar_v3 } from '@googleapis/calendar';
 import { JWT } from 'google-auth-library';
 import * as z from 'zod';
-import type { Calendar, CalendarEventInput, Interval } from '../../core/ports.js';
+import type { Calendar, CalendarEventInput, Interval } from '../../core/ports/calendar.js';
 
 export interface GoogleCalendarOptions {
   /** `GOOGLE_SERVICE_ACCOUNT_JSON`: the service account's JSON key (the calendar is shared with it). */

@@ -1,4 +1,4 @@
-import type { WebhookPost } from '../../core/integration-webhook.js';
+import type { WebhookPost } from '../../core/ports/webhooks.js';
 
 /**
  * One POST with the runtime's fetch, bounded by `timeoutMs` (a timeout rejects with `TimeoutError`).

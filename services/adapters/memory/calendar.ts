@@ -1,4 +1,4 @@
-import type { Calendar, CalendarEventInput, Interval } from '../../core/ports.js';
+import type { Calendar, CalendarEventInput, Interval } from '../../core/ports/calendar.js';
 
 export interface MemoryEvent extends CalendarEventInput {
   eventId: string;

@@ -10,9 +10,9 @@ import {
   type LeadInput,
   type TextReplies,
   type TextReplyInput,
-} from '../../core/ports.js';
+} from '../../core/ports/crm.js';
+import type { KnownCustomer } from '../../core/ports/engine.js';
 import { formatLocalDateTime } from '../../core/tools/local-time.js';
-import type { KnownCustomer } from '../../core/voice-engine.js';
 
 /**
  * The embedded CRM of the local stack: the same contract as the Supabase adapter (the same

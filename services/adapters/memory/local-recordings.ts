@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { readFile, rename, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { RecordingDestination, RecordingLinks } from '../../core/recording.js';
+import type { RecordingDestination, RecordingLinks } from '../../core/ports/recordings.js';
 
 const CALL_SID = /^CA[0-9a-f]{32}$/i;
 

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { headerSafe, headerSafeMessage } from '../../core/email-headers.js';
-import type { EmailMessage, Mailer } from '../../core/ports.js';
+import { headerSafe, headerSafeMessage } from '../../core/email/email-headers.js';
+import type { EmailMessage, Mailer } from '../../core/ports/mail.js';
 
 /** One file of the outbox, as DESIGN §3 (`LOCAL_OUTBOX_DIR`) describes it. */
 export interface OutboxMessage {

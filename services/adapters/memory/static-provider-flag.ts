@@ -1,6 +1,6 @@
-import type { Config } from '../../core/config.js';
-import type { ProviderFlag } from '../../core/ports.js';
-import type { EngineName } from '../../core/voice-engine.js';
+import type { EngineName } from '../../core/ports/engine.js';
+import type { ProviderFlag } from '../../core/ports/flags.js';
+import type { Config } from '../../core/shared/config.js';
 
 /**
  * The provider flag of the local stack: `VOICE_PROVIDER` from the environment, changeable at run

@@ -1,5 +1,5 @@
-import { logger } from '../../core/logging.js';
-import type { CallbackScheduler, OneTimeSchedule } from '../../core/ports.js';
+import type { CallbackScheduler, OneTimeSchedule } from '../../core/ports/scheduler.js';
+import { logger } from '../../core/shared/logging.js';
 
 /** What runs a due schedule: in the local stack, the outbound-call use case with the payload. */
 export type ScheduleRunner = (payload: Record<string, unknown>, schedule: OneTimeSchedule) => Promise<void>;

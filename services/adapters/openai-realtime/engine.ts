@@ -1,7 +1,5 @@
 import WebSocket from 'ws';
-import { forCall } from '../../core/logging.js';
-import { renderInstructions } from '../../core/persona.js';
-import type { ToolResult } from '../../core/tool-types.js';
+import { renderInstructions } from '../../core/call/persona.js';
 import {
   type EngineCallContext,
   type EngineCapabilities,
@@ -10,7 +8,9 @@ import {
   type EngineStall,
   EngineStartError,
   type VoiceEngine,
-} from '../../core/voice-engine.js';
+} from '../../core/ports/engine.js';
+import type { ToolResult } from '../../core/ports/tool-calls.js';
+import { forCall } from '../../core/shared/logging.js';
 import {
   BETA_SERVER_EVENT_TYPES,
   engineUsage,

@@ -1,6 +1,6 @@
 import { Resend } from 'resend';
-import { headerSafe, headerSafeMessage } from '../../core/email-headers.js';
-import type { EmailMessage, Mailer } from '../../core/ports.js';
+import { headerSafe, headerSafeMessage } from '../../core/email/email-headers.js';
+import type { EmailMessage, Mailer } from '../../core/ports/mail.js';
 
 export interface ResendMailerOptions {
   apiKey: string;

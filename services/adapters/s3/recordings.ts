@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { RecordingDestination, RecordingLinks } from '../../core/recording.js';
+import type { RecordingDestination, RecordingLinks } from '../../core/ports/recordings.js';
 
 /** How long a link in the owner email and the CRM row plays the recording. */
 export const RECORDING_LINK_SECONDS = 7 * 24 * 3600;

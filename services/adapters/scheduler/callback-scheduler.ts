@@ -1,7 +1,7 @@
 import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DateTime } from 'luxon';
-import { AT_PAST_TOLERANCE_MS } from '../../core/place-call.js';
-import type { CallbackScheduler, OneTimeSchedule } from '../../core/ports.js';
+import { AT_PAST_TOLERANCE_MS } from '../../core/outbound/place-call.js';
+import type { CallbackScheduler, OneTimeSchedule } from '../../core/ports/scheduler.js';
 
 export interface EventBridgeCallbackSchedulerOptions {
   /** `CALLBACK_TARGET_ARN`: the outbound-call function the schedule invokes. */

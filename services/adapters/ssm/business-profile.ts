@@ -1,5 +1,5 @@
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
-import type { ProfileReader } from '../../core/business-profile.js';
+import type { ProfileReader } from '../../core/shared/cached-business-profile.js';
 
 /**
  * Reads the business profile from an SSM String parameter (`BUSINESS_PROFILE_PARAMETER`), which the

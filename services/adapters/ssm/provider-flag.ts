@@ -1,7 +1,7 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { type Logger, logger as rootLogger } from '../../core/logging.js';
-import type { ProviderFlag } from '../../core/ports.js';
-import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName, isEngineName } from '../../core/voice-engine.js';
+import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName, isEngineName } from '../../core/ports/engine.js';
+import type { ProviderFlag } from '../../core/ports/flags.js';
+import { type Logger, logger as rootLogger } from '../../core/shared/logging.js';
 
 export interface SsmProviderFlagOptions {
   /** The SSM String parameter, e.g. `/bolt-voice/prod/voice-provider`. */

@@ -1,6 +1,5 @@
 import { PostgrestClient } from '@supabase/postgrest-js';
-import { type CallCost, callCostSchema } from '../../core/call-cost.js';
-import { isE164 } from '../../core/phone.js';
+import { type CallCost, callCostSchema } from '../../core/after-call/call-cost.js';
 import {
   type Appointment,
   AppointmentConflictError,
@@ -12,9 +11,10 @@ import {
   type LeadInput,
   type TextReplies,
   type TextReplyInput,
-} from '../../core/ports.js';
+} from '../../core/ports/crm.js';
+import type { EngineName, KnownCustomer } from '../../core/ports/engine.js';
+import { isE164 } from '../../core/shared/phone.js';
 import { formatLocalDateTime } from '../../core/tools/local-time.js';
-import type { EngineName, KnownCustomer } from '../../core/voice-engine.js';
 
 /** Postgres' SQLSTATE for an exclusion-constraint violation. */
 const EXCLUSION_VIOLATION = '23P01';

@@ -3,8 +3,8 @@
 import BaseTwilio from 'twilio/lib/base/BaseTwilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import Api from 'twilio/lib/rest/Api';
-import { forCall } from '../../core/logging.js';
-import type { CallControl, CallLookup, PlaceCallRequest, TwilioCall } from '../../core/ports.js';
+import type { CallControl, CallLookup, PlaceCallRequest, TwilioCall } from '../../core/ports/telephony.js';
+import { forCall } from '../../core/shared/logging.js';
 
 export interface TwilioCallControlOptions {
   accountSid: string;

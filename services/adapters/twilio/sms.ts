@@ -1,4 +1,4 @@
-import type { TextMessage, TextSender } from '../../core/ports.js';
+import type { TextMessage, TextSender } from '../../core/ports/telephony.js';
 import { type TwilioCallControlOptions, twilioAccount } from './call-control.js';
 
 export interface TwilioTextsOptions extends TwilioCallControlOptions {

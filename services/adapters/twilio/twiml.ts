@@ -1,6 +1,6 @@
 // Deep import, like webhook-signature.ts: the TwiML builder alone, without the REST client.
 import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
-import { fallbackApology, outageApology } from '../../core/persona.js';
+import { fallbackApology, outageApology } from '../../core/call/persona.js';
 
 export interface ConnectStreamOptions {
   /** The `wss://` URL of the bridge; Twilio strips query strings, so data goes in `parameters`. */

@@ -1,4 +1,4 @@
-import { SILENT_DB, ulawFrameLevelDb } from '../../core/audio.js';
+import { SILENT_DB, ulawFrameLevelDb } from '../../core/shared/audio.js';
 
 /**
  * The bridge's own detector of the caller's speech: an adaptive energy detector that tracks each

@@ -1,5 +1,5 @@
-import { type BusinessHours, openIntervalsOn } from '../business-hours.js';
-import type { Calendar, Interval } from '../ports.js';
+import type { Calendar, Interval } from '../ports/calendar.js';
+import { type BusinessHours, openIntervalsOn } from '../shared/business-hours.js';
 import { formatLocalDate } from './local-time.js';
 
 export interface BusinessSettings {

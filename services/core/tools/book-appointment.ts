@@ -1,8 +1,8 @@
-import { emailKey, renderEmail } from '../email-document.js';
-import type { Logger } from '../logging.js';
-import { AppointmentConflictError, type Calendar, type Interval } from '../ports.js';
-import type { AppointmentRepair } from '../tool-types.js';
-import { firstValueOnly } from '../tool-usage.js';
+import { emailKey, renderEmail } from '../email/email-document.js';
+import type { Calendar, Interval } from '../ports/calendar.js';
+import { AppointmentConflictError } from '../ports/crm.js';
+import type { AppointmentRepair } from '../ports/tool-calls.js';
+import type { Logger } from '../shared/logging.js';
 import { bookingProblem } from './availability.js';
 import { textConfirmation } from './booking-text.js';
 import {
@@ -17,6 +17,7 @@ import {
 import { callerOf, customerFields, limitRefusal } from './limits.js';
 import { formatLocalDateTime, parseLocalDateTime, spokenDateTime } from './local-time.js';
 import { defineTool, type ToolContext } from './tool.js';
+import { firstValueOnly } from './tool-usage.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;

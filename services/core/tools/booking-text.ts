@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { appointmentText, reminderSchedule } from '../booking-reminder.js';
-import { sendText } from '../texts.js';
-import { firstValueOnly } from '../tool-usage.js';
+import { appointmentText, reminderSchedule } from '../texts/booking-reminder.js';
+import { sendText } from '../texts/texts.js';
 import type { ToolContext } from './tool.js';
+import { firstValueOnly } from './tool-usage.js';
 
 /** The confirmation text of a booking: who, when (local), where (the profile's address), how to change it. */
 export function bookingConfirmationText(booking: {

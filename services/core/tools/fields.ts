@@ -1,7 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import * as z from 'zod';
-import { headerSafe } from '../email-headers.js';
-import { isE164 } from '../phone.js';
+import { headerSafe } from '../email/email-headers.js';
+import { isE164 } from '../shared/phone.js';
 import { isLocalDate, parseLocalDateTime } from './local-time.js';
 
 /**

@@ -1,6 +1,6 @@
-import type { ToolResult } from '../tool-types.js';
-import { type LimitedAction, OVER_LIMIT_TEXT, overLimit } from '../tool-usage.js';
+import type { ToolResult } from '../ports/tool-calls.js';
 import type { ToolContext } from './tool.js';
+import { type LimitedAction, OVER_LIMIT_TEXT, overLimit } from './tool-usage.js';
 
 /**
  * Counts one action of this call against `TOOL_LIMITS`. Undefined: go ahead. Otherwise the result

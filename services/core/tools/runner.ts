@@ -1,7 +1,7 @@
-import { forCall } from '../logging.js';
-import { TimeoutError, withTimeout } from '../timeout.js';
-import type { ToolDefinition, ToolInvocation, ToolResult, ToolRunner } from '../tool-types.js';
-import { InProcessUsageCounter, TOOL_LIMITS, type ToolLimits, type UsageCounter } from '../tool-usage.js';
+import type { UsageCounter } from '../ports/call-store.js';
+import type { ToolDefinition, ToolInvocation, ToolResult, ToolRunner } from '../ports/tool-calls.js';
+import { forCall } from '../shared/logging.js';
+import { TimeoutError, withTimeout } from '../shared/timeout.js';
 import { bookAppointment } from './book-appointment.js';
 import { checkAvailability } from './check-availability.js';
 import { endCall } from './end-call.js';
@@ -9,6 +9,7 @@ import { saveLead } from './save-lead.js';
 import { scheduleCallbackTool } from './schedule-callback.js';
 import { sendFollowUpEmail } from './send-follow-up-email.js';
 import type { Tool, ToolDeps } from './tool.js';
+import { InProcessUsageCounter, TOOL_LIMITS, type ToolLimits } from './tool-usage.js';
 import { transferToHuman } from './transfer-to-human.js';
 
 /** The registry: every tool the agent can call, in the order models see them. */

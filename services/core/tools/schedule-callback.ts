@@ -2,13 +2,13 @@ import {
   SCHEDULE_CALLBACK_DESCRIPTION,
   SCHEDULE_CALLBACK_TOOL,
   scheduleCallback,
-} from '../schedule-callback.js';
+} from '../outbound/schedule-callback.js';
 import { localDateTimeField, shortText, toolArgs } from './fields.js';
 import { limitRefusal } from './limits.js';
 import { defineTool } from './tool.js';
 
 /**
- * `schedule_callback`: the registry's face of the core use case (`../schedule-callback.ts`), which
+ * `schedule_callback`: the registry's face of the core use case (`outbound/schedule-callback.ts`), which
  * goes through `placeCall` like `POST /calls`. Without the outbound deps (`ToolDeps.callbacks`) the
  * tool still exists, so the agent's tool list is the same everywhere, and says it cannot do it.
  */

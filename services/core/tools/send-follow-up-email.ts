@@ -1,4 +1,4 @@
-import { emailKey, renderEmail } from '../email-document.js';
+import { emailKey, renderEmail } from '../email/email-document.js';
 import { emailField, shortText, toolArgs } from './fields.js';
 import { limitRefusal } from './limits.js';
 import { defineTool } from './tool.js';

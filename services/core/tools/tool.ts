@@ -1,13 +1,17 @@
 import * as z from 'zod';
-import type { BusinessProfileSource } from '../business-profile.js';
-import type { CallerVerification } from '../call-session.js';
-import type { Logger } from '../logging.js';
-import type { PlaceCallDeps } from '../place-call.js';
-import type { Calendar, CallControl, Crm, Mailer } from '../ports.js';
-import type { TextDeps } from '../texts.js';
-import type { ToolDefinition, ToolResult } from '../tool-types.js';
-import type { ToolLimits, UsageCounter } from '../tool-usage.js';
+import type { CallerVerification } from '../call/call-session.js';
+import type { PlaceCallDeps } from '../outbound/place-call.js';
+import type { Calendar } from '../ports/calendar.js';
+import type { UsageCounter } from '../ports/call-store.js';
+import type { Crm } from '../ports/crm.js';
+import type { BusinessProfileSource } from '../ports/flags.js';
+import type { Mailer } from '../ports/mail.js';
+import type { CallControl } from '../ports/telephony.js';
+import type { ToolDefinition, ToolResult } from '../ports/tool-calls.js';
+import type { Logger } from '../shared/logging.js';
+import type { TextDeps } from '../texts/texts.js';
 import type { BusinessSettings } from './availability.js';
+import type { ToolLimits } from './tool-usage.js';
 
 /** What `transfer_to_human` asks the Twilio adapter for: TwiML that says `say` and dials `to`. */
 export interface TransferTwimlRequest {

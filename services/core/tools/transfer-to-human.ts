@@ -1,7 +1,7 @@
-import { isWithinHours, parseBusinessHours } from '../business-hours.js';
-import type { TransferSettings } from '../business-profile.js';
-import { destinationProblem, maskPhone } from '../phone.js';
-import { routeUrl, WEBHOOK_ROUTES } from '../routes.js';
+import { isWithinHours, parseBusinessHours } from '../shared/business-hours.js';
+import type { TransferSettings } from '../shared/business-profile.js';
+import { destinationProblem, maskPhone } from '../shared/phone.js';
+import { routeUrl, WEBHOOK_ROUTES } from '../shared/routes.js';
 import { shortText, toolArgs } from './fields.js';
 import { defineTool, type ToolContext } from './tool.js';
 

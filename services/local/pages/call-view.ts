@@ -3,9 +3,10 @@
  * tool calls (written by the bridge), and the finalisation state (written by `POST /twilio/status`).
  * The softphone's live panels and the calls page both read it, so they always agree.
  */
-import type { FinalisationState } from '../../core/after-call-ports.js';
-import type { CallRecord, Turn } from '../../core/call-session.js';
-import { summariseLatency } from '../../core/turn-latency.js';
+
+import type { CallRecord, Turn } from '../../core/call/call-session.js';
+import { summariseLatency } from '../../core/call/turn-latency.js';
+import type { FinalisationState } from '../../core/ports/call-store.js';
 import type { CallView, LatencySummary, TurnLatency } from '../web/wire.js';
 
 export type { CallView, LatencySummary, TurnLatency };

@@ -2,9 +2,9 @@
  * `GET /calls` and `GET /calls/<callSid>`: the calls the local stack has seen, read from the call
  * table (session, turns, tool calls, finalisation) and the local outbox (the owner email as sent).
  */
-import { formatDuration, formatLocal } from '../../core/call-report.js';
-import type { WebhookDelivery } from '../../core/integration-webhook.js';
-import { type CallRecording, NO_RECORDING } from '../../core/recording.js';
+import { formatDuration, formatLocal } from '../../core/after-call/call-report.js';
+import { type CallRecording, NO_RECORDING } from '../../core/call/recording.js';
+import type { WebhookDelivery } from '../../core/ports/webhooks.js';
 import type { CallView } from './call-view.js';
 import { escapeHtml, htmlPage } from './html.js';
 

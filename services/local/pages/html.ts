@@ -1,5 +1,5 @@
 /** The local pages' HTML shell: one stylesheet, readable on a laptop, visible keyboard focus. */
-import { escapeHtml } from '../../core/call-report.js';
+import { escapeHtml } from '../../core/after-call/call-report.js';
 
 export { escapeHtml };
 

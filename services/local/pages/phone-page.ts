@@ -1,4 +1,4 @@
-import type { Config } from '../../core/config.js';
+import type { Config } from '../../core/shared/config.js';
 import { escapeHtml, htmlPage } from './html.js';
 import { SOFTPHONE_CALLER } from './softphone.js';
 

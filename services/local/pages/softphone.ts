@@ -10,9 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
-import type { CallSessionStore } from '../../core/call-session.js';
-import type { Config } from '../../core/config.js';
-import { forCall } from '../../core/logging.js';
+import type { CallSessionStore } from '../../core/ports/call-store.js';
+import type { Config } from '../../core/shared/config.js';
+import { forCall } from '../../core/shared/logging.js';
 import { placeCall, randomSid, sendStatusCallback } from '../sim/twilio-caller.js';
 import type { SoftphoneCall } from '../web/wire.js';
 

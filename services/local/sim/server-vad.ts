@@ -10,7 +10,7 @@
  * follows quiet frames (down at once, up slowly, never during speech), so steady line noise is
  * never speech, and a television a few dB under the caller is, as it would be for a real VAD.
  */
-import { ulawFrameLevelDb } from '../../core/audio.js';
+import { ulawFrameLevelDb } from '../../core/shared/audio.js';
 import { FRAME_BYTES, FRAME_MS } from './audio.js';
 
 export interface ServerVadOptions {

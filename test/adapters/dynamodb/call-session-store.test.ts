@@ -2,7 +2,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoCallSessionStore } from '../../../services/adapters/dynamodb/call-session-store.js';
 import { ensureCallTable } from '../../../services/adapters/dynamodb/call-table.js';
-import type { NewCallSession } from '../../../services/core/call-session.js';
+import type { NewCallSession } from '../../../services/core/call/call-session.js';
 import { tablePerTest } from '../../support/dynamo.js';
 
 const NOW = Date.UTC(2026, 10, 25, 14, 0, 0);

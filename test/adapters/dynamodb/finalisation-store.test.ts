@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoFinalisationStore } from '../../../services/adapters/dynamodb/finalisation-store.js';
-import type { FinalisationInput } from '../../../services/core/after-call-ports.js';
-import { finaliseCall, resumeFinalisation } from '../../../services/core/finalise-call.js';
+import { finaliseCall, resumeFinalisation } from '../../../services/core/after-call/finalise-call.js';
+import type { FinalisationInput } from '../../../services/core/ports/call-store.js';
 import { bookedCall, CALL_SID, harness, T0 } from '../../support/after-call-scenario.js';
 import { tablePerTest } from '../../support/dynamo.js';
 

@@ -1,6 +1,6 @@
 import { TaskProtection } from '../../../services/adapters/ecs/task-protection.js';
-import { logger } from '../../../services/core/logging.js';
-import { COUNTED_LOG_MESSAGES } from '../../../services/core/metric-names.js';
+import { logger } from '../../../services/core/shared/logging.js';
+import { COUNTED_LOG_MESSAGES } from '../../../services/core/shared/metric-names.js';
 import { startRecordingServer } from '../../support/recording-server.js';
 import { waitUntil } from '../../support/wait-until.js';
 

@@ -7,7 +7,7 @@ import {
   type EngineCallContext,
   type EngineSession,
   EngineStartError,
-} from '../../../services/core/voice-engine.js';
+} from '../../../services/core/ports/engine.js';
 import { loadClip, toFrames } from '../../../services/local/sim/audio.js';
 import {
   type ElevenLabsSim,

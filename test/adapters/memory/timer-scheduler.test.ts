@@ -1,5 +1,5 @@
 import { TimerCallbackScheduler } from '../../../services/adapters/memory/timer-scheduler.js';
-import { logger } from '../../../services/core/logging.js';
+import { logger } from '../../../services/core/shared/logging.js';
 
 const NOW = Date.UTC(2026, 10, 25, 15, 0, 0);
 

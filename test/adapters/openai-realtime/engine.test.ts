@@ -3,12 +3,12 @@ import {
   createOpenAiRealtimeEngine,
   type OpenAiRealtimeEngineOptions,
 } from '../../../services/adapters/openai-realtime/engine.js';
-import type { ToolDefinition } from '../../../services/core/tool-types.js';
 import {
   type EngineCallContext,
   type EngineSession,
   EngineStartError,
-} from '../../../services/core/voice-engine.js';
+} from '../../../services/core/ports/engine.js';
+import type { ToolDefinition } from '../../../services/core/ports/tool-calls.js';
 import { loadClip, toFrames } from '../../../services/local/sim/audio.js';
 import { validateClientEvent } from '../../../services/local/sim/openai-schemas.js';
 import {

@@ -2,8 +2,8 @@ import type { PGlite } from '@electric-sql/pglite';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { CrmError, SupabaseCrm } from '../../../services/adapters/supabase/crm.js';
-import type { CallCost } from '../../../services/core/call-cost.js';
-import { AppointmentConflictError } from '../../../services/core/ports.js';
+import type { CallCost } from '../../../services/core/after-call/call-cost.js';
+import { AppointmentConflictError } from '../../../services/core/ports/crm.js';
 import { columnsByTable, migratedDatabase } from '../../supabase/pglite.js';
 
 const URL_BASE = 'https://project.supabase.co';

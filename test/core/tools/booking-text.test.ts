@@ -2,10 +2,11 @@
  * A booking's confirmation text as the tool sends it: to whom (the caller, or the booked phone when
  * the call is vouched for), with what body, once per booking, and what the agent hears when it fails.
  */
-import type { BusinessProfile } from '../../../services/core/business-profile.js';
-import type { TextMessage, TextSender } from '../../../services/core/ports.js';
-import type { SentText } from '../../../services/core/texts.js';
-import { InProcessUsageCounter } from '../../../services/core/tool-usage.js';
+
+import type { TextMessage, TextSender } from '../../../services/core/ports/telephony.js';
+import type { BusinessProfile } from '../../../services/core/shared/business-profile.js';
+import type { SentText } from '../../../services/core/texts/texts.js';
+import { InProcessUsageCounter } from '../../../services/core/tools/tool-usage.js';
 import { CALLER, makeHarness, NOW, TZ } from './harness.js';
 
 type Harness = Awaited<ReturnType<typeof makeHarness>>;

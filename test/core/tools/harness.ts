@@ -5,8 +5,9 @@ import { MemoryCalendar } from '../../../services/adapters/memory/calendar.js';
 import { MemoryCrm } from '../../../services/adapters/memory/crm.js';
 import { OutboxMailer } from '../../../services/adapters/memory/outbox-mailer.js';
 import { dialTwiml } from '../../../services/adapters/twilio/dial-twiml.js';
-import { parseBusinessHours } from '../../../services/core/business-hours.js';
-import type { CallControl, Interval, PlaceCallRequest } from '../../../services/core/ports.js';
+import type { Interval } from '../../../services/core/ports/calendar.js';
+import type { CallControl, PlaceCallRequest } from '../../../services/core/ports/telephony.js';
+import { parseBusinessHours } from '../../../services/core/shared/business-hours.js';
 import { createToolRunner, type ToolRunnerDeps } from '../../../services/core/tools/index.js';
 
 export const TZ = 'America/New_York';

@@ -6,7 +6,7 @@
  * email counts; a `phone` that is not the caller's own never changes that number's stored customer.
  */
 import { DynamoUsageCounter } from '../../../services/adapters/dynamodb/usage-counter.js';
-import { OVER_LIMIT_TEXT, TOOL_LIMITS, type ToolLimits } from '../../../services/core/tool-usage.js';
+import { OVER_LIMIT_TEXT, TOOL_LIMITS, type ToolLimits } from '../../../services/core/tools/tool-usage.js';
 import { startTestDynamo, type TestDynamo } from '../../support/dynamo.js';
 import { outboundHarness } from '../../support/outbound-harness.js';
 import { CALLER, makeHarness, NOW } from './harness.js';

@@ -1,7 +1,7 @@
 import Ajv from 'ajv';
 import { MemoryCalendar } from '../../../services/adapters/memory/calendar.js';
 import { MemoryCrm } from '../../../services/adapters/memory/crm.js';
-import type { Calendar } from '../../../services/core/ports.js';
+import type { Calendar } from '../../../services/core/ports/calendar.js';
 import { outboundHarness } from '../../support/outbound-harness.js';
 import { CALL_SID, CALLER, makeHarness, NOW, ny, OWNER, TZ } from './harness.js';
 

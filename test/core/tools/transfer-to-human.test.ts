@@ -3,7 +3,10 @@
  * (`answerOnBridge`), and the owner's settings in the business profile (on or off, hours, number),
  * with the number held to OUTBOUND_ALLOWED_COUNTRIES.
  */
-import { type BusinessProfile, parseBusinessProfile } from '../../../services/core/business-profile.js';
+import {
+  type BusinessProfile,
+  parseBusinessProfile,
+} from '../../../services/core/shared/business-profile.js';
 import { CALL_SID, makeHarness, OWNER } from './harness.js';
 
 type Harness = Awaited<ReturnType<typeof makeHarness>>;

@@ -1,4 +1,4 @@
-import type { Turn } from '../../../services/core/call-session.js';
+import type { Turn } from '../../../services/core/call/call-session.js';
 import { callView, summariseLatencies, turnLatencies } from '../../../services/local/pages/call-view.js';
 
 const turn = (seq: number, role: Turn['role'], at: number): Turn => ({ seq, role, text: `t${seq}`, at });

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { createOpenAiRealtimeEngine } from '../../../services/adapters/openai-realtime/engine.js';
-import type { EngineCallContext, EngineSession } from '../../../services/core/voice-engine.js';
+import type { EngineCallContext, EngineSession } from '../../../services/core/ports/engine.js';
 import { loadClip, silence, toFrames } from '../../../services/local/sim/audio.js';
 import { type OpenAiSim, startOpenAiSim } from '../../../services/local/sim/openai-server.js';
 import type { ConversationScript } from '../../../services/local/sim/script.js';
