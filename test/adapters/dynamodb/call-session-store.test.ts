@@ -231,7 +231,7 @@ describe('DynamoCallSessionStore', () => {
     expect(record?.turns.map((t) => t.seq)).toEqual(seqs);
     expect(send.mock.calls.length).toBeGreaterThan(1);
     send.mockRestore();
-  });
+  }, 120_000); // 200 writes of 6 KB: slow on a loaded machine, and its speed is not under test
 
   test('get reads the engine segments and turn latency the bridge writes (the cost and latency contract)', async () => {
     await db.store.open(newSession());
