@@ -28,6 +28,16 @@ async function rawItem(sk: string): Promise<Record<string, unknown> | undefined>
   return result.Item;
 }
 
+/** The call's session, its stream claimed by the bridge at NOW + 1 s. */
+async function streamingCall(): Promise<void> {
+  await db.store.open(newSession());
+  await db.store.claimStream(CALL, 'a'.repeat(64), 'MZ1', NOW + 1000);
+}
+
+async function storedSession() {
+  return (await db.store.get(CALL))?.session;
+}
+
 describe('DynamoCallSessionStore', () => {
   test('a tool call keeps the CRM write it owes (a lead or a booking) and reads it back', async () => {
     await db.store.open(newSession());
@@ -101,7 +111,7 @@ describe('DynamoCallSessionStore', () => {
     });
     expect(await db.store.open(retried)).toBe(true);
 
-    const session = (await db.store.get(CALL))?.session;
+    const session = await storedSession();
     expect(session?.streamTokenHash).toBe('b'.repeat(64));
     expect(session?.customer).toEqual({ id: 'cust-2' });
     expect(session?.provider).toBe('elevenlabs');
@@ -116,11 +126,10 @@ describe('DynamoCallSessionStore', () => {
   });
 
   test('open after the stream started returns false and writes nothing', async () => {
-    await db.store.open(newSession());
-    await db.store.claimStream(CALL, 'a'.repeat(64), 'MZ1', NOW + 1000);
+    await streamingCall();
 
     expect(await db.store.open(newSession({ streamTokenHash: 'd'.repeat(64) }))).toBe(false);
-    const session = (await db.store.get(CALL))?.session;
+    const session = await storedSession();
     expect(session?.streamTokenHash).toBe('a'.repeat(64));
     expect(session?.status).toBe('streaming');
   });
@@ -286,7 +295,7 @@ describe('DynamoCallSessionStore', () => {
     await db.store.recordEngine(CALL, { servedBy: 'elevenlabs', conversationId: 'conv_1', use });
     expect(send).toHaveBeenCalledTimes(1);
     send.mockRestore();
-    const session = (await db.store.get(CALL))?.session;
+    const session = await storedSession();
     expect(session).toMatchObject({
       servedBy: 'elevenlabs',
       conversationId: 'conv_1',
@@ -301,12 +310,11 @@ describe('DynamoCallSessionStore', () => {
   });
 
   test('markEnded moves created|streaming to ended once; a second call changes nothing', async () => {
-    await db.store.open(newSession());
-    await db.store.claimStream(CALL, 'a'.repeat(64), 'MZ1', NOW + 1000);
+    await streamingCall();
     await db.store.markEnded(CALL, 'caller hung up', NOW + 5000);
     await db.store.markEnded(CALL, 'engine closed', NOW + 6000);
 
-    const session = (await db.store.get(CALL))?.session;
+    const session = await storedSession();
     expect(session?.status).toBe('ended');
     expect(session?.endedAt).toBe(NOW + 5000);
     expect(session?.endReason).toBe('caller hung up');
@@ -334,13 +342,12 @@ describe('DynamoCallSessionStore', () => {
   });
 
   test('markFinalised moves an ended session to finalised once, keeping how it ended', async () => {
-    await db.store.open(newSession());
-    await db.store.claimStream(CALL, 'a'.repeat(64), 'MZ1', NOW + 1000);
+    await streamingCall();
     await db.store.markEnded(CALL, 'caller hung up', NOW + 5000);
     await db.store.markFinalised(CALL, NOW + 9000);
     await db.store.markFinalised(CALL, NOW + 12000);
 
-    const session = (await db.store.get(CALL))?.session;
+    const session = await storedSession();
     expect(session).toMatchObject({
       status: 'finalised',
       finalisedAt: NOW + 9000,
@@ -350,13 +357,12 @@ describe('DynamoCallSessionStore', () => {
   });
 
   test('markFinalised from streaming (final status before the stream stop) records the end; later steps change nothing', async () => {
-    await db.store.open(newSession());
-    await db.store.claimStream(CALL, 'a'.repeat(64), 'MZ1', NOW + 1000);
+    await streamingCall();
     await db.store.markFinalised(CALL, NOW + 7000);
     await db.store.markEnded(CALL, 'caller hung up', NOW + 8000);
     expect(await db.store.claimStream(CALL, 'a'.repeat(64), 'MZ2', NOW + 9000)).toBeUndefined();
 
-    const session = (await db.store.get(CALL))?.session;
+    const session = await storedSession();
     expect(session).toMatchObject({
       status: 'finalised',
       finalisedAt: NOW + 7000,
