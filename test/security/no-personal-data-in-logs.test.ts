@@ -22,6 +22,7 @@ import {
   OPENAI_KEY,
   OWNER_EMAIL,
   PUBLIC_URL,
+  signedAsTwilio,
   startHarness,
   WEBHOOK_SECRET,
 } from '../e2e/harness';
@@ -75,10 +76,7 @@ const WAIT_MS = 8000;
 
 function statusCallback(harness: Harness, callSid: string, from: string, to: string) {
   return sendStatusCallback({
-    baseUrl: harness.stack.url,
-    publicUrl: PUBLIC_URL,
-    accountSid: TEST_ACCOUNT_SID,
-    authToken: TEST_AUTH_TOKEN,
+    ...signedAsTwilio(harness),
     callSid,
     from,
     to,
@@ -229,19 +227,13 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('every log line of whole cal
 
     // Forged and malformed webhooks naming real numbers.
     await placeCall({
-      baseUrl: harness.stack.url,
-      publicUrl: PUBLIC_URL,
-      accountSid: TEST_ACCOUNT_SID,
-      authToken: TEST_AUTH_TOKEN,
+      ...signedAsTwilio(harness),
       from: CALLER,
       to: BUSINESS_NUMBER,
       signature: 'forged',
     });
     await placeCall({
-      baseUrl: harness.stack.url,
-      publicUrl: PUBLIC_URL,
-      accountSid: TEST_ACCOUNT_SID,
-      authToken: TEST_AUTH_TOKEN,
+      ...signedAsTwilio(harness),
       from: CALLER,
       to: BUSINESS_NUMBER,
       callSid: `${CALLER}${CALLER_EMAIL}`,
