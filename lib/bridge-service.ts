@@ -156,7 +156,7 @@ export class BridgeService extends Construct {
     Validations.of(this.cluster).acknowledge({
       id: 'AwsSolutions-ECS4',
       reason:
-        'Container Insights is off to keep an idle deployment cheap; the alarms use the free AWS/ECS CPU and memory metrics, the load balancer metrics and the bridge metrics (README cost table).',
+        'Container Insights is off to keep an idle deployment cheap; the alarms use the free AWS/ECS CPU and memory metrics, the load balancer metrics and the bridge metrics (docs/deploy.md, What it costs).',
     });
 
     const taskDefinition = new FargateTaskDefinition(this, 'TaskDefinition', {
@@ -270,7 +270,7 @@ export class BridgeService extends Construct {
       lifecycleRules: [{ expiration: Duration.days(90) }],
       // Always kept, under a generated name. The load balancer writes a test object into it as soon
       // as it exists, so a rollback that had to delete it would fail (ROLLBACK_FAILED, and the CLI
-      // refuses to retry); kept, it is simply left behind (README: a failed first deploy).
+      // refuses to retry); kept, it is simply left behind (docs/deploy.md, step 11: a failed first deploy).
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(accessLogs).acknowledge({

@@ -47,13 +47,7 @@ const FARGATE_MEMORY_MIB: Record<256 | 512 | 1024 | 2048 | 4096, [number, number
 };
 
 /**
- * The bridge task's default size: the smallest Fargate task (0.25 vCPU, 512 MiB, ARM64), scaled out
- * at 8 live calls per task. The bridge relays base64 frames untouched (no transcoding), so a quarter
- * vCPU holds a few small-business calls with room to spare; the performance work's calls-per-vCPU
- * figure (`npm run bench`) is what to tune targetCallsPerTask against.
- */
-/**
- * From `npm run bench` (README, Benchmark): a 0.5 vCPU task holds about 90 calls at 60 % of its
+ * From `npm run bench` (docs/benchmark.md): a 0.5 vCPU task holds about 90 calls at 60 % of its
  * share; 60 calls per task leaves room for the minutes a new task takes to start while calls keep
  * arriving.
  */
@@ -107,7 +101,7 @@ export const configSchema = z
     ownerPhone: e164.optional(),
     /**
      * Texts (SMS) through the same Twilio account: on unless `enabled: false`; sent from `from`
-     * (default `twilioPhoneNumber`) or through a Messaging Service (US A2P 10DLC: README).
+     * (default `twilioPhoneNumber`) or through a Messaging Service (US A2P 10DLC: docs/deploy.md).
      */
     sms: z
       .strictObject({
@@ -121,7 +115,7 @@ export const configSchema = z
       .default({ enabled: true }),
     /**
      * The Google Calendar the agent books in (required: the bridge and PlaceCall refuse to start
-     * without it in AWS). Share it with the service account in GOOGLE_SERVICE_ACCOUNT_JSON (README).
+     * without it in AWS). Share it with the service account in GOOGLE_SERVICE_ACCOUNT_JSON (docs/deploy.md, step 3).
      */
     googleCalendarId: z.string().min(1),
     /**
@@ -150,7 +144,7 @@ export const configSchema = z
     bridge: z
       .strictObject({
         /**
-         * 0.5 vCPU by default (README, Benchmark: about 46 calls fit 0.25 vCPU at 60 % of the share,
+         * 0.5 vCPU by default (docs/benchmark.md: about 46 calls fit 0.25 vCPU at 60 % of the share,
          * 92 fit 0.5), since Fargate enforces the share per 100 ms and 0.25 leaves little room for a
          * burst of call setups or a GC pause.
          */

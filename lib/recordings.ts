@@ -17,7 +17,7 @@ const RECORDINGS_PREFIX = 'recordings/';
  * The call recordings' own bucket: private, TLS only, encrypted with its own KMS key, no versions
  * (an expired recording is gone, not kept as a noncurrent version), each object deleted after
  * `retentionDays`. Kept on stack deletion under a generated name, so a failed first create never
- * blocks the retry and recordings outlive a teardown only until their expiry (README: Teardown).
+ * blocks the retry and recordings outlive a teardown only until their expiry (docs/deploy.md, Teardown).
  * The bridge writes (`grantWrite`); the functions that finalise calls read, to presign the owner's
  * link (`grantLink`): nobody lists the bucket, nothing is ever public.
  */

@@ -24,7 +24,7 @@ export interface SettingsProps {
 export class Settings extends Construct {
   public readonly providerFlag: IStringParameter;
   /**
-   * The business profile the agent answers from (JSON, see README). Referenced, not created: the
+   * The business profile the agent answers from (JSON, docs/features.md). Referenced, not created: the
    * owner creates and edits it (`aws ssm put-parameter`), so a deploy never overwrites their text.
    */
   public readonly businessProfile: IStringParameter;
@@ -39,7 +39,7 @@ export class Settings extends Construct {
     );
     this.secret = Secret.fromSecretNameV2(this, 'Secret', props.secretName);
 
-    // The owner's business profile: created and edited by the owner (README), only read here, so
+    // The owner's business profile: created and edited by the owner (docs/deploy.md, step 8), only read here, so
     // no deploy overwrites what they wrote.
     this.businessProfile = StringParameter.fromStringParameterName(
       this,

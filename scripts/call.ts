@@ -4,7 +4,7 @@
  * the deployed `POST /calls`, signed with SigV4 by the AWS SDK's signer and the default credential
  * chain (environment, profile, SSO, instance role), so no other tool is needed. The endpoint is the
  * stack's `CallsEndpoint` output unless --url is given. The caller needs `execute-api:Invoke` on
- * that route (README). It prints the API's answer; exit 1 on a refusal.
+ * that route (docs/deploy.md, Placing calls). It prints the API's answer; exit 1 on a refusal.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';

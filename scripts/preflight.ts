@@ -73,7 +73,7 @@ export function checkConfiguration(raw: unknown): { result: CheckResult; config?
         name,
         ok: false,
         detail: (error as Error).message.replace(/\n\s*/g, ' '),
-        fix: 'correct the values named (README, Deploy to AWS, step 7)',
+        fix: 'correct the values named (docs/deploy.md, step 7)',
       },
     };
   }
@@ -134,7 +134,7 @@ async function checkCertificate(
       fix:
         status === 'PENDING_VALIDATION'
           ? `create the DNS validation record ACM shows (aws acm describe-certificate --certificate-arn ${arn} --query Certificate.DomainValidationOptions) and wait for ISSUED`
-          : 'request a new public certificate for the name and validate it by DNS (README, Deploy to AWS, step 2)',
+          : 'request a new public certificate for the name and validate it by DNS (docs/deploy.md, step 2)',
     };
   }
   const certificateNames = certificate?.SubjectAlternativeNames ?? [certificate?.DomainName ?? ''];

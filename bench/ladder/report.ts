@@ -1,6 +1,6 @@
 import type { RungResult } from './rung';
 
-/** The targets, read from a finished ladder (never asserted by a timed test). */
+/** The ladder's targets (docs/benchmark.md), read from a finished ladder (never asserted by a timed test). */
 export const TARGETS = {
   cpuRatioMax: 1.1, // CPU per forwarded frame, ours / relay (median of the interleaved pairs), at these rungs:
   cpuRatioRungs: [100, 200, 300],
@@ -97,7 +97,7 @@ export function checkTargets(rungs: Rung[]): TargetCheck[] {
   return checks;
 }
 
-/** The ladder as a Markdown table (the README shows it). */
+/** The ladder as a Markdown table (docs/benchmark.md shows it). */
 export function ladderTable(rungs: Rung[]): string {
   const header = [
     'calls',

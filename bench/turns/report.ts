@@ -104,7 +104,7 @@ export function resultsTable(results: CaseResult[]): string {
   ].join('\n');
 }
 
-/** The targets, each read from the results; a target with no case run is left out. */
+/** The targets (docs/turn-taking-bench.md), each read from the results; a target with no case run is left out. */
 export function checkTargets(results: CaseResult[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const of = (kind: string) => ok(results.filter((r) => r.kind === kind));

@@ -3,7 +3,7 @@
  * from six TTS voices (bench/turns/corpus.ts) is spoken over the OpenAI agent through the local
  * stack (the bridge as it is) against the OpenAI simulator with a server-like VAD (ends a turn after
  * 600 ms of quiet); each case is scored from what the caller heard (bench/turns/timeline.ts).
- * Prints a table and the issue's targets (PASS / MISS), writes JSON and Markdown. Targets are only
+ * Prints a table and the targets (PASS / MISS; docs/turn-taking-bench.md), writes JSON and Markdown. Targets are only
  * read from here, never asserted by a test.
  *
  *   npm run bench:turns                          full profile: 6 voices × −20/−28/−36 dBFS, every case

@@ -36,6 +36,12 @@ function citations(): Citation[] {
     for (const m of text.matchAll(/(?<![/\w])(protocols|toolchain|style)\.md/g)) {
       found.push({ file: relative(ROOT, file), doc: `${m[1]}.md (bare: cite docs/${m[1]}.md)` });
     }
+    // An upper-case document (README.md, SECURITY.md, …) lives at the root or under docs/.
+    for (const m of text.matchAll(/(?<![/\w])([A-Z][A-Z_]+\.md)\b/g)) {
+      const name = m[1] as string;
+      const doc = existsSync(join(ROOT, name)) ? name : `docs/${name}`;
+      found.push({ file: relative(ROOT, file), doc });
+    }
   }
   return found;
 }

@@ -88,10 +88,14 @@ describe('OpenAI specifics', () => {
     const { stream } = await harness.call();
     const session = await harness.openai.nextSession(5000);
     await session.waitForEvent('response.create', 1, 5000);
-    // Twilio streams caller frames continuously; their timestamps are the clock truncation uses.
-    const callerFrames = stream.sendAudio(Buffer.concat([hello, hello]), { paced: true });
+    // Twilio streams caller frames continuously; their timestamps are the clock truncation uses. The
+    // caller is quiet until the agent is audible (speech sent earlier could, on a loaded machine, be
+    // heard before the agent's audio arrives), then talks over it.
+    const quiet = stream.sendSilence(600);
     const speaking = session.respond({ text: 'A long answer', audio: Buffer.concat([greeting, greeting]) });
     await stream.waitForAudio(4000, 5000);
+    await quiet;
+    const callerFrames = stream.sendAudio(Buffer.concat([hello, hello]), { paced: true });
     await new Promise((resolve) => setTimeout(resolve, 300));
     session.speechStarted();
     await stream.waitForClear(5000);

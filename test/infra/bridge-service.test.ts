@@ -165,7 +165,7 @@ describe('bridge service', () => {
     });
     template().resourceCountIs('AWS::EC2::NatGateway', 0);
     template().hasResourceProperties('AWS::ECS::Cluster', {
-      // Off: billed per task; the alarms use free metrics (README cost table).
+      // Off: billed per task; the alarms use free metrics (docs/deploy.md, What it costs).
       ClusterSettings: [{ Name: 'containerInsights', Value: 'disabled' }],
     });
   });

@@ -50,7 +50,7 @@ export function mergeUnder(base: Env, under: Record<string, string>): Env {
 
 /**
  * How long a warm container trusts the secret it read: a rotated key reaches every Lambda within
- * this time (README runbook), at the cost of one GetSecretValue per container per period.
+ * this time (docs/runbook.md), at the cost of one GetSecretValue per container per period.
  */
 export const SECRET_TTL_MS = 5 * 60 * 1000;
 

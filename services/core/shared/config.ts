@@ -143,7 +143,8 @@ const timeZone = z
   .trim()
   .refine(isIanaTimeZone, 'must be an IANA time zone such as America/New_York');
 
-const envSchema = z.object({
+/** Every environment setting, validated; `config-reference.ts` describes each one for the docs. */
+export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).optional(),
   PUBLIC_URL: url(['https:', 'http:']),
   STREAM_URL: url(['wss:', 'ws:']).optional(),
@@ -229,6 +230,8 @@ const envSchema = z.object({
   FINALISATION_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
   FINALISATION_GRACE_SECONDS: z.coerce.number().int().min(0).max(86400).default(120),
 });
+
+export type EnvSettingName = keyof typeof envSchema.shape;
 
 type Env = Record<string, string | undefined>;
 

@@ -23,7 +23,7 @@ export interface TurnLatency {
   ms: number;
 }
 
-/** The same shape as the bridge's per-call `turnLatency` (TEAM.md contract). */
+/** The same shape as the bridge's per-call `turnLatency` (DESIGN §3 Call session). */
 export interface LatencySummary {
   turns: number;
   p50Ms: number;
