@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, type ITableV2, ProjectionType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { UNFINALISED_INDEX, UNFINALISED_PROJECTION } from '../services/adapters/dynamodb/call-items.js';
+import { UNFINALISED_INDEX, UNFINALISED_PROJECTION } from '../services/core/ports/call-table-schema.js';
 
 /**
  * The call sessions, their transcript turns and tool calls (DESIGN §3 Call session): one table,

@@ -8,7 +8,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { PENDING_PK } from '../services/adapters/dynamodb/after-call-items.js';
+import { PENDING_PK } from '../services/core/ports/call-table-schema.js';
 import { METRICS_NAMESPACE } from '../services/core/shared/metric-names.js';
 
 /** The item-level DynamoDB actions a function may use on the call table (never Scan or batch writes). */

@@ -25,7 +25,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENGINE_NAMES } from '../services/core/ports/engine.js';
+import { ENGINE_NAMES } from '../services/core/shared/engines.js';
 import {
   BRIDGE_METRICS,
   COUNTED_LOG_MESSAGES,

@@ -16,8 +16,8 @@ import { GetHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } fr
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { type BoltVoiceConfig, parameterNames, parseConfig, placeholderValues } from '../lib/config.js';
-import { ENGINE_NAMES } from '../services/core/ports/engine.js';
 import { parseBusinessProfile } from '../services/core/shared/business-profile.js';
+import { ENGINE_NAMES } from '../services/core/shared/engines.js';
 import { missingSecretKeys } from '../services/core/shared/secret-keys.js';
 import { type CheckResult, errorName, reportLine } from './ops/deployment.js';
 

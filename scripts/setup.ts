@@ -21,7 +21,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { ENGINE_NAME_PATTERN } from '../services/core/ports/engine.js';
+import { ENGINE_NAME_PATTERN } from '../services/core/shared/engines.js';
 import { missingSecretKeys, SECRET_KEYS } from '../services/core/shared/secret-keys.js';
 import { type CheckResult, deploymentDefaults, errorName, reportLine } from './ops/deployment.js';
 

@@ -19,7 +19,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { signElevenLabsWebhook } from '../services/adapters/elevenlabs/webhook-signature.js';
 import { signTwilioWebhook } from '../services/adapters/twilio/webhook-signature.js';
-import { ENGINE_NAMES } from '../services/core/ports/engine.js';
+import { ENGINE_NAMES } from '../services/core/shared/engines.js';
 import { routeKey, routeUrl, type WebhookRoute, webhookRoutes } from '../services/core/shared/routes.js';
 import { missingSecretKeys } from '../services/core/shared/secret-keys.js';
 import { type CheckResult, deploymentDefaults, reportLine, stackOutputs } from './ops/deployment.js';

@@ -12,6 +12,7 @@ import type {
   DigestMarkers,
   FinalisationStore,
   PostCallAnalysisStore,
+  TextLog,
   UsageCounter,
 } from '../core/ports/call-store.js';
 import type { Crm, TextReplies } from '../core/ports/crm.js';
@@ -19,7 +20,6 @@ import type { Mailer } from '../core/ports/mail.js';
 import type { WebhookDeliveryStore } from '../core/ports/webhooks.js';
 import { type Config, ConfigError } from '../core/shared/config.js';
 import type { MissedCallTextDeps } from '../core/texts/missed-call-text.js';
-import type { TextLog } from '../core/texts/texts.js';
 import { fetchWebhookPost } from './http/webhook-post.js';
 import { MemoryCrm } from './memory/crm.js';
 import { OutboxMailer } from './memory/outbox-mailer.js';

@@ -7,7 +7,12 @@
 import type { CallerVerification } from '../core/call/call-session.js';
 import type { OutboundSettings, PlaceCallDeps } from '../core/outbound/place-call.js';
 import type { Calendar } from '../core/ports/calendar.js';
-import type { CallSessionStore, OutboundRequestStore, UsageCounter } from '../core/ports/call-store.js';
+import type {
+  CallSessionStore,
+  OutboundRequestStore,
+  TextLog,
+  UsageCounter,
+} from '../core/ports/call-store.js';
 import type { Crm, TextReplies } from '../core/ports/crm.js';
 import type { BusinessProfileSource, ProviderFlag } from '../core/ports/flags.js';
 import type { Mailer } from '../core/ports/mail.js';
@@ -16,7 +21,7 @@ import type { CallControl, CallLookup, TextSender } from '../core/ports/telephon
 import type { ToolRunner } from '../core/ports/tool-calls.js';
 import type { Config } from '../core/shared/config.js';
 import type { ReminderDeps } from '../core/texts/booking-reminder.js';
-import type { TextDeps, TextLog } from '../core/texts/texts.js';
+import type { TextDeps } from '../core/texts/texts.js';
 import { createToolRunner } from '../core/tools/runner.js';
 import { InProcessUsageCounter } from '../core/tools/tool-usage.js';
 import {

@@ -1,6 +1,7 @@
 import type { EngineSegment, EngineUse } from '../core/call/call-session.js';
 import { summariseLatency } from '../core/call/turn-latency.js';
-import { addUsage, type EngineChange, type EngineName, type EngineUsage } from '../core/ports/engine.js';
+import type { EngineChange } from '../core/ports/engine.js';
+import { addUsage, type EngineName, type EngineUsage } from '../core/shared/engines.js';
 import type { Logger } from '../core/shared/logging.js';
 
 /**

@@ -1,7 +1,8 @@
 import { createElevenLabsEngine } from '../adapters/elevenlabs/engine.js';
 import { createOpenAiRealtimeEngine } from '../adapters/openai-realtime/engine.js';
-import type { EngineName, VoiceEngine } from '../core/ports/engine.js';
+import type { VoiceEngine } from '../core/ports/engine.js';
 import type { Config } from '../core/shared/config.js';
+import type { EngineName } from '../core/shared/engines.js';
 
 /** The engines this configuration can reach; a call fails over only to an engine listed here. */
 export function buildEngines(config: Config): Partial<Record<EngineName, VoiceEngine>> {

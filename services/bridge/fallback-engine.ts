@@ -2,7 +2,6 @@ import {
   type EngineCallContext,
   type EngineEndReason,
   type EngineListener,
-  type EngineName,
   type EngineSession,
   EngineStartError,
   type Handover,
@@ -11,6 +10,7 @@ import {
 } from '../core/ports/engine.js';
 import type { ToolResult } from '../core/ports/tool-calls.js';
 import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/shared/audio.js';
+import type { EngineName } from '../core/shared/engines.js';
 import type { Logger } from '../core/shared/logging.js';
 import { CallerAudioQueue } from './caller-audio-queue.js';
 import { wordsHeard } from './heard-transcript.js';

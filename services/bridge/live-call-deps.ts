@@ -1,9 +1,10 @@
 import type { CallSessionStore } from '../core/ports/call-store.js';
-import type { EngineName, EngineStall, VoiceEngine } from '../core/ports/engine.js';
+import type { EngineStall, VoiceEngine } from '../core/ports/engine.js';
 import type { BusinessProfileSource } from '../core/ports/flags.js';
 import type { RecordingDestination } from '../core/ports/recordings.js';
 import type { CallControl } from '../core/ports/telephony.js';
 import type { ToolRunner } from '../core/ports/tool-calls.js';
+import type { EngineName } from '../core/shared/engines.js';
 
 /** What a live call needs from outside: configuration, the stores and engines, and the metric hooks. */
 /** Turn-taking outcomes counted per engine (metrics). */

@@ -1,15 +1,15 @@
 import type WebSocket from 'ws';
 import { type CallSession, ENGINE_OUTAGE, remoteNumber, TRANSFERRED } from '../core/call/call-session.js';
 import { shutdownWrapUpInstruction, wrapUpInstruction } from '../core/call/persona.js';
-import {
-  type EngineCallContext,
-  type EngineChange,
-  type EngineListener,
-  type EngineSession,
-  type EngineSwitch,
-  failoverOrder,
-  type VoiceEngine,
+import type {
+  EngineCallContext,
+  EngineChange,
+  EngineListener,
+  EngineSession,
+  EngineSwitch,
+  VoiceEngine,
 } from '../core/ports/engine.js';
+import { failoverOrder } from '../core/shared/engines.js';
 import { forCall, logger } from '../core/shared/logging.js';
 import { CallMeter, describeEngineChange } from './call-meter.js';
 import { CallRecorder } from './call-recorder.js';

@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { EngineName } from '../core/ports/engine.js';
+import type { EngineName } from '../core/shared/engines.js';
 import { BRIDGE_METRICS, METRICS_NAMESPACE } from '../core/shared/metric-names.js';
 import type { TurnCount } from './live-call.js';
 

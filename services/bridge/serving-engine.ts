@@ -1,5 +1,6 @@
-import type { EngineCapabilities, EngineName, EngineSession } from '../core/ports/engine.js';
+import type { EngineCapabilities, EngineSession } from '../core/ports/engine.js';
 import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/shared/audio.js';
+import type { EngineName } from '../core/shared/engines.js';
 import { AgentPlayback } from './agent-playback.js';
 import type { PlaybackTap } from './call-recorder.js';
 import type { HeardTranscript } from './heard-transcript.js';

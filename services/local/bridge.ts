@@ -1,11 +1,12 @@
 import { businessProfileFor } from '../adapters/business-profile-from-config.js';
 import { buildEngines } from '../bridge/engines.js';
 import { type Bridge, type BridgeDeps, createBridge } from '../bridge/server.js';
-import type { EngineName, VoiceEngine } from '../core/ports/engine.js';
+import type { VoiceEngine } from '../core/ports/engine.js';
 import type { BusinessProfileSource } from '../core/ports/flags.js';
 import type { RecordingDestination } from '../core/ports/recordings.js';
 import type { CallControl } from '../core/ports/telephony.js';
 import type { ToolRunner } from '../core/ports/tool-calls.js';
+import type { EngineName } from '../core/shared/engines.js';
 import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import type { LocalStackContext } from './stack.js';
 

@@ -4,35 +4,13 @@
  * dynamic `import()` under services/ (and functions/, lib/, bin/, scripts/) is resolved and must not
  * land in test/; outside services/local/ none may land in the local stack either.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { ROOT, sourceFiles, specifiersOf } from './import-graph.js';
 
-const ROOT = resolve(__dirname, '..', '..');
 const PRODUCT_DIRS = ['services', 'functions', 'lib', 'bin', 'scripts'];
 const TEST_DIR = join(ROOT, 'test') + sep;
 const LOCAL_DIR = join(ROOT, 'services', 'local') + sep;
-
-function sourceFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : sourceFiles(path);
-    return /\.(ts|js|mjs|cjs)$/.test(entry.name) ? [path] : [];
-  });
-}
-
-/** Module specifiers of static imports/exports, `require(…)` and `import(…)`. */
-function specifiersOf(source: string): string[] {
-  const found: string[] = [];
-  const patterns = [
-    /\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g,
-    /\bimport\s*['"]([^'"]+)['"]/g,
-    /\b(?:require|import)\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
-  ];
-  for (const pattern of patterns)
-    for (const match of source.matchAll(pattern)) found.push(match[1] as string);
-  return found;
-}
 
 describe('import boundaries', () => {
   it('finds every kind of import it looks for', () => {

@@ -1,10 +1,10 @@
 import {
-  type CallCost,
   DEFAULT_COST_RATES,
   describeCost,
   estimateCallCost,
   sumCosts,
 } from '../../services/core/after-call/call-cost.js';
+import type { CallCost } from '../../services/core/after-call/cost-record.js';
 import { buildDigest } from '../../services/core/after-call/daily-digest.js';
 import { finaliseCall } from '../../services/core/after-call/finalise-call.js';
 import { ownerCallEmail } from '../../services/core/email/owner-email.js';

@@ -1,7 +1,8 @@
+import type { SentText } from '../../services/core/call/call-session.js';
 import type { TextMessage, TextSender } from '../../services/core/ports/telephony.js';
 import { logger } from '../../services/core/shared/logging.js';
 import { owesTextBack } from '../../services/core/texts/missed-call-text.js';
-import { type SentText, sendText, type TextDeps } from '../../services/core/texts/texts.js';
+import { sendText, type TextDeps } from '../../services/core/texts/texts.js';
 import { InProcessUsageCounter, TOOL_LIMITS } from '../../services/core/tools/tool-usage.js';
 
 const NOW = Date.parse('2026-11-25T15:10:00Z');

@@ -9,7 +9,7 @@ import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhoo
 import { MemoryCrm } from '../../services/adapters/memory/crm';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
 import type { CallRow } from '../../services/core/ports/crm';
-import type { EngineName } from '../../services/core/ports/engine';
+import type { EngineName } from '../../services/core/shared/engines';
 import { eventually } from '../support/wait-until';
 import { callThatSaidHello } from './engine-driver';
 import {

@@ -3,7 +3,7 @@
  * limit (ElevenLabs: a contextual update; OpenAI: a system message), and at the limit the bridge
  * hangs up through Twilio's REST API after the goodbye, so the apology after `<Connect>` never plays.
  */
-import { ENGINE_NAMES } from '../../services/core/ports/engine';
+import { ENGINE_NAMES } from '../../services/core/shared/engines';
 import { eventually } from '../support/wait-until';
 import { type Harness, startHarness } from './harness';
 

@@ -1,5 +1,5 @@
 import type { CallRecord } from '../../services/core/call/call-session';
-import type { EngineName } from '../../services/core/ports/engine';
+import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip, silence, toFrames } from '../../services/local/sim/audio';
 import { openStream, placeCall, StreamRejectedError } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';

@@ -1,4 +1,4 @@
-import type { EngineName } from '../../services/core/ports/engine';
+import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip, silence } from '../../services/local/sim/audio';
 import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';

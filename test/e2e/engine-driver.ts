@@ -1,4 +1,4 @@
-import type { EngineName } from '../../services/core/ports/engine';
+import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip } from '../../services/local/sim/audio';
 import type { SimConversation } from '../../services/local/sim/elevenlabs-server';
 import type { OpenAiSimSession } from '../../services/local/sim/openai-server';

@@ -1,5 +1,5 @@
 import type { StaticProviderFlag } from '../../services/adapters/memory/static-provider-flag';
-import type { EngineName } from '../../services/core/ports/engine';
+import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip } from '../../services/local/sim/audio';
 import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';

@@ -7,7 +7,7 @@
 import { DateTime } from 'luxon';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
-import type { EngineName } from '../../services/core/ports/engine';
+import type { EngineName } from '../../services/core/shared/engines';
 import {
   openStream,
   placeCall,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
 import { RECORDING_DISCLOSURE } from '../../services/core/call/persona';
 import { channelLevelDbfs, parseWavHeader } from '../../services/core/call/recording';
-import type { EngineName } from '../../services/core/ports/engine';
+import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip, silence } from '../../services/local/sim/audio';
 import { eventually } from '../support/wait-until';
 import { callThatSaidHello } from './engine-driver';

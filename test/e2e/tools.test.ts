@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import type { MemoryCalendar } from '../../services/adapters/memory/calendar';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
-import type { EngineName } from '../../services/core/ports/engine';
 import { parseBusinessHours } from '../../services/core/shared/business-hours';
+import type { EngineName } from '../../services/core/shared/engines';
 import { demoScript } from '../../services/local/demo-script';
 import { loadClip, silence } from '../../services/local/sim/audio';
 import type { ConversationScript } from '../../services/local/sim/script';

@@ -6,7 +6,7 @@
  */
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
 import { TRANSFER_UNANSWERED_LINE } from '../../services/core/call/persona';
-import type { EngineName } from '../../services/core/ports/engine';
+import type { EngineName } from '../../services/core/shared/engines';
 import { openStream, parseStreamTwiml, postTwilioWebhook } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { eventually } from '../support/wait-until';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
  */
 import { DateTime } from 'luxon';
 import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature';
-import type { EngineName } from '../../services/core/ports/engine';
+import type { EngineName } from '../../services/core/shared/engines';
 import { logger, redactPersonalData, withMaskedErrors } from '../../services/core/shared/logging';
 import { loadClip } from '../../services/local/sim/audio';
 import { openStream, placeCall, sendStatusCallback } from '../../services/local/sim/twilio-caller';

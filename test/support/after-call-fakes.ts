@@ -4,7 +4,7 @@
  * dependency fail. The DynamoDB adapters have their own tests against dynalite.
  */
 
-import type { DigestCounts } from '../../services/core/after-call/daily-digest.js';
+import type { DigestCounts } from '../../services/core/after-call/digest-counts.js';
 import type { CallRecord, CallSession, NewCallSession } from '../../services/core/call/call-session.js';
 import { OUTBOUND_LEASE_MS } from '../../services/core/outbound/place-call.js';
 import type {
@@ -25,16 +25,16 @@ import type {
   CallRow,
   Crm,
   Customer,
+  KnownCustomer,
   Lead,
   LeadInput,
 } from '../../services/core/ports/crm.js';
-import type { KnownCustomer } from '../../services/core/ports/engine.js';
 import type { EmailMessage, Mailer } from '../../services/core/ports/mail.js';
 import type { CallbackScheduler, OneTimeSchedule } from '../../services/core/ports/scheduler.js';
 import type {
   CallControl,
   CallLookup,
-  PlaceCallRequest,
+  DialRequest,
   TwilioCall,
 } from '../../services/core/ports/telephony.js';
 
@@ -386,7 +386,7 @@ export class FakeMailer implements Mailer {
 
 /** Places calls (records them) and answers what Twilio knows about the calls placed. */
 export class FakeCallControl implements Pick<CallControl, 'placeCall'>, Pick<CallLookup, 'callsBetween'> {
-  readonly placed: PlaceCallRequest[] = [];
+  readonly placed: DialRequest[] = [];
   /** The calls Twilio has, as its REST API would list them. */
   readonly twilioCalls: TwilioCall[] = [];
   failWith?: Error;
@@ -394,7 +394,7 @@ export class FakeCallControl implements Pick<CallControl, 'placeCall'>, Pick<Cal
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async placeCall(request: PlaceCallRequest) {
+  async placeCall(request: DialRequest) {
     if (this.failWith) throw this.failWith;
     this.placed.push(request);
     this.next += 1;

@@ -1,4 +1,5 @@
-import type { EngineEndReason, EngineListener, EngineUsage } from '../../services/core/ports/engine';
+import type { EngineEndReason, EngineListener } from '../../services/core/ports/engine';
+import type { EngineUsage } from '../../services/core/shared/engines';
 
 /** An engine listener that records every event, for adapter tests. */
 export interface Recorder {

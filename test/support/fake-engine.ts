@@ -1,11 +1,11 @@
 import {
   type EngineCallContext,
   type EngineListener,
-  type EngineName,
   type EngineSession,
   EngineStartError,
   type VoiceEngine,
 } from '../../services/core/ports/engine.js';
+import type { EngineName } from '../../services/core/shared/engines.js';
 
 /** What one started session of a fake engine was sent, and the bridge's listener to act as the engine. */
 export interface FakeEngineSession {

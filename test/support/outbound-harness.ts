@@ -1,6 +1,6 @@
 import type { PlaceCallDeps } from '../../services/core/outbound/place-call.js';
-import type { EngineName } from '../../services/core/ports/engine.js';
 import { parseBusinessHours } from '../../services/core/shared/business-hours.js';
+import type { EngineName } from '../../services/core/shared/engines.js';
 import {
   FakeCallControl,
   FakeCrm,

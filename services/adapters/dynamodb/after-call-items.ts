@@ -11,6 +11,7 @@
  */
 
 import * as z from 'zod';
+import { PENDING_PK } from '../../core/ports/call-table-schema.js';
 
 export type Item = Record<string, unknown>;
 
@@ -33,8 +34,6 @@ const DAY_SECONDS = 24 * 60 * 60;
 export const AFTER_CALL_TTL_DAYS = 30;
 /** Digest markers outlive any plausible retry of a day's schedule. */
 export const DIGEST_MARKER_TTL_DAYS = 90;
-
-export const PENDING_PK = 'FINALISATION#PENDING';
 
 export function finalKey(callSid: string): ItemKey {
   return { pk: `CALL#${callSid}`, sk: 'FINAL' };

@@ -11,19 +11,21 @@
  * removes them, so the finalisation sweeper queries it and never scans the table.
  */
 import * as z from 'zod';
-import { engineUsageSchema } from '../../core/after-call/call-cost.js';
-import type { CallSession, NewCallSession, ToolCallRecord, Turn } from '../../core/call/call-session.js';
+import { engineUsageSchema } from '../../core/after-call/cost-record.js';
+import type {
+  CallSession,
+  NewCallSession,
+  SentText,
+  ToolCallRecord,
+  Turn,
+} from '../../core/call/call-session.js';
 import type { UnfinalisedCall } from '../../core/ports/call-store.js';
-import { ENGINE_NAMES, type KnownCustomer } from '../../core/ports/engine.js';
+import { UNFINALISED_PK } from '../../core/ports/call-table-schema.js';
+import type { KnownCustomer } from '../../core/ports/crm.js';
 import type { CrmRepair } from '../../core/ports/tool-calls.js';
-import type { SentText } from '../../core/texts/texts.js';
+import { ENGINE_NAMES } from '../../core/shared/engines.js';
 
 export const SESSION_SK = 'SESSION';
-/** The sparse index of unfinalised sessions, and its one partition value. */
-export const UNFINALISED_INDEX = 'unfinalised';
-export const UNFINALISED_PK = 'UNFINALISED';
-/** What the index keeps besides its keys and the table's: enough to sweep without a read. */
-export const UNFINALISED_PROJECTION = ['callSid', 'status'] as const;
 const TURN_PREFIX = 'TURN#';
 const TOOL_PREFIX = 'TOOL#';
 const TEXT_PREFIX = 'TEXT#';

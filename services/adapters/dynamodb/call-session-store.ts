@@ -8,6 +8,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import type { SentText } from '../../core/call/call-session.js';
 import {
   type CallerVerification,
   type CallRecord,
@@ -22,10 +23,10 @@ import {
 } from '../../core/call/call-session.js';
 import type { CallRecording } from '../../core/call/recording.js';
 import { STREAM_TOKEN_TTL_MS } from '../../core/call/stream-token.js';
-import type { UnfinalisedCall, UnfinalisedCallIndex } from '../../core/ports/call-store.js';
+import type { TextLog, UnfinalisedCall, UnfinalisedCallIndex } from '../../core/ports/call-store.js';
 import { type CallSessionStore, PermanentWriteError } from '../../core/ports/call-store.js';
+import { UNFINALISED_INDEX, UNFINALISED_PK } from '../../core/ports/call-table-schema.js';
 import { forCall } from '../../core/shared/logging.js';
-import type { SentText, TextLog } from '../../core/texts/texts.js';
 import {
   callPk,
   customerAttribute,
@@ -40,8 +41,6 @@ import {
   toolItem,
   turnFromItem,
   turnItem,
-  UNFINALISED_INDEX,
-  UNFINALISED_PK,
   unfinalisedFromItem,
 } from './call-items.js';
 

@@ -8,7 +8,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 
-import { UNFINALISED_INDEX, UNFINALISED_PROJECTION } from './call-items.js';
+import { UNFINALISED_INDEX, UNFINALISED_PROJECTION } from '../../core/ports/call-table-schema.js';
 
 /**
  * Creates the call table when it is absent (the local stack and tests; in AWS the CDK stack owns

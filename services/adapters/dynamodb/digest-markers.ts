@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { type DigestCounts, digestCountsSchema } from '../../core/after-call/daily-digest.js';
+import { type DigestCounts, digestCountsSchema } from '../../core/after-call/digest-counts.js';
 import type { DigestClaim, DigestMarkers } from '../../core/ports/call-store.js';
 import type { EmailMessage } from '../../core/ports/mail.js';
 import {

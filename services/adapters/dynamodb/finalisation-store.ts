@@ -17,6 +17,7 @@ import {
   type PostCallAnalysis,
   type PostCallAnalysisStore,
 } from '../../core/ports/call-store.js';
+import { PENDING_PK } from '../../core/ports/call-table-schema.js';
 import type { EmailMessage } from '../../core/ports/mail.js';
 import {
   AFTER_CALL_TTL_DAYS,
@@ -26,7 +27,6 @@ import {
   expiresAtSeconds,
   finalKey,
   type Item,
-  PENDING_PK,
   pendingMarkerKey,
 } from './after-call-items.js';
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { KnownCustomer } from '../../core/ports/crm.js';
 import {
   type Appointment,
   AppointmentConflictError,
@@ -11,7 +12,6 @@ import {
   type TextReplies,
   type TextReplyInput,
 } from '../../core/ports/crm.js';
-import type { KnownCustomer } from '../../core/ports/engine.js';
 import { formatLocalDateTime } from '../../core/tools/local-time.js';
 
 /**

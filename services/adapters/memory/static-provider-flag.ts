@@ -1,6 +1,6 @@
-import type { EngineName } from '../../core/ports/engine.js';
 import type { ProviderFlag } from '../../core/ports/flags.js';
 import type { Config } from '../../core/shared/config.js';
+import type { EngineName } from '../../core/shared/engines.js';
 
 /**
  * The provider flag of the local stack: `VOICE_PROVIDER` from the environment, changeable at run

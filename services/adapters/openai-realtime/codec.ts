@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import type { EngineUsage } from '../../core/ports/engine.js';
 import type { ToolDefinition, ToolResult } from '../../core/ports/tool-calls.js';
 import { isBase64 } from '../../core/shared/audio.js';
+import type { EngineUsage } from '../../core/shared/engines.js';
 
 /**
  * The OpenAI Realtime wire format (GA protocol, docs/protocols.md §2): pure builders for the client

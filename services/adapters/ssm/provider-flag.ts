@@ -1,6 +1,6 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName, isEngineName } from '../../core/ports/engine.js';
 import type { ProviderFlag } from '../../core/ports/flags.js';
+import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName, isEngineName } from '../../core/shared/engines.js';
 import { type Logger, logger as rootLogger } from '../../core/shared/logging.js';
 
 export interface SsmProviderFlagOptions {

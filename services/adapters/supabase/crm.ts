@@ -1,5 +1,6 @@
 import { PostgrestClient } from '@supabase/postgrest-js';
-import { type CallCost, callCostSchema } from '../../core/after-call/call-cost.js';
+import { type CallCost, callCostSchema } from '../../core/after-call/cost-record.js';
+import type { KnownCustomer } from '../../core/ports/crm.js';
 import {
   type Appointment,
   AppointmentConflictError,
@@ -12,7 +13,7 @@ import {
   type TextReplies,
   type TextReplyInput,
 } from '../../core/ports/crm.js';
-import type { EngineName, KnownCustomer } from '../../core/ports/engine.js';
+import type { EngineName } from '../../core/shared/engines.js';
 import { isE164 } from '../../core/shared/phone.js';
 import { formatLocalDateTime } from '../../core/tools/local-time.js';
 

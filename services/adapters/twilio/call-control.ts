@@ -3,7 +3,7 @@
 import BaseTwilio from 'twilio/lib/base/BaseTwilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import Api from 'twilio/lib/rest/Api';
-import type { CallControl, CallLookup, PlaceCallRequest, TwilioCall } from '../../core/ports/telephony.js';
+import type { CallControl, CallLookup, DialRequest, TwilioCall } from '../../core/ports/telephony.js';
 import { forCall } from '../../core/shared/logging.js';
 
 export interface TwilioCallControlOptions {
@@ -71,7 +71,7 @@ export class TwilioCallControl implements CallControl, CallLookup {
     }
   }
 
-  async placeCall(request: PlaceCallRequest): Promise<{ callSid: string }> {
+  async placeCall(request: DialRequest): Promise<{ callSid: string }> {
     const call = await this.client.calls.create({
       to: request.to,
       from: request.from,

@@ -6,17 +6,9 @@
  */
 import * as z from 'zod';
 import type { CallDirection, CallSession, EngineSegment, EngineUsage } from '../call/call-session.js';
-import { addUsage, ENGINE_NAMES, type EngineName } from '../ports/engine.js';
+import { addUsage, type EngineName } from '../shared/engines.js';
 import { formatDuration } from './call-report.js';
-
-/** OpenAI `response.done` usage summed per engine segment, as stored (session item, call row). */
-export const engineUsageSchema = z.object({
-  inputTextTokens: z.number(),
-  inputAudioTokens: z.number(),
-  cachedInputTokens: z.number(),
-  outputTextTokens: z.number(),
-  outputAudioTokens: z.number(),
-});
+import type { CallCost, EngineCost } from './cost-record.js';
 
 export interface CostRates {
   /** ISO 4217 code all rates are in. */
@@ -74,28 +66,6 @@ export function costRatesFromEnv(e: CostRateEnv): CostRates {
 
 /** The defaults, for callers that have no configuration at hand (tests, tools). */
 export const DEFAULT_COST_RATES: CostRates = costRatesFromEnv(z.object(costRateEnvShape).parse({}));
-
-const engineCostSchema = z.object({
-  engine: z.enum(ENGINE_NAMES),
-  /** Time this engine served the call. */
-  seconds: z.number(),
-  amount: z.number(),
-  /** OpenAI token usage summed over its segments, when recorded. */
-  usage: engineUsageSchema.optional(),
-  /** Priced by `minutes` (ElevenLabs), `tokens` (OpenAI usage), or not at all (OpenAI without usage). */
-  pricedBy: z.enum(['minutes', 'tokens', 'unpriced']),
-});
-export type EngineCost = z.infer<typeof engineCostSchema>;
-
-/** A call's estimated cost; also the schema a stored breakdown (CRM JSON) is read back through. */
-export const callCostSchema = z.object({
-  currency: z.string(),
-  /** Estimated total, rounded to 1/10000 of the currency unit. */
-  total: z.number(),
-  twilio: z.object({ minutes: z.number(), amount: z.number() }),
-  engines: z.array(engineCostSchema),
-});
-export type CallCost = z.infer<typeof callCostSchema>;
 
 export interface CostInput {
   direction: CallDirection;

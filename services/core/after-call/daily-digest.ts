@@ -7,7 +7,6 @@
  * frozen on the marker before the first attempt, so a retried run sends the very same email.
  */
 import { DateTime } from 'luxon';
-import * as z from 'zod';
 import { remoteNumber } from '../call/call-session.js';
 import { type EmailBlock, type EmailDocument, emailKey, renderEmail } from '../email/email-document.js';
 import type { DigestMarkers, FinalisationStore } from '../ports/call-store.js';
@@ -17,6 +16,7 @@ import type { WebhookDeliveryStore } from '../ports/webhooks.js';
 import { logger } from '../shared/logging.js';
 import { describeCost, sumCosts } from './call-cost.js';
 import { callFlags, formatDuration, formatLocal } from './call-report.js';
+import type { DigestCounts } from './digest-counts.js';
 
 export interface DigestDeps {
   crm: Pick<Crm, 'callsBetween' | 'callsFinalisedBetween' | 'leadsBetween' | 'appointmentsBetween'>;
@@ -29,24 +29,6 @@ export interface DigestDeps {
   /** The integration webhook's events kept as failed (absent: no webhook, nothing to say). */
   webhookFailures?: Pick<WebhookDeliveryStore, 'failedBetween'>;
 }
-
-const count = z.number().int().nonnegative();
-
-/** The day's numbers, as the digest shows them and as they are frozen with its message. */
-export const digestCountsSchema = z.object({
-  calls: count,
-  inbound: count,
-  outbound: count,
-  answered: count,
-  missed: count,
-  failedOver: count,
-  leads: count,
-  appointments: count,
-  followUps: count,
-  /** Calls of earlier days finalised since the previous digest. */
-  late: count,
-});
-export type DigestCounts = z.infer<typeof digestCountsSchema>;
 
 export type DigestOutcome =
   | { kind: 'sent'; day: string; counts: DigestCounts; pending: number }

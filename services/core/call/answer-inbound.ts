@@ -13,9 +13,9 @@
  */
 
 import type { CallSessionStore } from '../ports/call-store.js';
-import type { Crm } from '../ports/crm.js';
-import type { EngineName, KnownCustomer } from '../ports/engine.js';
+import type { Crm, KnownCustomer } from '../ports/crm.js';
 import type { ProviderFlag } from '../ports/flags.js';
+import type { EngineName } from '../shared/engines.js';
 import { forCall } from '../shared/logging.js';
 import { maskPhone } from '../shared/phone.js';
 import { chooseProvider, lookUpCustomer } from './call-setup.js';

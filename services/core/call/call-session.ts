@@ -1,7 +1,9 @@
-import type { EngineName, EngineUsage, KnownCustomer } from '../ports/engine.js';
+import type { KnownCustomer } from '../ports/crm.js';
 import type { ToolResult } from '../ports/tool-calls.js';
-import type { SentText } from '../texts/texts.js';
+import type { EngineName, EngineUsage } from '../shared/engines.js';
+
 import type { CallRecording } from './recording.js';
+import type { TurnLatencySummary } from './turn-latency.js';
 
 export type { EngineUsage };
 
@@ -124,18 +126,25 @@ type NewCallSessionFields = Omit<
   | 'transferReturnedAt'
 >;
 
+export type TextKind = 'booking-confirmation' | 'booking-reminder' | 'missed-call';
+
+/** A text as sent, as the call record keeps it. */
+export interface SentText {
+  kind: TextKind;
+  /** E.164. */
+  to: string;
+  body: string;
+  /** Twilio's message SID. */
+  sid: string;
+  at: number;
+}
+
 /** One engine's stretch of a call (epoch ms); `usage` sums OpenAI `response.done` usage. */
 export interface EngineSegment {
   engine: EngineName;
   startedAt: number;
   endedAt: number;
   usage?: EngineUsage;
-}
-
-export interface TurnLatencySummary {
-  turns: number;
-  p50Ms: number;
-  p90Ms: number;
 }
 
 /** What the bridge records about the engines of a call, as it goes and when the call ends. */

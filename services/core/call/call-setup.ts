@@ -3,9 +3,9 @@
  * provider flag once, and look the other party up in the CRM within a short bound.
  */
 
-import type { Crm } from '../ports/crm.js';
-import type { EngineName, KnownCustomer } from '../ports/engine.js';
+import type { Crm, KnownCustomer } from '../ports/crm.js';
 import type { ProviderFlag } from '../ports/flags.js';
+import type { EngineName } from '../shared/engines.js';
 import type { Logger } from '../shared/logging.js';
 import { isE164 } from '../shared/phone.js';
 import { TimeoutError, withTimeout } from '../shared/timeout.js';

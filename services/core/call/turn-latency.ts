@@ -1,4 +1,9 @@
-import type { TurnLatencySummary } from './call-session.js';
+/** A call's turn latency: caller stops speaking → first agent audio, as the bridge measured it. */
+export interface TurnLatencySummary {
+  turns: number;
+  p50Ms: number;
+  p90Ms: number;
+}
 
 /** p50/p90 of one call's turn latencies (nearest-rank percentiles). */
 export function summariseLatency(samples: readonly number[]): TurnLatencySummary | undefined {

@@ -12,8 +12,9 @@ import {
   formatLocal,
   truncate,
 } from '../after-call/call-report.js';
-import { remoteNumber, type TurnLatencySummary } from '../call/call-session.js';
+import { remoteNumber } from '../call/call-session.js';
 import { NO_RECORDING } from '../call/recording.js';
+import type { TurnLatencySummary } from '../call/turn-latency.js';
 import type { CallRow } from '../ports/crm.js';
 import type { EmailMessage } from '../ports/mail.js';
 import { type EmailBlock, type EmailDocument, emailKey, renderEmail } from './email-document.js';

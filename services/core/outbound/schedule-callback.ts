@@ -4,22 +4,20 @@
  * ordinary outbound call when due. The tool registry registers this handler with the schema below.
  */
 import { DateTime } from 'luxon';
-import * as z from 'zod';
 import type { ToolInvocation, ToolResult } from '../ports/tool-calls.js';
 import { isWithinHours } from '../shared/business-hours.js';
 import { forCall } from '../shared/logging.js';
+import { localDateTimeField, shortText, toolArgs } from '../tools/fields.js';
 import { type PlaceCallDeps, placeCall } from './place-call.js';
 
 export const SCHEDULE_CALLBACK_TOOL = 'schedule_callback';
 export const SCHEDULE_CALLBACK_DESCRIPTION =
   'Schedule a call back to the caller at a local date and time within opening hours, when they ask to be called later.';
 
-export const scheduleCallbackArgsSchema = z.object({
-  at: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/, 'local YYYY-MM-DDTHH:mm')
-    .describe('Local date and time in the business time zone, YYYY-MM-DDTHH:mm'),
-  reason: z.string().trim().min(1).max(300).optional().describe('What the call back is about'),
+/** The tool's arguments: the registry validates a call with it, and the use case reads them with it. */
+export const scheduleCallbackArgsSchema = toolArgs({
+  at: localDateTimeField.describe('Local date and time in the business time zone, YYYY-MM-DDTHH:mm.'),
+  reason: shortText('reason', 300).optional().describe('What the call back is about, in a few words.'),
 });
 
 /** A callback sooner than this is not worth a schedule (and must not ring the caller mid-call). */

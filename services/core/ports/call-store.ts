@@ -3,7 +3,7 @@
  * index, post-call analyses, digest markers, outbound requests and usage counters. The DynamoDB
  * adapters keep all of them in the one table (see `services/adapters/dynamodb/after-call-items.ts`).
  */
-import type { DigestCounts } from '../after-call/daily-digest.js';
+import type { DigestCounts } from '../after-call/digest-counts.js';
 import type {
   CallRecord,
   CallSession,
@@ -11,11 +11,13 @@ import type {
   EngineRecord,
   EngineUse,
   NewCallSession,
+  SentText,
   ToolCallRecord,
   Turn,
 } from '../call/call-session.js';
 import type { CallRecording } from '../call/recording.js';
-import type { EngineName, KnownCustomer } from './engine.js';
+import type { EngineName } from '../shared/engines.js';
+import type { KnownCustomer } from './crm.js';
 import type { EmailMessage } from './mail.js';
 
 /** Twilio's final call statuses: any of them ends the call and starts finalisation. */
@@ -319,4 +321,9 @@ export interface UsageCounter {
    * `expiresAt` (epoch ms) lets the store forget the scope once it no longer matters.
    */
   take(scope: string, operation: string, limit: number, expiresAt: number): Promise<boolean>;
+}
+
+/** Where sent texts are kept (the call table's session store). */
+export interface TextLog {
+  appendText(callSid: string, text: SentText): Promise<void>;
 }

@@ -2,9 +2,18 @@
  * The CRM (Supabase): customers, leads, appointments, finished calls and texts to the business.
  * Adapters implement it in `services/adapters/supabase/`; `services/adapters/memory/` holds the stand-in.
  */
-import type { CallCost } from '../after-call/call-cost.js';
-import type { TurnLatencySummary } from '../call/call-session.js';
-import type { EngineName, KnownCustomer } from './engine.js';
+import type { CallCost } from '../after-call/cost-record.js';
+import type { TurnLatencySummary } from '../call/turn-latency.js';
+import type { EngineName } from '../shared/engines.js';
+
+/** What the CRM knows about a returning caller that helps the agent. */
+export interface KnownCustomer {
+  id: string;
+  name?: string;
+  /** Local `YYYY-MM-DDTHH:mm` of the caller's next booked appointment, if any. */
+  openAppointment?: string;
+  lastCallSummary?: string;
+}
 
 export interface Customer {
   id: string;

@@ -4,33 +4,9 @@
  * Audio is base64 G.711 μ-law 8 kHz in both directions and passes through as the same string.
  */
 import type { BusinessProfile } from '../shared/business-profile.js';
+import type { EngineName, EngineUsage } from '../shared/engines.js';
+import type { KnownCustomer } from './crm.js';
 import type { ToolDefinition, ToolResult } from './tool-calls.js';
-
-/**
- * The engines registry: every engine the product knows, in failover order (the first is the default).
- * The config enum (`VOICE_PROVIDER`), the SSM flag's allowed pattern, the provider flag's check and
- * the stored-name checks (DynamoDB items) all derive from it. Adding an engine: a key here, its
- * adapter and its builder in `services/bridge/engines.ts` (the compiler asks for it), its simulator.
- */
-export const ENGINES = {
-  elevenlabs: { label: 'ElevenLabs Conversational AI' },
-  openai: { label: 'OpenAI Realtime' },
-} as const satisfies Record<string, { label: string }>;
-
-export type EngineName = keyof typeof ENGINES;
-export const ENGINE_NAMES = Object.keys(ENGINES) as [EngineName, ...EngineName[]];
-export const DEFAULT_ENGINE: EngineName = ENGINE_NAMES[0];
-/** An anchored regular expression matching exactly one engine name (the SSM `allowedPattern`). */
-export const ENGINE_NAME_PATTERN = `^(${ENGINE_NAMES.join('|')})$`;
-
-export function isEngineName(value: unknown): value is EngineName {
-  return typeof value === 'string' && Object.hasOwn(ENGINES, value);
-}
-
-/** The order a call tries engines in: the chosen one first, then the others in registry order. */
-export function failoverOrder(chosen: EngineName): EngineName[] {
-  return [chosen, ...ENGINE_NAMES.filter((name) => name !== chosen)];
-}
 
 export interface EngineCapabilities {
   /** Who ends the caller's turn: the engine's own model (ElevenLabs turn-taking, OpenAI semantic VAD). */
@@ -50,15 +26,6 @@ export interface EngineCapabilities {
   truncateOnBargeIn: boolean;
   /** How tool calls travel on the wire; the bridge uses `toolCall` / `sendToolResult` for both. */
   toolProtocol: 'client-tool' | 'function-call';
-}
-
-/** What the CRM knows about a returning caller that helps the agent. */
-export interface KnownCustomer {
-  id: string;
-  name?: string;
-  /** Local `YYYY-MM-DDTHH:mm` of the caller's next booked appointment, if any. */
-  openAppointment?: string;
-  lastCallSummary?: string;
 }
 
 /**
@@ -133,26 +100,6 @@ export interface EngineSwitch {
   stall?: EngineStall;
   /** Epoch ms it dropped. */
   at: number;
-}
-
-/** Token counts of one OpenAI `response.done` (summed per engine segment on the call record). */
-export interface EngineUsage {
-  inputTextTokens: number;
-  inputAudioTokens: number;
-  cachedInputTokens: number;
-  outputTextTokens: number;
-  outputAudioTokens: number;
-}
-
-/** The sum of two usages, field by field (a segment's `response.done`s; a call's segments). */
-export function addUsage(a: EngineUsage, b: EngineUsage): EngineUsage {
-  return {
-    inputTextTokens: a.inputTextTokens + b.inputTextTokens,
-    inputAudioTokens: a.inputAudioTokens + b.inputAudioTokens,
-    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
-    outputTextTokens: a.outputTextTokens + b.outputTextTokens,
-    outputAudioTokens: a.outputAudioTokens + b.outputAudioTokens,
-  };
 }
 
 /** The engine now serving the call (a failover composite reports each member it switches to). */

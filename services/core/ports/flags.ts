@@ -3,7 +3,7 @@
  * speaks from. Adapters: SSM parameters in AWS, environment or files locally.
  */
 import type { BusinessProfile } from '../shared/business-profile.js';
-import type { EngineName } from './engine.js';
+import type { EngineName } from '../shared/engines.js';
 
 /** The provider flag: which engine new calls use (SSM in AWS, `VOICE_PROVIDER` locally). */
 export interface ProviderFlag {

@@ -1,6 +1,10 @@
 /** The phone network (Twilio REST): call control, what Twilio knows about calls, and texts. */
 
-export interface PlaceCallRequest {
+/**
+ * What the phone network is asked to dial: numbers, TwiML and status URLs. Not the outbound use
+ * case's request (`PlaceCallRequest` in `outbound/place-call.ts`), which says whom and why.
+ */
+export interface DialRequest {
   to: string;
   from: string;
   /** Where Twilio fetches TwiML once the call is answered. */
@@ -14,7 +18,7 @@ export interface CallControl {
   redirect(callSid: string, twiml: string): Promise<void>;
   /** Hangs up. Tolerates a call that already ended. */
   hangUp(callSid: string): Promise<void>;
-  placeCall(request: PlaceCallRequest): Promise<{ callSid: string }>;
+  placeCall(request: DialRequest): Promise<{ callSid: string }>;
 }
 
 /** One call as Twilio's REST API reports it (`GET …/Calls/{CallSid}.json`). */

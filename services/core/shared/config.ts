@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { type CostRates, costRateEnvShape, costRatesFromEnv } from '../after-call/call-cost.js';
-import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName } from '../ports/engine.js';
 import { type BusinessHours, isIanaTimeZone, parseBusinessHours } from './business-hours.js';
+import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName } from './engines.js';
 import { isE164 } from './phone.js';
 import { BRIDGE_ROUTES, routeUrl } from './routes.js';
 

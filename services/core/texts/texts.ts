@@ -6,29 +6,12 @@
  * with the call. Logs name the kind and the masked number, never the body.
  */
 
-import type { UsageCounter } from '../ports/call-store.js';
+import type { SentText, TextKind } from '../call/call-session.js';
+import type { TextLog, UsageCounter } from '../ports/call-store.js';
 import type { TextSender } from '../ports/telephony.js';
 import type { Logger } from '../shared/logging.js';
 import { destinationProblem, maskPhone } from '../shared/phone.js';
 import { type LimitName, overLimit, type ToolLimits } from '../tools/tool-usage.js';
-
-export type TextKind = 'booking-confirmation' | 'booking-reminder' | 'missed-call';
-
-/** A text as sent, as the call record keeps it. */
-export interface SentText {
-  kind: TextKind;
-  /** E.164. */
-  to: string;
-  body: string;
-  /** Twilio's message SID. */
-  sid: string;
-  at: number;
-}
-
-/** Where sent texts are kept (the call table's session store). */
-export interface TextLog {
-  appendText(callSid: string, text: SentText): Promise<void>;
-}
 
 export interface TextDeps {
   sender: TextSender;

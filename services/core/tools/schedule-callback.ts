@@ -2,8 +2,8 @@ import {
   SCHEDULE_CALLBACK_DESCRIPTION,
   SCHEDULE_CALLBACK_TOOL,
   scheduleCallback,
+  scheduleCallbackArgsSchema,
 } from '../outbound/schedule-callback.js';
-import { localDateTimeField, shortText, toolArgs } from './fields.js';
 import { limitRefusal } from './limits.js';
 import { defineTool } from './tool.js';
 
@@ -15,10 +15,7 @@ import { defineTool } from './tool.js';
 export const scheduleCallbackTool = defineTool({
   name: SCHEDULE_CALLBACK_TOOL,
   description: SCHEDULE_CALLBACK_DESCRIPTION,
-  schema: toolArgs({
-    at: localDateTimeField.describe('Local date and time in the business time zone, YYYY-MM-DDTHH:mm.'),
-    reason: shortText('reason', 300).optional().describe('What the call back is about, in a few words.'),
-  }),
+  schema: scheduleCallbackArgsSchema,
   failureText: 'I could not schedule the call back just now. I can take a message for the team instead.',
   handler: async ({ at, reason }, context) => {
     const { callSid, remoteNumber, deps, log } = context;

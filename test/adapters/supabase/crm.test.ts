@@ -2,7 +2,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { CrmError, SupabaseCrm } from '../../../services/adapters/supabase/crm.js';
-import type { CallCost } from '../../../services/core/after-call/call-cost.js';
+import type { CallCost } from '../../../services/core/after-call/cost-record.js';
 import { AppointmentConflictError } from '../../../services/core/ports/crm.js';
 import { columnsByTable, migratedDatabase } from '../../supabase/pglite.js';
 

@@ -3,9 +3,9 @@
  * the call is vouched for), with what body, once per booking, and what the agent hears when it fails.
  */
 
+import type { SentText } from '../../../services/core/call/call-session.js';
 import type { TextMessage, TextSender } from '../../../services/core/ports/telephony.js';
 import type { BusinessProfile } from '../../../services/core/shared/business-profile.js';
-import type { SentText } from '../../../services/core/texts/texts.js';
 import { InProcessUsageCounter } from '../../../services/core/tools/tool-usage.js';
 import { CALLER, makeHarness, NOW, TZ } from './harness.js';
 

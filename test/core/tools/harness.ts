@@ -6,7 +6,7 @@ import { MemoryCrm } from '../../../services/adapters/memory/crm.js';
 import { OutboxMailer } from '../../../services/adapters/memory/outbox-mailer.js';
 import { dialTwiml } from '../../../services/adapters/twilio/dial-twiml.js';
 import type { Interval } from '../../../services/core/ports/calendar.js';
-import type { CallControl, PlaceCallRequest } from '../../../services/core/ports/telephony.js';
+import type { CallControl, DialRequest } from '../../../services/core/ports/telephony.js';
 import { parseBusinessHours } from '../../../services/core/shared/business-hours.js';
 import { createToolRunner, type ToolRunnerDeps } from '../../../services/core/tools/index.js';
 
@@ -27,7 +27,7 @@ export class RecordingCallControl implements CallControl {
   async hangUp(callSid: string): Promise<void> {
     this.hangUps.push(callSid);
   }
-  async placeCall(_request: PlaceCallRequest): Promise<{ callSid: string }> {
+  async placeCall(_request: DialRequest): Promise<{ callSid: string }> {
     throw new Error('not used by the tools');
   }
 }
