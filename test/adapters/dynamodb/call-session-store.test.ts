@@ -79,13 +79,13 @@ describe('DynamoCallSessionStore', () => {
   });
 
   test('markEnded with the engine use writes both in one update', async () => {
-    await store.open(newSession());
-    const send = jest.spyOn(dynamo.doc, 'send');
+    await db.store.open(newSession());
+    const send = jest.spyOn(db.doc, 'send');
     const use = { engineSegments: [{ engine: 'elevenlabs' as const, startedAt: NOW, endedAt: NOW + 10 }] };
-    await store.markEnded(CALL, 'caller-hung-up', NOW + 5000, use);
+    await db.store.markEnded(CALL, 'caller-hung-up', NOW + 5000, use);
     expect(send).toHaveBeenCalledTimes(1);
     send.mockRestore();
-    expect((await store.get(CALL))?.session).toMatchObject({
+    expect((await db.store.get(CALL))?.session).toMatchObject({
       status: 'ended',
       endReason: 'caller-hung-up',
       engineSegments: use.engineSegments,
@@ -93,11 +93,11 @@ describe('DynamoCallSessionStore', () => {
   });
 
   test('markEnded on a call already finalised still records the engine use, and not the end', async () => {
-    await store.open(newSession());
-    await store.markFinalised(CALL, NOW + 4000);
+    await db.store.open(newSession());
+    await db.store.markFinalised(CALL, NOW + 4000);
     const use = { engineSegments: [{ engine: 'openai' as const, startedAt: NOW, endedAt: NOW + 20 }] };
-    await store.markEnded(CALL, 'caller-hung-up', NOW + 5000, use);
-    expect((await store.get(CALL))?.session).toMatchObject({
+    await db.store.markEnded(CALL, 'caller-hung-up', NOW + 5000, use);
+    expect((await db.store.get(CALL))?.session).toMatchObject({
       status: 'finalised',
       endReason: 'call-finished',
       engineSegments: use.engineSegments,
