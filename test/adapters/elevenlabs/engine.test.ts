@@ -15,8 +15,9 @@ import {
   type SimConversation,
   startElevenLabsSim,
 } from '../../../services/local/sim/elevenlabs-server.js';
-import { type Recorder, recorder, waitUntil } from '../../support/engine-recorder.js';
-import { logEntries } from '../../support/log-entries';
+import { type Recorder, recorder } from '../../support/engine-recorder.js';
+import { logEntries } from '../../support/log-entries.js';
+import { waitUntil } from '../../support/wait-until.js';
 
 const API_KEY = 'xi-test';
 const AGENT_ID = 'agent_test';

@@ -16,8 +16,9 @@ import {
   type OpenAiSimOptions,
   startOpenAiSim,
 } from '../../../services/local/sim/openai-server.js';
-import { recorder, waitUntil } from '../../support/engine-recorder.js';
-import { logEntries } from '../../support/log-entries';
+import { recorder } from '../../support/engine-recorder.js';
+import { logEntries } from '../../support/log-entries.js';
+import { waitUntil } from '../../support/wait-until.js';
 
 const API_KEY = 'sk-test-openai';
 const CALL_SID = 'CA0123456789abcdef0123456789abcdef';
