@@ -1,5 +1,4 @@
 import {
-  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   type PutCommandInput,
@@ -42,6 +41,7 @@ import {
   turnItem,
   unfinalisedFromItem,
 } from './call-items.js';
+import { CallTableStore, type CallTableStoreOptions } from './call-table-store.js';
 import { unlessRefused, wrote } from './conditional.js';
 
 /** The SET assignments of an engine use (each write replaces the previous one). */
@@ -77,11 +77,8 @@ async function permanentIfRefused(write: Promise<unknown>): Promise<unknown> {
 /** The end reason of a call whose final status came before (or without) the bridge's stream end. */
 const FINISHED_WITHOUT_STREAM_END = 'call-finished';
 
-export interface DynamoCallSessionStoreOptions {
-  tableName: string;
-  /** Clock for the TTL of new items (epoch ms). */
-  now?: () => number;
-}
+/** `now`: the clock for the TTL of new items. */
+export type DynamoCallSessionStoreOptions = CallTableStoreOptions;
 
 /**
  * Call sessions in one DynamoDB table. Every state change is a single conditional write, so a
@@ -89,19 +86,9 @@ export interface DynamoCallSessionStoreOptions {
  * without transactions (dynalite, the local stand-in, has none).
  */
 export class DynamoCallSessionStore
+  extends CallTableStore
   implements CallSessionStore, UnfinalisedCallIndex, CallerVerification, TextLog
 {
-  private readonly tableName: string;
-  private readonly now: () => number;
-
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    options: DynamoCallSessionStoreOptions,
-  ) {
-    this.tableName = options.tableName;
-    this.now = options.now ?? Date.now;
-  }
-
   async open(session: NewCallSession): Promise<boolean> {
     const created = await wrote(this.put(newSessionItem(session, this.now()), 'attribute_not_exists(pk)'));
     if (created) return true;
@@ -196,14 +183,7 @@ export class DynamoCallSessionStore
     const set: string[] = [];
     const values: Record<string, unknown> = {};
     addEngineUse(use, set, values);
-    const recorded = await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression: `SET ${set.join(', ')}`,
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: values,
-      }),
-    );
+    const recorded = await this.setOnSession(callSid, set.join(', '), values);
     if (!recorded) forCall(callSid).warn('No call session to record the engine use on');
   }
 
@@ -264,14 +244,7 @@ export class DynamoCallSessionStore
   }
 
   async recordRecording(callSid: string, recording: CallRecording): Promise<void> {
-    const recorded = await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression: 'SET recording = :recording',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':recording': recording },
-      }),
-    );
+    const recorded = await this.setOnSession(callSid, 'recording = :recording', { ':recording': recording });
     if (!recorded)
       forCall(callSid).warn('No call session to record the recording on', { status: recording.status });
   }
@@ -281,14 +254,7 @@ export class DynamoCallSessionStore
   }
 
   async recordTransferResult(callSid: string, dialStatus: string): Promise<void> {
-    const recorded = await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression: 'SET transferStatus = :status',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':status': dialStatus },
-      }),
-    );
+    const recorded = await this.setOnSession(callSid, 'transferStatus = :status', { ':status': dialStatus });
     if (!recorded) forCall(callSid).warn('No call session to record the transfer result on', { dialStatus });
   }
 
@@ -501,6 +467,23 @@ export class DynamoCallSessionStore
     toolCalls.sort((a, b) => a.seq - b.seq);
     texts.sort((a, b) => a.at - b.at);
     return { session, turns, toolCalls, ...(texts.length > 0 ? { texts } : {}) };
+  }
+
+  /** SETs `assignments` on the call's session when it exists; false when there is none. */
+  private setOnSession(
+    callSid: string,
+    assignments: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
+    return wrote(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression: `SET ${assignments}`,
+        // Never create a session from here: an item without the session's fields would be junk.
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: values,
+      }),
+    );
   }
 
   private put(item: Item, condition: string): Promise<unknown> {

@@ -1,11 +1,4 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import {
   FINAL_CALL_STATUSES,
@@ -28,13 +21,11 @@ import {
   type Item,
   pendingMarkerKey,
 } from './after-call-items.js';
+import { CallTableStore, type CallTableStoreOptions } from './call-table-store.js';
 import { wrote } from './conditional.js';
 
-export interface DynamoFinalisationStoreOptions {
-  tableName: string;
-  /** Clock for tidying abandoned markers (epoch ms). */
-  now?: () => number;
-}
+/** `now`: the clock for tidying abandoned markers. */
+export type DynamoFinalisationStoreOptions = CallTableStoreOptions;
 
 /** A marker without its state item this old is left over from a `begin` that died between writes. */
 const ORPHAN_MARKER_AFTER_MS = 60 * 60 * 1000;
@@ -71,18 +62,10 @@ const markerSchema = z.object({ callSid: z.string(), since: z.number() });
  * the pending list is a marker item per call (written before the state, removed after `done`), so
  * no index and no transaction is needed and a crash between two writes never hides a pending call.
  */
-export class DynamoFinalisationStore implements FinalisationStore, PostCallAnalysisStore {
-  private readonly tableName: string;
-  private readonly now: () => number;
-
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    options: DynamoFinalisationStoreOptions,
-  ) {
-    this.tableName = options.tableName;
-    this.now = options.now ?? Date.now;
-  }
-
+export class DynamoFinalisationStore
+  extends CallTableStore
+  implements FinalisationStore, PostCallAnalysisStore
+{
   async begin(
     input: FinalisationInput,
     now: number,
