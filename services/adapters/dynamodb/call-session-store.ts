@@ -43,6 +43,7 @@ import {
 } from './call-items.js';
 import { CallTableStore, type CallTableStoreOptions } from './call-table-store.js';
 import { unlessRefused, wrote } from './conditional.js';
+import { queryItems } from './query-items.js';
 
 /** The SET assignments of an engine use (each write replaces the previous one). */
 function addEngineUse(use: EngineUse, set: string[], values: Record<string, unknown>): void {
@@ -428,38 +429,31 @@ export class DynamoCallSessionStore
     const turns: Turn[] = [];
     const toolCalls: ToolCallRecord[] = [];
     const texts: SentText[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': callPk(callSid) },
-          // The bridge and the finaliser read right after writing: never serve a stale view.
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of (page.Items ?? []) as Item[]) {
-        switch (itemKind(item.sk)) {
-          case 'session':
-            session = sessionFromItem(item);
-            break;
-          case 'turn':
-            turns.push(turnFromItem(item));
-            break;
-          case 'tool':
-            toolCalls.push(toolCallFromItem(item));
-            break;
-          case 'text':
-            texts.push(textFromItem(item));
-            break;
-          case 'other':
-            break;
-        }
+    const items = queryItems(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': callPk(callSid) },
+      // The bridge and the finaliser read right after writing: never serve a stale view.
+      ConsistentRead: true,
+    });
+    for await (const item of items as AsyncIterable<Item>) {
+      switch (itemKind(item.sk)) {
+        case 'session':
+          session = sessionFromItem(item);
+          break;
+        case 'turn':
+          turns.push(turnFromItem(item));
+          break;
+        case 'tool':
+          toolCalls.push(toolCallFromItem(item));
+          break;
+        case 'text':
+          texts.push(textFromItem(item));
+          break;
+        case 'other':
+          break;
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
 
     // Turns may outlive an expired session for a moment (TTL deletes lazily): no session, no call.
     if (!session) return undefined;

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import {
   FINAL_CALL_STATUSES,
@@ -18,11 +18,11 @@ import {
   emailMessageSchema,
   expiresAtSeconds,
   finalKey,
-  type Item,
   pendingMarkerKey,
 } from './after-call-items.js';
 import { CallTableStore, type CallTableStoreOptions } from './call-table-store.js';
 import { wrote } from './conditional.js';
+import { queryItems } from './query-items.js';
 
 /** `now`: the clock for tidying abandoned markers. */
 export type DynamoFinalisationStoreOptions = CallTableStoreOptions;
@@ -172,30 +172,23 @@ export class DynamoFinalisationStore
 
   async listPending(limit: number): Promise<string[]> {
     const pending: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': PENDING_PK },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of (page.Items ?? []) as Item[]) {
-        const marker = markerSchema.parse(item);
-        const state = await this.get(marker.callSid);
-        // Tidy as we go: a finished call whose marker delete failed, or an abandoned begin.
-        if (state?.step === 'done' || (!state && this.now() - marker.since > ORPHAN_MARKER_AFTER_MS)) {
-          await this.deleteMarker(marker.callSid);
-          continue;
-        }
-        if (state) pending.push(marker.callSid);
-        if (pending.length >= limit) return pending;
+    const markers = queryItems(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': PENDING_PK },
+      ConsistentRead: true,
+    });
+    for await (const item of markers) {
+      const marker = markerSchema.parse(item);
+      const state = await this.get(marker.callSid);
+      // Tidy as we go: a finished call whose marker delete failed, or an abandoned begin.
+      if (state?.step === 'done' || (!state && this.now() - marker.since > ORPHAN_MARKER_AFTER_MS)) {
+        await this.deleteMarker(marker.callSid);
+        continue;
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+      if (state) pending.push(marker.callSid);
+      if (pending.length >= limit) return pending;
+    }
     return pending;
   }
 
