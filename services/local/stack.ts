@@ -20,7 +20,7 @@ import { createLocalServer, type LocalBridge, type LocalPages } from './server.j
 
 export type Env = Record<string, string | undefined>;
 
-/** What the stack has built, for the bridge and extra routes to use. */
+/** What the stack has built, for the routes, the pages and the bridge to use. */
 export interface LocalStackContext {
   config: Config;
   sessions: CallSessionStore;
