@@ -1,13 +1,28 @@
 import { MemoryCrm } from '../../services/adapters/memory/crm.js';
 import type {
   Appointment,
-  AppointmentInput,
   CallRow,
+  Crm,
   Customer,
   Lead,
-  LeadInput,
-  TextReplyInput,
+  TextReplies,
 } from '../../services/core/ports/crm.js';
+import { failWhileDown } from './fail-while-down.js';
+
+const CRM_METHODS = [
+  'findCustomerByPhone',
+  'upsertCustomer',
+  'saveLead',
+  'recordAppointment',
+  'appointmentsOverlapping',
+  'cancelAppointment',
+  'saveCall',
+  'callsBetween',
+  'callsFinalisedBetween',
+  'leadsBetween',
+  'appointmentsBetween',
+  'saveTextReply',
+] as const satisfies ReadonlyArray<keyof Crm | keyof TextReplies>;
 
 /**
  * The product's in-memory CRM with only what tests need beside it: rows seeded as they would be
@@ -20,6 +35,13 @@ export class TestCrm extends MemoryCrm {
 
   constructor(options: { timezone?: string; now?: () => number } = {}) {
     super({ timezone: options.timezone ?? 'America/New_York', now: options.now });
+    // Checked before the write count, so a write refused while down is not counted.
+    failWhileDown(
+      this,
+      CRM_METHODS,
+      () => this.down,
+      () => new Error('CRM unavailable (503)'),
+    );
   }
 
   /** The call rows as stored, by callSid. */
@@ -58,67 +80,7 @@ export class TestCrm extends MemoryCrm {
   }
 
   override async saveCall(call: CallRow): Promise<void> {
-    this.reachable();
     this.saveCallWrites += 1;
     return super.saveCall(call);
-  }
-
-  override async findCustomerByPhone(phone: string, now: number) {
-    this.reachable();
-    return super.findCustomerByPhone(phone, now);
-  }
-
-  override async upsertCustomer(input: Omit<Customer, 'id'>) {
-    this.reachable();
-    return super.upsertCustomer(input);
-  }
-
-  override async saveLead(input: LeadInput) {
-    this.reachable();
-    return super.saveLead(input);
-  }
-
-  override async recordAppointment(input: AppointmentInput) {
-    this.reachable();
-    return super.recordAppointment(input);
-  }
-
-  override async appointmentsOverlapping(from: number, to: number) {
-    this.reachable();
-    return super.appointmentsOverlapping(from, to);
-  }
-
-  override async cancelAppointment(calendarEventId: string, at: number) {
-    this.reachable();
-    return super.cancelAppointment(calendarEventId, at);
-  }
-
-  override async callsBetween(from: number, to: number) {
-    this.reachable();
-    return super.callsBetween(from, to);
-  }
-
-  override async callsFinalisedBetween(from: number, to: number) {
-    this.reachable();
-    return super.callsFinalisedBetween(from, to);
-  }
-
-  override async leadsBetween(from: number, to: number) {
-    this.reachable();
-    return super.leadsBetween(from, to);
-  }
-
-  override async appointmentsBetween(from: number, to: number) {
-    this.reachable();
-    return super.appointmentsBetween(from, to);
-  }
-
-  override async saveTextReply(reply: TextReplyInput) {
-    this.reachable();
-    return super.saveTextReply(reply);
-  }
-
-  private reachable(): void {
-    if (this.down) throw new Error('CRM unavailable (503)');
   }
 }
