@@ -9,7 +9,7 @@ export interface BenchOptions {
   rampPerSecond: number;
   /** Interleaved ours/relay pairs per rung; the ratio reported is their median. */
   pairs: number;
-  /** The engine protocol of the calls: `openai` measures ours alone (the relay speaks ElevenLabs). */
+  /** The engine protocol of the calls (ours and the relay both speak it). */
   path: 'elevenlabs' | 'openai';
   only?: 'ours' | 'relay';
   cpuProf: boolean;

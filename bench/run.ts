@@ -7,7 +7,7 @@
  *   npm run bench -- --quick             a smoke run in seconds (CI): 10 calls, no targets asserted
  *   npm run bench -- --rungs 100,300     chosen rungs;  --window 20  seconds per window
  *   npm run bench -- --pairs 5           interleaved ours/relay pairs per rung (default 3; quick: 1)
- *   npm run bench -- --path openai       calls on the OpenAI protocol (marks echoed): ours alone, for sizing
+ *   npm run bench -- --path openai       calls on the OpenAI protocol (marks echoed), against a relay speaking it too
  *   npm run bench -- --only ours         one side only; --cpu-prof  writes .cpuprofile files of each rung
  *   npm run bench -- --heap-snapshot     heap snapshots of the process under test, idle and with every call live
  *   npm run bench -- --ramp 20           new calls per second while a rung fills (default 20)
@@ -30,9 +30,8 @@ try {
   process.exit(2);
 }
 const { quick, windowMs } = options;
-// The relay speaks ElevenLabs only: the OpenAI path measures ours alone (its sizing, not a ratio).
-const modes: Mode[] =
-  options.path === 'openai' ? ['ours'] : options.only ? [options.only] : ['ours', 'relay'];
+// The relay speaks the path's protocol too, so each path has its own ratio.
+const modes: Mode[] = options.only ? [options.only] : ['ours', 'relay'];
 const outDir =
   options.out ?? (quick ? mkdtempSync(join(tmpdir(), 'bolt-bench-')) : join(__dirname, 'results'));
 
@@ -91,10 +90,10 @@ async function main(): Promise<void> {
     return whole.length > 0 ? [rungOf(calls, whole)] : [];
   });
   const date = new Date().toISOString();
-  const title = `Bolt Voice bridge vs bare relay, ${date.slice(0, 16).replace('T', ' ')} UTC, ${machine}`;
+  const title = `Bolt Voice bridge vs bare relay (${options.path}), ${date.slice(0, 16).replace('T', ' ')} UTC, ${machine}`;
 
   const extras = options.extras ? await runExtras() : [];
-  const checks = quick ? [] : checkTargets(complete);
+  const checks = quick ? [] : checkTargets(complete, options.path);
   const oursOnly = rungs.flatMap(({ calls, pairs }) => {
     const ours = pairs.map((pair) => pair.ours).filter((r): r is RungResult => r !== undefined);
     return ours.length > 0 ? [{ calls, ours: ours[Math.floor((ours.length - 1) / 2)]! }] : [];

@@ -7,17 +7,16 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import { type FinaliseDeps, finaliseCall } from '../services/core/after-call/finalise-call.js';
 import { isFinalCallStatus } from '../services/core/ports/call-store.js';
 import type { Config } from '../services/core/shared/config.js';
 import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
-import { lambdaAfterCall } from './commons/after-call.js';
+import { afterCallDeps } from '../services/wiring/lambda-after-call.js';
+import { lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, textResponse } from './commons/http.js';
 import { streamNeverConnectedCounter } from './commons/metrics.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
-import { lazily } from './runtime.js';
 
 export interface CallStatusDeps {
   config: Pick<Config, 'publicUrl' | 'twilio'>;
@@ -89,13 +88,10 @@ export function createCallStatusHandler(deps: CallStatusDeps): HttpHandler {
 }
 
 const callStatusHandler = lazily(async () => {
-  const { runtime, adapters } = await lambdaAfterCall();
+  const { runtime, deps } = await afterCallDeps();
   return createCallStatusHandler({
     config: runtime.config,
-    finalise: {
-      ...afterCallDepsFor(runtime.config, adapters, runtime.stores),
-      onStreamNeverConnected: streamNeverConnectedCounter(),
-    },
+    finalise: { ...deps, onStreamNeverConnected: streamNeverConnectedCounter() },
   });
 });
 

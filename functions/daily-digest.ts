@@ -8,15 +8,14 @@
  * with `aws lambda invoke`; anything else (the schedule's own event) means yesterday.
  */
 import * as z from 'zod';
-import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import {
   type DigestDeps,
   type DigestOutcome,
   runDailyDigest,
 } from '../services/core/after-call/daily-digest.js';
 import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
-import { lambdaAfterCall } from './commons/after-call.js';
-import { lazily } from './runtime.js';
+import { afterCallDeps } from '../services/wiring/lambda-after-call.js';
+import { lazily } from '../services/wiring/lambda-container.js';
 
 const digestEvent = z.object({
   day: z
@@ -42,10 +41,7 @@ export function createDailyDigestHandler(deps: DigestDeps): DailyDigestHandler {
   };
 }
 
-const dailyDigestHandler = lazily(async () => {
-  const { runtime, adapters } = await lambdaAfterCall();
-  return createDailyDigestHandler(afterCallDepsFor(runtime.config, adapters, runtime.stores));
-});
+const dailyDigestHandler = lazily(async () => createDailyDigestHandler((await afterCallDeps()).deps));
 
 /** The Lambda entry point. */
 export const handler = withMaskedErrors(

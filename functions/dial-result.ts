@@ -17,10 +17,10 @@ import { hashStreamToken, newStreamToken } from '../services/core/call/stream-to
 import type { CallSessionStore } from '../services/core/ports/call-store.js';
 import type { Config } from '../services/core/shared/config.js';
 import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
-import { DIAL_RESULT_PATH } from '../services/core/tools/transfer-to-human.js';
+import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
+import { lambdaRuntime, lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, twimlResponse } from './commons/http.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
-import { lambdaRuntime, lazily } from './runtime.js';
 
 export interface DialResultDeps {
   config: Pick<Config, 'publicUrl' | 'twilio' | 'business' | 'streamUrl'>;
@@ -48,7 +48,7 @@ export function createDialResultHandler(deps: DialResultDeps): HttpHandler {
   return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
     const verified = verifiedTwilioForm(event, {
       config: deps.config,
-      path: DIAL_RESULT_PATH,
+      path: WEBHOOK_ROUTES.DialResult.path,
       schema: dialForm,
       refusing: 'a dial result',
     });

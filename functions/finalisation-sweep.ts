@@ -6,9 +6,6 @@
  */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
-import type { DynamoCallSessionStore } from '../services/adapters/dynamodb/call-session-store.js';
-import { TwilioCallControl } from '../services/adapters/twilio/call-control.js';
 import {
   type SweepDeps,
   type SweepReport,
@@ -16,14 +13,14 @@ import {
 } from '../services/core/after-call/finalisation-sweep.js';
 import type { FinaliseDeps } from '../services/core/after-call/finalise-call.js';
 import { deliverDue } from '../services/core/after-call/integration-webhook.js';
-import type { SweepWatermark } from '../services/core/ports/call-store.js';
+import type { SweepWatermark, UnfinalisedCallIndex } from '../services/core/ports/call-store.js';
 import type { CallLookup } from '../services/core/ports/telephony.js';
 import type { Config } from '../services/core/shared/config.js';
 import { withMaskedErrors } from '../services/core/shared/logging.js';
 import { FUNCTION_METRICS } from '../services/core/shared/metric-names.js';
-import { lambdaAfterCall } from './commons/after-call.js';
+import { lazily } from '../services/wiring/lambda-container.js';
+import { finalisationSweepDeps } from '../services/wiring/lambda-finalisation-sweep.js';
 import { functionMetrics, streamNeverConnectedCounter } from './commons/metrics.js';
-import { lazily } from './runtime.js';
 
 /** `remainingMs`: what the invocation has left (Lambda's context); absent, the interval alone bounds it. */
 export type FinalisationSweepHandler = (limits?: { remainingMs?: number }) => Promise<SweepReport>;
@@ -48,7 +45,8 @@ export type AgeSink = (ageSeconds: number) => void;
 export interface FinalisationSweepHandlerDeps {
   config: Pick<Config, 'finalisation' | 'twilio'>;
   finalise: FinaliseDeps;
-  sessions: DynamoCallSessionStore;
+  /** The call sessions, and the index of those not finalised yet (the call table's, in AWS). */
+  sessions: SweepDeps['sessions'] & UnfinalisedCallIndex;
   twilio: Pick<CallLookup, 'getCall' | 'callsTo'>;
   /** Where the look at Twilio's call list starts (persisted across runs). */
   watermark?: SweepWatermark;
@@ -89,21 +87,10 @@ export function cloudWatchAgeSink(metrics: Metrics = functionMetrics()): AgeSink
 }
 
 const finalisationSweepHandler = lazily(async () => {
-  const { runtime, adapters } = await lambdaAfterCall();
-  const { config } = runtime;
+  const deps = await finalisationSweepDeps();
   return createFinalisationSweepHandler({
-    config,
-    finalise: {
-      ...afterCallDepsFor(config, adapters, runtime.stores),
-      onStreamNeverConnected: streamNeverConnectedCounter(),
-    },
-    sessions: runtime.stores.sessions,
-    watermark: runtime.stores.sweepWatermark,
-    twilio: new TwilioCallControl({
-      accountSid: config.twilio.accountSid,
-      authToken: config.twilio.authToken,
-      apiUrl: config.twilio.apiUrl,
-    }),
+    ...deps,
+    finalise: { ...deps.finalise, onStreamNeverConnected: streamNeverConnectedCounter() },
     publishAge: cloudWatchAgeSink(),
   });
 });

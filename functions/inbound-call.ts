@@ -6,7 +6,6 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { crmFor } from '../services/adapters/after-call-from-config.js';
 import { connectStreamTwiml, emptyTwiml } from '../services/adapters/twilio/twiml.js';
 import { answerInboundCall } from '../services/core/call/answer-inbound.js';
 import type { CallSessionStore } from '../services/core/ports/call-store.js';
@@ -15,9 +14,10 @@ import type { ProviderFlag } from '../services/core/ports/flags.js';
 import type { Config } from '../services/core/shared/config.js';
 import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
+import { lazily } from '../services/wiring/lambda-container.js';
+import { inboundCallDeps } from '../services/wiring/lambda-inbound-call.js';
 import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
-import { lambdaRuntime, lazily } from './runtime.js';
 
 export interface InboundCallDeps {
   config: Config;
@@ -78,12 +78,7 @@ export function createInboundCallHandler(deps: InboundCallDeps): HttpHandler {
   };
 }
 
-const inboundHandler = lazily(async () => {
-  const runtime = await lambdaRuntime();
-  // Returning callers are looked up in the CRM when it is configured; without one, every caller is new.
-  const crm = runtime.config.supabase ? crmFor(runtime.config, { embedded: [], missing: [] }) : undefined;
-  return createInboundCallHandler({ ...runtime, crm });
-});
+const inboundHandler = lazily(async () => createInboundCallHandler(await inboundCallDeps()));
 
 /** The Lambda entry point: adapters are built from the environment on the first invocation. */
 export const handler: HttpHandler = withMaskedErrors(async (event) => (await inboundHandler())(event));

@@ -13,10 +13,10 @@ import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
 import { isE164 } from '../services/core/shared/phone.js';
 import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
 import { receiveTextReply, type TextReplyDeps } from '../services/core/texts/text-reply.js';
-import { lambdaAfterCall } from './commons/after-call.js';
+import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
+import { lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
 import { verifiedTwilioForm } from './commons/twilio-webhook.js';
-import { lazily } from './runtime.js';
 
 export interface InboundSmsDeps extends Omit<TextReplyDeps, 'now'> {
   config: Pick<Config, 'publicUrl' | 'twilio'>;

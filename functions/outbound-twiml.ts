@@ -14,9 +14,9 @@ import type { CallSessionStore, OutboundRequestStore } from '../services/core/po
 import type { Config } from '../services/core/shared/config.js';
 import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
+import { lambdaRuntime, lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
-import { lambdaRuntime, lazily } from './runtime.js';
 
 export interface OutboundTwimlDeps {
   config: Pick<Config, 'publicUrl' | 'streamUrl' | 'twilio' | 'business'>;

@@ -6,9 +6,6 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { businessProfileFor } from '../services/adapters/business-profile-from-config.js';
-import { placeCallDepsFor, reminderDepsFor } from '../services/adapters/from-config.js';
-import { eventBridgeSchedulerFor } from '../services/adapters/scheduler/callback-scheduler.js';
 import { callbackNotPlacedEmail } from '../services/core/outbound/callback-failure.js';
 import {
   type PlaceCallDeps,
@@ -17,7 +14,6 @@ import {
   REFUSAL_HTTP_STATUS,
 } from '../services/core/outbound/place-call.js';
 import type { Mailer } from '../services/core/ports/mail.js';
-import { ConfigError } from '../services/core/shared/config.js';
 import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
 import {
   isReminderPayload,
@@ -25,9 +21,9 @@ import {
   type ReminderOutcome,
   sendBookingReminder,
 } from '../services/core/texts/booking-reminder.js';
-import { lambdaBusiness } from './commons/business.js';
+import { lazily } from '../services/wiring/lambda-container.js';
+import { placeCallHandlerDeps } from '../services/wiring/lambda-place-call.js';
 import { type HttpHandler, type HttpResult, header, jsonResponse, rawBody } from './commons/http.js';
-import { lazily } from './runtime.js';
 
 /** `iam`: API Gateway has authorised the request. `api-key`: the local stack checks CALLS_API_KEY. */
 export type CallsAuthorization = { kind: 'iam' } | { kind: 'api-key'; key: string | undefined };
@@ -251,31 +247,7 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-const placeCallHandler = lazily(async () => {
-  const { runtime, adapters } = await lambdaBusiness();
-  const { config } = runtime;
-  const scheduler = eventBridgeSchedulerFor(config.callbacks);
-  if (!scheduler) {
-    throw new ConfigError([
-      'CALLBACK_TARGET_ARN and CALLBACK_SCHEDULE_ROLE_ARN are required in AWS (set by the stack)',
-    ]);
-  }
-  return createPlaceCallHandler({
-    authorization: { kind: 'iam' },
-    owner: { mailer: adapters.mailer, email: config.ownerEmail },
-    reminders: reminderDepsFor(config, adapters, {
-      usage: runtime.stores.usage,
-      textLog: runtime.stores.sessions,
-      businessProfile: businessProfileFor(config, 'aws'),
-    }),
-    placeCall: placeCallDepsFor(config, adapters, {
-      sessions: runtime.stores.sessions,
-      requests: runtime.stores.outboundRequests,
-      scheduler,
-      providerFlag: runtime.providerFlag,
-    }),
-  });
-});
+const placeCallHandler = lazily(async () => createPlaceCallHandler(await placeCallHandlerDeps()));
 
 /** The Lambda entry point: `POST /calls` through API Gateway, or a callback (or reminder) schedule firing. */
 export const handler = withMaskedErrors(

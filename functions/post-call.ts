@@ -5,7 +5,6 @@
  * the call row is in the CRM already, merged into it.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import {
   ELEVENLABS_SIGNATURE_HEADER,
   verifyElevenLabsSignature,
@@ -14,9 +13,9 @@ import { type PostCallDeps, recordPostCall } from '../services/core/after-call/p
 import type { Config } from '../services/core/shared/config.js';
 import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
 import { REFUSAL_LOG_MESSAGES } from '../services/core/shared/metric-names.js';
-import { lambdaAfterCall } from './commons/after-call.js';
+import { afterCallDeps } from '../services/wiring/lambda-after-call.js';
+import { lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, header, jsonResponse, rawBody } from './commons/http.js';
-import { lazily } from './runtime.js';
 
 export interface PostCallHandlerDeps {
   config: Pick<Config, 'elevenlabsWebhookSecret'>;
@@ -83,11 +82,8 @@ export function createPostCallHandler(deps: PostCallHandlerDeps): HttpHandler {
 }
 
 const postCallHandler = lazily(async () => {
-  const { runtime, adapters } = await lambdaAfterCall();
-  return createPostCallHandler({
-    config: runtime.config,
-    postCall: afterCallDepsFor(runtime.config, adapters, runtime.stores),
-  });
+  const { runtime, deps } = await afterCallDeps();
+  return createPostCallHandler({ config: runtime.config, postCall: deps });
 });
 
 /** The Lambda entry point: adapters are built from the environment on the first invocation. */

@@ -8,15 +8,14 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { mergeUnder } from '../services/adapters/secrets-manager/secret-environment.js';
 import { fallbackTwiml } from '../services/adapters/twilio/twiml.js';
 import { forCall, logger, withMaskedErrors } from '../services/core/shared/logging.js';
 import { COUNTED_LOG_MESSAGES } from '../services/core/shared/metric-names.js';
 import { maskPhone } from '../services/core/shared/phone.js';
 import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
 import { zodProblems } from '../services/core/shared/validation.js';
+import { fallbackSecretEnvironment } from '../services/wiring/lambda-twilio-fallback.js';
 import { type HttpHandler, type HttpResult, twimlResponse } from './commons/http.js';
-import { cachedSecretFor } from './commons/secret.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
 
 export interface TwilioFallbackConfig {
@@ -75,10 +74,7 @@ export function fallbackConfig(env: Record<string, string | undefined>): TwilioF
   };
 }
 
-const containerSecret = cachedSecretFor(process.env);
-
 /** The Lambda entry point: the secret is re-read every 5 minutes (a rotated auth token is picked up). */
-export const handler: HttpHandler = withMaskedErrors(async (event) => {
-  const secret = containerSecret ? (await containerSecret.current()).environment : {};
-  return createTwilioFallbackHandler(fallbackConfig(mergeUnder(process.env, secret)))(event);
-});
+export const handler: HttpHandler = withMaskedErrors(async (event) =>
+  createTwilioFallbackHandler(fallbackConfig(await fallbackSecretEnvironment()))(event),
+);

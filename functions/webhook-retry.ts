@@ -6,15 +6,14 @@
  * retry a message missed.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { afterCallDepsFor } from '../services/adapters/after-call-from-config.js';
 import { retryMessageSchema } from '../services/adapters/sqs/webhook-retry-queue.js';
 import {
   type IntegrationWebhookDeps,
   retryDelivery,
 } from '../services/core/after-call/integration-webhook.js';
 import { logger, withMaskedErrors } from '../services/core/shared/logging.js';
-import { lambdaAfterCall } from './commons/after-call.js';
-import { lazily } from './runtime.js';
+import { afterCallDeps } from '../services/wiring/lambda-after-call.js';
+import { lazily } from '../services/wiring/lambda-container.js';
 
 export type WebhookRetryHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
@@ -46,10 +45,9 @@ export function createWebhookRetryHandler(
   };
 }
 
-const webhookRetryHandler = lazily(async () => {
-  const { runtime, adapters } = await lambdaAfterCall();
-  return createWebhookRetryHandler(afterCallDepsFor(runtime.config, adapters, runtime.stores).integration);
-});
+const webhookRetryHandler = lazily(async () =>
+  createWebhookRetryHandler((await afterCallDeps()).deps.integration),
+);
 
 /** The Lambda entry point. */
 export const handler = withMaskedErrors(

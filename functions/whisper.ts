@@ -13,10 +13,11 @@ import { WHISPER_ACCEPT_DIGIT, whisperMessage } from '../services/core/outbound/
 import type { CallSessionStore } from '../services/core/ports/call-store.js';
 import type { Config } from '../services/core/shared/config.js';
 import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
-import { WHISPER_PATH, whisperUrl } from '../services/core/tools/transfer-to-human.js';
+import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
+import { whisperUrl } from '../services/core/tools/transfer-to-human.js';
+import { lambdaRuntime, lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
 import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
-import { lambdaRuntime, lazily } from './runtime.js';
 
 export interface WhisperDeps {
   config: Pick<Config, 'publicUrl' | 'twilio' | 'business'>;
@@ -39,7 +40,7 @@ export function createWhisperHandler(deps: WhisperDeps): HttpHandler {
   return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
     const verified = verifiedTwilioForm(event, {
       config: deps.config,
-      path: WHISPER_PATH,
+      path: WEBHOOK_ROUTES.Whisper.path,
       withQuery: true,
       schema: whisperForm,
       refusing: 'a whisper request',

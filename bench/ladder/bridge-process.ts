@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     close = () => app.close();
   } else if (mode === 'relay') {
     const { startRelay } = await import('./relay.js');
-    const server = startRelay(engineApiUrl ?? '');
+    const server = startRelay(engineApiUrl ?? '', protocol === 'openai' ? 'openai' : 'elevenlabs');
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     close = () => new Promise<void>((resolve) => server.close(() => resolve()));

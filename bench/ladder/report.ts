@@ -3,6 +3,9 @@ import type { RungResult } from './rung';
 /** The ladder's targets (docs/benchmark.md), read from a finished ladder (never asserted by a timed test). */
 export const TARGETS = {
   cpuRatioMax: 1.1, // CPU per forwarded frame, ours / relay (median of the interleaved pairs), at these rungs:
+  // The same on the OpenAI path, where ours also decides barge-in on the caller's audio (the
+  // caller-speech detector, whose own cost `npm run bench:detector` reports).
+  cpuRatioMaxOpenAi: 1.25,
   cpuRatioRungs: [100, 200, 300],
   p99At300Ms: 20, // both directions, with no frame lost
   heapOverRelayKiB: 32,
@@ -53,16 +56,17 @@ export interface TargetCheck {
 
 const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
-export function checkTargets(rungs: Rung[]): TargetCheck[] {
+export function checkTargets(rungs: Rung[], path: 'elevenlabs' | 'openai' = 'elevenlabs'): TargetCheck[] {
   const checks: TargetCheck[] = [];
+  const ratioMax = path === 'openai' ? TARGETS.cpuRatioMaxOpenAi : TARGETS.cpuRatioMax;
   for (const rung of rungs) {
     const { ours, relay, calls } = rung;
     if (TARGETS.cpuRatioRungs.includes(calls)) {
       checks.push({
         name: `CPU per frame at ${calls} calls, ours / relay (median of ${rung.pairs.length} pairs)`,
         value: `${f(rung.ratio.median, 2)}× (${f(rung.ratio.min, 2)}–${f(rung.ratio.max, 2)})`,
-        target: `≤ ${TARGETS.cpuRatioMax}×`,
-        met: rung.ratio.median <= TARGETS.cpuRatioMax,
+        target: `≤ ${ratioMax}×`,
+        met: rung.ratio.median <= ratioMax,
       });
     }
     const p99 = Math.max(ours.caller.p99, ours.agent.p99);

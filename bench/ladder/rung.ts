@@ -22,7 +22,7 @@ export interface RungOptions {
   /** Directory for heap snapshots of the process under test (idle and with every call live), if wanted. */
   heapSnapshotDir?: string;
   pin: Pinning;
-  /** The engine protocol the calls use (the relay speaks ElevenLabs only). */
+  /** The engine protocol the calls use (the relay speaks it too). */
   protocol: EngineProtocol;
 }
 

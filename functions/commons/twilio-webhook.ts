@@ -7,7 +7,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { isValidTwilioWebhook } from '../../services/adapters/twilio/webhook-signature.js';
 import type { Config } from '../../services/core/shared/config.js';
-import { forCall, type Logger, logger } from '../../services/core/shared/logging.js';
+import { forCall, type Log, logger } from '../../services/core/shared/logging.js';
 import { REFUSAL_LOG_MESSAGES } from '../../services/core/shared/metric-names.js';
 import { zodProblems } from '../../services/core/shared/validation.js';
 import { forbidden, type HttpResult, header, parseForm, rawBody, textResponse } from './http.js';
@@ -74,7 +74,7 @@ export function single(value: string | string[] | undefined): string | undefined
 }
 
 /** A logger for a webhook's CallSid; unverified input is bounded so it cannot flood the log line. */
-export function logFor(callSid: string | string[] | undefined): Logger {
+export function logFor(callSid: string | string[] | undefined): Log {
   const sid = single(callSid)?.slice(0, 64);
   return sid ? forCall(sid) : logger;
 }

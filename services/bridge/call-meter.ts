@@ -2,7 +2,7 @@ import type { EngineSegment, EngineUse } from '../core/call/call-session.js';
 import { summariseLatency } from '../core/call/turn-latency.js';
 import type { EngineChange } from '../core/ports/engine.js';
 import { addUsage, type EngineName, type EngineUsage } from '../core/shared/engines.js';
-import type { Logger } from '../core/shared/logging.js';
+import type { Log } from '../core/shared/logging.js';
 
 /**
  * What a call cost and how it went, engine by engine: the segments each engine served (with their
@@ -71,7 +71,7 @@ export function describeEngineChange(
   change: EngineChange,
   chosen: EngineName,
   failoverMs: number | undefined,
-  log: Logger,
+  log: Log,
 ): string | undefined {
   if (change.previous) {
     const failoverReason = `${change.previous.engine}: ${change.previous.reason}`;

@@ -9,7 +9,7 @@ import {
 } from '../core/call/recording.js';
 import type { RecordingDestination } from '../core/ports/recordings.js';
 import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/shared/audio.js';
-import type { Logger } from '../core/shared/logging.js';
+import type { Log } from '../core/shared/logging.js';
 
 /** What the agent's playback tells the recorder (`AgentPlayback`'s tap). */
 export interface PlaybackTap {
@@ -22,7 +22,7 @@ export interface PlaybackTap {
 export interface CallRecorderOptions {
   /** Twilio's playback clock: the timestamp of the latest inbound media frame (ms from the stream's start). */
   mediaMs(): number;
-  log: Pick<Logger, 'error'>;
+  log: Pick<Log, 'error'>;
   /**
    * Audio held in memory per channel before it is written (ms). Caller audio is final at once; agent
    * audio only once Twilio's clock has passed it (a `clear` can still cut it), so this also bounds

@@ -11,7 +11,7 @@ import {
 import type { ToolResult } from '../core/ports/tool-calls.js';
 import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/shared/audio.js';
 import type { EngineName } from '../core/shared/engines.js';
-import type { Logger } from '../core/shared/logging.js';
+import type { Log } from '../core/shared/logging.js';
 import { CallerAudioQueue } from './caller-audio-queue.js';
 import { wordsHeard } from './heard-transcript.js';
 
@@ -26,7 +26,7 @@ export interface FallbackEngineOptions {
   /** Bound on each member's start, at call start and on a mid-call switch (ENGINE_CONNECT_TIMEOUT_MS). */
   connectTimeoutMs: number;
   now: () => number;
-  log: Logger;
+  log: Log;
   /**
    * A serving member whose socket holds more than this many bytes unsent (checked on each caller
    * frame) is failed over as `engine-stalled` (`backpressure`) instead of the call ending. Default

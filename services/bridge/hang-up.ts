@@ -1,5 +1,5 @@
 import type { CallControl } from '../core/ports/telephony.js';
-import type { Logger } from '../core/shared/logging.js';
+import type { Log } from '../core/shared/logging.js';
 import type { CallTimers } from './call-timers.js';
 import { PLAYBACK_DRAIN_LIMIT_MS, type TwilioLeg } from './twilio-leg.js';
 
@@ -15,7 +15,7 @@ const HANG_UP_RETRY_MS = 250;
 export async function hangUpWithRetries(
   callControl: CallControl,
   callSid: string,
-  log: Logger,
+  log: Log,
   pause: (ms: number) => Promise<void>,
   stillLive: () => boolean,
 ): Promise<void> {
@@ -42,7 +42,7 @@ export async function hangUpAfterGoodbye(call: {
   leg: TwilioLeg;
   timers: CallTimers;
   callControl?: CallControl;
-  log: Logger;
+  log: Log;
   /** The agent has stopped sending audio. */
   agentQuiet: () => boolean;
   live: () => boolean;

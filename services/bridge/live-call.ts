@@ -10,7 +10,7 @@ import type {
   VoiceEngine,
 } from '../core/ports/engine.js';
 import { failoverOrder } from '../core/shared/engines.js';
-import { forCall, logger } from '../core/shared/logging.js';
+import { forCall, type Log, logger } from '../core/shared/logging.js';
 import { CallMeter, describeEngineChange } from './call-meter.js';
 import { CallRecorder } from './call-recorder.js';
 import { CallTimers } from './call-timers.js';
@@ -45,7 +45,7 @@ export type { LiveCallDeps, TurnCount } from './live-call-deps.js';
 
 export class LiveCall {
   private phase: Phase = 'awaiting-start';
-  private log = logger;
+  private log: Log = logger;
   private readonly leg: TwilioLeg;
   private readonly meter: CallMeter;
   /** Caller audio that arrived while the engine connects. */
@@ -54,7 +54,11 @@ export class LiveCall {
   );
   private callSid = '';
   private streamSid = '';
-  private session: CallSession | undefined;
+  /**
+   * The engine the session chose; of the claimed session only this outlives the call's start (the
+   * rest is read once, so the whole record is not held for the call's length).
+   */
+  private chosenEngine: CallSession['provider'] | undefined;
   private engineSession: EngineSession | undefined;
   private serving: ServingEngine | undefined;
   private writer: SessionWriter | undefined;
@@ -144,7 +148,7 @@ export class LiveCall {
       return this.finish();
     }
     const session = claim.session;
-    this.session = session;
+    this.chosenEngine = session.provider;
     const returning = await transferReturnFor(session, this.deps.sessions).catch(
       (error: unknown) => error as Error,
     );
@@ -297,7 +301,7 @@ export class LiveCall {
     this.meter.engineChanged(change, this.connectStartedAt);
     this.serving?.turns.engineChanged();
     this.serving = this.serve(change);
-    const chosen = this.session?.provider ?? change.engine;
+    const chosen = this.chosenEngine ?? change.engine;
     const failoverReason = describeEngineChange(change, chosen, this.meter.failover, this.log);
     this.writer?.engine({
       servedBy: change.engine,
@@ -417,8 +421,7 @@ export class LiveCall {
     this.engineSession?.close();
     this.leg.close(1000, 'call ended');
     if (wasStarted) this.log.info('Call ended', { reason });
-    this.recordEngineUse();
-    this.writer?.ended(reason);
+    this.writer?.ended(reason, this.meter.use());
     this.finish();
   }
 

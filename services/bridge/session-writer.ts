@@ -44,8 +44,11 @@ interface Write {
 export class SessionWriter {
   private chain: Promise<void> = Promise.resolve();
   private turnSeq = 0;
-  /** The turns written so far, so a correction rewrites the whole item. */
-  private readonly turns = new Map<number, Turn>();
+  /**
+   * The latest turn of each role, so a correction (what the caller heard of the agent's last reply)
+   * rewrites the whole item. Only these are kept: a call's transcript must not grow the bridge's heap.
+   */
+  private readonly latest: Partial<Record<Turn['role'], Turn>> = {};
   private toolSeq = 0;
   /** Writes that failed every attempt and wait for the backlog timer. */
   private readonly backlog: Write[] = [];
@@ -77,18 +80,21 @@ export class SessionWriter {
   turn(role: 'caller' | 'agent', text: string, options: { interrupted?: boolean } = {}): number {
     const turn: Turn = { seq: ++this.turnSeq, role, text, at: this.now() };
     if (options.interrupted) turn.interrupted = true;
-    this.turns.set(turn.seq, turn);
+    this.latest[role] = turn;
     this.enqueue({ kind: 'turn', seq: turn.seq, run: () => this.store.appendTurn(this.callSid, turn) });
     return turn.seq;
   }
 
-  /** Corrects a turn already written (after the first write, in order): what the caller heard of it. */
+  /**
+   * Corrects the latest turn of its role (after the first write, in order): what the caller heard of
+   * it. Any older turn is left as written.
+   */
   rewriteTurn(seq: number, text: string, interrupted: boolean): void {
-    const written = this.turns.get(seq);
-    if (!written) return;
+    const written = this.latest.agent?.seq === seq ? this.latest.agent : this.latest.caller;
+    if (written?.seq !== seq) return;
     const turn: Turn = { ...written, text };
     if (interrupted) turn.interrupted = true;
-    this.turns.set(seq, turn);
+    this.latest[turn.role] = turn;
     this.enqueue({ kind: 'turn', seq, run: () => this.store.replaceTurn(this.callSid, turn) });
   }
 
@@ -116,9 +122,11 @@ export class SessionWriter {
     this.enqueue({ kind: 'recording', run: () => this.store.recordRecording(this.callSid, recording) });
   }
 
-  ended(reason: string): void {
+  /** The call's end, with the engine use as it stands then, in one write. */
+  ended(reason: string, use?: EngineUse): void {
     const at = this.now();
-    this.enqueue({ kind: 'end', run: () => this.store.markEnded(this.callSid, reason, at) });
+    const snapshot = use && structuredClone(use);
+    this.enqueue({ kind: 'end', run: () => this.store.markEnded(this.callSid, reason, at, snapshot) });
   }
 
   /** Writes kept after failing every attempt, not written yet. */

@@ -19,18 +19,18 @@ import { createOutboundTwimlHandler } from '../../functions/outbound-twiml.js';
 import { createPlaceCallHandler, type PlaceCallHandler } from '../../functions/place-call.js';
 import { createPostCallHandler } from '../../functions/post-call.js';
 import { createWhisperHandler } from '../../functions/whisper.js';
-import { afterCallDepsFor } from '../adapters/after-call-from-config.js';
-import { businessProfileFor } from '../adapters/business-profile-from-config.js';
+import { TimerCallbackScheduler } from '../adapters/memory/timer-scheduler.js';
+import { deliverDue } from '../core/after-call/integration-webhook.js';
+import { logger } from '../core/shared/logging.js';
+import { routeKey, WEBHOOK_ROUTES } from '../core/shared/routes.js';
+import { afterCallDepsFor } from '../wiring/parts/after-call.js';
 import {
   type BusinessAdapters,
   type OutboundWiring,
   placeCallDepsFor,
   reminderDepsFor,
-} from '../adapters/from-config.js';
-import { TimerCallbackScheduler } from '../adapters/memory/timer-scheduler.js';
-import { deliverDue } from '../core/after-call/integration-webhook.js';
-import { logger } from '../core/shared/logging.js';
-import { routeKey, WEBHOOK_ROUTES } from '../core/shared/routes.js';
+} from '../wiring/parts/business-adapters.js';
+import { businessProfileFor } from '../wiring/parts/business-profile.js';
 import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import type { LocalStackContext } from './stack.js';
 

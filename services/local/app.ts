@@ -5,12 +5,12 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { businessProfileFor, fileProfileReader } from '../adapters/business-profile-from-config.js';
-import { type BusinessAdapters, businessAdapters, toolRunnerFor } from '../adapters/from-config.js';
 import type { BridgeDeps } from '../bridge/server.js';
 import type { ToolRunner } from '../core/ports/tool-calls.js';
 import { type BusinessProfile, parseBusinessProfile } from '../core/shared/business-profile.js';
 import { loadConfig } from '../core/shared/config.js';
+import { type BusinessAdapters, businessAdapters, toolRunnerFor } from '../wiring/parts/business-adapters.js';
+import { businessProfileFor, fileProfileReader } from '../wiring/parts/business-profile.js';
 import { buildLocalAfterCall, type LocalAfterCall } from './after-call.js';
 import { buildLocalBridge } from './bridge.js';
 import { ensureCallsApiKey } from './calls-api-key.js';

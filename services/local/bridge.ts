@@ -1,4 +1,3 @@
-import { businessProfileFor } from '../adapters/business-profile-from-config.js';
 import { buildEngines } from '../bridge/engines.js';
 import { type Bridge, type BridgeDeps, createBridge } from '../bridge/server.js';
 import type { VoiceEngine } from '../core/ports/engine.js';
@@ -7,6 +6,8 @@ import type { RecordingDestination } from '../core/ports/recordings.js';
 import type { CallControl } from '../core/ports/telephony.js';
 import type { ToolRunner } from '../core/ports/tool-calls.js';
 import type { EngineName } from '../core/shared/engines.js';
+import { bridgeDepsFor } from '../wiring/bridge.js';
+import { businessProfileFor } from '../wiring/parts/business-profile.js';
 import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import type { LocalStackContext } from './stack.js';
 
@@ -24,24 +25,17 @@ export interface LocalBridgeExtras {
 
 /** The same bridge the container runs, mounted on the local stack's server. */
 export function buildLocalBridge(context: LocalStackContext, extras: LocalBridgeExtras): Bridge {
-  const { config, sessions } = context;
   return createBridge({
-    accountSid: config.twilio.accountSid,
-    authToken: config.twilio.authToken,
-    streamUrl: config.streamUrl,
-    business: { name: config.business.name, timezone: config.business.timezone },
-    engineConnectTimeoutMs: config.engineConnectTimeoutMs,
-    bargeInMinMs: config.bargeInMinMs,
-    maxCallSeconds: config.maxCallSeconds,
-    sessions,
-    engines: extras.engines ?? buildEngines(config),
-    tools: extras.tools,
-    callControl: extras.callControl,
-    recordings: config.recording.enabled ? extras.recordings : undefined,
+    ...bridgeDepsFor(context.config, {
+      sessions: context.sessions,
+      engines: extras.engines ?? buildEngines(context.config),
+      tools: extras.tools,
+      callControl: extras.callControl,
+      recordings: extras.recordings,
+      businessProfile:
+        extras.businessProfile ??
+        businessProfileFor(context.config, 'local', async () => JSON.stringify(DEMO_BUSINESS_PROFILE)),
+    }),
     onEngineChosen: extras.onEngineChosen,
-    businessProfile:
-      extras.businessProfile ??
-      businessProfileFor(config, 'local', async () => JSON.stringify(DEMO_BUSINESS_PROFILE)),
-    now: Date.now,
   });
 }

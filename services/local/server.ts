@@ -29,6 +29,8 @@ export interface LocalPages {
   handle(req: IncomingMessage, res: ServerResponse, path: string, method: string): Promise<boolean>;
   /** May complete a softphone's upgrade (the headers Twilio would send); false refuses it (401). */
   prepareUpgrade(req: IncomingMessage): boolean;
+  /** The routes the pages answer (`'GET /calls'` …): the manifest's local routes. */
+  readonly routeKeys: readonly string[];
 }
 
 export interface LocalServerOptions {

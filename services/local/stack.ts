@@ -11,13 +11,13 @@ import { ensureCallTable } from '../adapters/dynamodb/call-table.js';
 import { createDynamoClients } from '../adapters/dynamodb/clients.js';
 import { recentCallSessions } from '../adapters/dynamodb/recent-calls.js';
 import { type CallTableStores, callTableStores } from '../adapters/dynamodb/stores.js';
-import { providerFlagFor } from '../adapters/provider-flag-from-config.js';
 import type { CallSession } from '../core/call/call-session.js';
 import type { CallSessionStore } from '../core/ports/call-store.js';
 import type { Crm } from '../core/ports/crm.js';
 import type { ProviderFlag } from '../core/ports/flags.js';
 import { type Config, loadConfig } from '../core/shared/config.js';
-import { routeKey, WEBHOOK_ROUTES } from '../core/shared/routes.js';
+import { BRIDGE_ROUTES, routeKey, WEBHOOK_ROUTES } from '../core/shared/routes.js';
+import { providerFlagFor } from '../wiring/parts/provider-flag.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamodb.js';
 import { createLocalServer, type LocalBridge, type LocalPages } from './server.js';
 
@@ -56,7 +56,7 @@ export interface LocalStack extends LocalStackContext {
   /** `http://127.0.0.1:<port>`: where this process answers (PUBLIC_URL is what Twilio signs). */
   url: string;
   port: number;
-  /** The webhook routes served (`'POST /twilio/inbound'` …): the manifest's, checked by a test. */
+  /** The routes served (`'POST /twilio/inbound'`, `'GET /health'`, `'GET /calls'` …): the manifest's, checked by a test. */
   routeKeys: string[];
   /** The DynamoDB the sessions live in (embedded or DYNAMODB_ENDPOINT). */
   dynamodbEndpoint: string;
@@ -101,7 +101,8 @@ export async function startLocalStack(env: Env, options: LocalStackOptions = {})
         businessName: config.business.name,
       }),
     };
-    const server = createLocalServer({ routes, bridge, pages: options.pages?.(context) });
+    const pages = options.pages?.(context);
+    const server = createLocalServer({ routes, bridge, pages });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, options.host, () => {
@@ -116,7 +117,12 @@ export async function startLocalStack(env: Env, options: LocalStackOptions = {})
       ...context,
       url: `http://127.0.0.1:${port}`,
       port,
-      routeKeys: Object.keys(routes),
+      routeKeys: [
+        ...Object.keys(routes),
+        ...(pages?.routeKeys ?? []),
+        routeKey(BRIDGE_ROUTES.health),
+        ...(bridge ? [routeKey(BRIDGE_ROUTES.mediaStream)] : []),
+      ],
       dynamodbEndpoint,
       bridge,
       close: () => {

@@ -73,6 +73,19 @@ describe('bench ladder', () => {
     expect(checkTargets([rung]).find((c) => c.name.startsWith('CPU'))?.met).toBe(true);
   });
 
+  it('holds the OpenAI path to its own ratio: 1.2× passes there and misses on ElevenLabs', () => {
+    const rung = rungOf(200, [
+      {
+        ours: result('ours', 200, { cpuMicrosPerFrameBestSlice: 24 }),
+        relay: result('relay', 200, { cpuMicrosPerFrameBestSlice: 20 }),
+      },
+    ]);
+    const ratioCheck = (path: 'elevenlabs' | 'openai') =>
+      checkTargets([rung], path).find((c) => c.name.startsWith('CPU per frame'));
+    expect(ratioCheck('openai')).toMatchObject({ target: '≤ 1.25×', met: true });
+    expect(ratioCheck('elevenlabs')).toMatchObject({ target: '≤ 1.1×', met: false });
+  });
+
   it('stamps speech frames with a voiced tail the bridge hears as speech', () => {
     const quiet = Buffer.from(stampedPayload(1, 1, 0), 'base64');
     const voiced = Buffer.from(stampedPayload(1, 1, 0, true), 'base64');

@@ -118,6 +118,24 @@ describe('SessionWriter', () => {
     expect(record?.session).toMatchObject({ status: 'ended', endReason: 'caller-hung-up' });
   });
 
+  test("the agent's latest turn is rewritten after a caller turn; an older one is left as written", async () => {
+    const sid = callSid(104);
+    await openSession(sid);
+    const writer = new SessionWriter(store, sid, Date.now);
+    const first = writer.turn('agent', 'Hello, Bolt Plumbing.');
+    const cut = writer.turn('agent', 'We can come on Tuesday at nine or on Wednesday.');
+    writer.turn('caller', 'Tuesday!');
+    writer.rewriteTurn(cut, 'We can come on Tuesday', true);
+    writer.rewriteTurn(first, 'Hello', true);
+    await writer.flush();
+    const record = await store.get(sid);
+    expect(record?.turns.map((t) => [t.text, t.interrupted ?? false])).toEqual([
+      ['Hello, Bolt Plumbing.', false],
+      ['We can come on Tuesday', true],
+      ['Tuesday!', false],
+    ]);
+  });
+
   test('a turn written after finalisation puts the call back on the sweep index, flagged', async () => {
     const sid = callSid(102);
     await openSession(sid);

@@ -1,5 +1,5 @@
-import { crmAndMailFor } from '../../services/adapters/after-call-from-config';
 import { ConfigError, loadConfig } from '../../services/core/shared/config';
+import { crmAndMailFor } from '../../services/wiring/parts/after-call.js';
 
 const base = {
   PUBLIC_URL: 'https://voice.example.com/',

@@ -3,6 +3,7 @@ import { placeCall } from '../../services/core/outbound/place-call.js';
 import {
   BRIDGE_ROUTES,
   LOCAL_ROUTES,
+  matchRoutePath,
   routeKey,
   WEBHOOK_ROUTES,
   webhookRoutes,
@@ -49,10 +50,15 @@ describe('route manifest', () => {
     );
   });
 
-  test('the local stack serves exactly the manifest routes (webhooks, and its local-only pages)', async () => {
+  test('the local stack serves exactly the manifest routes (webhooks, the bridge, and its local-only pages)', async () => {
     const app = await startLocalApp(testEnv({ PORT: '0', PUBLIC_URL: 'https://voice.example.com' }));
     try {
-      const expected = [...manifestKeys(), ...Object.values(LOCAL_ROUTES).map(routeKey)].sort();
+      const expected = [
+        ...manifestKeys(),
+        ...Object.values(BRIDGE_ROUTES).map(routeKey),
+        ...Object.values(LOCAL_ROUTES).map(routeKey),
+      ].sort();
+      expect(Object.keys(LOCAL_ROUTES).length).toBeGreaterThan(0);
       expect([...app.stack.routeKeys].sort()).toEqual(expected);
     } finally {
       await app.close();
@@ -65,5 +71,14 @@ describe('route manifest', () => {
     const [placed] = callControl.placed;
     expect(new URL(placed?.url ?? '').pathname).toBe(WEBHOOK_ROUTES.OutboundTwiml.path);
     expect(placed?.statusCallback).toBe(`${PUBLIC_URL}${WEBHOOK_ROUTES.CallStatus.path}`);
+  });
+});
+
+describe('matchRoutePath', () => {
+  test('takes `:name` segments from a path of the same shape, and nothing else', () => {
+    expect(matchRoutePath(LOCAL_ROUTES.callRecording, '/calls/CA1/recording.wav')).toEqual(['CA1']);
+    expect(matchRoutePath(LOCAL_ROUTES.callRecording, '/calls/CA1/recordingXwav')).toBeUndefined();
+    expect(matchRoutePath(LOCAL_ROUTES.callDetail, '/calls/CA1/recording.wav')).toBeUndefined();
+    expect(matchRoutePath(LOCAL_ROUTES.callsPage, '/calls')).toEqual([]);
   });
 });

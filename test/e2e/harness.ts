@@ -1,9 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BusinessAdapters } from '../../services/adapters/from-config';
 import type { ToolResult, ToolRunner } from '../../services/core/ports/tool-calls';
-import type { EngineName } from '../../services/core/shared/engines';
+import type { EngineName } from '../../services/core/shared/engines.js';
 import { type LocalApp, startLocalApp } from '../../services/local/app';
 import { type ElevenLabsSim, startElevenLabsSim } from '../../services/local/sim/elevenlabs-server';
 import { type OpenAiSim, startOpenAiSim } from '../../services/local/sim/openai-server';
@@ -16,6 +15,7 @@ import {
 } from '../../services/local/sim/twilio-caller';
 import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest';
 import type { LocalStack } from '../../services/local/stack';
+import type { BusinessAdapters } from '../../services/wiring/parts/business-adapters.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 
 export const ELEVENLABS_KEY = 'xi-test-key';

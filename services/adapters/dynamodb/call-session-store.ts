@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -43,6 +42,7 @@ import {
   turnItem,
   unfinalisedFromItem,
 } from './call-items.js';
+import { unlessRefused, wrote } from './conditional.js';
 
 /** The SET assignments of an engine use (each write replaces the previous one). */
 function addEngineUse(use: EngineUse, set: string[], values: Record<string, unknown>): void {
@@ -103,9 +103,7 @@ export class DynamoCallSessionStore
   }
 
   async open(session: NewCallSession): Promise<boolean> {
-    const created = await this.conditionally(
-      this.put(newSessionItem(session, this.now()), 'attribute_not_exists(pk)'),
-    );
+    const created = await wrote(this.put(newSessionItem(session, this.now()), 'attribute_not_exists(pk)'));
     if (created) return true;
 
     // The session exists: a Twilio webhook retry. While the stream has not started, the new TwiML's
@@ -121,7 +119,7 @@ export class DynamoCallSessionStore
       set.push('customer = :customer');
       values[':customer'] = customerAttribute(session.customer);
     }
-    return this.conditionally(
+    return wrote(
       this.update({
         Key: sessionKey(session.callSid),
         UpdateExpression: `SET ${set.join(', ')}`,
@@ -138,8 +136,8 @@ export class DynamoCallSessionStore
     streamSid: string,
     at: number,
   ): Promise<CallSession | undefined> {
-    try {
-      const result = await this.doc.send(
+    const result = await unlessRefused(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: sessionKey(callSid),
@@ -160,12 +158,9 @@ export class DynamoCallSessionStore
           },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return result.Attributes ? sessionFromItem(result.Attributes) : undefined;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+      ),
+    );
+    return result?.Attributes ? sessionFromItem(result.Attributes) : undefined;
   }
 
   async recordEngine(callSid: string, engine: EngineRecord): Promise<void> {
@@ -185,7 +180,7 @@ export class DynamoCallSessionStore
       ...(failoverReason === undefined ? ['failoverReason'] : []),
       ...(conversationId === undefined ? ['conversationId'] : []),
     ];
-    const recorded = await this.conditionally(
+    const recorded = await wrote(
       this.update({
         Key: sessionKey(callSid),
         UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
@@ -201,7 +196,7 @@ export class DynamoCallSessionStore
     const set: string[] = [];
     const values: Record<string, unknown> = {};
     addEngineUse(use, set, values);
-    const recorded = await this.conditionally(
+    const recorded = await wrote(
       this.update({
         Key: sessionKey(callSid),
         UpdateExpression: `SET ${set.join(', ')}`,
@@ -214,7 +209,7 @@ export class DynamoCallSessionStore
 
   async appendTurn(callSid: string, turn: Turn): Promise<void> {
     // A duplicate seq is a retry of the same write: keep the first, quietly.
-    await this.conditionally(this.put(turnItem(callSid, turn, this.now()), 'attribute_not_exists(pk)'));
+    await wrote(this.put(turnItem(callSid, turn, this.now()), 'attribute_not_exists(pk)'));
     await this.flagIfLate(callSid);
   }
 
@@ -225,7 +220,7 @@ export class DynamoCallSessionStore
    * writes the call row (and any booking's CRM row) again.
    */
   private async flagIfLate(callSid: string): Promise<void> {
-    await this.conditionally(
+    await wrote(
       this.update({
         Key: sessionKey(callSid),
         UpdateExpression: 'SET sweepPk = :pk, sweepSince = :now ADD lateTurnMarks :one',
@@ -245,7 +240,7 @@ export class DynamoCallSessionStore
   async lateTurnsSaved(callSid: string, seenMarks: number): Promise<void> {
     // Only when no turn was counted since the sweeper read the marks: a turn landing between its
     // read and this write keeps the call listed for the next run. (`lateTurns`: the older flag.)
-    await this.conditionally(
+    await wrote(
       this.update({
         Key: sessionKey(callSid),
         UpdateExpression: 'REMOVE sweepPk, sweepSince, lateTurns, lateTurnMarks',
@@ -258,20 +253,18 @@ export class DynamoCallSessionStore
   }
 
   async replaceTurn(callSid: string, turn: Turn): Promise<void> {
-    const replaced = await this.conditionally(
-      this.put(turnItem(callSid, turn, this.now()), 'attribute_exists(pk)'),
-    );
+    const replaced = await wrote(this.put(turnItem(callSid, turn, this.now()), 'attribute_exists(pk)'));
     // The turn itself was never stored (its own write was refused): no retry will find it.
     if (!replaced) throw new PermanentWriteError(`turn ${turn.seq} was never stored: nothing to rewrite`);
   }
 
   async appendToolCall(callSid: string, record: ToolCallRecord): Promise<void> {
-    await this.conditionally(this.put(toolItem(callSid, record, this.now()), 'attribute_not_exists(pk)'));
+    await wrote(this.put(toolItem(callSid, record, this.now()), 'attribute_not_exists(pk)'));
     await this.flagIfLate(callSid);
   }
 
   async recordRecording(callSid: string, recording: CallRecording): Promise<void> {
-    const recorded = await this.conditionally(
+    const recorded = await wrote(
       this.update({
         Key: sessionKey(callSid),
         UpdateExpression: 'SET recording = :recording',
@@ -284,11 +277,11 @@ export class DynamoCallSessionStore
   }
 
   async appendText(callSid: string, text: SentText): Promise<void> {
-    await this.conditionally(this.put(textItem(callSid, text, this.now()), 'attribute_not_exists(pk)'));
+    await wrote(this.put(textItem(callSid, text, this.now()), 'attribute_not_exists(pk)'));
   }
 
   async recordTransferResult(callSid: string, dialStatus: string): Promise<void> {
-    const recorded = await this.conditionally(
+    const recorded = await wrote(
       this.update({
         Key: sessionKey(callSid),
         UpdateExpression: 'SET transferStatus = :status',
@@ -303,7 +296,7 @@ export class DynamoCallSessionStore
     callSid: string,
     reopen: { streamTokenHash: string; dialStatus: string; at: number },
   ): Promise<boolean> {
-    const reopened = await this.conditionally(
+    const reopened = await wrote(
       this.update({
         Key: sessionKey(callSid),
         UpdateExpression:
@@ -328,12 +321,19 @@ export class DynamoCallSessionStore
     return reopened;
   }
 
-  async markEnded(callSid: string, reason: string, at: number): Promise<void> {
-    const ended = await this.conditionally(
+  async markEnded(callSid: string, reason: string, at: number, use?: EngineUse): Promise<void> {
+    // The engine use rides on the end's write: one request at a call's end instead of two.
+    const useSet: string[] = [];
+    const useValues: Record<string, unknown> = {};
+    if (use) addEngineUse(use, useSet, useValues);
+    const withUse = (set: string) => [set, ...useSet].join(', ');
+    const ended = await wrote(
       this.update({
         Key: sessionKey(callSid),
         // The grace period before the sweeper asks Twilio now counts from the stream's end.
-        UpdateExpression: 'SET #status = :ended, endedAt = :at, endReason = :reason, sweepSince = :at',
+        UpdateExpression: withUse(
+          'SET #status = :ended, endedAt = :at, endReason = :reason, sweepSince = :at',
+        ),
         ConditionExpression: '#status IN (:created, :streaming)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -342,24 +342,32 @@ export class DynamoCallSessionStore
           ':streaming': 'streaming',
           ':at': at,
           ':reason': reason,
+          ...useValues,
         },
       }),
     );
     if (ended) return;
     // Finalisation began first (Twilio's status overtook the stream's end): keep how it ended.
-    await this.conditionally(
+    const kept = await wrote(
       this.update({
         Key: sessionKey(callSid),
-        UpdateExpression: 'SET endedAt = :at, endReason = :reason',
+        UpdateExpression: withUse('SET endedAt = :at, endReason = :reason'),
         ConditionExpression: '#status = :finalising AND attribute_not_exists(endReason)',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':finalising': 'finalising', ':at': at, ':reason': reason },
+        ExpressionAttributeValues: {
+          ':finalising': 'finalising',
+          ':at': at,
+          ':reason': reason,
+          ...useValues,
+        },
       }),
     );
+    // Neither end was written (a repeat, a call already finalised): the use is still recorded.
+    if (!kept && use) await this.recordEngineUse(callSid, use);
   }
 
   async markFinalising(callSid: string): Promise<void> {
-    await this.conditionally(
+    await wrote(
       this.update({
         Key: sessionKey(callSid),
         UpdateExpression: 'SET #status = :finalising',
@@ -389,7 +397,7 @@ export class DynamoCallSessionStore
     const set =
       'SET #status = :finalised, finalisedAt = :at, endedAt = if_not_exists(endedAt, :at), endReason = if_not_exists(endReason, :reason)';
     const from = '#status IN (:created, :streaming, :ended, :finalising)';
-    const left = await this.conditionally(
+    const left = await wrote(
       this.update({
         Key: sessionKey(callSid),
         UpdateExpression: `${set} REMOVE sweepPk, sweepSince`,
@@ -400,7 +408,7 @@ export class DynamoCallSessionStore
     );
     if (left) return;
     // Turns landed while finalising: the call stays on the sweeper's index for them.
-    await this.conditionally(
+    await wrote(
       this.update({
         Key: sessionKey(callSid),
         UpdateExpression: set,
@@ -502,16 +510,5 @@ export class DynamoCallSessionStore
 
   private update(input: Omit<UpdateCommandInput, 'TableName'>): Promise<unknown> {
     return permanentIfRefused(this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input })));
-  }
-
-  /** True when the write happened, false when its condition said no; other errors propagate. */
-  private async conditionally(write: Promise<unknown>): Promise<boolean> {
-    try {
-      await write;
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
   }
 }

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { type DigestCounts, digestCountsSchema } from '../../core/after-call/digest-counts.js';
@@ -10,6 +9,7 @@ import {
   emailMessageSchema,
   expiresAtSeconds,
 } from './after-call-items.js';
+import { unlessRefused, wrote } from './conditional.js';
 
 export interface DynamoDigestMarkersOptions {
   tableName: string;
@@ -43,8 +43,8 @@ export class DynamoDigestMarkers implements DigestMarkers {
   }
 
   async claim(day: string, now: number, staleAfterMs: number): Promise<DigestClaim> {
-    try {
-      const { Attributes } = await this.doc.send(
+    const claimed = await unlessRefused(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: digestKey(day),
@@ -62,13 +62,9 @@ export class DynamoDigestMarkers implements DigestMarkers {
           },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      const frozen = frozenOf(Attributes);
-      return { claimed: true, ...frozen };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { claimed: false };
-      throw error;
-    }
+      ),
+    );
+    return claimed ? { claimed: true, ...frozenOf(claimed.Attributes) } : { claimed: false };
   }
 
   async freeze(
@@ -111,8 +107,8 @@ export class DynamoDigestMarkers implements DigestMarkers {
   }
 
   async release(day: string): Promise<void> {
-    try {
-      await this.doc.send(
+    await wrote(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: digestKey(day),
@@ -122,10 +118,8 @@ export class DynamoDigestMarkers implements DigestMarkers {
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':claimed': 'claimed', ':failed': 'failed' },
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 }
 

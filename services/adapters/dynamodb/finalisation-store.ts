@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -29,6 +28,7 @@ import {
   type Item,
   pendingMarkerKey,
 } from './after-call-items.js';
+import { wrote } from './conditional.js';
 
 export interface DynamoFinalisationStoreOptions {
   tableName: string;
@@ -99,23 +99,21 @@ export class DynamoFinalisationStore implements FinalisationStore, PostCallAnaly
       }),
     );
     const state: FinalisationState = { ...input, step: 'pending', attempts: 0, updatedAt: now };
-    try {
-      await this.doc.send(
+    const created = await wrote(
+      this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...finalKey(input.callSid), ...compact(state) },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return { state, created: true };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // A concurrent callback began first: its state stands.
-      const raced = await this.get(input.callSid);
-      if (!raced) throw new Error(`Finalisation state of ${input.callSid} vanished during begin`);
-      if (raced.step === 'done') await this.deleteMarker(input.callSid);
-      return { state: raced, created: false };
-    }
+      ),
+    );
+    if (created) return { state, created: true };
+    // A concurrent callback began first: its state stands.
+    const raced = await this.get(input.callSid);
+    if (!raced) throw new Error(`Finalisation state of ${input.callSid} vanished during begin`);
+    if (raced.step === 'done') await this.deleteMarker(input.callSid);
+    return { state: raced, created: false };
   }
 
   async get(callSid: string): Promise<FinalisationState | undefined> {
@@ -143,7 +141,7 @@ export class DynamoFinalisationStore implements FinalisationStore, PostCallAnaly
       set.push('expiresAt = :expiresAt');
       values[':expiresAt'] = expiresAtSeconds(now, AFTER_CALL_TTL_DAYS);
     }
-    const moved = await this.conditionally(
+    const moved = await wrote(
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -234,7 +232,7 @@ export class DynamoFinalisationStore implements FinalisationStore, PostCallAnaly
 
   async saveAnalysis(analysis: PostCallAnalysis): Promise<{ stored: boolean }> {
     const { dataCollection, ...rest } = analysis;
-    const stored = await this.conditionally(
+    const stored = await wrote(
       this.doc.send(
         new PutCommand({
           TableName: this.tableName,
@@ -268,16 +266,5 @@ export class DynamoFinalisationStore implements FinalisationStore, PostCallAnaly
 
   private async deleteMarker(callSid: string): Promise<void> {
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: pendingMarkerKey(callSid) }));
-  }
-
-  /** True when the write happened, false when its condition said no; other errors propagate. */
-  private async conditionally(write: Promise<unknown>): Promise<boolean> {
-    try {
-      await write;
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
   }
 }

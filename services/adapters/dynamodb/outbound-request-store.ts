@@ -1,10 +1,10 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { OUTBOUND_LEASE_MS } from '../../core/outbound/place-call.js';
 import type { OutboundRequest, OutboundRequestStore } from '../../core/ports/call-store.js';
 import { AFTER_CALL_TTL_DAYS, compact, expiresAtSeconds, outboundRequestKey } from './after-call-items.js';
 import { engineSchema, knownCustomerSchema } from './call-items.js';
+import { wrote } from './conditional.js';
 
 export interface DynamoOutboundRequestStoreOptions {
   tableName: string;
@@ -45,8 +45,8 @@ export class DynamoOutboundRequestStore implements OutboundRequestStore {
       status: 'placing',
       leaseUntil: request.createdAt + OUTBOUND_LEASE_MS,
     };
-    try {
-      await this.doc.send(
+    const created = await wrote(
+      this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -59,14 +59,12 @@ export class DynamoOutboundRequestStore implements OutboundRequestStore {
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':failed': 'failed' },
         }),
-      );
-      return { created: true, request: stored };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = await this.get(request.idempotencyKey);
-      if (!existing) throw new Error(`Outbound request ${request.idempotencyKey} vanished during create`);
-      return { created: false, request: existing };
-    }
+      ),
+    );
+    if (created) return { created: true, request: stored };
+    const existing = await this.get(request.idempotencyKey);
+    if (!existing) throw new Error(`Outbound request ${request.idempotencyKey} vanished during create`);
+    return { created: false, request: existing };
   }
 
   async get(idempotencyKey: string): Promise<OutboundRequest | undefined> {
@@ -81,8 +79,8 @@ export class DynamoOutboundRequestStore implements OutboundRequestStore {
   }
 
   async takeOver(idempotencyKey: string, now: number, leaseUntil: number): Promise<boolean> {
-    try {
-      await this.doc.send(
+    return wrote(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: outboundRequestKey(idempotencyKey),
@@ -92,12 +90,8 @@ export class DynamoOutboundRequestStore implements OutboundRequestStore {
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':placing': 'placing', ':now': now, ':until': leaseUntil },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async markPlaced(idempotencyKey: string, callSid: string): Promise<void> {

@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { UsageCounter } from '../../core/ports/call-store.js';
+import { wrote } from './conditional.js';
 
 /**
  * Tool usage in the call table: `pk=USAGE#<scope>, sk=OPERATIONS`, a string set of operation
@@ -14,8 +14,8 @@ export class DynamoUsageCounter implements UsageCounter {
   ) {}
 
   async take(scope: string, operation: string, limit: number, expiresAt: number): Promise<boolean> {
-    try {
-      await this.doc.send(
+    return wrote(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: { pk: `USAGE#${scope}`, sk: 'OPERATIONS' },
@@ -29,11 +29,7 @@ export class DynamoUsageCounter implements UsageCounter {
             ':expiresAt': Math.floor(expiresAt / 1000),
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CachedValue } from '../../core/shared/cached-value.js';
 
 export type { SecretsManagerClient };
 
@@ -66,38 +67,35 @@ export interface SecretSnapshot {
  * only the very first read's failure is thrown.
  */
 export class CachedSecretEnvironment {
-  private snapshot?: SecretSnapshot;
-  private readAt = Number.NEGATIVE_INFINITY;
-  private reading?: Promise<SecretSnapshot>;
+  private readonly secret: CachedValue<SecretSnapshot>;
+  private latest?: SecretSnapshot;
 
   constructor(
     private readonly read: () => Promise<Record<string, string>>,
-    private readonly ttlMs = SECRET_TTL_MS,
-    private readonly now: () => number = Date.now,
-    private readonly onStaleKept: (error: Error) => void = () => {},
-  ) {}
-
-  current(): Promise<SecretSnapshot> {
-    if (this.snapshot && this.now() - this.readAt < this.ttlMs) return Promise.resolve(this.snapshot);
-    this.reading ??= this.refresh().finally(() => {
-      this.reading = undefined;
+    ttlMs = SECRET_TTL_MS,
+    now: () => number = Date.now,
+    onStaleKept: (error: Error) => void = () => {},
+  ) {
+    this.secret = new CachedValue({
+      read: () => this.snapshot(),
+      maxAgeMs: ttlMs,
+      now,
+      onReadFailed: (error) => onStaleKept(error),
     });
-    return this.reading;
   }
 
-  private async refresh(): Promise<SecretSnapshot> {
-    try {
-      const environment = await this.read();
-      const previous = this.snapshot;
-      if (!previous || !sameEntries(previous.environment, environment)) {
-        this.snapshot = { environment, version: (previous?.version ?? 0) + 1 };
-      }
-    } catch (error) {
-      if (!this.snapshot) throw error;
-      this.onStaleKept(error as Error);
+  current(): Promise<SecretSnapshot> {
+    return this.secret.get();
+  }
+
+  /** The keys just read, as a new version only when they differ from the ones held. */
+  private async snapshot(): Promise<SecretSnapshot> {
+    const environment = await this.read();
+    const previous = this.latest;
+    if (!previous || !sameEntries(previous.environment, environment)) {
+      this.latest = { environment, version: (previous?.version ?? 0) + 1 };
     }
-    this.readAt = this.now();
-    return this.snapshot as SecretSnapshot;
+    return this.latest as SecretSnapshot;
   }
 }
 

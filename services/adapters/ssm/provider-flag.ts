@@ -1,5 +1,6 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ProviderFlag } from '../../core/ports/flags.js';
+import { CachedValue } from '../../core/shared/cached-value.js';
 import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName, isEngineName } from '../../core/shared/engines.js';
 import { type Logger, logger as rootLogger } from '../../core/shared/logging.js';
 
@@ -23,65 +24,56 @@ const MAX_CACHE_MS = 10_000;
  */
 export class SsmProviderFlag implements ProviderFlag {
   private readonly client: SSMClient;
-  private readonly cacheMs: number;
-  private readonly now: () => number;
   private readonly log: Logger;
-  private cached: { value: EngineName; readAt: number } | undefined;
-  private lastGood: EngineName | undefined;
+  private readonly flag: CachedValue<EngineName>;
   /** The failure last logged; a repeat of the same failure stays quiet. */
   private loggedFailure: string | undefined;
-  /** One request at a time: concurrent callers during a refresh share it. */
-  private inflight: Promise<EngineName> | undefined;
 
   constructor(private readonly options: SsmProviderFlagOptions) {
     this.client = options.client ?? new SSMClient({});
-    this.cacheMs = Math.min(options.cacheMs ?? MAX_CACHE_MS, MAX_CACHE_MS);
-    this.now = options.now ?? Date.now;
     this.log = options.logger ?? rootLogger;
+    this.flag = new CachedValue({
+      read: () => this.read(),
+      maxAgeMs: Math.min(options.cacheMs ?? MAX_CACHE_MS, MAX_CACHE_MS),
+      now: options.now,
+      // The fallback is cached too, so a broken parameter costs one read per cache period, not per call.
+      fallback: () => DEFAULT_ENGINE,
+      onReadFailed: (error, fallback) => this.logFailure(error.message, fallback),
+    });
   }
 
   current(): Promise<EngineName> {
-    if (this.cached && this.now() - this.cached.readAt < this.cacheMs) {
-      return Promise.resolve(this.cached.value);
-    }
-    this.inflight ??= this.refresh().finally(() => {
-      this.inflight = undefined;
-    });
-    return this.inflight;
+    return this.flag.get();
   }
 
-  private async refresh(): Promise<EngineName> {
-    let failure: string;
+  private async read(): Promise<EngineName> {
+    let value: string;
     try {
       const { Parameter } = await this.client.send(
         new GetParameterCommand({ Name: this.options.parameterName }),
       );
-      const value = Parameter?.Value?.trim() ?? '';
-      if (isEngineName(value)) {
-        if (this.loggedFailure !== undefined) {
-          this.log.info('Provider flag readable again', { parameter: this.options.parameterName, value });
-        }
-        this.loggedFailure = undefined;
-        this.lastGood = value;
-        this.cached = { value, readAt: this.now() };
-        return value;
-      }
-      failure = `invalid value ${JSON.stringify(value)} (expected ${ENGINE_NAMES.join(' or ')})`;
+      value = Parameter?.Value?.trim() ?? '';
     } catch (error) {
       const { name, message } = error as Error;
-      failure = `unreadable: ${name}: ${message}`;
+      throw new Error(`unreadable: ${name}: ${message}`);
     }
-    const fallback = this.lastGood ?? DEFAULT_ENGINE;
-    if (failure !== this.loggedFailure) {
-      this.loggedFailure = failure;
-      this.log.error('Provider flag unusable; using the fallback engine', {
-        parameter: this.options.parameterName,
-        problem: failure,
-        fallback,
-      });
+    if (!isEngineName(value)) {
+      throw new Error(`invalid value ${JSON.stringify(value)} (expected ${ENGINE_NAMES.join(' or ')})`);
     }
-    // The fallback is cached too, so a broken parameter costs one read per cache period, not per call.
-    this.cached = { value: fallback, readAt: this.now() };
-    return fallback;
+    if (this.loggedFailure !== undefined) {
+      this.log.info('Provider flag readable again', { parameter: this.options.parameterName, value });
+    }
+    this.loggedFailure = undefined;
+    return value;
+  }
+
+  private logFailure(failure: string, fallback: EngineName): void {
+    if (failure === this.loggedFailure) return;
+    this.loggedFailure = failure;
+    this.log.error('Provider flag unusable; using the fallback engine', {
+      parameter: this.options.parameterName,
+      problem: failure,
+      fallback,
+    });
   }
 }

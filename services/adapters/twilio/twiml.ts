@@ -19,12 +19,36 @@ export interface ConnectStreamOptions {
  * when the conversation broke.
  */
 export function connectStreamTwiml(options: ConnectStreamOptions): string {
-  const response = new VoiceResponse();
-  const stream = response.connect().stream({ url: options.streamUrl });
-  for (const [name, value] of Object.entries(options.parameters)) stream.parameter({ name, value });
-  response.say(outageApology());
-  response.hangup();
-  return response.toString();
+  // From a template: the SDK's builder costs about a millisecond of CPU per document (measured,
+  // every inbound call), and this document's shape never changes. Escaped as the builder escapes.
+  let parameters = '';
+  for (const [name, value] of Object.entries(options.parameters)) {
+    parameters += `<Parameter name="${xmlAttribute(name)}" value="${xmlAttribute(value)}"/>`;
+  }
+  return `${XML_DECLARATION}<Response><Connect><Stream url="${xmlAttribute(options.streamUrl)}">${parameters}</Stream></Connect><Say>${xmlText(outageApology())}</Say><Hangup/></Response>`;
+}
+
+const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
+const ATTRIBUTE_SPECIAL = /[&<"\t\n\r]/g;
+const TEXT_SPECIAL = /[&<>\r]/g;
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  '\t': '&#x9;',
+  '\n': '&#xA;',
+  '\r': '&#xD;',
+};
+
+/** An attribute value as the SDK's builder (xmlbuilder, through Twilio's attribute stringifier) writes it. */
+function xmlAttribute(value: string): string {
+  return value.replace(ATTRIBUTE_SPECIAL, (c) => ENTITIES[c] ?? c);
+}
+
+/** Element text as the SDK's builder writes it. */
+function xmlText(value: string): string {
+  return value.replace(TEXT_SPECIAL, (c) => ENTITIES[c] ?? c);
 }
 
 /** A response that does nothing further on the call: Twilio hangs up when it runs out of TwiML. */

@@ -6,7 +6,7 @@
 import type { Crm, KnownCustomer } from '../ports/crm.js';
 import type { ProviderFlag } from '../ports/flags.js';
 import type { EngineName } from '../shared/engines.js';
-import type { Logger } from '../shared/logging.js';
+import type { Log } from '../shared/logging.js';
 import { isE164 } from '../shared/phone.js';
 import { TimeoutError, withTimeout } from '../shared/timeout.js';
 
@@ -17,7 +17,7 @@ export const CRM_LOOKUP_TIMEOUT_MS = 700;
 export async function chooseProvider(
   flag: ProviderFlag,
   defaultProvider: EngineName,
-  log: Logger,
+  log: Log,
 ): Promise<EngineName> {
   try {
     return await flag.current();
@@ -35,7 +35,7 @@ export async function lookUpCustomer(
   crm: Pick<Crm, 'findCustomerByPhone'> | undefined,
   phone: string,
   now: number,
-  log: Logger,
+  log: Log,
   timeoutMs = CRM_LOOKUP_TIMEOUT_MS,
 ): Promise<KnownCustomer | undefined> {
   if (!crm || !isE164(phone)) return undefined;

@@ -290,9 +290,10 @@ export interface CallSessionStore {
   ): Promise<boolean>;
   /**
    * `created|streaming → ended`; a second call changes nothing. On a `finalising` session (Twilio's
-   * status came first) the end and its reason are recorded, and the status stays.
+   * status came first) the end and its reason are recorded, and the status stays. `use`, the engine
+   * use as it stands at the end, is recorded in the same write (as `recordEngineUse` would).
    */
-  markEnded(callSid: string, reason: string, at: number): Promise<void>;
+  markEnded(callSid: string, reason: string, at: number, use?: EngineUse): Promise<void>;
   /**
    * `created|streaming|ended → finalising`, before finalisation reads the turns; a second call,
    * a finalised or an unknown call change nothing.

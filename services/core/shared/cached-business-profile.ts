@@ -4,6 +4,7 @@
  */
 import type { BusinessProfileSource } from '../ports/flags.js';
 import { type BusinessProfile, parseBusinessProfile } from './business-profile.js';
+import { CachedValue } from './cached-value.js';
 import { type Logger, logger as rootLogger } from './logging.js';
 import { withTimeout } from './timeout.js';
 
@@ -30,59 +31,45 @@ const DEFAULT_READ_TIMEOUT_MS = 1_000;
  * knows) and is logged once per distinct problem; with no good profile ever read, calls go without.
  */
 export class CachedBusinessProfile implements BusinessProfileSource {
-  private readonly cacheMs: number;
   private readonly readTimeoutMs: number;
-  private readonly now: () => number;
   private readonly log: Logger;
-  private cached: { profile: BusinessProfile | undefined; readAt: number } | undefined;
-  private lastGood: BusinessProfile | undefined;
+  private readonly profile: CachedValue<BusinessProfile | undefined>;
   private lastProblem: string | undefined;
-  private inflight: Promise<BusinessProfile | undefined> | undefined;
 
   constructor(
     private readonly reader: ProfileReader,
     private readonly options: CachedBusinessProfileOptions,
   ) {
-    this.cacheMs = options.cacheMs ?? DEFAULT_CACHE_MS;
     this.readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
-    this.now = options.now ?? Date.now;
     this.log = options.logger ?? rootLogger;
+    this.profile = new CachedValue({
+      read: () => this.read(),
+      maxAgeMs: options.cacheMs ?? DEFAULT_CACHE_MS,
+      now: options.now,
+      fallback: () => undefined,
+      onReadFailed: (error, kept) =>
+        this.report(error instanceof InvalidProfile ? error.message : `unreadable: ${error.message}`, kept),
+    });
   }
 
   current(): Promise<BusinessProfile | undefined> {
-    if (this.cached && this.now() - this.cached.readAt < this.cacheMs)
-      return Promise.resolve(this.cached.profile);
-    this.inflight ??= this.refresh().finally(() => {
-      this.inflight = undefined;
-    });
-    return this.inflight;
+    return this.profile.get();
   }
 
-  private async refresh(): Promise<BusinessProfile | undefined> {
-    let problem: string;
-    try {
-      const raw = await withTimeout(this.reader(), this.readTimeoutMs);
-      if (raw === undefined || raw.trim() === '') {
-        this.settle(undefined, 'none');
-        return undefined;
-      }
-      const parsed = parseBusinessProfile(raw);
-      if (parsed.ok) {
-        this.lastGood = parsed.profile;
-        this.settle(parsed.profile, undefined);
-        return parsed.profile;
-      }
-      problem = `invalid: ${parsed.problems.join('; ')}`;
-    } catch (error) {
-      problem = `unreadable: ${(error as Error).message}`;
+  private async read(): Promise<BusinessProfile | undefined> {
+    const raw = await withTimeout(this.reader(), this.readTimeoutMs);
+    if (raw === undefined || raw.trim() === '') {
+      this.report('none', undefined);
+      return undefined;
     }
-    this.settle(this.lastGood, problem);
-    return this.lastGood;
+    const parsed = parseBusinessProfile(raw);
+    if (!parsed.ok) throw new InvalidProfile(`invalid: ${parsed.problems.join('; ')}`);
+    this.report(undefined, parsed.profile);
+    return parsed.profile;
   }
 
-  /** Caches what calls get now and logs a change of problem once. */
-  private settle(profile: BusinessProfile | undefined, problem: string | undefined): void {
-    this.cached = { profile, readAt: this.now() };
+  /** Logs a change of problem once (`undefined`: loaded; `'none'`: no profile stored). */
+  private report(problem: string | undefined, kept: BusinessProfile | undefined): void {
     if (problem === this.lastProblem) return;
     this.lastProblem = problem;
     if (problem === undefined) this.log.info('Business profile loaded', { where: this.options.where });
@@ -94,7 +81,10 @@ export class CachedBusinessProfile implements BusinessProfileSource {
       this.log.error('Business profile unusable; calls keep the last good one', {
         where: this.options.where,
         problem,
-        fallback: this.lastGood ? 'last good profile' : 'none',
+        fallback: kept ? 'last good profile' : 'none',
       });
   }
 }
+
+/** A stored profile that does not validate (as opposed to one that could not be read). */
+class InvalidProfile extends Error {}

@@ -64,23 +64,63 @@ function maskedError(error: unknown): Error {
   return masked;
 }
 
+/** What the code that logs needs of a logger: the root `logger` and a call's `forCall` both fit. */
+export type Log = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+type LogInput = Parameters<Logger['info']>[0];
+type LogExtra = Parameters<Logger['info']> extends [unknown, ...infer Rest] ? Rest : never;
+
 /**
- * A Powertools child logger costs about 8 KiB of heap (it builds its own `Console`), and a live call
- * has several parts that log (the call, its session writer, its engine): they share one child, held
- * weakly so it goes when the call's last part does.
+ * A call's log: the process's one logger, each entry given the call's `callSid`. A Powertools child
+ * logger would cost about 8 KiB of heap and a `Console` per call; this costs a few fields. Every
+ * entry still goes through the root logger's replacer, so numbers stay masked.
  */
-const callLoggers = new Map<string, WeakRef<Logger>>();
+class CallLog implements Log {
+  constructor(readonly callSid: string) {}
+
+  debug(input: LogInput, ...extra: LogExtra): void {
+    logger.debug(this.entry(input), ...extra);
+  }
+
+  info(input: LogInput, ...extra: LogExtra): void {
+    logger.info(this.entry(input), ...extra);
+  }
+
+  warn(input: LogInput, ...extra: LogExtra): void {
+    logger.warn(this.entry(input), ...extra);
+  }
+
+  error(input: LogInput, ...extra: LogExtra): void {
+    logger.error(this.entry(input), ...extra);
+  }
+
+  /** The keys every entry carries, as Powertools' `getPersistentLogAttributes` names them. */
+  getPersistentLogAttributes(): { callSid: string } {
+    return { callSid: this.callSid };
+  }
+
+  private entry(input: LogInput): Exclude<LogInput, string> {
+    return typeof input === 'string'
+      ? { message: input, callSid: this.callSid }
+      : { ...input, callSid: this.callSid };
+  }
+}
+
+/**
+ * The parts of a live call that log (the call, its session writer, its engine) share one `CallLog`,
+ * held weakly so it goes when the call's last part does.
+ */
+const callLogs = new Map<string, WeakRef<CallLog>>();
 const released = new FinalizationRegistry<string>((callSid) => {
-  if (callLoggers.get(callSid)?.deref() === undefined) callLoggers.delete(callSid);
+  if (callLogs.get(callSid)?.deref() === undefined) callLogs.delete(callSid);
 });
 
-export function forCall(callSid: string): Logger {
-  const shared = callLoggers.get(callSid)?.deref();
+export function forCall(callSid: string): CallLog {
+  const shared = callLogs.get(callSid)?.deref();
   if (shared) return shared;
-  const child = logger.createChild({ persistentKeys: { callSid } });
-  callLoggers.set(callSid, new WeakRef(child));
-  released.register(child, callSid);
-  return child;
+  const log = new CallLog(callSid);
+  callLogs.set(callSid, new WeakRef(log));
+  released.register(log, callSid);
+  return log;
 }
 
 export type { Logger };

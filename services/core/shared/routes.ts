@@ -48,13 +48,37 @@ export const BRIDGE_ROUTES = {
   mediaStream: { method: 'GET', path: '/media-stream' },
 } as const;
 
+export interface LocalRoute {
+  readonly method: 'GET' | 'POST';
+  /** `:name` stands for one path segment (`/calls/:callSid`). */
+  readonly path: `/${string}`;
+}
+
 /**
- * Routes only the local stack serves (pages for a developer, no Lambda behind them), keyed by a
- * name: `{ method, path }`. Listed here so the local router still has no route the manifest lacks.
+ * Routes only the local stack serves (its softphone and calls page, for a developer; no Lambda
+ * behind them). Listed here so the local router still has no route the manifest lacks.
  */
-export const LOCAL_ROUTES: Readonly<
-  Record<string, { readonly method: string; readonly path: `/${string}` }>
-> = {};
+// biome-ignore format: one route per line, so that adding a route is a one-line change.
+export const LOCAL_ROUTES = {
+  phonePage:       { method: 'GET',  path: '/phone' },
+  phoneAsset:      { method: 'GET',  path: '/phone/assets/:file' },
+  softphoneCall:   { method: 'POST', path: '/phone/calls' },
+  softphoneEvents: { method: 'GET',  path: '/phone/calls/:callSid/events' },
+  callsPage:       { method: 'GET',  path: '/calls' },
+  callRecording:   { method: 'GET',  path: '/calls/:callSid/recording.wav' },
+  callDetail:      { method: 'GET',  path: '/calls/:callSid' },
+} as const satisfies Record<string, LocalRoute>;
+
+export type LocalRouteId = keyof typeof LOCAL_ROUTES;
+
+/** The `:name` segments of `route.path` taken from `path`, in order; undefined when it does not match. */
+export function matchRoutePath(route: { readonly path: string }, path: string): string[] | undefined {
+  const pattern = route.path
+    .split('/')
+    .map((segment) => (segment.startsWith(':') ? '([^/]+)' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${pattern}$`).exec(path)?.slice(1);
+}
 
 /** `'POST /twilio/inbound'`: the route key API Gateway and the local router use. */
 export function routeKey(route: { readonly method: string; readonly path: string }): string {

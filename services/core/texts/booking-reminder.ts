@@ -9,7 +9,7 @@ import * as z from 'zod';
 import type { Calendar } from '../ports/calendar.js';
 import type { BusinessProfileSource } from '../ports/flags.js';
 import type { OneTimeSchedule } from '../ports/scheduler.js';
-import type { Logger } from '../shared/logging.js';
+import type { Log } from '../shared/logging.js';
 import { spokenDateTime } from '../tools/local-time.js';
 import { sendText, type TextDeps } from './texts.js';
 
@@ -94,7 +94,7 @@ export type ReminderOutcome = { kind: 'reminder'; sent: boolean; why?: string };
 export async function sendBookingReminder(
   deps: ReminderDeps,
   payload: Record<string, unknown>,
-  log: Logger,
+  log: Log,
 ): Promise<ReminderOutcome> {
   const parsed = reminderPayloadSchema.safeParse(payload);
   if (!parsed.success) {

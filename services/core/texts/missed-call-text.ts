@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { type CallFlags, callFlags } from '../after-call/call-report.js';
 import type { CallRow } from '../ports/crm.js';
-import type { Logger } from '../shared/logging.js';
+import type { Log } from '../shared/logging.js';
 import { firstValueOnly } from '../tools/tool-usage.js';
 import { sendText, type TextDeps } from './texts.js';
 
@@ -40,7 +40,7 @@ export function owesTextBack(
 export async function textBackMissedCall(
   deps: MissedCallTextDeps,
   row: Pick<CallRow, 'callSid' | 'direction' | 'from' | 'outcome' | 'turns' | 'durationSeconds'>,
-  log: Logger,
+  log: Log,
 ): Promise<void> {
   if (!deps.texts.enabled || !owesTextBack(row)) return;
   const day = DateTime.fromMillis(deps.texts.now(), { zone: deps.texts.timezone }).toISODate();

@@ -9,7 +9,7 @@
 import { emailKey, renderEmail } from '../email/email-document.js';
 import type { Crm, TextReplies } from '../ports/crm.js';
 import type { Mailer } from '../ports/mail.js';
-import type { Logger } from '../shared/logging.js';
+import type { Log } from '../shared/logging.js';
 import { maskPhone } from '../shared/phone.js';
 import { formatLocalDateTime } from '../tools/local-time.js';
 
@@ -31,7 +31,7 @@ export interface IncomingText {
   body: string;
 }
 
-export async function receiveTextReply(deps: TextReplyDeps, text: IncomingText, log: Logger): Promise<void> {
+export async function receiveTextReply(deps: TextReplyDeps, text: IncomingText, log: Log): Promise<void> {
   const receivedAt = deps.now();
   const customer = await deps.crm.upsertCustomer({ phone: text.from });
   const calls = await deps.crm.callsBetween(receivedAt - WEEK_MS, receivedAt + 1);

@@ -9,7 +9,7 @@
 import type { SentText, TextKind } from '../call/call-session.js';
 import type { TextLog, UsageCounter } from '../ports/call-store.js';
 import type { TextSender } from '../ports/telephony.js';
-import type { Logger } from '../shared/logging.js';
+import type { Log } from '../shared/logging.js';
 import { destinationProblem, maskPhone } from '../shared/phone.js';
 import { type LimitName, overLimit, type ToolLimits } from '../tools/tool-usage.js';
 
@@ -41,7 +41,7 @@ export type TextRefusal = 'disabled' | 'invalid-number' | 'country-not-allowed' 
 export type TextOutcome = { sent: SentText } | { refused: TextRefusal } | { failed: Error };
 
 /** Sends one text if every rule allows it. Never throws: a failure is an outcome the caller words. */
-export async function sendText(deps: TextDeps, request: TextRequest, log: Logger): Promise<TextOutcome> {
+export async function sendText(deps: TextDeps, request: TextRequest, log: Log): Promise<TextOutcome> {
   const to = maskPhone(request.to);
   if (!deps.enabled) return { refused: 'disabled' };
   const problem = destinationProblem(request.to, deps.allowedCountries);

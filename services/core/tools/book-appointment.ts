@@ -2,7 +2,7 @@ import { emailKey, renderEmail } from '../email/email-document.js';
 import type { Calendar, Interval } from '../ports/calendar.js';
 import { AppointmentConflictError } from '../ports/crm.js';
 import type { AppointmentRepair } from '../ports/tool-calls.js';
-import type { Logger } from '../shared/logging.js';
+import type { Log } from '../shared/logging.js';
 import { bookingProblem } from './availability.js';
 import { textConfirmation } from './booking-text.js';
 import {
@@ -36,7 +36,7 @@ export function bookingKey(callSid: string, localStart: string, name: string): s
  * event made meanwhile (or whose aborted request Google still carried out) is removed, so that stays
  * true and the slot is free again. A failure here is logged; the event then waits for the owner.
  */
-async function undoGivenUpBooking(calendar: Calendar, key: string, log: Logger): Promise<void> {
+async function undoGivenUpBooking(calendar: Calendar, key: string, log: Log): Promise<void> {
   try {
     const made = await calendar.findEvent(key);
     if (made) await calendar.deleteEvent(made.eventId);
@@ -77,12 +77,7 @@ async function releaseStaleRows(context: ToolContext, slot: Interval, ourEventId
  * booker lists after its own insert, so the later of two always sees the earlier. A calendar that
  * cannot be listed keeps the booking (logged): the owner email still shows both.
  */
-async function firstOnSlot(
-  calendar: Calendar,
-  eventId: string,
-  slot: Interval,
-  log: Logger,
-): Promise<boolean> {
+async function firstOnSlot(calendar: Calendar, eventId: string, slot: Interval, log: Log): Promise<boolean> {
   try {
     const events = await calendar.eventsOverlapping(slot.start, slot.end);
     const first = events.reduce<(typeof events)[number] | undefined>(

@@ -8,7 +8,7 @@ import type { BusinessProfileSource } from '../ports/flags.js';
 import type { Mailer } from '../ports/mail.js';
 import type { CallControl } from '../ports/telephony.js';
 import type { ToolDefinition, ToolResult } from '../ports/tool-calls.js';
-import type { Logger } from '../shared/logging.js';
+import type { Log } from '../shared/logging.js';
 import type { TextDeps } from '../texts/texts.js';
 import type { BusinessSettings } from './availability.js';
 import type { ToolLimits } from './tool-usage.js';
@@ -78,7 +78,7 @@ export interface ToolContext {
   /** The other party's number (E.164 when known): the default phone of bookings and leads. */
   remoteNumber: string;
   deps: ToolDeps;
-  log: Logger;
+  log: Log;
   /**
    * Aborted when the runner has given up on the tool (its timeout: the caller already heard the
    * failure text). A tool passes it to its slow calls and undoes what they made meanwhile, so what

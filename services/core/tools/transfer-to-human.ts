@@ -5,12 +5,6 @@ import { routeUrl, WEBHOOK_ROUTES } from '../shared/routes.js';
 import { shortText, toolArgs } from './fields.js';
 import { defineTool, type ToolContext } from './tool.js';
 
-/** Where Twilio reports how the transfer's `<Dial>` ended (an unanswered one goes back to the agent). */
-export const DIAL_RESULT_PATH = WEBHOOK_ROUTES.DialResult.path;
-
-/** Where Twilio asks what to tell the owner once they pick up (the whisper), before bridging. */
-export const WHISPER_PATH = WEBHOOK_ROUTES.Whisper.path;
-
 /** What the caller hears when nobody takes the transferred call and the agent cannot take it back. */
 export function transferUnansweredMessage(businessName: string): string {
   return `Sorry, nobody at ${businessName} could take the call. We will call you back. Goodbye.`;

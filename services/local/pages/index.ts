@@ -17,6 +17,13 @@ import type { CallSessionStore, FinalisationStore } from '../../core/ports/call-
 import type { WebhookDeliveryStore } from '../../core/ports/webhooks.js';
 import type { Config } from '../../core/shared/config.js';
 import { logger } from '../../core/shared/logging.js';
+import {
+  LOCAL_ROUTES,
+  type LocalRoute,
+  type LocalRouteId,
+  matchRoutePath,
+  routeKey,
+} from '../../core/shared/routes.js';
 import type { LocalPages } from '../server.js';
 import { isWebAsset, webAsset } from './assets.js';
 import { type CallView, callView } from './call-view.js';
@@ -123,13 +130,32 @@ export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
       return true;
     }
 
-    if (path === '/phone') return get(method, res, () => html(res, phonePage(deps.config)));
-    const asset = /^\/phone\/assets\/([\w-]+\.js)$/.exec(path)?.[1];
-    if (asset !== undefined && isWebAsset(asset)) {
-      return get(method, res, async () => send(res, 200, 'text/javascript', await webAsset(asset)));
+    for (const [id, route] of Object.entries(LOCAL_ROUTES) as Array<[LocalRouteId, LocalRoute]>) {
+      const params = matchRoutePath(route, path);
+      if (!params) continue;
+      if (method !== route.method) return notAllowed(res, route.method);
+      if (await pages[id](req, res, params)) return true;
+      break;
     }
-    if (path === '/phone/calls') {
-      if (method !== 'POST') return notAllowed(res, 'POST');
+    send(res, 404, 'text/plain', 'No such call.');
+    return true;
+  }
+
+  /** Each local route's page; false leaves the request to the 404 (a name that is no call or asset). */
+  const pages: Record<
+    LocalRouteId,
+    (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<boolean>
+  > = {
+    phonePage: async (_req, res) => {
+      html(res, phonePage(deps.config));
+      return true;
+    },
+    phoneAsset: async (_req, res, [asset = '']) => {
+      if (!/^[\w-]+\.js$/.test(asset) || !isWebAsset(asset)) return false;
+      send(res, 200, 'text/javascript', await webAsset(asset));
+      return true;
+    },
+    softphoneCall: async (req, res) => {
       if (!isSameOriginJson(req)) {
         // A JSON content type cannot be sent cross-site without a preflight, which nothing here answers:
         // another site open in the browser cannot set calls up (and so cannot send owner emails).
@@ -139,22 +165,22 @@ export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
       const call = await softphone.startCall(`http://127.0.0.1:${req.socket.localPort}`);
       send(res, 201, 'application/json', JSON.stringify(call));
       return true;
-    }
-    const events = /^\/phone\/calls\/([^/]+)\/events$/.exec(path)?.[1];
-    if (events !== undefined && CALL_SID.test(events)) {
-      return get(method, res, () => streamEvents(req, res, events));
-    }
-    if (path === '/calls') {
+    },
+    softphoneEvents: async (req, res, [callSid = '']) => {
+      if (!CALL_SID.test(callSid)) return false;
+      await streamEvents(req, res, callSid);
+      return true;
+    },
+    callsPage: async (_req, res) => {
       const sessions = await deps.recentSessions(CALLS_SHOWN);
       const calls = (await Promise.all(sessions.map((s) => loadCall(s.callSid)))).filter(
         (c): c is CallWithEmail => c !== undefined,
       );
       html(res, callsListPage(calls, timezone));
       return true;
-    }
-    const wav = /^\/calls\/([^/]+)\/recording\.wav$/.exec(path)?.[1];
-    if (wav !== undefined) {
-      const file = CALL_SID.test(wav) ? await recordings.read(wav) : undefined;
+    },
+    callRecording: async (_req, res, [callSid = '']) => {
+      const file = CALL_SID.test(callSid) ? await recordings.read(callSid) : undefined;
       if (!file) send(res, 404, 'text/plain', 'No recording for this call.');
       else {
         res.writeHead(200, {
@@ -166,16 +192,14 @@ export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
         res.end(file);
       }
       return true;
-    }
-    const detail = /^\/calls\/([^/]+)$/.exec(path)?.[1];
-    const call = detail !== undefined && CALL_SID.test(detail) ? await loadCall(detail) : undefined;
-    if (!call) {
-      send(res, 404, 'text/plain', 'No such call.');
+    },
+    callDetail: async (_req, res, [callSid = '']) => {
+      const call = CALL_SID.test(callSid) ? await loadCall(callSid) : undefined;
+      if (!call) return false;
+      html(res, callDetailPage(call, timezone));
       return true;
-    }
-    html(res, callDetailPage(call, timezone));
-    return true;
-  }
+    },
+  };
 
   /**
    * Server-sent events of one call, read from the session store (what the bridge writes as the call
@@ -229,6 +253,7 @@ export function createLocalPages(deps: LocalPagesDeps): LocalPagesHandle {
       return isLocalRequest(req) && softphone.prepareUpgrade(req);
     },
     pageKey,
+    routeKeys: Object.values(LOCAL_ROUTES).map(routeKey),
     close: () => softphone.close(),
   };
 }
@@ -281,12 +306,6 @@ function isSameOriginJson(req: IncomingMessage): boolean {
     }
   }
   return type === 'application/json';
-}
-
-async function get(method: string, res: ServerResponse, answer: () => unknown): Promise<boolean> {
-  if (method !== 'GET') return notAllowed(res, 'GET');
-  await answer();
-  return true;
 }
 
 function notAllowed(res: ServerResponse, allow: string): boolean {

@@ -81,6 +81,32 @@ describe('DynamoCallSessionStore', () => {
     });
   });
 
+  test('markEnded with the engine use writes both in one update', async () => {
+    await store.open(newSession());
+    const send = jest.spyOn(dynamo.doc, 'send');
+    const use = { engineSegments: [{ engine: 'elevenlabs' as const, startedAt: NOW, endedAt: NOW + 10 }] };
+    await store.markEnded(CALL, 'caller-hung-up', NOW + 5000, use);
+    expect(send).toHaveBeenCalledTimes(1);
+    send.mockRestore();
+    expect((await store.get(CALL))?.session).toMatchObject({
+      status: 'ended',
+      endReason: 'caller-hung-up',
+      engineSegments: use.engineSegments,
+    });
+  });
+
+  test('markEnded on a call already finalised still records the engine use, and not the end', async () => {
+    await store.open(newSession());
+    await store.markFinalised(CALL, NOW + 4000);
+    const use = { engineSegments: [{ engine: 'openai' as const, startedAt: NOW, endedAt: NOW + 20 }] };
+    await store.markEnded(CALL, 'caller-hung-up', NOW + 5000, use);
+    expect((await store.get(CALL))?.session).toMatchObject({
+      status: 'finalised',
+      endReason: 'call-finished',
+      engineSegments: use.engineSegments,
+    });
+  });
+
   test('open writes a created session under CALL#<sid>/SESSION with a TTL in epoch seconds', async () => {
     const customer = { id: 'cust-1', name: 'Ada' };
     expect(await store.open(newSession({ customer }))).toBe(true);

@@ -3,11 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  businessProfileFor,
-  fileProfileReader,
-} from '../../../services/adapters/business-profile-from-config.js';
 import { ssmProfileReader } from '../../../services/adapters/ssm/business-profile.js';
+import { businessProfileFor, fileProfileReader } from '../../../services/wiring/parts/business-profile.js';
 
 const PARAMETER = '/bolt-voice/test/business-profile';
 const ssmMock = mockClient(SSMClient);

@@ -2,18 +2,18 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import {
-  buildRuntime,
-  cachedSecretFor,
-  lazily,
-  mergeUnder,
-  providerFlagFor,
-} from '../../functions/runtime.js';
-import {
   CachedSecretEnvironment,
   readSecretEnvironment,
   SECRET_TTL_MS,
 } from '../../services/adapters/secrets-manager/secret-environment.js';
 import { ConfigError } from '../../services/core/shared/config.js';
+import {
+  buildRuntime,
+  cachedSecretFor,
+  lazily,
+  mergeUnder,
+  providerFlagFor,
+} from '../../services/wiring/lambda-container.js';
 import { testEnv } from '../support/twilio.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bolt-voice-AbCdEf';

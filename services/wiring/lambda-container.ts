@@ -1,10 +1,10 @@
 /**
  * What a Lambda container builds once and keeps between invocations: the configuration (with the
- * app secret merged in) and the adapters. Handlers export `handler = …` built on `lambdaRuntime()`.
+ * app secret merged in), the call table's stores and the provider flag; the `lambda-<function>.ts`
+ * modules build each function's adapters on top of it.
  */
-import { createDynamoClients } from '../services/adapters/dynamodb/clients.js';
-import { type CallTableStores, callTableStores } from '../services/adapters/dynamodb/stores.js';
-import { providerFlagFor } from '../services/adapters/provider-flag-from-config.js';
+import { createDynamoClients } from '../adapters/dynamodb/clients.js';
+import { type CallTableStores, callTableStores } from '../adapters/dynamodb/stores.js';
 import {
   type CachedSecretEnvironment,
   type Env,
@@ -12,11 +12,12 @@ import {
   readSecretEnvironment,
   type SecretsManagerClient,
   secretsManagerClient,
-} from '../services/adapters/secrets-manager/secret-environment.js';
-import type { CallSessionStore } from '../services/core/ports/call-store.js';
-import type { ProviderFlag } from '../services/core/ports/flags.js';
-import { type Config, loadConfig } from '../services/core/shared/config.js';
-import { cachedSecretFor } from './commons/secret.js';
+} from '../adapters/secrets-manager/secret-environment.js';
+import type { CallSessionStore } from '../core/ports/call-store.js';
+import type { ProviderFlag } from '../core/ports/flags.js';
+import { type Config, loadConfig } from '../core/shared/config.js';
+import { providerFlagFor } from './parts/provider-flag.js';
+import { cachedSecretFor, environmentWithSecret } from './parts/secret.js';
 
 export { cachedSecretFor, type Env, mergeUnder, providerFlagFor };
 
@@ -41,14 +42,11 @@ export interface RuntimeDeps {
  * on a function without touching the shared secret.
  */
 export async function buildRuntime(env: Env, deps: RuntimeDeps = {}): Promise<LambdaRuntime> {
-  let merged = env;
-  const secretId = env.SECRETS_ARN?.trim();
-  if (secretId) {
-    const secret = deps.secret
+  const merged = await environmentWithSecret(env, async (secretId) =>
+    deps.secret
       ? (await deps.secret.current()).environment
-      : await readSecretEnvironment(deps.secretsManager ?? secretsManagerClient(), secretId);
-    merged = mergeUnder(env, secret);
-  }
+      : readSecretEnvironment(deps.secretsManager ?? secretsManagerClient(), secretId),
+  );
   const config = loadConfig(merged);
   const { doc } = createDynamoClients({ endpoint: config.dynamodbEndpoint });
   const stores = callTableStores(doc, config.callTableName);

@@ -4,39 +4,39 @@
  * in AWS (where a stand-in would silently lose leads and bookings).
  */
 
-import type { CallerVerification } from '../core/call/call-session.js';
-import type { OutboundSettings, PlaceCallDeps } from '../core/outbound/place-call.js';
-import type { Calendar } from '../core/ports/calendar.js';
+import { GoogleCalendar } from '../../adapters/google-calendar/calendar.js';
+import { MemoryCalendar } from '../../adapters/memory/calendar.js';
+import { TwilioCallControl } from '../../adapters/twilio/call-control.js';
+import { dialTwiml } from '../../adapters/twilio/dial-twiml.js';
+import { TwilioTexts } from '../../adapters/twilio/sms.js';
+import type { CallerVerification } from '../../core/call/call-session.js';
+import type { OutboundSettings, PlaceCallDeps } from '../../core/outbound/place-call.js';
+import type { Calendar } from '../../core/ports/calendar.js';
 import type {
   CallSessionStore,
   OutboundRequestStore,
   TextLog,
   UsageCounter,
-} from '../core/ports/call-store.js';
-import type { Crm, TextReplies } from '../core/ports/crm.js';
-import type { BusinessProfileSource, ProviderFlag } from '../core/ports/flags.js';
-import type { Mailer } from '../core/ports/mail.js';
-import type { CallbackScheduler } from '../core/ports/scheduler.js';
-import type { CallControl, CallLookup, TextSender } from '../core/ports/telephony.js';
-import type { ToolRunner } from '../core/ports/tool-calls.js';
-import type { Config } from '../core/shared/config.js';
-import type { ReminderDeps } from '../core/texts/booking-reminder.js';
-import type { TextDeps } from '../core/texts/texts.js';
-import { createToolRunner } from '../core/tools/runner.js';
-import { InProcessUsageCounter } from '../core/tools/tool-usage.js';
+} from '../../core/ports/call-store.js';
+import type { Crm, TextReplies } from '../../core/ports/crm.js';
+import type { BusinessProfileSource, ProviderFlag } from '../../core/ports/flags.js';
+import type { Mailer } from '../../core/ports/mail.js';
+import type { CallbackScheduler } from '../../core/ports/scheduler.js';
+import type { CallControl, CallLookup, TextSender } from '../../core/ports/telephony.js';
+import type { ToolRunner } from '../../core/ports/tool-calls.js';
+import type { Config } from '../../core/shared/config.js';
+import type { ReminderDeps } from '../../core/texts/booking-reminder.js';
+import type { TextDeps } from '../../core/texts/texts.js';
+import { createToolRunner } from '../../core/tools/runner.js';
+import { InProcessUsageCounter } from '../../core/tools/tool-usage.js';
 import {
   type AdapterChoices,
   type AdapterMode,
   crmFor,
   mailerFor,
   refuseStandInsInAws,
-} from './after-call-from-config.js';
-import { GoogleCalendar } from './google-calendar/calendar.js';
-import { MemoryCalendar } from './memory/calendar.js';
-import { type Recordings, recordingsFor } from './recordings-from-config.js';
-import { TwilioCallControl } from './twilio/call-control.js';
-import { dialTwiml } from './twilio/dial-twiml.js';
-import { TwilioTexts } from './twilio/sms.js';
+} from './after-call.js';
+import { type Recordings, recordingsFor } from './recordings.js';
 
 export interface BusinessAdapters {
   crm: Crm & TextReplies;

@@ -1,8 +1,8 @@
-import type { RecordingDestination, RecordingLinks } from '../core/ports/recordings.js';
-import { type Config, ConfigError } from '../core/shared/config.js';
-import type { AdapterMode } from './after-call-from-config.js';
-import { LocalRecordings } from './memory/local-recordings.js';
-import { S3Recordings } from './s3/recordings.js';
+import { LocalRecordings } from '../../adapters/memory/local-recordings.js';
+import { S3Recordings } from '../../adapters/s3/recordings.js';
+import type { RecordingDestination, RecordingLinks } from '../../core/ports/recordings.js';
+import { type Config, ConfigError } from '../../core/shared/config.js';
+import type { AdapterMode } from './after-call.js';
 
 /** Where recordings are written (the bridge) and how they are linked (finalisation). */
 export type Recordings = RecordingDestination & RecordingLinks;

@@ -1,12 +1,19 @@
 /**
  * The CRM and the mailer chosen from the configuration, and the deps of finalisation, the post-call
- * webhook and the digest built on them. Apart from from-config.ts so that the after-call Lambdas
+ * webhook and the digest built on them. Apart from business-adapters.ts so that the after-call Lambdas
  * bundle neither the Twilio REST client nor the Google calendar, which they never use.
  */
 
-import type { DigestDeps } from '../core/after-call/daily-digest.js';
-import type { FinaliseDeps } from '../core/after-call/finalise-call.js';
-import type { PostCallDeps } from '../core/after-call/post-call.js';
+import { fetchWebhookPost } from '../../adapters/http/webhook-post.js';
+import { MemoryCrm } from '../../adapters/memory/crm.js';
+import { OutboxMailer } from '../../adapters/memory/outbox-mailer.js';
+import { ResendMailer } from '../../adapters/resend/mailer.js';
+import { sqsRetryScheduler } from '../../adapters/sqs/webhook-retry-queue.js';
+import { SupabaseCrm } from '../../adapters/supabase/crm.js';
+import { TwilioTexts } from '../../adapters/twilio/sms.js';
+import type { DigestDeps } from '../../core/after-call/daily-digest.js';
+import type { FinaliseDeps } from '../../core/after-call/finalise-call.js';
+import type { PostCallDeps } from '../../core/after-call/post-call.js';
 import type {
   CallSessionStore,
   DigestMarkers,
@@ -14,20 +21,13 @@ import type {
   PostCallAnalysisStore,
   TextLog,
   UsageCounter,
-} from '../core/ports/call-store.js';
-import type { Crm, TextReplies } from '../core/ports/crm.js';
-import type { Mailer } from '../core/ports/mail.js';
-import type { WebhookDeliveryStore } from '../core/ports/webhooks.js';
-import { type Config, ConfigError } from '../core/shared/config.js';
-import type { MissedCallTextDeps } from '../core/texts/missed-call-text.js';
-import { fetchWebhookPost } from './http/webhook-post.js';
-import { MemoryCrm } from './memory/crm.js';
-import { OutboxMailer } from './memory/outbox-mailer.js';
-import { type Recordings, recordingsFor } from './recordings-from-config.js';
-import { ResendMailer } from './resend/mailer.js';
-import { sqsRetryScheduler } from './sqs/webhook-retry-queue.js';
-import { SupabaseCrm } from './supabase/crm.js';
-import { TwilioTexts } from './twilio/sms.js';
+} from '../../core/ports/call-store.js';
+import type { Crm, TextReplies } from '../../core/ports/crm.js';
+import type { Mailer } from '../../core/ports/mail.js';
+import type { WebhookDeliveryStore } from '../../core/ports/webhooks.js';
+import { type Config, ConfigError } from '../../core/shared/config.js';
+import type { MissedCallTextDeps } from '../../core/texts/missed-call-text.js';
+import { type Recordings, recordingsFor } from './recordings.js';
 
 export type AdapterMode = 'aws' | 'local';
 

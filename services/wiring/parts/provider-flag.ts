@@ -1,7 +1,7 @@
-import type { ProviderFlag } from '../core/ports/flags.js';
-import type { Config } from '../core/shared/config.js';
-import { StaticProviderFlag } from './memory/static-provider-flag.js';
-import { SsmProviderFlag } from './ssm/provider-flag.js';
+import { StaticProviderFlag } from '../../adapters/memory/static-provider-flag.js';
+import { SsmProviderFlag } from '../../adapters/ssm/provider-flag.js';
+import type { ProviderFlag } from '../../core/ports/flags.js';
+import type { Config } from '../../core/shared/config.js';
 
 /**
  * The engine new calls use: the SSM parameter named by `VOICE_PROVIDER_PARAMETER` in AWS (an
