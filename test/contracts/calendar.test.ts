@@ -1,20 +1,14 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { GoogleCalendar } from '../../services/adapters/google-calendar/calendar.js';
 import { MemoryCalendar } from '../../services/adapters/memory/calendar.js';
+import { GOOGLE_CALENDAR_API, googleTokenHandler, serviceAccountJson } from '../support/google.js';
 import { describeCalendarContract } from './calendar.contract.js';
 
 describeCalendarContract('MemoryCalendar (local stack)', async () => new MemoryCalendar());
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const serviceAccountJson = JSON.stringify({
-  type: 'service_account',
-  client_email: 'bolt@project.iam.gserviceaccount.com',
-  private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-});
 const CALENDAR_ID = 'owner@example.com';
-const API = 'https://www.googleapis.com/calendar/v3';
+const API = GOOGLE_CALENDAR_API;
 
 interface StoredEvent {
   id: string;
@@ -37,9 +31,7 @@ function googleCalendarHandlers() {
   const eventPath = `${API}/calendars/:calendarId/events/:eventId`;
   const notFound = () => HttpResponse.json({ error: { code: 404, message: 'Not Found' } }, { status: 404 });
   return [
-    http.post('https://oauth2.googleapis.com/token', () =>
-      HttpResponse.json({ access_token: 'ya29.test', token_type: 'Bearer', expires_in: 3600 }),
-    ),
+    googleTokenHandler,
     http.post(`${API}/freeBusy`, async ({ request }) => {
       const body = (await request.json()) as { timeMin: string; timeMax: string };
       const from = Date.parse(body.timeMin);
