@@ -40,3 +40,19 @@ export class CallTimers {
     this.timers.clear();
   }
 }
+
+/** How long before the call's length limit the agent is told to wrap up. */
+const WRAP_UP_NOTICE_MS = 60_000;
+
+/**
+ * MAX_CALL_SECONDS: a wrap-up notice a minute before the limit (for a limit of a few minutes or
+ * less, in its last third), then the hang-up after the goodbye at the limit.
+ */
+export function scheduleCallLimit(
+  timers: CallTimers,
+  limitMs: number,
+  at: { notice: () => void; limit: () => void },
+): void {
+  timers.set(at.notice, limitMs - Math.min(WRAP_UP_NOTICE_MS, limitMs / 3));
+  timers.set(at.limit, limitMs);
+}

@@ -1,5 +1,7 @@
 import {
   type EngineCallContext,
+  type EngineCapabilities,
+  type EngineChange,
   type EngineEndReason,
   type EngineListener,
   type EngineSession,
@@ -11,7 +13,7 @@ import {
 import type { ToolResult } from '../core/ports/tool-calls.js';
 import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/shared/audio.js';
 import type { EngineName } from '../core/shared/engines.js';
-import type { Log } from '../core/shared/logging.js';
+import { forCall, type Log } from '../core/shared/logging.js';
 import { CallerAudioQueue } from './caller-audio-queue.js';
 import { wordsHeard } from './heard-transcript.js';
 
@@ -26,7 +28,8 @@ export interface FallbackEngineOptions {
   /** Bound on each member's start, at call start and on a mid-call switch (ENGINE_CONNECT_TIMEOUT_MS). */
   connectTimeoutMs: number;
   now: () => number;
-  log: Log;
+  /** Default: the call's own logger (its `callSid` from the context). */
+  log?: Log;
   /**
    * A serving member whose socket holds more than this many bytes unsent (checked on each caller
    * frame) is failed over as `engine-stalled` (`backpressure`) instead of the call ending. Default
@@ -36,22 +39,29 @@ export interface FallbackEngineOptions {
 }
 
 /**
- * Several engines as one, in order (LiveKit's `FallbackAdapter` is the model): `start` tries each
- * member within the connect bound until one is ready; when the serving member drops mid-call
+ * Several engines as one engine, in order (LiveKit's `FallbackAdapter` is the model): `start` tries
+ * each member within the connect bound until one is ready; when the serving member drops mid-call
  * (anything but its normal close: also an adapter's `engine-stalled`, or a socket that stopped
  * draining), the next member that has not failed on this call takes over with the conversation so
  * far (turns as the caller heard them, what the tools did) and opens with a bridging line.
  * `switching` tells the bridge to play the hold prompt meanwhile. Caller audio sent during the switch
  * is queued and delivered in order before the new member speaks; once it has spoken, the gap's audio
- * is dropped, never replayed after its opening line. The bridge sees one engine session;
- * `engineChanged` tells it which member serves (capabilities differ), `ended` comes only when the
- * conversation is really over or no member is left.
+ * is dropped, never replayed after its opening line. The bridge sees one engine session; each
+ * member's `engineChanged` reaches it with why the composite switched (a member that does not send
+ * one is named for it once its start resolves), and `ended` comes only when the conversation is
+ * really over or no member is left. Its own name and capabilities are its first member's.
  */
-export class FallbackEngine {
+export class FallbackEngine implements VoiceEngine {
+  readonly name: EngineName;
+  readonly capabilities: EngineCapabilities;
+
   constructor(
-    private readonly members: readonly VoiceEngine[],
+    private readonly members: readonly [VoiceEngine, ...VoiceEngine[]],
     private readonly options: FallbackEngineOptions,
-  ) {}
+  ) {
+    this.name = members[0].name;
+    this.capabilities = members[0].capabilities;
+  }
 
   async start(
     context: EngineCallContext,
@@ -72,14 +82,20 @@ export class NoEngineError extends Error {
   }
 }
 
+/** Why the composite switched to a member, told with its `engineChanged`. */
+type Introduction = Pick<EngineChange, 'startFailures' | 'previous'>;
+
 interface Current {
   engine: VoiceEngine;
-  session: EngineSession;
+  /** Set once its start resolved; until then it is connecting (caller audio is queued). */
+  session?: EngineSession;
+  introduction: Introduction;
   /** It has sent agent audio (the opening line of a member taking over, at the least). */
   spoke?: boolean;
   /**
-   * `engineChanged` has named it. Audio it sends before (an engine can speak in the same packet as
-   * its "ready") is kept until then: the bridge sets up its playback for an engine when it is named.
+   * `engineChanged` has named it (the member itself, or the composite once its start resolved).
+   * Audio it sends before is kept until then: the bridge sets up its playback for an engine when
+   * it is named.
    */
   announced?: boolean;
   early: Array<[payload: string, itemId: string | undefined]>;
@@ -93,6 +109,7 @@ interface HeardTurn {
 }
 
 class FallbackSession implements EngineSession {
+  private readonly log: Log;
   private current: Current | undefined;
   /** Members that failed on this call are not tried again (they are "unavailable"). */
   private readonly failed = new Set<EngineName>();
@@ -108,7 +125,7 @@ class FallbackSession implements EngineSession {
   private readonly toolCalls = new Map<string, { name: string; args: unknown; member: Current }>();
   /** Caller audio sent while no member is ready (a mid-call switch). */
   private readonly queued = new CallerAudioQueue(() =>
-    this.options.log.warn('Caller audio queue is full while an engine connects; oldest audio dropped'),
+    this.log.warn('Caller audio queue is full while an engine connects; oldest audio dropped'),
   );
 
   constructor(
@@ -117,52 +134,69 @@ class FallbackSession implements EngineSession {
     private readonly context: EngineCallContext,
     private readonly listener: EngineListener,
     private readonly signal: AbortSignal,
-  ) {}
+  ) {
+    this.log = options.log ?? forCall(context.callSid);
+  }
 
   /** Call start: the first member that becomes ready serves; rejects with `NoEngineError` otherwise. */
   async connectFirst(): Promise<void> {
-    const failures = await this.connectNext(this.context);
+    const failures = await this.connectNext(this.context, (failed) => ({
+      startFailures: failed.length > 0 ? failed.join('; ') : undefined,
+    }));
     if (!this.current) throw new NoEngineError(failures.join('; '));
-    this.listener.engineChanged({
-      engine: this.current.engine.name,
-      capabilities: this.current.engine.capabilities,
-      at: this.options.now(),
-      startFailures: failures.length > 0 ? failures.join('; ') : undefined,
-      conversationId: this.current.session.conversationId,
-    });
-    this.announced(this.current);
+    this.announce(this.current);
   }
 
-  /** The bridge knows the member now: what it said before goes out, in order. */
-  private announced(member: Current): void {
+  /**
+   * The bridge learns which member serves (its own `engineChanged`, or one made for it), and why the
+   * composite switched; what the member said before goes out after, in order.
+   */
+  private announce(member: Current, own?: EngineChange): void {
+    if (member.announced || this.closed || this.signal.aborted) return;
     member.announced = true;
+    this.listener.engineChanged({
+      engine: member.engine.name,
+      capabilities: member.engine.capabilities,
+      conversationId: member.session?.conversationId,
+      ...own,
+      // Timed by the composite's clock, like the switch it follows.
+      at: this.options.now(),
+      ...member.introduction,
+    });
     for (const [payload, itemId] of member.early.splice(0)) this.listener.audio(payload, itemId);
   }
 
-  /** Tries the members not yet failed, in order; sets `current` on the first that starts. */
-  private async connectNext(context: EngineCallContext): Promise<string[]> {
+  /**
+   * Tries the members not yet failed, in order; sets `current` on the first that starts.
+   * `introduce` says why this member serves, from the failures of this round so far.
+   */
+  private async connectNext(
+    context: EngineCallContext,
+    introduce: (failures: string[]) => Introduction,
+  ): Promise<string[]> {
     const failures: string[] = [];
     for (const engine of this.members) {
       if (this.failed.has(engine.name)) continue;
       if (this.signal.aborted || this.closed) break;
       const attempt = AbortSignal.any([AbortSignal.timeout(this.options.connectTimeoutMs), this.signal]);
       // Current before `start` resolves: an engine may speak in the same packet as its "ready".
-      const candidate: Current = { engine, session: undefined as unknown as EngineSession, early: [] };
+      const candidate: Current = { engine, introduction: introduce(failures), early: [] };
       this.current = candidate;
       try {
-        candidate.session = await engine.start(context, this.memberListener(candidate), attempt);
+        const session = await engine.start(context, this.memberListener(candidate), attempt);
         if (this.closed || this.signal.aborted) {
-          candidate.session.close();
+          session.close();
           this.current = undefined;
           break;
         }
+        candidate.session = session;
         return failures;
       } catch (error) {
         this.current = undefined;
         this.failed.add(engine.name);
         const reason = error instanceof EngineStartError ? error.reason : (error as Error).message;
         failures.push(`${engine.name}: ${reason}`);
-        this.options.log.error('Engine could not start', { engine: engine.name, error: reason });
+        this.log.error('Engine could not start', { engine: engine.name, error: reason });
       }
     }
     this.current = undefined;
@@ -206,7 +240,10 @@ class FallbackSession implements EngineSession {
         // Counted on the serving member's segment; a dropped member's session is closed and sends no more.
         if (serving()) outer.usage(usage);
       },
-      engineChanged: () => {},
+      engineChanged: (change) => {
+        if (serving()) this.announce(member, change);
+      },
+      // A member is one engine: it never switches.
       switching: () => {},
       ended: (reason) => {
         if (!serving()) return;
@@ -263,10 +300,10 @@ class FallbackSession implements EngineSession {
     const stall = isEngineStall(why) ? why.stall : undefined;
     this.failed.add(dropped.engine.name);
     this.current = undefined;
-    dropped.session.close();
+    dropped.session?.close();
     this.itemBytes.clear();
     this.cuts.clear();
-    this.options.log.warn('The serving engine dropped mid-call; failing over', {
+    this.log.warn('The serving engine dropped mid-call; failing over', {
       engine: dropped.engine.name,
       reason,
       ...(stall ? { stall } : {}),
@@ -278,7 +315,10 @@ class FallbackSession implements EngineSession {
       turns: this.turns.map(({ role, text }) => ({ role, text })),
       toolResults: [...this.toolResults],
     };
-    const failures = await this.connectNext({ ...this.context, now: droppedAt, handover });
+    const previous = { engine: dropped.engine.name, reason, droppedAt, ...(stall ? { stall } : {}) };
+    const failures = await this.connectNext({ ...this.context, now: droppedAt, handover }, () => ({
+      previous,
+    }));
     if (this.closed) return;
     const next = this.current as Current | undefined;
     if (!next) {
@@ -287,20 +327,13 @@ class FallbackSession implements EngineSession {
       this.listener.ended({ kind: 'engine-error', detail: `no engine left: ${detail}` });
       return;
     }
-    this.listener.engineChanged({
-      engine: next.engine.name,
-      capabilities: next.engine.capabilities,
-      at: this.options.now(),
-      previous: { engine: dropped.engine.name, reason, droppedAt, ...(stall ? { stall } : {}) },
-      conversationId: next.session.conversationId,
-    });
-    this.announced(next);
-    for (const note of this.lateToolNotes.splice(0)) next.session.instruct(note);
+    this.announce(next);
+    for (const note of this.lateToolNotes.splice(0)) next.session?.instruct(note);
     // The gap's audio goes before the new member speaks. Once it has (its opening line can arrive
     // with its "ready"), the caller is answering that line: the old audio would be heard as a new
     // turn after it, so it is dropped.
     if (next.spoke) this.queued.clear();
-    else for (const payload of this.queued.drain()) next.session.sendCallerAudio(payload);
+    else for (const payload of this.queued.drain()) next.session?.sendCallerAudio(payload);
   }
 
   // ---------- EngineSession: to the member serving now, or queued while none does ----------

@@ -31,25 +31,50 @@ export async function hangUpWithRetries(
   }
 }
 
-/**
- * The conversation is over (`end_call`, the engine's goodbye close, the length limit): let the agent
- * finish, let Twilio play it, then hang up through the REST API. Hanging up, not closing the stream:
- * a stream that just ends would run the apology the TwiML holds after `<Connect>`.
- */
-export async function hangUpAfterGoodbye(call: {
+/** The agent is done talking once no audio arrived for this long (used before a hang-up). */
+const AGENT_QUIET_MS = 1_200;
+
+export interface GoodbyeCall {
   callSid: string;
   streamSid: string;
   leg: TwilioLeg;
   timers: CallTimers;
   callControl?: CallControl;
   log: Log;
-  /** The agent has stopped sending audio. */
-  agentQuiet: () => boolean;
+  now: () => number;
+  /** When agent audio last arrived (epoch ms; 0: none yet). */
+  lastAgentAudioAt: () => number;
   live: () => boolean;
-}): Promise<void> {
-  await call.timers.waitUntil(call.agentQuiet, PLAYBACK_DRAIN_LIMIT_MS);
-  if (call.live()) await call.leg.waitForPlayback(call.streamSid, (fn, ms) => call.timers.set(fn, ms));
-  if (!call.live() || !call.callControl) return;
-  // A call that ends meanwhile never resumes here: the pause's timer is cleared with the call.
-  await hangUpWithRetries(call.callControl, call.callSid, call.log, (ms) => call.timers.pause(ms), call.live);
+}
+
+/**
+ * The conversation is over (`end_call`, the engine's goodbye close, the length limit): let the agent
+ * finish, let Twilio play it, then hang up through the REST API. Hanging up, not closing the stream:
+ * a stream that just ends would run the apology the TwiML holds after `<Connect>`. Run once: what
+ * asks for it again meanwhile is dropped.
+ */
+export class GoodbyeHangUp {
+  private underWay = false;
+
+  constructor(private readonly call: GoodbyeCall) {}
+
+  /** True once this hang-up has run its course; false when one was already under way. */
+  async run(): Promise<boolean> {
+    if (this.underWay) return false;
+    this.underWay = true;
+    const call = this.call;
+    const agentQuiet = () => call.now() - call.lastAgentAudioAt() >= AGENT_QUIET_MS;
+    await call.timers.waitUntil(agentQuiet, PLAYBACK_DRAIN_LIMIT_MS);
+    if (call.live()) await call.leg.waitForPlayback(call.streamSid, (fn, ms) => call.timers.set(fn, ms));
+    if (!call.live() || !call.callControl) return true;
+    // A call that ends meanwhile never resumes here: the pause's timer is cleared with the call.
+    await hangUpWithRetries(
+      call.callControl,
+      call.callSid,
+      call.log,
+      (ms) => call.timers.pause(ms),
+      call.live,
+    );
+    return true;
+  }
 }

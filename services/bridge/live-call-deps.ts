@@ -1,25 +1,23 @@
 import type { CallSessionStore } from '../core/ports/call-store.js';
-import type { EngineStall, VoiceEngine } from '../core/ports/engine.js';
+import type { EngineStall } from '../core/ports/engine.js';
 import type { BusinessProfileSource } from '../core/ports/flags.js';
 import type { RecordingDestination } from '../core/ports/recordings.js';
 import type { CallControl } from '../core/ports/telephony.js';
 import type { ToolRunner } from '../core/ports/tool-calls.js';
 import type { EngineName } from '../core/shared/engines.js';
 
-/** What a live call needs from outside: configuration, the stores and engines, and the metric hooks. */
 /** Turn-taking outcomes counted per engine (metrics). */
 export type TurnCount = 'bargeIn' | 'falseInterruption' | 'turnSwallowed';
 
+/** What a live call needs from outside: configuration, the stores and engines, and the metric hooks. */
 export interface LiveCallDeps {
   accountSid: string;
   business: { name: string; timezone: string };
-  engineConnectTimeoutMs: number;
   /** Caller speech over the agent this long is an interruption (`bargeIn: 'bridge'` engines). */
   bargeInMinMs: number;
   /** The call's length limit: a minute before it the agent is told to wrap up; at it the call ends. */
   maxCallSeconds: number;
   sessions: CallSessionStore;
-  engines: Partial<Record<EngineName, VoiceEngine>>;
   tools: ToolRunner;
   callControl?: CallControl;
   now: () => number;

@@ -5,6 +5,7 @@ import { isValidTwilioStreamUpgrade } from '../adapters/twilio/webhook-signature
 import { ENGINE_OUTAGE } from '../core/call/call-session.js';
 import { logger } from '../core/shared/logging.js';
 import { REFUSAL_LOG_MESSAGES } from '../core/shared/metric-names.js';
+import { type Engines, failoverSelection } from './engines.js';
 import { LiveCall, type LiveCallDeps } from './live-call.js';
 
 /** Twilio media frames are small (a 20 ms frame is ~300 bytes of JSON); anything bigger is refused. */
@@ -22,6 +23,10 @@ export const STREAM_START_TIMEOUT_MS = 10_000;
 export const MAX_PENDING_STREAMS = 32;
 
 export interface BridgeDeps extends LiveCallDeps {
+  /** The engines configured; each call gets them as one failover composite, its chosen one first. */
+  engines: Engines;
+  /** Bound on each engine's start, at call start and on a mid-call switch (ENGINE_CONNECT_TIMEOUT_MS). */
+  engineConnectTimeoutMs: number;
   authToken: string;
   /** The public `wss://…/media-stream` URL Twilio signs the handshake with. */
   streamUrl: string;
@@ -70,6 +75,10 @@ export function createBridge(deps: BridgeDeps): Bridge {
   const maxPending = deps.maxPendingStreams ?? MAX_PENDING_STREAMS;
   let draining = false;
   let drained: (() => void) | undefined;
+  const engineFor = failoverSelection(deps.engines, {
+    connectTimeoutMs: deps.engineConnectTimeoutMs,
+    now: deps.now,
+  });
 
   const changed = () => {
     deps.onActiveCallsChanged?.(calls.size);
@@ -101,7 +110,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
         return reject(503, 'Service Unavailable');
       }
       wss.handleUpgrade(request, socket, head, (ws) => {
-        const call = new LiveCall(ws, deps);
+        const call = new LiveCall(ws, deps, engineFor);
         pending.add(call);
         // Registered after LiveCall's own listener, so `started` already reflects this frame.
         const onFrame = () => {

@@ -28,7 +28,6 @@ export interface ServingEngineContext {
   later(fn: () => void, ms: number): void;
   /** Caller speech over the agent this long interrupts it (BARGE_IN_MIN_MS). */
   interruptAfterMs: number;
-  observer: TurnObserver;
   /** Told what is played and cleared (the call's recording), if the call is recorded. */
   tap?: PlaybackTap;
 }
@@ -50,6 +49,7 @@ export class ServingEngine {
     readonly engine: EngineName,
     readonly capabilities: EngineCapabilities,
     private readonly context: ServingEngineContext,
+    observer: TurnObserver,
   ) {
     this.playback = new AgentPlayback(
       context.streamSid,
@@ -80,7 +80,7 @@ export class ServingEngine {
           context.session()?.respond();
         },
       },
-      context.observer,
+      observer,
       () => this.audible(),
       context.busy,
     );

@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
-import { markMessage, parseTwilioMessage, type TwilioInbound } from './twilio-media-codec.js';
+import type { Log } from '../core/shared/logging.js';
+import { markMessage, mediaMessage, parseTwilioMessage, type TwilioInbound } from './twilio-media-codec.js';
 
 /** A socket that cannot keep up: past this many unsent bytes the call ends instead of memory growing. */
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -18,8 +19,6 @@ export interface TwilioLegEvents {
   closed(reason: 'twilio-closed' | 'twilio-error', detail?: string): void;
   /** The socket's send buffer passed MAX_BUFFERED_BYTES: the call cannot keep up. */
   overloaded(): void;
-  /** A message that is not Media Streams; the leg logs it once per call and drops it. */
-  malformed(error: string): void;
 }
 
 /**
@@ -30,10 +29,13 @@ export interface TwilioLegEvents {
 export class TwilioLeg {
   private readonly markWaiters = new Map<string, () => void>();
   private drainSeq = 0;
+  private malformedLogged = false;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly events: TwilioLegEvents,
+    /** The call's logger (it learns the call's sid at `start`). */
+    private readonly log: () => Log,
   ) {
     socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     socket.on('close', () => events.closed('twilio-closed'));
@@ -48,6 +50,18 @@ export class TwilioLeg {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) this.events.overloaded();
     else this.socket.send(message);
+  }
+
+  /** Plays audio that is not the agent's (the hold prompt): one `media` message per frame. */
+  play(streamSid: string, frames: readonly string[]): void {
+    for (const frame of frames) this.send(mediaMessage(streamSid, frame));
+  }
+
+  /** A message that breaks the Media Streams protocol: dropped, logged once per call. */
+  dropMalformed(error: string): void {
+    if (this.malformedLogged) return;
+    this.malformedLogged = true;
+    this.log().warn('Dropped a malformed Twilio stream message (logged once per call)', { error });
   }
 
   close(code: number, reason: string): void {
@@ -85,14 +99,16 @@ export class TwilioLeg {
 
   private onFrame(data: WebSocket.RawData, isBinary: boolean): void {
     if (isBinary) {
-      this.events.malformed('binary frame');
+      this.dropMalformed('binary frame');
       return;
     }
-    const message = parseTwilioMessage(data.toString());
+    const parsed = parseTwilioMessage(data.toString());
+    if (!parsed.ok) {
+      this.dropMalformed(parsed.problem);
+      return;
+    }
+    const message = parsed.message;
     switch (message.event) {
-      case 'malformed':
-        this.events.malformed(message.error);
-        return;
       case 'media':
         this.events.media(message.payload, message.timestampMs);
         return;

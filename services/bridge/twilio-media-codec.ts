@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { isBase64 } from '../core/shared/audio.js';
+import { type Decoded, decoded, undecodable } from '../core/shared/decoded.js';
 
 /**
  * Pure codec for Twilio Media Streams (bidirectional `<Connect><Stream>`), per
@@ -71,15 +72,13 @@ export type TwilioInbound =
   | { event: 'dtmf'; digit: string }
   | { event: 'stop' };
 
-/** A frame that is not a valid Twilio message: dropped (and logged once per call) by the bridge. */
-export type TwilioMalformed = { event: 'malformed'; error: string };
-
 /**
- * Parses one text frame from Twilio. Never throws. The result is the message itself (no wrapper);
- * a caller frame as Twilio writes it costs one scan and one small object.
+ * Parses one text frame from Twilio. Never throws. A caller frame as Twilio writes it costs one scan
+ * and two small objects; any other frame goes through the full parser.
  */
-export function parseTwilioMessage(text: string): TwilioInbound | TwilioMalformed {
-  return scanMedia(text) ?? parseAny(text);
+export function parseTwilioMessage(text: string): Decoded<TwilioInbound> {
+  const media = scanMedia(text);
+  return media ? decoded(media) : parseAny(text);
 }
 
 const MEDIA_HEAD = '{"event":"media","sequenceNumber":"';
@@ -136,7 +135,7 @@ function isSid(text: string, start: number, end: number): boolean {
 }
 
 /** The full parser: every message, any field order; the reference the fast path must agree with. */
-export function parseAny(text: string): TwilioInbound | TwilioMalformed {
+export function parseAny(text: string): Decoded<TwilioInbound> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -152,23 +151,23 @@ export function parseAny(text: string): TwilioInbound | TwilioMalformed {
       const m = startSchema.safeParse(raw);
       if (!m.success) return invalid('start', m.error);
       const { streamSid, callSid, accountSid, customParameters } = m.data.start;
-      return { event: 'start', streamSid, callSid, accountSid, customParameters };
+      return decoded({ event: 'start', streamSid, callSid, accountSid, customParameters });
     }
     case 'connected': {
       const m = connectedSchema.safeParse(raw);
-      return m.success ? { event: 'connected' } : invalid('connected', m.error);
+      return m.success ? decoded({ event: 'connected' }) : invalid('connected', m.error);
     }
     case 'mark': {
       const m = markSchema.safeParse(raw);
-      return m.success ? { event: 'mark', name: m.data.mark.name } : invalid('mark', m.error);
+      return m.success ? decoded({ event: 'mark', name: m.data.mark.name }) : invalid('mark', m.error);
     }
     case 'dtmf': {
       const m = dtmfSchema.safeParse(raw);
-      return m.success ? { event: 'dtmf', digit: m.data.dtmf.digit } : invalid('dtmf', m.error);
+      return m.success ? decoded({ event: 'dtmf', digit: m.data.dtmf.digit }) : invalid('dtmf', m.error);
     }
     case 'stop': {
       const m = stopSchema.safeParse(raw);
-      return m.success ? { event: 'stop' } : invalid('stop', m.error);
+      return m.success ? decoded({ event: 'stop' }) : invalid('stop', m.error);
     }
     default:
       return malformed(`unknown event ${JSON.stringify(event)?.slice(0, 40)}`);
@@ -186,7 +185,7 @@ interface RawMedia {
  * sid, the inbound track, a base64 payload), as plain field tests. The payload is checked to be
  * base64 here, once: it is spliced unescaped into the engine's JSON.
  */
-function parseMedia(raw: RawMedia): TwilioInbound | TwilioMalformed {
+function parseMedia(raw: RawMedia): Decoded<TwilioInbound> {
   const media = raw.media;
   if (typeof media !== 'object' || media === null) return malformed('invalid media: media missing');
   if (!isCounter(raw.sequenceNumber)) return malformed('invalid media: sequenceNumber not a counter');
@@ -205,7 +204,7 @@ function parseMedia(raw: RawMedia): TwilioInbound | TwilioMalformed {
       media.track === 'outbound' ? 'media on a track other than inbound' : 'invalid media: media.track',
     );
   }
-  return { event: 'media', payload, timestampMs: Number(timestamp) };
+  return decoded({ event: 'media', payload, timestampMs: Number(timestamp) });
 }
 
 /** Twilio's counters are strings of decimal digits (docs/protocols.md §3). */
@@ -218,11 +217,9 @@ function isCounter(value: unknown): value is string {
   return true;
 }
 
-function malformed(error: string): TwilioMalformed {
-  return { event: 'malformed', error };
-}
+const malformed = undecodable;
 
-function invalid(event: string, error: z.ZodError): TwilioMalformed {
+function invalid(event: string, error: z.ZodError): Decoded<never> {
   const first = error.issues[0];
   return malformed(`invalid ${event}: ${first ? `${first.path.join('.')} ${first.message}` : 'schema'}`);
 }

@@ -1,11 +1,9 @@
-import { buildEngines } from '../bridge/engines.js';
+import { buildEngines, type Engines } from '../bridge/engines.js';
 import { type Bridge, type BridgeDeps, createBridge } from '../bridge/server.js';
-import type { VoiceEngine } from '../core/ports/engine.js';
 import type { BusinessProfileSource } from '../core/ports/flags.js';
 import type { RecordingDestination } from '../core/ports/recordings.js';
 import type { CallControl } from '../core/ports/telephony.js';
 import type { ToolRunner } from '../core/ports/tool-calls.js';
-import type { EngineName } from '../core/shared/engines.js';
 import { bridgeDepsFor } from '../wiring/bridge.js';
 import { businessProfileFor } from '../wiring/parts/business-profile.js';
 import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
@@ -17,7 +15,7 @@ export interface LocalBridgeExtras {
   /** RECORD_CALLS=on: where recordings are written (LOCAL_RECORDINGS_DIR). */
   recordings?: RecordingDestination;
   /** Default: the engines the configuration reaches (real ones, or the embedded simulators' URLs). */
-  engines?: Partial<Record<EngineName, VoiceEngine>>;
+  engines?: Engines;
   onEngineChosen?: BridgeDeps['onEngineChosen'];
   /** Default: the profile file, else the demo business's profile. */
   businessProfile?: BusinessProfileSource;

@@ -1,16 +1,8 @@
 import { FallbackEngine, NoEngineError } from '../../services/bridge/fallback-engine';
-import {
-  type EngineCallContext,
-  type EngineChange,
-  type EngineListener,
-  type EngineSession,
-  EngineStartError,
-  type EngineSwitch,
-  type VoiceEngine,
-} from '../../services/core/ports/engine';
-import type { EngineName } from '../../services/core/shared/engines';
+import type { EngineCallContext, EngineChange, EngineSwitch } from '../../services/core/ports/engine';
 import { logger } from '../../services/core/shared/logging';
 import { recorder } from '../support/engine-recorder';
+import { fakeEngine } from '../support/fake-engine';
 
 const context: EngineCallContext = {
   callSid: 'CAfallback',
@@ -23,69 +15,12 @@ const context: EngineCallContext = {
   tools: [],
 };
 
-/**
- * An engine double: `fail` refuses to start; `speaksAtReady` sends agent audio before its start
- * resolves (an opening line in the same packet as "ready"); each started session records what it
- * was sent, and reports `buffered` as its socket's unsent bytes.
- */
-function member(name: EngineName, options: { fail?: string; speaksAtReady?: string } = {}) {
-  const sessions: Array<{
-    listener: EngineListener;
-    context: EngineCallContext;
-    audio: string[];
-    results: string[];
-    notes: string[];
-    truncations: Array<[string, number]>;
-    buffered: number;
-    closed: boolean;
-  }> = [];
-  const engine: VoiceEngine = {
-    name,
-    capabilities: {
-      turnDetection: 'engine',
-      bargeIn: 'engine',
-      truncateOnBargeIn: false,
-      toolProtocol: 'client-tool',
-    },
-    async start(callContext, listener) {
-      if (options.fail) throw new EngineStartError(name, options.fail);
-      const state = {
-        listener,
-        context: callContext,
-        audio: [] as string[],
-        results: [] as string[],
-        notes: [] as string[],
-        truncations: [] as Array<[string, number]>,
-        buffered: 0,
-        closed: false,
-      };
-      sessions.push(state);
-      const session: EngineSession = {
-        sendCallerAudio: (payload) => state.audio.push(payload) > 0,
-        sendToolResult: (callId) => state.results.push(callId),
-        truncate: (itemId, audioEndMs) => state.truncations.push([itemId, audioEndMs]),
-        cancelResponse: () => {},
-        respond: () => {},
-        sendKeypress: () => {},
-        instruct: (text) => state.notes.push(text),
-        bufferedAmount: () => state.buffered,
-        close: () => {
-          state.closed = true;
-        },
-      };
-      if (options.speaksAtReady) listener.audio(options.speaksAtReady, 'opening');
-      return session;
-    },
-  };
-  return { engine, sessions };
-}
-
 const options = { connectTimeoutMs: 1000, now: Date.now, log: logger };
 
 describe('FallbackEngine', () => {
   it('starts the first member that can, reporting why the others could not', async () => {
-    const down = member('elevenlabs', { fail: 'signed URL request answered HTTP 503' });
-    const up = member('openai');
+    const down = fakeEngine('elevenlabs', { fail: 'signed URL request answered HTTP 503' });
+    const up = fakeEngine('openai');
     const r = recorder();
     const changes: unknown[] = [];
     r.listener.engineChanged = (change) => changes.push(change);
@@ -103,7 +38,7 @@ describe('FallbackEngine', () => {
   });
 
   it('names a member before it forwards any of its audio (it may speak in the packet of its ready)', async () => {
-    const eager = member('elevenlabs', { speaksAtReady: 'SGk=' });
+    const eager = fakeEngine('elevenlabs', { speaksAtReady: 'SGk=' });
     const r = recorder();
     const order: string[] = [];
     r.listener.engineChanged = (change) => order.push(`changed:${change.engine}`);
@@ -118,15 +53,15 @@ describe('FallbackEngine', () => {
 
   it('rejects with every reason when no member starts', async () => {
     const start = new FallbackEngine(
-      [member('elevenlabs', { fail: 'a' }).engine, member('openai', { fail: 'b' }).engine],
+      [fakeEngine('elevenlabs', { fail: 'a' }).engine, fakeEngine('openai', { fail: 'b' }).engine],
       options,
     ).start(context, recorder().listener, new AbortController().signal);
     await expect(start).rejects.toEqual(new NoEngineError('elevenlabs: a; openai: b'));
   });
 
   it('mid-call: hands over, queues caller audio of the gap, and tells the next engine about a late tool result', async () => {
-    const first = member('elevenlabs');
-    const second = member('openai');
+    const first = fakeEngine('elevenlabs');
+    const second = fakeEngine('openai');
     const r = recorder();
     const session = await new FallbackEngine([first.engine, second.engine], options).start(
       context,
@@ -159,8 +94,8 @@ describe('FallbackEngine', () => {
   });
 
   it('passes a normal close on, without failing over', async () => {
-    const first = member('elevenlabs');
-    const second = member('openai');
+    const first = fakeEngine('elevenlabs');
+    const second = fakeEngine('openai');
     const r = recorder();
     await new FallbackEngine([first.engine, second.engine], options).start(
       context,
@@ -178,8 +113,8 @@ async function twoMembers(
   secondOptions: { speaksAtReady?: string } = {},
   extra: Partial<typeof options> & { maxBufferedBytes?: number } = {},
 ) {
-  const first = member('openai');
-  const second = member('elevenlabs', secondOptions);
+  const first = fakeEngine('openai');
+  const second = fakeEngine('elevenlabs', secondOptions);
   const r = recorder();
   const switches: EngineSwitch[] = [];
   const changes: EngineChange[] = [];

@@ -5,21 +5,10 @@
 import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-session-store.js';
 import { SessionWriter } from '../../services/bridge/session-writer.js';
 import type { CallSessionStore } from '../../services/core/ports/call-store.js';
-import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
+import { tablePerTest } from '../support/dynamo.js';
 import { callSid } from '../support/twilio.js';
 
-let dynamo: TestDynamo;
-let store: DynamoCallSessionStore;
-
-beforeAll(async () => {
-  dynamo = await startTestDynamo();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
-beforeEach(async () => {
-  store = new DynamoCallSessionStore(dynamo.doc, { tableName: await dynamo.newTable() });
-});
+const db = tablePerTest((doc, tableName) => new DynamoCallSessionStore(doc, { tableName }));
 
 /** The store, with a switch that makes every write fail as DynamoDB does when throttled. */
 function flaky(inner: CallSessionStore) {
@@ -42,7 +31,7 @@ function flaky(inner: CallSessionStore) {
 }
 
 async function openSession(sid: string) {
-  await store.open({
+  await db.store.open({
     callSid: sid,
     direction: 'inbound',
     from: '+12125550123',
@@ -57,7 +46,7 @@ describe('SessionWriter', () => {
   test('writes failing through an outage are kept and land, in order, once the store is back', async () => {
     const sid = callSid(100);
     await openSession(sid);
-    const { store: flakyStore, state } = flaky(store);
+    const { store: flakyStore, state } = flaky(db.store);
     const writer = new SessionWriter(flakyStore, sid, Date.now, { backlogFirstRetryMs: 50 });
     writer.turn('agent', 'Hello, Bolt Plumbing.');
     await writer.flush();
@@ -72,7 +61,7 @@ describe('SessionWriter', () => {
     state.down = false;
     await writer.flush();
     expect(writer.pending).toBe(0);
-    const record = await store.get(sid);
+    const record = await db.store.get(sid);
     expect(record?.turns.map((t) => t.text)).toEqual([
       'Hello, Bolt Plumbing.',
       'My boiler is leaking.',
@@ -84,7 +73,7 @@ describe('SessionWriter', () => {
   test('flush lets the call go after its limit when the store stays down, and says so', async () => {
     const sid = callSid(101);
     await openSession(sid);
-    const { store: flakyStore, state } = flaky(store);
+    const { store: flakyStore, state } = flaky(db.store);
     state.down = true;
     const writer = new SessionWriter(flakyStore, sid, Date.now, {
       backlogFirstRetryMs: 50,
@@ -98,7 +87,7 @@ describe('SessionWriter', () => {
   test('a write DynamoDB refuses for good (an item over 400 KB) is set aside; the writes behind it land', async () => {
     const sid = callSid(103);
     await openSession(sid);
-    const writer = new SessionWriter(store, sid, Date.now, {
+    const writer = new SessionWriter(db.store, sid, Date.now, {
       backlogFirstRetryMs: 50,
       flushBacklogLimitMs: 3000,
     });
@@ -113,7 +102,7 @@ describe('SessionWriter', () => {
       expect.objectContaining({ kind: 'turn', seq: tooLarge }),
       expect.objectContaining({ kind: 'turn', seq: tooLarge }),
     ]);
-    const record = await store.get(sid);
+    const record = await db.store.get(sid);
     expect(record?.turns.map((t) => t.text)).toEqual(['Hello?', 'Can you hear me?']);
     expect(record?.session).toMatchObject({ status: 'ended', endReason: 'caller-hung-up' });
   });
@@ -121,14 +110,14 @@ describe('SessionWriter', () => {
   test("the agent's latest turn is rewritten after a caller turn; an older one is left as written", async () => {
     const sid = callSid(104);
     await openSession(sid);
-    const writer = new SessionWriter(store, sid, Date.now);
+    const writer = new SessionWriter(db.store, sid, Date.now);
     const first = writer.turn('agent', 'Hello, Bolt Plumbing.');
     const cut = writer.turn('agent', 'We can come on Tuesday at nine or on Wednesday.');
     writer.turn('caller', 'Tuesday!');
     writer.rewriteTurn(cut, 'We can come on Tuesday', true);
     writer.rewriteTurn(first, 'Hello', true);
     await writer.flush();
-    const record = await store.get(sid);
+    const record = await db.store.get(sid);
     expect(record?.turns.map((t) => [t.text, t.interrupted ?? false])).toEqual([
       ['Hello, Bolt Plumbing.', false],
       ['We can come on Tuesday', true],
@@ -139,13 +128,13 @@ describe('SessionWriter', () => {
   test('a turn written after finalisation puts the call back on the sweep index, flagged', async () => {
     const sid = callSid(102);
     await openSession(sid);
-    await store.markFinalised(sid, Date.now());
-    expect(await store.listUnfinalised(Date.now() + 1, 10)).toEqual([]);
-    await store.appendTurn(sid, { seq: 7, role: 'agent', text: 'Goodbye!', at: Date.now() });
-    expect(await store.listUnfinalised(Date.now() + 1, 10)).toEqual([
+    await db.store.markFinalised(sid, Date.now());
+    expect(await db.store.listUnfinalised(Date.now() + 1, 10)).toEqual([]);
+    await db.store.appendTurn(sid, { seq: 7, role: 'agent', text: 'Goodbye!', at: Date.now() });
+    expect(await db.store.listUnfinalised(Date.now() + 1, 10)).toEqual([
       expect.objectContaining({ callSid: sid, status: 'finalised' }),
     ]);
-    await store.lateTurnsSaved(sid, 1);
-    expect(await store.listUnfinalised(Date.now() + 1, 10)).toEqual([]);
+    await db.store.lateTurnsSaved(sid, 1);
+    expect(await db.store.listUnfinalised(Date.now() + 1, 10)).toEqual([]);
   });
 });

@@ -4,8 +4,9 @@
  * for it.
  */
 import type { ToolResult } from '../../services/core/ports/tool-calls';
-import { eventually } from '../e2e/eventually';
-import { recordingEngine, startTestBridge, type TestBridge } from '../support/bridge-harness';
+import { startTestBridge, type TestBridge } from '../support/bridge-harness';
+import { fakeEngine } from '../support/fake-engine';
+import { eventually } from '../support/wait-until';
 
 const REPAIR: ToolResult['crmRepair'] = {
   kind: 'appointment',
@@ -19,7 +20,7 @@ const REPAIR: ToolResult['crmRepair'] = {
   },
 };
 
-const recording = recordingEngine();
+const recording = fakeEngine();
 let finishTool: (result: ToolResult) => void = () => {};
 let t: TestBridge;
 beforeAll(async () => {
@@ -39,7 +40,7 @@ test('a booking that finishes after the hang-up is recorded with its CRM repair,
   const { callSid, token } = await t.newSession();
   const stream = await t.openCall(callSid, token);
   const listener = await eventually(
-    async () => recording.listeners.get(callSid),
+    async () => recording.sessionOf(callSid)?.listener,
     (l) => l !== undefined,
     5000,
   );

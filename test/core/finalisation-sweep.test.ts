@@ -14,14 +14,14 @@ import {
 } from '../../services/core/after-call/finalisation-sweep.js';
 import { finaliseCall } from '../../services/core/after-call/finalise-call.js';
 import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest.js';
-import { type AfterCallDynamo, startAfterCallDynamo } from '../support/after-call-dynamo.js';
 import { FakeMailer } from '../support/after-call-fakes.js';
 import { BUSINESS, BUSINESS_NUMBER, CALLER, OWNER, T0 } from '../support/after-call-scenario.js';
+import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
 import { TestCrm } from '../support/test-crm.js';
 import { callSid, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio.js';
 
 const GRACE_MS = 120_000;
-let dynamo: AfterCallDynamo;
+let dynamo: TestDynamo;
 let twilio: TwilioRestSim;
 let table: string;
 let sessions: DynamoCallSessionStore;
@@ -31,7 +31,7 @@ let mailer: FakeMailer;
 const clock = { now: T0 };
 
 beforeAll(async () => {
-  dynamo = await startAfterCallDynamo();
+  dynamo = await startTestDynamo();
   twilio = await startTwilioRestSim({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN });
 });
 afterAll(async () => {

@@ -10,9 +10,8 @@ import { MemoryCrm } from '../../services/adapters/memory/crm';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
 import type { CallRow } from '../../services/core/ports/crm';
 import type { EngineName } from '../../services/core/shared/engines';
-import { loadClip } from '../../services/local/sim/audio';
-import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
+import { eventually } from '../support/wait-until';
+import { callThatSaidHello } from './engine-driver';
 import {
   BUSINESS_NUMBER,
   type Harness,
@@ -57,12 +56,7 @@ const ownerMail = async (harness: Harness) => (await outbox(harness)).filter((m)
 
 /** A call with a spoken exchange and a saved lead, hung up by the caller; resolves once it has ended. */
 async function finishedCall(harness: Harness, engine: EngineName): Promise<string> {
-  const { callSid, stream } = await harness.call({ from: CALLER });
-  const driver = await nextDriver(harness, engine);
-  await driver.ready();
-  const hello = loadClip('caller-hello');
-  await stream.sendAudio(hello, { paced: false });
-  await driver.waitForCallerBytes(hello.length);
+  const { callSid, stream, driver } = await callThatSaidHello(harness, engine, CALLER);
   driver.transcripts('Hi, my boiler is leaking.', 'Sorry to hear that. Can I take your name?');
   const saved = await driver.toolCall('save_lead', { name: 'Sam Rivera', interest: 'leaking boiler' });
   expect(saved.isError).toBe(false);

@@ -1,5 +1,5 @@
 import { loadClip } from '../../services/local/sim/audio';
-import { eventually } from './eventually';
+import { eventually } from '../support/wait-until';
 import { type Harness, startHarness } from './harness';
 
 const backchannel = loadClip('caller-backchannel');

@@ -14,8 +14,8 @@ import { type BusinessProfile, renderBusinessProfile } from '../../services/core
 import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip } from '../../services/local/sim/audio';
 import type { TwilioCallStream } from '../../services/local/sim/twilio-caller';
+import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
 import { type Harness, OWNER_EMAIL, startHarness, WEBHOOK_SECRET } from './harness';
 
 const CALLER = '+15551238888';

@@ -3,8 +3,8 @@ import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip, silence, toFrames } from '../../services/local/sim/audio';
 import { openStream, placeCall, StreamRejectedError } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
+import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
 import { BUSINESS_NUMBER, type Harness, mediaStreamAddress, startHarness } from './harness';
 
 const hello = loadClip('caller-hello');

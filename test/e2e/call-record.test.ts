@@ -1,7 +1,7 @@
 import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip, silence } from '../../services/local/sim/audio';
+import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
 import { startHarness } from './harness';
 
 const hello = loadClip('caller-hello');

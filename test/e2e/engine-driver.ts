@@ -1,4 +1,5 @@
 import type { EngineName } from '../../services/core/shared/engines';
+import { loadClip } from '../../services/local/sim/audio';
 import type { SimConversation } from '../../services/local/sim/elevenlabs-server';
 import type { OpenAiSimSession } from '../../services/local/sim/openai-server';
 import type { Harness } from './harness';
@@ -34,6 +35,17 @@ export async function nextDriver(
   return name === 'elevenlabs'
     ? elevenLabsDriver(await harness.elevenlabs.nextConversation(timeoutMs))
     : openAiDriver(await harness.openai.nextSession(timeoutMs));
+}
+
+/** A call from `from` whose engine is ready and has heard the caller's "hello": where most scenarios begin. */
+export async function callThatSaidHello(harness: Harness, engine: EngineName, from: string) {
+  const { callSid, stream } = await harness.call({ from });
+  const driver = await nextDriver(harness, engine);
+  await driver.ready();
+  const hello = loadClip('caller-hello');
+  await stream.sendAudio(hello, { paced: false });
+  await driver.waitForCallerBytes(hello.length);
+  return { callSid, stream, driver };
 }
 
 function elevenLabsDriver(conversation: SimConversation): EngineDriver {

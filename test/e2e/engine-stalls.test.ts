@@ -1,8 +1,8 @@
 import { HOLD_PROMPT_ULAW_BASE64 } from '../../services/bridge/hold-prompt-clip';
 import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip } from '../../services/local/sim/audio';
+import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
 import { type Harness, startHarness } from './harness';
 
 /**

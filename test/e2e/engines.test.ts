@@ -1,8 +1,8 @@
 import type { StaticProviderFlag } from '../../services/adapters/memory/static-provider-flag';
 import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip } from '../../services/local/sim/audio';
+import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
 import { type Harness, startHarness } from './harness';
 
 const greeting = loadClip('agent-greeting');

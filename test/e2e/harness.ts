@@ -82,6 +82,16 @@ export interface Harness {
 
 export const PUBLIC_URL = 'https://bolt-voice.test';
 
+/** Where Twilio's requests go and what they are signed with, for the sim's request builders. */
+export function signedAsTwilio(harness: Pick<Harness, 'stack'>) {
+  return {
+    baseUrl: harness.stack.url,
+    publicUrl: PUBLIC_URL,
+    accountSid: TEST_ACCOUNT_SID,
+    authToken: TEST_AUTH_TOKEN,
+  };
+}
+
 export type StatusCallbackOptions = Omit<
   Parameters<typeof sendStatusCallback>[0],
   'baseUrl' | 'publicUrl' | 'accountSid' | 'authToken' | 'to'
@@ -202,10 +212,7 @@ export function statusCallback(
   call: { callSid: string; from: string; callStatus: string; signature?: 'forged' },
 ) {
   return sendStatusCallback({
-    baseUrl: harness.stack.url,
-    publicUrl: PUBLIC_URL,
-    accountSid: TEST_ACCOUNT_SID,
-    authToken: TEST_AUTH_TOKEN,
+    ...signedAsTwilio(harness),
     callSid: call.callSid,
     from: call.from,
     to: BUSINESS_NUMBER,

@@ -10,9 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CallCompletedEvent, verifySignature } from '../../services/core/after-call/integration-webhook';
-import { loadClip } from '../../services/local/sim/audio';
-import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
+import { eventually } from '../support/wait-until';
+import { callThatSaidHello } from './engine-driver';
 import { type Harness, startHarness, statusCallback } from './harness';
 
 const SECRET = 'whsec_local_test_secret_0123456789';
@@ -79,12 +78,7 @@ describe('integration webhook through the local stack', () => {
   });
 
   it('sends a signed call.completed event; after a 500 the same event id comes again and is delivered', async () => {
-    const { callSid, stream } = await harness.call({ from: CALLER });
-    const driver = await nextDriver(harness, 'elevenlabs');
-    await driver.ready();
-    const hello = loadClip('caller-hello');
-    await stream.sendAudio(hello, { paced: false });
-    await driver.waitForCallerBytes(hello.length);
+    const { callSid, stream, driver } = await callThatSaidHello(harness, 'elevenlabs', CALLER);
     driver.transcripts('I would like a quote.', 'Of course. Can I take your name?');
     await eventually(
       () => harness.stack.sessions.get(callSid),

@@ -15,7 +15,7 @@ import {
   voiceWebhookParams,
 } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
-import { eventually } from './eventually';
+import { eventually } from '../support/wait-until';
 import {
   BUSINESS_NUMBER,
   CALLS_API_KEY,
@@ -23,6 +23,7 @@ import {
   mediaStreamAddress,
   OWNER_EMAIL,
   PUBLIC_URL,
+  signedAsTwilio,
   startHarness,
 } from './harness';
 
@@ -54,10 +55,7 @@ const createdCalls = (harness: Harness) =>
 /** Twilio fetching the TwiML of an answered outbound call, signed over the URL with its query. */
 function answer(harness: Harness, callSid: string, requestId: string, answeredBy: string) {
   return placeCall({
-    baseUrl: harness.stack.url,
-    publicUrl: PUBLIC_URL,
-    accountSid: TEST_ACCOUNT_SID,
-    authToken: TEST_AUTH_TOKEN,
+    ...signedAsTwilio(harness),
     from: BUSINESS_NUMBER,
     to: CALLEE,
     callSid,
@@ -244,10 +242,7 @@ describe('POST /calls', () => {
 
     // Twilio signs the TwiML URL with its query: the same form signed without it is refused.
     const params = voiceWebhookParams({
-      baseUrl: harness.stack.url,
-      publicUrl: PUBLIC_URL,
-      accountSid: TEST_ACCOUNT_SID,
-      authToken: TEST_AUTH_TOKEN,
+      ...signedAsTwilio(harness),
       from: BUSINESS_NUMBER,
       to: CALLEE,
       callSid,
@@ -281,10 +276,7 @@ describe('POST /calls', () => {
     });
 
     const done = await sendStatusCallback({
-      baseUrl: harness.stack.url,
-      publicUrl: PUBLIC_URL,
-      accountSid: TEST_ACCOUNT_SID,
-      authToken: TEST_AUTH_TOKEN,
+      ...signedAsTwilio(harness),
       callSid,
       from: BUSINESS_NUMBER,
       to: CALLEE,

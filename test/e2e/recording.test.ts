@@ -12,8 +12,8 @@ import { RECORDING_DISCLOSURE } from '../../services/core/call/persona';
 import { channelLevelDbfs, parseWavHeader } from '../../services/core/call/recording';
 import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip, silence } from '../../services/local/sim/audio';
-import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
+import { eventually } from '../support/wait-until';
+import { callThatSaidHello } from './engine-driver';
 import { type Harness, OWNER_EMAIL, startHarness, statusCallback } from './harness';
 
 const CALLER = '+15551238888';
@@ -35,12 +35,7 @@ async function recordedCall(
   harness: Harness,
   engine: EngineName,
 ): Promise<{ callSid: string; callMs: number }> {
-  const { callSid, stream } = await harness.call({ from: CALLER });
-  const driver = await nextDriver(harness, engine);
-  await driver.ready();
-  const hello = loadClip('caller-hello');
-  await stream.sendAudio(hello, { paced: false });
-  await driver.waitForCallerBytes(hello.length);
+  const { callSid, stream, driver } = await callThatSaidHello(harness, engine, CALLER);
   const answer = loadClip('agent-greeting');
   await driver.speak(answer, 'Thanks for calling. How can I help?');
   await stream.waitForAudio(answer.length, WAIT_MS);
@@ -60,7 +55,7 @@ async function recordedCall(
     (r) => r?.session.status === 'finalised',
     WAIT_MS,
   );
-  return { callSid, callMs: hello.length / 8 + listenMs };
+  return { callSid, callMs: loadClip('caller-hello').length / 8 + listenMs };
 }
 
 describe.each<EngineName>(['elevenlabs', 'openai'])('recordings on (%s)', (engine) => {

@@ -12,8 +12,8 @@ import { spokenDateTime } from '../../services/core/tools/local-time';
 import { DEMO_BUSINESS_PROFILE } from '../../services/local/demo-business-profile';
 import { postTwilioWebhook } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
+import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
 import { BUSINESS_NUMBER, type Harness, PUBLIC_URL, startHarness, statusCallback } from './harness';
 
 const TZ = 'America/New_York';

@@ -6,8 +6,8 @@ import type { EngineName } from '../../services/core/shared/engines';
 import { demoScript } from '../../services/local/demo-script';
 import { loadClip, silence } from '../../services/local/sim/audio';
 import type { ConversationScript } from '../../services/local/sim/script';
+import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
 import { type Harness, startHarness } from './harness';
 
 const TZ = 'America/New_York';

@@ -9,8 +9,8 @@ import { TRANSFER_UNANSWERED_LINE } from '../../services/core/call/persona';
 import type { EngineName } from '../../services/core/shared/engines';
 import { openStream, parseStreamTwiml, postTwilioWebhook } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
+import { eventually } from '../support/wait-until';
 import { nextDriver } from './engine-driver';
-import { eventually } from './eventually';
 import {
   BUSINESS_NUMBER,
   type Harness,

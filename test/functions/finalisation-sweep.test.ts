@@ -13,10 +13,10 @@ import {
 } from '../../functions/finalisation-sweep.js';
 import { callTableStores } from '../../services/adapters/dynamodb/stores.js';
 import { fetchWebhookPost } from '../../services/adapters/http/webhook-post.js';
-import { eventually } from '../e2e/eventually.js';
 import { type Harness, startHarness } from '../e2e/harness.js';
 import { harness } from '../support/after-call-scenario.js';
 import { startTestDynamo } from '../support/dynamo.js';
+import { eventually } from '../support/wait-until';
 
 describe('the sweep budget', () => {
   test('is 80 % of the interval, and ends 30 s before the invocation does', () => {

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { waitUntil } from '../support/wait-until';
 
 const ROOT = resolve(__dirname, '..', '..');
 const MAIN = join(ROOT, 'services', 'local', 'main.ts');
@@ -39,14 +40,6 @@ function run(cwd: string, env: NodeJS.ProcessEnv): { child: ChildProcess; output
   return { child, output: () => output };
 }
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('npm start in a fresh directory', () => {
   let dir: string;
   beforeEach(() => {
@@ -59,7 +52,7 @@ describe('npm start in a fresh directory', () => {
     const { child, output } = run(dir, bareEnv({ PORT: String(port) }));
     const exited = new Promise<number | null>((r) => child.once('exit', r));
     try {
-      await waitFor(() => output().includes('Authorization: Bearer'), 45_000, output);
+      await waitUntil(() => output().includes('Authorization: Bearer'), output, 45_000);
       const text = output();
       expect(text).toContain(`Talk to the agent   http://localhost:${port}/phone`);
       expect(text).toMatch(/ElevenLabs\s+simulated.*ELEVENLABS_API_KEY \+ ELEVENLABS_AGENT_ID/);

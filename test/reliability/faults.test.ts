@@ -18,9 +18,9 @@ import type { CallRow } from '../../services/core/ports/crm';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../services/local/embedded-dynamodb';
 import { loadClip } from '../../services/local/sim/audio';
 import { type EngineDriver, nextDriver } from '../e2e/engine-driver';
-import { eventually } from '../e2e/eventually';
 import { BUSINESS_NUMBER, type Harness, OWNER_EMAIL, startHarness, statusCallback } from '../e2e/harness';
 import { failWhileDown } from '../support/fail-while-down';
+import { eventually } from '../support/wait-until';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from './dynamo-fault-proxy';
 import { type ResendStandIn, startResendStandIn } from './resend-stand-in';
 

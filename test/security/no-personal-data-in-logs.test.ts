@@ -13,7 +13,6 @@ import { logger, redactPersonalData, withMaskedErrors } from '../../services/cor
 import { loadClip } from '../../services/local/sim/audio';
 import { openStream, placeCall, sendStatusCallback } from '../../services/local/sim/twilio-caller';
 import { nextDriver } from '../e2e/engine-driver';
-import { eventually } from '../e2e/eventually';
 import {
   BUSINESS_NUMBER,
   CALLS_API_KEY,
@@ -23,10 +22,12 @@ import {
   OPENAI_KEY,
   OWNER_EMAIL,
   PUBLIC_URL,
+  signedAsTwilio,
   startHarness,
   WEBHOOK_SECRET,
 } from '../e2e/harness';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
+import { eventually } from '../support/wait-until';
 
 const TZ = 'America/New_York';
 const CALLER = '+12025550143';
@@ -75,10 +76,7 @@ const WAIT_MS = 8000;
 
 function statusCallback(harness: Harness, callSid: string, from: string, to: string) {
   return sendStatusCallback({
-    baseUrl: harness.stack.url,
-    publicUrl: PUBLIC_URL,
-    accountSid: TEST_ACCOUNT_SID,
-    authToken: TEST_AUTH_TOKEN,
+    ...signedAsTwilio(harness),
     callSid,
     from,
     to,
@@ -229,19 +227,13 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('every log line of whole cal
 
     // Forged and malformed webhooks naming real numbers.
     await placeCall({
-      baseUrl: harness.stack.url,
-      publicUrl: PUBLIC_URL,
-      accountSid: TEST_ACCOUNT_SID,
-      authToken: TEST_AUTH_TOKEN,
+      ...signedAsTwilio(harness),
       from: CALLER,
       to: BUSINESS_NUMBER,
       signature: 'forged',
     });
     await placeCall({
-      baseUrl: harness.stack.url,
-      publicUrl: PUBLIC_URL,
-      accountSid: TEST_ACCOUNT_SID,
-      authToken: TEST_AUTH_TOKEN,
+      ...signedAsTwilio(harness),
       from: CALLER,
       to: BUSINESS_NUMBER,
       callSid: `${CALLER}${CALLER_EMAIL}`,

@@ -6,12 +6,14 @@
 import { STREAM_TOKEN_TTL_MS } from '../../services/core/call/stream-token';
 import { openStream, placeCall } from '../../services/local/sim/twilio-caller';
 import { startHarness } from '../e2e/harness';
-import { recordingEngine, STREAM_URL, startTestBridge, type TestBridge } from '../support/bridge-harness';
+import { STREAM_URL, startTestBridge, type TestBridge } from '../support/bridge-harness';
+import { fakeEngine } from '../support/fake-engine';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
+import { waitUntil } from '../support/wait-until';
 
 describe('streams and tokens on the bridge', () => {
   let clock = Date.now();
-  const recording = recordingEngine();
+  const recording = fakeEngine();
   let t: TestBridge;
 
   beforeAll(async () => {
@@ -36,21 +38,18 @@ describe('streams and tokens on the bridge', () => {
         callSid: 'CA'.padEnd(34, 'd'),
         sendStart: false,
       });
-      for (let i = 0; i < 50 && quiet.bridge.pendingStreams() === 0; i++)
-        await new Promise((r) => setTimeout(r, 10));
+      await waitUntil(() => quiet.bridge.pendingStreams() > 0, 'the socket to wait for its start');
       expect(quiet.bridge.pendingStreams()).toBe(1);
       expect(quiet.bridge.activeCalls()).toBe(0);
       await stream.closed;
-      for (let i = 0; i < 50 && quiet.bridge.pendingStreams() > 0; i++)
-        await new Promise((r) => setTimeout(r, 10));
+      await waitUntil(() => quiet.bridge.pendingStreams() === 0, 'no socket waiting for its start');
       expect(quiet.bridge.pendingStreams()).toBe(0);
       expect(reported).toEqual([]);
 
       // A real call counts from its start.
       const { callSid, token } = await quiet.newSession();
       const call = await quiet.openCall(callSid, token);
-      for (let i = 0; i < 100 && quiet.bridge.activeCalls() === 0; i++)
-        await new Promise((r) => setTimeout(r, 10));
+      await waitUntil(() => quiet.bridge.activeCalls() > 0, 'the call to go live');
       expect(quiet.bridge.activeCalls()).toBe(1);
       expect(reported).toEqual([1]);
       await call.hangUp();
@@ -77,8 +76,7 @@ describe('streams and tokens on the bridge', () => {
       const waiting = [await silent(), await silent()];
       await expect(silent()).rejects.toMatchObject({ status: 503 });
       await waiting[0]?.hangUp();
-      for (let i = 0; i < 50 && capped.bridge.pendingStreams() > 1; i++)
-        await new Promise((r) => setTimeout(r, 10));
+      await waitUntil(() => capped.bridge.pendingStreams() <= 1, 'a waiting socket to go');
       const next = await silent();
       await next.hangUp();
       await waiting[1]?.hangUp();
@@ -90,11 +88,10 @@ describe('streams and tokens on the bridge', () => {
   it('accepts a token just inside its lifetime', async () => {
     clock = Date.now();
     const { callSid, token } = await session(clock - STREAM_TOKEN_TTL_MS + 1000);
-    const before = recording.state.starts;
+    const before = recording.sessions.length;
     const stream = await t.openCall(callSid, token);
-    for (let i = 0; i < 100 && recording.state.starts === before; i++)
-      await new Promise((r) => setTimeout(r, 10));
-    expect(recording.state.starts).toBe(before + 1);
+    await waitUntil(() => recording.sessions.length > before, 'an engine session');
+    expect(recording.sessions.length).toBe(before + 1);
     expect((await t.sessions.get(callSid))?.session.status).toBe('streaming');
     await stream.hangUp();
   });
@@ -102,10 +99,10 @@ describe('streams and tokens on the bridge', () => {
   it('refuses a token issued more than five minutes before the stream, and opens no engine', async () => {
     clock = Date.now();
     const { callSid, token } = await session(clock - STREAM_TOKEN_TTL_MS - 1000);
-    const before = recording.state.starts;
+    const before = recording.sessions.length;
     const stream = await t.openCall(callSid, token);
     expect((await stream.closed).code).toBe(1008);
-    expect(recording.state.starts).toBe(before);
+    expect(recording.sessions.length).toBe(before);
     expect((await t.sessions.get(callSid))?.session.status).toBe('created');
   });
 });

@@ -4,53 +4,12 @@ import { DynamoCallSessionStore } from '../../services/adapters/dynamodb/call-se
 import { createBridgeHttpServer } from '../../services/bridge/http-server.js';
 import { type Bridge, type BridgeDeps, createBridge } from '../../services/bridge/server.js';
 import { hashStreamToken, newStreamToken } from '../../services/core/call/stream-token.js';
-import type { EngineListener, EngineSession, VoiceEngine } from '../../services/core/ports/engine.js';
+import type { VoiceEngine } from '../../services/core/ports/engine.js';
 import { openStream, randomSid, type TwilioCallStream } from '../../services/local/sim/twilio-caller.js';
 import { startTestDynamo, type TestDynamo } from './dynamo.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from './twilio.js';
 
 export const STREAM_URL = 'wss://bridge.bolt-voice.test/media-stream';
-
-/**
- * An engine double that records, per call, the caller payloads it received, how often it started,
- * and the bridge's listener (so a test can act as the engine: a tool call, a transcript).
- */
-export function recordingEngine() {
-  const received = new Map<string, string[]>();
-  const listeners = new Map<string, EngineListener>();
-  const state = { starts: 0 };
-  const engine: VoiceEngine = {
-    name: 'elevenlabs',
-    capabilities: {
-      turnDetection: 'engine',
-      bargeIn: 'engine',
-      truncateOnBargeIn: false,
-      toolProtocol: 'client-tool',
-    },
-    async start(context, listener) {
-      state.starts++;
-      const payloads: string[] = [];
-      received.set(context.callSid, payloads);
-      listeners.set(context.callSid, listener);
-      const session: EngineSession = {
-        sendCallerAudio: (payload) => {
-          payloads.push(payload);
-          return true;
-        },
-        sendToolResult: () => {},
-        truncate: () => {},
-        cancelResponse: () => {},
-        respond: () => {},
-        sendKeypress: () => {},
-        instruct: () => {},
-        bufferedAmount: () => 0,
-        close: () => {},
-      };
-      return session;
-    },
-  };
-  return { engine, received, listeners, state };
-}
 
 export interface TestBridge {
   bridge: Bridge;
@@ -71,7 +30,7 @@ export async function startTestBridge(
 ): Promise<TestBridge> {
   const dynamo: TestDynamo = await startTestDynamo();
   const sessions = new DynamoCallSessionStore(dynamo.doc, { tableName: await dynamo.newTable() });
-  const bridge = createBridge({
+  const defaults: BridgeDeps = {
     accountSid: TEST_ACCOUNT_SID,
     authToken: TEST_AUTH_TOKEN,
     streamUrl: STREAM_URL,
@@ -83,8 +42,9 @@ export async function startTestBridge(
     engines: { elevenlabs: engine },
     tools: { definitions: () => [], run: async () => ({ ok: true, text: '' }) },
     now: Date.now,
-    ...overrides,
-  });
+  };
+  // Descriptors, not a spread: a test may pass a getter (a limit it changes between tests).
+  const bridge = createBridge(Object.defineProperties(defaults, Object.getOwnPropertyDescriptors(overrides)));
   const server: Server = createBridgeHttpServer(bridge);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/media-stream`;

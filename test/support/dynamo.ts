@@ -34,3 +34,54 @@ export async function startTestDynamo(): Promise<TestDynamo> {
     },
   };
 }
+
+export interface TablePerTest<S> {
+  readonly client: DynamoDBClient;
+  readonly doc: DynamoDBDocumentClient;
+  /** This test's table. */
+  readonly table: string;
+  /** What `build` made on this test's table. */
+  readonly store: S;
+}
+
+/**
+ * One dynalite for the whole file (started once: it is the slow part) and, before each test, a
+ * fresh call table with `build` run on it, so no test sees another's items. Read the fields inside
+ * tests and hooks: they are set once the hooks have run.
+ */
+export function tablePerTest<S>(
+  build: (doc: DynamoDBDocumentClient, tableName: string) => S,
+): TablePerTest<S> {
+  let dynamo: TestDynamo | undefined;
+  let current: { table: string; store: S } | undefined;
+  const started = (): TestDynamo => {
+    if (!dynamo) throw new Error('tablePerTest: read its fields inside a test or a hook');
+    return dynamo;
+  };
+  beforeAll(async () => {
+    dynamo = await startTestDynamo();
+  });
+  afterAll(() => dynamo?.close());
+  beforeEach(async () => {
+    const table = await started().newTable();
+    current = { table, store: build(started().doc, table) };
+  });
+  const now = () => {
+    if (!current) throw new Error('tablePerTest: read its fields inside a test or a hook');
+    return current;
+  };
+  return {
+    get client() {
+      return started().client;
+    },
+    get doc() {
+      return started().doc;
+    },
+    get table() {
+      return now().table;
+    },
+    get store() {
+      return now().store;
+    },
+  };
+}

@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import { isBase64 } from '../../core/shared/audio.js';
+import { type Decoded, decoded, undecodable } from '../../core/shared/decoded.js';
+import { arrayEnd, integerEnd, numberEnd, stringEnd } from '../../core/shared/json-scan.js';
 
 /**
  * Pure codec for the ElevenLabs Conversational AI WebSocket (docs/protocols.md §1, schema
@@ -91,55 +93,98 @@ export type ElevenLabsServerEvent = z.infer<typeof serverEventSchema>;
 /** Server events the bridge does not act on (VAD scores, tentative transcripts, internal events…). */
 export type IgnoredEvent = { type: 'ignored'; name: string };
 
-/** A frame that breaks the protocol: dropped (and logged once per call) by the engine. */
-export type MalformedEvent = { type: 'malformed'; error: string };
-
-/** The result is the event itself (no wrapper): agent audio costs `JSON.parse` and nothing more. */
-export type ParsedServerEvent = ElevenLabsServerEvent | IgnoredEvent | MalformedEvent;
+/** What the engine acts on: an event, or one it does not use (`ignored`). */
+export type ServerMessage = ElevenLabsServerEvent | IgnoredEvent;
 
 type AudioEvent = Extract<ElevenLabsServerEvent, { type: 'audio' }>;
 
 const HANDLED = new Set(serverEventSchema.options.map((o) => o.shape.type.value));
 
 /** Parses one server frame. Never throws. */
-export function parseServerEvent(text: string): ParsedServerEvent {
+export function parseServerEvent(text: string): Decoded<ServerMessage> {
+  const audio = scanAudio(text);
+  return audio ? decoded(audio) : parseAny(text);
+}
+
+/** The full parser: every event, any field order; the reference the fast path must agree with. */
+export function parseAny(text: string): Decoded<ServerMessage> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    return malformed('not JSON');
+    return undecodable('not JSON');
   }
-  if (typeof raw !== 'object' || raw === null) return malformed('not an object');
+  if (typeof raw !== 'object' || raw === null) return undecodable('not an object');
   const type = (raw as { type?: unknown }).type;
   // Agent audio, the bulk of the traffic, is checked field by field; the rest by the schema.
   if (type === 'audio') return checkAudio(raw as { audio_event?: unknown });
-  if (typeof type !== 'string') return malformed('no type');
-  if (!HANDLED.has(type as ElevenLabsServerEvent['type'])) return { type: 'ignored', name: type };
+  if (typeof type !== 'string') return undecodable('no type');
+  if (!HANDLED.has(type as ElevenLabsServerEvent['type'])) return decoded({ type: 'ignored', name: type });
   const parsed = serverEventSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return malformed(`invalid ${type}: ${issue ? `${issue.path.join('.')} ${issue.message}` : ''}`);
+    return undecodable(`invalid ${type}: ${issue ? `${issue.path.join('.')} ${issue.message}` : ''}`);
   }
-  return parsed.data;
+  return decoded(parsed.data);
 }
 
 /**
- * The audio fast path: the schema's rules as plain field tests, and the parsed object passed on as
- * is. The payload is checked to be base64 here, once: it is spliced unescaped into Twilio's JSON.
+ * The schema's rules for audio as plain field tests. The payload is checked to be base64 here,
+ * once: it is spliced unescaped into Twilio's JSON.
  */
-function checkAudio(raw: { audio_event?: unknown }): AudioEvent | MalformedEvent {
+function checkAudio(raw: { audio_event?: unknown }): Decoded<AudioEvent> {
   const audio = raw.audio_event as { audio_base_64?: unknown; event_id?: unknown } | null | undefined;
-  if (typeof audio !== 'object' || audio === null) return malformed('invalid audio: audio_event missing');
+  if (typeof audio !== 'object' || audio === null) return undecodable('invalid audio: audio_event missing');
   if (!Number.isInteger(audio.event_id))
-    return malformed('invalid audio: audio_event.event_id not an integer');
+    return undecodable('invalid audio: audio_event.event_id not an integer');
   const payload = audio.audio_base_64;
   if (typeof payload !== 'string' || !isBase64(payload))
-    return malformed('invalid audio: audio_event.audio_base_64 must be base64');
-  return raw as AudioEvent;
+    return undecodable('invalid audio: audio_event.audio_base_64 must be base64');
+  return decoded({
+    type: 'audio',
+    audio_event: { audio_base_64: payload, event_id: audio.event_id as number },
+  });
 }
 
-function malformed(error: string): MalformedEvent {
-  return { type: 'malformed', error };
+const AUDIO_HEAD = '{"type":"audio","audio_event":{"audio_base_64":"';
+const AUDIO_EVENT_ID = '","event_id":';
+const ALIGNMENT_CHARS = ',"alignment":{"chars":';
+const ALIGNMENT_STARTS = ',"char_start_times_ms":';
+const ALIGNMENT_DURATIONS = ',"char_durations_ms":';
+
+/**
+ * The audio fast path: an `audio` event exactly as ElevenLabs writes it (docs/protocols.md §1:
+ * `type`, then `audio_event` with `audio_base_64`, `event_id` and, in practice, the `alignment`
+ * arrays), read by position with no `JSON.parse`. Anything else (reordered, spaced, escaped, an
+ * alignment of another shape) returns undefined and goes through the full parser.
+ */
+export function scanAudio(text: string): AudioEvent | undefined {
+  if (!text.startsWith(AUDIO_HEAD)) return undefined;
+  const payloadStart = AUDIO_HEAD.length;
+  const payloadEnd = text.indexOf('"', payloadStart);
+  if (payloadEnd < 0 || !text.startsWith(AUDIO_EVENT_ID, payloadEnd)) return undefined;
+  const idStart = payloadEnd + AUDIO_EVENT_ID.length;
+  let at = integerEnd(text, idStart);
+  if (at < 0) return undefined;
+  const idEnd = at;
+  if (text.startsWith(ALIGNMENT_CHARS, at)) at = alignmentEnd(text, at);
+  if (at < 0 || at !== text.length - 2 || !text.endsWith('}}')) return undefined;
+  const payload = text.slice(payloadStart, payloadEnd);
+  if (!isBase64(payload)) return undefined;
+  return {
+    type: 'audio',
+    audio_event: { audio_base_64: payload, event_id: Number(text.slice(idStart, idEnd)) },
+  };
+}
+
+/** After `,"alignment":{…}` at `start` in its documented shape (three arrays, in order), or -1. */
+function alignmentEnd(text: string, start: number): number {
+  let at = arrayEnd(text, start + ALIGNMENT_CHARS.length, stringEnd);
+  if (at < 0 || !text.startsWith(ALIGNMENT_STARTS, at)) return -1;
+  at = arrayEnd(text, at + ALIGNMENT_STARTS.length, numberEnd);
+  if (at < 0 || !text.startsWith(ALIGNMENT_DURATIONS, at)) return -1;
+  at = arrayEnd(text, at + ALIGNMENT_DURATIONS.length, numberEnd);
+  return at >= 0 && text.charCodeAt(at) === 125 ? at + 1 : -1;
 }
 
 const signedUrlSchema = z.object({ signed_url: z.string().regex(/^wss?:\/\//) });

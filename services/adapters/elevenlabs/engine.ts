@@ -11,12 +11,12 @@ import {
   type VoiceEngine,
 } from '../../core/ports/engine.js';
 import { base64ByteLength } from '../../core/shared/audio.js';
+import { undecodable } from '../../core/shared/decoded.js';
 import { forCall } from '../../core/shared/logging.js';
 import {
   clientToolResultMessage,
   contextualUpdateMessage,
   initiationMessage,
-  type ParsedServerEvent,
   parseServerEvent,
   parseSignedUrlResponse,
   pongMessage,
@@ -295,16 +295,17 @@ function connect(
     socket.on('message', (data, isBinary) => {
       if (closedByUs && ready) return;
       lastHeardAt = Date.now();
-      const event: ParsedServerEvent = isBinary
-        ? { type: 'malformed', error: 'binary frame' }
-        : parseServerEvent(data.toString());
-      if (event.type === 'malformed') {
+      const parsed = isBinary ? undecodable('binary frame') : parseServerEvent(data.toString());
+      if (!parsed.ok) {
         if (!malformedLogged) {
           malformedLogged = true;
-          log.warn('Dropped a malformed ElevenLabs message (logged once per call)', { error: event.error });
+          log.warn('Dropped a malformed ElevenLabs message (logged once per call)', {
+            error: parsed.problem,
+          });
         }
         return;
       }
+      const event = parsed.message;
       if (!ready) {
         if (event.type !== 'conversation_initiation_metadata') {
           if (event.type === 'error') fail(`error before ready: ${event.error_event?.message ?? 'unknown'}`);
@@ -332,6 +333,13 @@ function connect(
         socket.ping();
         log.info('ElevenLabs conversation ready', { conversationId: meta.conversation_id });
         session.conversationId = meta.conversation_id;
+        // Named before its first audio: the bridge sets up the playback for the engine it is told of.
+        listener.engineChanged({
+          engine: 'elevenlabs',
+          capabilities: ELEVENLABS_CAPABILITIES,
+          at: Date.now(),
+          conversationId: meta.conversation_id,
+        });
         // Taking over mid-call: the conversation so far, as context the agent does not answer by itself.
         if (context.handover) socket.send(contextualUpdateMessage(handoverSummary(context.handover)));
         resolve(session);

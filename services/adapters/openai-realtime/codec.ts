@@ -1,7 +1,9 @@
 import * as z from 'zod';
 import type { ToolDefinition, ToolResult } from '../../core/ports/tool-calls.js';
 import { isBase64 } from '../../core/shared/audio.js';
+import { type Decoded, decoded, undecodable } from '../../core/shared/decoded.js';
 import type { EngineUsage } from '../../core/shared/engines.js';
+import { integerEnd, plainStringEnd } from '../../core/shared/json-scan.js';
 
 /**
  * The OpenAI Realtime wire format (GA protocol, docs/protocols.md §2): pure builders for the client
@@ -247,40 +249,79 @@ export const BETA_SERVER_EVENT_TYPES: ReadonlySet<string> = new Set([
   'response.text.done',
 ]);
 
-export type ParsedServerEvent =
-  | { kind: 'event'; event: ServerEvent }
-  | { kind: 'audio'; itemId: string; delta: string }
-  | { kind: 'ignored'; type: string }
-  | { kind: 'invalid'; type?: string; problem: string };
+/** What the engine acts on: an event it uses, or one it does not (`ignored`, by its wire name). */
+export type ServerMessage = ServerEvent | { type: 'ignored'; name: string };
+
+type AudioDelta = Extract<ServerEvent, { type: 'response.output_audio.delta' }>;
 
 /**
- * Parses one server frame. Audio deltas, the bulk of the traffic, skip zod: plain field tests (the
- * delta base64, checked once) and the same `delta` string passed on. Events we do not use are
- * reported as `ignored`; every other event is checked by its schema.
+ * Parses one server frame. Never throws. Audio deltas, the bulk of the traffic, skip zod: read by
+ * position when in their documented shape, else by plain field tests (the delta base64, checked
+ * once, and the same `delta` string passed on). Events we do not use are `ignored`; every other
+ * event is checked by its schema.
  */
-export function parseServerEvent(data: string): ParsedServerEvent {
+export function parseServerEvent(data: string): Decoded<ServerMessage> {
+  const delta = scanAudioDelta(data);
+  return delta ? decoded(delta) : parseAny(data);
+}
+
+/** The full parser: every event, any field order; the reference the fast path must agree with. */
+export function parseAny(data: string): Decoded<ServerMessage> {
   let raw: unknown;
   try {
     raw = JSON.parse(data);
   } catch {
-    return { kind: 'invalid', problem: 'not JSON' };
+    return undecodable('not JSON');
   }
-  if (typeof raw !== 'object' || raw === null) return { kind: 'invalid', problem: 'not an object' };
+  if (typeof raw !== 'object' || raw === null) return undecodable('not an object');
   const record = raw as { type?: unknown; delta?: unknown; item_id?: unknown };
   const type = record.type;
   if (type === 'response.output_audio.delta') {
     const { delta, item_id: itemId } = record;
-    if (typeof itemId !== 'string') return { kind: 'invalid', type, problem: 'audio delta without item_id' };
+    if (typeof itemId !== 'string') return undecodable('audio delta without item_id');
     // Checked here, once: the delta is spliced unescaped into Twilio's JSON.
-    if (typeof delta !== 'string' || !isBase64(delta))
-      return { kind: 'invalid', type, problem: 'audio delta is not base64' };
-    return { kind: 'audio', itemId, delta };
+    if (typeof delta !== 'string' || !isBase64(delta)) return undecodable('audio delta is not base64');
+    return decoded({ type, item_id: itemId, delta });
   }
-  if (typeof type !== 'string') return { kind: 'invalid', problem: 'no type' };
-  if (!USED_TYPES.has(type)) return { kind: 'ignored', type };
+  if (typeof type !== 'string') return undecodable('no type');
+  if (!USED_TYPES.has(type)) return decoded({ type: 'ignored', name: type });
   const parsed = serverEvents.safeParse(raw);
-  if (!parsed.success) return { kind: 'invalid', type, problem: z.prettifyError(parsed.error) };
-  return { kind: 'event', event: parsed.data };
+  if (!parsed.success) return undecodable(`${type}: ${z.prettifyError(parsed.error)}`);
+  return decoded(parsed.data);
+}
+
+const DELTA_HEAD = '{"type":"response.output_audio.delta","event_id":"';
+const DELTA_RESPONSE = ',"response_id":"';
+const DELTA_ITEM = ',"item_id":"';
+const DELTA_OUTPUT_INDEX = ',"output_index":';
+const DELTA_CONTENT_INDEX = ',"content_index":';
+const DELTA_AUDIO = ',"delta":"';
+
+/**
+ * The audio fast path: a `response.output_audio.delta` exactly as OpenAI writes it
+ * (docs/protocols.md §2: `type`, `event_id`, `response_id`, `item_id`, `output_index`,
+ * `content_index`, `delta`), read by position with no `JSON.parse`. Anything else (reordered,
+ * spaced, an id with an escape) returns undefined and goes through the full parser.
+ */
+export function scanAudioDelta(text: string): AudioDelta | undefined {
+  if (!text.startsWith(DELTA_HEAD)) return undefined;
+  let at = plainStringEnd(text, DELTA_HEAD.length);
+  if (at < 0 || !text.startsWith(DELTA_RESPONSE, at + 1)) return undefined;
+  at = plainStringEnd(text, at + 1 + DELTA_RESPONSE.length);
+  if (at < 0 || !text.startsWith(DELTA_ITEM, at + 1)) return undefined;
+  const itemStart = at + 1 + DELTA_ITEM.length;
+  const itemEnd = plainStringEnd(text, itemStart);
+  if (itemEnd < 0 || !text.startsWith(DELTA_OUTPUT_INDEX, itemEnd + 1)) return undefined;
+  at = integerEnd(text, itemEnd + 1 + DELTA_OUTPUT_INDEX.length);
+  if (at < 0 || !text.startsWith(DELTA_CONTENT_INDEX, at)) return undefined;
+  at = integerEnd(text, at + DELTA_CONTENT_INDEX.length);
+  if (at < 0 || !text.startsWith(DELTA_AUDIO, at)) return undefined;
+  const deltaStart = at + DELTA_AUDIO.length;
+  const deltaEnd = text.length - 2;
+  if (deltaEnd <= deltaStart || !text.endsWith('"}')) return undefined;
+  const delta = text.slice(deltaStart, deltaEnd);
+  if (!isBase64(delta)) return undefined;
+  return { type: 'response.output_audio.delta', item_id: text.slice(itemStart, itemEnd), delta };
 }
 
 /** Tool arguments arrive as a JSON string; an unparsable one is passed on raw for the tool to reject. */

@@ -136,11 +136,8 @@ function startSession(
         return;
       }
       const parsed = parseServerEvent(rawText(data));
-      if (parsed.kind !== 'event') {
-        if (parsed.kind === 'invalid') fail(`unexpected server message: ${parsed.problem}`);
-        return;
-      }
-      const event = parsed.event;
+      if (!parsed.ok) return fail(`unexpected server message: ${parsed.problem}`);
+      const event = parsed.message;
       if (event.type === 'session.created' && !sessionUpdateSent) {
         sessionUpdateSent = true;
         socket.send(
@@ -163,6 +160,8 @@ function startSession(
         signal.removeEventListener('abort', onAbort);
         session.markReady();
         log.info('OpenAI Realtime session ready', { model: options.model });
+        // Named before its first audio: the bridge sets up the playback for the engine it is told of.
+        listener.engineChanged({ engine: 'openai', capabilities: OPENAI_CAPABILITIES, at: Date.now() });
         resolve(session);
         // The agent speaks first: its instructions say how to open the call.
         session.respond();
@@ -400,35 +399,34 @@ class OpenAiSession implements EngineSession {
     this.heard();
     if (isBinary) return;
     const parsed = parseServerEvent(rawText(data));
-    switch (parsed.kind) {
-      case 'audio':
-        // The response speaks: it is alive, and no longer a failed one.
-        this.failedResponses = 0;
-        this.touchResponseTimer();
-        this.listener.audio(parsed.delta, parsed.itemId);
-        return;
-      case 'event':
-        if (parsed.event.type.startsWith('response.')) this.touchResponseTimer();
-        this.onEvent(parsed.event);
-        return;
-      case 'ignored':
-        if (parsed.type.startsWith('response.')) this.touchResponseTimer();
-        if (BETA_SERVER_EVENT_TYPES.has(parsed.type) && !this.betaWarned) {
-          this.betaWarned = true;
-          this.log.error('OpenAI sent a beta protocol event; the GA protocol is expected', {
-            type: parsed.type,
-          });
-        }
-        return;
-      case 'invalid':
-        if (this.malformedLogged) return;
-        this.malformedLogged = true;
-        this.log.warn('Dropped a malformed OpenAI Realtime event (logged once per call)', {
-          type: parsed.type,
-          problem: parsed.problem,
-        });
-        return;
+    if (!parsed.ok) {
+      if (this.malformedLogged) return;
+      this.malformedLogged = true;
+      this.log.warn('Dropped a malformed OpenAI Realtime event (logged once per call)', {
+        problem: parsed.problem,
+      });
+      return;
     }
+    const message = parsed.message;
+    if (message.type === 'response.output_audio.delta') {
+      // The response speaks: it is alive, and no longer a failed one.
+      this.failedResponses = 0;
+      this.touchResponseTimer();
+      this.listener.audio(message.delta, message.item_id);
+      return;
+    }
+    if (message.type === 'ignored') {
+      if (message.name.startsWith('response.')) this.touchResponseTimer();
+      if (BETA_SERVER_EVENT_TYPES.has(message.name) && !this.betaWarned) {
+        this.betaWarned = true;
+        this.log.error('OpenAI sent a beta protocol event; the GA protocol is expected', {
+          type: message.name,
+        });
+      }
+      return;
+    }
+    if (message.type.startsWith('response.')) this.touchResponseTimer();
+    this.onEvent(message);
   }
 
   private onEvent(event: ServerEvent): void {

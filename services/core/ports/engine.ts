@@ -102,7 +102,7 @@ export interface EngineSwitch {
   at: number;
 }
 
-/** The engine now serving the call (a failover composite reports each member it switches to). */
+/** The engine now serving the call (a failover composite reports each member it switches to, with why). */
 export interface EngineChange {
   engine: EngineName;
   capabilities: EngineCapabilities;
@@ -143,7 +143,12 @@ export interface EngineListener {
   toolCall(call: { callId: string; name: string; args: unknown }): void;
   /** Model usage of one response (engines that bill per token). */
   usage(usage: EngineUsage): void;
-  /** A (new) engine serves the call. Sent by the failover composite, at start and on each switch. */
+  /**
+   * This engine serves the call now. A plain engine sends it once, when it is ready and before its
+   * first audio (the bridge sets up the playback for the engine it is told of). The failover
+   * composite passes each member's on (or sends one for a member that did not), with why it
+   * switched: `startFailures` at call start, `previous` after a mid-call drop.
+   */
   engineChanged(change: EngineChange): void;
   /**
    * Mid-call, sent by the failover composite only: the serving engine dropped (closed, failed or

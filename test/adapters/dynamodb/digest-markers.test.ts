@@ -1,37 +1,24 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDigestMarkers } from '../../../services/adapters/dynamodb/digest-markers.js';
-import { type AfterCallDynamo, startAfterCallDynamo } from '../../support/after-call-dynamo.js';
+import { tablePerTest } from '../../support/dynamo.js';
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const DAY = '2026-11-24';
 const STALE_MS = 15 * 60 * 1000;
 
-let dynamo: AfterCallDynamo;
-let table: string;
-let markers: DynamoDigestMarkers;
-
-beforeAll(async () => {
-  dynamo = await startAfterCallDynamo();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
-beforeEach(async () => {
-  table = await dynamo.newTable();
-  markers = new DynamoDigestMarkers(dynamo.doc, { tableName: table });
-});
+const db = tablePerTest((doc, tableName) => new DynamoDigestMarkers(doc, { tableName }));
 
 describe('DynamoDigestMarkers', () => {
   test('a day is claimed once; a sent day is never claimed again', async () => {
-    expect((await markers.claim(DAY, NOW, STALE_MS)).claimed).toBe(true);
-    expect((await markers.claim(DAY, NOW + 1000, STALE_MS)).claimed).toBe(false);
-    await markers.markSent(DAY, NOW + 2000);
-    expect((await markers.claim(DAY, NOW + 24 * 3600 * 1000, STALE_MS)).claimed).toBe(false);
-    await markers.release(DAY); // must not undo a sent digest
-    expect((await markers.claim(DAY, NOW + 24 * 3600 * 1000, STALE_MS)).claimed).toBe(false);
+    expect((await db.store.claim(DAY, NOW, STALE_MS)).claimed).toBe(true);
+    expect((await db.store.claim(DAY, NOW + 1000, STALE_MS)).claimed).toBe(false);
+    await db.store.markSent(DAY, NOW + 2000);
+    expect((await db.store.claim(DAY, NOW + 24 * 3600 * 1000, STALE_MS)).claimed).toBe(false);
+    await db.store.release(DAY); // must not undo a sent digest
+    expect((await db.store.claim(DAY, NOW + 24 * 3600 * 1000, STALE_MS)).claimed).toBe(false);
 
     const item = (
-      await dynamo.doc.send(new GetCommand({ TableName: table, Key: { pk: `DIGEST#${DAY}`, sk: 'DIGEST' } }))
+      await db.doc.send(new GetCommand({ TableName: db.table, Key: { pk: `DIGEST#${DAY}`, sk: 'DIGEST' } }))
     ).Item;
     expect(item).toMatchObject({
       status: 'sent',
@@ -41,15 +28,15 @@ describe('DynamoDigestMarkers', () => {
   });
 
   test('a released claim can be taken again; other days are independent', async () => {
-    expect((await markers.claim(DAY, NOW, STALE_MS)).claimed).toBe(true);
-    expect((await markers.claim('2026-11-23', NOW, STALE_MS)).claimed).toBe(true);
-    await markers.release(DAY);
-    expect((await markers.claim(DAY, NOW + 1, STALE_MS)).claimed).toBe(true);
+    expect((await db.store.claim(DAY, NOW, STALE_MS)).claimed).toBe(true);
+    expect((await db.store.claim('2026-11-23', NOW, STALE_MS)).claimed).toBe(true);
+    await db.store.release(DAY);
+    expect((await db.store.claim(DAY, NOW + 1, STALE_MS)).claimed).toBe(true);
   });
 
   test('the first frozen message is kept and comes back with the next claim; sentAt is read back', async () => {
-    expect(await markers.sentAt(DAY)).toBeUndefined();
-    await markers.claim(DAY, NOW, STALE_MS);
+    expect(await db.store.sentAt(DAY)).toBeUndefined();
+    await db.store.claim(DAY, NOW, STALE_MS);
     const first = {
       to: 'o@example.com',
       subject: 'Digest',
@@ -69,20 +56,20 @@ describe('DynamoDigestMarkers', () => {
       followUps: 0,
       late: 0,
     };
-    expect(await markers.freeze(DAY, first, counts)).toEqual({ message: first, counts });
-    expect(await markers.freeze(DAY, { ...first, text: 'two' }, { ...counts, calls: 2 })).toEqual({
+    expect(await db.store.freeze(DAY, first, counts)).toEqual({ message: first, counts });
+    expect(await db.store.freeze(DAY, { ...first, text: 'two' }, { ...counts, calls: 2 })).toEqual({
       message: first,
       counts,
     });
-    await markers.release(DAY);
-    expect(await markers.claim(DAY, NOW + 1, STALE_MS)).toEqual({ claimed: true, message: first, counts });
-    await markers.markSent(DAY, NOW + 5);
-    expect(await markers.sentAt(DAY)).toBe(NOW + 5);
+    await db.store.release(DAY);
+    expect(await db.store.claim(DAY, NOW + 1, STALE_MS)).toEqual({ claimed: true, message: first, counts });
+    await db.store.markSent(DAY, NOW + 5);
+    expect(await db.store.sentAt(DAY)).toBe(NOW + 5);
   });
 
   test('a claim left by a run that died is taken over once it is stale', async () => {
-    expect((await markers.claim(DAY, NOW, STALE_MS)).claimed).toBe(true);
-    expect((await markers.claim(DAY, NOW + STALE_MS - 1, STALE_MS)).claimed).toBe(false);
-    expect((await markers.claim(DAY, NOW + STALE_MS + 1, STALE_MS)).claimed).toBe(true);
+    expect((await db.store.claim(DAY, NOW, STALE_MS)).claimed).toBe(true);
+    expect((await db.store.claim(DAY, NOW + STALE_MS - 1, STALE_MS)).claimed).toBe(false);
+    expect((await db.store.claim(DAY, NOW + STALE_MS + 1, STALE_MS)).claimed).toBe(true);
   });
 });

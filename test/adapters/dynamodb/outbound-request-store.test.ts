@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoOutboundRequestStore } from '../../../services/adapters/dynamodb/outbound-request-store.js';
-import { type AfterCallDynamo, startAfterCallDynamo } from '../../support/after-call-dynamo.js';
+import { tablePerTest } from '../../support/dynamo.js';
 
 const NOW = Date.UTC(2026, 10, 25, 15, 0, 0);
 const REQUEST = {
@@ -14,69 +14,60 @@ const REQUEST = {
   createdAt: NOW,
 };
 
-let dynamo: AfterCallDynamo;
-let table: string;
-let store: DynamoOutboundRequestStore;
-
-beforeAll(async () => {
-  dynamo = await startAfterCallDynamo();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
-beforeEach(async () => {
-  table = await dynamo.newTable();
-  store = new DynamoOutboundRequestStore(dynamo.doc, { tableName: table });
-});
+const db = tablePerTest((doc, tableName) => new DynamoOutboundRequestStore(doc, { tableName }));
 
 describe('DynamoOutboundRequestStore', () => {
   test('create is once per key; the duplicate gets the stored request', async () => {
-    expect(await store.create(REQUEST)).toEqual({
+    expect(await db.store.create(REQUEST)).toEqual({
       created: true,
       request: { ...REQUEST, status: 'placing', leaseUntil: NOW + 60_000 },
     });
-    await store.markPlaced('req-001', 'CA1');
-    const duplicate = await store.create({ ...REQUEST, reason: 'other', createdAt: NOW + 5 });
+    await db.store.markPlaced('req-001', 'CA1');
+    const duplicate = await db.store.create({ ...REQUEST, reason: 'other', createdAt: NOW + 5 });
     expect(duplicate).toEqual({ created: false, request: { ...REQUEST, status: 'placed', callSid: 'CA1' } });
 
     const item = (
-      await dynamo.doc.send(
-        new GetCommand({ TableName: table, Key: { pk: 'OUTBOUND#req-001', sk: 'REQUEST' } }),
+      await db.doc.send(
+        new GetCommand({ TableName: db.table, Key: { pk: 'OUTBOUND#req-001', sk: 'REQUEST' } }),
       )
     ).Item;
     expect(item?.expiresAt).toBe(Math.floor(NOW / 1000) + 30 * 86400);
   });
 
   test('a placing request is taken over only once its lease has ended, and only once', async () => {
-    await store.create(REQUEST);
-    expect(await store.takeOver('req-001', NOW + 59_999, NOW + 120_000)).toBe(false);
-    expect(await store.takeOver('req-001', NOW + 60_001, NOW + 120_001)).toBe(true);
-    expect(await store.takeOver('req-001', NOW + 60_002, NOW + 120_002)).toBe(false);
-    expect((await store.get('req-001'))?.leaseUntil).toBe(NOW + 120_001);
-    await store.markPlaced('req-001', 'CA9');
-    expect(await store.takeOver('req-001', NOW + 999_999, NOW + 1_000_000)).toBe(false);
-    expect((await store.get('req-001'))?.leaseUntil).toBeUndefined();
+    await db.store.create(REQUEST);
+    expect(await db.store.takeOver('req-001', NOW + 59_999, NOW + 120_000)).toBe(false);
+    expect(await db.store.takeOver('req-001', NOW + 60_001, NOW + 120_001)).toBe(true);
+    expect(await db.store.takeOver('req-001', NOW + 60_002, NOW + 120_002)).toBe(false);
+    expect((await db.store.get('req-001'))?.leaseUntil).toBe(NOW + 120_001);
+    await db.store.markPlaced('req-001', 'CA9');
+    expect(await db.store.takeOver('req-001', NOW + 999_999, NOW + 1_000_000)).toBe(false);
+    expect((await db.store.get('req-001'))?.leaseUntil).toBeUndefined();
   });
 
   test('a failed request may be created again with the same key', async () => {
-    await store.create(REQUEST);
-    await store.markFailed('req-001', 'Twilio 21215');
-    expect(await store.get('req-001')).toMatchObject({ status: 'failed', error: 'Twilio 21215' });
+    await db.store.create(REQUEST);
+    await db.store.markFailed('req-001', 'Twilio 21215');
+    expect(await db.store.get('req-001')).toMatchObject({ status: 'failed', error: 'Twilio 21215' });
 
-    const retry = await store.create({ ...REQUEST, createdAt: NOW + 60_000 });
+    const retry = await db.store.create({ ...REQUEST, createdAt: NOW + 60_000 });
     expect(retry.created).toBe(true);
-    await store.markPlaced('req-001', 'CA2');
-    const stored = await store.get('req-001');
+    await db.store.markPlaced('req-001', 'CA2');
+    const stored = await db.store.get('req-001');
     expect(stored).toMatchObject({ status: 'placed', callSid: 'CA2', createdAt: NOW + 60_000 });
     expect(stored?.error).toBeUndefined();
   });
 
   test('concurrent duplicates: exactly one creates', async () => {
-    const results = await Promise.all([store.create(REQUEST), store.create(REQUEST), store.create(REQUEST)]);
+    const results = await Promise.all([
+      db.store.create(REQUEST),
+      db.store.create(REQUEST),
+      db.store.create(REQUEST),
+    ]);
     expect(results.filter((r) => r.created)).toHaveLength(1);
   });
 
   test('an unknown key is undefined', async () => {
-    expect(await store.get('nope')).toBeUndefined();
+    expect(await db.store.get('nope')).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@ import { TaskProtection } from '../../../services/adapters/ecs/task-protection.j
 import { logger } from '../../../services/core/shared/logging.js';
 import { COUNTED_LOG_MESSAGES } from '../../../services/core/shared/metric-names.js';
 import { startRecordingServer } from '../../support/recording-server.js';
+import { waitUntil } from '../../support/wait-until.js';
 
 /** A stand-in for the ECS agent's task protection endpoint: records each PUT body. */
 async function startAgent() {
@@ -17,14 +18,6 @@ async function startAgent() {
     },
     server,
   };
-}
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('TaskProtection', () => {
@@ -50,7 +43,7 @@ describe('TaskProtection', () => {
   test('renews the protection while calls are live, and stops renewing when they end', async () => {
     const protection = new TaskProtection({ agentUri: agent.uri, expiresInMinutes: 60, renewEveryMs: 20 });
     await protection.update(3);
-    await until(() => agent.requests.length >= 3);
+    await waitUntil(() => agent.requests.length >= 3, 'three requests to the agent');
     expect(agent.requests.slice(0, 3)).toEqual(
       Array.from({ length: 3 }, () => ({ ProtectionEnabled: true, ExpiresInMinutes: 60 })),
     );

@@ -27,15 +27,15 @@ describe('ElevenLabs codec', () => {
       parseServerEvent(
         JSON.stringify({ type: 'audio', audio_event: { audio_base_64: 'AAAA', event_id: 3 } }),
       ),
-    ).toEqual({ type: 'audio', audio_event: { audio_base_64: 'AAAA', event_id: 3 } });
+    ).toEqual({ ok: true, message: { type: 'audio', audio_event: { audio_base_64: 'AAAA', event_id: 3 } } });
     expect(
       parseServerEvent(JSON.stringify({ type: 'vad_score', vad_score_event: { vad_score: 0.1 } })),
-    ).toEqual({ type: 'ignored', name: 'vad_score' });
+    ).toEqual({ ok: true, message: { type: 'ignored', name: 'vad_score' } });
     expect(
       parseServerEvent(JSON.stringify({ type: 'ping', ping_event: { event_id: 4, ping_ms: 20 } })),
     ).toEqual({
-      type: 'ping',
-      ping_event: { event_id: 4, ping_ms: 20 },
+      ok: true,
+      message: { type: 'ping', ping_event: { event_id: 4, ping_ms: 20 } },
     });
   });
 
@@ -44,7 +44,9 @@ describe('ElevenLabs codec', () => {
     const parsed = parseServerEvent(
       `{"type":"audio","audio_event":{"audio_base_64":"${payload}","event_id":9}}`,
     );
-    expect(parsed.type === 'audio' && parsed.audio_event.audio_base_64).toBe(payload);
+    expect(parsed.ok && parsed.message.type === 'audio' && parsed.message.audio_event.audio_base_64).toBe(
+      payload,
+    );
   });
 
   it.each([
@@ -58,15 +60,13 @@ describe('ElevenLabs codec', () => {
     ['a fractional event id', { type: 'audio', audio_event: { audio_base_64: 'AAAA', event_id: 3.5 } }],
     ['no event id', { type: 'audio', audio_event: { audio_base_64: 'AAAA' } }],
   ])('the audio fast path rejects %s', (_what, frame) => {
-    expect(parseServerEvent(JSON.stringify(frame)).type).toBe('malformed');
+    expect(parseServerEvent(JSON.stringify(frame)).ok).toBe(false);
   });
 
   it('rejects malformed events', () => {
-    expect(parseServerEvent('nope').type).toBe('malformed');
-    expect(parseServerEvent('null').type).toBe('malformed');
-    expect(parseServerEvent('{"type":7}').type).toBe('malformed');
-    expect(parseServerEvent(JSON.stringify({ type: 'ping', ping_event: { event_id: '1' } })).type).toBe(
-      'malformed',
-    );
+    expect(parseServerEvent('nope').ok).toBe(false);
+    expect(parseServerEvent('null').ok).toBe(false);
+    expect(parseServerEvent('{"type":7}').ok).toBe(false);
+    expect(parseServerEvent(JSON.stringify({ type: 'ping', ping_event: { event_id: '1' } })).ok).toBe(false);
   });
 });

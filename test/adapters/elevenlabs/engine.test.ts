@@ -15,7 +15,9 @@ import {
   type SimConversation,
   startElevenLabsSim,
 } from '../../../services/local/sim/elevenlabs-server.js';
-import { type Recorder, recorder, waitUntil } from '../../support/engine-recorder.js';
+import { type Recorder, recorder } from '../../support/engine-recorder.js';
+import { logEntries } from '../../support/log-entries.js';
+import { waitUntil } from '../../support/wait-until.js';
 
 const API_KEY = 'xi-test';
 const AGENT_ID = 'agent_test';
@@ -219,7 +221,7 @@ describe('ElevenLabs engine start failures', () => {
     const engine = await setUp({ formats: { input: 'pcm_16000', output: 'ulaw_8000' } });
     const error = await startError(start(engine));
     expect(error.reason).toMatch(/pcm_16000 in \/ ulaw_8000 out, not ulaw_8000/);
-    const [message] = errorLog.mock.calls[0]!;
+    const { message } = logEntries(errorLog)[0]!;
     expect(message).toMatch(/agent:sync/);
     expect(message).toMatch(/μ-law 8000 Hz/);
   });

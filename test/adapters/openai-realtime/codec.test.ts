@@ -180,7 +180,10 @@ describe('OpenAI Realtime codec: server events', () => {
       delta,
     };
     expect(validateServerEvent(raw)).toEqual([]);
-    expect(parseServerEvent(JSON.stringify(raw))).toEqual({ kind: 'audio', itemId: 'item_1', delta });
+    expect(parseServerEvent(JSON.stringify(raw))).toEqual({
+      ok: true,
+      message: { type: 'response.output_audio.delta', item_id: 'item_1', delta },
+    });
   });
 
   it('parses the events the engine uses', () => {
@@ -194,7 +197,7 @@ describe('OpenAI Realtime codec: server events', () => {
         usage: { type: 'duration', seconds: 2 },
       }),
     );
-    expect(transcript).toMatchObject({ kind: 'event', event: { transcript: 'I need an appointment' } });
+    expect(transcript).toMatchObject({ ok: true, message: { transcript: 'I need an appointment' } });
     const call = parseServerEvent(
       JSON.stringify({
         type: 'response.function_call_arguments.done',
@@ -207,7 +210,7 @@ describe('OpenAI Realtime codec: server events', () => {
         arguments: '{}',
       }),
     );
-    expect(call).toMatchObject({ kind: 'event', event: { call_id: 'call_9', name: 'end_call' } });
+    expect(call).toMatchObject({ ok: true, message: { call_id: 'call_9', name: 'end_call' } });
     const error = parseServerEvent(
       JSON.stringify({
         type: 'error',
@@ -215,39 +218,39 @@ describe('OpenAI Realtime codec: server events', () => {
         error: { type: 'invalid_request_error', message: 'bad', code: null },
       }),
     );
-    expect(error).toMatchObject({ kind: 'event', event: { error: { message: 'bad' } } });
+    expect(error).toMatchObject({ ok: true, message: { error: { message: 'bad' } } });
   });
 
   it('ignores events it does not use and reports malformed ones', () => {
     expect(parseServerEvent('{"type":"rate_limits.updated","rate_limits":[]}')).toEqual({
-      kind: 'ignored',
-      type: 'rate_limits.updated',
+      ok: true,
+      message: { type: 'ignored', name: 'rate_limits.updated' },
     });
     expect(parseServerEvent('{"type":"response.audio.delta","delta":"AA"}')).toEqual({
-      kind: 'ignored',
-      type: 'response.audio.delta',
+      ok: true,
+      message: { type: 'ignored', name: 'response.audio.delta' },
     });
-    expect(parseServerEvent('not json')).toMatchObject({ kind: 'invalid' });
-    expect(parseServerEvent('{"type":"response.output_audio.delta"}')).toMatchObject({ kind: 'invalid' });
+    expect(parseServerEvent('not json')).toMatchObject({ ok: false });
+    expect(parseServerEvent('{"type":"response.output_audio.delta"}')).toMatchObject({ ok: false });
     expect(
       parseServerEvent('{"type":"response.output_audio.delta","item_id":"i","delta":"AA\\"}"}'),
     ).toMatchObject({
-      kind: 'invalid',
+      ok: false,
       problem: 'audio delta is not base64',
     });
     expect(parseServerEvent('{"type":"response.output_audio.delta","item_id":"i","delta":""}')).toMatchObject(
       {
-        kind: 'invalid',
+        ok: false,
       },
     );
     expect(
       parseServerEvent('{"type":"response.output_audio.delta","item_id":7,"delta":"AAAA"}'),
     ).toMatchObject({
-      kind: 'invalid',
+      ok: false,
     });
-    expect(parseServerEvent('{"type":"input_audio_buffer.speech_started"}')).toMatchObject({ kind: 'event' });
+    expect(parseServerEvent('{"type":"input_audio_buffer.speech_started"}')).toMatchObject({ ok: true });
     expect(parseServerEvent('{"type":"response.function_call_arguments.done","name":"x"}')).toMatchObject({
-      kind: 'invalid',
+      ok: false,
     });
   });
 

@@ -16,7 +16,9 @@ import {
   type OpenAiSimOptions,
   startOpenAiSim,
 } from '../../../services/local/sim/openai-server.js';
-import { recorder, waitUntil } from '../../support/engine-recorder.js';
+import { recorder } from '../../support/engine-recorder.js';
+import { logEntries } from '../../support/log-entries.js';
+import { waitUntil } from '../../support/wait-until.js';
 
 const API_KEY = 'sk-test-openai';
 const CALL_SID = 'CA0123456789abcdef0123456789abcdef';
@@ -277,12 +279,10 @@ describe('OpenAI Realtime engine', () => {
     session.truncate(itemId, 500);
     await waitUntil(() => errorLog.mock.calls.length > 0, 'error log');
 
-    const [message, details] = errorLog.mock.calls[0]!;
+    const { message, details, callSid } = logEntries(errorLog)[0]!;
     expect(message).toBe('OpenAI Realtime error');
     expect(details).toMatchObject({ message: 'Audio content of 100ms is already shorter than 500ms' });
-    expect((errorLog.mock.contexts[0] as Logger).getPersistentLogAttributes()).toMatchObject({
-      callSid: CALL_SID,
-    });
+    expect(callSid).toBe(CALL_SID);
     session.sendCallerAudio('//////////8=');
     await simSession.waitForEvent('input_audio_buffer.append');
     expect(r.ended).toEqual([]);
@@ -518,9 +518,9 @@ describe('OpenAI Realtime engine under the bridge control', () => {
     simSession.sendRaw('{not json');
     simSession.sendRaw('{"type":"response.output_audio.delta","item_id":"i","delta":"AAAA"}');
     await waitUntil(() => r.audio.length > 0, 'the good delta');
-    const malformed = warn.mock.calls.filter(([message]) => String(message).includes('malformed'));
+    const malformed = logEntries(warn).filter(({ message }) => message.includes('malformed'));
     expect(malformed).toHaveLength(1);
-    expect(malformed[0]![1]).toMatchObject({ problem: 'audio delta is not base64' });
+    expect(malformed[0]!.details).toMatchObject({ problem: 'audio delta is not base64' });
     expect(r.audio).toEqual([{ payload: 'AAAA', itemId: 'i' }]);
   });
 });

@@ -13,7 +13,7 @@ import { fillLocalDefaults } from '../../../services/local/local-defaults.js';
 import { loadClip, silence } from '../../../services/local/sim/audio.js';
 import { openStream, type TwilioCallStream } from '../../../services/local/sim/twilio-caller.js';
 import type { SoftphoneCall } from '../../../services/local/web/wire.js';
-import { eventually } from '../../e2e/eventually.js';
+import { eventually } from '../../support/wait-until';
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

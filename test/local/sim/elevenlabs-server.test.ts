@@ -12,6 +12,7 @@ import {
 } from '../../../services/local/sim/elevenlabs-server.js';
 import type { ConversationScript } from '../../../services/local/sim/script.js';
 import { Waiter } from '../../../services/local/sim/waiter.js';
+import { waitUntil } from '../../support/wait-until.js';
 
 const API_KEY = 'xi-test-key';
 const AGENT_ID = 'agent_test_1';
@@ -408,7 +409,7 @@ describe('failure modes', () => {
       }
     });
     await client.waitFor(() => client.ofType('ping').length >= 2, 'pings');
-    const conv = await sim.nextConversation(1000);
+    const conv = await sim.nextConversation(5000);
     conv.stopPings();
     await new Promise((resolve) => setTimeout(resolve, 30));
     const pings = client.ofType('ping').length;
@@ -418,7 +419,7 @@ describe('failure modes', () => {
     let pongs = 0;
     client.ws.on('pong', () => pongs++);
     client.ws.ping();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitUntil(() => pongs > 0, 'the pong');
     expect(pongs).toBe(1);
     conv.hang();
     client.ws.ping();

@@ -4,6 +4,7 @@ import type { EngineCallContext, EngineSession } from '../../../services/core/po
 import { loadClip, silence, toFrames } from '../../../services/local/sim/audio.js';
 import { type OpenAiSim, startOpenAiSim } from '../../../services/local/sim/openai-server.js';
 import type { ConversationScript } from '../../../services/local/sim/script.js';
+import { waitUntil } from '../../support/wait-until.js';
 
 const API_KEY = 'sk-sim';
 type Json = Record<string, unknown>;
@@ -27,14 +28,6 @@ async function rawClient(headers: Record<string, string>, query = '?model=gpt-re
     socket.once('error', () => resolve(-1));
   });
   return { socket, received, status };
-}
-
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 const gaSession = {
