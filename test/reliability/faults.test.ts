@@ -14,11 +14,12 @@ import { MemoryCrm } from '../../services/adapters/memory/crm';
 import type { Bridge } from '../../services/bridge/server';
 import { installProcessHandlers } from '../../services/bridge/shutdown';
 import { ownerCallEmailKey } from '../../services/core/email/owner-email';
-import type { AppointmentInput, CallRow, Customer, LeadInput } from '../../services/core/ports/crm';
+import type { CallRow } from '../../services/core/ports/crm';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../services/local/embedded-dynamodb';
 import { loadClip } from '../../services/local/sim/audio';
 import { type EngineDriver, nextDriver } from '../e2e/engine-driver';
 import { BUSINESS_NUMBER, type Harness, OWNER_EMAIL, startHarness, statusCallback } from '../e2e/harness';
+import { failWhileDown } from '../support/fail-while-down';
 import { eventually } from '../support/wait-until';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from './dynamo-fault-proxy';
 import { type ResendStandIn, startResendStandIn } from './resend-stand-in';
@@ -33,56 +34,36 @@ const GRACE_SECONDS = 120;
  */
 class FlakyCrm extends MemoryCrm {
   down = false;
-  private check(): void {
-    if (this.down) throw new Error('Supabase unavailable (503)');
-  }
-  override async findCustomerByPhone(phone: string, now: number) {
-    this.check();
-    return super.findCustomerByPhone(phone, now);
-  }
-  override async saveLead(lead: LeadInput) {
-    this.check();
-    return super.saveLead(lead);
-  }
-  override async leadsBetween(from: number, to: number) {
-    this.check();
-    return super.leadsBetween(from, to);
-  }
-  override async appointmentsBetween(from: number, to: number) {
-    this.check();
-    return super.appointmentsBetween(from, to);
-  }
-  override async saveCall(call: CallRow): Promise<void> {
-    this.check();
-    return super.saveCall(call);
-  }
-  override async upsertCustomer(customer: Omit<Customer, 'id'>): Promise<Customer> {
-    this.check();
-    return super.upsertCustomer(customer);
-  }
-  override async recordAppointment(appointment: AppointmentInput) {
-    this.check();
-    return super.recordAppointment(appointment);
+  constructor(options: { timezone: string }) {
+    super(options);
+    failWhileDown(
+      this,
+      [
+        'findCustomerByPhone',
+        'saveLead',
+        'leadsBetween',
+        'appointmentsBetween',
+        'saveCall',
+        'upsertCustomer',
+        'recordAppointment',
+      ],
+      () => this.down,
+      () => new Error('Supabase unavailable (503)'),
+    );
   }
 }
 
 /** A calendar that can be down, like Google answering 503. */
 class FlakyCalendar extends MemoryCalendar {
   down = false;
-  private check(): void {
-    if (this.down) throw new Error('Google Calendar unavailable (503)');
-  }
-  override async busy(from: number, to: number) {
-    this.check();
-    return super.busy(from, to);
-  }
-  override async findEvent(key: string) {
-    this.check();
-    return super.findEvent(key);
-  }
-  override async createEvent(event: Parameters<MemoryCalendar['createEvent']>[0]) {
-    this.check();
-    return super.createEvent(event);
+  constructor() {
+    super();
+    failWhileDown(
+      this,
+      ['busy', 'findEvent', 'createEvent'],
+      () => this.down,
+      () => new Error('Google Calendar unavailable (503)'),
+    );
   }
 }
 
