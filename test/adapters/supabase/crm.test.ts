@@ -3,7 +3,7 @@ import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { CrmError, SupabaseCrm } from '../../../services/adapters/supabase/crm.js';
 import type { CallCost } from '../../../services/core/after-call/cost-record.js';
-import { AppointmentConflictError } from '../../../services/core/ports/crm.js';
+import { AppointmentConflictError, type CallRow } from '../../../services/core/ports/crm.js';
 import { columnsByTable, migratedDatabase } from '../../supabase/pglite.js';
 
 const URL_BASE = 'https://project.supabase.co';
@@ -71,6 +71,20 @@ const COST: CallCost = {
   twilio: { minutes: 3, amount: 0.0255 },
   engines: [{ engine: 'elevenlabs', seconds: 150, amount: 0.25, pricedBy: 'minutes' }],
 };
+
+/** A completed inbound call to the business at T0, without turns. */
+function completedInboundCall(callSid: string, from: string): CallRow {
+  return {
+    callSid,
+    direction: 'inbound',
+    from,
+    to: '+12125550100',
+    failedOver: false,
+    startedAt: T0,
+    outcome: 'completed',
+    turns: [],
+  };
+}
 
 describe('SupabaseCrm over PostgREST', () => {
   it('upserts a customer on phone, sending only the fields given, as the service role', async () => {
@@ -152,14 +166,8 @@ describe('SupabaseCrm over PostgREST', () => {
 
   it('saves a call on call_sid and its turns on (call_sid, seq); a withheld number is stored as null', async () => {
     await crm().saveCall({
-      callSid: 'CA1',
-      direction: 'inbound',
-      from: 'anonymous',
-      to: '+12125550100',
+      ...completedInboundCall('CA1', 'anonymous'),
       servedBy: 'elevenlabs',
-      failedOver: false,
-      startedAt: T0,
-      outcome: 'completed',
       turns: [
         { seq: 1, role: 'agent', text: 'Hello', at: T0 },
         { seq: 2, role: 'caller', text: 'Hi', at: T0 + 1000 },
@@ -260,14 +268,7 @@ describe('SupabaseCrm over PostgREST', () => {
 
   it('writes the estimated cost and response time, and reads them back for the digest', async () => {
     await crm().saveCall({
-      callSid: 'CA2',
-      direction: 'inbound',
-      from: '+12025550143',
-      to: '+12125550100',
-      failedOver: false,
-      startedAt: T0,
-      outcome: 'completed',
-      turns: [],
+      ...completedInboundCall('CA2', '+12025550143'),
       cost: COST,
       turnLatency: { turns: 3, p50Ms: 812.4, p90Ms: 1190.6 },
     });
@@ -415,17 +416,12 @@ describe('SupabaseCrm against the migration', () => {
       purpose: 'p',
     });
     await store.saveCall({
-      callSid: 'CA1',
+      ...completedInboundCall('CA1', '+12025550143'),
       customerId: 'c1',
-      direction: 'inbound',
-      from: '+12025550143',
-      to: '+12125550100',
       servedBy: 'openai',
       failedOver: true,
-      startedAt: T0,
       endedAt: T0 + 1,
       durationSeconds: 1,
-      outcome: 'completed',
       summary: 's',
       leadId: 'l',
       appointmentId: 'a',
