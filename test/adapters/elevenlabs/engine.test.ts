@@ -15,7 +15,12 @@ import {
   type SimConversation,
   startElevenLabsSim,
 } from '../../../services/local/sim/elevenlabs-server.js';
+import {
+  expectKeepaliveStallAfterHang,
+  expectLenientKeepaliveUntilPong,
+} from '../../support/engine-keepalive.js';
 import { type Recorder, recorder } from '../../support/engine-recorder.js';
+import { sessionsClosedAfterEach } from '../../support/engine-sessions.js';
 import { logEntries } from '../../support/log-entries.js';
 import { waitUntil } from '../../support/wait-until.js';
 
@@ -35,7 +40,7 @@ const context: EngineCallContext = {
 };
 
 let sim: ElevenLabsSim;
-const open: EngineSession[] = [];
+const open = sessionsClosedAfterEach(() => sim);
 
 async function setUp(
   options: Partial<ElevenLabsSimOptions> = {},
@@ -72,12 +77,6 @@ async function startError(promise: Promise<EngineSession>): Promise<EngineStartE
   expect((error as EngineStartError).engine).toBe('elevenlabs');
   return error as EngineStartError;
 }
-
-afterEach(async () => {
-  for (const session of open.splice(0)) session.close();
-  await sim?.close();
-  jest.restoreAllMocks();
-});
 
 describe('ElevenLabs engine', () => {
   it('declares that its own turn-taking decides barge-ins, with client tools', async () => {
@@ -277,27 +276,17 @@ describe('ElevenLabs engine: a frozen engine is an engine that dropped', () => {
 
   it('reports a service that stops answering as stalled (keepalive) and drops its socket', async () => {
     const { r, conversation } = await startReady({}, context, fast);
-    // A pong has shown that it answers pings (before that, silence is judged more leniently).
-    await new Promise((resolve) => setTimeout(resolve, 3 * fast.pingIntervalMs));
-    const hungAt = Date.now();
-    conversation.hang();
-    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
-    expect(Date.now() - hungAt).toBeLessThan(fast.stallAfterMs + 2 * fast.pingIntervalMs + 100);
-    expect(r.ended).toEqual([
-      {
-        kind: 'engine-stalled',
-        stall: 'keepalive',
-        detail: expect.stringMatching(/^no pong or message for \d+ ms$/),
-      },
-    ]);
+    await expectKeepaliveStallAfterHang(
+      r,
+      () => conversation.hang(),
+      fast,
+      /^no pong or message for \d+ ms$/,
+    );
   });
 
   it('judges silence three times as leniently until a pong shows the service answers pings', async () => {
     const { r } = await startReady({ failures: { ignorePings: true } }, context, fast);
-    await sleep(2 * fast.stallAfterMs + 50);
-    expect(r.ended).toEqual([]);
-    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
-    expect(r.ended[0]).toMatchObject({ kind: 'engine-stalled', stall: 'keepalive' });
+    await expectLenientKeepaliveUntilPong(r, fast);
   });
 
   it('reports ElevenLabs pings that stop arriving as stalled (keepalive), though the socket answers', async () => {

@@ -16,7 +16,12 @@ import {
   type OpenAiSimOptions,
   startOpenAiSim,
 } from '../../../services/local/sim/openai-server.js';
+import {
+  expectKeepaliveStallAfterHang,
+  expectLenientKeepaliveUntilPong,
+} from '../../support/engine-keepalive.js';
 import { recorder } from '../../support/engine-recorder.js';
+import { sessionsClosedAfterEach } from '../../support/engine-sessions.js';
 import { logEntries } from '../../support/log-entries.js';
 import { waitUntil } from '../../support/wait-until.js';
 
@@ -45,7 +50,7 @@ const context: EngineCallContext = {
 };
 
 let sim: OpenAiSim;
-const openSessions: EngineSession[] = [];
+const openSessions = sessionsClosedAfterEach(() => sim);
 
 async function setUp(
   simOptions: Partial<OpenAiSimOptions> = {},
@@ -80,12 +85,6 @@ async function greetingAnswered(simSession: { sent: Array<Record<string, unknown
   await waitUntil(() => simSession.sent.some((e) => e.type === 'response.done'), 'the greeting answered');
   await new Promise((resolve) => setTimeout(resolve, 30));
 }
-
-afterEach(async () => {
-  for (const session of openSessions.splice(0)) session.close();
-  await sim?.close();
-  jest.restoreAllMocks();
-});
 
 describe('OpenAI Realtime engine', () => {
   it('declares its name and capabilities', async () => {
@@ -531,6 +530,15 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
   // on a loaded machine whose event loop stalls for a moment (as CI's does), so theirs is generous.
   const responseOnly = { ...fast, stallAfterMs: 5000 };
 
+  /** A ready session that asks for a response after the greeting; the next `failures` responses fail `how`. */
+  async function askWithFailingResponses(failures: number, how: 'failed' | 'error') {
+    const started = await startReady({ autoAnswerMs: 10 }, responseOnly);
+    await greetingAnswered(started.simSession);
+    started.simSession.failResponses(failures, how);
+    started.session.respond();
+    return started;
+  }
+
   it('pings the server, and stays up while it answers', async () => {
     const { r, simSession } = await startReady({ autoAnswerMs: 10 }, fast);
     const pings: number[] = [];
@@ -546,27 +554,12 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
   it('reports a server that stops answering pings as stalled (keepalive) and drops its socket', async () => {
     const { r, simSession } = await startReady({ autoAnswerMs: 10 }, fast);
     await greetingAnswered(simSession);
-    // A pong has shown that it answers pings (before that, silence is judged more leniently).
-    await new Promise((resolve) => setTimeout(resolve, 3 * fast.pingIntervalMs));
-    const hungAt = Date.now();
-    simSession.hang();
-    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
-    expect(Date.now() - hungAt).toBeLessThan(fast.stallAfterMs + 2 * fast.pingIntervalMs + 100);
-    expect(r.ended).toEqual([
-      {
-        kind: 'engine-stalled',
-        stall: 'keepalive',
-        detail: expect.stringMatching(/^no pong or event for \d+ ms$/),
-      },
-    ]);
+    await expectKeepaliveStallAfterHang(r, () => simSession.hang(), fast, /^no pong or event for \d+ ms$/);
   });
 
   it('judges silence three times as leniently until a pong shows the server answers pings', async () => {
     const { r } = await startReady({ autoAnswerMs: 10, failures: { ignorePings: true } }, fast);
-    await new Promise((resolve) => setTimeout(resolve, 2 * fast.stallAfterMs + 50));
-    expect(r.ended).toEqual([]);
-    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
-    expect(r.ended[0]).toMatchObject({ kind: 'engine-stalled', stall: 'keepalive' });
+    await expectLenientKeepaliveUntilPong(r, fast);
   });
 
   it('reports a response.create that gets no response.created as stalled (response)', async () => {
@@ -619,10 +612,7 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
   it.each(['failed', 'error'] as const)(
     'retries a %s response once and carries on when the retry answers',
     async (how) => {
-      const { r, session, simSession } = await startReady({ autoAnswerMs: 10 }, responseOnly);
-      await greetingAnswered(simSession);
-      simSession.failResponses(1, how);
-      session.respond();
+      const { r, simSession } = await askWithFailingResponses(1, how);
       await simSession.waitForEvent('response.create', 3, 2000);
       await waitUntil(
         () => simSession.sent.filter((e) => e.type === 'response.done').length >= (how === 'failed' ? 3 : 2),
@@ -637,10 +627,7 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
   it.each(['failed', 'error'] as const)(
     'gives the engine up when a %s response fails again on the retry',
     async (how) => {
-      const { r, session, simSession } = await startReady({ autoAnswerMs: 10 }, responseOnly);
-      await greetingAnswered(simSession);
-      simSession.failResponses(2, how);
-      session.respond();
+      const { r, simSession } = await askWithFailingResponses(2, how);
       await waitUntil(() => r.ended.length === 1, 'given up', 2000);
       expect(r.ended).toEqual([
         { kind: 'engine-error', detail: expect.stringMatching(/server_error.*\(after 2 attempts\)$/) },

@@ -27,6 +27,11 @@ function emails(base: string, ...answers: Array<() => Response>) {
   });
 }
 
+/** An error answer in the shape the Resend API sends. */
+function resendError(status: number, name: string, message: string, headers: Record<string, string> = {}) {
+  return () => HttpResponse.json({ statusCode: status, name, message }, { status, headers });
+}
+
 const mailer = (baseUrl?: string) =>
   new ResendMailer({
     apiKey: 're_test',
@@ -57,11 +62,7 @@ describe('ResendMailer', () => {
     server.use(
       emails(
         'https://api.resend.com',
-        () =>
-          HttpResponse.json(
-            { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' },
-            { status: 429, headers: { 'retry-after': '1' } },
-          ),
+        resendError(429, 'rate_limit_exceeded', 'Too many requests', { 'retry-after': '1' }),
         () => HttpResponse.json({ id: 'em_2' }),
       ),
     );
@@ -83,14 +84,7 @@ describe('ResendMailer', () => {
   });
 
   it('does not retry a request Resend rejects (422)', async () => {
-    server.use(
-      emails('https://api.resend.com', () =>
-        HttpResponse.json(
-          { statusCode: 422, name: 'validation_error', message: 'Invalid `to` field.' },
-          { status: 422 },
-        ),
-      ),
-    );
+    server.use(emails('https://api.resend.com', resendError(422, 'validation_error', 'Invalid `to` field.')));
     await expect(mailer().send(message)).rejects.toMatchObject({ status: 422 });
     expect(seen).toHaveLength(1);
   });
@@ -99,11 +93,7 @@ describe('ResendMailer', () => {
     server.use(
       emails(
         'https://api.resend.com',
-        () =>
-          HttpResponse.json(
-            { statusCode: 409, name: 'concurrent_idempotent_requests', message: 'Same key in progress' },
-            { status: 409 },
-          ),
+        resendError(409, 'concurrent_idempotent_requests', 'Same key in progress'),
         () => HttpResponse.json({ id: 'em_409' }),
       ),
     );
@@ -113,11 +103,9 @@ describe('ResendMailer', () => {
     server.resetHandlers();
     seen.length = 0;
     server.use(
-      emails('https://api.resend.com', () =>
-        HttpResponse.json(
-          { statusCode: 409, name: 'invalid_idempotent_request', message: 'Same key, different payload' },
-          { status: 409 },
-        ),
+      emails(
+        'https://api.resend.com',
+        resendError(409, 'invalid_idempotent_request', 'Same key, different payload'),
       ),
     );
     await expect(mailer().send(message)).rejects.toMatchObject({ status: 409 });

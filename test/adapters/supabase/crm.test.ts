@@ -1,10 +1,9 @@
-import type { PGlite } from '@electric-sql/pglite';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { CrmError, SupabaseCrm } from '../../../services/adapters/supabase/crm.js';
 import type { CallCost } from '../../../services/core/after-call/cost-record.js';
 import { AppointmentConflictError, type CallRow } from '../../../services/core/ports/crm.js';
-import { columnsByTable, migratedDatabase } from '../../supabase/pglite.js';
+import { columnsByTable, migratedDatabaseForSuite } from '../../supabase/pglite.js';
 
 const URL_BASE = 'https://project.supabase.co';
 const KEY = 'service-role-key';
@@ -356,14 +355,7 @@ describe('SupabaseCrm over PostgREST', () => {
 });
 
 describe('SupabaseCrm against the migration', () => {
-  let db: PGlite;
-  beforeAll(async () => {
-    db = await migratedDatabase();
-    // PGlite compiles Postgres to WebAssembly on start: minutes on a loaded machine, seconds otherwise.
-  }, 240_000);
-  afterAll(async () => {
-    await db?.close();
-  });
+  const db = migratedDatabaseForSuite();
 
   /** Every column a request names: written keys, filters, on_conflict, order and select lists. */
   function columnsNamed(req: Seen): Array<[table: string, column: string]> {
@@ -445,7 +437,7 @@ describe('SupabaseCrm against the migration', () => {
       receivedAt: T0,
     });
 
-    const schema = await columnsByTable(db);
+    const schema = await columnsByTable(db());
     const named = seen.flatMap(columnsNamed);
     expect(new Set(seen.map((s) => s.table))).toEqual(
       new Set(['customers', 'leads', 'appointments', 'calls', 'call_turns', 'text_replies']),
