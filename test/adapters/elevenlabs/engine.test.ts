@@ -15,6 +15,7 @@ import {
   type SimConversation,
   startElevenLabsSim,
 } from '../../../services/local/sim/elevenlabs-server.js';
+import { engineCallContext } from '../../support/engine-call-context.js';
 import {
   expectKeepaliveStallAfterHang,
   expectLenientKeepaliveUntilPong,
@@ -27,17 +28,7 @@ import { waitUntil } from '../../support/wait-until.js';
 const API_KEY = 'xi-test';
 const AGENT_ID = 'agent_test';
 
-const context: EngineCallContext = {
-  callSid: 'CA0123456789abcdef0123456789abcdef',
-  streamSid: 'MZ0123456789abcdef0123456789abcdef',
-  direction: 'inbound',
-  remoteNumber: '+15551230000',
-  businessName: 'Harbor Dental',
-  businessTimezone: 'America/New_York',
-  now: Date.UTC(2026, 10, 25, 14, 30),
-  customer: { id: 'c1', name: 'Dana' },
-  tools: [],
-};
+const context = engineCallContext();
 
 let sim: ElevenLabsSim;
 const open = sessionsClosedAfterEach(() => sim);
@@ -79,17 +70,6 @@ async function startError(promise: Promise<EngineSession>): Promise<EngineStartE
 }
 
 describe('ElevenLabs engine', () => {
-  it('declares that its own turn-taking decides barge-ins, with client tools', async () => {
-    const engine = await setUp();
-    expect(engine.name).toBe('elevenlabs');
-    expect(engine.capabilities).toEqual({
-      turnDetection: 'engine',
-      bargeIn: 'engine',
-      truncateOnBargeIn: false,
-      toolProtocol: 'client-tool',
-    });
-  });
-
   it('fetches a signed URL with the key, then opens with the dynamic variables of the call', async () => {
     const { conversation } = await startReady();
     expect(sim.signedUrlRequests).toEqual([{ agentId: AGENT_ID, apiKeyValid: true, status: 200 }]);

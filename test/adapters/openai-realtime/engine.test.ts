@@ -3,11 +3,7 @@ import {
   createOpenAiRealtimeEngine,
   type OpenAiRealtimeEngineOptions,
 } from '../../../services/adapters/openai-realtime/engine.js';
-import {
-  type EngineCallContext,
-  type EngineSession,
-  EngineStartError,
-} from '../../../services/core/ports/engine.js';
+import { type EngineSession, EngineStartError } from '../../../services/core/ports/engine.js';
 import type { ToolDefinition } from '../../../services/core/ports/tool-calls.js';
 import { loadClip, toFrames } from '../../../services/local/sim/audio.js';
 import { validateClientEvent } from '../../../services/local/sim/openai-schemas.js';
@@ -16,6 +12,7 @@ import {
   type OpenAiSimOptions,
   startOpenAiSim,
 } from '../../../services/local/sim/openai-server.js';
+import { engineCallContext } from '../../support/engine-call-context.js';
 import {
   expectKeepaliveStallAfterHang,
   expectLenientKeepaliveUntilPong,
@@ -37,17 +34,7 @@ const tools: ToolDefinition[] = [
   { name: 'end_call', description: 'Hang up', parameters: { type: 'object', properties: {} } },
 ];
 
-const context: EngineCallContext = {
-  callSid: CALL_SID,
-  streamSid: 'MZ0123456789abcdef0123456789abcdef',
-  direction: 'inbound',
-  remoteNumber: '+15551230000',
-  businessName: 'Harbor Dental',
-  businessTimezone: 'America/New_York',
-  now: Date.UTC(2026, 10, 25, 14, 30),
-  customer: { id: 'c1', name: 'Dana' },
-  tools,
-};
+const context = engineCallContext({ callSid: CALL_SID, tools });
 
 let sim: OpenAiSim;
 const openSessions = sessionsClosedAfterEach(() => sim);
@@ -87,17 +74,6 @@ async function greetingAnswered(simSession: { sent: Array<Record<string, unknown
 }
 
 describe('OpenAI Realtime engine', () => {
-  it('declares its name and capabilities', async () => {
-    const engine = await setUp();
-    expect(engine.name).toBe('openai');
-    expect(engine.capabilities).toEqual({
-      turnDetection: 'engine',
-      bargeIn: 'bridge',
-      truncateOnBargeIn: true,
-      toolProtocol: 'function-call',
-    });
-  });
-
   it('connects with only the bearer token, configures a GA session and speaks first', async () => {
     const { simSession } = await startReady();
 
