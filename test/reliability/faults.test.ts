@@ -14,11 +14,18 @@ import { MemoryCrm } from '../../services/adapters/memory/crm';
 import type { Bridge } from '../../services/bridge/server';
 import { installProcessHandlers } from '../../services/bridge/shutdown';
 import { ownerCallEmailKey } from '../../services/core/email/owner-email';
-import type { AppointmentInput, CallRow, Customer, LeadInput } from '../../services/core/ports/crm';
+import type { CallRow } from '../../services/core/ports/crm';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../services/local/embedded-dynamodb';
 import { loadClip } from '../../services/local/sim/audio';
-import { type EngineDriver, nextDriver } from '../e2e/engine-driver';
-import { BUSINESS_NUMBER, type Harness, OWNER_EMAIL, startHarness, statusCallback } from '../e2e/harness';
+import { type EngineDriver, nextDriver, readyCall } from '../e2e/engine-driver';
+import {
+  BUSINESS_NUMBER,
+  type Harness,
+  OWNER_EMAIL,
+  startHarness,
+  statusCallback,
+  turnsStored,
+} from '../e2e/harness';
 import { eventually } from '../support/wait-until';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from './dynamo-fault-proxy';
 import { type ResendStandIn, startResendStandIn } from './resend-stand-in';
@@ -28,67 +35,51 @@ const CALLER = '+15551234567';
 const GRACE_SECONDS = 120;
 
 /**
- * A CRM that can be down, like Supabase answering 503: every write and every lookup the product
- * makes fails (`callsBetween` stays readable: the tests read the rows through it).
+ * `target` with an outage switch: while `down` is set, each listed method fails as `error` does
+ * before reaching it; the rest stay reachable.
  */
-class FlakyCrm extends MemoryCrm {
-  down = false;
-  private check(): void {
-    if (this.down) throw new Error('Supabase unavailable (503)');
+function withOutage<T extends object, K extends keyof T & string>(
+  target: T,
+  methods: readonly K[],
+  error: string,
+): T & { down: boolean } {
+  const flaky = Object.assign(target, { down: false });
+  for (const name of methods) {
+    const real = target[name] as (...args: unknown[]) => unknown;
+    Object.assign(flaky, {
+      [name]: async (...args: unknown[]) => {
+        if (flaky.down) throw new Error(error);
+        return real.apply(target, args);
+      },
+    });
   }
-  override async findCustomerByPhone(phone: string, now: number) {
-    this.check();
-    return super.findCustomerByPhone(phone, now);
-  }
-  override async saveLead(lead: LeadInput) {
-    this.check();
-    return super.saveLead(lead);
-  }
-  override async leadsBetween(from: number, to: number) {
-    this.check();
-    return super.leadsBetween(from, to);
-  }
-  override async appointmentsBetween(from: number, to: number) {
-    this.check();
-    return super.appointmentsBetween(from, to);
-  }
-  override async saveCall(call: CallRow): Promise<void> {
-    this.check();
-    return super.saveCall(call);
-  }
-  override async upsertCustomer(customer: Omit<Customer, 'id'>): Promise<Customer> {
-    this.check();
-    return super.upsertCustomer(customer);
-  }
-  override async recordAppointment(appointment: AppointmentInput) {
-    this.check();
-    return super.recordAppointment(appointment);
-  }
-}
-
-/** A calendar that can be down, like Google answering 503. */
-class FlakyCalendar extends MemoryCalendar {
-  down = false;
-  private check(): void {
-    if (this.down) throw new Error('Google Calendar unavailable (503)');
-  }
-  override async busy(from: number, to: number) {
-    this.check();
-    return super.busy(from, to);
-  }
-  override async findEvent(key: string) {
-    this.check();
-    return super.findEvent(key);
-  }
-  override async createEvent(event: Parameters<MemoryCalendar['createEvent']>[0]) {
-    this.check();
-    return super.createEvent(event);
-  }
+  return flaky;
 }
 
 const figures: Array<{ fault: string; outcome: string; figure: string }> = [];
-const crm = new FlakyCrm({ timezone: TZ });
-const calendar = new FlakyCalendar();
+/**
+ * A CRM that can be down, like Supabase answering 503: every write and every lookup the product
+ * makes fails (`callsBetween` stays readable: the tests read the rows through it).
+ */
+const crm = withOutage(
+  new MemoryCrm({ timezone: TZ }),
+  [
+    'findCustomerByPhone',
+    'saveLead',
+    'leadsBetween',
+    'appointmentsBetween',
+    'saveCall',
+    'upsertCustomer',
+    'recordAppointment',
+  ],
+  'Supabase unavailable (503)',
+);
+/** A calendar that can be down, like Google answering 503. */
+const calendar = withOutage(
+  new MemoryCalendar(),
+  ['busy', 'findEvent', 'createEvent'],
+  'Google Calendar unavailable (503)',
+);
 let dynamo: EmbeddedDynamo;
 let proxy: DynamoFaultProxy;
 let resend: ResendStandIn;
@@ -130,9 +121,7 @@ afterAll(async () => {
 /** A live call with its engine session ready; the callSid ends in `tag` repeated. */
 async function liveCall(tag: string) {
   const callSid = `CA${(++calls).toString(16).padStart(4, '0')}${tag.repeat(14)}`;
-  const { stream } = await harness.call({ from: CALLER, callSid });
-  const driver = await nextDriver(harness, 'elevenlabs');
-  await driver.ready();
+  const { stream, driver } = await readyCall(harness, 'elevenlabs', { from: CALLER, callSid });
   return { callSid, stream, driver };
 }
 
@@ -146,11 +135,7 @@ async function finishedCall(
   const { callSid, stream, driver } = await liveCall(options.tag ?? 'ab');
   await options.during?.(driver);
   driver.transcripts('Hi, my boiler is leaking.', 'Sorry to hear that, we can help.');
-  await eventually(
-    () => harness.stack.sessions.get(callSid),
-    (r) => (r?.turns.length ?? 0) >= 2,
-    8000,
-  );
+  await turnsStored(harness, callSid, 2, 8000);
   await stream.hangUp();
   await eventually(
     () => harness.stack.sessions.get(callSid),
@@ -244,11 +229,7 @@ describe('fault injection through the local stack', () => {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     stop();
     const outageMs = Date.now() - outageStart;
-    const record = await eventually(
-      () => harness.stack.sessions.get(callSid),
-      (r) => (r?.turns.length ?? 0) >= 3,
-      15_000,
-    );
+    const record = await turnsStored(harness, callSid, 3, 15_000);
     const landedMs = Date.now() - outageStart;
     expect(record?.turns.map((t) => t.text)).toEqual(
       expect.arrayContaining(['Can someone come today?', 'Yes, this afternoon.', 'One moment.']),
@@ -265,11 +246,7 @@ describe('fault injection through the local stack', () => {
   test('DynamoDB throttled across the hang-up: finalisation writes what is stored, the turns that land later reach the CRM row', async () => {
     const { callSid, stream, driver } = await liveCall('de');
     driver.transcripts('Hi, is this Bolt?', 'Yes, how can I help?');
-    await eventually(
-      () => harness.stack.sessions.get(callSid),
-      (r) => (r?.turns.length ?? 0) >= 2,
-      8000,
-    );
+    await turnsStored(harness, callSid, 2, 8000);
     const stop = proxy.inject({ kind: 'throttled', operation: 'PutItem', bodyContains: 'TURN#' });
     driver.transcripts('Can you come on Monday?', 'Yes, Monday at 9. Goodbye!');
     await stream.hangUp();
@@ -453,11 +430,7 @@ describe('fault injection through the local stack', () => {
   test('the engine drops mid-call: the other engine takes over and the call still reaches the CRM', async () => {
     const { callSid, stream, driver } = await liveCall('34');
     driver.transcripts('Hello?', 'Hi, how can I help?');
-    await eventually(
-      () => harness.stack.sessions.get(callSid),
-      (r) => (r?.turns.length ?? 0) >= 2,
-      8000,
-    );
+    await turnsStored(harness, callSid, 2, 8000);
     const droppedAt = Date.now();
     driver.closeFromEngine(1011);
     // Mid-call failover: the caller stays on the line and OpenAI takes the conversation over.
@@ -488,11 +461,7 @@ describe('fault injection through the local stack', () => {
     const first = await liveCall('56');
     const second = await liveCall('78');
     first.driver.transcripts('Are you open Saturday?', 'Yes, 10 to 2.');
-    await eventually(
-      () => harness.stack.sessions.get(first.callSid),
-      (r) => (r?.turns.length ?? 0) >= 2,
-      8000,
-    );
+    await turnsStored(harness, first.callSid, 2, 8000);
     const conversations = harness.elevenlabs.conversations.slice(-2);
     const exits: number[] = [];
     const signals = new EventEmitter();
