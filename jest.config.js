@@ -10,4 +10,7 @@ module.exports = {
   setupFiles: ['<rootDir>/test/setup-env.js'],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   testTimeout: 30000,
+  // A test that fails midway can leave a server or socket open; the run must still end, with the
+  // summary line CI reads, rather than wait on it.
+  forceExit: true,
 };

@@ -1,28 +1,20 @@
 /**
- * The local stack's after-call and outbound routes: the same handler factories as the Lambdas, over
- * the local adapters (embedded stand-ins where settings are absent) and the stack's call table. Due
+ * The local stack's after-call and outbound side: the same dependencies as the Lambdas, over the
+ * local adapters (embedded stand-ins where settings are absent) and the stack's call table. Due
  * callback schedules run on a timer through the place-call handler, as EventBridge Scheduler would
  * invoke the Lambda with the payload. The finalisation sweeper runs on a timer every
  * `FINALISATION_SWEEP_SECONDS`, as its rate schedule runs the Lambda in AWS.
  */
 
-import { createCallStatusHandler } from '../../functions/call-status.js';
-import type { HttpHandler } from '../../functions/commons/http.js';
 import { createDailyDigestHandler, type DailyDigestHandler } from '../../functions/daily-digest.js';
-import { createDialResultHandler } from '../../functions/dial-result.js';
 import {
   createFinalisationSweepHandler,
   type FinalisationSweepHandler,
 } from '../../functions/finalisation-sweep.js';
-import { createInboundSmsHandler } from '../../functions/inbound-sms.js';
-import { createOutboundTwimlHandler } from '../../functions/outbound-twiml.js';
 import { createPlaceCallHandler, type PlaceCallHandler } from '../../functions/place-call.js';
-import { createPostCallHandler } from '../../functions/post-call.js';
-import { createWhisperHandler } from '../../functions/whisper.js';
 import { TimerCallbackScheduler } from '../adapters/memory/timer-scheduler.js';
 import { deliverDue } from '../core/after-call/integration-webhook.js';
 import { logger } from '../core/shared/logging.js';
-import { routeKey, WEBHOOK_ROUTES } from '../core/shared/routes.js';
 import { afterCallDepsFor } from '../wiring/parts/after-call.js';
 import {
   type BusinessAdapters,
@@ -38,8 +30,8 @@ import type { LocalStackContext } from './stack.js';
 const WEBHOOK_RETRY_TICK_MS = 1000;
 
 export interface LocalAfterCall {
-  /** Route key (`'POST /twilio/status'` …) → handler, for `LocalStackOptions.extraRoutes`. */
-  routes: Record<string, HttpHandler>;
+  /** What the call-status, post-call and digest handlers and the sweeper finalise calls with. */
+  afterCallDeps: ReturnType<typeof afterCallDepsFor>;
   /** What `schedule_callback` places calls with (the same path as `POST /calls`). */
   outbound: OutboundWiring;
   /** Runs due callback schedules in this process. */
@@ -127,31 +119,7 @@ export function buildLocalAfterCall(
   deliveryTimer.unref();
 
   return {
-    routes: {
-      [routeKey(WEBHOOK_ROUTES.CallStatus)]: createCallStatusHandler({
-        config,
-        finalise: afterCallDeps,
-        now,
-      }),
-      [routeKey(WEBHOOK_ROUTES.PostCall)]: createPostCallHandler({ config, postCall: afterCallDeps, now }),
-      [routeKey(WEBHOOK_ROUTES.OutboundTwiml)]: createOutboundTwimlHandler({
-        config,
-        sessions: stores.sessions,
-        requests: stores.outboundRequests,
-        now,
-      }),
-      [routeKey(WEBHOOK_ROUTES.PlaceCall)]: placeCallHandler.http,
-      [routeKey(WEBHOOK_ROUTES.DialResult)]: createDialResultHandler({ config, sessions: stores.sessions }),
-      [routeKey(WEBHOOK_ROUTES.Whisper)]: createWhisperHandler({ config, sessions: stores.sessions }),
-      [routeKey(WEBHOOK_ROUTES.InboundSms)]: createInboundSmsHandler({
-        config,
-        crm: adapters.crm,
-        mailer: adapters.mailer,
-        ownerEmail: config.ownerEmail,
-        business: { name: config.business.name, timezone: config.business.timezone },
-        now,
-      }),
-    },
+    afterCallDeps,
     outbound,
     scheduler,
     placeCall: placeCallHandler,

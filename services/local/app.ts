@@ -1,37 +1,29 @@
 /**
- * The whole local application, composed as in AWS but in one process: webhook routes, the bridge,
- * and each outside system either real (its setting is present) or an embedded stand-in.
- * `npm start`, `npm run demo` and the end-to-end tests all start it through here.
+ * Starts the whole local application in one process: the embedded engines, then the stack with what
+ * composition.ts builds (webhook routes, pages, the bridge). `npm start`, `npm run demo` and the
+ * end-to-end tests all start it through here.
  */
 
 import { randomBytes } from 'node:crypto';
-import type { BridgeDeps } from '../bridge/server.js';
 import type { ToolRunner } from '../core/ports/tool-calls.js';
 import { type BusinessProfile, parseBusinessProfile } from '../core/shared/business-profile.js';
 import { loadConfig } from '../core/shared/config.js';
-import { type BusinessAdapters, businessAdapters, toolRunnerFor } from '../wiring/parts/business-adapters.js';
-import { businessProfileFor, fileProfileReader } from '../wiring/parts/business-profile.js';
-import { buildLocalAfterCall, type LocalAfterCall } from './after-call.js';
-import { buildLocalBridge } from './bridge.js';
+import type { BusinessAdapters } from '../wiring/parts/business-adapters.js';
+import { fileProfileReader } from '../wiring/parts/business-profile.js';
+import type { LocalAfterCall } from './after-call.js';
 import { ensureCallsApiKey } from './calls-api-key.js';
+import { composeLocal, type LocalCompositionOptions } from './composition.js';
 import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import { demoScript } from './demo-script.js';
 import { type EmbeddedEngines, startEmbeddedEngines } from './embedded-engines.js';
-import { createLocalPages, type LocalPagesHandle, pageLinkFor } from './pages/index.js';
+import { pageLinkFor } from './pages/index.js';
 import type { ConversationScript } from './sim/script.js';
-import { type Env, type LocalStack, type LocalStackContext, startLocalStack } from './stack.js';
+import { type Env, type LocalStack, startLocalStack } from './stack.js';
 
-export interface LocalAppOptions {
+export interface LocalAppOptions extends Omit<LocalCompositionOptions, 'pageKey'> {
   /** The conversation simulated engines play (default: the demo booking call). */
   script?: ConversationScript;
-  /** Replaces the agent's tools (tests of the call path alone). */
-  tools?: ToolRunner;
-  /** Replaces a business adapter (tests that observe one system). */
-  adapters?: Partial<BusinessAdapters>;
-  onEngineChosen?: BridgeDeps['onEngineChosen'];
   host?: string;
-  /** The clock of the after-call side, outbound calls and tools (tests move it to a schedule's time). */
-  now?: () => number;
 }
 
 export interface LocalApp {
@@ -62,86 +54,31 @@ export async function startLocalApp(given: Env, options: LocalAppOptions = {}): 
       await scriptProfile(preliminary.businessProfileFile),
     );
   const engines = await startEmbeddedEngines(env, script);
-  let afterCall: LocalAfterCall | undefined;
-  let pages: LocalPagesHandle | undefined;
   // Made here, not by the pages, so the banner can print it before anyone opens a page.
   const pageKey = randomBytes(32).toString('base64url');
+  let composition: ReturnType<typeof composeLocal> | undefined;
   try {
-    const config = loadConfig(engines.env);
-    const adapters = { ...businessAdapters(config, 'local'), ...options.adapters };
-    // One profile source for the agent's context and the tools (the transfer settings).
-    const businessProfile = businessProfileFor(config, 'local', async () =>
-      JSON.stringify(DEMO_BUSINESS_PROFILE),
-    );
-    // The bridge's tools and the extra routes share one wiring over the stack's call table.
-    const wire = (context: LocalStackContext) => {
-      afterCall ??= buildLocalAfterCall(context, adapters, options.now);
-      return afterCall;
-    };
-    let tools: ToolRunner | undefined = options.tools;
-    const stack = await startLocalStack(engines.env, {
-      host: options.host,
-      crm: adapters.crm,
-      extraRoutes: (context) => wire(context).routes,
-      pages: (context) => {
-        pages = createLocalPages({
-          config,
-          sessions: context.sessions,
-          finalisations: context.stores.finalisations,
-          deliveries: context.stores.webhookDeliveries,
-          recentSessions: (limit) => context.recentSessions(limit),
-          outbox: adapters.embedded.includes('mail'),
-          pageKey,
-        });
-        return pages;
-      },
-      buildBridge: (context) => {
-        tools ??= toolRunnerFor(config, adapters, {
-          outbound: wire(context).outbound,
-          usage: context.stores.usage,
-          callers: context.stores.sessions,
-          businessProfile,
-          textLog: context.stores.sessions,
-          now: options.now,
-        });
-        return buildLocalBridge(context, {
-          tools,
-          businessProfile,
-          callControl: adapters.callControl,
-          recordings: adapters.recordings,
-          onEngineChosen: options.onEngineChosen,
-        });
-      },
-    });
-    const wired = wire(stack);
+    composition = composeLocal(loadConfig(engines.env), { ...options, pageKey });
+    const stack = await startLocalStack(engines.env, { host: options.host, ...composition.mounts });
+    const { afterCall, tools } = composition.builtOver(stack);
+    const built = composition;
     return {
       stack,
-      adapters,
-      tools:
-        tools ??
-        toolRunnerFor(config, adapters, {
-          outbound: wired.outbound,
-          usage: stack.stores.usage,
-          callers: stack.stores.sessions,
-          businessProfile,
-          textLog: stack.stores.sessions,
-          now: options.now,
-        }),
+      adapters: built.adapters,
+      tools,
       engines,
-      afterCall: wired,
+      afterCall,
       generatedCallsApiKey,
       pageKey,
       pageLink: (path, base = stack.url) => pageLinkFor(base, path, pageKey),
       async close() {
-        pages?.close();
-        wired.close();
+        built.close();
         await stack.close();
         await engines.close();
       },
     };
   } catch (error) {
-    pages?.close();
-    afterCall?.close();
+    composition?.close();
     await engines.close();
     throw error;
   }

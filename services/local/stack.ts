@@ -4,26 +4,23 @@
  * `npm start` runs it through main.ts; end-to-end tests start it with `PORT=0`.
  */
 import type { AddressInfo } from 'node:net';
-import type { HttpHandler } from '../../functions/commons/http.js';
-import { createInboundCallHandler } from '../../functions/inbound-call.js';
-import { createTwilioFallbackHandler } from '../../functions/twilio-fallback.js';
 import { ensureCallTable } from '../adapters/dynamodb/call-table.js';
 import { createDynamoClients } from '../adapters/dynamodb/clients.js';
 import { recentCallSessions } from '../adapters/dynamodb/recent-calls.js';
 import { type CallTableStores, callTableStores } from '../adapters/dynamodb/stores.js';
 import type { CallSession } from '../core/call/call-session.js';
 import type { CallSessionStore } from '../core/ports/call-store.js';
-import type { Crm } from '../core/ports/crm.js';
 import type { ProviderFlag } from '../core/ports/flags.js';
 import { type Config, loadConfig } from '../core/shared/config.js';
-import { BRIDGE_ROUTES, routeKey, WEBHOOK_ROUTES } from '../core/shared/routes.js';
+import { BRIDGE_ROUTES, routeKey } from '../core/shared/routes.js';
 import { providerFlagFor } from '../wiring/parts/provider-flag.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamodb.js';
+import { byRouteKey, callArrivalRoutes, type LocalWebhookRoutes } from './routes.js';
 import { createLocalServer, type LocalBridge, type LocalPages } from './server.js';
 
 export type Env = Record<string, string | undefined>;
 
-/** What the stack has built, for the bridge and extra routes to use. */
+/** What the stack has built, for the routes, the pages and the bridge to use. */
 export interface LocalStackContext {
   config: Config;
   sessions: CallSessionStore;
@@ -42,12 +39,10 @@ export interface LocalStackBridge extends LocalBridge {
 export interface LocalStackOptions {
   /** Serves `/media-stream`. Without it, WebSocket upgrades are refused. */
   buildBridge?: (context: LocalStackContext) => LocalStackBridge | Promise<LocalStackBridge>;
-  /** More webhook routes (`'POST /twilio/status'` …), next to `POST /twilio/inbound`. */
-  extraRoutes?: (context: LocalStackContext) => Record<string, HttpHandler>;
+  /** Every webhook route of the manifest; absent, only a call's arrival is served (unknown callers). */
+  routes?: (context: LocalStackContext) => LocalWebhookRoutes;
   /** Local-only pages (softphone, calls page) next to the routes. */
   pages?: (context: LocalStackContext) => LocalPages;
-  /** Caller lookup for the inbound webhook; absent, every caller is unknown. */
-  crm?: Pick<Crm, 'findCustomerByPhone'>;
   /** Interface to listen on; default: all (so a tunnel or a container can reach it). */
   host?: string;
 }
@@ -92,15 +87,7 @@ export async function startLocalStack(env: Env, options: LocalStackOptions = {})
       recentSessions: (limit) => recentCallSessions(doc, config.callTableName, limit),
     };
     bridge = await options.buildBridge?.(context);
-    const routes = {
-      ...options.extraRoutes?.(context),
-      [routeKey(WEBHOOK_ROUTES.InboundCall)]: createInboundCallHandler({ ...context, crm: options.crm }),
-      [routeKey(WEBHOOK_ROUTES.TwilioFallback)]: createTwilioFallbackHandler({
-        publicUrl: config.publicUrl,
-        twilio: config.twilio,
-        businessName: config.business.name,
-      }),
-    };
+    const routes = byRouteKey(options.routes?.(context) ?? callArrivalRoutes(context));
     const pages = options.pages?.(context);
     const server = createLocalServer({ routes, bridge, pages });
     await new Promise<void>((resolve, reject) => {

@@ -8,7 +8,6 @@ import { type CallTableStores, callTableStores } from '../adapters/dynamodb/stor
 import {
   type CachedSecretEnvironment,
   type Env,
-  mergeUnder,
   readSecretEnvironment,
   type SecretsManagerClient,
   secretsManagerClient,
@@ -18,8 +17,6 @@ import type { ProviderFlag } from '../core/ports/flags.js';
 import { type Config, loadConfig } from '../core/shared/config.js';
 import { providerFlagFor } from './parts/provider-flag.js';
 import { cachedSecretFor, environmentWithSecret } from './parts/secret.js';
-
-export { cachedSecretFor, type Env, mergeUnder, providerFlagFor };
 
 export interface LambdaRuntime {
   config: Config;

@@ -67,7 +67,7 @@ describe('call outcomes', () => {
     expect(h.crm.appointments).toEqual([
       expect.objectContaining({ calendarEventId: 'ev-repair', callSid: CALL_SID }),
     ]);
-    expect(h.crm.calls.get(CALL_SID)?.appointmentId).toBe('appt-ev-repair');
+    expect(h.crm.calls.get(CALL_SID)?.appointmentId).toBe(h.crm.appointments[0]?.id);
     expect(h.mailer.sent[0]?.text).toContain('Booked: Thu 26 Nov 2026, 09:12');
   });
 });

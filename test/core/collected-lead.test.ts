@@ -74,9 +74,9 @@ describe('ElevenLabs data collection reaches the CRM lead', () => {
       email: 'grace@example.com',
       interest: 'teeth whitening',
       phone: CALLER,
-      customerId: 'cust-1',
+      customerId: h.crm.customers.get(CALLER)?.id,
     });
-    expect(h.crm.upserted.get(CALLER)).toMatchObject({ name: 'Grace Hopper', email: 'grace@example.com' });
+    expect(h.crm.customers.get(CALLER)).toMatchObject({ name: 'Grace Hopper', email: 'grace@example.com' });
     expect(h.crm.calls.get(CALL_SID)?.leadId).toBe(h.crm.leads[0]?.id);
     expect(h.mailer.sent[0]?.text).toContain(
       'Lead: Grace Hopper (grace@example.com, +12125550123): teeth whitening',
@@ -85,7 +85,7 @@ describe('ElevenLabs data collection reaches the CRM lead', () => {
 
   it('analysis after finalisation: only what the tool left out is filled; a redelivery writes nothing', async () => {
     const h = setUp(TOOL_CALLS);
-    h.crm.leads.push({ ...LEAD, email: undefined });
+    h.crm.seedLead({ ...LEAD, email: undefined });
     await finaliseCall(h.deps, FINAL);
     const rowWrites = h.crm.saveCallWrites;
 
@@ -145,17 +145,17 @@ describe('ElevenLabs data collection reaches the CRM lead', () => {
 
     expectTheCallsLead(h, { name: 'Mallory', email: 'mallory@example.com', phone: CALLER });
     expect(h.crm.calls.get(CALL_SID)?.leadId).toBe(h.crm.leads[0]?.id);
-    expect(h.crm.upserted.get(CALLER)).toEqual({ phone: CALLER, id: expect.any(String) });
+    expect(h.crm.customers.get(CALLER)).toEqual({ phone: CALLER, id: expect.any(String) });
   });
 
   it("a lead the tools kept under someone else's number never renames that number's customer", async () => {
     const victim = '+12025550177';
     const h = setUp(TOOL_CALLS);
-    h.crm.leads.push({ ...LEAD, phone: victim, email: undefined });
+    h.crm.seedLead({ ...LEAD, phone: victim, email: undefined });
     await recordPostCall(h.deps, analysed({ caller_name: 'Mallory', caller_email: 'mallory@example.com' }));
     await finaliseCall(h.deps, FINAL);
 
     expect(h.crm.leads[0]).toMatchObject({ phone: victim, email: 'mallory@example.com' });
-    expect(h.crm.upserted.get(victim)).toEqual({ phone: victim, id: expect.any(String) });
+    expect(h.crm.customers.get(victim)).toEqual({ phone: victim, id: expect.any(String) });
   });
 });

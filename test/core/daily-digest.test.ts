@@ -93,9 +93,10 @@ function busyDay(h: ReturnType<typeof digestHarness>) {
     call({ callSid: 'CA07', startedAt: at(-1, 50) }),
     call({ callSid: 'CA08', startedAt: at(24, 10) }),
   ];
-  for (const row of rows) h.crm.calls.set(row.callSid, row);
-  h.crm.appointments.push({ ...APPOINTMENT, createdAt: at(9, 13) });
-  h.crm.leads.push(
+  // Each row reached the CRM when its call started.
+  for (const row of rows) h.crm.seedCall(row, row.startedAt);
+  h.crm.seedAppointment({ ...APPOINTMENT, createdAt: at(9, 13) });
+  h.crm.seedLead(
     { ...LEAD, createdAt: at(9, 14) },
     {
       id: 'lead-2',
@@ -196,11 +197,9 @@ describe('runDailyDigest', () => {
       from: '+12125550199',
       durationSeconds: 80,
     });
-    await h.crm.saveCall(late);
-    h.crm.callCreatedAt.set('CA-late', at(9, 30));
+    h.crm.seedCall(late, at(9, 30));
     // Finalised before Monday's digest: already reported there, not late.
-    await h.crm.saveCall(call({ callSid: 'CA-ontime', startedAt: at(-3, 0) }));
-    h.crm.callCreatedAt.set('CA-ontime', at(7, 0));
+    h.crm.seedCall(call({ callSid: 'CA-ontime', startedAt: at(-3, 0) }), at(7, 0));
 
     const outcome = await runDailyDigest(h.deps);
 

@@ -14,7 +14,7 @@ import {
 } from '../../services/core/after-call/finalisation-sweep.js';
 import { finaliseCall } from '../../services/core/after-call/finalise-call.js';
 import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest.js';
-import { FakeCrm, FakeMailer } from '../support/after-call-fakes.js';
+import { FakeMailer } from '../support/after-call-fakes.js';
 import {
   BUSINESS,
   BUSINESS_NUMBER,
@@ -24,6 +24,7 @@ import {
   T0,
 } from '../support/after-call-scenario.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
+import { TestCrm } from '../support/test-crm.js';
 import { callSid, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio.js';
 
 const GRACE_MS = 120_000;
@@ -32,7 +33,7 @@ let twilio: TwilioRestSim;
 let table: string;
 let sessions: DynamoCallSessionStore;
 let finalisations: DynamoFinalisationStore;
-let crm: FakeCrm;
+let crm: TestCrm;
 let mailer: FakeMailer;
 const clock = { now: T0 };
 
@@ -51,7 +52,7 @@ beforeEach(async () => {
   twilio.requests.length = 0;
   sessions = new DynamoCallSessionStore(dynamo.doc, { tableName: table, now: () => clock.now });
   finalisations = new DynamoFinalisationStore(dynamo.doc, { tableName: table, now: () => clock.now });
-  crm = new FakeCrm();
+  crm = new TestCrm();
   mailer = new FakeMailer();
 });
 

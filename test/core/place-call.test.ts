@@ -80,7 +80,19 @@ describe('placeCall refuses, with a clear message and no Twilio request', () => 
 describe('placeCall places', () => {
   test('a valid request: Twilio gets the TwiML URL, the status callback and machine detection', async () => {
     const h = outboundHarness({ flag: 'openai' });
-    h.crm.customers.set(TO, { id: 'cust-1', name: 'Ada Lovelace', openAppointment: '2026-11-26T10:00' });
+    h.crm.seedCustomer({ id: 'cust-1', phone: TO, name: 'Ada Lovelace' });
+    // Thu 26 Nov 2026, 10:00 New York: the customer's open appointment.
+    const start = Date.UTC(2026, 10, 26, 15, 0, 0);
+    h.crm.seedAppointment({
+      id: 'appt-1',
+      customerId: 'cust-1',
+      calendarEventId: 'ev-1',
+      start,
+      end: start + 30 * 60_000,
+      name: 'Ada Lovelace',
+      phone: TO,
+      createdAt: OPEN_NOW,
+    });
 
     const outcome = await placeCall(h.deps, request());
 

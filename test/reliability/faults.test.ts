@@ -26,6 +26,7 @@ import {
   statusCallback,
   turnsStored,
 } from '../e2e/harness';
+import { failWhileDown } from '../support/fail-while-down';
 import { eventually } from '../support/wait-until';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from './dynamo-fault-proxy';
 import { type ResendStandIn, startResendStandIn } from './resend-stand-in';
@@ -35,51 +36,47 @@ const CALLER = '+15551234567';
 const GRACE_SECONDS = 120;
 
 /**
- * `target` with an outage switch: while `down` is set, each listed method fails as `error` does
- * before reaching it; the rest stay reachable.
- */
-function withOutage<T extends object, K extends keyof T & string>(
-  target: T,
-  methods: readonly K[],
-  error: string,
-): T & { down: boolean } {
-  const flaky = Object.assign(target, { down: false });
-  for (const name of methods) {
-    const real = target[name] as (...args: unknown[]) => unknown;
-    Object.assign(flaky, {
-      [name]: async (...args: unknown[]) => {
-        if (flaky.down) throw new Error(error);
-        return real.apply(target, args);
-      },
-    });
-  }
-  return flaky;
-}
-
-const figures: Array<{ fault: string; outcome: string; figure: string }> = [];
-/**
  * A CRM that can be down, like Supabase answering 503: every write and every lookup the product
  * makes fails (`callsBetween` stays readable: the tests read the rows through it).
  */
-const crm = withOutage(
-  new MemoryCrm({ timezone: TZ }),
-  [
-    'findCustomerByPhone',
-    'saveLead',
-    'leadsBetween',
-    'appointmentsBetween',
-    'saveCall',
-    'upsertCustomer',
-    'recordAppointment',
-  ],
-  'Supabase unavailable (503)',
-);
+class FlakyCrm extends MemoryCrm {
+  down = false;
+  constructor(options: { timezone: string }) {
+    super(options);
+    failWhileDown(
+      this,
+      [
+        'findCustomerByPhone',
+        'saveLead',
+        'leadsBetween',
+        'appointmentsBetween',
+        'saveCall',
+        'upsertCustomer',
+        'recordAppointment',
+      ],
+      () => this.down,
+      () => new Error('Supabase unavailable (503)'),
+    );
+  }
+}
+
 /** A calendar that can be down, like Google answering 503. */
-const calendar = withOutage(
-  new MemoryCalendar(),
-  ['busy', 'findEvent', 'createEvent'],
-  'Google Calendar unavailable (503)',
-);
+class FlakyCalendar extends MemoryCalendar {
+  down = false;
+  constructor() {
+    super();
+    failWhileDown(
+      this,
+      ['busy', 'findEvent', 'createEvent'],
+      () => this.down,
+      () => new Error('Google Calendar unavailable (503)'),
+    );
+  }
+}
+
+const figures: Array<{ fault: string; outcome: string; figure: string }> = [];
+const crm = new FlakyCrm({ timezone: TZ });
+const calendar = new FlakyCalendar();
 let dynamo: EmbeddedDynamo;
 let proxy: DynamoFaultProxy;
 let resend: ResendStandIn;

@@ -19,16 +19,6 @@ import type {
   PostCallAnalysis,
   PostCallAnalysisStore,
 } from '../../services/core/ports/call-store.js';
-import type {
-  Appointment,
-  AppointmentInput,
-  CallRow,
-  Crm,
-  Customer,
-  KnownCustomer,
-  Lead,
-  LeadInput,
-} from '../../services/core/ports/crm.js';
 import type { EmailMessage, Mailer } from '../../services/core/ports/mail.js';
 import type { CallbackScheduler, OneTimeSchedule } from '../../services/core/ports/scheduler.js';
 import type {
@@ -258,115 +248,6 @@ export class MemoryOutboundRequests implements OutboundRequestStore {
   }
 }
 
-/** A CRM that keeps rows in maps, counts call writes, and can be switched off. */
-export class FakeCrm
-  implements
-    Pick<
-      Crm,
-      | 'saveCall'
-      | 'callsBetween'
-      | 'callsFinalisedBetween'
-      | 'leadsBetween'
-      | 'appointmentsBetween'
-      | 'findCustomerByPhone'
-      | 'upsertCustomer'
-      | 'saveLead'
-      | 'recordAppointment'
-    >
-{
-  constructor(private readonly now: () => number = Date.now) {}
-
-  readonly calls = new Map<string, CallRow>();
-  /** Customers written by `upsertCustomer`, by phone. */
-  readonly upserted = new Map<string, Customer>();
-  readonly leads: Lead[] = [];
-  readonly appointments: Appointment[] = [];
-  readonly customers = new Map<string, KnownCustomer>();
-  saveCallWrites = 0;
-  down = false;
-  /** When the call row was written, keyed by callSid: `callsBetween` selects on it. */
-  readonly callCreatedAt = new Map<string, number>();
-
-  async saveCall(call: CallRow) {
-    this.check();
-    this.saveCallWrites += 1;
-    this.calls.set(call.callSid, structuredClone(call));
-    if (!this.callCreatedAt.has(call.callSid)) this.callCreatedAt.set(call.callSid, call.startedAt);
-  }
-
-  async callsBetween(from: number, to: number) {
-    this.check();
-    return [...this.calls.values()].filter((c) => c.startedAt >= from && c.startedAt < to);
-  }
-
-  async recordAppointment(input: AppointmentInput): Promise<Appointment> {
-    this.check();
-    const existing = this.appointments.find((a) => a.calendarEventId === input.calendarEventId);
-    if (existing) return Object.assign(existing, input);
-    const appointment: Appointment = {
-      ...input,
-      id: `appt-${input.calendarEventId}`,
-      createdAt: input.start,
-    };
-    this.appointments.push(appointment);
-    return appointment;
-  }
-
-  async callsFinalisedBetween(from: number, to: number) {
-    this.check();
-    return [...this.calls.values()].filter((c) => {
-      const createdAt = this.callCreatedAt.get(c.callSid) ?? c.startedAt;
-      return createdAt >= from && createdAt < to;
-    });
-  }
-
-  async leadsBetween(from: number, to: number) {
-    this.check();
-    return this.leads.filter((l) => l.createdAt >= from && l.createdAt < to);
-  }
-
-  async appointmentsBetween(from: number, to: number) {
-    this.check();
-    return this.appointments.filter((a) => a.createdAt >= from && a.createdAt < to);
-  }
-
-  async findCustomerByPhone(phone: string) {
-    this.check();
-    return this.customers.get(phone);
-  }
-
-  /** Given fields overwrite, missing ones are kept (the Supabase merge). */
-  async upsertCustomer(input: Omit<Customer, 'id'>) {
-    this.check();
-    const existing = this.upserted.get(input.phone);
-    const customer: Customer = {
-      ...existing,
-      ...definedOnly(input),
-      phone: input.phone,
-      id: existing?.id ?? `cust-${this.upserted.size + 1}`,
-    };
-    this.upserted.set(input.phone, customer);
-    return customer;
-  }
-
-  /** One lead per call: a second save from the same call updates it. */
-  async saveLead(input: LeadInput) {
-    this.check();
-    const index = this.leads.findIndex((l) => input.callSid !== undefined && l.callSid === input.callSid);
-    const existing = this.leads[index];
-    const lead: Lead = existing
-      ? { ...existing, ...definedOnly(input) }
-      : { ...input, id: `lead-${this.leads.length + 1}`, createdAt: this.now() };
-    if (existing) this.leads[index] = lead;
-    else this.leads.push(lead);
-    return lead;
-  }
-
-  private check() {
-    if (this.down) throw new Error('CRM unavailable (503)');
-  }
-}
-
 /** Sends once per idempotency key, as the mailer port promises; can be switched off. */
 export class FakeMailer implements Mailer {
   readonly sent: EmailMessage[] = [];
@@ -425,8 +306,4 @@ export class FakeScheduler implements CallbackScheduler {
     this.schedules.set(schedule.name, structuredClone(schedule));
     return { created: true };
   }
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

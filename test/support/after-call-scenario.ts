@@ -3,7 +3,8 @@
 import type { FinaliseDeps } from '../../services/core/after-call/finalise-call.js';
 import type { CallSession, ToolCallRecord, Turn } from '../../services/core/call/call-session.js';
 import type { Appointment, Lead } from '../../services/core/ports/crm.js';
-import { FakeCrm, FakeMailer, MemoryFinalisationStore, MemorySessions } from './after-call-fakes.js';
+import { FakeMailer, MemoryFinalisationStore, MemorySessions } from './after-call-fakes.js';
+import { TestCrm } from './test-crm.js';
 
 export const TZ = 'America/New_York';
 export const BUSINESS = { name: 'Bolt Dental', timezone: TZ };
@@ -118,7 +119,7 @@ export interface Harness {
   deps: FinaliseDeps;
   sessions: MemorySessions;
   store: MemoryFinalisationStore;
-  crm: FakeCrm;
+  crm: TestCrm;
   mailer: FakeMailer;
   clock: { now: number };
 }
@@ -127,7 +128,7 @@ export function harness(): Harness {
   const sessions = new MemorySessions();
   const store = new MemoryFinalisationStore();
   const clock = { now: T0 + 130_000 };
-  const crm = new FakeCrm(() => clock.now);
+  const crm = new TestCrm({ timezone: TZ, now: () => clock.now });
   const mailer = new FakeMailer();
   return {
     sessions,
@@ -151,7 +152,7 @@ export function harness(): Harness {
 /** The booked call above, with its CRM rows, ready to finalise. */
 export function bookedCall(h: Harness): void {
   h.sessions.put({ session: session(), turns: TURNS, toolCalls: TOOL_CALLS });
-  h.crm.appointments.push(APPOINTMENT);
+  h.crm.seedAppointment(APPOINTMENT);
   // Another call's lead in the same minutes: must not be linked to ours.
-  h.crm.leads.push(LEAD, { ...LEAD, id: 'lead-other', callSid: 'CA2222', name: 'Someone Else' });
+  h.crm.seedLead(LEAD, { ...LEAD, id: 'lead-other', callSid: 'CA2222', name: 'Someone Else' });
 }

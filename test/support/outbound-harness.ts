@@ -3,11 +3,11 @@ import { parseBusinessHours } from '../../services/core/shared/business-hours.js
 import type { EngineName } from '../../services/core/shared/engines.js';
 import {
   FakeCallControl,
-  FakeCrm,
   FakeScheduler,
   MemoryOutboundRequests,
   MemorySessions,
 } from './after-call-fakes.js';
+import { TestCrm } from './test-crm.js';
 
 export const PUBLIC_URL = 'https://voice.example.com';
 export const BUSINESS_NUMBER = '+12125550100';
@@ -23,7 +23,7 @@ export function outboundHarness(options: { now?: number; flag?: EngineName | Err
   const requests = new MemoryOutboundRequests();
   const callControl = new FakeCallControl(() => clock.now);
   const scheduler = new FakeScheduler();
-  const crm = new FakeCrm();
+  const crm = new TestCrm({ timezone: TZ });
   const flag = options.flag ?? 'elevenlabs';
   const deps: PlaceCallDeps = {
     settings: {

@@ -3,17 +3,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import {
   CachedSecretEnvironment,
+  mergeUnder,
   readSecretEnvironment,
   SECRET_TTL_MS,
 } from '../../services/adapters/secrets-manager/secret-environment.js';
 import { ConfigError } from '../../services/core/shared/config.js';
-import {
-  buildRuntime,
-  cachedSecretFor,
-  lazily,
-  mergeUnder,
-  providerFlagFor,
-} from '../../services/wiring/lambda-container.js';
+import { buildRuntime, lazily } from '../../services/wiring/lambda-container.js';
+import { providerFlagFor } from '../../services/wiring/parts/provider-flag.js';
+import { cachedSecretFor } from '../../services/wiring/parts/secret.js';
 import { testEnv } from '../support/twilio.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bolt-voice-AbCdEf';

@@ -11,6 +11,8 @@ export interface MemoryEvent extends CalendarEventInput {
  */
 export class MemoryCalendar implements Calendar {
   private readonly byKey = new Map<string, MemoryEvent>();
+  /** Deleted events by key: as Google does, a booking asked again brings its event back, same id. */
+  private readonly deletedByKey = new Map<string, MemoryEvent>();
   private nextId = 1;
 
   constructor(private readonly fixedBusy: Interval[] = []) {}
@@ -34,13 +36,21 @@ export class MemoryCalendar implements Calendar {
     options.signal?.throwIfAborted();
     const existing = this.byKey.get(input.idempotencyKey);
     if (existing) return { eventId: existing.eventId, created: false };
-    const event: MemoryEvent = { ...input, eventId: `local-event-${this.nextId++}`, createdAt: Date.now() };
+    const deleted = this.deletedByKey.get(input.idempotencyKey);
+    this.deletedByKey.delete(input.idempotencyKey);
+    const event: MemoryEvent = deleted
+      ? { ...deleted, ...input }
+      : { ...input, eventId: `local-event-${this.nextId++}`, createdAt: Date.now() };
     this.byKey.set(input.idempotencyKey, event);
     return { eventId: event.eventId, created: true };
   }
 
   async deleteEvent(eventId: string): Promise<void> {
-    for (const [key, event] of this.byKey) if (event.eventId === eventId) this.byKey.delete(key);
+    for (const [key, event] of this.byKey) {
+      if (event.eventId !== eventId) continue;
+      this.byKey.delete(key);
+      this.deletedByKey.set(key, event);
+    }
   }
 
   async hasEvent(eventId: string): Promise<boolean> {

@@ -19,16 +19,17 @@ import { formatLocalDateTime } from '../../core/tools/local-time.js';
  * natural keys make the same writes idempotent), kept in memory for the life of the process.
  */
 export class MemoryCrm implements Crm, TextReplies {
-  private readonly customers = new Map<string, Customer>(); // by phone
-  private readonly leads = new Map<string, Lead>(); // by id
-  private readonly appointments = new Map<string, Appointment>(); // by calendarEventId
-  private readonly calls = new Map<string, CallRow & { createdAt: number }>(); // by callSid
+  // Protected so a test wrapper can seed rows exactly as they would be stored.
+  protected readonly customerRows = new Map<string, Customer>(); // by phone
+  protected readonly leadRows = new Map<string, Lead>(); // by id
+  protected readonly appointmentRows = new Map<string, Appointment>(); // by calendarEventId
+  protected readonly callRows = new Map<string, CallRow & { createdAt: number }>(); // by callSid
   /** Texts to the business number, by MessageSid. */
   readonly textReplies = new Map<string, TextReplyInput>();
 
   constructor(private readonly options: { timezone: string; now?: () => number }) {}
 
-  private now(): number {
+  protected now(): number {
     return (this.options.now ?? Date.now)();
   }
 
@@ -37,12 +38,12 @@ export class MemoryCrm implements Crm, TextReplies {
   }
 
   async findCustomerByPhone(phone: string, now: number): Promise<KnownCustomer | undefined> {
-    const customer = this.customers.get(phone);
+    const customer = this.customerRows.get(phone);
     if (!customer) return undefined;
-    const next = [...this.appointments.values()]
+    const next = [...this.appointmentRows.values()]
       .filter((a) => a.customerId === customer.id && a.start >= now)
       .sort((a, b) => a.start - b.start)[0];
-    const lastCall = [...this.calls.values()]
+    const lastCall = [...this.callRows.values()]
       .filter((c) => c.customerId === customer.id && c.summary)
       .sort((a, b) => b.startedAt - a.startedAt)[0];
     return {
@@ -54,32 +55,32 @@ export class MemoryCrm implements Crm, TextReplies {
   }
 
   async upsertCustomer(input: Omit<Customer, 'id'>): Promise<Customer> {
-    const existing = this.customers.get(input.phone);
+    const existing = this.customerRows.get(input.phone);
     const customer: Customer = {
       ...existing,
       ...defined(input),
       id: existing?.id ?? randomUUID(),
       phone: input.phone,
     };
-    this.customers.set(input.phone, customer);
+    this.customerRows.set(input.phone, customer);
     return { ...customer };
   }
 
   async saveLead(input: LeadInput): Promise<Lead> {
     const existing = input.callSid
-      ? [...this.leads.values()].find((l) => l.callSid === input.callSid)
+      ? [...this.leadRows.values()].find((l) => l.callSid === input.callSid)
       : undefined;
     const lead: Lead = existing
       ? { ...existing, ...defined(input) }
       : { ...input, id: randomUUID(), createdAt: this.now() };
-    this.leads.set(lead.id, lead);
+    this.leadRows.set(lead.id, lead);
     return { ...lead };
   }
 
   async recordAppointment(input: AppointmentInput): Promise<Appointment> {
-    const existing = this.appointments.get(input.calendarEventId);
+    const existing = this.appointmentRows.get(input.calendarEventId);
     // The same rule as the database's exclusion constraint (0002, 0004: cancelled rows do not count).
-    const clash = [...this.appointments.values()].find(
+    const clash = [...this.appointmentRows.values()].find(
       (a) =>
         a.calendarEventId !== input.calendarEventId &&
         a.cancelledAt === undefined &&
@@ -91,26 +92,26 @@ export class MemoryCrm implements Crm, TextReplies {
     const appointment: Appointment = existing
       ? { ...existing, ...defined(input), cancelledAt: undefined }
       : { ...input, id: randomUUID(), createdAt: this.now() };
-    this.appointments.set(input.calendarEventId, defined(appointment) as Appointment);
+    this.appointmentRows.set(input.calendarEventId, defined(appointment) as Appointment);
     return { ...appointment };
   }
 
   async appointmentsOverlapping(from: number, to: number): Promise<Appointment[]> {
-    return [...this.appointments.values()]
+    return [...this.appointmentRows.values()]
       .filter((a) => a.cancelledAt === undefined && a.start < to && from < a.end)
       .map((a) => ({ ...a }));
   }
 
   async cancelAppointment(calendarEventId: string, at: number): Promise<void> {
-    const appointment = this.appointments.get(calendarEventId);
+    const appointment = this.appointmentRows.get(calendarEventId);
     if (appointment && appointment.cancelledAt === undefined) appointment.cancelledAt = at;
   }
 
   async saveCall(call: CallRow): Promise<void> {
-    const existing = this.calls.get(call.callSid);
+    const existing = this.callRows.get(call.callSid);
     const turns = new Map((existing?.turns ?? []).map((t) => [t.seq, t]));
     for (const turn of call.turns) turns.set(turn.seq, turn);
-    this.calls.set(call.callSid, {
+    this.callRows.set(call.callSid, {
       ...existing,
       ...defined(call),
       callSid: call.callSid,
@@ -126,28 +127,28 @@ export class MemoryCrm implements Crm, TextReplies {
   }
 
   async callsBetween(from: number, to: number): Promise<CallRow[]> {
-    return [...this.calls.values()]
+    return [...this.callRows.values()]
       .filter((c) => c.startedAt >= from && c.startedAt < to)
       .sort((a, b) => a.startedAt - b.startedAt)
       .map(({ createdAt: _createdAt, ...call }) => ({ ...call, turns: [...call.turns] }));
   }
 
   async callsFinalisedBetween(from: number, to: number): Promise<CallRow[]> {
-    return [...this.calls.values()]
+    return [...this.callRows.values()]
       .filter((c) => c.createdAt >= from && c.createdAt < to)
       .sort((a, b) => a.startedAt - b.startedAt)
       .map(({ createdAt: _createdAt, ...call }) => ({ ...call, turns: [...call.turns] }));
   }
 
   async leadsBetween(from: number, to: number): Promise<Lead[]> {
-    return [...this.leads.values()]
+    return [...this.leadRows.values()]
       .filter((l) => l.createdAt >= from && l.createdAt < to)
       .sort((a, b) => a.createdAt - b.createdAt)
       .map((l) => ({ ...l }));
   }
 
   async appointmentsBetween(from: number, to: number): Promise<Appointment[]> {
-    return [...this.appointments.values()]
+    return [...this.appointmentRows.values()]
       .filter((a) => a.createdAt >= from && a.createdAt < to)
       .sort((a, b) => a.createdAt - b.createdAt)
       .map((a) => ({ ...a }));

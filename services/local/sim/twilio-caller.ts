@@ -385,6 +385,15 @@ export class TwilioCallStream {
     return this.clearCount;
   }
 
+  /**
+   * Where Twilio's clock stands: the end of the caller audio sent so far, in ms since the stream
+   * started (`media.timestamp` of the last frame + 20). It runs with the wall clock, so a pause
+   * between two sends counts, as on a real line.
+   */
+  get mediaClockMs(): number {
+    return this.lastTimestamp + FRAME_MS;
+  }
+
   /** Bytes of agent audio received so far. */
   get receivedBytes(): number {
     return this.receivedByteCount;

@@ -1,16 +1,10 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { eventIdFor, GoogleCalendar } from '../../../services/adapters/google-calendar/calendar.js';
+import { GOOGLE_CALENDAR_API, googleTokenHandler, serviceAccountJson } from '../../support/google.js';
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const serviceAccountJson = JSON.stringify({
-  type: 'service_account',
-  client_email: 'bolt@project.iam.gserviceaccount.com',
-  private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-});
 const CAL = 'owner@example.com';
-const API = 'https://www.googleapis.com/calendar/v3';
+const API = GOOGLE_CALENDAR_API;
 const T0 = Date.parse('2026-11-26T14:00:00Z');
 const HOUR = 3_600_000;
 
@@ -19,15 +13,7 @@ const server = setupServer();
 
 beforeAll(() => server.listen({ onUnhandledFrame: 'error' }));
 beforeEach(() => {
-  server.use(
-    http.post('https://oauth2.googleapis.com/token', async ({ request }) => {
-      const form = new URLSearchParams(await request.text());
-      if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
-        return HttpResponse.json({ error: 'unsupported_grant_type' }, { status: 400 });
-      }
-      return HttpResponse.json({ access_token: 'ya29.test', token_type: 'Bearer', expires_in: 3600 });
-    }),
-  );
+  server.use(googleTokenHandler);
 });
 afterEach(() => {
   server.resetHandlers();
