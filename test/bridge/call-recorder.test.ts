@@ -68,6 +68,13 @@ function rig(options: { windowMs?: number } = {}) {
   return { recorder, errors, callerSays, setClock: (ms: number) => (mediaMs = ms) };
 }
 
+/** The agent's side (right channel) of the written recording: loud over `heard`, silent over `silent` (ms). */
+async function expectAgentSide(spans: { heard: [number, number]; silent: [number, number] }): Promise<void> {
+  const file = await readFile(join(dir, `${CALL}.wav`));
+  expect(peak(channel(file, 1, ...spans.heard))).toBeGreaterThan(10_000);
+  expect(peak(channel(file, 1, ...spans.silent))).toBeLessThan(100);
+}
+
 describe('the μ-law table', () => {
   it('decodes every byte as the reference decoder does', () => {
     for (let byte = 0; byte < 256; byte++) {
@@ -138,9 +145,7 @@ describe('call recorder', () => {
     playback.cut(300);
     callerSays(silenceUlaw(700), 300);
     await recorder.finish();
-    const file = await readFile(join(dir, `${CALL}.wav`));
-    expect(peak(channel(file, 1, 0, 280))).toBeGreaterThan(10_000);
-    expect(peak(channel(file, 1, 320, 1000))).toBeLessThan(100);
+    await expectAgentSide({ heard: [0, 280], silent: [320, 1000] });
   });
 
   it('a call longer than its window is written in batches: memory stays the window, the file has it all', async () => {
@@ -158,9 +163,7 @@ describe('call recorder', () => {
     for (const payload of frames(tone(3000, 800))) recorder.agentAudio(payload);
     callerSays(silenceUlaw(3000), 0);
     await recorder.finish();
-    const file = await readFile(join(dir, `${CALL}.wav`));
-    expect(peak(channel(file, 1, 0, 980))).toBeGreaterThan(10_000);
-    expect(peak(channel(file, 1, 1020, 3000))).toBeLessThan(100);
+    await expectAgentSide({ heard: [0, 980], silent: [1020, 3000] });
   });
 
   it('a recording that cannot be written never throws into the call: logged once, failed, nothing left', async () => {

@@ -1,7 +1,7 @@
-import type { TextMessage, TextSender } from '../../services/core/ports/telephony.js';
 import { logger } from '../../services/core/shared/logging.js';
 import { reminderSchedule, sendBookingReminder } from '../../services/core/texts/booking-reminder.js';
 import { InProcessUsageCounter } from '../../services/core/tools/tool-usage.js';
+import { RecordingTextSender } from '../support/recording-text-sender.js';
 
 const TZ = 'America/New_York';
 const NOW = Date.parse('2026-11-25T15:10:00Z');
@@ -15,18 +15,8 @@ const REMINDER = {
   start: START,
 };
 
-class Sender implements TextSender {
-  sent: TextMessage[] = [];
-  failing = false;
-  async send(message: TextMessage): Promise<{ sid: string }> {
-    if (this.failing) throw new Error('Twilio 503');
-    this.sent.push(message);
-    return { sid: `SM${this.sent.length}` };
-  }
-}
-
 function deps(events: string[] = [REMINDER.bookingKey]) {
-  const sender = new Sender();
+  const sender = new RecordingTextSender();
   return {
     sender,
     deps: {

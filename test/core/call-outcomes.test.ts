@@ -8,7 +8,15 @@ import { finaliseCall } from '../../services/core/after-call/finalise-call.js';
 import type { ToolCallRecord } from '../../services/core/call/call-session.js';
 import { loadConfig } from '../../services/core/shared/config.js';
 import { MemorySessions } from '../support/after-call-fakes.js';
-import { CALL_SID, CALLER, harness, session, T0, TURNS } from '../support/after-call-scenario.js';
+import {
+  bookedOwingCrmRow,
+  CALL_SID,
+  CALLER,
+  harness,
+  session,
+  T0,
+  TURNS,
+} from '../support/after-call-scenario.js';
 import { formEvent, signForm, TEST_ACCOUNT_SID, testEnv } from '../support/twilio.js';
 
 const finalise = (h: ReturnType<typeof harness>) =>
@@ -54,22 +62,7 @@ describe('call outcomes', () => {
     await finaliseThroughCrmOutage(h, {
       name: 'book_appointment',
       args: { start: '2026-11-26T10:00', name: 'Ada Lovelace' },
-      result: {
-        ok: true,
-        text: 'Booked.',
-        crmRepair: {
-          kind: 'appointment',
-          customer: { phone: CALLER, name: 'Ada Lovelace' },
-          appointment: {
-            callSid: CALL_SID,
-            start: T0 + 86_400_000,
-            end: T0 + 86_400_000 + 1_800_000,
-            calendarEventId: 'ev-repair',
-            name: 'Ada Lovelace',
-            phone: CALLER,
-          },
-        },
-      },
+      result: bookedOwingCrmRow(CALL_SID, 'Ada Lovelace', 'ev-repair'),
     });
     expect(h.crm.appointments).toEqual([
       expect.objectContaining({ calendarEventId: 'ev-repair', callSid: CALL_SID }),

@@ -1,5 +1,6 @@
 import { finaliseCall } from '../../services/core/after-call/finalise-call.js';
 import { type PostCallDeps, recordPostCall } from '../../services/core/after-call/post-call.js';
+import type { CallSession } from '../../services/core/call/call-session.js';
 import {
   CALL_SID,
   CALLER,
@@ -37,16 +38,21 @@ function analysed(values: Record<string, unknown>, eventOffsetSeconds = 200) {
   };
 }
 
-function setUp(toolCalls = TOOL_CALLS.slice(0, 0)) {
+function setUp(toolCalls = TOOL_CALLS.slice(0, 0), sessionFields: Partial<CallSession> = {}) {
   const h = harness();
   const deps: PostCallDeps = { ...h.deps, analyses: h.store };
   // The conversation id the bridge recorded when the call started: the webhook is matched on it.
   h.sessions.put({
-    session: session({ status: 'ended', conversationId: 'conv_1' }),
+    session: session({ status: 'ended', conversationId: 'conv_1', ...sessionFields }),
     turns: TURNS,
     toolCalls,
   });
   return { ...h, deps };
+}
+
+/** The CRM holds one lead, made for this call, with these fields among its own. */
+function expectTheCallsLead(h: ReturnType<typeof setUp>, fields: Record<string, unknown>): void {
+  expect(h.crm.leads).toEqual([expect.objectContaining({ callSid: CALL_SID, ...fields })]);
 }
 
 describe('ElevenLabs data collection reaches the CRM lead', () => {
@@ -63,16 +69,13 @@ describe('ElevenLabs data collection reaches the CRM lead', () => {
 
     await finaliseCall(h.deps, FINAL);
 
-    expect(h.crm.leads).toEqual([
-      expect.objectContaining({
-        callSid: CALL_SID,
-        name: 'Grace Hopper',
-        email: 'grace@example.com',
-        interest: 'teeth whitening',
-        phone: CALLER,
-        customerId: h.crm.customers.get(CALLER)?.id,
-      }),
-    ]);
+    expectTheCallsLead(h, {
+      name: 'Grace Hopper',
+      email: 'grace@example.com',
+      interest: 'teeth whitening',
+      phone: CALLER,
+      customerId: h.crm.customers.get(CALLER)?.id,
+    });
     expect(h.crm.customers.get(CALLER)).toMatchObject({ name: 'Grace Hopper', email: 'grace@example.com' });
     expect(h.crm.calls.get(CALL_SID)?.leadId).toBe(h.crm.leads[0]?.id);
     expect(h.mailer.sent[0]?.text).toContain(
@@ -136,28 +139,11 @@ describe('ElevenLabs data collection reaches the CRM lead', () => {
   });
 
   it("from an unattested number: the lead is made and linked, the number's customer row is left as it is", async () => {
-    const h = setUp();
-    h.sessions.put({
-      session: session({
-        status: 'ended',
-        conversationId: 'conv_1',
-        callerVerified: false,
-        customer: { id: 'cust-1' },
-      }),
-      turns: TURNS,
-      toolCalls: [],
-    });
+    const h = setUp([], { callerVerified: false, customer: { id: 'cust-1' } });
     await recordPostCall(h.deps, analysed({ caller_name: 'Mallory', caller_email: 'mallory@example.com' }));
     await finaliseCall(h.deps, FINAL);
 
-    expect(h.crm.leads).toEqual([
-      expect.objectContaining({
-        callSid: CALL_SID,
-        name: 'Mallory',
-        email: 'mallory@example.com',
-        phone: CALLER,
-      }),
-    ]);
+    expectTheCallsLead(h, { name: 'Mallory', email: 'mallory@example.com', phone: CALLER });
     expect(h.crm.calls.get(CALL_SID)?.leadId).toBe(h.crm.leads[0]?.id);
     expect(h.crm.customers.get(CALLER)).toEqual({ phone: CALLER, id: expect.any(String) });
   });

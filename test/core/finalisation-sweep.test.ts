@@ -15,7 +15,14 @@ import {
 import { finaliseCall } from '../../services/core/after-call/finalise-call.js';
 import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest.js';
 import { FakeMailer } from '../support/after-call-fakes.js';
-import { BUSINESS, BUSINESS_NUMBER, CALLER, OWNER, T0 } from '../support/after-call-scenario.js';
+import {
+  BUSINESS,
+  BUSINESS_NUMBER,
+  bookedOwingCrmRow,
+  CALLER,
+  OWNER,
+  T0,
+} from '../support/after-call-scenario.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
 import { TestCrm } from '../support/test-crm.js';
 import { callSid, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio.js';
@@ -73,6 +80,11 @@ function deps(): SweepDeps {
     graceMs: GRACE_MS,
     now,
   };
+}
+
+/** Finalises a call Twilio reports completed at `at`, without waiting for late writes to settle. */
+function finaliseCompleted(sid: string, at: number) {
+  return finaliseCall({ ...deps().finalise, settleMs: 0 }, { callSid: sid, status: 'completed', at });
 }
 
 async function openCall(sid: string, at = T0): Promise<void> {
@@ -206,10 +218,7 @@ describe('finalisation sweeper', () => {
     await sessions.markEnded(sid, 'caller-hung-up', T0 + 10_000);
     crm.down = true;
     clock.now = T0 + 11_000;
-    const first = await finaliseCall(
-      { ...deps().finalise, settleMs: 0 },
-      { callSid: sid, status: 'completed', at: clock.now },
-    );
+    const first = await finaliseCompleted(sid, clock.now);
     expect(first.kind).toBe('pending');
 
     // The first sweep after the grace retries (the CRM is still down): a second failed attempt.
@@ -262,10 +271,7 @@ describe('finalisation sweeper', () => {
     const sid = callSid(9);
     await openCall(sid);
     await sessions.appendTurn(sid, { seq: 1, role: 'caller', text: 'Hi, is this Bolt?', at: T0 + 1000 });
-    await finaliseCall(
-      { ...deps().finalise, settleMs: 0 },
-      { callSid: sid, status: 'completed', at: T0 + 9000 },
-    );
+    await finaliseCompleted(sid, T0 + 9000);
     expect(crm.calls.get(sid)?.turns).toHaveLength(1);
 
     // A kept write lands late: the agent's goodbye.
@@ -287,10 +293,7 @@ describe('finalisation sweeper', () => {
     afterNextRowWrite(() =>
       sessions.appendTurn(sid, { seq: 2, role: 'agent', text: 'Yes! Goodbye.', at: T0 + 8000 }),
     );
-    await finaliseCall(
-      { ...deps().finalise, settleMs: 0 },
-      { callSid: sid, status: 'completed', at: T0 + 9000 },
-    );
+    await finaliseCompleted(sid, T0 + 9000);
     expect(crm.calls.get(sid)?.turns).toHaveLength(1);
     clock.now = T0 + 9000 + GRACE_MS;
     await sweepUnfinalisedCalls(deps());
@@ -302,10 +305,7 @@ describe('finalisation sweeper', () => {
     const sid = callSid(11);
     await openCall(sid);
     await sessions.appendTurn(sid, { seq: 1, role: 'caller', text: 'Hi, is this Bolt?', at: T0 + 1000 });
-    await finaliseCall(
-      { ...deps().finalise, settleMs: 0 },
-      { callSid: sid, status: 'completed', at: T0 + 9000 },
-    );
+    await finaliseCompleted(sid, T0 + 9000);
     await sessions.appendTurn(sid, { seq: 2, role: 'agent', text: 'Yes!', at: T0 + 8000 });
     afterNextRowWrite(() =>
       sessions.appendTurn(sid, { seq: 3, role: 'agent', text: 'Goodbye.', at: T0 + 8500 }),
@@ -324,30 +324,12 @@ describe('finalisation sweeper', () => {
     const sid = callSid(15);
     await openCall(sid);
     await sessions.markEnded(sid, 'caller-hung-up', T0 + 9000);
-    await finaliseCall(
-      { ...deps().finalise, settleMs: 0 },
-      { callSid: sid, status: 'completed', at: T0 + 9000 },
-    );
+    await finaliseCompleted(sid, T0 + 9000);
     await sessions.appendToolCall(sid, {
       seq: 1,
       name: 'book_appointment',
       args: { name: 'Sam Rivera' },
-      result: {
-        ok: true,
-        text: 'Booked.',
-        crmRepair: {
-          kind: 'appointment',
-          customer: { phone: CALLER, name: 'Sam Rivera' },
-          appointment: {
-            callSid: sid,
-            start: T0 + 86_400_000,
-            end: T0 + 86_400_000 + 1_800_000,
-            calendarEventId: 'evt-late',
-            name: 'Sam Rivera',
-            phone: CALLER,
-          },
-        },
-      },
+      result: bookedOwingCrmRow(sid, 'Sam Rivera', 'evt-late'),
       at: T0 + 2000,
       durationMs: 12_000,
     });

@@ -3,6 +3,7 @@ import {
   resumeFinalisation,
   streamNeverConnected,
 } from '../../services/core/after-call/finalise-call.js';
+import type { CallRecording } from '../../services/core/call/recording.js';
 import { ownerCallEmailKey } from '../../services/core/email/owner-email.js';
 import {
   APPOINTMENT,
@@ -340,15 +341,16 @@ describe('finaliseCall: the recording', () => {
     },
   });
 
-  test('a stored recording is linked from the row and the email with a link minted at finalisation', async () => {
+  /** A booked call whose session holds this recording. */
+  function bookedCallWith(recording: CallRecording) {
     const h = harness();
     bookedCall(h);
-    h.sessions.records.get(CALL_SID)!.session.recording = {
-      status: 'saved',
-      key: KEY,
-      durationMs: 125_000,
-      bytes: 4_000_044,
-    };
+    h.sessions.records.get(CALL_SID)!.session.recording = recording;
+    return h;
+  }
+
+  test('a stored recording is linked from the row and the email with a link minted at finalisation', async () => {
+    const h = bookedCallWith({ status: 'saved', key: KEY, durationMs: 125_000, bytes: 4_000_044 });
     const minted: string[] = [];
 
     await finaliseCall({ ...h.deps, recordingLinks: links(minted) }, FINAL);
@@ -362,21 +364,12 @@ describe('finaliseCall: the recording', () => {
   });
 
   test('a recording that failed (or whose link cannot be made) reads "no recording"; an unrecorded call says nothing', async () => {
-    const failed = harness();
-    bookedCall(failed);
-    failed.sessions.records.get(CALL_SID)!.session.recording = { status: 'failed' };
+    const failed = bookedCallWith({ status: 'failed' });
     await finaliseCall({ ...failed.deps, recordingLinks: links([]) }, FINAL);
     expect(failed.crm.calls.get(CALL_SID)?.recording).toEqual({ status: 'no recording' });
     expect(failed.mailer.sent[0]?.text).toContain('Recording: no recording');
 
-    const unlinkable = harness();
-    bookedCall(unlinkable);
-    unlinkable.sessions.records.get(CALL_SID)!.session.recording = {
-      status: 'saved',
-      key: KEY,
-      durationMs: 1,
-      bytes: 1,
-    };
+    const unlinkable = bookedCallWith({ status: 'saved', key: KEY, durationMs: 1, bytes: 1 });
     const broken = { linkFor: async () => Promise.reject(new Error('no credentials')) };
     expect(await finaliseCall({ ...unlinkable.deps, recordingLinks: broken }, FINAL)).toMatchObject({
       kind: 'finalised',

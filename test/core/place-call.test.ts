@@ -186,28 +186,30 @@ describe('placeCall places', () => {
 });
 
 describe('placeCall resolves a request left placing (the outbound lease)', () => {
-  /** A run that crashed between asking Twilio and recording the answer: the request stays placing. */
-  async function crashedAfterTwilio(h: ReturnType<typeof outboundHarness>) {
+  /**
+   * A run that crashed between asking Twilio and recording the answer, `msLater` ago: the request
+   * stays placing.
+   */
+  async function crashedAfterTwilio(msLater: number) {
+    const h = outboundHarness();
     const markPlaced = h.requests.markPlaced.bind(h.requests);
     h.requests.markPlaced = async () => {
       throw new Error('task killed');
     };
     await expect(placeCall(h.deps, request())).rejects.toThrow('task killed');
     h.requests.markPlaced = markPlaced;
+    h.clock.now += msLater;
+    return h;
   }
 
   test('within the lease a duplicate places nothing and says placing', async () => {
-    const h = outboundHarness();
-    await crashedAfterTwilio(h);
-    h.clock.now += OUTBOUND_LEASE_MS - 1;
+    const h = await crashedAfterTwilio(OUTBOUND_LEASE_MS - 1);
     expect(await placeCall(h.deps, request())).toMatchObject({ kind: 'duplicate', status: 'placing' });
     expect(h.callControl.placed).toHaveLength(1);
   });
 
   test('after the lease, a call Twilio placed for it is recorded, never dialled again', async () => {
-    const h = outboundHarness();
-    await crashedAfterTwilio(h);
-    h.clock.now += OUTBOUND_LEASE_MS + 1;
+    const h = await crashedAfterTwilio(OUTBOUND_LEASE_MS + 1);
     const outcome = await placeCall(h.deps, request());
     expect(outcome).toEqual({
       kind: 'duplicate',
@@ -223,8 +225,9 @@ describe('placeCall resolves a request left placing (the outbound lease)', () =>
     expect(h.sessions.records.size).toBe(1);
   });
 
-  /** A run that crashed before asking Twilio: the request exists, placing, and no call for it. */
-  async function crashedBeforeTwilio(h: ReturnType<typeof outboundHarness>) {
+  /** A run that crashed before asking Twilio, `msLater` ago: the request exists, placing, and no call for it. */
+  async function crashedBeforeTwilio(msLater = 0) {
+    const h = outboundHarness();
     await h.requests.create({
       idempotencyKey: 'req-001',
       to: TO,
@@ -234,12 +237,12 @@ describe('placeCall resolves a request left placing (the outbound lease)', () =>
       provider: 'elevenlabs',
       createdAt: h.clock.now,
     });
+    h.clock.now += msLater;
+    return h;
   }
 
   test("another request's call to the same number is never taken for this one", async () => {
-    const h = outboundHarness();
-    await crashedBeforeTwilio(h);
-    h.clock.now += 30_000;
+    const h = await crashedBeforeTwilio(30_000);
     const other = await placeCall(h.deps, request({ idempotencyKey: 'req-002', reason: 'Another matter' }));
     expect(other).toMatchObject({ kind: 'placed' });
     h.clock.now += OUTBOUND_LEASE_MS;
@@ -251,8 +254,7 @@ describe('placeCall resolves a request left placing (the outbound lease)', () =>
   });
 
   test("a call to that number made after the lease ended is not this request's", async () => {
-    const h = outboundHarness();
-    await crashedBeforeTwilio(h);
+    const h = await crashedBeforeTwilio();
     // Hours later someone calls the number from the business line (no session of ours).
     h.clock.now += 3 * 3600_000;
     h.callControl.twilioCalls.push({
@@ -268,9 +270,7 @@ describe('placeCall resolves a request left placing (the outbound lease)', () =>
   });
 
   test('after the lease, with no call at Twilio, the request is taken over and placed once', async () => {
-    const h = outboundHarness();
-    await crashedBeforeTwilio(h);
-    h.clock.now += OUTBOUND_LEASE_MS + 1;
+    const h = await crashedBeforeTwilio(OUTBOUND_LEASE_MS + 1);
     const [a, b] = await Promise.all([placeCall(h.deps, request()), placeCall(h.deps, request())]);
     expect([a.kind, b.kind].sort()).toEqual(['duplicate', 'placed']);
     expect(h.callControl.placed).toHaveLength(1);

@@ -1,25 +1,15 @@
 import type { SentText } from '../../services/core/call/call-session.js';
-import type { TextMessage, TextSender } from '../../services/core/ports/telephony.js';
 import { logger } from '../../services/core/shared/logging.js';
 import { owesTextBack } from '../../services/core/texts/missed-call-text.js';
 import { sendText, type TextDeps } from '../../services/core/texts/texts.js';
 import { InProcessUsageCounter, TOOL_LIMITS } from '../../services/core/tools/tool-usage.js';
+import { RecordingTextSender } from '../support/recording-text-sender.js';
 
 const NOW = Date.parse('2026-11-25T15:10:00Z');
 const CALLER = '+12025550143';
 
-class RecordingSender implements TextSender {
-  sent: TextMessage[] = [];
-  failing = false;
-  async send(message: TextMessage): Promise<{ sid: string }> {
-    if (this.failing) throw new Error('Twilio 500');
-    this.sent.push(message);
-    return { sid: `SM${this.sent.length}` };
-  }
-}
-
 function deps(overrides: Partial<TextDeps> = {}) {
-  const sender = new RecordingSender();
+  const sender = new RecordingTextSender(() => new Error('Twilio 500'));
   const kept: Array<[string, SentText]> = [];
   const all: TextDeps = {
     sender,

@@ -15,7 +15,7 @@ import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip } from '../../services/local/sim/audio';
 import type { TwilioCallStream } from '../../services/local/sim/twilio-caller';
 import { eventually } from '../support/wait-until';
-import { nextDriver } from './engine-driver';
+import { readyCall } from './engine-driver';
 import { type Harness, OWNER_EMAIL, startHarness, WEBHOOK_SECRET } from './harness';
 
 const CALLER = '+15551238888';
@@ -64,9 +64,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the business side on %s', (
   });
 
   it("gives the engine the owner's profile, and the owner's email carries the call's estimated cost", async () => {
-    const { callSid, stream } = await harness.call({ from: CALLER });
-    const driver = await nextDriver(harness, engine);
-    await driver.ready();
+    const { callSid, stream, driver } = await readyCall(harness, engine, { from: CALLER });
     expect(givenToEngine(harness, engine)).toContain(renderBusinessProfile(PROFILE));
 
     const hello = loadClip('caller-hello');
@@ -107,9 +105,7 @@ describe('ElevenLabs data collection through the local stack', () => {
 
   it("fills the CRM lead from the signed post-call webhook when the call's tools saved none", async () => {
     const caller = '+15551238899';
-    const { callSid, stream } = await harness.call({ from: caller });
-    const driver = await nextDriver(harness, 'elevenlabs');
-    await driver.ready();
+    const { callSid, stream, driver } = await readyCall(harness, 'elevenlabs', { from: caller });
     driver.transcripts(
       'Hi, it is Grace, I want a quote for a new boiler.',
       'I will have the owner call you back.',

@@ -4,7 +4,7 @@ import { loadClip, silence, toFrames } from '../../services/local/sim/audio';
 import { openStream, placeCall, StreamRejectedError } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { eventually } from '../support/wait-until';
-import { nextDriver } from './engine-driver';
+import { nextDriver, readyCall } from './engine-driver';
 import { BUSINESS_NUMBER, type Harness, mediaStreamAddress, startHarness } from './harness';
 
 const hello = loadClip('caller-hello');
@@ -25,9 +25,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the call path on %s', (engi
   });
 
   it('carries audio both ways byte-exact and persists the transcript', async () => {
-    const { callSid, stream } = await harness.call({ from: '+15551230001' });
-    const driver = await nextDriver(harness, engine);
-    await driver.ready();
+    const { callSid, stream, driver } = await readyCall(harness, engine, { from: '+15551230001' });
 
     await stream.sendAudio(hello, { paced: false });
     await driver.waitForCallerBytes(hello.length);
@@ -60,9 +58,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the call path on %s', (engi
   });
 
   it('runs a tool mid-call and returns the result in the engine protocol', async () => {
-    const { callSid, stream } = await harness.call();
-    const driver = await nextDriver(harness, engine);
-    await driver.ready();
+    const { callSid, stream, driver } = await readyCall(harness, engine);
     const result = await driver.toolCall('lookup_order', { id: 'A17' });
     expect(result).toEqual({ text: 'Order A17 ships tomorrow.', isError: false });
     const failed = await driver.toolCall('unknown_tool', {});
@@ -80,9 +76,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the call path on %s', (engi
   });
 
   it('ends the engine session when the caller hangs up', async () => {
-    const { callSid, stream } = await harness.call();
-    const driver = await nextDriver(harness, engine);
-    await driver.ready();
+    const { callSid, stream, driver } = await readyCall(harness, engine);
     const hungUpAt = Date.now();
     await stream.hangUp();
     expect((await driver.closed()).code).toBe(1000);
@@ -92,9 +86,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the call path on %s', (engi
   });
 
   it('hangs up through the REST API (no apology) when the engine closes normally after its goodbye', async () => {
-    const { callSid, stream } = await harness.call();
-    const driver = await nextDriver(harness, engine);
-    await driver.ready();
+    const { callSid, stream, driver } = await readyCall(harness, engine);
     await driver.speak(loadClip('agent-greeting').subarray(0, 1600), 'Goodbye!');
     await stream.waitForAudio(1600, 5000);
     driver.closeFromEngine(1000);

@@ -1,7 +1,7 @@
 import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip, silence } from '../../services/local/sim/audio';
 import { eventually } from '../support/wait-until';
-import { nextDriver } from './engine-driver';
+import { readyCall } from './engine-driver';
 import { startHarness } from './harness';
 
 const hello = loadClip('caller-hello');
@@ -12,9 +12,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the call record on %s', (en
   it('has the turn latency (caller stops speaking → first agent audio), the engine segment and its usage', async () => {
     const harness = await startHarness({ provider: engine, openai: { audioSpeedup: 10 } });
     try {
-      const { callSid, stream } = await harness.call();
-      const driver = await nextDriver(harness, engine);
-      await driver.ready();
+      const { callSid, stream, driver } = await readyCall(harness, engine);
       for (let turn = 0; turn < 2; turn++) {
         // The caller speaks, then is silent; the engine ends their turn, then the agent answers.
         await stream.sendAudio(Buffer.concat([hello.subarray(0, 8000), silence(300)]), { paced: true });

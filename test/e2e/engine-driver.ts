@@ -37,11 +37,21 @@ export async function nextDriver(
     : openAiDriver(await harness.openai.nextSession(timeoutMs));
 }
 
-/** A call from `from` whose engine is ready and has heard the caller's "hello": where most scenarios begin. */
-export async function callThatSaidHello(harness: Harness, engine: EngineName, from: string) {
-  const { callSid, stream } = await harness.call({ from });
+/** A call whose engine is ready to talk, with the driver that plays that engine. */
+export async function readyCall(
+  harness: Harness,
+  engine: EngineName,
+  options?: Parameters<Harness['call']>[0],
+) {
+  const { callSid, stream } = await harness.call(options);
   const driver = await nextDriver(harness, engine);
   await driver.ready();
+  return { callSid, stream, driver };
+}
+
+/** A call from `from` whose engine is ready and has heard the caller's "hello": where most scenarios begin. */
+export async function callThatSaidHello(harness: Harness, engine: EngineName, from: string) {
+  const { callSid, stream, driver } = await readyCall(harness, engine, { from });
   const hello = loadClip('caller-hello');
   await stream.sendAudio(hello, { paced: false });
   await driver.waitForCallerBytes(hello.length);

@@ -2,8 +2,8 @@ import { HOLD_PROMPT_ULAW_BASE64 } from '../../services/bridge/hold-prompt-clip'
 import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip } from '../../services/local/sim/audio';
 import { eventually } from '../support/wait-until';
-import { nextDriver } from './engine-driver';
-import { type Harness, startHarness } from './harness';
+import { nextDriver, readyCall } from './engine-driver';
+import { type Harness, startHarness, turnsStored } from './harness';
 
 /**
  * A frozen engine is an engine that dropped: with the product's default timings, a connected engine
@@ -26,14 +26,9 @@ describe.each<[EngineName, EngineName]>([
   it(`is failed over to ${up} within 8 s; the caller hears ${up} within 10 s, and the stall is on record`, async () => {
     const harness = await startHarness({ provider: down });
     try {
-      const { callSid, stream } = await harness.call();
-      const first = await nextDriver(harness, down);
-      await first.ready();
+      const { callSid, stream, driver: first } = await readyCall(harness, down);
       first.transcripts('I need a plumber on Friday.', 'Sure. Can I take your name?');
-      await eventually(
-        () => harness.stack.sessions.get(callSid),
-        (r) => (r?.turns.length ?? 0) >= 2,
-      );
+      await turnsStored(harness, callSid, 2);
 
       const frozeAt = Date.now();
       freeze(harness, down);
@@ -80,9 +75,7 @@ describe('an engine that is connected but does not answer', () => {
   it("ElevenLabs sending no agent event after the caller's turn is failed over to OpenAI", async () => {
     const harness = await startHarness({ provider: 'elevenlabs' });
     try {
-      const { callSid, stream } = await harness.call();
-      const first = await nextDriver(harness, 'elevenlabs');
-      await first.ready();
+      const { callSid, stream } = await readyCall(harness, 'elevenlabs');
       const endedTurnAt = Date.now();
       // Its turn-taking ended the caller's turn; its LLM never answers (pings go on).
       harness.elevenlabs.conversations.at(-1)!.userTranscript('Can you hear me?');
@@ -108,9 +101,7 @@ describe('an engine that is connected but does not answer', () => {
   it('OpenAI whose response fails, and fails again when asked once more, is failed over to ElevenLabs', async () => {
     const harness = await startHarness({ provider: 'openai' });
     try {
-      const { callSid, stream } = await harness.call();
-      const first = await nextDriver(harness, 'openai');
-      await first.ready();
+      const { callSid, stream, driver: first } = await readyCall(harness, 'openai');
       const session = harness.openai.sessions.at(-1)!;
       // The answer after the tool's result fails twice: the engine asks once more, then gives up.
       session.failResponses(2, 'failed');

@@ -2,7 +2,7 @@ import type { StaticProviderFlag } from '../../services/adapters/memory/static-p
 import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip } from '../../services/local/sim/audio';
 import { eventually } from '../support/wait-until';
-import { nextDriver } from './engine-driver';
+import { nextDriver, readyCall } from './engine-driver';
 import { type Harness, startHarness } from './harness';
 
 const greeting = loadClip('agent-greeting');
@@ -153,9 +153,7 @@ describe('failover on a silent engine, and when both are down', () => {
       elevenlabs: { failures: { withholdMetadata: true } },
     });
     try {
-      const { callSid, stream } = await harness.call();
-      const driver = await nextDriver(harness, 'openai');
-      await driver.ready();
+      const { callSid, stream } = await readyCall(harness, 'openai');
       const record = await eventually(
         () => harness.stack.sessions.get(callSid),
         (r) => r?.session.servedBy === 'openai',
@@ -223,9 +221,7 @@ describe.each<[EngineName, EngineName]>([
   it('hands the conversation over, delivers the caller audio of the gap in order, and records both engines', async () => {
     const harness = await startHarness({ provider: down });
     try {
-      const { callSid, stream } = await harness.call();
-      const first = await nextDriver(harness, down);
-      await first.ready();
+      const { callSid, stream, driver: first } = await readyCall(harness, down);
       first.transcripts('I need a plumber on Friday.', 'Sure. Can I take your name?');
       await first.toolCall('lookup_order', { id: 'A1' });
       await eventually(
@@ -284,9 +280,7 @@ describe('mid-call failover with no engine left', () => {
   it('closes the stream (the TwiML apology plays) and records an engine outage', async () => {
     const harness = await startHarness({ provider: 'elevenlabs', openai: { failures: { httpStatus: 503 } } });
     try {
-      const { callSid, stream } = await harness.call();
-      const first = await nextDriver(harness, 'elevenlabs');
-      await first.ready();
+      const { callSid, stream, driver: first } = await readyCall(harness, 'elevenlabs');
       first.closeFromEngine(1011);
       await stream.closed;
       const record = await eventually(

@@ -17,6 +17,7 @@ import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim
 import type { LocalStack } from '../../services/local/stack';
 import type { BusinessAdapters } from '../../services/wiring/parts/business-adapters.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
+import { eventually } from '../support/wait-until';
 
 export const ELEVENLABS_KEY = 'xi-test-key';
 export const AGENT_ID = 'agent_test';
@@ -220,4 +221,18 @@ export function statusCallback(
     callDurationSeconds: call.callStatus === 'completed' ? 42 : undefined,
     signature: call.signature,
   });
+}
+
+/** Waits until the call's session holds at least `count` turns, and returns its record. */
+export function turnsStored(
+  harness: Pick<Harness, 'stack'>,
+  callSid: string,
+  count: number,
+  timeoutMs?: number,
+) {
+  return eventually(
+    () => harness.stack.sessions.get(callSid),
+    (r) => (r?.turns.length ?? 0) >= count,
+    timeoutMs,
+  );
 }

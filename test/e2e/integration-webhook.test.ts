@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { type CallCompletedEvent, verifySignature } from '../../services/core/after-call/integration-webhook';
 import { eventually } from '../support/wait-until';
 import { callThatSaidHello } from './engine-driver';
-import { type Harness, startHarness, statusCallback } from './harness';
+import { type Harness, startHarness, statusCallback, turnsStored } from './harness';
 
 const SECRET = 'whsec_local_test_secret_0123456789';
 const CALLER = '+15551239999';
@@ -80,11 +80,7 @@ describe('integration webhook through the local stack', () => {
   it('sends a signed call.completed event; after a 500 the same event id comes again and is delivered', async () => {
     const { callSid, stream, driver } = await callThatSaidHello(harness, 'elevenlabs', CALLER);
     driver.transcripts('I would like a quote.', 'Of course. Can I take your name?');
-    await eventually(
-      () => harness.stack.sessions.get(callSid),
-      (r) => (r?.turns.length ?? 0) >= 2,
-      8000,
-    );
+    await turnsStored(harness, callSid, 2, 8000);
     await stream.hangUp();
     expect((await statusCallback(harness, { callSid, from: CALLER, callStatus: 'completed' })).status).toBe(
       200,

@@ -14,7 +14,7 @@ import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip, silence } from '../../services/local/sim/audio';
 import { eventually } from '../support/wait-until';
 import { callThatSaidHello } from './engine-driver';
-import { type Harness, OWNER_EMAIL, startHarness, statusCallback } from './harness';
+import { type Harness, OWNER_EMAIL, startHarness, statusCallback, turnsStored } from './harness';
 
 const CALLER = '+15551238888';
 const WAIT_MS = 8000;
@@ -43,11 +43,7 @@ async function recordedCall(
   const listenMs = 3000;
   await stream.sendAudio(silence(listenMs), { paced: false });
   driver.transcripts('Hello there.', 'Thanks for calling. How can I help?');
-  await eventually(
-    () => harness.stack.sessions.get(callSid),
-    (r) => (r?.turns.length ?? 0) >= 2,
-    WAIT_MS,
-  );
+  await turnsStored(harness, callSid, 2, WAIT_MS);
   // The call lasts as long as Twilio's clock ran (waits between the sends count, as on a real line).
   const callMs = stream.mediaClockMs;
   await stream.hangUp();

@@ -13,7 +13,7 @@ import { DEMO_BUSINESS_PROFILE } from '../../services/local/demo-business-profil
 import { postTwilioWebhook } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { eventually } from '../support/wait-until';
-import { nextDriver } from './engine-driver';
+import { readyCall } from './engine-driver';
 import { BUSINESS_NUMBER, type Harness, PUBLIC_URL, startHarness, statusCallback } from './harness';
 
 const TZ = 'America/New_York';
@@ -54,9 +54,7 @@ describe('texts', () => {
   afterAll(() => harness.close());
 
   it('confirms a booking by text to the caller: the business, the local time, the address, how to change it', async () => {
-    const { callSid, stream } = await harness.call({ from: CALLER });
-    const driver = await nextDriver(harness, 'openai');
-    await driver.ready();
+    const { callSid, stream, driver } = await readyCall(harness, 'openai', { from: CALLER });
     const slot = tomorrowAt(10);
     const booked = await driver.toolCall('book_appointment', { start: slot.local, name: 'Jane Doe' });
     expect(booked.isError).toBe(false);
@@ -86,9 +84,7 @@ describe('texts', () => {
   it('schedules a reminder the day before, which texts the local time; none for a booking cancelled since', async () => {
     // Callers of their own: each text counts against the number's daily allowance.
     const book = async (caller: string, slot: { local: string }) => {
-      const { stream } = await harness.call({ from: caller });
-      const driver = await nextDriver(harness, 'openai');
-      await driver.ready();
+      const { stream, driver } = await readyCall(harness, 'openai', { from: caller });
       const booked = await driver.toolCall('book_appointment', { start: slot.local, name: 'Jane Doe' });
       expect(booked.text).toContain('A text with the details is on its way.');
       await stream.hangUp();
@@ -130,9 +126,7 @@ describe('texts', () => {
 
   it('texts nothing to a number outside OUTBOUND_ALLOWED_COUNTRIES, and the booking stands', async () => {
     const before = harness.twilioRest.texts.length;
-    const { stream } = await harness.call({ from: CALLER });
-    const driver = await nextDriver(harness, 'openai');
-    await driver.ready();
+    const { stream, driver } = await readyCall(harness, 'openai', { from: CALLER });
     const booked = await driver.toolCall('book_appointment', {
       start: tomorrowAt(11).local,
       name: 'Sam Smith',
@@ -155,9 +149,7 @@ describe('the missed-call text-back', () => {
 
   /** A call the caller leaves before saying anything, finalised by Twilio's status callback. */
   async function missedCall(from: string): Promise<string> {
-    const { callSid, stream } = await harness.call({ from });
-    const driver = await nextDriver(harness, 'elevenlabs');
-    await driver.ready();
+    const { callSid, stream } = await readyCall(harness, 'elevenlabs', { from });
     await stream.hangUp();
     await eventually(
       () => harness.stack.sessions.get(callSid),
@@ -242,9 +234,7 @@ describe('texts turned off (SMS_ENABLED=false)', () => {
   afterAll(() => harness.close());
 
   it('books without a text', async () => {
-    const { stream } = await harness.call({ from: CALLER });
-    const driver = await nextDriver(harness, 'elevenlabs');
-    await driver.ready();
+    const { stream, driver } = await readyCall(harness, 'elevenlabs', { from: CALLER });
     const booked = await driver.toolCall('book_appointment', {
       start: tomorrowAt(12).local,
       name: 'Jane Doe',

@@ -7,7 +7,7 @@ import { demoScript } from '../../services/local/demo-script';
 import { loadClip, silence } from '../../services/local/sim/audio';
 import type { ConversationScript } from '../../services/local/sim/script';
 import { eventually } from '../support/wait-until';
-import { nextDriver } from './engine-driver';
+import { readyCall } from './engine-driver';
 import { type Harness, startHarness } from './harness';
 
 const TZ = 'America/New_York';
@@ -127,9 +127,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('handing over and hanging up
   afterAll(() => harness.close());
 
   it('transfers to the owner through the Twilio REST API and ends the stream', async () => {
-    const { callSid, stream } = await harness.call();
-    const driver = await nextDriver(harness, engine);
-    await driver.ready();
+    const { callSid, stream, driver } = await readyCall(harness, engine);
     const result = await driver.toolCall('transfer_to_human', { reason: 'wants the owner' });
     expect(result.isError).toBe(false);
     await stream.closed;
@@ -143,9 +141,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('handing over and hanging up
   });
 
   it('hangs up through the REST API once the goodbye has played', async () => {
-    const { callSid, stream } = await harness.call();
-    const driver = await nextDriver(harness, engine);
-    await driver.ready();
+    const { callSid, stream, driver } = await readyCall(harness, engine);
     await driver.speak(Buffer.alloc(2400, 0x55), 'Goodbye!');
     await stream.waitForAudio(2400, 5000);
     const result = await driver.toolCall('end_call', { reason: 'done' });
@@ -159,9 +155,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('handing over and hanging up
   });
 
   it('answers an invalid argument with an error result the agent can speak', async () => {
-    const { stream } = await harness.call();
-    const driver = await nextDriver(harness, engine);
-    await driver.ready();
+    const { stream, driver } = await readyCall(harness, engine);
     const result = await driver.toolCall('check_availability', { date: 'next Tuesday' });
     expect(result.isError).toBe(true);
     expect(result.text).toMatch(/date/i);

@@ -10,7 +10,7 @@ import type { EngineName } from '../../services/core/shared/engines';
 import { openStream, parseStreamTwiml, postTwilioWebhook } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { eventually } from '../support/wait-until';
-import { nextDriver } from './engine-driver';
+import { nextDriver, readyCall } from './engine-driver';
 import {
   BUSINESS_NUMBER,
   type Harness,
@@ -19,6 +19,7 @@ import {
   PUBLIC_URL,
   startHarness,
   statusCallback,
+  turnsStored,
 } from './harness';
 
 const CALLER = '+12025550143';
@@ -42,14 +43,9 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('a warm transfer on %s', (en
   afterAll(() => harness.close());
 
   it('whispers to the owner and, unanswered, brings the caller back to the agent, who speaks', async () => {
-    const { callSid, stream } = await harness.call({ from: CALLER });
-    const driver = await nextDriver(harness, engine);
-    await driver.ready();
+    const { callSid, stream, driver } = await readyCall(harness, engine, { from: CALLER });
     driver.transcripts('Can I speak to the owner about my quote?', 'Of course, let me put you through.');
-    await eventually(
-      () => harness.stack.sessions.get(callSid),
-      (r) => (r?.turns.length ?? 0) >= 2,
-    );
+    await turnsStored(harness, callSid, 2);
     const transfer = await driver.toolCall('transfer_to_human', { reason: 'a question about a quote' });
     expect(transfer.isError).toBe(false);
     await stream.closed;
@@ -120,10 +116,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('a warm transfer on %s', (en
     await returned.speak(Buffer.alloc(1600, 0x55), TRANSFER_UNANSWERED_LINE);
     await back.waitForAudio(1600, 5000);
     returned.transcripts('Please ask them to call me back.', 'I will, goodbye.');
-    const record = await eventually(
-      () => harness.stack.sessions.get(callSid),
-      (r) => (r?.turns.length ?? 0) >= 5,
-    );
+    const record = await turnsStored(harness, callSid, 5);
     // The new turns number on from the old ones: nothing before the transfer was overwritten.
     expect(record?.turns.map((t) => t.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(record?.turns[0]?.text).toBe('Can I speak to the owner about my quote?');

@@ -112,26 +112,25 @@ describe('POST /elevenlabs/post-call', () => {
   });
   const now = Date.UTC(2026, 10, 25, 15, 0, 0);
   const t = Math.floor(now / 1000);
-
-  test('refuses every delivery while ELEVENLABS_WEBHOOK_SECRET is unset', async () => {
+  /** The handler over a fresh after-call harness, its clock stopped at `now`. */
+  const postCallHandler = (webhookConfig: { elevenlabsWebhookSecret?: string } = config) => {
     const h = harness();
-    const handler = createPostCallHandler({
-      config: { elevenlabsWebhookSecret: undefined },
+    return createPostCallHandler({
+      config: webhookConfig,
       postCall: { ...h.deps, analyses: h.store },
       now: () => now,
     });
+  };
+
+  test('refuses every delivery while ELEVENLABS_WEBHOOK_SECRET is unset', async () => {
+    const handler = postCallHandler({ elevenlabsWebhookSecret: undefined });
     const result = await handler(event('{}', signElevenLabsWebhook('wsec', '{}', t)));
     expect(result.statusCode).toBe(503);
     expect(result.body).toContain('ELEVENLABS_WEBHOOK_SECRET');
   });
 
   test('a signed body that is not JSON is 400; another webhook type is acknowledged and ignored', async () => {
-    const h = harness();
-    const handler = createPostCallHandler({
-      config,
-      postCall: { ...h.deps, analyses: h.store },
-      now: () => now,
-    });
+    const handler = postCallHandler();
     expect((await handler(event('not json', signElevenLabsWebhook('wsec', 'not json', t)))).statusCode).toBe(
       400,
     );
@@ -142,12 +141,7 @@ describe('POST /elevenlabs/post-call', () => {
   });
 
   test('a signature from the future is 403', async () => {
-    const h = harness();
-    const handler = createPostCallHandler({
-      config,
-      postCall: { ...h.deps, analyses: h.store },
-      now: () => now,
-    });
+    const handler = postCallHandler();
     const body = '{"type":"post_call_transcription"}';
     expect((await handler(event(body, signElevenLabsWebhook('wsec', body, t + 600)))).statusCode).toBe(403);
   });

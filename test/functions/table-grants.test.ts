@@ -116,6 +116,16 @@ async function openStreamedCall(
   await stores.sessions.markEnded(sid, endReason, at + 60_000);
 }
 
+/** Twilio's DialResult for a streamed call that ended as `endReason`, through a recording table. */
+async function dialResultOnStreamedCall(dialCallStatus: string, endReason?: string) {
+  const r = await recording();
+  const sid = callSid(++sids);
+  await openStreamedCall(r.plain, sid, Date.now(), endReason);
+  const handler = createDialResultHandler({ config, sessions: r.stores.sessions });
+  const form = { AccountSid: TEST_ACCOUNT_SID, CallSid: sid, DialCallStatus: dialCallStatus };
+  return { r, answer: await handler(signedTwilio('/twilio/dial-result', form)) };
+}
+
 /** The embedded CRM, able to fail its call-row write on demand. */
 class FlakyCrm extends MemoryCrm {
   down = false;
@@ -169,22 +179,13 @@ describe('each function’s DynamoDB grant covers what its code sends', () => {
   });
 
   test('DialResult: an unanswered transfer', async () => {
-    const r = await recording();
-    const sid = callSid(++sids);
-    await openStreamedCall(r.plain, sid, Date.now());
-    const handler = createDialResultHandler({ config, sessions: r.stores.sessions });
-    const form = { AccountSid: TEST_ACCOUNT_SID, CallSid: sid, DialCallStatus: 'no-answer' };
-    expect((await handler(signedTwilio('/twilio/dial-result', form))).statusCode).toBe(200);
+    const { r, answer } = await dialResultOnStreamedCall('no-answer');
+    expect(answer.statusCode).toBe(200);
     expectWithinTheGrant('DialResult', r);
   });
 
   test('DialResult: a transfer nobody took sends the caller back to the agent', async () => {
-    const r = await recording();
-    const sid = callSid(++sids);
-    await openStreamedCall(r.plain, sid, Date.now(), TRANSFERRED);
-    const handler = createDialResultHandler({ config, sessions: r.stores.sessions });
-    const form = { AccountSid: TEST_ACCOUNT_SID, CallSid: sid, DialCallStatus: 'busy' };
-    const answer = await handler(signedTwilio('/twilio/dial-result', form));
+    const { r, answer } = await dialResultOnStreamedCall('busy', TRANSFERRED);
     expect(answer.body).toContain('<Connect><Stream');
     expectWithinTheGrant('DialResult', r);
   });

@@ -17,8 +17,15 @@ import { ownerCallEmailKey } from '../../services/core/email/owner-email';
 import type { CallRow } from '../../services/core/ports/crm';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../services/local/embedded-dynamodb';
 import { loadClip } from '../../services/local/sim/audio';
-import { type EngineDriver, nextDriver } from '../e2e/engine-driver';
-import { BUSINESS_NUMBER, type Harness, OWNER_EMAIL, startHarness, statusCallback } from '../e2e/harness';
+import { type EngineDriver, nextDriver, readyCall } from '../e2e/engine-driver';
+import {
+  BUSINESS_NUMBER,
+  type Harness,
+  OWNER_EMAIL,
+  startHarness,
+  statusCallback,
+  turnsStored,
+} from '../e2e/harness';
 import { failWhileDown } from '../support/fail-while-down';
 import { eventually } from '../support/wait-until';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from './dynamo-fault-proxy';
@@ -111,9 +118,7 @@ afterAll(async () => {
 /** A live call with its engine session ready; the callSid ends in `tag` repeated. */
 async function liveCall(tag: string) {
   const callSid = `CA${(++calls).toString(16).padStart(4, '0')}${tag.repeat(14)}`;
-  const { stream } = await harness.call({ from: CALLER, callSid });
-  const driver = await nextDriver(harness, 'elevenlabs');
-  await driver.ready();
+  const { stream, driver } = await readyCall(harness, 'elevenlabs', { from: CALLER, callSid });
   return { callSid, stream, driver };
 }
 
@@ -127,11 +132,7 @@ async function finishedCall(
   const { callSid, stream, driver } = await liveCall(options.tag ?? 'ab');
   await options.during?.(driver);
   driver.transcripts('Hi, my boiler is leaking.', 'Sorry to hear that, we can help.');
-  await eventually(
-    () => harness.stack.sessions.get(callSid),
-    (r) => (r?.turns.length ?? 0) >= 2,
-    8000,
-  );
+  await turnsStored(harness, callSid, 2, 8000);
   await stream.hangUp();
   await eventually(
     () => harness.stack.sessions.get(callSid),
@@ -225,11 +226,7 @@ describe('fault injection through the local stack', () => {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     stop();
     const outageMs = Date.now() - outageStart;
-    const record = await eventually(
-      () => harness.stack.sessions.get(callSid),
-      (r) => (r?.turns.length ?? 0) >= 3,
-      15_000,
-    );
+    const record = await turnsStored(harness, callSid, 3, 15_000);
     const landedMs = Date.now() - outageStart;
     expect(record?.turns.map((t) => t.text)).toEqual(
       expect.arrayContaining(['Can someone come today?', 'Yes, this afternoon.', 'One moment.']),
@@ -246,11 +243,7 @@ describe('fault injection through the local stack', () => {
   test('DynamoDB throttled across the hang-up: finalisation writes what is stored, the turns that land later reach the CRM row', async () => {
     const { callSid, stream, driver } = await liveCall('de');
     driver.transcripts('Hi, is this Bolt?', 'Yes, how can I help?');
-    await eventually(
-      () => harness.stack.sessions.get(callSid),
-      (r) => (r?.turns.length ?? 0) >= 2,
-      8000,
-    );
+    await turnsStored(harness, callSid, 2, 8000);
     const stop = proxy.inject({ kind: 'throttled', operation: 'PutItem', bodyContains: 'TURN#' });
     driver.transcripts('Can you come on Monday?', 'Yes, Monday at 9. Goodbye!');
     await stream.hangUp();
@@ -434,11 +427,7 @@ describe('fault injection through the local stack', () => {
   test('the engine drops mid-call: the other engine takes over and the call still reaches the CRM', async () => {
     const { callSid, stream, driver } = await liveCall('34');
     driver.transcripts('Hello?', 'Hi, how can I help?');
-    await eventually(
-      () => harness.stack.sessions.get(callSid),
-      (r) => (r?.turns.length ?? 0) >= 2,
-      8000,
-    );
+    await turnsStored(harness, callSid, 2, 8000);
     const droppedAt = Date.now();
     driver.closeFromEngine(1011);
     // Mid-call failover: the caller stays on the line and OpenAI takes the conversation over.
@@ -469,11 +458,7 @@ describe('fault injection through the local stack', () => {
     const first = await liveCall('56');
     const second = await liveCall('78');
     first.driver.transcripts('Are you open Saturday?', 'Yes, 10 to 2.');
-    await eventually(
-      () => harness.stack.sessions.get(first.callSid),
-      (r) => (r?.turns.length ?? 0) >= 2,
-      8000,
-    );
+    await turnsStored(harness, first.callSid, 2, 8000);
     const conversations = harness.elevenlabs.conversations.slice(-2);
     const exits: number[] = [];
     const signals = new EventEmitter();

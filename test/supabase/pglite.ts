@@ -39,3 +39,22 @@ export async function columnsByTable(db: PGlite): Promise<Map<string, Set<string
   }
   return map;
 }
+
+/**
+ * One migrated database for the tests of the enclosing block, made before them and closed after;
+ * read it through the returned getter once the tests run.
+ */
+export function migratedDatabaseForSuite(): () => PGlite {
+  let db: PGlite | undefined;
+  beforeAll(async () => {
+    db = await migratedDatabase();
+    // PGlite compiles Postgres to WebAssembly on start: minutes on a loaded machine, seconds otherwise.
+  }, 240_000);
+  afterAll(async () => {
+    await db?.close();
+  });
+  return () => {
+    if (!db) throw new Error('the migrated database is made in beforeAll: read it inside a test');
+    return db;
+  };
+}

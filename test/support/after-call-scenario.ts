@@ -37,6 +37,27 @@ export function session(overrides: Partial<CallSession> = {}): CallSession {
   };
 }
 
+/**
+ * A booking for the next day that reached the calendar during the call, while the CRM row it owes
+ * is still to be written (the result a tool call keeps for finalisation to repair).
+ */
+export function bookedOwingCrmRow(
+  callSid: string,
+  name: string,
+  calendarEventId: string,
+): ToolCallRecord['result'] {
+  const start = T0 + 86_400_000;
+  return {
+    ok: true,
+    text: 'Booked.',
+    crmRepair: {
+      kind: 'appointment',
+      customer: { phone: CALLER, name },
+      appointment: { callSid, start, end: start + 1_800_000, calendarEventId, name, phone: CALLER },
+    },
+  };
+}
+
 export const TURNS: Turn[] = [
   { seq: 1, role: 'agent', text: 'Thanks for calling Bolt Dental, how can I help?', at: T0 + 2_000 },
   {

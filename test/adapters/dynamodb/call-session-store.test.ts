@@ -38,6 +38,22 @@ async function storedSession() {
   return (await db.store.get(CALL))?.session;
 }
 
+/** Runs an update and checks that it reached the table as one write. */
+async function inOneWrite(update: () => Promise<unknown>): Promise<void> {
+  const send = jest.spyOn(db.doc, 'send');
+  await update();
+  expect(send).toHaveBeenCalledTimes(1);
+  send.mockRestore();
+}
+
+async function expectFinalisedSession(
+  finalisedAt: number,
+  endedAt: number,
+  endReason: string,
+): Promise<void> {
+  expect(await storedSession()).toMatchObject({ status: 'finalised', finalisedAt, endedAt, endReason });
+}
+
 describe('DynamoCallSessionStore', () => {
   test('a tool call keeps the CRM write it owes (a lead or a booking) and reads it back', async () => {
     await db.store.open(newSession());
@@ -80,11 +96,8 @@ describe('DynamoCallSessionStore', () => {
 
   test('markEnded with the engine use writes both in one update', async () => {
     await db.store.open(newSession());
-    const send = jest.spyOn(db.doc, 'send');
     const use = { engineSegments: [{ engine: 'elevenlabs' as const, startedAt: NOW, endedAt: NOW + 10 }] };
-    await db.store.markEnded(CALL, 'caller-hung-up', NOW + 5000, use);
-    expect(send).toHaveBeenCalledTimes(1);
-    send.mockRestore();
+    await inOneWrite(() => db.store.markEnded(CALL, 'caller-hung-up', NOW + 5000, use));
     expect((await db.store.get(CALL))?.session).toMatchObject({
       status: 'ended',
       endReason: 'caller-hung-up',
@@ -211,30 +224,21 @@ describe('DynamoCallSessionStore', () => {
     await db.store.appendTurn(CALL, { seq: 2, role: 'caller', text: 'a retried write', at: NOW + 99 });
 
     const args = { date: '2026-11-26', nested: { list: [1, 'two', null], flag: true } };
-    await db.store.appendToolCall(CALL, {
+    const availability = { ok: true, text: 'Free at 10:00.' };
+    const checked = {
       seq: 12,
       name: 'check_availability',
       args,
-      result: { ok: true, text: 'Free at 10:00.' },
+      result: availability,
       at: NOW + 12,
       durationMs: 40,
-    });
-    await db.store.appendToolCall(CALL, {
-      seq: 3,
-      name: 'save_lead',
-      args: { name: 'Ada' },
-      result: { ok: false, text: 'Could not save.' },
-      at: NOW + 3,
-      durationMs: 5,
-    });
-    await db.store.appendToolCall(CALL, {
-      seq: 3,
-      name: 'end_call',
-      args: {},
-      result: { ok: true, text: 'Bye.' },
-      at: NOW + 4,
-      durationMs: 1,
-    });
+    };
+    const saved = { seq: 3, name: 'save_lead', args: { name: 'Ada' }, at: NOW + 3, durationMs: 5 };
+    // The second write of seq 3 is a retry: the first one stays.
+    const retried = { seq: 3, name: 'end_call', args: {}, at: NOW + 4, durationMs: 1 };
+    await db.store.appendToolCall(CALL, checked);
+    await db.store.appendToolCall(CALL, { ...saved, result: { ok: false, text: 'Could not save.' } });
+    await db.store.appendToolCall(CALL, { ...retried, result: { ok: true, text: 'Bye.' } });
 
     const record = await db.store.get(CALL);
     expect(record?.turns.map((t) => t.seq)).toEqual([1, 2, 10, 11]);
@@ -243,14 +247,7 @@ describe('DynamoCallSessionStore', () => {
       [3, 'save_lead'],
       [12, 'check_availability'],
     ]);
-    expect(record?.toolCalls[1]).toEqual({
-      seq: 12,
-      name: 'check_availability',
-      args,
-      result: { ok: true, text: 'Free at 10:00.' },
-      at: NOW + 12,
-      durationMs: 40,
-    });
+    expect(record?.toolCalls[1]).toEqual(checked);
     expect((await rawItem('TURN#00000010'))?.expiresAt).toBe(Math.floor(NOW / 1000) + 30 * 24 * 3600);
     expect((await rawItem('TOOL#00000003'))?.expiresAt).toBe(Math.floor(NOW / 1000) + 30 * 24 * 3600);
   });
@@ -316,13 +313,11 @@ describe('DynamoCallSessionStore', () => {
 
   test('recordEngine with the engine use writes both in one update', async () => {
     await db.store.open(newSession());
-    const send = jest.spyOn(db.doc, 'send');
     const use = { engineSegments: [{ engine: 'elevenlabs' as const, startedAt: NOW, endedAt: NOW + 10 }] };
-    await db.store.recordEngine(CALL, { servedBy: 'elevenlabs', conversationId: 'conv_1', use });
-    expect(send).toHaveBeenCalledTimes(1);
-    send.mockRestore();
-    const session = await storedSession();
-    expect(session).toMatchObject({
+    await inOneWrite(() =>
+      db.store.recordEngine(CALL, { servedBy: 'elevenlabs', conversationId: 'conv_1', use }),
+    );
+    expect(await storedSession()).toMatchObject({
       servedBy: 'elevenlabs',
       conversationId: 'conv_1',
       engineSegments: use.engineSegments,
@@ -373,13 +368,7 @@ describe('DynamoCallSessionStore', () => {
     await db.store.markFinalised(CALL, NOW + 9000);
     await db.store.markFinalised(CALL, NOW + 12000);
 
-    const session = await storedSession();
-    expect(session).toMatchObject({
-      status: 'finalised',
-      finalisedAt: NOW + 9000,
-      endedAt: NOW + 5000,
-      endReason: 'caller hung up',
-    });
+    await expectFinalisedSession(NOW + 9000, NOW + 5000, 'caller hung up');
   });
 
   test('markFinalised from streaming (final status before the stream stop) records the end; later steps change nothing', async () => {
@@ -388,13 +377,7 @@ describe('DynamoCallSessionStore', () => {
     await db.store.markEnded(CALL, 'caller hung up', NOW + 8000);
     expect(await db.store.claimStream(CALL, 'a'.repeat(64), 'MZ2', NOW + 9000)).toBeUndefined();
 
-    const session = await storedSession();
-    expect(session).toMatchObject({
-      status: 'finalised',
-      finalisedAt: NOW + 7000,
-      endedAt: NOW + 7000,
-      endReason: 'call-finished',
-    });
+    await expectFinalisedSession(NOW + 7000, NOW + 7000, 'call-finished');
   });
 
   test('markFinalised of an unknown call creates no item', async () => {

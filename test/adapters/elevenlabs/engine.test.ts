@@ -15,27 +15,23 @@ import {
   type SimConversation,
   startElevenLabsSim,
 } from '../../../services/local/sim/elevenlabs-server.js';
+import { engineCallContext } from '../../support/engine-call-context.js';
+import {
+  expectKeepaliveStallAfterHang,
+  expectLenientKeepaliveUntilPong,
+} from '../../support/engine-keepalive.js';
 import { type Recorder, recorder } from '../../support/engine-recorder.js';
+import { sessionsClosedAfterEach } from '../../support/engine-sessions.js';
 import { logEntries } from '../../support/log-entries.js';
 import { waitUntil } from '../../support/wait-until.js';
 
 const API_KEY = 'xi-test';
 const AGENT_ID = 'agent_test';
 
-const context: EngineCallContext = {
-  callSid: 'CA0123456789abcdef0123456789abcdef',
-  streamSid: 'MZ0123456789abcdef0123456789abcdef',
-  direction: 'inbound',
-  remoteNumber: '+15551230000',
-  businessName: 'Harbor Dental',
-  businessTimezone: 'America/New_York',
-  now: Date.UTC(2026, 10, 25, 14, 30),
-  customer: { id: 'c1', name: 'Dana' },
-  tools: [],
-};
+const context = engineCallContext();
 
 let sim: ElevenLabsSim;
-const open: EngineSession[] = [];
+const open = sessionsClosedAfterEach(() => sim);
 
 async function setUp(
   options: Partial<ElevenLabsSimOptions> = {},
@@ -73,24 +69,7 @@ async function startError(promise: Promise<EngineSession>): Promise<EngineStartE
   return error as EngineStartError;
 }
 
-afterEach(async () => {
-  for (const session of open.splice(0)) session.close();
-  await sim?.close();
-  jest.restoreAllMocks();
-});
-
 describe('ElevenLabs engine', () => {
-  it('declares that its own turn-taking decides barge-ins, with client tools', async () => {
-    const engine = await setUp();
-    expect(engine.name).toBe('elevenlabs');
-    expect(engine.capabilities).toEqual({
-      turnDetection: 'engine',
-      bargeIn: 'engine',
-      truncateOnBargeIn: false,
-      toolProtocol: 'client-tool',
-    });
-  });
-
   it('fetches a signed URL with the key, then opens with the dynamic variables of the call', async () => {
     const { conversation } = await startReady();
     expect(sim.signedUrlRequests).toEqual([{ agentId: AGENT_ID, apiKeyValid: true, status: 200 }]);
@@ -277,27 +256,17 @@ describe('ElevenLabs engine: a frozen engine is an engine that dropped', () => {
 
   it('reports a service that stops answering as stalled (keepalive) and drops its socket', async () => {
     const { r, conversation } = await startReady({}, context, fast);
-    // A pong has shown that it answers pings (before that, silence is judged more leniently).
-    await new Promise((resolve) => setTimeout(resolve, 3 * fast.pingIntervalMs));
-    const hungAt = Date.now();
-    conversation.hang();
-    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
-    expect(Date.now() - hungAt).toBeLessThan(fast.stallAfterMs + 2 * fast.pingIntervalMs + 100);
-    expect(r.ended).toEqual([
-      {
-        kind: 'engine-stalled',
-        stall: 'keepalive',
-        detail: expect.stringMatching(/^no pong or message for \d+ ms$/),
-      },
-    ]);
+    await expectKeepaliveStallAfterHang(
+      r,
+      () => conversation.hang(),
+      fast,
+      /^no pong or message for \d+ ms$/,
+    );
   });
 
   it('judges silence three times as leniently until a pong shows the service answers pings', async () => {
     const { r } = await startReady({ failures: { ignorePings: true } }, context, fast);
-    await sleep(2 * fast.stallAfterMs + 50);
-    expect(r.ended).toEqual([]);
-    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
-    expect(r.ended[0]).toMatchObject({ kind: 'engine-stalled', stall: 'keepalive' });
+    await expectLenientKeepaliveUntilPong(r, fast);
   });
 
   it('reports ElevenLabs pings that stop arriving as stalled (keepalive), though the socket answers', async () => {

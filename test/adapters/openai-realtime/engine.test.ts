@@ -3,11 +3,7 @@ import {
   createOpenAiRealtimeEngine,
   type OpenAiRealtimeEngineOptions,
 } from '../../../services/adapters/openai-realtime/engine.js';
-import {
-  type EngineCallContext,
-  type EngineSession,
-  EngineStartError,
-} from '../../../services/core/ports/engine.js';
+import { type EngineSession, EngineStartError } from '../../../services/core/ports/engine.js';
 import type { ToolDefinition } from '../../../services/core/ports/tool-calls.js';
 import { loadClip, toFrames } from '../../../services/local/sim/audio.js';
 import { validateClientEvent } from '../../../services/local/sim/openai-schemas.js';
@@ -16,7 +12,13 @@ import {
   type OpenAiSimOptions,
   startOpenAiSim,
 } from '../../../services/local/sim/openai-server.js';
+import { engineCallContext } from '../../support/engine-call-context.js';
+import {
+  expectKeepaliveStallAfterHang,
+  expectLenientKeepaliveUntilPong,
+} from '../../support/engine-keepalive.js';
 import { recorder } from '../../support/engine-recorder.js';
+import { sessionsClosedAfterEach } from '../../support/engine-sessions.js';
 import { logEntries } from '../../support/log-entries.js';
 import { waitUntil } from '../../support/wait-until.js';
 
@@ -32,20 +34,10 @@ const tools: ToolDefinition[] = [
   { name: 'end_call', description: 'Hang up', parameters: { type: 'object', properties: {} } },
 ];
 
-const context: EngineCallContext = {
-  callSid: CALL_SID,
-  streamSid: 'MZ0123456789abcdef0123456789abcdef',
-  direction: 'inbound',
-  remoteNumber: '+15551230000',
-  businessName: 'Harbor Dental',
-  businessTimezone: 'America/New_York',
-  now: Date.UTC(2026, 10, 25, 14, 30),
-  customer: { id: 'c1', name: 'Dana' },
-  tools,
-};
+const context = engineCallContext({ callSid: CALL_SID, tools });
 
 let sim: OpenAiSim;
-const openSessions: EngineSession[] = [];
+const openSessions = sessionsClosedAfterEach(() => sim);
 
 async function setUp(
   simOptions: Partial<OpenAiSimOptions> = {},
@@ -81,24 +73,7 @@ async function greetingAnswered(simSession: { sent: Array<Record<string, unknown
   await new Promise((resolve) => setTimeout(resolve, 30));
 }
 
-afterEach(async () => {
-  for (const session of openSessions.splice(0)) session.close();
-  await sim?.close();
-  jest.restoreAllMocks();
-});
-
 describe('OpenAI Realtime engine', () => {
-  it('declares its name and capabilities', async () => {
-    const engine = await setUp();
-    expect(engine.name).toBe('openai');
-    expect(engine.capabilities).toEqual({
-      turnDetection: 'engine',
-      bargeIn: 'bridge',
-      truncateOnBargeIn: true,
-      toolProtocol: 'function-call',
-    });
-  });
-
   it('connects with only the bearer token, configures a GA session and speaks first', async () => {
     const { simSession } = await startReady();
 
@@ -531,6 +506,15 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
   // on a loaded machine whose event loop stalls for a moment (as CI's does), so theirs is generous.
   const responseOnly = { ...fast, stallAfterMs: 5000 };
 
+  /** A ready session that asks for a response after the greeting; the next `failures` responses fail `how`. */
+  async function askWithFailingResponses(failures: number, how: 'failed' | 'error') {
+    const started = await startReady({ autoAnswerMs: 10 }, responseOnly);
+    await greetingAnswered(started.simSession);
+    started.simSession.failResponses(failures, how);
+    started.session.respond();
+    return started;
+  }
+
   it('pings the server, and stays up while it answers', async () => {
     const { r, simSession } = await startReady({ autoAnswerMs: 10 }, fast);
     const pings: number[] = [];
@@ -546,27 +530,12 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
   it('reports a server that stops answering pings as stalled (keepalive) and drops its socket', async () => {
     const { r, simSession } = await startReady({ autoAnswerMs: 10 }, fast);
     await greetingAnswered(simSession);
-    // A pong has shown that it answers pings (before that, silence is judged more leniently).
-    await new Promise((resolve) => setTimeout(resolve, 3 * fast.pingIntervalMs));
-    const hungAt = Date.now();
-    simSession.hang();
-    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
-    expect(Date.now() - hungAt).toBeLessThan(fast.stallAfterMs + 2 * fast.pingIntervalMs + 100);
-    expect(r.ended).toEqual([
-      {
-        kind: 'engine-stalled',
-        stall: 'keepalive',
-        detail: expect.stringMatching(/^no pong or event for \d+ ms$/),
-      },
-    ]);
+    await expectKeepaliveStallAfterHang(r, () => simSession.hang(), fast, /^no pong or event for \d+ ms$/);
   });
 
   it('judges silence three times as leniently until a pong shows the server answers pings', async () => {
     const { r } = await startReady({ autoAnswerMs: 10, failures: { ignorePings: true } }, fast);
-    await new Promise((resolve) => setTimeout(resolve, 2 * fast.stallAfterMs + 50));
-    expect(r.ended).toEqual([]);
-    await waitUntil(() => r.ended.length === 1, 'stalled', 2000);
-    expect(r.ended[0]).toMatchObject({ kind: 'engine-stalled', stall: 'keepalive' });
+    await expectLenientKeepaliveUntilPong(r, fast);
   });
 
   it('reports a response.create that gets no response.created as stalled (response)', async () => {
@@ -619,10 +588,7 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
   it.each(['failed', 'error'] as const)(
     'retries a %s response once and carries on when the retry answers',
     async (how) => {
-      const { r, session, simSession } = await startReady({ autoAnswerMs: 10 }, responseOnly);
-      await greetingAnswered(simSession);
-      simSession.failResponses(1, how);
-      session.respond();
+      const { r, simSession } = await askWithFailingResponses(1, how);
       await simSession.waitForEvent('response.create', 3, 2000);
       await waitUntil(
         () => simSession.sent.filter((e) => e.type === 'response.done').length >= (how === 'failed' ? 3 : 2),
@@ -637,10 +603,7 @@ describe('OpenAI Realtime engine: a frozen engine is an engine that dropped', ()
   it.each(['failed', 'error'] as const)(
     'gives the engine up when a %s response fails again on the retry',
     async (how) => {
-      const { r, session, simSession } = await startReady({ autoAnswerMs: 10 }, responseOnly);
-      await greetingAnswered(simSession);
-      simSession.failResponses(2, how);
-      session.respond();
+      const { r, simSession } = await askWithFailingResponses(2, how);
       await waitUntil(() => r.ended.length === 1, 'given up', 2000);
       expect(r.ended).toEqual([
         { kind: 'engine-error', detail: expect.stringMatching(/server_error.*\(after 2 attempts\)$/) },

@@ -16,6 +16,8 @@ afterEach(() => {
 });
 afterAll(() => server.close());
 
+const RESEND = 'https://api.resend.com';
+
 /** Answers the queued responses in order, recording each request. */
 function emails(base: string, ...answers: Array<() => Response>) {
   let i = 0;
@@ -25,6 +27,11 @@ function emails(base: string, ...answers: Array<() => Response>) {
     const answer = answers[Math.min(i++, answers.length - 1)];
     return answer ? answer() : HttpResponse.json({ id: 'x' });
   });
+}
+
+/** An error answer in the shape the Resend API sends. */
+function resendError(status: number, name: string, message: string, headers: Record<string, string> = {}) {
+  return () => HttpResponse.json({ statusCode: status, name, message }, { status, headers });
 }
 
 const mailer = (baseUrl?: string) =>
@@ -41,7 +48,7 @@ const message = { to: 'jane@example.com', subject: 'Hi', text: 'Hello', idempote
 
 describe('ResendMailer', () => {
   it('sends the message with the API key and the idempotency key', async () => {
-    server.use(emails('https://api.resend.com', () => HttpResponse.json({ id: 'em_1' })));
+    server.use(emails(RESEND, () => HttpResponse.json({ id: 'em_1' })));
     expect(await mailer().send(message)).toEqual({ id: 'em_1' });
     expect(seen[0]?.headers.get('authorization')).toBe('Bearer re_test');
     expect(seen[0]?.headers.get('idempotency-key')).toBe('booking:CA1:x');
@@ -56,12 +63,8 @@ describe('ResendMailer', () => {
   it('retries once after a 429 and succeeds with the same idempotency key', async () => {
     server.use(
       emails(
-        'https://api.resend.com',
-        () =>
-          HttpResponse.json(
-            { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' },
-            { status: 429, headers: { 'retry-after': '1' } },
-          ),
+        RESEND,
+        resendError(429, 'rate_limit_exceeded', 'Too many requests', { 'retry-after': '1' }),
         () => HttpResponse.json({ id: 'em_2' }),
       ),
     );
@@ -72,7 +75,7 @@ describe('ResendMailer', () => {
   });
 
   it('backs off on 5xx and gives up after the last attempt with the status', async () => {
-    server.use(emails('https://api.resend.com', () => new HttpResponse('upstream broke', { status: 502 })));
+    server.use(emails(RESEND, () => new HttpResponse('upstream broke', { status: 502 })));
     const error = await mailer()
       .send(message)
       .catch((e: unknown) => e);
@@ -83,28 +86,15 @@ describe('ResendMailer', () => {
   });
 
   it('does not retry a request Resend rejects (422)', async () => {
-    server.use(
-      emails('https://api.resend.com', () =>
-        HttpResponse.json(
-          { statusCode: 422, name: 'validation_error', message: 'Invalid `to` field.' },
-          { status: 422 },
-        ),
-      ),
-    );
+    server.use(emails(RESEND, resendError(422, 'validation_error', 'Invalid `to` field.')));
     await expect(mailer().send(message)).rejects.toMatchObject({ status: 422 });
     expect(seen).toHaveLength(1);
   });
 
   it('retries a 409 for a concurrent request with the same key, but not a 409 for different content', async () => {
     server.use(
-      emails(
-        'https://api.resend.com',
-        () =>
-          HttpResponse.json(
-            { statusCode: 409, name: 'concurrent_idempotent_requests', message: 'Same key in progress' },
-            { status: 409 },
-          ),
-        () => HttpResponse.json({ id: 'em_409' }),
+      emails(RESEND, resendError(409, 'concurrent_idempotent_requests', 'Same key in progress'), () =>
+        HttpResponse.json({ id: 'em_409' }),
       ),
     );
     expect(await mailer().send(message)).toEqual({ id: 'em_409' });
@@ -112,14 +102,7 @@ describe('ResendMailer', () => {
 
     server.resetHandlers();
     seen.length = 0;
-    server.use(
-      emails('https://api.resend.com', () =>
-        HttpResponse.json(
-          { statusCode: 409, name: 'invalid_idempotent_request', message: 'Same key, different payload' },
-          { status: 409 },
-        ),
-      ),
-    );
+    server.use(emails(RESEND, resendError(409, 'invalid_idempotent_request', 'Same key, different payload')));
     await expect(mailer().send(message)).rejects.toMatchObject({ status: 409 });
     expect(seen).toHaveLength(1);
   });
@@ -127,7 +110,7 @@ describe('ResendMailer', () => {
   it('retries a network failure', async () => {
     server.use(
       emails(
-        'https://api.resend.com',
+        RESEND,
         () => HttpResponse.error(),
         () => HttpResponse.json({ id: 'em_3' }),
       ),
@@ -146,7 +129,7 @@ describe('ResendMailer', () => {
 
 describe('ResendMailer header safety', () => {
   it('strips CR, LF and tab from the subject, the address and the sender', async () => {
-    server.use(emails('https://api.resend.com', () => HttpResponse.json({ id: 'em_h' })));
+    server.use(emails(RESEND, () => HttpResponse.json({ id: 'em_h' })));
     const unsafe = new ResendMailer({ apiKey: 're_test', from: 'Bolt\r\n <desk@example.com>' });
     await unsafe.send({
       to: 'jane@example.com\r\nBcc: victim@example.com',

@@ -1,10 +1,9 @@
-import type { PGlite } from '@electric-sql/pglite';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { CrmError, SupabaseCrm } from '../../../services/adapters/supabase/crm.js';
 import type { CallCost } from '../../../services/core/after-call/cost-record.js';
-import { AppointmentConflictError } from '../../../services/core/ports/crm.js';
-import { columnsByTable, migratedDatabase } from '../../supabase/pglite.js';
+import { AppointmentConflictError, type CallRow } from '../../../services/core/ports/crm.js';
+import { columnsByTable, migratedDatabaseForSuite } from '../../supabase/pglite.js';
 
 const URL_BASE = 'https://project.supabase.co';
 const KEY = 'service-role-key';
@@ -71,6 +70,20 @@ const COST: CallCost = {
   twilio: { minutes: 3, amount: 0.0255 },
   engines: [{ engine: 'elevenlabs', seconds: 150, amount: 0.25, pricedBy: 'minutes' }],
 };
+
+/** A completed inbound call to the business at T0, without turns. */
+function completedInboundCall(callSid: string, from: string): CallRow {
+  return {
+    callSid,
+    direction: 'inbound',
+    from,
+    to: '+12125550100',
+    failedOver: false,
+    startedAt: T0,
+    outcome: 'completed',
+    turns: [],
+  };
+}
 
 describe('SupabaseCrm over PostgREST', () => {
   it('upserts a customer on phone, sending only the fields given, as the service role', async () => {
@@ -152,14 +165,8 @@ describe('SupabaseCrm over PostgREST', () => {
 
   it('saves a call on call_sid and its turns on (call_sid, seq); a withheld number is stored as null', async () => {
     await crm().saveCall({
-      callSid: 'CA1',
-      direction: 'inbound',
-      from: 'anonymous',
-      to: '+12125550100',
+      ...completedInboundCall('CA1', 'anonymous'),
       servedBy: 'elevenlabs',
-      failedOver: false,
-      startedAt: T0,
-      outcome: 'completed',
       turns: [
         { seq: 1, role: 'agent', text: 'Hello', at: T0 },
         { seq: 2, role: 'caller', text: 'Hi', at: T0 + 1000 },
@@ -260,14 +267,7 @@ describe('SupabaseCrm over PostgREST', () => {
 
   it('writes the estimated cost and response time, and reads them back for the digest', async () => {
     await crm().saveCall({
-      callSid: 'CA2',
-      direction: 'inbound',
-      from: '+12025550143',
-      to: '+12125550100',
-      failedOver: false,
-      startedAt: T0,
-      outcome: 'completed',
-      turns: [],
+      ...completedInboundCall('CA2', '+12025550143'),
       cost: COST,
       turnLatency: { turns: 3, p50Ms: 812.4, p90Ms: 1190.6 },
     });
@@ -355,14 +355,7 @@ describe('SupabaseCrm over PostgREST', () => {
 });
 
 describe('SupabaseCrm against the migration', () => {
-  let db: PGlite;
-  beforeAll(async () => {
-    db = await migratedDatabase();
-    // PGlite compiles Postgres to WebAssembly on start: minutes on a loaded machine, seconds otherwise.
-  }, 240_000);
-  afterAll(async () => {
-    await db?.close();
-  });
+  const db = migratedDatabaseForSuite();
 
   /** Every column a request names: written keys, filters, on_conflict, order and select lists. */
   function columnsNamed(req: Seen): Array<[table: string, column: string]> {
@@ -415,17 +408,12 @@ describe('SupabaseCrm against the migration', () => {
       purpose: 'p',
     });
     await store.saveCall({
-      callSid: 'CA1',
+      ...completedInboundCall('CA1', '+12025550143'),
       customerId: 'c1',
-      direction: 'inbound',
-      from: '+12025550143',
-      to: '+12125550100',
       servedBy: 'openai',
       failedOver: true,
-      startedAt: T0,
       endedAt: T0 + 1,
       durationSeconds: 1,
-      outcome: 'completed',
       summary: 's',
       leadId: 'l',
       appointmentId: 'a',
@@ -449,7 +437,7 @@ describe('SupabaseCrm against the migration', () => {
       receivedAt: T0,
     });
 
-    const schema = await columnsByTable(db);
+    const schema = await columnsByTable(db());
     const named = seen.flatMap(columnsNamed);
     expect(new Set(seen.map((s) => s.table))).toEqual(
       new Set(['customers', 'leads', 'appointments', 'calls', 'call_turns', 'text_replies']),

@@ -61,6 +61,11 @@ function rig(decides = true, tuning: Partial<typeof TURN_TAKING_DEFAULTS> = { re
     state.audible = false;
     turns.playbackChanged(state.now);
   };
+  /** The engine ends the caller's turn now, and its transcript follows at once. */
+  const turnEndsSaying = (text: string) => {
+    turns.engineTurnEnded(state.now);
+    turns.callerTranscript(text, state.now);
+  };
   // The caller has spoken once at their level before (the detector knows the line and the voice).
   frames(400, QUIET);
   frames(600, SPEECH);
@@ -70,17 +75,16 @@ function rig(decides = true, tuning: Partial<typeof TURN_TAKING_DEFAULTS> = { re
   frames(1000, QUIET); // the agent has been answering for a second
   actions.length = 0;
   latencies.length = 0;
-  return { turns, actions, counts, latencies, state, frames, agentSpeaks, agentDone };
+  return { turns, actions, counts, latencies, state, frames, agentSpeaks, agentDone, turnEndsSaying };
 }
 
 describe('turn-taking when the bridge decides (OpenAI)', () => {
   it('pauses the agent on speech over it, and resumes the same answer after a backchannel', () => {
-    const { turns, actions, counts, frames, state } = rig();
+    const { actions, counts, frames, turnEndsSaying } = rig();
     frames(300, SPEECH); // "uh huh"
     expect(actions).toEqual(['pause']);
     frames(300, QUIET);
-    turns.engineTurnEnded(state.now);
-    turns.callerTranscript('Uh-huh.', state.now);
+    turnEndsSaying('Uh-huh.');
     expect(actions).toEqual(['pause', 'resume']);
     expect(counts).toEqual({ bargeIn: 0, falseInterruption: 1, turnSwallowed: 0 });
   });
@@ -102,13 +106,12 @@ describe('turn-taking when the bridge decides (OpenAI)', () => {
   });
 
   it('interrupts on speech long enough, and answers once the turn ends', () => {
-    const { turns, actions, counts, frames, state } = rig();
+    const { actions, counts, frames, turnEndsSaying } = rig();
     frames(TURN_TAKING_DEFAULTS.interruptAfterMs + 40, SPEECH);
     expect(actions).toEqual(['pause', 'interrupt']);
     frames(1500, SPEECH);
     frames(600, QUIET);
-    turns.engineTurnEnded(state.now);
-    turns.callerTranscript('Actually wait, I need to change the time.', state.now);
+    turnEndsSaying('Actually wait, I need to change the time.');
     expect(actions).toEqual(['pause', 'interrupt', 'respond']);
     expect(counts.bargeIn).toBe(1);
   });
@@ -145,7 +148,10 @@ describe('turn-taking when the bridge decides (OpenAI)', () => {
   });
 
   it('holds a reply until the caller has been quiet a while, cancels it unheard when they go on, and answers once', () => {
-    const { turns, actions, frames, state, agentSpeaks, agentDone, latencies } = rig(true, {});
+    const { turns, actions, frames, state, agentSpeaks, agentDone, latencies, turnEndsSaying } = rig(
+      true,
+      {},
+    );
     agentDone();
     frames(800, SPEECH); // "I run a"
     frames(600, QUIET); // the engine's VAD ends the turn at the pause
@@ -158,8 +164,7 @@ describe('turn-taking when the bridge decides (OpenAI)', () => {
     expect(actions).toEqual(['respond', 'hold', 'interrupt']);
     frames(1000, SPEECH);
     frames(600, QUIET);
-    turns.engineTurnEnded(state.now);
-    turns.callerTranscript('plumbing company.', state.now);
+    turnEndsSaying('plumbing company.');
     expect(actions).toEqual(['respond', 'hold', 'interrupt', 'respond']);
     frames(300, QUIET);
     agentSpeaks(); // held too, until the caller has been quiet a second
@@ -208,13 +213,22 @@ describe('turn-taking when the bridge decides (OpenAI)', () => {
 });
 
 describe('turn-taking when the engine decides (ElevenLabs)', () => {
+  /** The engine decides turns; its answer has finished playing, and the line waits for the caller. */
+  const afterTheAnswer = () => {
+    const rigged = rig(false);
+    rigged.agentDone();
+    /** The caller speaks 600 ms, is quiet 500 ms, and the engine ends the turn with `text`. */
+    const callerTurn = (text: string) => {
+      rigged.frames(600, SPEECH);
+      rigged.frames(500, QUIET);
+      rigged.turnEndsSaying(text);
+    };
+    return { ...rigged, callerTurn };
+  };
+
   it('only measures: no pause, no answer asked; latency from the caller’s last speech', () => {
-    const { turns, actions, frames, state, agentDone, agentSpeaks, latencies } = rig(false);
-    agentDone();
-    frames(600, SPEECH);
-    frames(500, QUIET);
-    turns.engineTurnEnded(state.now);
-    turns.callerTranscript('Hello there.', state.now);
+    const { actions, frames, agentSpeaks, latencies, callerTurn } = afterTheAnswer();
+    callerTurn('Hello there.');
     frames(200, QUIET);
     agentSpeaks();
     expect(actions).toEqual([]);
@@ -222,22 +236,16 @@ describe('turn-taking when the engine decides (ElevenLabs)', () => {
   });
 
   it('starts no latency sample for an empty transcript', () => {
-    const { turns, frames, state, agentDone, agentSpeaks, latencies } = rig(false);
-    agentDone();
+    const { frames, agentSpeaks, latencies, turnEndsSaying } = afterTheAnswer();
     frames(500, QUIET);
-    turns.engineTurnEnded(state.now);
-    turns.callerTranscript('  ', state.now);
+    turnEndsSaying('  ');
     agentSpeaks();
     expect(latencies).toEqual([]);
   });
 
   it('counts a caller turn with words that is never answered as swallowed', () => {
-    const { turns, frames, state, agentDone, counts } = rig(false);
-    agentDone();
-    frames(600, SPEECH);
-    frames(500, QUIET);
-    turns.engineTurnEnded(state.now);
-    turns.callerTranscript('Can I book for Tuesday?', state.now);
+    const { turns, frames, state, counts, callerTurn } = afterTheAnswer();
+    callerTurn('Can I book for Tuesday?');
     frames(9000, QUIET);
     expect(counts.turnSwallowed).toBe(1);
     turns.callEnded(state.now);

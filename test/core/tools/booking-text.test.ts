@@ -4,9 +4,9 @@
  */
 
 import type { SentText } from '../../../services/core/call/call-session.js';
-import type { TextMessage, TextSender } from '../../../services/core/ports/telephony.js';
 import type { BusinessProfile } from '../../../services/core/shared/business-profile.js';
 import { InProcessUsageCounter } from '../../../services/core/tools/tool-usage.js';
+import { RecordingTextSender } from '../../support/recording-text-sender.js';
 import { CALLER, makeHarness, NOW, TZ } from './harness.js';
 
 type Harness = Awaited<ReturnType<typeof makeHarness>>;
@@ -14,17 +14,6 @@ let h: Harness;
 afterEach(async () => {
   await h?.cleanup();
 });
-
-class Sender implements TextSender {
-  sent: TextMessage[] = [];
-  failing = false;
-  async send(message: TextMessage): Promise<{ sid: string }> {
-    if (this.failing)
-      throw Object.assign(new Error('Attempt to send to unsubscribed recipient'), { code: 21610 });
-    this.sent.push(message);
-    return { sid: `SM${this.sent.length}` };
-  }
-}
 
 const PROFILE = {
   about: 'Plumbing.',
@@ -35,7 +24,9 @@ const PROFILE = {
 };
 
 async function harnessWith(options: { verified?: boolean; profile?: BusinessProfile } = {}) {
-  const sender = new Sender();
+  const sender = new RecordingTextSender(() =>
+    Object.assign(new Error('Attempt to send to unsubscribed recipient'), { code: 21610 }),
+  );
   const kept: SentText[] = [];
   const usage = new InProcessUsageCounter(() => NOW);
   h = await makeHarness({

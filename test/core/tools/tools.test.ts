@@ -5,6 +5,15 @@ import type { Calendar } from '../../../services/core/ports/calendar.js';
 import { outboundHarness } from '../../support/outbound-harness.js';
 import { CALL_SID, CALLER, makeHarness, NOW, ny, OWNER, TZ } from './harness.js';
 
+/** A CRM whose one write fails as in an outage, the rest working. */
+function crmDownFor(write: 'upsertCustomer' | 'saveLead'): MemoryCrm {
+  return Object.assign(new MemoryCrm({ timezone: TZ, now: () => NOW }), {
+    [write]: async () => {
+      throw new Error('CRM unavailable (503)');
+    },
+  });
+}
+
 type Harness = Awaited<ReturnType<typeof makeHarness>>;
 let h: Harness;
 
@@ -199,11 +208,7 @@ describe('book_appointment', () => {
   it('a CRM outage after the event keeps the booking and hands the row to finalisation', async () => {
     h = await makeHarness({
       overrides: {
-        crm: Object.assign(new MemoryCrm({ timezone: TZ, now: () => NOW }), {
-          upsertCustomer: async () => {
-            throw new Error('CRM unavailable (503)');
-          },
-        }),
+        crm: crmDownFor('upsertCustomer'),
       },
     });
     const result = await h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane Doe' });
@@ -250,11 +255,7 @@ describe('book_appointment', () => {
       }
     }
     const calendar = new RacingCalendar([]);
-    const crm = Object.assign(new MemoryCrm({ timezone: TZ, now: () => NOW }), {
-      upsertCustomer: async () => {
-        throw new Error('CRM unavailable (503)');
-      },
-    });
+    const crm = crmDownFor('upsertCustomer');
     h = await makeHarness({ overrides: { calendar, crm } });
     const [first, second] = await Promise.all([
       h.run('book_appointment', { start: '2026-11-26T10:00', name: 'Jane Doe' }, 'CA_first_call'),
@@ -272,11 +273,7 @@ describe('book_appointment', () => {
   it('a CRM outage during save_lead keeps the lead and hands it to finalisation', async () => {
     h = await makeHarness({
       overrides: {
-        crm: Object.assign(new MemoryCrm({ timezone: TZ, now: () => NOW }), {
-          saveLead: async () => {
-            throw new Error('CRM unavailable (503)');
-          },
-        }),
+        crm: crmDownFor('saveLead'),
       },
     });
     const result = await h.run('save_lead', { name: 'Jane Doe', interest: 'a quote' });
