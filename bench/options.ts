@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
+import { parsedOptions, stringOptions } from './cli-options';
 
 /** The command line of `npm run bench` (bench/run.ts), checked before anything starts. */
 export interface BenchOptions {
@@ -40,21 +41,15 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     args: argv,
     options: {
       quick: { type: 'boolean', default: false },
-      rungs: { type: 'string' },
-      window: { type: 'string' },
-      only: { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
-      out: { type: 'string' },
       'no-extras': { type: 'boolean', default: false },
       'no-pin': { type: 'boolean', default: false },
       'heap-snapshot': { type: 'boolean', default: false },
-      ramp: { type: 'string' },
-      pairs: { type: 'string' },
-      path: { type: 'string' },
+      ...stringOptions('rungs', 'window', 'only', 'out', 'ramp', 'pairs', 'path'),
     },
   });
   const quick = values.quick === true;
-  const parsed = schema.safeParse({
+  const data = parsedOptions(schema, {
     quick,
     rungs: values.rungs ?? (quick ? '10' : '50,100,200,300'),
     window: values.window ?? (quick ? 2 : 10),
@@ -63,18 +58,14 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     path: values.path ?? 'elevenlabs',
     only: values.only,
   });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`--${String(issue?.path[0] ?? 'options')}: ${issue?.message ?? 'invalid'}`);
-  }
   return {
     quick,
-    rungs: parsed.data.rungs,
-    windowMs: parsed.data.window * 1000,
-    rampPerSecond: parsed.data.ramp,
-    pairs: parsed.data.pairs,
-    path: parsed.data.path,
-    only: parsed.data.only,
+    rungs: data.rungs,
+    windowMs: data.window * 1000,
+    rampPerSecond: data.ramp,
+    pairs: data.pairs,
+    path: data.path,
+    only: data.only,
     cpuProf: values['cpu-prof'] === true,
     heapSnapshot: values['heap-snapshot'] === true,
     extras: !quick && values['no-extras'] !== true,

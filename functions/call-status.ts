@@ -5,7 +5,6 @@
  * verified final status answers 200: a step that failed is kept pending and retried by the digest
  * run, so Twilio has nothing to retry.
  */
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { type FinaliseDeps, finaliseCall } from '../services/core/after-call/finalise-call.js';
 import { isFinalCallStatus } from '../services/core/ports/call-store.js';
@@ -14,9 +13,9 @@ import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
 import { afterCallDeps } from '../services/wiring/lambda-after-call.js';
 import { lazily } from '../services/wiring/lambda-container.js';
-import { type HttpHandler, type HttpResult, textResponse } from './commons/http.js';
+import { type HttpHandler, textResponse } from './commons/http.js';
 import { streamNeverConnectedCounter } from './commons/metrics.js';
-import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
+import { callSidSchema, twilioFormHandler } from './commons/twilio-webhook.js';
 
 export interface CallStatusDeps {
   config: Pick<Config, 'publicUrl' | 'twilio'>;
@@ -47,44 +46,44 @@ export function directionOf(direction: string | undefined): 'inbound' | 'outboun
 
 export function createCallStatusHandler(deps: CallStatusDeps): HttpHandler {
   const now = deps.now ?? Date.now;
-  return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-    const verified = verifiedTwilioForm(event, {
+  return twilioFormHandler(
+    {
       config: deps.config,
       path: WEBHOOK_ROUTES.CallStatus.path,
       schema: statusForm,
       refusing: 'a status callback',
-    });
-    if ('answer' in verified) return verified.answer;
-    const form = verified.form;
-    const log = forCall(form.CallSid);
-    if (!isFinalCallStatus(form.CallStatus)) {
-      log.info('Call status noted: not final, nothing to do', { status: form.CallStatus });
-      return textResponse(200, 'OK');
-    }
+    },
+    async (form) => {
+      const log = forCall(form.CallSid);
+      if (!isFinalCallStatus(form.CallStatus)) {
+        log.info('Call status noted: not final, nothing to do', { status: form.CallStatus });
+        return textResponse(200, 'OK');
+      }
 
-    try {
-      const outcome = await finaliseCall(deps.finalise, {
-        callSid: form.CallSid,
-        status: form.CallStatus,
-        durationSeconds: form.CallDuration,
-        at: now(),
-        fallback:
-          form.From && form.To
-            ? { from: form.From, to: form.To, direction: directionOf(form.Direction) }
-            : undefined,
-      });
-      log.info('Final call status handled', { status: form.CallStatus, outcome: outcome.kind });
-      return textResponse(200, 'OK');
-    } catch (error) {
-      // Only the first write (the pending state) can get here: nothing was recorded, so let Twilio
-      // see the failure (its retry, where configured, starts over cleanly).
-      log.error('Final call status could not be recorded', {
-        error: error as Error,
-        status: form.CallStatus,
-      });
-      return textResponse(500, 'Internal Server Error');
-    }
-  };
+      try {
+        const outcome = await finaliseCall(deps.finalise, {
+          callSid: form.CallSid,
+          status: form.CallStatus,
+          durationSeconds: form.CallDuration,
+          at: now(),
+          fallback:
+            form.From && form.To
+              ? { from: form.From, to: form.To, direction: directionOf(form.Direction) }
+              : undefined,
+        });
+        log.info('Final call status handled', { status: form.CallStatus, outcome: outcome.kind });
+        return textResponse(200, 'OK');
+      } catch (error) {
+        // Only the first write (the pending state) can get here: nothing was recorded, so let Twilio
+        // see the failure (its retry, where configured, starts over cleanly).
+        log.error('Final call status could not be recorded', {
+          error: error as Error,
+          status: form.CallStatus,
+        });
+        return textResponse(500, 'Internal Server Error');
+      }
+    },
+  );
 }
 
 const callStatusHandler = lazily(async () => {

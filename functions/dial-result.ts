@@ -8,7 +8,6 @@
  * the bridge gives the engine the conversation so far. When the call cannot go back (the session
  * was not marked transferred yet, or already came back once), the caller hears that we will call back.
  */
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { transferResultTwiml } from '../services/adapters/twilio/dial-twiml.js';
 import { connectStreamTwiml } from '../services/adapters/twilio/twiml.js';
@@ -20,7 +19,7 @@ import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
 import { lambdaRuntime, lazily } from '../services/wiring/lambda-container.js';
 import { type HttpHandler, type HttpResult, twimlResponse } from './commons/http.js';
-import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
+import { callSidSchema, twilioFormHandler } from './commons/twilio-webhook.js';
 
 export interface DialResultDeps {
   config: Pick<Config, 'publicUrl' | 'twilio' | 'business' | 'streamUrl'>;
@@ -45,30 +44,31 @@ function transferStatusOf(form: z.infer<typeof dialForm>): { status: string; ans
 
 export function createDialResultHandler(deps: DialResultDeps): HttpHandler {
   const now = deps.now ?? Date.now;
-  return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-    const verified = verifiedTwilioForm(event, {
+  return twilioFormHandler(
+    {
       config: deps.config,
       path: WEBHOOK_ROUTES.DialResult.path,
       schema: dialForm,
       refusing: 'a dial result',
-    });
-    if ('answer' in verified) return verified.answer;
-    const callSid = verified.form.CallSid;
-    const { status, answered } = transferStatusOf(verified.form);
-    const log = forCall(callSid);
-    log.info('Transfer ended', { status, answered });
-    if (!answered) {
-      const back = await backToTheAgent(deps, callSid, status, now());
-      if (back) return back;
-    }
-    try {
-      await deps.sessions.recordTransferResult(callSid, status);
-    } catch (error) {
-      // The caller must still hear what happens next; the row then says Twilio's status only.
-      log.error('Transfer result not recorded', { error: error as Error, status });
-    }
-    return twimlResponse(transferResultTwiml({ answered, businessName: deps.config.business.name }));
-  };
+    },
+    async (form) => {
+      const callSid = form.CallSid;
+      const { status, answered } = transferStatusOf(form);
+      const log = forCall(callSid);
+      log.info('Transfer ended', { status, answered });
+      if (!answered) {
+        const back = await backToTheAgent(deps, callSid, status, now());
+        if (back) return back;
+      }
+      try {
+        await deps.sessions.recordTransferResult(callSid, status);
+      } catch (error) {
+        // The caller must still hear what happens next; the row then says Twilio's status only.
+        log.error('Transfer result not recorded', { error: error as Error, status });
+      }
+      return twimlResponse(transferResultTwiml({ answered, businessName: deps.config.business.name }));
+    },
+  );
 }
 
 /** Reopens the session with a new token and connects the caller to the bridge again, if it may. */

@@ -4,7 +4,6 @@
  * the agent may know about the caller and opens the session; the answer is TwiML that connects the
  * call's audio to the bridge with a one-time stream token.
  */
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { connectStreamTwiml, emptyTwiml } from '../services/adapters/twilio/twiml.js';
 import { answerInboundCall } from '../services/core/call/answer-inbound.js';
@@ -16,8 +15,8 @@ import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
 import { lazily } from '../services/wiring/lambda-container.js';
 import { inboundCallDeps } from '../services/wiring/lambda-inbound-call.js';
-import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
-import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
+import { type HttpHandler, textResponse, twimlResponse } from './commons/http.js';
+import { callSidSchema, twilioFormHandler } from './commons/twilio-webhook.js';
 
 export interface InboundCallDeps {
   config: Config;
@@ -40,42 +39,42 @@ const inboundForm = z.object({
 
 export function createInboundCallHandler(deps: InboundCallDeps): HttpHandler {
   const { config } = deps;
-  return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-    // Verify before anything else, so an unsigned request learns nothing and changes nothing.
-    const verified = verifiedTwilioForm(event, {
+  // Verify before anything else, so an unsigned request learns nothing and changes nothing.
+  return twilioFormHandler(
+    {
       config,
       path: WEBHOOK_ROUTES.InboundCall.path,
       schema: inboundForm,
       refusing: 'an inbound webhook',
-    });
-    if ('answer' in verified) return verified.answer;
-    const form = verified.form;
-    try {
-      const answer = await answerInboundCall(
-        {
-          sessions: deps.sessions,
-          providerFlag: deps.providerFlag,
-          defaultProvider: config.voiceProvider,
-          callerContextTrust: config.callerContextTrust,
-          crm: deps.crm,
-          now: deps.now ?? Date.now,
-          crmLookupTimeoutMs: deps.crmLookupTimeoutMs,
-        },
-        { callSid: form.CallSid, from: form.From, to: form.To, stirVerstat: form.StirVerstat },
-      );
-      // An empty Response does nothing to a call whose <Connect> is running, and ends one that is over.
-      if (answer.kind === 'already-streaming') return twimlResponse(emptyTwiml());
-      return twimlResponse(
-        connectStreamTwiml({
-          streamUrl: config.streamUrl,
-          parameters: { token: answer.token, callSid: form.CallSid },
-        }),
-      );
-    } catch (error) {
-      forCall(form.CallSid).error('Inbound call could not be set up', { error: error as Error });
-      return textResponse(500, 'Internal Server Error');
-    }
-  };
+    },
+    async (form) => {
+      try {
+        const answer = await answerInboundCall(
+          {
+            sessions: deps.sessions,
+            providerFlag: deps.providerFlag,
+            defaultProvider: config.voiceProvider,
+            callerContextTrust: config.callerContextTrust,
+            crm: deps.crm,
+            now: deps.now ?? Date.now,
+            crmLookupTimeoutMs: deps.crmLookupTimeoutMs,
+          },
+          { callSid: form.CallSid, from: form.From, to: form.To, stirVerstat: form.StirVerstat },
+        );
+        // An empty Response does nothing to a call whose <Connect> is running, and ends one that is over.
+        if (answer.kind === 'already-streaming') return twimlResponse(emptyTwiml());
+        return twimlResponse(
+          connectStreamTwiml({
+            streamUrl: config.streamUrl,
+            parameters: { token: answer.token, callSid: form.CallSid },
+          }),
+        );
+      } catch (error) {
+        forCall(form.CallSid).error('Inbound call could not be set up', { error: error as Error });
+        return textResponse(500, 'Internal Server Error');
+      }
+    },
+  );
 }
 
 const inboundHandler = lazily(async () => createInboundCallHandler(await inboundCallDeps()));

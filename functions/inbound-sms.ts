@@ -4,7 +4,6 @@
  * the owner; the answer is an empty `<Response/>`, so nothing is texted back (Twilio itself answers
  * STOP, HELP and START on long codes).
  */
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 // Deep import, like the voice TwiML: the builder alone, without the REST client.
 import MessagingResponse from 'twilio/lib/twiml/MessagingResponse';
 import * as z from 'zod';
@@ -15,8 +14,8 @@ import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
 import { receiveTextReply, type TextReplyDeps } from '../services/core/texts/text-reply.js';
 import { lambdaAfterCall } from '../services/wiring/lambda-after-call.js';
 import { lazily } from '../services/wiring/lambda-container.js';
-import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
-import { verifiedTwilioForm } from './commons/twilio-webhook.js';
+import { type HttpHandler, textResponse, twimlResponse } from './commons/http.js';
+import { twilioFormHandler } from './commons/twilio-webhook.js';
 
 export interface InboundSmsDeps extends Omit<TextReplyDeps, 'now'> {
   config: Pick<Config, 'publicUrl' | 'twilio'>;
@@ -31,25 +30,26 @@ const smsForm = z.object({
 });
 
 export function createInboundSmsHandler(deps: InboundSmsDeps): HttpHandler {
-  return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-    const verified = verifiedTwilioForm(event, {
+  return twilioFormHandler(
+    {
       config: deps.config,
       path: WEBHOOK_ROUTES.InboundSms.path,
       schema: smsForm,
       refusing: 'an inbound text',
-    });
-    if ('answer' in verified) return verified.answer;
-    const { MessageSid: messageSid, From: from, Body: body } = verified.form;
-    const log = logger.createChild({ persistentKeys: { messageSid } });
-    try {
-      await receiveTextReply({ ...deps, now: deps.now ?? Date.now }, { messageSid, from, body }, log);
-    } catch (error) {
-      // Twilio does not retry a text's webhook: the error (masked) is what the operator sees.
-      log.error('Inbound text not kept or forwarded', { error: error as Error });
-      return textResponse(500, 'Internal Server Error');
-    }
-    return twimlResponse(new MessagingResponse().toString());
-  };
+    },
+    async (form) => {
+      const { MessageSid: messageSid, From: from, Body: body } = form;
+      const log = logger.createChild({ persistentKeys: { messageSid } });
+      try {
+        await receiveTextReply({ ...deps, now: deps.now ?? Date.now }, { messageSid, from, body }, log);
+      } catch (error) {
+        // Twilio does not retry a text's webhook: the error (masked) is what the operator sees.
+        log.error('Inbound text not kept or forwarded', { error: error as Error });
+        return textResponse(500, 'Internal Server Error');
+      }
+      return twimlResponse(new MessagingResponse().toString());
+    },
+  );
 }
 
 const inboundSmsHandler = lazily(async () => {

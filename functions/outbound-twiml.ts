@@ -4,7 +4,6 @@
  * gets a short voicemail and the call hangs up. The TwiML URL carries `?requestId=<idempotency key>`,
  * and Twilio signs the URL with it, so the check covers the query string.
  */
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { connectStreamTwiml, emptyTwiml } from '../services/adapters/twilio/twiml.js';
 import { voicemailTwiml } from '../services/adapters/twilio/voicemail-twiml.js';
@@ -15,8 +14,8 @@ import type { Config } from '../services/core/shared/config.js';
 import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
 import { lambdaRuntime, lazily } from '../services/wiring/lambda-container.js';
-import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
-import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
+import { type HttpHandler, textResponse, twimlResponse } from './commons/http.js';
+import { callSidSchema, twilioFormHandler } from './commons/twilio-webhook.js';
 
 export interface OutboundTwimlDeps {
   config: Pick<Config, 'publicUrl' | 'streamUrl' | 'twilio' | 'business'>;
@@ -45,31 +44,32 @@ export function createOutboundTwimlHandler(deps: OutboundTwimlDeps): HttpHandler
     now: deps.now ?? Date.now,
   };
 
-  return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-    const verified = verifiedTwilioForm(event, {
+  return twilioFormHandler(
+    {
       config,
       path: WEBHOOK_ROUTES.OutboundTwiml.path,
       withQuery: true,
       schema: answeredForm,
       refusing: 'an outbound TwiML request',
-    });
-    if ('answer' in verified) return verified.answer;
-    const requestId = event.queryStringParameters?.requestId;
-    const log = forCall(verified.form.CallSid);
-    try {
-      const { outcome, twiml: xml } = await answerOutboundCall(answerDeps, {
-        callSid: verified.form.CallSid,
-        answeredBy: verified.form.AnsweredBy,
-        // Signed, so ours; still only a key of the shape we issue is looked up.
-        requestId: requestId && IDEMPOTENCY_KEY_PATTERN.test(requestId) ? requestId : undefined,
-      });
-      log.info('Outbound call answered', { outcome });
-      return twimlResponse(xml);
-    } catch (error) {
-      log.error('Outbound TwiML could not be made', { error: error as Error });
-      return textResponse(500, 'Internal Server Error');
-    }
-  };
+    },
+    async (form, event) => {
+      const requestId = event.queryStringParameters?.requestId;
+      const log = forCall(form.CallSid);
+      try {
+        const { outcome, twiml: xml } = await answerOutboundCall(answerDeps, {
+          callSid: form.CallSid,
+          answeredBy: form.AnsweredBy,
+          // Signed, so ours; still only a key of the shape we issue is looked up.
+          requestId: requestId && IDEMPOTENCY_KEY_PATTERN.test(requestId) ? requestId : undefined,
+        });
+        log.info('Outbound call answered', { outcome });
+        return twimlResponse(xml);
+      } catch (error) {
+        log.error('Outbound TwiML could not be made', { error: error as Error });
+        return textResponse(500, 'Internal Server Error');
+      }
+    },
+  );
 }
 
 const outboundTwimlHandler = lazily(async () => {

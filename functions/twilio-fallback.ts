@@ -6,7 +6,6 @@
  * reaches the owner through the finalisation sweeper, which finalises calls it finds in Twilio's
  * call list and has no record of (the owner email and the digest list them as missed).
  */
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { fallbackTwiml } from '../services/adapters/twilio/twiml.js';
 import { forCall, logger, withMaskedErrors } from '../services/core/shared/logging.js';
@@ -15,8 +14,8 @@ import { maskPhone } from '../services/core/shared/phone.js';
 import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
 import { zodProblems } from '../services/core/shared/validation.js';
 import { fallbackSecretEnvironment } from '../services/wiring/lambda-twilio-fallback.js';
-import { type HttpHandler, type HttpResult, twimlResponse } from './commons/http.js';
-import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
+import { type HttpHandler, twimlResponse } from './commons/http.js';
+import { callSidSchema, twilioFormHandler } from './commons/twilio-webhook.js';
 
 export interface TwilioFallbackConfig {
   publicUrl: string;
@@ -33,24 +32,25 @@ const fallbackForm = z.object({
 });
 
 export function createTwilioFallbackHandler(config: TwilioFallbackConfig): HttpHandler {
-  return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-    const verified = verifiedTwilioForm(event, {
+  return twilioFormHandler(
+    {
       config,
       path: WEBHOOK_ROUTES.TwilioFallback.path,
       schema: fallbackForm,
       refusing: 'a fallback request',
-    });
-    if ('answer' in verified) return verified.answer;
-    const { CallSid: callSid, From: from, ErrorCode: errorCode } = verified.form;
-    if (callSid) {
-      // Counted (FallbackAnswers): a caller got the apology instead of the agent.
-      forCall(callSid).error(COUNTED_LOG_MESSAGES.fallbackAnswered, { from: maskPhone(from), errorCode });
-    } else {
-      // Twilio always names the call; a signed request without one is `npm run smoke`: no page.
-      logger.info('Fallback URL answered a signed request naming no call');
-    }
-    return twimlResponse(fallbackTwiml(config.businessName));
-  };
+    },
+    async (form) => {
+      const { CallSid: callSid, From: from, ErrorCode: errorCode } = form;
+      if (callSid) {
+        // Counted (FallbackAnswers): a caller got the apology instead of the agent.
+        forCall(callSid).error(COUNTED_LOG_MESSAGES.fallbackAnswered, { from: maskPhone(from), errorCode });
+      } else {
+        // Twilio always names the call; a signed request without one is `npm run smoke`: no page.
+        logger.info('Fallback URL answered a signed request naming no call');
+      }
+      return twimlResponse(fallbackTwiml(config.businessName));
+    },
+  );
 }
 
 const fallbackEnvironment = z.object({

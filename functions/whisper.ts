@@ -6,7 +6,6 @@
  * hangs up the owner's leg, so the `<Dial>` ends unbridged and `/twilio/dial-result` takes the
  * caller back to the agent. The query is part of the signed URL, so `call` cannot be forged.
  */
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { whisperAnswerTwiml, whisperTwiml } from '../services/adapters/twilio/whisper-twiml.js';
 import { WHISPER_ACCEPT_DIGIT, whisperMessage } from '../services/core/outbound/whisper.js';
@@ -16,8 +15,8 @@ import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
 import { whisperUrl } from '../services/core/tools/transfer-to-human.js';
 import { lambdaRuntime, lazily } from '../services/wiring/lambda-container.js';
-import { type HttpHandler, type HttpResult, textResponse, twimlResponse } from './commons/http.js';
-import { callSidSchema, verifiedTwilioForm } from './commons/twilio-webhook.js';
+import { type HttpHandler, textResponse, twimlResponse } from './commons/http.js';
+import { callSidSchema, twilioFormHandler } from './commons/twilio-webhook.js';
 
 export interface WhisperDeps {
   config: Pick<Config, 'publicUrl' | 'twilio' | 'business'>;
@@ -37,39 +36,42 @@ const whisperForm = z.object({
 });
 
 export function createWhisperHandler(deps: WhisperDeps): HttpHandler {
-  return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-    const verified = verifiedTwilioForm(event, {
+  return twilioFormHandler(
+    {
       config: deps.config,
       path: WEBHOOK_ROUTES.Whisper.path,
       withQuery: true,
       schema: whisperForm,
       refusing: 'a whisper request',
-    });
-    if ('answer' in verified) return verified.answer;
-    const query = whisperQuery.safeParse(Object.fromEntries(new URLSearchParams(event.rawQueryString ?? '')));
-    if (!query.success) return textResponse(400, 'Bad Request');
-    const { call: callSid, step } = query.data;
-    const log = forCall(callSid);
-    if (step === 'answer') {
-      const accepted = verified.form.Digits === WHISPER_ACCEPT_DIGIT;
-      log.info('The owner answered the whisper', { accepted });
-      return twimlResponse(whisperAnswerTwiml(accepted));
-    }
-    let record: Awaited<ReturnType<CallSessionStore['get']>>;
-    try {
-      record = await deps.sessions.get(callSid);
-    } catch (error) {
-      // The owner still hears who is calling for which business, only without the details.
-      log.error('Call record not read for the whisper', { error: error as Error });
-    }
-    log.info('Whispering to the owner', { knownCall: record !== undefined });
-    return twimlResponse(
-      whisperTwiml({
-        message: whisperMessage(record, deps.config.business),
-        gatherAction: `${whisperUrl(deps.config.publicUrl, callSid)}&step=answer`,
-      }),
-    );
-  };
+    },
+    async (form, event) => {
+      const query = whisperQuery.safeParse(
+        Object.fromEntries(new URLSearchParams(event.rawQueryString ?? '')),
+      );
+      if (!query.success) return textResponse(400, 'Bad Request');
+      const { call: callSid, step } = query.data;
+      const log = forCall(callSid);
+      if (step === 'answer') {
+        const accepted = form.Digits === WHISPER_ACCEPT_DIGIT;
+        log.info('The owner answered the whisper', { accepted });
+        return twimlResponse(whisperAnswerTwiml(accepted));
+      }
+      let record: Awaited<ReturnType<CallSessionStore['get']>>;
+      try {
+        record = await deps.sessions.get(callSid);
+      } catch (error) {
+        // The owner still hears who is calling for which business, only without the details.
+        log.error('Call record not read for the whisper', { error: error as Error });
+      }
+      log.info('Whispering to the owner', { knownCall: record !== undefined });
+      return twimlResponse(
+        whisperTwiml({
+          message: whisperMessage(record, deps.config.business),
+          gatherAction: `${whisperUrl(deps.config.publicUrl, callSid)}&step=answer`,
+        }),
+      );
+    },
+  );
 }
 
 const whisperHandler = lazily(async () => {

@@ -2,7 +2,12 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
-import { BRIDGE_ROUTES, routeUrl, WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
+import {
+  BRIDGE_ROUTES,
+  routeUrl,
+  WEBHOOK_ROUTES,
+  type WebhookRouteId,
+} from '../services/core/shared/routes.js';
 import { BridgeService } from './bridge-service.js';
 import { CallTable } from './call-table.js';
 import type { BoltVoiceConfig } from './config.js';
@@ -146,30 +151,24 @@ export class BoltVoiceStack extends Stack {
       value: api.publicUrl,
       description: 'PUBLIC_URL: base of the webhooks',
     });
-    new CfnOutput(this, 'TwilioVoiceWebhook', {
-      value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.InboundCall),
-      description: 'Twilio number: "A call comes in" webhook (HTTP POST)',
-    });
-    new CfnOutput(this, 'TwilioFallbackUrl', {
-      value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.TwilioFallback),
-      description:
+    // Where each webhook is: the values to paste into the Twilio number, ElevenLabs and `npm run call`.
+    const routeOutputs: Record<string, [route: WebhookRouteId, description?: string]> = {
+      TwilioVoiceWebhook: ['InboundCall', 'Twilio number: "A call comes in" webhook (HTTP POST)'],
+      TwilioFallbackUrl: [
+        'TwilioFallback',
         'Twilio number: "Primary handler fails" URL (HTTP POST): an apology and a callback promise',
-    });
-    new CfnOutput(this, 'TwilioStatusCallback', {
-      value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.CallStatus),
-      description: 'Twilio number: call status changes callback (HTTP POST)',
-    });
-    new CfnOutput(this, 'TwilioSmsWebhook', {
-      value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.InboundSms),
-      description: 'Twilio number: "A message comes in" webhook (HTTP POST): replies kept and forwarded',
-    });
-    new CfnOutput(this, 'ElevenLabsPostCallWebhook', {
-      value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.PostCall),
-    });
-    new CfnOutput(this, 'CallsEndpoint', {
-      value: routeUrl(api.publicUrl, WEBHOOK_ROUTES.PlaceCall),
-      description: 'POST /calls (SigV4): `npm run call -- +1…` uses it',
-    });
+      ],
+      TwilioStatusCallback: ['CallStatus', 'Twilio number: call status changes callback (HTTP POST)'],
+      TwilioSmsWebhook: [
+        'InboundSms',
+        'Twilio number: "A message comes in" webhook (HTTP POST): replies kept and forwarded',
+      ],
+      ElevenLabsPostCallWebhook: ['PostCall'],
+      CallsEndpoint: ['PlaceCall', 'POST /calls (SigV4): `npm run call -- +1…` uses it'],
+    };
+    for (const [id, [route, description]] of Object.entries(routeOutputs)) {
+      new CfnOutput(this, id, { value: routeUrl(api.publicUrl, WEBHOOK_ROUTES[route]), description });
+    }
     if (api.domain) {
       new CfnOutput(this, 'ApiDomainTarget', {
         value: api.domain.regionalDomainName,

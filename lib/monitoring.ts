@@ -149,6 +149,24 @@ export class Monitoring extends Construct {
       onFirst(id, alarmDescription, count, threshold);
       return count;
     };
+    /** Each counted log line under its `LOG_METRICS` name, alarmed on at its own per-5-minute threshold. */
+    const countLogLinesOf = (
+      lines: Record<CountedLogMetric, [ReadonlyArray<ILogGroup>, IFilterPattern]>,
+    ): Record<CountedLogMetric, Metric> => {
+      const counts = Object.entries(lines).map(([metric, [logGroups, pattern]]) => {
+        const name = metric as CountedLogMetric;
+        const count = onLogLines(
+          LOG_METRICS[name],
+          logGroups,
+          LOG_METRICS[name],
+          pattern,
+          ALARM_THRESHOLDS[`${name}Per5Min`],
+          COUNTED_LOG_LINE_ALARMS[name],
+        );
+        return [name, count] as const;
+      });
+      return Object.fromEntries(counts) as Record<CountedLogMetric, Metric>;
+    };
     const bridgeMetric = (metricName: string, statistic: string, dimensions: Record<string, string> = {}) =>
       new Metric({
         namespace: METRICS_NAMESPACE,
@@ -324,49 +342,14 @@ export class Monitoring extends Construct {
       ALARM_THRESHOLDS.streamsNeverConnectedPer5Min,
     );
 
-    const apiThrottled = onLogLines(
-      'ApiThrottled',
-      [props.apiAccessLogs],
-      LOG_METRICS.apiThrottled,
-      FilterPattern.stringValue('$.status', '=', '429'),
-      ALARM_THRESHOLDS.apiThrottledPer5Min,
-      'The webhook API answered 429 (its throttle): a Twilio webhook refused this way is a caller who heard an error. A flood, or apiThrottle too low for the traffic',
-    );
-
-    const taskProtectionFailures = onLogLines(
-      'TaskProtectionFailures',
-      [props.bridge.logGroup],
-      LOG_METRICS.taskProtectionFailures,
-      messageIs(COUNTED_LOG_MESSAGES.taskProtectionNotSet),
-      ALARM_THRESHOLDS.taskProtectionFailuresPer5Min,
-      'A bridge task holding calls could not switch on its scale-in protection: a scale-in may stop it mid-call (cut after the drain). The ECS agent endpoint or the task role (ecs:UpdateTaskProtection)',
-    );
-
-    const fallbackAnswers = onLogLines(
-      'FallbackAnswers',
-      [props.fallbackFunction.logGroup],
-      LOG_METRICS.fallbackAnswers,
-      messageIs(COUNTED_LOG_MESSAGES.fallbackAnswered),
-      ALARM_THRESHOLDS.fallbackAnswersPer5Min,
-      "Twilio used the number's fallback URL: the inbound webhook failed or timed out, and a caller got the apology instead of the agent (InboundCallErrors, Api5xx, the InboundCall log group)",
-    );
-
-    const sessionWritesSetAside = onLogLines(
-      'SessionWritesSetAside',
-      [props.bridge.logGroup],
-      LOG_METRICS.sessionWritesSetAside,
-      messageIs(COUNTED_LOG_MESSAGES.sessionWriteSetAside),
-      ALARM_THRESHOLDS.sessionWritesSetAsidePer5Min,
-      'The bridge set aside a call-session write DynamoDB refused for good (an item too large or malformed): that turn or record is missing from the call; the bridge log names the call',
-    );
-    const unhandledRejections = onLogLines(
-      'BridgeUnhandledRejections',
-      [props.bridge.logGroup],
-      LOG_METRICS.bridgeUnhandledRejections,
-      messageIs(COUNTED_LOG_MESSAGES.unhandledRejection),
-      ALARM_THRESHOLDS.bridgeUnhandledRejectionsPer5Min,
-      'A promise rejection nobody handled in the bridge: logged and survived, but a bug; the bridge log has the stack',
-    );
+    const bridgeLogs = [props.bridge.logGroup];
+    const counted = countLogLinesOf({
+      apiThrottled: [[props.apiAccessLogs], FilterPattern.stringValue('$.status', '=', '429')],
+      taskProtectionFailures: [bridgeLogs, messageIs(COUNTED_LOG_MESSAGES.taskProtectionNotSet)],
+      fallbackAnswers: [[props.fallbackFunction.logGroup], messageIs(COUNTED_LOG_MESSAGES.fallbackAnswered)],
+      sessionWritesSetAside: [bridgeLogs, messageIs(COUNTED_LOG_MESSAGES.sessionWriteSetAside)],
+      bridgeUnhandledRejections: [bridgeLogs, messageIs(COUNTED_LOG_MESSAGES.unhandledRejection)],
+    });
 
     for (const engine of ENGINE_NAMES) {
       alarm(`TurnLatencyP90${engine === 'elevenlabs' ? 'ElevenLabs' : 'OpenAi'}`, {
@@ -449,11 +432,11 @@ export class Monitoring extends Construct {
           webhookRefusals.with({ label: 'webhook signature refusals' }),
           streamRefusals.with({ label: 'stream signature refusals' }),
           streamsNeverConnected.with({ label: 'streams never connected' }),
-          apiThrottled.with({ label: 'API 429' }),
-          fallbackAnswers.with({ label: 'fallback answers' }),
-          taskProtectionFailures.with({ label: 'task protection failures' }),
-          sessionWritesSetAside.with({ label: 'session writes set aside' }),
-          unhandledRejections.with({ label: 'bridge unhandled rejections' }),
+          counted.apiThrottled.with({ label: 'API 429' }),
+          counted.fallbackAnswers.with({ label: 'fallback answers' }),
+          counted.taskProtectionFailures.with({ label: 'task protection failures' }),
+          counted.sessionWritesSetAside.with({ label: 'session writes set aside' }),
+          counted.bridgeUnhandledRejections.with({ label: 'bridge unhandled rejections' }),
         ],
         ...wide,
       }),
@@ -508,6 +491,27 @@ export class Monitoring extends Construct {
     });
   }
 }
+
+type CountedLogMetric =
+  | 'apiThrottled'
+  | 'taskProtectionFailures'
+  | 'fallbackAnswers'
+  | 'sessionWritesSetAside'
+  | 'bridgeUnhandledRejections';
+
+/** What each counted log line means when its alarm fires: the cause, and where to look. */
+const COUNTED_LOG_LINE_ALARMS: Record<CountedLogMetric, string> = {
+  apiThrottled:
+    'The webhook API answered 429 (its throttle): a Twilio webhook refused this way is a caller who heard an error. A flood, or apiThrottle too low for the traffic',
+  taskProtectionFailures:
+    'A bridge task holding calls could not switch on its scale-in protection: a scale-in may stop it mid-call (cut after the drain). The ECS agent endpoint or the task role (ecs:UpdateTaskProtection)',
+  fallbackAnswers:
+    "Twilio used the number's fallback URL: the inbound webhook failed or timed out, and a caller got the apology instead of the agent (InboundCallErrors, Api5xx, the InboundCall log group)",
+  sessionWritesSetAside:
+    'The bridge set aside a call-session write DynamoDB refused for good (an item too large or malformed): that turn or record is missing from the call; the bridge log names the call',
+  bridgeUnhandledRejections:
+    'A promise rejection nobody handled in the bridge: logged and survived, but a bug; the bridge log has the stack',
+};
 
 /** JSON log lines whose `message` is one of these (the code logs the same constants). */
 function messageIs(...messages: string[]): IFilterPattern {

@@ -67,12 +67,7 @@ export class Schedules extends Construct {
     props.callbackFunction.configureAsyncInvoke({ onFailure, retryAttempts: ASYNC_RETRY_ATTEMPTS });
     props.finalisationSweepFunction.configureAsyncInvoke({ onFailure, retryAttempts: 0 });
 
-    const digestRole = new Role(this, 'DigestRole', {
-      description: 'Assumed by EventBridge Scheduler to run the daily digest',
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    });
+    const digestRole = this.schedulerRole('DigestRole', 'run the daily digest');
     this.digestSchedule = new Schedule(this, 'DailyDigest', {
       description: 'Daily digest email to the owner, at a local time in the business time zone',
       schedule: ScheduleExpression.cron({
@@ -96,12 +91,7 @@ export class Schedules extends Construct {
     // The finalisation sweeper: a rate schedule. A missed run is harmless (the next one finds the
     // same calls), so a short event age; failures still reach the dead-letter queue.
     const sweepSeconds = props.sweepSeconds ?? DEFAULT_SWEEP_SECONDS;
-    const sweepRole = new Role(this, 'FinalisationSweepRole', {
-      description: 'Assumed by EventBridge Scheduler to run the finalisation sweeper',
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    });
+    const sweepRole = this.schedulerRole('FinalisationSweepRole', 'run the finalisation sweeper');
     this.finalisationSweepSchedule = new Schedule(this, 'FinalisationSweep', {
       description: 'Finalises calls whose Twilio status callback never came; retries pending finalisations',
       schedule: ScheduleExpression.rate(Duration.minutes(Math.max(1, Math.round(sweepSeconds / 60)))),
@@ -184,5 +174,15 @@ export class Schedules extends Construct {
   private callbackScheduleArnPrefix(): string {
     const { partition, region, account } = Stack.of(this);
     return `arn:${partition}:scheduler:${region}:${account}:schedule/${this.callbackGroup.scheduleGroupName}/`;
+  }
+
+  /** A role EventBridge Scheduler assumes, for schedules of this account only, to `what`. */
+  private schedulerRole(id: string, what: string): Role {
+    return new Role(this, id, {
+      description: `Assumed by EventBridge Scheduler to ${what}`,
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
+import { parsedOptions, stringOptions } from '../cli-options';
 import { CALLER_LEVELS_DBFS, CALLER_VOICE_IDS, type CallerVoice } from './corpus';
 
 /** The cases of `npm run bench:turns` (bench/turns/run.ts). */
@@ -49,19 +50,21 @@ export function parseTurnBenchOptions(argv: string[]): TurnBenchOptions {
     args: argv,
     options: {
       quick: { type: 'boolean', default: false },
-      voices: { type: 'string' },
-      levels: { type: 'string' },
-      cases: { type: 'string' },
-      backchannels: { type: 'string' },
-      concurrency: { type: 'string' },
-      frozen: { type: 'string' },
-      speedup: { type: 'string' },
-      json: { type: 'string' },
-      corpus: { type: 'string' },
+      ...stringOptions(
+        'voices',
+        'levels',
+        'cases',
+        'backchannels',
+        'concurrency',
+        'frozen',
+        'speedup',
+        'json',
+        'corpus',
+      ),
     },
   });
   const quick = values.quick === true;
-  const parsed = schema.safeParse({
+  const data = parsedOptions(schema, {
     voices: values.voices ?? (quick ? 'flite-slt' : CALLER_VOICE_IDS.join(',')),
     levels: values.levels ?? (quick ? '-28' : CALLER_LEVELS_DBFS.join(',')),
     cases: values.cases ?? CASE_KINDS.join(','),
@@ -70,19 +73,15 @@ export function parseTurnBenchOptions(argv: string[]): TurnBenchOptions {
     frozen: values.frozen ?? (quick ? 1 : 3),
     speedup: values.speedup ?? 3,
   });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`--${String(issue?.path[0] ?? 'options')}: ${issue?.message ?? 'invalid'}`);
-  }
   return {
     quick,
-    voices: parsed.data.voices,
-    levels: parsed.data.levels,
-    cases: parsed.data.cases,
-    backchannels: parsed.data.backchannels,
-    concurrency: parsed.data.concurrency,
-    frozenRuns: parsed.data.frozen,
-    audioSpeedup: parsed.data.speedup,
+    voices: data.voices,
+    levels: data.levels,
+    cases: data.cases,
+    backchannels: data.backchannels,
+    concurrency: data.concurrency,
+    frozenRuns: data.frozen,
+    audioSpeedup: data.speedup,
     json: values.json,
     corpusDir: values.corpus,
   };

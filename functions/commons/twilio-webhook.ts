@@ -10,7 +10,15 @@ import type { Config } from '../../services/core/shared/config.js';
 import { forCall, type Log, logger } from '../../services/core/shared/logging.js';
 import { REFUSAL_LOG_MESSAGES } from '../../services/core/shared/metric-names.js';
 import { zodProblems } from '../../services/core/shared/validation.js';
-import { forbidden, type HttpResult, header, parseForm, rawBody, textResponse } from './http.js';
+import {
+  forbidden,
+  type HttpHandler,
+  type HttpResult,
+  header,
+  parseForm,
+  rawBody,
+  textResponse,
+} from './http.js';
 
 export type TwilioForm = Record<string, string | string[]>;
 
@@ -77,4 +85,16 @@ export function single(value: string | string[] | undefined): string | undefined
 export function logFor(callSid: string | string[] | undefined): Log {
   const sid = single(callSid)?.slice(0, 64);
   return sid ? forCall(sid) : logger;
+}
+
+/** A handler that answers only Twilio's well-formed requests: `handle` gets the parsed form. */
+export function twilioFormHandler<T>(
+  options: TwilioVerifyOptions & { schema: z.ZodType<T>; refusing: string },
+  handle: (form: T, event: APIGatewayProxyEventV2) => Promise<HttpResult>,
+): HttpHandler {
+  return async (event) => {
+    const verified = verifiedTwilioForm(event, options);
+    if ('answer' in verified) return verified.answer;
+    return handle(verified.form, event);
+  };
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { isBase64 } from '../core/shared/audio.js';
-import { type Decoded, decoded, undecodable } from '../core/shared/decoded.js';
+import { type Decoded, decoded, jsonObject, undecodable } from '../core/shared/decoded.js';
 
 /**
  * Pure codec for Twilio Media Streams (bidirectional `<Connect><Stream>`), per
@@ -136,13 +136,9 @@ function isSid(text: string, start: number, end: number): boolean {
 
 /** The full parser: every message, any field order; the reference the fast path must agree with. */
 export function parseAny(text: string): Decoded<TwilioInbound> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return malformed('not JSON');
-  }
-  if (typeof raw !== 'object' || raw === null) return malformed('not an object');
+  const json = jsonObject(text);
+  if (!json.ok) return json;
+  const raw = json.message;
   const event = (raw as { event?: unknown }).event;
   // The bulk of the traffic (50 frames a second per call) is checked field by field, not by zod.
   if (event === 'media') return parseMedia(raw as RawMedia);

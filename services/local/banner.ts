@@ -31,6 +31,18 @@ interface Part {
 export function startupBanner(input: BannerInput): string {
   const { config } = input;
   const local = input.url.replace('127.0.0.1', 'localhost');
+  const simulatedEngine = (name: string, engine: string, settings: string): Part => ({
+    name,
+    real: !input.simulatedEngines.includes(engine),
+    standIn: 'simulated: plays the demo conversation',
+    settings,
+  });
+  const embedded = (name: string, system: string, standIn: string, settings: string): Part => ({
+    name,
+    real: !input.embedded.includes(system),
+    standIn,
+    settings,
+  });
   const parts: Part[] = [
     {
       name: 'Twilio',
@@ -38,36 +50,16 @@ export function startupBanner(input: BannerInput): string {
       standIn: 'simulated: call from the softphone; REST API stand-in',
       settings: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER + PUBLIC_URL (a tunnel)',
     },
-    {
-      name: 'ElevenLabs',
-      real: !input.simulatedEngines.includes('elevenlabs'),
-      standIn: 'simulated: plays the demo conversation',
-      settings: 'ELEVENLABS_API_KEY + ELEVENLABS_AGENT_ID',
-    },
-    {
-      name: 'OpenAI Realtime',
-      real: !input.simulatedEngines.includes('openai'),
-      standIn: 'simulated: plays the demo conversation',
-      settings: 'OPENAI_API_KEY',
-    },
-    {
-      name: 'CRM',
-      real: !input.embedded.includes('crm'),
-      standIn: 'embedded, in memory',
-      settings: 'SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY',
-    },
-    {
-      name: 'Calendar',
-      real: !input.embedded.includes('calendar'),
-      standIn: 'embedded, business hours only',
-      settings: 'GOOGLE_SERVICE_ACCOUNT_JSON + GOOGLE_CALENDAR_ID',
-    },
-    {
-      name: 'Email',
-      real: !input.embedded.includes('mail'),
-      standIn: `written to ${config.localOutboxDir}`,
-      settings: 'RESEND_API_KEY',
-    },
+    simulatedEngine('ElevenLabs', 'elevenlabs', 'ELEVENLABS_API_KEY + ELEVENLABS_AGENT_ID'),
+    simulatedEngine('OpenAI Realtime', 'openai', 'OPENAI_API_KEY'),
+    embedded('CRM', 'crm', 'embedded, in memory', 'SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY'),
+    embedded(
+      'Calendar',
+      'calendar',
+      'embedded, business hours only',
+      'GOOGLE_SERVICE_ACCOUNT_JSON + GOOGLE_CALENDAR_ID',
+    ),
+    embedded('Email', 'mail', `written to ${config.localOutboxDir}`, 'RESEND_API_KEY'),
     {
       name: 'DynamoDB',
       real: config.dynamodbEndpoint !== undefined,

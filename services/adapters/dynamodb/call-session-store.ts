@@ -1,5 +1,4 @@
 import {
-  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   type PutCommandInput,
@@ -42,7 +41,9 @@ import {
   turnItem,
   unfinalisedFromItem,
 } from './call-items.js';
+import { CallTableStore, type CallTableStoreOptions } from './call-table-store.js';
 import { unlessRefused, wrote } from './conditional.js';
+import { queryItems } from './query-items.js';
 
 /** The SET assignments of an engine use (each write replaces the previous one). */
 function addEngineUse(use: EngineUse, set: string[], values: Record<string, unknown>): void {
@@ -77,11 +78,8 @@ async function permanentIfRefused(write: Promise<unknown>): Promise<unknown> {
 /** The end reason of a call whose final status came before (or without) the bridge's stream end. */
 const FINISHED_WITHOUT_STREAM_END = 'call-finished';
 
-export interface DynamoCallSessionStoreOptions {
-  tableName: string;
-  /** Clock for the TTL of new items (epoch ms). */
-  now?: () => number;
-}
+/** `now`: the clock for the TTL of new items. */
+export type DynamoCallSessionStoreOptions = CallTableStoreOptions;
 
 /**
  * Call sessions in one DynamoDB table. Every state change is a single conditional write, so a
@@ -89,19 +87,9 @@ export interface DynamoCallSessionStoreOptions {
  * without transactions (dynalite, the local stand-in, has none).
  */
 export class DynamoCallSessionStore
+  extends CallTableStore
   implements CallSessionStore, UnfinalisedCallIndex, CallerVerification, TextLog
 {
-  private readonly tableName: string;
-  private readonly now: () => number;
-
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    options: DynamoCallSessionStoreOptions,
-  ) {
-    this.tableName = options.tableName;
-    this.now = options.now ?? Date.now;
-  }
-
   async open(session: NewCallSession): Promise<boolean> {
     const created = await wrote(this.put(newSessionItem(session, this.now()), 'attribute_not_exists(pk)'));
     if (created) return true;
@@ -196,14 +184,7 @@ export class DynamoCallSessionStore
     const set: string[] = [];
     const values: Record<string, unknown> = {};
     addEngineUse(use, set, values);
-    const recorded = await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression: `SET ${set.join(', ')}`,
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: values,
-      }),
-    );
+    const recorded = await this.setOnSession(callSid, set.join(', '), values);
     if (!recorded) forCall(callSid).warn('No call session to record the engine use on');
   }
 
@@ -264,14 +245,7 @@ export class DynamoCallSessionStore
   }
 
   async recordRecording(callSid: string, recording: CallRecording): Promise<void> {
-    const recorded = await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression: 'SET recording = :recording',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':recording': recording },
-      }),
-    );
+    const recorded = await this.setOnSession(callSid, 'recording = :recording', { ':recording': recording });
     if (!recorded)
       forCall(callSid).warn('No call session to record the recording on', { status: recording.status });
   }
@@ -281,14 +255,7 @@ export class DynamoCallSessionStore
   }
 
   async recordTransferResult(callSid: string, dialStatus: string): Promise<void> {
-    const recorded = await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression: 'SET transferStatus = :status',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':status': dialStatus },
-      }),
-    );
+    const recorded = await this.setOnSession(callSid, 'transferStatus = :status', { ':status': dialStatus });
     if (!recorded) forCall(callSid).warn('No call session to record the transfer result on', { dialStatus });
   }
 
@@ -462,38 +429,31 @@ export class DynamoCallSessionStore
     const turns: Turn[] = [];
     const toolCalls: ToolCallRecord[] = [];
     const texts: SentText[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': callPk(callSid) },
-          // The bridge and the finaliser read right after writing: never serve a stale view.
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of (page.Items ?? []) as Item[]) {
-        switch (itemKind(item.sk)) {
-          case 'session':
-            session = sessionFromItem(item);
-            break;
-          case 'turn':
-            turns.push(turnFromItem(item));
-            break;
-          case 'tool':
-            toolCalls.push(toolCallFromItem(item));
-            break;
-          case 'text':
-            texts.push(textFromItem(item));
-            break;
-          case 'other':
-            break;
-        }
+    const items = queryItems(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': callPk(callSid) },
+      // The bridge and the finaliser read right after writing: never serve a stale view.
+      ConsistentRead: true,
+    });
+    for await (const item of items as AsyncIterable<Item>) {
+      switch (itemKind(item.sk)) {
+        case 'session':
+          session = sessionFromItem(item);
+          break;
+        case 'turn':
+          turns.push(turnFromItem(item));
+          break;
+        case 'tool':
+          toolCalls.push(toolCallFromItem(item));
+          break;
+        case 'text':
+          texts.push(textFromItem(item));
+          break;
+        case 'other':
+          break;
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
 
     // Turns may outlive an expired session for a moment (TTL deletes lazily): no session, no call.
     if (!session) return undefined;
@@ -501,6 +461,23 @@ export class DynamoCallSessionStore
     toolCalls.sort((a, b) => a.seq - b.seq);
     texts.sort((a, b) => a.at - b.at);
     return { session, turns, toolCalls, ...(texts.length > 0 ? { texts } : {}) };
+  }
+
+  /** SETs `assignments` on the call's session when it exists; false when there is none. */
+  private setOnSession(
+    callSid: string,
+    assignments: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
+    return wrote(
+      this.update({
+        Key: sessionKey(callSid),
+        UpdateExpression: `SET ${assignments}`,
+        // Never create a session from here: an item without the session's fields would be junk.
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: values,
+      }),
+    );
   }
 
   private put(item: Item, condition: string): Promise<unknown> {

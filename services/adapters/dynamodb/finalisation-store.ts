@@ -1,11 +1,4 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import {
   FINAL_CALL_STATUSES,
@@ -25,16 +18,14 @@ import {
   emailMessageSchema,
   expiresAtSeconds,
   finalKey,
-  type Item,
   pendingMarkerKey,
 } from './after-call-items.js';
+import { CallTableStore, type CallTableStoreOptions } from './call-table-store.js';
 import { wrote } from './conditional.js';
+import { queryItems } from './query-items.js';
 
-export interface DynamoFinalisationStoreOptions {
-  tableName: string;
-  /** Clock for tidying abandoned markers (epoch ms). */
-  now?: () => number;
-}
+/** `now`: the clock for tidying abandoned markers. */
+export type DynamoFinalisationStoreOptions = CallTableStoreOptions;
 
 /** A marker without its state item this old is left over from a `begin` that died between writes. */
 const ORPHAN_MARKER_AFTER_MS = 60 * 60 * 1000;
@@ -71,18 +62,10 @@ const markerSchema = z.object({ callSid: z.string(), since: z.number() });
  * the pending list is a marker item per call (written before the state, removed after `done`), so
  * no index and no transaction is needed and a crash between two writes never hides a pending call.
  */
-export class DynamoFinalisationStore implements FinalisationStore, PostCallAnalysisStore {
-  private readonly tableName: string;
-  private readonly now: () => number;
-
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    options: DynamoFinalisationStoreOptions,
-  ) {
-    this.tableName = options.tableName;
-    this.now = options.now ?? Date.now;
-  }
-
+export class DynamoFinalisationStore
+  extends CallTableStore
+  implements FinalisationStore, PostCallAnalysisStore
+{
   async begin(
     input: FinalisationInput,
     now: number,
@@ -189,30 +172,23 @@ export class DynamoFinalisationStore implements FinalisationStore, PostCallAnaly
 
   async listPending(limit: number): Promise<string[]> {
     const pending: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': PENDING_PK },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of (page.Items ?? []) as Item[]) {
-        const marker = markerSchema.parse(item);
-        const state = await this.get(marker.callSid);
-        // Tidy as we go: a finished call whose marker delete failed, or an abandoned begin.
-        if (state?.step === 'done' || (!state && this.now() - marker.since > ORPHAN_MARKER_AFTER_MS)) {
-          await this.deleteMarker(marker.callSid);
-          continue;
-        }
-        if (state) pending.push(marker.callSid);
-        if (pending.length >= limit) return pending;
+    const markers = queryItems(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': PENDING_PK },
+      ConsistentRead: true,
+    });
+    for await (const item of markers) {
+      const marker = markerSchema.parse(item);
+      const state = await this.get(marker.callSid);
+      // Tidy as we go: a finished call whose marker delete failed, or an abandoned begin.
+      if (state?.step === 'done' || (!state && this.now() - marker.since > ORPHAN_MARKER_AFTER_MS)) {
+        await this.deleteMarker(marker.callSid);
+        continue;
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+      if (state) pending.push(marker.callSid);
+      if (pending.length >= limit) return pending;
+    }
     return pending;
   }
 

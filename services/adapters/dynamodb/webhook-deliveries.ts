@@ -1,14 +1,9 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { AttemptRecord, WebhookDelivery, WebhookDeliveryStore } from '../../core/ports/webhooks.js';
 import { callPk, expiresAtSeconds } from './call-items.js';
 import { unlessRefused } from './conditional.js';
+import { queryItems } from './query-items.js';
 
 /**
  * Integration webhook deliveries in the call table:
@@ -191,20 +186,13 @@ export class DynamoWebhookDeliveries implements WebhookDeliveryStore {
     values: Record<string, number>,
   ): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          FilterExpression: filter,
-          ExpressionAttributeValues: { ':pk': DUE_PK, ...values },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    for await (const item of queryItems(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: filter,
+      ExpressionAttributeValues: { ':pk': DUE_PK, ...values },
+    }))
+      items.push(item);
     return items;
   }
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { isBase64 } from '../../core/shared/audio.js';
-import { type Decoded, decoded, undecodable } from '../../core/shared/decoded.js';
+import { type Decoded, decoded, jsonObject, undecodable } from '../../core/shared/decoded.js';
 import { arrayEnd, integerEnd, numberEnd, stringEnd } from '../../core/shared/json-scan.js';
 
 /**
@@ -108,13 +108,9 @@ export function parseServerEvent(text: string): Decoded<ServerMessage> {
 
 /** The full parser: every event, any field order; the reference the fast path must agree with. */
 export function parseAny(text: string): Decoded<ServerMessage> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return undecodable('not JSON');
-  }
-  if (typeof raw !== 'object' || raw === null) return undecodable('not an object');
+  const json = jsonObject(text);
+  if (!json.ok) return json;
+  const raw = json.message;
   const type = (raw as { type?: unknown }).type;
   // Agent audio, the bulk of the traffic, is checked field by field; the rest by the schema.
   if (type === 'audio') return checkAudio(raw as { audio_event?: unknown });

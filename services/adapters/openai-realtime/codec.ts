@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { ToolDefinition, ToolResult } from '../../core/ports/tool-calls.js';
 import { isBase64 } from '../../core/shared/audio.js';
-import { type Decoded, decoded, undecodable } from '../../core/shared/decoded.js';
+import { type Decoded, decoded, jsonObject, undecodable } from '../../core/shared/decoded.js';
 import type { EngineUsage } from '../../core/shared/engines.js';
 import { integerEnd, plainStringEnd } from '../../core/shared/json-scan.js';
 
@@ -267,13 +267,9 @@ export function parseServerEvent(data: string): Decoded<ServerMessage> {
 
 /** The full parser: every event, any field order; the reference the fast path must agree with. */
 export function parseAny(data: string): Decoded<ServerMessage> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(data);
-  } catch {
-    return undecodable('not JSON');
-  }
-  if (typeof raw !== 'object' || raw === null) return undecodable('not an object');
+  const json = jsonObject(data);
+  if (!json.ok) return json;
+  const raw = json.message;
   const record = raw as { type?: unknown; delta?: unknown; item_id?: unknown };
   const type = record.type;
   if (type === 'response.output_audio.delta') {

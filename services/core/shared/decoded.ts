@@ -12,3 +12,15 @@ export function decoded<Message>(message: Message): Decoded<Message> {
 export function undecodable(problem: string): { ok: false; problem: string } {
   return { ok: false, problem };
 }
+
+/** The frame's JSON object, or why it is none: the first step of every codec's full parser. */
+export function jsonObject(text: string): Decoded<object> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undecodable('not JSON');
+  }
+  if (typeof raw !== 'object' || raw === null) return undecodable('not an object');
+  return decoded(raw);
+}

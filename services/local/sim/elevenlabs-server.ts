@@ -25,8 +25,9 @@ import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { FRAME_BYTES, FRAME_MS, isSilentUlaw, loadClip } from './audio.js';
 import { validateElevenLabsClientMessage, validateElevenLabsServerMessage } from './elevenlabs-schemas.js';
+import { ObservedPeer } from './observed-peer.js';
 import { type AgentUtterance, type ConversationScript, END_OF_TURN_SILENCE_MS } from './script.js';
-import { describeMessage, isRecord, parseFrame, type Violation } from './violation.js';
+import { describeMessage, isRecord, type Violation } from './violation.js';
 import { handled, Waiter } from './waiter.js';
 
 export type ElevenLabsAudioFormat =
@@ -190,12 +191,10 @@ interface PendingToolCall {
 }
 
 /** One conversation (one WebSocket) on the simulated service. */
-export class SimConversation {
+export class SimConversation extends ObservedPeer {
   readonly conversationId = randomId('conv_');
   /** The client's `conversation_initiation_client_data`, once received. */
   initiation: ConversationInitiationClientData | undefined;
-  /** Every message received from the client, in order (parsed JSON, or the raw text if not JSON). */
-  readonly received: unknown[] = [];
   /** Every message the simulator sent, in order. */
   readonly sent: Array<Record<string, unknown>> = [];
   /** The `user_audio_chunk` strings received, exactly as sent, in order. */
@@ -217,7 +216,6 @@ export class SimConversation {
   /** Script mode: caller turns answered so far. */
   turnsCompleted = 0;
 
-  private readonly waiter = new Waiter();
   private eventId = 0;
   private metadataSent = false;
   private firstMessageSeen = false;
@@ -240,6 +238,7 @@ export class SimConversation {
     private readonly options: ElevenLabsSimOptions,
     private readonly reportViolation: (v: Violation) => void,
   ) {
+    super('a conversation condition');
     this.scriptDone = handled(
       new Promise((resolve, reject) => {
         this.resolveScriptDone = resolve;
@@ -314,16 +313,7 @@ export class SimConversation {
 
   /** Client messages of one `type` (e.g. `contextual_update`, `user_message`). */
   receivedOfType(type: string): Array<Record<string, unknown>> {
-    return this.received.filter((m): m is Record<string, unknown> => isRecord(m) && m.type === type);
-  }
-
-  /** Waits until `predicate(this)` holds; re-checked whenever a message arrives or the socket closes. */
-  waitFor(
-    predicate: (conversation: this) => boolean,
-    timeoutMs: number,
-    what = 'a conversation condition',
-  ): Promise<void> {
-    return this.waiter.waitFor(() => predicate(this), timeoutMs, what);
+    return this.receivedWhere('type', type);
   }
 
   waitForUserAudio(bytes: number, timeoutMs: number): Promise<void> {
@@ -517,10 +507,7 @@ export class SimConversation {
       this.waiter.notify();
       return;
     }
-    const text = data.toString('utf8');
-    const parsed = parseFrame(text);
-    const message = 'value' in parsed ? parsed.value : text;
-    this.received.push(message);
+    const { text, message } = this.receiveText(data);
     const problems = validateElevenLabsClientMessage(text);
     for (const violation of problems) {
       this.violations.push(violation);

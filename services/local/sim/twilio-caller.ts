@@ -18,9 +18,10 @@ import { performance } from 'node:perf_hooks';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import WebSocket from 'ws';
 import { FRAME_BYTES, FRAME_MS, silence, ULAW_BYTES_PER_MS } from './audio.js';
+import { ObservedPeer } from './observed-peer.js';
 import { validateFromTwilio, validateToTwilio } from './twilio-schemas.js';
-import { describeMessage, isRecord, parseFrame, type Violation } from './violation.js';
-import { handled, sleep, Waiter } from './waiter.js';
+import { describeMessage, isRecord, type Violation } from './violation.js';
+import { handled, sleep } from './waiter.js';
 
 /** How the simulated Twilio signs a request: correctly, with the wrong key, or not at all. */
 export type SignatureMode = 'valid' | 'forged' | 'missing';
@@ -314,14 +315,12 @@ type PlaybackItem = { kind: 'mark'; name: string; dueAt: number };
  * `mark` is echoed once the audio queued before it has played (at once when nothing is queued); a
  * `clear` drops the queued audio and echoes the pending marks at once, like Twilio.
  */
-export class TwilioCallStream {
+export class TwilioCallStream extends ObservedPeer {
   readonly streamSid: string;
   readonly callSid: string;
   readonly accountSid: string;
   /** Every message the simulated Twilio sent (parsed objects), in order; `sendRaw` frames are not included. */
   readonly sent: unknown[] = [];
-  /** Every message received from the bridge, in order (parsed JSON; the raw text when it was not JSON). */
-  readonly received: unknown[] = [];
   /** Both directions in order, with timing, for debugging and ordering assertions. */
   readonly log: StreamEvent[] = [];
   /** The `media.payload` strings received from the bridge, in order, exactly as sent. */
@@ -336,7 +335,6 @@ export class TwilioCallStream {
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private readonly ws: WebSocket;
-  private readonly waiter = new Waiter();
   private readonly openedAt = performance.now();
   private sequence = 0;
   private chunk = 0;
@@ -358,6 +356,7 @@ export class TwilioCallStream {
 
   /** @internal use `openStream` */
   constructor(ws: WebSocket, options: OpenStreamOptions & { streamSid: string }) {
+    super('a stream condition');
     this.ws = ws;
     this.streamSid = options.streamSid;
     this.callSid = options.callSid;
@@ -421,16 +420,7 @@ export class TwilioCallStream {
 
   /** Messages received from the bridge with `event === name`. */
   receivedEvents(name: string): Array<Record<string, unknown>> {
-    return this.received.filter((m): m is Record<string, unknown> => isRecord(m) && m.event === name);
-  }
-
-  /** Waits until `predicate(this)` holds; it is re-checked whenever anything happens on the stream. */
-  waitFor(
-    predicate: (stream: this) => boolean,
-    timeoutMs: number,
-    what = 'a stream condition',
-  ): Promise<void> {
-    return this.waiter.waitFor(() => predicate(this), timeoutMs, what);
+    return this.receivedWhere('event', name);
   }
 
   /** Waits until at least `bytes` of agent audio have been received. */
@@ -610,10 +600,7 @@ export class TwilioCallStream {
       this.waiter.notify();
       return;
     }
-    const text = data.toString('utf8');
-    const parsed = parseFrame(text);
-    const message = 'value' in parsed ? parsed.value : text;
-    this.received.push(message);
+    const { text, message } = this.receiveText(data);
     this.log.push({ direction: 'received', atMs: this.elapsed(), message });
     const problems = validateToTwilio(text);
     this.violations.push(...problems);
