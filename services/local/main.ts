@@ -34,7 +34,9 @@ async function main(): Promise<void> {
   } catch (error) {
     await twilioRest?.close();
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\nSee .env.example for every setting.\n`);
+      process.stderr.write(
+        `${error.message}\nEvery setting, its default and meaning: docs/configuration.md (an example: .env.example).\n`,
+      );
       process.exit(1);
     }
     throw error;
