@@ -15,6 +15,7 @@ import { callThatSaidHello } from './engine-driver';
 import {
   BUSINESS_NUMBER,
   type Harness,
+  harnessForSuite,
   OWNER_EMAIL,
   startHarness,
   statusCallback,
@@ -75,11 +76,7 @@ async function finishedCall(harness: Harness, engine: EngineName): Promise<strin
 }
 
 describe.each<EngineName>(['elevenlabs', 'openai'])('a finished call on %s', (engine) => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: engine, tools: 'real' });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: engine, tools: 'real' });
 
   it('lands in the CRM with its turns and lead, and the owner gets one email, even if Twilio repeats itself', async () => {
     const callSid = await finishedCall(harness, engine);
@@ -188,11 +185,7 @@ describe('the CRM is down when the call ends', () => {
 });
 
 describe('the ElevenLabs post-call webhook', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: 'elevenlabs', tools: 'real' });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: 'elevenlabs', tools: 'real' });
 
   function postCallBody(
     callSid: string,

@@ -1,6 +1,6 @@
 import { loadClip } from '../../services/local/sim/audio';
 import { eventually } from '../support/wait-until';
-import { type Harness, startHarness } from './harness';
+import { harnessForSuite } from './harness';
 
 const backchannel = loadClip('caller-backchannel');
 const interruption = loadClip('caller-hello');
@@ -14,12 +14,8 @@ const report = (line: string) => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('backchannel-proof barge-in on OpenAI (the bridge decides)', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    // Agent audio at 4× real time, as the API streams it; the caller speaks in real time.
-    harness = await startHarness({ provider: 'openai', openai: { audioSpeedup: 4 } });
-  });
-  afterAll(() => harness.close());
+  // Agent audio at 4× real time, as the API streams it; the caller speaks in real time.
+  const harness = harnessForSuite({ provider: 'openai', openai: { audioSpeedup: 4 } });
   afterEach(() => expect(harness.openai.violations).toEqual([]));
 
   it('lets "hmm. okay." pass: the agent pauses, then resumes where it paused; no cancel, no truncate, no reply', async () => {
@@ -99,11 +95,7 @@ describe('backchannel-proof barge-in on OpenAI (the bridge decides)', () => {
 });
 
 describe('barge-in on ElevenLabs (its turn-taking decides)', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: 'elevenlabs' });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: 'elevenlabs' });
   afterEach(() => expect(harness.elevenlabs.violations).toEqual([]));
 
   it('a backchannel the engine lets pass changes nothing; an interruption clears, and its correction replaces the reply', async () => {

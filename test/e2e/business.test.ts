@@ -16,7 +16,7 @@ import { loadClip } from '../../services/local/sim/audio';
 import type { TwilioCallStream } from '../../services/local/sim/twilio-caller';
 import { eventually } from '../support/wait-until';
 import { readyCall } from './engine-driver';
-import { type Harness, OWNER_EMAIL, startHarness, WEBHOOK_SECRET } from './harness';
+import { type Harness, harnessForSuite, OWNER_EMAIL, startHarness, WEBHOOK_SECRET } from './harness';
 
 const CALLER = '+15551238888';
 /** These tests are about what the engine is given, not failover: a connect bound a loaded CI box meets. */
@@ -93,15 +93,11 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the business side on %s', (
 });
 
 describe('ElevenLabs data collection through the local stack', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({
-      provider: 'elevenlabs',
-      tools: 'real',
-      env: { ENGINE_CONNECT_TIMEOUT_MS: LOADED_MACHINE_CONNECT_MS },
-    });
+  const harness = harnessForSuite({
+    provider: 'elevenlabs',
+    tools: 'real',
+    env: { ENGINE_CONNECT_TIMEOUT_MS: LOADED_MACHINE_CONNECT_MS },
   });
-  afterAll(() => harness.close());
 
   it("fills the CRM lead from the signed post-call webhook when the call's tools saved none", async () => {
     const caller = '+15551238899';

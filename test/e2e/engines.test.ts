@@ -3,18 +3,14 @@ import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip } from '../../services/local/sim/audio';
 import { eventually } from '../support/wait-until';
 import { nextDriver, readyCall } from './engine-driver';
-import { type Harness, startHarness } from './harness';
+import { harnessForSuite, startHarness } from './harness';
 
 const greeting = loadClip('agent-greeting');
 const hello = loadClip('caller-hello');
 const decoded = (payloads: string[]) => Buffer.concat(payloads.map((p) => Buffer.from(p, 'base64')));
 
 describe('ElevenLabs specifics', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: 'elevenlabs', elevenlabs: { metadataOnConnect: true } });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: 'elevenlabs', elevenlabs: { metadataOnConnect: true } });
   afterEach(() => expect(harness.elevenlabs.violations).toEqual([]));
 
   it('sends the dynamic variables of the call, and answers every ping at once', async () => {
@@ -57,11 +53,7 @@ describe('ElevenLabs specifics', () => {
 });
 
 describe('OpenAI specifics', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: 'openai', openai: { audioSpeedup: 4 } });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: 'openai', openai: { audioSpeedup: 4 } });
   afterEach(() => expect(harness.openai.violations).toEqual([]));
 
   it('configures a GA session: μ-law both ways, semantic VAD with low eagerness, the persona and the tools', async () => {

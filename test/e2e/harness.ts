@@ -16,6 +16,7 @@ import {
 import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest';
 import type { LocalStack } from '../../services/local/stack';
 import type { BusinessAdapters } from '../../services/wiring/parts/business-adapters.js';
+import { perSuite, readThrough } from '../support/per-suite';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { eventually } from '../support/wait-until';
 
@@ -205,6 +206,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await rm(outboxDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One harness for a whole suite: started before its first test and closed after its last (the
+ * stack takes seconds to start; its tests share it). Read it only inside tests and hooks.
+ */
+export function harnessForSuite(options: HarnessOptions = {}): Harness {
+  return readThrough(
+    perSuite(
+      'the suite harness',
+      () => startHarness(options),
+      (harness) => harness.close(),
+    ),
+  );
 }
 
 /** Twilio's signed status callback for a call from `from` to the business (42 s when completed). */

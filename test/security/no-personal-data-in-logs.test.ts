@@ -18,12 +18,12 @@ import {
   CALLS_API_KEY,
   ELEVENLABS_KEY,
   type Harness,
+  harnessForSuite,
   mediaStreamAddress,
   OPENAI_KEY,
   OWNER_EMAIL,
   PUBLIC_URL,
   signedAsTwilio,
-  startHarness,
   WEBHOOK_SECRET,
 } from '../e2e/harness';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
@@ -127,16 +127,12 @@ async function inboundCallWithEveryTool(harness: Harness, engine: EngineName): P
 }
 
 describe.each<EngineName>(['elevenlabs', 'openai'])('every log line of whole calls on %s', (engine) => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({
-      provider: engine,
-      tools: 'real',
-      // A generous engine bound: under a loaded machine a failover would change which engine is scanned.
-      env: { BUSINESS_HOURS: 'mon-sun 00:00-24:00', OWNER_PHONE, ENGINE_CONNECT_TIMEOUT_MS: '6000' },
-    });
+  const harness = harnessForSuite({
+    provider: engine,
+    tools: 'real',
+    // A generous engine bound: under a loaded machine a failover would change which engine is scanned.
+    env: { BUSINESS_HOURS: 'mon-sun 00:00-24:00', OWNER_PHONE, ENGINE_CONNECT_TIMEOUT_MS: '6000' },
   });
-  afterAll(() => harness.close());
 
   it('holds no full phone number, email address, secret or caller free text', async () => {
     lines.length = 0;
