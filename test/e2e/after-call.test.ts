@@ -6,10 +6,10 @@
  */
 import { DateTime } from 'luxon';
 import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature';
-import { MemoryCrm } from '../../services/adapters/memory/crm';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
 import type { CallRow } from '../../services/core/ports/crm';
 import type { EngineName } from '../../services/core/shared/engines';
+import { FlakyCrm } from '../support/flaky-crm';
 import { eventually } from '../support/wait-until';
 import { callThatSaidHello } from './engine-driver';
 import {
@@ -27,15 +27,6 @@ const CALLER = '+15551237777';
 
 /** The e2e waits allow 8 s: a loaded CI machine finalises a call in seconds, not milliseconds. */
 const WAIT_MS = 8000;
-
-/** A CRM that can be taken down, like Supabase answering 503. */
-class FlakyCrm extends MemoryCrm {
-  down = false;
-  override async saveCall(call: CallRow): Promise<void> {
-    if (this.down) throw new Error('Supabase unavailable (503)');
-    return super.saveCall(call);
-  }
-}
 
 const today = () => DateTime.now().setZone(TZ).toISODate() ?? '';
 const wholeDay = () => {
@@ -126,7 +117,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('a finished call on %s', (en
 });
 
 describe('the CRM is down when the call ends', () => {
-  const crm = new FlakyCrm({ timezone: TZ });
+  const crm = new FlakyCrm({ timezone: TZ }, ['saveCall']);
   let harness: Harness;
   // The after-call clock runs ahead once the CRM is back, so the sweeper's backoff has passed.
   let ahead = 0;
