@@ -17,6 +17,8 @@ import {
   type Harness,
   harnessForSuite,
   OWNER_EMAIL,
+  postCallBody,
+  sendPostCall,
   startHarness,
   statusCallback,
   WEBHOOK_SECRET,
@@ -178,39 +180,26 @@ describe('the CRM is down when the call ends', () => {
 describe('the ElevenLabs post-call webhook', () => {
   const harness = harnessForSuite({ provider: 'elevenlabs', tools: 'real' });
 
-  function postCallBody(
+  function analysisBody(
     callSid: string,
     summary: string,
     conversationId = `conv_${callSid.slice(-8)}`,
   ): string {
-    return JSON.stringify({
-      type: 'post_call_transcription',
-      event_timestamp: Math.floor(Date.now() / 1000),
-      data: {
-        agent_id: 'agent_test',
-        conversation_id: conversationId,
-        status: 'done',
-        transcript: [],
-        analysis: {
-          transcript_summary: summary,
-          call_successful: 'success',
-          data_collection_results: { issue: { value: 'leaking boiler', rationale: 'the caller said so' } },
-        },
-        conversation_initiation_client_data: { dynamic_variables: { call_sid: callSid } },
+    return postCallBody(callSid, {
+      agent_id: 'agent_test',
+      conversation_id: conversationId,
+      status: 'done',
+      transcript: [],
+      analysis: {
+        transcript_summary: summary,
+        call_successful: 'success',
+        data_collection_results: { issue: { value: 'leaking boiler', rationale: 'the caller said so' } },
       },
     });
   }
 
-  function post(body: string, signature: string | undefined) {
-    return fetch(`${harness.stack.url}/elevenlabs/post-call`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(signature === undefined ? {} : { 'ElevenLabs-Signature': signature }),
-      },
-      body,
-    });
-  }
+  const post = (body: string, signature: string | undefined) =>
+    sendPostCall(harness, body, signature ?? null);
 
   it('refuses a wrong, missing or stale signature with no side effect, and merges a good one into the call row', async () => {
     const callSid = await finishedCall(harness, 'elevenlabs');
@@ -221,7 +210,7 @@ describe('the ElevenLabs post-call webhook', () => {
     // The bridge recorded the conversation id the ElevenLabs conversation started with.
     const conversationId = (await harness.stack.sessions.get(callSid))?.session.conversationId;
     expect(conversationId).toMatch(/\S/);
-    const body = postCallBody(
+    const body = analysisBody(
       callSid,
       'Sam Rivera reported a leaking boiler and wants a plumber.',
       conversationId,
@@ -229,7 +218,7 @@ describe('the ElevenLabs post-call webhook', () => {
     const nowSeconds = Math.floor(Date.now() / 1000);
 
     // Signed, but for another conversation naming this call: acknowledged, nothing stored.
-    const foreign = postCallBody(callSid, 'Injected summary', 'conv_not_this_call');
+    const foreign = analysisBody(callSid, 'Injected summary', 'conv_not_this_call');
     const mismatch = await post(foreign, signElevenLabsWebhook(WEBHOOK_SECRET, foreign, nowSeconds));
     expect(mismatch.status).toBe(200);
     expect(await mismatch.json()).toEqual({

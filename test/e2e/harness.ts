@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature';
 import type { ToolResult, ToolRunner } from '../../services/core/ports/tool-calls';
 import type { EngineName } from '../../services/core/shared/engines.js';
 import { type LocalApp, startLocalApp } from '../../services/local/app';
@@ -220,6 +221,34 @@ export function harnessForSuite(options: HarnessOptions = {}): Harness {
       (harness) => harness.close(),
     ),
   );
+}
+
+/** ElevenLabs' post-call webhook body for `callSid`'s conversation: its envelope around `data`. */
+export function postCallBody(callSid: string, data: Record<string, unknown>): string {
+  return JSON.stringify({
+    type: 'post_call_transcription',
+    event_timestamp: Math.floor(Date.now() / 1000),
+    data: { ...data, conversation_initiation_client_data: { dynamic_variables: { call_sid: callSid } } },
+  });
+}
+
+/**
+ * POSTs a post-call webhook body to the local stack, signed now with the stack's secret unless
+ * another `signature` is given (`null`: unsigned).
+ */
+export function sendPostCall(
+  harness: Pick<Harness, 'stack'>,
+  body: string,
+  signature: string | null = signElevenLabsWebhook(WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000)),
+): Promise<Response> {
+  return fetch(`${harness.stack.url}/elevenlabs/post-call`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(signature === null ? {} : { 'ElevenLabs-Signature': signature }),
+    },
+    body,
+  });
 }
 
 /** Twilio's signed status callback for a call from `from` to the business (42 s when completed). */
