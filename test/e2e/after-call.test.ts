@@ -18,7 +18,6 @@ import {
   harnessForSuite,
   OWNER_EMAIL,
   postCallBody,
-  sendPostCall,
   startHarness,
   statusCallback,
   WEBHOOK_SECRET,
@@ -198,8 +197,7 @@ describe('the ElevenLabs post-call webhook', () => {
     });
   }
 
-  const post = (body: string, signature: string | undefined) =>
-    sendPostCall(harness, body, signature ?? null);
+  const post = (body: string, signature: string | undefined) => harness.postCall(body, signature ?? null);
 
   it('refuses a wrong, missing or stale signature with no side effect, and merges a good one into the call row', async () => {
     const callSid = await finishedCall(harness, 'elevenlabs');

@@ -15,14 +15,7 @@ import { loadClip } from '../../services/local/sim/audio';
 import type { TwilioCallStream } from '../../services/local/sim/twilio-caller';
 import { eventually } from '../support/wait-until';
 import { readyCall } from './engine-driver';
-import {
-  type Harness,
-  harnessForSuite,
-  OWNER_EMAIL,
-  postCallBody,
-  sendPostCall,
-  startHarness,
-} from './harness';
+import { type Harness, harnessForSuite, OWNER_EMAIL, postCallBody, startHarness } from './harness';
 
 const CALLER = '+15551238888';
 /** These tests are about what the engine is given, not failover: a connect bound a loaded CI box meets. */
@@ -149,7 +142,7 @@ describe('ElevenLabs data collection through the local stack', () => {
         transcript_summary: 'Grace wants a quote for a new boiler.',
       },
     });
-    const answer = await sendPostCall(harness, body);
+    const answer = await harness.postCall(body);
     expect(answer.status).toBe(200);
 
     const leads = await harness.app.adapters.crm.leadsBetween(Date.now() - 3_600_000, Date.now() + 60_000);

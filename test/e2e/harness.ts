@@ -80,6 +80,11 @@ export interface Harness {
   }): Promise<{ callSid: string; stream: TwilioCallStream }>;
   /** Twilio's signed status callback for a call to the business number. */
   statusCallback(options: StatusCallbackOptions): ReturnType<typeof sendStatusCallback>;
+  /**
+   * ElevenLabs' post-call webhook with `body` (see `postCallBody`), signed now with the stack's
+   * secret unless another `signature` is given (`null`: unsigned).
+   */
+  postCall(body: string, signature?: string | null): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -174,6 +179,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         to: BUSINESS_NUMBER,
         ...statusOptions,
       }),
+    postCall: (
+      body,
+      signature = signElevenLabsWebhook(WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000)),
+    ) =>
+      fetch(`${stack.url}/elevenlabs/post-call`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(signature === null ? {} : { 'ElevenLabs-Signature': signature }),
+        },
+        body,
+      }),
     async call(callOptions = {}) {
       const callSid =
         callOptions.callSid ?? `CA${(Date.now() * 1000 + ++n).toString(16).padStart(32, '0').slice(-32)}`;
@@ -229,25 +246,6 @@ export function postCallBody(callSid: string, data: Record<string, unknown>): st
     type: 'post_call_transcription',
     event_timestamp: Math.floor(Date.now() / 1000),
     data: { ...data, conversation_initiation_client_data: { dynamic_variables: { call_sid: callSid } } },
-  });
-}
-
-/**
- * POSTs a post-call webhook body to the local stack, signed now with the stack's secret unless
- * another `signature` is given (`null`: unsigned).
- */
-export function sendPostCall(
-  harness: Pick<Harness, 'stack'>,
-  body: string,
-  signature: string | null = signElevenLabsWebhook(WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000)),
-): Promise<Response> {
-  return fetch(`${harness.stack.url}/elevenlabs/post-call`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(signature === null ? {} : { 'ElevenLabs-Signature': signature }),
-    },
-    body,
   });
 }
 

@@ -23,7 +23,6 @@ import {
   OWNER_EMAIL,
   PUBLIC_URL,
   postCallBody,
-  sendPostCall,
   signedAsTwilio,
   WEBHOOK_SECRET,
 } from '../e2e/harness';
@@ -160,7 +159,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('every log line of whole cal
         conversation_id: id,
         analysis: { transcript_summary: `${PHRASES[6]} from ${CALLER} (${CALLER_EMAIL})` },
       });
-      await sendPostCall(harness, body);
+      await harness.postCall(body);
     }
 
     // Outbound: placed, answered by a person, and refused for a bad or foreign number.
