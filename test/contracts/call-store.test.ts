@@ -4,7 +4,7 @@ import { DynamoOutboundRequestStore } from '../../services/adapters/dynamodb/out
 import { MemoryCallSessionStore } from '../../services/adapters/memory/call-session-store.js';
 import { MemoryFinalisationStore } from '../../services/adapters/memory/finalisation-store.js';
 import { MemoryOutboundRequestStore } from '../../services/adapters/memory/outbound-request-store.js';
-import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
+import { dynamoForFile } from '../support/dynamo.js';
 import { describeCallStoreContract } from './call-store.contract.js';
 
 describeCallStoreContract('memory stores', async () => ({
@@ -13,17 +13,14 @@ describeCallStoreContract('memory stores', async () => ({
   outbound: new MemoryOutboundRequestStore(),
 }));
 
-let dynamo: TestDynamo;
-beforeAll(async () => {
-  dynamo = await startTestDynamo();
-});
-afterAll(() => dynamo.close());
+const dynamo = dynamoForFile();
 
 describeCallStoreContract('DynamoDB stores (dynalite)', async () => {
-  const tableName = await dynamo.newTable();
+  const { doc, newTable } = dynamo.started();
+  const tableName = await newTable();
   return {
-    sessions: new DynamoCallSessionStore(dynamo.doc, { tableName }),
-    finalisations: new DynamoFinalisationStore(dynamo.doc, { tableName }),
-    outbound: new DynamoOutboundRequestStore(dynamo.doc, { tableName }),
+    sessions: new DynamoCallSessionStore(doc, { tableName }),
+    finalisations: new DynamoFinalisationStore(doc, { tableName }),
+    outbound: new DynamoOutboundRequestStore(doc, { tableName }),
   };
 });

@@ -35,7 +35,8 @@ describeCallbackSchedulerContract(
     schedulerMock.on(CreateScheduleCommand).callsFake((input: CreateScheduleCommandInput) => {
       const name = input.Name ?? '';
       if (created.has(name)) {
-        throw new ConflictException({ message: `Schedule ${name} already exists.`, $metadata: {} });
+        const message = `Schedule ${name} already exists.`;
+        throw new ConflictException({ Message: message, message, $metadata: {} });
       }
       created.set(name, input);
       return { ScheduleArn: `arn:aws:scheduler:us-east-1:111122223333:schedule/callbacks/${name}` };

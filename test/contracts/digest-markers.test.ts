@@ -1,17 +1,13 @@
 import { DynamoDigestMarkers } from '../../services/adapters/dynamodb/digest-markers.js';
 import { MemoryDigestMarkers } from '../../services/adapters/memory/digest-markers.js';
-import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
+import { dynamoForFile } from '../support/dynamo.js';
 import { describeDigestMarkersContract } from './digest-markers.contract.js';
 
 describeDigestMarkersContract('MemoryDigestMarkers', async () => new MemoryDigestMarkers());
 
-let dynamo: TestDynamo;
-beforeAll(async () => {
-  dynamo = await startTestDynamo();
-});
-afterAll(() => dynamo.close());
+const dynamo = dynamoForFile();
 
 describeDigestMarkersContract('DynamoDigestMarkers (dynalite)', async () => {
-  const tableName = await dynamo.newTable();
-  return new DynamoDigestMarkers(dynamo.doc, { tableName });
+  const tableName = await dynamo.started().newTable();
+  return new DynamoDigestMarkers(dynamo.started().doc, { tableName });
 });
