@@ -5,11 +5,9 @@
  */
 
 import { fetchWebhookPost } from '../../adapters/http/webhook-post.js';
-import { MemoryCrm } from '../../adapters/memory/crm.js';
 import { OutboxMailer } from '../../adapters/memory/outbox-mailer.js';
 import { ResendMailer } from '../../adapters/resend/mailer.js';
 import { sqsRetryScheduler } from '../../adapters/sqs/webhook-retry-queue.js';
-import { SupabaseCrm } from '../../adapters/supabase/crm.js';
 import { TwilioTexts } from '../../adapters/twilio/sms.js';
 import type { DigestDeps } from '../../core/after-call/daily-digest.js';
 import type { FinaliseDeps } from '../../core/after-call/finalise-call.js';
@@ -27,23 +25,9 @@ import type { Mailer } from '../../core/ports/mail.js';
 import type { WebhookDeliveryStore } from '../../core/ports/webhooks.js';
 import { type Config, ConfigError } from '../../core/shared/config.js';
 import type { MissedCallTextDeps } from '../../core/texts/missed-call-text.js';
+import { type AdapterChoices, type AdapterMode, refuseStandInsInAws } from './adapter-choices.js';
+import { crmFor } from './crm.js';
 import { type Recordings, recordingsFor } from './recordings.js';
-
-export type AdapterMode = 'aws' | 'local';
-
-/** What the choices found: stand-ins used, and settings missing (an error in AWS). */
-export interface AdapterChoices {
-  embedded: string[];
-  missing: string[];
-}
-
-export function crmFor(config: Config, choices: AdapterChoices): Crm & TextReplies {
-  const timezone = config.business.timezone;
-  if (config.supabase) return new SupabaseCrm({ ...config.supabase, timezone });
-  choices.missing.push('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY');
-  choices.embedded.push('crm');
-  return new MemoryCrm({ timezone });
-}
 
 export function mailerFor(config: Config, choices: AdapterChoices): Mailer {
   if (config.resendApiKey) {
@@ -56,15 +40,6 @@ export function mailerFor(config: Config, choices: AdapterChoices): Mailer {
   choices.missing.push('RESEND_API_KEY');
   choices.embedded.push('mail');
   return new OutboxMailer({ dir: config.localOutboxDir, from: config.emailFrom });
-}
-
-/** In AWS a stand-in would silently lose calls and mail: every missing setting stops the start. */
-export function refuseStandInsInAws(mode: AdapterMode, choices: AdapterChoices): void {
-  if (mode === 'aws' && choices.missing.length > 0) {
-    throw new ConfigError(
-      choices.missing.map((names) => `${names} ${names.includes(' and ') ? 'are' : 'is'} required in AWS`),
-    );
-  }
 }
 
 export interface CrmAndMail {
