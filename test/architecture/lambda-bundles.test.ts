@@ -2,7 +2,7 @@
  * What the call path's and the fallback's Lambdas bundle, read from esbuild's metafile with the
  * stack's options (`lib/house-function.ts`): a cold start loads every byte, and a convenient import
  * in the wiring has pulled a megabyte in before (the after-call wiring's Twilio REST client into the
- * inbound call). `npm run bench:lambda` reports the sizes; this keeps out what these must never load.
+ * inbound call and every after-call function). `npm run bench:lambda` reports the sizes; this keeps out what these must never load.
  */
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';

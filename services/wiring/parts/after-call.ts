@@ -8,7 +8,6 @@ import { fetchWebhookPost } from '../../adapters/http/webhook-post.js';
 import { OutboxMailer } from '../../adapters/memory/outbox-mailer.js';
 import { ResendMailer } from '../../adapters/resend/mailer.js';
 import { sqsRetryScheduler } from '../../adapters/sqs/webhook-retry-queue.js';
-import { TwilioTexts } from '../../adapters/twilio/sms.js';
 import type { DigestDeps } from '../../core/after-call/daily-digest.js';
 import type { FinaliseDeps } from '../../core/after-call/finalise-call.js';
 import type { PostCallDeps } from '../../core/after-call/post-call.js';
@@ -24,7 +23,6 @@ import type { Crm, TextReplies } from '../../core/ports/crm.js';
 import type { Mailer } from '../../core/ports/mail.js';
 import type { WebhookDeliveryStore } from '../../core/ports/webhooks.js';
 import { type Config, ConfigError } from '../../core/shared/config.js';
-import type { MissedCallTextDeps } from '../../core/texts/missed-call-text.js';
 import { type AdapterChoices, type AdapterMode, refuseStandInsInAws } from './adapter-choices.js';
 import { crmFor } from './crm.js';
 import { type Recordings, recordingsFor } from './recordings.js';
@@ -70,7 +68,7 @@ export interface AfterCallStores {
   markers: DigestMarkers;
   /** The integration webhook's deliveries (absent: no event is sent, even with the settings). */
   webhookDeliveries?: WebhookDeliveryStore;
-  /** The usage counters: with them (and `SMS_ENABLED`), finalisation texts back missed callers. */
+  /** The usage counters: with them (and `SMS_ENABLED`), finalisation texts back missed callers (`missed-call-texts.ts`). */
   usage?: UsageCounter;
 }
 
@@ -106,39 +104,5 @@ export function afterCallDepsFor(
     business: { name: config.business.name, timezone: config.business.timezone },
     costRates: config.costRates,
     now,
-    missedCallTexts: missedCallTextsFor(config, stores, now),
-  };
-}
-
-function isTextLog(store: object): store is TextLog {
-  return typeof (store as Partial<TextLog>).appendText === 'function';
-}
-
-/** The missed-call text-back over the call table's counters and log; absent when texts are off. */
-function missedCallTextsFor(
-  config: Config,
-  stores: AfterCallStores,
-  now: () => number,
-): MissedCallTextDeps | undefined {
-  if (!config.sms.enabled || !stores.usage) return undefined;
-  const { sessions } = stores;
-  return {
-    businessName: config.business.name,
-    businessNumber: config.twilio.phoneNumber,
-    texts: {
-      sender: new TwilioTexts({
-        accountSid: config.twilio.accountSid,
-        authToken: config.twilio.authToken,
-        apiUrl: config.twilio.apiUrl,
-        from: config.sms.from,
-        messagingServiceSid: config.sms.messagingServiceSid,
-      }),
-      enabled: true,
-      allowedCountries: config.outboundAllowedCountries,
-      usage: stores.usage,
-      timezone: config.business.timezone,
-      now,
-      log: isTextLog(sessions) ? sessions : undefined,
-    },
   };
 }
