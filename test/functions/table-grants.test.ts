@@ -24,10 +24,10 @@ import { PENDING_PK } from '../../services/core/ports/call-table-schema.js';
 import type { Crm } from '../../services/core/ports/crm.js';
 import { loadConfig } from '../../services/core/shared/config.js';
 import { afterCallDepsFor } from '../../services/wiring/parts/after-call.js';
-import { FakeMailer } from '../support/after-call-fakes.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
 import { FlakyCrm } from '../support/flaky-crm.js';
 import { outboundHarness } from '../support/outbound-harness.js';
+import { TestMailer } from '../support/test-mailer.js';
 import { callSid, formEvent, inboundForm, signForm, TEST_ACCOUNT_SID, testEnv } from '../support/twilio.js';
 
 const config = loadConfig(testEnv({ ELEVENLABS_WEBHOOK_SECRET: 'wsec', OWNER_EMAIL: 'owner@example.com' }));
@@ -129,7 +129,7 @@ async function dialResultOnStreamedCall(dialCallStatus: string, endReason?: stri
 function afterCall(
   r: Recording,
   crm: Crm = new FlakyCrm({ timezone: 'UTC' }, ['saveCall']),
-  mailer = new FakeMailer(),
+  mailer = new TestMailer(),
 ) {
   return afterCallDepsFor(config, { crm, mailer }, r.stores);
 }
@@ -361,7 +361,7 @@ async function sweepOrFinalise(r: Recording, sid: string): Promise<void> {
   const outcome = await finaliseCall(
     afterCallDepsFor(
       config,
-      { crm: new FlakyCrm({ timezone: 'UTC' }, ['saveCall']), mailer: new FakeMailer() },
+      { crm: new FlakyCrm({ timezone: 'UTC' }, ['saveCall']), mailer: new TestMailer() },
       r.plain,
     ),
     { callSid: sid, status: 'completed', durationSeconds: 60, at: Date.now() - 60_000 },

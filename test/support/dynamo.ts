@@ -36,6 +36,16 @@ export async function startTestDynamo(): Promise<TestDynamo> {
   };
 }
 
+/**
+ * One dynalite for the whole file, started in `beforeAll` (it is the slow part) and closed in
+ * `afterAll`. `started()` answers it inside tests and hooks.
+ */
+export function dynamoForFile(): { started(): TestDynamo } {
+  return {
+    started: perSuite('dynalite, started in beforeAll,', startTestDynamo, (dynamo) => dynamo.close()),
+  };
+}
+
 export interface TablePerTest<S> {
   readonly client: DynamoDBClient;
   readonly doc: DynamoDBDocumentClient;
@@ -53,7 +63,7 @@ export interface TablePerTest<S> {
 export function tablePerTest<S>(
   build: (doc: DynamoDBDocumentClient, tableName: string) => S,
 ): TablePerTest<S> {
-  const started = perSuite('tablePerTest', startTestDynamo, (dynamo) => dynamo.close());
+  const { started } = dynamoForFile();
   let current: { table: string; store: S } | undefined;
   beforeEach(async () => {
     const table = await started().newTable();
