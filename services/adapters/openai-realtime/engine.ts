@@ -8,8 +8,9 @@ import type {
 } from '../../core/ports/engine.js';
 import { forCall } from '../../core/shared/logging.js';
 import { type EngineSocketOptions, startEngineSocket } from '../ws/engine-socket.js';
-import { parseServerEvent, type ServerEvent, sessionUpdate, type VadEagerness } from './codec.js';
-import { OpenAiSession, rawText } from './session.js';
+import { type ServerEvent, sessionUpdate, type VadEagerness } from './codec.js';
+import { readServerEvent } from './server-message.js';
+import { OpenAiSession } from './session.js';
 
 export interface OpenAiRealtimeEngineOptions {
   /** `wss://api.openai.com/v1/realtime` or a simulator's URL; `?model=` is added here. */
@@ -90,7 +91,7 @@ function startSession(
     let sessionUpdateSent = false;
     // The server's first event can arrive as soon as the socket opens.
     return (data) => {
-      const parsed = parseServerEvent(rawText(data));
+      const parsed = readServerEvent(data);
       if (!parsed.ok) {
         link.fail(`unexpected server message: ${parsed.problem}`);
         return;

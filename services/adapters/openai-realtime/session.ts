@@ -10,7 +10,6 @@ import {
   functionCallOutput,
   inputAudioAppend,
   itemTruncate,
-  parseServerEvent,
   parseToolArguments,
   responseCancel,
   responseCreate,
@@ -18,17 +17,10 @@ import {
   systemMessageItem,
   userContextItem,
 } from './codec.js';
+import { readServerEvent } from './server-message.js';
 
 /** A failed response (an `error` refusing our `response.create`, or `response.done` failed) is retried once. */
 const RESPONSE_ATTEMPTS = 2;
-
-/** The text of a server message, however ws delivered it. */
-export function rawText(data: WebSocket.RawData): string {
-  if (typeof data === 'string') return data;
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
-}
 
 /**
  * One call's OpenAI session (it serves once the start's handshake is done): state lives here, the
@@ -158,7 +150,7 @@ export class OpenAiSession implements EngineSession {
   /** The server's events once ready (the link has already noted that it is alive). */
   readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
     if (isBinary) return;
-    const parsed = parseServerEvent(rawText(data));
+    const parsed = readServerEvent(data);
     if (!parsed.ok) {
       if (this.malformedLogged) return;
       this.malformedLogged = true;
