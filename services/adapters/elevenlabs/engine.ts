@@ -194,7 +194,6 @@ function connect(
       const playingMs = Math.max(0, agentAudioEndsAt - Date.now());
       replyWatch.arm(playingMs + timings.replyTimeoutMs);
     };
-    const replied = () => replyWatch.cancel();
 
     const session: EngineSession = {
       sendCallerAudio: (payload) => {
@@ -281,7 +280,7 @@ function connect(
           const { audio_base_64: payload, event_id: id } = event.audio_event;
           // Audio generated before the caller interrupted is stale: drop it (not newer than the interruption).
           if (id <= lastInterruptionId) return;
-          replied();
+          replyWatch.cancel();
           const now = Date.now();
           agentAudioEndsAt = Math.max(agentAudioEndsAt, now) + base64ByteLength(payload) / ULAW_BYTES_PER_MS;
           listener.audio(payload);
@@ -300,7 +299,7 @@ function connect(
           lastInterruptionId = event.interruption_event.event_id;
           // The caller spoke over the agent: what was queued to play is cleared.
           agentAudioEndsAt = Date.now();
-          replied();
+          replyWatch.cancel();
           listener.interruption();
           return;
         case 'user_transcript':
@@ -312,11 +311,11 @@ function connect(
           }
           return;
         case 'agent_response':
-          replied();
+          replyWatch.cancel();
           listener.transcript('agent', event.agent_response_event.agent_response);
           return;
         case 'agent_response_correction':
-          replied();
+          replyWatch.cancel();
           // Sent after an interruption: the reply as far as the caller heard it replaces the full one.
           listener.transcript('agent', event.agent_response_correction_event.corrected_agent_response, {
             interrupted: true,
@@ -325,7 +324,7 @@ function connect(
           return;
         case 'client_tool_call':
           // The agent waits for the result (`sendToolResult` starts the wait for its reply).
-          replied();
+          replyWatch.cancel();
           listener.toolCall({
             callId: event.client_tool_call.tool_call_id,
             name: event.client_tool_call.tool_name,
@@ -340,7 +339,7 @@ function connect(
           });
           return;
         case 'ignored':
-          if (AGENT_ANSWERS.has(event.name)) replied();
+          if (AGENT_ANSWERS.has(event.name)) replyWatch.cancel();
           else if (replyWatch.armed && STILL_WORKING.has(event.name)) awaitReply();
           return;
         default:
