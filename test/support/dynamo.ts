@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ensureCallTable } from '../../services/adapters/dynamodb/call-table.js';
 import { createDynamoClients } from '../../services/adapters/dynamodb/clients.js';
 import { startEmbeddedDynamo } from '../../services/local/embedded-dynamodb.js';
+import { perSuite } from './per-suite.js';
 
 export interface TestDynamo {
   endpoint: string;
@@ -35,6 +36,16 @@ export async function startTestDynamo(): Promise<TestDynamo> {
   };
 }
 
+/**
+ * One dynalite for the whole file, started in `beforeAll` (it is the slow part) and closed in
+ * `afterAll`. `started()` answers it inside tests and hooks.
+ */
+export function dynamoForFile(): { started(): TestDynamo } {
+  return {
+    started: perSuite('dynalite, started in beforeAll,', startTestDynamo, (dynamo) => dynamo.close()),
+  };
+}
+
 export interface TablePerTest<S> {
   readonly client: DynamoDBClient;
   readonly doc: DynamoDBDocumentClient;
@@ -52,16 +63,8 @@ export interface TablePerTest<S> {
 export function tablePerTest<S>(
   build: (doc: DynamoDBDocumentClient, tableName: string) => S,
 ): TablePerTest<S> {
-  let dynamo: TestDynamo | undefined;
+  const { started } = dynamoForFile();
   let current: { table: string; store: S } | undefined;
-  const started = (): TestDynamo => {
-    if (!dynamo) throw new Error('tablePerTest: read its fields inside a test or a hook');
-    return dynamo;
-  };
-  beforeAll(async () => {
-    dynamo = await startTestDynamo();
-  });
-  afterAll(() => dynamo?.close());
   beforeEach(async () => {
     const table = await started().newTable();
     current = { table, store: build(started().doc, table) };

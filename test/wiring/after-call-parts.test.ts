@@ -4,19 +4,21 @@
  * lambda-bundles.test.ts), while the ones that finalise still text back missed callers.
  */
 
+import { MemoryCallSessionStore } from '../../services/adapters/memory/call-session-store.js';
 import { MemoryCrm } from '../../services/adapters/memory/crm.js';
+import { MemoryDigestMarkers } from '../../services/adapters/memory/digest-markers.js';
+import { MemoryFinalisationStore } from '../../services/adapters/memory/finalisation-store.js';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer.js';
 import { TwilioTexts } from '../../services/adapters/twilio/sms.js';
 import { loadConfig } from '../../services/core/shared/config.js';
 import { InProcessUsageCounter } from '../../services/core/tools/tool-usage.js';
 import { type AfterCallStores, afterCallDepsFor } from '../../services/wiring/parts/after-call.js';
 import { missedCallTextsFor } from '../../services/wiring/parts/missed-call-texts.js';
-import { MemoryDigestMarkers, MemoryFinalisationStore, MemorySessions } from '../support/after-call-fakes.js';
 import { testEnv } from '../support/twilio.js';
 
 function stores(usage?: InProcessUsageCounter): AfterCallStores {
   return {
-    sessions: new MemorySessions(),
+    sessions: new MemoryCallSessionStore(),
     finalisations: new MemoryFinalisationStore(),
     markers: new MemoryDigestMarkers(),
     usage,
