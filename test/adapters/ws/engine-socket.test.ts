@@ -31,20 +31,18 @@ afterEach(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
+/** A test engine's socket: it names itself, and its liveness limits are generous (not judged here). */
+const testEngine = {
+  engine: 'openai',
+  vendor: 'Test engine',
+  messageWord: 'message',
+  readyMessage: 'ready',
+  keepalive: { pingIntervalMs: 1000, stallAfterMs: 60_000 },
+} as const;
+
 function options(overrides: Partial<EngineSocketOptions> = {}): EngineSocketOptions {
-  return {
-    engine: 'openai',
-    vendor: 'Test engine',
-    messageWord: 'message',
-    readyMessage: 'ready',
-    url,
-    signal: new AbortController().signal,
-    log: forCall('CAengine-socket'),
-    listener: recorder().listener,
-    // Generous: these tests do not judge liveness.
-    keepalive: { pingIntervalMs: 1000, stallAfterMs: 60_000 },
-    ...overrides,
-  };
+  const call = { signal: new AbortController().signal, log: forCall('CAengine-socket') };
+  return { ...testEngine, ...call, url, listener: recorder().listener, ...overrides };
 }
 
 const noSession = {
@@ -100,32 +98,21 @@ describe('engine socket', () => {
   });
 
   it('clears its watchdogs with the session: a deadline armed before close never fires', async () => {
-    let expired = false;
-    let armed = false;
-    await startEngineSocket(options(), (link) => {
-      const watchdog = link.watchdog(() => {
-        expired = true;
+    const fired: number[] = [];
+    /** A ready session with a deadline of `ms` (closed at once when `closeAtOnce`). */
+    const withDeadline = (ms: number, closeAtOnce: boolean) =>
+      startEngineSocket(options(), (link) => {
+        const watchdog = link.watchdog(() => fired.push(ms));
+        return () => {
+          link.ready(noSession, () => {});
+          watchdog.arm(ms);
+          if (closeAtOnce) link.close();
+        };
       });
-      return () => {
-        link.ready(noSession, () => {});
-        watchdog.arm(20);
-        armed = watchdog.armed;
-        link.close();
-      };
-    });
-    expect(armed).toBe(true);
+    await withDeadline(20, true);
     // A later deadline that fires shows the cleared one had its chance and did not.
-    let later = false;
-    await startEngineSocket(options(), (link) => {
-      const watchdog = link.watchdog(() => {
-        later = true;
-      });
-      return () => {
-        link.ready(noSession, () => {});
-        watchdog.arm(60);
-      };
-    });
-    await waitUntil(() => later, 'the later deadline');
-    expect(expired).toBe(false);
+    await withDeadline(60, false);
+    await waitUntil(() => fired.length > 0, 'the later deadline');
+    expect(fired).toEqual([60]);
   });
 });
