@@ -309,11 +309,11 @@ export class OpenAiSession implements EngineSession {
 
   /**
    * The response in progress sent something: it gets the full timeout again. Only a timestamp on
-   * this path (it runs for every audio delta); the watchdog re-arms itself when it fires, and
-   * arming it sets the timestamp afresh.
+   * this path (it runs for every audio delta), the clock read for this event; the watchdog re-arms
+   * itself when it fires, and arming it sets the timestamp afresh.
    */
   private touchResponseTimer(): void {
-    this.responseOutputAt = Date.now();
+    this.responseOutputAt = this.link.lastHeardAt;
   }
 
   private checkResponse(): void {

@@ -115,7 +115,7 @@ export class Watchdog {
 /** One engine socket's lifecycle: starting, then ready, then closed (once, whichever way). */
 export class EngineLink {
   private state: 'starting' | 'ready' | 'closed' = 'starting';
-  private lastHeardAt = Date.now();
+  private heardAt = Date.now();
   private pongSeen = false;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private readonly watchdogs: Watchdog[] = [];
@@ -128,7 +128,7 @@ export class EngineLink {
   ) {
     options.signal.addEventListener('abort', this.onAbort, { once: true });
     socket.on('pong', () => {
-      this.lastHeardAt = Date.now();
+      this.heardAt = Date.now();
       this.pongSeen = true;
     });
     socket.on('unexpected-response', (_request, response) => {
@@ -142,6 +142,11 @@ export class EngineLink {
     socket.on('close', (code, reason) => this.onServerClose(code, reason.toString()));
   }
 
+  /** When the server was last heard (a pong or any message): the clock read for the message in hand. */
+  get lastHeardAt(): number {
+    return this.heardAt;
+  }
+
   /** Closed by us or by the server, stalled, or failed to start: nothing more is sent or reported. */
   get closed(): boolean {
     return this.state === 'closed';
@@ -152,7 +157,7 @@ export class EngineLink {
     this.socket.removeAllListeners('message');
     this.socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       if (this.state === 'closed') return;
-      this.lastHeardAt = Date.now();
+      this.heardAt = Date.now();
       handler(data, isBinary);
     });
   }
@@ -177,7 +182,7 @@ export class EngineLink {
     this.state = 'ready';
     this.options.signal.removeEventListener('abort', this.onAbort);
     this.listen(onMessage);
-    this.lastHeardAt = Date.now();
+    this.heardAt = Date.now();
     this.keepaliveTimer = setInterval(this.checkAliveSoon, this.options.keepalive.pingIntervalMs);
     // The first at once: its pong shows early that the service answers pings.
     if (this.socket.readyState === WebSocket.OPEN) this.socket.ping();
@@ -247,7 +252,7 @@ export class EngineLink {
   private readonly checkAlive = (): void => {
     if (this.state !== 'ready') return;
     const now = Date.now();
-    const silentMs = now - this.lastHeardAt;
+    const silentMs = now - this.heardAt;
     const { keepalive, messageWord, vendorStall } = this.options;
     // Until a pong shows that the service answers our pings, silence is judged more leniently.
     if (silentMs >= keepalive.stallAfterMs * (this.pongSeen ? 1 : UNPROVEN_PING_FACTOR)) {
