@@ -17,6 +17,8 @@ export interface BenchOptions {
   heapSnapshot: boolean;
   extras: boolean;
   pin: boolean;
+  /** Run each side's TypeScript through tsx instead of its production-style bundle. */
+  fromSource: boolean;
   out?: string;
 }
 
@@ -45,6 +47,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       'no-extras': { type: 'boolean', default: false },
       'no-pin': { type: 'boolean', default: false },
       'heap-snapshot': { type: 'boolean', default: false },
+      'from-source': { type: 'boolean', default: false },
       ...stringOptions('rungs', 'window', 'only', 'out', 'ramp', 'pairs', 'path'),
     },
   });
@@ -70,6 +73,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     heapSnapshot: values['heap-snapshot'] === true,
     extras: !quick && values['no-extras'] !== true,
     pin: values['no-pin'] !== true,
+    fromSource: values['from-source'] === true,
     out: values.out,
   };
 }

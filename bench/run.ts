@@ -12,6 +12,7 @@
  *   npm run bench -- --heap-snapshot     heap snapshots of the process under test, idle and with every call live
  *   npm run bench -- --ramp 20           new calls per second while a rung fills (default 20)
  *   npm run bench -- --no-pin            no taskset pinning (a machine shared with other work)
+ *   npm run bench -- --from-source       each side's TypeScript through tsx, not bundled as the bridge image is (profiles that name functions)
  *   npm run bench -- --out <dir>         where the report goes (default bench/results, quick: a temp dir)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { join } from 'node:path';
 import { runExtras } from './extras';
 import { checkTargets, ladderSvg, ladderTable, type Rung, rungOf, sizing } from './ladder/report';
 import { choosePinning, type Mode, type RungResult, runRung } from './ladder/rung';
+import { buildSideBundles } from './ladder/side-bundles';
 import { type BenchOptions, parseBenchOptions } from './options';
 
 let options: BenchOptions;
@@ -50,6 +52,14 @@ async function main(): Promise<void> {
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const heapSnapshotDir = options.heapSnapshot ? join(outDir, 'heap') : undefined;
   if (heapSnapshotDir) mkdirSync(heapSnapshotDir, { recursive: true });
+  const scripts = options.fromSource
+    ? undefined
+    : await buildSideBundles(join(__dirname, '..', '.local', 'bench-sides'));
+  progress(
+    scripts
+      ? 'both sides bundled as the bridge image is (--from-source: through tsx)'
+      : 'both sides through tsx',
+  );
 
   // Each rung as interleaved ours/relay pairs (ours first, then relay first, …): the machine's speed
   // drifts between runs, and a ratio taken within a pair, then the median over pairs, cancels most of it.
@@ -70,6 +80,7 @@ async function main(): Promise<void> {
             heapSnapshotDir,
             pin,
             protocol: options.path,
+            scripts,
           },
           progress,
         );

@@ -28,8 +28,9 @@ const send = (report: ChildReport) => process.send?.(report);
 async function main(): Promise<void> {
   let url: string;
   let close: () => Promise<void>;
-  // Each side loads only its own modules (the relay must not pay for ours' module graph).
-  if (mode === 'ours') {
+  // Each side loads only its own modules (the relay must not pay for ours' module graph). A side's
+  // bundle (side-bundles.ts) defines BENCH_SIDE, so the other side's branch and imports are dropped.
+  if (process.env.BENCH_SIDE !== 'relay' && mode === 'ours') {
     const { startLocalApp } = await import('../../services/local/app.js');
     const { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } = await import('../../test/support/twilio.js');
     const app = await startLocalApp(
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
     );
     url = app.stack.url;
     close = () => app.close();
-  } else if (mode === 'relay') {
+  } else if (process.env.BENCH_SIDE !== 'ours' && mode === 'relay') {
     const { startRelay } = await import('./relay.js');
     const server = startRelay(engineApiUrl ?? '', protocol === 'openai' ? 'openai' : 'elevenlabs');
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

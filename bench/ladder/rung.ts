@@ -8,6 +8,7 @@ import type { ChildReport, ChildRequest, ChildUsage } from './bridge-process';
 import { BenchCall, BenchEngine, type EngineProtocol, RungStats, startCall } from './calls';
 import { startDynamoProcess } from './dynamo-process';
 import { Pacer } from './pacer';
+import type { SideScripts } from './side-bundles';
 
 export type Mode = 'ours' | 'relay';
 
@@ -24,6 +25,8 @@ export interface RungOptions {
   pin: Pinning;
   /** The engine protocol the calls use (the relay speaks it too). */
   protocol: EngineProtocol;
+  /** Each side's bundle (`side-bundles.ts`); absent: the TypeScript through tsx (`--from-source`). */
+  scripts?: SideScripts;
 }
 
 export interface Pinning {
@@ -100,14 +103,14 @@ class Child {
   ): Promise<{ child: Child; url: string }> {
     // Both sides run with the container's Node flags (BRIDGE_NODE_FLAGS): a young generation capped
     // for one side only would measure the flag, not the code.
-    const nodeArgs = ['--import', 'tsx', '--expose-gc', ...BRIDGE_NODE_FLAGS];
+    const nodeArgs = [...(options.scripts ? [] : ['--import', 'tsx']), '--expose-gc', ...BRIDGE_NODE_FLAGS];
     if (options.cpuProfDir)
       nodeArgs.push(
         '--cpu-prof',
         `--cpu-prof-dir=${options.cpuProfDir}`,
         `--cpu-prof-name=${mode}-${options.calls}.cpuprofile`,
       );
-    const script = join(__dirname, 'bridge-process.ts');
+    const script = options.scripts?.[mode] ?? join(__dirname, 'bridge-process.ts');
     const command = options.pin.bridgeCore !== undefined ? 'taskset' : process.execPath;
     const args = [
       ...(options.pin.bridgeCore !== undefined
