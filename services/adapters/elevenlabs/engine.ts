@@ -351,8 +351,9 @@ function connect(
           // Audio generated before the caller interrupted is stale: drop it (not newer than the interruption).
           if (id <= lastInterruptionId) return;
           replied();
-          const now = Date.now();
-          agentAudioEndsAt = Math.max(agentAudioEndsAt, now) + base64ByteLength(payload) / ULAW_BYTES_PER_MS;
+          // The clock read for this message (once per agent frame, not twice).
+          agentAudioEndsAt =
+            Math.max(agentAudioEndsAt, lastHeardAt) + base64ByteLength(payload) / ULAW_BYTES_PER_MS;
           listener.audio(payload);
           return;
         }

@@ -557,10 +557,11 @@ class OpenAiSession implements EngineSession {
 
   /**
    * The response in progress sent something: it gets the full timeout again. Only a timestamp on
-   * this path (it runs for every audio delta); the timer re-arms itself when it fires.
+   * this path (it runs for every audio delta), the one `heard` just read for this event; the timer
+   * re-arms itself when it fires.
    */
   private touchResponseTimer(): void {
-    if (this.responseTimer) this.responseOutputAt = Date.now();
+    if (this.responseTimer) this.responseOutputAt = this.lastHeardAt;
   }
 
   private scheduleResponseCheck(ms: number): void {
