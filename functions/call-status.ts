@@ -11,8 +11,8 @@ import { isFinalCallStatus } from '../services/core/ports/call-store.js';
 import type { Config } from '../services/core/shared/config.js';
 import { forCall, withMaskedErrors } from '../services/core/shared/logging.js';
 import { WEBHOOK_ROUTES } from '../services/core/shared/routes.js';
-import { afterCallDeps } from '../services/wiring/lambda-after-call.js';
 import { lazily } from '../services/wiring/lambda-container.js';
+import { finalisingDeps } from '../services/wiring/lambda-finalising.js';
 import { type HttpHandler, textResponse } from './commons/http.js';
 import { streamNeverConnectedCounter } from './commons/metrics.js';
 import { callSidSchema, twilioFormHandler } from './commons/twilio-webhook.js';
@@ -87,7 +87,7 @@ export function createCallStatusHandler(deps: CallStatusDeps): HttpHandler {
 }
 
 const callStatusHandler = lazily(async () => {
-  const { runtime, deps } = await afterCallDeps();
+  const { runtime, deps } = await finalisingDeps();
   return createCallStatusHandler({
     config: runtime.config,
     finalise: { ...deps, onStreamNeverConnected: streamNeverConnectedCounter() },

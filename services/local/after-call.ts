@@ -23,6 +23,7 @@ import {
   reminderDepsFor,
 } from '../wiring/parts/business-adapters.js';
 import { businessProfileFor } from '../wiring/parts/business-profile.js';
+import { missedCallTextsFor } from '../wiring/parts/missed-call-texts.js';
 import { DEMO_BUSINESS_PROFILE } from './demo-business-profile.js';
 import type { LocalStackContext } from './stack.js';
 
@@ -78,7 +79,10 @@ export function buildLocalAfterCall(
       now,
     }),
   });
-  const afterCallDeps = afterCallDepsFor(config, adapters, stores, now);
+  const afterCallDeps = {
+    ...afterCallDepsFor(config, adapters, stores, now),
+    missedCallTexts: missedCallTextsFor(config, stores, now),
+  };
   const sweep = createFinalisationSweepHandler({
     config,
     finalise: afterCallDeps,

@@ -4,7 +4,7 @@
  */
 import type { InboundCallDeps } from '../../functions/inbound-call.js';
 import { lambdaRuntime, lazily } from './lambda-container.js';
-import { crmFor } from './parts/after-call.js';
+import { crmFor } from './parts/crm.js';
 
 export const inboundCallDeps = lazily(async (): Promise<InboundCallDeps> => {
   const runtime = await lambdaRuntime();

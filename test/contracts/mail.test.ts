@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
-import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer.js';
+import { MemoryOutbox, OutboxMailer } from '../../services/adapters/memory/outbox-mailer.js';
 import { ResendMailer } from '../../services/adapters/resend/mailer.js';
 import { describeMailerContract } from './mail.contract.js';
 
@@ -18,6 +18,15 @@ describeMailerContract('OutboxMailer (local stack)', async () => {
     mailer: new OutboxMailer({ dir, from: FROM }),
     delivered: async () =>
       (await OutboxMailer.read(dir)).map(({ to, subject, text }) => ({ to, subject, text })),
+  };
+});
+
+// The tests' mailer (TestMailer) delivers the same way to a list in memory.
+describeMailerContract('OutboxMailer over an outbox in memory (the tests)', async () => {
+  const outbox = new MemoryOutbox();
+  return {
+    mailer: new OutboxMailer({ outbox, from: FROM }),
+    delivered: async () => outbox.messages.map(({ to, subject, text }) => ({ to, subject, text })),
   };
 });
 

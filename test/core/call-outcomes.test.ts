@@ -3,11 +3,11 @@
  * row and the owner email as a callback due; a booking the CRM missed is written by finalisation.
  */
 import { createDialResultHandler } from '../../functions/dial-result.js';
+import { MemoryCallSessionStore } from '../../services/adapters/memory/call-session-store.js';
 import { dialTwiml } from '../../services/adapters/twilio/dial-twiml.js';
 import { finaliseCall } from '../../services/core/after-call/finalise-call.js';
 import type { ToolCallRecord } from '../../services/core/call/call-session.js';
 import { loadConfig } from '../../services/core/shared/config.js';
-import { MemorySessions } from '../support/after-call-fakes.js';
 import {
   bookedOwingCrmRow,
   CALL_SID,
@@ -124,7 +124,7 @@ describe('POST /twilio/dial-result', () => {
     formEvent('/twilio/dial-result', f, { 'x-twilio-signature': signForm(url, f) });
 
   test('records an unanswered transfer that cannot go back to the agent and tells the caller we will call back', async () => {
-    const sessions = Object.assign(new MemorySessions(), {
+    const sessions = Object.assign(new MemoryCallSessionStore(), {
       reopenAfterTransfer: async () => false,
       recordTransferResult: async (callSid: string, status: string) => {
         const s = sessions.records.get(callSid)?.session;

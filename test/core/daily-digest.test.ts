@@ -1,3 +1,4 @@
+import { MemoryDigestMarkers } from '../../services/adapters/memory/digest-markers.js';
 import {
   type DigestDeps,
   digestEmailKey,
@@ -6,7 +7,6 @@ import {
 } from '../../services/core/after-call/daily-digest.js';
 import { type FinaliseDeps, finaliseCall } from '../../services/core/after-call/finalise-call.js';
 import type { CallRow } from '../../services/core/ports/crm.js';
-import { MemoryDigestMarkers } from '../support/after-call-fakes.js';
 import {
   APPOINTMENT,
   CALLER,

@@ -14,7 +14,6 @@ import {
 } from '../../services/core/after-call/finalisation-sweep.js';
 import { finaliseCall } from '../../services/core/after-call/finalise-call.js';
 import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest.js';
-import { FakeMailer } from '../support/after-call-fakes.js';
 import {
   BUSINESS,
   BUSINESS_NUMBER,
@@ -25,6 +24,7 @@ import {
 } from '../support/after-call-scenario.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
 import { TestCrm } from '../support/test-crm.js';
+import { TestMailer } from '../support/test-mailer.js';
 import { callSid, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio.js';
 
 const GRACE_MS = 120_000;
@@ -34,7 +34,7 @@ let table: string;
 let sessions: DynamoCallSessionStore;
 let finalisations: DynamoFinalisationStore;
 let crm: TestCrm;
-let mailer: FakeMailer;
+let mailer: TestMailer;
 const clock = { now: T0 };
 
 beforeAll(async () => {
@@ -53,7 +53,7 @@ beforeEach(async () => {
   sessions = new DynamoCallSessionStore(dynamo.doc, { tableName: table, now: () => clock.now });
   finalisations = new DynamoFinalisationStore(dynamo.doc, { tableName: table, now: () => clock.now });
   crm = new TestCrm();
-  mailer = new FakeMailer();
+  mailer = new TestMailer();
 });
 
 function deps(): SweepDeps {

@@ -151,6 +151,7 @@ describe('failover on a silent engine, and when both are down', () => {
     const harness = await startHarness({
       provider: 'elevenlabs',
       elevenlabs: { failures: { withholdMetadata: true } },
+      env: { ENGINE_CONNECT_TIMEOUT_MS: '3000' },
     });
     try {
       const { callSid, stream } = await readyCall(harness, 'openai');

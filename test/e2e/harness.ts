@@ -134,8 +134,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ELEVENLABS_API_URL: elevenlabs.apiUrl,
       OPENAI_API_KEY: OPENAI_KEY,
       OPENAI_REALTIME_URL: openai.url,
-      // The product's default: a loaded CI machine must not fail over a healthy simulator.
-      ENGINE_CONNECT_TIMEOUT_MS: '3000',
+      // Generous (the product's default is 3000): a loaded CI machine must not fail over a healthy
+      // simulator. A test of the bound sets its own.
+      ENGINE_CONNECT_TIMEOUT_MS: '8000',
       BUSINESS_NAME: 'Bolt Plumbing',
       BUSINESS_TIMEZONE: 'America/New_York',
       TWILIO_API_URL: twilioRest.url,

@@ -3,12 +3,10 @@ import { createDailyDigestHandler } from '../../functions/daily-digest.js';
 import { createOutboundTwimlHandler } from '../../functions/outbound-twiml.js';
 import { createPostCallHandler } from '../../functions/post-call.js';
 import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature.js';
+import { MemoryDigestMarkers } from '../../services/adapters/memory/digest-markers.js';
+import { MemoryFinalisationStore } from '../../services/adapters/memory/finalisation-store.js';
+import { MemoryOutboundRequestStore } from '../../services/adapters/memory/outbound-request-store.js';
 import { loadConfig } from '../../services/core/shared/config.js';
-import {
-  MemoryDigestMarkers,
-  MemoryFinalisationStore,
-  MemoryOutboundRequests,
-} from '../support/after-call-fakes.js';
 import { bookedCall, CALL_SID, CALLER, harness } from '../support/after-call-scenario.js';
 import { formEvent, signForm, TEST_ACCOUNT_SID, testEnv } from '../support/twilio.js';
 
@@ -150,7 +148,7 @@ describe('POST /elevenlabs/post-call', () => {
 describe('POST /twilio/outbound', () => {
   test('the signature must cover the query string; a forged request opens no session', async () => {
     const h = harness();
-    const requests = new MemoryOutboundRequests();
+    const requests = new MemoryOutboundRequestStore();
     await requests.create({
       idempotencyKey: 'k1',
       to: CALLER,

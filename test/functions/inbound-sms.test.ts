@@ -5,7 +5,7 @@
 import { createInboundSmsHandler } from '../../functions/inbound-sms.js';
 import { MemoryCrm } from '../../services/adapters/memory/crm.js';
 import { loadConfig } from '../../services/core/shared/config.js';
-import { FakeMailer } from '../support/after-call-fakes.js';
+import { TestMailer } from '../support/test-mailer.js';
 import { formEvent, signForm, TEST_ACCOUNT_SID, testEnv } from '../support/twilio.js';
 
 const config = loadConfig(testEnv());
@@ -16,7 +16,7 @@ const SID = `SM${'1'.repeat(32)}`;
 
 function setup() {
   const crm = new MemoryCrm({ timezone: 'America/New_York', now: () => T0 });
-  const mailer = new FakeMailer();
+  const mailer = new TestMailer();
   const handler = createInboundSmsHandler({
     config,
     crm,

@@ -7,9 +7,9 @@ import 'aws-sdk-client-mock-jest';
 import { DateTime } from 'luxon';
 import { createPlaceCallHandler, handler, isHttpEvent } from '../../functions/place-call.js';
 import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest.js';
-import { FakeMailer } from '../support/after-call-fakes.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
 import { outboundHarness, PUBLIC_URL } from '../support/outbound-harness.js';
+import { TestMailer } from '../support/test-mailer.js';
 import { formEvent, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, testEnv } from '../support/twilio.js';
 
 const CALLEE = '+12025550143';
@@ -101,7 +101,7 @@ describe('the place-call handler', () => {
 
   test('a due schedule not placed fails the invocation (retries, then the on-failure destination) and tells the owner once', async () => {
     const h = outboundHarness();
-    const mailer = new FakeMailer();
+    const mailer = new TestMailer();
     h.callControl.failWith = new Error('Twilio 500');
     const calls = createPlaceCallHandler({
       placeCall: h.deps,

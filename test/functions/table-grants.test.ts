@@ -25,9 +25,9 @@ import { PENDING_PK } from '../../services/core/ports/call-table-schema.js';
 import type { CallRow, Crm } from '../../services/core/ports/crm.js';
 import { loadConfig } from '../../services/core/shared/config.js';
 import { afterCallDepsFor } from '../../services/wiring/parts/after-call.js';
-import { FakeMailer } from '../support/after-call-fakes.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
 import { outboundHarness } from '../support/outbound-harness.js';
+import { TestMailer } from '../support/test-mailer.js';
 import { callSid, formEvent, inboundForm, signForm, TEST_ACCOUNT_SID, testEnv } from '../support/twilio.js';
 
 const config = loadConfig(testEnv({ ELEVENLABS_WEBHOOK_SECRET: 'wsec', OWNER_EMAIL: 'owner@example.com' }));
@@ -135,7 +135,7 @@ class FlakyCrm extends MemoryCrm {
   }
 }
 
-function afterCall(r: Recording, crm: Crm = new FlakyCrm({ timezone: 'UTC' }), mailer = new FakeMailer()) {
+function afterCall(r: Recording, crm: Crm = new FlakyCrm({ timezone: 'UTC' }), mailer = new TestMailer()) {
   return afterCallDepsFor(config, { crm, mailer }, r.stores);
 }
 
@@ -364,7 +364,7 @@ describe('each function’s DynamoDB grant covers what its code sends', () => {
 async function sweepOrFinalise(r: Recording, sid: string): Promise<void> {
   const { finaliseCall } = await import('../../services/core/after-call/finalise-call.js');
   const outcome = await finaliseCall(
-    afterCallDepsFor(config, { crm: new FlakyCrm({ timezone: 'UTC' }), mailer: new FakeMailer() }, r.plain),
+    afterCallDepsFor(config, { crm: new FlakyCrm({ timezone: 'UTC' }), mailer: new TestMailer() }, r.plain),
     { callSid: sid, status: 'completed', durationSeconds: 60, at: Date.now() - 60_000 },
   );
   expect(outcome.kind).toBe('finalised');

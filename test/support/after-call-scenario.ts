@@ -1,10 +1,12 @@
 /** A realistic finished call and the deps around it, shared by the after-call tests. */
 
+import { MemoryCallSessionStore } from '../../services/adapters/memory/call-session-store.js';
+import { MemoryFinalisationStore } from '../../services/adapters/memory/finalisation-store.js';
 import type { FinaliseDeps } from '../../services/core/after-call/finalise-call.js';
 import type { CallSession, ToolCallRecord, Turn } from '../../services/core/call/call-session.js';
 import type { Appointment, Lead } from '../../services/core/ports/crm.js';
-import { FakeMailer, MemoryFinalisationStore, MemorySessions } from './after-call-fakes.js';
 import { TestCrm } from './test-crm.js';
+import { TestMailer } from './test-mailer.js';
 
 export const TZ = 'America/New_York';
 export const BUSINESS = { name: 'Bolt Dental', timezone: TZ };
@@ -117,19 +119,19 @@ export const LEAD: Lead = {
 
 export interface Harness {
   deps: FinaliseDeps;
-  sessions: MemorySessions;
+  sessions: MemoryCallSessionStore;
   store: MemoryFinalisationStore;
   crm: TestCrm;
-  mailer: FakeMailer;
+  mailer: TestMailer;
   clock: { now: number };
 }
 
 export function harness(): Harness {
-  const sessions = new MemorySessions();
+  const sessions = new MemoryCallSessionStore();
   const store = new MemoryFinalisationStore();
   const clock = { now: T0 + 130_000 };
   const crm = new TestCrm({ timezone: TZ, now: () => clock.now });
-  const mailer = new FakeMailer();
+  const mailer = new TestMailer();
   return {
     sessions,
     store,

@@ -35,6 +35,24 @@ export async function startTestDynamo(): Promise<TestDynamo> {
   };
 }
 
+/**
+ * One dynalite for the whole file, started in `beforeAll` (it is the slow part) and closed in
+ * `afterAll`. `started()` answers it inside tests and hooks.
+ */
+export function dynamoForFile(): { started(): TestDynamo } {
+  let dynamo: TestDynamo | undefined;
+  beforeAll(async () => {
+    dynamo = await startTestDynamo();
+  });
+  afterAll(() => dynamo?.close());
+  return {
+    started() {
+      if (!dynamo) throw new Error('dynalite is started in beforeAll: read it inside a test or a hook');
+      return dynamo;
+    },
+  };
+}
+
 export interface TablePerTest<S> {
   readonly client: DynamoDBClient;
   readonly doc: DynamoDBDocumentClient;
@@ -52,16 +70,8 @@ export interface TablePerTest<S> {
 export function tablePerTest<S>(
   build: (doc: DynamoDBDocumentClient, tableName: string) => S,
 ): TablePerTest<S> {
-  let dynamo: TestDynamo | undefined;
+  const { started } = dynamoForFile();
   let current: { table: string; store: S } | undefined;
-  const started = (): TestDynamo => {
-    if (!dynamo) throw new Error('tablePerTest: read its fields inside a test or a hook');
-    return dynamo;
-  };
-  beforeAll(async () => {
-    dynamo = await startTestDynamo();
-  });
-  afterAll(() => dynamo?.close());
   beforeEach(async () => {
     const table = await started().newTable();
     current = { table, store: build(started().doc, table) };

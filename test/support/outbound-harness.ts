@@ -1,12 +1,10 @@
+import { MemoryCallSessionStore } from '../../services/adapters/memory/call-session-store.js';
+import { MemoryOutboundRequestStore } from '../../services/adapters/memory/outbound-request-store.js';
+import { TimerCallbackScheduler } from '../../services/adapters/memory/timer-scheduler.js';
 import type { PlaceCallDeps } from '../../services/core/outbound/place-call.js';
 import { parseBusinessHours } from '../../services/core/shared/business-hours.js';
 import type { EngineName } from '../../services/core/shared/engines.js';
-import {
-  FakeCallControl,
-  FakeScheduler,
-  MemoryOutboundRequests,
-  MemorySessions,
-} from './after-call-fakes.js';
+import { RecordingCallControl } from './recording-call-control.js';
 import { TestCrm } from './test-crm.js';
 
 export const PUBLIC_URL = 'https://voice.example.com';
@@ -19,10 +17,12 @@ export const CLOSED_NOW = Date.UTC(2026, 10, 26, 1, 0, 0);
 
 export function outboundHarness(options: { now?: number; flag?: EngineName | Error } = {}) {
   const clock = { now: options.now ?? OPEN_NOW };
-  const sessions = new MemorySessions();
-  const requests = new MemoryOutboundRequests();
-  const callControl = new FakeCallControl(() => clock.now);
-  const scheduler = new FakeScheduler();
+  const sessions = new MemoryCallSessionStore();
+  const requests = new MemoryOutboundRequestStore();
+  const callControl = new RecordingCallControl(() => clock.now);
+  // The tests place the calls a schedule would: a due schedule runs nothing here (and the ones
+  // they make are hours ahead of the clock).
+  const scheduler = new TimerCallbackScheduler({ now: () => clock.now, run: async () => {} });
   const crm = new TestCrm({ timezone: TZ });
   const flag = options.flag ?? 'elevenlabs';
   const deps: PlaceCallDeps = {

@@ -19,7 +19,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class TimerCallbackScheduler implements CallbackScheduler {
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly schedules = new Map<string, OneTimeSchedule>();
+  private readonly waiting = new Map<string, OneTimeSchedule>();
   private readonly names = new Set<string>();
   private readonly now: () => number;
 
@@ -30,8 +30,14 @@ export class TimerCallbackScheduler implements CallbackScheduler {
   async scheduleOnce(schedule: OneTimeSchedule): Promise<{ created: boolean }> {
     if (this.names.has(schedule.name)) return { created: false };
     this.names.add(schedule.name);
-    this.arm(schedule);
+    // Kept as created, as EventBridge keeps the input it was sent: later edits by the caller do not reach it.
+    this.arm(structuredClone(schedule));
     return { created: true };
+  }
+
+  /** The schedules not yet run, by name, as they were created. */
+  get schedules(): ReadonlyMap<string, OneTimeSchedule> {
+    return this.waiting;
   }
 
   /** Names of schedules not yet run. */
@@ -45,7 +51,7 @@ export class TimerCallbackScheduler implements CallbackScheduler {
    * than wait (a target run before `at` sees a future time, and the outbound path schedules it again).
    */
   async fire(name: string): Promise<boolean> {
-    const schedule = this.schedules.get(name);
+    const schedule = this.waiting.get(name);
     if (!schedule) return false;
     await this.runNow(schedule);
     return true;
@@ -55,14 +61,14 @@ export class TimerCallbackScheduler implements CallbackScheduler {
   close(): void {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    this.schedules.clear();
+    this.waiting.clear();
   }
 
   private async runNow(schedule: OneTimeSchedule): Promise<void> {
     clearTimeout(this.timers.get(schedule.name));
     // Like ActionAfterCompletion DELETE: once run, the name is free again.
     this.timers.delete(schedule.name);
-    this.schedules.delete(schedule.name);
+    this.waiting.delete(schedule.name);
     this.names.delete(schedule.name);
     try {
       await this.options.run(schedule.payload, schedule);
@@ -83,6 +89,6 @@ export class TimerCallbackScheduler implements CallbackScheduler {
     // A pending callback must not keep a finished process (or a test run) alive.
     timer.unref();
     this.timers.set(schedule.name, timer);
-    this.schedules.set(schedule.name, schedule);
+    this.waiting.set(schedule.name, schedule);
   }
 }

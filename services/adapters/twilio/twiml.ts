@@ -1,5 +1,3 @@
-// Deep import, like webhook-signature.ts: the TwiML builder alone, without the REST client.
-import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
 import { fallbackApology, outageApology } from '../../core/call/persona.js';
 
 export interface ConnectStreamOptions {
@@ -46,20 +44,30 @@ function xmlAttribute(value: string): string {
   return value.replace(ATTRIBUTE_SPECIAL, (c) => ENTITIES[c] ?? c);
 }
 
-/** Element text as the SDK's builder writes it. */
+// Characters XML 1.0 forbids: controls other than tab, newline and return; U+FFFE/FFFF; lone surrogates.
+const NOT_XML_CHARACTER =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Element text as the SDK's builder writes it, except that characters XML cannot hold are dropped
+ * where the builder throws (a business name pasted with a control character must not turn the
+ * apology into an error).
+ */
 function xmlText(value: string): string {
-  return value.replace(TEXT_SPECIAL, (c) => ENTITIES[c] ?? c);
+  return value.replace(NOT_XML_CHARACTER, '').replace(TEXT_SPECIAL, (c) => ENTITIES[c] ?? c);
 }
 
 /** A response that does nothing further on the call: Twilio hangs up when it runs out of TwiML. */
 export function emptyTwiml(): string {
-  return new VoiceResponse().toString();
+  return `${XML_DECLARATION}<Response/>`;
 }
 
-/** The number's fallback: an apology with a callback promise, then hang up. */
+/**
+ * The number's fallback: an apology with a callback promise, then hang up. From a template like the
+ * stream's: the SDK's builder (xmlbuilder, ~75 KiB of the bundle) is what the page of last resort
+ * would otherwise load on every cold start, for a document whose shape never changes.
+ */
 export function fallbackTwiml(businessName: string): string {
-  const response = new VoiceResponse();
-  response.say(fallbackApology(businessName));
-  response.hangup();
-  return response.toString();
+  return `${XML_DECLARATION}<Response><Say>${xmlText(fallbackApology(businessName))}</Say><Hangup/></Response>`;
 }

@@ -5,12 +5,9 @@
  */
 
 import { fetchWebhookPost } from '../../adapters/http/webhook-post.js';
-import { MemoryCrm } from '../../adapters/memory/crm.js';
 import { OutboxMailer } from '../../adapters/memory/outbox-mailer.js';
 import { ResendMailer } from '../../adapters/resend/mailer.js';
 import { sqsRetryScheduler } from '../../adapters/sqs/webhook-retry-queue.js';
-import { SupabaseCrm } from '../../adapters/supabase/crm.js';
-import { TwilioTexts } from '../../adapters/twilio/sms.js';
 import type { DigestDeps } from '../../core/after-call/daily-digest.js';
 import type { FinaliseDeps } from '../../core/after-call/finalise-call.js';
 import type { PostCallDeps } from '../../core/after-call/post-call.js';
@@ -26,24 +23,9 @@ import type { Crm, TextReplies } from '../../core/ports/crm.js';
 import type { Mailer } from '../../core/ports/mail.js';
 import type { WebhookDeliveryStore } from '../../core/ports/webhooks.js';
 import { type Config, ConfigError } from '../../core/shared/config.js';
-import type { MissedCallTextDeps } from '../../core/texts/missed-call-text.js';
+import { type AdapterChoices, type AdapterMode, refuseStandInsInAws } from './adapter-choices.js';
+import { crmFor } from './crm.js';
 import { type Recordings, recordingsFor } from './recordings.js';
-
-export type AdapterMode = 'aws' | 'local';
-
-/** What the choices found: stand-ins used, and settings missing (an error in AWS). */
-export interface AdapterChoices {
-  embedded: string[];
-  missing: string[];
-}
-
-export function crmFor(config: Config, choices: AdapterChoices): Crm & TextReplies {
-  const timezone = config.business.timezone;
-  if (config.supabase) return new SupabaseCrm({ ...config.supabase, timezone });
-  choices.missing.push('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY');
-  choices.embedded.push('crm');
-  return new MemoryCrm({ timezone });
-}
 
 export function mailerFor(config: Config, choices: AdapterChoices): Mailer {
   if (config.resendApiKey) {
@@ -56,15 +38,6 @@ export function mailerFor(config: Config, choices: AdapterChoices): Mailer {
   choices.missing.push('RESEND_API_KEY');
   choices.embedded.push('mail');
   return new OutboxMailer({ dir: config.localOutboxDir, from: config.emailFrom });
-}
-
-/** In AWS a stand-in would silently lose calls and mail: every missing setting stops the start. */
-export function refuseStandInsInAws(mode: AdapterMode, choices: AdapterChoices): void {
-  if (mode === 'aws' && choices.missing.length > 0) {
-    throw new ConfigError(
-      choices.missing.map((names) => `${names} ${names.includes(' and ') ? 'are' : 'is'} required in AWS`),
-    );
-  }
 }
 
 export interface CrmAndMail {
@@ -95,7 +68,7 @@ export interface AfterCallStores {
   markers: DigestMarkers;
   /** The integration webhook's deliveries (absent: no event is sent, even with the settings). */
   webhookDeliveries?: WebhookDeliveryStore;
-  /** The usage counters: with them (and `SMS_ENABLED`), finalisation texts back missed callers. */
+  /** The usage counters: with them (and `SMS_ENABLED`), finalisation texts back missed callers (`missed-call-texts.ts`). */
   usage?: UsageCounter;
 }
 
@@ -131,39 +104,5 @@ export function afterCallDepsFor(
     business: { name: config.business.name, timezone: config.business.timezone },
     costRates: config.costRates,
     now,
-    missedCallTexts: missedCallTextsFor(config, stores, now),
-  };
-}
-
-function isTextLog(store: object): store is TextLog {
-  return typeof (store as Partial<TextLog>).appendText === 'function';
-}
-
-/** The missed-call text-back over the call table's counters and log; absent when texts are off. */
-function missedCallTextsFor(
-  config: Config,
-  stores: AfterCallStores,
-  now: () => number,
-): MissedCallTextDeps | undefined {
-  if (!config.sms.enabled || !stores.usage) return undefined;
-  const { sessions } = stores;
-  return {
-    businessName: config.business.name,
-    businessNumber: config.twilio.phoneNumber,
-    texts: {
-      sender: new TwilioTexts({
-        accountSid: config.twilio.accountSid,
-        authToken: config.twilio.authToken,
-        apiUrl: config.twilio.apiUrl,
-        from: config.sms.from,
-        messagingServiceSid: config.sms.messagingServiceSid,
-      }),
-      enabled: true,
-      allowedCountries: config.outboundAllowedCountries,
-      usage: stores.usage,
-      timezone: config.business.timezone,
-      now,
-      log: isTextLog(sessions) ? sessions : undefined,
-    },
   };
 }

@@ -29,13 +29,9 @@ import type { ReminderDeps } from '../../core/texts/booking-reminder.js';
 import type { TextDeps } from '../../core/texts/texts.js';
 import { createToolRunner } from '../../core/tools/runner.js';
 import { InProcessUsageCounter } from '../../core/tools/tool-usage.js';
-import {
-  type AdapterChoices,
-  type AdapterMode,
-  crmFor,
-  mailerFor,
-  refuseStandInsInAws,
-} from './after-call.js';
+import { type AdapterChoices, type AdapterMode, refuseStandInsInAws } from './adapter-choices.js';
+import { mailerFor } from './after-call.js';
+import { crmFor } from './crm.js';
 import { type Recordings, recordingsFor } from './recordings.js';
 
 export interface BusinessAdapters {

@@ -3,7 +3,7 @@ import { ssmProfileReader } from '../../adapters/ssm/business-profile.js';
 import type { BusinessProfileSource } from '../../core/ports/flags.js';
 import { CachedBusinessProfile, type ProfileReader } from '../../core/shared/cached-business-profile.js';
 import type { Config } from '../../core/shared/config.js';
-import type { AdapterMode } from './after-call.js';
+import type { AdapterMode } from './adapter-choices.js';
 
 /** A JSON file the owner edits (`BUSINESS_PROFILE_FILE`, the local stack); a missing file means none. */
 export function fileProfileReader(path: string): ProfileReader {

@@ -2,7 +2,7 @@ import { LocalRecordings } from '../../adapters/memory/local-recordings.js';
 import { S3Recordings } from '../../adapters/s3/recordings.js';
 import type { RecordingDestination, RecordingLinks } from '../../core/ports/recordings.js';
 import { type Config, ConfigError } from '../../core/shared/config.js';
-import type { AdapterMode } from './after-call.js';
+import type { AdapterMode } from './adapter-choices.js';
 
 /** Where recordings are written (the bridge) and how they are linked (finalisation). */
 export type Recordings = RecordingDestination & RecordingLinks;

@@ -1,6 +1,6 @@
 import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
-import { connectStreamTwiml, emptyTwiml } from '../../../services/adapters/twilio/twiml.js';
-import { outageApology } from '../../../services/core/call/persona.js';
+import { connectStreamTwiml, emptyTwiml, fallbackTwiml } from '../../../services/adapters/twilio/twiml.js';
+import { fallbackApology, outageApology } from '../../../services/core/call/persona.js';
 
 /** The same document from the Twilio SDK's builder: the reference the template must match. */
 function builtBySdk(streamUrl: string, parameters: Record<string, string>): string {
@@ -53,10 +53,41 @@ describe('connectStreamTwiml with hostile input', () => {
     const parameters = { token: text, [text || 'empty']: text };
     expect(connectStreamTwiml({ streamUrl, parameters })).toBe(builtBySdk(streamUrl, parameters));
   });
+
+  const legalInXml = hostile.filter(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters the SDK builder refuses
+    (text) => !/[\u0000-\u0008]|[\ud800-\udbff](?![\udc00-\udfff])/.test(text),
+  );
+  test.each(legalInXml)(
+    'writes the fallback for a business named %j exactly as the SDK builder does',
+    (name) => {
+      const response = new VoiceResponse();
+      response.say(fallbackApology(name));
+      response.hangup();
+      expect(fallbackTwiml(name)).toBe(response.toString());
+    },
+  );
+
+  test('drops the characters XML cannot hold from the apology, where the SDK builder throws', () => {
+    const name = 'Acme\u0000 Plumbing\u0007 \ud800Ltd\uffff';
+    expect(() => new VoiceResponse().say(fallbackApology(name))).toThrow(/Invalid character/);
+    expect(fallbackTwiml(name)).toBe(fallbackTwiml('Acme Plumbing Ltd'));
+  });
 });
 
 describe('emptyTwiml', () => {
-  test('is an empty Response', () => {
+  test('is an empty Response, as the SDK builder writes it', () => {
     expect(emptyTwiml()).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
+    expect(emptyTwiml()).toBe(new VoiceResponse().toString());
+  });
+});
+
+describe('fallbackTwiml', () => {
+  test('apologises with a callback promise, then hangs up', () => {
+    expect(fallbackTwiml('Acme Plumbing')).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response>' +
+        "<Say>Thanks for calling Acme Plumbing. Sorry, we can't take your call right now. " +
+        "We have your number and we'll call you back as soon as we can. Goodbye.</Say><Hangup/></Response>",
+    );
   });
 });

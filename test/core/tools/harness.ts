@@ -6,9 +6,9 @@ import { MemoryCrm } from '../../../services/adapters/memory/crm.js';
 import { OutboxMailer } from '../../../services/adapters/memory/outbox-mailer.js';
 import { dialTwiml } from '../../../services/adapters/twilio/dial-twiml.js';
 import type { Interval } from '../../../services/core/ports/calendar.js';
-import type { CallControl, DialRequest } from '../../../services/core/ports/telephony.js';
 import { parseBusinessHours } from '../../../services/core/shared/business-hours.js';
 import { createToolRunner, type ToolRunnerDeps } from '../../../services/core/tools/index.js';
+import { RecordingCallControl } from '../../support/recording-call-control.js';
 
 export const TZ = 'America/New_York';
 /** Wednesday 2026-11-25 10:10 in New York (UTC-5). */
@@ -16,21 +16,6 @@ export const NOW = Date.parse('2026-11-25T15:10:00Z');
 export const CALLER = '+12025550143';
 export const OWNER = '+12125550100';
 export const CALL_SID = 'CA00000000000000000000000000000001';
-
-/** Records what the tools ask of Twilio; the real adapter is tested at the HTTP boundary. */
-export class RecordingCallControl implements CallControl {
-  redirects: Array<{ callSid: string; twiml: string }> = [];
-  hangUps: string[] = [];
-  async redirect(callSid: string, twiml: string): Promise<void> {
-    this.redirects.push({ callSid, twiml });
-  }
-  async hangUp(callSid: string): Promise<void> {
-    this.hangUps.push(callSid);
-  }
-  async placeCall(_request: DialRequest): Promise<{ callSid: string }> {
-    throw new Error('not used by the tools');
-  }
-}
 
 /**
  * `verified` (default true): whether the call's number is vouched for (STIR/SHAKEN "A"), as the
