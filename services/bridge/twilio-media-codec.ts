@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { isBase64 } from '../core/shared/audio.js';
 import { type Decoded, decoded, jsonObject, undecodable } from '../core/shared/decoded.js';
+import { plainStringEnd } from '../core/shared/json-scan.js';
 
 /**
  * Pure codec for Twilio Media Streams (bidirectional `<Connect><Stream>`), per
@@ -133,18 +134,9 @@ export function scanMark(text: string): TwilioInbound | undefined {
     return undefined;
   const nameStart = sidEnd + MARK_NAME.length;
   const nameEnd = text.length - MARK_TAIL.length;
-  if (nameEnd < nameStart || !text.endsWith(MARK_TAIL) || !isPlainText(text, nameStart, nameEnd))
-    return undefined;
+  // The name's closing quote is the tail's: a name with a quote or an escape is left to the full parser.
+  if (plainStringEnd(text, nameStart) !== nameEnd || !text.endsWith(MARK_TAIL)) return undefined;
   return { event: 'mark', name: text.slice(nameStart, nameEnd) };
-}
-
-/** No character that a JSON string escapes: the text between the quotes is the string itself. */
-function isPlainText(text: string, start: number, end: number): boolean {
-  for (let at = start; at < end; at++) {
-    const code = text.charCodeAt(at);
-    if (code < 32 || code === 34 || code === 92) return false;
-  }
-  return true;
 }
 
 /** The end of a run of 1–15 decimal digits followed by `"` at `start`, or -1. */

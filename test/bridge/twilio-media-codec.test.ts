@@ -8,6 +8,7 @@ import {
   scanMark,
   scanMedia,
 } from '../../services/bridge/twilio-media-codec';
+import { expectFastPathAgrees } from '../support/fast-path';
 
 /** A caller frame exactly as Twilio writes it (docs/protocols.md §3: its field order). */
 const twilioMedia = (sequence: string, chunk: string, timestamp: string, payload: string, sid = 'MZ1') =>
@@ -34,8 +35,10 @@ const media = (payload: string, track = 'inbound') =>
     media: { track, chunk: '1', timestamp: '40', payload },
   });
 
+/** Twilio's counters: strings of decimal digits. */
+const digits = fc.stringMatching(/^[0-9]{1,15}$/);
+
 describe('Twilio media fast path', () => {
-  const digits = fc.stringMatching(/^[0-9]{1,15}$/);
   const payload = fc
     .uint8Array({ minLength: 1, maxLength: 400 })
     .map((b) => Buffer.from(b).toString('base64'));
@@ -52,19 +55,11 @@ describe('Twilio media fast path', () => {
   });
 
   it('never disagrees with the full parser on a damaged frame: it answers the same or steps aside', () => {
-    const base = twilioMedia('3', '1', '40', Buffer.alloc(160, 7).toString('base64'));
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: base.length - 1 }),
-        fc.constantFrom('"', '\\', 'x', '1', ' ', '}', ',', '=', '+', 'A'),
-        fc.boolean(),
-        (at, char, insert) => {
-          const text = base.slice(0, at) + char + base.slice(insert ? at : at + 1);
-          const fast = scanMedia(text);
-          if (fast !== undefined) expect(parseAny(text)).toEqual({ ok: true, message: fast });
-        },
-      ),
-      { numRuns: 2000 },
+    expectFastPathAgrees(
+      twilioMedia('3', '1', '40', Buffer.alloc(160, 7).toString('base64')),
+      { scan: scanMedia, parseAny },
+      ['"', '\\', 'x', '1', ' ', '}', ',', '=', '+', 'A'],
+      2000,
     );
   });
 
@@ -84,8 +79,6 @@ const twilioMark = (sequence: string, name: string, sid = 'MZ1') =>
   `{"event":"mark","sequenceNumber":"${sequence}","streamSid":"${sid}","mark":{"name":${JSON.stringify(name)}}}`;
 
 describe('Twilio mark fast path', () => {
-  const digits = fc.stringMatching(/^[0-9]{1,15}$/);
-
   it('reads Twilio-ordered mark echoes exactly as the full parser does', () => {
     fc.assert(
       fc.property(digits, fc.string({ maxLength: 40 }), (sequence, name) => {
@@ -100,19 +93,11 @@ describe('Twilio mark fast path', () => {
   });
 
   it('never disagrees with the full parser on a damaged echo: it answers the same or steps aside', () => {
-    const base = twilioMark('12', 'a42', 'MZ0123456789abcdef');
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: base.length - 1 }),
-        fc.constantFrom('"', '\\', 'x', '1', ' ', '}', '{', ',', ':', '\n'),
-        fc.boolean(),
-        (at, char, insert) => {
-          const text = base.slice(0, at) + char + base.slice(insert ? at : at + 1);
-          const fast = scanMark(text);
-          if (fast !== undefined) expect(parseAny(text)).toEqual({ ok: true, message: fast });
-        },
-      ),
-      { numRuns: 2000 },
+    expectFastPathAgrees(
+      twilioMark('12', 'a42', 'MZ0123456789abcdef'),
+      { scan: scanMark, parseAny },
+      ['"', '\\', 'x', '1', ' ', '}', '{', ',', ':', '\n'],
+      2000,
     );
   });
 
