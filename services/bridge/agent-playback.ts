@@ -11,7 +11,7 @@ const MARK_EVERY_BYTES = 100 * ULAW_BYTES_PER_MS;
  * Audio that stopped short of MARK_EVERY_BYTES gets its mark this long after the last chunk, so the
  * end of a reply is known (the agent finished) within about this much of its playing out.
  */
-export const MARK_IDLE_MS = 50;
+const MARK_IDLE_MS = 50;
 /** Our marks are named `a<sequence number>`; other marks (drain marks) are not ours. */
 const MARK_PREFIX = 'a';
 
