@@ -19,6 +19,40 @@ const ok = (results: CaseResult[]) => results.filter((r) => !r.error);
 /** Interruptions that the agent stopped for (a `clear`), not ones it merely finished talking over. */
 const stopped = (r: CaseResult) => r.stoppedBy === 'clear' && r.stopMs !== null && r.stopMs !== undefined;
 
+/** The case kinds played at each level, in the table's order: the row's label and what the caller heard. */
+const PER_LEVEL_ROWS: Array<{ kind: string; label: string; heard: (cases: CaseResult[]) => string }> = [
+  {
+    kind: 'interruption',
+    label: 'interruption over the agent',
+    heard: (cases) => {
+      const stops = cases.filter(stopped);
+      return `stopped ${share(stops.length, cases.length)}; onset → stop median / max ${dist(stops.map((r) => r.stopMs!))} ms; answered ${share(cases.filter((r) => r.answered).length, cases.length)}`;
+    },
+  },
+  {
+    kind: 'question',
+    label: '"How much is it?" over the last words',
+    heard: (cases) => {
+      const answered = cases.filter((r) => r.answered);
+      return `answered ${share(answered.length, cases.length)} (swallowed ${cases.length - answered.length}); end of speech → answer median / max ${dist(answered.map((r) => r.answerMs!))} ms`;
+    },
+  },
+  {
+    kind: 'pause',
+    label: '"I run a … plumbing company" (0.9 s pause)',
+    heard: (cases) =>
+      `talked over median / max ${dist(cases.map((r) => r.talkOverMs ?? 0))} ms; answered once ${share(cases.filter((r) => r.answers === 1 && r.answered).length, cases.length)} (answers: ${cases.map((r) => r.answers).join(' ')})`,
+  },
+  {
+    kind: 'backchannel',
+    label: 'backchannel ("uh huh", "okay", "I see", …)',
+    heard: (cases) => {
+      const cut = cases.filter((r) => r.cut);
+      return `cut the answer ${share(cut.length, cases.length)} (${Math.round((100 * cut.length) / cases.length)} %); paused and resumed ${cases.filter((r) => r.resumed).length}`;
+    },
+  },
+];
+
 /** One Markdown row per case kind and level. */
 export function resultsTable(results: CaseResult[]): string {
   const rows: string[][] = [];
@@ -26,45 +60,9 @@ export function resultsTable(results: CaseResult[]): string {
     ...new Set(results.filter((r) => r.kind !== 'tv' && r.kind !== 'frozen').map((r) => r.levelDbfs)),
   ];
   for (const level of levels.sort((a, b) => b - a)) {
-    const at = (kind: string) => ok(results.filter((r) => r.kind === kind && r.levelDbfs === level));
-    const interruptions = at('interruption');
-    if (interruptions.length > 0) {
-      const stops = interruptions.filter(stopped);
-      rows.push([
-        'interruption over the agent',
-        `${level}`,
-        `${interruptions.length}`,
-        `stopped ${share(stops.length, interruptions.length)}; onset → stop median / max ${dist(stops.map((r) => r.stopMs!))} ms; answered ${share(interruptions.filter((r) => r.answered).length, interruptions.length)}`,
-      ]);
-    }
-    const questions = at('question');
-    if (questions.length > 0) {
-      const answered = questions.filter((r) => r.answered);
-      rows.push([
-        '"How much is it?" over the last words',
-        `${level}`,
-        `${questions.length}`,
-        `answered ${share(answered.length, questions.length)} (swallowed ${questions.length - answered.length}); end of speech → answer median / max ${dist(answered.map((r) => r.answerMs!))} ms`,
-      ]);
-    }
-    const pauses = at('pause');
-    if (pauses.length > 0) {
-      rows.push([
-        '"I run a … plumbing company" (0.9 s pause)',
-        `${level}`,
-        `${pauses.length}`,
-        `talked over median / max ${dist(pauses.map((r) => r.talkOverMs ?? 0))} ms; answered once ${share(pauses.filter((r) => r.answers === 1 && r.answered).length, pauses.length)} (answers: ${pauses.map((r) => r.answers).join(' ')})`,
-      ]);
-    }
-    const backchannels = at('backchannel');
-    if (backchannels.length > 0) {
-      const cut = backchannels.filter((r) => r.cut);
-      rows.push([
-        'backchannel ("uh huh", "okay", "I see", …)',
-        `${level}`,
-        `${backchannels.length}`,
-        `cut the answer ${share(cut.length, backchannels.length)} (${Math.round((100 * cut.length) / backchannels.length)} %); paused and resumed ${backchannels.filter((r) => r.resumed).length}`,
-      ]);
+    for (const { kind, label, heard } of PER_LEVEL_ROWS) {
+      const cases = ok(results.filter((r) => r.kind === kind && r.levelDbfs === level));
+      if (cases.length > 0) rows.push([label, `${level}`, `${cases.length}`, heard(cases)]);
     }
   }
   const tv = ok(results.filter((r) => r.kind === 'tv'));

@@ -14,6 +14,7 @@ import type { ToolResult } from '../core/ports/tool-calls.js';
 import { base64ByteLength, ULAW_BYTES_PER_MS } from '../core/shared/audio.js';
 import type { EngineName } from '../core/shared/engines.js';
 import { forCall, type Log } from '../core/shared/logging.js';
+import { attemptSignal } from '../core/shared/timeout.js';
 import { CallerAudioQueue } from './caller-audio-queue.js';
 import { wordsHeard } from './heard-transcript.js';
 
@@ -178,12 +179,14 @@ class FallbackSession implements EngineSession {
     for (const engine of this.members) {
       if (this.failed.has(engine.name)) continue;
       if (this.signal.aborted || this.closed) break;
-      const attempt = AbortSignal.any([AbortSignal.timeout(this.options.connectTimeoutMs), this.signal]);
+      const attempt = attemptSignal(this.options.connectTimeoutMs, this.signal);
       // Current before `start` resolves: an engine may speak in the same packet as its "ready".
       const candidate: Current = { engine, introduction: introduce(failures), early: [] };
       this.current = candidate;
       try {
-        const session = await engine.start(context, this.memberListener(candidate), attempt);
+        const session = await engine
+          .start(context, this.memberListener(candidate), attempt.signal)
+          .finally(attempt.done);
         if (this.closed || this.signal.aborted) {
           session.close();
           this.current = undefined;

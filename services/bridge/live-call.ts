@@ -42,6 +42,7 @@ export class LiveCall {
   private callSid = '';
   private streamSid = '';
   private parts: CallParts | undefined;
+  private callHandle: CallHandle | undefined;
   private engineSession: EngineSession | undefined;
   /** The engine serving now, with its playback and turn-taking (a new one per engine). */
   private serving: ServingEngine | undefined;
@@ -112,9 +113,12 @@ export class LiveCall {
     this.timers.set(() => void this.hangUpAfterGoodbye(reason), noticeMs);
   }
 
-  /** What the call's parts read from it. */
+  /**
+   * What the call's parts read from it: built once, after `start` set the call's ids and log (the
+   * parts and each serving engine keep it for the call's length, so one is shared, not one each).
+   */
   private handle(): CallHandle {
-    return {
+    this.callHandle ??= {
       callSid: this.callSid,
       streamSid: this.streamSid,
       leg: this.leg,
@@ -126,6 +130,7 @@ export class LiveCall {
       serving: () => this.serving,
       mediaMs: () => this.latestMediaMs,
     };
+    return this.callHandle;
   }
 
   private onCallerAudio(payload: string, timestampMs: number): void {

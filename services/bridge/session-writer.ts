@@ -109,12 +109,12 @@ export class SessionWriter {
 
   /** An engine change, with the engine use as it stands, in one write. */
   engine(record: EngineRecord): void {
-    const snapshot = structuredClone(record);
+    const snapshot = record.use ? { ...record, use: snapshotOf(record.use) } : { ...record };
     this.enqueue({ kind: 'engine', run: () => this.store.recordEngine(this.callSid, snapshot) });
   }
 
   engineUse(use: EngineUse): void {
-    const snapshot = structuredClone(use);
+    const snapshot = snapshotOf(use);
     this.enqueue({ kind: 'engine use', run: () => this.store.recordEngineUse(this.callSid, snapshot) });
   }
 
@@ -125,7 +125,7 @@ export class SessionWriter {
   /** The call's end, with the engine use as it stands then, in one write. */
   ended(reason: string, use?: EngineUse): void {
     const at = this.now();
-    const snapshot = use && structuredClone(use);
+    const snapshot = use && snapshotOf(use);
     this.enqueue({ kind: 'end', run: () => this.store.markEnded(this.callSid, reason, at, snapshot) });
   }
 
@@ -233,6 +233,21 @@ export class SessionWriter {
     this.log.info('Kept call session writes are written');
     for (const resolve of this.backlogEmptied.splice(0)) resolve();
   }
+}
+
+/**
+ * The engine use as it stands now: the meter goes on changing its segments after the write is
+ * queued. Its fields are flat, so copying each segment (and its usage) is a full copy, at a fraction
+ * of `structuredClone`'s cost on the call's setup path.
+ */
+function snapshotOf(use: EngineUse): EngineUse {
+  return {
+    ...use,
+    engineSegments: use.engineSegments.map((segment) =>
+      segment.usage ? { ...segment, usage: { ...segment.usage } } : { ...segment },
+    ),
+    ...(use.turnLatency && { turnLatency: { ...use.turnLatency } }),
+  };
 }
 
 function sleep(ms: number): Promise<void> {

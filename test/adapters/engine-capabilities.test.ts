@@ -1,5 +1,5 @@
 import { createElevenLabsEngine } from '../../services/adapters/elevenlabs/engine.js';
-import { createOpenAiRealtimeEngine } from '../../services/adapters/openai-realtime/engine.js';
+import { testOpenAiEngine } from '../support/openai-engine.js';
 
 // What each engine declares decides who handles barge-ins and how tools are called: building the
 // engine is enough to read it, no connection is made.
@@ -20,14 +20,7 @@ describe('what each engine declares', () => {
     {
       name: 'openai',
       how: 'the bridge decides barge-ins and truncates the answer, with function calls',
-      engine: () =>
-        createOpenAiRealtimeEngine({
-          url: 'ws://127.0.0.1:1',
-          apiKey: 'sk-test',
-          model: 'gpt-realtime',
-          voice: 'marin',
-          vadEagerness: 'low',
-        }),
+      engine: () => testOpenAiEngine('ws://127.0.0.1:1', 'sk-test'),
       capabilities: {
         turnDetection: 'engine',
         bargeIn: 'bridge',

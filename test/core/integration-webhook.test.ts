@@ -96,7 +96,7 @@ async function deps(url: string, clock: { now: number }): Promise<IntegrationWeb
   return {
     url,
     secret: SECRET,
-    deliveries: new DynamoWebhookDeliveries(dynamo.doc, table),
+    deliveries: new DynamoWebhookDeliveries(dynamo.doc, { tableName: table }),
     post: fetchWebhookPost,
     now: () => clock.now,
   };

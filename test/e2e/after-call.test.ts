@@ -6,16 +6,18 @@
  */
 import { DateTime } from 'luxon';
 import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature';
-import { MemoryCrm } from '../../services/adapters/memory/crm';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
 import type { CallRow } from '../../services/core/ports/crm';
 import type { EngineName } from '../../services/core/shared/engines';
+import { FlakyCrm } from '../support/flaky-crm';
 import { eventually } from '../support/wait-until';
 import { callThatSaidHello } from './engine-driver';
 import {
   BUSINESS_NUMBER,
   type Harness,
+  harnessForSuite,
   OWNER_EMAIL,
+  postCallBody,
   startHarness,
   statusCallback,
   WEBHOOK_SECRET,
@@ -26,15 +28,6 @@ const CALLER = '+15551237777';
 
 /** The e2e waits allow 8 s: a loaded CI machine finalises a call in seconds, not milliseconds. */
 const WAIT_MS = 8000;
-
-/** A CRM that can be taken down, like Supabase answering 503. */
-class FlakyCrm extends MemoryCrm {
-  down = false;
-  override async saveCall(call: CallRow): Promise<void> {
-    if (this.down) throw new Error('Supabase unavailable (503)');
-    return super.saveCall(call);
-  }
-}
 
 const today = () => DateTime.now().setZone(TZ).toISODate() ?? '';
 const wholeDay = () => {
@@ -75,11 +68,7 @@ async function finishedCall(harness: Harness, engine: EngineName): Promise<strin
 }
 
 describe.each<EngineName>(['elevenlabs', 'openai'])('a finished call on %s', (engine) => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: engine, tools: 'real' });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: engine, tools: 'real' });
 
   it('lands in the CRM with its turns and lead, and the owner gets one email, even if Twilio repeats itself', async () => {
     const callSid = await finishedCall(harness, engine);
@@ -129,7 +118,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('a finished call on %s', (en
 });
 
 describe('the CRM is down when the call ends', () => {
-  const crm = new FlakyCrm({ timezone: TZ });
+  const crm = new FlakyCrm({ timezone: TZ }, ['saveCall']);
   let harness: Harness;
   // The after-call clock runs ahead once the CRM is back, so the sweeper's backoff has passed.
   let ahead = 0;
@@ -188,45 +177,27 @@ describe('the CRM is down when the call ends', () => {
 });
 
 describe('the ElevenLabs post-call webhook', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: 'elevenlabs', tools: 'real' });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: 'elevenlabs', tools: 'real' });
 
-  function postCallBody(
+  function analysisBody(
     callSid: string,
     summary: string,
     conversationId = `conv_${callSid.slice(-8)}`,
   ): string {
-    return JSON.stringify({
-      type: 'post_call_transcription',
-      event_timestamp: Math.floor(Date.now() / 1000),
-      data: {
-        agent_id: 'agent_test',
-        conversation_id: conversationId,
-        status: 'done',
-        transcript: [],
-        analysis: {
-          transcript_summary: summary,
-          call_successful: 'success',
-          data_collection_results: { issue: { value: 'leaking boiler', rationale: 'the caller said so' } },
-        },
-        conversation_initiation_client_data: { dynamic_variables: { call_sid: callSid } },
+    return postCallBody(callSid, {
+      agent_id: 'agent_test',
+      conversation_id: conversationId,
+      status: 'done',
+      transcript: [],
+      analysis: {
+        transcript_summary: summary,
+        call_successful: 'success',
+        data_collection_results: { issue: { value: 'leaking boiler', rationale: 'the caller said so' } },
       },
     });
   }
 
-  function post(body: string, signature: string | undefined) {
-    return fetch(`${harness.stack.url}/elevenlabs/post-call`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(signature === undefined ? {} : { 'ElevenLabs-Signature': signature }),
-      },
-      body,
-    });
-  }
+  const post = (body: string, signature: string | undefined) => harness.postCall(body, signature ?? null);
 
   it('refuses a wrong, missing or stale signature with no side effect, and merges a good one into the call row', async () => {
     const callSid = await finishedCall(harness, 'elevenlabs');
@@ -237,7 +208,7 @@ describe('the ElevenLabs post-call webhook', () => {
     // The bridge recorded the conversation id the ElevenLabs conversation started with.
     const conversationId = (await harness.stack.sessions.get(callSid))?.session.conversationId;
     expect(conversationId).toMatch(/\S/);
-    const body = postCallBody(
+    const body = analysisBody(
       callSid,
       'Sam Rivera reported a leaking boiler and wants a plumber.',
       conversationId,
@@ -245,7 +216,7 @@ describe('the ElevenLabs post-call webhook', () => {
     const nowSeconds = Math.floor(Date.now() / 1000);
 
     // Signed, but for another conversation naming this call: acknowledged, nothing stored.
-    const foreign = postCallBody(callSid, 'Injected summary', 'conv_not_this_call');
+    const foreign = analysisBody(callSid, 'Injected summary', 'conv_not_this_call');
     const mismatch = await post(foreign, signElevenLabsWebhook(WEBHOOK_SECRET, foreign, nowSeconds));
     expect(mismatch.status).toBe(200);
     expect(await mismatch.json()).toEqual({

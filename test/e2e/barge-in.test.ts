@@ -1,6 +1,6 @@
 import { loadClip } from '../../services/local/sim/audio';
 import { eventually } from '../support/wait-until';
-import { type Harness, startHarness } from './harness';
+import { harnessForSuite } from './harness';
 
 const backchannel = loadClip('caller-backchannel');
 const interruption = loadClip('caller-hello');
@@ -14,20 +14,22 @@ const report = (line: string) => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('backchannel-proof barge-in on OpenAI (the bridge decides)', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    // Agent audio at 4× real time, as the API streams it; the caller speaks in real time.
-    harness = await startHarness({ provider: 'openai', openai: { audioSpeedup: 4 } });
-  });
-  afterAll(() => harness.close());
+  // Agent audio at 4× real time, as the API streams it; the caller speaks in real time.
+  const harness = harnessForSuite({ provider: 'openai', openai: { audioSpeedup: 4 } });
   afterEach(() => expect(harness.openai.violations).toEqual([]));
 
-  it('lets "hmm. okay." pass: the agent pauses, then resumes where it paused; no cancel, no truncate, no reply', async () => {
+  /** A call whose agent has begun the long reply: the caller has heard its first second. */
+  async function agentSpeakingTheLongReply() {
     const { callSid, stream } = await harness.call();
     const session = await harness.openai.nextSession(5000);
     await session.waitForEvent('response.create', 1, 5000);
     const speaking = session.respond({ text: LONG_TEXT, audio: longReply });
     await stream.waitForAudio(8000, 5000);
+    return { callSid, stream, session, speaking };
+  }
+
+  it('lets "hmm. okay." pass: the agent pauses, then resumes where it paused; no cancel, no truncate, no reply', async () => {
+    const { callSid, stream, session, speaking } = await agentSpeakingTheLongReply();
 
     const saying = stream.sendAudio(backchannel, { paced: true });
     await sleep(150); // the server's VAD hears speech a moment after it starts
@@ -53,11 +55,7 @@ describe('backchannel-proof barge-in on OpenAI (the bridge decides)', () => {
   });
 
   it('stops the agent on a real interruption: cancel, clear, truncate at what was played; the transcript keeps the words heard', async () => {
-    const { callSid, stream } = await harness.call();
-    const session = await harness.openai.nextSession(5000);
-    await session.waitForEvent('response.create', 1, 5000);
-    const speaking = session.respond({ text: LONG_TEXT, audio: longReply });
-    await stream.waitForAudio(8000, 5000);
+    const { callSid, stream, session, speaking } = await agentSpeakingTheLongReply();
 
     const speechStart = Date.now();
     const saying = stream.sendAudio(interruption, { paced: true });
@@ -99,11 +97,7 @@ describe('backchannel-proof barge-in on OpenAI (the bridge decides)', () => {
 });
 
 describe('barge-in on ElevenLabs (its turn-taking decides)', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: 'elevenlabs' });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: 'elevenlabs' });
   afterEach(() => expect(harness.elevenlabs.violations).toEqual([]));
 
   it('a backchannel the engine lets pass changes nothing; an interruption clears, and its correction replaces the reply', async () => {

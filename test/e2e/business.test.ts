@@ -7,7 +7,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature';
 import { OutboxMailer } from '../../services/adapters/memory/outbox-mailer';
 import { describeCost } from '../../services/core/after-call/call-cost';
 import { type BusinessProfile, renderBusinessProfile } from '../../services/core/shared/business-profile';
@@ -16,7 +15,7 @@ import { loadClip } from '../../services/local/sim/audio';
 import type { TwilioCallStream } from '../../services/local/sim/twilio-caller';
 import { eventually } from '../support/wait-until';
 import { readyCall } from './engine-driver';
-import { type Harness, OWNER_EMAIL, startHarness, WEBHOOK_SECRET } from './harness';
+import { type Harness, harnessForSuite, OWNER_EMAIL, postCallBody, startHarness } from './harness';
 
 const CALLER = '+15551238888';
 /** These tests are about what the engine is given, not failover: a connect bound a loaded CI box meets. */
@@ -93,15 +92,11 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the business side on %s', (
 });
 
 describe('ElevenLabs data collection through the local stack', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({
-      provider: 'elevenlabs',
-      tools: 'real',
-      env: { ENGINE_CONNECT_TIMEOUT_MS: LOADED_MACHINE_CONNECT_MS },
-    });
+  const harness = harnessForSuite({
+    provider: 'elevenlabs',
+    tools: 'real',
+    env: { ENGINE_CONNECT_TIMEOUT_MS: LOADED_MACHINE_CONNECT_MS },
   });
-  afterAll(() => harness.close());
 
   it("fills the CRM lead from the signed post-call webhook when the call's tools saved none", async () => {
     const caller = '+15551238899';
@@ -125,41 +120,29 @@ describe('ElevenLabs data collection through the local stack', () => {
     // The webhook is matched on the conversation id the bridge recorded when the call started.
     const conversationId = (await harness.stack.sessions.get(callSid))?.session.conversationId;
     expect(conversationId).toBeDefined();
-    const body = JSON.stringify({
-      type: 'post_call_transcription',
-      event_timestamp: Math.floor(Date.now() / 1000),
-      data: {
-        agent_id: 'agent',
-        conversation_id: conversationId,
-        status: 'done',
-        analysis: {
-          data_collection_results: {
-            caller_name: {
-              data_collection_id: 'caller_name',
-              value: 'Grace Hopper',
-              rationale: 'said her name',
-            },
-            caller_email: { data_collection_id: 'caller_email', value: 'grace@example.com', rationale: null },
-            caller_interest: {
-              data_collection_id: 'caller_interest',
-              value: 'new boiler quote',
-              rationale: null,
-            },
+    const body = postCallBody(callSid, {
+      agent_id: 'agent',
+      conversation_id: conversationId,
+      status: 'done',
+      analysis: {
+        data_collection_results: {
+          caller_name: {
+            data_collection_id: 'caller_name',
+            value: 'Grace Hopper',
+            rationale: 'said her name',
           },
-          call_successful: 'success',
-          transcript_summary: 'Grace wants a quote for a new boiler.',
+          caller_email: { data_collection_id: 'caller_email', value: 'grace@example.com', rationale: null },
+          caller_interest: {
+            data_collection_id: 'caller_interest',
+            value: 'new boiler quote',
+            rationale: null,
+          },
         },
-        conversation_initiation_client_data: { dynamic_variables: { call_sid: callSid } },
+        call_successful: 'success',
+        transcript_summary: 'Grace wants a quote for a new boiler.',
       },
     });
-    const answer = await fetch(`${harness.stack.url}/elevenlabs/post-call`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'ElevenLabs-Signature': signElevenLabsWebhook(WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000)),
-      },
-      body,
-    });
+    const answer = await harness.postCall(body);
     expect(answer.status).toBe(200);
 
     const leads = await harness.app.adapters.crm.leadsBetween(Date.now() - 3_600_000, Date.now() + 60_000);

@@ -5,18 +5,14 @@
  */
 import { ENGINE_NAMES } from '../../services/core/shared/engines';
 import { eventually } from '../support/wait-until';
-import { type Harness, startHarness } from './harness';
+import { harnessForSuite } from './harness';
 
 const LIMIT_SECONDS = 6;
 /** The notice is due before the limit; how long it takes on a loaded machine is not under test. */
 const NOTICE_WAIT_MS = (LIMIT_SECONDS + 10) * 1000;
 
 describe.each(ENGINE_NAMES)('MAX_CALL_SECONDS on %s', (engine) => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: engine, env: { MAX_CALL_SECONDS: String(LIMIT_SECONDS) } });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: engine, env: { MAX_CALL_SECONDS: String(LIMIT_SECONDS) } });
 
   it('tells the agent to wrap up, then hangs up through Twilio after the goodbye', async () => {
     const { callSid } = await harness.call();

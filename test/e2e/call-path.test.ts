@@ -5,7 +5,7 @@ import { openStream, placeCall, StreamRejectedError } from '../../services/local
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { eventually } from '../support/wait-until';
 import { nextDriver, readyCall } from './engine-driver';
-import { BUSINESS_NUMBER, type Harness, mediaStreamAddress, startHarness } from './harness';
+import { BUSINESS_NUMBER, type Harness, harnessForSuite, mediaStreamAddress } from './harness';
 
 const hello = loadClip('caller-hello');
 const greeting = loadClip('agent-greeting');
@@ -14,11 +14,7 @@ const session = (harness: Harness, callSid: string) => harness.stack.sessions.ge
 const ended = (record: CallRecord | undefined) => record?.session.status === 'ended';
 
 describe.each<EngineName>(['elevenlabs', 'openai'])('the call path on %s', (engine) => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: engine });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: engine });
   afterEach(() => {
     expect(harness.elevenlabs.violations).toEqual([]);
     expect(harness.openai.violations).toEqual([]);
@@ -143,11 +139,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the call path on %s', (engi
 });
 
 describe('stream authentication', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness();
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite();
 
   const answer = (
     signature: 'valid' | 'forged' | 'missing',

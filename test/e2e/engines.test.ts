@@ -1,20 +1,37 @@
 import type { StaticProviderFlag } from '../../services/adapters/memory/static-provider-flag';
 import type { EngineName } from '../../services/core/shared/engines';
 import { loadClip } from '../../services/local/sim/audio';
+import type { TwilioCallStream } from '../../services/local/sim/twilio-caller';
 import { eventually } from '../support/wait-until';
-import { nextDriver, readyCall } from './engine-driver';
-import { type Harness, startHarness } from './harness';
+import { type EngineDriver, nextDriver, readyCall } from './engine-driver';
+import { type Harness, harnessForSuite, startHarness } from './harness';
 
 const greeting = loadClip('agent-greeting');
 const hello = loadClip('caller-hello');
 const decoded = (payloads: string[]) => Buffer.concat(payloads.map((p) => Buffer.from(p, 'base64')));
 
+/**
+ * The caller speaks `audio` while the engine `up` connects: it reaches that engine whole and in
+ * order once it is ready (no caller audio is lost to a connect or a failover).
+ */
+async function heardWhileConnecting(
+  harness: Harness,
+  up: EngineName,
+  stream: TwilioCallStream,
+  audio: Buffer,
+  pacing: { paced: boolean },
+): Promise<EngineDriver> {
+  const speaking = stream.sendAudio(audio, pacing);
+  const driver = await nextDriver(harness, up);
+  await driver.ready();
+  await speaking;
+  await driver.waitForCallerBytes(audio.length);
+  expect(decoded(driver.callerPayloads()).subarray(0, audio.length).equals(audio)).toBe(true);
+  return driver;
+}
+
 describe('ElevenLabs specifics', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: 'elevenlabs', elevenlabs: { metadataOnConnect: true } });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: 'elevenlabs', elevenlabs: { metadataOnConnect: true } });
   afterEach(() => expect(harness.elevenlabs.violations).toEqual([]));
 
   it('sends the dynamic variables of the call, and answers every ping at once', async () => {
@@ -57,11 +74,7 @@ describe('ElevenLabs specifics', () => {
 });
 
 describe('OpenAI specifics', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: 'openai', openai: { audioSpeedup: 4 } });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: 'openai', openai: { audioSpeedup: 4 } });
   afterEach(() => expect(harness.openai.violations).toEqual([]));
 
   it('configures a GA session: μ-law both ways, semantic VAD with low eagerness, the persona and the tools', async () => {
@@ -125,12 +138,7 @@ describe.each<[EngineName, EngineName]>([
     });
     try {
       const { callSid, stream } = await harness.call();
-      const early = stream.sendAudio(hello, { paced: false });
-      const driver = await nextDriver(harness, up);
-      await driver.ready();
-      await early;
-      await driver.waitForCallerBytes(hello.length);
-      expect(decoded(driver.callerPayloads()).subarray(0, hello.length).equals(hello)).toBe(true);
+      const driver = await heardWhileConnecting(harness, up, stream, hello, { paced: false });
       await driver.speak(greeting);
       await stream.waitForAudio(greeting.length, 5000);
       const record = await eventually(
@@ -233,12 +241,7 @@ describe.each<[EngineName, EngineName]>([
       first.closeFromEngine(1011);
       // The caller goes on talking while the other engine connects: queued, then delivered in order.
       const gapAudio = Buffer.concat([Buffer.alloc(1600, 0x41), Buffer.alloc(1600, 0x42)]);
-      const talking = stream.sendAudio(gapAudio, { paced: true });
-      const second = await nextDriver(harness, up);
-      await second.ready();
-      await talking;
-      await second.waitForCallerBytes(gapAudio.length);
-      expect(decoded(second.callerPayloads()).subarray(0, gapAudio.length).equals(gapAudio)).toBe(true);
+      const second = await heardWhileConnecting(harness, up, stream, gapAudio, { paced: true });
 
       // The new engine knows the conversation, what the tools did, and opens with the bridging line.
       if (up === 'elevenlabs') {

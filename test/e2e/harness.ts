@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature';
 import type { ToolResult, ToolRunner } from '../../services/core/ports/tool-calls';
 import type { EngineName } from '../../services/core/shared/engines.js';
 import { type LocalApp, startLocalApp } from '../../services/local/app';
@@ -16,6 +17,7 @@ import {
 import { startTwilioRestSim, type TwilioRestSim } from '../../services/local/sim/twilio-rest';
 import type { LocalStack } from '../../services/local/stack';
 import type { BusinessAdapters } from '../../services/wiring/parts/business-adapters.js';
+import { perSuite, readThrough } from '../support/per-suite';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { eventually } from '../support/wait-until';
 
@@ -78,6 +80,11 @@ export interface Harness {
   }): Promise<{ callSid: string; stream: TwilioCallStream }>;
   /** Twilio's signed status callback for a call to the business number. */
   statusCallback(options: StatusCallbackOptions): ReturnType<typeof sendStatusCallback>;
+  /**
+   * ElevenLabs' post-call webhook with `body` (see `postCallBody`), signed now with the stack's
+   * secret unless another `signature` is given (`null`: unsigned).
+   */
+  postCall(body: string, signature?: string | null): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -173,6 +180,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         to: BUSINESS_NUMBER,
         ...statusOptions,
       }),
+    postCall: (
+      body,
+      signature = signElevenLabsWebhook(WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000)),
+    ) =>
+      fetch(`${stack.url}/elevenlabs/post-call`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(signature === null ? {} : { 'ElevenLabs-Signature': signature }),
+        },
+        body,
+      }),
     async call(callOptions = {}) {
       const callSid =
         callOptions.callSid ?? `CA${(Date.now() * 1000 + ++n).toString(16).padStart(32, '0').slice(-32)}`;
@@ -206,6 +225,29 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await rm(outboxDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One harness for a whole suite: started before its first test and closed after its last (the
+ * stack takes seconds to start; its tests share it). Read it only inside tests and hooks.
+ */
+export function harnessForSuite(options: HarnessOptions = {}): Harness {
+  return readThrough(
+    perSuite(
+      'the suite harness',
+      () => startHarness(options),
+      (harness) => harness.close(),
+    ),
+  );
+}
+
+/** ElevenLabs' post-call webhook body for `callSid`'s conversation: its envelope around `data`. */
+export function postCallBody(callSid: string, data: Record<string, unknown>): string {
+  return JSON.stringify({
+    type: 'post_call_transcription',
+    event_timestamp: Math.floor(Date.now() / 1000),
+    data: { ...data, conversation_initiation_client_data: { dynamic_variables: { call_sid: callSid } } },
+  });
 }
 
 /** Twilio's signed status callback for a call from `from` to the business (42 s when completed). */

@@ -20,6 +20,7 @@ import {
   BUSINESS_NUMBER,
   CALLS_API_KEY,
   type Harness,
+  harnessForSuite,
   mediaStreamAddress,
   OWNER_EMAIL,
   PUBLIC_URL,
@@ -309,14 +310,10 @@ function streamAnswered(harness: Harness, callSid: string, answered: Awaited<Ret
 }
 
 describe.each<EngineName>(['elevenlabs', 'openai'])('an outbound call a person answers, on %s', (engine) => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({
-      provider: engine,
-      env: { BUSINESS_HOURS: ALWAYS_OPEN, BUSINESS_TIMEZONE: TZ },
-    });
+  const harness = harnessForSuite({
+    provider: engine,
+    env: { BUSINESS_HOURS: ALWAYS_OPEN, BUSINESS_TIMEZONE: TZ },
   });
-  afterAll(() => harness.close());
 
   it('connects the agent with a one-time token, and the agent knows why we call', async () => {
     const key = newKey();
@@ -361,19 +358,15 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('an outbound call a person a
 });
 
 describe('the first words on ElevenLabs (the agent first message is {{first_message}})', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({
-      provider: 'elevenlabs',
-      env: { BUSINESS_HOURS: ALWAYS_OPEN, BUSINESS_TIMEZONE: TZ },
-      script: {
-        greeting: { text: 'unused: the agent speaks its first message', audioClip: 'agent-greeting' },
-        turns: [],
-      },
-      elevenlabs: { firstMessage: '{{first_message}}' },
-    });
+  const harness = harnessForSuite({
+    provider: 'elevenlabs',
+    env: { BUSINESS_HOURS: ALWAYS_OPEN, BUSINESS_TIMEZONE: TZ },
+    script: {
+      greeting: { text: 'unused: the agent speaks its first message', audioClip: 'agent-greeting' },
+      turns: [],
+    },
+    elevenlabs: { firstMessage: '{{first_message}}' },
   });
-  afterAll(() => harness.close());
 
   const firstAgentTurn = (callSid: string) =>
     eventually(

@@ -14,7 +14,7 @@ import { postTwilioWebhook } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
 import { eventually } from '../support/wait-until';
 import { readyCall } from './engine-driver';
-import { BUSINESS_NUMBER, type Harness, PUBLIC_URL, startHarness, statusCallback } from './harness';
+import { BUSINESS_NUMBER, type Harness, harnessForSuite, PUBLIC_URL, statusCallback } from './harness';
 
 const TZ = 'America/New_York';
 const CALLER = '+12025550143';
@@ -43,15 +43,11 @@ async function pageOf(harness: Harness, callSid: string): Promise<string> {
 }
 
 describe('texts', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({
-      provider: 'openai',
-      tools: 'real',
-      env: { BUSINESS_HOURS: 'mon-sun 00:00-24:00', BUSINESS_TIMEZONE: TZ },
-    });
+  const harness = harnessForSuite({
+    provider: 'openai',
+    tools: 'real',
+    env: { BUSINESS_HOURS: 'mon-sun 00:00-24:00', BUSINESS_TIMEZONE: TZ },
   });
-  afterAll(() => harness.close());
 
   it('confirms a booking by text to the caller: the business, the local time, the address, how to change it', async () => {
     const { callSid, stream, driver } = await readyCall(harness, 'openai', { from: CALLER });
@@ -141,11 +137,7 @@ describe('texts', () => {
 });
 
 describe('the missed-call text-back', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: 'elevenlabs', tools: 'real' });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: 'elevenlabs', tools: 'real' });
 
   /** A call the caller leaves before saying anything, finalised by Twilio's status callback. */
   async function missedCall(from: string): Promise<string> {
@@ -223,15 +215,11 @@ describe('the missed-call text-back', () => {
 });
 
 describe('texts turned off (SMS_ENABLED=false)', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({
-      provider: 'elevenlabs',
-      tools: 'real',
-      env: { BUSINESS_HOURS: 'mon-sun 00:00-24:00', BUSINESS_TIMEZONE: TZ, SMS_ENABLED: 'false' },
-    });
+  const harness = harnessForSuite({
+    provider: 'elevenlabs',
+    tools: 'real',
+    env: { BUSINESS_HOURS: 'mon-sun 00:00-24:00', BUSINESS_TIMEZONE: TZ, SMS_ENABLED: 'false' },
   });
-  afterAll(() => harness.close());
 
   it('books without a text', async () => {
     const { stream, driver } = await readyCall(harness, 'elevenlabs', { from: CALLER });

@@ -8,7 +8,7 @@ import { loadClip, silence } from '../../services/local/sim/audio';
 import type { ConversationScript } from '../../services/local/sim/script';
 import { eventually } from '../support/wait-until';
 import { readyCall } from './engine-driver';
-import { type Harness, startHarness } from './harness';
+import { type Harness, harnessForSuite, startHarness } from './harness';
 
 const TZ = 'America/New_York';
 const HOURS = 'mon-fri 09:00-17:00';
@@ -55,16 +55,12 @@ function toolResults(harness: Harness, engine: EngineName): Array<{ text: string
 
 describe.each<EngineName>(['elevenlabs', 'openai'])('the agent books a caller on %s', (engine) => {
   const { script, start } = bookingScript();
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({
-      provider: engine,
-      tools: 'real',
-      script,
-      env: { BUSINESS_HOURS: HOURS, BUSINESS_TIMEZONE: TZ },
-    });
+  const harness = harnessForSuite({
+    provider: engine,
+    tools: 'real',
+    script,
+    env: { BUSINESS_HOURS: HOURS, BUSINESS_TIMEZONE: TZ },
   });
-  afterAll(() => harness.close());
 
   it('checks availability, books once despite a retry, records the lead and mails a confirmation', async () => {
     const { callSid, stream } = await harness.call({ from: '+15551239876' });
@@ -120,11 +116,7 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('the agent books a caller on
 });
 
 describe.each<EngineName>(['elevenlabs', 'openai'])('handing over and hanging up on %s', (engine) => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: engine, tools: 'real' });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: engine, tools: 'real' });
 
   it('transfers to the owner through the Twilio REST API and ends the stream', async () => {
     const { callSid, stream, driver } = await readyCall(harness, engine);

@@ -14,10 +14,10 @@ import { nextDriver, readyCall } from './engine-driver';
 import {
   BUSINESS_NUMBER,
   type Harness,
+  harnessForSuite,
   mediaStreamAddress,
   OWNER_EMAIL,
   PUBLIC_URL,
-  startHarness,
   statusCallback,
   turnsStored,
 } from './harness';
@@ -36,11 +36,7 @@ function twilio(harness: Harness, path: string, params: Record<string, string>) 
 }
 
 describe.each<EngineName>(['elevenlabs', 'openai'])('a warm transfer on %s', (engine) => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ provider: engine, tools: 'real' });
-  });
-  afterAll(() => harness.close());
+  const harness = harnessForSuite({ provider: engine, tools: 'real' });
 
   it('whispers to the owner and, unanswered, brings the caller back to the agent, who speaks', async () => {
     const { callSid, stream, driver } = await readyCall(harness, engine, { from: CALLER });

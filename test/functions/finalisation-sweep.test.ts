@@ -13,7 +13,7 @@ import {
 } from '../../functions/finalisation-sweep.js';
 import { callTableStores } from '../../services/adapters/dynamodb/stores.js';
 import { fetchWebhookPost } from '../../services/adapters/http/webhook-post.js';
-import { type Harness, startHarness } from '../e2e/harness.js';
+import { harnessForSuite } from '../e2e/harness.js';
 import { harness } from '../support/after-call-scenario.js';
 import { startTestDynamo } from '../support/dynamo.js';
 import { eventually } from '../support/wait-until';
@@ -56,13 +56,9 @@ describe('OldestUnfinalisedCallAge', () => {
 });
 
 describe('the local stack runs the sweeper on its timer', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({
-      env: { FINALISATION_SWEEP_SECONDS: '1', FINALISATION_GRACE_SECONDS: '0' },
-    });
+  const harness = harnessForSuite({
+    env: { FINALISATION_SWEEP_SECONDS: '1', FINALISATION_GRACE_SECONDS: '0' },
   });
-  afterAll(() => harness.close());
 
   test('a call with no status callback reaches the CRM without anyone calling the sweeper', async () => {
     const { callSid, stream } = await harness.call({ from: '+15551230042' });

@@ -17,15 +17,15 @@ import { pendingMarkerKey } from '../../services/adapters/dynamodb/after-call-it
 import { createDynamoClients } from '../../services/adapters/dynamodb/clients.js';
 import { type CallTableStores, callTableStores } from '../../services/adapters/dynamodb/stores.js';
 import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature.js';
-import { MemoryCrm } from '../../services/adapters/memory/crm.js';
 import { sweepUnfinalisedCalls } from '../../services/core/after-call/finalisation-sweep.js';
 import { TRANSFERRED } from '../../services/core/call/call-session.js';
 import { placeCall } from '../../services/core/outbound/place-call.js';
 import { PENDING_PK } from '../../services/core/ports/call-table-schema.js';
-import type { CallRow, Crm } from '../../services/core/ports/crm.js';
+import type { Crm } from '../../services/core/ports/crm.js';
 import { loadConfig } from '../../services/core/shared/config.js';
 import { afterCallDepsFor } from '../../services/wiring/parts/after-call.js';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.js';
+import { FlakyCrm } from '../support/flaky-crm.js';
 import { outboundHarness } from '../support/outbound-harness.js';
 import { TestMailer } from '../support/test-mailer.js';
 import { callSid, formEvent, inboundForm, signForm, TEST_ACCOUNT_SID, testEnv } from '../support/twilio.js';
@@ -126,16 +126,11 @@ async function dialResultOnStreamedCall(dialCallStatus: string, endReason?: stri
   return { r, answer: await handler(signedTwilio('/twilio/dial-result', form)) };
 }
 
-/** The embedded CRM, able to fail its call-row write on demand. */
-class FlakyCrm extends MemoryCrm {
-  down = false;
-  override async saveCall(row: CallRow): Promise<void> {
-    if (this.down) throw new Error('CRM down');
-    return super.saveCall(row);
-  }
-}
-
-function afterCall(r: Recording, crm: Crm = new FlakyCrm({ timezone: 'UTC' }), mailer = new TestMailer()) {
+function afterCall(
+  r: Recording,
+  crm: Crm = new FlakyCrm({ timezone: 'UTC' }, ['saveCall']),
+  mailer = new TestMailer(),
+) {
   return afterCallDepsFor(config, { crm, mailer }, r.stores);
 }
 
@@ -157,7 +152,7 @@ describe('each function’s DynamoDB grant covers what its code sends', () => {
     const r = await recording();
     const sid = callSid(++sids);
     await openStreamedCall(r.plain, sid, Date.now() - 120_000);
-    const crm = new FlakyCrm({ timezone: 'UTC' });
+    const crm = new FlakyCrm({ timezone: 'UTC' }, ['saveCall']);
     const handler = createCallStatusHandler({ config, finalise: afterCall(r, crm) });
     const form = {
       AccountSid: TEST_ACCOUNT_SID,
@@ -364,7 +359,11 @@ describe('each function’s DynamoDB grant covers what its code sends', () => {
 async function sweepOrFinalise(r: Recording, sid: string): Promise<void> {
   const { finaliseCall } = await import('../../services/core/after-call/finalise-call.js');
   const outcome = await finaliseCall(
-    afterCallDepsFor(config, { crm: new FlakyCrm({ timezone: 'UTC' }), mailer: new TestMailer() }, r.plain),
+    afterCallDepsFor(
+      config,
+      { crm: new FlakyCrm({ timezone: 'UTC' }, ['saveCall']), mailer: new TestMailer() },
+      r.plain,
+    ),
     { callSid: sid, status: 'completed', durationSeconds: 60, at: Date.now() - 60_000 },
   );
   expect(outcome.kind).toBe('finalised');

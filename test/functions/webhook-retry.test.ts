@@ -29,7 +29,7 @@ async function rig(statuses: number[]) {
   const deps: IntegrationWebhookDeps = {
     url: 'https://hooks.example.com/bolt',
     secret: 'whsec_retry_test_0123456789',
-    deliveries: new DynamoWebhookDeliveries(dynamo.doc, await dynamo.newTable()),
+    deliveries: new DynamoWebhookDeliveries(dynamo.doc, { tableName: await dynamo.newTable() }),
     post: async (_url, body) => {
       posted.push(body);
       return { status: statuses[Math.min(posted.length - 1, statuses.length - 1)] ?? 200 };

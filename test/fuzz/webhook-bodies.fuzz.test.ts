@@ -84,6 +84,25 @@ afterAll(() => {
   console.log(`Webhook fuzz: bodies that reached a side effect, per route: ${JSON.stringify(reached)}`);
 });
 
+/**
+ * A route's fuzz test: `fuzz` feeds it bodies, counting each answer and each body that reached the
+ * route's side effect; at least one must have (a fuzz that only ever hits refusals proves little).
+ */
+function fuzzRoute(
+  route: string,
+  promise: string,
+  fuzz: (tally: { answered(status: number | undefined): void; reachedSideEffect(): void }) => Promise<void>,
+): void {
+  it(
+    promise,
+    async () => {
+      await fuzz({ answered: (status) => count(route, status), reachedSideEffect: () => sideEffect(route) });
+      expect(reached[route]).toBeGreaterThan(0);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+}
+
 /** Fuzzed fields laid over a valid form: none (the valid form itself), or some. */
 const overlay = fc.oneof({ arbitrary: fc.constant({}), weight: 2 }, { arbitrary: formFields, weight: 3 });
 
@@ -96,9 +115,10 @@ describe('POST /twilio/inbound with fuzzed forms', () => {
   });
   afterAll(() => dynamo.close());
 
-  it(
+  fuzzRoute(
+    'POST /twilio/inbound',
     'answers 200, 400 or 403 and writes a session only for a valid signed call',
-    async () => {
+    async (tally) => {
       let opens = 0;
       const counting = {
         open: async (session: Parameters<typeof sessions.open>[0]) => {
@@ -118,22 +138,21 @@ describe('POST /twilio/inbound with fuzzed forms', () => {
           : {};
         const before = opens;
         const result = await handler(formEvent('/twilio/inbound', form, headers));
-        count('POST /twilio/inbound', result.statusCode);
+        tally.answered(result.statusCode);
         expect([200, 400, 403]).toContain(result.statusCode);
         if (result.statusCode !== 200) expect(opens).toBe(before);
         if (!signed) expect(result.statusCode).toBe(403);
-        if (result.statusCode === 200 && opens > before) sideEffect('POST /twilio/inbound');
+        if (result.statusCode === 200 && opens > before) tally.reachedSideEffect();
       });
-      expect(reached['POST /twilio/inbound']).toBeGreaterThan(0);
     },
-    FUZZ_TIMEOUT_MS,
   );
 });
 
 describe('POST /twilio/status with fuzzed forms', () => {
-  it(
+  fuzzRoute(
+    'POST /twilio/status',
     'never answers 5xx; a refused form finalises nothing; a valid final status finalises its call once',
-    async () => {
+    async (tally) => {
       const h = harness();
       bookedCall(h);
       const handler = createCallStatusHandler({ config, finalise: h.deps });
@@ -161,7 +180,7 @@ describe('POST /twilio/status with fuzzed forms', () => {
         const rowsBefore = h.crm.calls.size;
         const mailBefore = h.mailer.sendCalls;
         const result = await handler(formEvent('/twilio/status', form, headers));
-        count('POST /twilio/status', result.statusCode);
+        tally.answered(result.statusCode);
         expect(result.statusCode).toBeLessThan(500);
         if ((result.statusCode ?? 0) >= 400) {
           expect(h.crm.calls.size).toBe(rowsBefore);
@@ -175,22 +194,21 @@ describe('POST /twilio/status with fuzzed forms', () => {
           expect(h.mailer.sent.filter((m) => m.idempotencyKey === ownerCallEmailKey(callSid))).toHaveLength(
             1,
           );
-          sideEffect('POST /twilio/status');
+          tally.reachedSideEffect();
         } else {
           // Not final, or this call was finalised before: nothing new.
           expect(h.crm.calls.size).toBe(rowsBefore);
         }
       });
-      expect(reached['POST /twilio/status']).toBeGreaterThan(0);
     },
-    FUZZ_TIMEOUT_MS,
   );
 });
 
 describe('POST /elevenlabs/post-call with fuzzed JSON', () => {
-  it(
+  fuzzRoute(
+    'POST /elevenlabs/post-call',
     'answers 200 (acknowledged) or a 4xx, never 5xx, and stores an analysis only for the conversation the call started',
-    async () => {
+    async (tally) => {
       const h = harness();
       bookedCall(h);
       let saves = 0;
@@ -265,7 +283,7 @@ describe('POST /elevenlabs/post-call with fuzzed JSON', () => {
         };
         const savesBefore = saves;
         const result = await handler(event);
-        count('POST /elevenlabs/post-call', result.statusCode);
+        tally.answered(result.statusCode);
         expect(result.statusCode).toBeLessThan(500);
         // Only the conversation the bridge recorded for the call is ever stored.
         expect([...h.store.analyses.keys()].filter((sid) => sid !== CALL_SID)).toEqual([]);
@@ -274,91 +292,84 @@ describe('POST /elevenlabs/post-call with fuzzed JSON', () => {
           expect(result.statusCode).toBe(200);
           const sent = JSON.parse(raw) as { data: { conversation_id: unknown } };
           expect(sent.data.conversation_id).toBe('conv_123');
-          sideEffect('POST /elevenlabs/post-call');
+          tally.reachedSideEffect();
         }
       });
-      expect(reached['POST /elevenlabs/post-call']).toBeGreaterThan(0);
       expect(h.store.analyses.get(CALL_SID)).toMatchObject({ callSid: CALL_SID, conversationId: 'conv_123' });
     },
-    FUZZ_TIMEOUT_MS,
   );
 });
 
 describe('POST /calls with fuzzed JSON', () => {
-  it(
-    'answers a 4xx for every bad body and places nothing for it',
-    async () => {
-      const h = outboundHarness();
-      const calls = createPlaceCallHandler({
-        placeCall: h.deps,
-        authorization: { kind: 'api-key', key: 'k' },
-      });
-      const nearValid = fc.record(
-        {
-          to: fc.oneof(
-            fc.constantFrom('+12025550143', '+442079460123', '+19005550123', '202-555-0143'),
-            fc.string({ maxLength: 20 }),
-            fc.nat(),
-          ),
-          name: fc.oneof(fc.string({ maxLength: 200 }), fc.nat()),
-          reason: fc.oneof(fc.string({ maxLength: 600 }), fc.constant(null)),
-          at: fc.oneof(
-            fc.string({ maxLength: 30 }),
-            fc.constantFrom('2026-11-26T10:00', '2020-01-01T00:00Z', '9999-99-99T99:99'),
-          ),
-          idempotencyKey: fc.oneof(fc.string({ maxLength: 60 }), fc.nat()),
-          extra: fc.anything({ maxDepth: 1 }),
-        },
-        { requiredKeys: [] },
-      );
-      /** What a client of the API sends: valid, bar a field now and then. */
-      let keys = 0;
-      const genuine = fc.record(
-        {
-          to: fc.constantFrom('+12025550143', '+14165550123', '+19005550123', '+442079460123'),
-          name: fc.constantFrom('Ada Lovelace', 'Sam'),
-          reason: fc.constantFrom('quote follow-up', 'missed call'),
-          at: fc.constantFrom('2026-11-26T10:00', '2026-11-25T16:30', '2026-12-01T11:15-05:00'),
-          idempotencyKey: fc.constant(null).map(() => `fuzz-${++keys}`),
-        },
-        { requiredKeys: ['to'] },
-      );
-      const body = fc.oneof(
-        { arbitrary: genuine.map((b) => JSON.stringify(b)), weight: 3 },
-        nearValid.map((b) => JSON.stringify(b)),
-        fc.json({ maxDepth: 3 }),
-        fc.string({ maxLength: 200 }),
-      );
-      // A header key half the time (one that differs from the body's is a 400).
-      await run(fc.tuple(body, fc.option(fc.string({ maxLength: 60 }), { freq: 1 })), async ([raw, key]) => {
-        const event = {
-          ...formEvent('/calls', {}, { 'content-type': 'application/json', authorization: 'Bearer k' }),
-          isBase64Encoded: false,
-          body: raw,
-        } as APIGatewayProxyEventV2;
-        if (key !== null) event.headers = { ...event.headers, 'idempotency-key': key };
-        const placedBefore = h.callControl.placed.length;
-        const schedulesBefore = h.scheduler.schedules.size;
-        const result = await calls.http(event);
-        count('POST /calls', result.statusCode);
-        expect([202, 400, 403, 409, 422]).toContain(result.statusCode);
-        if (result.statusCode !== 202) {
-          expect(h.callControl.placed.length).toBe(placedBefore);
-          expect(h.scheduler.schedules.size).toBe(schedulesBefore);
-          expect(JSON.parse(result.body ?? '{}')).toMatchObject({ error: expect.any(String) });
-          return;
-        }
-        // Accepted: one call placed or one callback scheduled, unless it replays an earlier key.
-        const added =
-          h.callControl.placed.length - placedBefore + (h.scheduler.schedules.size - schedulesBefore);
-        const replayed = result.headers?.['idempotent-replayed'] === 'true';
-        expect(added).toBe(replayed ? 0 : 1);
-        if (added === 1) sideEffect('POST /calls');
-      });
-      expect(reached['POST /calls']).toBeGreaterThan(0);
-    },
-    FUZZ_TIMEOUT_MS,
-  );
+  fuzzRoute('POST /calls', 'answers a 4xx for every bad body and places nothing for it', async (tally) => {
+    const h = outboundHarness();
+    const calls = createPlaceCallHandler({
+      placeCall: h.deps,
+      authorization: { kind: 'api-key', key: 'k' },
+    });
+    const nearValid = fc.record(
+      {
+        to: fc.oneof(
+          fc.constantFrom('+12025550143', '+442079460123', '+19005550123', '202-555-0143'),
+          fc.string({ maxLength: 20 }),
+          fc.nat(),
+        ),
+        name: fc.oneof(fc.string({ maxLength: 200 }), fc.nat()),
+        reason: fc.oneof(fc.string({ maxLength: 600 }), fc.constant(null)),
+        at: fc.oneof(
+          fc.string({ maxLength: 30 }),
+          fc.constantFrom('2026-11-26T10:00', '2020-01-01T00:00Z', '9999-99-99T99:99'),
+        ),
+        idempotencyKey: fc.oneof(fc.string({ maxLength: 60 }), fc.nat()),
+        extra: fc.anything({ maxDepth: 1 }),
+      },
+      { requiredKeys: [] },
+    );
+    /** What a client of the API sends: valid, bar a field now and then. */
+    let keys = 0;
+    const genuine = fc.record(
+      {
+        to: fc.constantFrom('+12025550143', '+14165550123', '+19005550123', '+442079460123'),
+        name: fc.constantFrom('Ada Lovelace', 'Sam'),
+        reason: fc.constantFrom('quote follow-up', 'missed call'),
+        at: fc.constantFrom('2026-11-26T10:00', '2026-11-25T16:30', '2026-12-01T11:15-05:00'),
+        idempotencyKey: fc.constant(null).map(() => `fuzz-${++keys}`),
+      },
+      { requiredKeys: ['to'] },
+    );
+    const body = fc.oneof(
+      { arbitrary: genuine.map((b) => JSON.stringify(b)), weight: 3 },
+      nearValid.map((b) => JSON.stringify(b)),
+      fc.json({ maxDepth: 3 }),
+      fc.string({ maxLength: 200 }),
+    );
+    // A header key half the time (one that differs from the body's is a 400).
+    await run(fc.tuple(body, fc.option(fc.string({ maxLength: 60 }), { freq: 1 })), async ([raw, key]) => {
+      const event = {
+        ...formEvent('/calls', {}, { 'content-type': 'application/json', authorization: 'Bearer k' }),
+        isBase64Encoded: false,
+        body: raw,
+      } as APIGatewayProxyEventV2;
+      if (key !== null) event.headers = { ...event.headers, 'idempotency-key': key };
+      const placedBefore = h.callControl.placed.length;
+      const schedulesBefore = h.scheduler.schedules.size;
+      const result = await calls.http(event);
+      tally.answered(result.statusCode);
+      expect([202, 400, 403, 409, 422]).toContain(result.statusCode);
+      if (result.statusCode !== 202) {
+        expect(h.callControl.placed.length).toBe(placedBefore);
+        expect(h.scheduler.schedules.size).toBe(schedulesBefore);
+        expect(JSON.parse(result.body ?? '{}')).toMatchObject({ error: expect.any(String) });
+        return;
+      }
+      // Accepted: one call placed or one callback scheduled, unless it replays an earlier key.
+      const added =
+        h.callControl.placed.length - placedBefore + (h.scheduler.schedules.size - schedulesBefore);
+      const replayed = result.headers?.['idempotent-replayed'] === 'true';
+      expect(added).toBe(replayed ? 0 : 1);
+      if (added === 1) tally.reachedSideEffect();
+    });
+  });
 });
 
 describe('engine and Twilio codecs with fuzzed text', () => {

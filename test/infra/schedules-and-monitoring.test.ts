@@ -216,26 +216,66 @@ describe('alarms an operator needs after a first deploy', () => {
       | Record<string, unknown>
       | undefined;
 
-  it('fire when no bridge task is healthy, including when there is no data at all', () => {
-    expect(alarm('BridgeNoHealthyTargets')).toMatchObject({
-      Namespace: 'AWS/ApplicationELB',
-      MetricName: 'HealthyHostCount',
-      Statistic: 'Minimum',
-      Threshold: 1,
-      ComparisonOperator: 'LessThanThreshold',
-      TreatMissingData: 'breaching',
-    });
-  });
+  const filtersOf = (metricName: string) =>
+    resourcesOfType('AWS::Logs::MetricFilter').filter(([, f]) =>
+      (f.MetricTransformations as Array<{ MetricName: string }>).some((t) => t.MetricName === metricName),
+    );
 
-  it('fire on the first call no engine could take', () => {
-    expect(alarm('CallsWithoutEngine')).toMatchObject({
-      Namespace: 'BoltVoice',
-      MetricName: 'CallsWithoutEngine',
-      Dimensions: [{ Name: 'service', Value: 'bolt-voice-test-bridge' }],
-      Statistic: 'Sum',
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-    });
+  it.each([
+    {
+      when: 'when no bridge task is healthy, including when there is no data at all',
+      name: 'BridgeNoHealthyTargets',
+      expected: {
+        Namespace: 'AWS/ApplicationELB',
+        MetricName: 'HealthyHostCount',
+        Statistic: 'Minimum',
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      },
+    },
+    {
+      when: 'on the first call no engine could take',
+      name: 'CallsWithoutEngine',
+      expected: {
+        Namespace: 'BoltVoice',
+        MetricName: 'CallsWithoutEngine',
+        Dimensions: [{ Name: 'service', Value: 'bolt-voice-test-bridge' }],
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      },
+    },
+    {
+      when: 'when a finished call stays unfinalised for 30 minutes, or the sweeper publishes nothing for 15',
+      name: 'OldestUnfinalisedCall',
+      expected: {
+        Namespace: 'BoltVoice',
+        MetricName: 'OldestUnfinalisedCallAge',
+        Dimensions: [{ Name: 'service', Value: 'bolt-voice-test' }],
+        Statistic: 'Maximum',
+        Period: 900,
+        EvaluationPeriods: 1,
+        Threshold: 1800,
+        TreatMissingData: 'breaching',
+      },
+    },
+    {
+      when: 'on the first call whose stream never reached the bridge (counted by finalisation)',
+      name: 'StreamsNeverConnected',
+      expected: {
+        Namespace: 'BoltVoice',
+        MetricName: 'StreamsNeverConnected',
+        Dimensions: [{ Name: 'service', Value: 'bolt-voice-test' }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      },
+    },
+  ])('fire $when', ({ name, expected }) => {
+    expect(alarm(name)).toMatchObject(expected);
   });
 
   it('fire on any 5xx of the load balancer or the bridge', () => {
@@ -249,12 +289,7 @@ describe('alarms an operator needs after a first deploy', () => {
   });
 
   it('count signature refusals from the refusal log lines of every signed webhook and of the bridge', () => {
-    const filters = resourcesOfType('AWS::Logs::MetricFilter');
-    const byMetric = (name: string) =>
-      filters.filter(([, f]) =>
-        (f.MetricTransformations as Array<{ MetricName: string }>).some((t) => t.MetricName === name),
-      );
-    const webhook = byMetric('WebhookSignatureRefusals');
+    const webhook = filtersOf('WebhookSignatureRefusals');
     // Every route whose caller signs: the Twilio/ElevenLabs webhooks (not the IAM POST /calls).
     expect(webhook.map(([, f]) => JSON.stringify(f.LogGroupName)).sort()).toEqual(
       [
@@ -274,44 +309,13 @@ describe('alarms an operator needs after a first deploy', () => {
       expect(f.FilterPattern).toContain(REFUSAL_LOG_MESSAGES.twilioWebhookSignature);
       expect(f.FilterPattern).toContain(REFUSAL_LOG_MESSAGES.postCallWebhookSignature);
     }
-    const [[, stream]] = byMetric('StreamSignatureRefusals') as [[string, Record<string, unknown>]];
+    const [[, stream]] = filtersOf('StreamSignatureRefusals') as [[string, Record<string, unknown>]];
     expect(stream.LogGroupName).toEqual({ Ref: logicalId('AWS::Logs::LogGroup', 'BridgeLogs') });
     expect(stream.FilterPattern).toBe(`{ $.message = "${REFUSAL_LOG_MESSAGES.streamSignature}" }`);
     for (const name of ['WebhookSignatureRefusals', 'StreamSignatureRefusals']) {
       expect(alarm(name)).toMatchObject({ Namespace: 'BoltVoice', MetricName: name, Threshold: 1 });
     }
   });
-
-  it('fire when a finished call stays unfinalised for 30 minutes, or the sweeper publishes nothing for 15', () => {
-    expect(alarm('OldestUnfinalisedCall')).toMatchObject({
-      Namespace: 'BoltVoice',
-      MetricName: 'OldestUnfinalisedCallAge',
-      Dimensions: [{ Name: 'service', Value: 'bolt-voice-test' }],
-      Statistic: 'Maximum',
-      Period: 900,
-      EvaluationPeriods: 1,
-      Threshold: 1800,
-      TreatMissingData: 'breaching',
-    });
-  });
-
-  it('fire on the first call whose stream never reached the bridge (counted by finalisation)', () => {
-    expect(alarm('StreamsNeverConnected')).toMatchObject({
-      Namespace: 'BoltVoice',
-      MetricName: 'StreamsNeverConnected',
-      Dimensions: [{ Name: 'service', Value: 'bolt-voice-test' }],
-      Statistic: 'Sum',
-      Period: 300,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    });
-  });
-
-  const filtersOf = (metricName: string) =>
-    resourcesOfType('AWS::Logs::MetricFilter').filter(([, f]) =>
-      (f.MetricTransformations as Array<{ MetricName: string }>).some((t) => t.MetricName === metricName),
-    );
 
   it('fire on the first 429 of the webhook API, counted from its access log', () => {
     const [[, filter], ...others] = filtersOf('ApiThrottled') as [[string, Record<string, unknown>]];
@@ -332,34 +336,17 @@ describe('alarms an operator needs after a first deploy', () => {
     });
   });
 
-  it('fire when a bridge task cannot switch its scale-in protection on', () => {
-    const [[, filter]] = filtersOf('TaskProtectionFailures') as [[string, Record<string, unknown>]];
-    expect(filter.LogGroupName).toEqual({ Ref: logicalId('AWS::Logs::LogGroup', 'BridgeLogs') });
-    expect(filter.FilterPattern).toBe(`{ $.message = "${COUNTED_LOG_MESSAGES.taskProtectionNotSet}" }`);
-    expect(alarm('TaskProtectionFailures')).toMatchObject({
-      Namespace: 'BoltVoice',
-      MetricName: 'TaskProtectionFailures',
-      Threshold: 1,
-    });
-  });
-
   it.each([
-    ['SessionWritesSetAside', COUNTED_LOG_MESSAGES.sessionWriteSetAside],
-    ['BridgeUnhandledRejections', COUNTED_LOG_MESSAGES.unhandledRejection],
-  ])('fire on the bridge log line %s counts', (name, message) => {
+    ['TaskProtectionFailures', 'BridgeLogs', COUNTED_LOG_MESSAGES.taskProtectionNotSet],
+    ['SessionWritesSetAside', 'BridgeLogs', COUNTED_LOG_MESSAGES.sessionWriteSetAside],
+    ['BridgeUnhandledRejections', 'BridgeLogs', COUNTED_LOG_MESSAGES.unhandledRejection],
+    // Twilio used the fallback URL: the inbound webhook failed.
+    ['FallbackAnswers', 'FunctionsTwilioFallbackLogs', COUNTED_LOG_MESSAGES.fallbackAnswered],
+  ])('fire on the first log line %s counts (in %s)', (name, logGroup, message) => {
     const [[, filter]] = filtersOf(name) as [[string, Record<string, unknown>]];
-    expect(filter.LogGroupName).toEqual({ Ref: logicalId('AWS::Logs::LogGroup', 'BridgeLogs') });
+    expect(filter.LogGroupName).toEqual({ Ref: logicalId('AWS::Logs::LogGroup', logGroup) });
     expect(filter.FilterPattern).toBe(`{ $.message = "${message}" }`);
     expect(alarm(name)).toMatchObject({ Namespace: 'BoltVoice', MetricName: name, Threshold: 1 });
-  });
-
-  it('fire when Twilio used the fallback URL (the inbound webhook failed)', () => {
-    const [[, filter]] = filtersOf('FallbackAnswers') as [[string, Record<string, unknown>]];
-    expect(filter.LogGroupName).toEqual({
-      Ref: logicalId('AWS::Logs::LogGroup', 'FunctionsTwilioFallbackLogs'),
-    });
-    expect(filter.FilterPattern).toBe(`{ $.message = "${COUNTED_LOG_MESSAGES.fallbackAnswered}" }`);
-    expect(alarm('FallbackAnswers')).toMatchObject({ MetricName: 'FallbackAnswers', Threshold: 1 });
   });
 
   it.each([

@@ -5,8 +5,9 @@
  * ProvisionedThroughputExceededException), failing (500 InternalServerError) or unreachable
  * (the connection is dropped). The SDK's own retries see exactly what they would in AWS.
  */
-import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { text } from 'node:stream/consumers';
 
 export type FaultKind = 'throttled' | 'internal-error' | 'unreachable';
 
@@ -32,7 +33,7 @@ export async function startDynamoFaultProxy(target: string): Promise<DynamoFault
   const state = { failed: 0 };
   const targetUrl = new URL(target);
   const server = createServer(async (req, res) => {
-    const body = await readBody(req);
+    const body = await text(req);
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
     const fault = [...faults].find(
       (f) =>
@@ -89,13 +90,4 @@ export async function startDynamoFaultProxy(target: string): Promise<DynamoFault
         server.closeAllConnections();
       }),
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

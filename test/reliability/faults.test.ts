@@ -10,7 +10,6 @@
 import { EventEmitter } from 'node:events';
 import { DateTime } from 'luxon';
 import { MemoryCalendar } from '../../services/adapters/memory/calendar';
-import { MemoryCrm } from '../../services/adapters/memory/crm';
 import type { Bridge } from '../../services/bridge/server';
 import { installProcessHandlers } from '../../services/bridge/shutdown';
 import { ownerCallEmailKey } from '../../services/core/email/owner-email';
@@ -27,6 +26,7 @@ import {
   turnsStored,
 } from '../e2e/harness';
 import { failWhileDown } from '../support/fail-while-down';
+import { FlakyCrm } from '../support/flaky-crm';
 import { eventually } from '../support/wait-until';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from './dynamo-fault-proxy';
 import { type ResendStandIn, startResendStandIn } from './resend-stand-in';
@@ -34,31 +34,6 @@ import { type ResendStandIn, startResendStandIn } from './resend-stand-in';
 const TZ = 'America/New_York';
 const CALLER = '+15551234567';
 const GRACE_SECONDS = 120;
-
-/**
- * A CRM that can be down, like Supabase answering 503: every write and every lookup the product
- * makes fails (`callsBetween` stays readable: the tests read the rows through it).
- */
-class FlakyCrm extends MemoryCrm {
-  down = false;
-  constructor(options: { timezone: string }) {
-    super(options);
-    failWhileDown(
-      this,
-      [
-        'findCustomerByPhone',
-        'saveLead',
-        'leadsBetween',
-        'appointmentsBetween',
-        'saveCall',
-        'upsertCustomer',
-        'recordAppointment',
-      ],
-      () => this.down,
-      () => new Error('Supabase unavailable (503)'),
-    );
-  }
-}
 
 /** A calendar that can be down, like Google answering 503. */
 class FlakyCalendar extends MemoryCalendar {
@@ -75,7 +50,19 @@ class FlakyCalendar extends MemoryCalendar {
 }
 
 const figures: Array<{ fault: string; outcome: string; figure: string }> = [];
-const crm = new FlakyCrm({ timezone: TZ });
+/**
+ * Down like Supabase answering 503: every write and every lookup the product makes fails
+ * (`callsBetween` stays readable: the tests read the rows through it).
+ */
+const crm = new FlakyCrm({ timezone: TZ }, [
+  'findCustomerByPhone',
+  'saveLead',
+  'leadsBetween',
+  'appointmentsBetween',
+  'saveCall',
+  'upsertCustomer',
+  'recordAppointment',
+]);
 const calendar = new FlakyCalendar();
 let dynamo: EmbeddedDynamo;
 let proxy: DynamoFaultProxy;

@@ -1,6 +1,7 @@
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { placeCallThroughApi, regionOfEndpoint, signedCallRequest } from '../../scripts/call.js';
+import { perSuite, readThrough } from '../support/per-suite.js';
 import { type RecordedRequest, startRecordingServer } from '../support/recording-server.js';
 
 const CREDENTIALS = {
@@ -43,11 +44,7 @@ async function signatureVerifies(request: Captured, host: string, body = request
 }
 
 describe('npm run call', () => {
-  let api: Awaited<ReturnType<typeof startApi>>;
-  beforeAll(async () => {
-    api = await startApi();
-  });
-  afterAll(() => api.server.close());
+  const api = readThrough(perSuite('the API stand-in', startApi, (started) => started.server.close()));
 
   test('POSTs the call as JSON with a SigV4 signature for execute-api that verifies, and prints the answer', async () => {
     const answer = await placeCallThroughApi(

@@ -7,7 +7,6 @@ import { join } from 'node:path';
  * phone number, email address, secret and piece of caller free text the test used.
  */
 import { DateTime } from 'luxon';
-import { signElevenLabsWebhook } from '../../services/adapters/elevenlabs/webhook-signature';
 import type { EngineName } from '../../services/core/shared/engines';
 import { logger, redactPersonalData, withMaskedErrors } from '../../services/core/shared/logging';
 import { loadClip } from '../../services/local/sim/audio';
@@ -18,12 +17,13 @@ import {
   CALLS_API_KEY,
   ELEVENLABS_KEY,
   type Harness,
+  harnessForSuite,
   mediaStreamAddress,
   OPENAI_KEY,
   OWNER_EMAIL,
   PUBLIC_URL,
+  postCallBody,
   signedAsTwilio,
-  startHarness,
   WEBHOOK_SECRET,
 } from '../e2e/harness';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../support/twilio';
@@ -127,16 +127,12 @@ async function inboundCallWithEveryTool(harness: Harness, engine: EngineName): P
 }
 
 describe.each<EngineName>(['elevenlabs', 'openai'])('every log line of whole calls on %s', (engine) => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({
-      provider: engine,
-      tools: 'real',
-      // A generous engine bound: under a loaded machine a failover would change which engine is scanned.
-      env: { BUSINESS_HOURS: 'mon-sun 00:00-24:00', OWNER_PHONE, ENGINE_CONNECT_TIMEOUT_MS: '6000' },
-    });
+  const harness = harnessForSuite({
+    provider: engine,
+    tools: 'real',
+    // A generous engine bound: under a loaded machine a failover would change which engine is scanned.
+    env: { BUSINESS_HOURS: 'mon-sun 00:00-24:00', OWNER_PHONE, ENGINE_CONNECT_TIMEOUT_MS: '6000' },
   });
-  afterAll(() => harness.close());
 
   it('holds no full phone number, email address, secret or caller free text', async () => {
     lines.length = 0;
@@ -158,24 +154,12 @@ describe.each<EngineName>(['elevenlabs', 'openai'])('every log line of whole cal
     // ElevenLabs' post-call webhook: one for the call, one for a conversation it did not start.
     const conversationId = (await harness.stack.sessions.get(callSid as string))?.session.conversationId;
     for (const id of [conversationId ?? 'conv_none', 'conv_forged']) {
-      const body = JSON.stringify({
-        type: 'post_call_transcription',
-        event_timestamp: Math.floor(Date.now() / 1000),
-        data: {
-          agent_id: 'agent_test',
-          conversation_id: id,
-          analysis: { transcript_summary: `${PHRASES[6]} from ${CALLER} (${CALLER_EMAIL})` },
-          conversation_initiation_client_data: { dynamic_variables: { call_sid: callSid } },
-        },
+      const body = postCallBody(callSid as string, {
+        agent_id: 'agent_test',
+        conversation_id: id,
+        analysis: { transcript_summary: `${PHRASES[6]} from ${CALLER} (${CALLER_EMAIL})` },
       });
-      await fetch(`${harness.stack.url}/elevenlabs/post-call`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'ElevenLabs-Signature': signElevenLabsWebhook(WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000)),
-        },
-        body,
-      });
+      await harness.postCall(body);
     }
 
     // Outbound: placed, answered by a person, and refused for a bad or foreign number.

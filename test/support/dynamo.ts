@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ensureCallTable } from '../../services/adapters/dynamodb/call-table.js';
 import { createDynamoClients } from '../../services/adapters/dynamodb/clients.js';
 import { startEmbeddedDynamo } from '../../services/local/embedded-dynamodb.js';
+import { perSuite } from './per-suite.js';
 
 export interface TestDynamo {
   endpoint: string;
@@ -40,16 +41,8 @@ export async function startTestDynamo(): Promise<TestDynamo> {
  * `afterAll`. `started()` answers it inside tests and hooks.
  */
 export function dynamoForFile(): { started(): TestDynamo } {
-  let dynamo: TestDynamo | undefined;
-  beforeAll(async () => {
-    dynamo = await startTestDynamo();
-  });
-  afterAll(() => dynamo?.close());
   return {
-    started() {
-      if (!dynamo) throw new Error('dynalite is started in beforeAll: read it inside a test or a hook');
-      return dynamo;
-    },
+    started: perSuite('dynalite, started in beforeAll,', startTestDynamo, (dynamo) => dynamo.close()),
   };
 }
 

@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
+import { text } from 'node:stream/consumers';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import { getExpectedTwilioSignature, validateRequest } from 'twilio/lib/webhooks/webhooks';
 
 export const TEST_ACCOUNT_SID = 'AC0123456789ABCDEF0123456789ABCDEF';
 export const TEST_AUTH_TOKEN = 'test-auth-token';
@@ -83,4 +85,20 @@ export function readStreamTwiml(xml: string): { streamUrl?: string; parameters: 
     parameters[match[1] as string] = match[2] as string;
   }
   return { streamUrl, parameters };
+}
+
+/**
+ * A form Twilio posted to a test server, and whether its X-Twilio-Signature is valid for the
+ * request's path under `publicUrl` (the address Twilio was given).
+ */
+export async function receivedTwilioForm(
+  req: IncomingMessage,
+  publicUrl: string,
+  authToken: string,
+): Promise<{ params: Record<string, string>; signatureValid: boolean }> {
+  const params = Object.fromEntries(new URLSearchParams(await text(req)));
+  const signature = req.headers['x-twilio-signature'];
+  const signatureValid =
+    typeof signature === 'string' && validateRequest(authToken, signature, `${publicUrl}${req.url}`, params);
+  return { params, signatureValid };
 }

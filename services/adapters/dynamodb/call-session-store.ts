@@ -1,11 +1,4 @@
-import {
-  GetCommand,
-  PutCommand,
-  type PutCommandInput,
-  QueryCommand,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { SentText } from '../../core/call/call-session.js';
 import {
   type CallerVerification,
@@ -107,14 +100,11 @@ export class DynamoCallSessionStore
       set.push('customer = :customer');
       values[':customer'] = customerAttribute(session.customer);
     }
-    return wrote(
-      this.update({
-        Key: sessionKey(session.callSid),
-        UpdateExpression: `SET ${set.join(', ')}`,
-        ConditionExpression: 'attribute_exists(pk) AND #status = :created',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: values,
-      }),
+    return this.updateSessionWhen(
+      session.callSid,
+      `SET ${set.join(', ')}`,
+      'attribute_exists(pk) AND #status = :created',
+      values,
     );
   }
 
@@ -125,28 +115,25 @@ export class DynamoCallSessionStore
     at: number,
   ): Promise<CallSession | undefined> {
     const result = await unlessRefused(
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: sessionKey(callSid),
-          UpdateExpression: 'SET #status = :streaming, streamSid = :streamSid, streamingAt = :at',
-          // An unknown call fails here too: the condition is false on a missing item. A token older
-          // than STREAM_TOKEN_TTL_MS fails like a wrong one (sessions written before tokenIssuedAt
-          // existed are judged by createdAt).
-          ConditionExpression:
-            '#status = :created AND streamTokenHash = :hash AND (tokenIssuedAt >= :oldest OR (attribute_not_exists(tokenIssuedAt) AND createdAt >= :oldest))',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':streaming': 'streaming',
-            ':created': 'created',
-            ':hash': streamTokenHash,
-            ':streamSid': streamSid,
-            ':at': at,
-            ':oldest': at - STREAM_TOKEN_TTL_MS,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
+      this.updateItem({
+        Key: sessionKey(callSid),
+        UpdateExpression: 'SET #status = :streaming, streamSid = :streamSid, streamingAt = :at',
+        // An unknown call fails here too: the condition is false on a missing item. A token older
+        // than STREAM_TOKEN_TTL_MS fails like a wrong one (sessions written before tokenIssuedAt
+        // existed are judged by createdAt).
+        ConditionExpression:
+          '#status = :created AND streamTokenHash = :hash AND (tokenIssuedAt >= :oldest OR (attribute_not_exists(tokenIssuedAt) AND createdAt >= :oldest))',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':streaming': 'streaming',
+          ':created': 'created',
+          ':hash': streamTokenHash,
+          ':streamSid': streamSid,
+          ':at': at,
+          ':oldest': at - STREAM_TOKEN_TTL_MS,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
     );
     return result?.Attributes ? sessionFromItem(result.Attributes) : undefined;
   }
@@ -168,15 +155,8 @@ export class DynamoCallSessionStore
       ...(failoverReason === undefined ? ['failoverReason'] : []),
       ...(conversationId === undefined ? ['conversationId'] : []),
     ];
-    const recorded = await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
-        // Never create a session from here: an item without the session's fields would be junk.
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: values,
-      }),
-    );
+    const remover = remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : '';
+    const recorded = await this.setOnSession(callSid, `${set.join(', ')}${remover}`, values);
     if (!recorded) forCall(callSid).warn('No call session to record the engine on', { servedBy });
   }
 
@@ -201,35 +181,28 @@ export class DynamoCallSessionStore
    * writes the call row (and any booking's CRM row) again.
    */
   private async flagIfLate(callSid: string): Promise<void> {
-    await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression: 'SET sweepPk = :pk, sweepSince = :now ADD lateTurnMarks :one',
-        ConditionExpression: '#status IN (:finalising, :finalised)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':pk': UNFINALISED_PK,
-          ':now': this.now(),
-          ':one': 1,
-          ':finalising': 'finalising',
-          ':finalised': 'finalised',
-        },
-      }),
+    await this.updateSessionWhen(
+      callSid,
+      'SET sweepPk = :pk, sweepSince = :now ADD lateTurnMarks :one',
+      '#status IN (:finalising, :finalised)',
+      {
+        ':pk': UNFINALISED_PK,
+        ':now': this.now(),
+        ':one': 1,
+        ':finalising': 'finalising',
+        ':finalised': 'finalised',
+      },
     );
   }
 
   async lateTurnsSaved(callSid: string, seenMarks: number): Promise<void> {
     // Only when no turn was counted since the sweeper read the marks: a turn landing between its
     // read and this write keeps the call listed for the next run. (`lateTurns`: the older flag.)
-    await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression: 'REMOVE sweepPk, sweepSince, lateTurns, lateTurnMarks',
-        ConditionExpression:
-          '#status = :finalised AND (attribute_not_exists(lateTurnMarks) OR lateTurnMarks = :seen)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':finalised': 'finalised', ':seen': seenMarks },
-      }),
+    await this.updateSessionWhen(
+      callSid,
+      'REMOVE sweepPk, sweepSince, lateTurns, lateTurnMarks',
+      '#status = :finalised AND (attribute_not_exists(lateTurnMarks) OR lateTurnMarks = :seen)',
+      { ':finalised': 'finalised', ':seen': seenMarks },
     );
   }
 
@@ -263,25 +236,20 @@ export class DynamoCallSessionStore
     callSid: string,
     reopen: { streamTokenHash: string; dialStatus: string; at: number },
   ): Promise<boolean> {
-    const reopened = await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression:
-          'SET #status = :created, streamTokenHash = :hash, tokenIssuedAt = :at, transferStatus = :dial, transferReturnedAt = :at REMOVE endedAt, endReason',
-        // Only once, and only after the bridge recorded the transfer: a session still streaming
-        // would be marked ended by that late write, and the new stream with it.
-        ConditionExpression:
-          '#status = :ended AND endReason = :transferred AND attribute_not_exists(transferReturnedAt)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':created': 'created',
-          ':ended': 'ended',
-          ':transferred': TRANSFERRED,
-          ':hash': reopen.streamTokenHash,
-          ':dial': reopen.dialStatus,
-          ':at': reopen.at,
-        },
-      }),
+    // Only once, and only after the bridge recorded the transfer: a session still streaming would
+    // be marked ended by that late write, and the new stream with it.
+    const reopened = await this.updateSessionWhen(
+      callSid,
+      'SET #status = :created, streamTokenHash = :hash, tokenIssuedAt = :at, transferStatus = :dial, transferReturnedAt = :at REMOVE endedAt, endReason',
+      '#status = :ended AND endReason = :transferred AND attribute_not_exists(transferReturnedAt)',
+      {
+        ':created': 'created',
+        ':ended': 'ended',
+        ':transferred': TRANSFERRED,
+        ':hash': reopen.streamTokenHash,
+        ':dial': reopen.dialStatus,
+        ':at': reopen.at,
+      },
     );
     if (!reopened)
       forCall(callSid).warn('The call could not go back to the agent', { dialStatus: reopen.dialStatus });
@@ -294,59 +262,48 @@ export class DynamoCallSessionStore
     const useValues: Record<string, unknown> = {};
     if (use) addEngineUse(use, useSet, useValues);
     const withUse = (set: string) => [set, ...useSet].join(', ');
-    const ended = await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        // The grace period before the sweeper asks Twilio now counts from the stream's end.
-        UpdateExpression: withUse(
-          'SET #status = :ended, endedAt = :at, endReason = :reason, sweepSince = :at',
-        ),
-        ConditionExpression: '#status IN (:created, :streaming)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':ended': 'ended',
-          ':created': 'created',
-          ':streaming': 'streaming',
-          ':at': at,
-          ':reason': reason,
-          ...useValues,
-        },
-      }),
+    // The grace period before the sweeper asks Twilio now counts from the stream's end.
+    const ended = await this.updateSessionWhen(
+      callSid,
+      withUse('SET #status = :ended, endedAt = :at, endReason = :reason, sweepSince = :at'),
+      '#status IN (:created, :streaming)',
+      {
+        ':ended': 'ended',
+        ':created': 'created',
+        ':streaming': 'streaming',
+        ':at': at,
+        ':reason': reason,
+        ...useValues,
+      },
     );
     if (ended) return;
     // Finalisation began first (Twilio's status overtook the stream's end): keep how it ended.
-    const kept = await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression: withUse('SET endedAt = :at, endReason = :reason'),
-        ConditionExpression: '#status = :finalising AND attribute_not_exists(endReason)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':finalising': 'finalising',
-          ':at': at,
-          ':reason': reason,
-          ...useValues,
-        },
-      }),
+    const kept = await this.updateSessionWhen(
+      callSid,
+      withUse('SET endedAt = :at, endReason = :reason'),
+      '#status = :finalising AND attribute_not_exists(endReason)',
+      {
+        ':finalising': 'finalising',
+        ':at': at,
+        ':reason': reason,
+        ...useValues,
+      },
     );
     // Neither end was written (a repeat, a call already finalised): the use is still recorded.
     if (!kept && use) await this.recordEngineUse(callSid, use);
   }
 
   async markFinalising(callSid: string): Promise<void> {
-    await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression: 'SET #status = :finalising',
-        ConditionExpression: '#status IN (:created, :streaming, :ended)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':finalising': 'finalising',
-          ':created': 'created',
-          ':streaming': 'streaming',
-          ':ended': 'ended',
-        },
-      }),
+    await this.updateSessionWhen(
+      callSid,
+      'SET #status = :finalising',
+      '#status IN (:created, :streaming, :ended)',
+      {
+        ':finalising': 'finalising',
+        ':created': 'created',
+        ':streaming': 'streaming',
+        ':ended': 'ended',
+      },
     );
   }
 
@@ -364,26 +321,15 @@ export class DynamoCallSessionStore
     const set =
       'SET #status = :finalised, finalisedAt = :at, endedAt = if_not_exists(endedAt, :at), endReason = if_not_exists(endReason, :reason)';
     const from = '#status IN (:created, :streaming, :ended, :finalising)';
-    const left = await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression: `${set} REMOVE sweepPk, sweepSince`,
-        ConditionExpression: `${from} AND attribute_not_exists(lateTurnMarks)`,
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: values,
-      }),
+    const left = await this.updateSessionWhen(
+      callSid,
+      `${set} REMOVE sweepPk, sweepSince`,
+      `${from} AND attribute_not_exists(lateTurnMarks)`,
+      values,
     );
     if (left) return;
     // Turns landed while finalising: the call stays on the sweeper's index for them.
-    await wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression: set,
-        ConditionExpression: from,
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: values,
-      }),
-    );
+    await this.updateSessionWhen(callSid, set, from, values);
   }
 
   async listUnfinalised(before: number, limit: number): Promise<UnfinalisedCall[]> {
@@ -469,23 +415,45 @@ export class DynamoCallSessionStore
     assignments: string,
     values: Record<string, unknown>,
   ): Promise<boolean> {
-    return wrote(
-      this.update({
-        Key: sessionKey(callSid),
-        UpdateExpression: `SET ${assignments}`,
-        // Never create a session from here: an item without the session's fields would be junk.
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: values,
-      }),
-    );
+    return this.updateSession(callSid, {
+      UpdateExpression: `SET ${assignments}`,
+      // Never create a session from here: an item without the session's fields would be junk.
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  /**
+   * Updates the call's session when `condition` holds, a condition on its status (named `#status`):
+   * false when it does not (a repeat, a status that has moved on).
+   */
+  private updateSessionWhen(
+    callSid: string,
+    update: string,
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
+    return this.updateSession(callSid, {
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  /** A conditional update of the call's session: false when its condition said no. */
+  private updateSession(
+    callSid: string,
+    input: Omit<UpdateCommandInput, 'TableName' | 'Key'>,
+  ): Promise<boolean> {
+    return wrote(this.update({ Key: sessionKey(callSid), ...input }));
   }
 
   private put(item: Item, condition: string): Promise<unknown> {
-    const input: PutCommandInput = { TableName: this.tableName, Item: item, ConditionExpression: condition };
-    return permanentIfRefused(this.doc.send(new PutCommand(input)));
+    return permanentIfRefused(this.putItem({ Item: item, ConditionExpression: condition }));
   }
 
   private update(input: Omit<UpdateCommandInput, 'TableName'>): Promise<unknown> {
-    return permanentIfRefused(this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input })));
+    return permanentIfRefused(this.updateItem(input));
   }
 }

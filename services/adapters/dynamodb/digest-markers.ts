@@ -1,4 +1,3 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { type DigestCounts, digestCountsSchema } from '../../core/after-call/digest-counts.js';
 import type { DigestClaim, DigestMarkers } from '../../core/ports/call-store.js';
@@ -9,11 +8,8 @@ import {
   emailMessageSchema,
   expiresAtSeconds,
 } from './after-call-items.js';
+import { CallTableStore } from './call-table-store.js';
 import { unlessRefused, wrote } from './conditional.js';
-
-export interface DynamoDigestMarkersOptions {
-  tableName: string;
-}
 
 const frozenSchema = z.object({
   message: emailMessageSchema,
@@ -32,37 +28,25 @@ const markerSchema = z.object({
  * makes a retried schedule send nothing twice; the frozen message on the item is what makes a
  * retry send the same content under the same idempotency key.
  */
-export class DynamoDigestMarkers implements DigestMarkers {
-  private readonly tableName: string;
-
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    options: DynamoDigestMarkersOptions,
-  ) {
-    this.tableName = options.tableName;
-  }
-
+export class DynamoDigestMarkers extends CallTableStore implements DigestMarkers {
   async claim(day: string, now: number, staleAfterMs: number): Promise<DigestClaim> {
     const claimed = await unlessRefused(
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: digestKey(day),
-          UpdateExpression: 'SET #day = :day, #status = :claimed, claimedAt = :now, expiresAt = :expiresAt',
-          ConditionExpression:
-            'attribute_not_exists(pk) OR #status = :failed OR (#status = :claimed AND claimedAt < :stale)',
-          ExpressionAttributeNames: { '#status': 'status', '#day': 'day' },
-          ExpressionAttributeValues: {
-            ':day': day,
-            ':claimed': 'claimed',
-            ':failed': 'failed',
-            ':now': now,
-            ':stale': now - staleAfterMs,
-            ':expiresAt': expiresAtSeconds(now, DIGEST_MARKER_TTL_DAYS),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
+      this.updateItem({
+        Key: digestKey(day),
+        UpdateExpression: 'SET #day = :day, #status = :claimed, claimedAt = :now, expiresAt = :expiresAt',
+        ConditionExpression:
+          'attribute_not_exists(pk) OR #status = :failed OR (#status = :claimed AND claimedAt < :stale)',
+        ExpressionAttributeNames: { '#status': 'status', '#day': 'day' },
+        ExpressionAttributeValues: {
+          ':day': day,
+          ':claimed': 'claimed',
+          ':failed': 'failed',
+          ':now': now,
+          ':stale': now - staleAfterMs,
+          ':expiresAt': expiresAtSeconds(now, DIGEST_MARKER_TTL_DAYS),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
     );
     return claimed ? { claimed: true, ...frozenOf(claimed.Attributes) } : { claimed: false };
   }
@@ -72,53 +56,42 @@ export class DynamoDigestMarkers implements DigestMarkers {
     message: EmailMessage,
     counts: DigestCounts,
   ): Promise<{ message: EmailMessage; counts: DigestCounts }> {
-    const { Attributes } = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: digestKey(day),
-        UpdateExpression: 'SET frozenJson = if_not_exists(frozenJson, :frozen)',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':frozen': JSON.stringify({ message, counts }) },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const { Attributes } = await this.updateItem({
+      Key: digestKey(day),
+      UpdateExpression: 'SET frozenJson = if_not_exists(frozenJson, :frozen)',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':frozen': JSON.stringify({ message, counts }) },
+      ReturnValues: 'ALL_NEW',
+    });
     const frozen = frozenOf(Attributes);
     if (!frozen.message || !frozen.counts) throw new Error(`Digest ${day}: frozen message not stored`);
     return { message: frozen.message, counts: frozen.counts };
   }
 
   async markSent(day: string, now: number): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: digestKey(day),
-        UpdateExpression: 'SET #status = :sent, sentAt = :now',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':sent': 'sent', ':now': now },
-      }),
-    );
+    await this.updateItem({
+      Key: digestKey(day),
+      UpdateExpression: 'SET #status = :sent, sentAt = :now',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':sent': 'sent', ':now': now },
+    });
   }
 
   async sentAt(day: string): Promise<number | undefined> {
-    const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: digestKey(day), ConsistentRead: true }),
-    );
-    return Item ? markerSchema.parse(Item).sentAt : undefined;
+    const item = await this.readItem(digestKey(day));
+    return item ? markerSchema.parse(item).sentAt : undefined;
   }
 
   async release(day: string): Promise<void> {
     await wrote(
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: digestKey(day),
-          UpdateExpression: 'SET #status = :failed',
-          // Never undo a digest that went out.
-          ConditionExpression: '#status = :claimed',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':claimed': 'claimed', ':failed': 'failed' },
-        }),
-      ),
+      this.updateItem({
+        Key: digestKey(day),
+        UpdateExpression: 'SET #status = :failed',
+        // Never undo a digest that went out.
+        ConditionExpression: '#status = :claimed',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':claimed': 'claimed', ':failed': 'failed' },
+      }),
     );
   }
 }

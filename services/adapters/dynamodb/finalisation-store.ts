@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import {
   FINAL_CALL_STATUSES,
@@ -75,21 +75,15 @@ export class DynamoFinalisationStore
 
     // Marker first: if we die before the state is written, the marker is found and cleaned up;
     // the other order could leave a pending state that no retry ever lists.
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...pendingMarkerKey(input.callSid), callSid: input.callSid, since: now },
-      }),
-    );
+    await this.putItem({
+      Item: { ...pendingMarkerKey(input.callSid), callSid: input.callSid, since: now },
+    });
     const state: FinalisationState = { ...input, step: 'pending', attempts: 0, updatedAt: now };
     const created = await wrote(
-      this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...finalKey(input.callSid), ...compact(state) },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
+      this.putItem({
+        Item: { ...finalKey(input.callSid), ...compact(state) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
     );
     if (created) return { state, created: true };
     // A concurrent callback began first: its state stands.
@@ -100,9 +94,7 @@ export class DynamoFinalisationStore
   }
 
   async get(callSid: string): Promise<FinalisationState | undefined> {
-    const { Item: item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: finalKey(callSid), ConsistentRead: true }),
-    );
+    const item = await this.readItem(finalKey(callSid));
     return item ? (compact(finalSchema.parse(item)) as FinalisationState) : undefined;
   }
 
@@ -125,49 +117,40 @@ export class DynamoFinalisationStore
       values[':expiresAt'] = expiresAtSeconds(now, AFTER_CALL_TTL_DAYS);
     }
     const moved = await wrote(
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: finalKey(callSid),
-          UpdateExpression: `SET ${set.join(', ')}`,
-          ConditionExpression: 'step = :from',
-          ExpressionAttributeValues: values,
-        }),
-      ),
+      this.updateItem({
+        Key: finalKey(callSid),
+        UpdateExpression: `SET ${set.join(', ')}`,
+        ConditionExpression: 'step = :from',
+        ExpressionAttributeValues: values,
+      }),
     );
     if (moved && to === 'done') await this.deleteMarker(callSid);
     return moved;
   }
 
   async recordAttempt(callSid: string, now: number, error?: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: finalKey(callSid),
-        UpdateExpression:
-          error === undefined
-            ? 'SET updatedAt = :now ADD attempts :one REMOVE lastError'
-            : 'SET updatedAt = :now, lastError = :error ADD attempts :one',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: {
-          ':now': now,
-          ':one': 1,
-          ...(error === undefined ? {} : { ':error': error.slice(0, 1000) }),
-        },
-      }),
-    );
+    await this.updateItem({
+      Key: finalKey(callSid),
+      UpdateExpression:
+        error === undefined
+          ? 'SET updatedAt = :now ADD attempts :one REMOVE lastError'
+          : 'SET updatedAt = :now, lastError = :error ADD attempts :one',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: {
+        ':now': now,
+        ':one': 1,
+        ...(error === undefined ? {} : { ':error': error.slice(0, 1000) }),
+      },
+    });
   }
 
   async setSummarySource(callSid: string, source: 'analysis' | 'turns', now: number): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: finalKey(callSid),
-        UpdateExpression: 'SET summarySource = :source, updatedAt = :now',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':source': source, ':now': now },
-      }),
-    );
+    await this.updateItem({
+      Key: finalKey(callSid),
+      UpdateExpression: 'SET summarySource = :source, updatedAt = :now',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':source': source, ':now': now },
+    });
   }
 
   async listPending(limit: number): Promise<string[]> {
@@ -193,45 +176,37 @@ export class DynamoFinalisationStore
   }
 
   async freezeEmail(callSid: string, message: EmailMessage): Promise<EmailMessage> {
-    const { Attributes } = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: finalKey(callSid),
-        UpdateExpression: 'SET ownerEmailJson = if_not_exists(ownerEmailJson, :message)',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':message': JSON.stringify(message) },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const { Attributes } = await this.updateItem({
+      Key: finalKey(callSid),
+      UpdateExpression: 'SET ownerEmailJson = if_not_exists(ownerEmailJson, :message)',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':message': JSON.stringify(message) },
+      ReturnValues: 'ALL_NEW',
+    });
     return emailMessageSchema.parse(JSON.parse(String(Attributes?.ownerEmailJson)));
   }
 
   async saveAnalysis(analysis: PostCallAnalysis): Promise<{ stored: boolean }> {
     const { dataCollection, ...rest } = analysis;
     const stored = await wrote(
-      this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...analysisKey(analysis.callSid),
-            ...compact(rest),
-            // Extracted values are any JSON: a string keeps what a DynamoDB map would refuse.
-            dataCollectionJson: JSON.stringify(dataCollection),
-            expiresAt: expiresAtSeconds(analysis.receivedAt, AFTER_CALL_TTL_DAYS),
-          },
-          // A redelivery (same event) or an older event changes nothing.
-          ConditionExpression: 'attribute_not_exists(pk) OR eventAt < :eventAt',
-          ExpressionAttributeValues: { ':eventAt': analysis.eventAt },
-        }),
-      ),
+      this.putItem({
+        Item: {
+          ...analysisKey(analysis.callSid),
+          ...compact(rest),
+          // Extracted values are any JSON: a string keeps what a DynamoDB map would refuse.
+          dataCollectionJson: JSON.stringify(dataCollection),
+          expiresAt: expiresAtSeconds(analysis.receivedAt, AFTER_CALL_TTL_DAYS),
+        },
+        // A redelivery (same event) or an older event changes nothing.
+        ConditionExpression: 'attribute_not_exists(pk) OR eventAt < :eventAt',
+        ExpressionAttributeValues: { ':eventAt': analysis.eventAt },
+      }),
     );
     return { stored };
   }
 
   async getAnalysis(callSid: string): Promise<PostCallAnalysis | undefined> {
-    const { Item: item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: analysisKey(callSid), ConsistentRead: true }),
-    );
+    const item = await this.readItem(analysisKey(callSid));
     if (!item) return undefined;
     const { dataCollectionJson, ...rest } = analysisSchema.parse(item);
     return {

@@ -28,7 +28,7 @@ export function callTableStores(doc: DynamoDBDocumentClient, tableName: string):
     finalisations: new DynamoFinalisationStore(doc, { tableName }),
     markers: new DynamoDigestMarkers(doc, { tableName }),
     outboundRequests: new DynamoOutboundRequestStore(doc, { tableName }),
-    webhookDeliveries: new DynamoWebhookDeliveries(doc, tableName),
+    webhookDeliveries: new DynamoWebhookDeliveries(doc, { tableName }),
     usage: new DynamoUsageCounter(doc, { tableName }),
     sweepWatermark: new DynamoSweepWatermark(doc, { tableName }),
   };

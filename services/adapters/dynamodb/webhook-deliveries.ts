@@ -1,7 +1,7 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { AttemptRecord, WebhookDelivery, WebhookDeliveryStore } from '../../core/ports/webhooks.js';
 import { callPk, expiresAtSeconds } from './call-items.js';
+import { CallTableStore } from './call-table-store.js';
 import { unlessRefused } from './conditional.js';
 import { queryItems } from './query-items.js';
 
@@ -41,12 +41,7 @@ function fromItem(item: Record<string, unknown>): WebhookDelivery {
   ) as unknown as WebhookDelivery;
 }
 
-export class DynamoWebhookDeliveries implements WebhookDeliveryStore {
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class DynamoWebhookDeliveries extends CallTableStore implements WebhookDeliveryStore {
   async create(
     delivery: Pick<WebhookDelivery, 'callSid' | 'eventId' | 'body' | 'createdAt'>,
   ): Promise<WebhookDelivery> {
@@ -57,84 +52,70 @@ export class DynamoWebhookDeliveries implements WebhookDeliveryStore {
       nextAttemptAt: delivery.createdAt,
     };
     const created = await unlessRefused(
-      this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...deliveryKey(delivery.callSid),
-            ...item,
-            expiresAt: expiresAtSeconds(delivery.createdAt),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
+      this.putItem({
+        Item: {
+          ...deliveryKey(delivery.callSid),
+          ...item,
+          expiresAt: expiresAtSeconds(delivery.createdAt),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
     );
     const stored = created !== undefined ? item : await this.get(delivery.callSid);
     if (!stored) throw new Error('webhook delivery vanished after a conflicting create');
     // After the delivery (a retry of this step rewrites a missing entry, never a settled one).
     if (stored.status === 'pending') {
       await unlessRefused(
-        this.doc.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              ...dueKey(delivery.callSid),
-              callSid: delivery.callSid,
-              dueAt: stored.nextAttemptAt ?? delivery.createdAt,
-              expiresAt: expiresAtSeconds(delivery.createdAt),
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
+        this.putItem({
+          Item: {
+            ...dueKey(delivery.callSid),
+            callSid: delivery.callSid,
+            dueAt: stored.nextAttemptAt ?? delivery.createdAt,
+            expiresAt: expiresAtSeconds(delivery.createdAt),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
       );
     }
     return stored;
   }
 
   async get(callSid: string): Promise<WebhookDelivery | undefined> {
-    const result = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: deliveryKey(callSid), ConsistentRead: true }),
-    );
-    return result.Item ? fromItem(result.Item) : undefined;
+    const item = await this.readItem(deliveryKey(callSid));
+    return item ? fromItem(item) : undefined;
   }
 
   async claim(callSid: string, now: number, leaseMs: number): Promise<WebhookDelivery | undefined> {
     const result = await unlessRefused(
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: deliveryKey(callSid),
-          UpdateExpression: 'SET nextAttemptAt = :lease',
-          ConditionExpression: '#status = :pending AND nextAttemptAt <= :now',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':pending': 'pending', ':now': now, ':lease': now + leaseMs },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
+      this.updateItem({
+        Key: deliveryKey(callSid),
+        UpdateExpression: 'SET nextAttemptAt = :lease',
+        ConditionExpression: '#status = :pending AND nextAttemptAt <= :now',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pending': 'pending', ':now': now, ':lease': now + leaseMs },
+        ReturnValues: 'ALL_NEW',
+      }),
     );
     return result?.Attributes ? fromItem(result.Attributes) : undefined;
   }
 
   async recordAttempt(callSid: string, attempt: AttemptRecord): Promise<void> {
     const pending = attempt.status === 'pending' && attempt.nextAttemptAt !== undefined;
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: deliveryKey(callSid),
-        UpdateExpression: `SET #status = :status, lastAttemptAt = :at, lastResult = :result, firstAttemptAt = if_not_exists(firstAttemptAt, :at)${
-          pending ? ', nextAttemptAt = :next' : ''
-        } ADD attempts :one${pending ? '' : ' REMOVE nextAttemptAt'}`,
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':status': attempt.status,
-          ':at': attempt.at,
-          ':result': attempt.result,
-          ':one': 1,
-          ...(pending ? { ':next': attempt.nextAttemptAt } : {}),
-        },
-      }),
-    );
+    await this.updateItem({
+      Key: deliveryKey(callSid),
+      UpdateExpression: `SET #status = :status, lastAttemptAt = :at, lastResult = :result, firstAttemptAt = if_not_exists(firstAttemptAt, :at)${
+        pending ? ', nextAttemptAt = :next' : ''
+      } ADD attempts :one${pending ? '' : ' REMOVE nextAttemptAt'}`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':status': attempt.status,
+        ':at': attempt.at,
+        ':result': attempt.result,
+        ':one': 1,
+        ...(pending ? { ':next': attempt.nextAttemptAt } : {}),
+      },
+    });
     const due = pending
       ? { update: 'SET dueAt = :next', values: { ':next': attempt.nextAttemptAt } }
       : attempt.status === 'failed'
@@ -146,14 +127,11 @@ export class DynamoWebhookDeliveries implements WebhookDeliveryStore {
             update: 'SET expiresAt = :ttl REMOVE dueAt',
             values: { ':ttl': Math.floor((attempt.at + SETTLED_TTL_MS) / 1000) },
           };
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: dueKey(callSid),
-        UpdateExpression: due.update,
-        ExpressionAttributeValues: due.values,
-      }),
-    );
+    await this.updateItem({
+      Key: dueKey(callSid),
+      UpdateExpression: due.update,
+      ExpressionAttributeValues: due.values,
+    });
   }
 
   async due(now: number, limit: number): Promise<string[]> {

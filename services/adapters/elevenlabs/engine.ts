@@ -3,16 +3,15 @@ import { dynamicVariables, handoverSummary } from '../../core/call/persona.js';
 import {
   type EngineCallContext,
   type EngineCapabilities,
-  type EngineEndReason,
   type EngineListener,
   type EngineSession,
-  type EngineStall,
   EngineStartError,
   type VoiceEngine,
 } from '../../core/ports/engine.js';
 import { base64ByteLength } from '../../core/shared/audio.js';
 import { undecodable } from '../../core/shared/decoded.js';
 import { forCall } from '../../core/shared/logging.js';
+import { type EngineSocketOptions, startEngineSocket } from '../ws/engine-socket.js';
 import {
   clientToolResultMessage,
   contextualUpdateMessage,
@@ -75,12 +74,6 @@ const STILL_WORKING: ReadonlySet<string> = new Set([
   'agent_typing',
   'internal_tentative_agent_response',
 ]);
-
-/**
- * Before the first pong, silence may last this many times `stallAfterMs`: a service (or a proxy in
- * front of it) that does not answer WebSocket pings must not look frozen in every quiet moment.
- */
-const UNPROVEN_PING_FACTOR = 3;
 
 /** μ-law 8 kHz: 8 bytes a millisecond (ElevenLabs `ulaw_8000`, checked at the start). */
 const ULAW_BYTES_PER_MS = 8;
@@ -161,98 +154,46 @@ function connect(
   timings: Timings,
 ): Promise<EngineSession> {
   const log = forCall(context.callSid);
-  return new Promise<EngineSession>((resolve, reject) => {
-    const socket = new WebSocket(signedUrl, { perMessageDeflate: false });
+  // ElevenLabs' own pings: the last three, and the longest gap between two.
+  const appPings: number[] = [];
+  let longestPingGapMs = 0;
+  const pingsStopped = (now: number): string | undefined => {
+    const lastPing = appPings.at(-1);
+    if (appPings.length < 3 || lastPing === undefined) return undefined;
+    const limitMs = Math.max(timings.missedPings * longestPingGapMs, timings.stallAfterMs);
+    const sincePingMs = now - lastPing;
+    if (sincePingMs < limitMs) return undefined;
+    return `its pings stopped: none for ${sincePingMs} ms (they came every ${longestPingGapMs} ms at most)`;
+  };
+  const options: EngineSocketOptions = {
+    engine: 'elevenlabs',
+    vendor: 'ElevenLabs',
+    messageWord: 'message',
+    readyMessage: 'conversation_initiation_metadata',
+    url: signedUrl,
+    signal,
+    log,
+    listener,
+    keepalive: timings,
+    vendorStall: pingsStopped,
+  };
+  return startEngineSocket(options, (link) => {
+    const socket = link.socket;
     let ready = false;
-    let closedByUs = false;
     let lastInterruptionId = -1;
     let malformedLogged = false;
-    // Liveness (once ready): anything heard, ElevenLabs' own pings, and the reply owed to the caller.
-    let lastHeardAt = Date.now();
-    let pongSeen = false;
-    let keepaliveTimer: NodeJS.Timeout | undefined;
-    const appPings: number[] = [];
-    let longestPingGapMs = 0;
-    let replyTimer: NodeJS.Timeout | undefined;
     /** When the agent audio sent so far has played out (it arrives faster than real time). */
     let agentAudioEndsAt = 0;
-
-    const stopTimers = () => {
-      clearInterval(keepaliveTimer);
-      keepaliveTimer = undefined;
-      clearTimeout(replyTimer);
-      replyTimer = undefined;
-    };
-
-    /** The engine froze: its socket is dropped and the failover composite replaces it. */
-    const stall = (kind: EngineStall, detail: string) => {
-      if (closedByUs) return;
-      closedByUs = true;
-      stopTimers();
-      log.error('ElevenLabs engine stalled', { stall: kind, detail });
-      // A frozen server would not answer a closing handshake either.
-      socket.terminate();
-      const reason: EngineEndReason = { kind: 'engine-stalled', stall: kind, detail };
-      listener.ended(reason);
-    };
-
-    const checkAlive = () => {
-      if (closedByUs) return;
-      const now = Date.now();
-      const silentMs = now - lastHeardAt;
-      // Until a pong shows that the service answers our pings, silence is judged more leniently.
-      if (silentMs >= timings.stallAfterMs * (pongSeen ? 1 : UNPROVEN_PING_FACTOR))
-        return stall('keepalive', `no pong or message for ${silentMs} ms`);
-      const lastPing = appPings.at(-1);
-      if (appPings.length >= 3 && lastPing !== undefined) {
-        const limitMs = Math.max(timings.missedPings * longestPingGapMs, timings.stallAfterMs);
-        const sincePingMs = now - lastPing;
-        if (sincePingMs >= limitMs) {
-          return stall(
-            'keepalive',
-            `its pings stopped: none for ${sincePingMs} ms (they came every ${longestPingGapMs} ms at most)`,
-          );
-        }
-      }
-      if (socket.readyState === WebSocket.OPEN) socket.ping();
-    };
+    const replyWatch = link.watchdog(() =>
+      link.stall('response', `no agent reply within ${timings.replyTimeoutMs} ms of the caller's turn`),
+    );
 
     /** The agent owes the caller an answer: it must come within the reply timeout of its audio playing out. */
     const awaitReply = () => {
-      if (closedByUs) return;
-      clearTimeout(replyTimer);
+      if (link.closed) return;
       const playingMs = Math.max(0, agentAudioEndsAt - Date.now());
-      const timer = setTimeout(
-        // Judged after the I/O already received is read: an agent event waiting in the socket counts.
-        () =>
-          setImmediate(() => {
-            if (replyTimer !== timer) return;
-            replyTimer = undefined;
-            stall('response', `no agent reply within ${timings.replyTimeoutMs} ms of the caller's turn`);
-          }),
-        playingMs + timings.replyTimeoutMs,
-      );
-      replyTimer = timer;
+      replyWatch.arm(playingMs + timings.replyTimeoutMs);
     };
-    const replied = () => {
-      clearTimeout(replyTimer);
-      replyTimer = undefined;
-    };
-
-    const fail = (reason: string) => {
-      if (ready) return;
-      ready = true; // settles once: later events are ignored
-      signal.removeEventListener('abort', onAbort);
-      closedByUs = true;
-      stopTimers();
-      socket.removeAllListeners();
-      socket.on('error', () => {});
-      socket.terminate();
-      reject(new EngineStartError('elevenlabs', reason));
-    };
-    const onAbort = () => fail('no conversation_initiation_metadata before the connect timeout');
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
 
     const session: EngineSession = {
       sendCallerAudio: (payload) => {
@@ -261,8 +202,7 @@ function connect(
         return true;
       },
       sendToolResult: (callId, result) => {
-        if (closedByUs || socket.readyState !== WebSocket.OPEN) return;
-        socket.send(clientToolResultMessage(callId, result.text, !result.ok));
+        if (link.closed || !link.send(clientToolResultMessage(callId, result.text, !result.ok))) return;
         // The agent speaks again with the result.
         awaitReply();
       },
@@ -273,28 +213,22 @@ function connect(
       cancelResponse: () => {},
       respond: () => {},
       instruct: (text) => {
-        if (socket.readyState === WebSocket.OPEN) socket.send(contextualUpdateMessage(text));
+        link.send(contextualUpdateMessage(text));
       },
       sendKeypress: (digit) => {
-        if (socket.readyState === WebSocket.OPEN) {
-          socket.send(contextualUpdateMessage(`The caller pressed ${digit} on their keypad.`));
-        }
+        link.send(contextualUpdateMessage(`The caller pressed ${digit} on their keypad.`));
       },
       bufferedAmount: () => socket.bufferedAmount,
-      close: () => {
-        if (closedByUs) return;
-        closedByUs = true;
-        stopTimers();
-        if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)
-          socket.close(1000);
-      },
+      close: () => link.close(),
     };
 
-    // Handlers are attached before `open`: ElevenLabs may send its metadata in the same packet as
+    socket.on('open', () => {
+      socket.send(initiationMessage(dynamicVariables(context)));
+    });
+
+    // One handler before and after ready: ElevenLabs may send its metadata in the same packet as
     // the handshake (DESIGN §3, media path).
-    socket.on('message', (data, isBinary) => {
-      if (closedByUs && ready) return;
-      lastHeardAt = Date.now();
+    const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
       const parsed = isBinary ? undecodable('binary frame') : parseServerEvent(data.toString());
       if (!parsed.ok) {
         if (!malformedLogged) {
@@ -308,7 +242,8 @@ function connect(
       const event = parsed.message;
       if (!ready) {
         if (event.type !== 'conversation_initiation_metadata') {
-          if (event.type === 'error') fail(`error before ready: ${event.error_event?.message ?? 'unknown'}`);
+          if (event.type === 'error')
+            link.fail(`error before ready: ${event.error_event?.message ?? 'unknown'}`);
           return; // the protocol sends metadata first; anything else before it is noise
         }
         const meta = event.conversation_initiation_metadata_event;
@@ -320,17 +255,12 @@ function connect(
             output: meta.agent_output_audio_format,
             input: meta.user_input_audio_format,
           });
-          return fail(
+          link.fail(
             `agent audio is ${meta.user_input_audio_format} in / ${meta.agent_output_audio_format} out, not ulaw_8000`,
           );
+          return;
         }
         ready = true;
-        signal.removeEventListener('abort', onAbort);
-        // Judged after the I/O already received is read: if our own event loop was held up, a pong
-        // or message waiting in the socket still counts.
-        keepaliveTimer = setInterval(() => setImmediate(checkAlive), timings.pingIntervalMs);
-        // The first at once: its pong shows early that the service answers pings.
-        socket.ping();
         log.info('ElevenLabs conversation ready', { conversationId: meta.conversation_id });
         session.conversationId = meta.conversation_id;
         // Named before its first audio: the bridge sets up the playback for the engine it is told of.
@@ -342,7 +272,7 @@ function connect(
         });
         // Taking over mid-call: the conversation so far, as context the agent does not answer by itself.
         if (context.handover) socket.send(contextualUpdateMessage(handoverSummary(context.handover)));
-        resolve(session);
+        link.ready(session, onMessage);
         return;
       }
       switch (event.type) {
@@ -350,10 +280,10 @@ function connect(
           const { audio_base_64: payload, event_id: id } = event.audio_event;
           // Audio generated before the caller interrupted is stale: drop it (not newer than the interruption).
           if (id <= lastInterruptionId) return;
-          replied();
+          replyWatch.cancel();
           // The clock read for this message (once per agent frame, not twice).
           agentAudioEndsAt =
-            Math.max(agentAudioEndsAt, lastHeardAt) + base64ByteLength(payload) / ULAW_BYTES_PER_MS;
+            Math.max(agentAudioEndsAt, link.lastHeardAt) + base64ByteLength(payload) / ULAW_BYTES_PER_MS;
           listener.audio(payload);
           return;
         }
@@ -370,7 +300,7 @@ function connect(
           lastInterruptionId = event.interruption_event.event_id;
           // The caller spoke over the agent: what was queued to play is cleared.
           agentAudioEndsAt = Date.now();
-          replied();
+          replyWatch.cancel();
           listener.interruption();
           return;
         case 'user_transcript':
@@ -382,11 +312,11 @@ function connect(
           }
           return;
         case 'agent_response':
-          replied();
+          replyWatch.cancel();
           listener.transcript('agent', event.agent_response_event.agent_response);
           return;
         case 'agent_response_correction':
-          replied();
+          replyWatch.cancel();
           // Sent after an interruption: the reply as far as the caller heard it replaces the full one.
           listener.transcript('agent', event.agent_response_correction_event.corrected_agent_response, {
             interrupted: true,
@@ -395,7 +325,7 @@ function connect(
           return;
         case 'client_tool_call':
           // The agent waits for the result (`sendToolResult` starts the wait for its reply).
-          replied();
+          replyWatch.cancel();
           listener.toolCall({
             callId: event.client_tool_call.tool_call_id,
             name: event.client_tool_call.tool_name,
@@ -410,33 +340,13 @@ function connect(
           });
           return;
         case 'ignored':
-          if (AGENT_ANSWERS.has(event.name)) replied();
-          else if (replyTimer && STILL_WORKING.has(event.name)) awaitReply();
+          if (AGENT_ANSWERS.has(event.name)) replyWatch.cancel();
+          else if (replyWatch.armed && STILL_WORKING.has(event.name)) awaitReply();
           return;
         default:
           return;
       }
-    });
-    socket.on('pong', () => {
-      lastHeardAt = Date.now();
-      pongSeen = true;
-    });
-    socket.on('open', () => {
-      socket.send(initiationMessage(dynamicVariables(context)));
-    });
-    socket.on('unexpected-response', (_request, response) => {
-      fail(`socket refused with HTTP ${response.statusCode}`);
-    });
-    socket.on('error', (error) => {
-      if (!ready) fail(`socket error: ${error.message}`);
-      else log.warn('ElevenLabs socket error', { error: error.message });
-    });
-    socket.on('close', (code, reason) => {
-      if (!ready) return fail(`socket closed before ready (code ${code})`);
-      if (closedByUs) return;
-      closedByUs = true;
-      stopTimers();
-      listener.ended({ kind: 'engine-closed', code, detail: reason.toString() || undefined });
-    });
+    };
+    return onMessage;
   });
 }

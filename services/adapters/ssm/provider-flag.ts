@@ -1,18 +1,14 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ProviderFlag } from '../../core/ports/flags.js';
-import { CachedValue } from '../../core/shared/cached-value.js';
+import { type CachedSourceOptions, CachedValue } from '../../core/shared/cached-value.js';
 import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName, isEngineName } from '../../core/shared/engines.js';
 import { type Logger, logger as rootLogger } from '../../core/shared/logging.js';
 
-export interface SsmProviderFlagOptions {
+/** `cacheMs`: at most 10 s (DESIGN §3). */
+export interface SsmProviderFlagOptions extends CachedSourceOptions {
   /** The SSM String parameter, e.g. `/bolt-voice/prod/voice-provider`. */
   parameterName: string;
   client?: SSMClient;
-  /** How long a read is reused (DESIGN §3: at most 10 s). */
-  cacheMs?: number;
-  /** Injectable clock (epoch ms). */
-  now?: () => number;
-  logger?: Logger;
 }
 
 const MAX_CACHE_MS = 10_000;

@@ -17,6 +17,9 @@ import type { EngineName } from '../../core/shared/engines.js';
 import { isE164 } from '../../core/shared/phone.js';
 import { formatLocalDateTime } from '../../core/tools/local-time.js';
 
+/** A call row with its turns, as the reports read it. */
+const CALL_WITH_TURNS = '*, call_turns(seq, role, text, at)';
+
 /** Postgres' SQLSTATE for an exclusion-constraint violation. */
 const EXCLUSION_VIOLATION = '23P01';
 
@@ -310,41 +313,32 @@ export class SupabaseCrm implements Crm, TextReplies {
   }
 
   async callsBetween(from: number, to: number): Promise<CallRow[]> {
-    const rows = await this.many<CallDbRow>(
+    const rows = await this.rowsBetween<CallDbRow>(
       'list calls',
-      this.db
-        .from('calls')
-        .select('*, call_turns(seq, role, text, at)')
-        .gte('started_at', iso(from))
-        .lt('started_at', iso(to))
-        .order('started_at', { ascending: true }),
+      'calls',
+      CALL_WITH_TURNS,
+      'started_at',
+      from,
+      to,
     );
     return rows.map(toCallRow);
   }
 
   async callsFinalisedBetween(from: number, to: number): Promise<CallRow[]> {
-    const rows = await this.many<CallDbRow>(
+    const rows = await this.rowsBetween<CallDbRow>(
       'list calls finalised',
-      this.db
-        .from('calls')
-        .select('*, call_turns(seq, role, text, at)')
-        .gte('created_at', iso(from))
-        .lt('created_at', iso(to))
-        .order('started_at', { ascending: true }),
+      'calls',
+      CALL_WITH_TURNS,
+      'created_at',
+      from,
+      to,
+      'started_at',
     );
     return rows.map(toCallRow);
   }
 
   async leadsBetween(from: number, to: number): Promise<Lead[]> {
-    const rows = await this.many<LeadRow>(
-      'list leads',
-      this.db
-        .from('leads')
-        .select()
-        .gte('created_at', iso(from))
-        .lt('created_at', iso(to))
-        .order('created_at', { ascending: true }),
-    );
+    const rows = await this.rowsBetween<LeadRow>('list leads', 'leads', '*', 'created_at', from, to);
     return rows.map(toLead);
   }
 
@@ -373,16 +367,36 @@ export class SupabaseCrm implements Crm, TextReplies {
   }
 
   async appointmentsBetween(from: number, to: number): Promise<Appointment[]> {
-    const rows = await this.many<AppointmentRow>(
+    const rows = await this.rowsBetween<AppointmentRow>(
       'list appointments',
-      this.db
-        .from('appointments')
-        .select()
-        .gte('created_at', iso(from))
-        .lt('created_at', iso(to))
-        .order('created_at', { ascending: true }),
+      'appointments',
+      '*',
+      'created_at',
+      from,
+      to,
     );
     return rows.map(toAppointment);
+  }
+
+  /** The rows of `table` whose `column` falls in [from, to), in ascending `orderBy`: every report's window. */
+  private rowsBetween<T>(
+    operation: string,
+    table: string,
+    columns: string,
+    column: string,
+    from: number,
+    to: number,
+    orderBy = column,
+  ): Promise<T[]> {
+    return this.many<T>(
+      operation,
+      this.db
+        .from(table)
+        .select(columns)
+        .gte(column, iso(from))
+        .lt(column, iso(to))
+        .order(orderBy, { ascending: true }),
+    );
   }
 
   /** `23P01` (exclusion_violation, HTTP 409): the appointments_no_overlap constraint said no. */

@@ -9,9 +9,42 @@ import { isE164 } from '../shared/phone.js';
  * its instructions. Change the receptionist's manner here, once, for both engines.
  */
 
+/**
+ * One formatter per time zone, built once: every call renders the business's local time, and
+ * building a formatter (or a luxon DateTime) per call cost more than the formatting itself.
+ */
+const localTimeFormats = new Map<string, Intl.DateTimeFormat>();
+
+function localTimeFormat(timezone: string): Intl.DateTimeFormat {
+  let format = localTimeFormats.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      weekday: 'long',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    localTimeFormats.set(timezone, format);
+  }
+  return format;
+}
+
 /** Local wall-clock time of the business, e.g. `Wednesday 2026-11-25 09:30`. */
 export function localTime(now: number, timezone: string): string {
-  return DateTime.fromMillis(now, { zone: timezone }).toFormat('cccc yyyy-LL-dd HH:mm');
+  let format: Intl.DateTimeFormat;
+  try {
+    format = localTimeFormat(timezone);
+  } catch {
+    // A zone Intl does not know: luxon's own answer for it, as before.
+    return DateTime.fromMillis(now, { zone: timezone }).toFormat('cccc yyyy-LL-dd HH:mm');
+  }
+  const part: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
+  for (const { type, value } of format.formatToParts(now)) part[type] = value;
+  return `${part.weekday} ${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}`;
 }
 
 /** Dynamic variables sent for every call (DESIGN §3, media path). Values are strings only. */

@@ -4,22 +4,19 @@
  */
 import type { BusinessProfileSource } from '../ports/flags.js';
 import { type BusinessProfile, parseBusinessProfile } from './business-profile.js';
-import { CachedValue } from './cached-value.js';
+import { type CachedSourceOptions, CachedValue } from './cached-value.js';
 import { type Logger, logger as rootLogger } from './logging.js';
 import { withTimeout } from './timeout.js';
 
 /** Reads the stored text; undefined when nothing is stored (a missing parameter or file). */
 export type ProfileReader = () => Promise<string | undefined>;
 
-export interface CachedBusinessProfileOptions {
+/** `cacheMs`: 60 s by default, so an owner's edit reaches new calls within a minute. */
+export interface CachedBusinessProfileOptions extends CachedSourceOptions {
   /** Names the store in logs: the parameter name or file path. */
   where: string;
-  /** How long a read is reused (default 60 s): an owner's edit reaches new calls within it. */
-  cacheMs?: number;
   /** A call never waits longer than this for a read; past it the last good profile serves. */
   readTimeoutMs?: number;
-  now?: () => number;
-  logger?: Logger;
 }
 
 const DEFAULT_CACHE_MS = 60_000;

@@ -1,3 +1,5 @@
+import type { Logger } from './logging.js';
+
 /**
  * A value read from outside (a parameter, a secret) and reused for `maxAgeMs`; what the provider
  * flag, the business profile and the app secret each need. Concurrent callers during a read share
@@ -15,6 +17,15 @@ export interface CachedValueOptions<T> {
   fallback?: () => T;
   /** A read failed; `served` is what callers get instead (the last good value or the fallback). */
   onReadFailed?: (error: Error, served: T) => void;
+}
+
+/** What a source read through a `CachedValue` (the flag, the profile) lets its builder set. */
+export interface CachedSourceOptions {
+  /** How long a read is reused. */
+  cacheMs?: number;
+  /** Injectable clock (epoch ms). */
+  now?: () => number;
+  logger?: Logger;
 }
 
 export class CachedValue<T> {

@@ -333,10 +333,10 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     },
     voiceProvider: e.VOICE_PROVIDER,
     voiceProviderParameter: e.VOICE_PROVIDER_PARAMETER,
-    elevenlabs:
-      e.ELEVENLABS_API_KEY && e.ELEVENLABS_AGENT_ID
-        ? { apiKey: e.ELEVENLABS_API_KEY, agentId: e.ELEVENLABS_AGENT_ID }
-        : undefined,
+    elevenlabs: ifBoth(e.ELEVENLABS_API_KEY, e.ELEVENLABS_AGENT_ID, (apiKey, agentId) => ({
+      apiKey,
+      agentId,
+    })),
     elevenlabsApiUrl: e.ELEVENLABS_API_URL,
     elevenlabsWebhookSecret: e.ELEVENLABS_WEBHOOK_SECRET,
     openai: e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY } : undefined,
@@ -344,14 +344,14 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     openaiRealtimeModel: e.OPENAI_REALTIME_MODEL,
     openaiVoice: e.OPENAI_VOICE,
     openaiVadEagerness: e.OPENAI_VAD_EAGERNESS,
-    supabase:
-      e.SUPABASE_URL && e.SUPABASE_SERVICE_ROLE_KEY
-        ? { url: e.SUPABASE_URL, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY }
-        : undefined,
-    google:
-      e.GOOGLE_SERVICE_ACCOUNT_JSON && e.GOOGLE_CALENDAR_ID
-        ? { serviceAccountJson: e.GOOGLE_SERVICE_ACCOUNT_JSON, calendarId: e.GOOGLE_CALENDAR_ID }
-        : undefined,
+    supabase: ifBoth(e.SUPABASE_URL, e.SUPABASE_SERVICE_ROLE_KEY, (url, serviceRoleKey) => ({
+      url,
+      serviceRoleKey,
+    })),
+    google: ifBoth(e.GOOGLE_SERVICE_ACCOUNT_JSON, e.GOOGLE_CALENDAR_ID, (serviceAccountJson, calendarId) => ({
+      serviceAccountJson,
+      calendarId,
+    })),
     resendApiKey: e.RESEND_API_KEY,
     resendApiUrl: e.RESEND_API_URL,
     emailFrom: e.EMAIL_FROM,
@@ -368,15 +368,12 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
       messagingServiceSid: e.SMS_MESSAGING_SERVICE_SID,
     },
     outboundAllowedCountries: e.OUTBOUND_ALLOWED_COUNTRIES,
-    callbacks:
-      e.CALLBACK_TARGET_ARN && e.CALLBACK_SCHEDULE_ROLE_ARN
-        ? {
-            targetArn: e.CALLBACK_TARGET_ARN,
-            roleArn: e.CALLBACK_SCHEDULE_ROLE_ARN,
-            groupName: e.CALLBACK_SCHEDULE_GROUP,
-            deadLetterArn: e.CALLBACK_DEAD_LETTER_ARN,
-          }
-        : undefined,
+    callbacks: ifBoth(e.CALLBACK_TARGET_ARN, e.CALLBACK_SCHEDULE_ROLE_ARN, (targetArn, roleArn) => ({
+      targetArn,
+      roleArn,
+      groupName: e.CALLBACK_SCHEDULE_GROUP,
+      deadLetterArn: e.CALLBACK_DEAD_LETTER_ARN,
+    })),
     engineConnectTimeoutMs: e.ENGINE_CONNECT_TIMEOUT_MS,
     bargeInMinMs: e.BARGE_IN_MIN_MS,
     maxCallSeconds: e.MAX_CALL_SECONDS,
@@ -390,13 +387,22 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
       localDir: e.LOCAL_RECORDINGS_DIR,
       bucket: e.RECORDINGS_BUCKET,
     },
-    integrationWebhook:
-      e.INTEGRATION_WEBHOOK_URL && e.INTEGRATION_WEBHOOK_SECRET
-        ? { url: e.INTEGRATION_WEBHOOK_URL, secret: e.INTEGRATION_WEBHOOK_SECRET }
-        : undefined,
+    integrationWebhook: ifBoth(e.INTEGRATION_WEBHOOK_URL, e.INTEGRATION_WEBHOOK_SECRET, (url, secret) => ({
+      url,
+      secret,
+    })),
     webhookRetryQueueUrl: e.WEBHOOK_RETRY_QUEUE_URL,
     finalisation: { sweepSeconds: e.FINALISATION_SWEEP_SECONDS, graceSeconds: e.FINALISATION_GRACE_SECONDS },
   };
+}
+
+/** A group of settings built from two that go together (`pairRequired`): absent unless both are set. */
+function ifBoth<T>(
+  a: string | undefined,
+  b: string | undefined,
+  build: (a: string, b: string) => T,
+): T | undefined {
+  return a && b ? build(a, b) : undefined;
 }
 
 function pairRequired(

@@ -125,22 +125,35 @@ export function betaSessionViolations(session: unknown, label = 'session'): stri
   return problems;
 }
 
-/** Validates one client → server event (already parsed) against the GA schemas and the beta negatives. */
-export function validateClientEvent(event: unknown): string[] {
-  if (!isRecord(event)) return ['client event is not a JSON object'];
+/**
+ * The checks both directions share: a JSON object with a `type` that names a GA event of that
+ * direction (a beta-only name says so), valid against its GA schema.
+ */
+function gaEventViolations(
+  direction: 'client' | 'server',
+  schemas: Map<string, string>,
+  event: unknown,
+): string[] {
+  if (!isRecord(event)) return [`${direction} event is not a JSON object`];
   const type = event.type;
-  if (typeof type !== 'string') return ['client event has no type'];
-  const schemaName = clientSchemas.get(type);
+  if (typeof type !== 'string') return [`${direction} event has no type`];
+  const schemaName = schemas.get(type);
   if (!schemaName) {
     return [
       BETA_ONLY_EVENT_TYPES.has(type)
         ? `${type} is a beta event name, not GA`
-        : `${type} is not a GA client event`,
+        : `${type} is not a GA ${direction} event`,
     ];
   }
-  const problems = schemaViolations(schemaName, event, type);
-  if (type === 'session.update') problems.push(...betaSessionViolations(event.session));
-  if (type === 'response.create' && isRecord(event.response)) {
+  return schemaViolations(schemaName, event, type);
+}
+
+/** Validates one client → server event (already parsed) against the GA schemas and the beta negatives. */
+export function validateClientEvent(event: unknown): string[] {
+  const problems = gaEventViolations('client', clientSchemas, event);
+  if (!isRecord(event)) return problems;
+  if (event.type === 'session.update') problems.push(...betaSessionViolations(event.session));
+  if (event.type === 'response.create' && isRecord(event.response)) {
     for (const field of ['modalities', 'voice', 'output_audio_format', 'temperature']) {
       if (field in event.response) problems.push(`response.${field} is a beta field`);
     }
@@ -150,18 +163,7 @@ export function validateClientEvent(event: unknown): string[] {
 
 /** Validates one server → client event against the GA schemas; beta event names are violations. */
 export function validateServerEvent(event: unknown): string[] {
-  if (!isRecord(event)) return ['server event is not a JSON object'];
-  const type = event.type;
-  if (typeof type !== 'string') return ['server event has no type'];
-  const schemaName = serverSchemas.get(type);
-  if (!schemaName) {
-    return [
-      BETA_ONLY_EVENT_TYPES.has(type)
-        ? `${type} is a beta event name, not GA`
-        : `${type} is not a GA server event`,
-    ];
-  }
-  return schemaViolations(schemaName, event, type);
+  return gaEventViolations('server', serverSchemas, event);
 }
 
 /** Handshake headers: the GA API takes only `Authorization`; `OpenAI-Beta` selects the retired beta protocol. */

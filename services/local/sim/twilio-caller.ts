@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import WebSocket from 'ws';
+import { CallerMediaMessages } from '../web/caller-media.js';
 import { FRAME_BYTES, FRAME_MS, silence, ULAW_BYTES_PER_MS } from './audio.js';
 import { ObservedPeer } from './observed-peer.js';
 import { validateFromTwilio, validateToTwilio } from './twilio-schemas.js';
@@ -337,7 +338,7 @@ export class TwilioCallStream extends ObservedPeer {
   private readonly ws: WebSocket;
   private readonly openedAt = performance.now();
   private sequence = 0;
-  private chunk = 0;
+  private readonly callerMedia = new CallerMediaMessages();
   private lastTimestamp = -FRAME_MS;
   private startedAt: number | undefined;
   private nextFrameAt = 0;
@@ -567,18 +568,9 @@ export class TwilioCallStream extends ObservedPeer {
     const since = Math.round(mediaTime - (this.startedAt ?? this.openedAt));
     const timestamp = Math.max(since, this.lastTimestamp + FRAME_MS);
     this.lastTimestamp = timestamp;
-    this.chunk += 1;
-    this.send({
-      event: 'media',
-      sequenceNumber: this.nextSequence(),
-      media: {
-        track: 'inbound',
-        chunk: String(this.chunk),
-        timestamp: String(timestamp),
-        payload: frame.toString('base64'),
-      },
-      streamSid: this.streamSid,
-    });
+    this.send(
+      this.callerMedia.next(this.streamSid, this.nextSequence(), frame.toString('base64'), timestamp),
+    );
   }
 
   private send(message: Record<string, unknown>): void {

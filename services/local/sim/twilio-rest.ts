@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { text } from 'node:stream/consumers';
 
 /**
  * A stand-in for the slice of Twilio's REST API the product uses (`TWILIO_API_URL`): create a call,
@@ -69,7 +70,7 @@ export async function startTwilioRestSim(options: {
   const expectedAuth = `Basic ${Buffer.from(`${options.accountSid}:${options.authToken}`).toString('base64')}`;
   let created = 0;
   const server = createServer(async (req, res) => {
-    const form = Object.fromEntries(new URLSearchParams(await body(req)));
+    const form = Object.fromEntries(new URLSearchParams(await text(req)));
     const path = (req.url ?? '').split('?')[0] ?? '';
     const reply = (status: number, json: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -210,13 +211,4 @@ function resource(accountSid: string, call: SimCall): Record<string, unknown> {
     end_time: date(call.endTime),
     uri: `/2010-04-01/Accounts/${accountSid}/Calls/${call.sid}.json`,
   };
-}
-
-function body(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

@@ -6,6 +6,7 @@
  * show what the bridge writes to the call session, streamed from the store by the local stack.
  */
 import type { PlayerCommand, PlayerEvent } from './audio-worklet.js';
+import { CallerMediaMessages } from './caller-media.js';
 import type { CallView, SoftphoneCall } from './wire.js';
 
 function element<T extends HTMLElement>(id: string): T {
@@ -47,7 +48,7 @@ function fromBase64(text: string): Uint8Array {
 /** One call: microphone, player, the Media Stream and the session's event stream. */
 class PhoneCall {
   private sequence = 0;
-  private chunk = 0;
+  private readonly callerMedia = new CallerMediaMessages();
   private ws: WebSocket | undefined;
   private context: AudioContext | undefined;
   private microphone: MediaStream | undefined;
@@ -149,18 +150,7 @@ class PhoneCall {
   }
 
   private sendFrame(frame: Uint8Array): void {
-    this.chunk += 1;
-    this.send({
-      event: 'media',
-      sequenceNumber: this.nextSequence(),
-      media: {
-        track: 'inbound',
-        chunk: String(this.chunk),
-        timestamp: String((this.chunk - 1) * 20),
-        payload: base64(frame),
-      },
-      streamSid: this.streamSid,
-    });
+    this.send(this.callerMedia.next(this.streamSid, this.nextSequence(), base64(frame)));
   }
 
   private fromBridge(text: string): void {

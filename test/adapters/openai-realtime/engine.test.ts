@@ -1,8 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import {
-  createOpenAiRealtimeEngine,
-  type OpenAiRealtimeEngineOptions,
-} from '../../../services/adapters/openai-realtime/engine.js';
+import type { OpenAiRealtimeEngineOptions } from '../../../services/adapters/openai-realtime/engine.js';
 import { type EngineSession, EngineStartError } from '../../../services/core/ports/engine.js';
 import type { ToolDefinition } from '../../../services/core/ports/tool-calls.js';
 import { loadClip, toFrames } from '../../../services/local/sim/audio.js';
@@ -20,6 +17,7 @@ import {
 import { recorder } from '../../support/engine-recorder.js';
 import { sessionsClosedAfterEach } from '../../support/engine-sessions.js';
 import { logEntries } from '../../support/log-entries.js';
+import { TELEPHONY_INPUT_TURNS, TELEPHONY_OUTPUT, testOpenAiEngine } from '../../support/openai-engine.js';
 import { waitUntil } from '../../support/wait-until.js';
 
 const API_KEY = 'sk-test-openai';
@@ -44,15 +42,7 @@ async function setUp(
   engineOptions: Partial<OpenAiRealtimeEngineOptions> = {},
 ) {
   sim = await startOpenAiSim({ apiKey: API_KEY, ...simOptions });
-  const engine = createOpenAiRealtimeEngine({
-    url: sim.url,
-    apiKey: API_KEY,
-    model: 'gpt-realtime',
-    voice: 'marin',
-    vadEagerness: 'low',
-    ...engineOptions,
-  });
-  return engine;
+  return testOpenAiEngine(sim.url, API_KEY, engineOptions);
 }
 
 async function startReady(
@@ -85,19 +75,7 @@ describe('OpenAI Realtime engine', () => {
       type: 'realtime',
       model: 'gpt-realtime',
       output_modalities: ['audio'],
-      audio: {
-        input: {
-          format: { type: 'audio/pcmu' },
-          // The bridge decides barge-ins and when to answer (BARGE_IN_MIN_MS): the server does neither.
-          turn_detection: {
-            type: 'semantic_vad',
-            eagerness: 'low',
-            interrupt_response: false,
-            create_response: false,
-          },
-        },
-        output: { format: { type: 'audio/pcmu' }, voice: 'marin' },
-      },
+      audio: { input: TELEPHONY_INPUT_TURNS, output: TELEPHONY_OUTPUT },
       tool_choice: 'auto',
     });
     expect(config.instructions).toEqual(expect.stringContaining('Harbor Dental'));

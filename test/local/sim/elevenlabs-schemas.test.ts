@@ -3,6 +3,7 @@ import {
   validateElevenLabsClientMessage,
   validateElevenLabsServerMessage,
 } from '../../../services/local/sim/elevenlabs-schemas.js';
+import { expectOneViolation } from '../../support/violations.js';
 
 const AUDIO = Buffer.from([0xff, 0x7f, 0x00, 0x10]).toString('base64');
 
@@ -65,10 +66,7 @@ describe('ElevenLabs client → server messages', () => {
     ['a field beyond the protocol', { user_audio_chunk: AUDIO, seq: 1 }, "additional properties 'seq'"],
     ['a message without type', { text: 'hi' }, "no 'type'"],
   ])('rejects %s', (_name, message, why) => {
-    const violations = validateElevenLabsClientMessage(message);
-    expect(violations).toHaveLength(1);
-    expect(violations[0]?.why).toContain(why);
-    expect(violations[0]?.direction).toBe('client-to-server');
+    expectOneViolation(validateElevenLabsClientMessage(message), why, 'client-to-server');
   });
 
   it('rejects text that is not JSON, and never throws', () => {
@@ -153,8 +151,6 @@ describe('ElevenLabs server → client messages', () => {
       "unknown server-to-client message type 'pong'",
     ],
   ])('rejects %s', (_name, message, why) => {
-    const violations = validateElevenLabsServerMessage(message);
-    expect(violations).toHaveLength(1);
-    expect(violations[0]?.why).toContain(why);
+    expectOneViolation(validateElevenLabsServerMessage(message), why);
   });
 });

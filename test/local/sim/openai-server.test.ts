@@ -1,9 +1,9 @@
 import WebSocket from 'ws';
-import { createOpenAiRealtimeEngine } from '../../../services/adapters/openai-realtime/engine.js';
 import type { EngineCallContext, EngineSession } from '../../../services/core/ports/engine.js';
 import { loadClip, silence, toFrames } from '../../../services/local/sim/audio.js';
 import { type OpenAiSim, startOpenAiSim } from '../../../services/local/sim/openai-server.js';
 import type { ConversationScript } from '../../../services/local/sim/script.js';
+import { testOpenAiEngine } from '../../support/openai-engine.js';
 import { waitUntil } from '../../support/wait-until.js';
 
 const API_KEY = 'sk-sim';
@@ -225,13 +225,7 @@ describe('OpenAI sim: script mode with the engine', () => {
 
   it('greets, ends turns on silence (not on a thinking pause), runs tools and answers', async () => {
     sim = await startOpenAiSim({ apiKey: API_KEY, script, audioSpeedup: 50 });
-    const engine = createOpenAiRealtimeEngine({
-      url: sim.url,
-      apiKey: API_KEY,
-      model: 'gpt-realtime',
-      voice: 'marin',
-      vadEagerness: 'low',
-    });
+    const engine = testOpenAiEngine(sim.url, API_KEY);
     const transcripts: string[] = [];
     const audio: string[] = [];
     let speechStarts = 0;

@@ -12,6 +12,7 @@ import { loadClip, silence } from '../../../services/local/sim/audio.js';
 import { type ElevenLabsSim, startElevenLabsSim } from '../../../services/local/sim/elevenlabs-server.js';
 import type { ConversationScript } from '../../../services/local/sim/script.js';
 import { openStream, placeCall } from '../../../services/local/sim/twilio-caller.js';
+import { receivedTwilioForm } from '../../support/twilio.js';
 
 const AUTH_TOKEN = 'relay-auth-token';
 const ACCOUNT_SID = `AC${'3'.repeat(32)}`;
@@ -24,23 +25,16 @@ type Message = Record<string, unknown>;
 async function startRelay(
   elevenLabs: ElevenLabsSim,
 ): Promise<{ baseUrl: string; wsUrl: string; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => {
-      body += chunk.toString('utf8');
-    });
-    req.on('end', () => {
-      const params = Object.fromEntries(new URLSearchParams(body));
-      const signature = String(req.headers['x-twilio-signature'] ?? '');
-      if (!validateRequest(AUTH_TOKEN, signature, `${PUBLIC_URL}${req.url}`, params)) {
-        res.writeHead(403).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/xml' });
-      res.end(
-        `<Response><Connect><Stream url="${STREAM_URL}"><Parameter name="caller" value="${params.From}"/></Stream></Connect></Response>`,
-      );
-    });
+  const server: Server = createServer(async (req, res) => {
+    const { params, signatureValid } = await receivedTwilioForm(req, PUBLIC_URL, AUTH_TOKEN);
+    if (!signatureValid) {
+      res.writeHead(403).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/xml' });
+    res.end(
+      `<Response><Connect><Stream url="${STREAM_URL}"><Parameter name="caller" value="${params.From}"/></Stream></Connect></Response>`,
+    );
   });
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {

@@ -18,6 +18,7 @@ import {
   type TwilioCallStream,
 } from '../../../services/local/sim/twilio-caller.js';
 import { Waiter } from '../../../services/local/sim/waiter.js';
+import { receivedTwilioForm } from '../../support/twilio.js';
 
 const AUTH_TOKEN = 'test-auth-token';
 const ACCOUNT_SID = `AC${'1'.repeat(32)}`;
@@ -42,30 +43,20 @@ async function startFakeBridge(): Promise<FakeBridge> {
   const upgrades: FakeBridge['upgrades'] = [];
   const received: Array<Record<string, unknown>> = [];
   const sockets: WebSocket[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => {
-      body += chunk.toString('utf8');
-    });
-    req.on('end', () => {
-      const params = Object.fromEntries(new URLSearchParams(body));
-      const signature = req.headers['x-twilio-signature'];
-      const signatureValid =
-        typeof signature === 'string' &&
-        validateRequest(AUTH_TOKEN, signature, `${PUBLIC_URL}${req.url}`, params);
-      webhooks.push({ path: req.url ?? '', params, signatureValid });
-      if (!signatureValid) {
-        res.writeHead(403).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/xml' });
-      res.end(
-        '<?xml version="1.0" encoding="UTF-8"?><Response><Connect>' +
-          `<Stream url="${STREAM_URL}" statusCallback="${PUBLIC_URL}/twilio/stream-status">` +
-          '<Parameter name="token" value="tok&amp;en&lt;1&gt;"/><Parameter name="direction" value="inbound"/>' +
-          '</Stream></Connect></Response>',
-      );
-    });
+  const server: Server = createServer(async (req, res) => {
+    const { params, signatureValid } = await receivedTwilioForm(req, PUBLIC_URL, AUTH_TOKEN);
+    webhooks.push({ path: req.url ?? '', params, signatureValid });
+    if (!signatureValid) {
+      res.writeHead(403).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/xml' });
+    res.end(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Connect>' +
+        `<Stream url="${STREAM_URL}" statusCallback="${PUBLIC_URL}/twilio/stream-status">` +
+        '<Parameter name="token" value="tok&amp;en&lt;1&gt;"/><Parameter name="direction" value="inbound"/>' +
+        '</Stream></Connect></Response>',
+    );
   });
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {

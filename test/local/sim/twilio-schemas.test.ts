@@ -1,4 +1,5 @@
 import { validateFromTwilio, validateToTwilio } from '../../../services/local/sim/twilio-schemas.js';
+import { expectOneViolation } from '../../support/violations.js';
 
 const STREAM = `MZ${'a'.repeat(32)}`;
 const CALL = `CA${'b'.repeat(32)}`;
@@ -50,10 +51,7 @@ describe('messages to Twilio (sent by the bridge)', () => {
     ['an event Twilio only sends', { event: 'start', streamSid: STREAM }, "unknown to-twilio event 'start'"],
     ['a malformed streamSid', { event: 'clear', streamSid: 'stream-1' }, '/streamSid must match pattern'],
   ])('rejects %s', (_name, message, why) => {
-    const violations = validateToTwilio(message);
-    expect(violations).toHaveLength(1);
-    expect(violations[0]?.why).toContain(why);
-    expect(violations[0]?.direction).toBe('to-twilio');
+    expectOneViolation(validateToTwilio(message), why, 'to-twilio');
   });
 
   it('reports text that is not JSON without throwing', () => {
@@ -120,8 +118,6 @@ describe('messages from Twilio (sent by the simulated caller)', () => {
     ],
     ['an unknown event', { event: 'hangup', streamSid: STREAM }, "unknown from-twilio event 'hangup'"],
   ])('rejects %s', (_name, message, why) => {
-    const violations = validateFromTwilio(message);
-    expect(violations).toHaveLength(1);
-    expect(violations[0]?.why).toContain(why);
+    expectOneViolation(validateFromTwilio(message), why);
   });
 });
