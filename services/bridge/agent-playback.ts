@@ -3,19 +3,35 @@ import type { PlaybackTap } from './call-recorder.js';
 import { clearMessage, markMessage, mediaMessage } from './twilio-media-codec.js';
 
 /**
+ * A mark follows at least this much agent audio (100 ms): what the caller heard is known to within
+ * it, and Twilio is sent (and echoes) a mark a fifth as often as 20 ms chunks would need.
+ */
+const MARK_EVERY_BYTES = 100 * ULAW_BYTES_PER_MS;
+/**
+ * Audio that stopped short of MARK_EVERY_BYTES gets its mark this long after the last chunk, so the
+ * end of a reply is known (the agent finished) within about this much of its playing out.
+ */
+const MARK_IDLE_MS = 50;
+/** Our marks are named `a<sequence number>`; other marks (drain marks) are not ours. */
+const MARK_PREFIX = 'a';
+
+/**
  * The agent's audio on its way to the caller. Untracked (engines that cut their own replies,
- * ElevenLabs), it is forwarded as it comes. Tracked (engines the bridge cuts, OpenAI), each chunk is
- * followed by a Twilio mark, and the chunks whose marks have not come back are kept: Twilio echoes a
- * mark once the audio before it has played (docs/protocols.md §2.4), so what was heard, what is
- * still queued at Twilio and what a pause must keep are all known. A pause clears Twilio's queue and
- * holds the unheard chunks (and any that arrive meanwhile); a resume plays them from there; a cut
- * drops them and says how much of the reply the caller heard, for the engine's truncation.
+ * ElevenLabs), it is forwarded as it comes. Tracked (engines the bridge cuts, OpenAI), the chunks
+ * sent are followed by a Twilio mark every MARK_EVERY_BYTES of audio, at a change of item and once
+ * the audio pauses (MARK_IDLE_MS), and the chunks whose marks have not come back are kept: Twilio
+ * echoes a mark once the audio before it has played, in order (docs/protocols.md §2.4), so what was
+ * heard, what is still queued at Twilio and what a pause must keep are all known. A pause clears
+ * Twilio's queue and holds the unheard chunks (and any that arrive meanwhile); a resume plays them
+ * from there; a cut drops them and says how much of the reply the caller heard, for the engine's
+ * truncation.
  */
 interface Chunk {
   payload: string;
   itemId: string | undefined;
   bytes: number;
-  mark: string;
+  /** The sequence number of the mark that follows it (sent, or the next one to send). */
+  mark: number;
 }
 
 export interface PlaybackCut {
@@ -27,7 +43,7 @@ export interface PlaybackCut {
 }
 
 export class AgentPlayback {
-  /** Sent to Twilio, marks not yet echoed, in order (Twilio plays and echoes in order). */
+  /** Sent to Twilio, marks not yet echoed (or not yet sent), in order (Twilio plays and echoes in order). */
   private queued: Chunk[] = [];
   private held: Chunk[] = [];
   private paused = false;
@@ -36,7 +52,13 @@ export class AgentPlayback {
   private itemPlayedBytes = 0;
   /** Twilio's media clock when the chunk at the head of the queue started playing. */
   private headStartedMs = 0;
+  /** The last mark sent; the chunks sent after it belong to the next one. */
   private markSeq = 0;
+  /** Audio sent since the last mark, and the item it belongs to. */
+  private unmarkedBytes = 0;
+  private unmarkedItemId: string | undefined;
+  /** One timer for the playback's life, re-armed (`refresh`) rather than one per chunk. */
+  private idleFlush: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly streamSid: string,
@@ -59,18 +81,23 @@ export class AgentPlayback {
     }
     const bytes = base64ByteLength(payload);
     this.itemBytes += bytes;
-    const chunk: Chunk = { payload, itemId, bytes, mark: '' };
+    const chunk: Chunk = { payload, itemId, bytes, mark: 0 };
     if (this.paused) this.held.push(chunk);
     else this.sendChunk(chunk, mediaMs);
   }
 
   /** A mark Twilio echoed. Returns false for a mark this tracker did not send (a drain mark). */
   onMark(name: string, mediaMs: number): boolean {
-    const index = this.queued.findIndex((chunk) => chunk.mark === name);
-    if (index < 0) return false;
-    for (const chunk of this.queued.splice(0, index + 1)) {
+    const seq = markSequence(name);
+    const head = this.queued[0];
+    // A mark before the head's was cleared (its audio is held or dropped); one after the last sent is not ours.
+    if (head === undefined || seq < head.mark || seq > this.markSeq) return false;
+    let heard = 0;
+    while (heard < this.queued.length && this.queued[heard]!.mark <= seq) {
+      const chunk = this.queued[heard++]!;
       if (chunk.itemId === this.itemId) this.itemPlayedBytes += chunk.bytes;
     }
+    this.queued.splice(0, heard);
     this.headStartedMs = mediaMs;
     return true;
   }
@@ -93,6 +120,7 @@ export class AgentPlayback {
     // Cleared marks still echo: they are no longer queued, so the echoes are ignored.
     this.held = [...this.queued, ...this.held];
     this.queued = [];
+    this.unmarkedBytes = 0;
   }
 
   /** Keeps the reply's audio as it arrives, nothing of it played yet (no `clear`: nothing is queued). */
@@ -122,9 +150,9 @@ export class AgentPlayback {
     if (this.queued.length > 0 || !this.tracked) this.sendClear();
     let heardBytes = this.itemPlayedBytes;
     if (inFlight && inFlight.itemId === itemId && !this.paused) {
-      // The chunk at the head was playing: count the part Twilio's clock says was heard.
+      // The chunks of the head's mark were playing: count the part Twilio's clock says was heard.
       const playingMs = Math.max(0, mediaMs - this.headStartedMs);
-      heardBytes += Math.min(inFlight.bytes, playingMs * ULAW_BYTES_PER_MS);
+      heardBytes += Math.min(this.bytesOfMark(inFlight.mark), playingMs * ULAW_BYTES_PER_MS);
     }
     const delivered = this.itemBytes;
     this.reset();
@@ -144,14 +172,47 @@ export class AgentPlayback {
     this.itemId = undefined;
     this.itemBytes = 0;
     this.itemPlayedBytes = 0;
+    this.unmarkedBytes = 0;
   }
 
   private sendChunk(chunk: Chunk, mediaMs: number): void {
-    chunk.mark = `a${++this.markSeq}`;
+    // A mark never spans two items: what was heard of each is counted apart.
+    if (this.unmarkedBytes > 0 && chunk.itemId !== this.unmarkedItemId) this.sendMark();
+    chunk.mark = this.markSeq + 1;
     if (this.queued.length === 0) this.headStartedMs = mediaMs;
     this.queued.push(chunk);
     this.sendMedia(chunk.payload);
-    this.send(markMessage(this.streamSid, chunk.mark));
+    this.unmarkedBytes += chunk.bytes;
+    this.unmarkedItemId = chunk.itemId;
+    if (this.unmarkedBytes >= MARK_EVERY_BYTES) this.sendMark();
+    else this.armIdleFlush();
+  }
+
+  /** Marks the audio sent since the last mark, if any. */
+  private sendMark(): void {
+    if (this.unmarkedBytes === 0) return;
+    this.unmarkedBytes = 0;
+    this.send(markMessage(this.streamSid, `${MARK_PREFIX}${++this.markSeq}`));
+  }
+
+  private armIdleFlush(): void {
+    if (this.idleFlush) {
+      this.idleFlush.refresh();
+      return;
+    }
+    this.idleFlush = setTimeout(() => this.sendMark(), MARK_IDLE_MS);
+    // Never what keeps the process alive: a call that ends leaves at most this one short timer.
+    this.idleFlush.unref();
+  }
+
+  /** The audio of the queued chunks that one mark follows. */
+  private bytesOfMark(mark: number): number {
+    let bytes = 0;
+    for (const chunk of this.queued) {
+      if (chunk.mark !== mark) break;
+      bytes += chunk.bytes;
+    }
+    return bytes;
   }
 
   private sendMedia(payload: string): void {
@@ -163,4 +224,14 @@ export class AgentPlayback {
     this.send(clearMessage(this.streamSid));
     this.tap?.agentCleared();
   }
+}
+
+/** The sequence number in one of our mark names, or -1 for any other name. */
+function markSequence(name: string): number {
+  if (!name.startsWith(MARK_PREFIX) || name.length === MARK_PREFIX.length || name.length > 16) return -1;
+  for (let at = MARK_PREFIX.length; at < name.length; at++) {
+    const code = name.charCodeAt(at);
+    if (code < 48 || code > 57) return -1;
+  }
+  return Number(name.slice(MARK_PREFIX.length));
 }

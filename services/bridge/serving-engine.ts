@@ -81,7 +81,7 @@ export class ServingEngine {
         },
       },
       observer,
-      () => this.audible(),
+      (now) => this.audible(now),
       context.busy,
     );
   }
@@ -117,10 +117,10 @@ export class ServingEngine {
     this.playback.cut(this.context.mediaMs());
   }
 
-  /** Whether the caller can hear the agent now (audio queued at Twilio, or arriving right now). */
-  private audible(): boolean {
+  /** Whether the caller can hear the agent at `now` (audio queued at Twilio, or arriving right now). */
+  private audible(now: number): boolean {
     if (this.playback.isPaused()) return false;
-    return this.playback.isPlaying() || this.context.now() - this.lastAudioAt < AUDIBLE_AFTER_AUDIO_MS;
+    return this.playback.isPlaying() || now - this.lastAudioAt < AUDIBLE_AFTER_AUDIO_MS;
   }
 
   /** The bridge stopped the reply for good: cancel it and cut it at what the caller heard. */

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { isBase64 } from '../core/shared/audio.js';
 import { type Decoded, decoded, jsonObject, undecodable } from '../core/shared/decoded.js';
+import { plainStringEnd } from '../core/shared/json-scan.js';
 
 /**
  * Pure codec for Twilio Media Streams (bidirectional `<Connect><Stream>`), per
@@ -73,12 +74,12 @@ export type TwilioInbound =
   | { event: 'stop' };
 
 /**
- * Parses one text frame from Twilio. Never throws. A caller frame as Twilio writes it costs one scan
- * and two small objects; any other frame goes through the full parser.
+ * Parses one text frame from Twilio. Never throws. A caller frame or a mark echo as Twilio writes it
+ * costs one scan and two small objects; any other frame goes through the full parser.
  */
 export function parseTwilioMessage(text: string): Decoded<TwilioInbound> {
-  const media = scanMedia(text);
-  return media ? decoded(media) : parseAny(text);
+  const scanned = scanMedia(text) ?? scanMark(text);
+  return scanned ? decoded(scanned) : parseAny(text);
 }
 
 const MEDIA_HEAD = '{"event":"media","sequenceNumber":"';
@@ -111,6 +112,31 @@ export function scanMedia(text: string): TwilioInbound | undefined {
   if (sidEnd <= sidStart || !text.endsWith('"}') || !isSid(text, sidStart, sidEnd)) return undefined;
   const payload = text.slice(payloadStart, payloadEnd);
   return isBase64(payload) ? { event: 'media', payload, timestampMs } : undefined;
+}
+
+const MARK_HEAD = '{"event":"mark","sequenceNumber":"';
+const MARK_SID = '","streamSid":"';
+const MARK_NAME = '","mark":{"name":"';
+const MARK_TAIL = '"}}';
+
+/**
+ * The mark fast path, like the media one: a mark echo exactly as Twilio writes it (docs/protocols.md
+ * §3) is read by position. A name that JSON would escape (quotes, backslashes, control characters)
+ * or any other shape returns undefined and goes through the full parser.
+ */
+export function scanMark(text: string): TwilioInbound | undefined {
+  if (!text.startsWith(MARK_HEAD)) return undefined;
+  const at = digitsEnd(text, MARK_HEAD.length);
+  if (at < 0 || !text.startsWith(MARK_SID, at)) return undefined;
+  const sidStart = at + MARK_SID.length;
+  const sidEnd = text.indexOf('"', sidStart);
+  if (sidEnd <= sidStart || !isSid(text, sidStart, sidEnd) || !text.startsWith(MARK_NAME, sidEnd))
+    return undefined;
+  const nameStart = sidEnd + MARK_NAME.length;
+  const nameEnd = text.length - MARK_TAIL.length;
+  // The name's closing quote is the tail's: a name with a quote or an escape is left to the full parser.
+  if (plainStringEnd(text, nameStart) !== nameEnd || !text.endsWith(MARK_TAIL)) return undefined;
+  return { event: 'mark', name: text.slice(nameStart, nameEnd) };
 }
 
 /** The end of a run of 1–15 decimal digits followed by `"` at `start`, or -1. */

@@ -1,4 +1,5 @@
 import { AgentPlayback } from '../../services/bridge/agent-playback';
+import { waitUntil } from '../support/wait-until';
 
 const STREAM = 'MZ00000000000000000000000000000000';
 /** 100 ms of μ-law (800 bytes) as base64. */
@@ -85,5 +86,60 @@ describe('agent playback', () => {
     playback.play(chunk(1), 'item1', 0);
     playback.onMark('a1', 100);
     expect(playback.cut(200)).toBeUndefined();
+  });
+});
+
+describe('agent playback marks', () => {
+  /** 20 ms of μ-law (160 bytes), a Twilio-sized chunk, as base64. */
+  const frame = (fill: number) => Buffer.alloc(160, fill).toString('base64');
+
+  it('one mark per 100 ms of audio, not per chunk; the chunks before a mark are heard with it', () => {
+    const { playback, marks, media } = rig();
+    for (let fill = 1; fill <= 10; fill++) playback.play(frame(fill), 'item1', 0);
+    expect(media()).toHaveLength(10);
+    expect(marks()).toEqual(['a1', 'a2']);
+    expect(playback.onMark('a1', 100)).toBe(true);
+    expect(playback.isPlaying()).toBe(true);
+    expect(playback.onMark('a2', 200)).toBe(true);
+    expect(playback.isPlaying()).toBe(false);
+  });
+
+  it('a new item starts a new mark, so what was heard of each item is counted apart', () => {
+    const { playback, marks } = rig();
+    playback.play(frame(1), 'item1', 0);
+    playback.play(frame(2), 'item2', 0);
+    expect(marks()).toEqual(['a1']);
+    playback.onMark('a1', 20);
+    expect(playback.cut(30)).toEqual({ itemId: 'item2', audioEndMs: 10, deliveredMs: 20 });
+  });
+
+  it('audio that stops short of 100 ms gets its mark once it pauses, so the end of a reply is known', async () => {
+    const { playback, marks } = rig();
+    playback.play(frame(1), 'item1', 0);
+    playback.play(frame(2), 'item1', 0);
+    expect(marks()).toEqual([]);
+    await waitUntil(() => marks().length === 1, 'the idle mark');
+    expect(marks()).toEqual(['a1']);
+    playback.onMark('a1', 40);
+    expect(playback.isPlaying()).toBe(false);
+  });
+
+  it('a cut counts the playing mark’s chunks by Twilio’s clock, to within a mark', () => {
+    const { playback } = rig();
+    for (let fill = 1; fill <= 10; fill++) playback.play(frame(fill), 'item1', 1000);
+    playback.onMark('a1', 1100);
+    expect(playback.cut(1130)).toEqual({ itemId: 'item1', audioEndMs: 130, deliveredMs: 200 });
+  });
+
+  it('echoes of marks a pause cleared, and names that are not ours, change nothing', () => {
+    const { playback, marks } = rig();
+    for (let fill = 1; fill <= 10; fill++) playback.play(frame(fill), 'item1', 0);
+    playback.pause();
+    playback.resume(0);
+    expect(marks()).toEqual(['a1', 'a2', 'a3', 'a4']);
+    for (const name of ['a1', 'a2', 'a5', 'a', 'a-3', 'b3', 'drain-1'])
+      expect(playback.onMark(name, 50)).toBe(false);
+    expect(playback.onMark('a4', 200)).toBe(true);
+    expect(playback.isPlaying()).toBe(false);
   });
 });

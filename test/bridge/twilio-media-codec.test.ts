@@ -5,6 +5,7 @@ import {
   mediaMessage,
   parseAny,
   parseTwilioMessage,
+  scanMark,
   scanMedia,
 } from '../../services/bridge/twilio-media-codec';
 
@@ -33,8 +34,35 @@ const media = (payload: string, track = 'inbound') =>
     media: { track, chunk: '1', timestamp: '40', payload },
   });
 
+/** Twilio's counters: strings of decimal digits. */
+const digits = fc.stringMatching(/^[0-9]{1,15}$/);
+
+/**
+ * What every wire codec's fast path promises: on a frame damaged by one character (inserted or
+ * replaced anywhere), it answers exactly what the full parser answers, or steps aside (undefined).
+ */
+function expectFastPathAgrees<T>(
+  base: string,
+  paths: { scan: (text: string) => T | undefined; parseAny: (text: string) => unknown },
+  damage: readonly string[],
+  numRuns: number,
+): void {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: base.length - 1 }),
+      fc.constantFrom(...damage),
+      fc.boolean(),
+      (at, char, insert) => {
+        const text = base.slice(0, at) + char + base.slice(insert ? at : at + 1);
+        const fast = paths.scan(text);
+        if (fast !== undefined) expect(paths.parseAny(text)).toEqual({ ok: true, message: fast });
+      },
+    ),
+    { numRuns },
+  );
+}
+
 describe('Twilio media fast path', () => {
-  const digits = fc.stringMatching(/^[0-9]{1,15}$/);
   const payload = fc
     .uint8Array({ minLength: 1, maxLength: 400 })
     .map((b) => Buffer.from(b).toString('base64'));
@@ -51,19 +79,11 @@ describe('Twilio media fast path', () => {
   });
 
   it('never disagrees with the full parser on a damaged frame: it answers the same or steps aside', () => {
-    const base = twilioMedia('3', '1', '40', Buffer.alloc(160, 7).toString('base64'));
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: base.length - 1 }),
-        fc.constantFrom('"', '\\', 'x', '1', ' ', '}', ',', '=', '+', 'A'),
-        fc.boolean(),
-        (at, char, insert) => {
-          const text = base.slice(0, at) + char + base.slice(insert ? at : at + 1);
-          const fast = scanMedia(text);
-          if (fast !== undefined) expect(parseAny(text)).toEqual({ ok: true, message: fast });
-        },
-      ),
-      { numRuns: 2000 },
+    expectFastPathAgrees(
+      twilioMedia('3', '1', '40', Buffer.alloc(160, 7).toString('base64')),
+      { scan: scanMedia, parseAny },
+      ['"', '\\', 'x', '1', ' ', '}', ',', '=', '+', 'A'],
+      2000,
     );
   });
 
@@ -75,6 +95,46 @@ describe('Twilio media fast path', () => {
       ok: true,
       message: { event: 'media', payload: 'AAAA', timestampMs: 40 },
     });
+  });
+});
+
+/** A mark echo exactly as Twilio writes it (docs/protocols.md §3: its field order). */
+const twilioMark = (sequence: string, name: string, sid = 'MZ1') =>
+  `{"event":"mark","sequenceNumber":"${sequence}","streamSid":"${sid}","mark":{"name":${JSON.stringify(name)}}}`;
+
+describe('Twilio mark fast path', () => {
+  it('reads Twilio-ordered mark echoes exactly as the full parser does', () => {
+    fc.assert(
+      fc.property(digits, fc.string({ maxLength: 40 }), (sequence, name) => {
+        const text = twilioMark(sequence, name);
+        const fast = scanMark(text);
+        // A name JSON escapes is left to the full parser; any other is read by the scan.
+        if (JSON.stringify(name) === `"${name}"`) expect(fast).toEqual({ event: 'mark', name });
+        if (fast !== undefined) expect(parseAny(text)).toEqual({ ok: true, message: fast });
+        expect(parseTwilioMessage(text)).toEqual({ ok: true, message: { event: 'mark', name } });
+      }),
+    );
+  });
+
+  it('never disagrees with the full parser on a damaged echo: it answers the same or steps aside', () => {
+    expectFastPathAgrees(
+      twilioMark('12', 'a42', 'MZ0123456789abcdef'),
+      { scan: scanMark, parseAny },
+      ['"', '\\', 'x', '1', ' ', '}', '{', ',', ':', '\n'],
+      2000,
+    );
+  });
+
+  it('steps aside for a reordered or escaped echo (the full parser decides)', () => {
+    const reordered = JSON.stringify({
+      event: 'mark',
+      streamSid: 'MZ1',
+      sequenceNumber: '4',
+      mark: { name: 'a1' },
+    });
+    expect(scanMark(reordered)).toBeUndefined();
+    expect(scanMark(twilioMark('4', 'say "hi"'))).toBeUndefined();
+    expect(parseTwilioMessage(reordered)).toEqual({ ok: true, message: { event: 'mark', name: 'a1' } });
   });
 });
 

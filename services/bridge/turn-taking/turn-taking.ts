@@ -148,8 +148,8 @@ export class TurnTaking {
     private readonly options: TurnTakingOptions,
     private readonly actions: TurnActions,
     private readonly observer: TurnObserver,
-    /** Whether the caller can hear the agent now (queued at Twilio, or arriving). */
-    private readonly agentAudible: () => boolean,
+    /** Whether the caller can hear the agent at `now` (queued at Twilio, or arriving). */
+    private readonly agentAudible: (now: number) => boolean,
     /** The agent is busy with something that is not speech (a tool runs): silence is expected. */
     private readonly agentBusy: () => boolean = () => false,
   ) {}
@@ -158,7 +158,7 @@ export class TurnTaking {
   callerFrame(levelDb: number, ms: number, now: number): void {
     this.now = now;
     this.lastFrameAt = now;
-    const audible = this.agentAudible();
+    const audible = this.agentAudible(this.now);
     const speech = this.vad.frame(levelDb, !audible && this.reply === 'none');
     if (this.vad.voiced) this.lastVoicedAt = now;
     if (speech) {
@@ -198,7 +198,7 @@ export class TurnTaking {
   /** Twilio played (or dropped) agent audio: the agent may have finished. */
   playbackChanged(now: number): void {
     this.now = now;
-    this.agentSide(this.agentAudible());
+    this.agentSide(this.agentAudible(this.now));
   }
 
   /** Agent audio arrived from the engine (to play, or to keep while held or paused). */
@@ -233,7 +233,7 @@ export class TurnTaking {
       return;
     }
     if (this.reply === 'requested' || this.reply === 'held' || this.reply === 'paused') return;
-    if (!this.agentAudible()) {
+    if (!this.agentAudible(this.now)) {
       this.answer('turn ended');
       return;
     }
@@ -251,7 +251,7 @@ export class TurnTaking {
     if (!backchannel && !answeredSinceTurnEnd) this.unansweredSince ??= now;
     if (!this.options.decides) {
       // The engine answers on its own; latency runs from where the caller stopped speaking.
-      if (!backchannel || !this.agentAudible()) this.startLatency();
+      if (!backchannel || !this.agentAudible(this.now)) this.startLatency();
       return;
     }
     const backed = this.overlapSpeechMs >= WORDS_NEED_SPEECH_MS;
@@ -264,14 +264,14 @@ export class TurnTaking {
       return;
     }
     if (backchannel || this.owed || this.reply === 'requested' || this.reply === 'held') return;
-    if (this.stoppedByCaller && backed && this.agentAudible()) {
+    if (this.stoppedByCaller && backed && this.agentAudible(this.now)) {
       // It paused the agent, was taken for a backchannel and resumed; the words say otherwise.
       this.interrupt('words in the transcript after a resume');
       this.answer('interrupted turn ended');
     } else if (this.letPass) {
       // Words over the agent's last audio: answered now if it has finished, else once it has.
       this.letPass = false;
-      if (!this.agentAudible() && this.reply === 'none') this.answer('transcript of a turn let pass');
+      if (!this.agentAudible(this.now) && this.reply === 'none') this.answer('transcript of a turn let pass');
       // Only words the bridge heard itself: a TV it barely hears gets no answer of its own.
       else if (Math.max(this.overlapSpeechMs, this.speechMs) >= WORDS_NEED_SPEECH_MS)
         this.answerWhenDone = true;
@@ -317,7 +317,11 @@ export class TurnTaking {
       this.interrupt('the caller goes on after a pause');
       return;
     }
-    if (this.reply === 'playing' && this.agentAudible() && this.speechMs >= this.options.pauseAfterMs) {
+    if (
+      this.reply === 'playing' &&
+      this.agentAudible(this.now) &&
+      this.speechMs >= this.options.pauseAfterMs
+    ) {
       this.reply = 'paused';
       this.stoppedByCaller = true;
       this.observer.event('caller speech over the agent; agent paused', { speechMs: this.speechMs });
