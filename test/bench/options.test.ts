@@ -9,6 +9,7 @@ describe('npm run bench options', () => {
       rampPerSecond: 20,
       extras: true,
       pin: true,
+      fromSource: false,
     });
     expect(parseBenchOptions(['--quick'])).toMatchObject({ rungs: [10], windowMs: 2000, extras: false });
   });
@@ -36,8 +37,16 @@ describe('npm run bench options', () => {
         '--only',
         'ours',
         '--no-pin',
+        '--from-source',
       ]),
-    ).toMatchObject({ rungs: [100, 300], windowMs: 20_000, rampPerSecond: 5, only: 'ours', pin: false });
+    ).toMatchObject({
+      rungs: [100, 300],
+      windowMs: 20_000,
+      rampPerSecond: 5,
+      only: 'ours',
+      pin: false,
+      fromSource: true,
+    });
   });
 
   it.each([
