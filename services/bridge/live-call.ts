@@ -113,10 +113,7 @@ export class LiveCall {
     this.timers.set(() => void this.hangUpAfterGoodbye(reason), noticeMs);
   }
 
-  /**
-   * What the call's parts read from it: built once, after `start` set the call's ids and log (the
-   * parts and each serving engine keep it for the call's length, so one is shared, not one each).
-   */
+  /** What the call's parts read from it: one per call, built after `start` set its ids and log. */
   private handle(): CallHandle {
     this.callHandle ??= {
       callSid: this.callSid,
