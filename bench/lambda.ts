@@ -30,6 +30,7 @@ import { createDynamoClients } from '../services/adapters/dynamodb/clients';
 import { callTableStores } from '../services/adapters/dynamodb/stores';
 import { startEmbeddedDynamo } from '../services/local/embedded-dynamodb';
 import { formEvent, signForm, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../test/support/twilio';
+import { PRODUCTION_BUNDLE } from './production-bundle';
 
 const TARGETS = { coldStartMs: 150, bundleKB: 400 };
 const COLD_START_ROUTES = ['/twilio/inbound', '/twilio/outbound'];
@@ -77,14 +78,8 @@ interface Bundle {
 async function bundle(spec: (typeof FUNCTION_TABLE)[number], dir: string): Promise<Bundle> {
   const file = join(dir, spec.id, 'index.js');
   await build({
+    ...PRODUCTION_BUNDLE,
     entryPoints: [join(ROOT, spec.entry)],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
     external: ['@aws-sdk/*'],
     outfile: file,
     logLevel: 'error',

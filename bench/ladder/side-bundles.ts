@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { PRODUCTION_BUNDLE } from '../production-bundle';
 import type { Mode } from './rung';
 
 export type SideScripts = Record<Mode, string>;
@@ -19,15 +20,9 @@ export async function buildSideBundles(outDir: string): Promise<SideScripts> {
   for (const side of ['ours', 'relay'] as const) {
     const outfile = join(outDir, `${side}.js`);
     await build({
+      ...PRODUCTION_BUNDLE,
       entryPoints: [join(__dirname, 'bridge-process.ts')],
       outfile,
-      bundle: true,
-      platform: 'node',
-      target: 'node24',
-      format: 'cjs',
-      minify: true,
-      sourcemap: true,
-      sourcesContent: false,
       // ws's optional native helpers, left out of the bridge image too; the local stack's own tools
       // (esbuild for its pages, dynalite when no DynamoDB endpoint is set) stay packages, as they
       // carry native code and are not the bridge.

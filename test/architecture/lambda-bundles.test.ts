@@ -6,17 +6,15 @@
  */
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { PRODUCTION_BUNDLE } from '../../bench/production-bundle';
 
 const ROOT = resolve(__dirname, '..', '..');
 
 async function bundledInputs(entry: string): Promise<string[]> {
   const result = await build({
+    ...PRODUCTION_BUNDLE,
+    sourcemap: false,
     entryPoints: [join(ROOT, entry)],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    minify: true,
     external: ['@aws-sdk/*'],
     metafile: true,
     write: false,
