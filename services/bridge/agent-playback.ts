@@ -8,8 +8,9 @@ import { clearMessage, markMessage, mediaMessage } from './twilio-media-codec.js
  */
 const MARK_EVERY_BYTES = 100 * ULAW_BYTES_PER_MS;
 /**
- * Audio that stopped short of MARK_EVERY_BYTES gets its mark this long after the last chunk, so the
- * end of a reply is known (the agent finished) within about this much of its playing out.
+ * Audio that stopped short of MARK_EVERY_BYTES gets its mark this long (to twice this) after the
+ * last chunk, so the end of a reply is known (the agent finished) within about this much of its
+ * playing out.
  */
 const MARK_IDLE_MS = 50;
 /** Our marks are named `a<sequence number>`; other marks (drain marks) are not ours. */
@@ -59,6 +60,9 @@ export class AgentPlayback {
   private unmarkedItemId: string | undefined;
   /** One timer for the playback's life, re-armed (`refresh`) rather than one per chunk. */
   private idleFlush: NodeJS.Timeout | undefined;
+  private idleArmed = false;
+  /** Audio was sent since the idle flush was armed: it re-arms instead of marking. */
+  private audioSinceArmed = false;
 
   constructor(
     private readonly streamSid: string,
@@ -195,14 +199,35 @@ export class AgentPlayback {
     this.send(markMessage(this.streamSid, `${MARK_PREFIX}${++this.markSeq}`));
   }
 
+  /**
+   * Touches no timer per chunk (this runs for every agent frame): a chunk while the flush is armed
+   * only notes that audio came, and the flush re-arms itself once instead of marking. So the mark
+   * follows the audio's end by MARK_IDLE_MS to twice that, for one timer operation per period.
+   */
   private armIdleFlush(): void {
+    if (this.idleArmed) {
+      this.audioSinceArmed = true;
+      return;
+    }
+    this.idleArmed = true;
+    this.audioSinceArmed = false;
     if (this.idleFlush) {
       this.idleFlush.refresh();
       return;
     }
-    this.idleFlush = setTimeout(() => this.sendMark(), MARK_IDLE_MS);
+    this.idleFlush = setTimeout(() => this.onIdleFlush(), MARK_IDLE_MS);
     // Never what keeps the process alive: a call that ends leaves at most this one short timer.
     this.idleFlush.unref();
+  }
+
+  private onIdleFlush(): void {
+    if (this.audioSinceArmed) {
+      this.audioSinceArmed = false;
+      this.idleFlush?.refresh();
+      return;
+    }
+    this.idleArmed = false;
+    this.sendMark();
   }
 
   /** The audio of the queued chunks that one mark follows. */

@@ -124,6 +124,27 @@ describe('agent playback marks', () => {
     expect(playback.isPlaying()).toBe(false);
   });
 
+  it('audio that keeps coming defers the idle mark, and one mark follows within twice the idle time of its end', () => {
+    jest.useFakeTimers();
+    try {
+      const { playback, marks } = rig();
+      // Chunks every 40 ms, never reaching 100 ms unmarked before a pause: 20 ms each.
+      playback.play(frame(1), 'item1', 0);
+      jest.advanceTimersByTime(40);
+      playback.play(frame(2), 'item1', 0);
+      jest.advanceTimersByTime(40);
+      playback.play(frame(3), 'item1', 0);
+      jest.advanceTimersByTime(40);
+      expect(marks()).toEqual([]);
+      jest.advanceTimersByTime(60);
+      expect(marks()).toEqual(['a1']);
+      jest.advanceTimersByTime(500);
+      expect(marks()).toEqual(['a1']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('a cut counts the playing mark’s chunks by Twilio’s clock, to within a mark', () => {
     const { playback } = rig();
     for (let fill = 1; fill <= 10; fill++) playback.play(frame(fill), 'item1', 1000);
