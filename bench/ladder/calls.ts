@@ -5,8 +5,10 @@ import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import WebSocket, { WebSocketServer } from 'ws';
 import { placeCall } from '../../services/local/sim/twilio-caller';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../../test/support/twilio';
+import { agentFrame, callerFrame, type EngineProtocol, type PrebuiltFrame } from './frames';
 import type { PacedStream, Pacer } from './pacer';
-import { readStamp, stampedPayload } from './stamp';
+import { Samples } from './samples';
+import { readStampFrom } from './stamp';
 
 /**
  * The load generator's two ends of every call: the Twilio side (a signed webhook, then the media
@@ -19,21 +21,28 @@ import { PUBLIC_URL } from './public-url';
 
 export { PUBLIC_URL };
 
-/** The alignment of a 20 ms agent frame (a few characters of the reply, as ElevenLabs sends it). */
-const ALIGNMENT = JSON.stringify({
-  chars: ['h', 'e', 'l', 'l'],
-  char_start_times_ms: [0, 5, 10, 15],
-  char_durations_ms: [5, 5, 5, 5],
-});
 /** Frames stamped in the first second of a call: each one lost counts as "lost at start". */
 const START_FRAMES = 50;
-const USER_AUDIO_PREFIX = '{"user_audio_chunk":"';
-const APPEND_PREFIX = '{"type":"input_audio_buffer.append","audio":"';
+/** How the bridge's caller frames start on each protocol, as bytes: the stamp follows at once. */
+const USER_AUDIO_PREFIX = Buffer.from('{"user_audio_chunk":"');
+const APPEND_PREFIX = Buffer.from('{"type":"input_audio_buffer.append","audio":"');
 const MARK_EVENT = '"event":"mark"';
+/** Prebuilt frames are sent as text frames (they are the text's bytes). */
+const AS_TEXT = { binary: false } as const;
 
-/** Which engine protocol the bench engine speaks: ElevenLabs (the default), or OpenAI Realtime GA. */
-export type EngineProtocol = 'elevenlabs' | 'openai';
-const PAYLOAD_KEY = '"payload":"';
+export type { EngineProtocol };
+
+const PAYLOAD_KEY = Buffer.from('"payload":"');
+
+function startsWith(bytes: Buffer, prefix: Buffer): boolean {
+  return bytes.length >= prefix.length && prefix.compare(bytes, 0, prefix.length) === 0;
+}
+
+/** A received message's bytes (text frames arrive as one Buffer with the default `binaryType`). */
+function bytesOf(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
 
 /** Counters of one rung, per direction. `caller` = Twilio → bridge → engine; `agent` = engine → bridge → Twilio. */
 export class RungStats {
@@ -45,8 +54,8 @@ export class RungStats {
   callerReceivedInWindow = 0;
   agentReceivedInWindow = 0;
   measuring = false;
-  readonly callerLatency: number[] = [];
-  readonly agentLatency: number[] = [];
+  readonly callerLatency = new Samples();
+  readonly agentLatency = new Samples();
   readonly setupMs: number[] = [];
   callsFailed = 0;
   readonly errors = new Map<string, number>();
@@ -86,7 +95,12 @@ export class BenchCall {
     const hex = (0x10000000 + index).toString(16);
     this.callSid = `CA${hex.padStart(32, '0')}`;
     this.streamSid = `MZ${hex.padStart(32, '0')}`;
+    this.callerFrame = callerFrame(this.streamSid);
+    this.agentFrame = agentFrame(protocol, index);
   }
+
+  private readonly callerFrame: PrebuiltFrame;
+  private readonly agentFrame: PrebuiltFrame;
 
   private sendCallerFrame(): void {
     const ws = this.twilio;
@@ -97,11 +111,12 @@ export class BenchCall {
     // (On the OpenAI path callers stay quiet: speech over the agent would make the bridge pause it,
     // and the held frames would read as latency and loss; its detector runs on every frame anyway.)
     const speech = this.protocol === 'elevenlabs' && (seq + this.index * 37) % 300 < 100;
-    const payload = stampedPayload(this.index, seq, performance.now(), speech);
-    // Twilio's own field order (docs/protocols.md §3), so the bridge's fast path is what is measured.
-    ws.send(
-      `{"event":"media","sequenceNumber":"${seq + 2}","media":{"track":"inbound","chunk":"${seq + 1}","timestamp":"${seq * 20}","payload":"${payload}"},"streamSid":"${this.streamSid}"}`,
-    );
+    const frame = this.callerFrame;
+    frame.values[0] = seq + 2;
+    frame.values[1] = seq + 1;
+    frame.values[2] = seq * 20;
+    // A frame still queued on the socket keeps its bytes: the next one gets new ones.
+    ws.send(frame.fill(this.index, seq, performance.now(), speech, ws.bufferedAmount === 0), AS_TEXT);
     this.stats.callerSent++;
   }
 
@@ -112,25 +127,21 @@ export class BenchCall {
     const ws = this.engineSocket;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     const seq = this.agentSeq++;
-    const payload = stampedPayload(this.index, seq, performance.now());
+    const frame = this.agentFrame;
     if (this.protocol === 'openai') {
-      const id = `${this.index}_${this.responseSeq}`;
-      ws.send(
-        `{"type":"response.output_audio.delta","event_id":"ev_${seq}","response_id":"resp_${id}","item_id":"item_${id}","output_index":0,"content_index":0,"delta":"${payload}"}`,
-      );
+      frame.values[0] = seq;
+      frame.values[1] = this.responseSeq;
     } else {
-      // With the character alignment ElevenLabs sends on every audio event (docs/protocols.md §1).
-      ws.send(
-        `{"type":"audio","audio_event":{"audio_base_64":"${payload}","event_id":${seq + 1},"alignment":${ALIGNMENT}}}`,
-      );
+      frame.values[0] = seq + 1;
     }
+    ws.send(frame.fill(this.index, seq, performance.now(), false, ws.bufferedAmount === 0), AS_TEXT);
     this.stats.agentSent++;
   }
 
   /** A caller frame arrived at the engine. */
-  onCallerFrame(text: string, prefixLength = USER_AUDIO_PREFIX.length): void {
+  onCallerFrame(bytes: Buffer, prefixLength: number): void {
     const now = performance.now();
-    const stamp = readStamp(text, prefixLength);
+    const stamp = readStampFrom(bytes, prefixLength);
     if (!stamp || stamp.call !== this.index) {
       this.stats.error('caller frame with a foreign stamp');
       return;
@@ -148,12 +159,13 @@ export class BenchCall {
   }
 
   /** An agent frame arrived at the caller. */
-  onTwilioMessage(text: string): void {
+  onTwilioMessage(bytes: Buffer): void {
     const now = performance.now();
-    const at = text.indexOf(PAYLOAD_KEY);
+    const at = bytes.indexOf(PAYLOAD_KEY);
     if (at < 0) {
       // A mark: Twilio echoes it once the audio before it has played (here at once: the cost of
       // the echo is what the bench measures, not its timing).
+      const text = bytes.toString();
       if (text.includes(MARK_EVENT)) {
         const { mark } = JSON.parse(text) as { mark: { name: string } };
         this.twilio?.send(
@@ -167,7 +179,7 @@ export class BenchCall {
       }
       return;
     }
-    const stamp = readStamp(text, at + PAYLOAD_KEY.length);
+    const stamp = readStampFrom(bytes, at + PAYLOAD_KEY.length);
     if (!stamp || stamp.call !== this.index) {
       this.stats.error('agent frame with a foreign stamp');
       return;
@@ -261,10 +273,10 @@ export class BenchEngine {
     const session = { id: 'sess_bench', object: 'realtime.session', type: 'realtime' };
     ws.send(JSON.stringify({ type: 'session.created', event_id: 'ev_c', session }));
     ws.on('message', (data) => {
-      const text = data.toString();
-      if (text.startsWith(APPEND_PREFIX)) {
+      const bytes = bytesOf(data);
+      if (startsWith(bytes, APPEND_PREFIX)) {
         if (!call) {
-          const stamp = readStamp(text, APPEND_PREFIX.length);
+          const stamp = readStampFrom(bytes, APPEND_PREFIX.length);
           call = stamp ? [...this.calls.values()].find((c) => c.index === stamp.call) : undefined;
           if (!call) return;
           call.engineSocket = ws;
@@ -274,10 +286,10 @@ export class BenchEngine {
             this.pacer.add(call.agent);
           }
         }
-        call.onCallerFrame(text, APPEND_PREFIX.length);
+        call.onCallerFrame(bytes, APPEND_PREFIX.length);
         return;
       }
-      const message = JSON.parse(text) as { type?: string };
+      const message = JSON.parse(bytes.toString()) as { type?: string };
       const format = { type: 'audio/pcmu' };
       if (message.type === 'session.update') {
         ws.send(
@@ -305,12 +317,15 @@ export class BenchEngine {
     let call: BenchCall | undefined;
     ws.on('error', () => {});
     ws.on('message', (data) => {
-      const text = data.toString();
-      if (text.startsWith(USER_AUDIO_PREFIX)) {
-        call?.onCallerFrame(text);
+      const bytes = bytesOf(data);
+      if (startsWith(bytes, USER_AUDIO_PREFIX)) {
+        call?.onCallerFrame(bytes, USER_AUDIO_PREFIX.length);
         return;
       }
-      const message = JSON.parse(text) as { type?: string; dynamic_variables?: { call_sid?: string } };
+      const message = JSON.parse(bytes.toString()) as {
+        type?: string;
+        dynamic_variables?: { call_sid?: string };
+      };
       if (message.type !== 'conversation_initiation_client_data') return;
       call = this.calls.get(message.dynamic_variables?.call_sid ?? '');
       if (!call) {
@@ -376,7 +391,7 @@ export async function startCall(
     ws.once('error', reject);
   });
   ws.on('error', () => stats.error('Twilio socket error'));
-  ws.on('message', (data) => call.onTwilioMessage(data.toString()));
+  ws.on('message', (data) => call.onTwilioMessage(bytesOf(data)));
   call.twilio = ws;
   ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
   ws.send(

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { Samples } from './samples';
 import { FRAME_MS } from './stamp';
 
 /** Something that sends one frame every 20 ms while it is active. */
@@ -20,7 +21,7 @@ export class Pacer {
   private timer: NodeJS.Timeout | undefined;
   private next = 0;
   /** How late slots fired, in ms (only while `recording`). */
-  readonly lateness: number[] = [];
+  readonly lateness = new Samples();
   recording = false;
 
   constructor() {

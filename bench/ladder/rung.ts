@@ -153,7 +153,7 @@ class Child {
   }
 }
 
-function distribution(values: number[]): Distribution {
+function distribution(values: ArrayLike<number>): Distribution {
   if (values.length === 0) return { p50: Number.NaN, p99: Number.NaN, max: Number.NaN, samples: 0 };
   const sorted = Float64Array.from(values).sort();
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -304,21 +304,21 @@ export async function runRung(
     const framesInWindow = stats.callerReceivedInWindow + stats.agentReceivedInWindow;
     const bridgeCpuMicros = after.cpuMicros - before.cpuMicros;
     const generatorCpuPercent = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
-    const lag = distribution(pacer.lateness.splice(0));
+    const lag = distribution(pacer.lateness.take());
     const result: RungResult = {
       mode,
       calls: options.calls,
       callsLive: live,
       windowSeconds: wallMs / 1000,
       caller: {
-        ...distribution(stats.callerLatency),
+        ...distribution(stats.callerLatency.values()),
         sent: stats.callerSent,
         received: stats.callerReceived,
         lost: stats.callerSent - stats.callerReceived,
         lostAtStart: calls.reduce((sum, call) => sum + call.lostAtStart(), 0),
       },
       agent: {
-        ...distribution(stats.agentLatency),
+        ...distribution(stats.agentLatency.values()),
         sent: stats.agentSent,
         received: stats.agentReceived,
         lost: stats.agentSent - stats.agentReceived,

@@ -12,6 +12,8 @@ const FRAME_BYTES = 160;
 /** 18 bytes = 24 base64 characters with no padding, so the rest can be appended as its own base64. */
 const HEAD_BYTES = 18;
 const HEAD_CHARS = 24;
+/** A stamped payload's length in base64 characters (and bytes, on the wire). */
+export const PAYLOAD_CHARS = 216;
 /** μ-law silence after the stamp; its base64 is computed once. */
 const TAIL = Buffer.alloc(FRAME_BYTES - HEAD_BYTES, 0xff).toString('base64');
 /** A voiced tail instead (a 200 Hz tone with harmonics at about −20 dBFS), as a talking caller sends. */
@@ -23,11 +25,28 @@ const SPEECH_TAIL = Buffer.from(
 ).toString('base64');
 const head = Buffer.alloc(HEAD_BYTES, 0xff);
 
-export function stampedPayload(call: number, seq: number, sentAt: number, speech = false): string {
+function fillHead(call: number, seq: number, sentAt: number): Buffer {
   head.writeUInt32BE(call, 0);
   head.writeUInt32BE(seq, 4);
   head.writeDoubleBE(sentAt, 8);
-  return head.toString('base64') + (speech ? SPEECH_TAIL : TAIL);
+  return head;
+}
+
+export function stampedPayload(call: number, seq: number, sentAt: number, speech = false): string {
+  return fillHead(call, seq, sentAt).toString('base64') + payloadTail(speech);
+}
+
+/** The base64 after the stamp: silence, or the voiced tail. */
+export function payloadTail(speech: boolean): string {
+  return speech ? SPEECH_TAIL : TAIL;
+}
+
+/**
+ * Writes the stamp's base64 into `target` at `offset`, where a payload starts whose tail is already in
+ * place: the bytes `stampedPayload` would give, without building the payload's string.
+ */
+export function writeStamp(target: Buffer, offset: number, call: number, seq: number, sentAt: number): void {
+  target.write(fillHead(call, seq, sentAt).toString('base64'), offset, HEAD_CHARS, 'latin1');
 }
 
 export interface Stamp {
@@ -42,7 +61,20 @@ const stamp: Stamp = { call: 0, seq: 0, sentAt: 0 };
 /** Reads the stamp of the payload starting at `offset` in `text`. The result is reused: copy what you keep. */
 export function readStamp(text: string, offset: number): Stamp | undefined {
   if (text.length < offset + HEAD_CHARS) return undefined;
-  if (decoded.write(text.slice(offset, offset + HEAD_CHARS), 'base64') !== HEAD_BYTES) return undefined;
+  return decodeStamp(text.slice(offset, offset + HEAD_CHARS));
+}
+
+/**
+ * The same from a received message's bytes, without decoding the whole message into a string. The
+ * result is reused: copy what you keep.
+ */
+export function readStampFrom(bytes: Buffer, offset: number): Stamp | undefined {
+  if (bytes.length < offset + HEAD_CHARS) return undefined;
+  return decodeStamp(bytes.toString('latin1', offset, offset + HEAD_CHARS));
+}
+
+function decodeStamp(base64: string): Stamp | undefined {
+  if (decoded.write(base64, 'base64') !== HEAD_BYTES) return undefined;
   stamp.call = decoded.readUInt32BE(0);
   stamp.seq = decoded.readUInt32BE(4);
   stamp.sentAt = decoded.readDoubleBE(8);
