@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import WebSocket, { WebSocketServer } from 'ws';
 import { placeCall } from '../../services/local/sim/twilio-caller';
@@ -27,8 +28,6 @@ const START_FRAMES = 50;
 const USER_AUDIO_PREFIX = Buffer.from('{"user_audio_chunk":"');
 const APPEND_PREFIX = Buffer.from('{"type":"input_audio_buffer.append","audio":"');
 const MARK_EVENT = '"event":"mark"';
-/** Prebuilt frames are sent as text frames (they are the text's bytes). */
-const AS_TEXT = { binary: false } as const;
 
 export type { EngineProtocol };
 
@@ -71,6 +70,9 @@ export class BenchCall {
   readonly streamSid: string;
   twilio: WebSocket | undefined;
   engineSocket: WebSocket | undefined;
+  /** The sockets under them, where the frames are written (`ws` reads them and handles the rest). */
+  twilioWire: Duplex | undefined;
+  engineWire: Duplex | undefined;
   webhookAt = 0;
   /** Which of the first START_FRAMES caller frames reached the engine. */
   readonly startFramesSeen = new Uint8Array(START_FRAMES);
@@ -103,8 +105,8 @@ export class BenchCall {
   private readonly agentFrame: PrebuiltFrame;
 
   private sendCallerFrame(): void {
-    const ws = this.twilio;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const wire = this.twilioWire;
+    if (!wire || this.twilio?.readyState !== WebSocket.OPEN) return;
     const seq = this.callerSeq++;
     // Callers talk part of the time: 2 s of speech in every 6 s, offset per call, so the bridge's
     // speech measure runs both of its branches.
@@ -116,7 +118,7 @@ export class BenchCall {
     frame.values[1] = seq + 1;
     frame.values[2] = seq * 20;
     // A frame still queued on the socket keeps its bytes: the next one gets new ones.
-    ws.send(frame.fill(this.index, seq, performance.now(), speech, ws.bufferedAmount === 0), AS_TEXT);
+    wire.write(frame.fill(this.index, seq, performance.now(), speech, wire.writableLength === 0));
     this.stats.callerSent++;
   }
 
@@ -124,8 +126,8 @@ export class BenchCall {
   responseSeq = 0;
 
   private sendAgentFrame(): void {
-    const ws = this.engineSocket;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const wire = this.engineWire;
+    if (!wire || this.engineSocket?.readyState !== WebSocket.OPEN) return;
     const seq = this.agentSeq++;
     const frame = this.agentFrame;
     if (this.protocol === 'openai') {
@@ -134,7 +136,7 @@ export class BenchCall {
     } else {
       frame.values[0] = seq + 1;
     }
-    ws.send(frame.fill(this.index, seq, performance.now(), false, ws.bufferedAmount === 0), AS_TEXT);
+    wire.write(frame.fill(this.index, seq, performance.now(), false, wire.writableLength === 0));
     this.stats.agentSent++;
   }
 
@@ -243,7 +245,7 @@ export class BenchEngine {
     this.http.on('upgrade', (req, socket, head) => {
       const realtime = (req.url ?? '').startsWith('/v1/realtime');
       this.wss.handleUpgrade(req, socket, head, (ws) =>
-        realtime ? this.onRealtime(ws) : this.onConversation(ws),
+        realtime ? this.onRealtime(ws, socket) : this.onConversation(ws, socket),
       );
     });
   }
@@ -267,7 +269,7 @@ export class BenchEngine {
    * both ways, and one response at a time whose audio deltas stream at real-time pace. The call is
    * known by the stamp of its first caller frame (the protocol carries no call id).
    */
-  private onRealtime(ws: WebSocket): void {
+  private onRealtime(ws: WebSocket, wire: Duplex): void {
     let call: BenchCall | undefined;
     ws.on('error', () => {});
     const session = { id: 'sess_bench', object: 'realtime.session', type: 'realtime' };
@@ -280,6 +282,7 @@ export class BenchEngine {
           call = stamp ? [...this.calls.values()].find((c) => c.index === stamp.call) : undefined;
           if (!call) return;
           call.engineSocket = ws;
+          call.engineWire = wire;
           if (!call.agent.active) {
             // Its response.create came before its first frame told us whose socket this is.
             call.agent.active = true;
@@ -313,7 +316,7 @@ export class BenchEngine {
     });
   }
 
-  private onConversation(ws: WebSocket): void {
+  private onConversation(ws: WebSocket, wire: Duplex): void {
     let call: BenchCall | undefined;
     ws.on('error', () => {});
     ws.on('message', (data) => {
@@ -333,6 +336,7 @@ export class BenchEngine {
         return;
       }
       call.engineSocket = ws;
+      call.engineWire = wire;
       ws.send(
         JSON.stringify({
           type: 'conversation_initiation_metadata',
@@ -385,6 +389,9 @@ export async function startCall(
     perMessageDeflate: false,
     skipUTF8Validation: true,
     generateMask: zeroMask,
+  });
+  ws.once('upgrade', (response) => {
+    call.twilioWire = response.socket;
   });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());

@@ -1,11 +1,13 @@
 import { PAYLOAD_CHARS, payloadTail, writeStamp } from './stamp';
+import { type FrameSender, textFrameHeader } from './ws-frame';
 
 /**
  * The generator's outgoing audio frames, built once per call and rewritten in place: a message's text
  * is fixed but for a few decimal fields and the payload's stamp, so each frame writes those bytes into
  * the call's buffer instead of building a string and encoding it again. The bytes are what the message
  * text would be; a field whose number of digits changes (or a voiced tail after silence) rebuilds the
- * layout, which happens a few times per call.
+ * layout, which happens a few times per call. The bytes are a whole WebSocket text frame, header
+ * included, written to the socket in one write.
  */
 
 /** A decimal field of the message: the index of its value in `PrebuiltFrame.values`. */
@@ -28,7 +30,10 @@ export class PrebuiltFrame {
   private payloadAt = 0;
   private speech: boolean | undefined;
 
-  constructor(private readonly parts: readonly Part[]) {
+  constructor(
+    private readonly sender: FrameSender,
+    private readonly parts: readonly Part[],
+  ) {
     this.places = parts.filter((p): p is Field => typeof p === 'object');
     const fields = Math.max(0, ...this.places.map((p) => p.field + 1));
     this.values = new Array<number>(fields).fill(0);
@@ -37,8 +42,9 @@ export class PrebuiltFrame {
   }
 
   /**
-   * The frame's bytes with `values`, the stamp (call, sequence, send time) and the tail written in. `reuse` false when the
-   * previous bytes may still be queued on a socket: they are left alone and the frame gets new ones.
+   * The frame's bytes with `values`, the stamp (call, sequence, send time) and the tail written in.
+   * `reuse` false when the previous bytes may still be queued on a socket: they are left alone and
+   * the frame gets new ones.
    */
   fill(call: number, seq: number, sentAt: number, speech: boolean, reuse: boolean): Buffer {
     const { values, widths } = this;
@@ -53,7 +59,7 @@ export class PrebuiltFrame {
     return bytes;
   }
 
-  /** The message as text (the layout the bytes follow). */
+  /** The message as text, framed (the layout the bytes follow). */
   private layOut(speech: boolean): void {
     let text = '';
     let place = 0;
@@ -71,7 +77,10 @@ export class PrebuiltFrame {
         this.ends[place++] = text.length;
       }
     }
-    this.bytes = Buffer.from(text, 'latin1');
+    const header = textFrameHeader(text.length, this.sender);
+    this.bytes = Buffer.concat([header, Buffer.from(text, 'latin1')]);
+    this.payloadAt += header.length;
+    for (let i = 0; i < this.ends.length; i++) this.ends[i]! += header.length;
     this.speech = speech;
   }
 }
@@ -106,7 +115,7 @@ const ALIGNMENT = JSON.stringify({
 export function callerFrame(streamSid: string): PrebuiltFrame {
   // Twilio's own field order (docs/protocols.md §3), so the bridge's fast path is what is measured.
   // Fields: sequenceNumber, chunk, timestamp.
-  return new PrebuiltFrame([
+  return new PrebuiltFrame('client', [
     '{"event":"media","sequenceNumber":"',
     { field: 0 },
     '","media":{"track":"inbound","chunk":"',
@@ -123,7 +132,7 @@ export function callerFrame(streamSid: string): PrebuiltFrame {
 export function agentFrame(protocol: EngineProtocol, callIndex: number): PrebuiltFrame {
   if (protocol === 'openai') {
     // Fields: the event's sequence, the response's.
-    return new PrebuiltFrame([
+    return new PrebuiltFrame('server', [
       '{"type":"response.output_audio.delta","event_id":"ev_',
       { field: 0 },
       `","response_id":"resp_${callIndex}_`,
@@ -137,7 +146,7 @@ export function agentFrame(protocol: EngineProtocol, callIndex: number): Prebuil
   }
   // With the character alignment ElevenLabs sends on every audio event (docs/protocols.md §1).
   // Field: event_id.
-  return new PrebuiltFrame([
+  return new PrebuiltFrame('server', [
     '{"type":"audio","audio_event":{"audio_base_64":"',
     PAYLOAD,
     '","event_id":',

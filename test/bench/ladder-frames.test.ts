@@ -1,6 +1,38 @@
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
 import { agentFrame, callerFrame, type PrebuiltFrame } from '../../bench/ladder/frames';
 import { Samples } from '../../bench/ladder/samples';
 import { readStamp, readStampFrom, stampedPayload, writeStamp } from '../../bench/ladder/stamp';
+import { type FrameSender, textFrameHeader } from '../../bench/ladder/ws-frame';
+import { waitUntil } from '../support/wait-until';
+
+/** `ws`'s own framing (exported, not typed): what `send(text)` writes, masked with the zero key as the generator's client does. */
+const { Sender } = WebSocket as unknown as {
+  Sender: {
+    frame(
+      data: Buffer,
+      options: {
+        fin: boolean;
+        opcode: number;
+        mask: boolean;
+        readOnly: boolean;
+        rsv1: boolean;
+        generateMask?: (mask: Buffer) => void;
+      },
+    ): Buffer[];
+  };
+};
+function wsFrame(text: string, sender: FrameSender): string {
+  const options = {
+    fin: true,
+    opcode: 1,
+    rsv1: false,
+    readOnly: false,
+    mask: sender === 'client',
+    generateMask: (mask: Buffer) => mask.fill(0),
+  };
+  return Buffer.concat(Sender.frame(Buffer.from(text), options)).toString('latin1');
+}
 
 /** The messages as the generator built them as text, one string per frame: the bytes must not change. */
 const ALIGNMENT =
@@ -34,7 +66,7 @@ describe('bench ladder: prebuilt frames', () => {
       frame.values[1] = seq + 1;
       frame.values[2] = seq * 20;
       expect(fill(frame, 7, seq, sentAt, speech, i)).toBe(
-        callerText(seq, streamSid, stampedPayload(7, seq, sentAt, speech)),
+        wsFrame(callerText(seq, streamSid, stampedPayload(7, seq, sentAt, speech)), 'client'),
       );
     });
   });
@@ -44,7 +76,7 @@ describe('bench ladder: prebuilt frames', () => {
     SEQS.forEach((seq, i) => {
       frame.values[0] = seq + 1;
       expect(fill(frame, 12, seq, seq * 3.5, false, i)).toBe(
-        elevenLabsText(seq, stampedPayload(12, seq, seq * 3.5)),
+        wsFrame(elevenLabsText(seq, stampedPayload(12, seq, seq * 3.5)), 'server'),
       );
     });
   });
@@ -56,7 +88,7 @@ describe('bench ladder: prebuilt frames', () => {
       frame.values[0] = seq;
       frame.values[1] = response;
       expect(fill(frame, 305, seq, 99.25 + seq, false, i)).toBe(
-        openAiText(seq, `305_${response}`, stampedPayload(305, seq, 99.25 + seq)),
+        wsFrame(openAiText(seq, `305_${response}`, stampedPayload(305, seq, 99.25 + seq)), 'server'),
       );
     });
   });
@@ -69,7 +101,61 @@ describe('bench ladder: prebuilt frames', () => {
     frame.values[0] = 2;
     const next = frame.fill(1, 1, 25, false, false);
     expect(queued.toString('latin1')).toBe(before);
-    expect(next.toString('latin1')).toBe(elevenLabsText(1, stampedPayload(1, 1, 25)));
+    expect(next.toString('latin1')).toBe(wsFrame(elevenLabsText(1, stampedPayload(1, 1, 25)), 'server'));
+  });
+
+  it('frames text as ws does at every length class (7-bit, 16-bit and 64-bit lengths)', () => {
+    for (const length of [0, 125, 126, 65_535, 65_536]) {
+      for (const sender of ['client', 'server'] as const) {
+        const header = textFrameHeader(length, sender);
+        expect(header.toString('latin1')).toBe(wsFrame('x'.repeat(length), sender).slice(0, header.length));
+      }
+    }
+  });
+
+  it('writes frames that ws reads as the text messages they are, both ways, between its own messages', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    const atServer: string[] = [];
+    const atClient: string[] = [];
+    server.on('connection', (ws, request) => {
+      ws.on('message', (data) => atServer.push(data.toString()));
+      const frame = agentFrame('elevenlabs', 3);
+      frame.values[0] = 1;
+      request.socket.write(frame.fill(3, 0, 40, false, true));
+      ws.send('between');
+      frame.values[0] = 2;
+      request.socket.write(frame.fill(3, 1, 60, false, false));
+    });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+      generateMask: (mask) => mask.fill(0),
+    });
+    client.on('message', (data) => atClient.push(data.toString()));
+    client.once('upgrade', (response) => {
+      client.once('open', () => {
+        const frame = callerFrame(streamSid);
+        frame.values[0] = 2;
+        frame.values[1] = 1;
+        frame.values[2] = 0;
+        response.socket.write(frame.fill(9, 0, 10, true, true));
+        client.send('after');
+      });
+    });
+    try {
+      await waitUntil(
+        () => atServer.length === 2 && atClient.length === 3,
+        'both sides to read every message',
+      );
+      expect(atServer).toEqual([callerText(0, streamSid, stampedPayload(9, 0, 10, true)), 'after']);
+      expect(atClient).toEqual([
+        elevenLabsText(0, stampedPayload(3, 0, 40)),
+        'between',
+        elevenLabsText(1, stampedPayload(3, 1, 60)),
+      ]);
+    } finally {
+      client.terminate();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('reads from a message’s bytes the stamp the writer wrote, at the payload’s offset', () => {
