@@ -4,10 +4,10 @@ import { type FrameSender, textFrameHeader } from './ws-frame';
 /**
  * The generator's outgoing audio frames, built once per call and rewritten in place: a message's text
  * is fixed but for a few decimal fields and the payload's stamp, so each frame writes those bytes into
- * the call's buffer instead of building a string and encoding it again. The bytes are what the message
- * text would be; a field whose number of digits changes (or a voiced tail after silence) rebuilds the
- * layout, which happens a few times per call. The bytes are a whole WebSocket text frame, header
- * included, written to the socket in one write.
+ * the call's buffer instead of building a string and encoding it again. The buffer holds the whole
+ * WebSocket text frame of that text, header included, to be written to the socket in one write. A
+ * field whose number of digits changes (or a voiced tail after silence) lays the frame out again,
+ * a few times per call.
  */
 
 /** A decimal field of the message: the index of its value in `PrebuiltFrame.values`. */
