@@ -22,8 +22,9 @@ export class PrebuiltFrame {
   /** The values of the fields for the next frame, written by the caller before `fill`. */
   readonly values: number[];
   private bytes = Buffer.alloc(0);
-  /** Each field's number of digits in the layout. */
-  private readonly widths: number[];
+  /** The values each field's number of digits in the layout holds: [lowest, highest + 1). */
+  private readonly lowest: number[];
+  private readonly beyond: number[];
   /** Each place a field is written (a field may appear more than once): which field, where its digits end. */
   private readonly places: Field[];
   private readonly ends: number[];
@@ -37,7 +38,8 @@ export class PrebuiltFrame {
     this.places = parts.filter((p): p is Field => typeof p === 'object');
     const fields = Math.max(0, ...this.places.map((p) => p.field + 1));
     this.values = new Array<number>(fields).fill(0);
-    this.widths = new Array<number>(fields).fill(-1);
+    this.lowest = new Array<number>(fields).fill(0);
+    this.beyond = new Array<number>(fields).fill(0);
     this.ends = new Array<number>(this.places.length).fill(0);
   }
 
@@ -47,9 +49,10 @@ export class PrebuiltFrame {
    * the frame gets new ones.
    */
   fill(call: number, seq: number, sentAt: number, speech: boolean, reuse: boolean): Buffer {
-    const { values, widths } = this;
+    const { values, lowest, beyond } = this;
     let same = this.speech === speech;
-    for (let i = 0; same && i < values.length; i++) same = digitCount(values[i]!) === widths[i];
+    for (let i = 0; same && i < values.length; i++)
+      same = values[i]! >= lowest[i]! && values[i]! < beyond[i]!;
     if (!same) this.layOut(speech);
     else if (!reuse) this.bytes = Buffer.from(this.bytes);
     const bytes = this.bytes;
@@ -73,7 +76,8 @@ export class PrebuiltFrame {
       } else {
         const digits = String(this.values[part.field]);
         text += digits;
-        this.widths[part.field] = digits.length;
+        this.lowest[part.field] = digits.length === 1 ? 0 : POWERS[digits.length - 1]!;
+        this.beyond[part.field] = POWERS[digits.length]!;
         this.ends[place++] = text.length;
       }
     }
@@ -85,20 +89,17 @@ export class PrebuiltFrame {
   }
 }
 
-/** Digits of a whole number ≥ 0. */
-function digitCount(value: number): number {
-  let count = 1;
-  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) count++;
-  return count;
-}
+/** Powers of ten up to 10^10: where each count of digits starts. */
+const POWERS = Array.from({ length: 11 }, (_, i) => 10 ** i);
 
-/** Writes a whole number's decimal digits so that its last one ends before `end`. */
+/** Writes the decimal digits of a whole number in [0, 2^31) so that its last one ends before `end`. */
 function writeDigits(target: Buffer, end: number, value: number): void {
   let at = end;
-  let rest = value;
+  let rest = value | 0;
   do {
-    target[--at] = 0x30 + (rest % 10);
-    rest = Math.floor(rest / 10);
+    const next = (rest / 10) | 0;
+    target[--at] = 0x30 + rest - next * 10;
+    rest = next;
   } while (rest > 0);
 }
 

@@ -42,11 +42,30 @@ export function payloadTail(speech: boolean): string {
 }
 
 /**
+ * The stamp's base64 is encoded and decoded here, straight between the 18 bytes and the message's
+ * bytes: through Node's base64 a string is made each way, which cost ~0.4 µs a frame against ~0.05
+ * (the generator handles tens of thousands of frames a second). Standard alphabet; a stamp has no
+ * padding.
+ */
+const ALPHABET = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
+const SEXTETS = new Int8Array(256).fill(-1);
+ALPHABET.forEach((char, value) => {
+  SEXTETS[char] = value;
+});
+
+/**
  * Writes the stamp's base64 into `target` at `offset`, where a payload starts whose tail is already in
  * place: the bytes `stampedPayload` would give, without building the payload's string.
  */
 export function writeStamp(target: Buffer, offset: number, call: number, seq: number, sentAt: number): void {
-  target.write(fillHead(call, seq, sentAt).toString('base64'), offset, HEAD_CHARS, 'latin1');
+  const bytes = fillHead(call, seq, sentAt);
+  for (let i = 0, at = offset; i < HEAD_BYTES; i += 3, at += 4) {
+    const triple = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    target[at] = ALPHABET[triple >> 18]!;
+    target[at + 1] = ALPHABET[(triple >> 12) & 63]!;
+    target[at + 2] = ALPHABET[(triple >> 6) & 63]!;
+    target[at + 3] = ALPHABET[triple & 63]!;
+  }
 }
 
 export interface Stamp {
@@ -70,11 +89,26 @@ export function readStamp(text: string, offset: number): Stamp | undefined {
  */
 export function readStampFrom(bytes: Buffer, offset: number): Stamp | undefined {
   if (bytes.length < offset + HEAD_CHARS) return undefined;
-  return decodeStamp(bytes.toString('latin1', offset, offset + HEAD_CHARS));
+  for (let i = 0, at = offset; i < HEAD_BYTES; i += 3, at += 4) {
+    const a = SEXTETS[bytes[at]!]!;
+    const b = SEXTETS[bytes[at + 1]!]!;
+    const c = SEXTETS[bytes[at + 2]!]!;
+    const d = SEXTETS[bytes[at + 3]!]!;
+    if ((a | b | c | d) < 0) return undefined;
+    const triple = (a << 18) | (b << 12) | (c << 6) | d;
+    decoded[i] = triple >> 16;
+    decoded[i + 1] = (triple >> 8) & 0xff;
+    decoded[i + 2] = triple & 0xff;
+  }
+  return stampOf(decoded);
 }
 
 function decodeStamp(base64: string): Stamp | undefined {
   if (decoded.write(base64, 'base64') !== HEAD_BYTES) return undefined;
+  return stampOf(decoded);
+}
+
+function stampOf(decoded: Buffer): Stamp {
   stamp.call = decoded.readUInt32BE(0);
   stamp.seq = decoded.readUInt32BE(4);
   stamp.sentAt = decoded.readDoubleBE(8);
