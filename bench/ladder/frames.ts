@@ -19,7 +19,7 @@ export const PAYLOAD = Symbol('payload');
 export type Part = string | Field | typeof PAYLOAD;
 
 export class PrebuiltFrame {
-  /** The values of the fields for the next frame, written by the caller before `fill`. */
+  /** The values of the fields for the next frame (whole numbers in [0, 2^31)), written by the caller before `fill`. */
   readonly values: number[];
   private bytes = Buffer.alloc(0);
   /** The values each field's number of digits in the layout holds: [lowest, highest + 1). */
