@@ -99,7 +99,11 @@ export class BenchCall {
     this.streamSid = `MZ${hex.padStart(32, '0')}`;
     this.callerFrame = callerFrame(this.streamSid);
     this.agentFrame = agentFrame(protocol, index);
+    this.mediaPrefix = Buffer.from(`{"event":"media","streamSid":"${this.streamSid}","media":{"payload":"`);
   }
+
+  /** How the bridge's agent frames to this call start (the relay's too), so the stamp's offset is known. */
+  private readonly mediaPrefix: Buffer;
 
   private readonly callerFrame: PrebuiltFrame;
   private readonly agentFrame: PrebuiltFrame;
@@ -163,7 +167,9 @@ export class BenchCall {
   /** An agent frame arrived at the caller. */
   onTwilioMessage(bytes: Buffer): void {
     const now = performance.now();
-    const at = bytes.indexOf(PAYLOAD_KEY);
+    const at = startsWith(bytes, this.mediaPrefix)
+      ? this.mediaPrefix.length - PAYLOAD_KEY.length
+      : bytes.indexOf(PAYLOAD_KEY);
     if (at < 0) {
       // A mark: Twilio echoes it once the audio before it has played (here at once: the cost of
       // the echo is what the bench measures, not its timing).

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
+import { BenchCall, RungStats } from '../../bench/ladder/calls';
 import { agentFrame, callerFrame, type PrebuiltFrame } from '../../bench/ladder/frames';
 import { Samples } from '../../bench/ladder/samples';
 import { readStamp, readStampFrom, stampedPayload, writeStamp } from '../../bench/ladder/stamp';
@@ -165,6 +166,28 @@ describe('bench ladder: prebuilt frames', () => {
     expect(readStamp(bytes.toString(), 21)).toEqual(readStampFrom(bytes, 21));
     expect(readStampFrom(Buffer.from('{"user_audio_chunk":"AA"}'), 21)).toBeUndefined();
     expect(readStampFrom(Buffer.from(`{"user_audio_chunk":"${'*'.repeat(30)}"}`), 21)).toBeUndefined();
+  });
+
+  it('times an agent frame from its bytes, in the bridge’s field order or any other', () => {
+    const stats = new RungStats();
+    stats.measuring = true;
+    const call = new BenchCall(3, stats);
+    const payload = stampedPayload(3, 0, 0);
+    call.onTwilioMessage(
+      Buffer.from(`{"event":"media","streamSid":"${call.streamSid}","media":{"payload":"${payload}"}}`),
+    );
+    call.onTwilioMessage(
+      Buffer.from(`{"event":"media","media":{"payload":"${payload}"},"streamSid":"${call.streamSid}"}`),
+    );
+    expect(stats.agentReceived).toBe(2);
+    expect(stats.agentLatency).toHaveLength(2);
+    expect(stats.errors.size).toBe(0);
+    call.onTwilioMessage(
+      Buffer.from(
+        `{"event":"media","streamSid":"${call.streamSid}","media":{"payload":"${stampedPayload(4, 0, 0)}"}}`,
+      ),
+    );
+    expect(stats.errors.get('agent frame with a foreign stamp')).toBe(1);
   });
 
   it('keeps samples past its first capacity, and starts again empty once taken', () => {
