@@ -19,6 +19,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { detectorMicrosPerCallerFrame } from './detector-cost';
 import { runExtras } from './extras';
 import { checkTargets, ladderSvg, ladderTable, type Rung, rungOf, sizing } from './ladder/report';
 import { choosePinning, type Mode, type RungResult, runRung } from './ladder/rung';
@@ -96,11 +97,19 @@ async function main(): Promise<void> {
     rungs.push({ calls, pairs });
   }
   const loadAfter = loadavg();
+  // On the OpenAI path ours also decides barge-in on the caller's audio: the detector that adds has
+  // a budget of its own (`npm run bench:detector`), measured here and left out of the CPU ratio.
+  const detectorPerCallerFrame = options.path === 'openai' ? detectorMicrosPerCallerFrame() : 0;
+  if (options.path === 'openai') {
+    progress(
+      `caller-speech detector: ${detectorPerCallerFrame.toFixed(3)} µs of CPU per caller frame (${(detectorPerCallerFrame * 50).toFixed(1)} per call-second), left out of the CPU ratio`,
+    );
+  }
   const complete: Rung[] = rungs.flatMap(({ calls, pairs }) => {
     const whole = pairs.filter(
       (pair): pair is Record<Mode, RungResult> => pair.ours !== undefined && pair.relay !== undefined,
     );
-    return whole.length > 0 ? [rungOf(calls, whole)] : [];
+    return whole.length > 0 ? [rungOf(calls, whole, detectorPerCallerFrame)] : [];
   });
   const date = new Date().toISOString();
   const title = `Bolt Voice bridge vs bare relay (${options.path}), ${date.slice(0, 16).replace('T', ' ')} UTC, ${machine}`;
@@ -120,6 +129,7 @@ async function main(): Promise<void> {
     profile: quick ? 'quick' : 'full',
     path: options.path,
     windowSeconds: windowMs / 1000,
+    detectorMicrosPerCallerFrame: detectorPerCallerFrame,
     rungs,
     targets: checks,
     fargateSizing: fargate,
@@ -138,6 +148,11 @@ async function main(): Promise<void> {
     `\n${title}\nload average (1 min) ${loadBefore[0]?.toFixed(2)} before, ${loadAfter[0]?.toFixed(2)} after\n\n`,
   );
   if (complete.length > 0) process.stdout.write(`${ladderTable(complete)}\n\n`);
+  if (detectorPerCallerFrame > 0) {
+    process.stdout.write(
+      `Caller-speech detector (decide over measure, npm run bench:detector): ${detectorPerCallerFrame.toFixed(3)} µs of CPU per caller frame, left out of the CPU ratio above\n\n`,
+    );
+  }
   const rows = [...checks, ...extras];
   if (rows.length > 0) {
     const width = Math.max(...rows.map((r) => r.name.length));

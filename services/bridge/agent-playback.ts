@@ -3,10 +3,18 @@ import type { PlaybackTap } from './call-recorder.js';
 import { clearMessage, markMessage, mediaMessage } from './twilio-media-codec.js';
 
 /**
- * A mark follows at least this much agent audio (100 ms): what the caller heard is known to within
- * it, and Twilio is sent (and echoes) a mark a fifth as often as 20 ms chunks would need.
+ * A mark follows at least this much agent audio (500 ms). Between marks Twilio's media clock says
+ * how far the playing audio got (a cut and a pause read it), so a mark only re-anchors that clock
+ * and tells when the audio has played out: Twilio is sent (and echoes) a mark a twenty-fifth as
+ * often as 20 ms chunks would need, and each mark and its echo cost a message each way.
  */
-const MARK_EVERY_BYTES = 100 * ULAW_BYTES_PER_MS;
+const MARK_EVERY_BYTES = 500 * ULAW_BYTES_PER_MS;
+/**
+ * A pause keeps this much of what Twilio's clock says was heard already: its playback starts a
+ * little after the clock's reading (the network, its jitter buffer), and a resume that repeats a
+ * syllable is better than one that skips it.
+ */
+const PAUSE_REPLAYS_MS = 100;
 /**
  * Audio that stopped short of MARK_EVERY_BYTES gets its mark this long (to twice this) after the
  * last chunk, so the end of a reply is known (the agent finished) within about this much of its
@@ -63,6 +71,8 @@ export class AgentPlayback {
   private idleArmed = false;
   /** Audio was sent since the idle flush was armed: it re-arms instead of marking. */
   private audioSinceArmed = false;
+  /** What the caller had heard of the item when a pause stopped it, beyond the chunks it dropped (bytes). */
+  private heardOfHeldBytes = 0;
 
   constructor(
     private readonly streamSid: string,
@@ -82,6 +92,7 @@ export class AgentPlayback {
       this.itemId = itemId;
       this.itemBytes = 0;
       this.itemPlayedBytes = 0;
+      this.heardOfHeldBytes = 0;
     }
     const bytes = base64ByteLength(payload);
     this.itemBytes += bytes;
@@ -116,11 +127,18 @@ export class AgentPlayback {
     return this.paused;
   }
 
-  /** Stops the audio now (Twilio `clear`) and keeps what the caller has not heard. */
-  pause(): void {
+  /**
+   * Stops the audio now (Twilio `clear`) and keeps what the caller has not heard, by Twilio's clock
+   * (`mediaMs`), from PAUSE_REPLAYS_MS before it.
+   */
+  pause(mediaMs: number): void {
     if (!this.tracked || this.paused) return;
     this.paused = true;
     this.sendClear();
+    const head = this.queued[0];
+    const heard = head ? this.heardByClock(head, mediaMs) : 0;
+    const dropped = this.dropHeard(heard - PAUSE_REPLAYS_MS * ULAW_BYTES_PER_MS);
+    this.heardOfHeldBytes = head?.itemId === this.itemId ? heard - dropped : 0;
     // Cleared marks still echo: they are no longer queued, so the echoes are ignored.
     this.held = [...this.queued, ...this.held];
     this.queued = [];
@@ -131,12 +149,14 @@ export class AgentPlayback {
   hold(): void {
     if (!this.tracked) return;
     this.paused = true;
+    this.heardOfHeldBytes = 0;
   }
 
   /** Plays what a pause or a hold kept, from the chunk that was playing. */
   resume(mediaMs: number): void {
     if (!this.paused) return;
     this.paused = false;
+    this.heardOfHeldBytes = 0;
     const held = this.held;
     this.held = [];
     for (const chunk of held) this.sendChunk(chunk, mediaMs);
@@ -152,12 +172,10 @@ export class AgentPlayback {
     const inFlight = this.queued[0];
     const wasPlaying = this.queued.length > 0 || this.held.length > 0;
     if (this.queued.length > 0 || !this.tracked) this.sendClear();
-    let heardBytes = this.itemPlayedBytes;
-    if (inFlight && inFlight.itemId === itemId && !this.paused) {
-      // The chunks of the head's mark were playing: count the part Twilio's clock says was heard.
-      const playingMs = Math.max(0, mediaMs - this.headStartedMs);
-      heardBytes += Math.min(this.bytesOfMark(inFlight.mark), playingMs * ULAW_BYTES_PER_MS);
-    }
+    let heardBytes = this.itemPlayedBytes + (this.paused ? this.heardOfHeldBytes : 0);
+    // The chunks of the head's mark were playing: count the part Twilio's clock says was heard.
+    if (inFlight && inFlight.itemId === itemId && !this.paused)
+      heardBytes += this.heardByClock(inFlight, mediaMs);
     const delivered = this.itemBytes;
     this.reset();
     if (!wasPlaying || itemId === undefined || delivered === 0) return undefined;
@@ -176,6 +194,7 @@ export class AgentPlayback {
     this.itemId = undefined;
     this.itemBytes = 0;
     this.itemPlayedBytes = 0;
+    this.heardOfHeldBytes = 0;
     this.unmarkedBytes = 0;
   }
 
@@ -228,6 +247,25 @@ export class AgentPlayback {
     }
     this.idleArmed = false;
     this.sendMark();
+  }
+
+  /** How much of the head's mark Twilio's clock says has played (it echoes the mark once all has). */
+  private heardByClock(head: Chunk, mediaMs: number): number {
+    const playingMs = Math.max(0, mediaMs - this.headStartedMs);
+    return Math.min(this.bytesOfMark(head.mark), playingMs * ULAW_BYTES_PER_MS);
+  }
+
+  /** Drops the whole chunks at the queue's head that fit in `heardBytes` (they were heard); returns their bytes. */
+  private dropHeard(heardBytes: number): number {
+    let heard = 0;
+    let bytes = 0;
+    while (heard < this.queued.length && bytes + this.queued[heard]!.bytes <= heardBytes) {
+      const chunk = this.queued[heard++]!;
+      bytes += chunk.bytes;
+      if (chunk.itemId === this.itemId) this.itemPlayedBytes += chunk.bytes;
+    }
+    this.queued.splice(0, heard);
+    return bytes;
   }
 
   /** The audio of the queued chunks that one mark follows. */

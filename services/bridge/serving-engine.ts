@@ -64,7 +64,7 @@ export class ServingEngine {
         interruptAfterMs: context.interruptAfterMs,
       },
       {
-        pause: () => this.playback.pause(),
+        pause: () => this.playback.pause(context.mediaMs()),
         hold: (releaseInMs) => {
           this.playback.hold();
           context.later(() => this.turns.tick(context.now()), releaseInMs + 20);

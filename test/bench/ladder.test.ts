@@ -104,6 +104,22 @@ describe('bench ladder', () => {
     expect(ratioCheck('elevenlabs')).toMatchObject({ target: '≤ 1.1×', met: false });
   });
 
+  it('leaves the caller-speech detector out of the ratio, per caller frame spread over every frame forwarded', () => {
+    const pair = {
+      ours: result('ours', 100, { cpuMicrosPerFrameBestSlice: 26 }),
+      relay: result('relay', 100, { cpuMicrosPerFrameBestSlice: 20 }),
+    };
+    // Caller and agent frames in equal numbers: 2 µs per caller frame is 1 µs per frame forwarded.
+    const rung = rungOf(100, [pair], 2);
+    expect(rung.ratio.median).toBeCloseTo(25 / 20);
+    expect(rung.leftOutMicrosPerFrame).toBeCloseTo(1);
+    expect(checkTargets([rung], 'openai').find((c) => c.name.startsWith('CPU per frame'))).toMatchObject({
+      name: expect.stringContaining('less the caller-speech detector'),
+      met: true,
+    });
+    expect(rungOf(100, [pair]).ratio.median).toBeCloseTo(1.3);
+  });
+
   it('stamps speech frames with a voiced tail the bridge hears as speech', () => {
     const quiet = Buffer.from(stampedPayload(1, 1, 0), 'base64');
     const voiced = Buffer.from(stampedPayload(1, 1, 0, true), 'base64');

@@ -2,8 +2,10 @@ import { AgentPlayback } from '../../services/bridge/agent-playback';
 import { waitUntil } from '../support/wait-until';
 
 const STREAM = 'MZ00000000000000000000000000000000';
-/** 100 ms of μ-law (800 bytes) as base64. */
-const chunk = (fill: number) => Buffer.alloc(800, fill).toString('base64');
+/** The audio a mark follows at least (ms). */
+const MARK_MS = 500;
+/** One mark's worth of μ-law (500 ms, 4000 bytes) as base64. */
+const chunk = (fill: number) => Buffer.alloc(MARK_MS * 8, fill).toString('base64');
 
 function rig(tracked = true) {
   const sent: Array<{ event: string; payload?: string; name?: string }> = [];
@@ -34,29 +36,29 @@ describe('agent playback', () => {
     expect(sent.at(-1)?.event).toBe('clear');
   });
 
-  it('tracked: a mark after each chunk; playing until the last mark echoes', () => {
+  it("tracked: a mark after each chunk of a mark's worth; playing until the last mark echoes", () => {
     const { playback, marks } = rig();
     playback.play(chunk(1), 'item1', 0);
     playback.play(chunk(2), 'item1', 0);
     expect(marks()).toEqual(['a1', 'a2']);
-    expect(playback.onMark('a1', 100)).toBe(true);
+    expect(playback.onMark('a1', 500)).toBe(true);
     expect(playback.isPlaying()).toBe(true);
-    expect(playback.onMark('drain-1', 150)).toBe(false);
-    playback.onMark('a2', 200);
+    expect(playback.onMark('drain-1', 550)).toBe(false);
+    playback.onMark('a2', 1000);
     expect(playback.isPlaying()).toBe(false);
   });
 
   it('a pause clears Twilio and holds the unheard chunks and what arrives meanwhile; a resume plays them in order', () => {
     const { playback, sent, media } = rig();
     for (const fill of [1, 2, 3]) playback.play(chunk(fill), 'item1', 0);
-    playback.onMark('a1', 100); // chunk 1 heard
-    playback.pause();
+    playback.onMark('a1', 500); // chunk 1 heard
+    playback.pause(500);
     expect(sent.at(-1)?.event).toBe('clear');
     expect(playback.isPlaying()).toBe(false);
-    playback.play(chunk(4), 'item1', 150);
-    playback.onMark('a2', 150); // echo of a cleared mark: not heard
+    playback.play(chunk(4), 'item1', 550);
+    playback.onMark('a2', 550); // echo of a cleared mark: not heard
     expect(media()).toEqual([chunk(1), chunk(2), chunk(3)]);
-    playback.resume(300);
+    playback.resume(700);
     expect(media()).toEqual([chunk(1), chunk(2), chunk(3), chunk(2), chunk(3), chunk(4)]);
     expect(playback.isPlaying()).toBe(true);
   });
@@ -64,8 +66,8 @@ describe('agent playback', () => {
   it('a cut says how much of the reply was heard, from the marks and Twilio’s clock, and drops the rest', () => {
     const { playback, sent } = rig();
     for (const fill of [1, 2, 3]) playback.play(chunk(fill), 'item1', 1000);
-    playback.onMark('a1', 1100);
-    expect(playback.cut(1140)).toEqual({ itemId: 'item1', audioEndMs: 140, deliveredMs: 300 });
+    playback.onMark('a1', 1500);
+    expect(playback.cut(1540)).toEqual({ itemId: 'item1', audioEndMs: 540, deliveredMs: 1500 });
     expect(sent.at(-1)?.event).toBe('clear');
     expect(playback.isPlaying()).toBe(false);
   });
@@ -73,10 +75,10 @@ describe('agent playback', () => {
   it('a cut after a pause counts only what was heard before it, and drops the held audio', () => {
     const { playback, media } = rig();
     for (const fill of [1, 2]) playback.play(chunk(fill), 'item1', 0);
-    playback.onMark('a1', 100);
-    playback.pause();
-    playback.play(chunk(3), 'item1', 200);
-    expect(playback.cut(900)).toEqual({ itemId: 'item1', audioEndMs: 100, deliveredMs: 300 });
+    playback.onMark('a1', 500);
+    playback.pause(500);
+    playback.play(chunk(3), 'item1', 600);
+    expect(playback.cut(1900)).toEqual({ itemId: 'item1', audioEndMs: 500, deliveredMs: 1500 });
     playback.resume(1000);
     expect(media()).toHaveLength(2);
   });
@@ -84,8 +86,8 @@ describe('agent playback', () => {
   it('nothing to cut when the reply has played out', () => {
     const { playback } = rig();
     playback.play(chunk(1), 'item1', 0);
-    playback.onMark('a1', 100);
-    expect(playback.cut(200)).toBeUndefined();
+    playback.onMark('a1', 500);
+    expect(playback.cut(600)).toBeUndefined();
   });
 });
 
@@ -93,14 +95,14 @@ describe('agent playback marks', () => {
   /** 20 ms of μ-law (160 bytes), a Twilio-sized chunk, as base64. */
   const frame = (fill: number) => Buffer.alloc(160, fill).toString('base64');
 
-  it('one mark per 100 ms of audio, not per chunk; the chunks before a mark are heard with it', () => {
+  it('one mark per 500 ms of audio, not per chunk; the chunks before a mark are heard with it', () => {
     const { playback, marks, media } = rig();
-    for (let fill = 1; fill <= 10; fill++) playback.play(frame(fill), 'item1', 0);
-    expect(media()).toHaveLength(10);
+    for (let fill = 1; fill <= 50; fill++) playback.play(frame(fill), 'item1', 0);
+    expect(media()).toHaveLength(50);
     expect(marks()).toEqual(['a1', 'a2']);
-    expect(playback.onMark('a1', 100)).toBe(true);
+    expect(playback.onMark('a1', 500)).toBe(true);
     expect(playback.isPlaying()).toBe(true);
-    expect(playback.onMark('a2', 200)).toBe(true);
+    expect(playback.onMark('a2', 1000)).toBe(true);
     expect(playback.isPlaying()).toBe(false);
   });
 
@@ -113,7 +115,7 @@ describe('agent playback marks', () => {
     expect(playback.cut(30)).toEqual({ itemId: 'item2', audioEndMs: 10, deliveredMs: 20 });
   });
 
-  it('audio that stops short of 100 ms gets its mark once it pauses, so the end of a reply is known', async () => {
+  it('audio that stops short of 500 ms gets its mark once it pauses, so the end of a reply is known', async () => {
     const { playback, marks } = rig();
     playback.play(frame(1), 'item1', 0);
     playback.play(frame(2), 'item1', 0);
@@ -128,7 +130,7 @@ describe('agent playback marks', () => {
     jest.useFakeTimers();
     try {
       const { playback, marks } = rig();
-      // Chunks every 40 ms, never reaching 100 ms unmarked before a pause: 20 ms each.
+      // Chunks every 40 ms, never reaching 500 ms unmarked before a pause: 20 ms each.
       playback.play(frame(1), 'item1', 0);
       jest.advanceTimersByTime(40);
       playback.play(frame(2), 'item1', 0);
@@ -147,20 +149,38 @@ describe('agent playback marks', () => {
 
   it('a cut counts the playing mark’s chunks by Twilio’s clock, to within a mark', () => {
     const { playback } = rig();
-    for (let fill = 1; fill <= 10; fill++) playback.play(frame(fill), 'item1', 1000);
-    playback.onMark('a1', 1100);
-    expect(playback.cut(1130)).toEqual({ itemId: 'item1', audioEndMs: 130, deliveredMs: 200 });
+    for (let fill = 1; fill <= 50; fill++) playback.play(frame(fill), 'item1', 1000);
+    playback.onMark('a1', 1500);
+    expect(playback.cut(1530)).toEqual({ itemId: 'item1', audioEndMs: 530, deliveredMs: 1000 });
   });
 
   it('echoes of marks a pause cleared, and names that are not ours, change nothing', () => {
     const { playback, marks } = rig();
-    for (let fill = 1; fill <= 10; fill++) playback.play(frame(fill), 'item1', 0);
-    playback.pause();
+    for (let fill = 1; fill <= 50; fill++) playback.play(frame(fill), 'item1', 0);
+    playback.pause(0);
     playback.resume(0);
     expect(marks()).toEqual(['a1', 'a2', 'a3', 'a4']);
     for (const name of ['a1', 'a2', 'a5', 'a', 'a-3', 'b3', 'drain-1'])
       expect(playback.onMark(name, 50)).toBe(false);
-    expect(playback.onMark('a4', 200)).toBe(true);
+    expect(playback.onMark('a4', 1000)).toBe(true);
     expect(playback.isPlaying()).toBe(false);
+  });
+
+  it('a pause keeps what Twilio’s clock says is unheard, from 100 ms before it; a cut then counts the rest as heard', () => {
+    const { playback, media } = rig();
+    for (let fill = 1; fill <= 25; fill++) playback.play(frame(fill), 'item1', 1000);
+    // 300 ms into the playing mark: 200 ms (10 frames) are taken as heard, the rest is held.
+    playback.pause(1300);
+    playback.resume(1400);
+    expect(media().slice(25)).toEqual(Array.from({ length: 15 }, (_, i) => frame(i + 11)));
+    playback.pause(1400);
+    expect(playback.cut(1500)).toEqual({ itemId: 'item1', audioEndMs: 200, deliveredMs: 500 });
+  });
+
+  it('a cut while paused truncates at what Twilio’s clock said was heard at the pause, not at what a resume would replay', () => {
+    const { playback } = rig();
+    for (let fill = 1; fill <= 25; fill++) playback.play(frame(fill), 'item1', 1000);
+    playback.pause(1310);
+    expect(playback.cut(2000)).toEqual({ itemId: 'item1', audioEndMs: 310, deliveredMs: 500 });
   });
 });
