@@ -8,6 +8,8 @@ export interface BenchOptions {
   rungs: number[];
   windowMs: number;
   rampPerSecond: number;
+  /** Calls of the setup probe each side runs before each rung's ramp (its setup CPU per call). */
+  setupCalls: number;
   /** Interleaved ours/relay pairs per rung; the ratio reported is their median. */
   pairs: number;
   /** The engine protocol of the calls (ours and the relay both speak it). */
@@ -33,6 +35,7 @@ const schema = z.object({
   window: z.coerce.number().positive('more than 0 seconds').max(600),
   ramp: z.coerce.number().positive('more than 0 calls a second').max(1000),
   pairs: z.coerce.number().int('whole pairs').min(1).max(15),
+  'setup-calls': z.coerce.number().int('whole calls').min(1).max(500),
   path: z.enum(['elevenlabs', 'openai']),
   only: z.enum(['ours', 'relay']).optional(),
 });
@@ -48,7 +51,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       'no-pin': { type: 'boolean', default: false },
       'heap-snapshot': { type: 'boolean', default: false },
       'from-source': { type: 'boolean', default: false },
-      ...stringOptions('rungs', 'window', 'only', 'out', 'ramp', 'pairs', 'path'),
+      ...stringOptions('rungs', 'window', 'only', 'out', 'ramp', 'pairs', 'path', 'setup-calls'),
     },
   });
   const quick = values.quick === true;
@@ -58,6 +61,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     window: values.window ?? (quick ? 2 : 10),
     ramp: values.ramp ?? 20,
     pairs: values.pairs ?? (quick ? 1 : 3),
+    'setup-calls': values['setup-calls'] ?? (quick ? 5 : 20),
     path: values.path ?? 'elevenlabs',
     only: values.only,
   });
@@ -66,6 +70,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     rungs: data.rungs,
     windowMs: data.window * 1000,
     rampPerSecond: data.ramp,
+    setupCalls: data['setup-calls'],
     pairs: data.pairs,
     path: data.path,
     only: data.only,

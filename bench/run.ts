@@ -11,6 +11,7 @@
  *   npm run bench -- --only ours         one side only; --cpu-prof  writes .cpuprofile files of each rung
  *   npm run bench -- --heap-snapshot     heap snapshots of the process under test, idle and with every call live
  *   npm run bench -- --ramp 20           new calls per second while a rung fills (default 20)
+ *   npm run bench -- --setup-calls 20    calls of the setup probe before each ramp (default 20; quick: 5)
  *   npm run bench -- --no-pin            no taskset pinning (a machine shared with other work)
  *   npm run bench -- --from-source       each side's TypeScript through tsx, not bundled as the bridge image is (profiles that name functions)
  *   npm run bench -- --out <dir>         where the report goes (default bench/results, quick: a temp dir)
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
             rampPerSecond: options.rampPerSecond,
             warmupMs: quick ? 500 : 2000,
             windowMs,
+            setupProbeCalls: options.setupCalls,
             cpuProfDir,
             heapSnapshotDir,
             pin,

@@ -79,6 +79,8 @@ export class BenchCall {
   callerSeq = 0;
   agentSeq = 0;
   firstCallerFrameAt: number | undefined;
+  /** A setup probe's call: the caller stops once its first frame reaches the engine, and the engine sends no audio. */
+  setupOnly = false;
 
   readonly caller: PacedStream = {
     active: false,
@@ -156,6 +158,7 @@ export class BenchCall {
     if (stamp.seq < START_FRAMES) this.startFramesSeen[stamp.seq] = 1;
     if (this.firstCallerFrameAt === undefined) {
       this.firstCallerFrameAt = now;
+      if (this.setupOnly) this.caller.active = false;
       this.stats.setupMs.push(now - this.webhookAt);
     }
     if (this.stats.measuring) {
@@ -289,7 +292,7 @@ export class BenchEngine {
           if (!call) return;
           call.engineSocket = ws;
           call.engineWire = wire;
-          if (!call.agent.active) {
+          if (!call.agent.active && !call.setupOnly) {
             // Its response.create came before its first frame told us whose socket this is.
             call.agent.active = true;
             this.pacer.add(call.agent);
@@ -353,6 +356,7 @@ export class BenchEngine {
           },
         }),
       );
+      if (call.setupOnly) return;
       call.agent.active = true;
       this.pacer.add(call.agent);
     });

@@ -8,6 +8,7 @@ import type { ChildReport, ChildRequest, ChildUsage } from './bridge-process';
 import { BenchCall, BenchEngine, type EngineProtocol, RungStats, startCall } from './calls';
 import { startDynamoProcess } from './dynamo-process';
 import { Pacer } from './pacer';
+import { probeSetup, type SetupProbe } from './setup-probe';
 import type { SideScripts } from './side-bundles';
 
 export type Mode = 'ours' | 'relay';
@@ -18,6 +19,8 @@ export interface RungOptions {
   rampPerSecond: number;
   warmupMs: number;
   windowMs: number;
+  /** Calls of the setup probe run before the ramp (setup-probe.ts). */
+  setupProbeCalls: number;
   /** Directory for `--cpu-prof` profiles of the process under test, if wanted. */
   cpuProfDir?: string;
   /** Directory for heap snapshots of the process under test (idle and with every call live), if wanted. */
@@ -66,8 +69,9 @@ export interface RungResult {
   /** Memory outside the JS heap (socket and ArrayBuffer data) per call. */
   externalPerCallKiB: number;
   setup: Distribution;
-  /** CPU the process under test spent per call on starting it (webhook, stream, engine connect). */
+  /** CPU the process under test spent per call on starting it (webhook, stream, engine connect), from the setup probe. */
   setupCpuMsPerCall: number;
+  setupProbe: SetupProbe;
   errors: Record<string, number>;
 }
 
@@ -173,6 +177,7 @@ async function ramp(
   pacer: Pacer,
   stats: RungStats,
   protocol: EngineProtocol,
+  setupOnly = false,
 ): Promise<BenchCall[]> {
   const calls: BenchCall[] = [];
   const started: Array<Promise<void>> = [];
@@ -182,6 +187,7 @@ async function ramp(
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
     const call = new BenchCall(++callIndex, stats, protocol);
+    call.setupOnly = setupOnly;
     calls.push(call);
     started.push(
       startCall(call, target, engine, pacer, stats).catch((error: unknown) => {
@@ -240,6 +246,17 @@ export async function runRung(
     }
     await sleep(300);
     pacer.prune();
+
+    const setupProbe = await probeSetup(
+      {
+        startCalls: (count) =>
+          ramp(count, options.rampPerSecond, target, engine, pacer, new RungStats(), options.protocol, true),
+        cpuMicros: async () => (await child.usage(false)).cpuMicros,
+        forget: (call) => engine.forget(call),
+      },
+      options.setupProbeCalls,
+    );
+    pacer.prune();
     const snapshot = (when: string) =>
       options.heapSnapshotDir
         ? join(options.heapSnapshotDir, `${mode}-${options.calls}-${when}.heapsnapshot`)
@@ -260,8 +277,6 @@ export async function runRung(
       options.protocol,
     );
     const live = await untilLive(calls, 10_000);
-    const afterRamp = await child.usage(false);
-    const framesDuringRamp = stats.callerReceived + stats.agentReceived;
     await sleep(options.warmupMs);
 
     progress(
@@ -334,13 +349,8 @@ export async function runRung(
       heapPerCallKiB: (liveMemory.heapUsed - idle.heapUsed) / 1024 / options.calls,
       externalPerCallKiB: (liveMemory.external - idle.external) / 1024 / options.calls,
       setup: distribution(stats.setupMs),
-      // The ramp's CPU less what its frames cost at the window's rate: what starting a call costs.
-      setupCpuMsPerCall:
-        (afterRamp.cpuMicros -
-          idle.cpuMicros -
-          framesDuringRamp * (bridgeCpuMicros / Math.max(1, framesInWindow))) /
-        1000 /
-        options.calls,
+      setupCpuMsPerCall: setupProbe.cpuMsPerCall,
+      setupProbe,
       errors: Object.fromEntries(stats.errors),
     };
     return result;

@@ -24,6 +24,7 @@ function result(mode: 'ours' | 'relay', calls: number, overrides: Partial<RungRe
     externalPerCallKiB: 20,
     setup: { p50: 8, p99: 15, max: 20, samples: calls },
     setupCpuMsPerCall: 2,
+    setupProbe: { calls: 20, reached: 20, cpuMsPerCall: 2, idleCpuPercent: 0.1, seconds: 1.3 },
     errors: {},
     ...overrides,
   };
@@ -71,6 +72,23 @@ describe('bench ladder', () => {
     expect(rung.ratio).toEqual({ median: 1.1, min: 1.05, max: 1.5 });
     expect(rung.ours.cpuMicrosPerFrameBestSlice).toBe(22);
     expect(checkTargets([rung]).find((c) => c.name.startsWith('CPU'))?.met).toBe(true);
+  });
+
+  it('checks setup CPU per call against its target by the median of the setup probes of the pairs', () => {
+    const pair = (ours: number, relay: number) => ({
+      ours: result('ours', 100, { setupCpuMsPerCall: ours }),
+      relay: result('relay', 100, { setupCpuMsPerCall: relay }),
+    });
+    const rung = rungOf(100, [pair(12, 3), pair(7, 2), pair(7.5, 4)]);
+    expect(rung.setupCpuMs).toEqual({
+      ours: { median: 7.5, min: 7, max: 12 },
+      relay: { median: 3, min: 2, max: 4 },
+    });
+    expect(checkTargets([rung]).find((c) => c.name.includes('setup CPU'))).toMatchObject({
+      value: '7.50 ms (7.00–12.00)',
+      met: true,
+    });
+    expect(ladderTable([rung])).toContain('7.50 (7.00–12.00) / 3.00 (2.00–4.00)');
   });
 
   it('holds the OpenAI path to its own ratio: 1.2× passes there and misses on ElevenLabs', () => {

@@ -25,6 +25,13 @@ describe('npm run bench options', () => {
     expect(() => parseBenchOptions(['--path', 'vapi'])).toThrow(/--path/);
   });
 
+  it('runs a setup probe of 20 calls (quick 5) before each ramp, or as many as asked', () => {
+    expect(parseBenchOptions([])).toMatchObject({ setupCalls: 20 });
+    expect(parseBenchOptions(['--quick'])).toMatchObject({ setupCalls: 5 });
+    expect(parseBenchOptions(['--setup-calls', '50'])).toMatchObject({ setupCalls: 50 });
+    expect(() => parseBenchOptions(['--setup-calls', '0'])).toThrow(/--setup-calls/);
+  });
+
   it('reads the rungs, window, ramp and side asked for', () => {
     expect(
       parseBenchOptions([

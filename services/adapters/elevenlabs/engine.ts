@@ -11,6 +11,7 @@ import {
 import { base64ByteLength } from '../../core/shared/audio.js';
 import { undecodable } from '../../core/shared/decoded.js';
 import { forCall } from '../../core/shared/logging.js';
+import { getJson, type JsonAnswer } from '../http/get-json.js';
 import { type EngineSocketOptions, startEngineSocket } from '../ws/engine-socket.js';
 import {
   clientToolResultMessage,
@@ -112,9 +113,9 @@ export function createElevenLabsEngine(options: ElevenLabsEngineOptions): VoiceE
 
 async function fetchSignedUrl(options: ElevenLabsEngineOptions, signal: AbortSignal): Promise<string> {
   const url = `${options.apiUrl}/v1/convai/conversation/get-signed-url?agent_id=${encodeURIComponent(options.agentId)}`;
-  let response: Response;
+  let response: JsonAnswer;
   try {
-    response = await fetch(url, { headers: { 'xi-api-key': options.apiKey }, signal });
+    response = await getJson(url, { 'xi-api-key': options.apiKey }, signal);
   } catch (error) {
     throw new EngineStartError(
       'elevenlabs',
@@ -123,13 +124,13 @@ async function fetchSignedUrl(options: ElevenLabsEngineOptions, signal: AbortSig
         : `signed URL request failed: ${(error as Error).message}`,
     );
   }
-  if (!response.ok) {
+  if (response.status < 200 || response.status > 299) {
     throw new EngineStartError(
       'elevenlabs',
       `signed URL request answered HTTP ${response.status}${signedUrlHint(response.status)}`,
     );
   }
-  const signed = parseSignedUrlResponse(await response.json().catch(() => undefined));
+  const signed = parseSignedUrlResponse(response.body);
   if (!signed) throw new EngineStartError('elevenlabs', 'signed URL response had no signed_url');
   return signed;
 }
