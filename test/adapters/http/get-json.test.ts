@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getJson } from '../../../services/adapters/http/get-json';
+import { getJson, MAX_ANSWER_CHARS } from '../../../services/adapters/http/get-json';
 
 describe('getJson: one GET of a JSON document', () => {
   let server: Server;
@@ -13,6 +13,7 @@ describe('getJson: one GET of a JSON document', () => {
       if (req.url === '/json')
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"signed_url":"wss://x"}');
       else if (req.url === '/text') res.writeHead(503).end('unavailable');
+      else if (req.url === '/huge') res.writeHead(200).end(`"${'x'.repeat(MAX_ANSWER_CHARS)}"`);
       // '/never' is left unanswered: only the caller's signal ends it.
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -34,6 +35,12 @@ describe('getJson: one GET of a JSON document', () => {
       status: 503,
       body: undefined,
     });
+  });
+
+  it('rejects an answer longer than any JSON it is meant to read', async () => {
+    await expect(getJson(`${base}/huge`, {}, new AbortController().signal)).rejects.toThrow(
+      /passed 65536 characters/,
+    );
   });
 
   it('rejects when the signal aborts, and when nothing listens', async () => {
