@@ -71,7 +71,10 @@ export class AgentPlayback {
   private idleArmed = false;
   /** Audio was sent since the idle flush was armed: it re-arms instead of marking. */
   private audioSinceArmed = false;
-  /** What the caller had heard of the item when a pause stopped it, beyond the chunks it dropped (bytes). */
+  /**
+   * What the caller had heard of the item when a pause stopped it, beyond the chunks it dropped
+   * (bytes); 0 whenever no pause holds the item.
+   */
   private heardOfHeldBytes = 0;
 
   constructor(
@@ -152,7 +155,7 @@ export class AgentPlayback {
     this.heardOfHeldBytes = 0;
   }
 
-  /** Plays what a pause or a hold kept, from the chunk that was playing. */
+  /** Plays what a pause or a hold kept (a pause's from PAUSE_REPLAYS_MS before where it stopped). */
   resume(mediaMs: number): void {
     if (!this.paused) return;
     this.paused = false;
@@ -172,7 +175,8 @@ export class AgentPlayback {
     const inFlight = this.queued[0];
     const wasPlaying = this.queued.length > 0 || this.held.length > 0;
     if (this.queued.length > 0 || !this.tracked) this.sendClear();
-    let heardBytes = this.itemPlayedBytes + (this.paused ? this.heardOfHeldBytes : 0);
+    // While paused, what the clock said at the pause (nothing otherwise).
+    let heardBytes = this.itemPlayedBytes + this.heardOfHeldBytes;
     // The chunks of the head's mark were playing: count the part Twilio's clock says was heard.
     if (inFlight && inFlight.itemId === itemId && !this.paused)
       heardBytes += this.heardByClock(inFlight, mediaMs);

@@ -8,6 +8,7 @@ import {
   scanMark,
   scanMedia,
 } from '../../services/bridge/twilio-media-codec';
+import { expectFastPathAgrees } from '../support/fast-path';
 
 /** A caller frame exactly as Twilio writes it (docs/protocols.md §3: its field order). */
 const twilioMedia = (sequence: string, chunk: string, timestamp: string, payload: string, sid = 'MZ1') =>
@@ -36,31 +37,6 @@ const media = (payload: string, track = 'inbound') =>
 
 /** Twilio's counters: strings of decimal digits. */
 const digits = fc.stringMatching(/^[0-9]{1,15}$/);
-
-/**
- * What every wire codec's fast path promises: on a frame damaged by one character (inserted or
- * replaced anywhere), it answers exactly what the full parser answers, or steps aside (undefined).
- */
-function expectFastPathAgrees<T>(
-  base: string,
-  paths: { scan: (text: string) => T | undefined; parseAny: (text: string) => unknown },
-  damage: readonly string[],
-  numRuns: number,
-): void {
-  fc.assert(
-    fc.property(
-      fc.integer({ min: 0, max: base.length - 1 }),
-      fc.constantFrom(...damage),
-      fc.boolean(),
-      (at, char, insert) => {
-        const text = base.slice(0, at) + char + base.slice(insert ? at : at + 1);
-        const fast = paths.scan(text);
-        if (fast !== undefined) expect(paths.parseAny(text)).toEqual({ ok: true, message: fast });
-      },
-    ),
-    { numRuns },
-  );
-}
 
 describe('Twilio media fast path', () => {
   const payload = fc

@@ -8,8 +8,7 @@ import type {
 } from '../../core/ports/engine.js';
 import { forCall } from '../../core/shared/logging.js';
 import { type EngineSocketOptions, startEngineSocket } from '../ws/engine-socket.js';
-import { type ServerEvent, sessionUpdate, type VadEagerness } from './codec.js';
-import { readServerEvent } from './server-message.js';
+import { parseServerEvent, type ServerEvent, sessionUpdate, type VadEagerness } from './codec.js';
 import { OpenAiSession } from './session.js';
 
 export interface OpenAiRealtimeEngineOptions {
@@ -91,7 +90,7 @@ function startSession(
     let sessionUpdateSent = false;
     // The server's first event can arrive as soon as the socket opens.
     return (data) => {
-      const parsed = readServerEvent(data);
+      const parsed = parseServerEvent(data.toString());
       if (!parsed.ok) {
         link.fail(`unexpected server message: ${parsed.problem}`);
         return;

@@ -10,6 +10,7 @@ import {
   functionCallOutput,
   inputAudioAppend,
   itemTruncate,
+  parseServerEvent,
   parseToolArguments,
   responseCancel,
   responseCreate,
@@ -17,7 +18,6 @@ import {
   systemMessageItem,
   userContextItem,
 } from './codec.js';
-import { readServerEvent } from './server-message.js';
 
 /** A failed response (an `error` refusing our `response.create`, or `response.done` failed) is retried once. */
 const RESPONSE_ATTEMPTS = 2;
@@ -150,7 +150,7 @@ export class OpenAiSession implements EngineSession {
   /** The server's events once ready (the link has already noted that it is alive). */
   readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
     if (isBinary) return;
-    const parsed = readServerEvent(data);
+    const parsed = parseServerEvent(data.toString());
     if (!parsed.ok) {
       if (this.malformedLogged) return;
       this.malformedLogged = true;

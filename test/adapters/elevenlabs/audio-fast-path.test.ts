@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { parseAny, scanAudio } from '../../../services/adapters/elevenlabs/codec';
+import { expectFastPathAgrees } from '../../support/fast-path';
 
 const payload = fc.uint8Array({ minLength: 1, maxLength: 400 }).map((b) => Buffer.from(b).toString('base64'));
 const eventId = fc.integer({ min: 0, max: 2 ** 40 });
@@ -60,18 +61,11 @@ describe('ElevenLabs audio fast path', () => {
       char_start_times_ms: [0, 58, 116, 174.5, 232],
       char_durations_ms: [58, 58, 58, 58, 58],
     });
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: base.length - 1 }),
-        fc.constantFrom('"', '\\', 'x', '0', '1', '-', '.', 'e', ' ', '}', ']', '[', ',', '=', '+', 'A', 'u'),
-        fc.boolean(),
-        (at, char, insert) => {
-          const text = base.slice(0, at) + char + base.slice(insert ? at : at + 1);
-          const fast = scanAudio(text);
-          if (fast !== undefined) expect(parseAny(text)).toEqual({ ok: true, message: fast });
-        },
-      ),
-      { numRuns: 3000 },
+    expectFastPathAgrees(
+      base,
+      { scan: scanAudio, parseAny },
+      ['"', '\\', 'x', '0', '1', '-', '.', 'e', ' ', '}', ']', '[', ',', '=', '+', 'A', 'u'],
+      3000,
     );
   });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { parseAny, scanAudioDelta } from '../../../services/adapters/openai-realtime/codec';
+import { expectFastPathAgrees } from '../../support/fast-path';
 
 const payload = fc.uint8Array({ minLength: 1, maxLength: 400 }).map((b) => Buffer.from(b).toString('base64'));
 const id = fc.string({ maxLength: 24 });
@@ -64,18 +65,11 @@ describe('OpenAI audio delta fast path', () => {
       0,
       Buffer.alloc(160, 7).toString('base64'),
     );
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: base.length - 1 }),
-        fc.constantFrom('"', '\\', 'x', '0', '1', '-', ' ', '}', ',', ':', '=', '+', 'A'),
-        fc.boolean(),
-        (at, char, insert) => {
-          const text = base.slice(0, at) + char + base.slice(insert ? at : at + 1);
-          const fast = scanAudioDelta(text);
-          if (fast !== undefined) expect(parseAny(text)).toEqual({ ok: true, message: fast });
-        },
-      ),
-      { numRuns: 3000 },
+    expectFastPathAgrees(
+      base,
+      { scan: scanAudioDelta, parseAny },
+      ['"', '\\', 'x', '0', '1', '-', ' ', '}', ',', ':', '=', '+', 'A'],
+      3000,
     );
   });
 });
